@@ -1,0 +1,443 @@
+#include "gate/config.h"
+
+#include <limits.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "gate/duration.h"
+#include "gate/secure_file.h"
+
+namespace gate {
+namespace {
+
+constexpr std::size_t kMaxConfigSize = 1 << 20;
+
+std::string HostName() {
+  char buf[HOST_NAME_MAX + 1] = {};
+  if (::gethostname(buf, sizeof(buf) - 1) != 0 || buf[0] == '\0') return "localhost";
+  return buf;
+}
+
+// Parses a decimal port; 1..65535 only (0 means "any port" to bind(), which
+// is never what a config or a client means).
+Result<std::uint16_t> ParsePort(std::string_view text, std::string_view whole) {
+  unsigned value = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec == std::errc::invalid_argument || ptr != end) {
+    return Err(InvalidArgument("invalid port in '" + std::string(whole) + "' (use host:port)"));
+  }
+  if (ec == std::errc::result_out_of_range || value == 0 || value > 65535) {
+    return Err(InvalidArgument("port in '" + std::string(whole) + "' is out of range (1-65535)"));
+  }
+  return static_cast<std::uint16_t>(value);
+}
+
+bool ValidHost(std::string_view host) {
+  if (host.empty()) return false;
+  for (char c : host) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f || c == '/' || c == '[' || c == ']' || c == '@') return false;
+  }
+  return true;
+}
+
+bool ValidClusterName(std::string_view name) {
+  if (name.empty() || name.size() > 253) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
+  });
+}
+
+// One key of a mapping: its name and what to do with its value.
+struct Field {
+  std::string_view key;
+  std::function<Status(const YAML::Node& value, const std::string& key)> parse;
+};
+
+// Walks a gate.yaml document into a Config. Every error is InvalidArgument
+// with "<name>:<line>: " in front, line being 1-based.
+class ConfigParser {
+ public:
+  explicit ConfigParser(std::string_view name) : name_(name) {}
+
+  Result<Config> Parse(std::string_view text);
+
+ private:
+  Status At(const YAML::Mark& mark, const std::string& msg) const {
+    if (mark.is_null()) return InvalidArgument(name_ + ": " + msg);
+    return InvalidArgument(name_ + ":" + std::to_string(mark.line + 1) + ": " + msg);
+  }
+  Status At(const YAML::Node& node, const std::string& msg) const { return At(node.Mark(), msg); }
+  // Error about the key at a dotted path seen earlier (cross-field checks).
+  Status AtKey(const std::string& path, const std::string& msg) const {
+    auto it = marks_.find(path);
+    return At(it == marks_.end() ? YAML::Mark::null_mark() : it->second, msg);
+  }
+  bool Seen(const std::string& path) const { return marks_.count(path) != 0; }
+
+  Status Section(const YAML::Node& map, const std::string& path, const std::vector<Field>& fields);
+  Status Scalar(const YAML::Node& v, const std::string& key, std::string* out) const;
+  Status String(const YAML::Node& v, const std::string& key, std::string* out) const;
+  Status Int(const YAML::Node& v, const std::string& key, int min, int max, int* out) const;
+  Status Duration(const YAML::Node& v, const std::string& key, std::chrono::seconds* out) const;
+  Status Address(const YAML::Node& v, const std::string& key, std::uint16_t default_port,
+                 HostPort* out) const;
+  Status CrossChecks(Config& c) const;
+
+  std::string name_;
+  // Where each key was found, by dotted path ("auth_service.cert_ttl").
+  std::map<std::string, YAML::Mark> marks_;
+  std::string public_addr_text_;
+  YAML::Mark public_addr_mark_ = YAML::Mark::null_mark();
+};
+
+Status ConfigParser::Section(const YAML::Node& map, const std::string& path,
+                             const std::vector<Field>& fields) {
+  // "auth_service:" with everything under it commented out is an empty section.
+  if (map.IsNull()) return Status::Ok();
+  if (!map.IsMap()) {
+    return At(map, path.empty() ? "the top level must be a mapping of keys to values"
+                                : path + ": expected a mapping of keys to values");
+  }
+  const std::string in = path.empty() ? "" : " in " + path;
+  std::set<std::string> seen;
+  for (const auto& kv : map) {
+    const YAML::Node& key_node = kv.first;
+    if (!key_node.IsScalar()) return At(key_node, "keys must be plain names" + in);
+    const std::string& key = key_node.Scalar();
+    // yaml-cpp keeps the last of two equal keys; a silent override in a
+    // security config is worse than an error.
+    if (!seen.insert(key).second) return At(key_node, "duplicate key '" + key + "'" + in);
+    auto field =
+        std::find_if(fields.begin(), fields.end(), [&](const Field& f) { return f.key == key; });
+    if (field == fields.end()) return At(key_node, "unknown key '" + key + "'" + in);
+    marks_[path.empty() ? key : path + "." + key] = key_node.Mark();
+    GATE_RETURN_IF_ERROR(field->parse(kv.second, key));
+  }
+  return Status::Ok();
+}
+
+Status ConfigParser::Scalar(const YAML::Node& v, const std::string& key, std::string* out) const {
+  if (v.IsNull()) return At(v, key + ": missing value");
+  if (!v.IsScalar()) return At(v, key + ": expected a single value, not a list or mapping");
+  *out = v.Scalar();
+  return Status::Ok();
+}
+
+Status ConfigParser::String(const YAML::Node& v, const std::string& key, std::string* out) const {
+  std::string s;
+  GATE_RETURN_IF_ERROR(Scalar(v, key, &s));
+  if (s.empty()) return At(v, key + ": must not be empty");
+  *out = std::move(s);
+  return Status::Ok();
+}
+
+Status ConfigParser::Int(const YAML::Node& v, const std::string& key, int min, int max,
+                         int* out) const {
+  std::string s;
+  GATE_RETURN_IF_ERROR(Scalar(v, key, &s));
+  long long value = 0;
+  const char* end = s.data() + s.size();
+  auto [ptr, ec] = std::from_chars(s.data(), end, value);
+  if (s.empty() || ec == std::errc::invalid_argument || ptr != end) {
+    return At(v, key + ": expected a whole number, got '" + s + "'");
+  }
+  if (ec == std::errc::result_out_of_range || value < min || value > max) {
+    return At(v, key + ": " + s + " is out of range (" + std::to_string(min) + "-" +
+                     std::to_string(max) + ")");
+  }
+  *out = static_cast<int>(value);
+  return Status::Ok();
+}
+
+Status ConfigParser::Duration(const YAML::Node& v, const std::string& key,
+                              std::chrono::seconds* out) const {
+  std::string s;
+  GATE_RETURN_IF_ERROR(Scalar(v, key, &s));
+  auto d = ParseDuration(s);
+  if (!d) return At(v, key + ": " + d.error().message());
+  *out = *d;
+  return Status::Ok();
+}
+
+Status ConfigParser::Address(const YAML::Node& v, const std::string& key,
+                             std::uint16_t default_port, HostPort* out) const {
+  std::string s;
+  GATE_RETURN_IF_ERROR(Scalar(v, key, &s));
+  auto hp = ParseHostPort(s, default_port);
+  if (!hp) return At(v, key + ": " + hp.error().message());
+  *out = std::move(*hp);
+  return Status::Ok();
+}
+
+Status ConfigParser::CrossChecks(Config& c) const {
+  if (c.cert_ttl > c.max_cert_ttl) {
+    const std::string msg = "cert_ttl (" + FormatDuration(c.cert_ttl) +
+                            ") is longer than max_cert_ttl (" + FormatDuration(c.max_cert_ttl) +
+                            ")";
+    return AtKey(
+        Seen("auth_service.cert_ttl") ? "auth_service.cert_ttl" : "auth_service.max_cert_ttl", msg);
+  }
+  if (c.https_cert_file.empty() != c.https_key_file.empty()) {
+    const bool have_cert = !c.https_cert_file.empty();
+    return AtKey(have_cert ? "auth_service.https_cert_file" : "auth_service.https_key_file",
+                 std::string(have_cert ? "https_cert_file" : "https_key_file") + " is set but " +
+                     (have_cert ? "https_key_file" : "https_cert_file") +
+                     " is not; set both or neither");
+  }
+  return Status::Ok();
+}
+
+Result<Config> ConfigParser::Parse(std::string_view text) {
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(std::string(text));
+  } catch (const YAML::Exception& e) {
+    return Err(At(e.mark, "invalid YAML: " + e.msg));
+  }
+  if (docs.size() > 1) return Err(At(docs[1], "only one YAML document is allowed"));
+
+  Config c;
+  auto str = [this](std::string* out) {
+    return [this, out](const YAML::Node& v, const std::string& k) { return String(v, k, out); };
+  };
+  auto dur = [this](std::chrono::seconds* out) {
+    return [this, out](const YAML::Node& v, const std::string& k) { return Duration(v, k, out); };
+  };
+
+  const std::vector<Field> authentication = {
+      {"type",
+       [&](const YAML::Node& v, const std::string& k) -> Status {
+         std::string s;
+         GATE_RETURN_IF_ERROR(Scalar(v, k, &s));
+         if (s == "local") {
+           c.authentication.type = s;
+           return Status::Ok();
+         }
+         if (s == "github" || s == "oidc" || s == "saml") {
+           return At(v, k + ": '" + s + "' is not supported by this version (use local)");
+         }
+         return At(v, k + ": unknown authentication type '" + s + "' (use local)");
+       }},
+      {"second_factor",
+       [&](const YAML::Node& v, const std::string& k) -> Status {
+         std::string s;
+         GATE_RETURN_IF_ERROR(Scalar(v, k, &s));
+         if (s == "otp") {
+           c.authentication.second_factor = SecondFactor::kOtp;
+         } else if (s == "off") {
+           c.authentication.second_factor = SecondFactor::kOff;
+         } else if (s == "u2f" || s == "webauthn" || s == "on" || s == "optional") {
+           return At(v, k + ": '" + s + "' is not supported by this version (use otp or off)");
+         } else {
+           return At(v, k + ": unknown second factor '" + s + "' (use otp or off)");
+         }
+         return Status::Ok();
+       }},
+      // Below 8, a password falls to an online guesser within the lockout
+      // budget; NIST SP 800-63B sets the same floor.
+      {"password_min_length",
+       [&](const YAML::Node& v, const std::string& k) -> Status {
+         return Int(v, k, 8, 1024, &c.authentication.password_min_length);
+       }},
+      {"lockout_attempts",
+       [&](const YAML::Node& v, const std::string& k) -> Status {
+         return Int(v, k, 1, 1000000, &c.authentication.lockout_attempts);
+       }},
+      {"lockout_duration", dur(&c.authentication.lockout_duration)},
+  };
+  const std::vector<Field> rate_limit = {
+      {"per_minute",
+       [&](const YAML::Node& v, const std::string& k) -> Status {
+         return Int(v, k, 1, 1000000, &c.rate_limit.per_minute);
+       }},
+      {"burst",
+       [&](const YAML::Node& v, const std::string& k) -> Status {
+         return Int(v, k, 1, 1000000, &c.rate_limit.burst);
+       }},
+  };
+  const std::vector<Field> auth_service = {
+      {"listen_addr",
+       [&](const YAML::Node& v, const std::string& k) -> Status {
+         return Address(v, k, 3080, &c.listen_addr);
+       }},
+      // Its default port is the listen port, which may come later in the
+      // file: keep the text and resolve it after the walk.
+      {"public_addr",
+       [&](const YAML::Node& v, const std::string& k) -> Status {
+         public_addr_mark_ = v.Mark();
+         return String(v, k, &public_addr_text_);
+       }},
+      {"https_cert_file", str(&c.https_cert_file)},
+      {"https_key_file", str(&c.https_key_file)},
+      {"cert_ttl", dur(&c.cert_ttl)},
+      {"max_cert_ttl", dur(&c.max_cert_ttl)},
+      {"signup_token_ttl", dur(&c.signup_token_ttl)},
+      {"authentication",
+       [&](const YAML::Node& v, const std::string&) -> Status {
+         return Section(v, "auth_service.authentication", authentication);
+       }},
+      {"rate_limit",
+       [&](const YAML::Node& v, const std::string&) -> Status {
+         return Section(v, "auth_service.rate_limit", rate_limit);
+       }},
+  };
+  const std::vector<Field> top = {
+      // The name goes into certificates, file names and log lines; keep it to
+      // host-name characters. (This also catches a quote left open: yaml-cpp
+      // 0.7 silently runs an unterminated "..." on into the next lines.)
+      {"cluster_name",
+       [&](const YAML::Node& v, const std::string& k) -> Status {
+         GATE_RETURN_IF_ERROR(String(v, k, &c.cluster_name));
+         if (!ValidClusterName(c.cluster_name)) {
+           return At(v, k + ": '" + c.cluster_name +
+                            "' is not a valid name (use letters, digits, '.', '_', '-')");
+         }
+         return Status::Ok();
+       }},
+      {"data_dir",
+       [&](const YAML::Node& v, const std::string& k) -> Status {
+         GATE_RETURN_IF_ERROR(String(v, k, &c.data_dir));
+         if (c.data_dir.front() != '/') {
+           return At(v, k + ": must be an absolute path, got '" + c.data_dir + "'");
+         }
+         return Status::Ok();
+       }},
+      {"auth_service",
+       [&](const YAML::Node& v, const std::string&) -> Status {
+         return Section(v, "auth_service", auth_service);
+       }},
+  };
+
+  try {
+    if (!docs.empty()) GATE_RETURN_IF_ERROR(Section(docs[0], "", top));
+  } catch (const YAML::Exception& e) {
+    return Err(At(e.mark, e.msg));
+  }
+
+  if (!public_addr_text_.empty()) {
+    auto hp = ParseHostPort(public_addr_text_, c.listen_addr.port);
+    if (!hp) return Err(At(public_addr_mark_, "public_addr: " + hp.error().message()));
+    c.public_addr = std::move(*hp);
+  }
+  GATE_RETURN_IF_ERROR(CrossChecks(c));
+
+  const std::string host = HostName();
+  if (c.cluster_name.empty()) c.cluster_name = host;
+  if (c.public_addr.host.empty()) c.public_addr = HostPort{host, c.listen_addr.port};
+  return c;
+}
+
+}  // namespace
+
+std::string_view SecondFactorName(SecondFactor f) {
+  switch (f) {
+    case SecondFactor::kOtp:
+      return "otp";
+    case SecondFactor::kOff:
+      return "off";
+  }
+  return "otp";
+}
+
+std::string HostPort::ToString() const {
+  std::string out;
+  if (host.find(':') != std::string::npos) {
+    out = "[" + host + "]";
+  } else {
+    out = host;
+  }
+  return out + ":" + std::to_string(port);
+}
+
+Result<HostPort> ParseHostPort(std::string_view text, std::uint16_t default_port) {
+  const std::string whole(text);
+  HostPort out;
+  std::string_view port_text;
+  bool has_port = false;
+  if (!text.empty() && text.front() == '[') {
+    const std::size_t close = text.find(']');
+    if (close == std::string_view::npos) {
+      return Err(InvalidArgument("invalid address '" + whole + "': missing ']'"));
+    }
+    out.host = std::string(text.substr(1, close - 1));
+    std::string_view rest = text.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') {
+        return Err(InvalidArgument("invalid address '" + whole + "' (use [host]:port)"));
+      }
+      port_text = rest.substr(1);
+      has_port = true;
+    }
+    if (out.host.find(':') == std::string::npos || !ValidHost(out.host)) {
+      return Err(InvalidArgument("invalid IPv6 address in '" + whole + "'"));
+    }
+  } else {
+    const std::size_t colon = text.rfind(':');
+    if (colon != std::string_view::npos) {
+      if (text.find(':') != colon) {
+        return Err(InvalidArgument("invalid address '" + whole +
+                                   "': put IPv6 addresses in brackets ([::1]:3080)"));
+      }
+      out.host = std::string(text.substr(0, colon));
+      port_text = text.substr(colon + 1);
+      has_port = true;
+    } else {
+      out.host = whole;
+    }
+    if (!ValidHost(out.host)) {
+      return Err(InvalidArgument("invalid address '" + whole + "' (use host:port)"));
+    }
+  }
+  if (has_port) {
+    auto port = ParsePort(port_text, text);
+    if (!port) return Err(port.error());
+    out.port = *port;
+  } else if (default_port != 0) {
+    out.port = default_port;
+  } else {
+    return Err(InvalidArgument("address '" + whole + "' has no port (use host:port)"));
+  }
+  return out;
+}
+
+Config DefaultConfig() {
+  Config c;
+  const std::string host = HostName();
+  c.cluster_name = host;
+  c.public_addr = HostPort{host, c.listen_addr.port};
+  return c;
+}
+
+Result<Config> ParseConfig(std::string_view yaml_text, std::string_view name) {
+  return ConfigParser(name).Parse(yaml_text);
+}
+
+Result<Config> LoadConfig(const std::string& path, bool missing_ok) {
+  // gate.yaml decides things like whether a second factor is required, so
+  // it gets the same open discipline as a secret, minus the read check:
+  // no symlink, owned by root (or us), not writable by group/others.
+  FilePolicy policy;
+  policy.allowed_owners = {0};
+  if (::geteuid() != 0) policy.allowed_owners.push_back(::geteuid());
+  policy.secret = false;
+  policy.max_size = kMaxConfigSize;
+  auto text = ReadSecureFile(path, policy);
+  if (!text) {
+    if (missing_ok && text.error().code() == Code::kNotFound) return DefaultConfig();
+    return Err(text.error());
+  }
+  return ParseConfig(text->view(), path);
+}
+
+}  // namespace gate

@@ -1,0 +1,164 @@
+#include "gate/bytes.h"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <array>
+#include <climits>
+#include <cstdlib>
+
+namespace gate {
+namespace {
+
+constexpr char kBase64Alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr std::uint8_t kInvalid = 0xff;
+
+// Reverse lookup built at compile time; every byte outside the alphabet
+// (including '=', whitespace and NUL) maps to kInvalid.
+constexpr std::array<std::uint8_t, 256> MakeBase64Table() {
+  std::array<std::uint8_t, 256> table{};
+  for (auto& v : table) v = kInvalid;
+  for (std::uint8_t i = 0; i < 64; ++i) {
+    table[static_cast<unsigned char>(kBase64Alphabet[i])] = i;
+  }
+  return table;
+}
+constexpr std::array<std::uint8_t, 256> kBase64Table = MakeBase64Table();
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::string Base64Encode(std::string_view data) {
+  std::string out;
+  if (data.empty()) return out;
+  // EVP_EncodeBlock takes an int length; gate never encodes anything close to
+  // 2 GiB, and chunking on a multiple of 3 keeps the output identical anyway.
+  constexpr std::size_t kChunk = 3 * (1u << 20);
+  out.resize(4 * ((data.size() + 2) / 3) + 1);
+  std::size_t written = 0;
+  for (std::size_t pos = 0; pos < data.size(); pos += kChunk) {
+    const std::size_t n = std::min(kChunk, data.size() - pos);
+    const int w = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data() + written),
+                                  reinterpret_cast<const unsigned char*>(data.data() + pos),
+                                  static_cast<int>(n));
+    written += static_cast<std::size_t>(w);
+  }
+  out.resize(written);
+  return out;
+}
+
+// Hand-written rather than EVP_DecodeBlock: that function skips leading and
+// trailing whitespace, decodes padding as zero bytes and accepts non-zero
+// trailing bits, so two different texts could decode to one key or
+// certificate. Here each byte string has exactly one accepted encoding.
+Result<std::string> Base64Decode(std::string_view text) {
+  if (text.size() % 4 != 0) {
+    return Err(InvalidArgument("base64: length is not a multiple of 4"));
+  }
+  std::size_t padding = 0;
+  if (!text.empty() && text.back() == '=') {
+    padding = 1;
+    if (text[text.size() - 2] == '=') padding = 2;
+  }
+  const std::size_t out_len = text.size() / 4 * 3 - padding;
+  std::string out;
+  // Sized once, up front: callers decode private keys with this, and a
+  // growing buffer would leave partial copies behind in freed memory.
+  out.resize(out_len);
+  std::size_t o = 0;
+  const std::size_t data_len = text.size() - padding;
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (std::size_t i = 0; i < data_len; ++i) {
+    const std::uint8_t v = kBase64Table[static_cast<unsigned char>(text[i])];
+    if (v == kInvalid) {
+      return Err(InvalidArgument("base64: invalid character at offset " + std::to_string(i)));
+    }
+    acc = (acc << 6) | v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = static_cast<char>((acc >> bits) & 0xff);
+    }
+  }
+  // Bits left over after the last whole byte must be zero; otherwise the
+  // text is a non-canonical encoding (a covert channel, and a second
+  // spelling of the same bytes).
+  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) {
+    return Err(InvalidArgument("base64: non-zero padding bits"));
+  }
+  return out;
+}
+
+std::string HexEncode(std::string_view data) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.resize(data.size() * 2);
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    const auto b = static_cast<unsigned char>(data[i]);
+    out[2 * i] = kDigits[b >> 4];
+    out[2 * i + 1] = kDigits[b & 0x0f];
+  }
+  return out;
+}
+
+Result<std::string> HexDecode(std::string_view text) {
+  if (text.size() % 2 != 0) {
+    return Err(InvalidArgument("hex: odd length"));
+  }
+  std::string out;
+  out.resize(text.size() / 2);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const int hi = HexValue(text[2 * i]);
+    const int lo = HexValue(text[2 * i + 1]);
+    if (hi < 0 || lo < 0) {
+      return Err(InvalidArgument("hex: invalid character"));
+    }
+    out[i] = static_cast<char>((hi << 4) | lo);
+  }
+  return out;
+}
+
+std::string Sha256(std::string_view data) {
+  std::string out(SHA256_DIGEST_LENGTH, '\0');
+  unsigned int len = 0;
+  // EVP_Digest with a built-in digest and an in-memory buffer only fails on
+  // allocation failure; a wrong hash must never be returned silently.
+  if (EVP_Digest(data.data(), data.size(), reinterpret_cast<unsigned char*>(out.data()), &len,
+                 EVP_sha256(), nullptr) != 1 ||
+      len != SHA256_DIGEST_LENGTH) {
+    std::abort();
+  }
+  return out;
+}
+
+Result<std::string> RandomBytes(std::size_t n) {
+  if (n > static_cast<std::size_t>(INT_MAX))
+    return Err(InvalidArgument("random: too many bytes requested"));
+  std::string out(n, '\0');
+  if (n > 0 && RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
+    return Err(Internal("random: OpenSSL RNG failure"));
+  }
+  return out;
+}
+
+Result<std::uint64_t> RandomU64() {
+  unsigned char buf[8];
+  if (RAND_bytes(buf, sizeof buf) != 1) {
+    return Err(Internal("random: OpenSSL RNG failure"));
+  }
+  std::uint64_t v = 0;
+  for (unsigned char b : buf) v = (v << 8) | b;
+  return v;
+}
+
+}  // namespace gate

@@ -1,0 +1,313 @@
+#include "gate/config.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <climits>
+#include <fstream>
+#include <string>
+
+namespace gate {
+namespace {
+
+using std::chrono::seconds;
+
+std::string ThisHost() {
+  char buf[HOST_NAME_MAX + 1] = {};
+  EXPECT_EQ(gethostname(buf, sizeof(buf) - 1), 0);
+  return buf;
+}
+
+// The error message ParseConfig gives for text (which must fail).
+std::string ErrorOf(const std::string& text) {
+  auto c = ParseConfig(text, "gate.yaml");
+  if (c.has_value()) return "<parsed without error>";
+  EXPECT_EQ(c.error().code(), Code::kInvalidArgument);
+  return c.error().message();
+}
+
+TEST(ConfigTest, DefaultConfigFillsHostFields) {
+  Config c = DefaultConfig();
+  EXPECT_EQ(c.cluster_name, ThisHost());
+  EXPECT_EQ(c.public_addr.host, ThisHost());
+  EXPECT_EQ(c.public_addr.port, 3080);
+  EXPECT_EQ(c.listen_addr.ToString(), "0.0.0.0:3080");
+  EXPECT_EQ(c.data_dir, "/var/lib/gate");
+  EXPECT_EQ(c.cert_ttl, seconds(12 * 3600));
+  EXPECT_EQ(c.max_cert_ttl, seconds(30 * 3600));
+  EXPECT_EQ(c.signup_token_ttl, seconds(3600));
+  EXPECT_EQ(c.authentication.type, "local");
+  EXPECT_EQ(c.authentication.second_factor, SecondFactor::kOtp);
+  EXPECT_EQ(c.authentication.password_min_length, 12);
+  EXPECT_EQ(c.authentication.lockout_attempts, 5);
+  EXPECT_EQ(c.authentication.lockout_duration, seconds(300));
+  EXPECT_EQ(c.rate_limit.per_minute, 30);
+  EXPECT_EQ(c.rate_limit.burst, 10);
+}
+
+TEST(ConfigTest, EmptyFileAndEmptySectionsGiveDefaults) {
+  for (const char* text : {"", "# nothing\n", "auth_service:\n", "---\n"}) {
+    auto c = ParseConfig(text, "gate.yaml");
+    ASSERT_TRUE(c.has_value()) << text << ": " << c.error().ToString();
+    EXPECT_EQ(c->cluster_name, ThisHost());
+    EXPECT_EQ(c->public_addr.ToString(), ThisHost() + ":3080");
+    EXPECT_EQ(c->cert_ttl, seconds(12 * 3600));
+  }
+}
+
+TEST(ConfigTest, ParsesEveryKey) {
+  auto c = ParseConfig(R"(cluster_name: grav-00
+data_dir: /srv/gate
+auth_service:
+  listen_addr: 127.0.0.1:4080
+  public_addr: ca.example.com:443
+  https_cert_file: /etc/gate/tls.crt
+  https_key_file: /etc/gate/tls.key
+  cert_ttl: 1h
+  max_cert_ttl: 1h30m
+  signup_token_ttl: 30m
+  authentication:
+    type: local
+    second_factor: off
+    password_min_length: 16
+    lockout_attempts: 3
+    lockout_duration: 15m
+  rate_limit:
+    per_minute: 60
+    burst: 5
+)",
+                       "gate.yaml");
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  EXPECT_EQ(c->cluster_name, "grav-00");
+  EXPECT_EQ(c->data_dir, "/srv/gate");
+  EXPECT_EQ(c->listen_addr.host, "127.0.0.1");
+  EXPECT_EQ(c->listen_addr.port, 4080);
+  EXPECT_EQ(c->public_addr.ToString(), "ca.example.com:443");
+  EXPECT_EQ(c->https_cert_file, "/etc/gate/tls.crt");
+  EXPECT_EQ(c->https_key_file, "/etc/gate/tls.key");
+  EXPECT_EQ(c->cert_ttl, seconds(3600));
+  EXPECT_EQ(c->max_cert_ttl, seconds(5400));
+  EXPECT_EQ(c->signup_token_ttl, seconds(1800));
+  EXPECT_EQ(c->authentication.second_factor, SecondFactor::kOff);
+  EXPECT_EQ(c->authentication.password_min_length, 16);
+  EXPECT_EQ(c->authentication.lockout_attempts, 3);
+  EXPECT_EQ(c->authentication.lockout_duration, seconds(900));
+  EXPECT_EQ(c->rate_limit.per_minute, 60);
+  EXPECT_EQ(c->rate_limit.burst, 5);
+}
+
+TEST(ConfigTest, PublicAddrDefaultsToListenPort) {
+  // public_addr before listen_addr: the listen port is still the default.
+  auto c = ParseConfig(
+      "auth_service:\n  public_addr: ca.example.com\n"
+      "  listen_addr: 0.0.0.0:4443\n",
+      "gate.yaml");
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  EXPECT_EQ(c->public_addr.ToString(), "ca.example.com:4443");
+
+  c = ParseConfig("auth_service:\n  listen_addr: '[::]:4443'\n", "gate.yaml");
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  EXPECT_EQ(c->listen_addr.ToString(), "[::]:4443");
+  EXPECT_EQ(c->public_addr.ToString(), ThisHost() + ":4443");
+}
+
+TEST(ConfigTest, UnknownKeysAtEveryLevel) {
+  EXPECT_EQ(ErrorOf("cluster_name: a\nclustr: b\n"), "gate.yaml:2: unknown key 'clustr'");
+  EXPECT_EQ(ErrorOf("auth_service:\n  cert_ttl: 1h\n  certttl: 2h\n"),
+            "gate.yaml:3: unknown key 'certttl' in auth_service");
+  EXPECT_EQ(ErrorOf(R"(cluster_name: grav-00
+data_dir: /var/lib/gate
+auth_service:
+  listen_addr: 0.0.0.0:3080
+  authentication:
+    type: local
+    secnd_factor: otp
+)"),
+            "gate.yaml:7: unknown key 'secnd_factor' in auth_service.authentication");
+  EXPECT_EQ(ErrorOf("auth_service:\n  rate_limit:\n    burst: 1\n    per_hour: 1\n"),
+            "gate.yaml:4: unknown key 'per_hour' in auth_service.rate_limit");
+}
+
+TEST(ConfigTest, DuplicateKey) {
+  EXPECT_EQ(ErrorOf("cluster_name: a\ncluster_name: b\n"),
+            "gate.yaml:2: duplicate key 'cluster_name'");
+}
+
+TEST(ConfigTest, BadDuration) {
+  EXPECT_EQ(ErrorOf("cluster_name: a\ndata_dir: /d\nauth_service:\n  cert_ttl: abc\n"),
+            "gate.yaml:4: cert_ttl: invalid duration 'abc' (use e.g. 12h, 30m)");
+  EXPECT_EQ(ErrorOf("auth_service:\n  authentication:\n    lockout_duration: 5\n"),
+            "gate.yaml:3: lockout_duration: invalid duration '5' (use e.g. 12h, 30m)");
+  EXPECT_EQ(ErrorOf("auth_service:\n  signup_token_ttl: 0s\n"),
+            "gate.yaml:2: signup_token_ttl: duration '0s' must be greater than zero");
+}
+
+TEST(ConfigTest, SecondFactorAndType) {
+  EXPECT_EQ(ErrorOf("auth_service:\n  authentication:\n    second_factor: webauthn\n"),
+            "gate.yaml:3: second_factor: 'webauthn' is not supported by this version "
+            "(use otp or off)");
+  EXPECT_EQ(ErrorOf("auth_service:\n  authentication:\n    second_factor: u2f\n"),
+            "gate.yaml:3: second_factor: 'u2f' is not supported by this version "
+            "(use otp or off)");
+  EXPECT_EQ(ErrorOf("auth_service:\n  authentication:\n    second_factor: sms\n"),
+            "gate.yaml:3: second_factor: unknown second factor 'sms' (use otp or off)");
+  EXPECT_EQ(ErrorOf("auth_service:\n  authentication:\n\n    type: github\n"),
+            "gate.yaml:4: type: 'github' is not supported by this version (use local)");
+  EXPECT_EQ(ErrorOf("auth_service:\n  authentication:\n    type: ldap\n"),
+            "gate.yaml:3: type: unknown authentication type 'ldap' (use local)");
+}
+
+TEST(ConfigTest, BadPorts) {
+  EXPECT_EQ(ErrorOf("auth_service:\n  listen_addr: 0.0.0.0:70000\n"),
+            "gate.yaml:2: listen_addr: port in '0.0.0.0:70000' is out of range (1-65535)");
+  EXPECT_EQ(ErrorOf("auth_service:\n  listen_addr: 0.0.0.0:0\n"),
+            "gate.yaml:2: listen_addr: port in '0.0.0.0:0' is out of range (1-65535)");
+  EXPECT_EQ(ErrorOf("# c\nauth_service:\n  public_addr: host:http\n"),
+            "gate.yaml:3: public_addr: invalid port in 'host:http' (use host:port)");
+}
+
+TEST(ConfigTest, TtlCrossCheck) {
+  EXPECT_EQ(ErrorOf("auth_service:\n  max_cert_ttl: 30h\n  cert_ttl: 36h\n"),
+            "gate.yaml:3: cert_ttl (36h0m0s) is longer than max_cert_ttl (30h0m0s)");
+  // Only max_cert_ttl given: the error points at it.
+  EXPECT_EQ(ErrorOf("\nauth_service:\n  max_cert_ttl: 1h\n"),
+            "gate.yaml:3: cert_ttl (12h0m0s) is longer than max_cert_ttl (1h0m0s)");
+}
+
+TEST(ConfigTest, HttpsFilesBothOrNeither) {
+  EXPECT_EQ(ErrorOf("auth_service:\n  https_cert_file: /etc/gate/tls.crt\n"),
+            "gate.yaml:2: https_cert_file is set but https_key_file is not; set both or "
+            "neither");
+  EXPECT_EQ(ErrorOf("auth_service:\n  cert_ttl: 1h\n  https_key_file: /k\n"),
+            "gate.yaml:3: https_key_file is set but https_cert_file is not; set both or "
+            "neither");
+}
+
+TEST(ConfigTest, IntRanges) {
+  EXPECT_EQ(ErrorOf("auth_service:\n  authentication:\n    password_min_length: 6\n"),
+            "gate.yaml:3: password_min_length: 6 is out of range (8-1024)");
+  EXPECT_EQ(ErrorOf("auth_service:\n  authentication:\n    lockout_attempts: 0\n"),
+            "gate.yaml:3: lockout_attempts: 0 is out of range (1-1000000)");
+  EXPECT_EQ(ErrorOf("auth_service:\n  rate_limit:\n    per_minute: -5\n"),
+            "gate.yaml:3: per_minute: -5 is out of range (1-1000000)");
+  EXPECT_EQ(ErrorOf("auth_service:\n  rate_limit:\n    burst: 2.5\n"),
+            "gate.yaml:3: burst: expected a whole number, got '2.5'");
+  EXPECT_EQ(ErrorOf("auth_service:\n  rate_limit:\n    burst: 99999999999999999999\n"),
+            "gate.yaml:3: burst: 99999999999999999999 is out of range (1-1000000)");
+}
+
+TEST(ConfigTest, WrongTypes) {
+  EXPECT_EQ(ErrorOf("cluster_name:\n  - a\n  - b\n"),
+            "gate.yaml:2: cluster_name: expected a single value, not a list or mapping");
+  EXPECT_EQ(ErrorOf("auth_service: 5\n"),
+            "gate.yaml:1: auth_service: expected a mapping of keys to values");
+  EXPECT_EQ(ErrorOf("- a\n- b\n"),
+            "gate.yaml:1: the top level must be a mapping of keys to values");
+  EXPECT_EQ(ErrorOf("data_dir: relative/dir\n"),
+            "gate.yaml:1: data_dir: must be an absolute path, got 'relative/dir'");
+  EXPECT_EQ(ErrorOf("cluster_name: ''\n"), "gate.yaml:1: cluster_name: must not be empty");
+  EXPECT_EQ(ErrorOf("data_dir: /d\ncluster_name: a b\n"),
+            "gate.yaml:2: cluster_name: 'a b' is not a valid name (use letters, digits, '.', "
+            "'_', '-')");
+  // yaml-cpp accepts an unterminated quote; the name check still catches it.
+  EXPECT_EQ(ErrorOf("cluster_name: \"grav\ndata_dir: /x\n").rfind("gate.yaml:1: cluster_name:", 0),
+            0u);
+  EXPECT_NE(ErrorOf("cluster_name:\n").find("gate.yaml:"), std::string::npos);
+}
+
+TEST(ConfigTest, YamlSyntaxError) {
+  std::string e = ErrorOf("cluster_name: a\nauth_service:\n  cert_ttl: [1h\n  x: y\n");
+  EXPECT_EQ(e.rfind("gate.yaml:", 0), 0u) << e;
+  EXPECT_NE(e.find("invalid YAML"), std::string::npos) << e;
+
+  // Reported where the parser gives up: the end of the input.
+  e = ErrorOf("cluster_name: a\nauth_service: {cert_ttl: 1h\n");
+  EXPECT_EQ(e.rfind("gate.yaml:3: invalid YAML: end of map flow not found", 0), 0u) << e;
+
+  e = ErrorOf("# comment\ncluster_name: a: b\n");
+  EXPECT_EQ(e, "gate.yaml:2: invalid YAML: illegal map value") << e;
+
+  e = ErrorOf("a: b\n  c: d\n");
+  EXPECT_EQ(e.rfind("gate.yaml:2: invalid YAML", 0), 0u) << e;
+
+  EXPECT_EQ(ErrorOf("cluster_name: a\n---\ncluster_name: b\n"),
+            "gate.yaml:3: only one YAML document is allowed");
+}
+
+TEST(ParseHostPortTest, Forms) {
+  EXPECT_EQ(ParseHostPort("example.com:443")->ToString(), "example.com:443");
+  EXPECT_EQ(ParseHostPort("[::1]:3080")->host, "::1");
+  EXPECT_EQ(ParseHostPort("[::1]:3080")->ToString(), "[::1]:3080");
+  EXPECT_EQ(ParseHostPort("example.com", 3080)->ToString(), "example.com:3080");
+  EXPECT_EQ(ParseHostPort("[fe80::1]", 22)->ToString(), "[fe80::1]:22");
+  EXPECT_EQ(ParseHostPort("h:65535")->port, 65535);
+  EXPECT_EQ(ParseHostPort("h:1", 3080)->port, 1);
+}
+
+TEST(ParseHostPortTest, Rejects) {
+  for (const char* text : {"", "example.com", ":3080", "h:", "h:0", "h:65536", "h:-1", "h:+1",
+                           "h:80x", "::1", "::1:3080", "[::1", "[::1]x", "[::1]:", "[host]:80",
+                           "a b:80", "a/b:80", "u@h:22", "h:99999999999"}) {
+    auto hp = ParseHostPort(text);
+    ASSERT_FALSE(hp.has_value()) << "'" << text << "'";
+    EXPECT_EQ(hp.error().code(), Code::kInvalidArgument);
+  }
+  EXPECT_FALSE(ParseHostPort("", 3080).has_value());
+  EXPECT_FALSE(ParseHostPort("::1", 3080).has_value());
+}
+
+TEST(ConfigTest, SecondFactorName) {
+  EXPECT_EQ(SecondFactorName(SecondFactor::kOtp), "otp");
+  EXPECT_EQ(SecondFactorName(SecondFactor::kOff), "off");
+}
+
+class LoadConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/gate_config_test.XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { std::system(("rm -rf '" + dir_ + "'").c_str()); }
+  std::string Write(const std::string& name, const std::string& text, mode_t mode) {
+    std::string path = dir_ + "/" + name;
+    std::ofstream(path) << text;
+    chmod(path.c_str(), mode);
+    return path;
+  }
+  std::string dir_;
+};
+
+TEST_F(LoadConfigTest, ReadsFileAndNamesItInErrors) {
+  std::string path = Write("gate.yaml", "cluster_name: x\n", 0644);
+  auto c = LoadConfig(path, false);
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  EXPECT_EQ(c->cluster_name, "x");
+
+  path = Write("bad.yaml", "cluster_name: x\nbogus: 1\n", 0644);
+  c = LoadConfig(path, false);
+  ASSERT_FALSE(c.has_value());
+  EXPECT_EQ(c.error().message(), path + ":2: unknown key 'bogus'");
+}
+
+TEST_F(LoadConfigTest, MissingFile) {
+  auto c = LoadConfig(dir_ + "/none.yaml", false);
+  ASSERT_FALSE(c.has_value());
+  EXPECT_EQ(c.error().code(), Code::kNotFound);
+  c = LoadConfig(dir_ + "/none.yaml", true);
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->cluster_name, ThisHost());
+}
+
+TEST_F(LoadConfigTest, RefusesWorldWritable) {
+  std::string path = Write("gate.yaml", "cluster_name: x\n", 0666);
+  auto c = LoadConfig(path, true);
+  ASSERT_FALSE(c.has_value());
+  EXPECT_EQ(c.error().code(), Code::kPermissionDenied);
+}
+
+}  // namespace
+}  // namespace gate
