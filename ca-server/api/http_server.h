@@ -1,0 +1,119 @@
+// HttpServer: gate-ca's HTTP/1.1 transport. It owns the sockets, TLS, limits
+// and timeouts, and hands each complete request to a synchronous Handler
+// (normally Router::Dispatch). Two listeners:
+//
+//   - HTTPS on TCP (the JSON API and web UI for everyone): TLS 1.2 or 1.3
+//     only, ECDHE key exchange only (AEAD ciphers), no TLS compression, no
+//     renegotiation. Requests arrive with admin = false and source = peer IP.
+//   - Plain HTTP on a Unix socket (gatectl on the same host): mode 0600, and
+//     every connection's SO_PEERCRED uid must be in admin_uids, else it is
+//     closed without a reply (and logged). Requests arrive with admin = true
+//     and source = "unix:<uid>".
+//
+// Per connection: HTTP/1.1 keep-alive; headers at most 16 KiB (431 and close
+// beyond); bodies at most max_body_bytes (413 "request body too large" and
+// close, decided from Content-Length before the body is read when there is
+// one); malformed HTTP or a request target that is not an absolute path gets
+// 400 and close; "Expect: 100-continue" is answered. Every handshake, read
+// and write has a deadline (idle_timeout; the TLS handshake at most 10 s);
+// a connection that misses one is closed. At most max_connections TCP
+// connections are open at once; more are accepted and closed at once (the
+// admin socket has no such cap, as only admin uids get past accept).
+//
+// Every reply carries Server: gate, Cache-Control: no-store and
+// X-Content-Type-Options: nosniff. One log line per request: method, path,
+// status, source, duration; never the query or the body.
+//
+// Threads: Run() runs the event loop on `threads` threads. Handlers are
+// called on those threads, several at once (so they must be thread-safe),
+// and may block: a handler hashing a password for ~100 ms holds only its own
+// thread, so with N threads N such requests proceed together and other
+// connections are served as threads free up. Size `threads` for the number
+// of concurrent slow requests wanted.
+#ifndef GATE_CA_API_HTTP_SERVER_H_
+#define GATE_CA_API_HTTP_SERVER_H_
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ca-server/api/http_types.h"
+#include "gate/status.h"
+
+namespace gate::ca {
+
+struct HttpServerOptions {
+  // HTTPS listener. An empty listen_host disables it. listen_host is an IP
+  // literal ("0.0.0.0", "::", "127.0.0.1") or a name resolved once at
+  // Start(); port 0 picks a free port (see HttpServer::port()).
+  std::string listen_host;
+  std::uint16_t listen_port = 0;
+  // PEM certificate chain, and PEM private key. The key file is opened as a
+  // secret: owned by the effective uid, no group/other permission bits.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // Admin listener. Empty disables it. Its directory must exist, be owned by
+  // the effective uid (or root) and not be writable by group or others.
+  std::string admin_socket_path;
+  std::vector<uid_t> admin_uids;  // peers allowed on the admin socket
+  std::size_t max_body_bytes = 64 * 1024;
+  int threads = 4;
+  std::chrono::seconds idle_timeout{30};
+  int max_connections = 512;
+};
+
+// Answers one request; called on an event-loop thread. An exception is
+// caught and answered with 500 "internal error" (its text is logged).
+using Handler = std::function<HttpReply(const HttpRequest&)>;
+
+class HttpServer {
+ public:
+  // Nothing is opened until Start().
+  HttpServer(HttpServerOptions options, Handler public_handler, Handler admin_handler);
+  // Closes the listeners and removes the admin socket file (if it is still
+  // the one Start() made). Must not run while Run() is running: Stop(),
+  // then wait for Run() to return.
+  ~HttpServer();
+
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Loads the TLS certificate and key and binds both listeners; requests
+  // are served once Run() is called. Call once, before other threads might
+  // create files: it sets the process umask around bind() so the socket is
+  // born 0600. A stale admin socket file is removed only if it is a socket
+  // owned by the effective uid that nothing is listening on.
+  // Errors: InvalidArgument (bad options), PermissionDenied (key file or
+  // socket directory unsafe; the message says how to fix it), NotFound
+  // (certificate or key missing), FailedPrecondition (the socket path is
+  // taken by something else or a live server), Unavailable (bind/listen
+  // failed, e.g. port in use). On failure nothing stays open.
+  Status Start();
+
+  // The bound TCP port (the real one when listen_port was 0); 0 before a
+  // successful Start() or when TCP is disabled.
+  std::uint16_t port() const;
+
+  // Serves until Stop() is called (from any thread, before or during Run)
+  // or the process receives SIGINT or SIGTERM, then returns. Uses `threads`
+  // threads including the caller's. Requests in flight when it stops are
+  // dropped. Call at most once, after a successful Start().
+  void Run();
+
+  // Makes Run() return soon. Thread-safe, idempotent, never blocks.
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gate::ca
+
+#endif  // GATE_CA_API_HTTP_SERVER_H_

@@ -1,0 +1,168 @@
+#include "ca-server/api/public_api.h"
+
+#include <chrono>
+
+#include "gate/certificate.h"
+#include "gate/json.h"
+#include "gate/names.h"
+#include "gate/secret.h"
+
+namespace gate::ca {
+namespace {
+
+constexpr std::string_view kVersion = "0.1.0";
+
+Json::Value CaKeyList(const ssh::Ed25519PublicKey& key) {
+  Json::Value list(Json::arrayValue);
+  list.append(key.AuthorizedKey());
+  return list;
+}
+
+Json::Value PingBody(const Services& s) {
+  Json::Value body;
+  body["cluster_name"] = s.config.cluster_name;
+  body["server_version"] = std::string(kVersion);
+  body["public_addr"] = s.config.public_addr.ToString();
+  Json::Value auth;
+  auth["type"] = s.config.authentication.type;
+  auth["second_factor"] = std::string(SecondFactorName(s.config.authentication.second_factor));
+  auth["password_min_length"] = s.config.authentication.password_min_length;
+  body["auth"] = auth;
+  body["user_ca"] = CaKeyList(s.user_ca);
+  body["host_ca"] = CaKeyList(s.host_ca);
+  return body;
+}
+
+// Signup and login are the paths an attacker hammers: one bucket per source.
+Status CheckRate(Services& s, const HttpRequest& req) {
+  if (!s.auth_limiter.Allow(req.source, std::chrono::steady_clock::now())) {
+    s.audit.Record({s.now(), "rate_limit", "", req.source, false, req.path});
+    return ResourceExhausted("too many requests; slow down and try again in a minute");
+  }
+  return Status::Ok();
+}
+
+Result<Json::Value> SignupStart(Services& s, const HttpRequest& req) {
+  GATE_RETURN_IF_ERROR(CheckRate(s, req));
+  auto body = json::Parse(req.body);
+  if (!body) return Err(body.error());
+  auto token = json::GetString(*body, "token");
+  if (!token) return Err(token.error());
+  auto offer = s.signup.Start(*token, s.now());
+  if (!offer) return Err(offer.error());
+  Json::Value out;
+  out["user"] = offer->user;
+  out["second_factor"] = std::string(SecondFactorName(s.config.authentication.second_factor));
+  out["password_min_length"] = s.config.authentication.password_min_length;
+  out["expires_at"] = Json::Int64(offer->expires_at);
+  if (!offer->totp_uri.empty()) out["totp_uri"] = offer->totp_uri;
+  return out;
+}
+
+Result<Json::Value> SignupFinish(Services& s, const HttpRequest& req) {
+  GATE_RETURN_IF_ERROR(CheckRate(s, req));
+  auto body = json::Parse(req.body);
+  if (!body) return Err(body.error());
+  auto token = json::GetString(*body, "token");
+  if (!token) return Err(token.error());
+  auto password = json::GetString(*body, "password");
+  if (!password) return Err(password.error());
+  auto otp = json::OptionalString(*body, "otp_code");
+  if (!otp) return Err(otp.error());
+  auto user = s.signup.Finish(*token, SecretString(*password), SecretString(*otp), req.source,
+                              s.now());
+  if (!user) return Err(user.error());
+  Json::Value out;
+  out["user"] = *user;
+  return out;
+}
+
+Json::Value ToJsonArray(const std::vector<std::string>& v) { return json::StringArray(v); }
+
+Result<Json::Value> Login(Services& s, const HttpRequest& req) {
+  GATE_RETURN_IF_ERROR(CheckRate(s, req));
+  auto body = json::Parse(req.body);
+  if (!body) return Err(body.error());
+  auto user = json::GetString(*body, "user");
+  if (!user) return Err(user.error());
+  GATE_RETURN_IF_ERROR(ValidateUserName(*user));
+  auto password = json::GetString(*body, "password");
+  if (!password) return Err(password.error());
+  auto otp = json::OptionalString(*body, "otp_code");
+  if (!otp) return Err(otp.error());
+  auto key_line = json::GetString(*body, "public_key");
+  if (!key_line) return Err(key_line.error());
+  auto ttl = json::OptionalInt(*body, "ttl_seconds", 0);
+  if (!ttl) return Err(ttl.error());
+  if (*ttl < 0) return Err(InvalidArgument("field 'ttl_seconds' must not be negative"));
+  // Parse the key before spending an argon2 verification on the request.
+  auto key = ssh::Ed25519PublicKey::FromAuthorizedKey(*key_line);
+  if (!key) return Err(InvalidArgument("public_key: " + key.error().message()));
+
+  const std::int64_t now = s.now();
+  auto record = s.authenticator.Authenticate(*user, SecretString(*password), SecretString(*otp),
+                                             req.source, now);
+  if (!record) return Err(record.error());
+
+  auto issued = s.issuer.IssueUserCertificate(*record, *key, std::chrono::seconds(*ttl), now);
+  if (!issued) {
+    s.audit.Record({now, "user.login", *user, req.source, false, issued.error().message()});
+    return Err(issued.error());
+  }
+  const auto& spec = issued->certificate.spec;
+  s.audit.Record({now, "user.login", *user, req.source, true,
+                  "certificate serial " + std::to_string(spec.serial) + " valid until " +
+                      std::to_string(spec.valid_before)});
+
+  Json::Value out;
+  out["certificate"] = ssh::CertificateLine(issued->certificate, *user);
+  out["user"] = *user;
+  out["cluster_name"] = s.config.cluster_name;
+  out["roles"] = ToJsonArray(record->roles);
+  out["logins"] = ToJsonArray(spec.principals);
+  out["extensions"] = ToJsonArray(issued->extensions);
+  out["serial"] = std::to_string(spec.serial);  // a string: JSON numbers lose 64-bit precision
+  out["valid_after"] = Json::UInt64(spec.valid_after);
+  out["valid_before"] = Json::UInt64(spec.valid_before);
+  out["user_ca"] = CaKeyList(s.user_ca);
+  out["host_ca"] = CaKeyList(s.host_ca);
+  return out;
+}
+
+// Browser signup is a later piece of work; until it exists, the link an admin
+// shares still lands on a page that says how to finish in a terminal.
+HttpReply NewUserPage(Services& s, const PathParams& params) {
+  const std::string& token = params.at("token");
+  HttpReply reply;
+  reply.content_type = "text/html; charset=utf-8";
+  std::string safe_token;
+  for (char c : token) {
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) safe_token += c;
+  }
+  reply.raw_body =
+      "<!doctype html><html><head><meta charset=\"utf-8\"><title>gate: sign up</title></head>"
+      "<body><h1>Sign up to " + s.config.cluster_name + "</h1>"
+      "<p>Finish your signup in a terminal:</p><pre>gate signup --proxy " +
+      s.config.public_addr.ToString() + " " + safe_token + "</pre></body></html>\n";
+  return reply;
+}
+
+}  // namespace
+
+void RegisterPublicApi(Router& router, Services& services) {
+  Services* s = &services;
+  router.Add("GET", "/v1/ping",
+             [s](const HttpRequest&, const PathParams&) -> Result<Json::Value> {
+               return PingBody(*s);
+             });
+  router.Add("POST", "/v1/signup/start",
+             [s](const HttpRequest& r, const PathParams&) { return SignupStart(*s, r); });
+  router.Add("POST", "/v1/signup/finish",
+             [s](const HttpRequest& r, const PathParams&) { return SignupFinish(*s, r); });
+  router.Add("POST", "/v1/login",
+             [s](const HttpRequest& r, const PathParams&) { return Login(*s, r); });
+  router.AddRaw("GET", "/web/newuser/{token}",
+                [s](const HttpRequest&, const PathParams& p) { return NewUserPage(*s, p); });
+}
+
+}  // namespace gate::ca

@@ -1,0 +1,16 @@
+// The public HTTPS API under /v1/ (and the /web/ pages), reached by gate
+// clients over TCP. Contract of each route: docs/api.md.
+#ifndef GATE_CA_API_PUBLIC_API_H_
+#define GATE_CA_API_PUBLIC_API_H_
+
+#include "ca-server/api/router.h"
+#include "ca-server/api/services.h"
+
+namespace gate::ca {
+
+// Registers the routes on router. services must outlive the router.
+void RegisterPublicApi(Router& router, Services& services);
+
+}  // namespace gate::ca
+
+#endif  // GATE_CA_API_PUBLIC_API_H_

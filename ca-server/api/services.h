@@ -1,0 +1,36 @@
+// The services the API layer calls. The API translates HTTP+JSON into calls
+// on these and back; it holds no SQL and no key material.
+#ifndef GATE_CA_API_SERVICES_H_
+#define GATE_CA_API_SERVICES_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "ca-server/audit/audit.h"
+#include "ca-server/auth/authenticator.h"
+#include "ca-server/auth/rate_limiter.h"
+#include "ca-server/auth/signup.h"
+#include "ca-server/issuer/issuer.h"
+#include "ca-server/store/store.h"
+#include "gate/config.h"
+#include "gate/ed25519.h"
+
+namespace gate::ca {
+
+struct Services {
+  const Config& config;
+  Store& store;
+  AuditLog& audit;
+  Authenticator& authenticator;
+  SignupService& signup;
+  Issuer& issuer;
+  RateLimiter& auth_limiter;       // per source address, signup and login
+  ssh::Ed25519PublicKey user_ca;   // public halves only
+  ssh::Ed25519PublicKey host_ca;
+  std::function<std::int64_t()> now;  // unix seconds
+};
+
+}  // namespace gate::ca
+
+#endif  // GATE_CA_API_SERVICES_H_

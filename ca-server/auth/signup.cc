@@ -1,0 +1,96 @@
+#include "ca-server/auth/signup.h"
+
+#include "ca-server/auth/password.h"
+#include "ca-server/auth/tokens.h"
+#include "ca-server/auth/totp.h"
+
+namespace gate::ca {
+namespace {
+
+constexpr std::string_view kUnknownToken =
+    "signup token not found or already used; ask an admin for a new one";
+
+}  // namespace
+
+Result<std::string> SignupService::CreateToken(const std::string& user,
+                                               std::chrono::seconds ttl, std::int64_t now) {
+  auto token = NewToken();
+  if (!token) return Err(token.error());
+  SignupToken record;
+  record.token_hash = HashToken(*token);
+  record.user = user;
+  record.created_at = now;
+  record.expires_at = now + ttl.count();
+  GATE_RETURN_IF_ERROR(store_.CreateSignupToken(record));
+  return token;
+}
+
+Result<SignupToken> SignupService::FindLiveToken(const std::string& token, std::int64_t now) {
+  if (!LooksLikeToken(token)) return Err(NotFound(std::string(kUnknownToken)));
+  auto record = store_.GetSignupToken(HashToken(token));
+  if (!record) {
+    if (record.error().code() == Code::kNotFound) return Err(NotFound(std::string(kUnknownToken)));
+    return Err(record.error());
+  }
+  if (record->expires_at <= now) {
+    return Err(FailedPrecondition(
+        "signup token expired; ask an admin for a new one (gatectl users reset " + record->user +
+        ")"));
+  }
+  return record;
+}
+
+Result<SignupOffer> SignupService::Start(const std::string& token, std::int64_t now) {
+  auto record = FindLiveToken(token, now);
+  if (!record) return Err(record.error());
+  SignupOffer offer;
+  offer.user = record->user;
+  offer.expires_at = record->expires_at;
+  if (options_.second_factor == SecondFactor::kOtp) {
+    if (record->totp_secret.empty()) {
+      auto secret = GenerateTotpSecret();
+      if (!secret) return Err(secret.error());
+      auto offered = store_.OfferTotpSecret(record->token_hash, *secret);
+      if (!offered) return Err(offered.error());
+      record = std::move(offered);
+    }
+    offer.totp_uri = TotpUri(record->totp_secret, record->user, options_.cluster_name);
+  }
+  return offer;
+}
+
+Result<std::string> SignupService::Finish(const std::string& token, const SecretString& password,
+                                          const SecretString& otp_code,
+                                          const std::string& source, std::int64_t now) {
+  auto record = FindLiveToken(token, now);
+  if (!record) {
+    audit_.Record({now, "user.signup", "", source, false, record.error().message()});
+    return Err(record.error());
+  }
+  GATE_RETURN_IF_ERROR(CheckPasswordPolicy(password.view(), options_.password_min_length));
+
+  std::int64_t step = -1;
+  SecretString secret;
+  if (options_.second_factor == SecondFactor::kOtp) {
+    if (record->totp_secret.empty()) {
+      return Err(FailedPrecondition("OTP enrollment was not started for this token"));
+    }
+    auto matched = VerifyTotp(record->totp_secret, otp_code.view(), now);
+    if (!matched) {
+      audit_.Record({now, "user.signup", record->user, source, false, "wrong OTP code"});
+      return Err(matched.error().code() == Code::kInvalidArgument
+                     ? matched.error()
+                     : Unauthenticated("invalid OTP code; check the device's clock and try the next code"));
+    }
+    step = *matched;
+    secret = record->totp_secret;
+  }
+
+  auto hash = HashPassword(password.view());
+  if (!hash) return Err(hash.error());
+  GATE_RETURN_IF_ERROR(store_.CompleteSignup(record->token_hash, now, *hash, secret, step));
+  audit_.Record({now, "user.signup", record->user, source, true, ""});
+  return record->user;
+}
+
+}  // namespace gate::ca

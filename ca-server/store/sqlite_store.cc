@@ -1,0 +1,999 @@
+// The SQLite implementation of Store.
+//
+// One connection, used under one mutex: gate-ca's write rate (logins, signups,
+// issued certificates) is a few per second at most, so a connection pool would
+// add failure modes without adding useful throughput. Statements are prepared
+// per call for the same reason; every value reaches SQL as a bound parameter.
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <iterator>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <string_view>
+#include <utility>
+
+#include "ca-server/store/store.h"
+#include "gate/cptr.h"
+#include "gate/unique_fd.h"
+
+// GATE_RETURN_IF_ERROR for functions returning Result<T>.
+#define RETURN_IF_ERROR_AS_RESULT(expr)                                  \
+  do {                                                                   \
+    ::gate::Status gate_status_ = (expr);                                \
+    if (!gate_status_.ok()) return ::gate::Err(std::move(gate_status_)); \
+  } while (0)
+
+namespace gate::ca {
+namespace {
+
+using Db = CPtr<sqlite3, sqlite3_close>;
+using StmtPtr = CPtr<sqlite3_stmt, sqlite3_finalize>;
+
+// How long a statement waits for another process (gatectl, a backup) holding
+// the write lock before failing with Unavailable.
+constexpr int kBusyTimeoutMs = 5000;
+
+// ---------------------------------------------------------------------------
+// Schema. Migration N takes a database at version N-1 to version N; all
+// pending migrations run in one transaction, so a crash leaves either the old
+// schema or the new one. Never edit a migration once released: add one.
+//
+// Column notes:
+//  - uint64 certificate serials are stored bit-cast to int64 (SQLite integers
+//    are signed 64-bit), so serials >= 2^63 appear negative in the sqlite3 CLI.
+//  - certificates has no foreign key to users: the record of a serial must
+//    outlive the user, or a deleted user's serial could be issued again.
+//  - "user_name", not "user": USER is reserved in PostgreSQL, the planned
+//    second implementation.
+struct Migration {
+  int version;
+  const char* sql;
+};
+
+constexpr Migration kMigrations[] = {
+    {1, R"sql(
+CREATE TABLE users (
+  name            TEXT PRIMARY KEY NOT NULL,
+  created_at      INTEGER NOT NULL,
+  password_hash   TEXT NOT NULL DEFAULT '',
+  totp_secret     BLOB,
+  failed_attempts INTEGER NOT NULL DEFAULT 0,
+  locked_until    INTEGER NOT NULL DEFAULT 0,
+  last_totp_step  INTEGER NOT NULL DEFAULT -1
+) STRICT;
+
+CREATE TABLE user_logins (
+  user_name TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+  position  INTEGER NOT NULL,
+  login     TEXT NOT NULL,
+  PRIMARY KEY (user_name, position)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE user_roles (
+  user_name TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+  position  INTEGER NOT NULL,
+  role      TEXT NOT NULL,
+  PRIMARY KEY (user_name, position)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE signup_tokens (
+  token_hash  TEXT PRIMARY KEY NOT NULL,
+  user_name   TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+  created_at  INTEGER NOT NULL,
+  expires_at  INTEGER NOT NULL,
+  totp_secret BLOB
+) STRICT;
+CREATE INDEX signup_tokens_by_user ON signup_tokens(user_name);
+CREATE INDEX signup_tokens_by_expiry ON signup_tokens(expires_at);
+
+CREATE TABLE certificates (
+  serial       INTEGER PRIMARY KEY,
+  user_name    TEXT NOT NULL,
+  key_id       TEXT NOT NULL,
+  valid_after  INTEGER NOT NULL,
+  valid_before INTEGER NOT NULL,
+  issued_at    INTEGER NOT NULL
+) STRICT;
+CREATE INDEX certificates_by_user ON certificates(user_name, issued_at);
+CREATE TRIGGER certificates_keep_serials BEFORE DELETE ON certificates
+BEGIN SELECT RAISE(ABORT, 'issued certificates are never deleted'); END;
+
+CREATE TABLE audit (
+  id        INTEGER PRIMARY KEY AUTOINCREMENT,
+  time      INTEGER NOT NULL,
+  event     TEXT NOT NULL,
+  user_name TEXT NOT NULL,
+  source    TEXT NOT NULL,
+  success   INTEGER NOT NULL CHECK (success IN (0, 1)),
+  detail    TEXT NOT NULL
+) STRICT;
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+)sql"},
+};
+
+constexpr int kLatestSchemaVersion = kMigrations[std::size(kMigrations) - 1].version;
+
+// ---------------------------------------------------------------------------
+// Thin wrappers over the C API.
+
+// Maps a SQLite result code to a Status. Constraint violations that mean
+// something to the caller (AlreadyExists, NotFound) are mapped at the call
+// site before this is reached. Messages come from SQLite and never contain
+// bound values, so they carry no secrets.
+Status SqliteError(sqlite3* db, int rc, std::string_view what) {
+  std::string message = "sqlite: " + std::string(what) + ": " + sqlite3_errstr(rc);
+  if (db != nullptr && sqlite3_errcode(db) == rc) {
+    const char* detail = sqlite3_errmsg(db);
+    if (detail != nullptr && std::strcmp(detail, sqlite3_errstr(rc)) != 0) {
+      message += " (" + std::string(detail) + ")";
+    }
+  }
+  switch (rc & 0xFF) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PROTOCOL:
+      return Unavailable(std::move(message));
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return DataLoss(std::move(message));
+    default:
+      return Internal(std::move(message));
+  }
+}
+
+// For statements without parameters only (pragmas, DDL, transaction control).
+Status Exec(sqlite3* db, const char* sql) {
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+  // A migration's text is long; its first words say enough.
+  if (rc != SQLITE_OK) return SqliteError(db, rc, std::string_view(sql).substr(0, 40));
+  return Status::Ok();
+}
+
+// A prepared statement. Bind errors are remembered and reported by the next
+// Step(), so call sites can bind a row without checking each call.
+class Stmt {
+ public:
+  static Result<Stmt> Prepare(sqlite3* db, std::string_view sql) {
+    sqlite3_stmt* raw = nullptr;
+    const int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
+    StmtPtr stmt(raw);
+    if (rc != SQLITE_OK) return Err(SqliteError(db, rc, "prepare"));
+    return Stmt(db, std::move(stmt));
+  }
+
+  Stmt& Int(int index, std::int64_t value) {
+    Note(sqlite3_bind_int64(stmt_.get(), index, value));
+    return *this;
+  }
+  Stmt& Text(int index, std::string_view value) {
+    Note(sqlite3_bind_text64(stmt_.get(), index, value.data(), value.size(), SQLITE_TRANSIENT,
+                             SQLITE_UTF8));
+    return *this;
+  }
+  // An empty value is stored as NULL.
+  Stmt& Blob(int index, std::string_view value) {
+    if (value.empty()) {
+      Note(sqlite3_bind_null(stmt_.get(), index));
+    } else {
+      Note(sqlite3_bind_blob64(stmt_.get(), index, value.data(), value.size(), SQLITE_TRANSIENT));
+    }
+    return *this;
+  }
+
+  // True if a row is available, false when the statement is done.
+  Result<bool> Step() {
+    if (bind_rc_ != SQLITE_OK) return Err(SqliteError(db_, bind_rc_, "bind"));
+    const int rc = sqlite3_step(stmt_.get());
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return Err(SqliteError(db_, rc, "step"));
+  }
+
+  // Runs a statement that returns no rows.
+  Status Run() {
+    Result<bool> row = Step();
+    if (!row) return row.error();
+    if (*row) return Internal("sqlite: statement unexpectedly returned a row");
+    return Status::Ok();
+  }
+
+  // Like Run(), for INSERTs: a PRIMARY KEY or UNIQUE violation becomes
+  // `exists`, a foreign key violation `missing`.
+  Status Insert(Status exists, Status missing) {
+    if (bind_rc_ != SQLITE_OK) return SqliteError(db_, bind_rc_, "bind");
+    const int rc = sqlite3_step(stmt_.get());
+    if (rc == SQLITE_DONE) return Status::Ok();
+    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) return exists;
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) return missing;
+    if (rc == SQLITE_ROW) return Internal("sqlite: statement unexpectedly returned a row");
+    return SqliteError(db_, rc, "insert");
+  }
+
+  std::int64_t ColumnInt(int col) const { return sqlite3_column_int64(stmt_.get(), col); }
+  std::string ColumnText(int col) const {
+    const unsigned char* text = sqlite3_column_text(stmt_.get(), col);
+    if (text == nullptr) return {};
+    return std::string(reinterpret_cast<const char*>(text),
+                       static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), col)));
+  }
+  SecretString ColumnSecret(int col) const {
+    const void* blob = sqlite3_column_blob(stmt_.get(), col);
+    const int size = sqlite3_column_bytes(stmt_.get(), col);
+    if (blob == nullptr || size <= 0) return {};
+    return SecretString(static_cast<const char*>(blob), static_cast<std::size_t>(size));
+  }
+
+ private:
+  Stmt(sqlite3* db, StmtPtr stmt) : db_(db), stmt_(std::move(stmt)) {}
+  void Note(int rc) {
+    if (bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+  }
+
+  sqlite3* db_;
+  StmtPtr stmt_;
+  int bind_rc_ = SQLITE_OK;
+};
+
+// A transaction that rolls back unless Commit() succeeds. IMMEDIATE takes the
+// write lock at BEGIN, so a read-modify-write cannot fail half way with
+// SQLITE_BUSY on lock upgrade (and busy_timeout applies at BEGIN). Deferred
+// (read) transactions give multi-statement reads one consistent snapshot.
+class Transaction {
+ public:
+  enum class Kind { kRead, kWrite };
+
+  static Result<Transaction> Begin(sqlite3* db, Kind kind) {
+    RETURN_IF_ERROR_AS_RESULT(Exec(db, kind == Kind::kWrite ? "BEGIN IMMEDIATE" : "BEGIN"));
+    return Transaction(db);
+  }
+
+  Transaction(Transaction&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+  Transaction& operator=(Transaction&&) = delete;
+  ~Transaction() {
+    if (db_ != nullptr) static_cast<void>(sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr));
+  }
+
+  Status Commit() {
+    Status status = Exec(db_, "COMMIT");
+    if (status.ok()) db_ = nullptr;
+    return status;
+  }
+
+ private:
+  explicit Transaction(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+};
+
+// ---------------------------------------------------------------------------
+// Opening the file.
+
+Status CheckOpenFile(const std::string& path, int fd, struct stat* st) {
+  if (::fstat(fd, st) != 0) {
+    return Unavailable("cannot stat " + path + ": " + std::strerror(errno));
+  }
+  if (!S_ISREG(st->st_mode)) return PermissionDenied(path + " is not a regular file");
+  const uid_t euid = ::geteuid();
+  if (st->st_uid != euid) {
+    return PermissionDenied(path + " is owned by uid " + std::to_string(st->st_uid) +
+                            ", not by uid " + std::to_string(euid) +
+                            " which runs gate-ca; chown it");
+  }
+  if ((st->st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st->st_mode & 07777));
+    return PermissionDenied(path + " is accessible by group or others (mode " + mode +
+                            "); run chmod 600 " + path);
+  }
+  return Status::Ok();
+}
+
+// SQLite opens the -wal and -shm files itself, without O_NOFOLLOW; if they
+// already exist they must pass the same checks as the database.
+Status CheckSidecar(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  if (!fd.valid()) {
+    if (errno == ENOENT) return Status::Ok();
+    if (errno == ELOOP) return PermissionDenied(path + " is a symlink; refusing to use it");
+    return Unavailable("cannot open " + path + ": " + std::strerror(errno));
+  }
+  struct stat st {};
+  return CheckOpenFile(path, fd.get(), &st);
+}
+
+// Creates the database file 0600 if it does not exist, so it is never
+// world-readable even for a moment, and vets it (new or old) before SQLite
+// touches it. Returns the open descriptor for the identity check after
+// sqlite3_open_v2.
+Result<UniqueFd> OpenDatabaseFile(const std::string& path, struct stat* st) {
+  constexpr int kFlags = O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
+  bool created = true;
+  UniqueFd fd(::open(path.c_str(), kFlags | O_CREAT | O_EXCL, 0600));
+  if (!fd.valid() && errno == EEXIST) {
+    created = false;
+    fd.Reset(::open(path.c_str(), kFlags));
+  }
+  if (!fd.valid()) {
+    const int err = errno;
+    if (err == ELOOP) return Err(PermissionDenied(path + " is a symlink; refusing to open it"));
+    if (err == EISDIR) return Err(PermissionDenied(path + " is not a regular file"));
+    if (err == EACCES || err == EPERM) {
+      return Err(PermissionDenied("cannot open " + path + ": " + std::strerror(err)));
+    }
+    if (err == ENOENT || err == ENOTDIR) {
+      return Err(NotFound("cannot create " + path + ": " + std::strerror(err)));
+    }
+    return Err(Unavailable("cannot open " + path + ": " + std::strerror(err)));
+  }
+  // A restrictive umask may have taken the owner's bits away.
+  if (created && ::fchmod(fd.get(), 0600) != 0) {
+    return Err(Unavailable("cannot chmod " + path + ": " + std::strerror(errno)));
+  }
+  RETURN_IF_ERROR_AS_RESULT(CheckOpenFile(path, fd.get(), st));
+  return fd;
+}
+
+// ---------------------------------------------------------------------------
+// Connection setup.
+
+Status Configure(sqlite3* db) {
+  sqlite3_extended_result_codes(db, 1);
+  if (int rc = sqlite3_busy_timeout(db, kBusyTimeoutMs); rc != SQLITE_OK) {
+    return SqliteError(db, rc, "busy_timeout");
+  }
+  // Defensive mode forbids writable_schema and other ways of corrupting the
+  // file through SQL, should a bug ever let SQL text through.
+  if (int rc = sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, static_cast<int*>(nullptr));
+      rc != SQLITE_OK) {
+    return SqliteError(db, rc, "defensive");
+  }
+
+  // WAL: readers never block the writer, and a commit is one append.
+  {
+    Result<Stmt> stmt = Stmt::Prepare(db, "PRAGMA journal_mode=WAL");
+    if (!stmt) return stmt.error();
+    Result<bool> row = stmt->Step();
+    if (!row) return row.error();
+    if (!*row || stmt->ColumnText(0) != "wal") {
+      return Unavailable("sqlite: cannot switch the database to WAL mode");
+    }
+  }
+  GATE_RETURN_IF_ERROR(Exec(db, "PRAGMA foreign_keys=ON"));
+  // FULL, not NORMAL: in WAL mode NORMAL can lose the last commits on power
+  // failure (without corruption). For us a lost commit is a security event,
+  // not just lost data: a forgotten ConsumeTotpStep lets an OTP code be
+  // replayed, a forgotten certificate lets its serial be issued twice, a
+  // forgotten lockout or audit row hides an attack. Commits are rare (one per
+  // login or certificate), so the extra fsync per commit costs little.
+  GATE_RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous=FULL"));
+  // Overwrite deleted content, so reset TOTP secrets, old password hashes and
+  // used signup tokens do not linger in free pages of the file or its backups.
+  GATE_RETURN_IF_ERROR(Exec(db, "PRAGMA secure_delete=ON"));
+  return Status::Ok();
+}
+
+Status Migrate(sqlite3* db) {
+  Result<Transaction> txn = Transaction::Begin(db, Transaction::Kind::kWrite);
+  if (!txn) return txn.error();
+  GATE_RETURN_IF_ERROR(Exec(db,
+                            "CREATE TABLE IF NOT EXISTS schema_version ("
+                            " id INTEGER PRIMARY KEY CHECK (id = 1),"
+                            " version INTEGER NOT NULL) STRICT"));
+  std::int64_t version = 0;
+  {
+    Result<Stmt> stmt = Stmt::Prepare(db, "SELECT version FROM schema_version WHERE id = 1");
+    if (!stmt) return stmt.error();
+    Result<bool> row = stmt->Step();
+    if (!row) return row.error();
+    if (*row) version = stmt->ColumnInt(0);
+  }
+  if (version > kLatestSchemaVersion) {
+    return FailedPrecondition("database schema version " + std::to_string(version) +
+                              " is newer than this gate-ca supports (" +
+                              std::to_string(kLatestSchemaVersion) + "); upgrade gate-ca");
+  }
+  if (version < 0) return DataLoss("database schema version is negative");
+  // Up to date: the transaction rolls back only the no-op CREATE above.
+  if (version == kLatestSchemaVersion) return Status::Ok();
+
+  for (const Migration& migration : kMigrations) {
+    if (migration.version <= version) continue;
+    Status status = Exec(db, migration.sql);
+    if (!status.ok()) {
+      return status.WithContext("migrating to schema version " + std::to_string(migration.version));
+    }
+  }
+  {
+    Result<Stmt> stmt = Stmt::Prepare(db,
+                                      "INSERT INTO schema_version (id, version) VALUES (1, ?1)"
+                                      " ON CONFLICT (id) DO UPDATE SET version = excluded.version");
+    if (!stmt) return stmt.error();
+    GATE_RETURN_IF_ERROR(stmt->Int(1, kLatestSchemaVersion).Run());
+  }
+  return txn->Commit();
+}
+
+// ---------------------------------------------------------------------------
+// Row mapping.
+
+constexpr char kUserColumns[] =
+    "name, created_at, password_hash, totp_secret, failed_attempts, locked_until, "
+    "last_totp_step";
+
+UserRecord ReadUserRow(const Stmt& stmt) {
+  UserRecord user;
+  user.name = stmt.ColumnText(0);
+  user.created_at = stmt.ColumnInt(1);
+  user.password_hash = stmt.ColumnText(2);
+  user.totp_secret = stmt.ColumnSecret(3);
+  const std::int64_t failed = stmt.ColumnInt(4);
+  user.failed_attempts = failed > std::numeric_limits<int>::max()
+                             ? std::numeric_limits<int>::max()
+                             : static_cast<int>(failed < 0 ? 0 : failed);
+  user.locked_until = stmt.ColumnInt(5);
+  user.last_totp_step = stmt.ColumnInt(6);
+  return user;
+}
+
+SignupToken ReadTokenRow(const Stmt& stmt) {
+  SignupToken token;
+  token.token_hash = stmt.ColumnText(0);
+  token.user = stmt.ColumnText(1);
+  token.created_at = stmt.ColumnInt(2);
+  token.expires_at = stmt.ColumnInt(3);
+  token.totp_secret = stmt.ColumnSecret(4);
+  return token;
+}
+
+constexpr char kTokenColumns[] = "token_hash, user_name, created_at, expires_at, totp_secret";
+
+// The two ordered string lists of a user, stored in child tables.
+struct ListTable {
+  const char* insert;      // ?1 user, ?2 position, ?3 value
+  const char* select_one;  // ?1 user -> value, in order
+  const char* select_all;  // -> user, value, in user then list order
+  const char* remove;      // ?1 user
+};
+
+constexpr ListTable kLogins = {
+    "INSERT INTO user_logins (user_name, position, login) VALUES (?1, ?2, ?3)",
+    "SELECT login FROM user_logins WHERE user_name = ?1 ORDER BY position",
+    "SELECT user_name, login FROM user_logins ORDER BY user_name, position",
+    "DELETE FROM user_logins WHERE user_name = ?1",
+};
+constexpr ListTable kRoles = {
+    "INSERT INTO user_roles (user_name, position, role) VALUES (?1, ?2, ?3)",
+    "SELECT role FROM user_roles WHERE user_name = ?1 ORDER BY position",
+    "SELECT user_name, role FROM user_roles ORDER BY user_name, position",
+    "DELETE FROM user_roles WHERE user_name = ?1",
+};
+
+std::int64_t SaturatingAdd(std::int64_t a, std::int64_t b) {
+  std::int64_t sum = 0;
+  if (__builtin_add_overflow(a, b, &sum)) {
+    return b > 0 ? std::numeric_limits<std::int64_t>::max()
+                 : std::numeric_limits<std::int64_t>::min();
+  }
+  return sum;
+}
+
+Status UserNotFound(const std::string& name) { return NotFound("user '" + name + "' not found"); }
+Status TokenNotFound() { return NotFound("signup token not found"); }
+
+// ---------------------------------------------------------------------------
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(Db db) : db_(std::move(db)) {}
+
+  Status CreateUser(const UserRecord& user) override;
+  Result<UserRecord> GetUser(const std::string& name) override;
+  Result<std::vector<UserRecord>> ListUsers() override;
+  Status DeleteUser(const std::string& name) override;
+  Status ResetUserCredentials(const std::string& name) override;
+
+  Result<UserRecord> RecordLoginFailure(const std::string& name, std::int64_t now,
+                                        int lockout_attempts,
+                                        std::int64_t lockout_seconds) override;
+  Status RecordLoginSuccess(const std::string& name) override;
+  Result<bool> ConsumeTotpStep(const std::string& name, std::int64_t step) override;
+
+  Status CreateSignupToken(const SignupToken& token) override;
+  Result<SignupToken> GetSignupToken(const std::string& token_hash) override;
+  Result<SignupToken> OfferTotpSecret(const std::string& token_hash,
+                                      const SecretString& secret) override;
+  Status CompleteSignup(const std::string& token_hash, std::int64_t now,
+                        const std::string& password_hash, const SecretString& totp_secret,
+                        std::int64_t totp_step) override;
+  Status DeleteExpiredSignupTokens(std::int64_t now) override;
+
+  Status RecordCertificate(const IssuedCertificate& cert) override;
+  Result<std::vector<IssuedCertificate>> ListCertificates(const std::string& user) override;
+
+  Status AppendAudit(const AuditEvent& event) override;
+  Result<std::vector<AuditEvent>> ListAudit(std::size_t limit) override;
+
+ private:
+  // All helpers below expect mu_ held and, where several statements must
+  // agree, a transaction open.
+  sqlite3* db() { return db_.get(); }
+  Result<UserRecord> LoadUser(const std::string& name);
+  Result<std::vector<std::string>> LoadList(const ListTable& table, const std::string& name);
+  Status StoreList(const ListTable& table, const std::string& name,
+                   const std::vector<std::string>& values);
+  Result<SignupToken> LoadToken(const std::string& token_hash);
+  // Runs a single UPDATE/DELETE and returns how many rows it changed.
+  Result<int> Change(Stmt& stmt);
+
+  std::mutex mu_;
+  Db db_;  // guarded by mu_
+};
+
+Result<int> SqliteStore::Change(Stmt& stmt) {
+  RETURN_IF_ERROR_AS_RESULT(stmt.Run());
+  return sqlite3_changes(db());
+}
+
+Result<std::vector<std::string>> SqliteStore::LoadList(const ListTable& table,
+                                                       const std::string& name) {
+  Result<Stmt> stmt = Stmt::Prepare(db(), table.select_one);
+  if (!stmt) return Err(stmt.error());
+  stmt->Text(1, name);
+  std::vector<std::string> values;
+  while (true) {
+    Result<bool> row = stmt->Step();
+    if (!row) return Err(row.error());
+    if (!*row) break;
+    values.push_back(stmt->ColumnText(0));
+  }
+  return values;
+}
+
+Status SqliteStore::StoreList(const ListTable& table, const std::string& name,
+                              const std::vector<std::string>& values) {
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    Result<Stmt> stmt = Stmt::Prepare(db(), table.insert);
+    if (!stmt) return stmt.error();
+    GATE_RETURN_IF_ERROR(
+        stmt->Text(1, name).Int(2, static_cast<std::int64_t>(i)).Text(3, values[i]).Run());
+  }
+  return Status::Ok();
+}
+
+Result<UserRecord> SqliteStore::LoadUser(const std::string& name) {
+  Result<Stmt> stmt =
+      Stmt::Prepare(db(), std::string("SELECT ") + kUserColumns + " FROM users WHERE name = ?1");
+  if (!stmt) return Err(stmt.error());
+  stmt->Text(1, name);
+  Result<bool> row = stmt->Step();
+  if (!row) return Err(row.error());
+  if (!*row) return Err(UserNotFound(name));
+  UserRecord user = ReadUserRow(*stmt);
+
+  Result<std::vector<std::string>> logins = LoadList(kLogins, name);
+  if (!logins) return Err(logins.error());
+  Result<std::vector<std::string>> roles = LoadList(kRoles, name);
+  if (!roles) return Err(roles.error());
+  user.logins = *std::move(logins);
+  user.roles = *std::move(roles);
+  return user;
+}
+
+Result<SignupToken> SqliteStore::LoadToken(const std::string& token_hash) {
+  Result<Stmt> stmt = Stmt::Prepare(
+      db(), std::string("SELECT ") + kTokenColumns + " FROM signup_tokens WHERE token_hash = ?1");
+  if (!stmt) return Err(stmt.error());
+  stmt->Text(1, token_hash);
+  Result<bool> row = stmt->Step();
+  if (!row) return Err(row.error());
+  if (!*row) return Err(TokenNotFound());
+  return ReadTokenRow(*stmt);
+}
+
+// --- Users ------------------------------------------------------------------
+
+Status SqliteStore::CreateUser(const UserRecord& user) {
+  if (user.name.empty()) return InvalidArgument("user name must not be empty");
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kWrite);
+  if (!txn) return txn.error();
+  {
+    Result<Stmt> stmt = Stmt::Prepare(
+        db(),
+        "INSERT INTO users (name, created_at, password_hash, totp_secret, failed_attempts,"
+        " locked_until, last_totp_step) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    if (!stmt) return stmt.error();
+    stmt->Text(1, user.name)
+        .Int(2, user.created_at)
+        .Text(3, user.password_hash)
+        .Blob(4, user.totp_secret.view())
+        .Int(5, user.failed_attempts)
+        .Int(6, user.locked_until)
+        .Int(7, user.last_totp_step);
+    GATE_RETURN_IF_ERROR(stmt->Insert(AlreadyExists("user '" + user.name + "' already exists"),
+                                      Internal("sqlite: unexpected foreign key violation")));
+  }
+  GATE_RETURN_IF_ERROR(StoreList(kLogins, user.name, user.logins));
+  GATE_RETURN_IF_ERROR(StoreList(kRoles, user.name, user.roles));
+  return txn->Commit();
+}
+
+Result<UserRecord> SqliteStore::GetUser(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kRead);
+  if (!txn) return Err(txn.error());
+  Result<UserRecord> user = LoadUser(name);
+  if (!user) return user;
+  RETURN_IF_ERROR_AS_RESULT(txn->Commit());
+  return user;
+}
+
+Result<std::vector<UserRecord>> SqliteStore::ListUsers() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kRead);
+  if (!txn) return Err(txn.error());
+
+  std::vector<UserRecord> users;
+  std::map<std::string, std::size_t, std::less<>> index;
+  {
+    Result<Stmt> stmt =
+        Stmt::Prepare(db(), std::string("SELECT ") + kUserColumns + " FROM users ORDER BY name");
+    if (!stmt) return Err(stmt.error());
+    while (true) {
+      Result<bool> row = stmt->Step();
+      if (!row) return Err(row.error());
+      if (!*row) break;
+      users.push_back(ReadUserRow(*stmt));
+      index.emplace(users.back().name, users.size() - 1);
+    }
+  }
+  for (const ListTable* table : {&kLogins, &kRoles}) {
+    Result<Stmt> stmt = Stmt::Prepare(db(), table->select_all);
+    if (!stmt) return Err(stmt.error());
+    while (true) {
+      Result<bool> row = stmt->Step();
+      if (!row) return Err(row.error());
+      if (!*row) break;
+      auto it = index.find(stmt->ColumnText(0));
+      if (it == index.end()) continue;  // impossible with foreign keys on
+      UserRecord& user = users[it->second];
+      (table == &kLogins ? user.logins : user.roles).push_back(stmt->ColumnText(1));
+    }
+  }
+  RETURN_IF_ERROR_AS_RESULT(txn->Commit());
+  return users;
+}
+
+Status SqliteStore::DeleteUser(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kWrite);
+  if (!txn) return txn.error();
+  // Children first and explicitly, so correctness does not hinge on the
+  // foreign_keys pragma (ON DELETE CASCADE would do the same).
+  for (const char* sql :
+       {kLogins.remove, kRoles.remove, "DELETE FROM signup_tokens WHERE user_name = ?1"}) {
+    Result<Stmt> stmt = Stmt::Prepare(db(), sql);
+    if (!stmt) return stmt.error();
+    GATE_RETURN_IF_ERROR(stmt->Text(1, name).Run());
+  }
+  Result<Stmt> stmt = Stmt::Prepare(db(), "DELETE FROM users WHERE name = ?1");
+  if (!stmt) return stmt.error();
+  stmt->Text(1, name);
+  Result<int> changed = Change(*stmt);
+  if (!changed) return changed.error();
+  if (*changed == 0) return UserNotFound(name);
+  return txn->Commit();
+}
+
+Status SqliteStore::ResetUserCredentials(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kWrite);
+  if (!txn) return txn.error();
+  {
+    Result<Stmt> stmt = Stmt::Prepare(
+        db(),
+        "UPDATE users SET password_hash = '', totp_secret = NULL, failed_attempts = 0,"
+        " locked_until = 0, last_totp_step = -1 WHERE name = ?1");
+    if (!stmt) return stmt.error();
+    stmt->Text(1, name);
+    Result<int> changed = Change(*stmt);
+    if (!changed) return changed.error();
+    if (*changed == 0) return UserNotFound(name);
+  }
+  Result<Stmt> stmt = Stmt::Prepare(db(), "DELETE FROM signup_tokens WHERE user_name = ?1");
+  if (!stmt) return stmt.error();
+  GATE_RETURN_IF_ERROR(stmt->Text(1, name).Run());
+  return txn->Commit();
+}
+
+// --- Login bookkeeping ---------------------------------------------------------
+
+Result<UserRecord> SqliteStore::RecordLoginFailure(const std::string& name, std::int64_t now,
+                                                   int lockout_attempts,
+                                                   std::int64_t lockout_seconds) {
+  if (lockout_attempts < 1) return Err(InvalidArgument("lockout_attempts must be at least 1"));
+  if (lockout_seconds < 0) return Err(InvalidArgument("lockout_seconds must not be negative"));
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kWrite);
+  if (!txn) return Err(txn.error());
+
+  Result<UserRecord> user = LoadUser(name);
+  if (!user) return user;
+  std::int64_t failed = static_cast<std::int64_t>(user->failed_attempts) + 1;
+  std::int64_t locked_until = user->locked_until;
+  if (failed >= lockout_attempts) {
+    locked_until = SaturatingAdd(now, lockout_seconds);
+    failed = 0;
+  }
+  {
+    Result<Stmt> stmt = Stmt::Prepare(
+        db(), "UPDATE users SET failed_attempts = ?2, locked_until = ?3 WHERE name = ?1");
+    if (!stmt) return Err(stmt.error());
+    RETURN_IF_ERROR_AS_RESULT(stmt->Text(1, name).Int(2, failed).Int(3, locked_until).Run());
+  }
+  RETURN_IF_ERROR_AS_RESULT(txn->Commit());
+  user->failed_attempts = static_cast<int>(failed);
+  user->locked_until = locked_until;
+  return user;
+}
+
+Status SqliteStore::RecordLoginSuccess(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Stmt> stmt = Stmt::Prepare(db(), "UPDATE users SET failed_attempts = 0 WHERE name = ?1");
+  if (!stmt) return stmt.error();
+  stmt->Text(1, name);
+  Result<int> changed = Change(*stmt);
+  if (!changed) return changed.error();
+  if (*changed == 0) return UserNotFound(name);
+  return Status::Ok();
+}
+
+Result<bool> SqliteStore::ConsumeTotpStep(const std::string& name, std::int64_t step) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kWrite);
+  if (!txn) return Err(txn.error());
+  // The comparison is in the UPDATE itself, so the check and the write are
+  // one step even for another process sharing the file.
+  Result<Stmt> stmt = Stmt::Prepare(
+      db(), "UPDATE users SET last_totp_step = ?2 WHERE name = ?1 AND last_totp_step < ?2");
+  if (!stmt) return Err(stmt.error());
+  stmt->Text(1, name).Int(2, step);
+  Result<int> changed = Change(*stmt);
+  if (!changed) return Err(changed.error());
+  if (*changed == 0) {
+    Result<Stmt> exists = Stmt::Prepare(db(), "SELECT 1 FROM users WHERE name = ?1");
+    if (!exists) return Err(exists.error());
+    Result<bool> row = exists->Text(1, name).Step();
+    if (!row) return Err(row.error());
+    if (!*row) return Err(UserNotFound(name));
+    return false;
+  }
+  RETURN_IF_ERROR_AS_RESULT(txn->Commit());
+  return true;
+}
+
+// --- Signup tokens ---------------------------------------------------------------
+
+Status SqliteStore::CreateSignupToken(const SignupToken& token) {
+  if (token.token_hash.empty()) return InvalidArgument("signup token hash must not be empty");
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Stmt> stmt = Stmt::Prepare(
+      db(),
+      "INSERT INTO signup_tokens (token_hash, user_name, created_at, expires_at, totp_secret)"
+      " VALUES (?1, ?2, ?3, ?4, ?5)");
+  if (!stmt) return stmt.error();
+  stmt->Text(1, token.token_hash)
+      .Text(2, token.user)
+      .Int(3, token.created_at)
+      .Int(4, token.expires_at)
+      .Blob(5, token.totp_secret.view());
+  return stmt->Insert(AlreadyExists("signup token already exists"), UserNotFound(token.user));
+}
+
+Result<SignupToken> SqliteStore::GetSignupToken(const std::string& token_hash) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return LoadToken(token_hash);
+}
+
+Result<SignupToken> SqliteStore::OfferTotpSecret(const std::string& token_hash,
+                                                 const SecretString& secret) {
+  if (secret.empty()) return Err(InvalidArgument("TOTP secret must not be empty"));
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kWrite);
+  if (!txn) return Err(txn.error());
+  {
+    Result<Stmt> stmt = Stmt::Prepare(
+        db(),
+        "UPDATE signup_tokens SET totp_secret = ?2 WHERE token_hash = ?1 AND totp_secret IS NULL");
+    if (!stmt) return Err(stmt.error());
+    RETURN_IF_ERROR_AS_RESULT(stmt->Text(1, token_hash).Blob(2, secret.view()).Run());
+  }
+  Result<SignupToken> token = LoadToken(token_hash);
+  if (!token) return token;
+  RETURN_IF_ERROR_AS_RESULT(txn->Commit());
+  return token;
+}
+
+Status SqliteStore::CompleteSignup(const std::string& token_hash, std::int64_t now,
+                                   const std::string& password_hash,
+                                   const SecretString& totp_secret, std::int64_t totp_step) {
+  if (password_hash.empty()) return InvalidArgument("password hash must not be empty");
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kWrite);
+  if (!txn) return txn.error();
+
+  Result<SignupToken> token = LoadToken(token_hash);
+  if (!token) return token.error();
+  if (token->expires_at <= now) return FailedPrecondition("signup token expired");
+  {
+    Result<Stmt> stmt =
+        Stmt::Prepare(db(),
+                      "UPDATE users SET password_hash = ?2, totp_secret = ?3, last_totp_step = ?4,"
+                      " failed_attempts = 0, locked_until = 0 WHERE name = ?1");
+    if (!stmt) return stmt.error();
+    stmt->Text(1, token->user).Text(2, password_hash).Blob(3, totp_secret.view()).Int(4, totp_step);
+    Result<int> changed = Change(*stmt);
+    if (!changed) return changed.error();
+    if (*changed == 0) return UserNotFound(token->user);
+  }
+  // Every outstanding token of the user goes, not only the one used: an
+  // older link still lying in a mailbox must not be able to replace the
+  // credentials just set.
+  Result<Stmt> stmt = Stmt::Prepare(db(), "DELETE FROM signup_tokens WHERE user_name = ?1");
+  if (!stmt) return stmt.error();
+  GATE_RETURN_IF_ERROR(stmt->Text(1, token->user).Run());
+  return txn->Commit();
+}
+
+Status SqliteStore::DeleteExpiredSignupTokens(std::int64_t now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Stmt> stmt = Stmt::Prepare(db(), "DELETE FROM signup_tokens WHERE expires_at <= ?1");
+  if (!stmt) return stmt.error();
+  return stmt->Int(1, now).Run();
+}
+
+// --- Certificates ----------------------------------------------------------------
+
+Status SqliteStore::RecordCertificate(const IssuedCertificate& cert) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Stmt> stmt = Stmt::Prepare(
+      db(),
+      "INSERT INTO certificates (serial, user_name, key_id, valid_after, valid_before, issued_at)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  if (!stmt) return stmt.error();
+  stmt->Int(1, std::bit_cast<std::int64_t>(cert.serial))
+      .Text(2, cert.user)
+      .Text(3, cert.key_id)
+      .Int(4, cert.valid_after)
+      .Int(5, cert.valid_before)
+      .Int(6, cert.issued_at);
+  return stmt->Insert(
+      AlreadyExists("certificate serial " + std::to_string(cert.serial) + " was already used"),
+      Internal("sqlite: unexpected foreign key violation"));
+}
+
+Result<std::vector<IssuedCertificate>> SqliteStore::ListCertificates(const std::string& user) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Stmt> stmt = Stmt::Prepare(
+      db(),
+      "SELECT serial, user_name, key_id, valid_after, valid_before, issued_at FROM certificates"
+      " WHERE user_name = ?1 ORDER BY issued_at, serial");
+  if (!stmt) return Err(stmt.error());
+  stmt->Text(1, user);
+  std::vector<IssuedCertificate> certs;
+  while (true) {
+    Result<bool> row = stmt->Step();
+    if (!row) return Err(row.error());
+    if (!*row) break;
+    IssuedCertificate& cert = certs.emplace_back();
+    cert.serial = std::bit_cast<std::uint64_t>(stmt->ColumnInt(0));
+    cert.user = stmt->ColumnText(1);
+    cert.key_id = stmt->ColumnText(2);
+    cert.valid_after = stmt->ColumnInt(3);
+    cert.valid_before = stmt->ColumnInt(4);
+    cert.issued_at = stmt->ColumnInt(5);
+  }
+  return certs;
+}
+
+// --- Audit -----------------------------------------------------------------------
+
+Status SqliteStore::AppendAudit(const AuditEvent& event) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Stmt> stmt =
+      Stmt::Prepare(db(),
+                    "INSERT INTO audit (time, event, user_name, source, success, detail)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  if (!stmt) return stmt.error();
+  return stmt->Int(1, event.time)
+      .Text(2, event.event)
+      .Text(3, event.user)
+      .Text(4, event.source)
+      .Int(5, event.success ? 1 : 0)
+      .Text(6, event.detail)
+      .Run();
+}
+
+Result<std::vector<AuditEvent>> SqliteStore::ListAudit(std::size_t limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Newest first by append order (id), not by `time`: the clock can step
+  // backwards, the order of appends cannot.
+  Result<Stmt> stmt =
+      Stmt::Prepare(db(),
+                    "SELECT time, event, user_name, source, success, detail FROM audit"
+                    " ORDER BY id DESC LIMIT ?1");
+  if (!stmt) return Err(stmt.error());
+  constexpr auto kMaxLimit = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
+  stmt->Int(1, static_cast<std::int64_t>(std::min(limit, kMaxLimit)));
+  std::vector<AuditEvent> events;
+  while (true) {
+    Result<bool> row = stmt->Step();
+    if (!row) return Err(row.error());
+    if (!*row) break;
+    AuditEvent& event = events.emplace_back();
+    event.time = stmt->ColumnInt(0);
+    event.event = stmt->ColumnText(1);
+    event.user = stmt->ColumnText(2);
+    event.source = stmt->ColumnText(3);
+    event.success = stmt->ColumnInt(4) != 0;
+    event.detail = stmt->ColumnText(5);
+  }
+  return events;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
+  if (path.empty()) return Err(InvalidArgument("database path must not be empty"));
+
+  struct stat file_stat {};
+  Result<UniqueFd> fd = OpenDatabaseFile(path, &file_stat);
+  if (!fd) return Err(fd.error());
+  RETURN_IF_ERROR_AS_RESULT(CheckSidecar(path + "-wal"));
+  RETURN_IF_ERROR_AS_RESULT(CheckSidecar(path + "-shm"));
+
+  // No SQLITE_OPEN_CREATE: SQLite must open the file vetted above, not make
+  // one of its own. NOMUTEX because mu_ already serialises every use.
+  sqlite3* raw = nullptr;
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, nullptr);
+  Db db(raw);
+  if (rc != SQLITE_OK) {
+    return Err(SqliteError(db.get(), rc, "open").WithContext(path));
+  }
+  // If the path was swapped for another file between our open() and
+  // SQLite's, the checks above were about the wrong file.
+  struct stat path_stat {};
+  if (::lstat(path.c_str(), &path_stat) != 0 || path_stat.st_dev != file_stat.st_dev ||
+      path_stat.st_ino != file_stat.st_ino) {
+    return Err(PermissionDenied(path + " was replaced while being opened; refusing it"));
+  }
+  // Closed before SQLite takes any lock: closing any descriptor of a file
+  // drops all of this process's POSIX locks on it, SQLite's included.
+  fd->Reset();
+
+  if (Status s = Configure(db.get()); !s.ok()) return Err(s.WithContext(path));
+  if (Status s = Migrate(db.get()); !s.ok()) return Err(s.WithContext(path));
+  return std::unique_ptr<Store>(std::make_unique<SqliteStore>(std::move(db)));
+}
+
+}  // namespace gate::ca
+
+#undef RETURN_IF_ERROR_AS_RESULT

@@ -1,0 +1,277 @@
+#include "ca-server/api/router.h"
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "ca-server/api/http_types.h"
+
+namespace gate::ca {
+namespace {
+
+HttpRequest Req(std::string method, std::string path, std::string content_type = "") {
+  HttpRequest req;
+  req.method = std::move(method);
+  req.path = std::move(path);
+  req.content_type = std::move(content_type);
+  req.source = "192.0.2.1";
+  return req;
+}
+
+std::string ErrorCodeOf(const HttpReply& reply) { return reply.body["error"]["code"].asString(); }
+std::string ErrorMessageOf(const HttpReply& reply) {
+  return reply.body["error"]["message"].asString();
+}
+
+std::string HeaderOf(const HttpReply& reply, const std::string& name) {
+  for (const auto& [n, v] : reply.headers) {
+    if (n == name) return v;
+  }
+  return "";
+}
+
+// --- ToHttpStatus / ErrorReply (http_types.h) ---
+
+TEST(HttpTypesTest, ToHttpStatusTable) {
+  const std::vector<std::pair<Code, int>> table = {
+      {Code::kOk, 200},
+      {Code::kInvalidArgument, 400},
+      {Code::kNotFound, 404},
+      {Code::kAlreadyExists, 409},
+      {Code::kPermissionDenied, 403},
+      {Code::kUnauthenticated, 401},
+      {Code::kResourceExhausted, 429},
+      {Code::kFailedPrecondition, 409},
+      {Code::kDataLoss, 500},
+      {Code::kUnavailable, 503},
+      {Code::kInternal, 500},
+  };
+  // Every Code is in the table: adding one without a row fails here.
+  ASSERT_EQ(table.size(), static_cast<std::size_t>(Code::kInternal) + 1);
+  for (const auto& [code, status] : table) {
+    EXPECT_EQ(ToHttpStatus(code), status) << CodeName(code);
+  }
+}
+
+TEST(HttpTypesTest, ErrorReplyCarriesCodeAndMessage) {
+  HttpReply reply = ErrorReply(NotFound("no user 'bob'"));
+  EXPECT_EQ(reply.status, 404);
+  EXPECT_EQ(reply.content_type, "application/json");
+  EXPECT_EQ(ErrorCodeOf(reply), "not found");
+  EXPECT_EQ(ErrorMessageOf(reply), "no user 'bob'");
+}
+
+TEST(HttpTypesTest, ServerErrorsDoNotLeakTheirMessage) {
+  for (Code code : {Code::kInternal, Code::kDataLoss, Code::kUnavailable}) {
+    HttpReply reply = ErrorReply(Status(code, "sqlite: /var/lib/gate/gate.db: disk I/O error"));
+    EXPECT_EQ(reply.status, ToHttpStatus(code));
+    EXPECT_EQ(ErrorCodeOf(reply), std::string(CodeName(code)));
+    EXPECT_EQ(ErrorMessageOf(reply).find("sqlite"), std::string::npos);
+    EXPECT_EQ(ErrorMessageOf(reply).find("/var/lib"), std::string::npos);
+  }
+  EXPECT_EQ(ErrorMessageOf(ErrorReply(Internal("secret"))), "internal error");
+}
+
+TEST(HttpTypesTest, OkStatusIsABug) {
+  HttpReply reply = ErrorReply(Status::Ok());
+  EXPECT_EQ(reply.status, 500);
+  EXPECT_EQ(ErrorCodeOf(reply), "internal");
+}
+
+// --- Router ---
+
+class RouterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    router_.Add("GET", "/v1/users/{name}",
+                [](const HttpRequest&, const PathParams& p) -> Result<Json::Value> {
+                  Json::Value v;
+                  v["route"] = "user";
+                  v["name"] = p.at("name");
+                  return v;
+                });
+    router_.Add("GET", "/v1/users/me",
+                [](const HttpRequest&, const PathParams& p) -> Result<Json::Value> {
+                  Json::Value v;
+                  v["route"] = "me";
+                  v["params"] = static_cast<Json::UInt64>(p.size());
+                  return v;
+                });
+    router_.Add("DELETE", "/v1/users/{name}",
+                [](const HttpRequest&, const PathParams&) -> Result<Json::Value> {
+                  return Err(PermissionDenied("only admins delete users"));
+                });
+    router_.Add("POST", "/v1/users",
+                [](const HttpRequest& req, const PathParams&) -> Result<Json::Value> {
+                  Json::Value v;
+                  v["body"] = req.body;
+                  return v;
+                });
+    router_.Add("GET", "/v1/nodes/{node}/sessions/{id}",
+                [](const HttpRequest&, const PathParams& p) -> Result<Json::Value> {
+                  Json::Value v;
+                  v["node"] = p.at("node");
+                  v["id"] = p.at("id");
+                  return v;
+                });
+    router_.Add("GET", "/v1/throw", [](const HttpRequest&, const PathParams&) -> Result<Json::Value> {
+      throw std::runtime_error("secret detail from the database");
+    });
+    router_.Add("GET", "/v1/internal",
+                [](const HttpRequest&, const PathParams&) -> Result<Json::Value> {
+                  return Err(Internal("open /var/lib/gate/ca.key: EACCES"));
+                });
+    router_.Add("GET", "/", [](const HttpRequest&, const PathParams&) -> Result<Json::Value> {
+      return Json::Value();
+    });
+    router_.AddRaw("GET", "/web/newuser/{token}",
+                   [](const HttpRequest&, const PathParams& p) -> HttpReply {
+                     HttpReply reply;
+                     reply.content_type = "text/html; charset=utf-8";
+                     reply.raw_body = "<p>" + p.at("token") + "</p>";
+                     return reply;
+                   });
+  }
+
+  Router router_;
+};
+
+TEST_F(RouterTest, MatchesAndExtractsParams) {
+  HttpReply reply = router_.Dispatch(Req("GET", "/v1/users/alice"));
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.body["route"].asString(), "user");
+  EXPECT_EQ(reply.body["name"].asString(), "alice");
+
+  reply = router_.Dispatch(Req("GET", "/v1/nodes/db-1/sessions/42"));
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.body["node"].asString(), "db-1");
+  EXPECT_EQ(reply.body["id"].asString(), "42");
+}
+
+TEST_F(RouterTest, LiteralSegmentBeatsParameter) {
+  HttpReply reply = router_.Dispatch(Req("GET", "/v1/users/me"));
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.body["route"].asString(), "me");
+  EXPECT_EQ(reply.body["params"].asUInt64(), 0u);
+}
+
+TEST_F(RouterTest, ParamsArePercentDecoded) {
+  HttpReply reply = router_.Dispatch(Req("GET", "/v1/users/al%40ice%20b"));
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.body["name"].asString(), "al@ice b");
+}
+
+TEST_F(RouterTest, UnknownPathIs404) {
+  for (const char* path : {"/v1/nope", "/v1/user", "/v1/users/alice/extra", "/v1/users/",
+                           "/v1/nodes/a/sessions"}) {
+    HttpReply reply = router_.Dispatch(Req("GET", path));
+    EXPECT_EQ(reply.status, 404) << path;
+    EXPECT_EQ(ErrorCodeOf(reply), "not found") << path;
+  }
+}
+
+TEST_F(RouterTest, WrongMethodIs405WithAllow) {
+  HttpReply reply = router_.Dispatch(Req("PUT", "/v1/users/alice", "application/json"));
+  EXPECT_EQ(reply.status, 405);
+  EXPECT_EQ(HeaderOf(reply, "Allow"), "DELETE, GET");
+  reply = router_.Dispatch(Req("GET", "/v1/users"));
+  EXPECT_EQ(reply.status, 405);
+  EXPECT_EQ(HeaderOf(reply, "Allow"), "POST");
+}
+
+TEST_F(RouterTest, PostNeedsJsonContentType) {
+  EXPECT_EQ(router_.Dispatch(Req("POST", "/v1/users")).status, 415);
+  EXPECT_EQ(router_.Dispatch(Req("POST", "/v1/users", "text/plain")).status, 415);
+  EXPECT_EQ(router_.Dispatch(Req("POST", "/v1/users", "application/x-www-form-urlencoded")).status,
+            415);
+  EXPECT_EQ(router_.Dispatch(Req("POST", "/v1/users", "application/jsonp")).status, 415);
+  HttpRequest req = Req("POST", "/v1/users", "Application/JSON; charset=utf-8");
+  req.body = R"({"name":"bob"})";
+  HttpReply reply = router_.Dispatch(req);
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.body["body"].asString(), req.body);
+}
+
+TEST_F(RouterTest, HandlerErrorsBecomeErrorReplies) {
+  HttpReply reply = router_.Dispatch(Req("DELETE", "/v1/users/alice"));
+  EXPECT_EQ(reply.status, 403);
+  EXPECT_EQ(ErrorCodeOf(reply), "permission denied");
+  EXPECT_EQ(ErrorMessageOf(reply), "only admins delete users");
+}
+
+TEST_F(RouterTest, InternalErrorsDoNotLeak) {
+  HttpReply reply = router_.Dispatch(Req("GET", "/v1/internal"));
+  EXPECT_EQ(reply.status, 500);
+  EXPECT_EQ(ErrorMessageOf(reply), "internal error");
+  reply = router_.Dispatch(Req("GET", "/v1/throw"));
+  EXPECT_EQ(reply.status, 500);
+  EXPECT_EQ(ErrorCodeOf(reply), "internal");
+  EXPECT_EQ(ErrorMessageOf(reply), "internal error");
+}
+
+TEST_F(RouterTest, RawRoute) {
+  HttpReply reply = router_.Dispatch(Req("GET", "/web/newuser/abc123"));
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.content_type, "text/html; charset=utf-8");
+  EXPECT_EQ(reply.raw_body, "<p>abc123</p>");
+}
+
+TEST_F(RouterTest, Root) {
+  HttpReply reply = router_.Dispatch(Req("GET", "/"));
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_TRUE(reply.body.isNull());
+}
+
+TEST_F(RouterTest, SuspiciousPathsAre400) {
+  for (const char* path : {
+           "",                          // not absolute
+           "v1/users/alice",            // not absolute
+           "/v1/users/../users/alice",  // traversal
+           "/v1/users/..",              //
+           "/v1/users/a..b",            // ".." anywhere
+           "/v1/users/%2e%2e",          // encoded traversal
+           "/v1/users/%2E%2e",          //
+           "/v1//users/alice",          // empty segment
+           "/v1/users/al%2Fice",        // encoded slash
+           "/v1/users/al%2fice",        //
+           "/v1/users/al%5cice",        // encoded backslash
+           "/v1/users/al\\ice",         // backslash
+           "/v1/users/al%00ice",        // encoded NUL
+           "/v1/users/al%0aice",        // encoded newline
+           "/v1/users/al%zzice",        // bad escape
+           "/v1/users/alice%2",         // truncated escape
+           "/v1/users/alice%",          //
+       }) {
+    HttpReply reply = router_.Dispatch(Req("GET", path));
+    EXPECT_EQ(reply.status, 400) << path;
+    EXPECT_EQ(ErrorCodeOf(reply), "invalid argument") << path;
+  }
+  HttpRequest nul = Req("GET", std::string("/v1/users/al\0ice", 16));
+  EXPECT_EQ(router_.Dispatch(nul).status, 400);
+}
+
+TEST(RouterPatternTest, MalformedPatternsThrow) {
+  Router r;
+  auto ok = [](const HttpRequest&, const PathParams&) -> Result<Json::Value> {
+    return Json::Value();
+  };
+  EXPECT_THROW(r.Add("GET", "v1/users", ok), std::invalid_argument);
+  EXPECT_THROW(r.Add("GET", "/v1//users", ok), std::invalid_argument);
+  EXPECT_THROW(r.Add("GET", "/v1/users/", ok), std::invalid_argument);
+  EXPECT_THROW(r.Add("GET", "/v1/{Name}", ok), std::invalid_argument);
+  EXPECT_THROW(r.Add("GET", "/v1/{}", ok), std::invalid_argument);
+  EXPECT_THROW(r.Add("GET", "/v1/{a}/{a}", ok), std::invalid_argument);
+  EXPECT_THROW(r.Add("GET", "/v1/x{a}", ok), std::invalid_argument);
+  EXPECT_THROW(r.Add("GET", "/v1/%41", ok), std::invalid_argument);
+  EXPECT_THROW(r.Add("", "/v1/x", ok), std::invalid_argument);
+  EXPECT_THROW(r.Add("GET", "/v1/x", nullptr), std::invalid_argument);
+  r.Add("GET", "/v1/users/{name}", ok);
+  EXPECT_THROW(r.Add("GET", "/v1/users/{other}", ok), std::invalid_argument);
+  r.Add("POST", "/v1/users/{name}", ok);  // another method is fine
+}
+
+}  // namespace
+}  // namespace gate::ca
