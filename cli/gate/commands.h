@@ -1,0 +1,19 @@
+// The gate commands; each is defined in the file of the same name.
+#ifndef GATE_CLI_GATE_COMMANDS_H_
+#define GATE_CLI_GATE_COMMANDS_H_
+
+#include <memory>
+
+#include "cli/common/command.h"
+
+namespace gate::cli {
+
+std::unique_ptr<Command> MakeSignupCommand();
+std::unique_ptr<Command> MakeLoginCommand();
+std::unique_ptr<Command> MakeStatusCommand();
+std::unique_ptr<Command> MakeConfigCommand();
+std::unique_ptr<Command> MakeLogoutCommand();
+
+}  // namespace gate::cli
+
+#endif  // GATE_CLI_GATE_COMMANDS_H_

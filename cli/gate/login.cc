@@ -1,0 +1,167 @@
+// gate login --proxy HOST[:PORT] [--user NAME] [--insecure|--ca-pin PIN] [--ttl DURATION]
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <ctime>
+#include <iostream>
+
+#include "cli/common/agent.h"
+#include "cli/common/exit_code.h"
+#include "cli/common/profile.h"
+#include "cli/common/prompt.h"
+#include "cli/common/proxy.h"
+#include "cli/gate/commands.h"
+#include "gate/certificate.h"
+#include "gate/duration.h"
+#include "gate/ed25519.h"
+#include "gate/http_client.h"
+#include "gate/json.h"
+
+namespace gate::cli {
+namespace {
+
+std::string LocalUserName() {
+  const passwd* pw = getpwuid(getuid());
+  return pw != nullptr && pw->pw_name != nullptr ? pw->pw_name : "";
+}
+
+Result<std::vector<std::string>> Strings(const Json::Value& v, std::string_view name) {
+  return json::OptionalStringArray(v, name);
+}
+
+class LoginCommand final : public Command {
+ public:
+  void Define(CLI::App& sub) override {
+    sub.add_option("--proxy", flags_.proxy, "gate-ca address, HOST[:PORT] (port 3080 by default)")
+        ->required();
+    sub.add_option("--user", user_, "gate user name (default: your local user name)");
+    sub.add_flag("--insecure", flags_.insecure,
+                 "Do not verify the server's TLS certificate (prints a warning)");
+    sub.add_option("--ca-pin", flags_.ca_pin,
+                   "Trust the server whose TLS key has this pin (sha256:HEX, printed by gate-ca)");
+    sub.add_option("--ttl", ttl_text_,
+                   "Certificate lifetime, e.g. 1h or 30m (default: the cluster's cert_ttl, 12h; "
+                   "capped by max_cert_ttl)");
+    sub.footer(
+        "Generates a fresh Ed25519 key, proves who you are with your password and OTP code,\n"
+        "and stores the key and the signed certificate in ~/.gate. If SSH_AUTH_SOCK is set,\n"
+        "the key is also added to your ssh-agent until the certificate expires. Without a\n"
+        "terminal, answers are read from standard input, one line each: password, OTP code.\n\n" +
+        std::string(kExitCodeHelp));
+  }
+
+  int Run() override {
+    std::chrono::seconds ttl{0};
+    if (!ttl_text_.empty()) {
+      auto parsed = ParseDuration(ttl_text_);
+      if (!parsed) return Fail("gate login", parsed.error().WithContext("--ttl"));
+      ttl = *parsed;
+    }
+    if (user_.empty()) user_ = LocalUserName();
+    auto options = ProxyClientOptions(flags_);
+    if (!options) return Fail("gate login", options.error());
+    HttpClient client(*options);
+
+    auto ping = client.Call("GET", "/v1/ping");
+    if (!ping) return Fail("gate login", ping.error());
+    const std::string second_factor = (*ping)["auth"]["second_factor"].asString();
+
+    auto password = ReadSecret("Enter password for gate user " + user_ + ": ");
+    if (!password) return Fail("gate login", password.error());
+    SecretString otp;
+    if (second_factor == "otp") {
+      auto code = ReadSecret("Enter your OTP token: ");
+      if (!code) return Fail("gate login", code.error());
+      otp = std::move(*code);
+    }
+
+    auto key = ssh::Ed25519PrivateKey::Generate();
+    if (!key) return Fail("gate login", key.error());
+    Json::Value req;
+    req["user"] = user_;
+    req["password"] = std::string(password->view());
+    req["otp_code"] = std::string(otp.view());
+    req["public_key"] = key->public_key().AuthorizedKey();
+    req["ttl_seconds"] = Json::Int64(ttl.count());
+    auto reply = client.Call("POST", "/v1/login", &req);
+    if (!reply) return Fail("gate login", reply.error());
+    if (flags_.insecure) {
+      std::cerr << "WARNING: You are using insecure connection to gate proxy "
+                << options->base_url << "\n";
+    }
+    return Finish(*options, *key, *reply);
+  }
+
+ private:
+  int Finish(const HttpClientOptions& options, const ssh::Ed25519PrivateKey& key,
+             const Json::Value& reply) {
+    auto cert_line = json::GetString(reply, "certificate");
+    if (!cert_line) return Fail("gate login", cert_line.error());
+    auto cert = ssh::ParseCertificateLine(*cert_line);
+    if (!cert) return Fail("gate login", cert.error().WithContext("certificate from server"));
+    // The server must certify the key we generated, and sign with the CA it
+    // advertises; anything else means we are not talking to what we think.
+    auto user_ca = Strings(reply, "user_ca");
+    bool ca_ok = false;
+    if (user_ca) {
+      for (const auto& line : *user_ca) {
+        auto ca = ssh::Ed25519PublicKey::FromAuthorizedKey(line);
+        if (ca && *ca == cert->signature_key) ca_ok = true;
+      }
+    }
+    if (!(cert->spec.public_key == key.public_key()) || !ca_ok) {
+      return Fail("gate login", DataLoss("the server returned a certificate for another key or CA"));
+    }
+
+    Profile profile;
+    profile.proxy = options.base_url.substr(8);
+    profile.user = cert->spec.key_id;
+    profile.cluster = reply["cluster_name"].asString();
+    profile.insecure = flags_.insecure;
+    profile.ca_pin = flags_.ca_pin;
+    auto roles = Strings(reply, "roles");
+    auto extensions = Strings(reply, "extensions");
+    auto host_ca = Strings(reply, "host_ca");
+    if (!roles || !extensions || !host_ca) {
+      return Fail("gate login", DataLoss("unexpected reply from the server"));
+    }
+    profile.roles = *roles;
+    profile.logins = cert->spec.principals;
+    profile.extensions = *extensions;
+    profile.valid_after = static_cast<std::int64_t>(cert->spec.valid_after);
+    profile.valid_before = static_cast<std::int64_t>(cert->spec.valid_before);
+    profile.serial = std::to_string(cert->spec.serial);
+
+    auto store = ProfileStore::Default();
+    if (!store) return Fail("gate login", store.error());
+    const std::string comment = profile.user + "@" + profile.cluster;
+    if (Status s = store->Save(profile, ssh::EncodeOpenSshPrivateKey(key, comment),
+                               ssh::CertificateLine(*cert, comment), *host_ca);
+        !s.ok()) {
+      return Fail("gate login", s);
+    }
+
+    const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+    if (const char* sock = std::getenv("SSH_AUTH_SOCK"); sock != nullptr && sock[0] != '\0') {
+      const auto lifetime = static_cast<std::uint32_t>(std::max<std::int64_t>(
+          profile.valid_before - now, 1));
+      if (Status s = AddToAgent(sock, key, *cert, lifetime, comment); !s.ok()) {
+        std::cerr << "gate login: note: could not add the key to ssh-agent: " << s.message()
+                  << "\n";
+      }
+    }
+    std::cout << FormatProfile(profile, now) << std::flush;
+    return kExitOk;
+  }
+
+  ProxyFlags flags_;
+  std::string user_;
+  std::string ttl_text_;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> MakeLoginCommand() { return std::make_unique<LoginCommand>(); }
+
+}  // namespace gate::cli

@@ -1,0 +1,27 @@
+// gate: the user's tool. Sign up, log in for a short-lived SSH certificate,
+// and point plain OpenSSH at it.
+#include "cli/common/exit_code.h"
+#include "cli/gate/commands.h"
+#include "gate/log.h"
+
+int main(int argc, char** argv) {
+  using namespace gate::cli;
+  gate::log::Init(gate::log::Sink::kStderr, "gate", gate::log::Level::kWarning);
+  CLI::App app{
+      "gate: log in to a gate cluster and use plain ssh with a short-lived certificate.\n\n"
+      "  gate signup --proxy HOST TOKEN   finish the signup an admin started\n"
+      "  gate login --proxy HOST          get a certificate (password + OTP)\n"
+      "  gate config >> ~/.ssh/config     make plain ssh use it\n"
+      "  ssh LOGIN@NODE",
+      "gate"};
+  app.footer(std::string(kExitCodeHelp) +
+             "\nFiles: ~/.gate (or $GATE_HOME): key, key-cert.pub, known_hosts, profile.json.");
+  const std::vector<CommandEntry> table = {
+      {"signup", "Sign up with a one-time token: choose a password, enroll OTP", MakeSignupCommand},
+      {"login", "Log in and get an SSH certificate", MakeLoginCommand},
+      {"status", "Show the current login profile", MakeStatusCommand},
+      {"config", "Print an ssh_config block that makes plain ssh use gate", MakeConfigCommand},
+      {"logout", "Delete the key and certificate of the current login", MakeLogoutCommand},
+  };
+  return RunCommandTable(app, table, argc, argv);
+}

@@ -1,0 +1,36 @@
+// gatectl's connection to the local gate-ca: the admin API over the
+// root-only Unix socket in the data dir.
+#ifndef GATE_CLI_GATECTL_ADMIN_CLIENT_H_
+#define GATE_CLI_GATECTL_ADMIN_CLIENT_H_
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "gate/http_client.h"
+#include "gate/status.h"
+
+namespace gate::cli {
+
+inline constexpr std::string_view kDefaultDataDir = "/var/lib/gate";
+
+// Every gatectl command takes --data-dir to find the socket.
+struct AdminFlags {
+  std::string data_dir = std::string(kDefaultDataDir);
+  void Define(CLI::App& sub);
+};
+
+// Calls the admin API. Unavailable carries the hint to start gate-ca or to
+// run as root.
+Result<Json::Value> AdminCall(const AdminFlags& flags, std::string_view method,
+                              std::string_view path, const Json::Value* body = nullptr);
+
+// "1 hours" for whole hours (as the reference prints it), else "30m0s".
+std::string TokenTtlText(std::int64_t seconds);
+
+// Prints the signup URL block shared by `users add` and `users reset`.
+void PrintSignupToken(const Json::Value& reply);
+
+}  // namespace gate::cli
+
+#endif  // GATE_CLI_GATECTL_ADMIN_CLIENT_H_

@@ -1,0 +1,19 @@
+// The gatectl commands; each is defined in the file of the same name.
+#ifndef GATE_CLI_GATECTL_COMMANDS_H_
+#define GATE_CLI_GATECTL_COMMANDS_H_
+
+#include <memory>
+
+#include "cli/common/command.h"
+
+namespace gate::cli {
+
+std::unique_ptr<Command> MakeUsersAddCommand();
+std::unique_ptr<Command> MakeUsersLsCommand();
+std::unique_ptr<Command> MakeUsersRmCommand();
+std::unique_ptr<Command> MakeUsersResetCommand();
+std::unique_ptr<Command> MakeCaExportCommand();
+
+}  // namespace gate::cli
+
+#endif  // GATE_CLI_GATECTL_COMMANDS_H_

@@ -1,0 +1,131 @@
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <algorithm>
+#include <unistd.h>
+
+#include "cli/common/exit_code.h"
+#include "cli/common/profile.h"
+#include "cli/common/proxy.h"
+#include "cli/common/qr.h"
+#include "gate/secure_file.h"
+
+namespace gate::cli {
+namespace {
+
+TEST(ExitCodeTest, EveryCodeHasAnExitStatus) {
+  const std::pair<Code, int> table[] = {
+      {Code::kOk, 0},
+      {Code::kInvalidArgument, 2},
+      {Code::kNotFound, 5},
+      {Code::kAlreadyExists, 1},
+      {Code::kPermissionDenied, 3},
+      {Code::kUnauthenticated, 3},
+      {Code::kResourceExhausted, 3},
+      {Code::kFailedPrecondition, 1},
+      {Code::kDataLoss, 1},
+      {Code::kUnavailable, 4},
+      {Code::kInternal, 1},
+  };
+  for (const auto& [code, exit] : table) {
+    EXPECT_EQ(ToExitCode(code), exit) << CodeName(code);
+  }
+  // An error never maps to success.
+  for (int c = 1; c <= static_cast<int>(Code::kInternal); ++c) {
+    EXPECT_NE(ToExitCode(static_cast<Code>(c)), 0);
+  }
+}
+
+TEST(ProxyTest, Normalizes) {
+  EXPECT_EQ(NormalizeProxy("grav-00").value(), "grav-00:3080");
+  EXPECT_EQ(NormalizeProxy("grav-00:443").value(), "grav-00:443");
+  EXPECT_EQ(NormalizeProxy("https://grav-00:3080/").value(), "grav-00:3080");
+  EXPECT_EQ(NormalizeProxy("127.0.0.1:9").value(), "127.0.0.1:9");
+  EXPECT_FALSE(NormalizeProxy("").has_value());
+  EXPECT_FALSE(NormalizeProxy("https://host/path").has_value());
+  EXPECT_FALSE(NormalizeProxy("user@host").has_value());
+  EXPECT_FALSE(NormalizeProxy("host:99999").has_value());
+}
+
+TEST(ProxyTest, InsecureAndPinAreExclusiveAndPinIsChecked) {
+  ProxyFlags flags{"host", true, "sha256:" + std::string(64, 'a')};
+  EXPECT_EQ(ProxyClientOptions(flags).error().code(), Code::kInvalidArgument);
+  flags.insecure = false;
+  flags.ca_pin = "sha256:xyz";
+  EXPECT_EQ(ProxyClientOptions(flags).error().code(), Code::kInvalidArgument);
+  flags.ca_pin = "sha256:" + std::string(64, 'a');
+  auto options = ProxyClientOptions(flags);
+  ASSERT_TRUE(options.has_value());
+  EXPECT_EQ(options->base_url, "https://host:3080");
+  EXPECT_FALSE(options->insecure);
+}
+
+Profile SampleProfile() {
+  Profile p;
+  p.proxy = "grav-00:3080";
+  p.user = "teleport";
+  p.cluster = "grav-00";
+  p.logins = {"teleport", "root"};
+  p.extensions = {"permit-agent-forwarding", "permit-port-forwarding", "permit-pty"};
+  p.valid_after = 1570197636 - 12 * 3600 - 60;
+  p.valid_before = 1570197696;  // 2019-10-04 14:01:36 UTC
+  p.serial = "42";
+  return p;
+}
+
+TEST(ProfileTest, FormatsLikeTshLogin) {
+  const std::string text = FormatProfile(SampleProfile(), 1570197696 - 12 * 3600);
+  EXPECT_EQ(text,
+            "> Profile URL:  https://grav-00:3080\n"
+            "  Logged in as: teleport\n"
+            "  Cluster:      grav-00\n"
+            "  Roles:        (none)\n"
+            "  Logins:       teleport, root\n"
+            "  Valid until:  2019-10-04 14:01:36 +0000 UTC [valid for 12h0m0s]\n"
+            "  Extensions:   permit-agent-forwarding, permit-port-forwarding, permit-pty\n");
+  EXPECT_NE(FormatProfile(SampleProfile(), 1570197696 + 1).find("[EXPIRED]"), std::string::npos);
+}
+
+TEST(ProfileTest, SaveLoadRemove) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("gate-profile-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  ProfileStore store((dir / ".gate").string());
+  EXPECT_EQ(store.Load().error().code(), Code::kNotFound);
+  ASSERT_TRUE(store.Save(SampleProfile(), SecretString("KEY"), "CERT", {"ssh-ed25519 AAAA"}).ok());
+  auto loaded = store.Load();
+  ASSERT_TRUE(loaded.has_value()) << loaded.error().ToString();
+  EXPECT_EQ(loaded->user, "teleport");
+  EXPECT_EQ(loaded->logins, SampleProfile().logins);
+  EXPECT_EQ(loaded->valid_before, SampleProfile().valid_before);
+  EXPECT_EQ(std::filesystem::status(store.KeyPath()).permissions() &
+                std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  ASSERT_TRUE(store.Remove().ok());
+  EXPECT_FALSE(std::filesystem::exists(store.KeyPath()));
+  EXPECT_TRUE(store.Remove().ok());  // idempotent
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ProfileTest, CorruptProfileIsDataLoss) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("gate-profile-bad-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::filesystem::permissions(dir, std::filesystem::perms::owner_all);
+  ProfileStore store(dir.string());
+  ASSERT_TRUE(WriteFileAtomic(store.ProfilePath(), "{\"proxy\": 3}", 0600).ok());
+  EXPECT_EQ(store.Load().error().code(), Code::kDataLoss);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(QrTest, RendersASquareOfHalfBlocks) {
+  auto qr = RenderQr("otpauth://totp/x:y?secret=ABCDEFGH&issuer=x");
+  ASSERT_TRUE(qr.has_value());
+  EXPECT_NE(qr->find("\u2588"), std::string::npos);
+  EXPECT_GT(std::count(qr->begin(), qr->end(), '\n'), 10);
+}
+
+}  // namespace
+}  // namespace gate::cli
