@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Certificate issuance rate: gate in-process vs `openssl speed ed25519` vs
+# `ssh-keygen -s` (one process per certificate), same machine, one run.
+# Builds nothing; see bench/README.md.
+#
+# Usage: bench/cert-issuance.sh BUILD_DIR [SECONDS] [SSH_KEYGEN_COUNT]
+#   BUILD_DIR         a configured build with gate-bench-cert built in it
+#   SECONDS           duration of the openssl and gate runs (default 5)
+#   SSH_KEYGEN_COUNT  certificates signed with ssh-keygen -s (default 200)
+set -euo pipefail
+
+usage() { echo "usage: $0 BUILD_DIR [SECONDS] [SSH_KEYGEN_COUNT]" >&2; exit 2; }
+[[ $# -ge 1 && $# -le 3 ]] || usage
+build_dir=$1
+seconds=${2:-5}
+count=${3:-200}
+bench="$build_dir/bench/gate-bench-cert"
+if [[ ! -x $bench ]]; then
+  echo "$bench not found; build it first:" >&2
+  echo "  cmake --build $build_dir --target gate-bench-cert" >&2
+  exit 1
+fi
+for tool in openssl ssh-keygen awk; do
+  command -v "$tool" >/dev/null || { echo "$tool not found" >&2; exit 1; }
+done
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# Float arithmetic without bc (not installed everywhere).
+calc() { awk "BEGIN { printf \"$1\", $2 }"; }
+
+echo "running openssl speed -seconds $seconds ed25519 ..." >&2
+openssl speed -seconds "$seconds" ed25519 >"$tmp/openssl.out" 2>/dev/null
+# Result line: " 253 bits EdDSA (Ed25519)   0.0000s   0.0001s  44945.9  16202.9"
+openssl_sign=$(awk '/bits EdDSA \(Ed25519\)/ { print $(NF-1) }' "$tmp/openssl.out")
+[[ -n $openssl_sign ]] || { echo "cannot parse openssl speed output" >&2; exit 1; }
+
+echo "running ssh-keygen -s x $count ..." >&2
+ssh-keygen -q -t ed25519 -N '' -C ca -f "$tmp/ca"
+ssh-keygen -q -t ed25519 -N '' -C user -f "$tmp/user"
+# Same certificate contents as gate-bench-cert: 1 principal, 3 extensions.
+sign_loop() {
+  local i
+  for ((i = 1; i <= count; i++)); do
+    ssh-keygen -q -s "$tmp/ca" -I alice@example.com -n alice -V +8h -z "$i" \
+      -O clear -O permit-pty -O permit-port-forwarding -O permit-agent-forwarding \
+      "$tmp/user.pub"
+  done
+}
+# bash's `time` reports wall, user and sys, children included.
+TIMEFORMAT='%R %U %S'
+read -r kg_wall kg_user kg_sys < <({ time sign_loop; } 2>&1)
+ssh-keygen -L -f "$tmp/user-cert.pub" >/dev/null  # the loop produced real certificates
+keygen_wall_rate=$(calc "%.1f" "$count / $kg_wall")
+keygen_cpu_rate=$(calc "%.1f" "$count / ($kg_user + $kg_sys)")
+
+echo "running gate-bench-cert --seconds $seconds ..." >&2
+"$bench" --seconds "$seconds" >"$tmp/gate.out"
+result=$(grep '^RESULT ' "$tmp/gate.out")
+field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<"$result"; }
+gate_cpu=$(field certs_per_cpu_sec)
+gate_wall=$(field certs_per_wall_sec)
+gate_sign=$(field sign_per_cpu_sec)
+
+# Two decimals, or four for the tiny ssh-keygen ratios.
+ratio() { awk "BEGIN { r = $1 / $openssl_sign; printf (r < 0.1 ? \"%.4fx\" : \"%.2fx\"), r }"; }
+cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || echo unknown)
+
+cat <<EOF
+
+## Certificate issuance, $(date -u +%Y-%m-%d)
+
+- CPU: $cpu ($(nproc) cores), load average at end: $(cut -d' ' -f1-3 /proc/loadavg)
+- $(openssl version), $(ssh -V 2>&1)
+- Single thread; "per CPU-s" counts the process's own CPU time, as \`openssl speed\` does.
+
+| What | Rate | vs openssl speed |
+|---|---:|---:|
+| \`openssl speed ed25519\`, raw sign (per CPU-s) | $openssl_sign/s | 1.00x |
+| gate \`SignCertificate\`, encode + sign (per CPU-s) | $gate_cpu/s | $(ratio "$gate_cpu") |
+| gate \`SignCertificate\` (per wall-s) | $gate_wall/s | $(ratio "$gate_wall") |
+| gate \`Ed25519PrivateKey::Sign\`, raw (per CPU-s) | $gate_sign/s | $(ratio "$gate_sign") |
+| \`ssh-keygen -s\`, one process per cert (wall, $count certs) | $keygen_wall_rate/s | $(ratio "$keygen_wall_rate") |
+| \`ssh-keygen -s\` (per CPU-s, children included) | $keygen_cpu_rate/s | $(ratio "$keygen_cpu_rate") |
+
+gate in-process vs \`ssh-keygen -s\`: $(calc "%.0f" "$gate_cpu / $keygen_cpu_rate")x per CPU-s, \
+$(calc "%.0f" "$gate_wall / $keygen_wall_rate")x wall.
+
+EOF
+target=$(calc "%d" "($gate_cpu >= 0.7 * $openssl_sign) ? 1 : 0")
+if [[ $target == 1 ]]; then
+  echo "Target (>= 0.7x openssl raw sign): met, $(ratio "$gate_cpu")."
+else
+  echo "Target (>= 0.7x openssl raw sign): NOT met, $(ratio "$gate_cpu")."
+  exit 1
+fi

@@ -1,0 +1,354 @@
+"""Test harness: real gate binaries, a real gate-ca, a real OpenSSH sshd.
+
+Everything runs on 127.0.0.1 with free high ports and temporary directories.
+Binaries come from $GATE_BIN_DIR (set by CTest to the build tree).
+"""
+import base64
+import hashlib
+import hmac
+import json
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import ssl
+import struct
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.parse
+
+BIN_DIR = os.environ.get("GATE_BIN_DIR", os.path.join(os.getcwd(), "build"))
+SSHD = shutil.which("sshd", path="/usr/sbin:/usr/bin:/sbin") or "/usr/sbin/sshd"
+IS_ROOT = os.geteuid() == 0
+
+
+def binary(name):
+    for sub in ("ca-server", "cli", ""):
+        path = os.path.join(BIN_DIR, sub, name)
+        if os.access(path, os.X_OK):
+            return path
+    raise FileNotFoundError(f"{name} not found under {BIN_DIR}")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def totp(secret_b32, at=None, step=30, digits=6):
+    """RFC 6238 TOTP (SHA-1), computed independently of the server's liboath."""
+    key = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8))
+    counter = int((time.time() if at is None else at) // step)
+    mac = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = mac[-1] & 0x0F
+    code = (struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF) % 10**digits
+    return str(code).zfill(digits)
+
+
+class OtpDevice:
+    """An authenticator app: hands out codes for steps the server has not seen.
+
+    The server accepts one step of skew either way and each step only once, so
+    a fresh code is the lowest step above the last one used that is still within
+    the window; when the window is used up, it waits for the clock."""
+
+    def __init__(self, secret):
+        self.secret = secret
+        self.last_step = None
+        self.last_code = None
+
+    def code(self):
+        while True:
+            now_step = int(time.time() // 30)
+            step = now_step if self.last_step is None else max(self.last_step + 1, now_step)
+            if step <= now_step + 1:
+                break
+            time.sleep(max(0.05, (now_step + 1) * 30 - time.time() + 0.05))
+        self.last_step = step
+        self.last_code = totp(self.secret, step * 30)
+        return self.last_code
+
+
+def secret_from_uri(uri):
+    query = urllib.parse.parse_qs(urllib.parse.urlparse(uri).query)
+    return query["secret"][0]
+
+
+def run(args, input=None, env=None, timeout=60, check=False):
+    proc = subprocess.run(args, input=input, capture_output=True, text=True, env=env,
+                          timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{args} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+class GateCA:
+    """A gate-ca process with its own data dir, config and port."""
+
+    def __init__(self, workdir, config_extra="", second_factor="otp", rate_limit=(600, 100)):
+        self.workdir = workdir
+        self.data_dir = os.path.join(workdir, "data")
+        self.port = free_port()
+        self.addr = f"127.0.0.1:{self.port}"
+        self.config_path = os.path.join(workdir, "gate.yaml")
+        with open(self.config_path, "w") as f:
+            f.write(f"""cluster_name: test-cluster
+data_dir: {self.data_dir}
+auth_service:
+  listen_addr: 127.0.0.1:{self.port}
+  public_addr: 127.0.0.1:{self.port}
+  authentication:
+    type: local
+    second_factor: {second_factor}
+  rate_limit:
+    per_minute: {rate_limit[0]}
+    burst: {rate_limit[1]}
+{config_extra}""")
+        self.proc = None
+        self.pin = None
+        self.banner = ""
+
+    def start(self, expect_fail=False, extra_args=()):
+        self.log = open(os.path.join(self.workdir, "gate-ca.log"), "a+")
+        self.proc = subprocess.Popen(
+            [binary("gate-ca"), "start", "--config", self.config_path, *extra_args],
+            stdout=subprocess.PIPE, stderr=self.log, text=True)
+        if expect_fail:
+            out, _ = self.proc.communicate(timeout=30)
+            self.log.seek(0)
+            text = self.log.read()
+            self.log.close()
+            return self.proc.returncode, out + text
+        deadline = time.time() + 30
+        lines = []
+        while time.time() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                self.log.seek(0)
+                raise AssertionError("gate-ca exited early:\n" + "".join(lines) + self.log.read())
+            lines.append(line)
+            m = re.search(r"pin (sha256:[0-9a-f]{64})", line)
+            if m:
+                self.pin = m.group(1)
+            if line.startswith("[AUTH]  Data in"):
+                break
+        self.banner = "".join(lines)
+        return self
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        rest = self.proc.stdout.read() if self.proc and self.proc.stdout else ""
+        if self.proc and self.proc.stdout:
+            self.proc.stdout.close()
+        if getattr(self, "log", None):
+            self.log.close()
+        return self.proc.returncode if self.proc else None, rest
+
+    def gatectl(self, *args, check=False):
+        return run([binary("gatectl"), *args[:2], "--data-dir", self.data_dir, *args[2:]]
+                   if len(args) >= 2 else [binary("gatectl"), *args], check=check)
+
+    def add_user(self, name, logins=None, ttl=None):
+        args = ["users", "add", name]
+        if logins:
+            args += ["--logins", logins]
+        if ttl:
+            args += ["--ttl", ttl]
+        proc = self.gatectl(*args, check=True)
+        m = re.search(r"/web/newuser/([0-9a-f]{32})", proc.stdout)
+        assert m, proc.stdout
+        return m.group(1), proc.stdout
+
+    def request(self, method, path, body=None, raw=None, content_type="application/json"):
+        """A raw HTTPS request (no gate client involved), for API negative tests."""
+        import http.client
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=ctx, timeout=10)
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        headers = {"Content-Type": content_type} if data is not None else {}
+        conn.request(method, path, body=data, headers=headers)
+        resp = conn.getresponse()
+        text = resp.read().decode(errors="replace")
+        conn.close()
+        try:
+            parsed = json.loads(text) if text else None
+        except ValueError:
+            parsed = None
+        return resp.status, parsed, text
+
+
+class Client:
+    """The gate CLI for one person, with its own GATE_HOME."""
+
+    def __init__(self, workdir, ca, name):
+        self.ca = ca
+        self.home = os.path.join(workdir, f"home-{name}")
+        os.makedirs(self.home, exist_ok=True)
+        self.env = dict(os.environ, GATE_HOME=os.path.join(self.home, ".gate"))
+        self.env.pop("SSH_AUTH_SOCK", None)
+
+    def gate(self, *args, input=None, env=None):
+        return run([binary("gate"), *args], input=input, env=env or self.env)
+
+    def signup(self, token, password, code_for=None, proxy_args=None):
+        """Drives `gate signup` through stdin, computing the OTP from the URI it prints.
+        Returns (process result, OtpDevice or None)."""
+        args = [binary("gate"), "signup", "--proxy", self.ca.addr,
+                *(["--insecure"] if proxy_args is None else proxy_args), token]
+        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=self.env)
+        proc.stdin.write(f"{password}\n{password}\n")
+        proc.stdin.flush()
+        secret = None
+        err_lines = []
+        for line in proc.stderr:
+            err_lines.append(line)
+            if line.startswith("otpauth://"):
+                secret = OtpDevice(secret_from_uri(line.strip()))
+                proc.stdin.write((code_for(secret) if code_for else secret.code()) + "\n")
+                proc.stdin.flush()
+                break
+        proc.stdin.close()
+        out = proc.stdout.read()
+        err = "".join(err_lines) + proc.stderr.read()
+        proc.stdout.close()
+        proc.stderr.close()
+        proc.wait(timeout=60)
+        return subprocess.CompletedProcess(args, proc.returncode, out, err), secret
+
+    def login(self, user, password, code, extra=(), env=None):
+        args = ["login", "--proxy", self.ca.addr, "--user", user, *extra]
+        if "--ca-pin" not in extra and "--no-insecure" not in extra:
+            args.append("--insecure")
+        else:
+            args = [a for a in args if a != "--no-insecure"]
+        return self.gate(*args, input=f"{password}\n{code}\n", env=env)
+
+    @property
+    def key(self):
+        return os.path.join(self.env["GATE_HOME"], "key")
+
+    @property
+    def cert(self):
+        return os.path.join(self.env["GATE_HOME"], "key-cert.pub")
+
+
+class Sshd:
+    """A real OpenSSH sshd on 127.0.0.1:<port> with its own config and host key."""
+
+    def __init__(self, workdir, trusted_user_ca_lines, extra_config=""):
+        self.dir = os.path.join(workdir, "sshd")
+        os.makedirs(self.dir, exist_ok=True)
+        os.chmod(self.dir, 0o755)
+        self.port = free_port()
+        self.host_key = os.path.join(self.dir, "ssh_host_ed25519_key")
+        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", self.host_key], check=True)
+        self.ca_file = os.path.join(self.dir, "trusted_user_ca.pub")
+        with open(self.ca_file, "w") as f:
+            f.write(trusted_user_ca_lines)
+        self.config = os.path.join(self.dir, "sshd_config")
+        self.log = os.path.join(self.dir, "sshd.log")
+        with open(self.config, "w") as f:
+            f.write(f"""Port {self.port}
+ListenAddress 127.0.0.1
+HostKey {self.host_key}
+PidFile {self.dir}/sshd.pid
+TrustedUserCAKeys {self.ca_file}
+AuthorizedKeysFile none
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+PermitRootLogin no
+StrictModes no
+LogLevel VERBOSE
+Subsystem sftp internal-sftp
+{extra_config}""")
+        self.proc = None
+
+    def start(self):
+        os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
+        check = run([SSHD, "-t", "-f", self.config])
+        if check.returncode != 0:
+            raise AssertionError("sshd -t failed: " + check.stderr)
+        with open(self.log, "w") as log:
+            self.proc = subprocess.Popen([SSHD, "-D", "-e", "-f", self.config], stderr=log)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        with open(self.log) as log:
+            raise AssertionError("sshd did not start: " + log.read())
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+    def ssh(self, login, key, cert, command="id -un", known_hosts=None, extra=()):
+        kh = known_hosts or os.path.join(self.dir, "client_known_hosts")
+        args = ["ssh", "-F", "/dev/null", "-p", str(self.port),
+                "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
+                "-o", f"IdentityFile={key}", "-o", f"CertificateFile={cert}",
+                "-o", f"UserKnownHostsFile={kh}", "-o", "StrictHostKeyChecking=no",
+                "-o", "ConnectTimeout=10", *extra, f"{login}@127.0.0.1", command]
+        return run(args, timeout=30)
+
+
+def ensure_os_user(name):
+    """Creates an OS user for sshd to switch to (root only)."""
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        run(["useradd", "--create-home", "--shell", "/bin/sh", name], check=True)
+    # An account with a locked password ('!') is refused by sshd even for
+    # public keys unless UsePAM; '*' means no password login but not locked.
+    run(["usermod", "-p", "*", name], check=True)
+
+
+def needs_root(test):
+    return unittest.skipUnless(IS_ROOT, "needs root: creates OS users and runs sshd as root")(test)
+
+
+class GateTestCase(unittest.TestCase):
+    """Starts one gate-ca per test class."""
+
+    second_factor = "otp"
+    config_extra = ""
+    rate_limit = (600, 100)  # generous: tests log in often from one address
+
+    @classmethod
+    def setUpClass(cls):
+        cls.workdir = tempfile.mkdtemp(prefix="gate-it-")
+        os.chmod(cls.workdir, 0o755)
+        cls.ca = GateCA(cls.workdir, cls.config_extra, cls.second_factor, cls.rate_limit).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.ca.stop()
+        if os.environ.get("GATE_KEEP_TEST_DIRS") != "1":
+            shutil.rmtree(cls.workdir, ignore_errors=True)
+
+    def new_user(self, name, logins=None, password="correct horse battery"):
+        """Adds a user and signs it up. Returns (client, otp device)."""
+        token, _ = self.ca.add_user(name, logins)
+        client = Client(self.workdir, self.ca, name)
+        result, device = client.signup(token, password)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        return client, device

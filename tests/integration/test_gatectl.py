@@ -1,0 +1,74 @@
+"""gatectl against a running gate-ca: users and CA export."""
+import os
+import re
+import unittest
+
+from harness import Client, GateTestCase, run
+
+PASSWORD = "correct horse battery"
+
+
+class GatectlTest(GateTestCase):
+
+    def test_users_add_ls_rm(self):
+        self.ca.add_user("uma", "uma,root")
+        listing = self.ca.gatectl("users", "ls", check=True).stdout
+        self.assertRegex(listing, r"uma\s+uma,root\s+-\s+none\s+pending signup")
+        dup = self.ca.gatectl("users", "add", "uma")
+        self.assertNotEqual(dup.returncode, 0)
+        self.assertIn("already exists", dup.stderr)
+        rm = self.ca.gatectl("users", "rm", "uma", check=True)
+        self.assertIn("uma", rm.stdout)
+        self.assertNotIn("uma", self.ca.gatectl("users", "ls", check=True).stdout)
+        missing = self.ca.gatectl("users", "rm", "uma")
+        self.assertEqual(missing.returncode, 5)
+
+    def test_default_login_is_the_user_name(self):
+        client, device = self.new_user("victor")
+        result = client.login("victor", PASSWORD, device.code())
+        self.assertIn("Logins:       victor", result.stdout)
+
+    def test_bad_names_and_logins_are_refused(self):
+        for args in (("users", "add", "-rf"), ("users", "add", "ok", "Root"),
+                     ("users", "add", "ok", "a,,b"), ("users", "add", "bad name")):
+            proc = self.ca.gatectl(*args)
+            self.assertNotEqual(proc.returncode, 0, args)
+        self.assertNotIn("ok ", self.ca.gatectl("users", "ls", check=True).stdout)
+
+    def test_reset_issues_new_token_and_forgets_credentials(self):
+        client, device = self.new_user("wendy")
+        self.assertEqual(client.login("wendy", PASSWORD, device.code()).returncode, 0)
+        reset = self.ca.gatectl("users", "reset", "wendy", check=True).stdout
+        token = re.search(r"/web/newuser/([0-9a-f]{32})", reset).group(1)
+        denied = client.login("wendy", PASSWORD, device.code())
+        self.assertEqual(denied.returncode, 3)
+        result, device2 = client.signup(token, "another long password")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        ok = client.login("wendy", "another long password", device2.code())
+        self.assertEqual(ok.returncode, 0, ok.stderr)
+
+    def test_ca_export(self):
+        user = self.ca.gatectl("ca", "export", "--type", "user", check=True).stdout
+        self.assertRegex(user, r"^ssh-ed25519 AAAA\S+ gate user CA test-cluster\n$")
+        host = self.ca.gatectl("ca", "export", "--type", "host", "--known-hosts", check=True).stdout
+        self.assertRegex(host, r"^@cert-authority \* ssh-ed25519 AAAA")
+        self.assertNotEqual(user.split()[1], host.split()[3])
+        bad = self.ca.gatectl("ca", "export", "--type", "root")
+        self.assertEqual(bad.returncode, 2)
+
+    def test_unreachable_socket_is_explained(self):
+        proc = run([__import__("harness").binary("gatectl"), "users", "ls", "--data-dir",
+                    os.path.join(self.workdir, "nowhere")])
+        self.assertEqual(proc.returncode, 4)
+        self.assertIn("is gate-ca running", proc.stderr)
+
+    @unittest.skipUnless(os.geteuid() == 0, "needs root to switch to another user")
+    def test_admin_socket_refuses_other_users(self):
+        proc = run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                    __import__("harness").binary("gatectl"), "users", "ls",
+                    "--data-dir", self.ca.data_dir])
+        self.assertNotEqual(proc.returncode, 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
