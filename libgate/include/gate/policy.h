@@ -1,0 +1,118 @@
+// The policy decision: roles, node labels, locks and revocations -> what a
+// user may do. Pure functions with no I/O, used by gate-ca when it issues a
+// certificate and by gate-principals on the node against its local cache, so
+// both sides decide the same way. Every function fails closed: anything it
+// cannot prove is a denial.
+#ifndef GATE_POLICY_H_
+#define GATE_POLICY_H_
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <json/json.h>
+
+#include "gate/status.h"
+
+namespace gate::policy {
+
+// Node labels ("env" -> "prod"). A role's selector maps label names to a
+// value or "*" (any value, but the label must exist); the selector
+// {"*": "*"} matches every node. An empty selector matches no node.
+using Labels = std::map<std::string, std::string>;
+
+struct Role {
+  std::string name;
+  std::vector<std::string> logins;
+  Labels node_labels{{"*", "*"}};
+  std::chrono::seconds max_ttl{0};  // 0: no cap from this role
+  bool permit_pty = true;
+  bool permit_port_forwarding = true;
+  bool permit_agent_forwarding = true;
+};
+
+// A user as policy sees it. `logins` are the user's own logins, granted on
+// every node (the reference's `tctl users add NAME LOGINS`); roles add more,
+// each limited to the nodes its selector matches.
+struct User {
+  std::string name;
+  std::vector<std::string> logins;
+  std::vector<std::string> roles;
+};
+
+struct Lock {
+  std::string user;
+  std::int64_t expires_at = 0;  // unix seconds; 0 = until unlocked
+  std::string message;
+};
+
+// Everything a node needs to decide logins with no network: the cache file
+// gate-node sync writes and gate-principals reads (format: docs/node-protocol.md).
+struct Snapshot {
+  int version = 1;
+  std::string cluster_name;
+  std::string host_uuid;
+  std::int64_t generated_at = 0;
+  Labels node_labels;
+  std::vector<User> users;
+  std::vector<Role> roles;
+  std::vector<Lock> locks;
+  std::vector<std::uint64_t> revoked_serials;
+};
+
+// The lock in force for user at now, if any (the first found).
+const Lock* ActiveLock(const std::vector<Lock>& locks, const std::string& user, std::int64_t now);
+
+bool LabelsMatch(const Labels& selector, const Labels& node);
+
+// What a certificate for this user carries. Logins: the user's own plus every
+// role's (deduplicated, in order); roles: the user's roles that exist;
+// max_ttl: the smallest non-zero role max_ttl (0 if none); extensions: a
+// permit-* extension only if every one of the user's roles permits it
+// (users without roles get all three), sorted.
+struct Grant {
+  std::vector<std::string> logins;
+  std::vector<std::string> roles;
+  std::chrono::seconds max_ttl{0};
+  std::vector<std::string> extensions;
+};
+
+// PermissionDenied("user alice is locked: <message>") if a lock is in force;
+// FailedPrecondition if the grant has no logins. A role the user names that
+// does not exist contributes nothing (fail closed).
+Result<Grant> ComputeGrant(const User& user, const std::vector<Role>& roles,
+                           const std::vector<Lock>& locks, std::int64_t now);
+
+struct LoginRequest {
+  std::string user;          // the certificate's key id
+  std::string login;         // the OS account asked for (sshd's %u)
+  std::uint64_t serial = 0;  // the certificate's serial
+  std::int64_t now = 0;
+};
+
+struct Decision {
+  bool allow = false;
+  std::string reason;  // why, in a few words, for the log line; never a secret
+};
+
+// Allow iff: the user is in the snapshot, not locked, the serial is not
+// revoked, and the login is one of the user's own logins or a login of one
+// of the user's roles whose selector matches the snapshot's node labels.
+Decision DecideLogin(const Snapshot& snapshot, const LoginRequest& request);
+
+// The cache file format (JSON). Parsing is strict: unknown version, missing
+// or mistyped fields are InvalidArgument naming the field.
+Json::Value SnapshotToJson(const Snapshot& snapshot);
+Result<Snapshot> SnapshotFromJson(const Json::Value& json);
+Json::Value RoleToJson(const Role& role);
+Result<Role> RoleFromJson(const Json::Value& json);
+
+// "env=prod,team=*" <-> Labels. Keys and values: [A-Za-z0-9._/-]+ or "*".
+Result<Labels> ParseLabels(std::string_view text);
+std::string FormatLabels(const Labels& labels);
+
+}  // namespace gate::policy
+
+#endif  // GATE_POLICY_H_
