@@ -13,8 +13,8 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <exception>
@@ -77,9 +77,10 @@ constexpr std::size_t kMaxLoggedPath = 200;
 constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
 // Response headers the server owns; a handler's copy of one is dropped.
 constexpr std::string_view kReservedHeaders[] = {
-    "server",         "cache-control",     "x-content-type-options", "content-type",
-    "content-length", "transfer-encoding", "connection",             "keep-alive",
-    "upgrade",        "trailer"};
+    "server",       "cache-control",  "x-content-type-options",
+    "content-type", "content-length", "transfer-encoding",
+    "connection",   "keep-alive",     "upgrade",
+    "trailer"};
 
 // What every session needs. Sessions hold it by shared_ptr, so it outlives
 // them however the io_context is torn down.
@@ -201,9 +202,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         beast::iequals(msg[http::field::expect], "100-continue")) {
       continue_ = http::response<http::empty_body>(http::status::continue_, msg.version());
       Lowest().expires_after(options().idle_timeout);
-      http::async_write(stream_, continue_,
-                        beast::bind_front_handler(&Session::OnContinueSent,
-                                                  this->shared_from_this()));
+      http::async_write(
+          stream_, continue_,
+          beast::bind_front_handler(&Session::OnContinueSent, this->shared_from_this()));
       return;
     }
     ReadBody();
@@ -253,6 +254,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (q != std::string_view::npos) req.query = std::string(target.substr(q + 1));
     req.body = std::move(msg.body());
     req.content_type = std::string(msg[http::field::content_type]);
+    req.authorization = std::string(msg[http::field::authorization]);
     req.source = source_;
     req.admin = admin_;
     After after = msg.keep_alive() ? After::kKeepAlive : After::kClose;
@@ -310,7 +312,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
     res_.keep_alive(after == After::kKeepAlive);
     res_.prepare_payload();
-    LogRequest(reply.status);
+    LogRequest(reply.status, reply.route);
 
     Lowest().expires_after(options().idle_timeout);
     http::async_write(
@@ -370,17 +372,20 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     std::string_view target = parser_->get().target();
     target = target.substr(0, target.find('?'));
     if (target.empty()) return "-";
-    if (target.size() > kMaxLoggedPath) return std::string(target.substr(0, kMaxLoggedPath)) + "...";
+    if (target.size() > kMaxLoggedPath)
+      return std::string(target.substr(0, kMaxLoggedPath)) + "...";
     return std::string(target);
   }
 
-  void LogRequest(int status) const {
+  // route, when the router matched one, stands in for the path: the path's
+  // parameter values may be secrets.
+  void LogRequest(int status, const std::string& route) const {
     std::string_view method = parser_->get().method_string();
     if (method.empty()) method = "-";
     const auto ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started_).count();
-    log::Info("http: " + std::string(method) + " " + LoggedPath() + " " + std::to_string(status) +
-              " source=" + source_ + " " + std::to_string(ms) + "ms");
+    log::Info("http: " + std::string(method) + " " + (route.empty() ? LoggedPath() : route) + " " +
+              std::to_string(status) + " source=" + source_ + " " + std::to_string(ms) + "ms");
   }
 
   Stream stream_;
@@ -521,15 +526,15 @@ Status HttpServer::Impl::Validate() const {
 Status HttpServer::Impl::StartTcp() {
   const HttpServerOptions& o = shared->options;
   tls.emplace(ssl::context::tls_server);
-  GATE_RETURN_IF_ERROR(ConfigureTlsServerContext(tls->native_handle(), o.tls_cert_file,
-                                                 o.tls_key_file));
+  GATE_RETURN_IF_ERROR(
+      ConfigureTlsServerContext(tls->native_handle(), o.tls_cert_file, o.tls_key_file));
 
   ErrorCode ec;
   net::ip::address address = net::ip::make_address(o.listen_host, ec);
   if (ec) {
     tcp::resolver resolver(ioc);
-    auto results = resolver.resolve(o.listen_host, std::to_string(o.listen_port),
-                                    tcp::resolver::passive, ec);
+    auto results =
+        resolver.resolve(o.listen_host, std::to_string(o.listen_port), tcp::resolver::passive, ec);
     if (ec || results.empty()) {
       return InvalidArgument("cannot resolve listen address " + o.listen_host + ": " +
                              ec.message());
@@ -626,8 +631,7 @@ void HttpServer::Impl::OnTcpAccept(ErrorCode ec, tcp::socket socket) {
       if (peer.is_v6() && peer.to_v6().is_v4_mapped()) {
         peer = net::ip::make_address_v4(net::ip::v4_mapped, peer.to_v6());
       }
-      std::make_shared<Session<TlsStream>>(shared, peer.to_string(), false, std::move(socket),
-                                           *tls)
+      std::make_shared<Session<TlsStream>>(shared, peer.to_string(), false, std::move(socket), *tls)
           ->Start();
     }
   }
@@ -635,10 +639,9 @@ void HttpServer::Impl::OnTcpAccept(ErrorCode ec, tcp::socket socket) {
 }
 
 void HttpServer::Impl::AcceptUnix() {
-  unix_acceptor.async_accept(net::make_strand(ioc),
-                             [this](ErrorCode ec, UnixProtocol::socket socket) {
-                               OnUnixAccept(ec, std::move(socket));
-                             });
+  unix_acceptor.async_accept(
+      net::make_strand(ioc),
+      [this](ErrorCode ec, UnixProtocol::socket socket) { OnUnixAccept(ec, std::move(socket)); });
 }
 
 void HttpServer::Impl::OnUnixAccept(ErrorCode ec, UnixProtocol::socket socket) {

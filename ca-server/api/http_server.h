@@ -21,7 +21,8 @@
 // admin socket has no such cap, as only admin uids get past accept).
 //
 // Every reply carries Server: gate, Cache-Control: no-store and
-// X-Content-Type-Options: nosniff. One log line per request: method, path,
+// X-Content-Type-Options: nosniff. One log line per request: method, path
+// (the matched route pattern when the reply names one, see HttpReply::route),
 // status, source, duration; never the query or the body.
 //
 // Threads: Run() runs the event loop on `threads` threads. Handlers are

@@ -45,9 +45,9 @@ HttpReply ErrorReply(const Status& s) {
   if (http_status >= 500) {
     // Keep the detail in the log, where only the operator reads it.
     log::Error("api: request failed: " + s.ToString());
-    return ErrorReply(http_status, s.code(),
-                      http_status == 503 ? "service unavailable, try again later"
-                                         : "internal error");
+    return ErrorReply(
+        http_status, s.code(),
+        http_status == 503 ? "service unavailable, try again later" : "internal error");
   }
   return ErrorReply(http_status, s.code(), s.message());
 }

@@ -31,6 +31,9 @@ struct HttpRequest {
   // whose SO_PEERCRED uid is in HttpServerOptions::admin_uids.
   bool admin = false;
   std::string content_type;  // the Content-Type header as sent, or empty
+  // The Authorization header as sent, or empty. A credential (node bearer
+  // secrets): never logged.
+  std::string authorization;
 };
 
 struct HttpReply {
@@ -47,6 +50,10 @@ struct HttpReply {
   // The server's own headers (Server, Cache-Control, X-Content-Type-Options,
   // Content-Type, Content-Length, Connection) cannot be overridden.
   std::vector<std::pair<std::string, std::string>> headers;
+  // The route pattern that produced this reply ("/web/newuser/{token}"),
+  // set by Router. The server logs it in place of the request path, so
+  // path parameters, which can be secrets (signup tokens), stay out of logs.
+  std::string route;
 };
 
 // The HTTP status for a Code. The table (tested for every Code):

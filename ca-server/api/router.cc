@@ -212,8 +212,8 @@ HttpReply Router::Dispatch(const HttpRequest& req) const {
         if (!allow.empty()) allow += ", ";
         allow += m;
       }
-      HttpReply reply = ErrorReply(405, Code::kInvalidArgument,
-                                   "method " + req.method + " not allowed here");
+      HttpReply reply =
+          ErrorReply(405, Code::kInvalidArgument, "method " + req.method + " not allowed here");
       reply.headers.emplace_back("Allow", allow);
       return reply;
     }
@@ -226,14 +226,19 @@ HttpReply Router::Dispatch(const HttpRequest& req) const {
     for (std::size_t i = 0; i < best->segments.size(); ++i) {
       if (best->segments[i].param) params.emplace(best->segments[i].text, (*segments)[i]);
     }
+    HttpReply reply;
     try {
-      return best->handler(req, params);
+      reply = best->handler(req, params);
     } catch (const std::exception& e) {
       log::Error("api: handler for " + best->method + " " + best->pattern + " threw: " + e.what());
+      reply = ErrorReply(500, Code::kInternal, "internal error");
     } catch (...) {
       log::Error("api: handler for " + best->method + " " + best->pattern +
                  " threw a non-standard exception");
+      reply = ErrorReply(500, Code::kInternal, "internal error");
     }
+    reply.route = best->pattern;
+    return reply;
   } catch (...) {
     // Only allocation failure can land here; the reply below may fail too,
     // which the server's own catch handles by closing the connection.

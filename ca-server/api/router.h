@@ -33,8 +33,7 @@ using PathParams = std::map<std::string, std::string, std::less<>>;
 
 // A JSON route: an OK result is sent as 200 with that body; an error as
 // ErrorReply(status). Body parsing is the handler's job (gate::json::Parse).
-using RouteHandler =
-    std::function<Result<Json::Value>(const HttpRequest&, const PathParams&)>;
+using RouteHandler = std::function<Result<Json::Value>(const HttpRequest&, const PathParams&)>;
 
 // A route that builds its whole reply (HTML under /web/, 201s, redirects).
 using RawRouteHandler = std::function<HttpReply(const HttpRequest&, const PathParams&)>;
@@ -62,7 +61,8 @@ class Router {
   //        body: a browser cannot send that type cross-site without a CORS
   //        preflight, so this check is also gate's CSRF barrier;
   //   then the handler. A handler that throws gives 500 "internal error";
-  //   the exception text is logged, not sent.
+  //   the exception text is logged, not sent. Replies from a handler carry
+  //   the matched pattern in HttpReply::route.
   // Never throws.
   HttpReply Dispatch(const HttpRequest& req) const;
 

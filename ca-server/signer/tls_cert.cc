@@ -79,8 +79,8 @@ bool IsDnsName(std::string_view name) {
     return false;
   }
   for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                    (c >= '0' && c <= '9') || c == '-' || c == '.';
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '.';
     if (!ok) return false;
   }
   return name.find("..") == std::string_view::npos;
@@ -104,7 +104,8 @@ std::vector<unsigned char> IpBytes(const std::string& ip) {
 Status CheckNames(const std::vector<std::string>& dns_names,
                   const std::vector<std::string>& ip_addresses) {
   for (const std::string& name : dns_names) {
-    if (!IsDnsName(name)) return InvalidArgument("not a valid DNS name for the TLS certificate: " + name);
+    if (!IsDnsName(name))
+      return InvalidArgument("not a valid DNS name for the TLS certificate: " + name);
   }
   for (const std::string& ip : ip_addresses) {
     if (IpBytes(ip).empty()) {
@@ -341,8 +342,8 @@ Status ConfigureTlsServerContext(SSL_CTX* ctx, const std::string& cert_path,
       SSL_CTX_set_cipher_list(ctx, kTls12Ciphers) != 1) {
     return Internal(OpenSslError("cannot configure TLS"));
   }
-  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
-                               SSL_OP_NO_COMPRESSION);
+  SSL_CTX_set_options(
+      ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
 
   Result<bool> have_cert = Exists(cert_path);
   if (!have_cert) return have_cert.error();
@@ -353,7 +354,8 @@ Status ConfigureTlsServerContext(SSL_CTX* ctx, const std::string& cert_path,
   Result<EvpPkey> key = LoadKey(key_path);
   if (!key) return key.error();
   if (SSL_CTX_use_PrivateKey(ctx, key->get()) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
-    return InvalidArgument(OpenSslError("TLS key " + key_path + " does not belong to " + cert_path));
+    return InvalidArgument(
+        OpenSslError("TLS key " + key_path + " does not belong to " + cert_path));
   }
   return Status::Ok();
 }

@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
 #include <poll.h>
@@ -25,8 +26,6 @@
 #include <thread>
 #include <utility>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "ca-server/api/router.h"
 #include "ca-server/signer/tls_cert.h"
@@ -105,7 +104,8 @@ class Curl {
       curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, r.pin.c_str());
     }
     if (!r.cainfo.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, r.cainfo.c_str());
-    if (!r.unix_socket.empty()) curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, r.unix_socket.c_str());
+    if (!r.unix_socket.empty())
+      curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, r.unix_socket.c_str());
     if (r.expect_timeout_ms > 0) {
       curl_easy_setopt(h, CURLOPT_EXPECT_100_TIMEOUT_MS, r.expect_timeout_ms);
     }
@@ -180,8 +180,7 @@ Exchange TlsExchange(std::uint16_t port, const std::string& request) {
   UniqueFd fd = ConnectTcp(port);
   CPtr<SSL_CTX, SSL_CTX_free> ctx(SSL_CTX_new(TLS_client_method()));
   CPtr<SSL, SSL_free> ssl(SSL_new(ctx.get()));
-  if (!fd.valid() || !ssl || SSL_set_fd(ssl.get(), fd.get()) != 1 ||
-      SSL_connect(ssl.get()) != 1) {
+  if (!fd.valid() || !ssl || SSL_set_fd(ssl.get(), fd.get()) != 1 || SSL_connect(ssl.get()) != 1) {
     ADD_FAILURE() << "TLS connect failed";
     return ex;
   }
@@ -258,9 +257,10 @@ class HttpServerTest : public ::testing::Test {
       v["content_type"] = req.content_type;
       return Result<Json::Value>(v);
     });
-    router_.Add("GET", "/v1/throw", [](const HttpRequest&, const PathParams&) -> Result<Json::Value> {
-      throw std::runtime_error("secret detail");
-    });
+    router_.Add("GET", "/v1/throw",
+                [](const HttpRequest&, const PathParams&) -> Result<Json::Value> {
+                  throw std::runtime_error("secret detail");
+                });
     router_.Add("GET", "/v1/internal",
                 [](const HttpRequest&, const PathParams&) -> Result<Json::Value> {
                   return Err(Internal("cannot open /secret/path"));
@@ -579,9 +579,8 @@ TEST_F(HttpServerTest, HandlerFailuresDoNotLeak) {
 
 TEST_F(HttpServerTest, HandlerExceptionOutsideRouterIs500) {
   HttpServerOptions o = Options();
-  running_ = std::make_unique<RunningServer>(o, [](const HttpRequest&) -> HttpReply {
-    throw std::runtime_error("secret");
-  });
+  running_ = std::make_unique<RunningServer>(
+      o, [](const HttpRequest&) -> HttpReply { throw std::runtime_error("secret"); });
   ASSERT_TRUE(running_->Start().ok());
   port_ = running_->server().port();
   CurlReply r = curl_.Do(Pinned("/anything"));
@@ -600,6 +599,22 @@ TEST_F(HttpServerTest, RawRepliesAndHeaderHygiene) {
   EXPECT_EQ(r.headers.find("not-gate"), std::string::npos) << r.headers;
   EXPECT_EQ(r.headers.find("stolen"), std::string::npos) << r.headers;
   EXPECT_EQ(r.headers.find("X-Evil"), std::string::npos) << r.headers;
+}
+
+TEST_F(HttpServerTest, LogsNeitherPathParametersNorQueriesNorBodies) {
+  router_.AddRaw("POST", "/web/newuser/{token}",
+                 [](const HttpRequest&, const PathParams&) { return HttpReply(); });
+  StartServer(Options());
+  CurlRequest req = Pinned("/web/newuser/tok3nSECRET?q=qu3rySECRET");
+  req.method = "POST";
+  req.body = R"({"password":"b0dySECRET"})";
+  req.headers = {"Content-Type: application/json"};
+  ::testing::internal::CaptureStderr();
+  CurlReply r = curl_.Do(req);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(log.find("POST /web/newuser/{token} 200 source=127.0.0.1"), std::string::npos) << log;
+  EXPECT_EQ(log.find("SECRET"), std::string::npos) << log;
 }
 
 TEST_F(HttpServerTest, StatusesWithoutBodyAndInvalidStatuses) {
@@ -659,7 +674,7 @@ TEST_F(HttpServerTest, IdleConnectionsAreClosed) {
   o.idle_timeout = 1s;
   StartServer(o);
   const auto start = std::chrono::steady_clock::now();
-  UniqueFd tcp = ConnectTcp(port_);  // no TLS handshake
+  UniqueFd tcp = ConnectTcp(port_);       // no TLS handshake
   UniqueFd admin = ConnectUnix(socket_);  // no request
   ASSERT_TRUE(tcp.valid() && admin.valid());
   EXPECT_TRUE(PlainExchange(tcp.get(), "", 5000ms).closed);
@@ -755,19 +770,16 @@ TEST_F(HttpServerTest, StartValidatesOptions) {
   HttpServerOptions o = Options();
   o.listen_host.clear();
   o.admin_socket_path.clear();
-  EXPECT_EQ(HttpServer(o, RouterHandler(), RouterHandler()).Start().code(),
-            Code::kInvalidArgument);
+  EXPECT_EQ(HttpServer(o, RouterHandler(), RouterHandler()).Start().code(), Code::kInvalidArgument);
   o = Options();
   o.admin_uids.clear();
-  EXPECT_EQ(HttpServer(o, RouterHandler(), RouterHandler()).Start().code(),
-            Code::kInvalidArgument);
+  EXPECT_EQ(HttpServer(o, RouterHandler(), RouterHandler()).Start().code(), Code::kInvalidArgument);
   o = Options();
   o.tls_cert_file = dir_ + "/missing.crt";
   EXPECT_EQ(HttpServer(o, RouterHandler(), RouterHandler()).Start().code(), Code::kNotFound);
   o = Options();
   o.threads = 0;
-  EXPECT_EQ(HttpServer(o, RouterHandler(), RouterHandler()).Start().code(),
-            Code::kInvalidArgument);
+  EXPECT_EQ(HttpServer(o, RouterHandler(), RouterHandler()).Start().code(), Code::kInvalidArgument);
 }
 
 TEST_F(HttpServerTest, PortInUseIsUnavailable) {

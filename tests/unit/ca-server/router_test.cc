@@ -1,11 +1,11 @@
 #include "ca-server/api/router.h"
 
+#include <gtest/gtest.h>
+
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "ca-server/api/http_types.h"
 
@@ -117,9 +117,10 @@ class RouterTest : public ::testing::Test {
                   v["id"] = p.at("id");
                   return v;
                 });
-    router_.Add("GET", "/v1/throw", [](const HttpRequest&, const PathParams&) -> Result<Json::Value> {
-      throw std::runtime_error("secret detail from the database");
-    });
+    router_.Add("GET", "/v1/throw",
+                [](const HttpRequest&, const PathParams&) -> Result<Json::Value> {
+                  throw std::runtime_error("secret detail from the database");
+                });
     router_.Add("GET", "/v1/internal",
                 [](const HttpRequest&, const PathParams&) -> Result<Json::Value> {
                   return Err(Internal("open /var/lib/gate/ca.key: EACCES"));
@@ -151,6 +152,14 @@ TEST_F(RouterTest, MatchesAndExtractsParams) {
   EXPECT_EQ(reply.body["id"].asString(), "42");
 }
 
+TEST_F(RouterTest, RepliesNameTheirRoute) {
+  EXPECT_EQ(router_.Dispatch(Req("GET", "/v1/users/alice")).route, "/v1/users/{name}");
+  EXPECT_EQ(router_.Dispatch(Req("GET", "/web/newuser/abc")).route, "/web/newuser/{token}");
+  EXPECT_EQ(router_.Dispatch(Req("DELETE", "/v1/users/alice")).route, "/v1/users/{name}");
+  EXPECT_EQ(router_.Dispatch(Req("GET", "/v1/throw")).route, "/v1/throw");
+  EXPECT_EQ(router_.Dispatch(Req("GET", "/v1/nope")).route, "");
+}
+
 TEST_F(RouterTest, LiteralSegmentBeatsParameter) {
   HttpReply reply = router_.Dispatch(Req("GET", "/v1/users/me"));
   EXPECT_EQ(reply.status, 200);
@@ -165,8 +174,8 @@ TEST_F(RouterTest, ParamsArePercentDecoded) {
 }
 
 TEST_F(RouterTest, UnknownPathIs404) {
-  for (const char* path : {"/v1/nope", "/v1/user", "/v1/users/alice/extra", "/v1/users/",
-                           "/v1/nodes/a/sessions"}) {
+  for (const char* path :
+       {"/v1/nope", "/v1/user", "/v1/users/alice/extra", "/v1/users/", "/v1/nodes/a/sessions"}) {
     HttpReply reply = router_.Dispatch(Req("GET", path));
     EXPECT_EQ(reply.status, 404) << path;
     EXPECT_EQ(ErrorCodeOf(reply), "not found") << path;

@@ -1,5 +1,6 @@
 #include "ca-server/signer/tls_cert.h"
 
+#include <gtest/gtest.h>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -18,8 +19,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "gate/bytes.h"
 #include "gate/cptr.h"
@@ -70,9 +69,8 @@ class TlsCertTest : public ::testing::Test {
 };
 
 TEST_F(TlsCertTest, CreatesP256KeyAndSelfSignedCert) {
-  ASSERT_TRUE(EnsureSelfSignedCert(cert_, key_, {"ca.example.com", "gate"},
-                                   {"127.0.0.1", "::1"})
-                  .ok());
+  ASSERT_TRUE(
+      EnsureSelfSignedCert(cert_, key_, {"ca.example.com", "gate"}, {"127.0.0.1", "::1"}).ok());
   EXPECT_EQ(ModeOf(key_), 0600u);
   EXPECT_EQ(ModeOf(cert_), 0644u);
 
@@ -92,9 +90,9 @@ TEST_F(TlsCertTest, CreatesP256KeyAndSelfSignedCert) {
   EXPECT_STREQ(group, "prime256v1");
 
   char cn[128] = {};
-  ASSERT_GT(X509_NAME_get_text_by_NID(X509_get_subject_name(cert.get()), NID_commonName, cn,
-                                      sizeof(cn)),
-            0);
+  ASSERT_GT(
+      X509_NAME_get_text_by_NID(X509_get_subject_name(cert.get()), NID_commonName, cn, sizeof(cn)),
+      0);
   EXPECT_STREQ(cn, "ca.example.com");
 
   // Host name and IP checks as a TLS client does them.
@@ -107,9 +105,9 @@ TEST_F(TlsCertTest, CreatesP256KeyAndSelfSignedCert) {
 
   // A year of validity, starting (a little before) now.
   int days = 0, secs = 0;
-  ASSERT_EQ(ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(cert.get()),
-                           X509_get0_notAfter(cert.get())),
-            1);
+  ASSERT_EQ(
+      ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(cert.get()), X509_get0_notAfter(cert.get())),
+      1);
   EXPECT_GE(days, 365);
   EXPECT_LE(days, 366);
   EXPECT_LT(X509_cmp_current_time(X509_get0_notBefore(cert.get())), 0);
@@ -177,8 +175,7 @@ TEST_F(TlsCertTest, CertWithoutKeyIsNotReplaced) {
   ASSERT_TRUE(EnsureSelfSignedCert(cert_, key_, {"localhost"}, {}).ok());
   const std::string cert_pem = Slurp(cert_);
   ASSERT_EQ(::unlink(key_.c_str()), 0);
-  EXPECT_EQ(EnsureSelfSignedCert(cert_, key_, {"localhost"}, {}).code(),
-            Code::kFailedPrecondition);
+  EXPECT_EQ(EnsureSelfSignedCert(cert_, key_, {"localhost"}, {}).code(), Code::kFailedPrecondition);
   EXPECT_EQ(Slurp(cert_), cert_pem);
   EXPECT_FALSE(fs::exists(key_));
 }
@@ -232,8 +229,8 @@ TEST_F(TlsCertTest, SpkiPinMatchesAnIndependentDigest) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(der, static_cast<size_t>(len), digest);
   OPENSSL_free(der);
-  EXPECT_EQ(*pin, "sha256:" + HexEncode(std::string(reinterpret_cast<char*>(digest),
-                                                    sizeof(digest))));
+  EXPECT_EQ(*pin,
+            "sha256:" + HexEncode(std::string(reinterpret_cast<char*>(digest), sizeof(digest))));
 }
 
 TEST_F(TlsCertTest, SpkiPinErrors) {
