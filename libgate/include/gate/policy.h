@@ -7,9 +7,11 @@
 #define GATE_POLICY_H_
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <json/json.h>
@@ -102,16 +104,35 @@ struct Decision {
 // of the user's roles whose selector matches the snapshot's node labels.
 Decision DecideLogin(const Snapshot& snapshot, const LoginRequest& request);
 
-// The cache file format (JSON). Parsing is strict: unknown version, missing
-// or mistyped fields are InvalidArgument naming the field.
+// The cache file format (JSON). Parsing is strict: unknown version, missing,
+// mistyped or unknown fields are InvalidArgument naming the field (with its
+// path, "users[2]: missing field 'name'"). So are names that fail
+// ValidateUserName / ValidateLogin / ValidateRoleName, labels that fail
+// ValidateLabels, negative times or TTLs, text with control characters,
+// serials that are not canonical decimal strings, and a user or role listed
+// twice. RoleFromJson is as strict: every field is required.
 Json::Value SnapshotToJson(const Snapshot& snapshot);
 Result<Snapshot> SnapshotFromJson(const Json::Value& json);
 Json::Value RoleToJson(const Role& role);
 Result<Role> RoleFromJson(const Json::Value& json);
 
-// "env=prod,team=*" <-> Labels. Keys and values: [A-Za-z0-9._/-]+ or "*".
+// "env=prod,team=*" <-> Labels. Keys and values: [A-Za-z0-9._/-]+ or "*",
+// at most kMaxLabelLength bytes; the key "*" only with the value "*".
+// Spaces around items are ignored; a missing '=', an empty key, value or
+// item and a duplicate key are InvalidArgument. "" is the empty set.
 Result<Labels> ParseLabels(std::string_view text);
 std::string FormatLabels(const Labels& labels);
+
+inline constexpr std::size_t kMaxLabelLength = 128;
+
+// The same rules for labels that arrive as a JSON object of strings
+// ({"env": "prod"}), as in the join request and the cache file.
+Status ValidateLabels(const Labels& labels);
+Result<Labels> LabelsFromJson(const Json::Value& json);
+Json::Value LabelsToJson(const Labels& labels);
+
+// Role names: 1-64 of [A-Za-z0-9._@-], not starting with '-' or '.'.
+Status ValidateRoleName(std::string_view name);
 
 }  // namespace gate::policy
 
