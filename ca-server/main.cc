@@ -12,6 +12,7 @@
 
 #include "ca-server/api/admin_api.h"
 #include "ca-server/api/http_server.h"
+#include "ca-server/api/node_api.h"
 #include "ca-server/api/public_api.h"
 #include "ca-server/api/router.h"
 #include "ca-server/api/services.h"
@@ -19,6 +20,7 @@
 #include "ca-server/auth/authenticator.h"
 #include "ca-server/auth/rate_limiter.h"
 #include "ca-server/auth/signup.h"
+#include "ca-server/issuer/host_issuer.h"
 #include "ca-server/issuer/issuer.h"
 #include "ca-server/signer/ca_keys.h"
 #include "ca-server/signer/tls_cert.h"
@@ -129,6 +131,7 @@ int Start(const StartFlags& flags) {
 
   const auto now = [] { return static_cast<std::int64_t>(std::time(nullptr)); };
   (void)(*store)->DeleteExpiredSignupTokens(now());
+  (void)(*store)->DeleteExpiredNodeTokens(now());
 
   AuditLog audit(**store);
   Authenticator authenticator({config->authentication.second_factor,
@@ -140,12 +143,24 @@ int Start(const StartFlags& flags) {
                        **store, audit);
   Issuer issuer({config->cert_ttl, config->max_cert_ttl, std::chrono::seconds(60)},
                 *keys->user, **store);
+  HostIssuer host_issuer(HostIssuerOptions{}, *keys->host);
   RateLimiter limiter(config->rate_limit.per_minute, config->rate_limit.burst);
-  Services services{*config, **store, audit, authenticator, signup, issuer, limiter,
-                    keys->user->public_key(), keys->host->public_key(), now};
+  Services services{.config = *config,
+                    .store = **store,
+                    .audit = audit,
+                    .authenticator = authenticator,
+                    .signup = signup,
+                    .issuer = issuer,
+                    .host_issuer = host_issuer,
+                    .auth_limiter = limiter,
+                    .user_ca = keys->user->public_key(),
+                    .host_ca = keys->host->public_key(),
+                    .now = now,
+                    .ca_pin = *pin};
 
   Router public_router;
   RegisterPublicApi(public_router, services);
+  RegisterNodeApi(public_router, services);
   Router admin_router;
   RegisterAdminApi(admin_router, services);
 

@@ -1,17 +1,25 @@
 #include "ca-server/api/admin_api.h"
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include "gate/duration.h"
 #include "gate/json.h"
 #include "gate/log.h"
 #include "gate/names.h"
+#include "gate/policy.h"
 
 namespace gate::ca {
 namespace {
 
 // A signup link is a bearer credential; it should not outlive a working day.
 constexpr std::chrono::seconds kMaxSignupTtl{48 * 3600};
+// A lock with a TTL is a suspension, not a ban (that is a lock without one).
+constexpr std::chrono::seconds kMaxLockTtl{366 * 24 * 3600};
+// Lock messages reach users' terminals and every log line about the user.
+constexpr std::size_t kMaxLockMessage = 256;
+constexpr std::string_view kDefaultLockMessage = "locked by an administrator";
 
 Result<std::chrono::seconds> SignupTtl(const Services& s, const Json::Value& body) {
   auto ttl = json::OptionalInt(body, "ttl_seconds", s.config.signup_token_ttl.count());
@@ -21,6 +29,12 @@ Result<std::chrono::seconds> SignupTtl(const Services& s, const Json::Value& bod
                                FormatDuration(kMaxSignupTtl)));
   }
   return std::chrono::seconds(*ttl);
+}
+
+// An optional body: POSTs such as reset and lock may come with no body.
+Result<Json::Value> OptionalBody(const HttpRequest& req) {
+  if (req.body.empty()) return Json::Value(Json::objectValue);
+  return json::Parse(req.body);
 }
 
 Json::Value TokenReply(const Services& s, const std::string& user, const std::string& token,
@@ -35,24 +49,98 @@ Json::Value TokenReply(const Services& s, const std::string& user, const std::st
   return out;
 }
 
+// "logins" as given: each valid, duplicates dropped keeping the first.
+Result<std::optional<std::vector<std::string>>> LoginsField(const Json::Value& body) {
+  if (!body.isMember("logins")) return std::optional<std::vector<std::string>>();
+  auto logins = json::GetStringArray(body, "logins");
+  if (!logins) return Err(logins.error());
+  std::vector<std::string> out;
+  for (const auto& login : *logins) {
+    GATE_RETURN_IF_ERROR(ValidateLogin(login));
+    if (std::find(out.begin(), out.end(), login) == out.end()) out.push_back(login);
+  }
+  return std::optional(std::move(out));
+}
+
+// "roles" as given: each a valid name of an existing role, duplicates
+// dropped. NotFound names the first missing role.
+Result<std::optional<std::vector<std::string>>> RolesField(Services& s, const Json::Value& body) {
+  if (!body.isMember("roles")) return std::optional<std::vector<std::string>>();
+  auto roles = json::GetStringArray(body, "roles");
+  if (!roles) return Err(roles.error());
+  std::vector<std::string> out;
+  for (const auto& role : *roles) {
+    GATE_RETURN_IF_ERROR(policy::ValidateRoleName(role));
+    if (std::find(out.begin(), out.end(), role) != out.end()) continue;
+    auto found = s.store.GetRole(role);
+    if (!found) return Err(found.error());
+    out.push_back(role);
+  }
+  return std::optional(std::move(out));
+}
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& item : v) out += (out.empty() ? "" : ",") + item;
+  return out;
+}
+
+// The user's lock in force at now, if any.
+Result<std::optional<LockRecord>> ActiveLockOf(Services& s, const std::string& user,
+                                               std::int64_t now) {
+  auto locks = s.store.ListLocks();
+  if (!locks) return Err(locks.error());
+  for (const auto& lock : *locks) {
+    if (lock.user == user && (lock.expires_at == 0 || lock.expires_at > now)) {
+      return std::optional(lock);
+    }
+  }
+  return std::optional<LockRecord>();
+}
+
+Json::Value UserJson(const UserRecord& u, const std::optional<LockRecord>& lock,
+                     std::int64_t now) {
+  Json::Value item;
+  item["name"] = u.name;
+  item["logins"] = json::StringArray(u.logins);
+  item["roles"] = json::StringArray(u.roles);
+  item["created_at"] = Json::Int64(u.created_at);
+  if (lock) {
+    item["status"] = "locked";
+    Json::Value l;
+    l["expires_at"] = Json::Int64(lock->expires_at);
+    l["message"] = lock->message;
+    item["lock"] = l;
+  } else {
+    item["status"] = !u.signed_up()           ? "pending signup"
+                     : u.locked_until > now ? "locked out"
+                                            : "active";
+  }
+  item["mfa"] = u.totp_secret.empty() ? "none" : "otp";
+  return item;
+}
+
 Result<Json::Value> AddUser(Services& s, const HttpRequest& req) {
   auto body = json::Parse(req.body);
   if (!body) return Err(body.error());
   auto name = json::GetString(*body, "name");
   if (!name) return Err(name.error());
   GATE_RETURN_IF_ERROR(ValidateUserName(*name));
-  auto logins = json::OptionalStringArray(*body, "logins");
+  auto logins = LoginsField(*body);
   if (!logins) return Err(logins.error());
-  if (logins->empty()) logins->push_back(*name);
-  for (const auto& login : *logins) GATE_RETURN_IF_ERROR(ValidateLogin(login));
+  auto roles = RolesField(s, *body);
+  if (!roles) return Err(roles.error());
   auto ttl = SignupTtl(s, *body);
   if (!ttl) return Err(ttl.error());
 
   const std::int64_t now = s.now();
   UserRecord user;
   user.name = *name;
-  user.logins = *logins;
-  user.created_at = now;
+  user.logins = logins->value_or(std::vector<std::string>{});
+  user.roles = roles->value_or(std::vector<std::string>{});
+  // Without roles the user needs a login of its own to be of any use; with
+  // roles, the admin said what the user may do.
+  if (user.logins.empty() && user.roles.empty()) user.logins.push_back(*name);
   GATE_RETURN_IF_ERROR(s.store.CreateUser(user));
   auto token = s.signup.CreateToken(*name, *ttl, now);
   if (!token) {
@@ -62,27 +150,55 @@ Result<Json::Value> AddUser(Services& s, const HttpRequest& req) {
     }
     return Err(token.error());
   }
-  s.audit.Record({now, "user.create", *name, "admin", true, ""});
+  s.audit.Record({now, "user.create", *name, "admin", true,
+                  "logins " + Join(user.logins) + "; roles " + Join(user.roles)});
   return TokenReply(s, *name, *token, *ttl, now);
 }
 
-Result<Json::Value> ListUsers(Services& s, const std::int64_t now) {
+Result<Json::Value> ListUsers(Services& s) {
+  const std::int64_t now = s.now();
   auto users = s.store.ListUsers();
   if (!users) return Err(users.error());
+  auto locks = s.store.ListLocks();
+  if (!locks) return Err(locks.error());
   Json::Value list(Json::arrayValue);
   for (const auto& u : *users) {
-    Json::Value item;
-    item["name"] = u.name;
-    item["logins"] = json::StringArray(u.logins);
-    item["roles"] = json::StringArray(u.roles);
-    item["created_at"] = Json::Int64(u.created_at);
-    item["status"] = !u.signed_up() ? "pending signup" : u.locked_until > now ? "locked out" : "active";
-    item["mfa"] = u.totp_secret.empty() ? "none" : "otp";
-    list.append(item);
+    std::optional<LockRecord> lock;
+    for (const auto& l : *locks) {
+      if (l.user == u.name && (l.expires_at == 0 || l.expires_at > now)) lock = l;
+    }
+    list.append(UserJson(u, lock, now));
   }
   Json::Value out;
   out["users"] = list;
   return out;
+}
+
+Result<Json::Value> UpdateUser(Services& s, const HttpRequest& req, const std::string& name) {
+  GATE_RETURN_IF_ERROR(ValidateUserName(name));
+  auto body = json::Parse(req.body);
+  if (!body) return Err(body.error());
+  auto logins = LoginsField(*body);
+  if (!logins) return Err(logins.error());
+  auto roles = RolesField(s, *body);
+  if (!roles) return Err(roles.error());
+  if (!logins->has_value() && !roles->has_value()) {
+    return Err(InvalidArgument("give 'logins', 'roles' or both"));
+  }
+  auto current = s.store.GetUser(name);
+  if (!current) return Err(current.error());
+  if (logins->value_or(current->logins).empty() && roles->value_or(current->roles).empty()) {
+    return Err(InvalidArgument("user " + name +
+                               " would have neither logins nor roles; give at least one"));
+  }
+  auto updated = s.store.UpdateUser(name, *logins, *roles);
+  if (!updated) return Err(updated.error());
+  const std::int64_t now = s.now();
+  s.audit.Record({now, "user.update", name, "admin", true,
+                  "logins " + Join(updated->logins) + "; roles " + Join(updated->roles)});
+  auto lock = ActiveLockOf(s, name, now);
+  if (!lock) return Err(lock.error());
+  return UserJson(*updated, *lock, now);
 }
 
 Result<Json::Value> RemoveUser(Services& s, const std::string& name) {
@@ -96,14 +212,9 @@ Result<Json::Value> RemoveUser(Services& s, const std::string& name) {
 
 Result<Json::Value> ResetUser(Services& s, const HttpRequest& req, const std::string& name) {
   GATE_RETURN_IF_ERROR(ValidateUserName(name));
-  Json::Value empty(Json::objectValue);
-  Json::Value body = empty;
-  if (!req.body.empty()) {
-    auto parsed = json::Parse(req.body);
-    if (!parsed) return Err(parsed.error());
-    body = *parsed;
-  }
-  auto ttl = SignupTtl(s, body);
+  auto body = OptionalBody(req);
+  if (!body) return Err(body.error());
+  auto ttl = SignupTtl(s, *body);
   if (!ttl) return Err(ttl.error());
   const std::int64_t now = s.now();
   GATE_RETURN_IF_ERROR(s.store.ResetUserCredentials(name));
@@ -111,6 +222,61 @@ Result<Json::Value> ResetUser(Services& s, const HttpRequest& req, const std::st
   if (!token) return Err(token.error());
   s.audit.Record({now, "user.reset", name, "admin", true, ""});
   return TokenReply(s, name, *token, *ttl, now);
+}
+
+Status ValidateLockMessage(std::string_view message) {
+  if (message.size() > kMaxLockMessage) {
+    return InvalidArgument("lock message must be at most " + std::to_string(kMaxLockMessage) +
+                           " bytes");
+  }
+  for (unsigned char c : message) {
+    if (c < 0x20 || c == 0x7f) {
+      return InvalidArgument("lock message must not contain control characters");
+    }
+  }
+  return Status::Ok();
+}
+
+Result<Json::Value> LockUser(Services& s, const HttpRequest& req, const std::string& name) {
+  GATE_RETURN_IF_ERROR(ValidateUserName(name));
+  auto body = OptionalBody(req);
+  if (!body) return Err(body.error());
+  auto ttl = json::OptionalInt(*body, "ttl_seconds", 0);
+  if (!ttl) return Err(ttl.error());
+  if (*ttl < 0 || *ttl > kMaxLockTtl.count()) {
+    return Err(InvalidArgument("lock TTL must be between 1s and " + FormatDuration(kMaxLockTtl) +
+                               " (or 0 for a lock until unlocked)"));
+  }
+  auto message = json::OptionalString(*body, "message");
+  if (!message) return Err(message.error());
+  GATE_RETURN_IF_ERROR(ValidateLockMessage(*message));
+  if (message->empty()) *message = std::string(kDefaultLockMessage);
+
+  const std::int64_t now = s.now();
+  LockRecord lock;
+  lock.user = name;
+  lock.expires_at = *ttl == 0 ? 0 : now + *ttl;
+  lock.message = *message;
+  lock.created_at = now;
+  GATE_RETURN_IF_ERROR(s.store.SetLock(lock));
+  s.audit.Record({now, "user.lock", name, "admin", true,
+                  (lock.expires_at == 0 ? std::string("until unlocked")
+                                        : "for " + FormatDuration(std::chrono::seconds(*ttl))) +
+                      ": " + lock.message});
+  Json::Value out;
+  out["user"] = name;
+  out["expires_at"] = Json::Int64(lock.expires_at);
+  out["message"] = lock.message;
+  return out;
+}
+
+Result<Json::Value> UnlockUser(Services& s, const std::string& name) {
+  GATE_RETURN_IF_ERROR(ValidateUserName(name));
+  GATE_RETURN_IF_ERROR(s.store.DeleteLock(name));
+  s.audit.Record({s.now(), "user.unlock", name, "admin", true, ""});
+  Json::Value out;
+  out["user"] = name;
+  return out;
 }
 
 Result<Json::Value> ExportCa(Services& s, const std::string& type) {
@@ -136,14 +302,24 @@ void RegisterAdminApi(Router& router, Services& services) {
   router.Add("POST", "/admin/v1/users",
              [s](const HttpRequest& r, const PathParams&) { return AddUser(*s, r); });
   router.Add("GET", "/admin/v1/users",
-             [s](const HttpRequest&, const PathParams&) { return ListUsers(*s, s->now()); });
+             [s](const HttpRequest&, const PathParams&) { return ListUsers(*s); });
+  router.Add("PUT", "/admin/v1/users/{name}", [s](const HttpRequest& r, const PathParams& p) {
+    return UpdateUser(*s, r, p.at("name"));
+  });
   router.Add("DELETE", "/admin/v1/users/{name}",
              [s](const HttpRequest&, const PathParams& p) { return RemoveUser(*s, p.at("name")); });
   router.Add("POST", "/admin/v1/users/{name}/reset", [s](const HttpRequest& r, const PathParams& p) {
     return ResetUser(*s, r, p.at("name"));
   });
+  router.Add("POST", "/admin/v1/users/{name}/lock", [s](const HttpRequest& r, const PathParams& p) {
+    return LockUser(*s, r, p.at("name"));
+  });
+  router.Add("DELETE", "/admin/v1/users/{name}/lock",
+             [s](const HttpRequest&, const PathParams& p) { return UnlockUser(*s, p.at("name")); });
   router.Add("GET", "/admin/v1/ca/{type}",
              [s](const HttpRequest&, const PathParams& p) { return ExportCa(*s, p.at("type")); });
+  RegisterAdminRolesApi(router, services);
+  RegisterAdminNodesApi(router, services);
 }
 
 }  // namespace gate::ca

@@ -33,14 +33,7 @@ Json::Value PingBody(const Services& s) {
   return body;
 }
 
-// Signup and login are the paths an attacker hammers: one bucket per source.
-Status CheckRate(Services& s, const HttpRequest& req) {
-  if (!s.auth_limiter.Allow(req.source, std::chrono::steady_clock::now())) {
-    s.audit.Record({s.now(), "rate_limit", "", req.source, false, req.path});
-    return ResourceExhausted("too many requests; slow down and try again in a minute");
-  }
-  return Status::Ok();
-}
+Status CheckRate(Services& s, const HttpRequest& req) { return CheckAuthRate(s, req); }
 
 Result<Json::Value> SignupStart(Services& s, const HttpRequest& req) {
   GATE_RETURN_IF_ERROR(CheckRate(s, req));
@@ -104,6 +97,9 @@ Result<Json::Value> Login(Services& s, const HttpRequest& req) {
                                              req.source, now);
   if (!record) return Err(record.error());
 
+  // Locks are decided here, by the issuer's policy decision, after the
+  // password and code were verified: refusing earlier would tell anyone who
+  // merely knows a user name that the account is locked.
   auto issued = s.issuer.IssueUserCertificate(*record, *key, std::chrono::seconds(*ttl), now);
   if (!issued) {
     s.audit.Record({now, "user.login", *user, req.source, false, issued.error().message()});
@@ -118,7 +114,7 @@ Result<Json::Value> Login(Services& s, const HttpRequest& req) {
   out["certificate"] = ssh::CertificateLine(issued->certificate, *user);
   out["user"] = *user;
   out["cluster_name"] = s.config.cluster_name;
-  out["roles"] = ToJsonArray(record->roles);
+  out["roles"] = ToJsonArray(issued->roles);
   out["logins"] = ToJsonArray(spec.principals);
   out["extensions"] = ToJsonArray(issued->extensions);
   out["serial"] = std::to_string(spec.serial);  // a string: JSON numbers lose 64-bit precision
@@ -148,6 +144,16 @@ HttpReply NewUserPage(Services& s, const PathParams& params) {
 }
 
 }  // namespace
+
+// Signup, login and node join are the paths an attacker hammers: one bucket
+// per source.
+Status CheckAuthRate(Services& s, const HttpRequest& req) {
+  if (!s.auth_limiter.Allow(req.source, std::chrono::steady_clock::now())) {
+    s.audit.Record({s.now(), "rate_limit", "", req.source, false, req.path});
+    return ResourceExhausted("too many requests; slow down and try again in a minute");
+  }
+  return Status::Ok();
+}
 
 void RegisterPublicApi(Router& router, Services& services) {
   Services* s = &services;

@@ -11,6 +11,11 @@ namespace gate::ca {
 // Registers the routes on router. services must outlive the router.
 void RegisterPublicApi(Router& router, Services& services);
 
+// The per-source rate limit on the routes an attacker hammers (signup,
+// login, node join): ResourceExhausted, audited, once the source's bucket
+// in services.auth_limiter is empty.
+Status CheckAuthRate(Services& services, const HttpRequest& req);
+
 }  // namespace gate::ca
 
 #endif  // GATE_CA_API_PUBLIC_API_H_

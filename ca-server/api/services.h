@@ -11,6 +11,7 @@
 #include "ca-server/auth/authenticator.h"
 #include "ca-server/auth/rate_limiter.h"
 #include "ca-server/auth/signup.h"
+#include "ca-server/issuer/host_issuer.h"
 #include "ca-server/issuer/issuer.h"
 #include "ca-server/store/store.h"
 #include "gate/config.h"
@@ -25,10 +26,14 @@ struct Services {
   Authenticator& authenticator;
   SignupService& signup;
   Issuer& issuer;
-  RateLimiter& auth_limiter;       // per source address, signup and login
+  HostIssuer& host_issuer;
+  RateLimiter& auth_limiter;       // per source address: signup, login, node join
   ssh::Ed25519PublicKey user_ca;   // public halves only
   ssh::Ed25519PublicKey host_ca;
   std::function<std::int64_t()> now;  // unix seconds
+  // "sha256:<hex>" of the HTTPS certificate's public key (SpkiPinFromCertFile),
+  // printed in the gate-node join command so nodes can pin it.
+  std::string ca_pin;
 };
 
 }  // namespace gate::ca

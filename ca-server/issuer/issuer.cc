@@ -3,23 +3,37 @@
 #include <algorithm>
 
 #include "gate/bytes.h"
+#include "gate/policy.h"
 
 namespace gate::ca {
 namespace {
-
-// Every gate user certificate carries these; roles will narrow them later.
-const std::vector<std::string>& DefaultExtensions() {
-  static const std::vector<std::string> kExtensions = {
-      std::string(ssh::kPermitAgentForwarding), std::string(ssh::kPermitPortForwarding),
-      std::string(ssh::kPermitPty)};
-  return kExtensions;
-}
 
 // A 64-bit serial collides with one already issued with negligible odds; the
 // store still refuses a reuse, so a few retries make "never reused" certain.
 constexpr int kSerialAttempts = 4;
 
 }  // namespace
+
+Result<policy::Grant> Issuer::GrantFor(const UserRecord& user, std::int64_t now) const {
+  // Only the user's own roles and lock: a role or lock of someone else
+  // cannot change this user's grant.
+  std::vector<policy::Role> roles;
+  for (const std::string& name : user.roles) {
+    auto role = store_.GetRole(name);
+    if (role) {
+      roles.push_back(*std::move(role));
+    } else if (role.error().code() != Code::kNotFound) {
+      return Err(role.error());
+    }  // else: a role that no longer exists grants nothing
+  }
+  auto locks = store_.ListLocks();
+  if (!locks) return Err(locks.error());
+  std::vector<policy::Lock> user_locks;
+  for (const LockRecord& lock : *locks) {
+    if (lock.user == user.name) user_locks.push_back({lock.user, lock.expires_at, lock.message});
+  }
+  return policy::ComputeGrant({user.name, user.logins, user.roles}, roles, user_locks, now);
+}
 
 std::chrono::seconds Issuer::EffectiveTtl(std::chrono::seconds requested_ttl) const {
   const auto ttl = requested_ttl.count() == 0 ? options_.default_ttl : requested_ttl;
@@ -30,19 +44,22 @@ Result<IssuedUserCertificate> Issuer::IssueUserCertificate(
     const UserRecord& user, const ssh::Ed25519PublicKey& key,
     std::chrono::seconds requested_ttl, std::int64_t now) const {
   if (requested_ttl.count() < 0) return Err(InvalidArgument("certificate TTL must be positive"));
-  if (user.logins.empty()) {
+  auto grant = GrantFor(user, now);
+  if (!grant) return Err(grant.error());
+  if (grant->logins.empty()) {  // ComputeGrant refuses this; a second look costs nothing
     return Err(FailedPrecondition("user " + user.name + " has no logins; ask an admin to add some"));
   }
-  const auto ttl = EffectiveTtl(requested_ttl);
+  auto ttl = EffectiveTtl(requested_ttl);
+  if (grant->max_ttl.count() > 0) ttl = std::min(ttl, grant->max_ttl);
 
   ssh::CertificateSpec spec;
   spec.type = ssh::CertType::kUser;
   spec.public_key = key;
   spec.key_id = user.name;
-  spec.principals = user.logins;
+  spec.principals = grant->logins;
   spec.valid_after = static_cast<std::uint64_t>(now - options_.backdate.count());
   spec.valid_before = static_cast<std::uint64_t>(now + ttl.count());
-  for (const auto& ext : DefaultExtensions()) spec.extensions.emplace(ext, "");
+  for (const auto& ext : grant->extensions) spec.extensions.emplace(ext, "");
 
   for (int attempt = 0; attempt < kSerialAttempts; ++attempt) {
     auto serial = RandomU64();
@@ -63,7 +80,7 @@ Result<IssuedUserCertificate> Issuer::IssueUserCertificate(
 
     auto cert = ssh::SignCertificate(spec, user_ca_);
     if (!cert) return Err(cert.error());
-    return IssuedUserCertificate{std::move(*cert), DefaultExtensions()};
+    return IssuedUserCertificate{std::move(*cert), grant->extensions, grant->roles};
   }
   return Err(Internal("could not allocate a unique certificate serial"));
 }

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <chrono>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -19,6 +20,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string_view>
 #include <utility>
 
@@ -121,6 +123,87 @@ CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+)sql"},
+    // Nodes: roles, locks, node join tokens, nodes, revocations. Labels are
+    // child rows rather than encoded text, like a user's logins, so no code
+    // outside SQL has to parse what the database holds.
+    {2, R"sql(
+CREATE TABLE roles (
+  name                    TEXT PRIMARY KEY NOT NULL,
+  max_ttl                 INTEGER NOT NULL CHECK (max_ttl >= 0),
+  permit_pty              INTEGER NOT NULL CHECK (permit_pty IN (0, 1)),
+  permit_port_forwarding  INTEGER NOT NULL CHECK (permit_port_forwarding IN (0, 1)),
+  permit_agent_forwarding INTEGER NOT NULL CHECK (permit_agent_forwarding IN (0, 1))
+) STRICT;
+
+CREATE TABLE role_logins (
+  role_name TEXT NOT NULL REFERENCES roles(name) ON DELETE CASCADE,
+  position  INTEGER NOT NULL,
+  login     TEXT NOT NULL,
+  PRIMARY KEY (role_name, position)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE role_node_labels (
+  role_name   TEXT NOT NULL REFERENCES roles(name) ON DELETE CASCADE,
+  label_name  TEXT NOT NULL,
+  label_value TEXT NOT NULL,
+  PRIMARY KEY (role_name, label_name)
+) STRICT, WITHOUT ROWID;
+
+CREATE INDEX user_roles_by_role ON user_roles(role);
+
+CREATE TABLE locks (
+  user_name  TEXT PRIMARY KEY NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+  expires_at INTEGER NOT NULL,
+  message    TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE node_tokens (
+  token_hash TEXT PRIMARY KEY NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX node_tokens_by_expiry ON node_tokens(expires_at);
+
+CREATE TABLE node_token_labels (
+  token_hash  TEXT NOT NULL REFERENCES node_tokens(token_hash) ON DELETE CASCADE,
+  label_name  TEXT NOT NULL,
+  label_value TEXT NOT NULL,
+  PRIMARY KEY (token_hash, label_name)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE nodes (
+  host_uuid   TEXT PRIMARY KEY NOT NULL,
+  hostname    TEXT NOT NULL,
+  host_key    TEXT NOT NULL,
+  secret_hash TEXT NOT NULL,
+  joined_at   INTEGER NOT NULL,
+  last_sync   INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+CREATE TABLE node_labels (
+  host_uuid   TEXT NOT NULL REFERENCES nodes(host_uuid) ON DELETE CASCADE,
+  label_name  TEXT NOT NULL,
+  label_value TEXT NOT NULL,
+  PRIMARY KEY (host_uuid, label_name)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE revocations (
+  serial       INTEGER PRIMARY KEY REFERENCES certificates(serial),
+  user_name    TEXT NOT NULL,
+  revoked_at   INTEGER NOT NULL,
+  valid_before INTEGER NOT NULL
+) STRICT;
+CREATE INDEX revocations_by_expiry ON revocations(valid_before);
+CREATE TRIGGER revocations_are_final BEFORE DELETE ON revocations
+BEGIN SELECT RAISE(ABORT, 'revocations are never deleted'); END;
+
+CREATE TABLE revocation_version (
+  id      INTEGER PRIMARY KEY CHECK (id = 1),
+  version INTEGER NOT NULL CHECK (version >= 0)
+) STRICT;
+INSERT INTO revocation_version (id, version) VALUES (1, 0);
 )sql"},
 };
 
@@ -484,6 +567,84 @@ constexpr ListTable kRoles = {
     "DELETE FROM user_roles WHERE user_name = ?1",
 };
 
+constexpr ListTable kRoleLogins = {
+    "INSERT INTO role_logins (role_name, position, login) VALUES (?1, ?2, ?3)",
+    "SELECT login FROM role_logins WHERE role_name = ?1 ORDER BY position",
+    "SELECT role_name, login FROM role_logins ORDER BY role_name, position",
+    "DELETE FROM role_logins WHERE role_name = ?1",
+};
+
+// A label set (policy::Labels) owned by one row of another table.
+struct LabelTable {
+  const char* insert;      // ?1 owner, ?2 name, ?3 value
+  const char* select_one;  // ?1 owner -> name, value
+  const char* select_all;  // -> owner, name, value
+  const char* remove;      // ?1 owner
+};
+
+constexpr LabelTable kRoleLabels = {
+    "INSERT INTO role_node_labels (role_name, label_name, label_value) VALUES (?1, ?2, ?3)",
+    "SELECT label_name, label_value FROM role_node_labels WHERE role_name = ?1",
+    "SELECT role_name, label_name, label_value FROM role_node_labels",
+    "DELETE FROM role_node_labels WHERE role_name = ?1",
+};
+constexpr LabelTable kNodeLabels = {
+    "INSERT INTO node_labels (host_uuid, label_name, label_value) VALUES (?1, ?2, ?3)",
+    "SELECT label_name, label_value FROM node_labels WHERE host_uuid = ?1",
+    "SELECT host_uuid, label_name, label_value FROM node_labels",
+    "DELETE FROM node_labels WHERE host_uuid = ?1",
+};
+constexpr LabelTable kTokenLabels = {
+    "INSERT INTO node_token_labels (token_hash, label_name, label_value) VALUES (?1, ?2, ?3)",
+    "SELECT label_name, label_value FROM node_token_labels WHERE token_hash = ?1",
+    "SELECT token_hash, label_name, label_value FROM node_token_labels",
+    "DELETE FROM node_token_labels WHERE token_hash = ?1",
+};
+
+constexpr char kRoleColumns[] =
+    "name, max_ttl, permit_pty, permit_port_forwarding, permit_agent_forwarding";
+
+policy::Role ReadRoleRow(const Stmt& stmt) {
+  policy::Role role;
+  role.name = stmt.ColumnText(0);
+  role.max_ttl = std::chrono::seconds(stmt.ColumnInt(1));
+  role.permit_pty = stmt.ColumnInt(2) != 0;
+  role.permit_port_forwarding = stmt.ColumnInt(3) != 0;
+  role.permit_agent_forwarding = stmt.ColumnInt(4) != 0;
+  role.node_labels.clear();  // filled from role_node_labels
+  return role;
+}
+
+constexpr char kNodeColumns[] =
+    "host_uuid, hostname, host_key, secret_hash, joined_at, last_sync";
+
+NodeRecord ReadNodeRow(const Stmt& stmt) {
+  NodeRecord node;
+  node.host_uuid = stmt.ColumnText(0);
+  node.hostname = stmt.ColumnText(1);
+  node.host_key = stmt.ColumnText(2);
+  node.secret_hash = stmt.ColumnText(3);
+  node.joined_at = stmt.ColumnInt(4);
+  node.last_sync = stmt.ColumnInt(5);
+  return node;
+}
+
+constexpr char kRevocationColumns[] = "serial, user_name, revoked_at, valid_before";
+
+Revocation ReadRevocationRow(const Stmt& stmt) {
+  Revocation r;
+  r.serial = std::bit_cast<std::uint64_t>(stmt.ColumnInt(0));
+  r.user = stmt.ColumnText(1);
+  r.revoked_at = stmt.ColumnInt(2);
+  r.valid_before = stmt.ColumnInt(3);
+  return r;
+}
+
+void SortBySerial(std::vector<Revocation>& revocations) {
+  std::sort(revocations.begin(), revocations.end(),
+            [](const Revocation& a, const Revocation& b) { return a.serial < b.serial; });
+}
+
 std::int64_t SaturatingAdd(std::int64_t a, std::int64_t b) {
   std::int64_t sum = 0;
   if (__builtin_add_overflow(a, b, &sum)) {
@@ -495,6 +656,9 @@ std::int64_t SaturatingAdd(std::int64_t a, std::int64_t b) {
 
 Status UserNotFound(const std::string& name) { return NotFound("user '" + name + "' not found"); }
 Status TokenNotFound() { return NotFound("signup token not found"); }
+Status RoleNotFound(const std::string& name) { return NotFound("role '" + name + "' not found"); }
+Status NodeNotFound(const std::string& uuid) { return NotFound("node '" + uuid + "' not found"); }
+Status NodeTokenNotFound() { return NotFound("node join token not found"); }
 
 // ---------------------------------------------------------------------------
 
@@ -529,6 +693,36 @@ class SqliteStore final : public Store {
   Status AppendAudit(const AuditEvent& event) override;
   Result<std::vector<AuditEvent>> ListAudit(std::size_t limit) override;
 
+  Result<UserRecord> UpdateUser(const std::string& name,
+                                const std::optional<std::vector<std::string>>& logins,
+                                const std::optional<std::vector<std::string>>& roles) override;
+
+  Status CreateRole(const policy::Role& role) override;
+  Status UpdateRole(const policy::Role& role) override;
+  Result<policy::Role> GetRole(const std::string& name) override;
+  Result<std::vector<policy::Role>> ListRoles() override;
+  Status DeleteRole(const std::string& name) override;
+
+  Status SetLock(const LockRecord& lock) override;
+  Status DeleteLock(const std::string& user) override;
+  Result<std::vector<LockRecord>> ListLocks() override;
+
+  Status CreateNodeToken(const NodeToken& token) override;
+  Result<NodeToken> GetNodeToken(const std::string& token_hash) override;
+  Status DeleteExpiredNodeTokens(std::int64_t now) override;
+
+  Status CompleteNodeJoin(const std::string& token_hash, std::int64_t now,
+                          const NodeRecord& node) override;
+  Result<NodeRecord> GetNode(const std::string& host_uuid) override;
+  Result<std::vector<NodeRecord>> ListNodes() override;
+  Status DeleteNode(const std::string& host_uuid) override;
+  Status RecordNodeSync(const std::string& host_uuid, std::int64_t now) override;
+
+  Result<Revocation> RevokeCertificate(std::uint64_t serial, std::int64_t now) override;
+  Result<std::vector<Revocation>> RevokeUserCertificates(const std::string& user,
+                                                         std::int64_t now) override;
+  Result<RevocationList> ListRevocations(std::int64_t now) override;
+
  private:
   // All helpers below expect mu_ held and, where several statements must
   // agree, a transaction open.
@@ -538,6 +732,17 @@ class SqliteStore final : public Store {
   Status StoreList(const ListTable& table, const std::string& name,
                    const std::vector<std::string>& values);
   Result<SignupToken> LoadToken(const std::string& token_hash);
+  Result<policy::Labels> LoadLabels(const LabelTable& table, const std::string& owner);
+  // Loads every row of table, grouped by owner.
+  Result<std::map<std::string, policy::Labels, std::less<>>> LoadAllLabels(
+      const LabelTable& table);
+  Status StoreLabels(const LabelTable& table, const std::string& owner,
+                     const policy::Labels& labels);
+  Result<policy::Role> LoadRole(const std::string& name);
+  Status StoreRoleChildren(const policy::Role& role);
+  Result<NodeToken> LoadNodeToken(const std::string& token_hash);
+  Result<NodeRecord> LoadNode(const std::string& host_uuid);
+  Status BumpRevocationVersion();
   // Runs a single UPDATE/DELETE and returns how many rows it changed.
   Result<int> Change(Stmt& stmt);
 
@@ -686,8 +891,9 @@ Status SqliteStore::DeleteUser(const std::string& name) {
   if (!txn) return txn.error();
   // Children first and explicitly, so correctness does not hinge on the
   // foreign_keys pragma (ON DELETE CASCADE would do the same).
-  for (const char* sql :
-       {kLogins.remove, kRoles.remove, "DELETE FROM signup_tokens WHERE user_name = ?1"}) {
+  for (const char* sql : {kLogins.remove, kRoles.remove,
+                          "DELETE FROM signup_tokens WHERE user_name = ?1",
+                          "DELETE FROM locks WHERE user_name = ?1"}) {
     Result<Stmt> stmt = Stmt::Prepare(db(), sql);
     if (!stmt) return stmt.error();
     GATE_RETURN_IF_ERROR(stmt->Text(1, name).Run());
@@ -955,6 +1161,604 @@ Result<std::vector<AuditEvent>> SqliteStore::ListAudit(std::size_t limit) {
     event.detail = stmt->ColumnText(5);
   }
   return events;
+}
+
+// --- Label sets -------------------------------------------------------------------
+
+Result<policy::Labels> SqliteStore::LoadLabels(const LabelTable& table, const std::string& owner) {
+  Result<Stmt> stmt = Stmt::Prepare(db(), table.select_one);
+  if (!stmt) return Err(stmt.error());
+  stmt->Text(1, owner);
+  policy::Labels labels;
+  while (true) {
+    Result<bool> row = stmt->Step();
+    if (!row) return Err(row.error());
+    if (!*row) break;
+    labels.emplace(stmt->ColumnText(0), stmt->ColumnText(1));
+  }
+  return labels;
+}
+
+Result<std::map<std::string, policy::Labels, std::less<>>> SqliteStore::LoadAllLabels(
+    const LabelTable& table) {
+  Result<Stmt> stmt = Stmt::Prepare(db(), table.select_all);
+  if (!stmt) return Err(stmt.error());
+  std::map<std::string, policy::Labels, std::less<>> all;
+  while (true) {
+    Result<bool> row = stmt->Step();
+    if (!row) return Err(row.error());
+    if (!*row) break;
+    all[stmt->ColumnText(0)].emplace(stmt->ColumnText(1), stmt->ColumnText(2));
+  }
+  return all;
+}
+
+Status SqliteStore::StoreLabels(const LabelTable& table, const std::string& owner,
+                                const policy::Labels& labels) {
+  for (const auto& [name, value] : labels) {
+    Result<Stmt> stmt = Stmt::Prepare(db(), table.insert);
+    if (!stmt) return stmt.error();
+    GATE_RETURN_IF_ERROR(stmt->Text(1, owner).Text(2, name).Text(3, value).Run());
+  }
+  return Status::Ok();
+}
+
+// --- Users (updates) ----------------------------------------------------------------
+
+Result<UserRecord> SqliteStore::UpdateUser(const std::string& name,
+                                           const std::optional<std::vector<std::string>>& logins,
+                                           const std::optional<std::vector<std::string>>& roles) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kWrite);
+  if (!txn) return Err(txn.error());
+  {
+    Result<UserRecord> user = LoadUser(name);
+    if (!user) return user;
+  }
+  if (roles) {
+    for (const std::string& role : *roles) {
+      Result<Stmt> stmt = Stmt::Prepare(db(), "SELECT 1 FROM roles WHERE name = ?1");
+      if (!stmt) return Err(stmt.error());
+      Result<bool> row = stmt->Text(1, role).Step();
+      if (!row) return Err(row.error());
+      if (!*row) return Err(RoleNotFound(role));
+    }
+  }
+  for (const auto& [table, values] :
+       {std::pair{&kLogins, &logins}, std::pair{&kRoles, &roles}}) {
+    if (!values->has_value()) continue;
+    Result<Stmt> stmt = Stmt::Prepare(db(), table->remove);
+    if (!stmt) return Err(stmt.error());
+    RETURN_IF_ERROR_AS_RESULT(stmt->Text(1, name).Run());
+    RETURN_IF_ERROR_AS_RESULT(StoreList(*table, name, **values));
+  }
+  Result<UserRecord> updated = LoadUser(name);
+  if (!updated) return updated;
+  RETURN_IF_ERROR_AS_RESULT(txn->Commit());
+  return updated;
+}
+
+// --- Roles ---------------------------------------------------------------------------
+
+Result<policy::Role> SqliteStore::LoadRole(const std::string& name) {
+  Result<Stmt> stmt =
+      Stmt::Prepare(db(), std::string("SELECT ") + kRoleColumns + " FROM roles WHERE name = ?1");
+  if (!stmt) return Err(stmt.error());
+  Result<bool> row = stmt->Text(1, name).Step();
+  if (!row) return Err(row.error());
+  if (!*row) return Err(RoleNotFound(name));
+  policy::Role role = ReadRoleRow(*stmt);
+  Result<std::vector<std::string>> logins = LoadList(kRoleLogins, name);
+  if (!logins) return Err(logins.error());
+  Result<policy::Labels> labels = LoadLabels(kRoleLabels, name);
+  if (!labels) return Err(labels.error());
+  role.logins = *std::move(logins);
+  role.node_labels = *std::move(labels);
+  return role;
+}
+
+Status SqliteStore::StoreRoleChildren(const policy::Role& role) {
+  GATE_RETURN_IF_ERROR(StoreList(kRoleLogins, role.name, role.logins));
+  return StoreLabels(kRoleLabels, role.name, role.node_labels);
+}
+
+Status CheckRoleFields(const policy::Role& role) {
+  if (role.name.empty()) return InvalidArgument("role name must not be empty");
+  if (role.max_ttl.count() < 0) return InvalidArgument("role max_ttl must not be negative");
+  return Status::Ok();
+}
+
+Status SqliteStore::CreateRole(const policy::Role& role) {
+  GATE_RETURN_IF_ERROR(CheckRoleFields(role));
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kWrite);
+  if (!txn) return txn.error();
+  {
+    Result<Stmt> stmt = Stmt::Prepare(db(), std::string("INSERT INTO roles (") + kRoleColumns +
+                                                ") VALUES (?1, ?2, ?3, ?4, ?5)");
+    if (!stmt) return stmt.error();
+    stmt->Text(1, role.name)
+        .Int(2, role.max_ttl.count())
+        .Int(3, role.permit_pty ? 1 : 0)
+        .Int(4, role.permit_port_forwarding ? 1 : 0)
+        .Int(5, role.permit_agent_forwarding ? 1 : 0);
+    GATE_RETURN_IF_ERROR(stmt->Insert(AlreadyExists("role '" + role.name + "' already exists"),
+                                      Internal("sqlite: unexpected foreign key violation")));
+  }
+  GATE_RETURN_IF_ERROR(StoreRoleChildren(role));
+  return txn->Commit();
+}
+
+Status SqliteStore::UpdateRole(const policy::Role& role) {
+  GATE_RETURN_IF_ERROR(CheckRoleFields(role));
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kWrite);
+  if (!txn) return txn.error();
+  {
+    Result<Stmt> stmt = Stmt::Prepare(
+        db(),
+        "UPDATE roles SET max_ttl = ?2, permit_pty = ?3, permit_port_forwarding = ?4,"
+        " permit_agent_forwarding = ?5 WHERE name = ?1");
+    if (!stmt) return stmt.error();
+    stmt->Text(1, role.name)
+        .Int(2, role.max_ttl.count())
+        .Int(3, role.permit_pty ? 1 : 0)
+        .Int(4, role.permit_port_forwarding ? 1 : 0)
+        .Int(5, role.permit_agent_forwarding ? 1 : 0);
+    Result<int> changed = Change(*stmt);
+    if (!changed) return changed.error();
+    if (*changed == 0) return RoleNotFound(role.name);
+  }
+  for (const char* sql : {kRoleLogins.remove, kRoleLabels.remove}) {
+    Result<Stmt> stmt = Stmt::Prepare(db(), sql);
+    if (!stmt) return stmt.error();
+    GATE_RETURN_IF_ERROR(stmt->Text(1, role.name).Run());
+  }
+  GATE_RETURN_IF_ERROR(StoreRoleChildren(role));
+  return txn->Commit();
+}
+
+Result<policy::Role> SqliteStore::GetRole(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kRead);
+  if (!txn) return Err(txn.error());
+  Result<policy::Role> role = LoadRole(name);
+  if (!role) return role;
+  RETURN_IF_ERROR_AS_RESULT(txn->Commit());
+  return role;
+}
+
+Result<std::vector<policy::Role>> SqliteStore::ListRoles() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kRead);
+  if (!txn) return Err(txn.error());
+  std::vector<policy::Role> roles;
+  std::map<std::string, std::size_t, std::less<>> index;
+  {
+    Result<Stmt> stmt =
+        Stmt::Prepare(db(), std::string("SELECT ") + kRoleColumns + " FROM roles ORDER BY name");
+    if (!stmt) return Err(stmt.error());
+    while (true) {
+      Result<bool> row = stmt->Step();
+      if (!row) return Err(row.error());
+      if (!*row) break;
+      roles.push_back(ReadRoleRow(*stmt));
+      index.emplace(roles.back().name, roles.size() - 1);
+    }
+  }
+  {
+    Result<Stmt> stmt = Stmt::Prepare(db(), kRoleLogins.select_all);
+    if (!stmt) return Err(stmt.error());
+    while (true) {
+      Result<bool> row = stmt->Step();
+      if (!row) return Err(row.error());
+      if (!*row) break;
+      auto it = index.find(stmt->ColumnText(0));
+      if (it != index.end()) roles[it->second].logins.push_back(stmt->ColumnText(1));
+    }
+  }
+  auto labels = LoadAllLabels(kRoleLabels);
+  if (!labels) return Err(labels.error());
+  for (auto& role : roles) {
+    if (auto it = labels->find(role.name); it != labels->end()) role.node_labels = it->second;
+  }
+  RETURN_IF_ERROR_AS_RESULT(txn->Commit());
+  return roles;
+}
+
+Status SqliteStore::DeleteRole(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kWrite);
+  if (!txn) return txn.error();
+  {
+    Result<Stmt> stmt = Stmt::Prepare(db(), "SELECT 1 FROM roles WHERE name = ?1");
+    if (!stmt) return stmt.error();
+    Result<bool> row = stmt->Text(1, name).Step();
+    if (!row) return row.error();
+    if (!*row) return RoleNotFound(name);
+  }
+  {
+    // Name a few holders, enough for the admin to act on.
+    constexpr int kNamed = 5;
+    Result<Stmt> stmt = Stmt::Prepare(
+        db(),
+        "SELECT DISTINCT user_name FROM user_roles WHERE role = ?1 ORDER BY user_name LIMIT ?2");
+    if (!stmt) return stmt.error();
+    stmt->Text(1, name).Int(2, kNamed + 1);
+    std::vector<std::string> holders;
+    while (true) {
+      Result<bool> row = stmt->Step();
+      if (!row) return row.error();
+      if (!*row) break;
+      holders.push_back(stmt->ColumnText(0));
+    }
+    if (!holders.empty()) {
+      std::string list;
+      for (std::size_t i = 0; i < holders.size() && i < kNamed; ++i) {
+        list += (i == 0 ? "" : ", ") + holders[i];
+      }
+      if (holders.size() > kNamed) list += " and others";
+      return FailedPrecondition("role '" + name + "' is still held by " + list);
+    }
+  }
+  for (const char* sql :
+       {kRoleLogins.remove, kRoleLabels.remove, "DELETE FROM roles WHERE name = ?1"}) {
+    Result<Stmt> stmt = Stmt::Prepare(db(), sql);
+    if (!stmt) return stmt.error();
+    GATE_RETURN_IF_ERROR(stmt->Text(1, name).Run());
+  }
+  return txn->Commit();
+}
+
+// --- Locks -----------------------------------------------------------------------
+
+Status SqliteStore::SetLock(const LockRecord& lock_record) {
+  if (lock_record.user.empty()) return InvalidArgument("lock user must not be empty");
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Stmt> stmt = Stmt::Prepare(
+      db(),
+      "INSERT INTO locks (user_name, expires_at, message, created_at) VALUES (?1, ?2, ?3, ?4)"
+      " ON CONFLICT (user_name) DO UPDATE SET expires_at = excluded.expires_at,"
+      " message = excluded.message, created_at = excluded.created_at");
+  if (!stmt) return stmt.error();
+  stmt->Text(1, lock_record.user)
+      .Int(2, lock_record.expires_at)
+      .Text(3, lock_record.message)
+      .Int(4, lock_record.created_at);
+  return stmt->Insert(Internal("sqlite: unexpected conflict on locks"),
+                      UserNotFound(lock_record.user));
+}
+
+Status SqliteStore::DeleteLock(const std::string& user) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Stmt> stmt = Stmt::Prepare(db(), "DELETE FROM locks WHERE user_name = ?1");
+  if (!stmt) return stmt.error();
+  stmt->Text(1, user);
+  Result<int> changed = Change(*stmt);
+  if (!changed) return changed.error();
+  if (*changed == 0) return NotFound("user '" + user + "' is not locked");
+  return Status::Ok();
+}
+
+Result<std::vector<LockRecord>> SqliteStore::ListLocks() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Stmt> stmt = Stmt::Prepare(
+      db(), "SELECT user_name, expires_at, message, created_at FROM locks ORDER BY user_name");
+  if (!stmt) return Err(stmt.error());
+  std::vector<LockRecord> locks;
+  while (true) {
+    Result<bool> row = stmt->Step();
+    if (!row) return Err(row.error());
+    if (!*row) break;
+    LockRecord& l = locks.emplace_back();
+    l.user = stmt->ColumnText(0);
+    l.expires_at = stmt->ColumnInt(1);
+    l.message = stmt->ColumnText(2);
+    l.created_at = stmt->ColumnInt(3);
+  }
+  return locks;
+}
+
+// --- Node join tokens -------------------------------------------------------------
+
+Result<NodeToken> SqliteStore::LoadNodeToken(const std::string& token_hash) {
+  Result<Stmt> stmt = Stmt::Prepare(
+      db(), "SELECT token_hash, created_at, expires_at FROM node_tokens WHERE token_hash = ?1");
+  if (!stmt) return Err(stmt.error());
+  Result<bool> row = stmt->Text(1, token_hash).Step();
+  if (!row) return Err(row.error());
+  if (!*row) return Err(NodeTokenNotFound());
+  NodeToken token;
+  token.token_hash = stmt->ColumnText(0);
+  token.created_at = stmt->ColumnInt(1);
+  token.expires_at = stmt->ColumnInt(2);
+  Result<policy::Labels> labels = LoadLabels(kTokenLabels, token_hash);
+  if (!labels) return Err(labels.error());
+  token.labels = *std::move(labels);
+  return token;
+}
+
+Status SqliteStore::CreateNodeToken(const NodeToken& token) {
+  if (token.token_hash.empty()) return InvalidArgument("node token hash must not be empty");
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kWrite);
+  if (!txn) return txn.error();
+  {
+    Result<Stmt> stmt = Stmt::Prepare(
+        db(), "INSERT INTO node_tokens (token_hash, created_at, expires_at) VALUES (?1, ?2, ?3)");
+    if (!stmt) return stmt.error();
+    stmt->Text(1, token.token_hash).Int(2, token.created_at).Int(3, token.expires_at);
+    GATE_RETURN_IF_ERROR(stmt->Insert(AlreadyExists("node token already exists"),
+                                      Internal("sqlite: unexpected foreign key violation")));
+  }
+  GATE_RETURN_IF_ERROR(StoreLabels(kTokenLabels, token.token_hash, token.labels));
+  return txn->Commit();
+}
+
+Result<NodeToken> SqliteStore::GetNodeToken(const std::string& token_hash) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kRead);
+  if (!txn) return Err(txn.error());
+  Result<NodeToken> token = LoadNodeToken(token_hash);
+  if (!token) return token;
+  RETURN_IF_ERROR_AS_RESULT(txn->Commit());
+  return token;
+}
+
+Status SqliteStore::DeleteExpiredNodeTokens(std::int64_t now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kWrite);
+  if (!txn) return txn.error();
+  for (const char* sql : {"DELETE FROM node_token_labels WHERE token_hash IN"
+                          " (SELECT token_hash FROM node_tokens WHERE expires_at <= ?1)",
+                          "DELETE FROM node_tokens WHERE expires_at <= ?1"}) {
+    Result<Stmt> stmt = Stmt::Prepare(db(), sql);
+    if (!stmt) return stmt.error();
+    GATE_RETURN_IF_ERROR(stmt->Int(1, now).Run());
+  }
+  return txn->Commit();
+}
+
+// --- Nodes ---------------------------------------------------------------------------
+
+Result<NodeRecord> SqliteStore::LoadNode(const std::string& host_uuid) {
+  Result<Stmt> stmt = Stmt::Prepare(
+      db(), std::string("SELECT ") + kNodeColumns + " FROM nodes WHERE host_uuid = ?1");
+  if (!stmt) return Err(stmt.error());
+  Result<bool> row = stmt->Text(1, host_uuid).Step();
+  if (!row) return Err(row.error());
+  if (!*row) return Err(NodeNotFound(host_uuid));
+  NodeRecord node = ReadNodeRow(*stmt);
+  Result<policy::Labels> labels = LoadLabels(kNodeLabels, host_uuid);
+  if (!labels) return Err(labels.error());
+  node.labels = *std::move(labels);
+  return node;
+}
+
+Status SqliteStore::CompleteNodeJoin(const std::string& token_hash, std::int64_t now,
+                                     const NodeRecord& node) {
+  if (node.host_uuid.empty()) return InvalidArgument("host UUID must not be empty");
+  if (node.secret_hash.empty()) return InvalidArgument("node secret hash must not be empty");
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kWrite);
+  if (!txn) return txn.error();
+  Result<NodeToken> token = LoadNodeToken(token_hash);
+  if (!token) return token.error();
+  if (token->expires_at <= now) return FailedPrecondition("node join token expired");
+  for (const char* sql : {kTokenLabels.remove, "DELETE FROM node_tokens WHERE token_hash = ?1"}) {
+    Result<Stmt> stmt = Stmt::Prepare(db(), sql);
+    if (!stmt) return stmt.error();
+    GATE_RETURN_IF_ERROR(stmt->Text(1, token_hash).Run());
+  }
+  {
+    Result<Stmt> stmt = Stmt::Prepare(db(), std::string("INSERT INTO nodes (") + kNodeColumns +
+                                                ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    if (!stmt) return stmt.error();
+    stmt->Text(1, node.host_uuid)
+        .Text(2, node.hostname)
+        .Text(3, node.host_key)
+        .Text(4, node.secret_hash)
+        .Int(5, node.joined_at)
+        .Int(6, node.last_sync);
+    GATE_RETURN_IF_ERROR(
+        stmt->Insert(AlreadyExists("node '" + node.host_uuid + "' already exists"),
+                     Internal("sqlite: unexpected foreign key violation")));
+  }
+  GATE_RETURN_IF_ERROR(StoreLabels(kNodeLabels, node.host_uuid, node.labels));
+  return txn->Commit();
+}
+
+Result<NodeRecord> SqliteStore::GetNode(const std::string& host_uuid) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kRead);
+  if (!txn) return Err(txn.error());
+  Result<NodeRecord> node = LoadNode(host_uuid);
+  if (!node) return node;
+  RETURN_IF_ERROR_AS_RESULT(txn->Commit());
+  return node;
+}
+
+Result<std::vector<NodeRecord>> SqliteStore::ListNodes() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kRead);
+  if (!txn) return Err(txn.error());
+  std::vector<NodeRecord> nodes;
+  {
+    Result<Stmt> stmt = Stmt::Prepare(
+        db(), std::string("SELECT ") + kNodeColumns + " FROM nodes ORDER BY hostname, host_uuid");
+    if (!stmt) return Err(stmt.error());
+    while (true) {
+      Result<bool> row = stmt->Step();
+      if (!row) return Err(row.error());
+      if (!*row) break;
+      nodes.push_back(ReadNodeRow(*stmt));
+    }
+  }
+  auto labels = LoadAllLabels(kNodeLabels);
+  if (!labels) return Err(labels.error());
+  for (auto& node : nodes) {
+    if (auto it = labels->find(node.host_uuid); it != labels->end()) node.labels = it->second;
+  }
+  RETURN_IF_ERROR_AS_RESULT(txn->Commit());
+  return nodes;
+}
+
+Status SqliteStore::DeleteNode(const std::string& host_uuid) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kWrite);
+  if (!txn) return txn.error();
+  {
+    Result<Stmt> stmt = Stmt::Prepare(db(), kNodeLabels.remove);
+    if (!stmt) return stmt.error();
+    GATE_RETURN_IF_ERROR(stmt->Text(1, host_uuid).Run());
+  }
+  Result<Stmt> stmt = Stmt::Prepare(db(), "DELETE FROM nodes WHERE host_uuid = ?1");
+  if (!stmt) return stmt.error();
+  stmt->Text(1, host_uuid);
+  Result<int> changed = Change(*stmt);
+  if (!changed) return changed.error();
+  if (*changed == 0) return NodeNotFound(host_uuid);
+  return txn->Commit();
+}
+
+Status SqliteStore::RecordNodeSync(const std::string& host_uuid, std::int64_t now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Stmt> stmt = Stmt::Prepare(db(), "UPDATE nodes SET last_sync = ?2 WHERE host_uuid = ?1");
+  if (!stmt) return stmt.error();
+  stmt->Text(1, host_uuid).Int(2, now);
+  Result<int> changed = Change(*stmt);
+  if (!changed) return changed.error();
+  if (*changed == 0) return NodeNotFound(host_uuid);
+  return Status::Ok();
+}
+
+// --- Revocations -------------------------------------------------------------------
+
+Status SqliteStore::BumpRevocationVersion() {
+  Result<Stmt> stmt =
+      Stmt::Prepare(db(), "UPDATE revocation_version SET version = version + 1 WHERE id = 1");
+  if (!stmt) return stmt.error();
+  Result<int> changed = Change(*stmt);
+  if (!changed) return changed.error();
+  if (*changed != 1) return DataLoss("sqlite: the revocation version row is missing");
+  return Status::Ok();
+}
+
+Result<Revocation> SqliteStore::RevokeCertificate(std::uint64_t serial, std::int64_t now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kWrite);
+  if (!txn) return Err(txn.error());
+  const std::int64_t key = std::bit_cast<std::int64_t>(serial);
+  {
+    Result<Stmt> stmt = Stmt::Prepare(
+        db(), std::string("SELECT ") + kRevocationColumns + " FROM revocations WHERE serial = ?1");
+    if (!stmt) return Err(stmt.error());
+    Result<bool> row = stmt->Int(1, key).Step();
+    if (!row) return Err(row.error());
+    if (*row) return ReadRevocationRow(*stmt);  // already revoked: nothing changes
+  }
+  Revocation revocation;
+  revocation.serial = serial;
+  revocation.revoked_at = now;
+  {
+    Result<Stmt> stmt =
+        Stmt::Prepare(db(), "SELECT user_name, valid_before FROM certificates WHERE serial = ?1");
+    if (!stmt) return Err(stmt.error());
+    Result<bool> row = stmt->Int(1, key).Step();
+    if (!row) return Err(row.error());
+    if (!*row) {
+      return Err(NotFound("no certificate with serial " + std::to_string(serial) +
+                          " was issued by this CA"));
+    }
+    revocation.user = stmt->ColumnText(0);
+    revocation.valid_before = stmt->ColumnInt(1);
+  }
+  {
+    Result<Stmt> stmt = Stmt::Prepare(
+        db(), std::string("INSERT INTO revocations (") + kRevocationColumns +
+                  ") VALUES (?1, ?2, ?3, ?4)");
+    if (!stmt) return Err(stmt.error());
+    RETURN_IF_ERROR_AS_RESULT(stmt->Int(1, key)
+                                  .Text(2, revocation.user)
+                                  .Int(3, revocation.revoked_at)
+                                  .Int(4, revocation.valid_before)
+                                  .Run());
+  }
+  RETURN_IF_ERROR_AS_RESULT(BumpRevocationVersion());
+  RETURN_IF_ERROR_AS_RESULT(txn->Commit());
+  return revocation;
+}
+
+Result<std::vector<Revocation>> SqliteStore::RevokeUserCertificates(const std::string& user,
+                                                                    std::int64_t now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kWrite);
+  if (!txn) return Err(txn.error());
+  std::vector<Revocation> revoked;
+  {
+    Result<Stmt> stmt = Stmt::Prepare(
+        db(),
+        "SELECT serial, valid_before FROM certificates WHERE user_name = ?1"
+        " AND valid_before > ?2 AND serial NOT IN (SELECT serial FROM revocations)");
+    if (!stmt) return Err(stmt.error());
+    stmt->Text(1, user).Int(2, now);
+    while (true) {
+      Result<bool> row = stmt->Step();
+      if (!row) return Err(row.error());
+      if (!*row) break;
+      Revocation& r = revoked.emplace_back();
+      r.serial = std::bit_cast<std::uint64_t>(stmt->ColumnInt(0));
+      r.user = user;
+      r.revoked_at = now;
+      r.valid_before = stmt->ColumnInt(1);
+    }
+  }
+  if (revoked.empty()) return revoked;
+  for (const Revocation& r : revoked) {
+    Result<Stmt> stmt = Stmt::Prepare(
+        db(), std::string("INSERT INTO revocations (") + kRevocationColumns +
+                  ") VALUES (?1, ?2, ?3, ?4)");
+    if (!stmt) return Err(stmt.error());
+    RETURN_IF_ERROR_AS_RESULT(stmt->Int(1, std::bit_cast<std::int64_t>(r.serial))
+                                  .Text(2, r.user)
+                                  .Int(3, r.revoked_at)
+                                  .Int(4, r.valid_before)
+                                  .Run());
+  }
+  RETURN_IF_ERROR_AS_RESULT(BumpRevocationVersion());
+  RETURN_IF_ERROR_AS_RESULT(txn->Commit());
+  SortBySerial(revoked);
+  return revoked;
+}
+
+Result<RevocationList> SqliteStore::ListRevocations(std::int64_t now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kRead);
+  if (!txn) return Err(txn.error());
+  RevocationList list;
+  {
+    Result<Stmt> stmt = Stmt::Prepare(db(), "SELECT version FROM revocation_version WHERE id = 1");
+    if (!stmt) return Err(stmt.error());
+    Result<bool> row = stmt->Step();
+    if (!row) return Err(row.error());
+    if (!*row) return Err(DataLoss("sqlite: the revocation version row is missing"));
+    list.version = static_cast<std::uint64_t>(stmt->ColumnInt(0));
+  }
+  {
+    Result<Stmt> stmt = Stmt::Prepare(db(), std::string("SELECT ") + kRevocationColumns +
+                                                " FROM revocations WHERE valid_before > ?1");
+    if (!stmt) return Err(stmt.error());
+    stmt->Int(1, now);
+    while (true) {
+      Result<bool> row = stmt->Step();
+      if (!row) return Err(row.error());
+      if (!*row) break;
+      list.revocations.push_back(ReadRevocationRow(*stmt));
+    }
+  }
+  RETURN_IF_ERROR_AS_RESULT(txn->Commit());
+  SortBySerial(list.revocations);
+  return list;
 }
 
 }  // namespace

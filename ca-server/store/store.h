@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "gate/policy.h"
 #include "gate/secret.h"
 #include "gate/status.h"
 
@@ -59,6 +60,49 @@ struct IssuedCertificate {
   std::int64_t issued_at = 0;
 };
 
+// An admin's lock on a user: no certificate is issued and nodes refuse the
+// user's logins while it is in force. At most one per user.
+struct LockRecord {
+  std::string user;
+  std::int64_t expires_at = 0;  // unix seconds; 0 = until unlocked
+  std::string message;          // shown to the user and in logs; never a secret
+  std::int64_t created_at = 0;
+};
+
+// A single-use token that lets one node join (docs/node-protocol.md).
+struct NodeToken {
+  std::string token_hash;  // hex SHA-256 of the token; the token itself is never stored
+  std::int64_t created_at = 0;
+  std::int64_t expires_at = 0;
+  policy::Labels labels;   // given to the node that joins with it
+};
+
+// A joined node.
+struct NodeRecord {
+  std::string host_uuid;     // the node's identity and its host certificate's key id
+  std::string hostname;
+  std::string host_key;      // "ssh-ed25519 AAAA..." (no comment), as registered at join
+  policy::Labels labels;
+  std::string secret_hash;   // hex SHA-256 of the node secret
+  std::int64_t joined_at = 0;
+  std::int64_t last_sync = 0;  // unix seconds of the last policy fetch; 0 = never
+};
+
+// A revoked user certificate. valid_before is the certificate's own, so a
+// revocation can leave the KRL once the certificate has expired anyway.
+struct Revocation {
+  std::uint64_t serial = 0;
+  std::string user;
+  std::int64_t revoked_at = 0;
+  std::int64_t valid_before = 0;
+};
+
+// What the KRL is built from.
+struct RevocationList {
+  std::uint64_t version = 0;            // increases with every revocation; never reused
+  std::vector<Revocation> revocations;  // of certificates not yet expired, by serial
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -67,11 +111,70 @@ class Store {
   virtual Status CreateUser(const UserRecord& user) = 0;
   virtual Result<UserRecord> GetUser(const std::string& name) = 0;  // NotFound
   virtual Result<std::vector<UserRecord>> ListUsers() = 0;          // by name
-  // Removes the user, its signup tokens. NotFound if absent.
+  // Removes the user, its signup tokens and its lock. NotFound if absent.
   virtual Status DeleteUser(const std::string& name) = 0;
   // Forgets credentials and auth state (password, OTP, counters) so the user
   // must sign up again; deletes the user's outstanding signup tokens.
   virtual Status ResetUserCredentials(const std::string& name) = 0;
+  // Replaces the user's logins and/or roles (nullopt keeps that list) and
+  // returns the updated record. NotFound if the user does not exist or a
+  // named role does not exist (checked in the same transaction, so a role
+  // removed concurrently cannot be attached). CreateUser does not check
+  // roles; the admin API does before calling it, and a role that does not
+  // exist grants nothing (policy::ComputeGrant).
+  virtual Result<UserRecord> UpdateUser(const std::string& name,
+                                        const std::optional<std::vector<std::string>>& logins,
+                                        const std::optional<std::vector<std::string>>& roles) = 0;
+
+  // Roles, stored as policy::Role. CreateRole: AlreadyExists if the name is
+  // taken. UpdateRole replaces a role wholesale (NotFound if absent).
+  // DeleteRole: NotFound if absent; FailedPrecondition, naming the users,
+  // while any user holds the role (checked in the same transaction).
+  virtual Status CreateRole(const policy::Role& role) = 0;
+  virtual Status UpdateRole(const policy::Role& role) = 0;
+  virtual Result<policy::Role> GetRole(const std::string& name) = 0;  // NotFound
+  virtual Result<std::vector<policy::Role>> ListRoles() = 0;          // by name
+  virtual Status DeleteRole(const std::string& name) = 0;
+
+  // Locks. SetLock creates or replaces the user's lock (NotFound if the user
+  // does not exist); a user's lock goes with the user. DeleteLock: NotFound
+  // if the user has no lock. ListLocks returns expired locks too (by user);
+  // policy::ActiveLock decides which are in force.
+  virtual Status SetLock(const LockRecord& lock) = 0;
+  virtual Status DeleteLock(const std::string& user) = 0;
+  virtual Result<std::vector<LockRecord>> ListLocks() = 0;
+
+  // Node join tokens. Stored by hash only.
+  virtual Status CreateNodeToken(const NodeToken& token) = 0;            // AlreadyExists
+  virtual Result<NodeToken> GetNodeToken(const std::string& token_hash) = 0;  // NotFound
+  virtual Status DeleteExpiredNodeTokens(std::int64_t now) = 0;
+
+  // Nodes.
+  // The whole of a join, in one transaction: the token must exist (NotFound
+  // "node join token not found") and have expires_at > now
+  // (FailedPrecondition "node join token expired"); deletes it and inserts
+  // node (AlreadyExists if the host UUID is taken). So a token admits one
+  // node however many joins race for it.
+  virtual Status CompleteNodeJoin(const std::string& token_hash, std::int64_t now,
+                                  const NodeRecord& node) = 0;
+  virtual Result<NodeRecord> GetNode(const std::string& host_uuid) = 0;  // NotFound
+  virtual Result<std::vector<NodeRecord>> ListNodes() = 0;  // by hostname, then host UUID
+  virtual Status DeleteNode(const std::string& host_uuid) = 0;  // NotFound
+  virtual Status RecordNodeSync(const std::string& host_uuid, std::int64_t now) = 0;  // NotFound
+
+  // Revocations. Only certificates this CA issued (the certificates table)
+  // can be revoked; each revocation that changes anything increments the
+  // revocation list version in the same transaction.
+  // RevokeCertificate: NotFound for a serial never issued; revoking a
+  // revoked serial again returns the first revocation and changes nothing.
+  virtual Result<Revocation> RevokeCertificate(std::uint64_t serial, std::int64_t now) = 0;
+  // Revokes every certificate issued to user with valid_before > now that is
+  // not revoked yet, and returns those (by serial; empty if none). The user
+  // need not exist any more: a deleted user's certificates stay revocable.
+  virtual Result<std::vector<Revocation>> RevokeUserCertificates(const std::string& user,
+                                                                 std::int64_t now) = 0;
+  // The version and the revocations with valid_before > now, in one read.
+  virtual Result<RevocationList> ListRevocations(std::int64_t now) = 0;
 
   // Login bookkeeping.
   // Adds one consecutive failure at `now`; when the count reaches

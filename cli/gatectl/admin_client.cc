@@ -1,8 +1,11 @@
 #include "cli/gatectl/admin_client.h"
 
+#include <algorithm>
 #include <iostream>
+#include <vector>
 
 #include "gate/duration.h"
+#include "gate/policy.h"
 
 namespace gate::cli {
 
@@ -40,6 +43,52 @@ void PrintSignupToken(const Json::Value& reply) {
             << "Or sign up in a terminal: gate signup --proxy " << proxy << " "
             << reply["token"].asString() << "\n\n"
             << "NOTE: Make sure " << proxy << " points at a gate proxy which users can access.\n";
+}
+
+std::string JoinArray(const Json::Value& array, std::string_view sep, std::string_view empty) {
+  std::string out;
+  for (const auto& v : array) {
+    if (!out.empty()) out += sep;
+    out += v.asString();
+  }
+  return out.empty() ? std::string(empty) : out;
+}
+
+std::string JoinLabels(const Json::Value& labels, std::string_view empty) {
+  std::string out;
+  if (!labels.isObject()) return std::string(empty);
+  for (const auto& name : labels.getMemberNames()) {
+    if (!out.empty()) out += ",";
+    out += name + "=" + labels[name].asString();
+  }
+  return out.empty() ? std::string(empty) : out;
+}
+
+Result<Json::Value> RolesFlag(const std::string& text) {
+  Json::Value roles(Json::arrayValue);
+  std::vector<std::string> seen;
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (Status s = policy::ValidateRoleName(item); !s.ok()) return Err(s.WithContext("--roles"));
+    if (std::find(seen.begin(), seen.end(), item) == seen.end()) {
+      seen.emplace_back(item);
+      roles.append(std::string(item));
+    }
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+    if (rest.empty()) return Err(InvalidArgument("--roles: empty role name in list"));
+  }
+  return roles;
+}
+
+Result<Json::Value> LabelsFlag(std::string_view flag, const std::string& text) {
+  auto labels = policy::ParseLabels(text);
+  if (!labels) return Err(labels.error().WithContext(flag));
+  return policy::LabelsToJson(*labels);
 }
 
 }  // namespace gate::cli

@@ -31,6 +31,22 @@ std::string TokenTtlText(std::int64_t seconds);
 // Prints the signup URL block shared by `users add` and `users reset`.
 void PrintSignupToken(const Json::Value& reply);
 
+// The strings of a JSON array joined with sep, or `empty` for none.
+std::string JoinArray(const Json::Value& array, std::string_view sep = ",",
+                      std::string_view empty = "-");
+
+// A JSON object of labels as "env=prod,team=db", or `empty` for none.
+std::string JoinLabels(const Json::Value& labels, std::string_view empty = "-");
+
+// "--roles dev,prod": each a valid role name (policy::ValidateRoleName),
+// duplicates dropped, as a JSON array. "" is the empty list (taking every
+// role away in `users update`).
+Result<Json::Value> RolesFlag(const std::string& text);
+
+// "--labels env=prod,team=*" as the JSON object the admin API takes;
+// InvalidArgument (naming flag) for text policy::ParseLabels refuses.
+Result<Json::Value> LabelsFlag(std::string_view flag, const std::string& text);
+
 }  // namespace gate::cli
 
 #endif  // GATE_CLI_GATECTL_ADMIN_CLIENT_H_

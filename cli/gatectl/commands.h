@@ -12,6 +12,16 @@ std::unique_ptr<Command> MakeUsersAddCommand();
 std::unique_ptr<Command> MakeUsersLsCommand();
 std::unique_ptr<Command> MakeUsersRmCommand();
 std::unique_ptr<Command> MakeUsersResetCommand();
+std::unique_ptr<Command> MakeUsersUpdateCommand();
+std::unique_ptr<Command> MakeUsersLockCommand();
+std::unique_ptr<Command> MakeUsersUnlockCommand();
+std::unique_ptr<Command> MakeRolesAddCommand();
+std::unique_ptr<Command> MakeRolesLsCommand();
+std::unique_ptr<Command> MakeRolesRmCommand();
+std::unique_ptr<Command> MakeTokensAddCommand();
+std::unique_ptr<Command> MakeNodesLsCommand();
+std::unique_ptr<Command> MakeNodesRmCommand();
+std::unique_ptr<Command> MakeCertsRevokeCommand();
 std::unique_ptr<Command> MakeCaExportCommand();
 
 }  // namespace gate::cli

@@ -7,7 +7,8 @@ int main(int argc, char** argv) {
   using namespace gate::cli;
   gate::log::Init(gate::log::Sink::kStderr, "gatectl", gate::log::Level::kWarning);
   CLI::App app{
-      "gatectl: administer a gate cluster (users, signup tokens, certificate authorities).\n"
+      "gatectl: administer a gate cluster (users, roles, locks, node tokens, nodes,\n"
+      "certificate revocation, certificate authorities).\n"
       "Runs on the gate-ca host as root (or gate-ca's own user), over the admin socket\n"
       "in the data dir.",
       "gatectl"};
@@ -18,6 +19,18 @@ int main(int argc, char** argv) {
       {"users rm", "Delete a user", MakeUsersRmCommand},
       {"users reset", "Forget a user's password and OTP and print a new signup URL",
        MakeUsersResetCommand},
+      {"users update", "Replace a user's roles and/or logins", MakeUsersUpdateCommand},
+      {"users lock", "Lock a user out of logins and nodes", MakeUsersLockCommand},
+      {"users unlock", "Remove a user's lock", MakeUsersUnlockCommand},
+      {"roles add", "Add (or --replace) a role: logins on the nodes it selects",
+       MakeRolesAddCommand},
+      {"roles ls", "List roles", MakeRolesLsCommand},
+      {"roles rm", "Delete a role no user holds", MakeRolesRmCommand},
+      {"tokens add", "Create a node join token and print the gate-node join command",
+       MakeTokensAddCommand},
+      {"nodes ls", "List joined nodes and when they last synced", MakeNodesLsCommand},
+      {"nodes rm", "Forget a node (its credential stops working)", MakeNodesRmCommand},
+      {"certs revoke", "Revoke certificates by serial or by user", MakeCertsRevokeCommand},
       {"ca export", "Print a certificate authority's public key", MakeCaExportCommand},
   };
   return RunCommandTable(app, table, argc, argv);

@@ -1,4 +1,4 @@
-// gatectl users add NAME [LOGINS] [--logins a,b] [--ttl 1h]
+// gatectl users add NAME [LOGINS] [--logins a,b] [--roles r1,r2] [--ttl 1h]
 #include <iostream>
 
 #include "cli/common/exit_code.h"
@@ -17,11 +17,18 @@ class UsersAddCommand final : public Command {
     admin_.Define(sub);
     sub.add_option("name", name_, "gate user name")->required();
     sub.add_option("logins", positional_logins_,
-                   "OS logins the user may use, comma separated (default: the user's name)");
+                   "OS logins the user may use on every node, comma separated");
     sub.add_option("--logins", flag_logins_, "Same as the LOGINS argument");
+    sub.add_option("--roles", roles_,
+                   "Roles the user holds, comma separated (see gatectl roles ls); each must exist");
     sub.add_option("--ttl", ttl_text_, "How long the signup token is valid (default 1h)");
     sub.footer(
-        "Example: gatectl users add alice alice,root\n"
+        "A user's own logins apply on every node; a role's logins only on the nodes its\n"
+        "node labels select. With neither logins nor roles, the user gets the login of\n"
+        "its own name.\n\n"
+        "Examples:\n"
+        "  gatectl users add alice alice,root\n"
+        "  gatectl users add bob --roles dev,dba\n"
         "The token in the URL is shown once and stored only as a hash; it works once.\n\n" +
         std::string(kExitCodeHelp));
   }
@@ -39,6 +46,11 @@ class UsersAddCommand final : public Command {
       if (!logins) return Fail("gatectl users add", logins.error());
       body["logins"] = json::StringArray(*logins);
     }
+    if (!roles_.empty()) {
+      auto roles = RolesFlag(roles_);
+      if (!roles) return Fail("gatectl users add", roles.error());
+      body["roles"] = *roles;
+    }
     if (!ttl_text_.empty()) {
       auto ttl = ParseDuration(ttl_text_);
       if (!ttl) return Fail("gatectl users add", ttl.error().WithContext("--ttl"));
@@ -55,6 +67,7 @@ class UsersAddCommand final : public Command {
   std::string name_;
   std::string positional_logins_;
   std::string flag_logins_;
+  std::string roles_;
   std::string ttl_text_;
 };
 

@@ -1,23 +1,36 @@
 // gatectl users ls
+#include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 
 #include "cli/common/exit_code.h"
 #include "cli/gatectl/admin_client.h"
 #include "cli/gatectl/commands.h"
+#include "gate/duration.h"
 
 namespace gate::cli {
 namespace {
 
-std::string JoinArray(const Json::Value& a) {
-  std::string out;
-  for (const auto& v : a) out += (out.empty() ? "" : ",") + v.asString();
-  return out.empty() ? "-" : out;
+// "locked" with how long it has left, or the status as the server said.
+std::string StatusText(const Json::Value& u) {
+  std::string status = u["status"].asString();
+  if (status == "locked" && u["lock"]["expires_at"].asInt64() > 0) {
+    const std::int64_t left = u["lock"]["expires_at"].asInt64() - std::time(nullptr);
+    if (left > 0) status += " (" + FormatDuration(std::chrono::seconds(left)) + " left)";
+  }
+  return status;
 }
 
 class UsersLsCommand final : public Command {
  public:
-  void Define(CLI::App& sub) override { admin_.Define(sub); }
+  void Define(CLI::App& sub) override {
+    admin_.Define(sub);
+    sub.footer(
+        "Columns: the user's own logins (granted on every node), roles, second factor,\n"
+        "and status: pending signup, active, locked out (too many failed logins; it\n"
+        "ends by itself) or locked (by an admin: gatectl users lock/unlock).");
+  }
 
   int Run() override {
     auto reply = AdminCall(admin_, "GET", "/admin/v1/users");
@@ -26,7 +39,7 @@ class UsersLsCommand final : public Command {
     for (const auto& u : (*reply)["users"]) {
       std::printf("%-24s %-28s %-16s %-5s %s\n", u["name"].asCString(),
                   JoinArray(u["logins"]).c_str(), JoinArray(u["roles"]).c_str(),
-                  u["mfa"].asCString(), u["status"].asCString());
+                  u["mfa"].asCString(), StatusText(u).c_str());
     }
     return kExitOk;
   }

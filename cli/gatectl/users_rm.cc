@@ -14,8 +14,13 @@ class UsersRmCommand final : public Command {
   void Define(CLI::App& sub) override {
     admin_.Define(sub);
     sub.add_option("name", name_, "gate user name")->required();
-    sub.footer("Deletes the user and any outstanding signup token. Certificates already\n"
-               "issued stay valid until they expire.");
+    sub.footer(
+        "Deletes the user, any outstanding signup token and any lock. Joined nodes\n"
+        "refuse the user's logins from their next policy sync (within a minute).\n"
+        "Certificates already issued stay valid until they expire wherever sshd trusts\n"
+        "the user CA without gate's policy; gatectl certs revoke --user NAME puts them\n"
+        "in the revocation list as well.\n\n" +
+        std::string(kExitCodeHelp));
   }
 
   int Run() override {

@@ -10,6 +10,7 @@
 #include "ca-server/auth/signup.h"
 #include "ca-server/auth/tokens.h"
 #include "ca-server/auth/totp.h"
+#include "ca-server/issuer/host_issuer.h"
 #include "ca-server/issuer/issuer.h"
 #include "ca-server/store/store.h"
 #include "gate/certificate.h"
@@ -213,6 +214,178 @@ TEST_F(ServicesTest, MalformedTokensAreNotFound) {
   SignupService signup({"test", SecondFactor::kOtp, 12}, *store_, *audit_);
   for (const char* bad : {"", "short", "ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ", "../../etc/passwd"}) {
     EXPECT_EQ(signup.Start(bad, kNow).error().code(), Code::kNotFound) << bad;
+  }
+}
+
+
+// --- Policy wiring in the issuer -------------------------------------------------------
+
+policy::Role Role(const std::string& name, std::vector<std::string> logins,
+                  std::chrono::seconds max_ttl = {}, bool pty = true, bool port = true,
+                  bool agent = true) {
+  policy::Role role;
+  role.name = name;
+  role.logins = std::move(logins);
+  role.max_ttl = max_ttl;
+  role.permit_pty = pty;
+  role.permit_port_forwarding = port;
+  role.permit_agent_forwarding = agent;
+  return role;
+}
+
+class IssuerPolicyTest : public ServicesTest {
+ protected:
+  Result<IssuedUserCertificate> Issue(const UserRecord& user, std::chrono::seconds ttl = {},
+                                      std::int64_t now = kNow) {
+    Issuer issuer({std::chrono::hours(12), std::chrono::hours(30), std::chrono::seconds(60)},
+                  *signer_, *store_);
+    auto key = ssh::Ed25519PrivateKey::Generate();
+    return issuer.IssueUserCertificate(user, key->public_key(), ttl, now);
+  }
+  UserRecord User(const std::string& name, std::vector<std::string> logins,
+                  std::vector<std::string> roles) {
+    UserRecord user;
+    user.name = name;
+    user.logins = std::move(logins);
+    user.roles = std::move(roles);
+    user.created_at = kNow;
+    EXPECT_TRUE(store_->CreateUser(user).ok());
+    return user;
+  }
+};
+
+TEST_F(IssuerPolicyTest, PrincipalsAreOwnLoginsThenEachRolesDeduplicated) {
+  ASSERT_TRUE(store_->CreateRole(Role("dev", {"ubuntu", "alice"})).ok());
+  ASSERT_TRUE(store_->CreateRole(Role("dba", {"postgres"})).ok());
+  auto issued = Issue(User("alice", {"alice"}, {"dev", "dba"}));
+  ASSERT_TRUE(issued.has_value()) << issued.error().ToString();
+  EXPECT_EQ(issued->certificate.spec.principals,
+            (std::vector<std::string>{"alice", "ubuntu", "postgres"}));
+  EXPECT_EQ(issued->roles, (std::vector<std::string>{"dev", "dba"}));
+  EXPECT_EQ(issued->extensions.size(), 3u);
+}
+
+TEST_F(IssuerPolicyTest, UserWithOnlyRolesGetsTheRolesLogins) {
+  ASSERT_TRUE(store_->CreateRole(Role("dev", {"ubuntu"})).ok());
+  auto issued = Issue(User("bob", {}, {"dev"}));
+  ASSERT_TRUE(issued.has_value()) << issued.error().ToString();
+  EXPECT_EQ(issued->certificate.spec.principals, (std::vector<std::string>{"ubuntu"}));
+}
+
+TEST_F(IssuerPolicyTest, TtlIsCappedByTheSmallestRoleMaxTtl) {
+  ASSERT_TRUE(store_->CreateRole(Role("dev", {"a"}, std::chrono::hours(8))).ok());
+  ASSERT_TRUE(store_->CreateRole(Role("ops", {"b"}, std::chrono::hours(2))).ok());
+  ASSERT_TRUE(store_->CreateRole(Role("any", {"c"})).ok());
+  const UserRecord user = User("carl", {}, {"dev", "ops", "any"});
+  auto issued = Issue(user);  // default 12h
+  ASSERT_TRUE(issued.has_value());
+  EXPECT_EQ(issued->certificate.spec.valid_before, static_cast<std::uint64_t>(kNow + 2 * 3600));
+  // A shorter request still wins.
+  issued = Issue(user, std::chrono::minutes(30));
+  ASSERT_TRUE(issued.has_value());
+  EXPECT_EQ(issued->certificate.spec.valid_before, static_cast<std::uint64_t>(kNow + 1800));
+}
+
+TEST_F(IssuerPolicyTest, ClusterMaxStillCapsWhenRolesAllowMore) {
+  // Roles cannot lengthen a certificate beyond max_cert_ttl (30h here).
+  ASSERT_TRUE(store_->CreateRole(Role("long", {"a"}, std::chrono::hours(100))).ok());
+  auto issued = Issue(User("dora", {}, {"long"}), std::chrono::hours(50));
+  ASSERT_TRUE(issued.has_value());
+  EXPECT_EQ(issued->certificate.spec.valid_before, static_cast<std::uint64_t>(kNow + 30 * 3600));
+}
+
+TEST_F(IssuerPolicyTest, ExtensionsAreThoseEveryRolePermits) {
+  ASSERT_TRUE(store_->CreateRole(Role("a", {"x"}, {}, true, false, true)).ok());
+  ASSERT_TRUE(store_->CreateRole(Role("b", {"y"}, {}, true, true, false)).ok());
+  auto issued = Issue(User("eve", {}, {"a", "b"}));
+  ASSERT_TRUE(issued.has_value());
+  EXPECT_EQ(issued->extensions, (std::vector<std::string>{"permit-pty"}));
+  const auto& ext = issued->certificate.spec.extensions;
+  EXPECT_EQ(ext.size(), 1u);
+  EXPECT_TRUE(ext.count("permit-pty"));
+}
+
+TEST_F(IssuerPolicyTest, MissingRoleGrantsNothing) {
+  ASSERT_TRUE(store_->CreateRole(Role("dev", {"ubuntu"})).ok());
+  auto issued = Issue(User("finn", {"finn"}, {"dev", "deleted"}));
+  ASSERT_TRUE(issued.has_value());
+  EXPECT_EQ(issued->certificate.spec.principals, (std::vector<std::string>{"finn", "ubuntu"}));
+  EXPECT_EQ(issued->roles, (std::vector<std::string>{"dev"}));
+  // With only a missing role there is nothing to grant.
+  auto none = Issue(User("gail", {}, {"deleted"}));
+  ASSERT_FALSE(none.has_value());
+  EXPECT_EQ(none.error().code(), Code::kFailedPrecondition);
+}
+
+TEST_F(IssuerPolicyTest, LockedUserIsRefusedWithTheMessageAndNothingIsRecorded) {
+  const UserRecord user = User("hugo", {"hugo"}, {});
+  ASSERT_TRUE(store_->SetLock({"hugo", 0, "under investigation", kNow}).ok());
+  auto refused = Issue(user);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code(), Code::kPermissionDenied);
+  EXPECT_EQ(refused.error().message(), "user hugo is locked: under investigation");
+  EXPECT_TRUE(store_->ListCertificates("hugo")->empty());
+}
+
+TEST_F(IssuerPolicyTest, ExpiredLockAndOtherUsersLocksDoNotApply) {
+  const UserRecord user = User("ivy", {"ivy"}, {});
+  User("jon", {"jon"}, {});
+  ASSERT_TRUE(store_->SetLock({"ivy", kNow, "over", kNow - 100}).ok());
+  ASSERT_TRUE(store_->SetLock({"jon", 0, "not ivy", kNow}).ok());
+  EXPECT_TRUE(Issue(user).has_value());
+  // The same lock, still in force a second earlier.
+  EXPECT_EQ(Issue(user, {}, kNow - 1).error().code(), Code::kPermissionDenied);
+}
+
+// --- Host certificates --------------------------------------------------------------
+
+constexpr char kUuid[] = "4a6f0c1e-9b2d-4c3e-8f10-0123456789ab";
+
+TEST_F(ServicesTest, HostIssuerSignsAHostCertificate) {
+  HostIssuer issuer(HostIssuerOptions{}, *signer_);
+  auto key = ssh::Ed25519PrivateKey::Generate();
+  auto cert = issuer.IssueHostCertificate(kUuid, key->public_key(), {"db-1", "10.0.0.5", "::1"},
+                                          kNow);
+  ASSERT_TRUE(cert.has_value()) << cert.error().ToString();
+  const auto& spec = cert->spec;
+  EXPECT_EQ(spec.type, ssh::CertType::kHost);
+  EXPECT_EQ(spec.key_id, kUuid);
+  EXPECT_EQ(spec.principals, (std::vector<std::string>{"db-1", "10.0.0.5", "::1"}));
+  EXPECT_EQ(spec.valid_after, static_cast<std::uint64_t>(kNow - 60));
+  EXPECT_EQ(spec.valid_before, static_cast<std::uint64_t>(kNow + 30 * 24 * 3600));
+  EXPECT_TRUE(spec.extensions.empty());
+  EXPECT_NE(spec.serial, 0u);
+  EXPECT_EQ(cert->signature_key, signer_->public_key());
+  auto parsed = ssh::ParseCertificate(cert->blob);
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(parsed->spec.type, ssh::CertType::kHost);
+}
+
+TEST_F(ServicesTest, HostIssuerRefusesBadPrincipalsAndIds) {
+  HostIssuer issuer(HostIssuerOptions{}, *signer_);
+  auto key = ssh::Ed25519PrivateKey::Generate();
+  const std::vector<std::vector<std::string>> bad = {
+      {},
+      {"db 1"},
+      {"-oProxyCommand"},
+      {"db-1", "db-1"},
+      {"db_1"},
+      {"*"},
+      {std::string(254, 'a')},
+      std::vector<std::string>(33, "x"),
+  };
+  for (const auto& principals : bad) {
+    auto cert = issuer.IssueHostCertificate(kUuid, key->public_key(), principals, kNow);
+    ASSERT_FALSE(cert.has_value());
+    EXPECT_EQ(cert.error().code(), Code::kInvalidArgument);
+  }
+  std::vector<std::string> many;
+  for (int i = 0; i < 32; ++i) many.push_back("h" + std::to_string(i));
+  EXPECT_TRUE(issuer.IssueHostCertificate(kUuid, key->public_key(), many, kNow).has_value());
+  for (const char* id : {"", "not-a-uuid", "4A6F0C1E-9B2D-4C3E-8F10-0123456789AB"}) {
+    EXPECT_EQ(issuer.IssueHostCertificate(id, key->public_key(), {"db-1"}, kNow).error().code(),
+              Code::kInvalidArgument)
+        << id;
   }
 }
 

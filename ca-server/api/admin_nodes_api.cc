@@ -1,0 +1,176 @@
+// Admin routes for nodes: node join tokens (POST /admin/v1/tokens), the node
+// list (GET /admin/v1/nodes, DELETE /admin/v1/nodes/{host_uuid}) and
+// certificate revocation (POST /admin/v1/certs/revoke). docs/node-protocol.md.
+#include <chrono>
+#include <limits>
+
+#include "ca-server/api/admin_api.h"
+#include "ca-server/api/node_api.h"
+#include "ca-server/auth/node_auth.h"
+#include "ca-server/auth/tokens.h"
+#include "gate/duration.h"
+#include "gate/json.h"
+#include "gate/names.h"
+#include "gate/policy.h"
+
+namespace gate::ca {
+namespace {
+
+// Long enough to walk to the machine room, short enough that a token
+// pasted into a ticket is dead by the time anyone reads it.
+constexpr std::chrono::seconds kDefaultNodeTokenTtl{30 * 60};
+constexpr std::chrono::seconds kMaxNodeTokenTtl{24 * 3600};
+// How many serials one audit line names before it only counts them.
+constexpr std::size_t kAuditedSerials = 20;
+
+Result<Json::Value> AddToken(Services& s, const HttpRequest& req) {
+  auto body = json::Parse(req.body);
+  if (!body) return Err(body.error());
+  auto type = json::GetString(*body, "type");
+  if (!type) return Err(type.error());
+  if (*type != "node") return Err(InvalidArgument("token type must be 'node'"));
+  auto ttl = json::OptionalInt(*body, "ttl_seconds", kDefaultNodeTokenTtl.count());
+  if (!ttl) return Err(ttl.error());
+  if (*ttl <= 0 || *ttl > kMaxNodeTokenTtl.count()) {
+    return Err(InvalidArgument("node token TTL must be between 1s and " +
+                               FormatDuration(kMaxNodeTokenTtl)));
+  }
+  policy::Labels labels;
+  if (body->isMember("labels")) {
+    auto given = NodeLabelsFromJson((*body)["labels"]);
+    if (!given) return Err(given.error().WithContext("labels"));
+    labels = *std::move(given);
+  }
+
+  auto token = NewToken();
+  if (!token) return Err(token.error());
+  const std::int64_t now = s.now();
+  NodeToken record;
+  record.token_hash = HashToken(*token);
+  record.created_at = now;
+  record.expires_at = now + *ttl;
+  record.labels = labels;
+  GATE_RETURN_IF_ERROR(s.store.CreateNodeToken(record));
+  s.audit.Record({now, "token.create", "", "admin", true,
+                  "node join token valid for " + FormatDuration(std::chrono::seconds(*ttl)) +
+                      ", labels " + policy::FormatLabels(labels)});
+
+  Json::Value out;
+  out["token"] = *token;
+  out["type"] = "node";
+  out["ttl_seconds"] = Json::Int64(*ttl);
+  out["expires_at"] = Json::Int64(record.expires_at);
+  out["labels"] = policy::LabelsToJson(labels);
+  out["proxy"] = s.config.public_addr.ToString();
+  out["ca_pin"] = s.ca_pin;
+  return out;
+}
+
+Result<Json::Value> ListNodes(Services& s) {
+  auto nodes = s.store.ListNodes();
+  if (!nodes) return Err(nodes.error());
+  Json::Value list(Json::arrayValue);
+  for (const auto& n : *nodes) {
+    Json::Value item;
+    item["host_uuid"] = n.host_uuid;
+    item["hostname"] = n.hostname;
+    item["labels"] = policy::LabelsToJson(n.labels);
+    item["joined_at"] = Json::Int64(n.joined_at);
+    item["last_sync"] = Json::Int64(n.last_sync);
+    list.append(item);
+  }
+  Json::Value out;
+  out["nodes"] = list;
+  return out;
+}
+
+Result<Json::Value> RemoveNode(Services& s, const std::string& host_uuid) {
+  if (!LooksLikeHostUuid(host_uuid)) return Err(InvalidArgument("malformed host UUID"));
+  auto node = s.store.GetNode(host_uuid);
+  if (!node) return Err(node.error());
+  GATE_RETURN_IF_ERROR(s.store.DeleteNode(host_uuid));
+  s.audit.Record({s.now(), "node.delete", "", "admin", true,
+                  "node " + host_uuid + " (" + node->hostname + ")"});
+  Json::Value out;
+  out["host_uuid"] = host_uuid;
+  return out;
+}
+
+// A certificate serial as gate prints it: a decimal string (JSON numbers
+// lose 64-bit precision), 1 to 2^64-1.
+Result<std::uint64_t> ParseSerial(std::string_view text) {
+  const Status bad = InvalidArgument("serial must be a decimal number from 1 to " +
+                                     std::to_string(std::numeric_limits<std::uint64_t>::max()));
+  if (text.empty() || text.size() > 20) return Err(bad);
+  std::uint64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return Err(bad);
+    if (__builtin_mul_overflow(value, 10u, &value) ||
+        __builtin_add_overflow(value, static_cast<std::uint64_t>(c - '0'), &value)) {
+      return Err(bad);
+    }
+  }
+  if (value == 0) return Err(bad);
+  return value;
+}
+
+Result<Json::Value> Revoke(Services& s, const HttpRequest& req) {
+  auto body = json::Parse(req.body);
+  if (!body) return Err(body.error());
+  const bool by_serial = body->isMember("serial");
+  const bool by_user = body->isMember("user");
+  if (by_serial == by_user) return Err(InvalidArgument("give exactly one of 'serial' and 'user'"));
+  const std::int64_t now = s.now();
+  std::vector<Revocation> revoked;
+  std::string target;
+  if (by_serial) {
+    auto text = json::GetString(*body, "serial");
+    if (!text) return Err(text.error());
+    auto serial = ParseSerial(*text);
+    if (!serial) return Err(serial.error());
+    auto revocation = s.store.RevokeCertificate(*serial, now);
+    if (!revocation) return Err(revocation.error());
+    target = revocation->user;
+    revoked.push_back(*revocation);
+  } else {
+    auto user = json::GetString(*body, "user");
+    if (!user) return Err(user.error());
+    GATE_RETURN_IF_ERROR(ValidateUserName(*user));
+    auto revocations = s.store.RevokeUserCertificates(*user, now);
+    if (!revocations) return Err(revocations.error());
+    target = *user;
+    revoked = *std::move(revocations);
+  }
+
+  Json::Value list(Json::arrayValue);
+  std::string detail;
+  for (std::size_t i = 0; i < revoked.size(); ++i) {
+    const std::string serial = std::to_string(revoked[i].serial);
+    list.append(serial);
+    if (i < kAuditedSerials) detail += (i == 0 ? "serials " : ",") + serial;
+  }
+  if (revoked.size() > kAuditedSerials)
+    detail += " and " + std::to_string(revoked.size() - kAuditedSerials) + " more";
+  if (revoked.empty()) detail = "no live certificates";
+  s.audit.Record({now, "cert.revoke", target, "admin", true, detail});
+  Json::Value out;
+  out["revoked"] = list;
+  return out;
+}
+
+}  // namespace
+
+void RegisterAdminNodesApi(Router& router, Services& services) {
+  Services* s = &services;
+  router.Add("POST", "/admin/v1/tokens",
+             [s](const HttpRequest& r, const PathParams&) { return AddToken(*s, r); });
+  router.Add("GET", "/admin/v1/nodes",
+             [s](const HttpRequest&, const PathParams&) { return ListNodes(*s); });
+  router.Add("DELETE", "/admin/v1/nodes/{host_uuid}", [s](const HttpRequest&, const PathParams& p) {
+    return RemoveNode(*s, p.at("host_uuid"));
+  });
+  router.Add("POST", "/admin/v1/certs/revoke",
+             [s](const HttpRequest& r, const PathParams&) { return Revoke(*s, r); });
+}
+
+}  // namespace gate::ca

@@ -1,0 +1,259 @@
+#include "ca-server/api/node_api.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "ca-server/api/public_api.h"
+#include "ca-server/auth/node_auth.h"
+#include "ca-server/auth/tokens.h"
+#include "gate/bytes.h"
+#include "gate/certificate.h"
+#include "gate/json.h"
+#include "gate/krl.h"
+#include "gate/log.h"
+
+namespace gate::ca {
+namespace {
+
+Json::Value CaKeyList(const ssh::Ed25519PublicKey& key) {
+  Json::Value list(Json::arrayValue);
+  list.append(key.AuthorizedKey());
+  return list;
+}
+
+// A failed node credential is logged, not audited: a node removed by an
+// admin keeps trying every 30 seconds until someone runs gate-node leave,
+// and the audit log is for decisions, not for that noise.
+Result<NodeRecord> Authenticate(Services& s, const HttpRequest& req) {
+  auto node = AuthenticateNode(s.store, req.authorization);
+  if (!node && node.error().code() == Code::kUnauthenticated) {
+    log::Warning("node API: " + node.error().message() + " from " + req.source + " (" + req.path +
+                 ")");
+  }
+  return node;
+}
+
+Result<ssh::Ed25519PublicKey> HostKeyField(const Json::Value& body) {
+  auto line = json::GetString(body, "host_key");
+  if (!line) return Err(line.error());
+  auto key = ssh::Ed25519PublicKey::FromAuthorizedKey(*line);
+  if (!key) return Err(InvalidArgument("host_key: " + key.error().message()));
+  return key;
+}
+
+// "principals" if given, else the hostname alone.
+Result<std::vector<std::string>> PrincipalsField(const Json::Value& body,
+                                                 const std::string& hostname) {
+  if (!body.isMember("principals")) return std::vector<std::string>{hostname};
+  auto principals = json::GetStringArray(body, "principals");
+  if (!principals) return Err(principals.error());
+  GATE_RETURN_IF_ERROR(ValidateHostPrincipals(*principals));
+  return principals;
+}
+
+Result<Json::Value> Join(Services& s, const HttpRequest& req) {
+  GATE_RETURN_IF_ERROR(CheckAuthRate(s, req));
+  auto body = json::Parse(req.body);
+  if (!body) return Err(body.error());
+  auto token = json::GetString(*body, "token");
+  if (!token) return Err(token.error());
+  auto hostname = json::GetString(*body, "hostname");
+  if (!hostname) return Err(hostname.error());
+  GATE_RETURN_IF_ERROR(ValidateHostPrincipal(*hostname).WithContext("hostname"));
+  auto key = HostKeyField(*body);
+  if (!key) return Err(key.error());
+  auto principals = PrincipalsField(*body, *hostname);
+  if (!principals) return Err(principals.error());
+  policy::Labels labels;
+  if (body->isMember("labels")) {
+    auto given = NodeLabelsFromJson((*body)["labels"]);
+    if (!given) return Err(given.error().WithContext("labels"));
+    labels = *std::move(given);
+  }
+
+  const std::int64_t now = s.now();
+  const Status bad_token = Unauthenticated(
+      "unknown or already used node join token; ask an admin for a new one (gatectl tokens add "
+      "--type=node)");
+  auto refuse = [&](const std::string& why, Status status) {
+    s.audit.Record({now, "node.join", "", req.source, false, *hostname + ": " + why});
+    return Err(std::move(status));
+  };
+  if (!LooksLikeToken(*token)) return refuse("malformed token", bad_token);
+  const std::string token_hash = HashToken(*token);
+  auto stored = s.store.GetNodeToken(token_hash);
+  if (!stored) {
+    if (stored.error().code() != Code::kNotFound) return Err(stored.error());
+    return refuse("unknown or used token", bad_token);
+  }
+  const Status expired = FailedPrecondition(
+      "node join token expired; ask an admin for a new one (gatectl tokens add --type=node)");
+  if (stored->expires_at <= now) return refuse("expired token", expired);
+  // The token's labels win: the admin decided them, the node only asked.
+  for (const auto& [name, value] : stored->labels) labels[name] = value;
+  if (labels.size() > kMaxNodeLabels) {
+    return Err(
+        InvalidArgument("a node can have at most " + std::to_string(kMaxNodeLabels) + " labels"));
+  }
+
+  auto uuid = NewHostUuid();
+  if (!uuid) return Err(uuid.error());
+  auto secret = NewNodeSecret();
+  if (!secret) return Err(secret.error());
+  auto cert = s.host_issuer.IssueHostCertificate(*uuid, *key, *principals, now);
+  if (!cert) return Err(cert.error());
+
+  NodeRecord node;
+  node.host_uuid = *uuid;
+  node.hostname = *hostname;
+  node.host_key = key->AuthorizedKey();
+  node.labels = labels;
+  node.secret_hash = HashNodeSecret(secret->view());
+  node.joined_at = now;
+  // The token is consumed in the same transaction that registers the node:
+  // of two joins racing with one token, exactly one gets here.
+  Status joined = s.store.CompleteNodeJoin(token_hash, now, node);
+  if (joined.code() == Code::kNotFound) return refuse("token used concurrently", bad_token);
+  if (joined.code() == Code::kFailedPrecondition) return refuse("expired token", expired);
+  GATE_RETURN_IF_ERROR(joined);
+  s.audit.Record({now, "node.join", "", req.source, true,
+                  "node " + *uuid + " (" + *hostname + ") labels " + policy::FormatLabels(labels) +
+                      ", host certificate serial " + std::to_string(cert->spec.serial)});
+
+  Json::Value out;
+  out["host_uuid"] = *uuid;
+  out["node_secret"] = std::string(secret->view());
+  out["cluster_name"] = s.config.cluster_name;
+  out["labels"] = policy::LabelsToJson(labels);
+  out["host_certificate"] = ssh::CertificateLine(*cert, *hostname);
+  out["user_ca"] = CaKeyList(s.user_ca);
+  out["host_ca"] = CaKeyList(s.host_ca);
+  return out;
+}
+
+Result<Json::Value> Policy(Services& s, const HttpRequest& req) {
+  auto node = Authenticate(s, req);
+  if (!node) return Err(node.error());
+  const std::int64_t now = s.now();
+  auto reply = NodePolicyReply(s, *node, now);
+  if (!reply) return Err(reply.error());
+  GATE_RETURN_IF_ERROR(s.store.RecordNodeSync(node->host_uuid, now));
+  return reply;
+}
+
+Result<Json::Value> RenewHostCert(Services& s, const HttpRequest& req) {
+  auto node = Authenticate(s, req);
+  if (!node) return Err(node.error());
+  auto body = json::Parse(req.body);
+  if (!body) return Err(body.error());
+  auto key = HostKeyField(*body);
+  if (!key) return Err(key.error());
+  auto principals = PrincipalsField(*body, node->hostname);
+  if (!principals) return Err(principals.error());
+  const std::int64_t now = s.now();
+  auto registered = ssh::Ed25519PublicKey::FromAuthorizedKey(node->host_key);
+  if (!registered) return Err(DataLoss("node " + node->host_uuid + ": stored host key is corrupt"));
+  if (!(*key == *registered)) {
+    s.audit.Record({now, "node.host_cert", "", req.source, false,
+                    "node " + node->host_uuid + " (" + node->hostname + "): host key differs"});
+    return Err(PermissionDenied(
+        "this host key is not the one registered when the node joined; a node with a new host "
+        "key must leave and join again"));
+  }
+  auto cert = s.host_issuer.IssueHostCertificate(node->host_uuid, *key, *principals, now);
+  if (!cert) return Err(cert.error());
+  s.audit.Record({now, "node.host_cert", "", req.source, true,
+                  "node " + node->host_uuid + " (" + node->hostname +
+                      "), host certificate serial " + std::to_string(cert->spec.serial)});
+  Json::Value out;
+  out["host_certificate"] = ssh::CertificateLine(*cert, node->hostname);
+  return out;
+}
+
+Result<Json::Value> Leave(Services& s, const HttpRequest& req) {
+  auto node = Authenticate(s, req);
+  if (!node) return Err(node.error());
+  GATE_RETURN_IF_ERROR(s.store.DeleteNode(node->host_uuid));
+  s.audit.Record({s.now(), "node.leave", "", req.source, true,
+                  "node " + node->host_uuid + " (" + node->hostname + ")"});
+  Json::Value out;
+  out["host_uuid"] = node->host_uuid;
+  return out;
+}
+
+}  // namespace
+
+Result<policy::Labels> NodeLabelsFromJson(const Json::Value& json) {
+  auto labels = policy::LabelsFromJson(json);
+  if (!labels) return Err(labels.error());
+  if (labels->size() > kMaxNodeLabels) {
+    return Err(InvalidArgument("at most " + std::to_string(kMaxNodeLabels) + " labels"));
+  }
+  for (const auto& [name, value] : *labels) {
+    if (name == "*" || value == "*") {
+      return Err(
+          InvalidArgument("'*' is a wildcard for role selectors; a node's label needs a "
+                          "real name and value"));
+    }
+  }
+  return labels;
+}
+
+Result<Json::Value> NodePolicyReply(Services& s, const NodeRecord& node, std::int64_t now) {
+  auto users = s.store.ListUsers();
+  if (!users) return Err(users.error());
+  auto roles = s.store.ListRoles();
+  if (!roles) return Err(roles.error());
+  auto locks = s.store.ListLocks();
+  if (!locks) return Err(locks.error());
+  auto revocations = s.store.ListRevocations(now);
+  if (!revocations) return Err(revocations.error());
+
+  policy::Snapshot snapshot;
+  snapshot.cluster_name = s.config.cluster_name;
+  snapshot.host_uuid = node.host_uuid;
+  snapshot.generated_at = now;
+  snapshot.node_labels = node.labels;
+  for (const auto& u : *users) snapshot.users.push_back({u.name, u.logins, u.roles});
+  snapshot.roles = *std::move(roles);
+  for (const auto& l : *locks) {
+    // Expired locks decide nothing; leaving them out keeps the cache small.
+    if (l.expires_at == 0 || l.expires_at > now) {
+      snapshot.locks.push_back({l.user, l.expires_at, l.message});
+    }
+  }
+  ssh::Krl krl;
+  krl.version = revocations->version;
+  krl.comment = "gate " + s.config.cluster_name;
+  ssh::KrlCaSection section;
+  section.ca = s.user_ca;
+  // Dated by its newest entry, not by this request: the same revocations give
+  // the same bytes, so nodes rewrite (and sshd re-reads) the file only when
+  // something changed.
+  for (const auto& r : revocations->revocations) {
+    snapshot.revoked_serials.push_back(r.serial);
+    section.serials.push_back(r.serial);
+    krl.generated_at = std::max(krl.generated_at, static_cast<std::uint64_t>(r.revoked_at));
+  }
+  if (!section.serials.empty()) krl.sections.push_back(std::move(section));
+
+  Json::Value out;
+  out["snapshot"] = policy::SnapshotToJson(snapshot);
+  out["user_ca"] = CaKeyList(s.user_ca);
+  out["krl"] = Base64Encode(ssh::EncodeKrl(krl));
+  return out;
+}
+
+void RegisterNodeApi(Router& router, Services& services) {
+  Services* s = &services;
+  router.Add("POST", "/v1/nodes/join",
+             [s](const HttpRequest& r, const PathParams&) { return Join(*s, r); });
+  router.Add("GET", "/v1/nodes/policy",
+             [s](const HttpRequest& r, const PathParams&) { return Policy(*s, r); });
+  router.Add("POST", "/v1/nodes/host-cert",
+             [s](const HttpRequest& r, const PathParams&) { return RenewHostCert(*s, r); });
+  router.Add("DELETE", "/v1/nodes/self",
+             [s](const HttpRequest& r, const PathParams&) { return Leave(*s, r); });
+}
+
+}  // namespace gate::ca

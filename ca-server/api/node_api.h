@@ -1,0 +1,40 @@
+// The node API under /v1/nodes/, on gate-ca's public HTTPS port: join,
+// policy sync, host certificate renewal, leave. Contract:
+// docs/node-protocol.md. After the join every request carries the node's
+// bearer credential (auth/node_auth.h).
+#ifndef GATE_CA_API_NODE_API_H_
+#define GATE_CA_API_NODE_API_H_
+
+#include <json/json.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "ca-server/api/router.h"
+#include "ca-server/api/services.h"
+#include "ca-server/store/store.h"
+#include "gate/policy.h"
+#include "gate/status.h"
+
+namespace gate::ca {
+
+inline constexpr std::size_t kMaxNodeLabels = 64;
+
+// Registers the routes on router. services must outlive the router.
+void RegisterNodeApi(Router& router, Services& services);
+
+// Labels a node carries, as a JSON object of strings (join requests, node
+// join tokens): policy::LabelsFromJson's rules, at most kMaxNodeLabels, and
+// no "*" as a key or value (wildcards belong in role selectors, not on
+// nodes). InvalidArgument otherwise.
+Result<policy::Labels> NodeLabelsFromJson(const Json::Value& json);
+
+// The GET /v1/nodes/policy reply for node at now: the policy snapshot (every
+// user and role, the locks in force, the revoked serials of unexpired
+// certificates), the user CA, and the KRL built from the same revocations.
+// Reads the store; changes nothing.
+Result<Json::Value> NodePolicyReply(Services& services, const NodeRecord& node, std::int64_t now);
+
+}  // namespace gate::ca
+
+#endif  // GATE_CA_API_NODE_API_H_
