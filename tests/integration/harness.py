@@ -27,7 +27,7 @@ IS_ROOT = os.geteuid() == 0
 
 
 def binary(name):
-    for sub in ("ca-server", "cli", ""):
+    for sub in ("ca-server", "cli", "sshd-hooks", ""):
         path = os.path.join(BIN_DIR, sub, name)
         if os.access(path, os.X_OK):
             return path
@@ -352,3 +352,119 @@ class GateTestCase(unittest.TestCase):
         result, device = client.signup(token, password)
         self.assertEqual(result.returncode, 0, result.stderr)
         return client, device
+
+
+def path_is_root_safe(path):
+    """sshd runs AuthorizedPrincipalsCommand only if every directory up to it
+    is root-owned and not writable by group or others."""
+    path = os.path.realpath(path)
+    while True:
+        st = os.stat(path)
+        if st.st_uid != 0 or st.st_mode & 0o022:
+            return False
+        if path == "/":
+            return True
+        path = os.path.dirname(path)
+
+
+class Node:
+    """A joined node: its own sshd (config dir with sshd_config.d, host key,
+    pidfile for reloads) driven by the real gate-node binary."""
+
+    def __init__(self, workdir, name="node1"):
+        self.dir = os.path.join(workdir, name)
+        self.ssh_dir = os.path.join(self.dir, "ssh")
+        self.conf_d = os.path.join(self.ssh_dir, "sshd_config.d")
+        self.data_dir = os.path.join(self.dir, "gate-node")
+        os.makedirs(self.conf_d, exist_ok=True)
+        for d in (self.dir, self.ssh_dir, self.conf_d):
+            os.chmod(d, 0o755)
+        self.port = free_port()
+        self.host_key = os.path.join(self.ssh_dir, "ssh_host_ed25519_key")
+        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", self.host_key], check=True)
+        self.config = os.path.join(self.ssh_dir, "sshd_config")
+        self.pidfile = os.path.join(self.dir, "sshd.pid")
+        self.log = os.path.join(self.dir, "sshd.log")
+        with open(self.config, "w") as f:
+            f.write(f"""Include {self.conf_d}/*.conf
+Port {self.port}
+ListenAddress 127.0.0.1
+HostKey {self.host_key}
+PidFile {self.pidfile}
+AuthorizedKeysFile none
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+PermitRootLogin no
+LogLevel VERBOSE
+Subsystem sftp internal-sftp
+""")
+        self.principals_command = self._principals_command()
+        self.proc = None
+
+    @staticmethod
+    def _principals_command():
+        built = binary("gate-principals")
+        if path_is_root_safe(built):
+            return built
+        # The build tree is not root-safe (e.g. a clone under a user's home):
+        # run a copy from a root-owned directory, as an installed one would be.
+        safe = "/usr/local/libexec/gate-tests"
+        os.makedirs(safe, mode=0o755, exist_ok=True)
+        target = os.path.join(safe, "gate-principals")
+        shutil.copy2(built, target)
+        os.chmod(target, 0o755)
+        return target
+
+    def start(self):
+        os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
+        with open(self.log, "a") as log:
+            self.proc = subprocess.Popen([SSHD, "-D", "-e", "-f", self.config], stderr=log)
+        self.wait_listening()
+        return self
+
+    def wait_listening(self):
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        with open(self.log) as log:
+            raise AssertionError("sshd is not listening: " + log.read()[-3000:])
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+    def paths(self):
+        return ["--ssh-dir", self.ssh_dir, "--sshd-config-dir", self.conf_d,
+                "--sshd-config", self.config, "--data-dir", self.data_dir,
+                "--sshd-binary", SSHD, "--sshd-pidfile", self.pidfile,
+                "--principals-command", self.principals_command]
+
+    def gate_node(self, *args):
+        proc = run([binary("gate-node"), *args, *self.paths()], timeout=60)
+        # A reload re-executes sshd; wait until it listens again.
+        if self.proc:
+            time.sleep(0.2)
+            self.wait_listening()
+        return proc
+
+    def join(self, ca, token, *extra):
+        return self.gate_node("join", "--proxy", ca.addr, "--ca-pin", ca.pin, "--token", token,
+                              *extra)
+
+    def sync(self):
+        return self.gate_node("sync")
+
+    def ssh(self, login, client, command="id -un", strict=True, known_hosts=None):
+        kh = known_hosts or os.path.join(client.env["GATE_HOME"], "known_hosts")
+        args = ["ssh", "-F", "/dev/null", "-p", str(self.port), "-o", "BatchMode=yes",
+                "-o", "IdentitiesOnly=yes", "-o", f"IdentityFile={client.key}",
+                "-o", f"CertificateFile={client.cert}", "-o", f"UserKnownHostsFile={kh}",
+                "-o", "StrictHostKeyChecking=" + ("yes" if strict else "no"),
+                "-o", "ConnectTimeout=10", f"{login}@127.0.0.1", command]
+        return run(args, timeout=30)

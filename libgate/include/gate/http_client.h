@@ -10,6 +10,7 @@
 
 #include <json/json.h>
 
+#include "gate/secret.h"
 #include "gate/status.h"
 
 namespace gate {
@@ -25,6 +26,12 @@ struct HttpClientOptions {
   std::string ca_pin;
   std::string ca_file;      // extra CA bundle (PEM) to verify against
   std::chrono::milliseconds timeout{10000};
+  // When non-empty, every request carries "Authorization: Bearer <token>"
+  // (gate-node's "<host_uuid>.<secret>"). It only ever travels in that
+  // header: never in a URL, never in an error message. A token containing
+  // anything outside visible ASCII (a CR/LF would inject headers) makes
+  // Request fail with InvalidArgument before anything is sent.
+  SecretString bearer_token;
 };
 
 struct HttpResponse {

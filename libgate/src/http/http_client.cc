@@ -77,6 +77,12 @@ const Json::Value* Member(const Json::Value& obj, std::string_view name) {
   return obj.find(name.data(), name.data() + name.size());
 }
 
+// RFC 6750's b64token is narrower, but visible ASCII is what matters here:
+// no CR/LF to inject a header, no space or control byte to confuse a parser.
+bool ValidBearerToken(std::string_view token) {
+  return std::all_of(token.begin(), token.end(), [](char c) { return c > ' ' && c < 0x7f; });
+}
+
 bool ValidMethod(std::string_view method) {
   return !method.empty() && method.size() <= 16 &&
          std::all_of(method.begin(), method.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
@@ -114,6 +120,9 @@ Result<HttpResponse> HttpClient::Request(std::string_view method, std::string_vi
   if (!ValidMethod(method)) {
     return Err(InvalidArgument("invalid HTTP method '" + std::string(method) + "'"));
   }
+  if (!ValidBearerToken(options_.bearer_token.view())) {
+    return Err(InvalidArgument("invalid bearer token (must be visible ASCII)"));
+  }
   GATE_RETURN_IF_ERROR(GlobalInit());
 
   std::string pin;
@@ -142,6 +151,13 @@ Result<HttpResponse> HttpClient::Request(std::string_view method, std::string_vi
   if (!add_header("Expect:")) return Err(Internal("out of memory"));
   if (body != nullptr && !add_header("Content-Type: application/json")) {
     return Err(Internal("out of memory"));
+  }
+  if (!options_.bearer_token.empty()) {
+    // Wiped here; curl's own copy in the list is freed (not wiped) with it,
+    // which is as far as libcurl lets us go.
+    SecretString line("Authorization: Bearer ");
+    line += options_.bearer_token;
+    if (!add_header(line.c_str())) return Err(Internal("out of memory"));
   }
 
   // Declared after everything it points into (errbuf, sink, headers,

@@ -492,3 +492,35 @@ TEST_F(CertificateTest, InteropSshKeygenHostCertificate) {
 
 }  // namespace
 }  // namespace gate::ssh
+
+namespace gate::ssh {
+namespace {
+
+TEST(CertificateVerifiedBySshdTest, SkipsOnlyTheSignatureCheck) {
+  auto ca = Ed25519PrivateKey::Generate();
+  auto key = Ed25519PrivateKey::Generate();
+  ASSERT_TRUE(ca.has_value() && key.has_value());
+  CertificateSpec spec;
+  spec.public_key = key->public_key();
+  spec.serial = 7;
+  spec.key_id = "alice";
+  spec.principals = {"alice"};
+  spec.valid_after = 1;
+  spec.valid_before = 2;
+  LocalSigner signer(std::move(*ca));
+  auto cert = SignCertificate(spec, signer);
+  ASSERT_TRUE(cert.has_value());
+  std::string bad_sig = cert->blob;
+  bad_sig.back() = static_cast<char>(bad_sig.back() ^ 1);
+  EXPECT_FALSE(ParseCertificate(bad_sig).has_value());
+  auto parsed = ParseCertificateVerifiedBySshd(bad_sig);
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(parsed->spec.key_id, "alice");
+  EXPECT_EQ(parsed->signature_key, signer.public_key());
+  // Structure is still checked in full.
+  EXPECT_FALSE(ParseCertificateVerifiedBySshd(cert->blob + "x").has_value());
+  EXPECT_FALSE(ParseCertificateVerifiedBySshd(cert->blob.substr(0, 40)).has_value());
+}
+
+}  // namespace
+}  // namespace gate::ssh

@@ -317,6 +317,41 @@ TEST_F(HttpClientTest, UnixSocket) {
   rmdir(dir.c_str());
 }
 
+TEST_F(HttpClientTest, BearerTokenGoesInAuthorizationHeaderOnly) {
+  OneShotServer server(HttpResponseText(
+      401, "Unauthorized", R"({"error":{"code":"unauthenticated","message":"unknown node"}})"));
+  HttpClientOptions o;
+  o.base_url = server.base_url();
+  o.timeout = std::chrono::milliseconds(5000);
+  o.bearer_token = SecretString("4a6f.s3cr3t");
+  auto r = HttpClient(o).Call("GET", "/v1/nodes/policy");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error(), Unauthenticated("unknown node"));
+  EXPECT_EQ(r.error().message().find("s3cr3t"), std::string::npos);
+  const std::string& req = server.request();
+  EXPECT_EQ(req.rfind("GET /v1/nodes/policy HTTP/1.1\r\n", 0), 0u) << req;
+  EXPECT_NE(req.find("\r\nAuthorization: Bearer 4a6f.s3cr3t\r\n"), std::string::npos) << req;
+}
+
+TEST_F(HttpClientTest, NoAuthorizationHeaderWithoutToken) {
+  OneShotServer server(HttpResponseText(200, "OK", "{}"));
+  auto r = Client(server.base_url()).Call("GET", "/v1/ping");
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  EXPECT_EQ(server.request().find("Authorization"), std::string::npos) << server.request();
+}
+
+TEST_F(HttpClientTest, BearerTokenWithControlCharactersIsRefused) {
+  for (const char* token : {"a\r\nX-Injected: 1", "a b", "a\tb", "\x7f"}) {
+    HttpClientOptions o;
+    o.base_url = "http://127.0.0.1:1";
+    o.bearer_token = SecretString(token);
+    auto r = HttpClient(o).Request("GET", "/");
+    ASSERT_FALSE(r.has_value()) << token;
+    EXPECT_EQ(r.error().code(), Code::kInvalidArgument) << token;
+    EXPECT_EQ(r.error().message().find(token), std::string::npos);
+  }
+}
+
 TEST_F(HttpClientTest, BadOptionsAreInvalidArgument) {
   HttpClientOptions o;
   o.base_url = "https://127.0.0.1:1";

@@ -1,0 +1,58 @@
+// node.json: what gate-node join learned and did, in the data dir (root,
+// 0600; it holds the node's secret). sync reads it for the proxy and the
+// credentials; leave reads it to put the host back as it was.
+#ifndef GATE_SSHD_HOOKS_COMMON_NODE_STATE_H_
+#define GATE_SSHD_HOOKS_COMMON_NODE_STATE_H_
+
+#include <json/json.h>
+
+#include <string>
+#include <vector>
+
+#include "gate/policy.h"
+#include "gate/secret.h"
+#include "gate/status.h"
+
+namespace gate::hooks {
+
+inline constexpr char kNodeStateFile[] = "node.json";
+
+struct NodeState {
+  std::string proxy;  // host:port, normalized
+  bool insecure = false;
+  std::string ca_pin;  // "sha256:<hex>" or empty
+  std::string host_uuid;
+  SecretString node_secret;
+  std::string cluster_name;
+  policy::Labels labels;                // as gate-ca recorded them
+  std::vector<std::string> principals;  // the host certificate's, for renewal
+
+  // What join changed beyond its own files, so leave can undo exactly that.
+  std::string created_principals_user;  // useradd made this user; leave runs userdel
+  bool created_data_dir = false;        // leave removes the data dir itself
+  bool host_cert_backed_up = false;     // a host cert existed; saved in pre-join/
+  bool drop_in_backed_up = false;       // a 50-gate.conf existed; saved in pre-join/
+
+  // "<uuid>.<secret>": the bearer token of every request after the join.
+  SecretString BearerToken() const;
+};
+
+// node.json's format: {"version": 1, "proxy", "insecure", "ca_pin",
+// "host_uuid", "node_secret", "cluster_name", "labels": {}, "principals": [],
+// "join": {"created_principals_user": "<name or empty>", "created_data_dir",
+// "host_cert_backed_up", "drop_in_backed_up"}}. FromJson is strict about
+// types and requires proxy, host_uuid and node_secret (InvalidArgument).
+Json::Value NodeStateToJson(const NodeState& state);
+Result<NodeState> NodeStateFromJson(const Json::Value& json);
+
+// Reads path as a secret file (owned by this euid, mode 0600 or stricter,
+// not a symlink). NotFound passes through (the node is not joined);
+// a file that does not parse is DataLoss.
+Result<NodeState> ReadNodeState(const std::string& path);
+
+// Writes path atomically, mode 0600.
+Status WriteNodeState(const std::string& path, const NodeState& state);
+
+}  // namespace gate::hooks
+
+#endif  // GATE_SSHD_HOOKS_COMMON_NODE_STATE_H_

@@ -1,0 +1,17 @@
+// The gate-node commands; each is defined in the file of the same name.
+#ifndef GATE_SSHD_HOOKS_NODE_COMMANDS_H_
+#define GATE_SSHD_HOOKS_NODE_COMMANDS_H_
+
+#include <memory>
+
+#include "cli/common/command.h"
+
+namespace gate::node {
+
+std::unique_ptr<cli::Command> MakeJoinCommand();
+std::unique_ptr<cli::Command> MakeSyncCommand();
+std::unique_ptr<cli::Command> MakeLeaveCommand();
+
+}  // namespace gate::node
+
+#endif  // GATE_SSHD_HOOKS_NODE_COMMANDS_H_

@@ -1,0 +1,337 @@
+// gate-node join: enroll this host in a gate cluster, once, as root.
+//
+// Order matters because the join token is single use: everything that can
+// be checked locally (flags, host key, the gate-principals path sshd will
+// insist on, the current sshd configuration) is checked before the token is
+// spent; node.json is written right after, so a join that fails later can
+// simply be run again and continues as a re-sync.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+
+#include "cli/common/exit_code.h"
+#include "cli/common/proxy.h"
+#include "gate/certificate.h"
+#include "gate/json.h"
+#include "gate/secure_file.h"
+#include "sshd-hooks/common/drop_in.h"
+#include "sshd-hooks/common/host_cert.h"
+#include "sshd-hooks/common/host_principals.h"
+#include "sshd-hooks/common/safe_path.h"
+#include "sshd-hooks/node/commands.h"
+#include "sshd-hooks/node/join_files.h"
+#include "sshd-hooks/node/syncer.h"
+#include "sshd-hooks/node/system_user.h"
+
+namespace gate::node {
+namespace {
+
+constexpr char kTool[] = "gate-node join";
+
+bool VisibleAscii(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c > ' ' && c < 0x7f; });
+}
+
+bool Exists(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+// Everything the join needs, validated before the token is spent.
+struct Plan {
+  std::string proxy;  // host:port
+  policy::Labels labels;
+  std::vector<std::string> principals;
+  hooks::DropInSettings drop_in;
+  ssh::Ed25519PublicKey host_key;
+};
+
+class JoinCommand final : public cli::Command {
+ public:
+  void Define(CLI::App& sub) override {
+    sub.add_option("--proxy", proxy_.proxy, "gate-ca's address, HOST[:PORT] (port 3080 if omitted)")
+        ->required();
+    sub.add_option("--token", token_,
+                   "The single-use node join token from gatectl tokens add --type=node")
+        ->required();
+    sub.add_option("--ca-pin", proxy_.ca_pin,
+                   "Trust gate-ca's TLS key with this SubjectPublicKeyInfo hash (sha256:<hex>, as "
+                   "gatectl tokens add prints it)");
+    sub.add_flag("--insecure", proxy_.insecure,
+                 "Do not verify gate-ca's TLS certificate at all (testing only)");
+    sub.add_option("--labels", labels_,
+                   "Node labels k=v,k2=v2, matched by roles' node_labels (the token's labels win "
+                   "on conflict)");
+    sub.add_option("--principals", principals_,
+                   "Extra host certificate principals a,b (host names or addresses clients use); "
+                   "the host name and its canonical name are always included");
+    paths_.Define(sub);
+    sub.footer(
+        "Enrolls this host in a gate cluster. Run once, as root, with a token from\n"
+        "`gatectl tokens add --type=node`:\n"
+        "  gate-node join --proxy grav-00:3080 --ca-pin sha256:... --token 4f9d...e1\n\n"
+        "Steps: checks the flags, the host key (ssh_host_ed25519_key.pub), the gate-principals\n"
+        "path and the current sshd configuration; registers (POST /v1/nodes/join) with the\n"
+        "host name, its canonical name and --principals as host certificate principals; writes\n"
+        "node.json (root 0600: proxy, TLS pin, host UUID, node secret, labels) and the host\n"
+        "certificate (ssh_host_ed25519_key-cert.pub); syncs the policy cache exactly as\n"
+        "gate-node sync does; creates the --principals-user account if missing; writes the sshd\n"
+        "drop-in 50-gate.conf (TrustedUserCAKeys, RevokedKeys, HostCertificate,\n"
+        "AuthorizedPrincipalsCommand, AuthorizedPrincipalsCommandUser, ExposeAuthInfo) and checks\n"
+        "the whole configuration with sshd -t -f --sshd-config. If sshd rejects it, the previous\n"
+        "drop-in is restored (or removed) and sshd's error printed. Otherwise sshd is reloaded if\n"
+        "the drop-in or the host certificate changed.\n\n"
+        "Idempotent: when node.json already exists for the same proxy the token is not used\n"
+        "again; join prints \"already joined as <uuid>\", re-syncs and rewrites only what "
+        "changed.\n"
+        "Files replaced by the first join are saved under DATA_DIR/pre-join and put back by\n"
+        "gate-node leave.\n\n" +
+        std::string(kNodeFilesHelp));
+  }
+
+  int Run() override {
+    if (Status s = RequireRoot(); !s.ok()) return cli::Fail(kTool, s);
+    auto plan = Prepare();
+    if (!plan) return cli::Fail(kTool, plan.error());
+
+    hooks::NodeState state;
+    bool host_cert_written = false;
+    auto existing = hooks::ReadNodeState(paths_.NodeStatePath());
+    if (existing) {
+      if (existing->proxy != plan->proxy) {
+        return cli::Fail(
+            kTool, FailedPrecondition("this node is already joined to " + existing->proxy + " as " +
+                                      existing->host_uuid + "; run gate-node leave first"));
+      }
+      state = std::move(*existing);
+      std::cout << "already joined as " << state.host_uuid << "\n";
+      if (!labels_.empty() || !principals_.empty()) {
+        std::cerr << "note: --labels and --principals only apply to a first join; run gate-node "
+                     "leave and join again with a new token to change them\n";
+      }
+    } else if (existing.error().code() != Code::kNotFound) {
+      return cli::Fail(kTool, existing.error().WithContext("cannot read the node state"));
+    } else {
+      auto registered = Register(*plan, host_cert_written);
+      if (!registered) return cli::Fail(kTool, registered.error());
+      state = std::move(*registered);
+    }
+
+    // The cache must be in place before the drop-in points sshd at it.
+    const HttpClient client(NodeClientOptions(state));
+    const SyncOutcome sync = SyncNode(paths_, state, client, Now());
+    if (!sync.ok()) return cli::Fail(kTool, sync.status());
+    host_cert_written = host_cert_written || sync.host_cert_written;
+    Report("cache", paths_.CacheDir() + "/",
+           sync.cache.policy_written || sync.cache.user_ca_written || sync.cache.krl_written,
+           "policy.json, user_ca.pub, revoked.krl");
+    Report("host certificate", paths_.HostCertPath(), host_cert_written,
+           "valid until " + hooks::FormatUnixTime(sync.host_cert_valid_before));
+
+    auto created = EnsureSystemUser(plan->drop_in.principals_user);
+    if (!created) return cli::Fail(kTool, created.error());
+    if (*created) {
+      summary_ += "  created   " + plan->drop_in.principals_user +
+                  "  (system user sshd runs gate-principals as)\n";
+      if (state.created_principals_user.empty()) {
+        state.created_principals_user = plan->drop_in.principals_user;
+        if (Status s = hooks::WriteNodeState(paths_.NodeStatePath(), state); !s.ok()) {
+          return cli::Fail(kTool, s);
+        }
+      }
+    }
+
+    auto drop_in_changed = InstallDropIn(paths_, hooks::RenderDropIn(plan->drop_in));
+    if (!drop_in_changed) return cli::Fail(kTool, drop_in_changed.error());
+    Report("sshd drop-in", paths_.DropInPath(), *drop_in_changed, "checked with sshd -t");
+    WarnIfDropInIneffective(plan->drop_in);
+
+    const hooks::ReloadMethod method = paths_.Reload();
+    std::string reload_note = "sshd not reloaded (nothing it reads at start-up changed)";
+    if (*drop_in_changed || host_cert_written) {
+      if (Status s = hooks::ReloadSshd(method); !s.ok()) {
+        return cli::Fail(kTool, s.WithContext("the node is configured but sshd was not reloaded"));
+      }
+      reload_note = ReloadNote(method);
+    }
+
+    std::cout << "Node " << state.host_uuid << " is in cluster "
+              << (state.cluster_name.empty() ? state.proxy : state.cluster_name) << " via "
+              << state.proxy << ".\n"
+              << summary_ << reload_note << ".\n";
+    return cli::kExitOk;
+  }
+
+ private:
+  void Report(const std::string& what, const std::string& path, bool written,
+              const std::string& note) {
+    summary_ += "  " + std::string(written ? "wrote     " : "unchanged ") + path + "  (" + what +
+                (note.empty() ? "" : ": " + note) + ")\n";
+  }
+
+  Result<Plan> Prepare() {
+    Plan plan;
+    auto proxy = cli::NormalizeProxy(proxy_.proxy);
+    if (!proxy) return Err(proxy.error());
+    plan.proxy = *proxy;
+    if (proxy_.insecure && !proxy_.ca_pin.empty()) {
+      return Err(InvalidArgument("use either --insecure or --ca-pin, not both"));
+    }
+    if (!proxy_.ca_pin.empty()) {
+      if (auto pin = PinToCurl(proxy_.ca_pin); !pin)
+        return Err(pin.error().WithContext("--ca-pin"));
+    }
+    if (!VisibleAscii(token_) || token_.size() > 256) {
+      return Err(InvalidArgument("--token is not a join token"));
+    }
+    if (!labels_.empty()) {
+      auto labels = policy::ParseLabels(labels_);
+      if (!labels) return Err(labels.error().WithContext("--labels"));
+      // ParseLabels also reads role selectors, where "*" is a wildcard; a
+      // node's own labels are plain values (gate-ca refuses "*", 400).
+      for (const auto& [name, value] : *labels) {
+        if (name == "*" || value == "*") {
+          return Err(InvalidArgument("--labels: '*' is for role selectors, not node labels"));
+        }
+      }
+      plan.labels = std::move(*labels);
+    }
+    std::vector<std::string> extra;
+    if (!principals_.empty()) {
+      auto parsed = hooks::ParseHostPrincipals(principals_);
+      if (!parsed) return Err(parsed.error().WithContext("--principals"));
+      extra = std::move(*parsed);
+    }
+    auto hostname = hooks::LocalHostname();
+    if (!hostname) return Err(hostname.error());
+    std::string fqdn = hooks::CanonicalName(*hostname);
+    if (hooks::ValidateHostPrincipal(fqdn).ok() == false) fqdn.clear();
+    auto principals = hooks::MergeHostPrincipals(*hostname, fqdn, extra);
+    if (!principals) return Err(principals.error());
+    plan.principals = std::move(*principals);
+
+    GATE_RETURN_IF_ERROR(hooks::ValidateConfigPath("--data-dir", paths_.data_dir));
+    GATE_RETURN_IF_ERROR(hooks::ValidateConfigPath("--ssh-dir", paths_.ssh_dir));
+    plan.drop_in.cache_dir = paths_.CacheDir();
+    plan.drop_in.host_certificate = paths_.HostCertPath();
+    plan.drop_in.principals_command = paths_.principals_command;
+    plan.drop_in.principals_user = paths_.principals_user;
+    GATE_RETURN_IF_ERROR(hooks::ValidateDropIn(plan.drop_in));
+    GATE_RETURN_IF_ERROR(hooks::CheckSshdSafeExecutable(paths_.principals_command));
+
+    struct stat st {};
+    if (::stat(paths_.sshd_config_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      return Err(NotFound(paths_.sshd_config_dir + " is not a directory; create it and make sure " +
+                          paths_.sshd_config + " has `Include " + paths_.sshd_config_dir +
+                          "/*.conf` near the top"));
+    }
+    auto host_key = hooks::ReadHostPublicKey(paths_.HostKeyPath());
+    if (!host_key) return Err(host_key.error());
+    plan.host_key = std::move(*host_key);
+    // A configuration that is already broken would make our check below
+    // blame the drop-in; say so before spending the token.
+    GATE_RETURN_IF_ERROR(hooks::TestSshdConfig(paths_.sshd_binary, paths_.sshd_config)
+                             .WithContext("before any change"));
+    return plan;
+  }
+
+  // POST /v1/nodes/join, then the node's own files: node.json first, so a
+  // failure after this point is recoverable by running join again.
+  Result<hooks::NodeState> Register(const Plan& plan, bool& host_cert_written) {
+    hooks::NodeState state;
+    state.proxy = plan.proxy;
+    state.insecure = proxy_.insecure;
+    state.ca_pin = proxy_.ca_pin;
+    state.principals = plan.principals;
+    state.created_data_dir = !Exists(paths_.data_dir);
+    GATE_RETURN_IF_ERROR(EnsureDataDir(paths_.data_dir));
+
+    auto options = cli::ProxyClientOptions(proxy_);
+    if (!options) return Err(options.error());
+    Json::Value body(Json::objectValue);
+    body["token"] = token_;
+    body["hostname"] = plan.principals.front();
+    body["host_key"] = plan.host_key.AuthorizedKey();
+    body["principals"] = json::StringArray(plan.principals);
+    Json::Value labels(Json::objectValue);
+    for (const auto& [k, v] : plan.labels) labels[k] = v;
+    body["labels"] = labels;
+    auto reply = HttpClient(*options).Call("POST", "/v1/nodes/join", &body);
+    if (!reply) {
+      if (state.created_data_dir) ::rmdir(paths_.data_dir.c_str());
+      return Err(reply.error().WithContext("join refused"));
+    }
+    GATE_RETURN_IF_ERROR(ParseJoinReply(*reply, plan, state));
+
+    const std::string line = (*reply)["host_certificate"].asString();
+    GATE_RETURN_IF_ERROR(BackUpPreJoinFiles(paths_, state));
+    GATE_RETURN_IF_ERROR(hooks::WriteNodeState(paths_.NodeStatePath(), state));
+    Report("node identity", paths_.NodeStatePath(), true, "root 0600");
+    auto wrote = WriteIfChanged(paths_.HostCertPath(), line);
+    if (!wrote) return Err(wrote.error());
+    host_cert_written = *wrote;
+    return state;
+  }
+
+  static Status ParseJoinReply(const Json::Value& reply, const Plan& plan,
+                               hooks::NodeState& state) {
+    auto uuid = json::GetString(reply, "host_uuid");
+    if (!uuid) return uuid.error().WithContext("join reply");
+    auto secret = json::GetString(reply, "node_secret");
+    if (!secret) return secret.error().WithContext("join reply");
+    if (!VisibleAscii(*uuid) || uuid->size() > 64 || uuid->find('.') != std::string::npos ||
+        !VisibleAscii(*secret) || secret->size() > 256) {
+      return InvalidArgument("join reply: malformed host_uuid or node_secret");
+    }
+    state.host_uuid = *uuid;
+    state.node_secret = SecretString(*secret);
+    auto cluster = json::OptionalString(reply, "cluster_name");
+    if (!cluster) return cluster.error().WithContext("join reply");
+    state.cluster_name = *cluster;
+    state.labels = plan.labels;
+    if (reply.isMember("labels")) {
+      const Json::Value& labels = reply["labels"];
+      if (!labels.isObject()) return InvalidArgument("join reply: labels must be an object");
+      state.labels.clear();
+      for (const auto& name : labels.getMemberNames()) {
+        if (!labels[name].isString()) return InvalidArgument("join reply: bad label " + name);
+        state.labels[name] = labels[name].asString();
+      }
+    }
+    auto line = json::GetString(reply, "host_certificate");
+    if (!line) return line.error().WithContext("join reply");
+    auto cert = ssh::ParseCertificateLine(*line);
+    if (!cert) return cert.error().WithContext("join reply: host_certificate");
+    return hooks::CheckHostCertificate(*cert, plan.host_key, Now())
+        .WithContext("join reply: unusable host certificate");
+  }
+
+  void WarnIfDropInIneffective(const hooks::DropInSettings& drop_in) {
+    const std::string want = drop_in.cache_dir + "/user_ca.pub";
+    auto effective = hooks::SshdEffectiveSettingIs(paths_.sshd_binary, paths_.sshd_config,
+                                                   "trustedusercakeys", want);
+    if (effective && !*effective) {
+      std::cerr << "WARNING: sshd -T does not show TrustedUserCAKeys " << want << ": "
+                << paths_.sshd_config << " does not Include " << paths_.sshd_config_dir
+                << "/*.conf, or sets these options before it (sshd keeps the first value). Add\n"
+                << "  Include " << paths_.sshd_config_dir << "/*.conf\n"
+                << "at the top of " << paths_.sshd_config << ", or gate logins will not work.\n";
+    }
+  }
+
+  cli::ProxyFlags proxy_;
+  std::string token_;
+  std::string labels_;
+  std::string principals_;
+  NodePaths paths_;
+  std::string summary_;
+};
+
+}  // namespace
+
+std::unique_ptr<cli::Command> MakeJoinCommand() { return std::make_unique<JoinCommand>(); }
+
+}  // namespace gate::node

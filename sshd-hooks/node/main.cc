@@ -1,0 +1,38 @@
+// gate-node: join this host to a gate cluster, keep its policy cache fresh,
+// and leave again. One file per command (join.cc, sync.cc, leave.cc).
+#include "cli/common/exit_code.h"
+#include "gate/log.h"
+#include "sshd-hooks/node/commands.h"
+
+int main(int argc, char** argv) {
+  using namespace gate::cli;
+  try {
+    gate::log::Init(gate::log::Sink::kStderr, "gate-node", gate::log::Level::kWarning);
+    CLI::App app{
+        "gate-node: enroll this SSH server in a gate cluster and keep its local policy cache\n"
+        "fresh. The node keeps running stock OpenSSH: gate-node writes an sshd drop-in that\n"
+        "trusts gate's user CA (TrustedUserCAKeys), honours its revocation list (RevokedKeys),\n"
+        "presents a gate host certificate (HostCertificate) and asks gate-principals who may\n"
+        "log in (AuthorizedPrincipalsCommand), deciding from a local cache with no network\n"
+        "on the login path. Runs as root.",
+        "gate-node"};
+    app.footer(
+        "Typical use:\n"
+        "  gate-node join --proxy grav-00:3080 --ca-pin sha256:... --token TOKEN\n"
+        "  systemctl enable --now gate-node-sync.timer     # gate-node sync every 30 s\n"
+        "  gate-node leave\n"
+        "Run `gate-node COMMAND --help` for each command's flags and files.\n" +
+        std::string(kExitCodeHelp));
+    const std::vector<CommandEntry> table = {
+        {"join", "Enroll this host: host certificate, policy cache, sshd drop-in",
+         gate::node::MakeJoinCommand},
+        {"sync", "Refresh the policy cache and renew the host certificate when due",
+         gate::node::MakeSyncCommand},
+        {"leave", "Undo join: remove the drop-in, host certificate, cache and node identity",
+         gate::node::MakeLeaveCommand},
+    };
+    return RunCommandTable(app, table, argc, argv);
+  } catch (...) {
+    return kExitFailure;
+  }
+}

@@ -1,0 +1,58 @@
+// Flags every gate-node command shares: where the node's files live and how
+// to check and reload sshd. The defaults are a Debian host's; tests point
+// every path into a scratch directory.
+#ifndef GATE_SSHD_HOOKS_NODE_NODE_FLAGS_H_
+#define GATE_SSHD_HOOKS_NODE_NODE_FLAGS_H_
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "gate/http_client.h"
+#include "gate/status.h"
+#include "sshd-hooks/common/node_state.h"
+#include "sshd-hooks/common/sshd.h"
+
+namespace gate::node {
+
+struct NodePaths {
+  std::string data_dir = "/var/lib/gate-node";
+  std::string ssh_dir = "/etc/ssh";
+  std::string sshd_config_dir = "/etc/ssh/sshd_config.d";
+  std::string sshd_config = "/etc/ssh/sshd_config";
+  std::string sshd_binary = "/usr/sbin/sshd";
+  std::string sshd_pidfile;  // empty: systemctl under systemd, else /run/sshd.pid
+  bool no_reload = false;
+  // What the drop-in runs; only join writes them, but every command accepts
+  // them so one set of path flags fits all three (scripts, tests).
+  std::string principals_command = "/usr/sbin/gate-principals";
+  std::string principals_user = "gate-principals";
+
+  // Adds --data-dir, --ssh-dir, --sshd-config-dir, --sshd-config,
+  // --sshd-binary, --sshd-pidfile, --no-reload, --principals-command and
+  // --principals-user to sub.
+  void Define(CLI::App& sub);
+
+  std::string NodeStatePath() const { return data_dir + "/" + hooks::kNodeStateFile; }
+  std::string CacheDir() const { return data_dir + "/cache"; }
+  // Copies of files join replaced, restored by leave.
+  std::string BackupDir() const { return data_dir + "/pre-join"; }
+  std::string HostKeyPath() const { return ssh_dir + "/ssh_host_ed25519_key.pub"; }
+  std::string HostCertPath() const { return ssh_dir + "/ssh_host_ed25519_key-cert.pub"; }
+  std::string DropInPath() const;
+  hooks::ReloadMethod Reload() const;
+};
+
+// PermissionDenied unless this process runs as root: gate-node writes
+// /etc/ssh, creates a system user and signals sshd.
+Status RequireRoot();
+
+// Options for the node's authenticated requests after the join: the proxy
+// and TLS trust recorded in node.json, and the node's bearer token.
+HttpClientOptions NodeClientOptions(const hooks::NodeState& state);
+
+// The man-page sections gate-node's commands share, for --help footers.
+extern const char kNodeFilesHelp[];
+
+}  // namespace gate::node
+
+#endif  // GATE_SSHD_HOOKS_NODE_NODE_FLAGS_H_

@@ -1,0 +1,69 @@
+// gate-node sync: refresh the policy cache and, when due, the host
+// certificate. Run every 30 s by gate-node-sync.timer.
+#include <iostream>
+
+#include "cli/common/exit_code.h"
+#include "sshd-hooks/node/commands.h"
+#include "sshd-hooks/node/syncer.h"
+
+namespace gate::node {
+namespace {
+
+constexpr char kTool[] = "gate-node sync";
+
+class SyncCommand final : public cli::Command {
+ public:
+  void Define(CLI::App& sub) override {
+    paths_.Define(sub);
+    sub.footer(
+        "Fetches this node's policy cache from gate-ca (GET /v1/nodes/policy, authenticated\n"
+        "with the node credentials in node.json) and installs it: policy.json, user_ca.pub and\n"
+        "revoked.krl in the cache directory. Everything is validated before anything is written,\n"
+        "and each file is replaced atomically; if anything fails the last good copy stays and\n"
+        "the exit status is non-zero. gate-principals and sshd read the cache on every login,\n"
+        "so no reload is needed for it.\n"
+        "When less than a third of the host certificate's lifetime remains (or it is missing or\n"
+        "invalid), a new one is requested (POST /v1/nodes/host-cert), written, the sshd\n"
+        "configuration checked with sshd -t and sshd reloaded.\n"
+        "Prints one line saying what changed. Never prints or logs the node secret.\n\n" +
+        std::string(kNodeFilesHelp));
+  }
+
+  int Run() override {
+    if (Status s = RequireRoot(); !s.ok()) return cli::Fail(kTool, s);
+    auto state = hooks::ReadNodeState(paths_.NodeStatePath());
+    if (!state) {
+      if (state.error().code() == Code::kNotFound) {
+        return cli::Fail(kTool, NotFound("this node is not joined (no " + paths_.NodeStatePath() +
+                                         "); run gate-node join"));
+      }
+      return cli::Fail(kTool, state.error());
+    }
+    const HttpClient client(NodeClientOptions(*state));
+    const SyncOutcome outcome = SyncNode(paths_, *state, client, Now());
+
+    std::string line = outcome.Describe();
+    Status reload;
+    if (outcome.host_cert_written) {
+      const hooks::ReloadMethod method = paths_.Reload();
+      reload = CheckAndReload(paths_, method);
+      if (reload.ok()) line += "; " + ReloadNote(method);
+    }
+    std::cout << "gate-node sync: " << line << "\n";
+    if (!outcome.ok()) return cli::Fail(kTool, outcome.status());
+    if (!reload.ok()) {
+      return cli::Fail(kTool,
+                       reload.WithContext("new host certificate written, sshd not reloaded"));
+    }
+    return cli::kExitOk;
+  }
+
+ private:
+  NodePaths paths_;
+};
+
+}  // namespace
+
+std::unique_ptr<cli::Command> MakeSyncCommand() { return std::make_unique<SyncCommand>(); }
+
+}  // namespace gate::node

@@ -1,0 +1,70 @@
+#include "sshd-hooks/common/drop_in.h"
+
+#include <gtest/gtest.h>
+
+namespace gate::hooks {
+namespace {
+
+DropInSettings Defaults() {
+  DropInSettings s;
+  s.cache_dir = "/var/lib/gate-node/cache";
+  s.host_certificate = "/etc/ssh/ssh_host_ed25519_key-cert.pub";
+  s.principals_command = "/usr/sbin/gate-principals";
+  s.principals_user = "gate-principals";
+  return s;
+}
+
+// docs/node-protocol.md, "The sshd drop-in", verbatim.
+TEST(DropInTest, DefaultsRenderExactlyAsDocumented) {
+  EXPECT_EQ(RenderDropIn(Defaults()),
+            "# Managed by gate-node join; gate-node leave removes it.\n"
+            "TrustedUserCAKeys /var/lib/gate-node/cache/user_ca.pub\n"
+            "RevokedKeys /var/lib/gate-node/cache/revoked.krl\n"
+            "HostCertificate /etc/ssh/ssh_host_ed25519_key-cert.pub\n"
+            "AuthorizedPrincipalsCommand /usr/sbin/gate-principals --cache "
+            "/var/lib/gate-node/cache %u %t %k\n"
+            "AuthorizedPrincipalsCommandUser gate-principals\n"
+            "ExposeAuthInfo yes\n");
+  EXPECT_TRUE(ValidateDropIn(Defaults()).ok());
+}
+
+TEST(DropInTest, PathsComeFromSettings) {
+  DropInSettings s;
+  s.cache_dir = "/tmp/t/data/cache";
+  s.host_certificate = "/tmp/t/ssh/ssh_host_ed25519_key-cert.pub";
+  s.principals_command = "/opt/gate/sbin/gate-principals";
+  s.principals_user = "gp";
+  const std::string text = RenderDropIn(s);
+  EXPECT_NE(text.find("TrustedUserCAKeys /tmp/t/data/cache/user_ca.pub\n"), std::string::npos);
+  EXPECT_NE(text.find("RevokedKeys /tmp/t/data/cache/revoked.krl\n"), std::string::npos);
+  EXPECT_NE(text.find("HostCertificate /tmp/t/ssh/ssh_host_ed25519_key-cert.pub\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("AuthorizedPrincipalsCommand /opt/gate/sbin/gate-principals --cache "
+                      "/tmp/t/data/cache %u %t %k\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("AuthorizedPrincipalsCommandUser gp\n"), std::string::npos);
+  EXPECT_TRUE(text.starts_with(kDropInHeader));
+}
+
+TEST(DropInTest, RefusesValuesSshdWouldNotTakeLiterally) {
+  for (const char* bad : {"relative/cache", "", "/with space", "/with\ttab", "/percent%u",
+                          "/hash#comment", "/quote\"", "/quote'", "/back\\slash", "/nl\n"}) {
+    DropInSettings s = Defaults();
+    s.cache_dir = bad;
+    EXPECT_EQ(ValidateDropIn(s).code(), Code::kInvalidArgument) << bad;
+    s = Defaults();
+    s.principals_command = bad;
+    EXPECT_EQ(ValidateDropIn(s).code(), Code::kInvalidArgument) << bad;
+    s = Defaults();
+    s.host_certificate = bad;
+    EXPECT_EQ(ValidateDropIn(s).code(), Code::kInvalidArgument) << bad;
+  }
+  for (const char* bad : {"", "Root", "has space", "-dash", "a%u", "a\nb"}) {
+    DropInSettings s = Defaults();
+    s.principals_user = bad;
+    EXPECT_EQ(ValidateDropIn(s).code(), Code::kInvalidArgument) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace gate::hooks

@@ -1,0 +1,381 @@
+#include "sshd-hooks/common/principals.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "gate/bytes.h"
+#include "hooks_test_util.h"
+#include "sshd-hooks/common/cache.h"
+
+namespace gate::hooks {
+namespace {
+
+using testing::TempDir;
+using testing::WriteFile;
+
+constexpr std::int64_t kNow = 1764000000;
+constexpr std::uint64_t kSerial = 1234567890123456789ULL;
+
+class PrincipalsTest : public ::testing::Test {
+ protected:
+  PrincipalsTest()
+      : ca_(testing::NewKey()), other_ca_(testing::NewKey()), user_key_(testing::NewKey()) {}
+
+  void SetUp() override {
+    cache_.dir = tmp_.File("cache");
+    cache_.owner = geteuid();
+    ASSERT_EQ(mkdir(cache_.dir.c_str(), 0755), 0);
+    chmod(cache_.dir.c_str(), 0755);
+    snapshot_ = testing::DefaultSnapshot();
+    WriteCache();
+  }
+
+  void WriteCache() {
+    WriteFile(cache_.PolicyPath(), testing::SnapshotText(snapshot_));
+    WriteFile(cache_.UserCaPath(), FormatUserCaKeys({ca_.public_key()}));
+  }
+
+  ssh::CertificateSpec Spec() const {
+    ssh::CertificateSpec spec;
+    spec.type = ssh::CertType::kUser;
+    spec.public_key = user_key_.public_key();
+    spec.serial = kSerial;
+    spec.key_id = "alice";
+    spec.principals = {"alice", "postgres"};
+    spec.valid_after = kNow - 60;
+    spec.valid_before = kNow + 12 * 3600;
+    spec.extensions = {{"permit-pty", ""}};
+    return spec;
+  }
+
+  static std::string Cert(const ssh::CertificateSpec& spec, const ssh::Signer& ca) {
+    return Base64Encode(ssh::SignCertificate(spec, ca).value().blob);
+  }
+  std::string Cert(const ssh::CertificateSpec& spec) const { return Cert(spec, ca_); }
+
+  PrincipalsDecision Decide(const std::string& login, const std::string& b64,
+                            std::string type = std::string(ssh::kEd25519CertType)) const {
+    PrincipalsQuery q;
+    q.login = login;
+    q.key_type = std::move(type);
+    q.key_base64 = b64;
+    q.now = kNow;
+    return DecidePrincipals(cache_, q);
+  }
+
+  void ExpectDenied(const PrincipalsDecision& d, const std::string& reason_part) {
+    EXPECT_FALSE(d.allow) << d.reason;
+    EXPECT_NE(d.reason.find(reason_part), std::string::npos)
+        << "reason: '" << d.reason << "', expected to contain '" << reason_part << "'";
+  }
+
+  TempDir tmp_;
+  CacheLocation cache_;
+  policy::Snapshot snapshot_;
+  ssh::LocalSigner ca_;
+  ssh::LocalSigner other_ca_;
+  ssh::Ed25519PrivateKey user_key_;
+};
+
+TEST_F(PrincipalsTest, AllowsOwnLogin) {
+  const PrincipalsDecision d = Decide("alice", Cert(Spec()));
+  EXPECT_TRUE(d.allow) << d.reason;
+  EXPECT_EQ(d.key_id, "alice");
+  EXPECT_EQ(d.serial, kSerial);
+  EXPECT_TRUE(d.ca_fingerprint.empty());  // sshd logs the CA of accepted keys
+}
+
+TEST_F(PrincipalsTest, DenialsNameTheCa) {
+  const PrincipalsDecision d = Decide("root", Cert(Spec(), other_ca_));
+  EXPECT_FALSE(d.allow);
+  EXPECT_EQ(d.key_id, "alice");
+  EXPECT_EQ(d.ca_fingerprint, other_ca_.public_key().Fingerprint());
+}
+
+TEST_F(PrincipalsTest, AllowsRoleLoginOnMatchingNode) {
+  const PrincipalsDecision d = Decide("postgres", Cert(Spec()));
+  EXPECT_TRUE(d.allow) << d.reason;
+}
+
+TEST_F(PrincipalsTest, DeniesRoleLoginWhenNodeLabelsDoNotMatch) {
+  snapshot_.node_labels = {{"env", "staging"}};
+  WriteCache();
+  ExpectDenied(Decide("postgres", Cert(Spec())), "policy:");
+  EXPECT_TRUE(Decide("alice", Cert(Spec())).allow);
+}
+
+TEST_F(PrincipalsTest, DeniesCertificateFromUnlistedCa) {
+  ExpectDenied(Decide("alice", Cert(Spec(), other_ca_)), "CA not in");
+}
+
+TEST_F(PrincipalsTest, AllowsAnyListedCa) {
+  WriteFile(cache_.UserCaPath(),
+            "# rotated\n" + FormatUserCaKeys({other_ca_.public_key(), ca_.public_key()}));
+  EXPECT_TRUE(Decide("alice", Cert(Spec())).allow);
+}
+
+TEST_F(PrincipalsTest, DeniesLoginNotAmongPrincipals) {
+  ExpectDenied(Decide("root", Cert(Spec())), "principals");
+  // Allowed by policy (her own login) but not in this certificate.
+  auto spec = Spec();
+  spec.principals = {"postgres"};
+  ExpectDenied(Decide("alice", Cert(spec)), "principals");
+}
+
+TEST_F(PrincipalsTest, DeniesExpiredAndNotYetValid) {
+  auto spec = Spec();
+  spec.valid_after = kNow - 7200;
+  spec.valid_before = kNow - 1;
+  ExpectDenied(Decide("alice", Cert(spec)), "expired");
+  spec.valid_before = kNow;  // valid_before is exclusive
+  ExpectDenied(Decide("alice", Cert(spec)), "expired");
+  spec.valid_after = kNow + 60;
+  spec.valid_before = kNow + 7200;
+  ExpectDenied(Decide("alice", Cert(spec)), "not yet valid");
+}
+
+TEST_F(PrincipalsTest, DeniesRevokedSerial) {
+  snapshot_.revoked_serials = {kSerial};
+  WriteCache();
+  ExpectDenied(Decide("alice", Cert(Spec())), "revoked");
+}
+
+TEST_F(PrincipalsTest, DeniesLockedUser) {
+  snapshot_.locks.push_back({"alice", 0, "left the company"});
+  WriteCache();
+  ExpectDenied(Decide("alice", Cert(Spec())), "locked");
+}
+
+TEST_F(PrincipalsTest, ExpiredLockNoLongerDenies) {
+  snapshot_.locks.push_back({"alice", kNow - 1, "cooling off"});
+  WriteCache();
+  EXPECT_TRUE(Decide("alice", Cert(Spec())).allow);
+}
+
+TEST_F(PrincipalsTest, DeniesUnknownUser) {
+  auto spec = Spec();
+  spec.key_id = "mallory";
+  spec.principals = {"alice"};
+  ExpectDenied(Decide("alice", Cert(spec)), "unknown user");
+}
+
+TEST_F(PrincipalsTest, DeniesHostCertificate) {
+  auto spec = Spec();
+  spec.type = ssh::CertType::kHost;
+  ExpectDenied(Decide("alice", Cert(spec)), "not a user certificate");
+}
+
+TEST_F(PrincipalsTest, DeniesWrongKeyType) {
+  ExpectDenied(Decide("alice", Cert(Spec()), "ssh-ed25519"), "key type");
+  ExpectDenied(Decide("alice", Cert(Spec()), "ssh-rsa-cert-v01@openssh.com"), "key type");
+  ExpectDenied(Decide("alice", Cert(Spec()), ""), "key type");
+}
+
+TEST_F(PrincipalsTest, DeniesMalformedBase64) {
+  ExpectDenied(Decide("alice", "not base64!"), "base64");
+  ExpectDenied(Decide("alice", ""), "bad certificate");
+  ExpectDenied(Decide("alice", std::string(200000, 'A')), "too large");
+  // A plain public key, not a certificate.
+  ExpectDenied(Decide("alice", Base64Encode(user_key_.public_key().Blob())), "bad certificate");
+}
+
+TEST_F(PrincipalsTest, DeniesTruncatedOrAlteredCertificate) {
+  const std::string blob = Base64Decode(Cert(Spec())).value();
+  ExpectDenied(Decide("alice", Base64Encode(blob.substr(0, blob.size() - 10))), "bad certificate");
+  // sshd checks the signature before it runs the hook (whose input is only
+  // ever sshd's %k); an altered certificate is still judged on what it says:
+  // here a key id no user in the cache has.
+  std::string altered = blob;
+  const std::size_t key_id = altered.find("alice");
+  ASSERT_NE(key_id, std::string::npos);
+  altered[key_id] = 'b';
+  ExpectDenied(Decide("alice", Base64Encode(altered)), "unknown user");
+}
+
+TEST_F(PrincipalsTest, DeniesEmptyLogin) { ExpectDenied(Decide("", Cert(Spec())), "no login"); }
+
+TEST_F(PrincipalsTest, DeniesCorruptPolicy) {
+  const std::string cert = Cert(Spec());
+  const std::string text = testing::SnapshotText(snapshot_);
+  for (const std::string& bad : {std::string(""), text.substr(0, text.size() / 2),
+                                 std::string("{}"), std::string("not json"), std::string("[1,2]"),
+                                 text.substr(0, text.size() - 2) + ",\"extra\":1}\n"}) {
+    WriteFile(cache_.PolicyPath(), bad);
+    EXPECT_FALSE(Decide("alice", cert).allow) << bad;
+  }
+}
+
+TEST_F(PrincipalsTest, DeniesMissingCacheFiles) {
+  const std::string cert = Cert(Spec());
+  ASSERT_EQ(unlink(cache_.PolicyPath().c_str()), 0);
+  ExpectDenied(Decide("alice", cert), "does not exist");
+  WriteCache();
+  ASSERT_EQ(unlink(cache_.UserCaPath().c_str()), 0);
+  ExpectDenied(Decide("alice", cert), "does not exist");
+  cache_.dir = tmp_.File("nowhere");
+  ExpectDenied(Decide("alice", cert), "does not exist");
+}
+
+TEST_F(PrincipalsTest, DeniesCorruptUserCa) {
+  WriteFile(cache_.UserCaPath(), FormatUserCaKeys({ca_.public_key()}) + "ssh-ed25519 AAAA\n");
+  ExpectDenied(Decide("alice", Cert(Spec())), "user_ca.pub");
+  WriteFile(cache_.UserCaPath(), "");
+  ExpectDenied(Decide("alice", Cert(Spec())), "CA not in");
+}
+
+TEST_F(PrincipalsTest, DeniesSymlinkedCacheFiles) {
+  const std::string cert = Cert(Spec());
+  const std::string real = tmp_.File("real-policy.json");
+  WriteFile(real, testing::SnapshotText(snapshot_));
+  ASSERT_EQ(unlink(cache_.PolicyPath().c_str()), 0);
+  ASSERT_EQ(symlink(real.c_str(), cache_.PolicyPath().c_str()), 0);
+  ExpectDenied(Decide("alice", cert), "symbolic link");
+
+  WriteCache();  // replaces the link with a file
+  const std::string real_ca = tmp_.File("real-ca.pub");
+  WriteFile(real_ca, FormatUserCaKeys({ca_.public_key()}));
+  ASSERT_EQ(unlink(cache_.UserCaPath().c_str()), 0);
+  ASSERT_EQ(symlink(real_ca.c_str(), cache_.UserCaPath().c_str()), 0);
+  ExpectDenied(Decide("alice", cert), "symbolic link");
+}
+
+TEST_F(PrincipalsTest, DeniesSymlinkedCacheDir) {
+  const std::string link = tmp_.File("cache-link");
+  ASSERT_EQ(symlink(cache_.dir.c_str(), link.c_str()), 0);
+  cache_.dir = link;
+  ExpectDenied(Decide("alice", Cert(Spec())), "symbolic link");
+  cache_.dir = link + "/";
+  ExpectDenied(Decide("alice", Cert(Spec())), "symbolic link");
+}
+
+TEST_F(PrincipalsTest, DeniesGroupOrWorldWritableCache) {
+  const std::string cert = Cert(Spec());
+  for (mode_t mode : {0666, 0646, 0664}) {
+    WriteCache();
+    chmod(cache_.PolicyPath().c_str(), mode);
+    ExpectDenied(Decide("alice", cert), "writable by group/others");
+  }
+  WriteCache();
+  chmod(cache_.UserCaPath().c_str(), 0666);
+  ExpectDenied(Decide("alice", cert), "writable by group/others");
+  WriteCache();
+  chmod(cache_.dir.c_str(), 0777);
+  ExpectDenied(Decide("alice", cert), "writable by group/others");
+  chmod(cache_.dir.c_str(), 0755);
+  EXPECT_TRUE(Decide("alice", cert).allow);
+}
+
+TEST_F(PrincipalsTest, DeniesCacheOwnedBySomeoneElse) {
+  // Works without root: we require an owner that is not us.
+  cache_.owner = geteuid() + 1;
+  ExpectDenied(Decide("alice", Cert(Spec())), "owned by uid");
+}
+
+TEST_F(PrincipalsTest, DeniesCacheFileOwnedBySomeoneElseWhenRoot) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to chown";
+  ASSERT_EQ(chown(cache_.PolicyPath().c_str(), 65534, 65534), 0);
+  ExpectDenied(Decide("alice", Cert(Spec())), "owned by uid 65534");
+}
+
+TEST(FormatDecisionLogTest, NamesTheDecisionNeverTheCertificate) {
+  PrincipalsQuery q;
+  q.login = "alice";
+  q.key_type = std::string(ssh::kEd25519CertType);
+  q.key_base64 = "AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29tAAAAIL";
+  PrincipalsDecision d;
+  d.allow = false;
+  d.reason = "policy: user locked";
+  d.key_id = "alice";
+  d.serial = 7;
+  d.ca_fingerprint = "SHA256:abc";
+  const std::string line = FormatDecisionLog(q, d);
+  EXPECT_EQ(line, "deny login=alice user=alice serial=7 ca=SHA256:abc: policy: user locked");
+  EXPECT_EQ(line.find(q.key_base64), std::string::npos);
+
+  PrincipalsDecision early;
+  early.reason = "certificate is not valid base64";
+  EXPECT_EQ(FormatDecisionLog(q, early), "deny login=alice: certificate is not valid base64");
+  early.allow = true;
+  early.reason.clear();
+  EXPECT_EQ(FormatDecisionLog(q, early), "allow login=alice");
+  PrincipalsDecision allowed;
+  allowed.allow = true;
+  allowed.key_id = "alice";
+  allowed.serial = 9;
+  allowed.reason = "policy: login alice is one of the user's own logins";
+  EXPECT_EQ(FormatDecisionLog(q, allowed),
+            "allow login=alice user=alice serial=9: policy: login alice is one of the user's own "
+            "logins");
+}
+
+Result<PrincipalsArgs> Parse(std::vector<const char*> argv) {
+  argv.insert(argv.begin(), "gate-principals");
+  return ParsePrincipalsArgs(static_cast<int>(argv.size()), argv.data());
+}
+
+TEST(ParsePrincipalsArgsTest, SshdCommandLine) {
+  auto a = Parse(
+      {"--cache", "/var/lib/gate-node/cache", "alice", "ssh-ed25519-cert-v01@openssh.com", "AAAA"});
+  ASSERT_TRUE(a.has_value()) << a.error().ToString();
+  EXPECT_FALSE(a->help);
+  EXPECT_EQ(a->cache.dir, "/var/lib/gate-node/cache");
+  EXPECT_EQ(a->cache.owner, 0u);
+  EXPECT_EQ(a->login, "alice");
+  EXPECT_EQ(a->key_type, "ssh-ed25519-cert-v01@openssh.com");
+  EXPECT_EQ(a->key_base64, "AAAA");
+}
+
+TEST(ParsePrincipalsArgsTest, DefaultsAndForms) {
+  auto a = Parse({"alice", "t", "k"});
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->cache.dir, kDefaultCacheDir);
+  a = Parse({"--cache=/c", "--cache-owner=1000", "alice", "t", "k"});
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->cache.dir, "/c");
+  EXPECT_EQ(a->cache.owner, 1000u);
+  a = Parse({"--cache-owner", "0", "--", "-alice", "t", "k"});
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->login, "-alice");
+  a = Parse({"--help"});
+  ASSERT_TRUE(a.has_value());
+  EXPECT_TRUE(a->help);
+  a = Parse({"alice", "-h"});
+  ASSERT_TRUE(a.has_value());
+  EXPECT_TRUE(a->help);
+}
+
+TEST(ParsePrincipalsArgsTest, RejectsBadCommandLines) {
+  for (const std::vector<const char*>& argv : std::vector<std::vector<const char*>>{
+           {},
+           {"alice"},
+           {"alice", "t"},
+           {"alice", "t", "k", "extra"},
+           {"--cache"},
+           {"--cache", "", "a", "t", "k"},
+           {"--cache-owner", "x", "a", "t", "k"},
+           {"--cache-owner", "-1", "a", "t", "k"},
+           {"--cache-owner", "4294967295", "a", "t", "k"},
+           {"--cache-owner", "99999999999999999999", "a", "t", "k"},
+           {"--bogus", "a", "t", "k"},
+           {"-x", "a", "t", "k"},
+       }) {
+    auto a = Parse(argv);
+    std::string joined;
+    for (const char* s : argv) joined += std::string(s) + " ";
+    ASSERT_FALSE(a.has_value()) << joined;
+    EXPECT_EQ(a.error().code(), Code::kInvalidArgument) << joined;
+  }
+}
+
+TEST(ParsePrincipalsArgsTest, ToleratesNullArgv) {
+  const char* argv[] = {"gate-principals", nullptr};
+  EXPECT_FALSE(ParsePrincipalsArgs(1, argv).has_value());
+  EXPECT_FALSE(ParsePrincipalsArgs(0, argv).has_value());
+}
+
+}  // namespace
+}  // namespace gate::hooks
