@@ -8,7 +8,8 @@ import subprocess
 import time
 import unittest
 
-from harness import (IS_ROOT, SSHD, Client, GateTestCase, Node, binary, ensure_os_user, run)
+from harness import (IS_ROOT, SSHD, Client, GateTestCase, Node, SyslogCapture, binary,
+                     ensure_os_user, run)
 
 PASSWORD = "correct horse battery"
 
@@ -217,6 +218,8 @@ class NodeTest(GateTestCase):
             def write(data):
                 with open(policy, "wb") as f:
                     f.write(data)
+            syslog = SyslogCapture().__enter__()
+            self.addCleanup(syslog.__exit__, None, None, None)
             for label, damage in (
                     ("truncated", lambda: write(good[:len(good) // 2])),
                     ("corrupt", lambda: write(b"{not json")),
@@ -226,6 +229,12 @@ class NodeTest(GateTestCase):
                 damage()
                 result = self.node.ssh("gtdev", client)
                 self.assertNotEqual(result.returncode, 0, label)
+                lines = syslog.drain()
+                if lines is not None:  # a denial names its reason in the log
+                    denials = [l for l in lines if "gate-principals" in l and "deny" in l]
+                    self.assertTrue(denials, f"{label}: no deny line in {lines}")
+                    self.assertIn("cache", denials[-1], label)
+                    lines.clear()
                 with open(policy, "wb") as f:
                     f.write(good)
                 os.chown(policy, st.st_uid, st.st_gid)
