@@ -28,13 +28,6 @@
 #include "gate/cptr.h"
 #include "gate/unique_fd.h"
 
-// GATE_RETURN_IF_ERROR for functions returning Result<T>.
-#define RETURN_IF_ERROR_AS_RESULT(expr)                                  \
-  do {                                                                   \
-    ::gate::Status gate_status_ = (expr);                                \
-    if (!gate_status_.ok()) return ::gate::Err(std::move(gate_status_)); \
-  } while (0)
-
 namespace gate::ca {
 namespace {
 
@@ -343,7 +336,7 @@ class Transaction {
   enum class Kind { kRead, kWrite };
 
   static Result<Transaction> Begin(sqlite3* db, Kind kind) {
-    RETURN_IF_ERROR_AS_RESULT(Exec(db, kind == Kind::kWrite ? "BEGIN IMMEDIATE" : "BEGIN"));
+    GATE_RETURN_IF_ERROR(Exec(db, kind == Kind::kWrite ? "BEGIN IMMEDIATE" : "BEGIN"));
     return Transaction(db);
   }
 
@@ -428,7 +421,7 @@ Result<UniqueFd> OpenDatabaseFile(const std::string& path, struct stat* st) {
   if (created && ::fchmod(fd.get(), 0600) != 0) {
     return Err(Unavailable("cannot chmod " + path + ": " + std::strerror(errno)));
   }
-  RETURN_IF_ERROR_AS_RESULT(CheckOpenFile(path, fd.get(), st));
+  GATE_RETURN_IF_ERROR(CheckOpenFile(path, fd.get(), st));
   return fd;
 }
 
@@ -751,7 +744,7 @@ class SqliteStore final : public Store {
 };
 
 Result<int> SqliteStore::Change(Stmt& stmt) {
-  RETURN_IF_ERROR_AS_RESULT(stmt.Run());
+  GATE_RETURN_IF_ERROR(stmt.Run());
   return sqlite3_changes(db());
 }
 
@@ -845,7 +838,7 @@ Result<UserRecord> SqliteStore::GetUser(const std::string& name) {
   if (!txn) return Err(txn.error());
   Result<UserRecord> user = LoadUser(name);
   if (!user) return user;
-  RETURN_IF_ERROR_AS_RESULT(txn->Commit());
+  GATE_RETURN_IF_ERROR(txn->Commit());
   return user;
 }
 
@@ -881,7 +874,7 @@ Result<std::vector<UserRecord>> SqliteStore::ListUsers() {
       (table == &kLogins ? user.logins : user.roles).push_back(stmt->ColumnText(1));
     }
   }
-  RETURN_IF_ERROR_AS_RESULT(txn->Commit());
+  GATE_RETURN_IF_ERROR(txn->Commit());
   return users;
 }
 
@@ -951,9 +944,9 @@ Result<UserRecord> SqliteStore::RecordLoginFailure(const std::string& name, std:
     Result<Stmt> stmt = Stmt::Prepare(
         db(), "UPDATE users SET failed_attempts = ?2, locked_until = ?3 WHERE name = ?1");
     if (!stmt) return Err(stmt.error());
-    RETURN_IF_ERROR_AS_RESULT(stmt->Text(1, name).Int(2, failed).Int(3, locked_until).Run());
+    GATE_RETURN_IF_ERROR(stmt->Text(1, name).Int(2, failed).Int(3, locked_until).Run());
   }
-  RETURN_IF_ERROR_AS_RESULT(txn->Commit());
+  GATE_RETURN_IF_ERROR(txn->Commit());
   user->failed_attempts = static_cast<int>(failed);
   user->locked_until = locked_until;
   return user;
@@ -990,7 +983,7 @@ Result<bool> SqliteStore::ConsumeTotpStep(const std::string& name, std::int64_t 
     if (!*row) return Err(UserNotFound(name));
     return false;
   }
-  RETURN_IF_ERROR_AS_RESULT(txn->Commit());
+  GATE_RETURN_IF_ERROR(txn->Commit());
   return true;
 }
 
@@ -1028,11 +1021,11 @@ Result<SignupToken> SqliteStore::OfferTotpSecret(const std::string& token_hash,
         db(),
         "UPDATE signup_tokens SET totp_secret = ?2 WHERE token_hash = ?1 AND totp_secret IS NULL");
     if (!stmt) return Err(stmt.error());
-    RETURN_IF_ERROR_AS_RESULT(stmt->Text(1, token_hash).Blob(2, secret.view()).Run());
+    GATE_RETURN_IF_ERROR(stmt->Text(1, token_hash).Blob(2, secret.view()).Run());
   }
   Result<SignupToken> token = LoadToken(token_hash);
   if (!token) return token;
-  RETURN_IF_ERROR_AS_RESULT(txn->Commit());
+  GATE_RETURN_IF_ERROR(txn->Commit());
   return token;
 }
 
@@ -1229,12 +1222,12 @@ Result<UserRecord> SqliteStore::UpdateUser(const std::string& name,
     if (!values->has_value()) continue;
     Result<Stmt> stmt = Stmt::Prepare(db(), table->remove);
     if (!stmt) return Err(stmt.error());
-    RETURN_IF_ERROR_AS_RESULT(stmt->Text(1, name).Run());
-    RETURN_IF_ERROR_AS_RESULT(StoreList(*table, name, **values));
+    GATE_RETURN_IF_ERROR(stmt->Text(1, name).Run());
+    GATE_RETURN_IF_ERROR(StoreList(*table, name, **values));
   }
   Result<UserRecord> updated = LoadUser(name);
   if (!updated) return updated;
-  RETURN_IF_ERROR_AS_RESULT(txn->Commit());
+  GATE_RETURN_IF_ERROR(txn->Commit());
   return updated;
 }
 
@@ -1324,7 +1317,7 @@ Result<policy::Role> SqliteStore::GetRole(const std::string& name) {
   if (!txn) return Err(txn.error());
   Result<policy::Role> role = LoadRole(name);
   if (!role) return role;
-  RETURN_IF_ERROR_AS_RESULT(txn->Commit());
+  GATE_RETURN_IF_ERROR(txn->Commit());
   return role;
 }
 
@@ -1362,7 +1355,7 @@ Result<std::vector<policy::Role>> SqliteStore::ListRoles() {
   for (auto& role : roles) {
     if (auto it = labels->find(role.name); it != labels->end()) role.node_labels = it->second;
   }
-  RETURN_IF_ERROR_AS_RESULT(txn->Commit());
+  GATE_RETURN_IF_ERROR(txn->Commit());
   return roles;
 }
 
@@ -1501,7 +1494,7 @@ Result<NodeToken> SqliteStore::GetNodeToken(const std::string& token_hash) {
   if (!txn) return Err(txn.error());
   Result<NodeToken> token = LoadNodeToken(token_hash);
   if (!token) return token;
-  RETURN_IF_ERROR_AS_RESULT(txn->Commit());
+  GATE_RETURN_IF_ERROR(txn->Commit());
   return token;
 }
 
@@ -1574,7 +1567,7 @@ Result<NodeRecord> SqliteStore::GetNode(const std::string& host_uuid) {
   if (!txn) return Err(txn.error());
   Result<NodeRecord> node = LoadNode(host_uuid);
   if (!node) return node;
-  RETURN_IF_ERROR_AS_RESULT(txn->Commit());
+  GATE_RETURN_IF_ERROR(txn->Commit());
   return node;
 }
 
@@ -1599,7 +1592,7 @@ Result<std::vector<NodeRecord>> SqliteStore::ListNodes() {
   for (auto& node : nodes) {
     if (auto it = labels->find(node.host_uuid); it != labels->end()) node.labels = it->second;
   }
-  RETURN_IF_ERROR_AS_RESULT(txn->Commit());
+  GATE_RETURN_IF_ERROR(txn->Commit());
   return nodes;
 }
 
@@ -1678,14 +1671,14 @@ Result<Revocation> SqliteStore::RevokeCertificate(std::uint64_t serial, std::int
         db(), std::string("INSERT INTO revocations (") + kRevocationColumns +
                   ") VALUES (?1, ?2, ?3, ?4)");
     if (!stmt) return Err(stmt.error());
-    RETURN_IF_ERROR_AS_RESULT(stmt->Int(1, key)
+    GATE_RETURN_IF_ERROR(stmt->Int(1, key)
                                   .Text(2, revocation.user)
                                   .Int(3, revocation.revoked_at)
                                   .Int(4, revocation.valid_before)
                                   .Run());
   }
-  RETURN_IF_ERROR_AS_RESULT(BumpRevocationVersion());
-  RETURN_IF_ERROR_AS_RESULT(txn->Commit());
+  GATE_RETURN_IF_ERROR(BumpRevocationVersion());
+  GATE_RETURN_IF_ERROR(txn->Commit());
   return revocation;
 }
 
@@ -1719,14 +1712,14 @@ Result<std::vector<Revocation>> SqliteStore::RevokeUserCertificates(const std::s
         db(), std::string("INSERT INTO revocations (") + kRevocationColumns +
                   ") VALUES (?1, ?2, ?3, ?4)");
     if (!stmt) return Err(stmt.error());
-    RETURN_IF_ERROR_AS_RESULT(stmt->Int(1, std::bit_cast<std::int64_t>(r.serial))
+    GATE_RETURN_IF_ERROR(stmt->Int(1, std::bit_cast<std::int64_t>(r.serial))
                                   .Text(2, r.user)
                                   .Int(3, r.revoked_at)
                                   .Int(4, r.valid_before)
                                   .Run());
   }
-  RETURN_IF_ERROR_AS_RESULT(BumpRevocationVersion());
-  RETURN_IF_ERROR_AS_RESULT(txn->Commit());
+  GATE_RETURN_IF_ERROR(BumpRevocationVersion());
+  GATE_RETURN_IF_ERROR(txn->Commit());
   SortBySerial(revoked);
   return revoked;
 }
@@ -1756,7 +1749,7 @@ Result<RevocationList> SqliteStore::ListRevocations(std::int64_t now) {
       list.revocations.push_back(ReadRevocationRow(*stmt));
     }
   }
-  RETURN_IF_ERROR_AS_RESULT(txn->Commit());
+  GATE_RETURN_IF_ERROR(txn->Commit());
   SortBySerial(list.revocations);
   return list;
 }
@@ -1769,8 +1762,8 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
   struct stat file_stat {};
   Result<UniqueFd> fd = OpenDatabaseFile(path, &file_stat);
   if (!fd) return Err(fd.error());
-  RETURN_IF_ERROR_AS_RESULT(CheckSidecar(path + "-wal"));
-  RETURN_IF_ERROR_AS_RESULT(CheckSidecar(path + "-shm"));
+  GATE_RETURN_IF_ERROR(CheckSidecar(path + "-wal"));
+  GATE_RETURN_IF_ERROR(CheckSidecar(path + "-shm"));
 
   // No SQLITE_OPEN_CREATE: SQLite must open the file vetted above, not make
   // one of its own. NOMUTEX because mu_ already serialises every use.
@@ -1800,4 +1793,3 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
 
 }  // namespace gate::ca
 
-#undef RETURN_IF_ERROR_AS_RESULT
