@@ -16,6 +16,7 @@ using gate::testing::HaveSshKeygen;
 using gate::testing::kSshKeygen;
 using gate::testing::ReadFile;
 using gate::testing::RunCommand;
+using gate::testing::kPrivateKeyMode;
 using gate::testing::ShellQuote;
 using gate::testing::TempDir;
 using gate::testing::WriteFile;
@@ -441,7 +442,7 @@ TEST_F(CertificateTest, InteropWeParseSshKeygenCertificate) {
   // user key one of ssh-keygen's.
   Ed25519PrivateKey ca = MustGenerate();
   const std::string ca_path = dir.File("ca");
-  WriteFile(ca_path, EncodeOpenSshPrivateKey(ca, "ca").view());
+  WriteFile(ca_path, EncodeOpenSshPrivateKey(ca, "ca").view(), kPrivateKeyMode);
   const std::string k = dir.File("k");
   auto gen = RunCommand(std::string(kSshKeygen) + " -q -t ed25519 -N '' -f " + ShellQuote(k));
   ASSERT_EQ(gen.exit_code, 0) << gen.output;
@@ -476,7 +477,7 @@ TEST_F(CertificateTest, InteropSshKeygenHostCertificate) {
   TempDir dir;
   Ed25519PrivateKey ca = MustGenerate();
   const std::string ca_path = dir.File("ca");
-  WriteFile(ca_path, EncodeOpenSshPrivateKey(ca, "").view());
+  WriteFile(ca_path, EncodeOpenSshPrivateKey(ca, "").view(), kPrivateKeyMode);
   const std::string k = dir.File("host");
   WriteFile(k + ".pub", user_.public_key().AuthorizedKey() + "\n");
   auto sign = RunCommand(std::string(kSshKeygen) + " -q -h -s " + ShellQuote(ca_path) +

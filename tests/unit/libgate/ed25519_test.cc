@@ -17,6 +17,7 @@ using gate::testing::HaveSshKeygen;
 using gate::testing::kSshKeygen;
 using gate::testing::ReadFile;
 using gate::testing::RunCommand;
+using gate::testing::kPrivateKeyMode;
 using gate::testing::ShellQuote;
 using gate::testing::TempDir;
 using gate::testing::WriteFile;
@@ -277,7 +278,7 @@ TEST(OpenSshKeyTest, InteropSshKeygenReadsOurKey) {
   TempDir dir;
   Ed25519PrivateKey key = MustGenerate();
   const std::string path = dir.File("id_ed25519");
-  WriteFile(path, EncodeOpenSshPrivateKey(key, "gate@test").view());
+  WriteFile(path, EncodeOpenSshPrivateKey(key, "gate@test").view(), kPrivateKeyMode);
   auto res = RunCommand(std::string(kSshKeygen) + " -y -f " + ShellQuote(path));
   ASSERT_EQ(res.exit_code, 0) << res.output;
   auto pub = Ed25519PublicKey::FromAuthorizedKey(res.output);

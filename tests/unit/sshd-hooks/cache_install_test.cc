@@ -46,7 +46,7 @@ class CacheInstallTest : public ::testing::Test {
   }
 
   static constexpr char kHost[] = "4a6f0000-0000-4000-8000-000000000001";
-  TempDir tmp_;
+  TempDir tmp_{0755};  // others traverse it, as sshd's command user would
   std::string dir_ = tmp_.File("cache");
   ssh::Ed25519PrivateKey ca_;
   policy::Snapshot snapshot_ = testing::DefaultSnapshot();

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/test_util.h"
 #include "gate/certificate.h"
 #include "gate/ed25519.h"
 #include "gate/json.h"
@@ -20,53 +21,6 @@
 #include "gate/policy.h"
 
 namespace gate::testing {
-
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base != nullptr ? base : "/tmp") + "/gate-hooks-XXXXXX";
-    if (mkdtemp(tmpl.data()) == nullptr) std::abort();
-    path_ = tmpl;
-    // mkdtemp makes 0700; the cache checks want no group/other write, and
-    // root-run tests want others to traverse like sshd's command user would.
-    chmod(path_.c_str(), 0755);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string File(std::string_view name) const { return path_ + "/" + std::string(name); }
-
- private:
-  std::string path_;
-};
-
-inline void WriteFile(const std::string& path, std::string_view content, mode_t mode = 0644) {
-  {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    if (!out) std::abort();
-  }
-  if (chmod(path.c_str(), mode) != 0) std::abort();
-}
-
-inline std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-inline mode_t ModeOf(const std::string& path) {
-  struct stat st {};
-  if (lstat(path.c_str(), &st) != 0) return 0;
-  return st.st_mode & 07777;
-}
 
 inline ssh::Ed25519PrivateKey NewKey() { return ssh::Ed25519PrivateKey::Generate().value(); }
 

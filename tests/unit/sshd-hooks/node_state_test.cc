@@ -1,4 +1,4 @@
-#include "sshd-hooks/common/node_state.h"
+#include "gate/node_state.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -6,7 +6,7 @@
 #include "gate/json.h"
 #include "hooks_test_util.h"
 
-namespace gate::hooks {
+namespace gate {
 namespace {
 
 using testing::ModeOf;
@@ -29,7 +29,7 @@ NodeState Sample() {
 }
 
 TEST(NodeStateTest, RoundTripsThroughTheFile) {
-  TempDir tmp;
+  TempDir tmp{0755};
   const std::string path = tmp.File("node.json");
   ASSERT_TRUE(WriteNodeState(path, Sample()).ok());
   EXPECT_EQ(ModeOf(path), 0600u);
@@ -51,7 +51,7 @@ TEST(NodeStateTest, RoundTripsThroughTheFile) {
 }
 
 TEST(NodeStateTest, RefusesUnsafeOrCorruptFiles) {
-  TempDir tmp;
+  TempDir tmp{0755};
   const std::string path = tmp.File("node.json");
   EXPECT_EQ(ReadNodeState(path).error().code(), Code::kNotFound);
   ASSERT_TRUE(WriteNodeState(path, Sample()).ok());
@@ -77,4 +77,4 @@ TEST(NodeStateTest, MinimalDocument) {
 }
 
 }  // namespace
-}  // namespace gate::hooks
+}  // namespace gate

@@ -77,7 +77,7 @@ TEST(HostCertTest, ChecksTypeKeyAndValidity) {
 }
 
 TEST(HostCertTest, ReadsFiles) {
-  TempDir tmp;
+  TempDir tmp{0755};
   const auto key = testing::NewKey();
   WriteFile(tmp.File("k.pub"), key.public_key().AuthorizedKey("root@db-1") + "\n");
   auto read = ReadHostPublicKey(tmp.File("k.pub"));
@@ -118,7 +118,7 @@ TEST(RunProcessTest, Failures) {
 }
 
 TEST(SshdTest, TestConfigReportsSshdOutput) {
-  TempDir tmp;
+  TempDir tmp{0755};
   WriteFile(tmp.File("fake-sshd"),
             "#!/bin/sh\necho \"line 3: Bad option $1 $2 $3\" >&2\nexit 255\n", 0755);
   Status s = TestSshdConfig(tmp.File("fake-sshd"), "/etc/ssh/sshd_config");
@@ -131,7 +131,7 @@ TEST(SshdTest, TestConfigReportsSshdOutput) {
 }
 
 TEST(SshdTest, EffectiveSetting) {
-  TempDir tmp;
+  TempDir tmp{0755};
   WriteFile(
       tmp.File("t-sshd"),
       "#!/bin/sh\necho 'port 22'\necho 'trustedusercakeys /var/lib/gate-node/cache/user_ca.pub'\n",
@@ -160,7 +160,7 @@ TEST(SshdTest, ChoosesReloadMethod) {
 }
 
 TEST(SshdTest, PidfileReloadRefusesWhatIsNotSshd) {
-  TempDir tmp;
+  TempDir tmp{0755};
   ReloadMethod m;
   m.kind = ReloadMethod::Kind::kPidfile;
   m.pidfile = tmp.File("sshd.pid");
@@ -184,7 +184,7 @@ TEST(SafePathTest, FollowsSshdRules) {
   EXPECT_EQ(CheckSshdSafeExecutable("bin/sh").code(), Code::kInvalidArgument);
   EXPECT_EQ(CheckSshdSafeExecutable("/nonexistent/gate-principals").code(), Code::kNotFound);
 
-  TempDir tmp;
+  TempDir tmp{0755};
   WriteFile(tmp.File("gate-principals"), "#!/bin/sh\n", 0755);
   // Under $TMPDIR or /tmp: a sticky world-writable parent, or a file we own
   // as non-root; either way sshd would refuse it.

@@ -73,7 +73,7 @@ class PrincipalsTest : public ::testing::Test {
         << "reason: '" << d.reason << "', expected to contain '" << reason_part << "'";
   }
 
-  TempDir tmp_;
+  TempDir tmp_{0755};  // others traverse it, as sshd's command user would
   CacheLocation cache_;
   policy::Snapshot snapshot_;
   ssh::LocalSigner ca_;
