@@ -3,6 +3,7 @@
 Everything runs on 127.0.0.1 with free high ports and temporary directories.
 Binaries come from $GATE_BIN_DIR (set by CTest to the build tree).
 """
+import atexit
 import base64
 import hashlib
 import hmac
@@ -410,10 +411,13 @@ Subsystem sftp internal-sftp
         # The build tree is not root-safe (e.g. a clone under a user's home):
         # run a copy from a root-owned directory, as an installed one would be.
         safe = "/usr/local/libexec/gate-tests"
+        created = not os.path.exists(safe)
         os.makedirs(safe, mode=0o755, exist_ok=True)
         target = os.path.join(safe, "gate-principals")
         shutil.copy2(built, target)
         os.chmod(target, 0o755)
+        if created:
+            atexit.register(shutil.rmtree, safe, True)
         return target
 
     def start(self):
