@@ -410,14 +410,16 @@ Subsystem sftp internal-sftp
             return built
         # The build tree is not root-safe (e.g. a clone under a user's home):
         # run a copy from a root-owned directory, as an installed one would be.
-        safe = "/usr/local/libexec/gate-tests"
-        created = not os.path.exists(safe)
-        os.makedirs(safe, mode=0o755, exist_ok=True)
+        # One directory per test process: parallel test files must not remove
+        # each other's copy.
+        safe = f"/usr/local/libexec/gate-tests-{os.getpid()}"
+        if not os.path.exists(safe):
+            os.makedirs(safe, mode=0o755)
+            os.chmod(safe, 0o755)
+            atexit.register(shutil.rmtree, safe, True)
         target = os.path.join(safe, "gate-principals")
         shutil.copy2(built, target)
         os.chmod(target, 0o755)
-        if created:
-            atexit.register(shutil.rmtree, safe, True)
         return target
 
     def start(self):
