@@ -97,9 +97,9 @@ class JoinCommand final : public cli::Command {
     auto plan = Prepare();
     if (!plan) return cli::Fail(kTool, plan.error());
 
-    hooks::NodeState state;
+    NodeState state;
     bool host_cert_written = false;
-    auto existing = hooks::ReadNodeState(paths_.NodeStatePath());
+    auto existing = ReadNodeState(paths_.NodeStatePath());
     if (existing) {
       if (existing->proxy != plan->proxy) {
         return cli::Fail(
@@ -138,7 +138,7 @@ class JoinCommand final : public cli::Command {
                   "  (system user sshd runs gate-principals as)\n";
       if (state.created_principals_user.empty()) {
         state.created_principals_user = plan->drop_in.principals_user;
-        if (Status s = hooks::WriteNodeState(paths_.NodeStatePath(), state); !s.ok()) {
+        if (Status s = WriteNodeState(paths_.NodeStatePath(), state); !s.ok()) {
           return cli::Fail(kTool, s);
         }
       }
@@ -240,8 +240,8 @@ class JoinCommand final : public cli::Command {
 
   // POST /v1/nodes/join, then the node's own files: node.json first, so a
   // failure after this point is recoverable by running join again.
-  Result<hooks::NodeState> Register(const Plan& plan, bool& host_cert_written) {
-    hooks::NodeState state;
+  Result<NodeState> Register(const Plan& plan, bool& host_cert_written) {
+    NodeState state;
     state.proxy = plan.proxy;
     state.insecure = proxy_.insecure;
     state.ca_pin = proxy_.ca_pin;
@@ -268,7 +268,7 @@ class JoinCommand final : public cli::Command {
 
     const std::string line = (*reply)["host_certificate"].asString();
     GATE_RETURN_IF_ERROR(BackUpPreJoinFiles(paths_, state));
-    GATE_RETURN_IF_ERROR(hooks::WriteNodeState(paths_.NodeStatePath(), state));
+    GATE_RETURN_IF_ERROR(WriteNodeState(paths_.NodeStatePath(), state));
     Report("node identity", paths_.NodeStatePath(), true, "root 0600");
     auto wrote = WriteIfChanged(paths_.HostCertPath(), line);
     if (!wrote) return Err(wrote.error());
@@ -277,7 +277,7 @@ class JoinCommand final : public cli::Command {
   }
 
   static Status ParseJoinReply(const Json::Value& reply, const Plan& plan,
-                               hooks::NodeState& state) {
+                               NodeState& state) {
     auto uuid = json::GetString(reply, "host_uuid");
     if (!uuid) return uuid.error().WithContext("join reply");
     auto secret = json::GetString(reply, "node_secret");

@@ -50,7 +50,7 @@ Status EnsureDataDir(const std::string& dir) {
   return Status::Ok();
 }
 
-Status BackUpPreJoinFiles(const NodePaths& paths, hooks::NodeState& state) {
+Status BackUpPreJoinFiles(const NodePaths& paths, NodeState& state) {
   auto cert = BackUp(paths, paths.HostCertPath());
   if (!cert) return cert.error();
   state.host_cert_backed_up = *cert;

@@ -6,8 +6,8 @@
 #include <optional>
 #include <string>
 
+#include "gate/node_state.h"
 #include "gate/status.h"
-#include "sshd-hooks/common/node_state.h"
 #include "sshd-hooks/node/node_flags.h"
 
 namespace gate::node {
@@ -20,7 +20,7 @@ Status EnsureDataDir(const std::string& dir);
 // Before the first join writes them: copies an existing host certificate,
 // and an existing 50-gate.conf that gate did not write, into
 // paths.BackupDir() (0700) with their modes, and records that in state.
-Status BackUpPreJoinFiles(const NodePaths& paths, hooks::NodeState& state);
+Status BackUpPreJoinFiles(const NodePaths& paths, NodeState& state);
 
 // Writes the drop-in if its content differs, then checks the whole sshd
 // configuration (sshd -t). If sshd rejects it, the previous drop-in is put

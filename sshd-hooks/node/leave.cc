@@ -53,7 +53,7 @@ class LeaveCommand final : public cli::Command {
 
   int Run() override {
     if (Status s = RequireRoot(); !s.ok()) return cli::Fail(kTool, s);
-    auto state = hooks::ReadNodeState(paths_.NodeStatePath());
+    auto state = ReadNodeState(paths_.NodeStatePath());
     if (!state) {
       if (state.error().code() == Code::kNotFound) {
         return cli::Fail(kTool,
@@ -86,7 +86,7 @@ class LeaveCommand final : public cli::Command {
  private:
   void Note(const std::string& line) { summary_ += "  " + line + "\n"; }
 
-  Status RestoreSshd(const hooks::NodeState& state) {
+  Status RestoreSshd(const NodeState& state) {
     const std::string drop_in = paths_.DropInPath();
     const std::string cert = paths_.HostCertPath();
     auto current_drop_in = ReadIfExists(drop_in);
@@ -151,7 +151,7 @@ class LeaveCommand final : public cli::Command {
     return Unavailable("cannot remove " + dir + ": " + std::strerror(errno));
   }
 
-  Status RemoveNodeFiles(const hooks::NodeState& state) {
+  Status RemoveNodeFiles(const NodeState& state) {
     hooks::CacheLocation cache;
     cache.dir = paths_.CacheDir();
     GATE_RETURN_IF_ERROR(Remove(cache.PolicyPath()));

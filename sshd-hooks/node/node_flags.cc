@@ -57,15 +57,6 @@ Status RequireRoot() {
   return Status::Ok();
 }
 
-HttpClientOptions NodeClientOptions(const hooks::NodeState& state) {
-  HttpClientOptions o;
-  o.base_url = "https://" + state.proxy;
-  o.insecure = state.insecure;
-  o.ca_pin = state.ca_pin;
-  o.bearer_token = state.BearerToken();
-  return o;
-}
-
 const char kNodeFilesHelp[] =
     "Files (defaults; see the path flags):\n"
     "  /var/lib/gate-node/node.json        root 0600: proxy, TLS pin, host UUID, node secret\n"

@@ -8,8 +8,8 @@
 #include <string>
 
 #include "gate/http_client.h"
+#include "gate/node_state.h"
 #include "gate/status.h"
-#include "sshd-hooks/common/node_state.h"
 #include "sshd-hooks/common/sshd.h"
 
 namespace gate::node {
@@ -32,7 +32,7 @@ struct NodePaths {
   // --principals-user to sub.
   void Define(CLI::App& sub);
 
-  std::string NodeStatePath() const { return data_dir + "/" + hooks::kNodeStateFile; }
+  std::string NodeStatePath() const { return data_dir + "/" + kNodeStateFile; }
   std::string CacheDir() const { return data_dir + "/cache"; }
   // Copies of files join replaced, restored by leave.
   std::string BackupDir() const { return data_dir + "/pre-join"; }
@@ -45,10 +45,6 @@ struct NodePaths {
 // PermissionDenied unless this process runs as root: gate-node writes
 // /etc/ssh, creates a system user and signals sshd.
 Status RequireRoot();
-
-// Options for the node's authenticated requests after the join: the proxy
-// and TLS trust recorded in node.json, and the node's bearer token.
-HttpClientOptions NodeClientOptions(const hooks::NodeState& state);
 
 // The man-page sections gate-node's commands share, for --help footers.
 extern const char kNodeFilesHelp[];

@@ -31,7 +31,7 @@ class SyncCommand final : public cli::Command {
 
   int Run() override {
     if (Status s = RequireRoot(); !s.ok()) return cli::Fail(kTool, s);
-    auto state = hooks::ReadNodeState(paths_.NodeStatePath());
+    auto state = ReadNodeState(paths_.NodeStatePath());
     if (!state) {
       if (state.error().code() == Code::kNotFound) {
         return cli::Fail(kTool, NotFound("this node is not joined (no " + paths_.NodeStatePath() +

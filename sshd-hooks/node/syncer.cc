@@ -11,7 +11,7 @@
 namespace gate::node {
 namespace {
 
-Status SyncCache(const NodePaths& paths, const hooks::NodeState& state, const HttpClient& client,
+Status SyncCache(const NodePaths& paths, const NodeState& state, const HttpClient& client,
                  hooks::CacheChanges& changes) {
   auto reply = client.Call("GET", "/v1/nodes/policy");
   if (!reply) return reply.error();
@@ -41,7 +41,7 @@ std::string RenewalReason(const NodePaths& paths, const ssh::Ed25519PublicKey& h
   return "";
 }
 
-Status SyncHostCert(const NodePaths& paths, const hooks::NodeState& state, const HttpClient& client,
+Status SyncHostCert(const NodePaths& paths, const NodeState& state, const HttpClient& client,
                     std::int64_t now, SyncOutcome& out) {
   auto host_key = hooks::ReadHostPublicKey(paths.HostKeyPath());
   if (!host_key) return host_key.error();
@@ -97,7 +97,7 @@ std::string SyncOutcome::Describe() const {
   return line;
 }
 
-SyncOutcome SyncNode(const NodePaths& paths, const hooks::NodeState& state,
+SyncOutcome SyncNode(const NodePaths& paths, const NodeState& state,
                      const HttpClient& client, std::int64_t now) {
   SyncOutcome out;
   out.cache_status = SyncCache(paths, state, client, out.cache);

@@ -8,9 +8,9 @@
 #include <string>
 
 #include "gate/http_client.h"
+#include "gate/node_state.h"
 #include "gate/status.h"
 #include "sshd-hooks/common/cache_install.h"
-#include "sshd-hooks/common/node_state.h"
 #include "sshd-hooks/node/node_flags.h"
 
 namespace gate::node {
@@ -41,7 +41,7 @@ struct SyncOutcome {
 // missing, not for this host key, invalid, or has less than a third of its
 // lifetime left, POST /v1/nodes/host-cert and write the new one (0644).
 // Does not reload sshd: the caller decides (host_cert_written).
-SyncOutcome SyncNode(const NodePaths& paths, const hooks::NodeState& state,
+SyncOutcome SyncNode(const NodePaths& paths, const NodeState& state,
                      const HttpClient& client, std::int64_t now);
 
 // Writes `line` (plus '\n') to path atomically with mode 0644 unless the file

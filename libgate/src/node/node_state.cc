@@ -1,11 +1,11 @@
-#include "sshd-hooks/common/node_state.h"
+#include "gate/node_state.h"
 
 #include <openssl/crypto.h>
 
 #include "gate/json.h"
 #include "gate/secure_file.h"
 
-namespace gate::hooks {
+namespace gate {
 namespace {
 
 Result<bool> OptionalBool(const Json::Value& obj, const char* name) {
@@ -130,4 +130,13 @@ Status WriteNodeState(const std::string& path, const NodeState& state) {
   return s;
 }
 
-}  // namespace gate::hooks
+HttpClientOptions NodeClientOptions(const NodeState& state) {
+  HttpClientOptions o;
+  o.base_url = "https://" + state.proxy;
+  o.insecure = state.insecure;
+  o.ca_pin = state.ca_pin;
+  o.bearer_token = state.BearerToken();
+  return o;
+}
+
+}  // namespace gate

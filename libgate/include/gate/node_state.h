@@ -1,19 +1,22 @@
-// node.json: what gate-node join learned and did, in the data dir (root,
-// 0600; it holds the node's secret). sync reads it for the proxy and the
-// credentials; leave reads it to put the host back as it was.
-#ifndef GATE_SSHD_HOOKS_COMMON_NODE_STATE_H_
-#define GATE_SSHD_HOOKS_COMMON_NODE_STATE_H_
+// node.json: what gate-node join learned and did, in the node's data dir
+// (root, 0600; it holds the node's secret). gate-node sync reads it for the
+// proxy and the credentials, gate-node leave to put the host back as it was,
+// and pam_gate.so (source=central) to verify OTP codes through gate-ca with
+// the node's credentials (docs/node-protocol.md).
+#ifndef GATE_NODE_STATE_H_
+#define GATE_NODE_STATE_H_
 
 #include <json/json.h>
 
 #include <string>
 #include <vector>
 
+#include "gate/http_client.h"
 #include "gate/policy.h"
 #include "gate/secret.h"
 #include "gate/status.h"
 
-namespace gate::hooks {
+namespace gate {
 
 inline constexpr char kNodeStateFile[] = "node.json";
 
@@ -53,6 +56,11 @@ Result<NodeState> ReadNodeState(const std::string& path);
 // Writes path atomically, mode 0600.
 Status WriteNodeState(const std::string& path, const NodeState& state);
 
-}  // namespace gate::hooks
+// Options for the node's authenticated requests after the join: base URL
+// https://<proxy>, the TLS trust recorded in node.json (ca_pin, or insecure),
+// and the node's bearer token. Callers set the timeout they need.
+HttpClientOptions NodeClientOptions(const NodeState& state);
 
-#endif  // GATE_SSHD_HOOKS_COMMON_NODE_STATE_H_
+}  // namespace gate
+
+#endif  // GATE_NODE_STATE_H_
