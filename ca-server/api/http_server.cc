@@ -618,6 +618,12 @@ void HttpServer::Impl::OnTcpAccept(ErrorCode ec, tcp::socket socket) {
     return;
   }
   SetCloseOnExec(socket.native_handle());
+  // A reply leaves as several small TLS records; with Nagle on, the last one
+  // waits for the client's delayed ACK, adding 40 ms to every request (found
+  // measuring pam_gate's central OTP: /v1/ping took 44 ms on loopback, 3 ms
+  // with this). Failure only costs latency, so it is not fatal.
+  ErrorCode nodelay_ec;
+  socket.set_option(tcp::no_delay(true), nodelay_ec);
   // Only this accept loop adds connections, so a check then an add in the
   // session cannot overshoot.
   if (shared->tcp_connections.load() >= shared->options.max_connections) {

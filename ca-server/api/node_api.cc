@@ -1,6 +1,7 @@
 #include "ca-server/api/node_api.h"
 
 #include <algorithm>
+#include <chrono>
 #include <utility>
 
 #include "ca-server/api/public_api.h"
@@ -11,6 +12,8 @@
 #include "gate/json.h"
 #include "gate/krl.h"
 #include "gate/log.h"
+#include "gate/names.h"
+#include "gate/secret.h"
 
 namespace gate::ca {
 namespace {
@@ -181,6 +184,32 @@ Result<Json::Value> Leave(Services& s, const HttpRequest& req) {
   return out;
 }
 
+// pam_gate.so's second factor (source=central). The node is the source: its
+// bucket in the auth limiter bounds how fast one node, even a compromised
+// one, can try codes across all users, on top of each user's lockout.
+Result<Json::Value> VerifyOtp(Services& s, const HttpRequest& req) {
+  auto node = Authenticate(s, req);
+  if (!node) return Err(node.error());
+  const std::string source = node->host_uuid;
+  if (!s.auth_limiter.Allow("node " + source, std::chrono::steady_clock::now())) {
+    s.audit.Record({s.now(), "rate_limit", "", source, false, req.path});
+    return Err(ResourceExhausted("too many requests; slow down and try again in a minute"));
+  }
+  auto body = json::Parse(req.body);
+  if (!body) return Err(body.error());
+  auto user = json::GetString(*body, "user");
+  if (!user) return Err(user.error());
+  GATE_RETURN_IF_ERROR(ValidateUserName(*user));
+  auto code = json::GetString(*body, "code");
+  if (!code) return Err(code.error());
+  GATE_RETURN_IF_ERROR(
+      s.authenticator.VerifySecondFactor(*user, SecretString(*code), source, s.now()));
+  Json::Value out;
+  out["user"] = *user;
+  out["ok"] = true;
+  return out;
+}
+
 }  // namespace
 
 Result<policy::Labels> NodeLabelsFromJson(const Json::Value& json) {
@@ -252,6 +281,8 @@ void RegisterNodeApi(Router& router, Services& services) {
              [s](const HttpRequest& r, const PathParams&) { return Policy(*s, r); });
   router.Add("POST", "/v1/nodes/host-cert",
              [s](const HttpRequest& r, const PathParams&) { return RenewHostCert(*s, r); });
+  router.Add("POST", "/v1/nodes/otp/verify",
+             [s](const HttpRequest& r, const PathParams&) { return VerifyOtp(*s, r); });
   router.Add("DELETE", "/v1/nodes/self",
              [s](const HttpRequest& r, const PathParams&) { return Leave(*s, r); });
 }

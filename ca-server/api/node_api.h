@@ -1,7 +1,7 @@
 // The node API under /v1/nodes/, on gate-ca's public HTTPS port: join,
-// policy sync, host certificate renewal, leave. Contract:
-// docs/node-protocol.md. After the join every request carries the node's
-// bearer credential (auth/node_auth.h).
+// policy sync, host certificate renewal, OTP verification for pam_gate.so,
+// leave. Contract: docs/node-protocol.md. After the join every request
+// carries the node's bearer credential (auth/node_auth.h).
 #ifndef GATE_CA_API_NODE_API_H_
 #define GATE_CA_API_NODE_API_H_
 

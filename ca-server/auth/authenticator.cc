@@ -10,8 +10,23 @@ std::string RemainingLockout(std::int64_t locked_until, std::int64_t now) {
   return FormatDuration(std::chrono::seconds(std::max<std::int64_t>(locked_until - now, 1)));
 }
 
-Status Authenticator::Fail(const UserRecord& user, const std::string& source, std::int64_t now,
-                           const std::string& reason, Status status) {
+namespace {
+
+constexpr char kLoginEvent[] = "user.login";
+constexpr char kOtpEvent[] = "user.otp";
+
+// Spends about what a real code check costs, so an unknown user's reply
+// does not come back measurably sooner than a wrong code's.
+void BurnTotpVerification(const SecretString& code, std::int64_t now) {
+  static const SecretString kDummySecret(std::string(kTotpSecretBytes, '\x5a'));
+  (void)VerifyTotp(kDummySecret, code.view(), now);
+}
+
+}  // namespace
+
+Status Authenticator::Fail(const UserRecord& user, const std::string& event,
+                           const std::string& source, std::int64_t now, const std::string& reason,
+                           Status status) {
   std::string detail = reason;
   auto updated = store_.RecordLoginFailure(user.name, now, options_.lockout_attempts,
                                            options_.lockout_duration.count());
@@ -19,8 +34,33 @@ Status Authenticator::Fail(const UserRecord& user, const std::string& source, st
   if (updated->locked_until > now) {
     detail += "; locked out for " + FormatDuration(options_.lockout_duration);
   }
-  audit_.Record({now, "user.login", user.name, source, false, detail});
+  audit_.Record({now, event, user.name, source, false, detail});
   return status;
+}
+
+Status Authenticator::CheckNotLockedOut(const UserRecord& user, const std::string& event,
+                                        const std::string& source, std::int64_t now) {
+  if (user.locked_until <= now) return Status::Ok();
+  audit_.Record({now, event, user.name, source, false, "locked out"});
+  return ResourceExhausted("too many failed login attempts; try again in " +
+                           RemainingLockout(user.locked_until, now));
+}
+
+Status Authenticator::CheckOtpCode(const UserRecord& user, const SecretString& otp_code,
+                                   const std::string& event, const std::string& source,
+                                   std::int64_t now) {
+  auto step = VerifyTotp(user.totp_secret, otp_code.view(), now);
+  if (!step) {
+    return Fail(user, event, source, now, "wrong OTP code",
+                Unauthenticated(std::string(kBadOtpCode)));
+  }
+  auto fresh = store_.ConsumeTotpStep(user.name, *step);
+  if (!fresh) return fresh.error();
+  if (!*fresh) {
+    return Fail(user, event, source, now, "reused OTP code",
+                Unauthenticated("OTP code already used; wait for the next code"));
+  }
+  return Status::Ok();
 }
 
 Result<UserRecord> Authenticator::Authenticate(const std::string& name,
@@ -31,48 +71,54 @@ Result<UserRecord> Authenticator::Authenticate(const std::string& name,
   if (!user || !user->signed_up()) {
     if (!user && user.error().code() != Code::kNotFound) return Err(user.error());
     BurnPasswordVerification(password.view());
-    audit_.Record({now, "user.login", name, source, false,
+    audit_.Record({now, kLoginEvent, name, source, false,
                    user ? "user has not signed up" : "unknown user"});
     return Err(Unauthenticated(std::string(kBadCredentials)));
   }
 
   // A locked-out user gets no password check at all, so guessing cannot go on.
-  if (user->locked_until > now) {
-    audit_.Record({now, "user.login", name, source, false, "locked out"});
-    return Err(ResourceExhausted("too many failed login attempts; try again in " +
-                                 RemainingLockout(user->locked_until, now)));
-  }
+  GATE_RETURN_IF_ERROR(CheckNotLockedOut(*user, kLoginEvent, source, now));
 
   if (!VerifyPassword(user->password_hash, password.view())) {
-    return Err(Fail(*user, source, now, "wrong password",
+    return Err(Fail(*user, kLoginEvent, source, now, "wrong password",
                     Unauthenticated(std::string(kBadCredentials))));
   }
 
   if (options_.second_factor == SecondFactor::kOtp) {
     if (user->totp_secret.empty()) {
-      audit_.Record({now, "user.login", name, source, false, "no OTP device enrolled"});
+      audit_.Record({now, kLoginEvent, name, source, false, "no OTP device enrolled"});
       return Err(FailedPrecondition(
           "no OTP device is enrolled for this user; ask an admin to reset the account"));
     }
     if (otp_code.empty()) {
-      return Err(Fail(*user, source, now, "missing OTP code",
+      return Err(Fail(*user, kLoginEvent, source, now, "missing OTP code",
                       Unauthenticated("an OTP code is required")));
     }
-    auto step = VerifyTotp(user->totp_secret, otp_code.view(), now);
-    if (!step) {
-      return Err(Fail(*user, source, now, "wrong OTP code", Unauthenticated("invalid OTP code")));
-    }
-    auto fresh = store_.ConsumeTotpStep(name, *step);
-    if (!fresh) return Err(fresh.error());
-    if (!*fresh) {
-      return Err(Fail(*user, source, now, "reused OTP code",
-                      Unauthenticated("OTP code already used; wait for the next code")));
-    }
+    GATE_RETURN_IF_ERROR(CheckOtpCode(*user, otp_code, kLoginEvent, source, now));
   }
 
   GATE_RETURN_IF_ERROR(store_.RecordLoginSuccess(name));
   user->failed_attempts = 0;
   return user;
+}
+
+Status Authenticator::VerifySecondFactor(const std::string& name, const SecretString& otp_code,
+                                         const std::string& source, std::int64_t now) {
+  auto user = store_.GetUser(name);
+  if (!user || !user->signed_up() || user->totp_secret.empty()) {
+    if (!user && user.error().code() != Code::kNotFound) return user.error();
+    BurnTotpVerification(otp_code, now);
+    const char* why = !user                 ? "unknown user"
+                      : !user->signed_up() ? "user has not signed up"
+                                           : "no OTP device enrolled";
+    audit_.Record({now, kOtpEvent, name, source, false, why});
+    return Unauthenticated(std::string(kBadOtpCode));
+  }
+  GATE_RETURN_IF_ERROR(CheckNotLockedOut(*user, kOtpEvent, source, now));
+  GATE_RETURN_IF_ERROR(CheckOtpCode(*user, otp_code, kOtpEvent, source, now));
+  GATE_RETURN_IF_ERROR(store_.RecordLoginSuccess(name));
+  audit_.Record({now, kOtpEvent, name, source, true, "OTP code accepted"});
+  return Status::Ok();
 }
 
 }  // namespace gate::ca

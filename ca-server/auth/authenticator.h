@@ -1,8 +1,12 @@
-// Authenticator: password + second factor for a login, with lockout.
+// Authenticator: password + second factor for a login, with lockout; and the
+// second factor alone, for pam_gate.so on a node (POST /v1/nodes/otp/verify).
 //
 // The one place that decides "is this really user X". Unknown users and wrong
 // passwords fail with the same message and about the same cost (a dummy
-// argon2 verification), so a caller cannot probe for user names.
+// argon2 verification), so a caller cannot probe for user names. Both paths
+// share one OTP state per user: the failure count and lockout, and the last
+// accepted TOTP step (Store::ConsumeTotpStep), so a code accepted by one is
+// refused by the other and failures on either count towards one lockout.
 #ifndef GATE_CA_AUTH_AUTHENTICATOR_H_
 #define GATE_CA_AUTH_AUTHENTICATOR_H_
 
@@ -19,6 +23,7 @@
 namespace gate::ca {
 
 inline constexpr std::string_view kBadCredentials = "invalid user name or password";
+inline constexpr std::string_view kBadOtpCode = "invalid OTP code";
 
 struct AuthenticatorOptions {
   SecondFactor second_factor = SecondFactor::kOtp;
@@ -42,9 +47,33 @@ class Authenticator {
                                   const SecretString& otp_code, const std::string& source,
                                   std::int64_t now);
 
+  // The second factor alone: checks otp_code against user's enrolled TOTP
+  // device, whatever the cluster's second_factor setting (the caller asked
+  // for an OTP). On success consumes the code's step and resets the failure
+  // count. Every outcome is audited as "user.otp" with `source` (the node's
+  // host UUID), never with the code. Failures:
+  //   Unauthenticated     kBadOtpCode for a wrong or malformed code and, alike,
+  //                       for an unknown user, one not signed up, or one with
+  //                       no OTP device (no user probing); "OTP code already
+  //                       used; ..." for a replayed code. Wrong codes count
+  //                       towards the lockout.
+  //   ResourceExhausted   locked out (by failures here or at login); nothing
+  //                       was checked
+  //   other               store failures, as they are
+  Status VerifySecondFactor(const std::string& user, const SecretString& otp_code,
+                            const std::string& source, std::int64_t now);
+
  private:
-  Status Fail(const UserRecord& user, const std::string& source, std::int64_t now,
-              const std::string& reason, Status status);
+  // ResourceExhausted (audited as `event`) while user is locked out.
+  Status CheckNotLockedOut(const UserRecord& user, const std::string& event,
+                           const std::string& source, std::int64_t now);
+  // The OTP check both paths share: verify against the user's secret, then
+  // consume the step. Wrong and reused codes go through Fail.
+  Status CheckOtpCode(const UserRecord& user, const SecretString& otp_code,
+                      const std::string& event, const std::string& source, std::int64_t now);
+  // Counts a failure towards the lockout, audits it as `event`, returns status.
+  Status Fail(const UserRecord& user, const std::string& event, const std::string& source,
+              std::int64_t now, const std::string& reason, Status status);
 
   AuthenticatorOptions options_;
   Store& store_;

@@ -17,6 +17,7 @@
 #include "ca-server/auth/node_auth.h"
 #include "ca-server/auth/password.h"
 #include "ca-server/auth/tokens.h"
+#include "ca-server/auth/totp.h"
 #include "gate/bytes.h"
 #include "gate/certificate.h"
 #include "gate/json.h"
@@ -553,6 +554,134 @@ TEST_F(NodeApiTest, BadCredentialsAre401) {
             Public("GET", "/v1/nodes/policy", Json::Value(), unknown_node).body);
   EXPECT_TRUE(store_->GetNode(uuid).has_value());
   EXPECT_EQ(store_->GetNode(uuid)->last_sync, 0);
+}
+
+// --- OTP verification for pam_gate.so (source=central) -----------------------------
+
+class NodeOtpTest : public NodeApiTest {
+ protected:
+  // Creates and signs up user with an OTP device; returns its secret.
+  SecretString SignedUpUser(const std::string& name) {
+    HttpReply added = Admin("POST", "/admin/v1/users", Parse(R"({"name": ")" + name + R"("})"));
+    EXPECT_EQ(added.status, 200) << json::Write(added.body);
+    auto token = signup_->CreateToken(name, std::chrono::hours(1), now_);
+    EXPECT_TRUE(token.has_value());
+    EXPECT_TRUE(signup_->Start(*token, now_).has_value());
+    SecretString secret = store_->GetSignupToken(HashToken(*token))->totp_secret;
+    auto done = signup_->Finish(*token, SecretString("correct horse battery"),
+                                SecretString(*TotpCode(secret, now_)), "t", now_);
+    EXPECT_TRUE(done.has_value()) << done.error().ToString();
+    return secret;
+  }
+
+  HttpReply Verify(const std::string& authorization, const std::string& user,
+                   const std::string& code) {
+    Json::Value body;
+    body["user"] = user;
+    body["code"] = code;
+    return Public("POST", "/v1/nodes/otp/verify", body, authorization);
+  }
+};
+
+TEST_F(NodeOtpTest, FreshCodeOnceThenReplayRefused) {
+  SecretString secret = SignedUpUser("alice");
+  Json::Value join = JoinNode();
+  now_ += 30;
+  const std::string code = *TotpCode(secret, now_);
+  HttpReply ok = Verify(Bearer(join), "alice", code);
+  ASSERT_EQ(ok.status, 200) << json::Write(ok.body);
+  EXPECT_EQ(ok.body["user"].asString(), "alice");
+  EXPECT_TRUE(ok.body["ok"].asBool());
+  HttpReply replay = Verify(Bearer(join), "alice", code);
+  EXPECT_EQ(replay.status, 401);
+  EXPECT_EQ(json::Write(replay.body).find(code), std::string::npos);
+
+  auto audit = store_->ListAudit(2);
+  ASSERT_TRUE(audit.has_value());
+  ASSERT_EQ(audit->size(), 2u);
+  for (const auto& e : *audit) {
+    EXPECT_EQ(e.event, "user.otp");
+    EXPECT_EQ(e.source, join["host_uuid"].asString());
+    EXPECT_EQ(e.detail.find(code), std::string::npos);
+  }
+  EXPECT_TRUE((*audit)[1].success);
+  EXPECT_FALSE((*audit)[0].success);
+}
+
+TEST_F(NodeOtpTest, UnknownUserLooksLikeAWrongCode) {
+  SignedUpUser("alice");
+  Json::Value join = JoinNode();
+  HttpReply wrong = Verify(Bearer(join), "alice", "000000");
+  HttpReply unknown = Verify(Bearer(join), "nobody", "000000");
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_EQ(unknown.status, 401);
+  EXPECT_EQ(json::Write(wrong.body), json::Write(unknown.body));
+}
+
+TEST_F(NodeOtpTest, LockoutIs429) {
+  SecretString secret = SignedUpUser("alice");
+  Json::Value join = JoinNode();
+  // AuthenticatorOptions{} locks out after 5 failures.
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(Verify(Bearer(join), "alice", "000000").status, 401);
+  HttpReply locked = Verify(Bearer(join), "alice", *TotpCode(secret, now_ + 30));
+  EXPECT_EQ(locked.status, 429);
+  // The lockout is the login's too.
+  Json::Value login;
+  login["user"] = "alice";
+  login["password"] = "correct horse battery";
+  login["otp_code"] = *TotpCode(secret, now_ + 30);
+  login["public_key"] = host_key_.AuthorizedKey();
+  EXPECT_EQ(Public("POST", "/v1/login", login).status, 429);
+}
+
+TEST_F(NodeOtpTest, NeedsNodeCredentialsAndAWellFormedBody) {
+  SignedUpUser("alice");
+  Json::Value join = JoinNode();
+  EXPECT_EQ(Verify("", "alice", "000000").status, 401);
+  EXPECT_EQ(Verify("Bearer " + join["host_uuid"].asString() + "." + std::string(64, '0'), "alice",
+                   "000000")
+                .status,
+            401);
+  EXPECT_EQ(Verify(Bearer(join), "-alice", "000000").status, 400);
+  EXPECT_EQ(Public("POST", "/v1/nodes/otp/verify", Parse(R"({"user": "alice"})"), Bearer(join))
+                .status,
+            400);
+  EXPECT_EQ(Public("GET", "/v1/nodes/otp/verify", Json::Value(), Bearer(join)).status, 405);
+  // None of these counted towards alice's lockout.
+  EXPECT_EQ(store_->GetUser("alice")->failed_attempts, 0);
+}
+
+TEST_F(NodeOtpTest, RateLimitedPerNode) {
+  SignedUpUser("alice");
+  Json::Value first = JoinNode();
+  Json::Value second = JoinNode();
+  limiter_ = std::make_unique<RateLimiter>(0, 2);
+  services_ = std::make_unique<Services>(Services{.config = config_,
+                                                  .store = *store_,
+                                                  .audit = *audit_,
+                                                  .authenticator = *authenticator_,
+                                                  .signup = *signup_,
+                                                  .issuer = *issuer_,
+                                                  .host_issuer = *host_issuer_,
+                                                  .auth_limiter = *limiter_,
+                                                  .user_ca = user_ca_->public_key(),
+                                                  .host_ca = host_ca_->public_key(),
+                                                  .now = [this] { return now_; },
+                                                  .ca_pin = kPin});
+  Router router;
+  RegisterNodeApi(router, *services_);
+  auto verify = [&](const Json::Value& join, const std::string& user) {
+    Json::Value body;
+    body["user"] = user;
+    body["code"] = "000000";
+    HttpRequest req = Request("POST", "/v1/nodes/otp/verify", json::Write(body), "192.0.2.7");
+    req.authorization = Bearer(join);
+    return router.Dispatch(req).status;
+  };
+  EXPECT_EQ(verify(first, "alice"), 401);
+  EXPECT_EQ(verify(first, "nobody"), 401);
+  EXPECT_EQ(verify(first, "other"), 429);  // per node, across users
+  EXPECT_EQ(verify(second, "alice"), 401);  // another node has its own budget
 }
 
 TEST_F(NodeApiTest, PolicySnapshotKrlAndLastSync) {

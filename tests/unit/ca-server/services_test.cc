@@ -177,6 +177,109 @@ TEST_F(ServicesTest, AuthenticatorWithoutSecondFactor) {
                   .has_value());
 }
 
+// --- The second factor alone (pam_gate.so, POST /v1/nodes/otp/verify) -------------
+
+constexpr char kNode[] = "4a6f0c1e-9b2d-4c3e-8f10-0123456789ab";
+
+TEST_F(ServicesTest, SecondFactorAcceptsAFreshCodeOnceAndAudits) {
+  SecretString secret = SignedUpUser("fay", {"fay"});
+  Authenticator auth({SecondFactor::kOtp, 5, std::chrono::minutes(5)}, *store_, *audit_);
+  const std::int64_t later = kNow + 30;
+  auto code = TotpCode(secret, later);
+  ASSERT_TRUE(auth.VerifySecondFactor("fay", SecretString(*code), kNode, later).ok());
+  Status replay = auth.VerifySecondFactor("fay", SecretString(*code), kNode, later);
+  EXPECT_EQ(replay.code(), Code::kUnauthenticated);
+  EXPECT_NE(replay.message().find("already used"), std::string::npos);
+  auto events = store_->ListAudit(2);
+  ASSERT_TRUE(events.has_value());
+  ASSERT_EQ(events->size(), 2u);
+  const AuditEvent& ok = (*events)[1];  // newest first
+  EXPECT_EQ(ok.event, "user.otp");
+  EXPECT_EQ(ok.user, "fay");
+  EXPECT_EQ(ok.source, kNode);
+  EXPECT_TRUE(ok.success);
+  EXPECT_FALSE((*events)[0].success);
+  for (const auto& e : *events) EXPECT_EQ(e.detail.find(*code), std::string::npos);
+}
+
+// One replay state for both paths: a code used at login is refused here, and
+// the other way round.
+TEST_F(ServicesTest, SecondFactorSharesUsedStepsWithLogin) {
+  SecretString secret = SignedUpUser("gus", {"gus"});
+  Authenticator auth({SecondFactor::kOtp, 5, std::chrono::minutes(5)}, *store_, *audit_);
+  const std::int64_t t1 = kNow + 30;
+  auto code1 = TotpCode(secret, t1);
+  ASSERT_TRUE(
+      auth.Authenticate("gus", SecretString(kPassword), SecretString(*code1), "t", t1).has_value());
+  EXPECT_EQ(auth.VerifySecondFactor("gus", SecretString(*code1), kNode, t1).code(),
+            Code::kUnauthenticated);
+  const std::int64_t t2 = kNow + 60;
+  auto code2 = TotpCode(secret, t2);
+  ASSERT_TRUE(auth.VerifySecondFactor("gus", SecretString(*code2), kNode, t2).ok());
+  auto login = auth.Authenticate("gus", SecretString(kPassword), SecretString(*code2), "t", t2);
+  ASSERT_FALSE(login.has_value());
+  EXPECT_NE(login.error().message().find("already used"), std::string::npos);
+}
+
+TEST_F(ServicesTest, SecondFactorGivesOneAnswerForUnknownUnenrolledAndWrong) {
+  SignedUpUser("hal", {"hal"});
+  UserRecord pending;  // created, never signed up
+  pending.name = "ida";
+  pending.logins = {"ida"};
+  ASSERT_TRUE(store_->CreateUser(pending).ok());
+  UserRecord no_otp;  // signed up on a cluster without a second factor
+  no_otp.name = "jim";
+  no_otp.logins = {"jim"};
+  ASSERT_TRUE(store_->CreateUser(no_otp).ok());
+  SignupService signup({"test", SecondFactor::kOff, 12}, *store_, *audit_);
+  auto token = signup.CreateToken("jim", std::chrono::hours(1), kNow);
+  ASSERT_TRUE(signup.Start(*token, kNow).has_value());
+  ASSERT_TRUE(signup.Finish(*token, SecretString(kPassword), SecretString(), "t", kNow).has_value());
+
+  Authenticator auth({SecondFactor::kOtp, 5, std::chrono::minutes(5)}, *store_, *audit_);
+  const Status wrong = auth.VerifySecondFactor("hal", SecretString("000000"), kNode, kNow + 30);
+  EXPECT_EQ(wrong.code(), Code::kUnauthenticated);
+  EXPECT_EQ(wrong.message(), kBadOtpCode);
+  for (const char* user : {"nobody", "ida", "jim"}) {
+    for (const char* code : {"000000", "", "12345x"}) {
+      EXPECT_EQ(auth.VerifySecondFactor(user, SecretString(code), kNode, kNow + 30), wrong)
+          << user << " " << code;
+    }
+  }
+  // Malformed codes are wrong codes too (same answer, and they count).
+  EXPECT_EQ(auth.VerifySecondFactor("hal", SecretString(""), kNode, kNow + 30), wrong);
+  EXPECT_EQ(auth.VerifySecondFactor("hal", SecretString("1234567"), kNode, kNow + 30), wrong);
+  EXPECT_EQ(store_->GetUser("hal")->failed_attempts, 3);
+}
+
+// One lockout for both paths: failures here lock out the login and failures
+// at login lock out pam_gate.so; a lockout answers before any code check.
+TEST_F(ServicesTest, SecondFactorSharesTheLockoutWithLogin) {
+  SecretString secret = SignedUpUser("kim", {"kim"});
+  Authenticator auth({SecondFactor::kOtp, 3, std::chrono::minutes(5)}, *store_, *audit_);
+  const std::int64_t t = kNow + 30;
+  EXPECT_FALSE(auth.Authenticate("kim", SecretString("nope nope nope"), SecretString(), "t", t)
+                   .has_value());
+  EXPECT_EQ(auth.VerifySecondFactor("kim", SecretString("000000"), kNode, t).code(),
+            Code::kUnauthenticated);
+  EXPECT_EQ(auth.VerifySecondFactor("kim", SecretString("000001"), kNode, t).code(),
+            Code::kUnauthenticated);
+  auto code = TotpCode(secret, t);
+  Status locked = auth.VerifySecondFactor("kim", SecretString(*code), kNode, t + 1);
+  EXPECT_EQ(locked.code(), Code::kResourceExhausted);
+  EXPECT_NE(locked.message().find("try again in"), std::string::npos);
+  EXPECT_EQ(
+      auth.Authenticate("kim", SecretString(kPassword), SecretString(*code), "t", t + 1)
+          .error()
+          .code(),
+      Code::kResourceExhausted);
+  // After the lockout the right code works again and clears the count.
+  const std::int64_t after = t + 1 + 301;
+  auto fresh = TotpCode(secret, after);
+  ASSERT_TRUE(auth.VerifySecondFactor("kim", SecretString(*fresh), kNode, after).ok());
+  EXPECT_EQ(store_->GetUser("kim")->failed_attempts, 0);
+}
+
 TEST_F(ServicesTest, SignupTokenIsSingleUseAndExpires) {
   UserRecord user;
   user.name = "fay";
