@@ -28,9 +28,9 @@ IS_ROOT = os.geteuid() == 0
 
 
 def binary(name):
-    for sub in ("ca-server", "cli", "sshd-hooks", ""):
+    for sub in ("ca-server", "cli", "sshd-hooks", "pam_module", ""):
         path = os.path.join(BIN_DIR, sub, name)
-        if os.access(path, os.X_OK):
+        if os.access(path, os.X_OK) or (name.endswith(".so") and os.path.isfile(path)):
             return path
     raise FileNotFoundError(f"{name} not found under {BIN_DIR}")
 

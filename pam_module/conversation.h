@@ -1,0 +1,39 @@
+// PamConversation: the Conversation of factor.h over the application's
+// PAM_CONV item (sshd's keyboard-interactive, sudo's terminal, pamtester).
+#ifndef GATE_PAM_CONVERSATION_H_
+#define GATE_PAM_CONVERSATION_H_
+
+#include <security/pam_modules.h>
+
+#include <string>
+
+#include "pam_module/factor.h"
+
+namespace gate::pam {
+
+// Borrows pamh, which must outlive this object. Not thread-safe (neither is
+// a PAM handle).
+class PamConversation final : public Conversation {
+ public:
+  explicit PamConversation(pam_handle_t* pamh) : pamh_(pamh) {}
+
+  // PAM_PROMPT_ECHO_OFF. False (answer untouched) when the application has
+  // no conversation function, it fails, or it returns no answer. The
+  // application's response buffer is wiped before it is freed; the caller
+  // owns (and should wipe) *answer.
+  bool PromptSecret(const std::string& prompt, std::string* answer) override;
+  // PAM_TEXT_INFO / PAM_ERROR_MSG; failures are ignored (a message is a
+  // courtesy, never a reason to change the outcome).
+  void Info(const std::string& text) override;
+  void Error(const std::string& text) override;
+
+ private:
+  // One message; returns the response text through *answer if non-null.
+  bool Converse(int style, const std::string& text, std::string* answer);
+
+  pam_handle_t* pamh_;
+};
+
+}  // namespace gate::pam
+
+#endif  // GATE_PAM_CONVERSATION_H_

@@ -1,0 +1,405 @@
+"""pam_gate.so with source=central against a real gate-ca: codes checked by
+gate-ca with the node's credentials (a real `gate-node join --no-reload`),
+one replay state with `gate login`, gate-ca down (offline=deny|local), then a
+real sshd (certificate, then the OTP prompt through a pty) and sudo.
+
+PAM runs through pamtester and pam_wrapper with service files of the test's
+own; sshd runs with pam_wrapper too, so /etc/pam.d/sshd is never touched.
+sudo is setuid (pam_wrapper cannot reach it), so that test swaps
+/etc/pam.d/sudo and always puts it back."""
+import atexit
+import base64
+import os
+import pty
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+from harness import (BIN_DIR, IS_ROOT, SSHD, Client, GateTestCase, Node, OtpDevice, ensure_os_user,
+                     free_port, run, totp)
+
+PASSWORD = "correct horse battery"
+PAM_WRAPPER = "/usr/lib/x86_64-linux-gnu/libpam_wrapper.so"
+PAMTESTER = shutil.which("pamtester")
+MODULE = os.path.join(BIN_DIR, "pam_module", "pam_gate.so")
+
+
+def missing_tools():
+    missing = [p for p in (PAM_WRAPPER, MODULE) if not os.path.exists(p)]
+    if not PAMTESTER:
+        missing.append("pamtester")
+    return missing
+
+
+def node_token(ca):
+    out = ca.gatectl("tokens", "add", "--type=node", check=True).stdout
+    m = re.search(r"--token ([0-9a-f]{32})", out)
+    assert m, out
+    return m.group(1)
+
+
+def pam_env(service_dir):
+    return dict(os.environ, LD_PRELOAD=PAM_WRAPPER, PAM_WRAPPER="1",
+                PAM_WRAPPER_SERVICE_DIR=service_dir)
+
+
+@unittest.skipIf(missing_tools(), f"needs {', '.join(missing_tools())}")
+@unittest.skipUnless(IS_ROOT, "needs root: gate-node join writes a root-owned node.json")
+class PamCentralTest(GateTestCase):
+    """One node joined once; each test has gate users of its own, so their
+    TOTP steps never collide."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.node = Node(cls.workdir, "pam-node")
+        join = cls.node.join(cls.ca, node_token(cls.ca), "--principals", "127.0.0.1",
+                             "--no-reload")
+        if join.returncode != 0:
+            raise AssertionError("join failed: " + join.stdout + join.stderr)
+        cls.node_json = os.path.join(cls.node.data_dir, "node.json")
+        cls.services = os.path.join(cls.workdir, "pam.d")
+        os.makedirs(cls.services, exist_ok=True)
+        cls.state_dir = os.path.join(cls.workdir, "pam-state")
+
+    # --- helpers -----------------------------------------------------------
+
+    def service(self, name, *options):
+        with open(os.path.join(self.services, name), "w") as f:
+            f.write(f"auth required {MODULE} {' '.join(options)}\n"
+                    "account required pam_permit.so\n")
+        return name
+
+    def central(self, *extra):
+        name = "gate-central" + ("-" + str(abs(hash(extra))) if extra else "")
+        return self.service(name, "source=central", f"node_dir={self.node.data_dir}",
+                            "timeout=2000", *extra)
+
+    def pamtester(self, service, user, *answers):
+        proc = run([PAMTESTER, "-v", service, user, "authenticate"],
+                   input="".join(a + "\n" for a in answers), env=pam_env(self.services),
+                   timeout=30)
+        return proc
+
+    def assertAccepted(self, proc):
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertIn("successfully authenticated", proc.stdout + proc.stderr)
+
+    def assertRefused(self, proc):
+        self.assertNotEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertNotIn("successfully authenticated", proc.stdout + proc.stderr)
+
+    def user(self, name, logins=None):
+        client, device = self.new_user(name, logins)
+        client.device = device
+        return client
+
+    # --- central -----------------------------------------------------------
+
+    def test_right_code_then_replay_refused(self):
+        self.user("pc-ann")
+        device = self._device("pc-ann")
+        code = device.code()
+        first = self.pamtester(self.central(), "pc-ann", code)
+        self.assertAccepted(first)
+        self.assertIn("Enter your OTP token:", first.stdout + first.stderr)
+        self.assertRefused(self.pamtester(self.central(), "pc-ann", code))
+
+    def test_wrong_code_and_unknown_user_refused(self):
+        self.user("pc-bob")
+        self.assertRefused(self.pamtester(self.central(), "pc-bob", "000000"))
+        self.assertRefused(self.pamtester(self.central(), "pc-nobody", "000000"))
+        self.assertRefused(self.pamtester(self.central(), "pc-bob", ""))
+
+    def test_code_used_by_gate_login_is_refused_by_pam(self):
+        client = self.user("pc-cat")
+        code = client.device.code()
+        login = client.login("pc-cat", PASSWORD, code)
+        self.assertEqual(login.returncode, 0, login.stderr)
+        self.assertRefused(self.pamtester(self.central(), "pc-cat", code))
+
+    def test_code_used_by_pam_is_refused_by_gate_login(self):
+        client = self.user("pc-dan")
+        code = client.device.code()
+        self.assertAccepted(self.pamtester(self.central(), "pc-dan", code))
+        login = client.login("pc-dan", PASSWORD, code)
+        self.assertNotEqual(login.returncode, 0, login.stdout)
+        self.assertIn("already used", login.stderr)
+
+    def test_lockout_is_shared_with_gate_login(self):
+        client = self.user("pc-eve")
+        # gate-ca's default: 5 failures in a row lock the user out.
+        for _ in range(5):
+            self.assertRefused(self.pamtester(self.central(), "pc-eve", "000000"))
+        self.assertRefused(self.pamtester(self.central(), "pc-eve", client.device.code()))
+        login = client.login("pc-eve", PASSWORD, client.device.code())
+        self.assertNotEqual(login.returncode, 0)
+        self.assertIn("try again in", login.stderr)
+
+    def test_unreadable_node_credentials_deny(self):
+        self.user("pc-fay")
+        bad = os.path.join(self.workdir, "bad-node")
+        os.makedirs(bad, exist_ok=True)
+        shutil.copy2(self.node_json, os.path.join(bad, "node.json"))
+        os.chmod(os.path.join(bad, "node.json"), 0o644)
+        name = self.service("gate-bad-node", "source=central", f"node_dir={bad}")
+        self.assertRefused(self.pamtester(name, "pc-fay", self._device("pc-fay").code()))
+
+    # --- gate-ca down --------------------------------------------------------
+
+    def test_gate_ca_stopped(self):
+        self.user("pc-gus")
+        device = self._device("pc-gus")
+        local_secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+        authfile = os.path.join(self.workdir, "pc-gus.authfile")
+        with open(authfile, "w") as f:
+            f.write(f"pc-gus:totp:sha1:6:{local_secret}\n")
+        os.chmod(authfile, 0o600)
+        offline_local = self.central("offline=local", f"authfile={authfile}",
+                                     f"state_dir={self.state_dir}")
+        offline_deny = self.central("offline=deny")
+        self.ca.stop()
+        try:
+            started = time.monotonic()
+            denied = self.pamtester(offline_deny, "pc-gus", device.code())
+            self.assertRefused(denied)
+            self.assertLess(time.monotonic() - started, 10)
+            # offline=local: the central prompt, then the local one decides.
+            local_code = totp(local_secret)
+            self.assertAccepted(self.pamtester(offline_local, "pc-gus", "123456", local_code))
+            self.assertRefused(self.pamtester(offline_local, "pc-gus", "123456", local_code))
+            self.assertRefused(self.pamtester(offline_local, "pc-gus", "123456", "000000"))
+        finally:
+            self.ca.start()
+        # With gate-ca back, gate-ca decides again, not the authfile.
+        self.assertRefused(self.pamtester(offline_local, "pc-gus",
+                                          totp(local_secret, time.time() + 30)))
+        self.assertAccepted(self.pamtester(offline_local, "pc-gus", device.code()))
+
+    # --- sshd --------------------------------------------------------------
+
+    def test_sshd_certificate_then_otp(self):
+        ensure_os_user("gtpamssh")
+        # The OS login differs from the gate user: only the certificate's key
+        # id (SSH_AUTH_INFO_0) names a gate user gate-ca knows.
+        client = self.user("pc-sshd", logins="gtpamssh")
+        login = client.login("pc-sshd", PASSWORD, client.device.code())
+        self.assertEqual(login.returncode, 0, login.stderr)
+        sshd = PamSshd(self.workdir, self.user_ca(), MODULE, self.node.data_dir).start()
+        try:
+            out, status = sshd.ssh_with_otp("gtpamssh", client, client.device.code())
+            self.assertEqual(status, 0, out + sshd.log_tail())
+            self.assertIn("Enter your OTP token:", out)
+            self.assertEqual(out.strip().splitlines()[-1].strip(), "gtpamssh", out)
+            out, status = sshd.ssh_with_otp("gtpamssh", client, "000000")
+            self.assertNotEqual(status, 0, out)
+            self.assertIn("Permission denied", out)
+            self.assertNotIn("gtpamssh", [l.strip() for l in out.splitlines()])
+        finally:
+            sshd.stop()
+
+    def user_ca(self):
+        status, body, _ = self.ca.request("GET", "/v1/ping")
+        self.assertEqual(status, 200)
+        return "".join(k + "\n" for k in body["user_ca"])
+
+    def _device(self, name):
+        # new_user's device is on the client; tests that do not log in keep
+        # their own handle here.
+        return self._devices[name]
+
+    def new_user(self, name, logins=None, password=PASSWORD):
+        client, device = super().new_user(name, logins, password)
+        if not hasattr(self, "_devices"):
+            self._devices = {}
+        self._devices[name] = device
+        return client, device
+
+
+class PamSshd:
+    """sshd with UsePAM and keyboard-interactive after publickey, its PAM
+    stack (service "sshd") from a directory of the test's own via pam_wrapper."""
+
+    def __init__(self, workdir, user_ca, module, node_dir):
+        self.dir = os.path.join(workdir, "pam-sshd")
+        self.pam_dir = os.path.join(self.dir, "pam.d")
+        os.makedirs(self.pam_dir, exist_ok=True)
+        os.chmod(self.dir, 0o755)
+        with open(os.path.join(self.pam_dir, "sshd"), "w") as f:
+            f.write(f"auth required {module} source=central node_dir={node_dir}\n"
+                    "account required pam_permit.so\n"
+                    "session required pam_permit.so\n")
+        self.port = free_port()
+        self.host_key = os.path.join(self.dir, "ssh_host_ed25519_key")
+        if not os.path.exists(self.host_key):
+            run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", self.host_key], check=True)
+        ca_file = os.path.join(self.dir, "user_ca.pub")
+        with open(ca_file, "w") as f:
+            f.write(user_ca)
+        self.config = os.path.join(self.dir, "sshd_config")
+        self.log = os.path.join(self.dir, "sshd.log")
+        with open(self.config, "w") as f:
+            f.write(f"""Port {self.port}
+ListenAddress 127.0.0.1
+HostKey {self.host_key}
+PidFile {self.dir}/sshd.pid
+TrustedUserCAKeys {ca_file}
+AuthorizedKeysFile none
+PubkeyAuthentication yes
+PasswordAuthentication no
+UsePAM yes
+KbdInteractiveAuthentication yes
+AuthenticationMethods publickey,keyboard-interactive:pam
+ExposeAuthInfo yes
+PermitRootLogin no
+StrictModes no
+LogLevel VERBOSE
+""")
+        self.proc = None
+
+    def start(self):
+        os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
+        check = run([SSHD, "-t", "-f", self.config])
+        if check.returncode != 0:
+            raise AssertionError("sshd -t failed: " + check.stderr)
+        with open(self.log, "w") as log:
+            self.proc = subprocess.Popen([SSHD, "-D", "-e", "-f", self.config], stderr=log,
+                                         env=pam_env(self.pam_dir))
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError("sshd did not start: " + self.log_tail())
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+    def log_tail(self):
+        with open(self.log) as f:
+            return f.read()[-3000:]
+
+    def ssh_with_otp(self, login, client, code, timeout=30):
+        """Runs `id -un` over ssh in a pty, answering the OTP prompt with code.
+        Returns (everything the terminal showed, exit status)."""
+        args = ["ssh", "-F", "/dev/null", "-p", str(self.port), "-o", "IdentitiesOnly=yes",
+                "-o", f"IdentityFile={client.key}", "-o", f"CertificateFile={client.cert}",
+                "-o", f"UserKnownHostsFile={os.path.join(self.dir, 'known_hosts')}",
+                "-o", "StrictHostKeyChecking=no", "-o", "NumberOfPasswordPrompts=1",
+                "-o", "PreferredAuthentications=publickey,keyboard-interactive",
+                "-o", "ConnectTimeout=10", f"{login}@127.0.0.1", "id -un"]
+        pid, fd = pty.fork()
+        if pid == 0:
+            env = dict(client.env)
+            env.pop("SSH_AUTH_SOCK", None)
+            os.execvpe("ssh", args, env)
+        out = b""
+        answered = False
+        deadline = time.time() + timeout
+        try:
+            while time.time() < deadline:
+                ready, _, _ = select.select([fd], [], [], 0.5)
+                if not ready:
+                    continue
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+                if not answered and b"Enter your OTP token:" in out:
+                    os.write(fd, code.encode() + b"\n")
+                    answered = True
+            else:
+                os.kill(pid, signal.SIGKILL)
+        finally:
+            _, status = os.waitpid(pid, 0)
+            os.close(fd)
+        return out.decode(errors="replace"), os.waitstatus_to_exitcode(status)
+
+
+# --- sudo ---------------------------------------------------------------------
+
+SUDO_PAM = "/etc/pam.d/sudo"
+SUDOERS_DROP_IN = "/etc/sudoers.d/gate-pam-test"
+_restore = {}
+
+
+def _restore_sudo_files():
+    """Puts /etc/pam.d/sudo back and removes the test's sudoers drop-in.
+    Runs from the test's finally and again at exit (idempotent)."""
+    backup = _restore.pop(SUDO_PAM, None)
+    if backup is not None:
+        shutil.copy2(backup, SUDO_PAM)
+        os.unlink(backup)
+    if os.path.exists(SUDOERS_DROP_IN):
+        os.unlink(SUDOERS_DROP_IN)
+
+
+atexit.register(_restore_sudo_files)
+
+
+@unittest.skipUnless(IS_ROOT, "needs root: replaces /etc/pam.d/sudo for the test")
+@unittest.skipUnless(shutil.which("sudo") and os.path.exists(SUDO_PAM),
+                     "needs sudo and /etc/pam.d/sudo")
+@unittest.skipIf(not os.path.exists(MODULE), f"needs {MODULE}")
+class PamSudoTest(unittest.TestCase):
+    """sudo with pam_gate (source=local) driving a test OS user."""
+
+    def test_sudo_asks_for_the_otp(self):
+        ensure_os_user("gtpamsudo")
+        workdir = tempfile.mkdtemp(prefix="gate-sudo-")
+        os.chmod(workdir, 0o755)
+        secret = base64.b32encode(os.urandom(20)).decode().rstrip("=")
+        authfile = os.path.join(workdir, "authfile")
+        with open(authfile, "w") as f:
+            f.write(f"gtpamsudo:totp:sha1:6:{secret}\n")
+        os.chmod(authfile, 0o600)
+        state = os.path.join(workdir, "state")
+        with open(SUDO_PAM, "rb") as f:
+            original = f.read()
+        fd, backup = tempfile.mkstemp(prefix="gate-test-pam.d-sudo-")
+        os.close(fd)
+        shutil.copy2(SUDO_PAM, backup)
+        _restore[SUDO_PAM] = backup
+        try:
+            with open(SUDOERS_DROP_IN, "w") as f:
+                f.write("gtpamsudo ALL=(ALL) ALL\n")
+            os.chmod(SUDOERS_DROP_IN, 0o440)
+            with open(SUDO_PAM, "w") as f:
+                f.write(f"auth required {MODULE} source=local authfile={authfile} "
+                        f"state_dir={state}\n"
+                        "account required pam_permit.so\n"
+                        "session required pam_permit.so\n")
+
+            def sudo(code):
+                return subprocess.run(["sudo", "-k", "-S", "true"],
+                                      input=code + "\n", capture_output=True, text=True,
+                                      user="gtpamsudo", group="gtpamsudo", extra_groups=[],
+                                      cwd="/", timeout=30)
+
+            ok = sudo(totp(secret))
+            self.assertEqual(ok.returncode, 0, ok.stderr)
+            self.assertIn("Enter your OTP token:", ok.stderr)
+            self.assertNotEqual(sudo("000000").returncode, 0)
+            self.assertNotEqual(sudo(totp(secret)).returncode, 0)  # replay
+        finally:
+            _restore_sudo_files()
+            shutil.rmtree(workdir, ignore_errors=True)
+        with open(SUDO_PAM, "rb") as f:
+            self.assertEqual(f.read(), original)
+
+
+if __name__ == "__main__":
+    unittest.main()
