@@ -13,6 +13,7 @@ std::unique_ptr<Command> MakeLoginCommand();
 std::unique_ptr<Command> MakeStatusCommand();
 std::unique_ptr<Command> MakeConfigCommand();
 std::unique_ptr<Command> MakeLogoutCommand();
+std::unique_ptr<Command> MakeMfaAddCommand();
 
 }  // namespace gate::cli
 

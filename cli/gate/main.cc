@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
       {"status", "Show the current login profile", MakeStatusCommand},
       {"config", "Print an ssh_config block that makes plain ssh use gate", MakeConfigCommand},
       {"logout", "Delete the key and certificate of the current login", MakeLogoutCommand},
+      {"mfa add", "Enroll an OTP app or a security key for pam_gate.so on this host",
+       MakeMfaAddCommand},
   };
   return RunCommandTable(app, table, argc, argv);
 }
