@@ -77,6 +77,8 @@ Outcome CentralOutcome(const Result<HttpResponse>& reply, std::string_view gate_
     return Outcome::kError;
   }
   if (status == 401) return Outcome::kFailure;
+  // An admin lock: the code was right, the user may not pass.
+  if (status == 403) return Outcome::kFailure;
   if (status == 429) return Outcome::kLockedOut;
   if (status >= 500 && status <= 599) return Outcome::kUnavailable;
   return Outcome::kError;

@@ -1,5 +1,6 @@
 #include "ca-server/auth/authenticator.h"
 
+#include "ca-server/auth/locks.h"
 #include "ca-server/auth/password.h"
 #include "ca-server/auth/totp.h"
 #include "gate/duration.h"
@@ -117,6 +118,11 @@ Status Authenticator::VerifySecondFactor(const std::string& name, const SecretSt
   GATE_RETURN_IF_ERROR(CheckNotLockedOut(*user, kOtpEvent, source, now));
   GATE_RETURN_IF_ERROR(CheckOtpCode(*user, otp_code, kOtpEvent, source, now));
   GATE_RETURN_IF_ERROR(store_.RecordLoginSuccess(name));
+  // As at login, a lock is revealed only to someone who proved the factor.
+  if (Status locked = CheckNotLocked(store_, name, now); !locked.ok()) {
+    audit_.Record({now, kOtpEvent, name, source, false, locked.message()});
+    return locked;
+  }
   audit_.Record({now, kOtpEvent, name, source, true, "OTP code accepted"});
   return Status::Ok();
 }

@@ -59,6 +59,8 @@ class Authenticator {
   //                       towards the lockout.
   //   ResourceExhausted   locked out (by failures here or at login); nothing
   //                       was checked
+  //   PermissionDenied    an admin lock is in force ("user X is locked: ..."),
+  //                       told only after the code was proven, as at login
   //   other               store failures, as they are
   Status VerifySecondFactor(const std::string& user, const SecretString& otp_code,
                             const std::string& source, std::int64_t now);

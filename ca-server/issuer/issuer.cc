@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "ca-server/auth/locks.h"
 #include "gate/bytes.h"
 #include "gate/policy.h"
 
@@ -26,13 +27,9 @@ Result<policy::Grant> Issuer::GrantFor(const UserRecord& user, std::int64_t now)
       return Err(role.error());
     }  // else: a role that no longer exists grants nothing
   }
-  auto locks = store_.ListLocks();
+  auto locks = LocksOf(store_, user.name);
   if (!locks) return Err(locks.error());
-  std::vector<policy::Lock> user_locks;
-  for (const LockRecord& lock : *locks) {
-    if (lock.user == user.name) user_locks.push_back({lock.user, lock.expires_at, lock.message});
-  }
-  return policy::ComputeGrant({user.name, user.logins, user.roles}, roles, user_locks, now);
+  return policy::ComputeGrant({user.name, user.logins, user.roles}, roles, *locks, now);
 }
 
 std::chrono::seconds Issuer::EffectiveTtl(std::chrono::seconds requested_ttl) const {

@@ -494,3 +494,24 @@ TEST_F(ServicesTest, HostIssuerRefusesBadPrincipalsAndIds) {
 
 }  // namespace
 }  // namespace gate::ca
+
+namespace gate::ca {
+namespace {
+
+// Regression: an admin lock stopped certificate logins but not a central OTP
+// check (sudo or console with pam_gate source=central).
+TEST_F(ServicesTest, VerifySecondFactorRefusesLockedUser) {
+  SecretString secret = SignedUpUser("lena", {"lena"});
+  Authenticator auth({SecondFactor::kOtp, 5, std::chrono::minutes(5)}, *store_, *audit_);
+  ASSERT_TRUE(store_->SetLock({"lena", 0, "on leave", kNow}).ok());
+  auto code = TotpCode(secret, kNow + 30);
+  const Status locked = auth.VerifySecondFactor("lena", SecretString(*code), "node", kNow + 30);
+  EXPECT_EQ(locked.code(), Code::kPermissionDenied);
+  EXPECT_EQ(locked.message(), "user lena is locked: on leave");
+  ASSERT_TRUE(store_->DeleteLock("lena").ok());
+  auto next = TotpCode(secret, kNow + 60);
+  EXPECT_TRUE(auth.VerifySecondFactor("lena", SecretString(*next), "node", kNow + 60).ok());
+}
+
+}  // namespace
+}  // namespace gate::ca

@@ -69,12 +69,12 @@ TEST(CentralOutcomeTest, Table) {
       {Reply(401, R"({"error": {"code": "UNAUTHENTICATED", "message": "invalid OTP code"}})"),
        Outcome::kFailure},
       {Reply(401), Outcome::kFailure},
+      {Reply(403), Outcome::kFailure},  // admin lock
       {Reply(429), Outcome::kLockedOut},
       {Reply(500), Outcome::kUnavailable},
       {Reply(502), Outcome::kUnavailable},
       {Reply(503), Outcome::kUnavailable},
       {Reply(400), Outcome::kError},
-      {Reply(403), Outcome::kError},
       {Reply(404), Outcome::kError},
       {Reply(409), Outcome::kError},
       {Reply(302), Outcome::kError},
