@@ -15,6 +15,7 @@
 #include "pam_module/conversation.h"
 #include "pam_module/factor.h"
 #include "pam_module/options.h"
+#include "pam_module/plugin.h"
 
 namespace gate::pam {
 namespace {
@@ -24,13 +25,16 @@ std::string_view FactorName(const Options& o) {
   return o.source == Source::kLocal ? "local OTP" : "central OTP";
 }
 
-// The factor table: (second_factor, source) -> factor.
+// The factor table: (second_factor, source) -> factor. Central OTP and FIDO2
+// come from plugins, loaded only here (plugin.h).
 std::unique_ptr<Factor> MakeFactor(const Options& o) {
+  const log::Level level = o.debug ? log::Level::kDebug : log::Level::kInfo;
   switch (o.second_factor) {
     case SecondFactor::kU2f:
-      return MakeFido();
+      return LoadPluginFactor(kFidoPlugin, level);
     case SecondFactor::kOtp:
-      return o.source == Source::kLocal ? MakeLocalOtp() : MakeCentralOtp();
+      return o.source == Source::kLocal ? MakeLocalOtp()
+                                        : LoadPluginFactor(kCentralPlugin, level);
     case SecondFactor::kOff:
       break;
   }

@@ -224,6 +224,53 @@ class PamLocalTest(unittest.TestCase):
             self.assertNotIn(secret, text)
 
 
+@unittest.skipUnless(have_tools(), "needs pamtester and libpam-wrapper")
+class PluginTest(unittest.TestCase):
+    """Central OTP and FIDO2 are plugins loaded on demand (pam_module/plugin.h):
+    a plugin anyone could have replaced is never loaded."""
+
+    # The same fixture as PamLocalTest, without inheriting (and re-running) its tests.
+    setUp = PamLocalTest.setUp
+    tearDown = PamLocalTest.tearDown
+    write_authfile = PamLocalTest.write_authfile
+    service = PamLocalTest.service
+    pamtester = PamLocalTest.pamtester
+    assert_deny = PamLocalTest.assert_deny
+
+    def copy_module(self):
+        modules = os.path.join(self.dir, "security")
+        os.makedirs(os.path.join(modules, "pam_gate"))
+        shutil.copy2(self.module, modules)
+        built = os.path.join(os.path.dirname(self.module), "pam_gate")
+        for plugin in ("central.so", "fido.so"):
+            shutil.copy2(os.path.join(built, plugin), os.path.join(modules, "pam_gate"))
+        os.chmod(modules, 0o755)
+        os.chmod(os.path.join(modules, "pam_gate"), 0o755)
+        return os.path.join(modules, "pam_gate.so"), os.path.join(modules, "pam_gate", "central.so")
+
+    def test_local_otp_loads_no_plugin_library(self):
+        maps = harness.run(["sh", "-c", f"LD_PRELOAD={self.module} cat /proc/self/maps"])
+        self.assertIn("pam_gate.so", maps.stdout)
+        self.assertNotIn("libcurl", maps.stdout)
+        self.assertNotIn("libfido2", maps.stdout)
+
+    def test_writable_plugin_is_refused(self):
+        module, central = self.copy_module()
+        line = (f"auth required {module} source=central node_dir={self.dir}/nowhere "
+                f"offline=deny")
+        with harness.SyslogCapture() as capture:
+            os.chmod(central, 0o666)
+            self.assert_deny(self.pamtester(self.service(line), code="123456"))
+            os.chmod(os.path.dirname(central), 0o777)
+            os.chmod(central, 0o755)
+            self.assert_deny(self.pamtester(self.service(line), code="123456"))
+            lines = capture.drain()
+        if lines is not None:
+            text = "\n".join(lines)
+            self.assertIn("refusing plugin: " + central + " is writable by group/others", text)
+            self.assertIn("refusing plugin directory", text)
+
+
 def harness_totp_sha256(secret_b32, digits=8, step=30):
     """RFC 6238 TOTP with HMAC-SHA-256, independent of liboath."""
     import base64

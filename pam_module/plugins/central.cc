@@ -1,0 +1,4 @@
+// central.so: pam_gate's central OTP factor (libcurl), loaded on demand.
+#include "pam_module/plugins/entry.h"
+
+GATE_PAM_PLUGIN_ENTRY(gate::pam::MakeCentralOtp)
