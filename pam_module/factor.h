@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "gate/secret.h"
 #include "pam_module/options.h"
 
 namespace gate::pam {
@@ -44,6 +45,10 @@ struct FactorContext {
   // The gate user to check: the key id of the certificate sshd accepted
   // (SSH_AUTH_INFO_0, ExposeAuthInfo) when there is one, else pam_user.
   std::string gate_user;
+  // An OTP code the user has already typed in this call. The central factor
+  // leaves it here, so offline=local checks the same code instead of asking
+  // a second time; an OTP factor that finds it set does not prompt.
+  SecretString typed_otp;
 };
 
 class Factor {

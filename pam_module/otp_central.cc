@@ -30,6 +30,7 @@ class CentralOtp final : public Factor {
       log::Warning("pam_gate: central OTP: no answer to the OTP prompt for " + context.gate_user);
       return Outcome::kError;
     }
+    context.typed_otp = code;  // for offline=local, should gate-ca be unreachable
     const HttpClient client(CentralClientOptions(*node, context.options.timeout));
     return VerifyCentral(client, context.gate_user, code);
   }

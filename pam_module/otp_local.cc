@@ -264,8 +264,8 @@ Outcome LocalOtp::Authenticate(FactorContext& context) {
     return lockout;
   }
 
-  std::string code;
-  if (!context.conversation.PromptSecret(kPrompt, &code)) {
+  std::string code(context.typed_otp.view());
+  if (code.empty() && !context.conversation.PromptSecret(kPrompt, &code)) {
     log::Warning("pam_gate: no answer to the OTP prompt for " + user);
     return Outcome::kError;
   }

@@ -77,7 +77,7 @@ int Authenticate(pam_handle_t* pamh, int argc, const char** argv) {
              std::string(FactorName(*options)));
 
   PamConversation conversation(pamh);
-  FactorContext context{*options, conversation, pam_user, *gate_user};
+  FactorContext context{*options, conversation, pam_user, *gate_user, {}};
   std::unique_ptr<Factor> factor = MakeFactor(*options);
   if (!factor) return rv;
   Outcome outcome = factor->Authenticate(context);

@@ -280,7 +280,7 @@ class FidoFactorTest : public ::testing::Test {
   Outcome Run(const std::string& authfile_text, mode_t mode = 0600) {
     testing::WriteFile(authfile_, authfile_text, mode);
     options_.authfile = authfile_;
-    FactorContext context{options_, conversation_, CurrentUser(), "alice"};
+    FactorContext context{options_, conversation_, CurrentUser(), "alice", {}};
     return MakeFido()->Authenticate(context);
   }
   static std::string Fido2Line(const std::string& user, const std::string& rp_id) {
@@ -312,7 +312,7 @@ TEST_F(FidoFactorTest, UserWithoutFido2EntriesIsNotEnrolled) {
 
 TEST_F(FidoFactorTest, MissingAuthfileIsNotEnrolled) {
   options_.authfile = dir_.File("absent");
-  FactorContext context{options_, conversation_, CurrentUser(), "alice"};
+  FactorContext context{options_, conversation_, CurrentUser(), "alice", {}};
   EXPECT_EQ(MakeFido()->Authenticate(context), Outcome::kNotEnrolled);
 }
 

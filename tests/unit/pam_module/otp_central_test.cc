@@ -156,7 +156,7 @@ TEST(CentralOtpTest, UnreadableCredentialsAreAnErrorBeforeAnyPrompt) {
   options.node_dir = dir.path();
   ScriptedConversation conv;
   conv.answer_ = "123456";
-  FactorContext context{options, conv, "alice", "alice"};
+  FactorContext context{options, conv, "alice", "alice", {}};
   EXPECT_EQ(MakeCentralOtp()->Authenticate(context), Outcome::kError);
   EXPECT_TRUE(conv.prompts.empty());
 }
@@ -172,7 +172,7 @@ TEST(CentralOtpTest, UnreachableGateCaIsUnavailable) {
   options.timeout = std::chrono::milliseconds(500);
   ScriptedConversation conv;
   conv.answer_ = "123456";
-  FactorContext context{options, conv, "root", "alice"};
+  FactorContext context{options, conv, "root", "alice", {}};
   EXPECT_EQ(MakeCentralOtp()->Authenticate(context), Outcome::kUnavailable);
   EXPECT_EQ(conv.prompts, std::vector<std::string>{kOtpPrompt});
 }
@@ -186,7 +186,7 @@ TEST(CentralOtpTest, NoAnswerIsAnError) {
   Options options;
   options.node_dir = dir.path();
   ScriptedConversation conv;  // no answer: the application's conversation failed
-  FactorContext context{options, conv, "alice", "alice"};
+  FactorContext context{options, conv, "alice", "alice", {}};
   EXPECT_EQ(MakeCentralOtp()->Authenticate(context), Outcome::kError);
 }
 

@@ -242,7 +242,7 @@ class ScriptedConversation : public Conversation {
 class LocalOtpFactorTest : public LocalOtpTest {
  protected:
   Outcome Run(ScriptedConversation& conv, const std::string& gate_user = "alice") {
-    FactorContext ctx{options_, conv, me_, gate_user};
+    FactorContext ctx{options_, conv, me_, gate_user, {}};
     return otp_.Authenticate(ctx);
   }
   std::string me_ = getpwuid(geteuid())->pw_name;
