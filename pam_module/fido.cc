@@ -133,32 +133,12 @@ Outcome FidoFactor::Authenticate(FactorContext& context) {
     return Outcome::kError;
   }
 
-  if (Status s = ValidateUserName(context.gate_user); !s.ok()) {
-    log::Error("pam_gate: unusable user name for u2f: " + s.message());
-    return Outcome::kError;
-  }
-  auto account = LookupAccount(context.pam_user);
-  if (!account) {
-    log::Error("pam_gate: " + account.error().message());
-    return Outcome::kError;
-  }
-  auto path = ExpandPath(options.authfile, context.pam_user, *account);
-  if (!path) {
-    log::Error("pam_gate: authfile: " + path.error().message());
-    return Outcome::kError;
-  }
-  // An absent file is an empty list: nobody is enrolled.
-  auto entries = ReadAuthfile(*path, *account);
-  if (!entries) {
-    log::Error("pam_gate: refusing authfile: " + entries.error().message());
-    context.conversation.Error(
-        "Second factor unavailable: the security key configuration is "
-        "unusable.");
-    return Outcome::kError;
-  }
-  const auto mine = authfile::ForUser(*entries, context.gate_user, authfile::Kind::kFido2);
+  auto file = LoadUserAuthfile(context, "u2f", "security key");
+  if (!file) return Outcome::kError;
+  const auto mine = authfile::ForUser(file->entries, context.gate_user, authfile::Kind::kFido2);
   if (mine.empty()) {
-    log::Info("pam_gate: " + context.gate_user + " has no security key enrolled in " + *path);
+    log::Info("pam_gate: " + context.gate_user + " has no security key enrolled in " +
+              file->path);
     return Outcome::kNotEnrolled;
   }
   std::vector<authfile::Fido2Entry> creds;

@@ -229,29 +229,12 @@ Outcome LocalOtp::Verify(const Options& options, const std::string& gate_user,
 Outcome LocalOtp::Authenticate(FactorContext& context) {
   const Options& options = context.options;
   const std::string& user = context.gate_user;
-  if (Status s = ValidateUserName(user); !s.ok()) {
-    log::Error("pam_gate: unusable user name for local OTP: " + s.message());
-    return Outcome::kError;
-  }
-  auto account = LookupAccount(context.pam_user);
-  if (!account) {
-    log::Error("pam_gate: " + account.error().message());
-    return Outcome::kError;
-  }
-  auto path = ExpandPath(options.authfile, context.pam_user, *account);
-  if (!path) {
-    log::Error("pam_gate: authfile: " + path.error().message());
-    return Outcome::kError;
-  }
-  auto all = ReadAuthfile(*path, *account);
-  if (!all) {
-    log::Error("pam_gate: refusing authfile: " + all.error().message());
-    context.conversation.Error("Second factor unavailable: the OTP configuration is unusable.");
-    return Outcome::kError;
-  }
-  const std::vector<authfile::Entry> mine = authfile::ForUser(*all, user, authfile::Kind::kTotp);
+  auto file = LoadUserAuthfile(context, "local OTP", "OTP");
+  if (!file) return Outcome::kError;
+  const std::vector<authfile::Entry> mine =
+      authfile::ForUser(file->entries, user, authfile::Kind::kTotp);
   if (mine.empty()) {
-    log::Info("pam_gate: " + user + " has no local OTP enrolled in " + *path);
+    log::Info("pam_gate: " + user + " has no local OTP enrolled in " + file->path);
     return Outcome::kNotEnrolled;
   }
 

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "gate/log.h"
+#include "gate/names.h"
 #include "gate/secure_file.h"
 
 namespace gate::pam {
@@ -140,6 +141,34 @@ Result<std::vector<authfile::Entry>> ReadAuthfile(const std::string& path,
   auto entries = authfile::Parse(text->view());
   if (!entries) return Err(entries.error().WithContext(path));
   return entries;
+}
+
+std::optional<UserAuthfile> LoadUserAuthfile(FactorContext& context, std::string_view factor,
+                                             std::string_view what) {
+  const std::string name(factor);
+  if (Status s = ValidateUserName(context.gate_user); !s.ok()) {
+    log::Error("pam_gate: unusable user name for " + name + ": " + s.message());
+    return std::nullopt;
+  }
+  auto account = LookupAccount(context.pam_user);
+  if (!account) {
+    log::Error("pam_gate: " + account.error().message());
+    return std::nullopt;
+  }
+  auto path = ExpandPath(context.options.authfile, context.pam_user, *account);
+  if (!path) {
+    log::Error("pam_gate: authfile: " + path.error().message());
+    return std::nullopt;
+  }
+  // An absent file is an empty list: nobody is enrolled.
+  auto entries = ReadAuthfile(*path, *account);
+  if (!entries) {
+    log::Error("pam_gate: refusing authfile: " + entries.error().message());
+    context.conversation.Error("Second factor unavailable: the " + std::string(what) +
+                               " configuration is unusable.");
+    return std::nullopt;
+  }
+  return UserAuthfile{*std::move(path), *std::move(entries)};
 }
 
 }  // namespace gate::pam

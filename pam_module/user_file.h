@@ -13,6 +13,7 @@
 
 #include "gate/authfile.h"
 #include "gate/status.h"
+#include "pam_module/factor.h"
 
 namespace gate::pam {
 
@@ -60,6 +61,19 @@ Result<std::string> ExpandPath(const std::string& pattern, const std::string& us
 // Parse errors: InvalidArgument "authfile:N: ...".
 Result<std::vector<authfile::Entry>> ReadAuthfile(const std::string& path,
                                                   const std::optional<Account>& account);
+
+// What a factor that reads the authfile needs before it looks for the user's
+// entries: the gate user's name is valid, the PAM user's account is found,
+// %u/%h in `authfile=` are expanded, and the file is read the safe way
+// (ReadAuthfile). On failure it logs why (naming `factor`, e.g. "local OTP"),
+// tells the user their `what` ("OTP", "security key") configuration is
+// unusable, and returns nothing: the caller then fails with Outcome::kError.
+struct UserAuthfile {
+  std::string path;
+  std::vector<authfile::Entry> entries;
+};
+std::optional<UserAuthfile> LoadUserAuthfile(FactorContext& context, std::string_view factor,
+                                             std::string_view what);
 
 }  // namespace gate::pam
 
