@@ -18,6 +18,7 @@ import ssl
 import struct
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 import urllib.parse
@@ -480,13 +481,20 @@ class SyslogCapture:
     """Collects syslog lines sent to /dev/log while active, when this machine
     has no syslog daemon listening there (root only). `lines` is None when
     capture is impossible (a daemon owns /dev/log): callers then skip their
-    log assertions rather than pass them vacuously."""
+    log assertions rather than pass them vacuously.
+
+    A thread reads the socket all the time: syslog(3) blocks its caller when a
+    datagram socket's buffer is full, and other tests running in parallel log
+    here too, so an undrained socket would hang their sshd hooks and PAM
+    modules."""
 
     PATH = "/dev/log"
 
     def __init__(self):
         self.sock = None
         self.lines = None
+        self._lock = threading.Lock()
+        self._thread = None
 
     def __enter__(self):
         if IS_ROOT and not os.path.exists(self.PATH):
@@ -494,22 +502,36 @@ class SyslogCapture:
             self.sock.bind(self.PATH)
             # Hooks log as unprivileged users (gate-principals).
             os.chmod(self.PATH, 0o666)
-            self.sock.setblocking(False)
+            self.sock.settimeout(0.1)
             self.lines = []
+            self._thread = threading.Thread(target=self._read, daemon=True)
+            self._thread.start()
         return self
 
-    def drain(self):
-        if self.sock is None:
-            return None
-        while True:
+    def _read(self):
+        while self.sock is not None:
             try:
-                self.lines.append(self.sock.recv(65536).decode(errors="replace"))
-            except BlockingIOError:
-                return self.lines
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            with self._lock:
+                self.lines.append(data.decode(errors="replace"))
+
+    def drain(self):
+        """The lines received so far (give senders a moment to be read)."""
+        if self.lines is None:
+            return None
+        time.sleep(0.2)
+        with self._lock:
+            return self.lines
 
     def __exit__(self, *exc):
         if self.sock is not None:
-            self.drain()
-            self.sock.close()
-            os.unlink(self.PATH)
+            sock, self.sock = self.sock, None
+            self._thread.join(timeout=2)
+            sock.close()
+            if os.path.exists(self.PATH):
+                os.unlink(self.PATH)
         return False
