@@ -314,14 +314,27 @@ Subsystem sftp internal-sftp
 
 
 def ensure_os_user(name):
-    """Creates an OS user for sshd to switch to (root only)."""
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        run(["useradd", "--create-home", "--shell", "/bin/sh", name], check=True)
+    """Creates an OS user for sshd to switch to (root only). Test files run in
+    parallel, and useradd refuses while another holds /etc/passwd's lock."""
+    for attempt in range(20):
+        try:
+            pwd.getpwnam(name)
+            break
+        except KeyError:
+            proc = run(["useradd", "--create-home", "--shell", "/bin/sh", name])
+            if proc.returncode == 0:
+                break
+            if attempt == 19:
+                raise AssertionError(f"useradd {name} failed: {proc.stderr}")
+            time.sleep(0.25)
     # An account with a locked password ('!') is refused by sshd even for
     # public keys unless UsePAM; '*' means no password login but not locked.
-    run(["usermod", "-p", "*", name], check=True)
+    for attempt in range(20):
+        proc = run(["usermod", "-p", "*", name])
+        if proc.returncode == 0:
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"usermod {name} failed: {proc.stderr}")
 
 
 def needs_root(test):
@@ -498,8 +511,13 @@ class SyslogCapture:
 
     def __enter__(self):
         if IS_ROOT and not os.path.exists(self.PATH):
-            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-            self.sock.bind(self.PATH)
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            try:
+                sock.bind(self.PATH)
+            except OSError:  # another test process got there first
+                sock.close()
+                return self
+            self.sock = sock
             # Hooks log as unprivileged users (gate-principals).
             os.chmod(self.PATH, 0o666)
             self.sock.settimeout(0.1)
