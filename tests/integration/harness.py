@@ -249,36 +249,45 @@ class Client:
 
 
 class Sshd:
-    """A real OpenSSH sshd on 127.0.0.1:<port> with its own config and host key."""
+    """A real OpenSSH sshd on 127.0.0.1:<port> with its own config and host key.
 
-    def __init__(self, workdir, trusted_user_ca_lines, extra_config=""):
-        self.dir = os.path.join(workdir, "sshd")
+    `settings` replace or add sshd_config options (sshd takes the first value
+    of an option, so overrides go into the one list rather than after it);
+    `env` is sshd's environment (pam_wrapper, for instance)."""
+
+    DEFAULTS = {
+        "ListenAddress": "127.0.0.1",
+        "AuthorizedKeysFile": "none",
+        "PubkeyAuthentication": "yes",
+        "PasswordAuthentication": "no",
+        "KbdInteractiveAuthentication": "no",
+        "UsePAM": "no",
+        "PermitRootLogin": "no",
+        "StrictModes": "no",
+        "LogLevel": "VERBOSE",
+        "Subsystem": "sftp internal-sftp",
+    }
+
+    def __init__(self, workdir, trusted_user_ca_lines, extra_config="", name="sshd",
+                 settings=None, env=None):
+        self.dir = os.path.join(workdir, name)
         os.makedirs(self.dir, exist_ok=True)
         os.chmod(self.dir, 0o755)
         self.port = free_port()
+        self.env = env
         self.host_key = os.path.join(self.dir, "ssh_host_ed25519_key")
-        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", self.host_key], check=True)
+        if not os.path.exists(self.host_key):
+            run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", self.host_key], check=True)
         self.ca_file = os.path.join(self.dir, "trusted_user_ca.pub")
         with open(self.ca_file, "w") as f:
             f.write(trusted_user_ca_lines)
         self.config = os.path.join(self.dir, "sshd_config")
         self.log = os.path.join(self.dir, "sshd.log")
+        options = {"Port": str(self.port), "HostKey": self.host_key,
+                   "PidFile": f"{self.dir}/sshd.pid", "TrustedUserCAKeys": self.ca_file,
+                   **self.DEFAULTS, **(settings or {})}
         with open(self.config, "w") as f:
-            f.write(f"""Port {self.port}
-ListenAddress 127.0.0.1
-HostKey {self.host_key}
-PidFile {self.dir}/sshd.pid
-TrustedUserCAKeys {self.ca_file}
-AuthorizedKeysFile none
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-PermitRootLogin no
-StrictModes no
-LogLevel VERBOSE
-Subsystem sftp internal-sftp
-{extra_config}""")
+            f.write("".join(f"{k} {v}\n" for k, v in options.items()) + extra_config)
         self.proc = None
 
     def start(self):
@@ -287,7 +296,8 @@ Subsystem sftp internal-sftp
         if check.returncode != 0:
             raise AssertionError("sshd -t failed: " + check.stderr)
         with open(self.log, "w") as log:
-            self.proc = subprocess.Popen([SSHD, "-D", "-e", "-f", self.config], stderr=log)
+            self.proc = subprocess.Popen([SSHD, "-D", "-e", "-f", self.config], stderr=log,
+                                         env=self.env)
         deadline = time.time() + 10
         while time.time() < deadline:
             try:

@@ -15,14 +15,13 @@ import re
 import select
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 import unittest
 
-from harness import (BIN_DIR, IS_ROOT, SSHD, Client, GateTestCase, Node, OtpDevice, ensure_os_user,
-                     free_port, run, totp)
+from harness import (BIN_DIR, IS_ROOT, GateTestCase, Node, Sshd,
+                     ensure_os_user, run, totp)
 
 PASSWORD = "correct horse battery"
 PAM_WRAPPER = "/usr/lib/x86_64-linux-gnu/libpam_wrapper.so"
@@ -224,68 +223,23 @@ class PamCentralTest(GateTestCase):
         return client, device
 
 
-class PamSshd:
+class PamSshd(Sshd):
     """sshd with UsePAM and keyboard-interactive after publickey, its PAM
     stack (service "sshd") from a directory of the test's own via pam_wrapper."""
 
     def __init__(self, workdir, user_ca, module, node_dir):
-        self.dir = os.path.join(workdir, "pam-sshd")
-        self.pam_dir = os.path.join(self.dir, "pam.d")
+        self.pam_dir = os.path.join(workdir, "pam-sshd", "pam.d")
         os.makedirs(self.pam_dir, exist_ok=True)
-        os.chmod(self.dir, 0o755)
         with open(os.path.join(self.pam_dir, "sshd"), "w") as f:
             f.write(f"auth required {module} source=central node_dir={node_dir}\n"
                     "account required pam_permit.so\n"
                     "session required pam_permit.so\n")
-        self.port = free_port()
-        self.host_key = os.path.join(self.dir, "ssh_host_ed25519_key")
-        if not os.path.exists(self.host_key):
-            run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", self.host_key], check=True)
-        ca_file = os.path.join(self.dir, "user_ca.pub")
-        with open(ca_file, "w") as f:
-            f.write(user_ca)
-        self.config = os.path.join(self.dir, "sshd_config")
-        self.log = os.path.join(self.dir, "sshd.log")
-        with open(self.config, "w") as f:
-            f.write(f"""Port {self.port}
-ListenAddress 127.0.0.1
-HostKey {self.host_key}
-PidFile {self.dir}/sshd.pid
-TrustedUserCAKeys {ca_file}
-AuthorizedKeysFile none
-PubkeyAuthentication yes
-PasswordAuthentication no
-UsePAM yes
-KbdInteractiveAuthentication yes
-AuthenticationMethods publickey,keyboard-interactive:pam
-ExposeAuthInfo yes
-PermitRootLogin no
-StrictModes no
-LogLevel VERBOSE
-""")
-        self.proc = None
-
-    def start(self):
-        os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
-        check = run([SSHD, "-t", "-f", self.config])
-        if check.returncode != 0:
-            raise AssertionError("sshd -t failed: " + check.stderr)
-        with open(self.log, "w") as log:
-            self.proc = subprocess.Popen([SSHD, "-D", "-e", "-f", self.config], stderr=log,
-                                         env=pam_env(self.pam_dir))
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return self
-            except OSError:
-                time.sleep(0.05)
-        raise AssertionError("sshd did not start: " + self.log_tail())
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
+        super().__init__(workdir, user_ca, name="pam-sshd", env=pam_env(self.pam_dir), settings={
+            "UsePAM": "yes",
+            "KbdInteractiveAuthentication": "yes",
+            "AuthenticationMethods": "publickey,keyboard-interactive:pam",
+            "ExposeAuthInfo": "yes",
+        })
 
     def log_tail(self):
         with open(self.log) as f:
