@@ -18,16 +18,11 @@ import sys
 import tempfile
 import time
 
+from stats import p99
+
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
 
 PASSWORD = "correct horse battery"
-
-
-def percentile(values, p):
-    values = sorted(values)
-    k = (len(values) - 1) * p / 100
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
 def main():
@@ -81,11 +76,11 @@ def main():
         print(f"| --- | --- |")
         print(f"| sequential logins | {len(sequential)} |")
         print(f"| login p50 | {statistics.median(sequential):.0f} ms |")
-        print(f"| login p99 | {percentile(sequential, 99):.0f} ms |")
+        print(f"| login p99 | {p99(sequential):.0f} ms |")
         print(f"| concurrent logins | {len(batch)} at once, {len(errors)} errors |")
         print(f"| concurrent wall time | {wall:.2f} s |")
         print(f"| concurrent p50 / p99 | {statistics.median(concurrent_ms):.0f} / "
-              f"{percentile(concurrent_ms, 99):.0f} ms |")
+              f"{p99(concurrent_ms):.0f} ms |")
         for e in errors[:5]:
             print("error:", e[2].strip(), file=sys.stderr)
         return 1 if errors else 0

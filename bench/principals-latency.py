@@ -20,16 +20,11 @@ import sys
 import tempfile
 import time
 
+from stats import p99
+
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
 
 PASSWORD = "correct horse battery"
-
-
-def pct(values, p):
-    values = sorted(values)
-    k = (len(values) - 1) * p / 100
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
 def time_exec(argv, runs):
@@ -122,15 +117,15 @@ def main():
 
         print("| hook exec | p50 | p99 |")
         print("| --- | ---: | ---: |")
-        print(f"| gate-principals | {statistics.median(gate_exec):.2f} ms | {pct(gate_exec, 99):.2f} ms |")
-        print(f"| /bin/sh one-liner | {statistics.median(sh_exec):.2f} ms | {pct(sh_exec, 99):.2f} ms |")
+        print(f"| gate-principals | {statistics.median(gate_exec):.2f} ms | {p99(gate_exec):.2f} ms |")
+        print(f"| /bin/sh one-liner | {statistics.median(sh_exec):.2f} ms | {p99(sh_exec):.2f} ms |")
         print()
         base = statistics.median(ssh_results["AuthorizedPrincipalsFile"])
         print("| `ssh ... true` login via | p50 | p99 | p50 vs AuthorizedPrincipalsFile |")
         print("| --- | ---: | ---: | ---: |")
         for name, samples in ssh_results.items():
             p50 = statistics.median(samples)
-            print(f"| {name} | {p50:.1f} ms | {pct(samples, 99):.1f} ms | {p50 / base:.3f}x |")
+            print(f"| {name} | {p50:.1f} ms | {p99(samples):.1f} ms | {p50 / base:.3f}x |")
         return 0
     finally:
         if node:
