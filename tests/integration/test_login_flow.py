@@ -5,7 +5,7 @@ import subprocess
 import time
 import unittest
 
-from harness import (Client, GateTestCase, Sshd, binary, ensure_os_user, needs_root, run)
+from harness import (Client, GateTestCase, Sshd, ensure_os_user, needs_root, run)
 
 PASSWORD = "correct horse battery"
 
