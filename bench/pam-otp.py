@@ -6,7 +6,7 @@ pam_google_authenticator, on this machine, in one run (issue 4).
 
 Every run authenticates this machine's own account (an existing user, as
 sshd and sudo always present) with a fresh random secret written, and the
-module's replay state cleared, before the timer starts; so each run presents
+module's replay state reset to an old step, before the timer starts; so each run presents
 a valid code its module has never seen (pam_gate and pam_oath refuse reused
 codes) and one run's state cannot make the next faster or slower. Fresh
 non-existent user names per run would not do: every module that looks the
@@ -82,7 +82,13 @@ def main():
     env = dict(os.environ, LD_PRELOAD=WRAPPER, PAM_WRAPPER="1", PAM_WRAPPER_SERVICE_DIR=services)
 
     def prepare(name, user, key):
-        shutil.rmtree(state, ignore_errors=True)
+        # A returning user: the replay state exists and holds an old step
+        # (as pam_oath's usersfile line does), so the run measures a login,
+        # not the first one ever (which also creates the directory and files).
+        os.makedirs(state, mode=0o700, exist_ok=True)
+        state_file = os.path.join(state, f"{user}.state")
+        with open(os.open(state_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+            f.write("v1 1 0 0" + " " * 55 + "\n")
         b32 = base64.b32encode(key).decode().rstrip("=")
         if name == "pam_gate":
             path, text = gate_auth, f"{user}:totp:sha1:6:{b32}\n"

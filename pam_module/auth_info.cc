@@ -36,7 +36,9 @@ Result<std::optional<std::string>> CertificateKeyId(std::string_view auth_info) 
     const std::string_view type = key.substr(0, key.find(' '));
     if (!EndsWith(type, kCertSuffix)) continue;
 
-    auto cert = ssh::ParseCertificateLine(key);
+    // sshd verified this certificate (signature and CA) before it exposed it;
+    // checking the signature again would load libcrypto into every PAM stack.
+    auto cert = ssh::ParseCertificateLineVerifiedBySshd(key);
     if (!cert) {
       return Err(InvalidArgument("SSH_AUTH_INFO_0 line " + std::to_string(line_no) +
                                  ": unusable certificate (" + std::string(type) +

@@ -22,9 +22,12 @@
 namespace gate::pam {
 
 // Pure: the key id of the certificate in auth_info, nullopt if no publickey
-// line carries a certificate. Every certificate line must parse and verify
-// (ssh::ParseCertificate: structure and signature; sshd already checked the
-// CA and validity) and all of them must name the same key id; otherwise
+// line carries a certificate. Every certificate line must parse
+// (ssh::ParseCertificateVerifiedBySshd: sshd checked the signature, the CA
+// and validity before it exposed the line, and only sshd sets
+// SSH_AUTH_INFO_0; checking the signature again would load libcrypto into
+// every PAM stack and prove nothing, as certificates are public) and all of
+// them must name the same key id; otherwise
 // InvalidArgument (the caller fails closed). Plain (non-certificate) keys
 // and other methods are skipped.
 Result<std::optional<std::string>> CertificateKeyId(std::string_view auth_info);

@@ -1,10 +1,11 @@
 #include "pam_module/conversation.h"
 
-#include <openssl/crypto.h>
 #include <security/pam_appl.h>
 
 #include <cstdlib>
 #include <cstring>
+
+#include "gate/secret.h"
 
 namespace gate::pam {
 namespace {
@@ -13,7 +14,7 @@ namespace {
 void FreeResponse(pam_response* resp) {
   if (resp == nullptr) return;
   if (resp->resp != nullptr) {
-    OPENSSL_cleanse(resp->resp, std::strlen(resp->resp));
+    Wipe(resp->resp, std::strlen(resp->resp));
     std::free(resp->resp);
   }
   std::free(resp);

@@ -229,11 +229,11 @@ Outcome FidoFactor::AskKey(fido_dev_t* dev, FactorContext& context,
   if (options.user_verification && !fido_dev_has_uv(dev) && fido_dev_has_pin(dev)) {
     std::string answer;
     if (!context.conversation.PromptSecret("Enter the PIN of your security key: ", &answer)) {
-      OPENSSL_cleanse(answer.data(), answer.size());
+      Wipe(answer.data(), answer.size());
       return Outcome::kFailure;
     }
     pin = SecretString(answer);
-    OPENSSL_cleanse(answer.data(), answer.size());
+    Wipe(answer.data(), answer.size());
     use_pin = true;
   }
   if (rc == FIDO_OK) {

@@ -1,12 +1,12 @@
 #include "pam_module/otp_central.h"
 
-#include <openssl/crypto.h>
 
 #include <cstddef>
 #include <memory>
 #include <utility>
 
 #include "gate/log.h"
+#include "gate/secret.h"
 
 namespace gate::pam {
 namespace {
@@ -25,7 +25,7 @@ class CentralOtp final : public Factor {
     std::string answer;
     const bool answered = context.conversation.PromptSecret(kOtpPrompt, &answer);
     SecretString code(answer);
-    OPENSSL_cleanse(answer.data(), answer.size());
+    Wipe(answer.data(), answer.size());
     if (!answered) {
       log::Warning("pam_gate: central OTP: no answer to the OTP prompt for " + context.gate_user);
       return Outcome::kError;
@@ -97,7 +97,7 @@ Outcome VerifyCentral(const HttpClient& client, const std::string& gate_user,
   const char* begin = nullptr;
   const char* end = nullptr;
   if (body["code"].getString(&begin, &end) && begin != nullptr) {
-    OPENSSL_cleanse(const_cast<char*>(begin), static_cast<std::size_t>(end - begin));
+    Wipe(const_cast<char*>(begin), static_cast<std::size_t>(end - begin));
   }
   const Outcome outcome = CentralOutcome(reply, gate_user);
   std::string line = "pam_gate: central OTP for " + gate_user + ": " + OutcomeName(outcome);

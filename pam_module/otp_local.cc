@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <liboath/oath.h>
-#include <openssl/crypto.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -79,8 +78,47 @@ Result<OtpState> LoadState(const Options& options, const std::string& user) {
   return state;
 }
 
+// The state is rewritten in place, one fixed-size record at offset 0, and
+// made durable with one fdatasync: no new inode, rename and directory fsync
+// per login (they tripled the check's cost). The record is far smaller than
+// a disk sector, so a crash leaves the old record or the new one; anything
+// else would not parse and fail closed. Success is returned only once the
+// accepted step is on disk, so a crash cannot re-open a used code.
+constexpr std::size_t kStateRecordSize = 64;
+
 Status SaveState(const Options& options, const std::string& user, const OtpState& state) {
-  return WriteFileAtomic(StatePath(options, user), FormatState(state), 0600);
+  const std::string path = StatePath(options, user);
+  std::string record = FormatState(state);
+  if (record.size() > kStateRecordSize) return Internal("OTP state record too long");
+  record.insert(record.size() - 1, kStateRecordSize - record.size(), ' ');
+
+  bool created = false;
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
+  if (!fd.valid() && errno == ENOENT) {
+    fd.Reset(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+                    0600));
+    created = fd.valid();
+  }
+  if (!fd.valid()) return Unavailable("cannot open " + path + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid() ||
+      (st.st_mode & 077) != 0) {
+    return PermissionDenied(path + " is not a regular file owned by this process's user with mode 0600");
+  }
+  if (::pwrite(fd.get(), record.data(), record.size(), 0) != static_cast<ssize_t>(record.size()) ||
+      (static_cast<std::size_t>(st.st_size) > record.size() &&
+       ::ftruncate(fd.get(), static_cast<off_t>(record.size())) != 0) ||
+      ::fdatasync(fd.get()) != 0) {
+    return Unavailable("cannot write " + path + ": " + std::strerror(errno));
+  }
+  if (created) {
+    // The new name must survive a crash too.
+    UniqueFd dir(::open(options.state_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir.valid() || ::fsync(dir.get()) != 0) {
+      return Unavailable("cannot sync " + options.state_dir + ": " + std::strerror(errno));
+    }
+  }
+  return Status::Ok();
 }
 
 bool ParseI64(std::string_view s, std::int64_t* out) {
@@ -117,6 +155,8 @@ Result<OtpState> ParseState(std::string_view text) {
   auto corrupt = [] { return Err(DataLoss("OTP state is corrupt (expected \"v1 STEP FAILURES UNTIL\")")); };
   if (text.size() < 4 || text.substr(0, 3) != "v1 " || text.back() != '\n') return corrupt();
   text = text.substr(3, text.size() - 4);
+  // SaveState pads the record to a fixed size with spaces before the '\n'.
+  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
   std::int64_t fields[3];
   for (int i = 0; i < 3; ++i) {
     const std::size_t sp = text.find(' ');
@@ -192,7 +232,7 @@ Outcome LocalOtp::Verify(const Options& options, const std::string& gate_user,
            ++step) {
         if (step < 0 || !Generate(entry, step, expected)) continue;
         const bool match = ConstantTimeEquals(std::string_view(expected, code.size()), code);
-        OPENSSL_cleanse(expected, sizeof(expected));
+        Wipe(expected, sizeof(expected));
         if (!match) continue;
         if (step > state.last_step) {
           accepted = std::max(accepted, step);
@@ -254,7 +294,7 @@ Outcome LocalOtp::Authenticate(FactorContext& context) {
   }
   std::string why;
   const Outcome outcome = Verify(options, user, mine, code, &why);
-  OPENSSL_cleanse(code.data(), code.size());
+  Wipe(code.data(), code.size());
   switch (outcome) {
     case Outcome::kSuccess:
       log::Info("pam_gate: local OTP accepted for " + user);

@@ -3,7 +3,8 @@
 //
 // Per gate user, <state_dir>/<user>.state holds the highest accepted time
 // step and the run of failures ("v1 LAST_STEP FAILURES LOCKED_UNTIL\n",
-// mode 0600, replaced atomically); <user>.lock is flock'ed around every
+// mode 0600, rewritten in place as one fixed-size record, padded with spaces
+// before the newline, and fdatasync'ed); <user>.lock is flock'ed around every
 // read-verify-write, so two logins racing with the same code (threads or
 // processes) cannot both be accepted. A code for a step at or below the last
 // accepted one is refused (replay). max_tries wrong codes in a row lock the
@@ -32,7 +33,8 @@ struct OtpState {
 };
 
 std::string FormatState(const OtpState& state);
-// DataLoss on anything FormatState would not have written.
+// DataLoss on anything FormatState would not have written (spaces before the
+// final newline, SaveState's padding, are accepted).
 Result<OtpState> ParseState(std::string_view text);
 
 class LocalOtp final : public Factor {

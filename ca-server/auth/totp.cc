@@ -1,12 +1,13 @@
 #include "ca-server/auth/totp.h"
 
 #include <liboath/oath.h>
-#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include <array>
 #include <cstdlib>
 #include <ctime>
+
+#include "gate/secret.h"
 
 namespace gate::ca {
 namespace {
@@ -97,7 +98,7 @@ std::string TotpUri(const SecretString& secret, std::string_view account, std::s
                     "?secret=" + std::string(encoded_secret) + "&issuer=" + enc_issuer +
                     "&algorithm=SHA1&digits=" + std::to_string(kTotpDigits) +
                     "&period=" + std::to_string(kTotpStepSeconds);
-  OPENSSL_cleanse(base32, base32_len);
+  Wipe(base32, base32_len);
   std::free(base32);
   return uri;
 }

@@ -89,7 +89,7 @@ Status AddToAgent(const std::string& socket_path, const ssh::Ed25519PrivateKey& 
   msg.PutU32(lifetime_seconds);
   std::string request = msg.Take();
   auto reply = Transact(socket_path, request);
-  OPENSSL_cleanse(request.data(), request.size());
+  Wipe(request.data(), request.size());
   if (!reply) return reply.error();
   if (*reply != kAgentSuccess) return FailedPrecondition("ssh-agent refused the key");
   return Status::Ok();

@@ -100,7 +100,7 @@ Result<SecretString> Base32(const SecretString& raw) {
     return Err(Internal("base32 encoding failed"));
   }
   SecretString encoded(out, len);
-  OPENSSL_cleanse(out, len);
+  Wipe(out, len);
   std::free(out);
   while (!encoded.empty() && encoded.back() == '=') encoded.pop_back();
   return encoded;
@@ -121,7 +121,7 @@ Result<bool> TotpMatches(const authfile::TotpEntry& totp, std::string_view code)
         OATH_TOTP_DEFAULT_START_TIME, static_cast<unsigned>(totp.digits), flags, otp.data());
     if (rc != OATH_OK) return Err(Internal(std::string("liboath: ") + oath_strerror(rc)));
     match |= ConstantTimeEquals(std::string_view(otp.data(), totp.digits), code);
-    OPENSSL_cleanse(otp.data(), otp.size());
+    Wipe(otp.data(), otp.size());
   }
   return match;
 }
@@ -238,7 +238,7 @@ class MfaAddCommand final : public Command {
     auto raw = RandomBytes(kSecretBytes);
     if (!raw) return Fail(kTool, raw.error());
     entry.totp.secret = SecretString(*raw);
-    OPENSSL_cleanse(raw->data(), raw->size());
+    Wipe(raw->data(), raw->size());
     auto b32 = Base32(entry.totp.secret);
     if (!b32) return Fail(kTool, b32.error());
 

@@ -94,6 +94,9 @@ Result<Certificate> ParseCertificateVerifiedBySshd(std::string_view blob);
 // "ssh-ed25519-cert-v01@openssh.com BASE64 comment" <-> blob.
 std::string CertificateLine(const Certificate& cert, std::string_view comment = {});
 Result<Certificate> ParseCertificateLine(std::string_view line);
+// The same for a line sshd has already verified (SSH_AUTH_INFO_0, the
+// ExposeAuthInfo file): see ParseCertificateVerifiedBySshd.
+Result<Certificate> ParseCertificateLineVerifiedBySshd(std::string_view line);
 
 // OK if valid_after <= now < valid_before, else FailedPrecondition
 // ("certificate expired ..." / "not yet valid").

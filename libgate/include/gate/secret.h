@@ -1,11 +1,11 @@
 // SecretString / SecretBytes: containers for passwords, TOTP secrets, private
-// key bytes and tokens. They wipe their memory (OPENSSL_cleanse) when they
+// key bytes and tokens. They wipe their memory (Wipe) when they
 // change size, are reassigned, or are destroyed, so a secret does not linger
 // in freed heap. They are deliberately not streamable: printing one is a bug.
 #ifndef GATE_SECRET_H_
 #define GATE_SECRET_H_
 
-#include <openssl/crypto.h>
+#include <string.h>  // explicit_bzero
 
 #include <cstddef>
 #include <cstdint>
@@ -17,6 +17,13 @@
 
 namespace gate {
 
+// Overwrites n bytes at p with zeros in a way the compiler may not remove
+// (glibc's explicit_bzero). Not OPENSSL_cleanse: pam_gate.so includes this
+// header and must not load libcrypto for it (docs/benchmarks.md).
+inline void Wipe(void* p, std::size_t n) noexcept {
+  if (p != nullptr && n != 0) ::explicit_bzero(p, n);
+}
+
 // An allocator that wipes every block before giving it back.
 template <typename T>
 struct WipingAllocator {
@@ -26,7 +33,7 @@ struct WipingAllocator {
   WipingAllocator(const WipingAllocator<U>&) noexcept {}
   T* allocate(std::size_t n) { return std::allocator<T>().allocate(n); }
   void deallocate(T* p, std::size_t n) noexcept {
-    OPENSSL_cleanse(p, n * sizeof(T));
+    Wipe(p, n * sizeof(T));
     std::allocator<T>().deallocate(p, n);
   }
   template <typename U>
@@ -47,7 +54,7 @@ class SecretString
   SecretString(SecretString&&) = default;
   SecretString& operator=(const SecretString&) = default;
   SecretString& operator=(SecretString&&) = default;
-  ~SecretString() { OPENSSL_cleanse(Base::data(), Base::capacity()); }
+  ~SecretString() { Wipe(Base::data(), Base::capacity()); }
 
   std::string_view view() const { return {Base::data(), Base::size()}; }
 };

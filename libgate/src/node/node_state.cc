@@ -1,8 +1,8 @@
 #include "gate/node_state.h"
 
-#include <openssl/crypto.h>
 
 #include "gate/json.h"
+#include "gate/secret.h"
 #include "gate/secure_file.h"
 
 namespace gate {
@@ -70,7 +70,7 @@ Result<NodeState> NodeStateFromJson(const Json::Value& v) {
   auto secret = json::GetString(v, "node_secret");
   if (!secret) return Err(secret.error());
   s.node_secret = SecretString(*secret);
-  OPENSSL_cleanse(secret->data(), secret->size());
+  Wipe(secret->data(), secret->size());
   if (s.proxy.empty() || s.host_uuid.empty() || s.node_secret.empty()) {
     return Err(InvalidArgument("proxy, host_uuid and node_secret must not be empty"));
   }
@@ -126,7 +126,7 @@ Status WriteNodeState(const std::string& path, const NodeState& state) {
   std::string text = json::Write(NodeStateToJson(state));
   text += '\n';
   Status s = WriteFileAtomic(path, text, 0600);
-  OPENSSL_cleanse(text.data(), text.size());
+  Wipe(text.data(), text.size());
   return s;
 }
 

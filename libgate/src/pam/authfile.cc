@@ -1,13 +1,13 @@
 #include "gate/authfile.h"
 
 #include <liboath/oath.h>
-#include <openssl/crypto.h>
 
 #include <cstdlib>
 #include <string>
 
 #include "gate/bytes.h"
 #include "gate/names.h"
+#include "gate/secret.h"
 
 namespace gate::authfile {
 namespace {
@@ -26,7 +26,7 @@ struct OathBuffer {
   std::size_t size = 0;
   ~OathBuffer() {
     if (data != nullptr) {
-      OPENSSL_cleanse(data, size);
+      Wipe(data, size);
       std::free(data);
     }
   }

@@ -181,9 +181,11 @@ Result<Certificate> SignCertificate(const CertificateSpec& spec, const Signer& c
 
 namespace {
 
-enum class SignatureCheck { kVerify, kVerifiedBySshd };
-
-Result<Certificate> Parse(std::string_view blob, SignatureCheck check) {
+// Everything but the signature check, which stays out of this function so
+// that callers trusting sshd's check do not link (and load) the verifier.
+// *signed_part and *signature point into blob.
+Result<Certificate> ParseStructure(std::string_view blob, std::string_view* signed_part,
+                                   std::string_view* signature) {
   constexpr std::string_view kCtx = "certificate";
   Reader r(blob);
   Certificate cert;
@@ -278,11 +280,8 @@ Result<Certificate> Parse(std::string_view blob, SignatureCheck check) {
   auto sig = sr.GetString(kSignatureSize);
   if (!sig) return Err(sig.error().WithContext("certificate signature"));
   if (Status s = sr.ExpectEnd(); !s.ok()) return Err(s.WithContext("certificate signature"));
-  if (check == SignatureCheck::kVerify &&
-      !cert.signature_key.Verify(blob.substr(0, signed_len), *sig)) {
-    return Err(InvalidArgument("certificate signature does not verify"));
-  }
-
+  *signed_part = blob.substr(0, signed_len);
+  *signature = *sig;
   cert.blob.assign(blob);
   return cert;
 }
@@ -290,11 +289,18 @@ Result<Certificate> Parse(std::string_view blob, SignatureCheck check) {
 }  // namespace
 
 Result<Certificate> ParseCertificate(std::string_view blob) {
-  return Parse(blob, SignatureCheck::kVerify);
+  std::string_view signed_part, signature;
+  auto cert = ParseStructure(blob, &signed_part, &signature);
+  if (!cert) return cert;
+  if (!cert->signature_key.Verify(signed_part, signature)) {
+    return Err(InvalidArgument("certificate signature does not verify"));
+  }
+  return cert;
 }
 
 Result<Certificate> ParseCertificateVerifiedBySshd(std::string_view blob) {
-  return Parse(blob, SignatureCheck::kVerifiedBySshd);
+  std::string_view signed_part, signature;
+  return ParseStructure(blob, &signed_part, &signature);
 }
 
 std::string CertificateLine(const Certificate& cert, std::string_view comment) {
@@ -308,7 +314,10 @@ std::string CertificateLine(const Certificate& cert, std::string_view comment) {
   return line;
 }
 
-Result<Certificate> ParseCertificateLine(std::string_view line) {
+namespace {
+
+// The blob of "TYPE BASE64 [comment]", for the one type we issue.
+Result<std::string> CertificateLineBlob(std::string_view line) {
   while (!line.empty() && IsSpace(line.front())) line.remove_prefix(1);
   while (!line.empty() && IsSpace(line.back())) line.remove_suffix(1);
   std::size_t end = 0;
@@ -324,7 +333,21 @@ Result<Certificate> ParseCertificateLine(std::string_view line) {
   while (end < line.size() && !IsSpace(line[end])) ++end;
   auto blob = Base64Decode(line.substr(0, end));
   if (!blob) return Err(blob.error().WithContext("certificate line"));
+  return blob;
+}
+
+}  // namespace
+
+Result<Certificate> ParseCertificateLine(std::string_view line) {
+  auto blob = CertificateLineBlob(line);
+  if (!blob) return Err(blob.error());
   return ParseCertificate(*blob);
+}
+
+Result<Certificate> ParseCertificateLineVerifiedBySshd(std::string_view line) {
+  auto blob = CertificateLineBlob(line);
+  if (!blob) return Err(blob.error());
+  return ParseCertificateVerifiedBySshd(*blob);
 }
 
 Status CheckValidity(const Certificate& cert, std::uint64_t now) {

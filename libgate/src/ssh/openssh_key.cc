@@ -4,7 +4,6 @@
 // file, its base64 form) lives in SecretString or is wiped explicitly before
 // it is freed, and buffers are sized before they are filled so that growth
 // never leaves a stray copy behind in freed heap.
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -12,6 +11,7 @@
 
 #include "gate/bytes.h"
 #include "gate/ed25519.h"
+#include "gate/secret.h"
 #include "gate/ssh_wire.h"
 
 namespace gate::ssh {
@@ -51,7 +51,7 @@ void AppendString(SecretString& out, std::string_view s) {
 class WipeOnExit {
  public:
   explicit WipeOnExit(std::string& s) : s_(s) {}
-  ~WipeOnExit() { OPENSSL_cleanse(s_.data(), s_.capacity()); }
+  ~WipeOnExit() { Wipe(s_.data(), s_.capacity()); }
   WipeOnExit(const WipeOnExit&) = delete;
   WipeOnExit& operator=(const WipeOnExit&) = delete;
 

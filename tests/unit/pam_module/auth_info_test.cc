@@ -54,9 +54,11 @@ TEST(AuthInfoTest, FailsClosed) {
   // Two identities.
   EXPECT_FALSE(
       CertificateKeyId("publickey " + CertLine("a") + "\npublickey " + CertLine("b") + "\n"));
-  // A tampered certificate (signature no longer verifies).
+  // A certificate cut short. (Its signature is sshd's to check: sshd verified
+  // it before exposing it, and a valid signature would prove nothing more,
+  // as certificates are public; see CertificateKeyId.)
   std::string line = CertLine("alice");
-  line[line.size() - 10] = line[line.size() - 10] == 'A' ? 'B' : 'A';
+  line.resize(line.size() - 40);
   EXPECT_FALSE(CertificateKeyId("publickey " + line + "\n"));
   // A certificate type we cannot check.
   EXPECT_FALSE(CertificateKeyId("publickey ssh-rsa-cert-v01@openssh.com AAAA\n"));

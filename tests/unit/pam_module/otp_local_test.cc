@@ -2,6 +2,7 @@
 
 #include <liboath/oath.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -67,6 +68,8 @@ TEST(OtpStateTest, FormatParseRoundTrip) {
   EXPECT_EQ(FormatState(s), "v1 56666666 2 1700000100\n");
   EXPECT_EQ(ParseState(FormatState(s)).value(), s);
   EXPECT_EQ(ParseState(FormatState(OtpState{})).value(), OtpState{});
+  // SaveState's padding before the newline.
+  EXPECT_EQ(ParseState("v1 56666666 2 1700000100" + std::string(39, ' ') + "\n").value(), s);
 }
 
 TEST(OtpStateTest, CorruptStateIsDataLoss) {
@@ -97,6 +100,32 @@ TEST_F(LocalOtpTest, AcceptsCurrentCodeAndRecordsTheStep) {
   EXPECT_EQ(ParseState(gate::testing::ReadFile(StateFile())).value().last_step, kNow / 30);
   EXPECT_EQ(gate::testing::ModeOf(StateFile()), 0600u);
   EXPECT_EQ(gate::testing::ModeOf(options_.state_dir), 0700u);
+}
+
+TEST_F(LocalOtpTest, StateIsOneFixedSizeRecordRewrittenInPlace) {
+  ASSERT_EQ(Verify(CodeAt(entry_, kNow)), Outcome::kSuccess);
+  const std::string first = gate::testing::ReadFile(StateFile());
+  EXPECT_EQ(first.size(), 64u);
+  EXPECT_EQ(first.back(), '\n');
+  struct stat before {};
+  ASSERT_EQ(::stat(StateFile().c_str(), &before), 0);
+  EXPECT_EQ(before.st_mode & 07777, 0600u);
+
+  now_ = kNow + 30;
+  ASSERT_EQ(Verify(CodeAt(entry_, kNow + 30)), Outcome::kSuccess);
+  struct stat after {};
+  ASSERT_EQ(::stat(StateFile().c_str(), &after), 0);
+  EXPECT_EQ(after.st_ino, before.st_ino);  // the same file, not a replacement
+  EXPECT_EQ(ParseState(gate::testing::ReadFile(StateFile())).value().last_step, (kNow + 30) / 30);
+}
+
+TEST_F(LocalOtpTest, LongerStateRecordIsTruncatedToTheNewOne) {
+  ASSERT_EQ(::mkdir(options_.state_dir.c_str(), 0700), 0);
+  WriteFile(StateFile(), "v1 5 0 0" + std::string(100, ' ') + "\n", 0600);
+  ASSERT_EQ(Verify(CodeAt(entry_, kNow)), Outcome::kSuccess);
+  const std::string text = gate::testing::ReadFile(StateFile());
+  EXPECT_EQ(text.size(), 64u);
+  EXPECT_EQ(ParseState(text).value().last_step, kNow / 30);
 }
 
 TEST_F(LocalOtpTest, WrongCodeFails) {
