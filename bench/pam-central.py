@@ -9,7 +9,7 @@ handshake to gate-ca, POST /v1/nodes/otp/verify, the answer):
   accepted  a fresh code (gate-ca verifies it and consumes its TOTP step)
   refused   a wrong code (gate-ca verifies, counts a failure; < lockout)
   loaded    pam_gate.so second_factor=off: loading the module and its
-            libraries (libcurl's many, libfido2, liboath), no request
+            libraries (liboath), no plugin, no request
   baseline  the same pamtester run with `auth required pam_permit.so`
 Each code is single use, so accepted samples are at most two per user (the
 current step and the next); the run interleaves the three kinds.

@@ -16,12 +16,16 @@
 #include "ca-server/api/public_api.h"
 #include "ca-server/api/router.h"
 #include "ca-server/api/services.h"
+#include "ca-server/api/session_api.h"
 #include "ca-server/audit/audit.h"
 #include "ca-server/auth/authenticator.h"
 #include "ca-server/auth/rate_limiter.h"
+#include "ca-server/auth/request_auth.h"
 #include "ca-server/auth/signup.h"
 #include "ca-server/issuer/host_issuer.h"
 #include "ca-server/issuer/issuer.h"
+#include "ca-server/sessions/recording_files.h"
+#include "ca-server/sessions/session_ingest.h"
 #include "ca-server/signer/ca_keys.h"
 #include "ca-server/signer/tls_cert.h"
 #include "ca-server/store/store.h"
@@ -158,9 +162,25 @@ int Start(const StartFlags& flags) {
                     .now = now,
                     .ca_pin = *pin};
 
+  auto recordings = RecordingFiles::Open(config->data_dir + "/recordings");
+  if (!recordings) {
+    std::cerr << "gate-ca: recordings: " << recordings.error().message() << "\n";
+    return 1;
+  }
+  SessionIngest ingest(**store, audit, *recordings, SessionLimits{}, now);
+  // Its own buckets: listing sessions must not use up a user's logins.
+  RateLimiter signed_limiter(config->rate_limit.per_minute, config->rate_limit.burst);
+  RequestAuthenticator signed_users(**store, audit, keys->user->public_key(), signed_limiter,
+                                    RequestAuthOptions{}, now);
+  SessionApiDeps session_deps{.services = services,
+                              .ingest = ingest,
+                              .users = signed_users,
+                              .files = *recordings};
+
   Router public_router;
   RegisterPublicApi(public_router, services);
   RegisterNodeApi(public_router, services);
+  RegisterSessionApi(public_router, session_deps);
   Router admin_router;
   RegisterAdminApi(admin_router, services);
 
@@ -171,6 +191,11 @@ int Start(const StartFlags& flags) {
   options.tls_key_file = key_file;
   options.admin_socket_path = config->data_dir + "/admin.sock";
   options.admin_uids = {0, geteuid()};
+  options.large_body_bytes = kMaxChunkBytes;
+  options.large_body = [&store](std::string_view method, std::string_view path,
+                                std::string_view authorization) {
+    return IsChunkUpload(**store, method, path, authorization);
+  };
   HttpServer server(
       options, [&](const HttpRequest& r) { return public_router.Dispatch(r); },
       [&](const HttpRequest& r) { return admin_router.Dispatch(r); });

@@ -62,8 +62,9 @@ HttpClientOptions CentralClientOptions(const NodeState& node, std::chrono::milli
 
 Outcome CentralOutcome(const Result<HttpResponse>& reply, std::string_view gate_user) {
   if (!reply) {
-    // Unavailable is curl's "could not talk to gate-ca" (refused, timed out,
-    // TLS failed); DataLoss a 2xx that is not JSON; anything else is ours.
+    // Unavailable is HttpClient's "could not talk to gate-ca" (refused,
+    // timed out, TLS failed, a garbled reply); DataLoss a 2xx that is not
+    // JSON or too large; anything else is ours.
     return reply.error().code() == Code::kUnavailable ? Outcome::kUnavailable : Outcome::kError;
   }
   const long status = reply->status;

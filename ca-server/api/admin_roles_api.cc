@@ -1,4 +1,4 @@
-// Admin routes for roles: POST/GET /admin/v1/roles, PUT/DELETE
+// Admin routes for roles: POST/GET /admin/v1/roles, PUT/PATCH/DELETE
 // /admin/v1/roles/{name} (docs/node-protocol.md).
 #include <algorithm>
 #include <chrono>
@@ -22,7 +22,9 @@ constexpr std::string_view kRoleFields[] = {"name",
                                             "max_ttl_seconds",
                                             "permit_pty",
                                             "permit_port_forwarding",
-                                            "permit_agent_forwarding"};
+                                            "permit_agent_forwarding",
+                                            "record_sessions",
+                                            "join_sessions"};
 
 Result<bool> OptionalBool(const Json::Value& body, const char* name, bool def) {
   if (!body.isMember(name)) return def;
@@ -33,8 +35,9 @@ Result<bool> OptionalBool(const Json::Value& body, const char* name, bool def) {
 }
 
 // The role a request describes. Absent fields take policy::Role's defaults
-// (every node, no TTL cap, every permit-* extension). Unknown fields are
-// refused, so a misspelt "permit-pty" does not silently grant a pty.
+// (every node, no TTL cap, every permit-* extension, no recording, no
+// joining). Unknown fields are refused, so a misspelt "permit-pty" does not
+// silently grant a pty.
 Result<policy::Role> RoleFromRequest(const Services& s, const Json::Value& body) {
   for (const auto& member : body.getMemberNames()) {
     if (std::find(std::begin(kRoleFields), std::end(kRoleFields), member) ==
@@ -88,6 +91,12 @@ Result<policy::Role> RoleFromRequest(const Services& s, const Json::Value& body)
     if (!value) return Err(value.error());
     *flag.field = *value;
   }
+  for (const Flag& flag : {Flag{"record_sessions", &role.record_sessions},
+                           Flag{"join_sessions", &role.join_sessions}}) {
+    auto value = OptionalBool(body, flag.name, false);
+    if (!value) return Err(value.error());
+    *flag.field = *value;
+  }
   return role;
 }
 
@@ -98,7 +107,9 @@ std::string RoleSummary(const policy::Role& role) {
          "; max ttl " + std::to_string(role.max_ttl.count()) + "s; pty " +
          (role.permit_pty ? "yes" : "no") + ", port forwarding " +
          (role.permit_port_forwarding ? "yes" : "no") + ", agent forwarding " +
-         (role.permit_agent_forwarding ? "yes" : "no");
+         (role.permit_agent_forwarding ? "yes" : "no") + "; record sessions " +
+         (role.record_sessions ? "yes" : "no") + ", join sessions " +
+         (role.join_sessions ? "yes" : "no");
 }
 
 Result<Json::Value> AddRole(Services& s, const HttpRequest& req) {
@@ -122,6 +133,29 @@ Result<Json::Value> ReplaceRole(Services& s, const HttpRequest& req, const std::
   if (role->name != name) {
     return Err(InvalidArgument("the role name in the body differs from the one in the path"));
   }
+  GATE_RETURN_IF_ERROR(s.store.UpdateRole(*role));
+  s.audit.Record(
+      {s.now(), "role.update", "", "admin", true, role->name + ": " + RoleSummary(*role)});
+  return policy::RoleToJson(*role);
+}
+
+// PATCH: the fields given replace the stored ones, the others stay (gatectl
+// roles update). The merged document goes through the same validation as a
+// new role.
+Result<Json::Value> UpdateRole(Services& s, const HttpRequest& req, const std::string& name) {
+  GATE_RETURN_IF_ERROR(policy::ValidateRoleName(name));
+  auto body = json::Parse(req.body);
+  if (!body) return Err(body.error());
+  if (!body->isObject()) return Err(InvalidArgument("expected a JSON object"));
+  if (body->isMember("name") && (*body)["name"] != Json::Value(name)) {
+    return Err(InvalidArgument("the role name in the body differs from the one in the path"));
+  }
+  auto stored = s.store.GetRole(name);
+  if (!stored) return Err(stored.error());
+  Json::Value merged = policy::RoleToJson(*stored);
+  for (const auto& member : body->getMemberNames()) merged[member] = (*body)[member];
+  auto role = RoleFromRequest(s, merged);
+  if (!role) return Err(role.error());
   GATE_RETURN_IF_ERROR(s.store.UpdateRole(*role));
   s.audit.Record(
       {s.now(), "role.update", "", "admin", true, role->name + ": " + RoleSummary(*role)});
@@ -165,6 +199,9 @@ void RegisterAdminRolesApi(Router& router, Services& services) {
              [s](const HttpRequest&, const PathParams&) { return ListRoles(*s); });
   router.Add("PUT", "/admin/v1/roles/{name}", [s](const HttpRequest& r, const PathParams& p) {
     return ReplaceRole(*s, r, p.at("name"));
+  });
+  router.Add("PATCH", "/admin/v1/roles/{name}", [s](const HttpRequest& r, const PathParams& p) {
+    return UpdateRole(*s, r, p.at("name"));
   });
   router.Add("DELETE", "/admin/v1/roles/{name}",
              [s](const HttpRequest&, const PathParams& p) { return RemoveRole(*s, p.at("name")); });

@@ -185,7 +185,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void ReadHeader() {
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
-    parser_->body_limit(options().max_body_bytes);
+    // The largest any route takes; OnReadHeader narrows it per request.
+    parser_->body_limit(std::max(options().max_body_bytes, options().large_body_bytes));
     Lowest().expires_after(options().idle_timeout);
     http::async_read_header(
         stream_, buffer_, *parser_,
@@ -196,6 +197,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     started_ = Clock::now();
     if (ec) return OnReadError(ec);
     const auto& msg = parser_->get();
+    if (Status s = NarrowBodyLimit(); !s.ok()) {
+      return Respond(ErrorReply(413, Code::kInvalidArgument, "request body too large"),
+                     After::kLingerThenClose);
+    }
     // curl and others wait (up to a second) for "100 Continue" before
     // sending a large body; a limit violation was already caught above.
     if (!parser_->is_done() && msg.version() >= 11 &&
@@ -208,6 +213,24 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       return;
     }
     ReadBody();
+  }
+
+  // The body limit for this request, from its headers: a Content-Length
+  // above it is refused now; a chunked body is cut off when it passes it.
+  Status NarrowBodyLimit() {
+    const auto& msg = parser_->get();
+    std::size_t limit = options().max_body_bytes;
+    if (options().large_body) {
+      const std::string_view target = msg.target();
+      const bool large = options().large_body(msg.method_string(),
+                                              target.substr(0, target.find('?')),
+                                              msg[http::field::authorization]);
+      if (large) limit = std::max(limit, options().large_body_bytes);
+    }
+    const auto length = parser_->content_length();
+    if (length && *length > limit) return InvalidArgument("request body too large");
+    parser_->body_limit(limit);
+    return Status::Ok();
   }
 
   void OnContinueSent(ErrorCode ec, std::size_t) {
@@ -255,6 +278,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     req.body = std::move(msg.body());
     req.content_type = std::string(msg[http::field::content_type]);
     req.authorization = std::string(msg[http::field::authorization]);
+    req.signature = std::string(msg["X-Gate-Signature"]);
     req.source = source_;
     req.admin = admin_;
     After after = msg.keep_alive() ? After::kKeepAlive : After::kClose;

@@ -42,6 +42,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ca-server/api/http_types.h"
@@ -64,6 +65,14 @@ struct HttpServerOptions {
   std::string admin_socket_path;
   std::vector<uid_t> admin_uids;  // peers allowed on the admin socket
   std::size_t max_body_bytes = 64 * 1024;
+  // Requests for which large_body(method, path, authorization) is true may
+  // carry up to large_body_bytes instead (recording chunks from nodes). It
+  // is asked once the headers are in, before any of the body is read; path
+  // is the target up to '?'. Unset: every request gets max_body_bytes.
+  std::size_t large_body_bytes = 0;
+  std::function<bool(std::string_view method, std::string_view path,
+                     std::string_view authorization)>
+      large_body;
   int threads = 4;
   std::chrono::seconds idle_timeout{30};
   int max_connections = 512;

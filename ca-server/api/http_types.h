@@ -34,6 +34,9 @@ struct HttpRequest {
   // The Authorization header as sent, or empty. A credential (node bearer
   // secrets): never logged.
   std::string authorization;
+  // The X-Gate-Signature header as sent, or empty (users' signed requests,
+  // gate/request_signing.h). Never logged.
+  std::string signature;
 };
 
 struct HttpReply {

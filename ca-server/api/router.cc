@@ -70,17 +70,18 @@ Result<std::vector<std::string>> SplitPath(std::string_view path) {
   return segments;
 }
 
-bool IsJsonContentType(std::string_view content_type) {
+// True if content_type names the media type `want` (lower case), with or
+// without parameters.
+bool HasMediaType(std::string_view content_type, std::string_view want) {
   const std::size_t semi = content_type.find(';');
   std::string_view media = content_type.substr(0, semi);
   while (!media.empty() && (media.front() == ' ' || media.front() == '\t')) media.remove_prefix(1);
   while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
-  constexpr std::string_view kJson = "application/json";
-  if (media.size() != kJson.size()) return false;
+  if (media.size() != want.size()) return false;
   for (std::size_t i = 0; i < media.size(); ++i) {
     char c = media[i];
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != kJson[i]) return false;
+    if (c != want[i]) return false;
   }
   return true;
 }
@@ -117,7 +118,13 @@ void Router::AddRaw(std::string method, std::string pattern, RawRouteHandler han
   AddRoute(std::move(method), std::move(pattern), std::move(handler));
 }
 
-void Router::AddRoute(std::string method, std::string pattern, RawRouteHandler handler) {
+void Router::AddBinary(std::string method, std::string pattern, RawRouteHandler handler) {
+  if (!handler) throw std::invalid_argument("route " + pattern + ": empty handler");
+  AddRoute(std::move(method), std::move(pattern), std::move(handler), /*binary_body=*/true);
+}
+
+void Router::AddRoute(std::string method, std::string pattern, RawRouteHandler handler,
+                      bool binary_body) {
   if (method.empty()) throw std::invalid_argument("route " + pattern + ": empty method");
   if (pattern.empty() || pattern.front() != '/') {
     throw std::invalid_argument("route pattern must start with '/': " + pattern);
@@ -126,6 +133,7 @@ void Router::AddRoute(std::string method, std::string pattern, RawRouteHandler h
   route.method = std::move(method);
   route.pattern = pattern;
   route.handler = std::move(handler);
+  route.binary_body = binary_body;
   std::string_view rest(pattern);
   rest.remove_prefix(1);
   while (!rest.empty()) {
@@ -217,9 +225,13 @@ HttpReply Router::Dispatch(const HttpRequest& req) const {
       reply.headers.emplace_back("Allow", allow);
       return reply;
     }
-    if (NeedsJsonBody(req.method) && !IsJsonContentType(req.content_type)) {
-      return ErrorReply(415, Code::kInvalidArgument,
-                        "request body must be sent as Content-Type: application/json");
+    if (NeedsJsonBody(req.method)) {
+      const std::string_view want = best->binary_body ? "application/octet-stream"
+                                                      : "application/json";
+      if (!HasMediaType(req.content_type, want)) {
+        return ErrorReply(415, Code::kInvalidArgument,
+                          "request body must be sent as Content-Type: " + std::string(want));
+      }
     }
 
     PathParams params;

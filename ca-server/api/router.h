@@ -49,6 +49,11 @@ class Router {
   // (method, pattern): both are programming errors, found at start-up.
   void Add(std::string method, std::string pattern, RouteHandler handler);
   void AddRaw(std::string method, std::string pattern, RawRouteHandler handler);
+  // A raw route whose POST/PUT/PATCH body is bytes: it requires
+  // "Content-Type: application/octet-stream" where other routes require
+  // JSON (recording chunks). That type is not CORS-safelisted either, so
+  // the CSRF barrier below holds for it too.
+  void AddBinary(std::string method, std::string pattern, RawRouteHandler handler);
 
   // Answers one request. In order:
   //   400  the path is not absolute, or contains "..", "//", a backslash, a
@@ -57,7 +62,8 @@ class Router {
   //   404  no pattern matches the path;
   //   405  some pattern matches but not for this method (Allow header set);
   //   415  POST, PUT or PATCH without "Content-Type: application/json"
-  //        (parameters such as charset allowed). Required even for an empty
+  //        (application/octet-stream for AddBinary routes; parameters such
+  //        as charset allowed). Required even for an empty
   //        body: a browser cannot send that type cross-site without a CORS
   //        preflight, so this check is also gate's CSRF barrier;
   //   then the handler. A handler that throws gives 500 "internal error";
@@ -76,9 +82,11 @@ class Router {
     std::string pattern;
     std::vector<Segment> segments;
     RawRouteHandler handler;
+    bool binary_body = false;
   };
 
-  void AddRoute(std::string method, std::string pattern, RawRouteHandler handler);
+  void AddRoute(std::string method, std::string pattern, RawRouteHandler handler,
+                bool binary_body = false);
   static bool Matches(const Route& route, const std::vector<std::string>& segments);
   // True if a is preferred over b (both match the same path).
   static bool MoreSpecific(const Route& a, const Route& b);

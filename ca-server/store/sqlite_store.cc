@@ -26,6 +26,7 @@
 
 #include "ca-server/store/store.h"
 #include "gate/cptr.h"
+#include "gate/json.h"
 #include "gate/unique_fd.h"
 
 namespace gate::ca {
@@ -197,6 +198,42 @@ CREATE TABLE revocation_version (
   version INTEGER NOT NULL CHECK (version >= 0)
 ) STRICT;
 INSERT INTO revocation_version (id, version) VALUES (1, 0);
+)sql"},
+    // Recording: which roles' holders are recorded and may join sessions
+    // (docs/recording.md). Existing roles get 0, as before recording existed.
+    {3, R"sql(
+ALTER TABLE roles ADD COLUMN
+  record_sessions INTEGER NOT NULL DEFAULT 0 CHECK (record_sessions IN (0, 1));
+ALTER TABLE roles ADD COLUMN
+  join_sessions   INTEGER NOT NULL DEFAULT 0 CHECK (join_sessions IN (0, 1));
+)sql"},
+    // Central collection of recordings (docs/recording.md): the sessions
+    // index and each node's recorder key. Sessions name their node by host
+    // UUID without a foreign key: a recording outlives the node's membership.
+    {4, R"sql(
+ALTER TABLE nodes ADD COLUMN recorder_key TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE sessions (
+  id            TEXT PRIMARY KEY NOT NULL,
+  user_name     TEXT NOT NULL,
+  login         TEXT NOT NULL,
+  host_uuid     TEXT NOT NULL,
+  node_name     TEXT NOT NULL,
+  mode          TEXT NOT NULL,
+  started_at    INTEGER NOT NULL,
+  ended_at      INTEGER NOT NULL DEFAULT 0,
+  live          INTEGER NOT NULL CHECK (live IN (0, 1)),
+  size          INTEGER NOT NULL CHECK (size >= 0),
+  created_at    INTEGER NOT NULL,
+  completed_at  INTEGER NOT NULL DEFAULT 0,
+  sha256        TEXT NOT NULL DEFAULT '',
+  verified      INTEGER NOT NULL DEFAULT 0 CHECK (verified IN (0, 1)),
+  verify_detail TEXT NOT NULL DEFAULT '',
+  exit_data     TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX sessions_by_start ON sessions(started_at, id);
+CREATE INDEX sessions_by_user ON sessions(user_name, started_at);
+CREATE INDEX sessions_live_by_node ON sessions(host_uuid, live);
 )sql"},
 };
 
@@ -595,7 +632,8 @@ constexpr LabelTable kTokenLabels = {
 };
 
 constexpr char kRoleColumns[] =
-    "name, max_ttl, permit_pty, permit_port_forwarding, permit_agent_forwarding";
+    "name, max_ttl, permit_pty, permit_port_forwarding, permit_agent_forwarding,"
+    " record_sessions, join_sessions";
 
 policy::Role ReadRoleRow(const Stmt& stmt) {
   policy::Role role;
@@ -604,12 +642,14 @@ policy::Role ReadRoleRow(const Stmt& stmt) {
   role.permit_pty = stmt.ColumnInt(2) != 0;
   role.permit_port_forwarding = stmt.ColumnInt(3) != 0;
   role.permit_agent_forwarding = stmt.ColumnInt(4) != 0;
+  role.record_sessions = stmt.ColumnInt(5) != 0;
+  role.join_sessions = stmt.ColumnInt(6) != 0;
   role.node_labels.clear();  // filled from role_node_labels
   return role;
 }
 
 constexpr char kNodeColumns[] =
-    "host_uuid, hostname, host_key, secret_hash, joined_at, last_sync";
+    "host_uuid, hostname, host_key, secret_hash, joined_at, last_sync, recorder_key";
 
 NodeRecord ReadNodeRow(const Stmt& stmt) {
   NodeRecord node;
@@ -619,7 +659,33 @@ NodeRecord ReadNodeRow(const Stmt& stmt) {
   node.secret_hash = stmt.ColumnText(3);
   node.joined_at = stmt.ColumnInt(4);
   node.last_sync = stmt.ColumnInt(5);
+  node.recorder_key = stmt.ColumnText(6);
   return node;
+}
+
+constexpr char kSessionColumns[] =
+    "id, user_name, login, host_uuid, node_name, mode, started_at, ended_at, live, size,"
+    " created_at, completed_at, sha256, verified, verify_detail, exit_data";
+
+SessionRecord ReadSessionRow(const Stmt& stmt) {
+  SessionRecord s;
+  s.id = stmt.ColumnText(0);
+  s.user = stmt.ColumnText(1);
+  s.login = stmt.ColumnText(2);
+  s.host_uuid = stmt.ColumnText(3);
+  s.node_name = stmt.ColumnText(4);
+  s.mode = stmt.ColumnText(5);
+  s.started_at = stmt.ColumnInt(6);
+  s.ended_at = stmt.ColumnInt(7);
+  s.live = stmt.ColumnInt(8) != 0;
+  s.size = stmt.ColumnInt(9);
+  s.created_at = stmt.ColumnInt(10);
+  s.completed_at = stmt.ColumnInt(11);
+  s.sha256 = stmt.ColumnText(12);
+  s.verified = stmt.ColumnInt(13) != 0;
+  s.verify_detail = stmt.ColumnText(14);
+  s.exit = stmt.ColumnText(15);
+  return s;
 }
 
 constexpr char kRevocationColumns[] = "serial, user_name, revoked_at, valid_before";
@@ -652,6 +718,9 @@ Status TokenNotFound() { return NotFound("signup token not found"); }
 Status RoleNotFound(const std::string& name) { return NotFound("role '" + name + "' not found"); }
 Status NodeNotFound(const std::string& uuid) { return NotFound("node '" + uuid + "' not found"); }
 Status NodeTokenNotFound() { return NotFound("node join token not found"); }
+Status SessionNotFound(const std::string& id) {
+  return NotFound("session '" + id + "' not found");
+}
 
 // ---------------------------------------------------------------------------
 
@@ -710,6 +779,14 @@ class SqliteStore final : public Store {
   Result<std::vector<NodeRecord>> ListNodes() override;
   Status DeleteNode(const std::string& host_uuid) override;
   Status RecordNodeSync(const std::string& host_uuid, std::int64_t now) override;
+  Status SetNodeRecorderKey(const std::string& host_uuid, const std::string& key) override;
+
+  Status CreateSession(const SessionRecord& session) override;
+  Result<SessionRecord> GetSession(const std::string& id) override;
+  Status SetSessionSize(const std::string& id, std::int64_t size) override;
+  Status CompleteSession(const SessionRecord& session) override;
+  Result<std::vector<SessionRecord>> ListSessions(const SessionFilter& filter) override;
+  Result<std::int64_t> CountLiveSessions(const std::string& host_uuid) override;
 
   Result<Revocation> RevokeCertificate(std::uint64_t serial, std::int64_t now) override;
   Result<std::vector<Revocation>> RevokeUserCertificates(const std::string& user,
@@ -1268,13 +1345,15 @@ Status SqliteStore::CreateRole(const policy::Role& role) {
   if (!txn) return txn.error();
   {
     Result<Stmt> stmt = Stmt::Prepare(db(), std::string("INSERT INTO roles (") + kRoleColumns +
-                                                ") VALUES (?1, ?2, ?3, ?4, ?5)");
+                                                ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     if (!stmt) return stmt.error();
     stmt->Text(1, role.name)
         .Int(2, role.max_ttl.count())
         .Int(3, role.permit_pty ? 1 : 0)
         .Int(4, role.permit_port_forwarding ? 1 : 0)
-        .Int(5, role.permit_agent_forwarding ? 1 : 0);
+        .Int(5, role.permit_agent_forwarding ? 1 : 0)
+        .Int(6, role.record_sessions ? 1 : 0)
+        .Int(7, role.join_sessions ? 1 : 0);
     GATE_RETURN_IF_ERROR(stmt->Insert(AlreadyExists("role '" + role.name + "' already exists"),
                                       Internal("sqlite: unexpected foreign key violation")));
   }
@@ -1291,13 +1370,16 @@ Status SqliteStore::UpdateRole(const policy::Role& role) {
     Result<Stmt> stmt = Stmt::Prepare(
         db(),
         "UPDATE roles SET max_ttl = ?2, permit_pty = ?3, permit_port_forwarding = ?4,"
-        " permit_agent_forwarding = ?5 WHERE name = ?1");
+        " permit_agent_forwarding = ?5, record_sessions = ?6, join_sessions = ?7"
+        " WHERE name = ?1");
     if (!stmt) return stmt.error();
     stmt->Text(1, role.name)
         .Int(2, role.max_ttl.count())
         .Int(3, role.permit_pty ? 1 : 0)
         .Int(4, role.permit_port_forwarding ? 1 : 0)
-        .Int(5, role.permit_agent_forwarding ? 1 : 0);
+        .Int(5, role.permit_agent_forwarding ? 1 : 0)
+        .Int(6, role.record_sessions ? 1 : 0)
+        .Int(7, role.join_sessions ? 1 : 0);
     Result<int> changed = Change(*stmt);
     if (!changed) return changed.error();
     if (*changed == 0) return RoleNotFound(role.name);
@@ -1545,14 +1627,15 @@ Status SqliteStore::CompleteNodeJoin(const std::string& token_hash, std::int64_t
   }
   {
     Result<Stmt> stmt = Stmt::Prepare(db(), std::string("INSERT INTO nodes (") + kNodeColumns +
-                                                ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+                                                ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     if (!stmt) return stmt.error();
     stmt->Text(1, node.host_uuid)
         .Text(2, node.hostname)
         .Text(3, node.host_key)
         .Text(4, node.secret_hash)
         .Int(5, node.joined_at)
-        .Int(6, node.last_sync);
+        .Int(6, node.last_sync)
+        .Text(7, node.recorder_key);
     GATE_RETURN_IF_ERROR(
         stmt->Insert(AlreadyExists("node '" + node.host_uuid + "' already exists"),
                      Internal("sqlite: unexpected foreign key violation")));
@@ -1623,6 +1706,147 @@ Status SqliteStore::RecordNodeSync(const std::string& host_uuid, std::int64_t no
   if (!changed) return changed.error();
   if (*changed == 0) return NodeNotFound(host_uuid);
   return Status::Ok();
+}
+
+Status SqliteStore::SetNodeRecorderKey(const std::string& host_uuid, const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Stmt> stmt =
+      Stmt::Prepare(db(), "UPDATE nodes SET recorder_key = ?2 WHERE host_uuid = ?1");
+  if (!stmt) return stmt.error();
+  stmt->Text(1, host_uuid).Text(2, key);
+  Result<int> changed = Change(*stmt);
+  if (!changed) return changed.error();
+  if (*changed == 0) return NodeNotFound(host_uuid);
+  return Status::Ok();
+}
+
+// --- Sessions ------------------------------------------------------------------------
+
+Status SqliteStore::CreateSession(const SessionRecord& session) {
+  if (session.id.empty()) return InvalidArgument("session id must not be empty");
+  if (session.size < 0) return InvalidArgument("session size must not be negative");
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Stmt> stmt = Stmt::Prepare(
+      db(), std::string("INSERT INTO sessions (") + kSessionColumns +
+                ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
+  if (!stmt) return stmt.error();
+  stmt->Text(1, session.id)
+      .Text(2, session.user)
+      .Text(3, session.login)
+      .Text(4, session.host_uuid)
+      .Text(5, session.node_name)
+      .Text(6, session.mode)
+      .Int(7, session.started_at)
+      .Int(8, session.ended_at)
+      .Int(9, session.live ? 1 : 0)
+      .Int(10, session.size)
+      .Int(11, session.created_at)
+      .Int(12, session.completed_at)
+      .Text(13, session.sha256)
+      .Int(14, session.verified ? 1 : 0)
+      .Text(15, session.verify_detail)
+      .Text(16, session.exit);
+  return stmt->Insert(AlreadyExists("session '" + session.id + "' already exists"),
+                      Internal("sqlite: unexpected foreign key violation"));
+}
+
+Result<SessionRecord> SqliteStore::GetSession(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Stmt> stmt = Stmt::Prepare(
+      db(), std::string("SELECT ") + kSessionColumns + " FROM sessions WHERE id = ?1");
+  if (!stmt) return Err(stmt.error());
+  Result<bool> row = stmt->Text(1, id).Step();
+  if (!row) return Err(row.error());
+  if (!*row) return Err(SessionNotFound(id));
+  return ReadSessionRow(*stmt);
+}
+
+Status SqliteStore::SetSessionSize(const std::string& id, std::int64_t size) {
+  if (size < 0) return InvalidArgument("session size must not be negative");
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Stmt> stmt = Stmt::Prepare(db(), "UPDATE sessions SET size = ?2 WHERE id = ?1");
+  if (!stmt) return stmt.error();
+  stmt->Text(1, id).Int(2, size);
+  Result<int> changed = Change(*stmt);
+  if (!changed) return changed.error();
+  if (*changed == 0) return SessionNotFound(id);
+  return Status::Ok();
+}
+
+Status SqliteStore::CompleteSession(const SessionRecord& session) {
+  if (session.size < 0) return InvalidArgument("session size must not be negative");
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Stmt> stmt = Stmt::Prepare(
+      db(),
+      "UPDATE sessions SET live = 0, ended_at = ?2, size = ?3, completed_at = ?4, sha256 = ?5,"
+      " verified = ?6, verify_detail = ?7, exit_data = ?8 WHERE id = ?1");
+  if (!stmt) return stmt.error();
+  stmt->Text(1, session.id)
+      .Int(2, session.ended_at)
+      .Int(3, session.size)
+      .Int(4, session.completed_at)
+      .Text(5, session.sha256)
+      .Int(6, session.verified ? 1 : 0)
+      .Text(7, session.verify_detail)
+      .Text(8, session.exit);
+  Result<int> changed = Change(*stmt);
+  if (!changed) return changed.error();
+  if (*changed == 0) return SessionNotFound(session.id);
+  return Status::Ok();
+}
+
+Result<std::vector<SessionRecord>> SqliteStore::ListSessions(const SessionFilter& filter) {
+  // One statement for every filter: a filter that is off binds a value that
+  // makes its clause true, so no SQL text is ever assembled from input.
+  // The visible nodes travel as one JSON array through json_each.
+  std::string nodes_json = "[]";
+  if (filter.visible_to) {
+    Json::Value nodes(Json::arrayValue);
+    for (const auto& n : filter.visible_to->nodes) nodes.append(n);
+    nodes_json = json::Write(nodes);
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Stmt> stmt = Stmt::Prepare(
+      db(), std::string("SELECT ") + kSessionColumns +
+                " FROM sessions WHERE"
+                " (?1 < 0 OR live = ?1)"
+                " AND (?2 = '' OR user_name = ?2)"
+                " AND (?3 = '' OR host_uuid = ?3 OR node_name = ?3)"
+                " AND (started_at >= ?4 OR live = 1)"
+                " AND (?5 = 0 OR user_name = ?6"
+                "      OR host_uuid IN (SELECT value FROM json_each(?7)))"
+                " ORDER BY started_at DESC, id DESC LIMIT ?8");
+  if (!stmt) return Err(stmt.error());
+  const std::int64_t limit = static_cast<std::int64_t>(
+      std::min<std::size_t>(filter.limit, static_cast<std::size_t>(
+                                              std::numeric_limits<std::int64_t>::max())));
+  stmt->Int(1, filter.live ? (*filter.live ? 1 : 0) : -1)
+      .Text(2, filter.user)
+      .Text(3, filter.node)
+      .Int(4, filter.since)
+      .Int(5, filter.visible_to ? 1 : 0)
+      .Text(6, filter.visible_to ? filter.visible_to->owner : std::string())
+      .Text(7, nodes_json)
+      .Int(8, limit);
+  std::vector<SessionRecord> sessions;
+  while (true) {
+    Result<bool> row = stmt->Step();
+    if (!row) return Err(row.error());
+    if (!*row) break;
+    sessions.push_back(ReadSessionRow(*stmt));
+  }
+  return sessions;
+}
+
+Result<std::int64_t> SqliteStore::CountLiveSessions(const std::string& host_uuid) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Stmt> stmt =
+      Stmt::Prepare(db(), "SELECT count(*) FROM sessions WHERE host_uuid = ?1 AND live = 1");
+  if (!stmt) return Err(stmt.error());
+  Result<bool> row = stmt->Text(1, host_uuid).Step();
+  if (!row) return Err(row.error());
+  if (!*row) return Err(Internal("sqlite: count returned no row"));
+  return stmt->ColumnInt(0);
 }
 
 // --- Revocations -------------------------------------------------------------------

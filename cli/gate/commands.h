@@ -14,6 +14,9 @@ std::unique_ptr<Command> MakeStatusCommand();
 std::unique_ptr<Command> MakeConfigCommand();
 std::unique_ptr<Command> MakeLogoutCommand();
 std::unique_ptr<Command> MakeMfaAddCommand();
+std::unique_ptr<Command> MakePlayCommand();
+std::unique_ptr<Command> MakeJoinCommand();
+std::unique_ptr<Command> MakeSessionsCommand();
 
 }  // namespace gate::cli
 

@@ -24,6 +24,11 @@ int main(int argc, char** argv) {
       {"logout", "Delete the key and certificate of the current login", MakeLogoutCommand},
       {"mfa add", "Enroll an OTP app or a security key for pam_gate.so on this host",
        MakeMfaAddCommand},
+      {"sessions", "List recorded sessions (yours, and those your roles may join)",
+       MakeSessionsCommand},
+      {"play", "Replay a recorded session; --verify checks its signatures", MakePlayCommand},
+      {"join", "Join a live recorded session on this node (watch, or type as a peer)",
+       MakeJoinCommand},
   };
   return RunCommandTable(app, table, argc, argv);
 }

@@ -1,29 +1,71 @@
-// gate status: the current login profile.
+// gate status: the current login profile and, inside a recorded session,
+// the session's block (as `teleport status` prints it).
+#include <cstdlib>
 #include <ctime>
 #include <iostream>
+#include <optional>
+#include <string>
 
 #include "cli/common/exit_code.h"
 #include "cli/common/profile.h"
 #include "cli/gate/commands.h"
+#include "recorder/session/session_status.h"
+#include "recorder/session/settings.h"
 
 namespace gate::cli {
 namespace {
 
+// The block for the recorded session this runs in, if any. Not being in
+// one is normal; a recorder whose files cannot be read is only worth a
+// line on stderr, not a failed status.
+std::optional<std::string> RecordedSession() {
+  const char* id = std::getenv("GATE_SESSION_ID");
+  if (id == nullptr || *id == '\0') return std::nullopt;
+  const char* config = std::getenv("GATE_RECORDER_CONFIG");
+  const std::string path =
+      config != nullptr && *config != '\0' ? config : std::string(recorder::kDefaultSettingsPath);
+  auto block = recorder::SessionStatusBlock(id, path);
+  if (!block) {
+    if (block.error().code() != Code::kNotFound) {
+      std::cerr << "gate status: recorded session " << id << ": " << block.error().message()
+                << "\n";
+    }
+    return std::nullopt;
+  }
+  return *block;
+}
+
 class StatusCommand final : public Command {
  public:
   void Define(CLI::App& sub) override {
-    sub.footer("Prints the profile of the last `gate login`. Exits 1 if the certificate has\n"
-               "expired and 5 if you are not logged in.");
+    sub.footer(
+        "Prints the profile of the last `gate login`. Inside a recorded session on a\n"
+        "node (GATE_SESSION_ID is set by gate-record), also prints the cluster, the\n"
+        "host UUID, the session ID and its URL, as `teleport status` does.\n"
+        "Exits 1 if the certificate has expired and 5 if you are not logged in\n"
+        "(0 inside a recorded session without a login).");
   }
 
   int Run() override {
+    const std::optional<std::string> session = RecordedSession();
     auto store = ProfileStore::Default();
-    if (!store) return Fail("gate status", store.error());
+    if (!store) return session ? PrintSessionOnly(*session) : Fail("gate status", store.error());
     auto profile = store->Load();
-    if (!profile) return Fail("gate status", profile.error());
+    if (!profile) {
+      if (session && profile.error().code() == Code::kNotFound) return PrintSessionOnly(*session);
+      return Fail("gate status", profile.error());
+    }
     const auto now = static_cast<std::int64_t>(std::time(nullptr));
-    std::cout << FormatProfile(*profile, now) << std::flush;
+    std::cout << FormatProfile(*profile, now);
+    if (session) std::cout << "\n" << *session;
+    std::cout << std::flush;
     return profile->valid_before > now ? kExitOk : kExitFailure;
+  }
+
+ private:
+  static int PrintSessionOnly(const std::string& session) {
+    std::cout << session << std::flush;
+    return kExitOk;
   }
 };
 

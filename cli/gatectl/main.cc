@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
       {"roles add", "Add (or --replace) a role: logins on the nodes it selects",
        MakeRolesAddCommand},
       {"roles ls", "List roles", MakeRolesLsCommand},
+      {"roles update", "Change some of a role's settings (e.g. --record-sessions=true)",
+       MakeRolesUpdateCommand},
       {"roles rm", "Delete a role no user holds", MakeRolesRmCommand},
       {"tokens add", "Create a node join token and print the gate-node join command",
        MakeTokensAddCommand},

@@ -1,6 +1,7 @@
 // gatectl roles add NAME [--logins a,b] [--node-labels env=dev,team=*] [--max-ttl 8h]
 //                   [--permit-pty=false] [--permit-port-forwarding=false]
-//                   [--permit-agent-forwarding=false] [--replace]
+//                   [--permit-agent-forwarding=false] [--record-sessions]
+//                   [--join-sessions] [--replace]
 #include <iostream>
 
 #include "cli/common/exit_code.h"
@@ -33,6 +34,12 @@ class RolesAddCommand final : public Command {
                  "Allow ssh -L/-R/-D (default true)");
     sub.add_flag("--permit-agent-forwarding", permit_agent_forwarding_,
                  "Allow ssh -A (default true)");
+    sub.add_flag("--record-sessions", record_sessions_,
+                 "Record every session of the role's holders on the nodes it selects, whichever\n"
+                 "login they use (default false; docs/recording.md)");
+    sub.add_flag("--join-sessions", join_sessions_,
+                 "Let holders join other users' recorded sessions on the nodes it selects\n"
+                 "(gate join; default false)");
     sub.add_flag("--replace", replace_, "Replace the role if it exists (all fields, as given)");
     sub.footer(
         "A role grants its logins on the nodes whose labels match --node-labels: every\n"
@@ -42,12 +49,19 @@ class RolesAddCommand final : public Command {
         "of roles that select it. The certificate lifetime is capped by the smallest\n"
         "--max-ttl among the user's roles, and a permit-* extension is included only if\n"
         "every one of the user's roles permits it.\n\n"
+        "--record-sessions: on the nodes the role selects, sshd runs every session of its\n"
+        "holders under the recorder (gate-principals adds command=\"gate-record\" to the\n"
+        "principal line), whichever login they use, even one another role or their own\n"
+        "list grants; those nodes need `gate-node record on` (or --roles-only) first.\n"
+        "--join-sessions: holders may join recorded sessions live (gate join) on the\n"
+        "nodes the role selects.\n\n"
         "Changes reach nodes at their next policy sync (within a minute) and apply to\n"
         "certificates issued from then on.\n\n"
         "Examples:\n"
         "  gatectl roles add dev --logins ubuntu,deploy --node-labels env=dev --max-ttl 8h\n"
         "  gatectl roles add dba --logins postgres --node-labels env=prod,team=db \\\n"
-        "      --permit-port-forwarding=false --permit-agent-forwarding=false\n\n" +
+        "      --permit-port-forwarding=false --permit-agent-forwarding=false\n"
+        "  gatectl roles add auditors --logins root --record-sessions\n\n" +
         std::string(kExitCodeHelp));
   }
 
@@ -75,12 +89,16 @@ class RolesAddCommand final : public Command {
     body["permit_pty"] = permit_pty_;
     body["permit_port_forwarding"] = permit_port_forwarding_;
     body["permit_agent_forwarding"] = permit_agent_forwarding_;
+    body["record_sessions"] = record_sessions_;
+    body["join_sessions"] = join_sessions_;
     auto reply = replace_ ? AdminCall(admin_, "PUT", "/admin/v1/roles/" + name_, &body)
                           : AdminCall(admin_, "POST", "/admin/v1/roles", &body);
     if (!reply) return Fail(kTool, reply.error());
     std::cout << "Role " << name_ << (replace_ ? " replaced" : " created") << ": logins "
               << JoinArray((*reply)["logins"]) << " on nodes matching "
-              << JoinLabels((*reply)["node_labels"]) << ".\n";
+              << JoinLabels((*reply)["node_labels"])
+              << ((*reply)["record_sessions"].asBool() ? "; sessions recorded" : "")
+              << ((*reply)["join_sessions"].asBool() ? "; may join sessions" : "") << ".\n";
     return kExitOk;
   }
 
@@ -93,6 +111,8 @@ class RolesAddCommand final : public Command {
   bool permit_pty_ = true;
   bool permit_port_forwarding_ = true;
   bool permit_agent_forwarding_ = true;
+  bool record_sessions_ = false;
+  bool join_sessions_ = false;
   bool replace_ = false;
 };
 

@@ -1,6 +1,7 @@
 #include "sshd-hooks/common/drop_in.h"
 
 #include "gate/names.h"
+#include "sshd-hooks/common/principals.h"
 
 namespace gate::hooks {
 
@@ -10,10 +11,21 @@ std::string RenderDropIn(const DropInSettings& s) {
   out += "TrustedUserCAKeys " + s.cache_dir + "/user_ca.pub\n";
   out += "RevokedKeys " + s.cache_dir + "/revoked.krl\n";
   out += "HostCertificate " + s.host_certificate + "\n";
-  out += "AuthorizedPrincipalsCommand " + s.principals_command + " --cache " + s.cache_dir +
-         " %u %t %k\n";
+  out += "AuthorizedPrincipalsCommand " + s.principals_command + " --cache " + s.cache_dir;
+  if (!s.record_command.empty()) out += " --record-command " + s.record_command;
+  if (!s.record_config.empty()) out += " --record-config " + s.record_config;
+  out += " %u %t %k\n";
   out += "AuthorizedPrincipalsCommandUser " + s.principals_user + "\n";
+  // The recorder reads the certificate sshd accepted from SSH_USER_AUTH.
   out += "ExposeAuthInfo yes\n";
+  if (s.record_all_sessions) out += "ForceCommand " + RecordCommandOf(s) + "\n";
+  return out;
+}
+
+std::string RecordCommandOf(const DropInSettings& s) {
+  std::string out =
+      s.record_command.empty() ? std::string(kDefaultRecordCommand) : s.record_command;
+  if (!s.record_config.empty()) out += " --config " + s.record_config;
   return out;
 }
 
@@ -37,6 +49,12 @@ Status ValidateDropIn(const DropInSettings& s) {
   GATE_RETURN_IF_ERROR(ValidateConfigPath("the cache directory", s.cache_dir));
   GATE_RETURN_IF_ERROR(ValidateConfigPath("the host certificate path", s.host_certificate));
   GATE_RETURN_IF_ERROR(ValidateConfigPath("--principals-command", s.principals_command));
+  if (!s.record_command.empty()) {
+    GATE_RETURN_IF_ERROR(ValidateConfigPath("--recorder-command", s.record_command));
+  }
+  if (!s.record_config.empty()) {
+    GATE_RETURN_IF_ERROR(ValidateConfigPath("--recorder-config", s.record_config));
+  }
   if (Status st = ValidateLogin(s.principals_user); !st.ok()) {
     return st.WithContext("--principals-user");
   }

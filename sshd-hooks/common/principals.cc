@@ -10,6 +10,7 @@
 #include "gate/certificate.h"
 #include "gate/policy.h"
 #include "gate/ssh_wire.h"
+#include "sshd-hooks/common/drop_in.h"
 
 namespace gate::hooks {
 namespace {
@@ -68,7 +69,9 @@ PrincipalsDecision Decide(const CacheLocation& cache, const PrincipalsQuery& que
   const policy::Decision decision = policy::DecideLogin(*snapshot, request);
   if (!decision.allow) return Deny(d, "policy: " + decision.reason);
   d.allow = true;
+  d.record = decision.record;
   d.reason = decision.reason.empty() ? "policy allows" : "policy: " + decision.reason;
+  if (d.record) d.reason += "; session recorded";
   return d;
 }
 
@@ -115,6 +118,19 @@ std::string FormatDecisionLog(const PrincipalsQuery& query, const PrincipalsDeci
   return line;
 }
 
+std::string FormatPrincipalLine(const PrincipalsQuery& query, const PrincipalsDecision& decision,
+                                std::string_view record_command, std::string_view record_config) {
+  if (!decision.allow) return "";
+  if (!decision.record) return query.login + "\n";
+  std::string command(record_command);
+  if (!record_config.empty()) command += " --config " + std::string(record_config);
+  return "command=\"" + command + "\" " + query.login + "\n";
+}
+
+Status ValidateRecordCommand(std::string_view path, std::string_view flag) {
+  return ValidateConfigPath(flag, path);
+}
+
 Result<PrincipalsArgs> ParsePrincipalsArgs(int argc, const char* const* argv) {
   PrincipalsArgs args;
   std::vector<std::string_view> positionals;
@@ -143,7 +159,8 @@ Result<PrincipalsArgs> ParsePrincipalsArgs(int argc, const char* const* argv) {
       value = arg.substr(eq + 1);
       has_value = true;
     }
-    if (name != "--cache" && name != "--cache-owner") {
+    if (name != "--cache" && name != "--cache-owner" && name != "--record-command" &&
+        name != "--record-config") {
       return Err(InvalidArgument("unknown option " + std::string(name)));
     }
     if (!has_value) {
@@ -155,6 +172,12 @@ Result<PrincipalsArgs> ParsePrincipalsArgs(int argc, const char* const* argv) {
     if (name == "--cache") {
       if (value.empty()) return Err(InvalidArgument("--cache needs a directory"));
       args.cache.dir = std::string(value);
+    } else if (name == "--record-command") {
+      GATE_RETURN_IF_ERROR(ValidateRecordCommand(value));
+      args.record_command = std::string(value);
+    } else if (name == "--record-config") {
+      GATE_RETURN_IF_ERROR(ValidateRecordCommand(value, "--record-config"));
+      args.record_config = std::string(value);
     } else {
       auto uid = ParseUid(value);
       if (!uid) return Err(uid.error());

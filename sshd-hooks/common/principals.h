@@ -10,7 +10,11 @@
 //   - it is a user certificate, valid now, listing USER as a principal,
 //   - its signature key is listed in DIR/user_ca.pub,
 //   - policy::DecideLogin on DIR/policy.json allows {key id, USER, serial, now};
-// and print nothing otherwise. Any error (bad arguments, a cache file that is
+// and print nothing otherwise. When the policy also says the session must be
+// recorded (policy::MustRecord: one of the user's roles that selects this
+// node has record_sessions), the line carries a key option that makes sshd
+// run the recorder instead of what the client asked for:
+//   command="/usr/libexec/gate/gate-record" USER Any error (bad arguments, a cache file that is
 // missing, corrupt, a symlink, not owned by the expected uid or writable by
 // group/others) is a denial: the hook fails closed.
 #ifndef GATE_SSHD_HOOKS_COMMON_PRINCIPALS_H_
@@ -37,6 +41,8 @@ struct PrincipalsQuery {
 
 struct PrincipalsDecision {
   bool allow = false;
+  // Only when allow: sshd must run the recorder (policy::Decision::record).
+  bool record = false;
   // A few words for the log line: why it was allowed or denied. Never
   // contains the certificate or anything secret.
   std::string reason;
@@ -58,14 +64,36 @@ PrincipalsDecision DecidePrincipals(const CacheLocation& cache,
 // decision did not get to are omitted.
 std::string FormatDecisionLog(const PrincipalsQuery& query, const PrincipalsDecision& decision);
 
+// What gate-principals prints for an allowed decision: "USER\n", or, when
+// the decision says record, "command=\"RECORDER\" USER\n" (sshd(8),
+// AUTHORIZED_KEYS FILE FORMAT: sshd takes the last word as the principal and
+// what precedes it as key options), with " --config CONFIG" after RECORDER
+// when record_config is not empty. Empty for a denial. Both paths must have
+// passed ValidateRecordCommand.
+std::string FormatPrincipalLine(const PrincipalsQuery& query, const PrincipalsDecision& decision,
+                                std::string_view record_command,
+                                std::string_view record_config = {});
+
+inline constexpr std::string_view kDefaultRecordCommand = "/usr/libexec/gate/gate-record";
+
+// OK if path can go between the double quotes of a command="..." option and
+// after ForceCommand unchanged: absolute, and free of whitespace, quotes,
+// backslashes, '%', '#' and control characters (ValidateConfigPath's rule).
+// InvalidArgument naming `flag` otherwise.
+Status ValidateRecordCommand(std::string_view path, std::string_view flag = "--record-command");
+
 // The command line, as sshd (and a person testing by hand) passes it:
-//   gate-principals [--cache DIR] [--cache-owner UID] [--] USER KEYTYPE BASE64KEY
+//   gate-principals [--cache DIR] [--cache-owner UID] [--record-command PATH]
+//                   [--record-config FILE] [--] USER KEYTYPE BASE64KEY
 //   gate-principals --help
 // Options may also be written --cache=DIR. Anything else (unknown options,
-// a wrong number of positionals, a non-numeric UID) is InvalidArgument.
+// a wrong number of positionals, a non-numeric UID, a record command that
+// fails ValidateRecordCommand) is InvalidArgument.
 struct PrincipalsArgs {
   bool help = false;
   CacheLocation cache;
+  std::string record_command{kDefaultRecordCommand};
+  std::string record_config;  // empty: the recorder's default settings file
   std::string login;
   std::string key_type;
   std::string key_base64;

@@ -11,6 +11,10 @@ namespace gate::node {
 std::unique_ptr<cli::Command> MakeJoinCommand();
 std::unique_ptr<cli::Command> MakeSyncCommand();
 std::unique_ptr<cli::Command> MakeLeaveCommand();
+std::unique_ptr<cli::Command> MakeRecordOnCommand();
+std::unique_ptr<cli::Command> MakeRecordOffCommand();
+std::unique_ptr<cli::Command> MakeRecordStatusCommand();
+std::unique_ptr<cli::Command> MakeUploadCommand();
 
 }  // namespace gate::node
 

@@ -23,6 +23,7 @@
 #include "sshd-hooks/common/safe_path.h"
 #include "sshd-hooks/node/commands.h"
 #include "sshd-hooks/node/join_files.h"
+#include "sshd-hooks/node/record_setup.h"
 #include "sshd-hooks/node/syncer.h"
 #include "sshd-hooks/node/system_user.h"
 
@@ -68,6 +69,9 @@ class JoinCommand final : public cli::Command {
     sub.add_option("--principals", principals_,
                    "Extra host certificate principals a,b (host names or addresses clients use); "
                    "the host name and its canonical name are always included");
+    sub.add_flag("--record", record_,
+                 "Also turn session recording on for every session, as `gate-node record on` "
+                 "does (see its --help)");
     paths_.Define(sub);
     sub.footer(
         "Enrolls this host in a gate cluster. Run once, as root, with a token from\n"
@@ -88,7 +92,11 @@ class JoinCommand final : public cli::Command {
         "again; join prints \"already joined as <uuid>\", re-syncs and rewrites only what "
         "changed.\n"
         "Files replaced by the first join are saved under DATA_DIR/pre-join and put back by\n"
-        "gate-node leave.\n\n" +
+        "gate-node leave.\n\n"
+        "--record also sets up the session recorder and adds ForceCommand to the drop-in\n"
+        "before sshd -t, exactly as `gate-node record on` (its recorder path flags apply; the\n"
+        "recorder is checked before the token is spent). Without --record, a node where\n"
+        "record on ran keeps its recording as DATA_DIR/record.json describes it.\n\n" +
         std::string(kNodeFilesHelp));
   }
 
@@ -144,10 +152,50 @@ class JoinCommand final : public cli::Command {
       }
     }
 
+    // The recorder's files (and its key's registration) come before the
+    // drop-in that makes sshd run it.
+    auto record = LoadRecordState(paths_);
+    if (!record) return cli::Fail(kTool, record.error());
+    if (record_) {
+      std::vector<std::string> notes;
+      auto set_up = SetUpRecorder(paths_, state, RecordOptions{}, *record, client, &notes);
+      for (const std::string& note : notes) summary_ += "  " + note + "\n";
+      if (!set_up) {
+        std::cout << summary_;
+        return cli::Fail(kTool, set_up.error().WithContext("recording not turned on"));
+      }
+      *record = std::move(*set_up);
+    }
+    if (*record) {
+      const hooks::DropInSettings with_recorder = NodeDropIn(paths_, &**record);
+      plan->drop_in.record_command = with_recorder.record_command;
+      plan->drop_in.record_config = with_recorder.record_config;
+      plan->drop_in.record_all_sessions = with_recorder.record_all_sessions;
+    }
+
     auto drop_in_changed = InstallDropIn(paths_, hooks::RenderDropIn(plan->drop_in));
     if (!drop_in_changed) return cli::Fail(kTool, drop_in_changed.error());
-    Report("sshd drop-in", paths_.DropInPath(), *drop_in_changed, "checked with sshd -t");
+    if (record_) {
+      if (Status s = hooks::WriteRecordState(paths_.RecordStatePath(), **record); !s.ok()) {
+        return cli::Fail(kTool, s);
+      }
+    }
+    Report("sshd drop-in", paths_.DropInPath(), *drop_in_changed,
+           std::string("checked with sshd -t") +
+               (plan->drop_in.record_all_sessions
+                    ? "; ForceCommand " + hooks::RecordCommandOf(plan->drop_in)
+                    : ""));
     WarnIfDropInIneffective(plan->drop_in);
+    if (plan->drop_in.record_all_sessions) {
+      const std::string command = hooks::RecordCommandOf(plan->drop_in);
+      auto effective = hooks::SshdEffectiveSettingIs(paths_.sshd_binary, paths_.sshd_config,
+                                                     "forcecommand", command);
+      if (effective && !*effective) {
+        std::cerr << "WARNING: sshd -T does not show ForceCommand " << command << ": "
+                  << paths_.sshd_config << " sets another ForceCommand first; sessions are NOT "
+                  << "recorded until it goes.\n";
+      }
+    }
 
     const hooks::ReloadMethod method = paths_.Reload();
     std::string reload_note = "sshd not reloaded (nothing it reads at start-up changed)";
@@ -221,6 +269,7 @@ class JoinCommand final : public cli::Command {
     plan.drop_in.principals_user = paths_.principals_user;
     GATE_RETURN_IF_ERROR(hooks::ValidateDropIn(plan.drop_in));
     GATE_RETURN_IF_ERROR(hooks::CheckSshdSafeExecutable(paths_.principals_command));
+    if (record_) GATE_RETURN_IF_ERROR(CheckRecordFlags(paths_, RecordOptions{}));
 
     struct stat st {};
     if (::stat(paths_.sshd_config_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -326,6 +375,7 @@ class JoinCommand final : public cli::Command {
   std::string token_;
   std::string labels_;
   std::string principals_;
+  bool record_ = false;
   NodePaths paths_;
   std::string summary_;
 };

@@ -16,6 +16,7 @@
 #include "sshd-hooks/common/drop_in.h"
 #include "sshd-hooks/node/commands.h"
 #include "sshd-hooks/node/join_files.h"
+#include "sshd-hooks/node/record_setup.h"
 #include "sshd-hooks/node/syncer.h"
 #include "sshd-hooks/node/system_user.h"
 
@@ -47,7 +48,14 @@ class LeaveCommand final : public cli::Command {
         "/v1/nodes/self; best effort: a warning if gate-ca cannot be reached); then removes\n"
         "the policy cache, node.json, the data dir if join created it, and the\n"
         "gate-principals system user if join created it.\n"
-        "If sshd rejects the configuration without the drop-in, nothing is removed.\n\n" +
+        "If sshd rejects the configuration without the drop-in, nothing is removed.\n\n"
+        "Recording (gate-node record on): the ForceCommand goes with the drop-in; the\n"
+        "recorder's private key, recorder.json and run directory are removed. Recordings not\n"
+        "yet uploaded are never deleted: if the spool holds any, the spool, recorder.pub\n"
+        "(to verify them) and the recorder user that owns them stay, and leave says so; with\n"
+        "an empty spool those go too, with the directories and the user record on created\n"
+        "(the recorder binary is given back to root, 0755). Run gate-node upload before\n"
+        "leaving: after leave the node can no longer upload.\n\n" +
         std::string(kNodeFilesHelp));
   }
 
@@ -62,6 +70,17 @@ class LeaveCommand final : public cli::Command {
       return cli::Fail(kTool, state.error());
     }
 
+    auto record = LoadRecordState(paths_);
+    if (!record) return cli::Fail(kTool, record.error());
+    if (*record) {
+      auto pending = CountFiles((*record)->spool_dir, ".cast");
+      if (pending && *pending > 0) {
+        std::cerr << "WARNING: " << *pending << " recording(s) in " << (*record)->spool_dir
+                  << " have not been uploaded to gate-ca; after leave this node cannot upload "
+                     "them. They are kept. (Run gate-node upload first to ship them.)\n";
+      }
+    }
+
     if (Status s = RestoreSshd(*state); !s.ok()) return cli::Fail(kTool, s);
 
     const HttpClient client(NodeClientOptions(*state));
@@ -73,7 +92,13 @@ class LeaveCommand final : public cli::Command {
                 << forgot.error().message() << "); remove it there by hand\n";
     }
 
-    Status cleanup = RemoveNodeFiles(*state);
+    Status cleanup = Status::Ok();
+    if (*record) {
+      std::vector<std::string> notes;
+      cleanup = TearDownRecorder(paths_, **record, &notes);
+      for (const std::string& note : notes) Note(note);
+    }
+    if (cleanup.ok()) cleanup = RemoveNodeFiles(*state);
     if (!cleanup.ok()) {
       std::cout << summary_;
       return cli::Fail(kTool, cleanup.WithContext("sshd no longer trusts gate, but cleaning up "

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
         "Typical use:\n"
         "  gate-node join --proxy grav-00:3080 --ca-pin sha256:... --token TOKEN\n"
         "  systemctl enable --now gate-node-sync.timer     # gate-node sync every 30 s\n"
+        "  systemctl enable --now gate-upload.service      # ship recordings to gate-ca\n"
         "  gate-node leave\n"
         "Run `gate-node COMMAND --help` for each command's flags and files.\n" +
         std::string(kExitCodeHelp));
@@ -30,6 +31,14 @@ int main(int argc, char** argv) {
          gate::node::MakeSyncCommand},
         {"leave", "Undo join: remove the drop-in, host certificate, cache and node identity",
          gate::node::MakeLeaveCommand},
+        {"record on", "Record every session here (or --roles-only): recorder, key, ForceCommand",
+         gate::node::MakeRecordOnCommand},
+        {"record off", "Stop recording every session (keeps the recorder, key and spool)",
+         gate::node::MakeRecordOffCommand},
+        {"record status", "Show how this node records sessions and what waits for upload",
+         gate::node::MakeRecordStatusCommand},
+        {"upload", "Ship recorded sessions from the spool to gate-ca (gate-upload.service)",
+         gate::node::MakeUploadCommand},
     };
     return RunCommandTable(app, table, argc, argv);
   } catch (...) {

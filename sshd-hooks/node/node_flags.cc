@@ -38,6 +38,30 @@ void NodePaths::Define(CLI::App& sub) {
   last(sub.add_option("--principals-user", principals_user,
                       "join: the account sshd runs gate-principals as; created as a system user if "
                       "missing (default gate-principals)"));
+  last(sub.add_option("--recorder-config", recorder_config,
+                      "record on: the recorder settings file; recorder.pub is written beside it "
+                      "(default /etc/gate/recorder.json)"));
+  last(sub.add_option("--recorder-key-dir", recorder_key_dir,
+                      "record on: the recorder user's directory holding recorder.key "
+                      "(default /var/lib/gate-rec)"));
+  last(sub.add_option("--spool-dir", spool_dir,
+                      "record on: where recordings wait for upload (default "
+                      "/var/spool/gate/sessions)"));
+  last(sub.add_option("--run-dir", run_dir,
+                      "record on: live sessions' registry and join sockets (default "
+                      "/run/gate/sessions)"));
+  last(sub.add_option("--recorder-command", recorder_command,
+                      "record on: the setuid recorder sshd runs (default "
+                      "/usr/libexec/gate/gate-record)"));
+  last(sub.add_option("--recorder-user", recorder_user,
+                      "record on: the system user the recorder is setuid to, created if missing "
+                      "(default gate-rec)"));
+}
+
+std::string NodePaths::RecorderPubPath() const {
+  const std::size_t slash = recorder_config.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "." : recorder_config.substr(0, slash);
+  return (dir.empty() ? std::string() : dir) + "/recorder.pub";
 }
 
 std::string NodePaths::DropInPath() const {
@@ -64,6 +88,7 @@ const char kNodeFilesHelp[] =
     "(0644)\n"
     "  /etc/ssh/ssh_host_ed25519_key-cert.pub   the host certificate\n"
     "  /etc/ssh/sshd_config.d/50-gate.conf      the sshd drop-in\n"
+    "  /var/lib/gate-node/record.json      root 0600: what gate-node record on set up\n"
     "Exit status: 0 success, 1 failure, 2 usage error, 3 authentication or permission\n"
     "refused, 4 gate-ca unreachable, 5 not found (e.g. not joined).\n"
     "See docs/node-protocol.md.\n";

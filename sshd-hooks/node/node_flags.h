@@ -26,10 +26,19 @@ struct NodePaths {
   // them so one set of path flags fits all three (scripts, tests).
   std::string principals_command = "/usr/sbin/gate-principals";
   std::string principals_user = "gate-principals";
+  // The recorder (docs/recording.md): where record on and join --record put
+  // its files; leave and record off use the paths record.json names.
+  std::string recorder_config = "/etc/gate/recorder.json";  // recorder.pub beside it
+  std::string recorder_key_dir = "/var/lib/gate-rec";
+  std::string spool_dir = "/var/spool/gate/sessions";
+  std::string run_dir = "/run/gate/sessions";
+  std::string recorder_command = "/usr/libexec/gate/gate-record";
+  std::string recorder_user = "gate-rec";
 
   // Adds --data-dir, --ssh-dir, --sshd-config-dir, --sshd-config,
-  // --sshd-binary, --sshd-pidfile, --no-reload, --principals-command and
-  // --principals-user to sub.
+  // --sshd-binary, --sshd-pidfile, --no-reload, --principals-command,
+  // --principals-user, --recorder-config, --recorder-key-dir, --spool-dir,
+  // --run-dir, --recorder-command and --recorder-user to sub.
   void Define(CLI::App& sub);
 
   std::string NodeStatePath() const { return data_dir + "/" + kNodeStateFile; }
@@ -39,6 +48,9 @@ struct NodePaths {
   std::string HostKeyPath() const { return ssh_dir + "/ssh_host_ed25519_key.pub"; }
   std::string HostCertPath() const { return ssh_dir + "/ssh_host_ed25519_key-cert.pub"; }
   std::string DropInPath() const;
+  // What record on set up (hooks::RecordState), root 0600.
+  std::string RecordStatePath() const { return data_dir + "/record.json"; }
+  std::string RecorderPubPath() const;  // recorder.pub in recorder_config's directory
   hooks::ReloadMethod Reload() const;
 };
 

@@ -1,6 +1,7 @@
 // gate-principals: sshd's AuthorizedPrincipalsCommand. Parses argv, asks
 // DecidePrincipals (sshd-hooks/common/principals.h), prints the login on
-// success and logs every decision to syslog. It runs on every certificate
+// success (with command="RECORDER" when the session must be recorded) and
+// logs every decision to syslog. It runs on every certificate
 // login, so it stays lean: no network, no config file, no curl.
 #include <openssl/crypto.h>
 #include <time.h>
@@ -21,7 +22,8 @@ constexpr std::string_view kHelp =
     gate-principals - decide gate certificate logins for sshd
 
 SYNOPSIS
-    gate-principals [--cache DIR] USER KEYTYPE BASE64KEY
+    gate-principals [--cache DIR] [--record-command PATH] [--record-config FILE]
+                    USER KEYTYPE BASE64KEY
     gate-principals --help
 
 DESCRIPTION
@@ -46,6 +48,20 @@ DESCRIPTION
         the certificate's serial is not revoked, and USER is one of the
         user's own logins or a login of one of the user's roles whose node
         selector matches this node's labels.
+
+    When the login is allowed and the session must be recorded, the line
+    carries a key option (sshd(8), AUTHORIZED_KEYS FILE FORMAT), so that
+    sshd runs the recorder instead of the shell or command the client asked
+    for (the recorder runs that itself, inside the recording):
+
+      command="/usr/libexec/gate/gate-record" USER
+
+    A session must be recorded when one of the user's roles whose node
+    selector matches this node's labels has record_sessions (gatectl roles
+    add --record-sessions), whichever login is asked for: the user's own,
+    or one another role grants. A node that records every session
+    (gate-node record on) also has ForceCommand in its sshd drop-in, which
+    takes precedence; the two name the same recorder.
 
     Otherwise it prints nothing and exits non-zero. It never uses the
     network: the cache is kept fresh by gate-node sync (every 30 s from
@@ -77,6 +93,18 @@ OPTIONS
         For tests only: the uid the cache directory and files must belong
         to instead of root (0). Production nodes never set it; the sshd
         drop-in does not.
+    --record-command PATH
+        The recorder named in command="PATH" for recorded sessions.
+        Default: /usr/libexec/gate/gate-record. gate-node record on writes
+        it into the drop-in when another path is given there. PATH must be
+        absolute and free of whitespace, quotes, backslashes, '%' and '#'
+        (it goes inside the option's double quotes unescaped); anything
+        else is a usage error.
+    --record-config FILE
+        Adds --config FILE to the recorder's command line, for a recorder
+        settings file other than /etc/gate/recorder.json (gate-node record
+        on --recorder-config writes it into the drop-in). Same rules as
+        --record-command.
     -h, --help
         Print this help and exit 0.
 
@@ -128,8 +156,8 @@ int Run(int argc, char** argv) {
   if (!args) {
     gate::log::Error("usage error: " + args.error().message());
     std::string usage = "gate-principals: " + args.error().message() +
-                        "\nusage: gate-principals [--cache DIR] USER KEYTYPE BASE64KEY "
-                        "(see --help)\n";
+                        "\nusage: gate-principals [--cache DIR] [--record-command PATH] USER "
+                        "KEYTYPE BASE64KEY (see --help)\n";
     // sshd discards a hook's stderr; this is for a person running it by hand.
     if (::write(STDERR_FILENO, usage.data(), usage.size()) < 0) {
       return kPrincipalsUsage;
@@ -144,7 +172,8 @@ int Run(int argc, char** argv) {
   query.key_base64 = std::move(args->key_base64);
   query.now = static_cast<std::int64_t>(::time(nullptr));
   const PrincipalsDecision decision = DecidePrincipals(args->cache, query);
-  if (decision.allow && !WriteAll(query.login + "\n")) {
+  if (decision.allow &&
+      !WriteAll(FormatPrincipalLine(query, decision, args->record_command, args->record_config))) {
     gate::log::Error("deny login=" + query.login + ": cannot write to sshd");
     return kPrincipalsDenied;
   }

@@ -29,7 +29,7 @@ IS_ROOT = os.geteuid() == 0
 
 
 def binary(name):
-    for sub in ("ca-server", "cli", "sshd-hooks", "pam_module", ""):
+    for sub in ("ca-server", "cli", "sshd-hooks", "pam_module", "recorder", ""):
         path = os.path.join(BIN_DIR, sub, name)
         if os.access(path, os.X_OK) or (name.endswith(".so") and os.path.isfile(path)):
             return path
@@ -392,6 +392,43 @@ def path_is_root_safe(path):
         path = os.path.dirname(path)
 
 
+def root_safe_dir():
+    """A root-owned directory (0755) whose every parent is root-owned and not
+    group/world-writable, for what must pass sshd's or gate-record's
+    ownership checks. One per test process, removed at exit: parallel test
+    files must not remove each other's copy."""
+    safe = f"/usr/local/libexec/gate-tests-{os.getpid()}"
+    if not os.path.exists(safe):
+        os.makedirs(safe, mode=0o755)
+        os.chmod(safe, 0o755)
+        atexit.register(shutil.rmtree, safe, True)
+    return safe
+
+
+def ensure_system_user(name, home="/nonexistent"):
+    """Creates a system user (useradd --system, no login shell) unless it
+    exists; one this created is removed when the test process exits. Returns
+    its passwd entry."""
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        pass
+    for attempt in range(20):
+        proc = run(["useradd", "--system", "--user-group", "--no-create-home",
+                    "--home-dir", home, "--shell", "/usr/sbin/nologin", name])
+        if proc.returncode == 0:
+            atexit.register(run, ["userdel", name])
+            break
+        try:
+            return pwd.getpwnam(name)  # a parallel test created it
+        except KeyError:
+            pass
+        if attempt == 19:
+            raise AssertionError(f"useradd {name} failed: {proc.stderr}")
+        time.sleep(0.25)
+    return pwd.getpwnam(name)
+
+
 class Node:
     """A joined node: its own sshd (config dir with sshd_config.d, host key,
     pidfile for reloads) driven by the real gate-node binary."""
@@ -434,14 +471,7 @@ Subsystem sftp internal-sftp
             return built
         # The build tree is not root-safe (e.g. a clone under a user's home):
         # run a copy from a root-owned directory, as an installed one would be.
-        # One directory per test process: parallel test files must not remove
-        # each other's copy.
-        safe = f"/usr/local/libexec/gate-tests-{os.getpid()}"
-        if not os.path.exists(safe):
-            os.makedirs(safe, mode=0o755)
-            os.chmod(safe, 0o755)
-            atexit.register(shutil.rmtree, safe, True)
-        target = os.path.join(safe, "gate-principals")
+        target = os.path.join(root_safe_dir(), "gate-principals")
         shutil.copy2(built, target)
         os.chmod(target, 0o755)
         return target

@@ -42,6 +42,23 @@ class UnitFilesTest(unittest.TestCase):
                      "SystemCallFilter=@system-service", "UMask=0077"):
             self.assertIn(line, text)
 
+    def test_gate_upload_unit_is_hardened(self):
+        with open(os.path.join(UNIT_DIR, "gate-upload.service")) as f:
+            lines = f.read().splitlines()
+        for line in ("NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes",
+                     "PrivateTmp=yes", "SystemCallFilter=@system-service",
+                     "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX", "UMask=0077",
+                     "ExecStart=/usr/sbin/gate-node upload --spool /var/spool/gate/sessions "
+                     "--data-dir /var/lib/gate-node"):
+            self.assertIn(line, lines)
+        # Root, but only the capability that reading and deleting gate-rec's
+        # files takes, and only the spool writable.
+        caps = [l for l in lines if l.startswith("CapabilityBoundingSet=")]
+        self.assertEqual(caps, ["CapabilityBoundingSet=CAP_DAC_OVERRIDE"])
+        writable = [l for l in lines if l.startswith("ReadWritePaths=")]
+        self.assertEqual(writable, ["ReadWritePaths=-/var/spool/gate/sessions"])
+        self.assertFalse([l for l in lines if l.startswith("User=")])
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -1,12 +1,18 @@
-// An HTTPS/JSON client for gate's API (libcurl), used by gate, gatectl and
-// node tools. TLS is verified by default; the alternatives are explicit:
-// a pinned SPKI fingerprint, or insecure (the caller must warn the user).
+// An HTTPS/JSON client for gate's API, used by gate, gatectl, node tools and
+// pam_gate's central OTP plugin. TLS is verified by default; the
+// alternatives are explicit: a pinned SPKI fingerprint, or insecure (the
+// caller must warn the user). The bytes move over libcurl (gate::core) or
+// Boost.Beast (gate::core_beast, for pam_gate, which must load fast); both
+// behave the same (libgate/src/http/transport.h).
 #ifndef GATE_HTTP_CLIENT_H_
 #define GATE_HTTP_CLIENT_H_
 
 #include <chrono>
+#include <cstddef>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <json/json.h>
 
@@ -39,13 +45,35 @@ struct HttpResponse {
   Json::Value body;  // parsed JSON (null if the body was empty)
 };
 
+// A request that is not JSON both ways: recording chunks (octet-stream up),
+// recordings (bytes down), requests signed with extra headers.
+struct HttpRawRequest {
+  std::string method;        // GET, POST, PUT, PATCH, DELETE
+  std::string target;        // path and query, appended to base_url
+  std::string body;          // sent for POST/PUT/PATCH (possibly empty)
+  std::string content_type;  // Content-Type of body; required when body is non-empty
+  // Extra headers, e.g. {"X-Gate-Signature", "..."}. Names must be tokens
+  // and values visible ASCII or spaces (no CR/LF), else InvalidArgument
+  // before anything is sent. Never logged or put into error messages.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::size_t max_response_bytes = 8 * 1024 * 1024;
+};
+
+struct HttpRawResponse {
+  long status = 0;
+  std::string content_type;  // as the server sent it, or empty
+  std::string body;
+};
+
 class HttpClient {
  public:
   explicit HttpClient(HttpClientOptions options);
 
   // Sends method (GET/POST/DELETE/PUT) to base_url + path with an optional
   // JSON body. Transport failures -> Unavailable ("cannot reach https://...:
-  // <curl's reason>"); a pin mismatch or failed verification says so.
+  // <reason>"), including refused or timed-out connections and malformed or
+  // cut replies; a pin mismatch or failed verification says so. options.timeout
+  // bounds the whole exchange.
   // A non-JSON or oversized response -> DataLoss. Any HTTP status is returned
   // as a response; use Call() to also turn API errors into a Status.
   Result<HttpResponse> Request(std::string_view method, std::string_view path,
@@ -57,6 +85,12 @@ class HttpClient {
   Result<Json::Value> Call(std::string_view method, std::string_view path,
                            const Json::Value* body = nullptr) const;
 
+  // Sends request as is and returns whatever came back, any status. The
+  // bearer token, TLS trust and timeout of the options apply. Transport
+  // failures as for Request(); a body over request.max_response_bytes is
+  // DataLoss.
+  Result<HttpRawResponse> Send(const HttpRawRequest& request) const;
+
   const HttpClientOptions& options() const { return options_; }
 
  private:
@@ -66,8 +100,14 @@ class HttpClient {
 // Inverse of CodeName(); unknown names -> Code::kInternal.
 Code CodeFromName(std::string_view name);
 
+// The Status a non-2xx reply carries, as Call() decides it: gate's JSON
+// error body mapped back with CodeFromName (never to OK), else
+// Internal("HTTP <status> from <url>").
+Status StatusFromErrorReply(long status, const Json::Value& body, std::string_view url);
+
 // "sha256:<hex>" -> the "sha256//<base64>" form libcurl pins with.
-// InvalidArgument on anything else.
+// InvalidArgument on anything else. Also how callers check a pin's syntax
+// early (it needs no libcurl).
 Result<std::string> PinToCurl(std::string_view pin);
 
 }  // namespace gate

@@ -33,6 +33,11 @@ struct Role {
   bool permit_pty = true;
   bool permit_port_forwarding = true;
   bool permit_agent_forwarding = true;
+  // Sessions of the role's holders on the nodes it selects run under the
+  // recorder (docs/recording.md, "Turning recording on").
+  bool record_sessions = false;
+  // Holders may join other users' recorded sessions on the nodes it selects.
+  bool join_sessions = false;
 };
 
 // A user as policy sees it. `logins` are the user's own logins, granted on
@@ -96,13 +101,29 @@ struct LoginRequest {
 
 struct Decision {
   bool allow = false;
+  // Only when allow: the session must run under the recorder (MustRecord).
+  bool record = false;
   std::string reason;  // why, in a few words, for the log line; never a secret
 };
 
 // Allow iff: the user is in the snapshot, not locked, the serial is not
 // revoked, and the login is one of the user's own logins or a login of one
 // of the user's roles whose selector matches the snapshot's node labels.
+// An allowed decision carries record = MustRecord(snapshot, user).
 Decision DecideLogin(const Snapshot& snapshot, const LoginRequest& request);
+
+// True iff one of the user's roles that exists in the snapshot, and whose
+// selector matches the snapshot's node labels, has record_sessions. The
+// login asked for does not matter: a role that records its holders on a
+// node records every session they open there, whichever login (their own,
+// or one another role grants), so holding a second role cannot be used to
+// step around the recording. Unknown users: false (they are denied anyway).
+bool MustRecord(const Snapshot& snapshot, const std::string& user);
+
+// True iff the user is in the snapshot, not locked at now, and one of the
+// user's roles that exists and matches the snapshot's node labels has
+// join_sessions (docs/recording.md, "Live join").
+bool MayJoinSessions(const Snapshot& snapshot, const std::string& user, std::int64_t now);
 
 // The cache file format (JSON). Parsing is strict: unknown version, missing,
 // mistyped or unknown fields are InvalidArgument naming the field (with its
@@ -110,7 +131,10 @@ Decision DecideLogin(const Snapshot& snapshot, const LoginRequest& request);
 // ValidateUserName / ValidateLogin / ValidateRoleName, labels that fail
 // ValidateLabels, negative times or TTLs, text with control characters,
 // serials that are not canonical decimal strings, and a user or role listed
-// twice. RoleFromJson is as strict: every field is required.
+// twice. RoleFromJson is as strict: every field is required, except
+// record_sessions and join_sessions, which default to false when absent (a
+// cache or request from before recording existed still parses; the writer
+// always includes them).
 Json::Value SnapshotToJson(const Snapshot& snapshot);
 Result<Snapshot> SnapshotFromJson(const Json::Value& json);
 Json::Value RoleToJson(const Role& role);

@@ -82,6 +82,20 @@ void AppendUnique(std::vector<std::string>* out, const std::vector<std::string>&
   }
 }
 
+// Whether one of user's roles that exists and selects the snapshot's node
+// has the property `has`. Unknown users have no roles.
+template <typename Pred>
+bool AnyRoleOnNode(const Snapshot& snapshot, const std::string& user, Pred has) {
+  const User* u = FindUser(snapshot.users, user);
+  if (u == nullptr) return false;
+  for (const std::string& role_name : u->roles) {
+    const Role* role = FindRole(snapshot.roles, role_name);
+    if (role == nullptr || !has(*role)) continue;
+    if (LabelsMatch(role->node_labels, snapshot.node_labels)) return true;
+  }
+  return false;
+}
+
 std::string LockedMessage(const Lock& lock) {
   return lock.message.empty() ? std::string() : ": " + Printable(lock.message, 256);
 }
@@ -167,6 +181,7 @@ Decision DecideLogin(const Snapshot& snapshot, const LoginRequest& request) {
   const std::string login = Quoted(request.login);
   if (Contains(user->logins, request.login)) {
     d.allow = true;
+    d.record = MustRecord(snapshot, user->name);
     d.reason = "login " + login + " is one of the user's own logins";
     return d;
   }
@@ -175,11 +190,21 @@ Decision DecideLogin(const Snapshot& snapshot, const LoginRequest& request) {
     if (role == nullptr || !Contains(role->logins, request.login)) continue;
     if (!LabelsMatch(role->node_labels, snapshot.node_labels)) continue;
     d.allow = true;
+    d.record = MustRecord(snapshot, user->name);
     d.reason = "login " + login + " granted by role " + Quoted(role->name);
     return d;
   }
   d.reason = "login " + login + " not allowed on this node";
   return d;
+}
+
+bool MustRecord(const Snapshot& snapshot, const std::string& user) {
+  return AnyRoleOnNode(snapshot, user, [](const Role& r) { return r.record_sessions; });
+}
+
+bool MayJoinSessions(const Snapshot& snapshot, const std::string& user, std::int64_t now) {
+  if (ActiveLock(snapshot.locks, user, now) != nullptr) return false;
+  return AnyRoleOnNode(snapshot, user, [](const Role& r) { return r.join_sessions; });
 }
 
 Result<Labels> ParseLabels(std::string_view text) {

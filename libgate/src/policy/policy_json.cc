@@ -67,6 +67,13 @@ Result<bool> GetBool(const Json::Value& obj, std::string_view name) {
   return (*v)->asBool();
 }
 
+// False when absent; present but not a boolean is an error.
+Result<bool> OptionalBool(const Json::Value& obj, std::string_view name) {
+  if (!obj.isObject()) return Err(InvalidArgument("expected a JSON object"));
+  if (obj.find(name.data(), name.data() + name.size()) == nullptr) return false;
+  return GetBool(obj, name);
+}
+
 Result<std::int64_t> GetNonNegative(const Json::Value& obj, std::string_view name) {
   auto v = json::GetInt(obj, name);
   if (!v) return Err(v.error());
@@ -219,13 +226,16 @@ Json::Value RoleToJson(const Role& role) {
   v["permit_pty"] = role.permit_pty;
   v["permit_port_forwarding"] = role.permit_port_forwarding;
   v["permit_agent_forwarding"] = role.permit_agent_forwarding;
+  v["record_sessions"] = role.record_sessions;
+  v["join_sessions"] = role.join_sessions;
   return v;
 }
 
 Result<Role> RoleFromJson(const Json::Value& json) {
-  GATE_RETURN_IF_ERROR(
-      OnlyFields(json, {"name", "logins", "node_labels", "max_ttl_seconds", "permit_pty",
-                        "permit_port_forwarding", "permit_agent_forwarding"}));
+  GATE_RETURN_IF_ERROR(OnlyFields(
+      json,
+      {"name", "logins", "node_labels", "max_ttl_seconds", "permit_pty", "permit_port_forwarding",
+       "permit_agent_forwarding", "record_sessions", "join_sessions"}));
   Role role;
   auto name = json::GetString(json, "name");
   if (!name) return Err(name.error());
@@ -255,6 +265,14 @@ Result<Role> RoleFromJson(const Json::Value& json) {
   role.permit_pty = *pty;
   role.permit_port_forwarding = *port;
   role.permit_agent_forwarding = *agent;
+  // Optional: caches written before recording existed lack them, and absent
+  // means what those writers meant (no recording, no joining).
+  auto record = OptionalBool(json, "record_sessions");
+  if (!record) return Err(record.error());
+  auto join = OptionalBool(json, "join_sessions");
+  if (!join) return Err(join.error());
+  role.record_sessions = *record;
+  role.join_sessions = *join;
   return role;
 }
 

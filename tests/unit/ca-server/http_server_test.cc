@@ -475,6 +475,59 @@ TEST_F(HttpServerTest, OversizedChunkedBodyIs413) {
   EXPECT_TRUE(ex.closed);
 }
 
+// Options::large_body lifts the limit for the requests it names (recording
+// chunks), decided from the headers; every other request keeps the small one.
+TEST_F(HttpServerTest, LargeBodyOnlyWhereTheOptionSaysSo) {
+  HttpServerOptions o = Options();
+  o.large_body_bytes = 4 * kMaxBody;
+  o.large_body = [](std::string_view method, std::string_view path, std::string_view auth) {
+    return method == "POST" && path == "/v1/echo" && auth == "Bearer big";
+  };
+  StartServer(std::move(o));
+  auto post = [&](std::size_t size, bool big) {
+    CurlRequest req = Pinned("/v1/echo?x=1");
+    req.method = "POST";
+    req.body = std::string(size, 'x');
+    req.headers = {"Content-Type: application/json", "Expect:"};
+    if (big) req.headers.push_back("Authorization: Bearer big");
+    return curl_.Do(req).status;
+  };
+  EXPECT_EQ(post(4 * kMaxBody, true), 200);
+  EXPECT_EQ(post(4 * kMaxBody + 1, true), 413);
+  EXPECT_EQ(post(kMaxBody + 1, false), 413);
+  EXPECT_EQ(post(kMaxBody, false), 200);
+
+  // A chunked body is cut off at the limit of its own request.
+  for (const bool big : {true, false}) {
+    UniqueFd fd = ConnectUnix(socket_);
+    ASSERT_TRUE(fd.valid());
+    std::string request =
+        "POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+        std::string(big ? "Authorization: Bearer big\r\n" : "") +
+        "Transfer-Encoding: chunked\r\n\r\n";
+    for (int i = 0; i < 3; ++i) request += "200\r\n" + std::string(0x200, 'x') + "\r\n";
+    request += "0\r\n\r\n";
+    Exchange ex = PlainExchange(fd.get(), request);
+    EXPECT_EQ(ex.data.rfind(big ? "HTTP/1.1 200 " : "HTTP/1.1 413 ", 0), 0u) << ex.data;
+  }
+}
+
+TEST_F(HttpServerTest, SignatureHeaderReachesTheHandler) {
+  router_.Add("GET", "/v1/sig", [](const HttpRequest& req, const PathParams&) {
+    Json::Value v;
+    v["signature"] = req.signature;
+    v["authorization"] = req.authorization;
+    return Result<Json::Value>(v);
+  });
+  StartServer(Options());
+  CurlRequest req = Pinned("/v1/sig");
+  req.headers = {"X-Gate-Signature: t=1,n=2,s=3", "Authorization: Gate-Cert AAAA"};
+  CurlReply r = curl_.Do(req);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.ParsedBody()["signature"].asString(), "t=1,n=2,s=3");
+  EXPECT_EQ(r.ParsedBody()["authorization"].asString(), "Gate-Cert AAAA");
+}
+
 TEST_F(HttpServerTest, MalformedHttpOverTlsIs400AndCloses) {
   StartServer(Options());
   Exchange ex = TlsExchange(port_, "THIS IS NOT HTTP\r\n\r\n");

@@ -142,7 +142,9 @@ class NodeApiTest : public ::testing::Test {
     req.path = path;
     req.body = body;
     req.source = source;
-    if (method == "POST" || method == "PUT") req.content_type = "application/json";
+    if (method == "POST" || method == "PUT" || method == "PATCH") {
+      req.content_type = "application/json";
+    }
     return req;
   }
 
@@ -243,7 +245,92 @@ TEST_F(NodeApiTest, AddRoleWithDefaultsAndList) {
   EXPECT_EQ(dev["logins"].size(), 2u);      // deduplicated
   EXPECT_EQ(dev["node_labels"]["*"], "*");  // every node by default
   EXPECT_EQ(dev["max_ttl_seconds"].asInt64(), 0);
+  // Recording is off unless asked for, and the fields are always listed.
+  for (const Json::Value& role : list.body["roles"]) {
+    ASSERT_TRUE(role["record_sessions"].isBool()) << role["name"];
+    ASSERT_TRUE(role["join_sessions"].isBool()) << role["name"];
+    EXPECT_FALSE(role["record_sessions"].asBool());
+    EXPECT_FALSE(role["join_sessions"].asBool());
+  }
   EXPECT_EQ(Admin("POST", "/admin/v1/roles", Parse(R"({"name": "dev"})")).status, 409);
+}
+
+TEST_F(NodeApiTest, RoleRecordingFlags) {
+  AddRole(R"({"name": "auditors", "logins": ["root"], "record_sessions": true})");
+  AddRole(R"({"name": "watchers", "join_sessions": true})");
+  auto auditors = store_->GetRole("auditors");
+  ASSERT_TRUE(auditors.has_value());
+  EXPECT_TRUE(auditors->record_sessions);
+  EXPECT_FALSE(auditors->join_sessions);
+  auto watchers = store_->GetRole("watchers");
+  ASSERT_TRUE(watchers.has_value());
+  EXPECT_FALSE(watchers->record_sessions);
+  EXPECT_TRUE(watchers->join_sessions);
+  HttpReply list = Admin("GET", "/admin/v1/roles");
+  ASSERT_EQ(list.status, 200);
+  EXPECT_TRUE(list.body["roles"][0]["record_sessions"].asBool());  // auditors
+  EXPECT_TRUE(list.body["roles"][1]["join_sessions"].asBool());    // watchers
+  // PUT replaces wholesale: a flag not given is off again.
+  ASSERT_EQ(Admin("PUT", "/admin/v1/roles/auditors", Parse(R"({"logins": ["root"]})")).status, 200);
+  EXPECT_FALSE(store_->GetRole("auditors")->record_sessions);
+  auto audit = store_->ListAudit(10);
+  ASSERT_TRUE(audit.has_value());
+  bool found = false;
+  for (const auto& e : *audit) {
+    if (e.event == "role.create" && e.detail.find("watchers") == 0) {
+      found = true;
+      EXPECT_NE(e.detail.find("record sessions no, join sessions yes"), std::string::npos)
+          << e.detail;
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(NodeApiTest, PatchRoleChangesOnlyTheFieldsGiven) {
+  AddRole(R"({"name": "dba", "logins": ["postgres"], "node_labels": {"env": "prod"},
+              "max_ttl_seconds": 3600, "permit_agent_forwarding": false})");
+  HttpReply patched = Admin("PATCH", "/admin/v1/roles/dba", Parse(R"({"record_sessions": true})"));
+  ASSERT_EQ(patched.status, 200) << json::Write(patched.body);
+  EXPECT_TRUE(patched.body["record_sessions"].asBool());
+  auto dba = store_->GetRole("dba");
+  ASSERT_TRUE(dba.has_value());
+  EXPECT_TRUE(dba->record_sessions);
+  EXPECT_FALSE(dba->join_sessions);
+  EXPECT_EQ(dba->logins, (std::vector<std::string>{"postgres"}));
+  EXPECT_EQ(dba->node_labels, (policy::Labels{{"env", "prod"}}));
+  EXPECT_EQ(dba->max_ttl, std::chrono::seconds(3600));
+  EXPECT_FALSE(dba->permit_agent_forwarding);
+  EXPECT_TRUE(dba->permit_pty);
+
+  ASSERT_EQ(Admin("PATCH", "/admin/v1/roles/dba",
+                  Parse(R"({"record_sessions": false, "join_sessions": true, "logins": []})"))
+                .status,
+            200);
+  dba = store_->GetRole("dba");
+  EXPECT_FALSE(dba->record_sessions);
+  EXPECT_TRUE(dba->join_sessions);
+  EXPECT_TRUE(dba->logins.empty());
+  EXPECT_EQ(dba->max_ttl, std::chrono::seconds(3600));
+
+  // Refused, and nothing changes.
+  const char* bad[] = {
+      R"({"record_sessions": "true"})",
+      R"({"join_sessions": 1})",
+      R"({"record-sessions": true})",
+      R"({"name": "other"})",
+      R"({"node_labels": {}})",
+      R"({"max_ttl_seconds": 5})",
+  };
+  for (const char* text : bad) {
+    HttpReply reply = Admin("PATCH", "/admin/v1/roles/dba", Parse(text));
+    EXPECT_EQ(reply.status, 400) << text << " -> " << json::Write(reply.body);
+  }
+  EXPECT_EQ(Admin("PATCH", "/admin/v1/roles/dba", Json::Value(Json::arrayValue)).status, 400);
+  dba = store_->GetRole("dba");
+  EXPECT_TRUE(dba->join_sessions);
+  EXPECT_EQ(dba->node_labels, (policy::Labels{{"env", "prod"}}));
+  EXPECT_EQ(Admin("PATCH", "/admin/v1/roles/nope", Parse(R"({})")).status, 404);
+  EXPECT_EQ(Admin("PATCH", "/admin/v1/roles/-x", Parse(R"({})")).status, 400);
 }
 
 TEST_F(NodeApiTest, RoleValidation) {
@@ -262,6 +349,10 @@ TEST_F(NodeApiTest, RoleValidation) {
       R"({"name": "dev", "max_ttl_seconds": -1})",
       R"({"name": "dev", "permit_pty": "false"})",
       R"({"name": "dev", "permit-pty": false})",
+      R"({"name": "dev", "record_sessions": "yes"})",
+      R"({"name": "dev", "record_sessions": 1})",
+      R"({"name": "dev", "join_sessions": null})",
+      R"({"name": "dev", "record-sessions": true})",
   };
   for (const char* text : bad) {
     HttpReply reply = Admin("POST", "/admin/v1/roles", Parse(text));
@@ -685,7 +776,8 @@ TEST_F(NodeOtpTest, RateLimitedPerNode) {
 }
 
 TEST_F(NodeApiTest, PolicySnapshotKrlAndLastSync) {
-  AddRole(R"({"name": "dev", "logins": ["ubuntu"], "node_labels": {"env": "dev"}})");
+  AddRole(R"({"name": "dev", "logins": ["ubuntu"], "node_labels": {"env": "dev"},
+              "record_sessions": true})");
   ASSERT_EQ(
       Admin("POST", "/admin/v1/users", Parse(R"({"name": "alice", "roles": ["dev"]})")).status,
       200);
@@ -717,6 +809,8 @@ TEST_F(NodeApiTest, PolicySnapshotKrlAndLastSync) {
   EXPECT_EQ(snapshot->users[0].roles, (std::vector<std::string>{"dev"}));
   ASSERT_EQ(snapshot->roles.size(), 1u);
   EXPECT_EQ(snapshot->roles[0].logins, (std::vector<std::string>{"ubuntu"}));
+  EXPECT_TRUE(snapshot->roles[0].record_sessions);  // reaches the node
+  EXPECT_FALSE(snapshot->roles[0].join_sessions);
   ASSERT_EQ(snapshot->locks.size(), 1u);  // carl's lock expired
   EXPECT_EQ(snapshot->locks[0].user, "bob");
   EXPECT_EQ(snapshot->revoked_serials, (std::vector<std::uint64_t>{111}));

@@ -204,6 +204,26 @@ TEST_F(RouterTest, PostNeedsJsonContentType) {
   EXPECT_EQ(reply.body["body"].asString(), req.body);
 }
 
+TEST_F(RouterTest, BinaryRoutesNeedOctetStream) {
+  router_.AddBinary("PUT", "/v1/blobs/{id}", [](const HttpRequest& req, const PathParams& p) {
+    HttpReply reply;
+    reply.body["id"] = p.at("id");
+    reply.body["size"] = static_cast<Json::UInt64>(req.body.size());
+    return reply;
+  });
+  EXPECT_EQ(router_.Dispatch(Req("PUT", "/v1/blobs/a")).status, 415);
+  EXPECT_EQ(router_.Dispatch(Req("PUT", "/v1/blobs/a", "application/json")).status, 415);
+  EXPECT_EQ(router_.Dispatch(Req("PUT", "/v1/blobs/a", "text/plain")).status, 415);
+  HttpRequest req = Req("PUT", "/v1/blobs/a", "Application/Octet-Stream");
+  req.body = std::string("\0\x01\xff", 3);
+  HttpReply reply = router_.Dispatch(req);
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.body["size"].asUInt64(), 3u);
+  EXPECT_EQ(reply.route, "/v1/blobs/{id}");
+  // JSON routes still refuse it.
+  EXPECT_EQ(router_.Dispatch(Req("POST", "/v1/users", "application/octet-stream")).status, 415);
+}
+
 TEST_F(RouterTest, HandlerErrorsBecomeErrorReplies) {
   HttpReply reply = router_.Dispatch(Req("DELETE", "/v1/users/alice"));
   EXPECT_EQ(reply.status, 403);

@@ -1,15 +1,18 @@
 // Store methods for nodes: roles, locks, node join tokens, nodes,
-// revocations, and the schema migration that added them (v1 -> v2).
+// revocations, the schema migration that added them (v1 -> v2) and the one
+// that added the roles' recording flags (v2 -> v3).
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "ca-server/store/store.h"
@@ -130,6 +133,36 @@ TEST_F(StoreNodesTest, RoleRoundTripsEveryField) {
   EXPECT_TRUE(got->permit_pty);
   EXPECT_FALSE(got->permit_port_forwarding);
   EXPECT_TRUE(got->permit_agent_forwarding);
+  EXPECT_FALSE(got->record_sessions);
+  EXPECT_FALSE(got->join_sessions);
+}
+
+TEST_F(StoreNodesTest, RoleRecordingFlagsRoundTripAndUpdate) {
+  policy::Role role = MakeRole("auditors");
+  role.record_sessions = true;
+  ASSERT_TRUE(store_->CreateRole(role).ok());
+  policy::Role joiner = MakeRole("watchers");
+  joiner.join_sessions = true;
+  ASSERT_TRUE(store_->CreateRole(joiner).ok());
+  Result<policy::Role> got = store_->GetRole("auditors");
+  ASSERT_TRUE(got.has_value()) << got.error().ToString();
+  EXPECT_TRUE(got->record_sessions);
+  EXPECT_FALSE(got->join_sessions);
+  got = store_->GetRole("watchers");
+  ASSERT_TRUE(got.has_value());
+  EXPECT_FALSE(got->record_sessions);
+  EXPECT_TRUE(got->join_sessions);
+
+  role.record_sessions = false;
+  role.join_sessions = true;
+  ASSERT_TRUE(store_->UpdateRole(role).ok());
+  Result<std::vector<policy::Role>> roles = store_->ListRoles();
+  ASSERT_TRUE(roles.has_value());
+  ASSERT_EQ(roles->size(), 2u);
+  EXPECT_EQ((*roles)[0].name, "auditors");
+  EXPECT_FALSE((*roles)[0].record_sessions);
+  EXPECT_TRUE((*roles)[0].join_sessions);
+  EXPECT_TRUE((*roles)[1].join_sessions);
 }
 
 TEST_F(StoreNodesTest, RoleWithoutLoginsAndWithWildcardSelector) {
@@ -525,12 +558,72 @@ void RawExec(const std::string& path, const char* sql) {
   ASSERT_EQ(rc, SQLITE_OK) << message;
 }
 
+// The tables schema version 2 ended with; later migrations' tables are
+// dropped to take a file back to v2.
+constexpr const char* kV2Tables[] = {"schema_version",
+                                     "users",
+                                     "user_logins",
+                                     "user_roles",
+                                     "signup_tokens",
+                                     "certificates",
+                                     "audit",
+                                     "roles",
+                                     "role_logins",
+                                     "role_node_labels",
+                                     "locks",
+                                     "node_tokens",
+                                     "node_token_labels",
+                                     "nodes",
+                                     "node_labels",
+                                     "revocations",
+                                     "revocation_version"};
+
+// Drops every table that is not in kV2Tables (with its indexes and
+// triggers), so the test keeps working as later migrations add tables.
+void DropTablesAfterV2(const std::string& path) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  std::vector<std::string> extra;
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "SELECT name FROM sqlite_master WHERE type = 'table'"
+                               " AND name NOT LIKE 'sqlite_%'",
+                               -1, &stmt, nullptr),
+            SQLITE_OK);
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    const std::string name = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    if (std::find(std::begin(kV2Tables), std::end(kV2Tables), name) == std::end(kV2Tables)) {
+      extra.push_back(name);
+    }
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  for (const std::string& name : extra) {
+    RawExec(path, ("PRAGMA foreign_keys=OFF; DROP TABLE \"" + name + "\";").c_str());
+  }
+}
+
+// Columns later migrations add to v2's tables (3: roles' recording flags,
+// 4: nodes' recorder key). A migration that adds another must list it here.
+constexpr std::pair<const char*, const char*> kColumnsAfterV2[] = {
+    {"roles", "record_sessions"}, {"roles", "join_sessions"}, {"nodes", "recorder_key"}};
+
+// Takes the file back to schema version 2: drops later tables and columns.
+void RewindToV2(const std::string& path) {
+  DropTablesAfterV2(path);
+  for (const auto& [table, column] : kColumnsAfterV2) {
+    RawExec(path, (std::string("ALTER TABLE ") + table + " DROP COLUMN " + column).c_str());
+  }
+  RawExec(path, "UPDATE schema_version SET version = 2");
+}
+
 TEST_F(StoreNodesTest, MigratesAVersion1DatabaseKeepingItsData) {
   CreateUser("alice", {"ops"});
   RecordCert(77, "alice", 9000);
   store_.reset();
   // Take the file back to what schema version 1 left: v1's tables, with
-  // data, and none of v2's.
+  // data, and none of v2's (or later versions').
+  DropTablesAfterV2(path_);
   RawExec(path_,
           "PRAGMA foreign_keys=OFF; BEGIN;"
           "DROP TABLE revocation_version; DROP TABLE revocations;"
@@ -551,6 +644,40 @@ TEST_F(StoreNodesTest, MigratesAVersion1DatabaseKeepingItsData) {
   ASSERT_TRUE(store_->RevokeCertificate(77, 10).has_value());
   EXPECT_EQ(store_->ListRevocations(0)->version, 1u);
   EXPECT_EQ(store_->DeleteRole("ops").code(), Code::kFailedPrecondition);
+}
+
+TEST_F(StoreNodesTest, MigratesAVersion2DatabaseRolesRecordNothing) {
+  CreateRole("dba");
+  CreateUser("alice", {"dba"});
+  store_.reset();
+  RewindToV2(path_);
+  Reopen();
+  Result<policy::Role> dba = store_->GetRole("dba");
+  ASSERT_TRUE(dba.has_value()) << dba.error().ToString();
+  EXPECT_EQ(dba->logins, (Strings{"ubuntu", "deploy"}));
+  EXPECT_EQ(dba->max_ttl, std::chrono::hours(8));
+  EXPECT_FALSE(dba->record_sessions);
+  EXPECT_FALSE(dba->join_sessions);
+  EXPECT_EQ(store_->GetUser("alice")->roles, (Strings{"dba"}));
+  policy::Role role = *dba;
+  role.record_sessions = true;
+  ASSERT_TRUE(store_->UpdateRole(role).ok());
+  EXPECT_TRUE(store_->GetRole("dba")->record_sessions);
+}
+
+// The CHECK constraints hold even against raw SQL.
+TEST_F(StoreNodesTest, RecordingFlagsAreZeroOrOne) {
+  CreateRole("dba");
+  store_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  EXPECT_NE(sqlite3_exec(db, "UPDATE roles SET record_sessions = 2", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  EXPECT_NE(sqlite3_exec(db, "UPDATE roles SET join_sessions = -1", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  EXPECT_NE(sqlite3_exec(db, "UPDATE roles SET join_sessions = NULL", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
 }
 
 }  // namespace

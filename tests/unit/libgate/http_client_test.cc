@@ -333,6 +333,76 @@ TEST_F(HttpClientTest, BearerTokenGoesInAuthorizationHeaderOnly) {
   EXPECT_NE(req.find("\r\nAuthorization: Bearer 4a6f.s3cr3t\r\n"), std::string::npos) << req;
 }
 
+TEST_F(HttpClientTest, SendCarriesBinaryBodiesAndExtraHeaders) {
+  OneShotServer server(
+      "HTTP/1.1 409 Conflict\r\nContent-Type: application/json\r\nContent-Length: 12\r\n"
+      "Connection: close\r\n\r\n{\"size\": 42}");
+  HttpClientOptions o;
+  o.base_url = server.base_url();
+  o.timeout = std::chrono::milliseconds(5000);
+  o.bearer_token = SecretString("4a6f.s3cr3t");
+  HttpRawRequest req;
+  req.method = "PUT";
+  req.target = "/v1/nodes/sessions/x?offset=7";
+  req.body = std::string("a\0b\xff", 4);
+  req.content_type = "application/octet-stream";
+  req.headers = {{"X-Gate-Signature", "t=1,n=2,s=3"}};
+  auto r = HttpClient(o).Send(req);
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  EXPECT_EQ(r->status, 409);  // any status comes back as is
+  EXPECT_EQ(r->body, "{\"size\": 42}");
+  EXPECT_EQ(r->content_type, "application/json");
+  const std::string& sent = server.request();
+  EXPECT_EQ(sent.rfind("PUT /v1/nodes/sessions/x?offset=7 HTTP/1.1\r\n", 0), 0u) << sent;
+  EXPECT_NE(sent.find("\r\nContent-Type: application/octet-stream\r\n"), std::string::npos);
+  EXPECT_NE(sent.find("\r\nX-Gate-Signature: t=1,n=2,s=3\r\n"), std::string::npos);
+  EXPECT_NE(sent.find("\r\nAuthorization: Bearer 4a6f.s3cr3t\r\n"), std::string::npos);
+  EXPECT_EQ(sent.substr(sent.size() - 4), std::string("a\0b\xff", 4));
+}
+
+TEST_F(HttpClientTest, SendRefusesBadHeadersAndBodies) {
+  HttpClient client = Client("http://127.0.0.1:1");
+  HttpRawRequest req;
+  req.method = "GET";
+  req.target = "/x";
+  req.headers = {{"X-Evil", "a\r\nInjected: 1"}};
+  EXPECT_EQ(client.Send(req).error().code(), Code::kInvalidArgument);
+  req.headers = {{"Bad Name", "v"}};
+  EXPECT_EQ(client.Send(req).error().code(), Code::kInvalidArgument);
+  req.headers = {};
+  req.body = "x";
+  req.content_type = "text/plain";
+  EXPECT_EQ(client.Send(req).error().code(), Code::kInvalidArgument);  // GET with a body
+  req.method = "PUT";
+  req.content_type = "";
+  EXPECT_EQ(client.Send(req).error().code(), Code::kInvalidArgument);  // body without a type
+}
+
+TEST_F(HttpClientTest, SendCapsTheResponse) {
+  const std::string body(2000, 'x');
+  OneShotServer server("HTTP/1.1 200 OK\r\nContent-Length: 2000\r\nConnection: close\r\n\r\n" +
+                       body);
+  HttpRawRequest req;
+  req.method = "GET";
+  req.target = "/rec";
+  req.max_response_bytes = 1000;
+  auto r = Client(server.base_url()).Send(req);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), Code::kDataLoss);
+}
+
+TEST(StatusFromErrorReplyTest, MapsLikeCall) {
+  Json::Value body;
+  body["error"]["code"] = "not found";
+  body["error"]["message"] = "session x not found";
+  EXPECT_EQ(StatusFromErrorReply(404, body, "https://h/v1/sessions/x"),
+            NotFound("session x not found"));
+  body["error"]["code"] = "ok";
+  EXPECT_EQ(StatusFromErrorReply(500, body, "u").code(), Code::kInternal);
+  EXPECT_EQ(StatusFromErrorReply(502, Json::Value(), "https://h/x?secret=1").message(),
+            "HTTP 502 from https://h/x");
+}
+
 TEST_F(HttpClientTest, NoAuthorizationHeaderWithoutToken) {
   OneShotServer server(HttpResponseText(200, "OK", "{}"));
   auto r = Client(server.base_url()).Call("GET", "/v1/ping");

@@ -247,6 +247,69 @@ TEST(PolicyDecideTest, ReasonsDoNotEchoControlCharacters) {
   EXPECT_EQ(d2.reason.find('\n'), std::string::npos);
 }
 
+// ---- MustRecord / MayJoinSessions ----
+
+// carol holds web (team=web: not this node), any-prod (env=*), everywhere
+// (*=*), nowhere (empty selector), rack (missing key) and a role that does
+// not exist.
+TEST(PolicyRecordTest, OnlyRolesThatSelectTheNodeCount) {
+  struct Case {
+    std::string role;  // the one role of carol's given record_sessions
+    bool record;
+  };
+  const std::vector<Case> cases = {
+      {"", false},        {"web", false},  {"any-prod", true}, {"everywhere", true},
+      {"nowhere", false}, {"rack", false}, {"dba", false},  // dba: not carol's role
+  };
+  for (const Case& c : cases) {
+    Snapshot snapshot = TestSnapshot();
+    for (Role& r : snapshot.roles) r.record_sessions = r.name == c.role;
+    EXPECT_EQ(MustRecord(snapshot, "carol"), c.record) << c.role;
+    // join_sessions is independent of record_sessions.
+    EXPECT_FALSE(MayJoinSessions(snapshot, "carol", 100)) << c.role;
+    for (Role& r : snapshot.roles) std::swap(r.record_sessions, r.join_sessions);
+    EXPECT_EQ(MayJoinSessions(snapshot, "carol", 100), c.record) << c.role;
+    EXPECT_FALSE(MustRecord(snapshot, "carol")) << c.role;
+  }
+}
+
+// A recording role records every session of its holders on the node, also
+// logins that come from the user's own list or from another role: holding a
+// second role must not be a way around the recording.
+TEST(PolicyRecordTest, DecisionRecordsEveryLoginOfAHolder) {
+  Snapshot snapshot = TestSnapshot();
+  snapshot.roles[2].record_sessions = true;  // any-prod: grants deploy
+  for (const std::string login : {"carol", "deploy", "ops"}) {
+    const Decision d = DecideLogin(snapshot, {"carol", login, 7, 100});
+    EXPECT_TRUE(d.allow) << login;
+    EXPECT_TRUE(d.record) << login;
+  }
+  // Denied logins never say "record" (there is no session).
+  const Decision denied = DecideLogin(snapshot, {"carol", "root", 7, 100});
+  EXPECT_FALSE(denied.allow);
+  EXPECT_FALSE(denied.record);
+  // alice does not hold any-prod.
+  const Decision alice = DecideLogin(snapshot, {"alice", "postgres", 1, 100});
+  EXPECT_TRUE(alice.allow);
+  EXPECT_FALSE(alice.record);
+  // On a node the role does not select (no env label), nothing is recorded.
+  snapshot.node_labels = {{"team", "db"}};
+  const Decision elsewhere = DecideLogin(snapshot, {"carol", "ops", 7, 100});
+  EXPECT_TRUE(elsewhere.allow);
+  EXPECT_FALSE(elsewhere.record);
+}
+
+TEST(PolicyRecordTest, UnknownAndLockedUsers) {
+  Snapshot snapshot = TestSnapshot();
+  for (Role& r : snapshot.roles) r.record_sessions = r.join_sessions = true;
+  EXPECT_FALSE(MustRecord(snapshot, "mallory"));
+  EXPECT_FALSE(MayJoinSessions(snapshot, "mallory", 100));
+  EXPECT_FALSE(MayJoinSessions(snapshot, "bob", 100));   // locked for good
+  EXPECT_FALSE(MayJoinSessions(snapshot, "alice", 49));  // locked until 50
+  EXPECT_TRUE(MayJoinSessions(snapshot, "alice", 50));
+  EXPECT_TRUE(MustRecord(snapshot, "alice"));
+}
+
 // ---- JSON ----
 
 TEST(PolicyJsonTest, RoundTrip) {
@@ -291,6 +354,10 @@ TEST(PolicyJsonTest, ParsesTheDocumentedExample) {
   EXPECT_EQ(s->node_labels, (Labels{{"env", "prod"}, {"team", "db"}}));
   ASSERT_EQ(s->roles.size(), 1u);
   EXPECT_EQ(s->roles[0].node_labels, (Labels{{"env", "prod"}, {"team", "*"}}));
+  // A cache from before recording existed has no record_sessions or
+  // join_sessions: they read as false.
+  EXPECT_FALSE(s->roles[0].record_sessions);
+  EXPECT_FALSE(s->roles[0].join_sessions);
   EXPECT_EQ(s->revoked_serials, (std::vector<std::uint64_t>{1234567890123456789ULL}));
   EXPECT_TRUE(DecideLogin(*s, {"alice", "alice", 1, 0}).allow);
   EXPECT_TRUE(DecideLogin(*s, {"alice", "postgres", 1, 0}).allow);
@@ -360,6 +427,13 @@ TEST(PolicyJsonTest, StrictParsingRejectsMalformedVariants) {
        "roles[0]: missing field 'permit_pty'"},
       {"permit_pty as number", [](Json::Value* v) { (*v)["roles"][0]["permit_pty"] = 1; },
        "permit_pty"},
+      {"record_sessions as number", [](Json::Value* v) { (*v)["roles"][0]["record_sessions"] = 1; },
+       "roles[0]: field 'record_sessions'"},
+      {"join_sessions as string", [](Json::Value* v) { (*v)["roles"][0]["join_sessions"] = "yes"; },
+       "roles[0]: field 'join_sessions'"},
+      {"join_sessions null",
+       [](Json::Value* v) { (*v)["roles"][0]["join_sessions"] = Json::nullValue; },
+       "join_sessions"},
       {"max_ttl as string", [](Json::Value* v) { (*v)["roles"][0]["max_ttl_seconds"] = "60"; },
        "max_ttl_seconds"},
       {"selector value not a string",
@@ -398,6 +472,36 @@ TEST(PolicyJsonTest, RoleRoundTripAndStrictness) {
   EXPECT_EQ(back->max_ttl, seconds(3600));
   EXPECT_TRUE(back->permit_pty);
   EXPECT_FALSE(back->permit_agent_forwarding);
+
+  EXPECT_FALSE(back->record_sessions);
+  EXPECT_FALSE(back->join_sessions);
+
+  // The recording flags are always written and survive the round trip.
+  Json::Value off = RoleToJson(r);
+  ASSERT_TRUE(off.isMember("record_sessions"));
+  ASSERT_TRUE(off.isMember("join_sessions"));
+  EXPECT_FALSE(off["record_sessions"].asBool());
+  r.record_sessions = true;
+  auto recorded = RoleFromJson(RoleToJson(r));
+  ASSERT_TRUE(recorded.has_value()) << recorded.error().ToString();
+  EXPECT_TRUE(recorded->record_sessions);
+  EXPECT_FALSE(recorded->join_sessions);
+  r.record_sessions = false;
+  r.join_sessions = true;
+  auto joiner = RoleFromJson(RoleToJson(r));
+  ASSERT_TRUE(joiner.has_value()) << joiner.error().ToString();
+  EXPECT_FALSE(joiner->record_sessions);
+  EXPECT_TRUE(joiner->join_sessions);
+
+  for (const char* field : {"record_sessions", "join_sessions"}) {
+    Json::Value mistyped = RoleToJson(r);
+    mistyped[field] = 1;
+    auto parsed = RoleFromJson(mistyped);
+    ASSERT_FALSE(parsed.has_value()) << field;
+    EXPECT_NE(parsed.error().message().find(field), std::string::npos) << parsed.error().message();
+    mistyped[field] = "true";
+    EXPECT_FALSE(RoleFromJson(mistyped).has_value()) << field;
+  }
 
   Json::Value negative = RoleToJson(r);
   negative["max_ttl_seconds"] = -5;

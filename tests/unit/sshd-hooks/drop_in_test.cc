@@ -66,5 +66,61 @@ TEST(DropInTest, RefusesValuesSshdWouldNotTakeLiterally) {
   }
 }
 
+TEST(DropInTest, RecordingAddsForceCommandAndRecorderPath) {
+  DropInSettings s = Defaults();
+  s.record_all_sessions = true;
+  ASSERT_TRUE(ValidateDropIn(s).ok());
+  // Default recorder: gate-principals' default too, so no flag for it.
+  EXPECT_EQ(RenderDropIn(s),
+            "# Managed by gate-node join; gate-node leave removes it.\n"
+            "TrustedUserCAKeys /var/lib/gate-node/cache/user_ca.pub\n"
+            "RevokedKeys /var/lib/gate-node/cache/revoked.krl\n"
+            "HostCertificate /etc/ssh/ssh_host_ed25519_key-cert.pub\n"
+            "AuthorizedPrincipalsCommand /usr/sbin/gate-principals --cache "
+            "/var/lib/gate-node/cache %u %t %k\n"
+            "AuthorizedPrincipalsCommandUser gate-principals\n"
+            "ExposeAuthInfo yes\n"
+            "ForceCommand /usr/libexec/gate/gate-record\n");
+  EXPECT_EQ(RecordCommandOf(s), "/usr/libexec/gate/gate-record");
+
+  s.record_command = "/opt/gate/gate-record";
+  const std::string text = RenderDropIn(s);
+  EXPECT_NE(text.find("AuthorizedPrincipalsCommand /usr/sbin/gate-principals --cache "
+                      "/var/lib/gate-node/cache --record-command /opt/gate/gate-record %u %t %k\n"),
+            std::string::npos)
+      << text;
+  EXPECT_TRUE(text.ends_with("ForceCommand /opt/gate/gate-record\n")) << text;
+
+  s.record_config = "/opt/gate/recorder.json";
+  const std::string with_config = RenderDropIn(s);
+  EXPECT_NE(with_config.find("--record-command /opt/gate/gate-record --record-config "
+                             "/opt/gate/recorder.json %u %t %k\n"),
+            std::string::npos)
+      << with_config;
+  EXPECT_TRUE(with_config.ends_with(
+      "ForceCommand /opt/gate/gate-record --config /opt/gate/recorder.json\n"))
+      << with_config;
+  EXPECT_EQ(RecordCommandOf(s), "/opt/gate/gate-record --config /opt/gate/recorder.json");
+  s.record_config.clear();
+
+  // Roles only: gate-principals learns the path, sshd forces nothing.
+  s.record_all_sessions = false;
+  const std::string roles_only = RenderDropIn(s);
+  EXPECT_NE(roles_only.find("--record-command /opt/gate/gate-record %u"), std::string::npos);
+  EXPECT_EQ(roles_only.find("ForceCommand"), std::string::npos);
+}
+
+TEST(DropInTest, RefusesRecorderPathsSshdWouldNotTakeLiterally) {
+  for (const char* bad : {"relative/rec", "/with space", "/with\ttab", "/percent%u", "/hash#x",
+                          "/quote\"", "/quote'", "/back\\slash", "/nl\n"}) {
+    DropInSettings s = Defaults();
+    s.record_command = bad;
+    EXPECT_EQ(ValidateDropIn(s).code(), Code::kInvalidArgument) << bad;
+    s = Defaults();
+    s.record_config = bad;
+    EXPECT_EQ(ValidateDropIn(s).code(), Code::kInvalidArgument) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace gate::hooks

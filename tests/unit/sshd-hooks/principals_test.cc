@@ -108,6 +108,71 @@ TEST_F(PrincipalsTest, DeniesRoleLoginWhenNodeLabelsDoNotMatch) {
   EXPECT_TRUE(Decide("alice", Cert(Spec())).allow);
 }
 
+// --- Recording: command="<recorder>" on the principal line ------------------
+
+TEST_F(PrincipalsTest, NoRecordingRoleNoCommandOption) {
+  const PrincipalsDecision d = Decide("postgres", Cert(Spec()));
+  ASSERT_TRUE(d.allow) << d.reason;
+  EXPECT_FALSE(d.record);
+  PrincipalsQuery q;
+  q.login = "postgres";
+  EXPECT_EQ(FormatPrincipalLine(q, d, kDefaultRecordCommand), "postgres\n");
+}
+
+TEST_F(PrincipalsTest, RecordingRoleOnThisNodeForcesTheRecorder) {
+  snapshot_.roles[0].record_sessions = true;  // dba, env=prod: this node
+  WriteCache();
+  for (const std::string login : {"postgres", "alice"}) {  // role's and own login
+    const PrincipalsDecision d = Decide(login, Cert(Spec()));
+    ASSERT_TRUE(d.allow) << d.reason;
+    EXPECT_TRUE(d.record) << login;
+    EXPECT_NE(d.reason.find("session recorded"), std::string::npos) << d.reason;
+    PrincipalsQuery q;
+    q.login = login;
+    EXPECT_EQ(FormatPrincipalLine(q, d, kDefaultRecordCommand),
+              "command=\"/usr/libexec/gate/gate-record\" " + login + "\n");
+    EXPECT_EQ(FormatPrincipalLine(q, d, "/opt/rec/gate-record"),
+              "command=\"/opt/rec/gate-record\" " + login + "\n");
+    EXPECT_EQ(FormatPrincipalLine(q, d, "/opt/rec/gate-record", "/opt/rec/recorder.json"),
+              "command=\"/opt/rec/gate-record --config /opt/rec/recorder.json\" " + login + "\n");
+  }
+}
+
+TEST_F(PrincipalsTest, RecordingRoleElsewhereDoesNotRecordHere) {
+  snapshot_.roles[0].record_sessions = true;
+  snapshot_.node_labels = {{"env", "staging"}};  // dba does not select this node
+  WriteCache();
+  const PrincipalsDecision d = Decide("alice", Cert(Spec()));
+  ASSERT_TRUE(d.allow) << d.reason;
+  EXPECT_FALSE(d.record);
+}
+
+TEST_F(PrincipalsTest, OnlyHoldersOfTheRoleAreRecorded) {
+  snapshot_.roles[0].record_sessions = true;
+  WriteCache();
+  ssh::CertificateSpec bob = Spec();
+  bob.key_id = "bob";
+  bob.principals = {"bob"};
+  const PrincipalsDecision d = Decide("bob", Cert(bob));
+  ASSERT_TRUE(d.allow) << d.reason;
+  EXPECT_FALSE(d.record);
+}
+
+TEST_F(PrincipalsTest, DenialsPrintNothingEvenForRecordingRoles) {
+  snapshot_.roles[0].record_sessions = true;
+  snapshot_.locks.push_back({"alice", 0, "gone"});
+  WriteCache();
+  const PrincipalsDecision d = Decide("postgres", Cert(Spec()));
+  EXPECT_FALSE(d.allow);
+  EXPECT_FALSE(d.record);
+  PrincipalsQuery q;
+  q.login = "postgres";
+  EXPECT_EQ(FormatPrincipalLine(q, d, kDefaultRecordCommand), "");
+  PrincipalsDecision forged;  // record without allow: still nothing
+  forged.record = true;
+  EXPECT_EQ(FormatPrincipalLine(q, forged, kDefaultRecordCommand), "");
+}
+
 TEST_F(PrincipalsTest, DeniesCertificateFromUnlistedCa) {
   ExpectDenied(Decide("alice", Cert(Spec(), other_ca_)), "CA not in");
 }
@@ -333,6 +398,17 @@ TEST(ParsePrincipalsArgsTest, DefaultsAndForms) {
   auto a = Parse({"alice", "t", "k"});
   ASSERT_TRUE(a.has_value());
   EXPECT_EQ(a->cache.dir, kDefaultCacheDir);
+  EXPECT_EQ(a->record_command, "/usr/libexec/gate/gate-record");
+  a = Parse({"--record-command", "/opt/gate/rec", "alice", "t", "k"});
+  ASSERT_TRUE(a.has_value()) << a.error().ToString();
+  EXPECT_EQ(a->record_command, "/opt/gate/rec");
+  a = Parse({"--record-command=/usr/lib/gate-record", "alice", "t", "k"});
+  ASSERT_TRUE(a.has_value()) << a.error().ToString();
+  EXPECT_EQ(a->record_command, "/usr/lib/gate-record");
+  EXPECT_TRUE(a->record_config.empty());
+  a = Parse({"--record-config", "/opt/gate/recorder.json", "alice", "t", "k"});
+  ASSERT_TRUE(a.has_value()) << a.error().ToString();
+  EXPECT_EQ(a->record_config, "/opt/gate/recorder.json");
   a = Parse({"--cache=/c", "--cache-owner=1000", "alice", "t", "k"});
   ASSERT_TRUE(a.has_value());
   EXPECT_EQ(a->cache.dir, "/c");
@@ -362,6 +438,21 @@ TEST(ParsePrincipalsArgsTest, RejectsBadCommandLines) {
            {"--cache-owner", "99999999999999999999", "a", "t", "k"},
            {"--bogus", "a", "t", "k"},
            {"-x", "a", "t", "k"},
+           {"--record-command"},
+           {"--record-command", "", "a", "t", "k"},
+           {"--record-command", "gate-record", "a", "t", "k"},  // relative
+           {"--record-command", "/usr/bin/gate record", "a", "t", "k"},
+           {"--record-command", "/usr/bin/gate\"record", "a", "t", "k"},
+           {"--record-command", "/usr/bin/gate'record", "a", "t", "k"},
+           {"--record-command", "/usr/bin/gate\\record", "a", "t", "k"},
+           {"--record-command", "/usr/bin/gate\trecord", "a", "t", "k"},
+           {"--record-command", "/usr/bin/gate\nrecord", "a", "t", "k"},
+           {"--record-command", "/usr/bin/%u", "a", "t", "k"},
+           {"--record-command", "/usr/bin/#rec", "a", "t", "k"},
+           {"--record-config", "", "a", "t", "k"},
+           {"--record-config", "recorder.json", "a", "t", "k"},
+           {"--record-config", "/etc/gate/rec order.json", "a", "t", "k"},
+           {"--record-config", "/etc/gate/\"x", "a", "t", "k"},
        }) {
     auto a = Parse(argv);
     std::string joined;

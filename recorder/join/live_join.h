@@ -1,0 +1,32 @@
+// Live join as gate-record sets it up for a session: the recorder made
+// identifiable to other recorders, the default authorizer over the node's
+// run directory and policy cache, and the hub listening on the session's
+// socket. One call, so the recorder's wiring stays a line.
+#ifndef GATE_RECORDER_JOIN_LIVE_JOIN_H_
+#define GATE_RECORDER_JOIN_LIVE_JOIN_H_
+
+#include <memory>
+#include <string>
+
+#include "gate/status.h"
+#include "recorder/join/join_hub.h"
+
+namespace gate::recorder {
+
+struct LiveJoinSetup {
+  std::string socket_path;  // <run_dir>/<id>.sock
+  SessionSummary summary;
+  std::string run_dir;    // recorder.json's run_dir
+  std::string cache_dir;  // recorder.json's cache_dir (owned by root)
+};
+
+// Call once the recorder runs as gate-rec alone. If the recorder cannot be
+// made dumpable, joins from inside this session will fail closed (logged);
+// this session itself can still be joined. Errors: those of
+// MakeDefaultAuthorizer and JoinHub::Listen.
+Result<std::unique_ptr<JoinHub>> ListenForJoiners(const LiveJoinSetup& setup,
+                                                  JoinCallbacks callbacks);
+
+}  // namespace gate::recorder
+
+#endif  // GATE_RECORDER_JOIN_LIVE_JOIN_H_

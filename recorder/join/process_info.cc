@@ -1,0 +1,124 @@
+#include "recorder/join/process_info.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <string_view>
+#include <vector>
+
+#include "gate/secure_file.h"
+
+namespace gate::recorder {
+namespace {
+
+// /proc/<pid>/status is ~1.5 KiB; /proc/stat grows with the CPU count.
+constexpr std::size_t kMaxProcFile = 1 << 20;
+
+template <typename T>
+bool ParseNumber(std::string_view text, T& out) {
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+std::vector<std::string_view> Split(std::string_view text, std::string_view separators) {
+  std::vector<std::string_view> out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const std::size_t start = text.find_first_not_of(separators, i);
+    if (start == std::string_view::npos) break;
+    std::size_t end = text.find_first_of(separators, start);
+    if (end == std::string_view::npos) end = text.size();
+    out.push_back(text.substr(start, end - start));
+    i = end;
+  }
+  return out;
+}
+
+Result<std::string> ReadProc(const std::string& path) {
+  auto text = ReadFile(path, kMaxProcFile);
+  if (!text && text.error().code() == Code::kNotFound) {
+    return Err(NotFound("no process " + path.substr(0, path.rfind('/'))));
+  }
+  return text;
+}
+
+// The value of the line starting with `key` (e.g. "Uid:"), or empty.
+std::string_view LineValue(std::string_view text, std::string_view key) {
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view line = text.substr(pos, end - pos);
+    if (line.substr(0, key.size()) == key) return line.substr(key.size());
+    pos = end + 1;
+  }
+  return {};
+}
+
+Result<std::int64_t> BootTime() {
+  auto stat = ReadFile("/proc/stat", kMaxProcFile);
+  if (!stat) return Err(stat.error());
+  const auto fields = Split(LineValue(*stat, "btime "), " \t");
+  std::int64_t btime = 0;
+  if (fields.size() != 1 || !ParseNumber(fields[0], btime)) {
+    return Err(DataLoss("/proc/stat: no btime line"));
+  }
+  return btime;
+}
+
+}  // namespace
+
+Result<ProcessInfo> ReadProcessInfo(pid_t pid) {
+  if (pid <= 0) return Err(NotFound("no process " + std::to_string(pid)));
+  const std::string dir = "/proc/" + std::to_string(pid);
+  auto stat = ReadProc(dir + "/stat");
+  if (!stat) return Err(stat.error());
+  // "pid (comm) state ppid ...": comm may hold spaces and ')', so the fields
+  // are counted from the last ')'.
+  const std::size_t paren = stat->rfind(')');
+  if (paren == std::string::npos) return Err(DataLoss(dir + "/stat does not parse"));
+  const auto fields = Split(std::string_view(*stat).substr(paren + 1), " \n");
+  ProcessInfo info;
+  info.pid = pid;
+  unsigned long long start_ticks = 0;
+  // fields[0] is field 3 of proc(5): ppid is field 4, starttime field 22.
+  if (fields.size() < 20 || !ParseNumber(fields[1], info.ppid) ||
+      !ParseNumber(fields[19], start_ticks)) {
+    return Err(DataLoss(dir + "/stat does not parse"));
+  }
+  auto status = ReadProc(dir + "/status");
+  if (!status) return Err(status.error());
+  const auto uids = Split(LineValue(*status, "Uid:"), " \t");
+  if (uids.size() < 3 || !ParseNumber(uids[0], info.ruid) || !ParseNumber(uids[1], info.euid) ||
+      !ParseNumber(uids[2], info.suid)) {
+    return Err(DataLoss(dir + "/status: no Uid line"));
+  }
+  auto boot = BootTime();
+  if (!boot) return Err(boot.error());
+  const long hz = ::sysconf(_SC_CLK_TCK);
+  if (hz <= 0) return Err(Internal("sysconf(_SC_CLK_TCK) failed"));
+  info.started_at =
+      *boot + static_cast<std::int64_t>(start_ticks / static_cast<unsigned long long>(hz));
+  return info;
+}
+
+Result<FileIdentity> IdentityOf(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    const int err = errno;
+    const std::string what = "cannot stat " + path + ": " + std::strerror(err);
+    if (err == ENOENT || err == ESRCH) return Err(NotFound(what));
+    if (err == EACCES || err == EPERM) return Err(PermissionDenied(what));
+    return Err(Unavailable(what));
+  }
+  return FileIdentity{st.st_dev, st.st_ino};
+}
+
+Result<FileIdentity> ExeIdentity(pid_t pid) {
+  return IdentityOf("/proc/" + std::to_string(pid) + "/exe");
+}
+
+}  // namespace gate::recorder

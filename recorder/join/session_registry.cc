@@ -1,0 +1,146 @@
+#include "recorder/join/session_registry.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "gate/json.h"
+#include "gate/log.h"
+#include "gate/names.h"
+#include "gate/secure_file.h"
+#include "gate/unique_fd.h"
+#include "gate/uuid.h"
+
+namespace gate::recorder {
+namespace {
+
+constexpr std::size_t kMaxEntrySize = 64 * 1024;
+// btime and the start tick are whole seconds apart from the file's clock.
+constexpr std::int64_t kStartSlackSeconds = 2;
+
+Status CheckRunDir(const std::string& dir, uid_t owner) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd.valid()) {
+    const int err = errno;
+    if (err == ENOENT) return NotFound("run directory " + dir + " does not exist");
+    return PermissionDenied("cannot open run directory " + dir + ": " + std::strerror(err));
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) {
+    return Unavailable("cannot stat " + dir + ": " + std::strerror(errno));
+  }
+  if (st.st_uid != owner || (st.st_mode & 022) != 0) {
+    return PermissionDenied("run directory " + dir + " must be owned by uid " +
+                            std::to_string(owner) + " and not writable by group or others");
+  }
+  return Status::Ok();
+}
+
+struct Entry {
+  RegisteredSession session;
+  std::int64_t mtime = 0;
+};
+
+Result<Entry> ReadEntry(const std::string& path, uid_t owner) {
+  FilePolicy policy;
+  policy.allowed_owners = {owner};
+  policy.secret = false;
+  policy.max_size = kMaxEntrySize;
+  auto fd = OpenSecureFile(path, policy);
+  if (!fd) return Err(fd.error());
+  struct stat st {};
+  if (::fstat(fd->get(), &st) != 0) return Err(Unavailable("cannot stat " + path));
+  std::string text(kMaxEntrySize + 1, '\0');
+  std::size_t len = 0;
+  while (len < text.size()) {
+    const ssize_t n = ::read(fd->get(), text.data() + len, text.size() - len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Err(Unavailable("cannot read " + path + ": " + std::strerror(errno)));
+    if (n == 0) break;
+    len += static_cast<std::size_t>(n);
+  }
+  if (len > kMaxEntrySize) return Err(InvalidArgument(path + " is too large"));
+  text.resize(len);
+  auto session = ParseRegistryEntry(text);
+  if (!session) return Err(session.error().WithContext(path));
+  return Entry{std::move(*session), static_cast<std::int64_t>(st.st_mtime)};
+}
+
+}  // namespace
+
+Result<RegisteredSession> ParseRegistryEntry(std::string_view text) {
+  auto v = json::Parse(text, kMaxEntrySize);
+  if (!v) return Err(v.error());
+  RegisteredSession s;
+  auto id = json::GetString(*v, "session_id");
+  if (!id) return Err(id.error());
+  if (!IsCanonicalUuid(*id)) return Err(InvalidArgument("session_id is not a UUID"));
+  auto user = json::GetString(*v, "user");
+  if (!user) return Err(user.error());
+  GATE_RETURN_IF_ERROR(ValidateUserName(*user).WithContext("user"));
+  auto login = json::GetString(*v, "login");
+  if (!login) return Err(login.error());
+  auto pid = json::GetInt(*v, "recorder_pid");
+  if (!pid) return Err(pid.error());
+  if (*pid <= 0 || *pid > 0x7fffffff) return Err(InvalidArgument("recorder_pid out of range"));
+  s.session_id = std::move(*id);
+  s.user = std::move(*user);
+  s.login = std::move(*login);
+  s.recorder_pid = static_cast<pid_t>(*pid);
+  return s;
+}
+
+Result<RegisteredSession> FindRegisteredSession(const RegistryQuery& query) {
+  GATE_RETURN_IF_ERROR(CheckRunDir(query.run_dir, query.owner));
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(query.run_dir.c_str()), ::closedir);
+  if (!dir) {
+    return Err(Unavailable("cannot list " + query.run_dir + ": " + std::strerror(errno)));
+  }
+  std::vector<RegisteredSession> found;
+  while (const dirent* d = ::readdir(dir.get())) {
+    const std::string_view name(d->d_name);
+    constexpr std::string_view kSuffix = ".json";
+    if (name.size() <= kSuffix.size() || name.substr(name.size() - kSuffix.size()) != kSuffix ||
+        !IsCanonicalUuid(name.substr(0, name.size() - kSuffix.size()))) {
+      continue;
+    }
+    const std::string path = query.run_dir + "/" + std::string(name);
+    auto entry = ReadEntry(path, query.owner);
+    if (!entry) {
+      // A session that just ended removes its file while we look.
+      if (entry.error().code() != Code::kNotFound) {
+        log::Warning("join: ignoring registry entry: " + entry.error().message());
+      }
+      continue;
+    }
+    if (entry->session.recorder_pid != query.recorder_pid) continue;
+    if (entry->session.session_id + ".json" != name) {
+      log::Warning("join: ignoring " + path + ": it names session " + entry->session.session_id);
+      continue;
+    }
+    if (entry->mtime < query.not_before - kStartSlackSeconds) {
+      log::Warning("join: ignoring " + path + ": written before recorder pid " +
+                   std::to_string(query.recorder_pid) + " started (a stale entry)");
+      continue;
+    }
+    found.push_back(std::move(entry->session));
+  }
+  if (found.empty()) {
+    return Err(
+        NotFound("no live session names recorder pid " + std::to_string(query.recorder_pid)));
+  }
+  if (found.size() > 1) {
+    return Err(FailedPrecondition(std::to_string(found.size()) +
+                                  " live sessions name recorder pid " +
+                                  std::to_string(query.recorder_pid)));
+  }
+  return std::move(found.front());
+}
+
+}  // namespace gate::recorder

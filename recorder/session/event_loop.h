@@ -1,0 +1,134 @@
+// The session's event loop: one thread, one poll(2) over the outer
+// terminal, the pty master (or the child's output pipes), a signalfd, a
+// timerfd for flushing and the live-join hub's descriptors.
+//
+// Every output chunk is written to the outer terminal, given to the
+// recording sink and to the hub. Reads are 64 KiB into one buffer that is
+// written straight from; only what a short or EAGAIN write leaves over is
+// copied, and the source is not read again until that is written: the
+// shell is slowed to the speed of the client, never a byte is lost.
+// The recording is flushed flush_interval after the first event buffered
+// since the last flush (a one-shot timer, so an idle session costs nothing).
+//
+// The loop ends once the child has been reaped and its output drained:
+// drained means the pty (or pipes) reported EOF, or nothing arrived for
+// drain_grace after the child exited (a background job still holds the
+// pty: closing the master then hangs it up).
+#ifndef GATE_RECORDER_SESSION_EVENT_LOOP_H_
+#define GATE_RECORDER_SESSION_EVENT_LOOP_H_
+
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gate/status.h"
+#include "gate/unique_fd.h"
+#include "recorder/join/join_hub.h"
+#include "recorder/session/recording_sink.h"
+
+namespace gate::recorder {
+
+// Blocks the signals the loop handles (SIGCHLD, SIGWINCH, SIGHUP, SIGTERM,
+// SIGINT, SIGQUIT) and returns a signalfd for them; ignores SIGPIPE (a
+// closed peer is an EPIPE to handle) and the job-control stops (the
+// recorder is never suspended by its terminal). Call before forking the
+// child, so no SIGCHLD is missed; the child resets all of this.
+Result<UniqueFd> BlockSessionSignals();
+
+struct LoopFds {
+  // A pty session: the master (the loop sets it non-blocking and owns it),
+  // what to copy into it (the outer stdin, -1 for none) and where its
+  // output goes (the outer stdout).
+  UniqueFd master;
+  int outer_in = -1;
+  int outer_out = -1;
+  // The outer terminal the pty's size follows on SIGWINCH, -1 for none.
+  int winsize_from = -1;
+  // An exec session with record_exec_output: the read ends of the child's
+  // stdout and stderr pipes, copied to outer_out and outer_err.
+  UniqueFd child_stdout;
+  UniqueFd child_stderr;
+  int outer_err = -1;
+};
+
+struct LoopOptions {
+  pid_t child = -1;
+  bool record_input = false;  // "i" events, when the pty echoes
+  std::chrono::milliseconds flush_interval{100};
+  std::chrono::milliseconds drain_grace{200};
+  std::chrono::steady_clock::time_point start;  // t = 0 of the recording
+};
+
+struct SessionEnd {
+  int wait_status = 0;    // as waitpid() reported it
+  int exit_code = 1;      // ExitCodeOf(wait_status)
+  std::string exit_json;  // the "x" event's data
+  bool hung_up = false;   // the outer side went away, or SIGHUP/SIGTERM
+  Status recording;       // the first recording error; OK if none
+};
+
+class EventLoop {
+ public:
+  // signal_fd from BlockSessionSignals. sink must outlive the loop.
+  static Result<std::unique_ptr<EventLoop>> Create(LoopFds fds, LoopOptions options,
+                                                   UniqueFd signal_fd, RecordingSink& sink);
+  ~EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  // What JoinHub::Listen needs to feed the session: a peer's keystrokes go
+  // into the pty, notices to the owner's terminal, "j" events to the
+  // recording. They capture this loop, which must outlive the hub.
+  JoinCallbacks HubCallbacks();
+  // From now on the hub's descriptors are polled and it sees every output
+  // chunk; at the end it gets End(). nullptr: no live join.
+  void AttachHub(std::unique_ptr<JoinHub> hub);
+
+  // Runs until the session is over, then records the "x" event, ends the
+  // hub and closes the sink (flush + fsync). A recording error during the
+  // session ends it (fail closed: the pty is hung up).
+  SessionEnd Run();
+
+ private:
+  struct Pipe;
+  EventLoop(LoopFds fds, LoopOptions options, UniqueFd signal_fd, UniqueFd timer_fd,
+            RecordingSink& sink);
+  double Now() const;
+  void MarkRecorded();
+  void OnSignal();
+  void OnTimer();
+  void OnReadable(Pipe& p);
+  void Relay(Pipe& p, std::string_view data);
+  void OnWritable(Pipe& p);
+  void CloseMaster();
+  void CloseReaders();
+  void Hangup();
+  void RecordingFailed(const Status& s);
+  void Resize();
+  bool Drained() const;
+
+  LoopFds fds_;
+  LoopOptions options_;
+  UniqueFd signal_fd_;
+  UniqueFd timer_fd_;
+  RecordingSink& sink_;
+  std::unique_ptr<JoinHub> hub_;
+  std::vector<Pipe> pipes_;
+  std::vector<pollfd> pollfds_;
+  std::unique_ptr<char[]> buf_;
+  bool timer_armed_ = false;
+  bool child_done_ = false;
+  int wait_status_ = 0;
+  bool hung_up_ = false;
+  Status recording_;
+  winsize winsize_{};
+};
+
+}  // namespace gate::recorder
+
+#endif  // GATE_RECORDER_SESSION_EVENT_LOOP_H_

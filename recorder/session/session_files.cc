@@ -1,0 +1,152 @@
+#include "recorder/session/session_files.h"
+
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "gate/json.h"
+#include "gate/secure_file.h"
+#include "gate/uuid.h"
+
+namespace gate::recorder {
+namespace {
+
+std::string OctalMode(mode_t mode) {
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "%04o", static_cast<unsigned>(mode & 07777));
+  return buf;
+}
+
+}  // namespace
+
+Result<std::string> NewSessionId() {
+  unsigned char b[16];
+  if (RAND_bytes(b, sizeof(b)) != 1) return Err(Internal("RAND_bytes failed"));
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);  // version 4
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  char out[37];
+  std::snprintf(out, sizeof(out),
+                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+                b[15]);
+  return std::string(out);
+}
+
+bool IsSessionId(std::string_view id) { return IsCanonicalUuid(id); }
+
+Status CheckSessionDir(const std::string& dir, bool private_dir) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd.valid()) {
+    const int err = errno;
+    if (err == ENOENT) {
+      return NotFound(dir + " does not exist (systemd-tmpfiles creates it: gate-tmpfiles.conf)");
+    }
+    return PermissionDenied("cannot open " + dir + ": " + std::strerror(err));
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return Unavailable("cannot stat " + dir);
+  const uid_t euid = ::geteuid();
+  if (st.st_uid != euid) {
+    return PermissionDenied(dir + " is owned by uid " + std::to_string(st.st_uid) +
+                            ", expected uid " + std::to_string(euid) + " (the recorder's user)");
+  }
+  const mode_t forbidden = private_dir ? 077 : 022;
+  if ((st.st_mode & forbidden) != 0) {
+    return PermissionDenied(dir + " has mode " + OctalMode(st.st_mode) + "; run: chmod " +
+                            (private_dir ? "700 " : "755 ") + dir);
+  }
+  return Status::Ok();
+}
+
+std::string RecordingPath(const std::string& spool_dir, const std::string& id) {
+  return spool_dir + "/" + id + ".cast";
+}
+
+Result<UniqueFd> CreateRecordingFile(const std::string& spool_dir, const std::string& id) {
+  if (!IsSessionId(id)) return Err(InvalidArgument("bad session id"));
+  const std::string path = RecordingPath(spool_dir, id);
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!fd.valid()) {
+    return Err(Unavailable("cannot create " + path + ": " + std::strerror(errno)));
+  }
+  // The user's umask came with the exec; the mode must not depend on it.
+  if (::fchmod(fd.get(), 0600) != 0 || ::flock(fd.get(), LOCK_SH | LOCK_NB) != 0) {
+    const int err = errno;
+    ::unlink(path.c_str());
+    return Err(Unavailable("cannot prepare " + path + ": " + std::strerror(err)));
+  }
+  return fd;
+}
+
+Json::Value LiveSessionToJson(const LiveSession& s) {
+  Json::Value v(Json::objectValue);
+  v["session_id"] = s.session_id;
+  v["user"] = s.user;
+  v["login"] = s.login;
+  v["node"] = s.node;
+  v["recorder_pid"] = static_cast<Json::Int64>(s.recorder_pid);
+  v["started_at"] = static_cast<Json::Int64>(s.started_at);
+  v["socket"] = s.socket;
+  v["mode"] = s.mode;
+  v["tty"] = s.tty;
+  return v;
+}
+
+Result<LiveSession> LiveSessionFromJson(const Json::Value& json) {
+  LiveSession s;
+  for (auto [name, field] : {std::pair{"session_id", &s.session_id}, std::pair{"user", &s.user},
+                             std::pair{"login", &s.login}}) {
+    auto v = json::GetString(json, name);
+    if (!v) return Err(v.error());
+    *field = std::move(*v);
+  }
+  if (!IsSessionId(s.session_id)) return Err(InvalidArgument("field 'session_id' is not a UUID"));
+  for (auto [name, field] : {std::pair{"node", &s.node}, std::pair{"socket", &s.socket},
+                             std::pair{"mode", &s.mode}, std::pair{"tty", &s.tty}}) {
+    auto v = json::OptionalString(json, name);
+    if (!v) return Err(v.error());
+    *field = std::move(*v);
+  }
+  auto pid = json::OptionalInt(json, "recorder_pid", 0);
+  if (!pid) return Err(pid.error());
+  s.recorder_pid = static_cast<pid_t>(*pid);
+  auto started = json::OptionalInt(json, "started_at", 0);
+  if (!started) return Err(started.error());
+  s.started_at = *started;
+  return s;
+}
+
+std::string LiveSessionPath(const std::string& run_dir, const std::string& id) {
+  return run_dir + "/" + id + ".json";
+}
+
+Status WriteLiveSession(const std::string& run_dir, const LiveSession& s) {
+  if (!IsSessionId(s.session_id)) return InvalidArgument("bad session id");
+  return WriteFileAtomic(LiveSessionPath(run_dir, s.session_id),
+                         json::Write(LiveSessionToJson(s)) + "\n", 0644);
+}
+
+Result<LiveSession> ReadLiveSession(const std::string& run_dir, const std::string& id) {
+  if (!IsSessionId(id)) return Err(InvalidArgument("'" + id + "' is not a session id"));
+  auto text = ReadFile(LiveSessionPath(run_dir, id), 64 * 1024);
+  if (!text) return Err(text.error());
+  auto json = json::Parse(*text);
+  if (!json) return Err(json.error().WithContext(LiveSessionPath(run_dir, id)));
+  auto s = LiveSessionFromJson(*json);
+  if (!s) return Err(s.error().WithContext(LiveSessionPath(run_dir, id)));
+  if (s->session_id != id)
+    return Err(DataLoss(LiveSessionPath(run_dir, id) + " names another session"));
+  return s;
+}
+
+void RemoveLiveSession(const std::string& run_dir, const std::string& id) {
+  if (IsSessionId(id)) (void)::unlink(LiveSessionPath(run_dir, id).c_str());
+}
+
+}  // namespace gate::recorder

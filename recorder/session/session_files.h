@@ -1,0 +1,64 @@
+// A session's files (docs/recording.md, "Files and users"): the recording
+// <spool_dir>/<id>.cast, held with flock(LOCK_SH) while the session lives
+// (the uploader ships a file only once nobody holds it), and the live
+// registry <run_dir>/<id>.json that `gate status` and joiners read.
+#ifndef GATE_RECORDER_SESSION_SESSION_FILES_H_
+#define GATE_RECORDER_SESSION_SESSION_FILES_H_
+
+#include <json/json.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "gate/status.h"
+#include "gate/unique_fd.h"
+
+namespace gate::recorder {
+
+// A random (version 4) UUID, lower-case, from OpenSSL's CSPRNG.
+Result<std::string> NewSessionId();
+// True for the canonical lower-case 8-4-4-4-12 hex form: a session id is
+// also a file name, so nothing else may pass.
+bool IsSessionId(std::string_view id);
+
+// OK if dir is a directory (not a symlink) owned by this euid and not
+// writable by group or others; with `private_dir` not accessible by them
+// at all. PermissionDenied/NotFound naming the directory and the fix.
+Status CheckSessionDir(const std::string& dir, bool private_dir);
+
+// Creates <spool_dir>/<id>.cast: O_EXCL, O_NOFOLLOW, mode 0600 whatever the
+// umask, and takes flock(LOCK_SH) on it, which lasts as long as the open
+// file (the writer owns the descriptor and closes it at the end).
+Result<UniqueFd> CreateRecordingFile(const std::string& spool_dir, const std::string& id);
+std::string RecordingPath(const std::string& spool_dir, const std::string& id);
+
+// The live registry entry.
+struct LiveSession {
+  std::string session_id;
+  std::string user;   // Gate user
+  std::string login;  // OS account
+  std::string node;   // host UUID
+  pid_t recorder_pid = 0;
+  std::int64_t started_at = 0;  // unix seconds
+  std::string socket;           // join socket path, or empty without live join
+  std::string mode;             // interactive, exec, exec-pty
+  std::string tty;              // the outer terminal ("/dev/pts/3") or empty
+};
+
+Json::Value LiveSessionToJson(const LiveSession& s);
+// Strict about types; requires session_id (a session id), user, login.
+Result<LiveSession> LiveSessionFromJson(const Json::Value& json);
+
+std::string LiveSessionPath(const std::string& run_dir, const std::string& id);
+// Writes <run_dir>/<id>.json atomically, mode 0644.
+Status WriteLiveSession(const std::string& run_dir, const LiveSession& s);
+// Reads and parses it (a small ordinary file; no owner check: the reader
+// is gate status, which only prints it). NotFound if there is none.
+Result<LiveSession> ReadLiveSession(const std::string& run_dir, const std::string& id);
+void RemoveLiveSession(const std::string& run_dir, const std::string& id);
+
+}  // namespace gate::recorder
+
+#endif  // GATE_RECORDER_SESSION_SESSION_FILES_H_

@@ -1,0 +1,255 @@
+"""Live join end to end (docs/recording.md, "Live join"): on a node whose real
+sshd forces gate-record (installed setuid to gate-rec), rita's recorded
+session is joined by bob (a role with join_sessions) from his own recorded
+session, first as observer, then as peer, and by carol (no such role), who
+is refused. Every terminal is a real ssh client in tmux; the recording is
+read back for its "j" events.
+
+The node, the recorder's installed layout and rita come from
+test_recording.RecordingTest's setUpClass (reused, not copied); its tests
+are not run again here."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+import unittest
+
+import test_recording
+from harness import IS_ROOT, Client, binary, run
+from test_recording import LOGIN, PASSWORD, Tmux, output_of, parse_cast
+
+DETACH = "C-]"  # tmux's name for Ctrl-], gate join's detach key
+
+
+@unittest.skipUnless(IS_ROOT and shutil.which("tmux"),
+                     "needs root (OS users, setuid install, sshd) and tmux")
+class JoinTest(test_recording.RecordingTest):
+    """rita owns the joined sessions; bob holds the role "joiners"
+    (join_sessions); carol holds no role. All three log in to the node as the
+    OS account gtrec: who someone is comes from their recorded session, not
+    from their uid."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.gate = binary("gate")
+        cls.ca.gatectl("roles", "add", "joiners", "--logins", LOGIN, "--join-sessions",
+                       check=True)
+        cls.bob = cls.new_gate_user("bob", "--roles", "joiners")
+        cls.carol = cls.new_gate_user("carol")
+        synced = cls.node.sync()
+        assert synced.returncode == 0, synced.stderr
+
+    @classmethod
+    def new_gate_user(cls, name, *extra):
+        out = cls.ca.gatectl("users", "add", name, "--logins", LOGIN, *extra, check=True).stdout
+        token = re.search(r"/web/newuser/([0-9a-f]{32})", out).group(1)
+        client = Client(cls.workdir, cls.ca, name)
+        result, device = client.signup(token, PASSWORD)
+        assert result.returncode == 0, result.stderr
+        login = client.login(name, PASSWORD, device.code())
+        assert login.returncode == 0, login.stderr
+        return client
+
+    # --- helpers --------------------------------------------------------------
+
+    def ssh_argv_for(self, client, *args):
+        kh = os.path.join(client.env["GATE_HOME"], "known_hosts")
+        return ["ssh", "-F", "/dev/null", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
+                "-o", f"IdentityFile={client.key}", "-o", f"CertificateFile={client.cert}",
+                "-o", f"UserKnownHostsFile={kh}", "-o", "StrictHostKeyChecking=yes",
+                "-o", "ConnectTimeout=10", "-p", str(self.node.port), *args, f"{LOGIN}@127.0.0.1"]
+
+    def session_of(self, client, name):
+        """A recorded interactive session of client's Gate user, at the prompt."""
+        t = Tmux(self.tmux_socket, name).start(self.ssh_argv_for(client, "-tt"))
+        self.addCleanup(t.kill)
+        t.wait_for(r"^\$\s*\Z")  # the login shell's prompt
+        t.type("echo ready-$((20+22))")
+        t.wait_for(r"^ready-42\s*$")
+        return t
+
+    def join_cmd(self, sid, mode="observer"):
+        # No --run-dir: inside a session, gate join finds it in the recorder
+        # settings gate-record names in GATE_RECORDER_CONFIG.
+        return f"{self.gate} join --mode {mode} {sid}"
+
+    def detach(self, t):
+        t.tmux("send-keys", "-t", t.name, DETACH)
+
+    def j_events(self, events):
+        return [json.loads(e[2]) for e in events if e[1] == "j"]
+
+    # --- the tests --------------------------------------------------------------
+
+    def test_observer_watches_peer_types_and_the_recording_says_so(self):
+        owner, live, cast = self.terminal("owner")
+        sid = live["session_id"]
+        self.assertEqual(os.stat(os.path.join(self.run_dir, sid + ".sock")).st_mode & 0o777,
+                         0o666)
+        owner.type("echo before-join-$((1+1))")
+        owner.wait_for(r"^before-join-2\s*$")
+
+        bob = self.session_of(self.bob, "bob")
+        bob.type(self.join_cmd(sid))
+        bob.wait_for(re.escape(f"Joined session {sid} of rita (login {LOGIN}) as observer"))
+        # The replay: what rita's terminal showed before bob arrived.
+        bob.wait_for(r"^before-join-2\s*$")
+        bob.wait_for(r"\[gate\] bob joined as observer")
+        owner.wait_for(r"\[gate\] bob joined as observer")
+
+        owner.type("echo live-$((3*3))")
+        bob.wait_for(r"^live-9\s*$")
+
+        # An observer's keystrokes go nowhere: rita's shell never sees them.
+        bob.type("echo typed-by-observer")
+        owner.type("echo marker-$((4*4))")
+        owner.wait_for(r"^marker-16\s*$")
+        bob.wait_for(r"^marker-16\s*$")
+        self.assertNotIn("typed-by-observer", owner.screen())
+
+        self.detach(bob)
+        bob.wait_for(re.escape(f"detached from session {sid}"))
+        owner.wait_for(r"\[gate\] bob left")
+        bob.type("echo bob-back-$((5+5))")
+        bob.wait_for(r"^bob-back-10\s*$")
+
+        bob.type(self.join_cmd(sid, "peer"))
+        bob.wait_for(r"as peer\. Press Ctrl-\] to leave")
+        owner.wait_for(r"\[gate\] bob joined as peer")
+        bob.type("echo from-peer-$((2*3))")
+        owner.wait_for(r"^from-peer-6\s*$")
+        bob.wait_for(r"^from-peer-6\s*$")
+
+        # The session ends with bob attached: he is told, and gate join exits 0.
+        owner.type("exit")
+        owner.wait_gone()
+        bob.wait_for(r"session ended \(exit status 0\)")
+        bob.type("echo join-rc=$?")
+        bob.wait_for(r"^join-rc=0\s*$")
+        self.assertFalse(os.path.exists(os.path.join(self.run_dir, sid + ".sock")))
+
+        _, events = parse_cast(cast)
+        output = output_of(events)
+        self.assertIn("from-peer-6", output)
+        self.assertNotIn("typed-by-observer", output)
+        # bob was still attached at the end: the "x" event ends his join.
+        self.assertEqual(self.j_events(events), [
+            {"event": "join", "user": "bob", "mode": "observer"},
+            {"event": "leave", "user": "bob", "mode": "observer"},
+            {"event": "join", "user": "bob", "mode": "peer"},
+        ])
+        types = [e[1] for e in events]
+        self.assertLess(max(i for i, t in enumerate(types) if t == "j"), types.index("x"))
+        self.assertEqual(types[types.index("x"):], ["x", "c"])
+
+    def test_a_user_without_a_join_role_is_refused(self):
+        owner, live, cast = self.terminal("owner2")
+        sid = live["session_id"]
+        carol = self.session_of(self.carol, "carol")
+        carol.type(self.join_cmd(sid) + "; echo join-rc=$?")
+        carol.wait_for(r"gate join: carol may not join sessions on this node "
+                       r"\(no role with join_sessions\)")
+        carol.wait_for(r"^join-rc=3\s*$")
+        owner.type("echo owner-alone")
+        owner.wait_for(r"^owner-alone\s*$")
+        self.assertNotIn("[gate]", owner.screen())
+        owner.type("exit")
+        owner.wait_gone()
+        _, events = parse_cast(cast)
+        self.assertEqual(self.j_events(events), [])
+
+    def test_joining_from_outside_a_recorded_session_is_refused(self):
+        owner, live, _ = self.terminal("owner3")
+        sid = live["session_id"]
+        # This test process is root, but in no recorded session.
+        outside = subprocess.run([self.gate, "join", "--run-dir", self.run_dir, sid],
+                                 capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                                 timeout=30)
+        self.assertEqual(outside.returncode, 3, outside.stderr)
+        self.assertIn("you are not inside a recorded session on this node", outside.stderr)
+
+        # rita, from inside the session itself.
+        owner.type(self.join_cmd(sid) + "; echo self-rc=$?")
+        owner.wait_for(r"gate join: you cannot join the session you are in")
+        owner.wait_for(r"^self-rc=3\s*$")
+
+        missing = subprocess.run(
+            [self.gate, "join", "--run-dir", self.run_dir, "0b6f2a9e-3c1d-4e5f-8a7b-9c0d1e2f3a4b"],
+            capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=30)
+        self.assertEqual(missing.returncode, 5, missing.stderr)
+        bad = subprocess.run([self.gate, "join", "--run-dir", self.run_dir, "../" + sid],
+                             capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=30)
+        self.assertEqual(bad.returncode, 2, bad.stderr)
+        owner.type("exit")
+        owner.wait_gone()
+
+    def test_join_from_a_workstation_through_ssh(self):
+        owner, live, _ = self.terminal("owner4")
+        sid = live["session_id"]
+        # gate join --node runs ssh with bob's gate key, certificate and
+        # known_hosts; the ssh session it opens is recorded, so the join is
+        # decided as for any session of bob's.
+        argv = ["env", f"GATE_HOME={self.bob.env['GATE_HOME']}", self.gate, "join", "--node",
+                f"127.0.0.1:{self.node.port}", "--login", LOGIN, "--node-gate", self.gate,
+                "--mode", "peer", sid]
+        remote = Tmux(self.tmux_socket, "remote").start(argv)
+        self.addCleanup(remote.kill)
+        remote.wait_for(re.escape(f"Joined session {sid}"))
+        owner.wait_for(r"\[gate\] bob joined as peer")
+        remote.type("echo over-ssh-$((7*6))")
+        owner.wait_for(r"^over-ssh-42\s*$")
+        self.detach(remote)
+        owner.wait_for(r"\[gate\] bob left")
+        remote.wait_gone()
+        owner.type("exit")
+        owner.wait_gone()
+
+    def test_join_through_the_proxy_finds_the_node(self):
+        owner, live, _ = self.terminal("owner5")
+        sid = live["session_id"]
+        # gate-ca learns of the live session from the uploader's first chunk.
+        proc = run([binary("gate-node"), "upload", "--once", "--spool", self.spool,
+                    "--data-dir", self.node.data_dir], timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        # gate join --proxy asks gate-ca where the session runs and gets the
+        # name the node joined with (this machine's hostname). The test's sshd
+        # listens on 127.0.0.1 on a high port, so a one-line wrapper puts the
+        # real ssh there: the name resolution a real network would give.
+        shim = os.path.join(self.workdir, "ssh-shim")
+        os.makedirs(shim, exist_ok=True)
+        with open(os.path.join(shim, "ssh"), "w") as f:
+            f.write(f"#!/bin/sh\nexec /usr/bin/ssh -o HostName=127.0.0.1 -o HostKeyAlias=127.0.0.1 "
+                    f"-p {self.node.port} \"$@\"\n")
+        os.chmod(os.path.join(shim, "ssh"), 0o755)
+        argv = ["env", f"GATE_HOME={self.bob.env['GATE_HOME']}", f"PATH={shim}:{os.environ['PATH']}",
+                self.gate, "join", "--proxy", self.ca.addr, "--ca-pin", self.ca.pin,
+                "--login", LOGIN, "--node-gate", self.gate, "--mode", "observer", sid]
+        remote = Tmux(self.tmux_socket, "remote5").start(argv)
+        self.addCleanup(remote.kill)
+        remote.wait_for(re.escape(f"Joined session {sid}"))
+        owner.wait_for(r"\[gate\] bob joined as observer")
+        self.detach(remote)
+        remote.wait_gone()
+        owner.type("exit")
+        owner.wait_gone()
+        # An ended session: nothing to join, and gate join says so.
+        self.assertEqual(run([binary("gate-node"), "upload", "--once", "--spool", self.spool,
+                              "--data-dir", self.node.data_dir], timeout=120).returncode, 0)
+        ended = run(["env", f"GATE_HOME={self.bob.env['GATE_HOME']}", self.gate, "join",
+                     "--proxy", self.ca.addr, "--ca-pin", self.ca.pin, sid], timeout=60)
+        self.assertNotEqual(ended.returncode, 0)
+        self.assertIn("has ended", ended.stderr)
+
+
+# This class reuses RecordingTest's node; its tests already run in
+# test_recording.py, so they are hidden here (unittest only collects
+# callable test_* attributes).
+for _name in dir(test_recording.RecordingTest):
+    if _name.startswith("test_") and _name not in vars(JoinTest):
+        setattr(JoinTest, _name, None)
+
+if __name__ == "__main__":
+    unittest.main()

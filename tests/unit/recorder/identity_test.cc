@@ -1,0 +1,178 @@
+#include "recorder/session/identity.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "gate/bytes.h"
+#include "gate/certificate.h"
+#include "sshd-hooks/hooks_test_util.h"
+
+namespace gate::recorder {
+namespace {
+
+using testing::TempDir;
+using testing::WriteFile;
+
+constexpr std::int64_t kNow = 1764000000;
+
+class IdentityTest : public ::testing::Test {
+ protected:
+  IdentityTest()
+      : ca_(testing::NewKey()), other_ca_(testing::NewKey()), user_key_(testing::NewKey()) {}
+
+  void SetUp() override {
+    cache_.dir = tmp_.File("cache");
+    cache_.owner = geteuid();
+    ASSERT_EQ(mkdir(cache_.dir.c_str(), 0755), 0);
+    ASSERT_EQ(chmod(cache_.dir.c_str(), 0755), 0);
+    snapshot_ = testing::DefaultSnapshot();
+    WriteCache();
+  }
+
+  void WriteCache() {
+    WriteFile(cache_.PolicyPath(), testing::SnapshotText(snapshot_));
+    WriteFile(cache_.UserCaPath(), hooks::FormatUserCaKeys({ca_.public_key()}));
+  }
+
+  ssh::CertificateSpec Spec() const {
+    ssh::CertificateSpec spec;
+    spec.type = ssh::CertType::kUser;
+    spec.public_key = user_key_.public_key();
+    spec.serial = 42;
+    spec.key_id = "alice";
+    spec.principals = {"alice", "postgres"};
+    spec.valid_after = kNow - 60;
+    spec.valid_before = kNow + 12 * 3600;
+    spec.extensions = {{"permit-pty", ""}};
+    return spec;
+  }
+
+  static std::string Line(const ssh::CertificateSpec& spec, const ssh::Signer& ca) {
+    return "publickey " + ssh::CertificateLine(ssh::SignCertificate(spec, ca).value()) + "\n";
+  }
+  std::string Line(const ssh::CertificateSpec& spec) const { return Line(spec, ca_); }
+
+  Result<Identity> Resolve(const std::string& auth, const std::string& login = "postgres") {
+    return ResolveIdentity(auth, login, cache_, kNow);
+  }
+
+  void ExpectDenied(const std::string& auth, const std::string& part,
+                    const std::string& login = "postgres") {
+    auto id = Resolve(auth, login);
+    ASSERT_FALSE(id.has_value()) << "allowed: " << auth;
+    EXPECT_EQ(id.error().code(), Code::kPermissionDenied);
+    EXPECT_NE(id.error().message().find(part), std::string::npos)
+        << "'" << id.error().message() << "' does not mention '" << part << "'";
+  }
+
+  TempDir tmp_{0755};
+  hooks::CacheLocation cache_;
+  policy::Snapshot snapshot_;
+  ssh::LocalSigner ca_;
+  ssh::LocalSigner other_ca_;
+  ssh::Ed25519PrivateKey user_key_;
+};
+
+TEST_F(IdentityTest, CertificateAllowedByPolicy) {
+  // As sshd writes it with a second factor after the certificate.
+  auto id = Resolve(Line(Spec()) + "keyboard-interactive/pam\n");
+  ASSERT_TRUE(id.has_value()) << id.error().ToString();
+  EXPECT_EQ(id->user, "alice");
+  EXPECT_EQ(id->login, "postgres");
+  EXPECT_EQ(id->serial, 42u);
+  EXPECT_EQ(id->cluster, "grav-00");
+}
+
+TEST_F(IdentityTest, PlainKeysAndOtherMethodsAreNotAnIdentity) {
+  const std::string plain = "publickey " + user_key_.public_key().AuthorizedKey() + "\npassword\n";
+  ExpectDenied(plain, "not authenticated with a Gate certificate");
+  ExpectDenied("", "not authenticated with a Gate certificate");
+}
+
+TEST_F(IdentityTest, RefusesMalformedCertificates) {
+  ExpectDenied("publickey ssh-ed25519-cert-v01@openssh.com !!!notbase64\n", "bad certificate");
+  ExpectDenied("publickey ssh-ed25519-cert-v01@openssh.com AAAAAAAA\n", "bad certificate");
+  ExpectDenied("publickey ssh-ed25519-cert-v01@openssh.com\n", "bad certificate");
+  // A flipped byte in the signed part: the signature no longer verifies.
+  std::string line = Line(Spec());
+  const std::size_t sp = line.find(' ', std::string("publickey ").size());
+  std::string blob = Base64Decode(line.substr(sp + 1, line.size() - sp - 2)).value();
+  blob[blob.size() / 2] ^= 0x01;
+  ExpectDenied("publickey ssh-ed25519-cert-v01@openssh.com " + Base64Encode(blob) + "\n",
+               "bad certificate");
+}
+
+TEST_F(IdentityTest, RefusesTwoCertificates) {
+  auto other = Spec();
+  other.key_id = "bob";
+  ExpectDenied(Line(Spec()) + Line(other), "more than one certificate");
+}
+
+TEST_F(IdentityTest, RefusesHostCertificates) {
+  auto spec = Spec();
+  spec.type = ssh::CertType::kHost;
+  ExpectDenied(Line(spec), "not a user certificate");
+}
+
+TEST_F(IdentityTest, RefusesCertificatesNotValidNow) {
+  auto expired = Spec();
+  expired.valid_after = kNow - 7200;
+  expired.valid_before = kNow - 3600;
+  ExpectDenied(Line(expired), "expired");
+  auto future = Spec();
+  future.valid_after = kNow + 3600;
+  future.valid_before = kNow + 7200;
+  ExpectDenied(Line(future), "not yet valid");
+}
+
+TEST_F(IdentityTest, RefusesLoginNotAPrincipal) {
+  ExpectDenied(Line(Spec()), "principals", "root");
+}
+
+TEST_F(IdentityTest, RefusesUnknownCa) { ExpectDenied(Line(Spec(), other_ca_), "CA not in"); }
+
+TEST_F(IdentityTest, RefusesWhatPolicyDenies) {
+  // bob's certificate names postgres, but bob holds no role granting it.
+  auto bob = Spec();
+  bob.key_id = "bob";
+  ExpectDenied(Line(bob), "policy");
+  // A locked user.
+  snapshot_.locks.push_back({"alice", 0, "under investigation"});
+  WriteCache();
+  ExpectDenied(Line(Spec()), "policy");
+  // A revoked serial.
+  snapshot_.locks.clear();
+  snapshot_.revoked_serials = {42};
+  WriteCache();
+  ExpectDenied(Line(Spec()), "policy");
+}
+
+TEST_F(IdentityTest, RefusesUnsafeOrMissingCache) {
+  const std::string line = Line(Spec());
+  ASSERT_EQ(chmod(cache_.PolicyPath().c_str(), 0666), 0);
+  ExpectDenied(line, "cache");
+  ASSERT_EQ(chmod(cache_.PolicyPath().c_str(), 0644), 0);
+  WriteFile(cache_.PolicyPath(), "{not json");
+  ExpectDenied(line, "cache");
+  ASSERT_EQ(unlink(cache_.PolicyPath().c_str()), 0);
+  ExpectDenied(line, "cache");
+  ASSERT_EQ(chmod(cache_.dir.c_str(), 0777), 0);
+  ExpectDenied(line, "cache");
+  ASSERT_EQ(chmod(cache_.dir.c_str(), 0755), 0);
+  hooks::CacheLocation other = cache_;
+  other.owner = cache_.owner + 1;
+  auto id = ResolveIdentity(line, "postgres", other, kNow);
+  ASSERT_FALSE(id.has_value());
+  EXPECT_NE(id.error().message().find("cache"), std::string::npos);
+}
+
+TEST_F(IdentityTest, RefusesOversizedAuthInfoAndEmptyLogin) {
+  ExpectDenied(std::string(kMaxAuthInfoSize + 1, 'x'), "too large");
+  ExpectDenied(Line(Spec()), "no OS login", "");
+}
+
+}  // namespace
+}  // namespace gate::recorder

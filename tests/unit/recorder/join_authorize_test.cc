@@ -1,0 +1,545 @@
+// The default join authorizer against real processes: a fake recorded
+// session is a forked copy of this test binary (so it runs the recorder's
+// binary as the recorder's uid, exactly what the production check looks
+// for) whose registry entry the test writes, with a child standing for a
+// program run inside that session.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "common/test_util.h"
+#include "gate/json.h"
+#include "gate/policy.h"
+#include "join_test_util.h"
+#include "recorder/join/authorize.h"
+#include "recorder/join/frame.h"
+#include "recorder/join/messages.h"
+#include "recorder/join/process_info.h"
+#include "recorder/join/session_registry.h"
+
+namespace gate::recorder {
+namespace {
+
+using testing::TempDir;
+using testing::WriteFile;
+
+constexpr std::int64_t kNow = 1764000000;
+constexpr char kBobSession[] = "11111111-2222-4333-8444-555555555555";
+constexpr char kJoinedSession[] = "0b6f2a9e-3c1d-4e5f-8a7b-9c0d1e2f3a4b";
+
+void ReadExactly(int fd, void* buf, std::size_t n) {
+  auto* p = static_cast<char*>(buf);
+  while (n > 0) {
+    const ssize_t r = ::read(fd, p, n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return;
+    p += r;
+    n -= static_cast<std::size_t>(r);
+  }
+}
+
+// Blocks until every writer of the pipe closed it.
+void WaitForEof(int fd) {
+  char c;
+  for (;;) {
+    const ssize_t r = ::read(fd, &c, 1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return;
+  }
+}
+
+// recorder (a fork of this binary) -> member (its fork), or with via_shell
+// recorder -> /bin/sh -> sleep. Both live until the object goes away.
+struct FakeSessionOptions {
+  bool via_shell = false;
+  // Run in the member (a forked copy of this binary) before it waits.
+  std::function<void()> member_work;
+};
+
+class FakeSession {
+ public:
+  FakeSession() : FakeSession(FakeSessionOptions()) {}
+  explicit FakeSession(const FakeSessionOptions& options) : via_shell_(options.via_shell) {
+    int release[2], report[2];
+    if (::pipe2(release, O_CLOEXEC) != 0 || ::pipe2(report, O_CLOEXEC) != 0) std::abort();
+    recorder_ = ::fork();
+    if (recorder_ < 0) std::abort();
+    if (recorder_ == 0) {
+      ::close(release[1]);
+      ::close(report[0]);
+      // Other tests in this binary block signals in the test process (the
+      // session loop's signalfd); a shell started with SIGCHLD blocked would
+      // never see its background job end.
+      sigset_t none;
+      sigemptyset(&none);
+      ::sigprocmask(SIG_SETMASK, &none, nullptr);
+      for (int sig : {SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGPIPE}) ::signal(sig, SIG_DFL);
+      const pid_t child = ::fork();
+      if (child == 0) {
+        if (options.via_shell) {
+          ::dup2(report[1], STDOUT_FILENO);
+          ::execl("/bin/sh", "sh", "-c", "sleep 300 & echo $!; wait", static_cast<char*>(nullptr));
+          ::_exit(127);
+        }
+        if (options.member_work) options.member_work();
+        WaitForEof(release[0]);
+        ::_exit(0);
+      }
+      if (!options.via_shell) {
+        const pid_t member = child;
+        (void)!::write(report[1], &member, sizeof(member));
+      }
+      ::close(report[1]);
+      WaitForEof(release[0]);
+      ::waitpid(child, nullptr, 0);
+      ::_exit(0);
+    }
+    ::close(release[0]);
+    ::close(report[1]);
+    release_ = release[1];
+    if (options.via_shell) {
+      char buf[32] = {};
+      std::size_t len = 0;
+      while (len < sizeof(buf) - 1) {
+        const ssize_t r = ::read(report[0], buf + len, 1);
+        if (r <= 0 || buf[len] == '\n') break;
+        ++len;
+      }
+      member_ = static_cast<pid_t>(std::atoi(buf));
+    } else {
+      ReadExactly(report[0], &member_, sizeof(member_));
+    }
+    ::close(report[0]);
+  }
+
+  ~FakeSession() {
+    // The sleep is ours too (started for this test); ending it ends the shell.
+    if (via_shell_ && member_ > 0) ::kill(member_, SIGKILL);
+    ::close(release_);
+    ::waitpid(recorder_, nullptr, 0);
+  }
+
+  pid_t recorder() const { return recorder_; }
+  pid_t member() const { return member_; }
+  Peer MemberPeer() const { return Peer{member_, ::geteuid()}; }
+
+ private:
+  bool via_shell_;
+  pid_t recorder_ = -1;
+  pid_t member_ = -1;
+  int release_ = -1;
+};
+
+class JoinAuthorizeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    run_dir_ = tmp_.File("run");
+    ASSERT_EQ(::mkdir(run_dir_.c_str(), 0755), 0);
+    ::chmod(run_dir_.c_str(), 0755);
+    config_.run_dir = run_dir_;
+    config_.cache.dir = tmp_.File("cache");
+    config_.cache.owner = ::geteuid();
+    ASSERT_EQ(::mkdir(config_.cache.dir.c_str(), 0755), 0);
+    ::chmod(config_.cache.dir.c_str(), 0755);
+    config_.now = [] { return kNow; };
+
+    snapshot_.cluster_name = "grav-00";
+    snapshot_.host_uuid = "4a6f0000-0000-4000-8000-000000000001";
+    snapshot_.generated_at = kNow - 10;
+    snapshot_.node_labels = {{"env", "prod"}};
+    snapshot_.users = {{"alice", {"alice"}, {}},        {"bob", {"bob"}, {"joiners"}},
+                       {"carol", {"carol"}, {}},        {"dave", {"dave"}, {"dev-joiners"}},
+                       {"erin", {"erin"}, {"joiners"}}, {"frank", {"frank"}, {"joiners"}}};
+    policy::Role joiners;
+    joiners.name = "joiners";
+    joiners.logins = {"support"};
+    joiners.node_labels = {{"env", "prod"}};
+    joiners.join_sessions = true;
+    policy::Role dev = joiners;
+    dev.name = "dev-joiners";
+    dev.node_labels = {{"env", "dev"}};
+    snapshot_.roles = {joiners, dev};
+    snapshot_.locks = {{"erin", 0, "left the company"}, {"frank", kNow - 60, "expired"}};
+    WriteSnapshot();
+  }
+
+  void WriteSnapshot() {
+    WriteFile(config_.cache.PolicyPath(), json::Write(policy::SnapshotToJson(snapshot_)) + "\n");
+  }
+
+  std::string Registry(const std::string& id, const std::string& user, pid_t recorder,
+                       mode_t mode = 0644) {
+    Json::Value v(Json::objectValue);
+    v["session_id"] = id;
+    v["user"] = user;
+    v["login"] = user;
+    v["node"] = snapshot_.host_uuid;
+    v["recorder_pid"] = static_cast<Json::Int64>(recorder);
+    v["started_at"] = static_cast<Json::Int64>(::time(nullptr));
+    v["socket"] = run_dir_ + "/" + id + ".sock";
+    v["mode"] = "interactive";
+    v["tty"] = "/dev/pts/9";
+    const std::string path = run_dir_ + "/" + id + ".json";
+    WriteFile(path, json::Write(v), mode);
+    return path;
+  }
+
+  Result<std::string> Authorize(const Peer& peer) { return AuthorizeJoin(config_, peer); }
+
+  static void ExpectRefused(const Result<std::string>& r, const std::string& reason) {
+    ASSERT_FALSE(r.has_value()) << "allowed as " << *r;
+    EXPECT_EQ(r.error().code(), Code::kPermissionDenied) << r.error().ToString();
+    EXPECT_NE(r.error().message().find(reason), std::string::npos) << r.error().message();
+  }
+
+  TempDir tmp_{0755};
+  std::string run_dir_;
+  AuthorizerConfig config_;
+  policy::Snapshot snapshot_;
+};
+
+TEST_F(JoinAuthorizeTest, ProcessInfoReadsThisProcess) {
+  auto info = ReadProcessInfo(::getpid());
+  ASSERT_TRUE(info.has_value()) << info.error().ToString();
+  EXPECT_EQ(info->ppid, ::getppid());
+  EXPECT_EQ(info->euid, ::geteuid());
+  EXPECT_EQ(info->ruid, ::getuid());
+  EXPECT_LE(info->started_at, static_cast<std::int64_t>(::time(nullptr)));
+  EXPECT_GT(info->started_at, static_cast<std::int64_t>(::time(nullptr)) - 24 * 3600);
+  EXPECT_EQ(ReadProcessInfo(0).error().code(), Code::kNotFound);
+  EXPECT_EQ(ExeIdentity(::getpid()).value(), IdentityOf("/proc/self/exe").value());
+}
+
+TEST_F(JoinAuthorizeTest, AUserWithAJoinRoleIsAllowed) {
+  FakeSession bob;
+  Registry(kBobSession, "bob", bob.recorder());
+  auto user = Authorize(bob.MemberPeer());
+  ASSERT_TRUE(user.has_value()) << user.error().ToString();
+  EXPECT_EQ(*user, "bob");
+}
+
+TEST_F(JoinAuthorizeTest, AUserWithoutAJoinRoleIsRefused) {
+  FakeSession carol;
+  Registry(kBobSession, "carol", carol.recorder());
+  ExpectRefused(Authorize(carol.MemberPeer()),
+                "carol may not join sessions on this node (no role with join_sessions)");
+}
+
+TEST_F(JoinAuthorizeTest, TheSessionsOwnUserIsHeldToTheSameRule) {
+  // alice, from another of her own recorded sessions, has no join role.
+  FakeSession alice;
+  Registry(kBobSession, "alice", alice.recorder());
+  ExpectRefused(Authorize(alice.MemberPeer()), "alice may not join sessions on this node");
+}
+
+TEST_F(JoinAuthorizeTest, AJoinRoleForOtherNodesDoesNotCount) {
+  FakeSession dave;
+  Registry(kBobSession, "dave", dave.recorder());
+  ExpectRefused(Authorize(dave.MemberPeer()), "dave may not join sessions on this node");
+}
+
+TEST_F(JoinAuthorizeTest, ALockedUserIsRefusedAnExpiredLockIsNot) {
+  {
+    FakeSession erin;
+    Registry(kBobSession, "erin", erin.recorder());
+    ExpectRefused(Authorize(erin.MemberPeer()), "erin is locked and may not join sessions");
+  }
+  FakeSession frank;
+  Registry(kBobSession, "frank", frank.recorder());
+  EXPECT_EQ(Authorize(frank.MemberPeer()).value(), "frank");
+}
+
+TEST_F(JoinAuthorizeTest, AUserTheCacheDoesNotKnowIsRefused) {
+  FakeSession mallory;
+  Registry(kBobSession, "mallory", mallory.recorder());
+  ExpectRefused(Authorize(mallory.MemberPeer()), "mallory is not a user of this cluster");
+}
+
+TEST_F(JoinAuthorizeTest, AProcessOutsideAnyRecordedSessionIsRefused) {
+  FakeSession unregistered;  // a "recorder" with no registry entry
+  ExpectRefused(Authorize(unregistered.MemberPeer()), "not inside a recorded session");
+
+  // No ancestor runs the recorder binary at all.
+  config_.recorder_exe = "/bin/sh";
+  FakeSession bob;
+  Registry(kBobSession, "bob", bob.recorder());
+  ExpectRefused(Authorize(bob.MemberPeer()), "not inside a recorded session");
+}
+
+TEST_F(JoinAuthorizeTest, ProcessesOfOtherUidsAreNotRecorders) {
+  FakeSession bob;
+  Registry(kBobSession, "bob", bob.recorder());
+  config_.recorder_uid = ::geteuid() + 1;
+  ExpectRefused(Authorize(bob.MemberPeer()), "not inside a recorded session");
+}
+
+TEST_F(JoinAuthorizeTest, JoiningTheSessionYouAreInIsRefused) {
+  // This process plays the recorder of the joined session; its own child
+  // tries to join it.
+  Registry(kJoinedSession, "bob", ::getpid());
+  int release[2];
+  ASSERT_EQ(::pipe2(release, O_CLOEXEC), 0);
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::close(release[1]);
+    WaitForEof(release[0]);
+    ::_exit(0);
+  }
+  ::close(release[0]);
+  ExpectRefused(Authorize(Peer{child, ::geteuid()}), "you cannot join the session you are in");
+  ::close(release[1]);
+  ::waitpid(child, nullptr, 0);
+}
+
+TEST_F(JoinAuthorizeTest, TheRecorderIsFoundThroughOtherProcesses) {
+  FakeSessionOptions options;
+  options.via_shell = true;
+  FakeSession bob(options);
+  ASSERT_GT(bob.member(), 0);
+  Registry(kBobSession, "bob", bob.recorder());
+  // sleep -> sh (same uid, another binary) -> recorder.
+  EXPECT_EQ(Authorize(bob.MemberPeer()).value(), "bob");
+  config_.max_depth = 1;
+  ExpectRefused(Authorize(bob.MemberPeer()), "not inside a recorded session");
+}
+
+TEST_F(JoinAuthorizeTest, PeerCredentialsThatNoLongerMatchAreRefused) {
+  FakeSession bob;
+  Registry(kBobSession, "bob", bob.recorder());
+  ExpectRefused(Authorize(Peer{bob.member(), ::geteuid() + 1}), "cannot identify your process");
+  ExpectRefused(Authorize(Peer{0x7ffffff0, ::geteuid()}), "cannot identify your process");
+}
+
+TEST_F(JoinAuthorizeTest, UntrustworthyRegistryEntriesAreIgnored) {
+  FakeSession bob;
+  const std::string path = Registry(kBobSession, "bob", bob.recorder(), 0664);
+  ExpectRefused(Authorize(bob.MemberPeer()), "not inside a recorded session");
+
+  // A symlink to a good entry is not an entry.
+  const std::string real = tmp_.File("elsewhere.json");
+  ASSERT_EQ(::rename(Registry(kBobSession, "bob", bob.recorder()).c_str(), real.c_str()), 0);
+  ASSERT_EQ(::symlink(real.c_str(), path.c_str()), 0);
+  ExpectRefused(Authorize(bob.MemberPeer()), "not inside a recorded session");
+  ASSERT_EQ(::unlink(path.c_str()), 0);
+
+  // Named for another session than the one it describes.
+  const std::string other = run_dir_ + "/" + kJoinedSession + ".json";
+  ASSERT_EQ(::rename(Registry(kBobSession, "bob", bob.recorder()).c_str(), other.c_str()), 0);
+  ExpectRefused(Authorize(bob.MemberPeer()), "not inside a recorded session");
+  ASSERT_EQ(::unlink(other.c_str()), 0);
+
+  // Not a session file name at all.
+  WriteFile(run_dir_ + "/bob.json", testing::ReadFile(real));
+  ExpectRefused(Authorize(bob.MemberPeer()), "not inside a recorded session");
+
+  if (::geteuid() == 0) {
+    Registry(kBobSession, "bob", bob.recorder());
+    ASSERT_EQ(::chown(path.c_str(), 65534, 65534), 0);
+    ExpectRefused(Authorize(bob.MemberPeer()), "not inside a recorded session");
+  }
+}
+
+TEST_F(JoinAuthorizeTest, AnEntryOlderThanTheRecorderProcessIsStale) {
+  FakeSession bob;
+  const std::string path = Registry(kBobSession, "bob", bob.recorder());
+  // Written an hour before the process with that pid started: it belonged
+  // to a dead recorder whose pid was reused.
+  timeval times[2] = {{::time(nullptr) - 3600, 0}, {::time(nullptr) - 3600, 0}};
+  ASSERT_EQ(::utimes(path.c_str(), times), 0);
+  ExpectRefused(Authorize(bob.MemberPeer()), "not inside a recorded session");
+}
+
+TEST_F(JoinAuthorizeTest, TwoEntriesNamingOneRecorderFailClosed) {
+  FakeSession bob;
+  Registry(kBobSession, "bob", bob.recorder());
+  Registry(kJoinedSession, "carol", bob.recorder());
+  auto r = Authorize(bob.MemberPeer());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), Code::kUnavailable);
+}
+
+TEST_F(JoinAuthorizeTest, AnUnsafeRunDirOrCacheFailsClosed) {
+  FakeSession bob;
+  Registry(kBobSession, "bob", bob.recorder());
+  ASSERT_EQ(::chmod(run_dir_.c_str(), 0777), 0);
+  auto r = Authorize(bob.MemberPeer());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), Code::kUnavailable);
+  ASSERT_EQ(::chmod(run_dir_.c_str(), 0755), 0);
+
+  ASSERT_EQ(::chmod(config_.cache.dir.c_str(), 0775), 0);
+  r = Authorize(bob.MemberPeer());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), Code::kUnavailable);
+  ASSERT_EQ(::chmod(config_.cache.dir.c_str(), 0755), 0);
+
+  WriteFile(config_.cache.PolicyPath(), "{\"version\": 1, \"trunc");
+  r = Authorize(bob.MemberPeer());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), Code::kUnavailable);
+}
+
+TEST_F(JoinAuthorizeTest, RegistryEntriesAreParsedStrictly) {
+  const std::string good = R"({"session_id":"0b6f2a9e-3c1d-4e5f-8a7b-9c0d1e2f3a4b",)"
+                           R"("user":"bob","login":"bob","recorder_pid":42,"mode":"interactive"})";
+  auto s = ParseRegistryEntry(good);
+  ASSERT_TRUE(s.has_value()) << s.error().ToString();
+  EXPECT_EQ(s->recorder_pid, 42);
+  for (
+      const char* bad : {
+          R"({"session_id":"../x","user":"bob","login":"bob","recorder_pid":42})",
+          R"({"session_id":"0b6f2a9e-3c1d-4e5f-8a7b-9c0d1e2f3a4b","user":"bob\u001b[2J","login":"bob","recorder_pid":42})",
+          R"({"session_id":"0b6f2a9e-3c1d-4e5f-8a7b-9c0d1e2f3a4b","user":"bob","login":"bob","recorder_pid":"42"})",
+          R"({"session_id":"0b6f2a9e-3c1d-4e5f-8a7b-9c0d1e2f3a4b","user":"bob","login":"bob","recorder_pid":0})",
+          R"({"session_id":"0b6f2a9e-3c1d-4e5f-8a7b-9c0d1e2f3a4b","user":"bob","login":"bob"})",
+          "not json",
+      }) {
+    EXPECT_FALSE(ParseRegistryEntry(bad).has_value()) << bad;
+  }
+}
+
+TEST_F(JoinAuthorizeTest, MakeDefaultAuthorizerNeedsTheRecorderBinary) {
+  config_.recorder_exe = tmp_.File("missing");
+  EXPECT_FALSE(MakeDefaultAuthorizer(config_).has_value());
+}
+
+// Runs f in a forked child (its effects on the process stay there) and
+// returns what it wrote, up to 256 bytes.
+std::string InChild(const std::function<std::string()>& f) {
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) std::abort();
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const std::string r = f();
+    (void)!::write(out[1], r.data(), r.size());
+    ::_exit(0);
+  }
+  ::close(out[1]);
+  char buf[256];
+  ssize_t n;
+  std::string got;
+  while ((n = ::read(out[0], buf, sizeof(buf))) > 0) got.append(buf, static_cast<std::size_t>(n));
+  ::close(out[0]);
+  ::waitpid(pid, nullptr, 0);
+  return got;
+}
+
+TEST(MakeIdentifiableTest, AFullyDroppedProcessBecomesDumpableWithoutCores) {
+  const std::string r = InChild([] {
+    if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return std::string("setup");
+    Status s = MakeIdentifiableToOtherRecorders();
+    rlimit core{};
+    ::getrlimit(RLIMIT_CORE, &core);
+    return s.ToString() + " dumpable=" + std::to_string(::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0)) +
+           " core=" + std::to_string(core.rlim_cur) + "/" + std::to_string(core.rlim_max);
+  });
+  EXPECT_EQ(r, "ok dumpable=1 core=0/0");
+}
+
+TEST(MakeIdentifiableTest, AProcessWithTwoIdentitiesStaysAsItIs) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to hold two uids";
+  const std::string r = InChild([] {
+    if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return std::string("setup");
+    // As a setuid recorder before its drop: real uid the user's.
+    if (::setresuid(65534, 0, 0) != 0) return std::string("setresuid");
+    Status s = MakeIdentifiableToOtherRecorders();
+    return std::string(CodeName(s.code())) +
+           " dumpable=" + std::to_string(::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
+  });
+  EXPECT_EQ(r, "failed precondition dumpable=0");
+}
+
+// The whole path: a process inside bob's (fake) session connects to the
+// hub's socket, so the Peer is what SO_PEERCRED says, and the hub answers
+// with the default authorizer's decision.
+class JoinEndToEndTest : public JoinAuthorizeTest {
+ protected:
+  // What the member read back: the first frame's type and payload.
+  std::pair<char, std::string> TryJoin(const std::string& user, JoinMode mode) {
+    const std::string socket_path = tmp_.File(std::string(kJoinedSession) + ".sock");
+    auto authorizer = MakeDefaultAuthorizer(config_);
+    EXPECT_TRUE(authorizer.has_value());
+    testing::HubEvents events;
+    auto hub = JoinHub::Listen(socket_path, SessionSummary{kJoinedSession, "alice", "root"},
+                               *authorizer, events.Callbacks());
+    EXPECT_TRUE(hub.has_value());
+    int answer[2];
+    EXPECT_EQ(::pipe2(answer, O_CLOEXEC), 0);
+    FakeSessionOptions options;
+    options.member_work = [&] {
+      ::close(answer[0]);
+      auto fd = ConnectUnix(socket_path);
+      if (!fd) ::_exit(1);
+      std::string hello;
+      AppendFrame(hello, FrameType::kHello, HelloJson(mode));
+      (void)!::write(fd->get(), hello.data(), hello.size());
+      FrameDecoder decoder(FrameDirection::kToClient);
+      char buf[4096];
+      for (;;) {
+        const ssize_t n = ::read(fd->get(), buf, sizeof(buf));
+        if (n <= 0) ::_exit(1);
+        decoder.Feed(std::string_view(buf, static_cast<std::size_t>(n)));
+        auto f = decoder.Next();
+        if (!f) ::_exit(1);
+        if (!f->has_value()) continue;
+        // Passed on as a frame: the pipe has other writers (the recorder
+        // process holds a copy), so its end cannot mark the answer's end.
+        std::string out;
+        AppendFrame(out, (*f)->type, (*f)->payload);
+        (void)!::write(answer[1], out.data(), out.size());
+        ::close(answer[1]);
+        return;
+      }
+    };
+    // The entry can only be written once the recorder's pid is known, when
+    // the member may already have connected: fine, as the hub decides only
+    // when it handles the hello, in PumpUntil below.
+    FakeSession session(options);
+    ::close(answer[1]);
+    Registry(kBobSession, user, session.recorder());
+    FrameDecoder decoder(FrameDirection::kToClient);
+    std::optional<Frame> got;
+    testing::PumpUntil(**hub, [&] {
+      pollfd p{answer[0], POLLIN, 0};
+      if (::poll(&p, 1, 0) > 0) {
+        char buf[4096];
+        const ssize_t n = ::read(answer[0], buf, sizeof(buf));
+        if (n <= 0) return true;  // the member gave up
+        decoder.Feed(std::string_view(buf, static_cast<std::size_t>(n)));
+      }
+      auto f = decoder.Next();
+      if (f && f->has_value()) got = std::move(**f);
+      return got.has_value();
+    });
+    ::close(answer[0]);
+    if (!got) return {'\0', ""};
+    return {static_cast<char>(got->type), got->payload};
+  }
+};
+
+TEST_F(JoinEndToEndTest, BobIsAcceptedCarolIsRefused) {
+  auto [type, payload] = TryJoin("bob", JoinMode::kPeer);
+  EXPECT_EQ(type, 'A');
+  auto accept = ParseAccept(payload);
+  ASSERT_TRUE(accept.has_value()) << payload;
+  EXPECT_EQ(accept->user, "alice");
+  EXPECT_EQ(accept->mode, JoinMode::kPeer);
+
+  auto [type2, reason] = TryJoin("carol", JoinMode::kObserver);
+  EXPECT_EQ(type2, 'R');
+  EXPECT_EQ(reason, "carol may not join sessions on this node (no role with join_sessions)");
+}
+
+}  // namespace
+}  // namespace gate::recorder
