@@ -39,7 +39,8 @@ using JoinAuthorizer = std::function<Result<std::string>(const Peer& peer)>;
 struct JoinCallbacks {
   // Keystrokes of a peer, to write to the session's pty.
   std::function<void(std::string_view bytes)> input;
-  // A notice ("bob joined as observer") for the session owner's terminal.
+  // A notice for the session owner's terminal, ready to write as is
+  // ("\r\n[gate] bob joined as observer\r\n").
   std::function<void(std::string_view text)> notice;
   // A "j" event's data for the recording.
   std::function<void(std::string_view json)> record;

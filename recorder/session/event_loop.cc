@@ -154,8 +154,7 @@ JoinCallbacks EventLoop::HubCallbacks() {
   };
   cb.notice = [this](std::string_view text) {
     if (!fds_.master.valid() || pipes_.empty() || pipes_[0].to < 0) return;
-    pipes_[0].queue.append(text);
-    pipes_[0].queue.append("\r\n");
+    pipes_[0].queue.append(text);  // the hub frames it with its own CR LFs
   };
   cb.record = [this](std::string_view json) {
     sink_.Join(Now(), json);

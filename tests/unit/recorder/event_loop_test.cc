@@ -47,7 +47,7 @@ class FakeHub final : public JoinHub {
   void HandlePoll(const std::vector<pollfd>& fds, std::size_t first) override {
     if (!announced_) {
       announced_ = true;
-      callbacks_.notice("bob joined as peer");
+      callbacks_.notice("\r\n[gate] bob joined as peer\r\n");  // as the hub frames it
       callbacks_.record(R"({"event":"join","user":"bob","mode":"peer"})");
     }
     if (peer_fd_ < 0 || first >= fds.size() || fds[first].revents == 0) return;
@@ -325,7 +325,7 @@ TEST_F(EventLoopTest, HubSeesOutputFeedsInputAndRecordsJoins) {
   ASSERT_TRUE(hub_->ended.has_value());
   EXPECT_EQ(*hub_->ended, R"({"exit_status":0})");
   EXPECT_EQ(sink_.All('j'), R"({"event":"join","user":"bob","mode":"peer"})");
-  EXPECT_NE(seen_.find("bob joined as peer\r\n"), std::string::npos) << seen_;
+  EXPECT_NE(seen_.find("\r\n[gate] bob joined as peer\r\n"), std::string::npos) << seen_;
   // Notices are for the owner's terminal, not the recording.
   EXPECT_EQ(sink_.All('o').find("bob joined"), std::string::npos);
 }
