@@ -2,6 +2,7 @@
 
 #include <security/pam_appl.h>
 
+#include "gate/auth_info.h"
 #include "gate/certificate.h"
 
 namespace gate::pam {
@@ -9,11 +10,6 @@ namespace {
 
 // sshd writes a few lines at most; anything near this is not from sshd.
 constexpr std::size_t kMaxAuthInfo = 64 * 1024;
-constexpr std::string_view kCertSuffix = "-cert-v01@openssh.com";
-
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
 
 }  // namespace
 
@@ -22,30 +18,18 @@ Result<std::optional<std::string>> CertificateKeyId(std::string_view auth_info) 
     return Err(InvalidArgument("SSH_AUTH_INFO_0 is too large"));
   }
   std::optional<std::string> key_id;
-  std::size_t line_no = 0;
-  while (!auth_info.empty()) {
-    ++line_no;
-    const std::size_t nl = auth_info.find('\n');
-    const std::string_view line = auth_info.substr(0, nl);
-    auth_info.remove_prefix(nl == std::string_view::npos ? auth_info.size() : nl + 1);
-
-    // "publickey TYPE BASE64"; sshd writes no comment, but tolerate one.
-    const std::size_t sp1 = line.find(' ');
-    if (sp1 == std::string_view::npos || line.substr(0, sp1) != "publickey") continue;
-    const std::string_view key = line.substr(sp1 + 1);
-    const std::string_view type = key.substr(0, key.find(' '));
-    if (!EndsWith(type, kCertSuffix)) continue;
-
+  for (const ssh::AuthInfoCertificate& line : ssh::AuthInfoCertificates(auth_info)) {
+    const std::string_view type = line.key.substr(0, line.key.find(' '));
     // sshd verified this certificate (signature and CA) before it exposed it;
     // checking the signature again would load libcrypto into every PAM stack.
-    auto cert = ssh::ParseCertificateLineVerifiedBySshd(key);
+    auto cert = ssh::ParseCertificateLineVerifiedBySshd(line.key);
     if (!cert) {
-      return Err(InvalidArgument("SSH_AUTH_INFO_0 line " + std::to_string(line_no) +
+      return Err(InvalidArgument("SSH_AUTH_INFO_0 line " + std::to_string(line.line) +
                                  ": unusable certificate (" + std::string(type) +
                                  "): " + cert.error().message()));
     }
     if (cert->spec.type != ssh::CertType::kUser) {
-      return Err(InvalidArgument("SSH_AUTH_INFO_0 line " + std::to_string(line_no) +
+      return Err(InvalidArgument("SSH_AUTH_INFO_0 line " + std::to_string(line.line) +
                                  ": not a user certificate"));
     }
     if (key_id.has_value() && *key_id != cert->spec.key_id) {

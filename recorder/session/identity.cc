@@ -3,17 +3,12 @@
 #include <algorithm>
 #include <optional>
 
+#include "gate/auth_info.h"
 #include "gate/certificate.h"
 #include "gate/policy.h"
 
 namespace gate::recorder {
 namespace {
-
-constexpr std::string_view kCertSuffix = "-cert-v01@openssh.com";
-
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
 
 Status Denied(std::string why) { return PermissionDenied(std::move(why)); }
 
@@ -24,22 +19,13 @@ Result<Identity> ResolveIdentity(std::string_view auth_info, const std::string& 
   if (auth_info.size() > kMaxAuthInfoSize) return Err(Denied("SSH_USER_AUTH file is too large"));
   if (login.empty()) return Err(Denied("no OS login"));
   std::optional<ssh::Certificate> cert;
-  std::size_t line_no = 0;
-  while (!auth_info.empty()) {
-    ++line_no;
-    const std::size_t nl = auth_info.find('\n');
-    const std::string_view line = auth_info.substr(0, nl);
-    auth_info.remove_prefix(nl == std::string_view::npos ? auth_info.size() : nl + 1);
-    const std::size_t sp = line.find(' ');
-    if (sp == std::string_view::npos || line.substr(0, sp) != "publickey") continue;
-    const std::string_view key = line.substr(sp + 1);
-    if (!EndsWith(key.substr(0, key.find(' ')), kCertSuffix)) continue;
+  for (const ssh::AuthInfoCertificate& line : ssh::AuthInfoCertificates(auth_info)) {
     if (cert) return Err(Denied("SSH_USER_AUTH holds more than one certificate"));
     // A full parse, signature included: unlike gate-principals, nothing
     // guarantees sshd verified what this file says.
-    auto parsed = ssh::ParseCertificateLine(key);
+    auto parsed = ssh::ParseCertificateLine(line.key);
     if (!parsed) {
-      return Err(Denied("SSH_USER_AUTH line " + std::to_string(line_no) +
+      return Err(Denied("SSH_USER_AUTH line " + std::to_string(line.line) +
                         ": bad certificate: " + parsed.error().message()));
     }
     cert = std::move(*parsed);

@@ -15,15 +15,6 @@
 #include "gate/uuid.h"
 
 namespace gate::recorder {
-namespace {
-
-std::string OctalMode(mode_t mode) {
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "%04o", static_cast<unsigned>(mode & 07777));
-  return buf;
-}
-
-}  // namespace
 
 Result<std::string> NewSessionId() {
   unsigned char b[16];

@@ -16,12 +16,6 @@
 namespace gate::recorder {
 namespace {
 
-std::string OctalMode(mode_t mode) {
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "%04o", static_cast<unsigned>(mode & 07777));
-  return buf;
-}
-
 bool HasControl(std::string_view s) {
   for (unsigned char c : s) {
     if (c < 0x20 || c == 0x7f) return true;

@@ -9,16 +9,11 @@
 #include <cstring>
 
 #include "gate/json.h"
+#include "gate/secure_file.h"
 #include "gate/unique_fd.h"
 
 namespace gate::hooks {
 namespace {
-
-std::string OctalMode(mode_t mode) {
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "%04o", static_cast<unsigned>(mode & 07777));
-  return buf;
-}
 
 bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 

@@ -19,12 +19,6 @@ namespace {
 
 constexpr std::size_t kMaxKeyFileSize = 16 * 1024;
 
-std::string OctalMode(mode_t mode) {
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "%04o", static_cast<unsigned>(mode & 07777));
-  return buf;
-}
-
 std::string ErrnoText(int err) { return std::strerror(err); }
 
 std::string DirName(const std::string& path) {

@@ -9,14 +9,10 @@
 #include <cstring>
 #include <memory>
 
+#include "gate/secure_file.h"
+
 namespace gate::hooks {
 namespace {
-
-std::string OctalMode(mode_t mode) {
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "%04o", static_cast<unsigned>(mode & 07777));
-  return buf;
-}
 
 std::string Unsafe(const std::string& path, const std::string& why) {
   return "sshd will refuse to run " + path + " as AuthorizedPrincipalsCommand: " + why +

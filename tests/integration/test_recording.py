@@ -122,6 +122,11 @@ class RecordingTest(GateTestCase):
         key_dir = os.path.join(cls.safe, "key")
         os.makedirs(key_dir, exist_ok=True)
         cls.key = os.path.join(key_dir, "recorder.key")
+        # A class that reuses this setup in the same process (test_join) finds
+        # the previous class's key here: start from a fresh one.
+        for stale in (cls.key, cls.key + ".pub"):
+            if os.path.exists(stale):
+                os.unlink(stale)
         run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "gate-rec", "-f", cls.key],
             check=True)
         os.chown(key_dir, rec.pw_uid, rec.pw_gid)

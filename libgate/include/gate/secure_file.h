@@ -41,6 +41,9 @@ Result<SecretString> ReadSecureFile(const std::string& path, const FilePolicy& p
 // Reads a small ordinary file (no ownership policy), bounded by max_size.
 Result<std::string> ReadFile(const std::string& path, std::size_t max_size = 1 << 20);
 
+// "0644": a file mode's permission bits, for error messages.
+std::string OctalMode(mode_t mode);
+
 // Writes data to path atomically: a temp file in the same directory created
 // O_EXCL with `mode`, write, fsync, rename over path, fsync the directory.
 // On any failure the temp file is removed and path is untouched.

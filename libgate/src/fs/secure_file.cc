@@ -21,12 +21,6 @@ std::string ErrnoText(int err) {
   return strerror_r(err, buf, sizeof(buf));
 }
 
-std::string OctalMode(mode_t mode) {
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "%04o", static_cast<unsigned>(mode & 07777));
-  return buf;
-}
-
 // chmod's argument for `mode`: "600", "700", "750".
 std::string ChmodArg(mode_t mode) {
   char buf[16];
@@ -153,6 +147,12 @@ Status CheckPrivateDir(const std::string& dir, int fd, mode_t mode) {
 }
 
 }  // namespace
+
+std::string OctalMode(mode_t mode) {
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "%04o", static_cast<unsigned>(mode & 07777));
+  return buf;
+}
 
 Result<UniqueFd> OpenSecureFile(const std::string& path, const FilePolicy& policy) {
   // O_NONBLOCK: opening a FIFO planted at path must not hang us; the
