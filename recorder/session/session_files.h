@@ -14,6 +14,7 @@
 
 #include "gate/status.h"
 #include "gate/unique_fd.h"
+#include "recorder/join/session_registry.h"
 
 namespace gate::recorder {
 
@@ -34,23 +35,8 @@ Status CheckSessionDir(const std::string& dir, bool private_dir);
 Result<UniqueFd> CreateRecordingFile(const std::string& spool_dir, const std::string& id);
 std::string RecordingPath(const std::string& spool_dir, const std::string& id);
 
-// The live registry entry.
-struct LiveSession {
-  std::string session_id;
-  std::string user;   // Gate user
-  std::string login;  // OS account
-  std::string node;   // host UUID
-  pid_t recorder_pid = 0;
-  std::int64_t started_at = 0;  // unix seconds
-  std::string socket;           // join socket path, or empty without live join
-  std::string mode;             // interactive, exec, exec-pty
-  std::string tty;              // the outer terminal ("/dev/pts/3") or empty
-};
-
-Json::Value LiveSessionToJson(const LiveSession& s);
-// Strict about types; requires session_id (a session id), user, login.
-Result<LiveSession> LiveSessionFromJson(const Json::Value& json);
-
+// The live registry entry (LiveSession, LiveSessionToJson/FromJson) is
+// defined with its reader in recorder/join/session_registry.h.
 std::string LiveSessionPath(const std::string& run_dir, const std::string& id);
 // Writes <run_dir>/<id>.json atomically, mode 0644.
 Status WriteLiveSession(const std::string& run_dir, const LiveSession& s);
