@@ -34,6 +34,14 @@ int RunCommandTable(CLI::App& app, const std::vector<CommandEntry>& table, int a
     command->Define(*sub);
     commands.emplace_back(sub, std::move(command));
   }
+  // A group's one-line help names what it holds: "record on|off|status".
+  for (auto& [prefix, group] : groups) {
+    std::string names;
+    for (const CLI::App* child : group->get_subcommands({})) {
+      names += (names.empty() ? "" : "|") + child->get_name();
+    }
+    group->description(group->get_name() + " " + names);
+  }
 
   try {
     app.parse(argc, argv);
