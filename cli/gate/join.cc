@@ -32,7 +32,6 @@ namespace {
 
 using recorder::JoinMode;
 
-constexpr char kDefaultRunDir[] = "/run/gate/sessions";
 constexpr auto kHelloTimeout = std::chrono::seconds(10);
 
 // Where this node's recorders keep live sessions: the run_dir of the
@@ -45,7 +44,7 @@ std::string NodeRunDir() {
   const std::string path =
       config != nullptr && *config != '\0' ? config : std::string(recorder::kDefaultSettingsPath);
   auto settings = recorder::LoadSettings(path);
-  return settings ? settings->run_dir : std::string(kDefaultRunDir);
+  return settings ? settings->run_dir : std::string(recorder::kDefaultRunDir);
 }
 
 // Raw mode for the joiner's terminal while attached, put back on every way
@@ -130,7 +129,7 @@ class JoinCommand final : public Command {
     sub.add_option("--run-dir", run_dir_,
                    std::string("Where the node's recorders keep live sessions (default: the "
                                "run_dir of the recorder settings, else ") +
-                       kDefaultRunDir + ")");
+                       std::string(recorder::kDefaultRunDir) + ")");
     sub.add_option("--node", node_,
                    "Join a session on another node: ssh there (HOST[:PORT]) with your gate "
                    "certificate and run gate join on it");

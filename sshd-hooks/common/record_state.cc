@@ -51,40 +51,6 @@ Result<std::string> GetPath(const Json::Value& obj, const char* name) {
 
 }  // namespace
 
-Status ValidateRecorderConfig(const RecorderConfig& c) {
-  GATE_RETURN_IF_ERROR(CheckName("cluster_name", c.cluster_name));
-  GATE_RETURN_IF_ERROR(CheckName("host_uuid", c.host_uuid));
-  GATE_RETURN_IF_ERROR(CheckName("node_name", c.node_name));
-  GATE_RETURN_IF_ERROR(CheckName("proxy", c.proxy));
-  GATE_RETURN_IF_ERROR(CheckPath("cache_dir", c.cache_dir));
-  GATE_RETURN_IF_ERROR(CheckPath("spool_dir", c.spool_dir));
-  GATE_RETURN_IF_ERROR(CheckPath("run_dir", c.run_dir));
-  GATE_RETURN_IF_ERROR(CheckPath("key_file", c.key_file));
-  if (c.flush_interval_ms < kMinFlushIntervalMs || c.flush_interval_ms > kMaxFlushIntervalMs) {
-    return InvalidArgument(
-        "the flush interval must be between " + std::to_string(kMinFlushIntervalMs) + " and " +
-        std::to_string(kMaxFlushIntervalMs) + " ms, not " + std::to_string(c.flush_interval_ms));
-  }
-  return Status::Ok();
-}
-
-std::string RenderRecorderConfig(const RecorderConfig& c) {
-  Json::Value v(Json::objectValue);
-  v["version"] = kVersion;
-  v["cluster_name"] = c.cluster_name;
-  v["host_uuid"] = c.host_uuid;
-  v["node_name"] = c.node_name;
-  v["proxy"] = c.proxy;
-  v["cache_dir"] = c.cache_dir;
-  v["spool_dir"] = c.spool_dir;
-  v["run_dir"] = c.run_dir;
-  v["key_file"] = c.key_file;
-  v["flush_interval_ms"] = Json::Int64{c.flush_interval_ms};
-  v["record_input"] = c.record_input;
-  v["record_exec_output"] = c.record_exec_output;
-  return json::Write(v) + "\n";
-}
-
 Json::Value RecordStateToJson(const RecordState& s) {
   Json::Value v(Json::objectValue);
   v["version"] = kVersion;

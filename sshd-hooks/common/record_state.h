@@ -2,7 +2,7 @@
 // (docs/recording.md, "Turning recording on"):
 //
 //  - the recorder's settings, /etc/gate/recorder.json (root 0644), read by
-//    gate-record and the uploader;
+//    gate-record (format: gate/recorder_settings.h);
 //  - the node's own note of what it set up, DATA_DIR/record.json (root
 //    0600), read by `record status`, `record off`, `join` (to keep the
 //    ForceCommand in the drop-in it rewrites) and `leave` (to undo exactly
@@ -21,33 +21,9 @@
 namespace gate::hooks {
 
 inline constexpr char kRecordStateFile[] = "record.json";
-inline constexpr std::int64_t kMinFlushIntervalMs = 10;
-inline constexpr std::int64_t kMaxFlushIntervalMs = 60000;
 
-// recorder.json, version 1. Every field is written.
-struct RecorderConfig {
-  std::string cluster_name;
-  std::string host_uuid;
-  std::string node_name;
-  std::string proxy;  // host:port
-  std::string cache_dir;
-  std::string spool_dir;
-  std::string run_dir;
-  std::string key_file;
-  std::int64_t flush_interval_ms = 100;
-  bool record_input = false;
-  bool record_exec_output = false;
-};
-
-// InvalidArgument naming the field unless: the four names are non-empty
-// and free of control characters, every path is absolute and free of
-// control characters, and flush_interval_ms is within [10, 60000] (what
-// gate-record accepts).
-Status ValidateRecorderConfig(const RecorderConfig& config);
-
-// {"version": 1, "cluster_name", ...}, then a newline; call
-// ValidateRecorderConfig first.
-std::string RenderRecorderConfig(const RecorderConfig& config);
+// recorder.json itself (gate::recorder::Settings, RenderSettings,
+// ValidateSettings) is gate/recorder_settings.h's: its reader is gate-record.
 
 // record.json: what `record on` did on this node.
 struct RecordState {

@@ -33,11 +33,10 @@
 #include <string_view>
 
 #include "gate/http_client.h"
+#include "gate/recorder_settings.h"
 #include "gate/status.h"
 
 namespace gate::hooks {
-
-inline constexpr char kDefaultSpoolDir[] = "/var/spool/gate/sessions";
 
 // gate-ca's side of the exchange. HttpUploadTarget is the real one.
 class UploadTarget {
@@ -79,7 +78,7 @@ class HttpUploadTarget final : public UploadTarget {
 };
 
 struct UploaderOptions {
-  std::string spool_dir = kDefaultSpoolDir;
+  std::string spool_dir{recorder::kDefaultSpoolDir};
   std::size_t chunk_bytes = 1 << 20;   // gate-ca takes at most 1 MiB per chunk
   std::chrono::seconds grace{30};
 };

@@ -12,6 +12,7 @@
 
 #include "gate/cptr.h"
 #include "gate/names.h"
+#include "gate/recorder_settings.h"
 #include "gate/secure_file.h"
 #include "gate/unique_fd.h"
 #include "sshd-hooks/common/host_principals.h"
@@ -136,11 +137,11 @@ Status CheckRecordFlags(const NodePaths& paths, const RecordOptions& options) {
                              *path + "'");
     }
   }
-  if (options.flush_interval_ms < hooks::kMinFlushIntervalMs ||
-      options.flush_interval_ms > hooks::kMaxFlushIntervalMs) {
+  if (options.flush_interval_ms < recorder::kMinFlushIntervalMs ||
+      options.flush_interval_ms > recorder::kMaxFlushIntervalMs) {
     return InvalidArgument("--flush-interval must be between " +
-                           std::to_string(hooks::kMinFlushIntervalMs) + " and " +
-                           std::to_string(hooks::kMaxFlushIntervalMs) + " ms");
+                           std::to_string(recorder::kMinFlushIntervalMs) + " and " +
+                           std::to_string(recorder::kMaxFlushIntervalMs) + " ms");
   }
   GATE_RETURN_IF_ERROR(ValidateLogin(paths.recorder_user).WithContext("--recorder-user"));
   const passwd* pw = ::getpwnam(paths.recorder_user.c_str());
@@ -215,7 +216,7 @@ Result<hooks::RecordState> SetUpRecorder(const NodePaths& paths, const NodeState
 
   auto hostname = hooks::LocalHostname();
   if (!hostname) return Err(hostname.error());
-  hooks::RecorderConfig config;
+  recorder::Settings config;
   config.cluster_name = node.cluster_name;
   config.host_uuid = node.host_uuid;
   config.node_name = *hostname;
@@ -232,7 +233,7 @@ Result<hooks::RecordState> SetUpRecorder(const NodePaths& paths, const NodeState
         FailedPrecondition("node.json has no cluster name (joined by an older gate-ca?); "
                            "leave and join again"));
   }
-  GATE_RETURN_IF_ERROR(hooks::ValidateRecorderConfig(config));
+  GATE_RETURN_IF_ERROR(recorder::ValidateSettings(config));
 
   auto created = EnsureSystemUser(paths.recorder_user);
   if (!created) return Err(created.error());
@@ -279,7 +280,7 @@ Result<hooks::RecordState> SetUpRecorder(const NodePaths& paths, const NodeState
   if (!pub_written) return Err(pub_written.error());
   notes->push_back(std::string(*pub_written ? "wrote     " : "unchanged ") + state.public_key_file +
                    "  (root 0644)");
-  auto config_written = WriteRootFile(paths.recorder_config, hooks::RenderRecorderConfig(config));
+  auto config_written = WriteRootFile(paths.recorder_config, recorder::RenderSettings(config));
   if (!config_written) return Err(config_written.error());
   notes->push_back(std::string(*config_written ? "wrote     " : "unchanged ") +
                    paths.recorder_config + "  (root 0644)");

@@ -1,5 +1,5 @@
-// recorder.json as gate-node record on writes it, and record.json, the
-// node's note of what record on set up.
+// record.json, the node's note of what `gate-node record on` set up
+// (recorder.json's tests are libgate's recorder_settings_test.cc).
 #include "sshd-hooks/common/record_state.h"
 
 #include <gtest/gtest.h>
@@ -17,83 +17,6 @@ namespace {
 
 using testing::TempDir;
 using testing::WriteFile;
-
-RecorderConfig Config() {
-  RecorderConfig c;
-  c.cluster_name = "grav-00";
-  c.host_uuid = "4a6f0000-0000-4000-8000-000000000001";
-  c.node_name = "db-1";
-  c.proxy = "grav-00:3080";
-  c.cache_dir = "/var/lib/gate-node/cache";
-  c.spool_dir = "/var/spool/gate/sessions";
-  c.run_dir = "/run/gate/sessions";
-  c.key_file = "/var/lib/gate-rec/recorder.key";
-  return c;
-}
-
-// docs/recording.md, "Files and users": every documented field, and no
-// other (gate-record refuses unknown fields).
-TEST(RecorderConfigTest, RendersTheDocumentedFormat) {
-  const std::string text = RenderRecorderConfig(Config());
-  ASSERT_TRUE(text.ends_with("}\n"));
-  auto json = json::Parse(text);
-  ASSERT_TRUE(json.has_value()) << json.error().ToString();
-  std::vector<std::string> names = json->getMemberNames();
-  std::sort(names.begin(), names.end());
-  EXPECT_EQ(names,
-            (std::vector<std::string>{"cache_dir", "cluster_name", "flush_interval_ms", "host_uuid",
-                                      "key_file", "node_name", "proxy", "record_exec_output",
-                                      "record_input", "run_dir", "spool_dir", "version"}));
-  EXPECT_EQ((*json)["version"].asInt(), 1);
-  EXPECT_EQ((*json)["cluster_name"].asString(), "grav-00");
-  EXPECT_EQ((*json)["node_name"].asString(), "db-1");
-  EXPECT_EQ((*json)["proxy"].asString(), "grav-00:3080");
-  EXPECT_EQ((*json)["key_file"].asString(), "/var/lib/gate-rec/recorder.key");
-  EXPECT_EQ((*json)["flush_interval_ms"].asInt64(), 100);
-  EXPECT_FALSE((*json)["record_input"].asBool());
-  EXPECT_FALSE((*json)["record_exec_output"].asBool());
-
-  RecorderConfig c = Config();
-  c.flush_interval_ms = 250;
-  c.record_input = true;
-  c.record_exec_output = true;
-  auto changed = json::Parse(RenderRecorderConfig(c));
-  ASSERT_TRUE(changed.has_value());
-  EXPECT_EQ((*changed)["flush_interval_ms"].asInt64(), 250);
-  EXPECT_TRUE((*changed)["record_input"].asBool());
-  EXPECT_TRUE((*changed)["record_exec_output"].asBool());
-}
-
-TEST(RecorderConfigTest, Validation) {
-  EXPECT_TRUE(ValidateRecorderConfig(Config()).ok());
-  struct Case {
-    std::string name;
-    std::function<void(RecorderConfig*)> mutate;
-  };
-  const std::vector<Case> bad = {
-      {"empty cluster", [](RecorderConfig* c) { c->cluster_name.clear(); }},
-      {"empty uuid", [](RecorderConfig* c) { c->host_uuid.clear(); }},
-      {"node name with newline", [](RecorderConfig* c) { c->node_name = "db\n1"; }},
-      {"empty proxy", [](RecorderConfig* c) { c->proxy.clear(); }},
-      {"relative spool", [](RecorderConfig* c) { c->spool_dir = "spool"; }},
-      {"empty run dir", [](RecorderConfig* c) { c->run_dir.clear(); }},
-      {"key with control", [](RecorderConfig* c) { c->key_file = "/k\x01"; }},
-      {"relative cache", [](RecorderConfig* c) { c->cache_dir = "cache"; }},
-      {"flush 9", [](RecorderConfig* c) { c->flush_interval_ms = 9; }},
-      {"flush 60001", [](RecorderConfig* c) { c->flush_interval_ms = 60001; }},
-      {"flush negative", [](RecorderConfig* c) { c->flush_interval_ms = -100; }},
-  };
-  for (const Case& c : bad) {
-    RecorderConfig config = Config();
-    c.mutate(&config);
-    EXPECT_EQ(ValidateRecorderConfig(config).code(), Code::kInvalidArgument) << c.name;
-  }
-  RecorderConfig edge = Config();
-  edge.flush_interval_ms = 10;
-  EXPECT_TRUE(ValidateRecorderConfig(edge).ok());
-  edge.flush_interval_ms = 60000;
-  EXPECT_TRUE(ValidateRecorderConfig(edge).ok());
-}
 
 RecordState State() {
   RecordState s;

@@ -1,0 +1,58 @@
+// recorder.json, the recorder's settings (docs/recording.md, "Files and
+// users"): one definition of the format for its writer (`gate-node record
+// on`) and its readers (gate-record, gate status, gate join), so the two
+// sides cannot disagree on a field or a bound.
+#ifndef GATE_RECORDER_SETTINGS_H_
+#define GATE_RECORDER_SETTINGS_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "gate/status.h"
+
+namespace gate::recorder {
+
+inline constexpr std::string_view kDefaultSettingsPath = "/etc/gate/recorder.json";
+inline constexpr std::string_view kDefaultSpoolDir = "/var/spool/gate/sessions";
+inline constexpr std::string_view kDefaultRunDir = "/run/gate/sessions";
+inline constexpr std::string_view kDefaultKeyFile = "/var/lib/gate-rec/recorder.key";
+inline constexpr std::string_view kDefaultCacheDir = "/var/lib/gate-node/cache";
+inline constexpr std::int64_t kDefaultFlushIntervalMs = 100;
+inline constexpr std::int64_t kMinFlushIntervalMs = 10;
+inline constexpr std::int64_t kMaxFlushIntervalMs = 60000;
+inline constexpr std::size_t kMaxSettingsSize = 64 * 1024;
+
+struct Settings {
+  std::string cluster_name;
+  std::string host_uuid;
+  std::string node_name;
+  std::string proxy;  // host:port, for the session URL
+  std::string cache_dir{kDefaultCacheDir};
+  std::string spool_dir{kDefaultSpoolDir};
+  std::string run_dir{kDefaultRunDir};
+  std::string key_file{kDefaultKeyFile};
+  std::int64_t flush_interval_ms = kDefaultFlushIntervalMs;
+  bool record_input = false;
+  bool record_exec_output = false;
+};
+
+// Strict: the top level is an object with "version": 1; cluster_name,
+// host_uuid, node_name and proxy are required non-empty strings without
+// control characters; paths, when present, are absolute; flush_interval_ms
+// is within [10, 60000]; record_* are booleans; any other field is refused.
+// InvalidArgument naming the field otherwise.
+Result<Settings> ParseSettings(std::string_view text);
+
+// The settings as recorder.json: {"version": 1, every field}, then a
+// newline.
+std::string RenderSettings(const Settings& settings);
+
+// OK if ParseSettings would accept what RenderSettings writes for settings
+// (the writer's check is the reader's parse, not a second rule set).
+Status ValidateSettings(const Settings& settings);
+
+}  // namespace gate::recorder
+
+#endif  // GATE_RECORDER_SETTINGS_H_
