@@ -2,10 +2,12 @@
 """pam_gate.so source=central: pamtester authentication latency over loopback.
 
 Starts a real gate-ca (127.0.0.1, temp data dir), joins a node with the real
-`gate-node join --no-reload` (root: node.json is root's), signs up N users,
-then times whole `pamtester SERVICE USER authenticate` runs under pam_wrapper
-(process start, libpam, loading pam_gate.so, reading node.json, the TLS
-handshake to gate-ca, POST /v1/nodes/otp/verify, the answer):
+`gate-node join --no-reload` (root: node.json is root's), starts the real
+`gate-node otp-relay` for it, signs up N users, then times whole
+`pamtester SERVICE USER authenticate` runs under pam_wrapper (process start,
+libpam, loading pam_gate.so, the prompt, the relay's Unix socket, the
+relay's HTTPS request to gate-ca with the node credentials (a new TLS
+connection each time), POST /v1/nodes/otp/verify, the answer):
   accepted  a fresh code (gate-ca verifies it and consumes its TOTP step)
   refused   a wrong code (gate-ca verifies, counts a failure; < lockout)
   loaded    pam_gate.so second_factor=off: loading the module and its
@@ -63,6 +65,7 @@ def main():
     work = tempfile.mkdtemp(prefix="gate-bench-pam-")
     os.chmod(work, 0o755)
     ca = harness.GateCA(work, rate_limit=(1000000, 100000)).start()
+    relay = None
     try:
         out = ca.gatectl("tokens", "add", "--type=node", check=True).stdout
         token = re.search(r"--token ([0-9a-f]{32})", out).group(1)
@@ -70,10 +73,11 @@ def main():
         join = node.join(ca, token, "--no-reload")
         if join.returncode != 0:
             raise SystemExit("join failed: " + join.stdout + join.stderr)
+        relay = harness.OtpRelay(work, node.data_dir).start()
         services = os.path.join(work, "pam.d")
         os.makedirs(services)
         with open(os.path.join(services, "gate-central"), "w") as f:
-            f.write(f"auth required {module} source=central node_dir={node.data_dir}\n"
+            f.write(f"auth required {module} source=central relay={relay.socket}\n"
                     "account required pam_permit.so\n")
         with open(os.path.join(services, "loaded"), "w") as f:
             f.write(f"auth optional {module} second_factor=off\n"
@@ -137,6 +141,8 @@ def main():
         print(f"\ncentral p99 (accepted and wrong codes together): {central_p99:.2f} ms; "
               f"target <= 10 ms: {'met' if central_p99 <= 10 else 'NOT met'}")
     finally:
+        if relay:
+            relay.stop()
         ca.stop()
         if os.environ.get("GATE_KEEP_TEST_DIRS") != "1":
             shutil.rmtree(work, ignore_errors=True)

@@ -30,7 +30,7 @@ Result<int> ParseInt(std::string_view arg, std::string_view value, int lo, int h
 const std::set<std::string_view> kFlags = {"nullok", "cue", "debug", "user_verification"};
 const std::set<std::string_view> kValued = {
     "second_factor", "source", "authfile", "state_dir", "window", "max_tries",
-    "lockout",       "timeout", "offline", "node_dir", "appid",  "origin"};
+    "lockout",       "timeout", "offline", "relay",    "appid",  "origin"};
 
 Status RequireAbsolutePath(std::string_view arg, std::string_view value) {
   if (value.empty() || value.front() != '/') return Bad(arg, "expected an absolute path");
@@ -101,9 +101,9 @@ Result<Options> ParseOptions(const std::vector<std::string>& args) {
     } else if (name == "state_dir") {
       s = RequireAbsolutePath(arg, value);
       o.state_dir = std::string(value);
-    } else if (name == "node_dir") {
+    } else if (name == "relay") {
       s = RequireAbsolutePath(arg, value);
-      o.node_dir = std::string(value);
+      o.relay = std::string(value);
     } else if (name == "window") {
       auto n = ParseInt(arg, value, 0, 3);
       if (n) o.window = *n; else s = n.error();

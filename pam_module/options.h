@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "gate/otp_relay.h"
 #include "gate/status.h"
 
 namespace gate::pam {
@@ -27,9 +28,9 @@ struct Options {
   bool nullok = false;          // users with no enrolled factor pass (PAM_IGNORE)
   int max_tries = 3;            // wrong codes in a row before a lockout
   std::chrono::seconds lockout{300};
-  std::chrono::milliseconds timeout{2000};  // central: whole request
+  std::chrono::milliseconds timeout{2000};  // central: gate-ca's answer to the relay
   Offline offline = Offline::kDeny;
-  std::string node_dir = "/var/lib/gate-node";  // central: node.json (credentials)
+  std::string relay = kDefaultOtpRelaySocket;  // central: gate-node otp-relay's socket
   std::string appid;            // FIDO: RP id / U2F app id (u2f.app_id)
   std::string origin;           // FIDO: origin (default "pam://" + appid)
   bool cue = false;             // FIDO: prompt "Touch your security key"

@@ -1,26 +1,31 @@
 #include "pam_module/otp_central.h"
 
+#include <errno.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 
-#include <cstddef>
+#include <cstring>
 #include <memory>
 #include <utility>
 
 #include "gate/log.h"
-#include "gate/secret.h"
+#include "gate/unique_fd.h"
 
 namespace gate::pam {
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
 class CentralOtp final : public Factor {
  public:
   Outcome Authenticate(FactorContext& context) override {
-    // Credentials first: a node that cannot ask gate-ca should not make the
-    // user type a code for nothing.
-    auto node = ReadNodeCredentials(context.options.node_dir);
-    if (!node) {
-      log::Error("pam_gate: central OTP: cannot use the node credentials: " +
-                 node.error().ToString());
-      return Outcome::kError;
+    const std::string& relay = context.options.relay;
+    // A node that cannot ask gate-ca should not make the user type a code
+    // for nothing; offline=local still gets its chance (kUnavailable).
+    if (Status s = CheckRelaySocket(relay); !s.ok()) {
+      log::Error("pam_gate: central OTP for " + context.gate_user + ": " + s.message());
+      return Outcome::kUnavailable;
     }
     std::string answer;
     const bool answered = context.conversation.PromptSecret(kOtpPrompt, &answer);
@@ -31,88 +36,84 @@ class CentralOtp final : public Factor {
       return Outcome::kError;
     }
     context.typed_otp = code;  // for offline=local, should gate-ca be unreachable
-    const HttpClient client(CentralClientOptions(*node, context.options.timeout));
-    return VerifyCentral(client, context.gate_user, code);
+    if (!IsOtpCodeShape(code.view())) {
+      // Nothing worth asking gate-ca about, and nothing to guess with.
+      log::Warning("pam_gate: central OTP for " + context.gate_user + ": not a code (digits only)");
+      return Outcome::kFailure;
+    }
+    auto reply = AskRelay(relay, context.gate_user, code, context.options.timeout);
+    const Outcome outcome = CentralOutcome(reply, context.gate_user);
+    std::string line = "pam_gate: central OTP for " + context.gate_user + ": ";
+    if (reply) {
+      line += std::string(OtpVerdictName(reply->verdict));
+      if (!reply->message.empty()) line += ": " + reply->message;
+      if (outcome == Outcome::kError && reply->verdict == OtpVerdict::kAccepted) {
+        line += " (but for another user: refused)";
+      }
+    } else {
+      line += "no answer from the OTP relay at " + relay + ": " + reply.error().message();
+    }
+    if (outcome == Outcome::kSuccess) {
+      log::Info(line);
+    } else {
+      log::Warning(line);
+    }
+    return outcome;
   }
 };
 
-const char* OutcomeName(Outcome outcome) {
-  switch (outcome) {
-    case Outcome::kSuccess: return "accepted";
-    case Outcome::kFailure: return "refused (wrong or reused code)";
-    case Outcome::kLockedOut: return "refused (locked out or rate limited)";
-    case Outcome::kNotEnrolled: return "not enrolled";
-    case Outcome::kUnavailable: return "gate-ca unavailable";
-    case Outcome::kError: return "error";
+Result<UniqueFd> Connect(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) return Err(InvalidArgument("relay path too long"));
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  // Non-blocking: a Unix socket connects at once or fails with EAGAIN when
+  // the relay's backlog is full, which is "unavailable", never a hang.
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd.valid()) return Err(Unavailable(std::string("socket: ") + std::strerror(errno)));
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    return Err(Unavailable("cannot connect: " + std::string(std::strerror(errno))));
   }
-  return "error";
+  return fd;
 }
 
 }  // namespace
 
-Result<NodeState> ReadNodeCredentials(const std::string& node_dir) {
-  return ReadNodeState(node_dir + "/" + kNodeStateFile);
+Status CheckRelaySocket(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) {
+    return Unavailable("the OTP relay is not running (no socket at " + path +
+                       "); start it with: systemctl enable --now gate-otp-relay.socket");
+  }
+  return Status::Ok();
 }
 
-HttpClientOptions CentralClientOptions(const NodeState& node, std::chrono::milliseconds timeout) {
-  HttpClientOptions options = NodeClientOptions(node);
-  options.timeout = timeout;
-  return options;
+Result<OtpRelayReply> AskRelay(const std::string& path, std::string_view gate_user,
+                               const SecretString& code, std::chrono::milliseconds timeout) {
+  const Clock::time_point deadline = Clock::now() + timeout + kRelayGrace;
+  auto request = FormatOtpRelayRequest(gate_user, code.view(), timeout);
+  if (!request) return Err(request.error());
+  auto fd = Connect(path);
+  if (!fd) return Err(fd.error());
+  GATE_RETURN_IF_ERROR(WriteOtpRelayLine(fd->get(), request->view(), deadline));
+  auto line = ReadOtpRelayLine(fd->get(), deadline);
+  if (!line) return Err(line.error());
+  return ParseOtpRelayReply(line->view());
 }
 
-Outcome CentralOutcome(const Result<HttpResponse>& reply, std::string_view gate_user) {
+Outcome CentralOutcome(const Result<OtpRelayReply>& reply, std::string_view gate_user) {
   if (!reply) {
-    // Unavailable is HttpClient's "could not talk to gate-ca" (refused,
-    // timed out, TLS failed, a garbled reply); DataLoss a 2xx that is not
-    // JSON or too large; anything else is ours.
     return reply.error().code() == Code::kUnavailable ? Outcome::kUnavailable : Outcome::kError;
   }
-  const long status = reply->status;
-  if (status == 200) {
-    const Json::Value& body = reply->body;
-    // Only an explicit yes for this very user is a success: a proxy's empty
-    // 200, or an answer about someone else, is not.
-    if (body.isObject() && body["ok"].isBool() && body["ok"].asBool() &&
-        body["user"].isString() && body["user"].asString() == gate_user) {
-      return Outcome::kSuccess;
-    }
-    return Outcome::kError;
+  switch (reply->verdict) {
+    // Only a yes about this very user is a success.
+    case OtpVerdict::kAccepted: return reply->user == gate_user ? Outcome::kSuccess : Outcome::kError;
+    case OtpVerdict::kRefused: return Outcome::kFailure;
+    case OtpVerdict::kLockedOut: return Outcome::kLockedOut;
+    case OtpVerdict::kUnavailable: return Outcome::kUnavailable;
+    case OtpVerdict::kError: return Outcome::kError;
   }
-  if (status == 401) return Outcome::kFailure;
-  // An admin lock: the code was right, the user may not pass.
-  if (status == 403) return Outcome::kFailure;
-  if (status == 429) return Outcome::kLockedOut;
-  if (status >= 500 && status <= 599) return Outcome::kUnavailable;
   return Outcome::kError;
-}
-
-Outcome VerifyCentral(const HttpClient& client, const std::string& gate_user,
-                      const SecretString& code) {
-  Json::Value body(Json::objectValue);
-  body["user"] = gate_user;
-  body["code"] = std::string(code.view());
-  auto reply = client.Request("POST", kOtpVerifyPath, &body);
-  // jsoncpp holds its own heap copy of the code: wipe it in place before it
-  // is freed. (A code is worthless once gate-ca has seen its step, but one
-  // typed and never sent would still be good for a minute.)
-  const char* begin = nullptr;
-  const char* end = nullptr;
-  if (body["code"].getString(&begin, &end) && begin != nullptr) {
-    Wipe(const_cast<char*>(begin), static_cast<std::size_t>(end - begin));
-  }
-  const Outcome outcome = CentralOutcome(reply, gate_user);
-  std::string line = "pam_gate: central OTP for " + gate_user + ": " + OutcomeName(outcome);
-  if (!reply) {
-    line += ": " + reply.error().ToString();
-  } else if (outcome != Outcome::kSuccess) {
-    line += " (HTTP " + std::to_string(reply->status) + ")";
-  }
-  if (outcome == Outcome::kSuccess) {
-    log::Info(line);
-  } else {
-    log::Warning(line);
-  }
-  return outcome;
 }
 
 std::unique_ptr<Factor> MakeCentralOtp() { return std::make_unique<CentralOtp>(); }

@@ -1,15 +1,17 @@
 // Central OTP (source=central): the code the user types is checked by gate-ca
-// through POST /v1/nodes/otp/verify (docs/node-protocol.md) with this node's
-// credentials, so TOTP secrets never leave gate-ca and a code is single-use
-// across `gate login` and every node. MakeCentralOtp() (factor.h) is the
-// factor; the pieces below are what it is made of, exposed for tests.
+// (POST /v1/nodes/otp/verify with the node's credentials), so TOTP secrets
+// never leave gate-ca and a code is single-use across `gate login` and every
+// node. The module does not speak HTTPS itself: it hands the code to
+// `gate-node otp-relay` over its Unix socket (options.relay) and maps the
+// relay's verdict (gate/otp_relay.h says why). MakeCentralOtp() (factor.h)
+// is the factor; the pieces below are what it is made of, exposed for tests.
 //
-// Outcomes: kSuccess only for gate-ca's 200 {"ok": true} naming the same
-// user; kFailure for a wrong or reused code (401); kLockedOut when gate-ca
-// refuses to check (429: the user's lockout or the node's rate limit);
-// kUnavailable when gate-ca cannot be reached or fails (5xx), which
-// options.offline decides in pam_gate.cc; kError for everything else (an
-// unreadable or unsafe node.json, a malformed reply, an unexpected status).
+// Outcomes: kSuccess only for "accepted" naming the same user; kFailure for
+// "refused" (a wrong or reused code, an unknown user, an admin lock);
+// kLockedOut for "locked-out"; kUnavailable when gate-ca could not answer
+// ("unavailable") or the relay cannot be reached, which options.offline
+// decides in pam_gate.cc; kError for everything else (the relay's "error",
+// such as unreadable node credentials, and malformed replies).
 // The code is never logged.
 #ifndef GATE_PAM_OTP_CENTRAL_H_
 #define GATE_PAM_OTP_CENTRAL_H_
@@ -18,32 +20,30 @@
 #include <string>
 #include <string_view>
 
-#include "gate/http_client.h"
-#include "gate/node_state.h"
+#include "gate/otp_relay.h"
 #include "gate/secret.h"
 #include "gate/status.h"
 #include "pam_module/factor.h"
 
 namespace gate::pam {
 
-inline constexpr char kOtpVerifyPath[] = "/v1/nodes/otp/verify";
 inline constexpr char kOtpPrompt[] = "Enter your OTP token: ";
+// How much longer than timeout= the module waits for the relay, whose own
+// "unavailable: timed out" should arrive first.
+inline constexpr std::chrono::milliseconds kRelayGrace{500};
 
-// node_dir/node.json as gate-node join wrote it (root, 0600; ReadNodeState's
-// checks). Errors pass through; every one of them is kError for the factor.
-Result<NodeState> ReadNodeCredentials(const std::string& node_dir);
+// Ok when path is a socket; otherwise Unavailable saying the relay is not
+// running and how to start it.
+Status CheckRelaySocket(const std::string& path);
 
-// The client gate-node itself would use (NodeClientOptions: proxy, ca_pin or
-// insecure, bearer token) with the whole request bounded by timeout.
-HttpClientOptions CentralClientOptions(const NodeState& node, std::chrono::milliseconds timeout);
+// One request to the relay at path: connect, send, read the reply, all
+// within timeout + kRelayGrace. Unavailable for anything that kept the
+// relay's answer from arriving; InvalidArgument for a malformed one.
+Result<OtpRelayReply> AskRelay(const std::string& path, std::string_view gate_user,
+                               const SecretString& code, std::chrono::milliseconds timeout);
 
-// Maps gate-ca's answer for gate_user to an Outcome (see above; table-tested).
-Outcome CentralOutcome(const Result<HttpResponse>& reply, std::string_view gate_user);
-
-// Asks gate-ca whether code is right for gate_user: one POST, mapped with
-// CentralOutcome. Logs the outcome (user and reason, never the code).
-Outcome VerifyCentral(const HttpClient& client, const std::string& gate_user,
-                      const SecretString& code);
+// Maps the relay's answer for gate_user to an Outcome (see above; table-tested).
+Outcome CentralOutcome(const Result<OtpRelayReply>& reply, std::string_view gate_user);
 
 }  // namespace gate::pam
 

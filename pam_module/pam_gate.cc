@@ -25,16 +25,15 @@ std::string_view FactorName(const Options& o) {
   return o.source == Source::kLocal ? "local OTP" : "central OTP";
 }
 
-// The factor table: (second_factor, source) -> factor. Central OTP and FIDO2
-// come from plugins, loaded only here (plugin.h).
+// The factor table: (second_factor, source) -> factor. FIDO2 comes from a
+// plugin, loaded only here (plugin.h).
 std::unique_ptr<Factor> MakeFactor(const Options& o) {
   const log::Level level = o.debug ? log::Level::kDebug : log::Level::kInfo;
   switch (o.second_factor) {
     case SecondFactor::kU2f:
       return LoadPluginFactor(kFidoPlugin, level);
     case SecondFactor::kOtp:
-      return o.source == Source::kLocal ? MakeLocalOtp()
-                                        : LoadPluginFactor(kCentralPlugin, level);
+      return o.source == Source::kLocal ? MakeLocalOtp() : MakeCentralOtp();
     case SecondFactor::kOff:
       break;
   }

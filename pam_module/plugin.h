@@ -1,8 +1,7 @@
-// Factors whose libraries are costly to load (libssl and libcrypto for
-// central OTP's HTTPS; libfido2) live in plugins that pam_gate.so loads only
-// when its options ask for them, so a local-OTP stack pays for neither. (The
-// central plugin once linked libcurl, whose ~40 libraries alone took 4 ms of
-// an 8.7 ms authentication; it now speaks HTTPS through Boost.Beast.)
+// A factor whose libraries are costly to load (libfido2, with libcrypto and
+// libudev) lives in a plugin that pam_gate.so loads only when its options ask
+// for it, so an OTP stack never pays for it. (Central OTP needs none: it
+// talks to gate-node otp-relay over a Unix socket, otp_central.h.)
 //
 // A plugin is a shared object in the "pam_gate" directory beside pam_gate.so,
 // exporting one C function, kPluginSymbol, that returns a new Factor.
@@ -17,7 +16,6 @@
 
 namespace gate::pam {
 
-inline constexpr std::string_view kCentralPlugin = "central.so";
 inline constexpr std::string_view kFidoPlugin = "fido.so";
 inline constexpr char kPluginSymbol[] = "gate_pam_make_factor_v1";
 

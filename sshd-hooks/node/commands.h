@@ -15,6 +15,7 @@ std::unique_ptr<cli::Command> MakeRecordOnCommand();
 std::unique_ptr<cli::Command> MakeRecordOffCommand();
 std::unique_ptr<cli::Command> MakeRecordStatusCommand();
 std::unique_ptr<cli::Command> MakeUploadCommand();
+std::unique_ptr<cli::Command> MakeOtpRelayCommand();
 
 }  // namespace gate::node
 

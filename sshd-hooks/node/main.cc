@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
         "  gate-node join --proxy grav-00:3080 --ca-pin sha256:... --token TOKEN\n"
         "  systemctl enable --now gate-node-sync.timer     # gate-node sync every 30 s\n"
         "  systemctl enable --now gate-upload.service      # ship recordings to gate-ca\n"
+        "  systemctl enable --now gate-otp-relay.socket    # for pam_gate.so source=central\n"
         "  gate-node leave\n"
         "Run `gate-node COMMAND --help` for each command's flags and files.\n" +
         std::string(kExitCodeHelp));
@@ -39,6 +40,8 @@ int main(int argc, char** argv) {
          gate::node::MakeRecordStatusCommand},
         {"upload", "Ship recorded sessions from the spool to gate-ca (gate-upload.service)",
          gate::node::MakeUploadCommand},
+        {"otp-relay", "Check pam_gate.so's OTP codes with gate-ca (gate-otp-relay.socket)",
+         gate::node::MakeOtpRelayCommand},
     };
     return RunCommandTable(app, table, argc, argv);
   } catch (...) {

@@ -429,6 +429,47 @@ def ensure_system_user(name, home="/nonexistent"):
     return pwd.getpwnam(name)
 
 
+class OtpRelay:
+    """`gate-node otp-relay` for a node's data dir, listening on socket_path
+    (bound by itself, or, with socket_activated, passed by the real
+    systemd-socket-activate as gate-otp-relay.socket would). Its log lines
+    go to self.log."""
+
+    def __init__(self, workdir, data_dir, name="otp-relay", socket_activated=False):
+        self.dir = os.path.join(workdir, name)
+        os.makedirs(self.dir, exist_ok=True)
+        os.chmod(self.dir, 0o755)
+        self.socket = os.path.join(self.dir, "relay.sock")
+        self.log = os.path.join(self.dir, "relay.log")
+        self.data_dir = data_dir
+        self.socket_activated = socket_activated
+        self.proc = None
+
+    def start(self):
+        relay = [binary("gate-node"), "otp-relay", "--data-dir", self.data_dir]
+        if self.socket_activated:
+            args = ["systemd-socket-activate", "-l", self.socket, *relay]
+        else:
+            args = [*relay, "--socket", self.socket]
+        with open(self.log, "a") as log:
+            self.proc = subprocess.Popen(args, stdout=log, stderr=log)
+        deadline = time.time() + 10
+        while not os.path.exists(self.socket):
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise AssertionError("otp-relay did not start: " + self.log_text())
+            time.sleep(0.02)
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=20)
+
+    def log_text(self):
+        with open(self.log) as f:
+            return f.read()
+
+
 class Node:
     """A joined node: its own sshd (config dir with sshd_config.d, host key,
     pidfile for reloads) driven by the real gate-node binary."""

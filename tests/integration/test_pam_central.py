@@ -1,7 +1,9 @@
-"""pam_gate.so with source=central against a real gate-ca: codes checked by
-gate-ca with the node's credentials (a real `gate-node join --no-reload`),
-one replay state with `gate login`, gate-ca down (offline=deny|local), then a
-real sshd (certificate, then the OTP prompt through a pty) and sudo.
+"""pam_gate.so with source=central against a real gate-ca: codes handed to a
+real `gate-node otp-relay` and checked by gate-ca with the node's
+credentials (a real `gate-node join --no-reload`), one replay state with
+`gate login`, gate-ca or the relay down (offline=deny|local), the relay's
+caller check and socket activation, then a real sshd (certificate, then the
+OTP prompt through a pty) and sudo.
 
 PAM runs through pamtester and pam_wrapper with service files of the test's
 own; sshd runs with pam_wrapper too, so /etc/pam.d/sshd is never touched.
@@ -16,11 +18,12 @@ import select
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
 
-from harness import (BIN_DIR, IS_ROOT, GateTestCase, Node, Sshd,
+from harness import (BIN_DIR, IS_ROOT, GateTestCase, Node, OtpRelay, Sshd,
                      ensure_os_user, run, totp)
 
 PASSWORD = "correct horse battery"
@@ -63,6 +66,8 @@ class PamCentralTest(GateTestCase):
         if join.returncode != 0:
             raise AssertionError("join failed: " + join.stdout + join.stderr)
         cls.node_json = os.path.join(cls.node.data_dir, "node.json")
+        cls.relay = OtpRelay(cls.workdir, cls.node.data_dir).start()
+        cls.addClassCleanup(cls.relay.stop)
         cls.services = os.path.join(cls.workdir, "pam.d")
         os.makedirs(cls.services, exist_ok=True)
         cls.state_dir = os.path.join(cls.workdir, "pam-state")
@@ -75,10 +80,10 @@ class PamCentralTest(GateTestCase):
                     "account required pam_permit.so\n")
         return name
 
-    def central(self, *extra):
-        name = "gate-central" + ("-" + str(abs(hash(extra))) if extra else "")
-        return self.service(name, "source=central", f"node_dir={self.node.data_dir}",
-                            "timeout=2000", *extra)
+    def central(self, *extra, relay=None):
+        relay = relay or self.relay.socket
+        name = "gate-central-" + str(abs(hash((relay, extra))))
+        return self.service(name, "source=central", f"relay={relay}", "timeout=2000", *extra)
 
     def pamtester(self, service, user, *answers):
         proc = run([PAMTESTER, "-v", service, user, "authenticate"],
@@ -147,8 +152,42 @@ class PamCentralTest(GateTestCase):
         os.makedirs(bad, exist_ok=True)
         shutil.copy2(self.node_json, os.path.join(bad, "node.json"))
         os.chmod(os.path.join(bad, "node.json"), 0o644)
-        name = self.service("gate-bad-node", "source=central", f"node_dir={bad}")
-        self.assertRefused(self.pamtester(name, "pc-fay", self._device("pc-fay").code()))
+        relay = OtpRelay(self.workdir, bad, name="bad-relay").start()
+        try:
+            self.assertRefused(self.pamtester(self.central(relay=relay.socket), "pc-fay",
+                                              self._device("pc-fay").code()))
+        finally:
+            relay.stop()
+        self.assertIn("cannot use the node credentials", relay.log_text())
+
+    def test_relay_checks_the_callers_uid(self):
+        # The socket is root 0600; opened up here, the relay itself must
+        # still refuse anyone but root.
+        relay = OtpRelay(self.workdir, self.node.data_dir, name="open-relay").start()
+        try:
+            os.chmod(relay.socket, 0o666)
+            probe = ("import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]);"
+                     "s.sendall(b'verify pc-hal 123456 1000\\n'); print(s.makefile().readline())")
+            proc = subprocess.run(["/usr/bin/python3", "-c", probe, relay.socket], user="nobody",
+                                  capture_output=True, text=True, timeout=30)
+            self.assertIn("error - caller uid", proc.stdout, proc.stderr)
+            self.assertIn("may not ask", proc.stdout)
+        finally:
+            relay.stop()
+
+    def test_socket_activated_relay(self):
+        # What gate-otp-relay.socket does: systemd-socket-activate binds the
+        # socket and starts the relay on the first connection, passing it on.
+        self.user("pc-ida")
+        relay = OtpRelay(self.workdir, self.node.data_dir, name="activated-relay",
+                         socket_activated=True).start()
+        try:
+            service = self.central(relay=relay.socket)
+            self.assertAccepted(self.pamtester(service, "pc-ida", self._device("pc-ida").code()))
+            self.assertRefused(self.pamtester(service, "pc-ida", "000000"))
+        finally:
+            relay.stop()
+        self.assertIn("listening on the socket systemd passed", relay.log_text())
 
     # --- gate-ca down --------------------------------------------------------
 
@@ -163,6 +202,19 @@ class PamCentralTest(GateTestCase):
         offline_local = self.central("offline=local", f"authfile={authfile}",
                                      f"state_dir={self.state_dir}")
         offline_deny = self.central("offline=deny")
+        # No relay running at all counts as gate-ca unreachable: denied by
+        # default, the local authfile with offline=local.
+        no_relay = os.path.join(self.workdir, "no-relay.sock")
+        previous_step_code = totp(local_secret, time.time() - 30)  # within window=1
+        # (Any code: nothing can check it. device.code() would wait for a
+        # fresh TOTP step, which is for the runs that reach gate-ca.)
+        started = time.monotonic()
+        self.assertRefused(self.pamtester(self.central("offline=deny", relay=no_relay),
+                                          "pc-gus", "123456"))
+        self.assertLess(time.monotonic() - started, 10)
+        relay_down_local = self.central("offline=local", f"authfile={authfile}",
+                                        f"state_dir={self.state_dir}", relay=no_relay)
+        self.assertAccepted(self.pamtester(relay_down_local, "pc-gus", previous_step_code))
         self.ca.stop()
         try:
             started = time.monotonic()
@@ -192,7 +244,7 @@ class PamCentralTest(GateTestCase):
         client = self.user("pc-sshd", logins="gtpamssh")
         login = client.login("pc-sshd", PASSWORD, client.device.code())
         self.assertEqual(login.returncode, 0, login.stderr)
-        sshd = PamSshd(self.workdir, self.user_ca(), MODULE, self.node.data_dir).start()
+        sshd = PamSshd(self.workdir, self.user_ca(), MODULE, self.relay.socket).start()
         try:
             out, status = sshd.ssh_with_otp("gtpamssh", client, client.device.code())
             self.assertEqual(status, 0, out + sshd.log_tail())
@@ -227,11 +279,11 @@ class PamSshd(Sshd):
     """sshd with UsePAM and keyboard-interactive after publickey, its PAM
     stack (service "sshd") from a directory of the test's own via pam_wrapper."""
 
-    def __init__(self, workdir, user_ca, module, node_dir):
+    def __init__(self, workdir, user_ca, module, relay):
         self.pam_dir = os.path.join(workdir, "pam-sshd", "pam.d")
         os.makedirs(self.pam_dir, exist_ok=True)
         with open(os.path.join(self.pam_dir, "sshd"), "w") as f:
-            f.write(f"auth required {module} source=central node_dir={node_dir}\n"
+            f.write(f"auth required {module} source=central relay={relay}\n"
                     "account required pam_permit.so\n"
                     "session required pam_permit.so\n")
         super().__init__(workdir, user_ca, name="pam-sshd", env=pam_env(self.pam_dir), settings={

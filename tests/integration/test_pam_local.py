@@ -226,8 +226,8 @@ class PamLocalTest(unittest.TestCase):
 
 @unittest.skipUnless(have_tools(), "needs pamtester and libpam-wrapper")
 class PluginTest(unittest.TestCase):
-    """Central OTP and FIDO2 are plugins loaded on demand (pam_module/plugin.h):
-    a plugin anyone could have replaced is never loaded."""
+    """FIDO2 is a plugin loaded on demand (pam_module/plugin.h): a plugin
+    anyone could have replaced is never loaded. Central OTP needs none."""
 
     # The same fixture as PamLocalTest, without inheriting (and re-running) its tests.
     setUp = PamLocalTest.setUp
@@ -242,32 +242,34 @@ class PluginTest(unittest.TestCase):
         os.makedirs(os.path.join(modules, "pam_gate"))
         shutil.copy2(self.module, modules)
         built = os.path.join(os.path.dirname(self.module), "pam_gate")
-        for plugin in ("central.so", "fido.so"):
-            shutil.copy2(os.path.join(built, plugin), os.path.join(modules, "pam_gate"))
+        shutil.copy2(os.path.join(built, "fido.so"), os.path.join(modules, "pam_gate"))
         os.chmod(modules, 0o755)
         os.chmod(os.path.join(modules, "pam_gate"), 0o755)
-        return os.path.join(modules, "pam_gate.so"), os.path.join(modules, "pam_gate", "central.so")
+        return os.path.join(modules, "pam_gate.so"), os.path.join(modules, "pam_gate", "fido.so")
 
     def test_local_otp_loads_no_plugin_library(self):
         maps = harness.run(["sh", "-c", f"LD_PRELOAD={self.module} cat /proc/self/maps"])
         self.assertIn("pam_gate.so", maps.stdout)
-        self.assertNotIn("libcurl", maps.stdout)
-        self.assertNotIn("libfido2", maps.stdout)
+        # Neither OTP source loads TLS, HTTP or JSON libraries: central OTP
+        # talks to gate-node otp-relay over a Unix socket.
+        for library in ("libcurl", "libssl", "libcrypto", "libjsoncpp", "libstdc++",
+                        "libfido2"):
+            self.assertNotIn(library, maps.stdout)
 
     def test_writable_plugin_is_refused(self):
-        module, central = self.copy_module()
-        line = (f"auth required {module} source=central node_dir={self.dir}/nowhere "
-                f"offline=deny")
+        module, plugin = self.copy_module()
+        line = (f"auth required {module} second_factor=u2f appid=pam://gate-test "
+                f"authfile={self.dir}/nowhere")
         with harness.SyslogCapture() as capture:
-            os.chmod(central, 0o666)
+            os.chmod(plugin, 0o666)
             self.assert_deny(self.pamtester(self.service(line), code="123456"))
-            os.chmod(os.path.dirname(central), 0o777)
-            os.chmod(central, 0o755)
+            os.chmod(os.path.dirname(plugin), 0o777)
+            os.chmod(plugin, 0o755)
             self.assert_deny(self.pamtester(self.service(line), code="123456"))
             lines = capture.drain()
         if lines is not None:
             text = "\n".join(lines)
-            self.assertIn("refusing plugin: " + central + " is writable by group/others", text)
+            self.assertIn("refusing plugin: " + plugin + " is writable by group/others", text)
             self.assertIn("refusing plugin directory", text)
 
 

@@ -17,6 +17,7 @@ class UnitFilesTest(unittest.TestCase):
     def test_units_verify(self):
         units = sorted(glob.glob(os.path.join(UNIT_DIR, "*.service")) +
                        glob.glob(os.path.join(UNIT_DIR, "*.timer")) +
+                       glob.glob(os.path.join(UNIT_DIR, "*.socket")) +
                        glob.glob(os.path.join(UNIT_DIR, "*.path")))
         self.assertTrue(units)
         with tempfile.TemporaryDirectory() as tmp:
@@ -58,6 +59,24 @@ class UnitFilesTest(unittest.TestCase):
         writable = [l for l in lines if l.startswith("ReadWritePaths=")]
         self.assertEqual(writable, ["ReadWritePaths=-/var/spool/gate/sessions"])
         self.assertFalse([l for l in lines if l.startswith("User=")])
+
+    def test_otp_relay_units_are_hardened(self):
+        with open(os.path.join(UNIT_DIR, "gate-otp-relay.service")) as f:
+            lines = f.read().splitlines()
+        for line in ("NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes",
+                     "PrivateTmp=yes", "SystemCallFilter=@system-service",
+                     "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX", "UMask=0077",
+                     "ExecStart=/usr/sbin/gate-node otp-relay --data-dir /var/lib/gate-node"):
+            self.assertIn(line, lines)
+        # Root for its own node.json, with no capability at all, writing nothing.
+        caps = [l for l in lines if l.startswith("CapabilityBoundingSet=")]
+        self.assertEqual(caps, ["CapabilityBoundingSet="])
+        self.assertFalse([l for l in lines if l.startswith(("ReadWritePaths=", "User="))])
+        with open(os.path.join(UNIT_DIR, "gate-otp-relay.socket")) as f:
+            socket = f.read().splitlines()
+        for line in ("ListenStream=/run/gate/otp-relay.sock", "SocketUser=root",
+                     "SocketMode=0600"):
+            self.assertIn(line, socket)
 
 
 if __name__ == "__main__":

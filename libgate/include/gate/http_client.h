@@ -1,9 +1,8 @@
-// An HTTPS/JSON client for gate's API, used by gate, gatectl, node tools and
-// pam_gate's central OTP plugin. TLS is verified by default; the
-// alternatives are explicit: a pinned SPKI fingerprint, or insecure (the
-// caller must warn the user). The bytes move over libcurl (gate::core) or
-// Boost.Beast (gate::core_beast, for pam_gate, which must load fast); both
-// behave the same (libgate/src/http/transport.h).
+// An HTTPS/JSON client for gate's API, used by gate, gatectl and the node
+// tools (gate-node otp-relay answers pam_gate's central OTP with it). TLS is
+// verified by default; the alternatives are explicit: a pinned SPKI
+// fingerprint, or insecure (the caller must warn the user). The bytes move
+// over libcurl (libgate/src/http/transport.h).
 #ifndef GATE_HTTP_CLIENT_H_
 #define GATE_HTTP_CLIENT_H_
 

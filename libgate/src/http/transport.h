@@ -1,16 +1,9 @@
 // The seam between HttpClient (backend-neutral: validation, JSON, error
-// replies) and the code that moves bytes. Exactly one transport is linked
-// into a program:
-//   gate_http_curl   libcurl (http/curl/): gate, gatectl, gate-node, gate-ca
-//   gate_http_beast  Boost.Beast + libssl (http/beast/): pam_gate's central
-//                    plugin, which must not pay for loading libcurl and
-//                    its 28 more libraries on every authentication
-//                    (docs/benchmarks.md)
-// Both define PerformHttp; libgate/CMakeLists.txt makes a target that would
-// get both a CMake error rather than a silent pick of the first archive.
-//
-// Both transports must behave the same for everything HttpClientOptions
-// says; tests/unit/libgate/http_*_test.cc run against each.
+// replies) and the code that moves bytes: gate_http_curl, over libcurl
+// (http/curl/), linked through gate::core. Keeping it a library of its own
+// means a program that never sends HTTP (gate-principals, pam_gate.so) never
+// loads libcurl. tests/unit/libgate/http_*_test.cc hold it to everything
+// HttpClientOptions says.
 #ifndef GATE_SRC_HTTP_TRANSPORT_H_
 #define GATE_SRC_HTTP_TRANSPORT_H_
 

@@ -1,7 +1,6 @@
-// What an HTTP transport must get right whichever one is linked: these tests
-// (and http_client_test.cc) run in libgate_unit_tests against libcurl and in
-// http_beast_unit_tests against Boost.Beast (tests/CMakeLists.txt). Servers
-// are real sockets on 127.0.0.1 with certificates made per test.
+// What the HTTP transport (libcurl, libgate/src/http/curl/) must get right
+// for everything HttpClientOptions says. Servers are real sockets on
+// 127.0.0.1 with certificates made per test.
 #include <gtest/gtest.h>
 #include <openssl/ssl.h>
 #include <signal.h>
@@ -331,10 +330,9 @@ TEST_F(HttpTransportTest, TlsReplyWithoutLengthEndsAtCloseNotify) {
 
 TEST_F(HttpTransportTest, TlsReplyWithoutLengthOrCloseNotify) {
   // Without a length, only close_notify tells the end of the body from a
-  // connection cut by an attacker. The one place the transports differ:
-  // Beast refuses such a reply, libcurl takes the end of the connection as
-  // the end of the body. gate-ca always sends a length, so gate never sees
-  // either.
+  // connection cut by an attacker; libcurl takes the end of the connection
+  // as the end of the body. gate-ca always sends a length, so gate never
+  // relies on it.
   const KeyAndCert leaf = Leaf("IP:127.0.0.1");
   TestServer::Options so = Answering(&leaf, "HTTP/1.0 200 OK\r\n\r\n{\"ok\":true}");
   so.close_notify = false;
@@ -342,11 +340,7 @@ TEST_F(HttpTransportTest, TlsReplyWithoutLengthOrCloseNotify) {
   HttpClientOptions o = Options(server.Url());
   o.ca_pin = leaf.Pin();
   auto r = HttpClient(o).Call("GET", "/v1/ping");
-#ifdef GATE_TEST_HTTP_BEAST
-  ExpectUnavailable(r, "cut short");
-#else
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
-#endif
 }
 
 TEST_F(HttpTransportTest, TlsReplyWithLengthNeedsNoCloseNotify) {

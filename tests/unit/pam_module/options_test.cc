@@ -27,7 +27,7 @@ TEST(OptionsTest, Defaults) {
   EXPECT_EQ(o->lockout, std::chrono::seconds(300));
   EXPECT_EQ(o->timeout, std::chrono::milliseconds(2000));
   EXPECT_EQ(o->offline, Offline::kDeny);
-  EXPECT_EQ(o->node_dir, "/var/lib/gate-node");
+  EXPECT_EQ(o->relay, "/run/gate/otp-relay.sock");
   EXPECT_TRUE(o->appid.empty());
   EXPECT_TRUE(o->origin.empty());
   EXPECT_FALSE(o->cue);
@@ -38,7 +38,7 @@ TEST(OptionsTest, Defaults) {
 TEST(OptionsTest, EveryOption) {
   auto o = Parse({"second_factor=u2f", "source=local", "authfile=/etc/a", "state_dir=/var/s",
                   "window=3", "nullok", "max_tries=5", "lockout=60", "timeout=500",
-                  "offline=local", "node_dir=/n", "appid=pam://h", "origin=https://o", "cue",
+                  "offline=local", "relay=/n", "appid=pam://h", "origin=https://o", "cue",
                   "user_verification", "debug"});
   ASSERT_TRUE(o.has_value()) << o.error().message();
   EXPECT_EQ(o->second_factor, SecondFactor::kU2f);
@@ -51,7 +51,7 @@ TEST(OptionsTest, EveryOption) {
   EXPECT_EQ(o->lockout, std::chrono::seconds(60));
   EXPECT_EQ(o->timeout, std::chrono::milliseconds(500));
   EXPECT_EQ(o->offline, Offline::kLocal);
-  EXPECT_EQ(o->node_dir, "/n");
+  EXPECT_EQ(o->relay, "/n");
   EXPECT_EQ(o->appid, "pam://h");
   EXPECT_EQ(o->origin, "https://o");
   EXPECT_TRUE(o->cue);
@@ -101,7 +101,8 @@ TEST(OptionsTest, RepeatedOptionRefused) {
 TEST(OptionsTest, PathsMustBeAbsolute) {
   ExpectBad({"authfile=etc/x"}, "absolute path");
   ExpectBad({"state_dir=./s"}, "absolute path");
-  ExpectBad({"node_dir=n"}, "absolute path");
+  ExpectBad({"relay=n"}, "absolute path");
+  ExpectBad({"node_dir=/var/lib/gate-node"}, "unknown");
 }
 
 TEST(OptionsTest, MalformedNumbers) {

@@ -1,116 +1,70 @@
-// The central OTP factor's pieces: reading the node's credentials, the
-// client it builds from them, and the one mapping from gate-ca's answer to an
-// Outcome. The round trip through a real gate-ca is
-// tests/integration/test_pam_central.py.
+// The central OTP factor against a stand-in relay on a real Unix socket: what
+// it sends, how each verdict maps to an Outcome, and what happens when the
+// relay is missing, silent or talks nonsense. The relay itself (gate-node
+// otp-relay) is tests/unit/sshd-hooks/otp_relay_server_test.cc; the whole
+// chain through a real gate-ca is tests/integration/test_pam_central.py.
 #include "pam_module/otp_central.h"
 
-#include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
-#include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "common/test_util.h"
-#include "gate/json.h"
-#include "gate/node_state.h"
+#include "gate/unique_fd.h"
 
 namespace gate::pam {
 namespace {
 
 using testing::TempDir;
-using testing::WriteFile;
+using namespace std::chrono_literals;
 
-constexpr char kUuid[] = "4a6f0c1e-9b2d-4c3e-8f10-0123456789ab";
-
-NodeState SampleNode(const std::string& proxy = "grav-00:3080") {
-  NodeState node;
-  node.proxy = proxy;
-  node.ca_pin = "sha256:" + std::string(64, 'a');
-  node.host_uuid = kUuid;
-  node.node_secret = SecretString(std::string(64, 'f'));
-  return node;
-}
-
-HttpResponse Reply(long status, const std::string& body_json = "") {
-  HttpResponse r;
-  r.status = status;
-  if (!body_json.empty()) r.body = json::Parse(body_json).value();
-  return r;
-}
-
-HttpResponse ArrayReply() {
-  HttpResponse r;
-  r.status = 200;
-  r.body = Json::Value(Json::arrayValue);
-  r.body.append(true);
-  return r;
-}
-
-TEST(CentralOutcomeTest, Table) {
-  struct Case {
-    Result<HttpResponse> reply;
-    Outcome want;
-  };
-  const std::vector<Case> cases = {
-      {Reply(200, R"({"user": "alice", "ok": true})"), Outcome::kSuccess},
-      // Only an explicit yes about this very user.
-      {Reply(200, R"({"user": "bob", "ok": true})"), Outcome::kError},
-      {Reply(200, R"({"user": "alice", "ok": false})"), Outcome::kError},
-      {Reply(200, R"({"user": "alice", "ok": "true"})"), Outcome::kError},
-      {Reply(200, R"({"ok": true})"), Outcome::kError},
-      {ArrayReply(), Outcome::kError},
-      {Reply(200), Outcome::kError},
-      {Reply(204), Outcome::kError},
-      {Reply(401, R"({"error": {"code": "UNAUTHENTICATED", "message": "invalid OTP code"}})"),
-       Outcome::kFailure},
-      {Reply(401), Outcome::kFailure},
-      {Reply(403), Outcome::kFailure},  // admin lock
-      {Reply(429), Outcome::kLockedOut},
-      {Reply(500), Outcome::kUnavailable},
-      {Reply(502), Outcome::kUnavailable},
-      {Reply(503), Outcome::kUnavailable},
-      {Reply(400), Outcome::kError},
-      {Reply(404), Outcome::kError},
-      {Reply(409), Outcome::kError},
-      {Reply(302), Outcome::kError},
-      {Err(Unavailable("cannot reach https://grav-00:3080: Connection refused")),
-       Outcome::kUnavailable},
-      {Err(DataLoss("invalid response")), Outcome::kError},
-      {Err(InvalidArgument("bearer token")), Outcome::kError},
-      {Err(Internal("curl_easy_init failed")), Outcome::kError},
-  };
-  for (std::size_t i = 0; i < cases.size(); ++i) {
-    EXPECT_EQ(CentralOutcome(cases[i].reply, "alice"), cases[i].want) << "case " << i;
+// Listens on dir/relay.sock and answers one connection with `reply` (or,
+// when it is empty, by closing without a word, or, with hang, by never
+// answering). What it read is kept.
+class FakeRelay {
+ public:
+  FakeRelay(const TempDir& dir, std::string reply, bool hang = false)
+      : path_(dir.File("relay.sock")) {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path, path_.data(), path_.size());
+    listener_.Reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (::bind(listener_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(listener_.get(), 4) != 0) {
+      std::abort();
+    }
+    thread_ = std::thread([this, reply = std::move(reply), hang] {
+      UniqueFd conn(::accept(listener_.get(), nullptr, nullptr));
+      char buf[1024];
+      const ssize_t n = ::read(conn.get(), buf, sizeof buf);
+      if (n > 0) received_.assign(buf, static_cast<std::size_t>(n));
+      if (hang) {
+        char ignored;
+        (void)::read(conn.get(), &ignored, 1);  // until the client gives up
+        return;
+      }
+      if (!reply.empty()) (void)::write(conn.get(), reply.data(), reply.size());
+    });
   }
-}
+  ~FakeRelay() { thread_.join(); }
+  const std::string& path() const { return path_; }
+  // After the exchange (the factor has returned).
+  const std::string& received() const { return received_; }
 
-TEST(CentralOtpTest, ClientUsesTheNodesTrustCredentialsAndTimeout) {
-  HttpClientOptions o = CentralClientOptions(SampleNode(), std::chrono::milliseconds(750));
-  EXPECT_EQ(o.base_url, "https://grav-00:3080");
-  EXPECT_EQ(o.ca_pin, SampleNode().ca_pin);
-  EXPECT_FALSE(o.insecure);
-  EXPECT_EQ(o.bearer_token.view(), std::string(kUuid) + "." + std::string(64, 'f'));
-  EXPECT_EQ(o.timeout, std::chrono::milliseconds(750));
-}
-
-TEST(CentralOtpTest, NodeCredentialsMustBeASafeFile) {
-  TempDir dir;
-  EXPECT_EQ(ReadNodeCredentials(dir.path()).error().code(), Code::kNotFound);
-  const std::string path = dir.File(kNodeStateFile);
-  ASSERT_TRUE(WriteNodeState(path, SampleNode()).ok());
-  auto node = ReadNodeCredentials(dir.path());
-  ASSERT_TRUE(node.has_value()) << node.error().ToString();
-  EXPECT_EQ(node->host_uuid, kUuid);
-  WriteFile(path, json::Write(NodeStateToJson(SampleNode())), 0644);  // the secret is readable
-  EXPECT_EQ(ReadNodeCredentials(dir.path()).error().code(), Code::kPermissionDenied);
-  WriteFile(path, "{", 0600);
-  EXPECT_EQ(ReadNodeCredentials(dir.path()).error().code(), Code::kDataLoss);
-}
+ private:
+  std::string path_;
+  UniqueFd listener_;
+  std::string received_;
+  std::thread thread_;
+};
 
 class ScriptedConversation : public Conversation {
  public:
@@ -127,67 +81,104 @@ class ScriptedConversation : public Conversation {
   std::vector<std::string> prompts;
 };
 
-// A port on loopback that refuses connections: bound, never listening.
-class ClosedPort {
- public:
-  ClosedPort() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(addr);
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      std::abort();
-    }
-    port_ = ntohs(addr.sin_port);
-  }
-  ~ClosedPort() { ::close(fd_); }
-  int port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
+struct FactorRun {
+  Outcome outcome;
+  std::vector<std::string> prompts;
 };
 
-TEST(CentralOtpTest, UnreadableCredentialsAreAnErrorBeforeAnyPrompt) {
-  TempDir dir;
+FactorRun Authenticate(const std::string& relay, std::optional<std::string> typed,
+                 std::chrono::milliseconds timeout = 2000ms) {
   Options options;
-  options.node_dir = dir.path();
+  options.relay = relay;
+  options.timeout = timeout;
   ScriptedConversation conv;
-  conv.answer_ = "123456";
-  FactorContext context{options, conv, "alice", "alice", {}};
-  EXPECT_EQ(MakeCentralOtp()->Authenticate(context), Outcome::kError);
-  EXPECT_TRUE(conv.prompts.empty());
+  conv.answer_ = std::move(typed);
+  FactorContext context{options, conv, "root", "alice", {}};
+  const Outcome outcome = MakeCentralOtp()->Authenticate(context);
+  return {outcome, conv.prompts};
 }
 
-TEST(CentralOtpTest, UnreachableGateCaIsUnavailable) {
+TEST(CentralOtpTest, SendsOneRequestLineAndMapsEachVerdict) {
+  const std::vector<std::pair<std::string, Outcome>> cases = {
+      {"accepted alice code accepted\n", Outcome::kSuccess},
+      // Only a yes about this very user.
+      {"accepted bob code accepted\n", Outcome::kError},
+      {"accepted - \n", Outcome::kError},
+      {"refused alice wrong or reused code (HTTP 401)\n", Outcome::kFailure},
+      {"locked-out alice locked out (HTTP 429)\n", Outcome::kLockedOut},
+      {"unavailable alice cannot reach https://grav-00:3080: refused\n", Outcome::kUnavailable},
+      {"error alice cannot use the node credentials\n", Outcome::kError},
+      {"error - caller uid 1000 may not ask\n", Outcome::kError},
+      // Malformed replies are errors, never a success.
+      {"ok alice\n", Outcome::kError},
+      {"accepted\n", Outcome::kError},
+      {"ACCEPTED alice x\n", Outcome::kError},
+      {"accepted alice code accepted", Outcome::kUnavailable},  // no newline: cut short
+      {"", Outcome::kUnavailable},                                // closed unanswered
+  };
+  for (const auto& [reply, want] : cases) {
+    TempDir dir;
+    std::optional<FakeRelay> relay;
+    relay.emplace(dir, reply);
+    const FactorRun run = Authenticate(relay->path(), "123456");
+    EXPECT_EQ(run.outcome, want) << reply;
+    EXPECT_EQ(run.prompts, std::vector<std::string>{kOtpPrompt});
+    relay.reset();  // joins: received() is complete
+  }
+}
+
+TEST(CentralOtpTest, RequestCarriesUserCodeAndTimeout) {
   TempDir dir;
-  ClosedPort port;
-  ASSERT_TRUE(WriteNodeState(dir.File(kNodeStateFile),
-                             SampleNode("127.0.0.1:" + std::to_string(port.port())))
-                  .ok());
-  Options options;
-  options.node_dir = dir.path();
-  options.timeout = std::chrono::milliseconds(500);
-  ScriptedConversation conv;
-  conv.answer_ = "123456";
-  FactorContext context{options, conv, "root", "alice", {}};
-  EXPECT_EQ(MakeCentralOtp()->Authenticate(context), Outcome::kUnavailable);
-  EXPECT_EQ(conv.prompts, std::vector<std::string>{kOtpPrompt});
+  std::string received;
+  {
+    FakeRelay relay(dir, "accepted alice ok\n");
+    EXPECT_EQ(Authenticate(relay.path(), "654321", 750ms).outcome, Outcome::kSuccess);
+    // The relay thread has read the request by the time it answered.
+    received = relay.received();
+  }
+  EXPECT_EQ(received, "verify alice 654321 750\n");
+}
+
+TEST(CentralOtpTest, MissingRelayIsUnavailableBeforeAnyPrompt) {
+  TempDir dir;
+  const FactorRun run = Authenticate(dir.File("relay.sock"), "123456");
+  EXPECT_EQ(run.outcome, Outcome::kUnavailable);
+  EXPECT_TRUE(run.prompts.empty());
+  // Something that is not a socket at the path is no relay either.
+  testing::WriteFile(dir.File("file"), "x", 0600);
+  EXPECT_EQ(Authenticate(dir.File("file"), "123456").outcome, Outcome::kUnavailable);
+}
+
+TEST(CentralOtpTest, SilentRelayTimesOutAsUnavailable) {
+  TempDir dir;
+  FakeRelay relay(dir, "", /*hang=*/true);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(Authenticate(relay.path(), "123456", 100ms).outcome, Outcome::kUnavailable);
+  // timeout= plus the grace, not forever (a generous bound, not a timing test).
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+}
+
+TEST(CentralOtpTest, NotACodeIsRefusedWithoutAsking) {
+  for (const char* typed : {"", "12a456", "123456 ", "12345678901234567"}) {
+    TempDir dir;
+    FakeRelay relay(dir, "accepted alice ok\n");
+    EXPECT_EQ(Authenticate(relay.path(), typed).outcome, Outcome::kFailure) << typed;
+    // Unblock the stand-in, which is still waiting for a connection.
+    auto r = AskRelay(relay.path(), "alice", SecretString("1"), 1000ms);
+    EXPECT_TRUE(r.has_value());
+  }
 }
 
 TEST(CentralOtpTest, NoAnswerIsAnError) {
   TempDir dir;
-  ClosedPort port;
-  ASSERT_TRUE(WriteNodeState(dir.File(kNodeStateFile),
-                             SampleNode("127.0.0.1:" + std::to_string(port.port())))
-                  .ok());
-  Options options;
-  options.node_dir = dir.path();
-  ScriptedConversation conv;  // no answer: the application's conversation failed
-  FactorContext context{options, conv, "alice", "alice", {}};
-  EXPECT_EQ(MakeCentralOtp()->Authenticate(context), Outcome::kError);
+  FakeRelay relay(dir, "accepted alice ok\n");
+  EXPECT_EQ(Authenticate(relay.path(), std::nullopt).outcome, Outcome::kError);
+  (void)AskRelay(relay.path(), "alice", SecretString("1"), 1000ms);
+}
+
+TEST(CentralOutcomeTest, TransportErrors) {
+  EXPECT_EQ(CentralOutcome(Err(Unavailable("timed out")), "alice"), Outcome::kUnavailable);
+  EXPECT_EQ(CentralOutcome(Err(InvalidArgument("malformed reply")), "alice"), Outcome::kError);
 }
 
 }  // namespace
