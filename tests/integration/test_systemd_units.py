@@ -43,41 +43,47 @@ class UnitFilesTest(unittest.TestCase):
                      "SystemCallFilter=@system-service", "UMask=0077"):
             self.assertIn(line, text)
 
-    def test_gate_upload_unit_is_hardened(self):
-        with open(os.path.join(UNIT_DIR, "gate-upload.service")) as f:
+    def hardened_unit_lines(self, unit, exec_start):
+        """The unit's lines, after checking what every gate service run as
+        root must have: no new privileges, a read-only system, no home, a
+        private /tmp, the service syscall set, IP and Unix sockets only, a
+        private umask, and no User= (root)."""
+        with open(os.path.join(UNIT_DIR, unit)) as f:
             lines = f.read().splitlines()
         for line in ("NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes",
                      "PrivateTmp=yes", "SystemCallFilter=@system-service",
                      "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX", "UMask=0077",
-                     "ExecStart=/usr/sbin/gate-node upload --spool /var/spool/gate/sessions "
-                     "--data-dir /var/lib/gate-node"):
-            self.assertIn(line, lines)
-        # Root, but only the capability that reading and deleting gate-rec's
-        # files takes, and only the spool writable.
-        caps = [l for l in lines if l.startswith("CapabilityBoundingSet=")]
-        self.assertEqual(caps, ["CapabilityBoundingSet=CAP_DAC_OVERRIDE"])
-        writable = [l for l in lines if l.startswith("ReadWritePaths=")]
-        self.assertEqual(writable, ["ReadWritePaths=-/var/spool/gate/sessions"])
-        self.assertFalse([l for l in lines if l.startswith("User=")])
+                     "ExecStart=" + exec_start):
+            self.assertIn(line, lines, unit)
+        self.assertFalse([l for l in lines if l.startswith("User=")], unit)
+        return lines
+
+    @staticmethod
+    def settings(lines, key):
+        return [l for l in lines if l.startswith(key + "=")]
+
+    def test_gate_upload_unit_is_hardened(self):
+        lines = self.hardened_unit_lines(
+            "gate-upload.service", "/usr/sbin/gate-node upload --spool /var/spool/gate/sessions "
+            "--data-dir /var/lib/gate-node")
+        # Only the capability that reading and deleting gate-rec's files
+        # takes, and only the spool writable.
+        self.assertEqual(self.settings(lines, "CapabilityBoundingSet"),
+                         ["CapabilityBoundingSet=CAP_DAC_OVERRIDE"])
+        self.assertEqual(self.settings(lines, "ReadWritePaths"),
+                         ["ReadWritePaths=-/var/spool/gate/sessions"])
 
     def test_otp_relay_units_are_hardened(self):
-        with open(os.path.join(UNIT_DIR, "gate-otp-relay.service")) as f:
-            lines = f.read().splitlines()
-        for line in ("NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes",
-                     "PrivateTmp=yes", "SystemCallFilter=@system-service",
-                     "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX", "UMask=0077",
-                     "ExecStart=/usr/sbin/gate-node otp-relay --data-dir /var/lib/gate-node"):
-            self.assertIn(line, lines)
+        lines = self.hardened_unit_lines(
+            "gate-otp-relay.service", "/usr/sbin/gate-node otp-relay --data-dir /var/lib/gate-node")
         # Root for its own node.json, with no capability at all, writing nothing.
-        caps = [l for l in lines if l.startswith("CapabilityBoundingSet=")]
-        self.assertEqual(caps, ["CapabilityBoundingSet="])
-        self.assertFalse([l for l in lines if l.startswith(("ReadWritePaths=", "User="))])
+        self.assertEqual(self.settings(lines, "CapabilityBoundingSet"), ["CapabilityBoundingSet="])
+        self.assertEqual(self.settings(lines, "ReadWritePaths"), [])
         with open(os.path.join(UNIT_DIR, "gate-otp-relay.socket")) as f:
             socket = f.read().splitlines()
         for line in ("ListenStream=/run/gate/otp-relay.sock", "SocketUser=root",
                      "SocketMode=0600"):
             self.assertIn(line, socket)
-
 
 if __name__ == "__main__":
     unittest.main()
