@@ -141,7 +141,8 @@ Result<Json::Value> ReplaceRole(Services& s, const HttpRequest& req, const std::
 
 // PATCH: the fields given replace the stored ones, the others stay (gatectl
 // roles update). The merged document goes through the same validation as a
-// new role.
+// new role. The merge runs inside the store's transaction, so two PATCHes of
+// one role cannot lose each other's fields.
 Result<Json::Value> UpdateRole(Services& s, const HttpRequest& req, const std::string& name) {
   GATE_RETURN_IF_ERROR(policy::ValidateRoleName(name));
   auto body = json::Parse(req.body);
@@ -150,13 +151,12 @@ Result<Json::Value> UpdateRole(Services& s, const HttpRequest& req, const std::s
   if (body->isMember("name") && (*body)["name"] != Json::Value(name)) {
     return Err(InvalidArgument("the role name in the body differs from the one in the path"));
   }
-  auto stored = s.store.GetRole(name);
-  if (!stored) return Err(stored.error());
-  Json::Value merged = policy::RoleToJson(*stored);
-  for (const auto& member : body->getMemberNames()) merged[member] = (*body)[member];
-  auto role = RoleFromRequest(s, merged);
+  auto role = s.store.ModifyRole(name, [&](const policy::Role& stored) {
+    Json::Value merged = policy::RoleToJson(stored);
+    for (const auto& member : body->getMemberNames()) merged[member] = (*body)[member];
+    return RoleFromRequest(s, merged);
+  });
   if (!role) return Err(role.error());
-  GATE_RETURN_IF_ERROR(s.store.UpdateRole(*role));
   s.audit.Record(
       {s.now(), "role.update", "", "admin", true, role->name + ": " + RoleSummary(*role)});
   return policy::RoleToJson(*role);

@@ -22,6 +22,7 @@
 #include <mutex>
 #include <optional>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "ca-server/store/store.h"
@@ -761,6 +762,7 @@ class SqliteStore final : public Store {
 
   Status CreateRole(const policy::Role& role) override;
   Status UpdateRole(const policy::Role& role) override;
+  Result<policy::Role> ModifyRole(const std::string& name, const RoleChange& change) override;
   Result<policy::Role> GetRole(const std::string& name) override;
   Result<std::vector<policy::Role>> ListRoles() override;
   Status DeleteRole(const std::string& name) override;
@@ -794,6 +796,13 @@ class SqliteStore final : public Store {
   Result<RevocationList> ListRevocations(std::int64_t now) override;
 
  private:
+  // Runs body() with mu_ held, inside a transaction of the given kind, and
+  // returns its outcome (a Status or a Result<T>). Commits only if body
+  // succeeded; otherwise the transaction rolls back, so a failed body writes
+  // nothing. A failed BEGIN or COMMIT is returned in place of the outcome.
+  template <typename Body>
+  std::invoke_result_t<Body&> InTransaction(Transaction::Kind kind, Body&& body);
+
   // All helpers below expect mu_ held and, where several statements must
   // agree, a transaction open.
   sqlite3* db() { return db_.get(); }
@@ -810,6 +819,8 @@ class SqliteStore final : public Store {
                      const policy::Labels& labels);
   Result<policy::Role> LoadRole(const std::string& name);
   Status StoreRoleChildren(const policy::Role& role);
+  // Overwrites the stored role of the same name; NotFound if absent.
+  Status ReplaceRole(const policy::Role& role);
   Result<NodeToken> LoadNodeToken(const std::string& token_hash);
   Result<NodeRecord> LoadNode(const std::string& host_uuid);
   Status BumpRevocationVersion();
@@ -819,6 +830,24 @@ class SqliteStore final : public Store {
   std::mutex mu_;
   Db db_;  // guarded by mu_
 };
+
+// Whether InTransaction may commit after a body returned this outcome.
+bool Succeeded(const Status& status) { return status.ok(); }
+template <typename T>
+bool Succeeded(const Result<T>& result) {
+  return result.has_value();
+}
+
+template <typename Body>
+std::invoke_result_t<Body&> SqliteStore::InTransaction(Transaction::Kind kind, Body&& body) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Transaction> txn = Transaction::Begin(db(), kind);
+  if (!txn) return ErrorReturn{txn.error()};
+  std::invoke_result_t<Body&> outcome = body();
+  if (!Succeeded(outcome)) return outcome;
+  GATE_RETURN_IF_ERROR(txn->Commit());
+  return outcome;
+}
 
 Result<int> SqliteStore::Change(Stmt& stmt) {
   GATE_RETURN_IF_ERROR(stmt.Run());
@@ -885,117 +914,106 @@ Result<SignupToken> SqliteStore::LoadToken(const std::string& token_hash) {
 
 Status SqliteStore::CreateUser(const UserRecord& user) {
   if (user.name.empty()) return InvalidArgument("user name must not be empty");
-  std::lock_guard<std::mutex> lock(mu_);
-  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kWrite);
-  if (!txn) return txn.error();
-  {
-    Result<Stmt> stmt = Stmt::Prepare(
-        db(),
-        "INSERT INTO users (name, created_at, password_hash, totp_secret, failed_attempts,"
-        " locked_until, last_totp_step) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-    if (!stmt) return stmt.error();
-    stmt->Text(1, user.name)
-        .Int(2, user.created_at)
-        .Text(3, user.password_hash)
-        .Blob(4, user.totp_secret.view())
-        .Int(5, user.failed_attempts)
-        .Int(6, user.locked_until)
-        .Int(7, user.last_totp_step);
-    GATE_RETURN_IF_ERROR(stmt->Insert(AlreadyExists("user '" + user.name + "' already exists"),
-                                      Internal("sqlite: unexpected foreign key violation")));
-  }
-  GATE_RETURN_IF_ERROR(StoreList(kLogins, user.name, user.logins));
-  GATE_RETURN_IF_ERROR(StoreList(kRoles, user.name, user.roles));
-  return txn->Commit();
+  return InTransaction(Transaction::Kind::kWrite, [&]() -> Status {
+    {
+      Result<Stmt> stmt = Stmt::Prepare(
+          db(),
+          "INSERT INTO users (name, created_at, password_hash, totp_secret, failed_attempts,"
+          " locked_until, last_totp_step) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+      if (!stmt) return stmt.error();
+      stmt->Text(1, user.name)
+          .Int(2, user.created_at)
+          .Text(3, user.password_hash)
+          .Blob(4, user.totp_secret.view())
+          .Int(5, user.failed_attempts)
+          .Int(6, user.locked_until)
+          .Int(7, user.last_totp_step);
+      GATE_RETURN_IF_ERROR(stmt->Insert(AlreadyExists("user '" + user.name + "' already exists"),
+                                        Internal("sqlite: unexpected foreign key violation")));
+    }
+    GATE_RETURN_IF_ERROR(StoreList(kLogins, user.name, user.logins));
+    GATE_RETURN_IF_ERROR(StoreList(kRoles, user.name, user.roles));
+    return Status::Ok();
+  });
 }
 
 Result<UserRecord> SqliteStore::GetUser(const std::string& name) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kRead);
-  if (!txn) return Err(txn.error());
-  Result<UserRecord> user = LoadUser(name);
-  if (!user) return user;
-  GATE_RETURN_IF_ERROR(txn->Commit());
-  return user;
+  return InTransaction(Transaction::Kind::kRead,
+                       [&]() -> Result<UserRecord> { return LoadUser(name); });
 }
 
 Result<std::vector<UserRecord>> SqliteStore::ListUsers() {
-  std::lock_guard<std::mutex> lock(mu_);
-  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kRead);
-  if (!txn) return Err(txn.error());
-
-  std::vector<UserRecord> users;
-  std::map<std::string, std::size_t, std::less<>> index;
-  {
-    Result<Stmt> stmt =
-        Stmt::Prepare(db(), std::string("SELECT ") + kUserColumns + " FROM users ORDER BY name");
-    if (!stmt) return Err(stmt.error());
-    while (true) {
-      Result<bool> row = stmt->Step();
-      if (!row) return Err(row.error());
-      if (!*row) break;
-      users.push_back(ReadUserRow(*stmt));
-      index.emplace(users.back().name, users.size() - 1);
+  return InTransaction(Transaction::Kind::kRead, [&]() -> Result<std::vector<UserRecord>> {
+    std::vector<UserRecord> users;
+    std::map<std::string, std::size_t, std::less<>> index;
+    {
+      Result<Stmt> stmt =
+          Stmt::Prepare(db(), std::string("SELECT ") + kUserColumns + " FROM users ORDER BY name");
+      if (!stmt) return Err(stmt.error());
+      while (true) {
+        Result<bool> row = stmt->Step();
+        if (!row) return Err(row.error());
+        if (!*row) break;
+        users.push_back(ReadUserRow(*stmt));
+        index.emplace(users.back().name, users.size() - 1);
+      }
     }
-  }
-  for (const ListTable* table : {&kLogins, &kRoles}) {
-    Result<Stmt> stmt = Stmt::Prepare(db(), table->select_all);
-    if (!stmt) return Err(stmt.error());
-    while (true) {
-      Result<bool> row = stmt->Step();
-      if (!row) return Err(row.error());
-      if (!*row) break;
-      auto it = index.find(stmt->ColumnText(0));
-      if (it == index.end()) continue;  // impossible with foreign keys on
-      UserRecord& user = users[it->second];
-      (table == &kLogins ? user.logins : user.roles).push_back(stmt->ColumnText(1));
+    for (const ListTable* table : {&kLogins, &kRoles}) {
+      Result<Stmt> stmt = Stmt::Prepare(db(), table->select_all);
+      if (!stmt) return Err(stmt.error());
+      while (true) {
+        Result<bool> row = stmt->Step();
+        if (!row) return Err(row.error());
+        if (!*row) break;
+        auto it = index.find(stmt->ColumnText(0));
+        if (it == index.end()) continue;  // impossible with foreign keys on
+        UserRecord& user = users[it->second];
+        (table == &kLogins ? user.logins : user.roles).push_back(stmt->ColumnText(1));
+      }
     }
-  }
-  GATE_RETURN_IF_ERROR(txn->Commit());
-  return users;
+    return users;
+  });
 }
 
 Status SqliteStore::DeleteUser(const std::string& name) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kWrite);
-  if (!txn) return txn.error();
-  // Children first and explicitly, so correctness does not hinge on the
-  // foreign_keys pragma (ON DELETE CASCADE would do the same).
-  for (const char* sql : {kLogins.remove, kRoles.remove,
-                          "DELETE FROM signup_tokens WHERE user_name = ?1",
-                          "DELETE FROM locks WHERE user_name = ?1"}) {
-    Result<Stmt> stmt = Stmt::Prepare(db(), sql);
-    if (!stmt) return stmt.error();
-    GATE_RETURN_IF_ERROR(stmt->Text(1, name).Run());
-  }
-  Result<Stmt> stmt = Stmt::Prepare(db(), "DELETE FROM users WHERE name = ?1");
-  if (!stmt) return stmt.error();
-  stmt->Text(1, name);
-  Result<int> changed = Change(*stmt);
-  if (!changed) return changed.error();
-  if (*changed == 0) return UserNotFound(name);
-  return txn->Commit();
-}
-
-Status SqliteStore::ResetUserCredentials(const std::string& name) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kWrite);
-  if (!txn) return txn.error();
-  {
-    Result<Stmt> stmt = Stmt::Prepare(
-        db(),
-        "UPDATE users SET password_hash = '', totp_secret = NULL, failed_attempts = 0,"
-        " locked_until = 0, last_totp_step = -1 WHERE name = ?1");
+  return InTransaction(Transaction::Kind::kWrite, [&]() -> Status {
+    // Children first and explicitly, so correctness does not hinge on the
+    // foreign_keys pragma (ON DELETE CASCADE would do the same).
+    for (const char* sql : {kLogins.remove, kRoles.remove,
+                            "DELETE FROM signup_tokens WHERE user_name = ?1",
+                            "DELETE FROM locks WHERE user_name = ?1"}) {
+      Result<Stmt> stmt = Stmt::Prepare(db(), sql);
+      if (!stmt) return stmt.error();
+      GATE_RETURN_IF_ERROR(stmt->Text(1, name).Run());
+    }
+    Result<Stmt> stmt = Stmt::Prepare(db(), "DELETE FROM users WHERE name = ?1");
     if (!stmt) return stmt.error();
     stmt->Text(1, name);
     Result<int> changed = Change(*stmt);
     if (!changed) return changed.error();
     if (*changed == 0) return UserNotFound(name);
-  }
-  Result<Stmt> stmt = Stmt::Prepare(db(), "DELETE FROM signup_tokens WHERE user_name = ?1");
-  if (!stmt) return stmt.error();
-  GATE_RETURN_IF_ERROR(stmt->Text(1, name).Run());
-  return txn->Commit();
+    return Status::Ok();
+  });
+}
+
+Status SqliteStore::ResetUserCredentials(const std::string& name) {
+  return InTransaction(Transaction::Kind::kWrite, [&]() -> Status {
+    {
+      Result<Stmt> stmt = Stmt::Prepare(
+          db(),
+          "UPDATE users SET password_hash = '', totp_secret = NULL, failed_attempts = 0,"
+          " locked_until = 0, last_totp_step = -1 WHERE name = ?1");
+      if (!stmt) return stmt.error();
+      stmt->Text(1, name);
+      Result<int> changed = Change(*stmt);
+      if (!changed) return changed.error();
+      if (*changed == 0) return UserNotFound(name);
+    }
+    Result<Stmt> stmt = Stmt::Prepare(db(), "DELETE FROM signup_tokens WHERE user_name = ?1");
+    if (!stmt) return stmt.error();
+    GATE_RETURN_IF_ERROR(stmt->Text(1, name).Run());
+    return Status::Ok();
+  });
 }
 
 // --- Login bookkeeping ---------------------------------------------------------
@@ -1005,28 +1023,25 @@ Result<UserRecord> SqliteStore::RecordLoginFailure(const std::string& name, std:
                                                    std::int64_t lockout_seconds) {
   if (lockout_attempts < 1) return Err(InvalidArgument("lockout_attempts must be at least 1"));
   if (lockout_seconds < 0) return Err(InvalidArgument("lockout_seconds must not be negative"));
-  std::lock_guard<std::mutex> lock(mu_);
-  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kWrite);
-  if (!txn) return Err(txn.error());
-
-  Result<UserRecord> user = LoadUser(name);
-  if (!user) return user;
-  std::int64_t failed = static_cast<std::int64_t>(user->failed_attempts) + 1;
-  std::int64_t locked_until = user->locked_until;
-  if (failed >= lockout_attempts) {
-    locked_until = SaturatingAdd(now, lockout_seconds);
-    failed = 0;
-  }
-  {
-    Result<Stmt> stmt = Stmt::Prepare(
-        db(), "UPDATE users SET failed_attempts = ?2, locked_until = ?3 WHERE name = ?1");
-    if (!stmt) return Err(stmt.error());
-    GATE_RETURN_IF_ERROR(stmt->Text(1, name).Int(2, failed).Int(3, locked_until).Run());
-  }
-  GATE_RETURN_IF_ERROR(txn->Commit());
-  user->failed_attempts = static_cast<int>(failed);
-  user->locked_until = locked_until;
-  return user;
+  return InTransaction(Transaction::Kind::kWrite, [&]() -> Result<UserRecord> {
+    Result<UserRecord> user = LoadUser(name);
+    if (!user) return user;
+    std::int64_t failed = static_cast<std::int64_t>(user->failed_attempts) + 1;
+    std::int64_t locked_until = user->locked_until;
+    if (failed >= lockout_attempts) {
+      locked_until = SaturatingAdd(now, lockout_seconds);
+      failed = 0;
+    }
+    {
+      Result<Stmt> stmt = Stmt::Prepare(
+          db(), "UPDATE users SET failed_attempts = ?2, locked_until = ?3 WHERE name = ?1");
+      if (!stmt) return Err(stmt.error());
+      GATE_RETURN_IF_ERROR(stmt->Text(1, name).Int(2, failed).Int(3, locked_until).Run());
+    }
+    user->failed_attempts = static_cast<int>(failed);
+    user->locked_until = locked_until;
+    return user;
+  });
 }
 
 Status SqliteStore::RecordLoginSuccess(const std::string& name) {
@@ -1041,27 +1056,25 @@ Status SqliteStore::RecordLoginSuccess(const std::string& name) {
 }
 
 Result<bool> SqliteStore::ConsumeTotpStep(const std::string& name, std::int64_t step) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kWrite);
-  if (!txn) return Err(txn.error());
-  // The comparison is in the UPDATE itself, so the check and the write are
-  // one step even for another process sharing the file.
-  Result<Stmt> stmt = Stmt::Prepare(
-      db(), "UPDATE users SET last_totp_step = ?2 WHERE name = ?1 AND last_totp_step < ?2");
-  if (!stmt) return Err(stmt.error());
-  stmt->Text(1, name).Int(2, step);
-  Result<int> changed = Change(*stmt);
-  if (!changed) return Err(changed.error());
-  if (*changed == 0) {
-    Result<Stmt> exists = Stmt::Prepare(db(), "SELECT 1 FROM users WHERE name = ?1");
-    if (!exists) return Err(exists.error());
-    Result<bool> row = exists->Text(1, name).Step();
-    if (!row) return Err(row.error());
-    if (!*row) return Err(UserNotFound(name));
-    return false;
-  }
-  GATE_RETURN_IF_ERROR(txn->Commit());
-  return true;
+  return InTransaction(Transaction::Kind::kWrite, [&]() -> Result<bool> {
+    // The comparison is in the UPDATE itself, so the check and the write are
+    // one step even for another process sharing the file.
+    Result<Stmt> stmt = Stmt::Prepare(
+        db(), "UPDATE users SET last_totp_step = ?2 WHERE name = ?1 AND last_totp_step < ?2");
+    if (!stmt) return Err(stmt.error());
+    stmt->Text(1, name).Int(2, step);
+    Result<int> changed = Change(*stmt);
+    if (!changed) return Err(changed.error());
+    if (*changed == 0) {
+      Result<Stmt> exists = Stmt::Prepare(db(), "SELECT 1 FROM users WHERE name = ?1");
+      if (!exists) return Err(exists.error());
+      Result<bool> row = exists->Text(1, name).Step();
+      if (!row) return Err(row.error());
+      if (!*row) return Err(UserNotFound(name));
+      return false;
+    }
+    return true;
+  });
 }
 
 // --- Signup tokens ---------------------------------------------------------------
@@ -1090,51 +1103,48 @@ Result<SignupToken> SqliteStore::GetSignupToken(const std::string& token_hash) {
 Result<SignupToken> SqliteStore::OfferTotpSecret(const std::string& token_hash,
                                                  const SecretString& secret) {
   if (secret.empty()) return Err(InvalidArgument("TOTP secret must not be empty"));
-  std::lock_guard<std::mutex> lock(mu_);
-  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kWrite);
-  if (!txn) return Err(txn.error());
-  {
-    Result<Stmt> stmt = Stmt::Prepare(
-        db(),
-        "UPDATE signup_tokens SET totp_secret = ?2 WHERE token_hash = ?1 AND totp_secret IS NULL");
-    if (!stmt) return Err(stmt.error());
-    GATE_RETURN_IF_ERROR(stmt->Text(1, token_hash).Blob(2, secret.view()).Run());
-  }
-  Result<SignupToken> token = LoadToken(token_hash);
-  if (!token) return token;
-  GATE_RETURN_IF_ERROR(txn->Commit());
-  return token;
+  return InTransaction(Transaction::Kind::kWrite, [&]() -> Result<SignupToken> {
+    {
+      Result<Stmt> stmt = Stmt::Prepare(db(),
+                                        "UPDATE signup_tokens SET totp_secret = ?2"
+                                        " WHERE token_hash = ?1 AND totp_secret IS NULL");
+      if (!stmt) return Err(stmt.error());
+      GATE_RETURN_IF_ERROR(stmt->Text(1, token_hash).Blob(2, secret.view()).Run());
+    }
+    return LoadToken(token_hash);
+  });
 }
 
 Status SqliteStore::CompleteSignup(const std::string& token_hash, std::int64_t now,
                                    const std::string& password_hash,
                                    const SecretString& totp_secret, std::int64_t totp_step) {
   if (password_hash.empty()) return InvalidArgument("password hash must not be empty");
-  std::lock_guard<std::mutex> lock(mu_);
-  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kWrite);
-  if (!txn) return txn.error();
-
-  Result<SignupToken> token = LoadToken(token_hash);
-  if (!token) return token.error();
-  if (token->expires_at <= now) return FailedPrecondition("signup token expired");
-  {
-    Result<Stmt> stmt =
-        Stmt::Prepare(db(),
-                      "UPDATE users SET password_hash = ?2, totp_secret = ?3, last_totp_step = ?4,"
-                      " failed_attempts = 0, locked_until = 0 WHERE name = ?1");
+  return InTransaction(Transaction::Kind::kWrite, [&]() -> Status {
+    Result<SignupToken> token = LoadToken(token_hash);
+    if (!token) return token.error();
+    if (token->expires_at <= now) return FailedPrecondition("signup token expired");
+    {
+      Result<Stmt> stmt = Stmt::Prepare(
+          db(),
+          "UPDATE users SET password_hash = ?2, totp_secret = ?3, last_totp_step = ?4,"
+          " failed_attempts = 0, locked_until = 0 WHERE name = ?1");
+      if (!stmt) return stmt.error();
+      stmt->Text(1, token->user)
+          .Text(2, password_hash)
+          .Blob(3, totp_secret.view())
+          .Int(4, totp_step);
+      Result<int> changed = Change(*stmt);
+      if (!changed) return changed.error();
+      if (*changed == 0) return UserNotFound(token->user);
+    }
+    // Every outstanding token of the user goes, not only the one used: an
+    // older link still lying in a mailbox must not be able to replace the
+    // credentials just set.
+    Result<Stmt> stmt = Stmt::Prepare(db(), "DELETE FROM signup_tokens WHERE user_name = ?1");
     if (!stmt) return stmt.error();
-    stmt->Text(1, token->user).Text(2, password_hash).Blob(3, totp_secret.view()).Int(4, totp_step);
-    Result<int> changed = Change(*stmt);
-    if (!changed) return changed.error();
-    if (*changed == 0) return UserNotFound(token->user);
-  }
-  // Every outstanding token of the user goes, not only the one used: an
-  // older link still lying in a mailbox must not be able to replace the
-  // credentials just set.
-  Result<Stmt> stmt = Stmt::Prepare(db(), "DELETE FROM signup_tokens WHERE user_name = ?1");
-  if (!stmt) return stmt.error();
-  GATE_RETURN_IF_ERROR(stmt->Text(1, token->user).Run());
-  return txn->Commit();
+    GATE_RETURN_IF_ERROR(stmt->Text(1, token->user).Run());
+    return Status::Ok();
+  });
 }
 
 Status SqliteStore::DeleteExpiredSignupTokens(std::int64_t now) {
@@ -1278,34 +1288,30 @@ Status SqliteStore::StoreLabels(const LabelTable& table, const std::string& owne
 Result<UserRecord> SqliteStore::UpdateUser(const std::string& name,
                                            const std::optional<std::vector<std::string>>& logins,
                                            const std::optional<std::vector<std::string>>& roles) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kWrite);
-  if (!txn) return Err(txn.error());
-  {
-    Result<UserRecord> user = LoadUser(name);
-    if (!user) return user;
-  }
-  if (roles) {
-    for (const std::string& role : *roles) {
-      Result<Stmt> stmt = Stmt::Prepare(db(), "SELECT 1 FROM roles WHERE name = ?1");
-      if (!stmt) return Err(stmt.error());
-      Result<bool> row = stmt->Text(1, role).Step();
-      if (!row) return Err(row.error());
-      if (!*row) return Err(RoleNotFound(role));
+  return InTransaction(Transaction::Kind::kWrite, [&]() -> Result<UserRecord> {
+    {
+      Result<UserRecord> user = LoadUser(name);
+      if (!user) return user;
     }
-  }
-  for (const auto& [table, values] :
-       {std::pair{&kLogins, &logins}, std::pair{&kRoles, &roles}}) {
-    if (!values->has_value()) continue;
-    Result<Stmt> stmt = Stmt::Prepare(db(), table->remove);
-    if (!stmt) return Err(stmt.error());
-    GATE_RETURN_IF_ERROR(stmt->Text(1, name).Run());
-    GATE_RETURN_IF_ERROR(StoreList(*table, name, **values));
-  }
-  Result<UserRecord> updated = LoadUser(name);
-  if (!updated) return updated;
-  GATE_RETURN_IF_ERROR(txn->Commit());
-  return updated;
+    if (roles) {
+      for (const std::string& role : *roles) {
+        Result<Stmt> stmt = Stmt::Prepare(db(), "SELECT 1 FROM roles WHERE name = ?1");
+        if (!stmt) return Err(stmt.error());
+        Result<bool> row = stmt->Text(1, role).Step();
+        if (!row) return Err(row.error());
+        if (!*row) return Err(RoleNotFound(role));
+      }
+    }
+    for (const auto& [table, values] :
+         {std::pair{&kLogins, &logins}, std::pair{&kRoles, &roles}}) {
+      if (!values->has_value()) continue;
+      Result<Stmt> stmt = Stmt::Prepare(db(), table->remove);
+      if (!stmt) return Err(stmt.error());
+      GATE_RETURN_IF_ERROR(stmt->Text(1, name).Run());
+      GATE_RETURN_IF_ERROR(StoreList(*table, name, **values));
+    }
+    return LoadUser(name);
+  });
 }
 
 // --- Roles ---------------------------------------------------------------------------
@@ -1340,32 +1346,27 @@ Status CheckRoleFields(const policy::Role& role) {
 
 Status SqliteStore::CreateRole(const policy::Role& role) {
   GATE_RETURN_IF_ERROR(CheckRoleFields(role));
-  std::lock_guard<std::mutex> lock(mu_);
-  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kWrite);
-  if (!txn) return txn.error();
-  {
-    Result<Stmt> stmt = Stmt::Prepare(db(), std::string("INSERT INTO roles (") + kRoleColumns +
-                                                ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-    if (!stmt) return stmt.error();
-    stmt->Text(1, role.name)
-        .Int(2, role.max_ttl.count())
-        .Int(3, role.permit_pty ? 1 : 0)
-        .Int(4, role.permit_port_forwarding ? 1 : 0)
-        .Int(5, role.permit_agent_forwarding ? 1 : 0)
-        .Int(6, role.record_sessions ? 1 : 0)
-        .Int(7, role.join_sessions ? 1 : 0);
-    GATE_RETURN_IF_ERROR(stmt->Insert(AlreadyExists("role '" + role.name + "' already exists"),
-                                      Internal("sqlite: unexpected foreign key violation")));
-  }
-  GATE_RETURN_IF_ERROR(StoreRoleChildren(role));
-  return txn->Commit();
+  return InTransaction(Transaction::Kind::kWrite, [&]() -> Status {
+    {
+      Result<Stmt> stmt = Stmt::Prepare(db(), std::string("INSERT INTO roles (") + kRoleColumns +
+                                                  ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+      if (!stmt) return stmt.error();
+      stmt->Text(1, role.name)
+          .Int(2, role.max_ttl.count())
+          .Int(3, role.permit_pty ? 1 : 0)
+          .Int(4, role.permit_port_forwarding ? 1 : 0)
+          .Int(5, role.permit_agent_forwarding ? 1 : 0)
+          .Int(6, role.record_sessions ? 1 : 0)
+          .Int(7, role.join_sessions ? 1 : 0);
+      GATE_RETURN_IF_ERROR(stmt->Insert(AlreadyExists("role '" + role.name + "' already exists"),
+                                        Internal("sqlite: unexpected foreign key violation")));
+    }
+    GATE_RETURN_IF_ERROR(StoreRoleChildren(role));
+    return Status::Ok();
+  });
 }
 
-Status SqliteStore::UpdateRole(const policy::Role& role) {
-  GATE_RETURN_IF_ERROR(CheckRoleFields(role));
-  std::lock_guard<std::mutex> lock(mu_);
-  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kWrite);
-  if (!txn) return txn.error();
+Status SqliteStore::ReplaceRole(const policy::Role& role) {
   {
     Result<Stmt> stmt = Stmt::Prepare(
         db(),
@@ -1390,99 +1391,112 @@ Status SqliteStore::UpdateRole(const policy::Role& role) {
     GATE_RETURN_IF_ERROR(stmt->Text(1, role.name).Run());
   }
   GATE_RETURN_IF_ERROR(StoreRoleChildren(role));
-  return txn->Commit();
+  return Status::Ok();
+}
+
+Status SqliteStore::UpdateRole(const policy::Role& role) {
+  GATE_RETURN_IF_ERROR(CheckRoleFields(role));
+  return InTransaction(Transaction::Kind::kWrite, [&]() -> Status { return ReplaceRole(role); });
+}
+
+Result<policy::Role> SqliteStore::ModifyRole(const std::string& name, const RoleChange& change) {
+  return InTransaction(Transaction::Kind::kWrite, [&]() -> Result<policy::Role> {
+    Result<policy::Role> stored = LoadRole(name);
+    if (!stored) return stored;
+    Result<policy::Role> changed = change(*stored);
+    if (!changed) return changed;
+    if (changed->name != name) {
+      return Err(
+          InvalidArgument("role '" + name + "' cannot be renamed to '" + changed->name + "'"));
+    }
+    GATE_RETURN_IF_ERROR(CheckRoleFields(*changed));
+    GATE_RETURN_IF_ERROR(ReplaceRole(*changed));
+    return changed;
+  });
 }
 
 Result<policy::Role> SqliteStore::GetRole(const std::string& name) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kRead);
-  if (!txn) return Err(txn.error());
-  Result<policy::Role> role = LoadRole(name);
-  if (!role) return role;
-  GATE_RETURN_IF_ERROR(txn->Commit());
-  return role;
+  return InTransaction(Transaction::Kind::kRead,
+                       [&]() -> Result<policy::Role> { return LoadRole(name); });
 }
 
 Result<std::vector<policy::Role>> SqliteStore::ListRoles() {
-  std::lock_guard<std::mutex> lock(mu_);
-  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kRead);
-  if (!txn) return Err(txn.error());
-  std::vector<policy::Role> roles;
-  std::map<std::string, std::size_t, std::less<>> index;
-  {
-    Result<Stmt> stmt =
-        Stmt::Prepare(db(), std::string("SELECT ") + kRoleColumns + " FROM roles ORDER BY name");
-    if (!stmt) return Err(stmt.error());
-    while (true) {
-      Result<bool> row = stmt->Step();
-      if (!row) return Err(row.error());
-      if (!*row) break;
-      roles.push_back(ReadRoleRow(*stmt));
-      index.emplace(roles.back().name, roles.size() - 1);
+  return InTransaction(Transaction::Kind::kRead, [&]() -> Result<std::vector<policy::Role>> {
+    std::vector<policy::Role> roles;
+    std::map<std::string, std::size_t, std::less<>> index;
+    {
+      Result<Stmt> stmt =
+          Stmt::Prepare(db(), std::string("SELECT ") + kRoleColumns + " FROM roles ORDER BY name");
+      if (!stmt) return Err(stmt.error());
+      while (true) {
+        Result<bool> row = stmt->Step();
+        if (!row) return Err(row.error());
+        if (!*row) break;
+        roles.push_back(ReadRoleRow(*stmt));
+        index.emplace(roles.back().name, roles.size() - 1);
+      }
     }
-  }
-  {
-    Result<Stmt> stmt = Stmt::Prepare(db(), kRoleLogins.select_all);
-    if (!stmt) return Err(stmt.error());
-    while (true) {
-      Result<bool> row = stmt->Step();
-      if (!row) return Err(row.error());
-      if (!*row) break;
-      auto it = index.find(stmt->ColumnText(0));
-      if (it != index.end()) roles[it->second].logins.push_back(stmt->ColumnText(1));
+    {
+      Result<Stmt> stmt = Stmt::Prepare(db(), kRoleLogins.select_all);
+      if (!stmt) return Err(stmt.error());
+      while (true) {
+        Result<bool> row = stmt->Step();
+        if (!row) return Err(row.error());
+        if (!*row) break;
+        auto it = index.find(stmt->ColumnText(0));
+        if (it != index.end()) roles[it->second].logins.push_back(stmt->ColumnText(1));
+      }
     }
-  }
-  auto labels = LoadAllLabels(kRoleLabels);
-  if (!labels) return Err(labels.error());
-  for (auto& role : roles) {
-    if (auto it = labels->find(role.name); it != labels->end()) role.node_labels = it->second;
-  }
-  GATE_RETURN_IF_ERROR(txn->Commit());
-  return roles;
+    auto labels = LoadAllLabels(kRoleLabels);
+    if (!labels) return Err(labels.error());
+    for (auto& role : roles) {
+      if (auto it = labels->find(role.name); it != labels->end()) role.node_labels = it->second;
+    }
+    return roles;
+  });
 }
 
 Status SqliteStore::DeleteRole(const std::string& name) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kWrite);
-  if (!txn) return txn.error();
-  {
-    Result<Stmt> stmt = Stmt::Prepare(db(), "SELECT 1 FROM roles WHERE name = ?1");
-    if (!stmt) return stmt.error();
-    Result<bool> row = stmt->Text(1, name).Step();
-    if (!row) return row.error();
-    if (!*row) return RoleNotFound(name);
-  }
-  {
-    // Name a few holders, enough for the admin to act on.
-    constexpr int kNamed = 5;
-    Result<Stmt> stmt = Stmt::Prepare(
-        db(),
-        "SELECT DISTINCT user_name FROM user_roles WHERE role = ?1 ORDER BY user_name LIMIT ?2");
-    if (!stmt) return stmt.error();
-    stmt->Text(1, name).Int(2, kNamed + 1);
-    std::vector<std::string> holders;
-    while (true) {
-      Result<bool> row = stmt->Step();
+  return InTransaction(Transaction::Kind::kWrite, [&]() -> Status {
+    {
+      Result<Stmt> stmt = Stmt::Prepare(db(), "SELECT 1 FROM roles WHERE name = ?1");
+      if (!stmt) return stmt.error();
+      Result<bool> row = stmt->Text(1, name).Step();
       if (!row) return row.error();
-      if (!*row) break;
-      holders.push_back(stmt->ColumnText(0));
+      if (!*row) return RoleNotFound(name);
     }
-    if (!holders.empty()) {
-      std::string list;
-      for (std::size_t i = 0; i < holders.size() && i < kNamed; ++i) {
-        list += (i == 0 ? "" : ", ") + holders[i];
+    {
+      // Name a few holders, enough for the admin to act on.
+      constexpr int kNamed = 5;
+      Result<Stmt> stmt = Stmt::Prepare(
+          db(),
+          "SELECT DISTINCT user_name FROM user_roles WHERE role = ?1 ORDER BY user_name LIMIT ?2");
+      if (!stmt) return stmt.error();
+      stmt->Text(1, name).Int(2, kNamed + 1);
+      std::vector<std::string> holders;
+      while (true) {
+        Result<bool> row = stmt->Step();
+        if (!row) return row.error();
+        if (!*row) break;
+        holders.push_back(stmt->ColumnText(0));
       }
-      if (holders.size() > kNamed) list += " and others";
-      return FailedPrecondition("role '" + name + "' is still held by " + list);
+      if (!holders.empty()) {
+        std::string list;
+        for (std::size_t i = 0; i < holders.size() && i < kNamed; ++i) {
+          list += (i == 0 ? "" : ", ") + holders[i];
+        }
+        if (holders.size() > kNamed) list += " and others";
+        return FailedPrecondition("role '" + name + "' is still held by " + list);
+      }
     }
-  }
-  for (const char* sql :
-       {kRoleLogins.remove, kRoleLabels.remove, "DELETE FROM roles WHERE name = ?1"}) {
-    Result<Stmt> stmt = Stmt::Prepare(db(), sql);
-    if (!stmt) return stmt.error();
-    GATE_RETURN_IF_ERROR(stmt->Text(1, name).Run());
-  }
-  return txn->Commit();
+    for (const char* sql :
+         {kRoleLogins.remove, kRoleLabels.remove, "DELETE FROM roles WHERE name = ?1"}) {
+      Result<Stmt> stmt = Stmt::Prepare(db(), sql);
+      if (!stmt) return stmt.error();
+      GATE_RETURN_IF_ERROR(stmt->Text(1, name).Run());
+    }
+    return Status::Ok();
+  });
 }
 
 // --- Locks -----------------------------------------------------------------------
@@ -1555,43 +1569,36 @@ Result<NodeToken> SqliteStore::LoadNodeToken(const std::string& token_hash) {
 
 Status SqliteStore::CreateNodeToken(const NodeToken& token) {
   if (token.token_hash.empty()) return InvalidArgument("node token hash must not be empty");
-  std::lock_guard<std::mutex> lock(mu_);
-  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kWrite);
-  if (!txn) return txn.error();
-  {
-    Result<Stmt> stmt = Stmt::Prepare(
-        db(), "INSERT INTO node_tokens (token_hash, created_at, expires_at) VALUES (?1, ?2, ?3)");
-    if (!stmt) return stmt.error();
-    stmt->Text(1, token.token_hash).Int(2, token.created_at).Int(3, token.expires_at);
-    GATE_RETURN_IF_ERROR(stmt->Insert(AlreadyExists("node token already exists"),
-                                      Internal("sqlite: unexpected foreign key violation")));
-  }
-  GATE_RETURN_IF_ERROR(StoreLabels(kTokenLabels, token.token_hash, token.labels));
-  return txn->Commit();
+  return InTransaction(Transaction::Kind::kWrite, [&]() -> Status {
+    {
+      Result<Stmt> stmt = Stmt::Prepare(
+          db(), "INSERT INTO node_tokens (token_hash, created_at, expires_at) VALUES (?1, ?2, ?3)");
+      if (!stmt) return stmt.error();
+      stmt->Text(1, token.token_hash).Int(2, token.created_at).Int(3, token.expires_at);
+      GATE_RETURN_IF_ERROR(stmt->Insert(AlreadyExists("node token already exists"),
+                                        Internal("sqlite: unexpected foreign key violation")));
+    }
+    GATE_RETURN_IF_ERROR(StoreLabels(kTokenLabels, token.token_hash, token.labels));
+    return Status::Ok();
+  });
 }
 
 Result<NodeToken> SqliteStore::GetNodeToken(const std::string& token_hash) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kRead);
-  if (!txn) return Err(txn.error());
-  Result<NodeToken> token = LoadNodeToken(token_hash);
-  if (!token) return token;
-  GATE_RETURN_IF_ERROR(txn->Commit());
-  return token;
+  return InTransaction(Transaction::Kind::kRead,
+                       [&]() -> Result<NodeToken> { return LoadNodeToken(token_hash); });
 }
 
 Status SqliteStore::DeleteExpiredNodeTokens(std::int64_t now) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kWrite);
-  if (!txn) return txn.error();
-  for (const char* sql : {"DELETE FROM node_token_labels WHERE token_hash IN"
-                          " (SELECT token_hash FROM node_tokens WHERE expires_at <= ?1)",
-                          "DELETE FROM node_tokens WHERE expires_at <= ?1"}) {
-    Result<Stmt> stmt = Stmt::Prepare(db(), sql);
-    if (!stmt) return stmt.error();
-    GATE_RETURN_IF_ERROR(stmt->Int(1, now).Run());
-  }
-  return txn->Commit();
+  return InTransaction(Transaction::Kind::kWrite, [&]() -> Status {
+    for (const char* sql : {"DELETE FROM node_token_labels WHERE token_hash IN"
+                            " (SELECT token_hash FROM node_tokens WHERE expires_at <= ?1)",
+                            "DELETE FROM node_tokens WHERE expires_at <= ?1"}) {
+      Result<Stmt> stmt = Stmt::Prepare(db(), sql);
+      if (!stmt) return stmt.error();
+      GATE_RETURN_IF_ERROR(stmt->Int(1, now).Run());
+    }
+    return Status::Ok();
+  });
 }
 
 // --- Nodes ---------------------------------------------------------------------------
@@ -1614,87 +1621,78 @@ Status SqliteStore::CompleteNodeJoin(const std::string& token_hash, std::int64_t
                                      const NodeRecord& node) {
   if (node.host_uuid.empty()) return InvalidArgument("host UUID must not be empty");
   if (node.secret_hash.empty()) return InvalidArgument("node secret hash must not be empty");
-  std::lock_guard<std::mutex> lock(mu_);
-  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kWrite);
-  if (!txn) return txn.error();
-  Result<NodeToken> token = LoadNodeToken(token_hash);
-  if (!token) return token.error();
-  if (token->expires_at <= now) return FailedPrecondition("node join token expired");
-  for (const char* sql : {kTokenLabels.remove, "DELETE FROM node_tokens WHERE token_hash = ?1"}) {
-    Result<Stmt> stmt = Stmt::Prepare(db(), sql);
-    if (!stmt) return stmt.error();
-    GATE_RETURN_IF_ERROR(stmt->Text(1, token_hash).Run());
-  }
-  {
-    Result<Stmt> stmt = Stmt::Prepare(db(), std::string("INSERT INTO nodes (") + kNodeColumns +
-                                                ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-    if (!stmt) return stmt.error();
-    stmt->Text(1, node.host_uuid)
-        .Text(2, node.hostname)
-        .Text(3, node.host_key)
-        .Text(4, node.secret_hash)
-        .Int(5, node.joined_at)
-        .Int(6, node.last_sync)
-        .Text(7, node.recorder_key);
-    GATE_RETURN_IF_ERROR(
-        stmt->Insert(AlreadyExists("node '" + node.host_uuid + "' already exists"),
-                     Internal("sqlite: unexpected foreign key violation")));
-  }
-  GATE_RETURN_IF_ERROR(StoreLabels(kNodeLabels, node.host_uuid, node.labels));
-  return txn->Commit();
+  return InTransaction(Transaction::Kind::kWrite, [&]() -> Status {
+    Result<NodeToken> token = LoadNodeToken(token_hash);
+    if (!token) return token.error();
+    if (token->expires_at <= now) return FailedPrecondition("node join token expired");
+    for (const char* sql : {kTokenLabels.remove, "DELETE FROM node_tokens WHERE token_hash = ?1"}) {
+      Result<Stmt> stmt = Stmt::Prepare(db(), sql);
+      if (!stmt) return stmt.error();
+      GATE_RETURN_IF_ERROR(stmt->Text(1, token_hash).Run());
+    }
+    {
+      Result<Stmt> stmt = Stmt::Prepare(db(), std::string("INSERT INTO nodes (") + kNodeColumns +
+                                                  ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+      if (!stmt) return stmt.error();
+      stmt->Text(1, node.host_uuid)
+          .Text(2, node.hostname)
+          .Text(3, node.host_key)
+          .Text(4, node.secret_hash)
+          .Int(5, node.joined_at)
+          .Int(6, node.last_sync)
+          .Text(7, node.recorder_key);
+      GATE_RETURN_IF_ERROR(
+          stmt->Insert(AlreadyExists("node '" + node.host_uuid + "' already exists"),
+                       Internal("sqlite: unexpected foreign key violation")));
+    }
+    GATE_RETURN_IF_ERROR(StoreLabels(kNodeLabels, node.host_uuid, node.labels));
+    return Status::Ok();
+  });
 }
 
 Result<NodeRecord> SqliteStore::GetNode(const std::string& host_uuid) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kRead);
-  if (!txn) return Err(txn.error());
-  Result<NodeRecord> node = LoadNode(host_uuid);
-  if (!node) return node;
-  GATE_RETURN_IF_ERROR(txn->Commit());
-  return node;
+  return InTransaction(Transaction::Kind::kRead,
+                       [&]() -> Result<NodeRecord> { return LoadNode(host_uuid); });
 }
 
 Result<std::vector<NodeRecord>> SqliteStore::ListNodes() {
-  std::lock_guard<std::mutex> lock(mu_);
-  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kRead);
-  if (!txn) return Err(txn.error());
-  std::vector<NodeRecord> nodes;
-  {
-    Result<Stmt> stmt = Stmt::Prepare(
-        db(), std::string("SELECT ") + kNodeColumns + " FROM nodes ORDER BY hostname, host_uuid");
-    if (!stmt) return Err(stmt.error());
-    while (true) {
-      Result<bool> row = stmt->Step();
-      if (!row) return Err(row.error());
-      if (!*row) break;
-      nodes.push_back(ReadNodeRow(*stmt));
+  return InTransaction(Transaction::Kind::kRead, [&]() -> Result<std::vector<NodeRecord>> {
+    std::vector<NodeRecord> nodes;
+    {
+      Result<Stmt> stmt = Stmt::Prepare(
+          db(), std::string("SELECT ") + kNodeColumns + " FROM nodes ORDER BY hostname, host_uuid");
+      if (!stmt) return Err(stmt.error());
+      while (true) {
+        Result<bool> row = stmt->Step();
+        if (!row) return Err(row.error());
+        if (!*row) break;
+        nodes.push_back(ReadNodeRow(*stmt));
+      }
     }
-  }
-  auto labels = LoadAllLabels(kNodeLabels);
-  if (!labels) return Err(labels.error());
-  for (auto& node : nodes) {
-    if (auto it = labels->find(node.host_uuid); it != labels->end()) node.labels = it->second;
-  }
-  GATE_RETURN_IF_ERROR(txn->Commit());
-  return nodes;
+    auto labels = LoadAllLabels(kNodeLabels);
+    if (!labels) return Err(labels.error());
+    for (auto& node : nodes) {
+      if (auto it = labels->find(node.host_uuid); it != labels->end()) node.labels = it->second;
+    }
+    return nodes;
+  });
 }
 
 Status SqliteStore::DeleteNode(const std::string& host_uuid) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kWrite);
-  if (!txn) return txn.error();
-  {
-    Result<Stmt> stmt = Stmt::Prepare(db(), kNodeLabels.remove);
+  return InTransaction(Transaction::Kind::kWrite, [&]() -> Status {
+    {
+      Result<Stmt> stmt = Stmt::Prepare(db(), kNodeLabels.remove);
+      if (!stmt) return stmt.error();
+      GATE_RETURN_IF_ERROR(stmt->Text(1, host_uuid).Run());
+    }
+    Result<Stmt> stmt = Stmt::Prepare(db(), "DELETE FROM nodes WHERE host_uuid = ?1");
     if (!stmt) return stmt.error();
-    GATE_RETURN_IF_ERROR(stmt->Text(1, host_uuid).Run());
-  }
-  Result<Stmt> stmt = Stmt::Prepare(db(), "DELETE FROM nodes WHERE host_uuid = ?1");
-  if (!stmt) return stmt.error();
-  stmt->Text(1, host_uuid);
-  Result<int> changed = Change(*stmt);
-  if (!changed) return changed.error();
-  if (*changed == 0) return NodeNotFound(host_uuid);
-  return txn->Commit();
+    stmt->Text(1, host_uuid);
+    Result<int> changed = Change(*stmt);
+    if (!changed) return changed.error();
+    if (*changed == 0) return NodeNotFound(host_uuid);
+    return Status::Ok();
+  });
 }
 
 Status SqliteStore::RecordNodeSync(const std::string& host_uuid, std::int64_t now) {
@@ -1862,120 +1860,115 @@ Status SqliteStore::BumpRevocationVersion() {
 }
 
 Result<Revocation> SqliteStore::RevokeCertificate(std::uint64_t serial, std::int64_t now) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kWrite);
-  if (!txn) return Err(txn.error());
-  const std::int64_t key = std::bit_cast<std::int64_t>(serial);
-  {
-    Result<Stmt> stmt = Stmt::Prepare(
-        db(), std::string("SELECT ") + kRevocationColumns + " FROM revocations WHERE serial = ?1");
-    if (!stmt) return Err(stmt.error());
-    Result<bool> row = stmt->Int(1, key).Step();
-    if (!row) return Err(row.error());
-    if (*row) return ReadRevocationRow(*stmt);  // already revoked: nothing changes
-  }
-  Revocation revocation;
-  revocation.serial = serial;
-  revocation.revoked_at = now;
-  {
-    Result<Stmt> stmt =
-        Stmt::Prepare(db(), "SELECT user_name, valid_before FROM certificates WHERE serial = ?1");
-    if (!stmt) return Err(stmt.error());
-    Result<bool> row = stmt->Int(1, key).Step();
-    if (!row) return Err(row.error());
-    if (!*row) {
-      return Err(NotFound("no certificate with serial " + std::to_string(serial) +
-                          " was issued by this CA"));
+  return InTransaction(Transaction::Kind::kWrite, [&]() -> Result<Revocation> {
+    const std::int64_t key = std::bit_cast<std::int64_t>(serial);
+    {
+      Result<Stmt> stmt = Stmt::Prepare(db(), std::string("SELECT ") + kRevocationColumns +
+                                                  " FROM revocations WHERE serial = ?1");
+      if (!stmt) return Err(stmt.error());
+      Result<bool> row = stmt->Int(1, key).Step();
+      if (!row) return Err(row.error());
+      if (*row) return ReadRevocationRow(*stmt);  // already revoked: nothing changes
     }
-    revocation.user = stmt->ColumnText(0);
-    revocation.valid_before = stmt->ColumnInt(1);
-  }
-  {
-    Result<Stmt> stmt = Stmt::Prepare(
-        db(), std::string("INSERT INTO revocations (") + kRevocationColumns +
-                  ") VALUES (?1, ?2, ?3, ?4)");
-    if (!stmt) return Err(stmt.error());
-    GATE_RETURN_IF_ERROR(stmt->Int(1, key)
-                                  .Text(2, revocation.user)
-                                  .Int(3, revocation.revoked_at)
-                                  .Int(4, revocation.valid_before)
-                                  .Run());
-  }
-  GATE_RETURN_IF_ERROR(BumpRevocationVersion());
-  GATE_RETURN_IF_ERROR(txn->Commit());
-  return revocation;
+    Revocation revocation;
+    revocation.serial = serial;
+    revocation.revoked_at = now;
+    {
+      Result<Stmt> stmt =
+          Stmt::Prepare(db(), "SELECT user_name, valid_before FROM certificates WHERE serial = ?1");
+      if (!stmt) return Err(stmt.error());
+      Result<bool> row = stmt->Int(1, key).Step();
+      if (!row) return Err(row.error());
+      if (!*row) {
+        return Err(NotFound("no certificate with serial " + std::to_string(serial) +
+                            " was issued by this CA"));
+      }
+      revocation.user = stmt->ColumnText(0);
+      revocation.valid_before = stmt->ColumnInt(1);
+    }
+    {
+      Result<Stmt> stmt = Stmt::Prepare(
+          db(), std::string("INSERT INTO revocations (") + kRevocationColumns +
+                    ") VALUES (?1, ?2, ?3, ?4)");
+      if (!stmt) return Err(stmt.error());
+      GATE_RETURN_IF_ERROR(stmt->Int(1, key)
+                               .Text(2, revocation.user)
+                               .Int(3, revocation.revoked_at)
+                               .Int(4, revocation.valid_before)
+                               .Run());
+    }
+    GATE_RETURN_IF_ERROR(BumpRevocationVersion());
+    return revocation;
+  });
 }
 
 Result<std::vector<Revocation>> SqliteStore::RevokeUserCertificates(const std::string& user,
                                                                     std::int64_t now) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kWrite);
-  if (!txn) return Err(txn.error());
-  std::vector<Revocation> revoked;
-  {
-    Result<Stmt> stmt = Stmt::Prepare(
-        db(),
-        "SELECT serial, valid_before FROM certificates WHERE user_name = ?1"
-        " AND valid_before > ?2 AND serial NOT IN (SELECT serial FROM revocations)");
-    if (!stmt) return Err(stmt.error());
-    stmt->Text(1, user).Int(2, now);
-    while (true) {
-      Result<bool> row = stmt->Step();
-      if (!row) return Err(row.error());
-      if (!*row) break;
-      Revocation& r = revoked.emplace_back();
-      r.serial = std::bit_cast<std::uint64_t>(stmt->ColumnInt(0));
-      r.user = user;
-      r.revoked_at = now;
-      r.valid_before = stmt->ColumnInt(1);
+  return InTransaction(Transaction::Kind::kWrite, [&]() -> Result<std::vector<Revocation>> {
+    std::vector<Revocation> revoked;
+    {
+      Result<Stmt> stmt = Stmt::Prepare(
+          db(),
+          "SELECT serial, valid_before FROM certificates WHERE user_name = ?1"
+          " AND valid_before > ?2 AND serial NOT IN (SELECT serial FROM revocations)");
+      if (!stmt) return Err(stmt.error());
+      stmt->Text(1, user).Int(2, now);
+      while (true) {
+        Result<bool> row = stmt->Step();
+        if (!row) return Err(row.error());
+        if (!*row) break;
+        Revocation& r = revoked.emplace_back();
+        r.serial = std::bit_cast<std::uint64_t>(stmt->ColumnInt(0));
+        r.user = user;
+        r.revoked_at = now;
+        r.valid_before = stmt->ColumnInt(1);
+      }
     }
-  }
-  if (revoked.empty()) return revoked;
-  for (const Revocation& r : revoked) {
-    Result<Stmt> stmt = Stmt::Prepare(
-        db(), std::string("INSERT INTO revocations (") + kRevocationColumns +
-                  ") VALUES (?1, ?2, ?3, ?4)");
-    if (!stmt) return Err(stmt.error());
-    GATE_RETURN_IF_ERROR(stmt->Int(1, std::bit_cast<std::int64_t>(r.serial))
-                                  .Text(2, r.user)
-                                  .Int(3, r.revoked_at)
-                                  .Int(4, r.valid_before)
-                                  .Run());
-  }
-  GATE_RETURN_IF_ERROR(BumpRevocationVersion());
-  GATE_RETURN_IF_ERROR(txn->Commit());
-  SortBySerial(revoked);
-  return revoked;
+    if (revoked.empty()) return revoked;
+    for (const Revocation& r : revoked) {
+      Result<Stmt> stmt = Stmt::Prepare(
+          db(), std::string("INSERT INTO revocations (") + kRevocationColumns +
+                    ") VALUES (?1, ?2, ?3, ?4)");
+      if (!stmt) return Err(stmt.error());
+      GATE_RETURN_IF_ERROR(stmt->Int(1, std::bit_cast<std::int64_t>(r.serial))
+                               .Text(2, r.user)
+                               .Int(3, r.revoked_at)
+                               .Int(4, r.valid_before)
+                               .Run());
+    }
+    GATE_RETURN_IF_ERROR(BumpRevocationVersion());
+    SortBySerial(revoked);
+    return revoked;
+  });
 }
 
 Result<RevocationList> SqliteStore::ListRevocations(std::int64_t now) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Result<Transaction> txn = Transaction::Begin(db(), Transaction::Kind::kRead);
-  if (!txn) return Err(txn.error());
-  RevocationList list;
-  {
-    Result<Stmt> stmt = Stmt::Prepare(db(), "SELECT version FROM revocation_version WHERE id = 1");
-    if (!stmt) return Err(stmt.error());
-    Result<bool> row = stmt->Step();
-    if (!row) return Err(row.error());
-    if (!*row) return Err(DataLoss("sqlite: the revocation version row is missing"));
-    list.version = static_cast<std::uint64_t>(stmt->ColumnInt(0));
-  }
-  {
-    Result<Stmt> stmt = Stmt::Prepare(db(), std::string("SELECT ") + kRevocationColumns +
-                                                " FROM revocations WHERE valid_before > ?1");
-    if (!stmt) return Err(stmt.error());
-    stmt->Int(1, now);
-    while (true) {
+  return InTransaction(Transaction::Kind::kRead, [&]() -> Result<RevocationList> {
+    RevocationList list;
+    {
+      Result<Stmt> stmt =
+          Stmt::Prepare(db(), "SELECT version FROM revocation_version WHERE id = 1");
+      if (!stmt) return Err(stmt.error());
       Result<bool> row = stmt->Step();
       if (!row) return Err(row.error());
-      if (!*row) break;
-      list.revocations.push_back(ReadRevocationRow(*stmt));
+      if (!*row) return Err(DataLoss("sqlite: the revocation version row is missing"));
+      list.version = static_cast<std::uint64_t>(stmt->ColumnInt(0));
     }
-  }
-  GATE_RETURN_IF_ERROR(txn->Commit());
-  SortBySerial(list.revocations);
-  return list;
+    {
+      Result<Stmt> stmt = Stmt::Prepare(db(), std::string("SELECT ") + kRevocationColumns +
+                                                  " FROM revocations WHERE valid_before > ?1");
+      if (!stmt) return Err(stmt.error());
+      stmt->Int(1, now);
+      while (true) {
+        Result<bool> row = stmt->Step();
+        if (!row) return Err(row.error());
+        if (!*row) break;
+        list.revocations.push_back(ReadRevocationRow(*stmt));
+      }
+    }
+    SortBySerial(list.revocations);
+    return list;
+  });
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #define GATE_CA_STORE_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -171,10 +172,19 @@ class Store {
 
   // Roles, stored as policy::Role. CreateRole: AlreadyExists if the name is
   // taken. UpdateRole replaces a role wholesale (NotFound if absent).
+  // ModifyRole is a read-modify-write in one transaction, so concurrent
+  // changes to one role cannot overwrite each other: it loads the role
+  // (NotFound if absent), passes it to change and stores the role change
+  // returns, which it also returns. If change fails, its Status is returned
+  // and nothing is written; the changed role must keep its name and pass the
+  // checks of UpdateRole (InvalidArgument otherwise). change runs with the
+  // store locked: it must not call the store.
   // DeleteRole: NotFound if absent; FailedPrecondition, naming the users,
   // while any user holds the role (checked in the same transaction).
+  using RoleChange = std::function<Result<policy::Role>(const policy::Role&)>;
   virtual Status CreateRole(const policy::Role& role) = 0;
   virtual Status UpdateRole(const policy::Role& role) = 0;
+  virtual Result<policy::Role> ModifyRole(const std::string& name, const RoleChange& change) = 0;
   virtual Result<policy::Role> GetRole(const std::string& name) = 0;  // NotFound
   virtual Result<std::vector<policy::Role>> ListRoles() = 0;          // by name
   virtual Status DeleteRole(const std::string& name) = 0;
