@@ -1,15 +1,11 @@
 #include "pam_module/fido.h"
 
-#include <fido.h>
-#include <fido/eddsa.h>
-#include <fido/es256.h>
-
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "gate/bytes.h"
-#include "gate/cptr.h"
+#include "gate/fido_ptr.h"
 #include "gate/json.h"
 #include "gate/log.h"
 #include "gate/names.h"
@@ -19,30 +15,13 @@
 namespace gate::pam {
 namespace {
 
-// libfido2's destructors take T** (they null the caller's pointer); CPtr
-// hands its deleter a T*.
-template <typename T, void (*Free)(T**)>
-void FreeIndirect(T* p) {
-  Free(&p);
-}
-
-// Keys plugged in at once; beyond this many we do not look.
-constexpr std::size_t kMaxDevices = 16;
-// How long a key waits for a touch (or PIN/biometric) before giving up.
-constexpr int kTouchTimeoutMs = 30'000;
-
-void FreeDevInfo(fido_dev_info_t* p) { fido_dev_info_free(&p, kMaxDevices); }
-void CloseAndFreeDev(fido_dev_t* p) {
-  // fido_dev_close on a device that never opened only returns an error.
-  fido_dev_close(p);
-  fido_dev_free(&p);
-}
-
-using FidoAssert = CPtr<fido_assert_t, FreeIndirect<fido_assert_t, fido_assert_free>>;
-using Es256Pk = CPtr<es256_pk_t, FreeIndirect<es256_pk_t, es256_pk_free>>;
-using EddsaPk = CPtr<eddsa_pk_t, FreeIndirect<eddsa_pk_t, eddsa_pk_free>>;
-using FidoDevInfo = CPtr<fido_dev_info_t, FreeDevInfo>;
-using FidoDev = CPtr<fido_dev_t, CloseAndFreeDev>;
+using fido::kMaxDevices;
+using fido::kTouchTimeoutMs;
+using FidoAssert = fido::Assert;
+using Es256Pk = fido::Es256Pk;
+using EddsaPk = fido::EddsaPk;
+using FidoDevInfo = fido::DevInfo;
+using FidoDev = fido::Dev;
 
 const unsigned char* Bytes(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());

@@ -6,7 +6,6 @@
 // libfido2. The line is appended atomically; the file is created 0600 if
 // missing and refused if its owner or mode would make pam_gate refuse it.
 #include <fcntl.h>
-#include <fido.h>
 #include <liboath/oath.h>
 #include <pwd.h>
 #include <sys/file.h>
@@ -25,7 +24,7 @@
 #include "cli/gate/commands.h"
 #include "gate/authfile.h"
 #include "gate/bytes.h"
-#include "gate/cptr.h"
+#include "gate/fido_ptr.h"
 #include "gate/json.h"
 #include "gate/secret.h"
 #include "gate/secure_file.h"
@@ -38,21 +37,12 @@ constexpr std::string_view kTool = "gate mfa add";
 constexpr std::size_t kSecretBytes = 20;  // 160 bits, RFC 4226's recommendation
 constexpr int kStepSeconds = 30;
 constexpr int kConfirmWindow = 1;  // steps of clock skew accepted either way
-constexpr std::size_t kMaxDevices = 16;
-constexpr int kTouchTimeoutMs = 30'000;
 
-template <typename T, void (*Free)(T**)>
-void FreeIndirect(T* p) {
-  Free(&p);
-}
-void FreeDevInfo(fido_dev_info_t* p) { fido_dev_info_free(&p, kMaxDevices); }
-void CloseAndFreeDev(fido_dev_t* p) {
-  fido_dev_close(p);
-  fido_dev_free(&p);
-}
-using FidoCred = CPtr<fido_cred_t, FreeIndirect<fido_cred_t, fido_cred_free>>;
-using FidoDevInfo = CPtr<fido_dev_info_t, FreeDevInfo>;
-using FidoDev = CPtr<fido_dev_t, CloseAndFreeDev>;
+using fido::kMaxDevices;
+using fido::kTouchTimeoutMs;
+using FidoCred = fido::Cred;
+using FidoDevInfo = fido::DevInfo;
+using FidoDev = fido::Dev;
 
 const unsigned char* Bytes(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
