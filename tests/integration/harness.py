@@ -405,6 +405,63 @@ def root_safe_dir():
     return safe
 
 
+class TestRecorder:
+    """gate-record installed the way `gate-node record on` lays it out, for
+    tests that force it with their own sshd_config: the binary setuid to
+    gate-rec in a root-owned directory (named name) that gate-record accepts,
+    a fresh key (gate-rec 0600 in a 0700 directory), and a spool (0700) and
+    run dir (0755) owned by gate-rec under workdir. recorder.json goes beside
+    the binary once the node has joined (write_config)."""
+
+    def __init__(self, workdir, name):
+        self.rec = ensure_system_user("gate-rec")
+        self.safe = os.path.join(root_safe_dir(), name)
+        os.makedirs(self.safe, mode=0o755, exist_ok=True)
+        self.recorder = os.path.join(self.safe, "gate-record")
+        shutil.copy2(binary("gate-record"), self.recorder)
+        os.chown(self.recorder, self.rec.pw_uid, self.rec.pw_gid)
+        os.chmod(self.recorder, 0o4755)
+        key_dir = os.path.join(self.safe, "key")
+        os.makedirs(key_dir, exist_ok=True)
+        self.key = os.path.join(key_dir, "recorder.key")
+        # A class that reuses a name in the same process (test_join after
+        # test_recording) finds the previous key here: start from a fresh one.
+        for stale in (self.key, self.key + ".pub"):
+            if os.path.exists(stale):
+                os.unlink(stale)
+        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "gate-rec", "-f", self.key],
+            check=True)
+        for path, mode in ((key_dir, 0o700), (self.key, 0o600)):
+            os.chown(path, self.rec.pw_uid, self.rec.pw_gid)
+            os.chmod(path, mode)
+        fingerprint = run(["ssh-keygen", "-l", "-f", self.key + ".pub"], check=True).stdout
+        self.key_fingerprint = fingerprint.split()[1]
+        self.spool = os.path.join(workdir, "spool")
+        self.run_dir = os.path.join(workdir, "run")
+        for path, mode in ((self.spool, 0o700), (self.run_dir, 0o755)):
+            os.makedirs(path)
+            os.chown(path, self.rec.pw_uid, self.rec.pw_gid)
+            os.chmod(path, mode)
+        self.config = os.path.join(self.safe, "recorder.json")
+
+    def force_command(self):
+        """The sshd_config line that runs every session under the recorder."""
+        return f"ForceCommand {self.recorder} --config {self.config}\n"
+
+    def write_config(self, ca, node, node_name):
+        """recorder.json for a joined node (root 0644); returns its host UUID."""
+        with open(os.path.join(node.data_dir, "node.json")) as f:
+            host_uuid = json.load(f)["host_uuid"]
+        with open(self.config, "w") as f:
+            json.dump({"version": 1, "cluster_name": "test-cluster", "host_uuid": host_uuid,
+                       "node_name": node_name, "proxy": ca.addr,
+                       "cache_dir": os.path.join(node.data_dir, "cache"),
+                       "spool_dir": self.spool, "run_dir": self.run_dir, "key_file": self.key,
+                       "flush_interval_ms": 100}, f)
+        os.chmod(self.config, 0o644)
+        return host_uuid
+
+
 def ensure_system_user(name, home="/nonexistent"):
     """Creates a system user (useradd --system, no login shell) unless it
     exists; one this created is removed when the test process exits. Returns

@@ -15,8 +15,8 @@ import subprocess
 import time
 import unittest
 
-from harness import (IS_ROOT, Client, GateTestCase, Node, SyslogCapture, binary, ensure_os_user,
-                     ensure_system_user, root_safe_dir, run)
+from harness import (IS_ROOT, Client, GateTestCase, Node, SyslogCapture, TestRecorder, binary,
+                     ensure_os_user, run)
 from test_nodes import node_token
 
 PASSWORD = "correct horse battery"
@@ -109,46 +109,19 @@ class RecordingTest(GateTestCase):
         ensure_os_user(LOGIN)
         cls.tmux_socket = os.path.join(cls.workdir, "tmux.sock")
         cls.login_pw = pwd.getpwnam(LOGIN)
-        rec = ensure_system_user("gate-rec")
-        cls.rec_uid = rec.pw_uid
-
         # The installed layout, in root-owned directories gate-record accepts.
-        cls.safe = os.path.join(root_safe_dir(), "recorder")
-        os.makedirs(cls.safe, mode=0o755, exist_ok=True)
-        cls.recorder = os.path.join(cls.safe, "gate-record")
-        shutil.copy2(binary("gate-record"), cls.recorder)
-        os.chown(cls.recorder, rec.pw_uid, rec.pw_gid)
-        os.chmod(cls.recorder, 0o4755)
-        key_dir = os.path.join(cls.safe, "key")
-        os.makedirs(key_dir, exist_ok=True)
-        cls.key = os.path.join(key_dir, "recorder.key")
-        # A class that reuses this setup in the same process (test_join) finds
-        # the previous class's key here: start from a fresh one.
-        for stale in (cls.key, cls.key + ".pub"):
-            if os.path.exists(stale):
-                os.unlink(stale)
-        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "gate-rec", "-f", cls.key],
-            check=True)
-        os.chown(key_dir, rec.pw_uid, rec.pw_gid)
-        os.chmod(key_dir, 0o700)
-        os.chown(cls.key, rec.pw_uid, rec.pw_gid)
-        os.chmod(cls.key, 0o600)
-        fingerprint = run(["ssh-keygen", "-l", "-f", cls.key + ".pub"], check=True).stdout
-        cls.key_fingerprint = fingerprint.split()[1]
-        cls.spool = os.path.join(cls.workdir, "spool")
-        cls.run_dir = os.path.join(cls.workdir, "run")
-        for path, mode in ((cls.spool, 0o700), (cls.run_dir, 0o755)):
-            os.makedirs(path)
-            os.chown(path, rec.pw_uid, rec.pw_gid)
-            os.chmod(path, mode)
+        rec = TestRecorder(cls.workdir, "recorder")
+        cls.rec_uid = rec.rec.pw_uid
+        cls.safe, cls.recorder, cls.config = rec.safe, rec.recorder, rec.config
+        cls.key, cls.key_fingerprint = rec.key, rec.key_fingerprint
+        cls.spool, cls.run_dir = rec.spool, rec.run_dir
 
         cls.node = Node(cls.workdir, "recnode")
         with open(cls.node.config) as f:
             text = f.read()
         # Under a ForceCommand, sftp runs as SSH_ORIGINAL_COMMAND: a program.
         text = text.replace("Subsystem sftp internal-sftp", f"Subsystem sftp {SFTP_SERVER}")
-        cls.config = os.path.join(cls.safe, "recorder.json")
-        text += f"ForceCommand {cls.recorder} --config {cls.config}\n"
+        text += rec.force_command()
         with open(cls.node.config, "w") as f:
             f.write(text)
         cls.node.start()
@@ -156,15 +129,7 @@ class RecordingTest(GateTestCase):
         joined = cls.node.join(cls.ca, token, "--principals", "127.0.0.1")
         if joined.returncode != 0:
             raise AssertionError("join failed: " + joined.stdout + joined.stderr)
-        with open(os.path.join(cls.node.data_dir, "node.json")) as f:
-            cls.host_uuid = json.load(f)["host_uuid"]
-        with open(cls.config, "w") as f:
-            json.dump({"version": 1, "cluster_name": "test-cluster", "host_uuid": cls.host_uuid,
-                       "node_name": "recnode", "proxy": cls.ca.addr,
-                       "cache_dir": os.path.join(cls.node.data_dir, "cache"),
-                       "spool_dir": cls.spool, "run_dir": cls.run_dir, "key_file": cls.key,
-                       "flush_interval_ms": 100}, f)
-        os.chmod(cls.config, 0o644)
+        cls.host_uuid = rec.write_config(cls.ca, cls.node, "recnode")
 
         out = cls.ca.gatectl("users", "add", "rita", "--logins", LOGIN, check=True).stdout
         signup = re.search(r"/web/newuser/([0-9a-f]{32})", out).group(1)

@@ -11,7 +11,6 @@ import http.client
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import sqlite3
@@ -21,8 +20,8 @@ import time
 import unittest
 import uuid
 
-from harness import (BIN_DIR, IS_ROOT, Client, GateTestCase, Node, binary, ensure_os_user,
-                     ensure_system_user, root_safe_dir, run)
+from harness import (BIN_DIR, IS_ROOT, Client, GateTestCase, Node, TestRecorder, binary,
+                     ensure_os_user, run)
 from test_nodes import node_token
 
 PASSWORD = "correct horse battery"
@@ -360,46 +359,19 @@ class RealRecorderUploadTest(GateTestCase):
     def setUpClass(cls):
         super().setUpClass()
         ensure_os_user(cls.LOGIN)
-        rec = ensure_system_user("gate-rec")
-        safe = os.path.join(root_safe_dir(), "upload-recorder")
-        os.makedirs(safe, mode=0o755, exist_ok=True)
-        recorder = os.path.join(safe, "gate-record")
-        shutil.copy2(binary("gate-record"), recorder)
-        os.chown(recorder, rec.pw_uid, rec.pw_gid)
-        os.chmod(recorder, 0o4755)
-        key_dir = os.path.join(safe, "key")
-        os.makedirs(key_dir, exist_ok=True)
-        key = os.path.join(key_dir, "recorder.key")
-        if not os.path.exists(key):
-            run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key], check=True)
-        for path, mode in ((key_dir, 0o700), (key, 0o600)):
-            os.chown(path, rec.pw_uid, rec.pw_gid)
-            os.chmod(path, mode)
-        cls.spool = os.path.join(cls.workdir, "spool")
-        run_dir = os.path.join(cls.workdir, "run")
-        for path, mode in ((cls.spool, 0o700), (run_dir, 0o755)):
-            os.makedirs(path)
-            os.chown(path, rec.pw_uid, rec.pw_gid)
-            os.chmod(path, mode)
+        rec = TestRecorder(cls.workdir, "upload-recorder")
+        cls.spool = rec.spool
+        key = rec.key
 
         cls.node = Node(cls.workdir, "uploadnode")
-        config = os.path.join(safe, "recorder.json")
         with open(cls.node.config, "a") as f:
-            f.write(f"ForceCommand {recorder} --config {config}\n")
+            f.write(rec.force_command())
         cls.node.start()
         token, _ = node_token(cls.ca)
         joined = cls.node.join(cls.ca, token, "--principals", "127.0.0.1")
         if joined.returncode != 0:
             raise AssertionError("join failed: " + joined.stdout + joined.stderr)
-        with open(os.path.join(cls.node.data_dir, "node.json")) as f:
-            state = json.load(f)
-        with open(config, "w") as f:
-            json.dump({"version": 1, "cluster_name": "test-cluster",
-                       "host_uuid": state["host_uuid"], "node_name": "uploadnode",
-                       "proxy": cls.ca.addr, "cache_dir": os.path.join(cls.node.data_dir, "cache"),
-                       "spool_dir": cls.spool, "run_dir": run_dir, "key_file": key,
-                       "flush_interval_ms": 100}, f)
-        os.chmod(config, 0o644)
+        rec.write_config(cls.ca, cls.node, "uploadnode")
         register_recorder_key(cls.ca, cls.node.data_dir, key + ".pub")
 
         out = cls.ca.gatectl("users", "add", "ursula", "--logins", cls.LOGIN, check=True).stdout
