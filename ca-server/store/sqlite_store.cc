@@ -320,6 +320,18 @@ class Stmt {
     return Err(SqliteError(db_, rc, "step"));
   }
 
+  // Steps through every row, calling on_row() while the row is current;
+  // the first failed step ends it with that error.
+  template <typename OnRow>
+  Status ForEachRow(OnRow&& on_row) {
+    while (true) {
+      Result<bool> row = Step();
+      if (!row) return row.error();
+      if (!*row) return Status::Ok();
+      on_row();
+    }
+  }
+
   // Runs a statement that returns no rows.
   Status Run() {
     Result<bool> row = Step();
@@ -860,12 +872,9 @@ Result<std::vector<std::string>> SqliteStore::LoadList(const ListTable& table,
   if (!stmt) return Err(stmt.error());
   stmt->Text(1, name);
   std::vector<std::string> values;
-  while (true) {
-    Result<bool> row = stmt->Step();
-    if (!row) return Err(row.error());
-    if (!*row) break;
+  GATE_RETURN_IF_ERROR(stmt->ForEachRow([&] {
     values.push_back(stmt->ColumnText(0));
-  }
+  }));
   return values;
 }
 
@@ -950,26 +959,20 @@ Result<std::vector<UserRecord>> SqliteStore::ListUsers() {
       Result<Stmt> stmt =
           Stmt::Prepare(db(), std::string("SELECT ") + kUserColumns + " FROM users ORDER BY name");
       if (!stmt) return Err(stmt.error());
-      while (true) {
-        Result<bool> row = stmt->Step();
-        if (!row) return Err(row.error());
-        if (!*row) break;
+      GATE_RETURN_IF_ERROR(stmt->ForEachRow([&] {
         users.push_back(ReadUserRow(*stmt));
         index.emplace(users.back().name, users.size() - 1);
-      }
+      }));
     }
     for (const ListTable* table : {&kLogins, &kRoles}) {
       Result<Stmt> stmt = Stmt::Prepare(db(), table->select_all);
       if (!stmt) return Err(stmt.error());
-      while (true) {
-        Result<bool> row = stmt->Step();
-        if (!row) return Err(row.error());
-        if (!*row) break;
+      GATE_RETURN_IF_ERROR(stmt->ForEachRow([&] {
         auto it = index.find(stmt->ColumnText(0));
-        if (it == index.end()) continue;  // impossible with foreign keys on
+        if (it == index.end()) return;  // impossible with foreign keys on
         UserRecord& user = users[it->second];
         (table == &kLogins ? user.logins : user.roles).push_back(stmt->ColumnText(1));
-      }
+      }));
     }
     return users;
   });
@@ -1183,10 +1186,7 @@ Result<std::vector<IssuedCertificate>> SqliteStore::ListCertificates(const std::
   if (!stmt) return Err(stmt.error());
   stmt->Text(1, user);
   std::vector<IssuedCertificate> certs;
-  while (true) {
-    Result<bool> row = stmt->Step();
-    if (!row) return Err(row.error());
-    if (!*row) break;
+  GATE_RETURN_IF_ERROR(stmt->ForEachRow([&] {
     IssuedCertificate& cert = certs.emplace_back();
     cert.serial = std::bit_cast<std::uint64_t>(stmt->ColumnInt(0));
     cert.user = stmt->ColumnText(1);
@@ -1194,7 +1194,7 @@ Result<std::vector<IssuedCertificate>> SqliteStore::ListCertificates(const std::
     cert.valid_after = stmt->ColumnInt(3);
     cert.valid_before = stmt->ColumnInt(4);
     cert.issued_at = stmt->ColumnInt(5);
-  }
+  }));
   return certs;
 }
 
@@ -1228,10 +1228,7 @@ Result<std::vector<AuditEvent>> SqliteStore::ListAudit(std::size_t limit) {
   constexpr auto kMaxLimit = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
   stmt->Int(1, static_cast<std::int64_t>(std::min(limit, kMaxLimit)));
   std::vector<AuditEvent> events;
-  while (true) {
-    Result<bool> row = stmt->Step();
-    if (!row) return Err(row.error());
-    if (!*row) break;
+  GATE_RETURN_IF_ERROR(stmt->ForEachRow([&] {
     AuditEvent& event = events.emplace_back();
     event.time = stmt->ColumnInt(0);
     event.event = stmt->ColumnText(1);
@@ -1239,7 +1236,7 @@ Result<std::vector<AuditEvent>> SqliteStore::ListAudit(std::size_t limit) {
     event.source = stmt->ColumnText(3);
     event.success = stmt->ColumnInt(4) != 0;
     event.detail = stmt->ColumnText(5);
-  }
+  }));
   return events;
 }
 
@@ -1250,12 +1247,9 @@ Result<policy::Labels> SqliteStore::LoadLabels(const LabelTable& table, const st
   if (!stmt) return Err(stmt.error());
   stmt->Text(1, owner);
   policy::Labels labels;
-  while (true) {
-    Result<bool> row = stmt->Step();
-    if (!row) return Err(row.error());
-    if (!*row) break;
+  GATE_RETURN_IF_ERROR(stmt->ForEachRow([&] {
     labels.emplace(stmt->ColumnText(0), stmt->ColumnText(1));
-  }
+  }));
   return labels;
 }
 
@@ -1264,12 +1258,9 @@ Result<std::map<std::string, policy::Labels, std::less<>>> SqliteStore::LoadAllL
   Result<Stmt> stmt = Stmt::Prepare(db(), table.select_all);
   if (!stmt) return Err(stmt.error());
   std::map<std::string, policy::Labels, std::less<>> all;
-  while (true) {
-    Result<bool> row = stmt->Step();
-    if (!row) return Err(row.error());
-    if (!*row) break;
+  GATE_RETURN_IF_ERROR(stmt->ForEachRow([&] {
     all[stmt->ColumnText(0)].emplace(stmt->ColumnText(1), stmt->ColumnText(2));
-  }
+  }));
   return all;
 }
 
@@ -1428,24 +1419,18 @@ Result<std::vector<policy::Role>> SqliteStore::ListRoles() {
       Result<Stmt> stmt =
           Stmt::Prepare(db(), std::string("SELECT ") + kRoleColumns + " FROM roles ORDER BY name");
       if (!stmt) return Err(stmt.error());
-      while (true) {
-        Result<bool> row = stmt->Step();
-        if (!row) return Err(row.error());
-        if (!*row) break;
+      GATE_RETURN_IF_ERROR(stmt->ForEachRow([&] {
         roles.push_back(ReadRoleRow(*stmt));
         index.emplace(roles.back().name, roles.size() - 1);
-      }
+      }));
     }
     {
       Result<Stmt> stmt = Stmt::Prepare(db(), kRoleLogins.select_all);
       if (!stmt) return Err(stmt.error());
-      while (true) {
-        Result<bool> row = stmt->Step();
-        if (!row) return Err(row.error());
-        if (!*row) break;
+      GATE_RETURN_IF_ERROR(stmt->ForEachRow([&] {
         auto it = index.find(stmt->ColumnText(0));
         if (it != index.end()) roles[it->second].logins.push_back(stmt->ColumnText(1));
-      }
+      }));
     }
     auto labels = LoadAllLabels(kRoleLabels);
     if (!labels) return Err(labels.error());
@@ -1474,12 +1459,9 @@ Status SqliteStore::DeleteRole(const std::string& name) {
       if (!stmt) return stmt.error();
       stmt->Text(1, name).Int(2, kNamed + 1);
       std::vector<std::string> holders;
-      while (true) {
-        Result<bool> row = stmt->Step();
-        if (!row) return row.error();
-        if (!*row) break;
+      GATE_RETURN_IF_ERROR(stmt->ForEachRow([&] {
         holders.push_back(stmt->ColumnText(0));
-      }
+      }));
       if (!holders.empty()) {
         std::string list;
         for (std::size_t i = 0; i < holders.size() && i < kNamed; ++i) {
@@ -1535,16 +1517,13 @@ Result<std::vector<LockRecord>> SqliteStore::ListLocks() {
       db(), "SELECT user_name, expires_at, message, created_at FROM locks ORDER BY user_name");
   if (!stmt) return Err(stmt.error());
   std::vector<LockRecord> locks;
-  while (true) {
-    Result<bool> row = stmt->Step();
-    if (!row) return Err(row.error());
-    if (!*row) break;
+  GATE_RETURN_IF_ERROR(stmt->ForEachRow([&] {
     LockRecord& l = locks.emplace_back();
     l.user = stmt->ColumnText(0);
     l.expires_at = stmt->ColumnInt(1);
     l.message = stmt->ColumnText(2);
     l.created_at = stmt->ColumnInt(3);
-  }
+  }));
   return locks;
 }
 
@@ -1662,12 +1641,9 @@ Result<std::vector<NodeRecord>> SqliteStore::ListNodes() {
       Result<Stmt> stmt = Stmt::Prepare(
           db(), std::string("SELECT ") + kNodeColumns + " FROM nodes ORDER BY hostname, host_uuid");
       if (!stmt) return Err(stmt.error());
-      while (true) {
-        Result<bool> row = stmt->Step();
-        if (!row) return Err(row.error());
-        if (!*row) break;
+      GATE_RETURN_IF_ERROR(stmt->ForEachRow([&] {
         nodes.push_back(ReadNodeRow(*stmt));
-      }
+      }));
     }
     auto labels = LoadAllLabels(kNodeLabels);
     if (!labels) return Err(labels.error());
@@ -1827,12 +1803,9 @@ Result<std::vector<SessionRecord>> SqliteStore::ListSessions(const SessionFilter
       .Text(7, nodes_json)
       .Int(8, limit);
   std::vector<SessionRecord> sessions;
-  while (true) {
-    Result<bool> row = stmt->Step();
-    if (!row) return Err(row.error());
-    if (!*row) break;
+  GATE_RETURN_IF_ERROR(stmt->ForEachRow([&] {
     sessions.push_back(ReadSessionRow(*stmt));
-  }
+  }));
   return sessions;
 }
 
@@ -1913,16 +1886,13 @@ Result<std::vector<Revocation>> SqliteStore::RevokeUserCertificates(const std::s
           " AND valid_before > ?2 AND serial NOT IN (SELECT serial FROM revocations)");
       if (!stmt) return Err(stmt.error());
       stmt->Text(1, user).Int(2, now);
-      while (true) {
-        Result<bool> row = stmt->Step();
-        if (!row) return Err(row.error());
-        if (!*row) break;
+      GATE_RETURN_IF_ERROR(stmt->ForEachRow([&] {
         Revocation& r = revoked.emplace_back();
         r.serial = std::bit_cast<std::uint64_t>(stmt->ColumnInt(0));
         r.user = user;
         r.revoked_at = now;
         r.valid_before = stmt->ColumnInt(1);
-      }
+      }));
     }
     if (revoked.empty()) return revoked;
     for (const Revocation& r : revoked) {
@@ -1959,12 +1929,9 @@ Result<RevocationList> SqliteStore::ListRevocations(std::int64_t now) {
                                                   " FROM revocations WHERE valid_before > ?1");
       if (!stmt) return Err(stmt.error());
       stmt->Int(1, now);
-      while (true) {
-        Result<bool> row = stmt->Step();
-        if (!row) return Err(row.error());
-        if (!*row) break;
+      GATE_RETURN_IF_ERROR(stmt->ForEachRow([&] {
         list.revocations.push_back(ReadRevocationRow(*stmt));
-      }
+      }));
     }
     SortBySerial(list.revocations);
     return list;
