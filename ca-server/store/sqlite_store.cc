@@ -1335,6 +1335,17 @@ Status CheckRoleFields(const policy::Role& role) {
   return Status::Ok();
 }
 
+// ?1..?7 in kRoleColumns' order, for both INSERT and UPDATE.
+void BindRoleRow(Stmt& stmt, const policy::Role& role) {
+  stmt.Text(1, role.name)
+      .Int(2, role.max_ttl.count())
+      .Int(3, role.permit_pty ? 1 : 0)
+      .Int(4, role.permit_port_forwarding ? 1 : 0)
+      .Int(5, role.permit_agent_forwarding ? 1 : 0)
+      .Int(6, role.record_sessions ? 1 : 0)
+      .Int(7, role.join_sessions ? 1 : 0);
+}
+
 Status SqliteStore::CreateRole(const policy::Role& role) {
   GATE_RETURN_IF_ERROR(CheckRoleFields(role));
   return InTransaction(Transaction::Kind::kWrite, [&]() -> Status {
@@ -1342,13 +1353,7 @@ Status SqliteStore::CreateRole(const policy::Role& role) {
       Result<Stmt> stmt = Stmt::Prepare(db(), std::string("INSERT INTO roles (") + kRoleColumns +
                                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
       if (!stmt) return stmt.error();
-      stmt->Text(1, role.name)
-          .Int(2, role.max_ttl.count())
-          .Int(3, role.permit_pty ? 1 : 0)
-          .Int(4, role.permit_port_forwarding ? 1 : 0)
-          .Int(5, role.permit_agent_forwarding ? 1 : 0)
-          .Int(6, role.record_sessions ? 1 : 0)
-          .Int(7, role.join_sessions ? 1 : 0);
+      BindRoleRow(*stmt, role);
       GATE_RETURN_IF_ERROR(stmt->Insert(AlreadyExists("role '" + role.name + "' already exists"),
                                         Internal("sqlite: unexpected foreign key violation")));
     }
@@ -1365,13 +1370,7 @@ Status SqliteStore::ReplaceRole(const policy::Role& role) {
         " permit_agent_forwarding = ?5, record_sessions = ?6, join_sessions = ?7"
         " WHERE name = ?1");
     if (!stmt) return stmt.error();
-    stmt->Text(1, role.name)
-        .Int(2, role.max_ttl.count())
-        .Int(3, role.permit_pty ? 1 : 0)
-        .Int(4, role.permit_port_forwarding ? 1 : 0)
-        .Int(5, role.permit_agent_forwarding ? 1 : 0)
-        .Int(6, role.record_sessions ? 1 : 0)
-        .Int(7, role.join_sessions ? 1 : 0);
+    BindRoleRow(*stmt, role);
     Result<int> changed = Change(*stmt);
     if (!changed) return changed.error();
     if (*changed == 0) return RoleNotFound(role.name);
