@@ -107,11 +107,16 @@ Outcome CentralOutcome(const Result<OtpRelayReply>& reply, std::string_view gate
   }
   switch (reply->verdict) {
     // Only a yes about this very user is a success.
-    case OtpVerdict::kAccepted: return reply->user == gate_user ? Outcome::kSuccess : Outcome::kError;
-    case OtpVerdict::kRefused: return Outcome::kFailure;
-    case OtpVerdict::kLockedOut: return Outcome::kLockedOut;
-    case OtpVerdict::kUnavailable: return Outcome::kUnavailable;
-    case OtpVerdict::kError: return Outcome::kError;
+    case OtpVerdict::kAccepted:
+      return reply->user == gate_user ? Outcome::kSuccess : Outcome::kError;
+    case OtpVerdict::kRefused:
+      return Outcome::kFailure;
+    case OtpVerdict::kLockedOut:
+      return Outcome::kLockedOut;
+    case OtpVerdict::kUnavailable:
+      return Outcome::kUnavailable;
+    case OtpVerdict::kError:
+      return Outcome::kError;
   }
   return Outcome::kError;
 }

@@ -44,9 +44,9 @@ Result<SecretString> ReadOtpRelayLine(int fd, Clock::time_point deadline) {
     }
     if (peeked == 0) return Err(Unavailable("connection closed before a whole line"));
     const void* nl = std::memchr(buf, '\n', static_cast<std::size_t>(peeked));
-    const std::size_t take =
-        nl != nullptr ? static_cast<std::size_t>(static_cast<const char*>(nl) - buf) + 1
-                      : static_cast<std::size_t>(peeked);
+    const std::size_t take = nl != nullptr
+                                 ? static_cast<std::size_t>(static_cast<const char*>(nl) - buf) + 1
+                                 : static_cast<std::size_t>(peeked);
     const ssize_t got = ::recv(fd, buf, take, MSG_DONTWAIT);
     if (got != static_cast<ssize_t>(take)) {
       Wipe(buf, sizeof buf);

@@ -25,11 +25,14 @@ constexpr std::chrono::milliseconds kReplyTimeout{1000};
 std::string Describe(const Result<HttpResponse>& reply, OtpVerdict verdict) {
   if (!reply) return reply.error().message();
   switch (verdict) {
-    case OtpVerdict::kAccepted: return "code accepted";
-    case OtpVerdict::kRefused: return "wrong or reused code (HTTP " + std::to_string(reply->status) + ")";
+    case OtpVerdict::kAccepted:
+      return "code accepted";
+    case OtpVerdict::kRefused:
+      return "wrong or reused code (HTTP " + std::to_string(reply->status) + ")";
     case OtpVerdict::kLockedOut:
       return "locked out or rate limited (HTTP " + std::to_string(reply->status) + ")";
-    default: return "unexpected answer from gate-ca (HTTP " + std::to_string(reply->status) + ")";
+    default:
+      return "unexpected answer from gate-ca (HTTP " + std::to_string(reply->status) + ")";
   }
 }
 
@@ -48,8 +51,8 @@ OtpVerdict VerdictFromGateCa(const Result<HttpResponse>& reply, std::string_view
     const Json::Value& body = reply->body;
     // Only an explicit yes for this very user is a success: a proxy's empty
     // 200, or an answer about someone else, is not.
-    if (body.isObject() && body["ok"].isBool() && body["ok"].asBool() &&
-        body["user"].isString() && body["user"].asString() == user) {
+    if (body.isObject() && body["ok"].isBool() && body["ok"].asBool() && body["user"].isString() &&
+        body["user"].asString() == user) {
       return OtpVerdict::kAccepted;
     }
     return OtpVerdict::kError;

@@ -2,6 +2,8 @@
 // hands it with gate-ca, using this node's credentials. Runs as
 // gate-otp-relay.service, started by gate-otp-relay.socket (gate/otp_relay.h
 // says why it exists; docs/pam.md, "Central OTP").
+#include "gate/otp_relay.h"
+
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <systemd/sd-daemon.h>
@@ -12,7 +14,6 @@
 
 #include "cli/common/exit_code.h"
 #include "gate/log.h"
-#include "gate/otp_relay.h"
 #include "gate/unique_fd.h"
 #include "sshd-hooks/common/otp_relay_server.h"
 #include "sshd-hooks/node/commands.h"
@@ -29,8 +30,9 @@ Result<int> InheritedSocket() {
   const int n = sd_listen_fds(1);
   if (n < 0) return Err(Internal(std::string("sd_listen_fds: ") + std::strerror(-n)));
   if (n == 0) return -1;
-  if (n != 1) return Err(InvalidArgument("systemd passed " + std::to_string(n) +
-                                         " sockets; gate-otp-relay.socket has one"));
+  if (n != 1)
+    return Err(InvalidArgument("systemd passed " + std::to_string(n) +
+                               " sockets; gate-otp-relay.socket has one"));
   if (sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1, nullptr, 0) <= 0) {
     return Err(InvalidArgument("the socket systemd passed is not a listening Unix stream socket"));
   }
@@ -52,7 +54,8 @@ class OtpRelayCommand final : public cli::Command {
         "within the timeout= the PAM line sets) and passes the verdict back. One\n"
         "authentication then costs no TLS set-up in the PAM process, and only this\n"
         "service reads the node secret.\n\n"
-        "Normally started by gate-otp-relay.socket (" + std::string(kDefaultOtpRelaySocket) +
+        "Normally started by gate-otp-relay.socket (" +
+        std::string(kDefaultOtpRelaySocket) +
         ", root 0600).\n"
         "Only root may ask (the caller's uid is checked); one request per connection,\n"
         "sent within 2 s of connecting; at most 64 at once, more are closed unanswered.\n"
@@ -91,8 +94,7 @@ class OtpRelayCommand final : public cli::Command {
       listener.Reset(*bound);
       where = socket_;
     }
-    log::Info("otp-relay: listening on " + where + "; node credentials from " +
-              options_.data_dir);
+    log::Info("otp-relay: listening on " + where + "; node credentials from " + options_.data_dir);
     hooks::OtpRelay relay(options_);
     if (Status s = relay.Serve(listener.get(), stop_fd.get()); !s.ok()) {
       return cli::Fail(kTool, s);

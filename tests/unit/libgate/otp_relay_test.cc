@@ -3,13 +3,12 @@
 // without echoing a code.
 #include "gate/otp_relay.h"
 
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "gate/unique_fd.h"
 
@@ -57,8 +56,8 @@ TEST(OtpRelayFormatTest, MalformedRequestsNeverNameTheCode) {
 }
 
 TEST(OtpRelayFormatTest, ReplyRoundTripAndSanitizedMessage) {
-  const std::string line = FormatOtpRelayReply(
-      {OtpVerdict::kRefused, "alice", "wrong\ncode\x7f (HTTP 401)"});
+  const std::string line =
+      FormatOtpRelayReply({OtpVerdict::kRefused, "alice", "wrong\ncode\x7f (HTTP 401)"});
   EXPECT_EQ(line, "refused alice wrong code  (HTTP 401)\n");
   auto parsed = ParseOtpRelayReply(line.substr(0, line.size() - 1));
   ASSERT_TRUE(parsed.has_value());

@@ -5,6 +5,7 @@
 // chain through a real gate-ca is tests/integration/test_pam_central.py.
 #include "pam_module/otp_central.h"
 
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -14,8 +15,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "common/test_util.h"
 #include "gate/unique_fd.h"
@@ -87,7 +86,7 @@ struct FactorRun {
 };
 
 FactorRun Authenticate(const std::string& relay, std::optional<std::string> typed,
-                 std::chrono::milliseconds timeout = 2000ms) {
+                       std::chrono::milliseconds timeout = 2000ms) {
   Options options;
   options.relay = relay;
   options.timeout = timeout;
@@ -114,7 +113,7 @@ TEST(CentralOtpTest, SendsOneRequestLineAndMapsEachVerdict) {
       {"accepted\n", Outcome::kError},
       {"ACCEPTED alice x\n", Outcome::kError},
       {"accepted alice code accepted", Outcome::kUnavailable},  // no newline: cut short
-      {"", Outcome::kUnavailable},                                // closed unanswered
+      {"", Outcome::kUnavailable},                              // closed unanswered
   };
   for (const auto& [reply, want] : cases) {
     TempDir dir;

@@ -6,6 +6,7 @@
 // tests/integration/test_pam_central.py.
 #include "sshd-hooks/common/otp_relay_server.h"
 
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -17,8 +18,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "common/test_util.h"
 #include "gate/json.h"
@@ -115,7 +114,8 @@ class OtpRelayTest : public ::testing::Test {
     std::string reply;
     char buf[1024];
     ssize_t n;
-    while ((n = ::read(client.get(), buf, sizeof buf)) > 0) reply.append(buf, static_cast<std::size_t>(n));
+    while ((n = ::read(client.get(), buf, sizeof buf)) > 0)
+      reply.append(buf, static_cast<std::size_t>(n));
     return reply;
   }
 
@@ -146,8 +146,9 @@ TEST_F(OtpRelayTest, AcceptedCodeAndWhatGateCaWasAsked) {
 }
 
 TEST_F(OtpRelayTest, WrongCodeIsRefusedAndTheCodeIsNotEchoed) {
-  TestServer server(Answering(&leaf_, "HTTP/1.1 401 Unauthorized",
-                              R"({"error":{"code":"UNAUTHENTICATED","message":"invalid OTP code"}})"));
+  TestServer server(
+      Answering(&leaf_, "HTTP/1.1 401 Unauthorized",
+                R"({"error":{"code":"UNAUTHENTICATED","message":"invalid OTP code"}})"));
   WriteNode("127.0.0.1:" + std::to_string(server.port()));
   const std::string reply = Exchange("verify alice 654321 2000\n");
   EXPECT_EQ(reply.rfind("refused alice ", 0), 0u) << reply;
@@ -195,10 +196,11 @@ TEST_F(OtpRelayTest, BadRequestsAreErrorsThatNeverEchoTheCode) {
   WriteNode("127.0.0.1:1");
   options_.read_timeout = 100ms;  // for the line that never ends
   const std::vector<std::string> requests = {
-       "verify alice 12x456 2000\n", "verify alice 123456\n", "check alice 123456 2000\n",
-        "verify -alice 123456 2000\n", "verify alice 123456 0\n", "verify alice 123456 60001\n",
-        "verify alice 123456 2000 extra\n", "verify alice  123456 2000\n",
-        std::string(600, 'a') + "\n", "verify alice 999888"};
+      "verify alice 12x456 2000\n",       "verify alice 123456\n",
+      "check alice 123456 2000\n",        "verify -alice 123456 2000\n",
+      "verify alice 123456 0\n",          "verify alice 123456 60001\n",
+      "verify alice 123456 2000 extra\n", "verify alice  123456 2000\n",
+      std::string(600, 'a') + "\n",       "verify alice 999888"};
   for (const std::string& request : requests) {
     const std::string reply = Exchange(request);
     EXPECT_EQ(reply.rfind("error - bad request", 0), 0u) << request << " -> " << reply;
