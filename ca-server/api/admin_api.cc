@@ -320,6 +320,7 @@ void RegisterAdminApi(Router& router, Services& services) {
              [s](const HttpRequest&, const PathParams& p) { return ExportCa(*s, p.at("type")); });
   RegisterAdminRolesApi(router, services);
   RegisterAdminNodesApi(router, services);
+  RegisterAdminAuditApi(router, services);
 }
 
 }  // namespace gate::ca

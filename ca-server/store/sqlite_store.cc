@@ -766,7 +766,8 @@ class SqliteStore final : public Store {
   Result<std::vector<IssuedCertificate>> ListCertificates(const std::string& user) override;
 
   Status AppendAudit(const AuditEvent& event) override;
-  Result<std::vector<AuditEvent>> ListAudit(std::size_t limit) override;
+  using Store::ListAudit;
+  Result<std::vector<AuditEvent>> ListAudit(const AuditQuery& query) override;
 
   Result<UserRecord> UpdateUser(const std::string& name,
                                 const std::optional<std::vector<std::string>>& logins,
@@ -1216,17 +1217,25 @@ Status SqliteStore::AppendAudit(const AuditEvent& event) {
       .Run();
 }
 
-Result<std::vector<AuditEvent>> SqliteStore::ListAudit(std::size_t limit) {
+Result<std::vector<AuditEvent>> SqliteStore::ListAudit(const AuditQuery& query) {
   std::lock_guard<std::mutex> lock(mu_);
   // Newest first by append order (id), not by `time`: the clock can step
-  // backwards, the order of appends cannot.
-  Result<Stmt> stmt =
-      Stmt::Prepare(db(),
-                    "SELECT time, event, user_name, source, success, detail FROM audit"
-                    " ORDER BY id DESC LIMIT ?1");
+  // backwards, the order of appends cannot. The prefix is compared with
+  // substr, not LIKE, so '%' and '_' in it mean themselves.
+  Result<Stmt> stmt = Stmt::Prepare(
+      db(),
+      "SELECT time, event, user_name, source, success, detail FROM audit"
+      " WHERE (?2 = '' OR user_name = ?2)"
+      " AND substr(event, 1, length(?3)) = ?3"
+      " AND time >= ?4 AND (?5 < 0 OR success = ?5)"
+      " ORDER BY id DESC LIMIT ?1");
   if (!stmt) return Err(stmt.error());
   constexpr auto kMaxLimit = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
-  stmt->Int(1, static_cast<std::int64_t>(std::min(limit, kMaxLimit)));
+  stmt->Int(1, static_cast<std::int64_t>(std::min(query.limit, kMaxLimit)))
+      .Text(2, query.user)
+      .Text(3, query.event_prefix)
+      .Int(4, query.since)
+      .Int(5, query.success.has_value() ? (*query.success ? 1 : 0) : -1);
   std::vector<AuditEvent> events;
   GATE_RETURN_IF_ERROR(stmt->ForEachRow([&] {
     AuditEvent& event = events.emplace_back();

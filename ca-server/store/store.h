@@ -52,6 +52,16 @@ struct AuditEvent {
   std::string detail;   // never a secret
 };
 
+// What `gatectl audit` asks for (GET /admin/v1/audit). Empty strings and
+// since == 0 select everything.
+struct AuditQuery {
+  std::size_t limit = 50;    // the newest `limit` events that match
+  std::string user;          // exactly this user
+  std::string event_prefix;  // "user.login", or "session." for a family
+  std::int64_t since = 0;    // time >= since (Unix seconds)
+  std::optional<bool> success;
+};
+
 struct IssuedCertificate {
   std::uint64_t serial = 0;
   std::string user;
@@ -280,7 +290,13 @@ class Store {
 
   // Audit log, append-only.
   virtual Status AppendAudit(const AuditEvent& event) = 0;
-  virtual Result<std::vector<AuditEvent>> ListAudit(std::size_t limit) = 0;  // newest first
+  // The events query selects, newest first (by order of appending).
+  virtual Result<std::vector<AuditEvent>> ListAudit(const AuditQuery& query) = 0;
+  Result<std::vector<AuditEvent>> ListAudit(std::size_t limit) {
+    AuditQuery query;
+    query.limit = limit;
+    return ListAudit(query);
+  }
 };
 
 // Opens (creating if needed, mode 0600) the SQLite database at path, in WAL

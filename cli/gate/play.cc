@@ -22,6 +22,7 @@
 #include "cli/common/profile.h"
 #include "cli/common/proxy.h"
 #include "cli/common/session_api.h"
+#include "cli/common/terminal_text.h"
 #include "cli/gate/commands.h"
 #include "gate/asciicast.h"
 #include "gate/ed25519.h"
@@ -47,8 +48,6 @@ bool IsUuid(std::string_view s) {
   }
   return true;
 }
-
-std::string Printable(std::string_view s);
 
 // A session ID that is not a file: the recording gate-ca holds, fetched
 // with a request signed by the profile's certificate (cli/common/session_api.h).
@@ -103,17 +102,6 @@ Result<ssh::Ed25519PublicKey> LoadRecorderKey(const std::string& path) {
   auto key = ssh::Ed25519PublicKey::FromAuthorizedKey(text->view());
   if (!key) return Err(key.error().WithContext(path));
   return *key;
-}
-
-// Header fields and notes go to the viewer's terminal: no control bytes
-// (a user's SSH command could carry escape sequences).
-std::string Printable(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) c = '?';
-  }
-  return out;
 }
 
 std::string Seconds(double t) {

@@ -24,6 +24,7 @@ std::unique_ptr<Command> MakeNodesLsCommand();
 std::unique_ptr<Command> MakeNodesRmCommand();
 std::unique_ptr<Command> MakeCertsRevokeCommand();
 std::unique_ptr<Command> MakeCaExportCommand();
+std::unique_ptr<Command> MakeAuditCommand();
 
 }  // namespace gate::cli
 

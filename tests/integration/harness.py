@@ -158,8 +158,12 @@ auth_service:
         return self.proc.returncode if self.proc else None, rest
 
     def gatectl(self, *args, check=False):
-        return run([binary("gatectl"), *args[:2], "--data-dir", self.data_dir, *args[2:]]
-                   if len(args) >= 2 else [binary("gatectl"), *args], check=check)
+        # --data-dir right after the command's words ("users add", "audit").
+        words = 0
+        while words < min(2, len(args)) and not args[words].startswith("-"):
+            words += 1
+        return run([binary("gatectl"), *args[:words], "--data-dir", self.data_dir, *args[words:]],
+                   check=check)
 
     def add_user(self, name, logins=None, ttl=None):
         args = ["users", "add", name]

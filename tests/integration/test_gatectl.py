@@ -1,4 +1,4 @@
-"""gatectl against a running gate-ca: users and CA export."""
+"""gatectl against a running gate-ca: users, CA export and the audit log."""
 import os
 import re
 import unittest
@@ -55,6 +55,39 @@ class GatectlTest(GateTestCase):
         self.assertNotEqual(user.split()[1], host.split()[3])
         bad = self.ca.gatectl("ca", "export", "--type", "root")
         self.assertEqual(bad.returncode, 2)
+
+    def test_audit_shows_logins_oldest_first_and_filters(self):
+        import json
+        client, device = self.new_user("audra")
+        self.assertNotEqual(client.login("audra", "wrong password", device.code()).returncode, 0)
+        self.assertEqual(client.login("audra", PASSWORD, device.code()).returncode, 0)
+
+        table = self.ca.gatectl("audit", "--user", "audra", check=True).stdout
+        lines = table.splitlines()
+        self.assertTrue(lines[0].startswith("Time (UTC)"), table)
+        create = next(i for i, l in enumerate(lines) if "user.create" in l)
+        denied = next(i for i, l in enumerate(lines) if "wrong password" in l)
+        self.assertLess(create, denied, table)  # oldest first
+        self.assertRegex(lines[denied], r"user\.login\s+denied\s+audra")
+        self.assertRegex(lines[-1], r"user\.login\s+ok\s+audra")
+        self.assertNotIn(PASSWORD, table)
+
+        failed = self.ca.gatectl("audit", "--user", "audra", "--failed", "--since", "1h",
+                                 "--json", check=True).stdout
+        events = [json.loads(l) for l in failed.splitlines()]
+        self.assertTrue(events)
+        self.assertTrue(all(e["user"] == "audra" and not e["success"] for e in events), failed)
+        only_create = self.ca.gatectl("audit", "--user", "audra", "--event", "user.create",
+                                      "--json", check=True).stdout.splitlines()
+        self.assertEqual([json.loads(l)["event"] for l in only_create], ["user.create"])
+
+        none = self.ca.gatectl("audit", "--user", "nobody-here", check=True)
+        self.assertIn("no events match", none.stderr)
+        for bad in (["--limit", "0"], ["--since", "yesterday"], ["--failed", "--ok"],
+                    ["--event", "User.Login"]):
+            proc = self.ca.gatectl("audit", *bad)
+            self.assertNotEqual(proc.returncode, 0, bad)
+            self.assertTrue(proc.stderr.strip(), bad)
 
     def test_unreachable_socket_is_explained(self):
         proc = run([__import__("harness").binary("gatectl"), "users", "ls", "--data-dir",

@@ -155,6 +155,15 @@ class NodeApiTest : public ::testing::Test {
     return admin_.Dispatch(req);
   }
 
+  // GET on the admin API with a query string (the server splits it off the
+  // path before routing).
+  HttpReply AdminGet(const std::string& path, const std::string& query) {
+    HttpRequest req = Request("GET", path, "", "unix:0");
+    req.query = query;
+    req.admin = true;
+    return admin_.Dispatch(req);
+  }
+
   HttpReply Public(const std::string& method, const std::string& path,
                    const Json::Value& body = Json::Value(), const std::string& authorization = "") {
     HttpRequest req = Request(method, path, body.isNull() ? "" : json::Write(body), "192.0.2.7");
@@ -926,6 +935,57 @@ TEST_F(NodeApiTest, RevokeValidation) {
   EXPECT_EQ(Admin("POST", "/admin/v1/certs/revoke", Parse(R"({"serial": "18446744073709551615"})"))
                 .status,
             404);
+}
+
+// --- The audit log (GET /admin/v1/audit, gatectl audit) ------------------------------
+
+TEST_F(NodeApiTest, AuditLogFiltersAndNewestFirst) {
+  auto add = [&](std::int64_t time, const std::string& event, const std::string& user,
+                 bool success) {
+    ASSERT_TRUE(store_->AppendAudit({time, event, user, "192.0.2.9", success, "d"}).ok());
+  };
+  add(100, "user.login", "alice", false);
+  add(200, "user.login", "alice", true);
+  add(300, "user.login", "bob", true);
+  add(400, "session.start", "alice", true);
+  add(500, "user.login_otp", "alice", false);
+
+  auto events = [&](const std::string& query) {
+    HttpReply reply = AdminGet("/admin/v1/audit", query);
+    EXPECT_EQ(reply.status, 200) << json::Write(reply.body);
+    std::vector<std::string> out;
+    for (const auto& e : reply.body["events"]) {
+      out.push_back(std::to_string(e["time"].asInt64()) + " " + e["event"].asString() + " " +
+                    e["user"].asString() + (e["success"].asBool() ? " ok" : " denied"));
+    }
+    return out;
+  };
+  // Newest first; the fixture's own setup may have audited events before these.
+  auto all = events("limit=5");
+  ASSERT_EQ(all.size(), 5u);
+  EXPECT_EQ(all.front(), "500 user.login_otp alice denied");
+  EXPECT_EQ(all.back(), "100 user.login alice denied");
+  EXPECT_EQ(events("user=bob"), std::vector<std::string>{"300 user.login bob ok"});
+  EXPECT_EQ(events("event=session."), std::vector<std::string>{"400 session.start alice ok"});
+  // A prefix: user.login also matches user.login_otp.
+  EXPECT_EQ(events("event=user.login&user=alice&result=denied"),
+            (std::vector<std::string>{"500 user.login_otp alice denied",
+                                      "100 user.login alice denied"}));
+  EXPECT_EQ(events("event=user.login&user=alice&result=ok&since=150"),
+            std::vector<std::string>{"200 user.login alice ok"});
+  EXPECT_EQ(events("event=user.login&limit=1"),
+            std::vector<std::string>{"500 user.login_otp alice denied"});
+}
+
+TEST_F(NodeApiTest, AuditLogRefusesBadQueries) {
+  for (const char* query :
+       {"limit=0", "limit=10001", "limit=-1", "limit=x", "user=-bad", "user=a%20b",
+        "event=USER", "event=user%25", "result=maybe", "since=-5", "bogus=1", "limit=1&limit=2"}) {
+    HttpReply reply = AdminGet("/admin/v1/audit", query);
+    EXPECT_EQ(reply.status, 400) << query << " -> " << json::Write(reply.body);
+  }
+  // Only on the admin socket.
+  EXPECT_NE(Public("GET", "/admin/v1/audit").status, 200);
 }
 
 }  // namespace
