@@ -168,6 +168,9 @@ int Start(const StartFlags& flags) {
     return 1;
   }
   SessionIngest ingest(**store, audit, *recordings, SessionLimits{}, now);
+  services.node_leaving = [&ingest](const NodeRecord& node, const std::string& source) {
+    return ingest.CloseLiveSessions(node, source);
+  };
   // Its own buckets: listing sessions must not use up a user's logins.
   RateLimiter signed_limiter(config->rate_limit.per_minute, config->rate_limit.burst);
   RequestAuthenticator signed_users(**store, audit, keys->user->public_key(), signed_limiter,

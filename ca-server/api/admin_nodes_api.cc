@@ -88,6 +88,7 @@ Result<Json::Value> RemoveNode(Services& s, const std::string& host_uuid) {
   if (!LooksLikeHostUuid(host_uuid)) return Err(InvalidArgument("malformed host UUID"));
   auto node = s.store.GetNode(host_uuid);
   if (!node) return Err(node.error());
+  CloseLiveSessions(s, *node, "admin");
   GATE_RETURN_IF_ERROR(s.store.DeleteNode(host_uuid));
   s.audit.Record({s.now(), "node.delete", "", "admin", true,
                   "node " + host_uuid + " (" + node->hostname + ")"});

@@ -176,6 +176,7 @@ Result<Json::Value> RenewHostCert(Services& s, const HttpRequest& req) {
 Result<Json::Value> Leave(Services& s, const HttpRequest& req) {
   auto node = Authenticate(s, req);
   if (!node) return Err(node.error());
+  CloseLiveSessions(s, *node, req.source);
   GATE_RETURN_IF_ERROR(s.store.DeleteNode(node->host_uuid));
   s.audit.Record({s.now(), "node.leave", "", req.source, true,
                   "node " + node->host_uuid + " (" + node->hostname + ")"});
@@ -271,6 +272,14 @@ Result<Json::Value> NodePolicyReply(Services& s, const NodeRecord& node, std::in
   out["user_ca"] = CaKeyList(s.user_ca);
   out["krl"] = Base64Encode(ssh::EncodeKrl(krl));
   return out;
+}
+
+void CloseLiveSessions(Services& services, const NodeRecord& node, const std::string& source) {
+  if (!services.node_leaving) return;
+  if (Status s = services.node_leaving(node, source); !s.ok()) {
+    log::Error("node " + node.host_uuid + " (" + node.hostname +
+               ") left; its live sessions could not all be closed: " + s.ToString());
+  }
 }
 
 void RegisterNodeApi(Router& router, Services& services) {

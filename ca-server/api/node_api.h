@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "ca-server/api/router.h"
 #include "ca-server/api/services.h"
@@ -34,6 +35,12 @@ Result<policy::Labels> NodeLabelsFromJson(const Json::Value& json);
 // certificates), the user CA, and the KRL built from the same revocations.
 // Reads the store; changes nothing.
 Result<Json::Value> NodePolicyReply(Services& services, const NodeRecord& node, std::int64_t now);
+
+// Before a node's row is deleted (it left, or an admin removed it): closes
+// its live uploads through services.node_leaving. A failure is logged, not
+// returned: a recording file gate-ca cannot read must not keep a node from
+// leaving (its sessions then stay listed as live).
+void CloseLiveSessions(Services& services, const NodeRecord& node, const std::string& source);
 
 }  // namespace gate::ca
 

@@ -34,6 +34,10 @@ struct Services {
   // "sha256:<hex>" of the HTTPS certificate's public key (SpkiPinFromCertFile),
   // printed in the gate-node join command so nodes can pin it.
   std::string ca_pin;
+  // Runs when a node leaves or is removed, before its row goes: its live
+  // uploads will never complete (gate-ca wires SessionIngest's
+  // CloseLiveSessions). Empty in tests that have no recordings.
+  std::function<Status(const NodeRecord& node, const std::string& source)> node_leaving = nullptr;
 };
 
 }  // namespace gate::ca

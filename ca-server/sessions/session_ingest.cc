@@ -223,26 +223,52 @@ Result<CompleteResult> SessionIngest::Complete(const NodeRecord& node, const std
                                                       "re-sending")));
     return CompleteResult{true, 0, "", false, ""};
   }
-  GATE_RETURN_IF_ERROR(files_.Sync(id));
-  auto mapped = files_.Map(id);
+  auto done = Finish(*row, node, source, "", digest);
+  if (!done) return Err(done.error());
+  return CompleteResult{false, size, done->sha256, done->verified, done->verify_detail};
+}
+
+Result<SessionRecord> SessionIngest::Finish(const SessionRecord& row, const NodeRecord& node,
+                                            const std::string& source, const std::string& cut,
+                                            std::string digest) {
+  GATE_RETURN_IF_ERROR(files_.Sync(row.id));
+  auto mapped = files_.Map(row.id);
   if (!mapped) return Err(mapped.error());
   const RecordingSummary summary = SummarizeRecording(mapped->view(), node.recorder_key);
 
-  SessionRecord done = *row;
+  SessionRecord done = row;
   done.live = false;
-  done.size = static_cast<std::int64_t>(size);
-  done.sha256 = digest;
+  done.size = static_cast<std::int64_t>(mapped->view().size());
+  done.sha256 = digest.empty() ? HexEncode(Sha256(mapped->view())) : std::move(digest);
   done.completed_at = now_();
   const double whole = std::ceil(std::max(0.0, summary.duration));
-  done.ended_at = row->started_at +
+  done.ended_at = row.started_at +
                   (whole < 1e12 ? static_cast<std::int64_t>(whole) : std::int64_t{1000000000000});
-  done.verified = summary.verified;
+  done.verified = summary.verified && cut.empty();
   done.verify_detail = summary.verify_detail;
   if (!summary.parse_error.empty()) done.verify_detail += "; unreadable from " + summary.parse_error;
+  if (!cut.empty()) done.verify_detail = cut + "; " + done.verify_detail;
   done.exit = summary.exit;
   GATE_RETURN_IF_ERROR(store_.CompleteSession(done));
   AuditCompletion(done, node, source, summary);
-  return CompleteResult{false, size, digest, done.verified, done.verify_detail};
+  return done;
+}
+
+Status SessionIngest::CloseLiveSessions(const NodeRecord& node, const std::string& source) {
+  SessionFilter filter;
+  filter.live = true;
+  filter.node = node.host_uuid;
+  auto live = store_.ListSessions(filter);
+  if (!live) return live.error();
+  Status first = Status::Ok();
+  for (const SessionRecord& row : *live) {
+    if (row.host_uuid != node.host_uuid) continue;  // a node *named* like this UUID
+    std::lock_guard<std::mutex> lock(LockFor(row.id));
+    auto done = Finish(row, node, source,
+                       "cut short: the node left gate-ca before its upload completed");
+    if (!done && first.ok()) first = done.error();
+  }
+  return first;
 }
 
 void SessionIngest::AuditCompletion(const SessionRecord& session, const NodeRecord& node,

@@ -83,6 +83,13 @@ class SessionIngest {
                                   std::uint64_t size, const std::string& sha256,
                                   const std::string& source);
 
+  // The node is leaving (DELETE /v1/nodes/self, gatectl nodes rm): none of
+  // its live uploads will ever complete. Each is completed from what gate-ca
+  // holds, as not verified, its detail saying it was cut short, and audited
+  // like any completion. Returns the first error; the others are still
+  // tried.
+  Status CloseLiveSessions(const NodeRecord& node, const std::string& source);
+
  private:
   std::mutex& LockFor(const std::string& id);
   // Audits a refused upload and returns status.
@@ -93,6 +100,13 @@ class SessionIngest {
                                  bool has_row);
   void AuditCompletion(const SessionRecord& session, const NodeRecord& node,
                        const std::string& source, const RecordingSummary& summary);
+  // Completes row from the bytes gate-ca holds: summary, digest, index,
+  // audit. cut, when not empty, says why the recording is incomplete; the
+  // session is then never verified. digest: the file's SHA-256 if the caller
+  // has it already (hex), else empty. Call with the session's lock held.
+  Result<SessionRecord> Finish(const SessionRecord& row, const NodeRecord& node,
+                               const std::string& source, const std::string& cut,
+                               std::string digest = "");
 
   Store& store_;
   AuditLog& audit_;

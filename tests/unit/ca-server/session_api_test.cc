@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "ca-server/api/node_api.h"
 #include "ca-server/api/query.h"
 #include "ca-server/auth/node_auth.h"
 #include "ca-server/sessions/recording_summary.h"
@@ -530,6 +531,47 @@ TEST_F(SessionApiTest, CutShortRecordingIsVerifiedButNotComplete) {
   EXPECT_TRUE(r.body["verified"].asBool());
   EXPECT_NE(r.body["verify_detail"].asString().find("cut short"), std::string::npos);
   EXPECT_EQ(store_->GetSession(kS1)->exit, "");
+}
+
+TEST_F(SessionApiTest, NodeLeavingClosesItsLiveUploadsAsCutShort) {
+  // What gate-ca wires: DELETE /v1/nodes/self closes the node's live uploads.
+  services_->node_leaving = [this](const NodeRecord& node, const std::string& source) {
+    return ingest_->CloseLiveSessions(node, source);
+  };
+  const std::string bytes = Recording(kS1, kNodeA);
+  const std::string held = bytes.substr(0, 700);
+  ASSERT_EQ(Put(kS1, 0, held).status, 200);
+  const std::string other = Recording(kS2, kNodeB);
+  ASSERT_EQ(Put(kS2, 0, std::string_view(other).substr(0, 700), Bearer(kNodeB, kSecretB)).status,
+            200);
+
+  const NodeRecord node_a = store_->GetNode(kNodeA).value();
+  Router nodes;
+  RegisterNodeApi(nodes, *services_);
+  HttpRequest leave;
+  leave.method = "DELETE";
+  leave.path = "/v1/nodes/self";
+  leave.source = "192.0.2.7";
+  leave.authorization = Bearer(kNodeA, kSecretA);
+  ASSERT_EQ(nodes.Dispatch(leave).status, 200);
+
+  auto row = store_->GetSession(kS1);
+  ASSERT_TRUE(row.has_value());
+  EXPECT_FALSE(row->live);
+  EXPECT_FALSE(row->verified);
+  EXPECT_EQ(row->verify_detail.rfind("cut short: the node left gate-ca", 0), 0u)
+      << row->verify_detail;
+  EXPECT_EQ(row->size, 700);
+  EXPECT_EQ(row->sha256, HexEncode(Sha256(held)));
+  EXPECT_EQ(CountAudit("session.end", true), 1);
+  EXPECT_EQ(CountAudit("session.verify", false), 1);
+  // Another node's upload goes on; a second close finds nothing to do; the
+  // recording stays readable.
+  EXPECT_TRUE(store_->GetSession(kS2)->live);
+  EXPECT_TRUE(ingest_->CloseLiveSessions(node_a, "test").ok());
+  EXPECT_EQ(CountAudit("session.end", true), 1);
+  EXPECT_TRUE(store_->GetSession(kS2)->live);
+  EXPECT_EQ(files_->Read(kS1, 0, 1 << 20).value(), held);
 }
 
 TEST_F(SessionApiTest, PerSessionByteCap) {
