@@ -87,7 +87,9 @@ Result<OtpRelayRequest> ParseOtpRelayRequest(std::string_view line) {
   if (Status s = CheckCode(code); !s.ok()) return Err(s);
   long long ms = 0;
   const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), ms);
-  if (ec != std::errc() || end != rest.data() + rest.size() || !IsDigits(rest)) {
+  // Canonical decimal only: "015" is not 15, so every request has one form.
+  if (ec != std::errc() || end != rest.data() + rest.size() || !IsDigits(rest) ||
+      (rest.size() > 1 && rest.front() == '0')) {
     return Err(malformed);
   }
   const std::chrono::milliseconds timeout(ms);
