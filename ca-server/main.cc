@@ -186,6 +186,7 @@ int Start(const StartFlags& flags) {
   RegisterSessionApi(public_router, session_deps);
   Router admin_router;
   RegisterAdminApi(admin_router, services);
+  RegisterAdminSessionsApi(admin_router, session_deps);
 
   HttpServerOptions options;
   options.listen_host = config->listen_addr.host;

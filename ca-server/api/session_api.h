@@ -38,6 +38,10 @@ struct SessionApiDeps {
 // the router.
 void RegisterSessionApi(Router& router, SessionApiDeps& deps);
 
+// The admin side (admin_sessions_api.cc), on the admin router: retention,
+// POST /admin/v1/sessions/prune.
+void RegisterAdminSessionsApi(Router& admin_router, SessionApiDeps& deps);
+
 // HttpServerOptions::large_body: true only for a chunk upload (PUT
 // /v1/nodes/sessions/{id}) whose credentials are a joined node's, so nobody
 // else can make gate-ca buffer more than the ordinary body limit. Costs one

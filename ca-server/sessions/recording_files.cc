@@ -117,6 +117,15 @@ Status RecordingFiles::Truncate(const std::string& id) {
   return Status::Ok();
 }
 
+Status RecordingFiles::Remove(const std::string& id) {
+  GATE_RETURN_IF_ERROR(CheckId(id));
+  if (::unlinkat(dir_fd_.get(), Name(id).c_str(), 0) != 0 && errno != ENOENT) {
+    return Errno("cannot remove recording " + id);
+  }
+  if (::fsync(dir_fd_.get()) != 0) return Errno("cannot fsync " + dir_);
+  return Status::Ok();
+}
+
 Status RecordingFiles::Sync(const std::string& id) {
   auto fd = OpenFile(id, O_RDONLY);
   if (!fd) return fd.error();

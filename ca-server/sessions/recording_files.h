@@ -61,6 +61,10 @@ class RecordingFiles {
   // Empties id's file (the node re-sends it from offset 0). OK if missing.
   Status Truncate(const std::string& id);
 
+  // Deletes id's file and fsyncs the directory (retention). OK if missing,
+  // so a removal that was interrupted can simply run again.
+  Status Remove(const std::string& id);
+
   // fsync of the file and of the directory (which holds its name).
   Status Sync(const std::string& id);
 

@@ -798,6 +798,9 @@ class SqliteStore final : public Store {
 
   Status CreateSession(const SessionRecord& session) override;
   Result<SessionRecord> GetSession(const std::string& id) override;
+  Result<std::vector<SessionRecord>> ListSessionsCompletedBefore(std::int64_t before,
+                                                                 std::size_t limit) override;
+  Status DeleteSession(const std::string& id) override;
   Status SetSessionSize(const std::string& id, std::int64_t size) override;
   Status CompleteSession(const SessionRecord& session) override;
   Result<std::vector<SessionRecord>> ListSessions(const SessionFilter& filter) override;
@@ -1741,6 +1744,32 @@ Result<SessionRecord> SqliteStore::GetSession(const std::string& id) {
   if (!row) return Err(row.error());
   if (!*row) return Err(SessionNotFound(id));
   return ReadSessionRow(*stmt);
+}
+
+Result<std::vector<SessionRecord>> SqliteStore::ListSessionsCompletedBefore(std::int64_t before,
+                                                                         std::size_t limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Stmt> stmt = Stmt::Prepare(
+      db(), std::string("SELECT ") + kSessionColumns +
+                " FROM sessions WHERE live = 0 AND completed_at < ?1"
+                " ORDER BY completed_at, id LIMIT ?2");
+  if (!stmt) return Err(stmt.error());
+  stmt->Int(1, before).Int(2, static_cast<std::int64_t>(std::min<std::size_t>(
+                                  limit, std::numeric_limits<std::int64_t>::max())));
+  std::vector<SessionRecord> sessions;
+  GATE_RETURN_IF_ERROR(stmt->ForEachRow([&] { sessions.push_back(ReadSessionRow(*stmt)); }));
+  return sessions;
+}
+
+Status SqliteStore::DeleteSession(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Stmt> stmt = Stmt::Prepare(db(), "DELETE FROM sessions WHERE id = ?1");
+  if (!stmt) return stmt.error();
+  stmt->Text(1, id);
+  Result<int> changed = Change(*stmt);
+  if (!changed) return changed.error();
+  if (*changed == 0) return SessionNotFound(id);
+  return Status::Ok();
 }
 
 Status SqliteStore::SetSessionSize(const std::string& id, std::int64_t size) {

@@ -239,6 +239,12 @@ class Store {
   // Newest first (started_at, then id), at most filter.limit.
   virtual Result<std::vector<SessionRecord>> ListSessions(const SessionFilter& filter) = 0;
   virtual Result<std::int64_t> CountLiveSessions(const std::string& host_uuid) = 0;
+  // Completed sessions gate-ca finished receiving before `before`
+  // (completed_at, gate-ca's own clock), oldest first, at most limit.
+  virtual Result<std::vector<SessionRecord>> ListSessionsCompletedBefore(std::int64_t before,
+                                                                         std::size_t limit) = 0;
+  // Removes a session's index row (retention). NotFound.
+  virtual Status DeleteSession(const std::string& id) = 0;
 
   // Revocations. Only certificates this CA issued (the certificates table)
   // can be revoked; each revocation that changes anything increments the

@@ -25,6 +25,7 @@ std::unique_ptr<Command> MakeNodesRmCommand();
 std::unique_ptr<Command> MakeCertsRevokeCommand();
 std::unique_ptr<Command> MakeCaExportCommand();
 std::unique_ptr<Command> MakeAuditCommand();
+std::unique_ptr<Command> MakeSessionsPruneCommand();
 
 }  // namespace gate::cli
 

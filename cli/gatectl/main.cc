@@ -8,7 +8,8 @@ int main(int argc, char** argv) {
   gate::log::Init(gate::log::Sink::kStderr, "gatectl", gate::log::Level::kWarning);
   CLI::App app{
       "gatectl: administer a gate cluster (users, roles, locks, node tokens, nodes,\n"
-      "certificate revocation, certificate authorities, the audit log).\n"
+      "certificate revocation, certificate authorities, recording retention, the\n"
+      "audit log).\n"
       "Runs on the gate-ca host as root (or gate-ca's own user), over the admin socket\n"
       "in the data dir.",
       "gatectl"};
@@ -34,6 +35,8 @@ int main(int argc, char** argv) {
       {"nodes rm", "Forget a node (its credential stops working)", MakeNodesRmCommand},
       {"certs revoke", "Revoke certificates by serial or by user", MakeCertsRevokeCommand},
       {"ca export", "Print a certificate authority's public key", MakeCaExportCommand},
+      {"sessions prune", "Remove recordings older than --older-than (retention)",
+       MakeSessionsPruneCommand},
       {"audit", "Show the audit log: logins, admin changes, nodes, sessions (--failed ...)",
        MakeAuditCommand},
   };

@@ -84,6 +84,17 @@ class UnitFilesTest(unittest.TestCase):
         for line in ("ListenStream=/run/gate/otp-relay.sock", "SocketUser=root",
                      "SocketMode=0600"):
             self.assertIn(line, socket)
+    def test_sessions_prune_unit_runs_as_gate_without_network(self):
+        with open(os.path.join(UNIT_DIR, "gate-sessions-prune.service")) as f:
+            lines = f.read().splitlines()
+        for line in ("User=gate", "NoNewPrivileges=yes", "CapabilityBoundingSet=",
+                     "ProtectSystem=strict", "PrivateNetwork=yes",
+                     "RestrictAddressFamilies=AF_UNIX",
+                     "ExecStart=/usr/sbin/gatectl sessions prune --older-than 90d "
+                     "--data-dir /var/lib/gate"):
+            self.assertIn(line, lines)
+        self.assertEqual(self.settings(lines, "ReadWritePaths"), [])
+
 
 if __name__ == "__main__":
     unittest.main()

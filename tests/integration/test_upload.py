@@ -153,6 +153,35 @@ class UploadTest(GateTestCase):
 
     # --- tests ---
 
+    def test_retention_prunes_only_what_is_old_enough(self):
+        old = self.write("alice")
+        self.upload()
+        held = os.path.join(self.ca.data_dir, "recordings", old + ".cast")
+        self.assertTrue(os.path.exists(held))
+        time.sleep(2.1)  # completed_at and the cutoff are whole seconds
+        dry = self.ca.gatectl("sessions", "prune", "--older-than", "1s", "--dry-run", check=True)
+        self.assertIn(old, dry.stdout)
+        self.assertIn("would remove", dry.stdout)
+        self.assertTrue(os.path.exists(held))
+        self.assertIn(old, self.sessions(self.alice))
+
+        pruned = self.ca.gatectl("sessions", "prune", "--older-than", "1s", check=True)
+        self.assertIn(old, pruned.stdout)
+        self.assertRegex(pruned.stdout, r"removed [1-9]\d* recordings")
+        self.assertFalse(os.path.exists(held))
+        self.assertNotIn(old, self.sessions(self.alice))
+        self.assertTrue(self.audit("session.delete", old))
+
+        # Younger than the cutoff: stays.
+        new = self.write("alice")
+        self.upload()
+        kept = self.ca.gatectl("sessions", "prune", "--older-than", "1h", check=True)
+        self.assertNotIn(new, kept.stdout)
+        self.assertIn(new, self.sessions(self.alice))
+        for bad in ([], ["--older-than", "0d"], ["--older-than", "soon"]):
+            proc = self.ca.gatectl("sessions", "prune", *bad)
+            self.assertNotEqual(proc.returncode, 0, bad)
+
     def test_finished_recordings_arrive_listed_audited_and_playable(self):
         one = self.write("alice", "--join", "bob")
         two = self.write("carol")

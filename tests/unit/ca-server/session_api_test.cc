@@ -574,6 +574,61 @@ TEST_F(SessionApiTest, NodeLeavingClosesItsLiveUploadsAsCutShort) {
   EXPECT_EQ(files_->Read(kS1, 0, 1 << 20).value(), held);
 }
 
+TEST_F(SessionApiTest, RetentionRemovesOnlyCompletedRecordingsOldEnough) {
+  constexpr char kS3[] = "31111111-2222-4333-8444-555555555555";
+  ASSERT_EQ(Upload(kS1, Recording(kS1)).status, 200);  // completed at kNow
+  now_ = kNow + 100;
+  ASSERT_EQ(Upload(kS2, Recording(kS2)).status, 200);  // completed at kNow + 100
+  const std::string live = Recording(kS3);
+  ASSERT_EQ(Put(kS3, 0, std::string_view(live).substr(0, 700)).status, 200);  // never completed
+  now_ = kNow + 1000;
+
+  Router admin;
+  RegisterAdminSessionsApi(admin, *deps_);
+  auto prune = [&](const std::string& body) {
+    HttpRequest req;
+    req.method = "POST";
+    req.path = "/admin/v1/sessions/prune";
+    req.body = body;
+    req.content_type = "application/json";
+    req.source = "unix:0";
+    req.admin = true;
+    return admin.Dispatch(req);
+  };
+  auto ids = [](const HttpReply& r) {
+    std::vector<std::string> out;
+    for (const auto& s : r.body["sessions"]) out.push_back(s["id"].asString());
+    return out;
+  };
+
+  // Dry run: what is older than 950 s is listed, nothing goes.
+  HttpReply dry = prune(R"({"older_than_seconds": 950, "dry_run": true})");
+  ASSERT_EQ(dry.status, 200) << json::Write(dry.body);
+  EXPECT_EQ(ids(dry), std::vector<std::string>{kS1});
+  EXPECT_FALSE(dry.body["more"].asBool());
+  EXPECT_TRUE(store_->GetSession(kS1).has_value());
+  EXPECT_GT(HeldBytes(kS1), 0u);
+
+  HttpReply done = prune(R"({"older_than_seconds": 950})");
+  ASSERT_EQ(done.status, 200) << json::Write(done.body);
+  EXPECT_EQ(ids(done), std::vector<std::string>{kS1});
+  EXPECT_EQ(store_->GetSession(kS1).error().code(), Code::kNotFound);
+  EXPECT_EQ(HeldBytes(kS1), 0u);  // no file
+  EXPECT_EQ(CountAudit("session.delete", true), 1);
+  // Younger, and live, sessions stay; everything completed can go.
+  HttpReply all = prune(R"({"older_than_seconds": 0})");
+  EXPECT_EQ(ids(all), std::vector<std::string>{kS2});
+  EXPECT_TRUE(store_->GetSession(kS3)->live);
+  EXPECT_EQ(HeldBytes(kS3), 700u);
+  EXPECT_TRUE(ids(prune(R"({"older_than_seconds": 0})")).empty());
+
+  for (const char* bad : {R"({})", R"({"older_than_seconds": -1})", R"({"older_than_seconds": "1"})",
+                          R"({"older_than_seconds": 1, "dry_run": 1})",
+                          R"({"older_than_seconds": 1, "extra": true})", "not json"}) {
+    EXPECT_EQ(prune(bad).status, 400) << bad;
+  }
+}
+
 TEST_F(SessionApiTest, PerSessionByteCap) {
   SessionLimits limits;
   limits.max_session_bytes = 1000;
