@@ -97,6 +97,7 @@ OtpRelayReply OtpRelay::Answer(int fd, const ucred& peer) const {
   }
   HttpClientOptions client = NodeClientOptions(*node);
   client.timeout = request->timeout;
+  client.connection_pool = pool_;
   return VerifyWithGateCa(HttpClient(std::move(client)), *request);
 }
 

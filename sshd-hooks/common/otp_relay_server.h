@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -66,6 +67,9 @@ class OtpRelay {
   OtpRelayReply Answer(int fd, const ucred& peer) const;
 
   OtpRelayOptions options_;
+  // One TLS connection to gate-ca, kept between requests (and shared by the
+  // connection threads), instead of a handshake per code.
+  std::shared_ptr<HttpConnectionPool> pool_ = NewHttpConnectionPool();
   std::mutex mu_;
   std::condition_variable idle_;
   int active_ = 0;

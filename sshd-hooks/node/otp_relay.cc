@@ -52,8 +52,9 @@ class OtpRelayCommand final : public cli::Command {
         "user's code to this relay over a Unix socket, and the relay asks gate-ca\n"
         "(POST /v1/nodes/otp/verify, over HTTPS with the node credentials in node.json,\n"
         "within the timeout= the PAM line sets) and passes the verdict back. One\n"
-        "authentication then costs no TLS set-up in the PAM process, and only this\n"
-        "service reads the node secret.\n\n"
+        "authentication then costs no TLS set-up in the PAM process, the relay keeps\n"
+        "its connection to gate-ca open between codes, and only this service reads\n"
+        "the node secret.\n\n"
         "Normally started by gate-otp-relay.socket (" +
         std::string(kDefaultOtpRelaySocket) +
         ", root 0600).\n"

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -19,6 +20,14 @@
 #include "gate/status.h"
 
 namespace gate {
+
+// Connections kept open between requests (HTTP keep-alive), so a
+// long-running program (gate-node otp-relay) sets up TLS once per connection
+// instead of once per request. Thread-safe: share one among threads. A
+// connection is reused only for a request with the same server and the same
+// TLS settings (pin, CA file, verification), as libcurl decides.
+class HttpConnectionPool;
+std::shared_ptr<HttpConnectionPool> NewHttpConnectionPool();
 
 struct HttpClientOptions {
   // "https://host:port" for TCP, or "http://localhost" with unix_socket set.
@@ -37,6 +46,9 @@ struct HttpClientOptions {
   // anything outside visible ASCII (a CR/LF would inject headers) makes
   // Request fail with InvalidArgument before anything is sent.
   SecretString bearer_token;
+  // When set, connections come from and go back to this pool; otherwise each
+  // request opens its own and closes it.
+  std::shared_ptr<HttpConnectionPool> connection_pool;
 };
 
 struct HttpResponse {

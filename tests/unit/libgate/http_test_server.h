@@ -119,6 +119,9 @@ class TestServer {
     const KeyAndCert* tls = nullptr;  // TLS with this certificate; null: plain
     bool close_notify = true;         // TLS: say goodbye properly before closing
     int max_tls_version = 0;          // e.g. TLS1_1_VERSION to offer only old TLS
+    // Requests answered on the one connection (keep-alive); the listener
+    // accepts no second connection, so a client must reuse it.
+    int requests = 1;
   };
 
   explicit TestServer(Options options) : options_(std::move(options)) {
@@ -216,25 +219,37 @@ class TestServer {
       }
     };
 
-    // The request: headers, then Content-Length bytes of body.
+    for (int i = 0; i < options_.requests; ++i) {
+      if (!ReadRequest(recv_some)) return;
+      if (options_.mode == Mode::kNeverAnswer) return WaitForHangUp(conn.get());
+      send_all(options_.response);
+    }
+    if (ssl && options_.close_notify) SSL_shutdown(ssl.get());
+  }
+
+  // One request (headers, then Content-Length bytes of body), appended to
+  // request_. False if the connection ended first.
+  template <typename Recv>
+  bool ReadRequest(Recv& recv_some) {
+    const std::size_t start = request_.size();
     std::size_t header_end = std::string::npos;
     std::size_t content_length = 0;
     char buf[4096];
-    while (header_end == std::string::npos || request_.size() < header_end + 4 + content_length) {
+    while (header_end == std::string::npos ||
+           request_.size() < start + header_end + 4 + content_length) {
       const int n = recv_some(buf, sizeof(buf));
-      if (n <= 0) return;
+      if (n <= 0) return false;
       request_.append(buf, static_cast<std::size_t>(n));
       if (header_end == std::string::npos) {
-        header_end = request_.find("\r\n\r\n");
-        const std::size_t cl = request_.find("Content-Length: ");
+        const std::string_view mine = std::string_view(request_).substr(start);
+        header_end = mine.find("\r\n\r\n");
+        const std::size_t cl = mine.find("Content-Length: ");
         if (header_end != std::string::npos && cl != std::string::npos && cl < header_end) {
-          content_length = std::stoul(request_.substr(cl + 16));
+          content_length = std::stoul(std::string(mine.substr(cl + 16, 20)));
         }
       }
     }
-    if (options_.mode == Mode::kNeverAnswer) return WaitForHangUp(conn.get());
-    send_all(options_.response);
-    if (ssl && options_.close_notify) SSL_shutdown(ssl.get());
+    return true;
   }
 
   Options options_;

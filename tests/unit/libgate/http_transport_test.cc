@@ -343,6 +343,61 @@ TEST_F(HttpTransportTest, TlsReplyWithoutLengthOrCloseNotify) {
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
 }
 
+// --- Connection pool ---------------------------------------------------------
+
+constexpr char kKeepAliveReply[] =
+    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n"
+    "{\"ok\":true}";
+
+TEST_F(HttpTransportTest, PoolReusesOneTlsConnection) {
+  // The server accepts a single connection and answers three requests on
+  // it: only reuse can get all three answered.
+  const KeyAndCert leaf = Leaf("IP:127.0.0.1");
+  TestServer::Options so = Answering(&leaf, kKeepAliveReply);
+  so.requests = 3;
+  TestServer server(so);
+  HttpClientOptions o = Options(server.Url());
+  o.ca_pin = leaf.Pin();
+  o.connection_pool = NewHttpConnectionPool();
+  ASSERT_NE(o.connection_pool, nullptr);
+  for (int i = 0; i < 3; ++i) {
+    auto r = HttpClient(o).Call("GET", "/v1/ping");
+    ASSERT_TRUE(r.has_value()) << i << ": " << r.error().ToString();
+  }
+  EXPECT_EQ(server.request().find("GET /v1/ping"), 0u);
+  EXPECT_NE(server.request().rfind("GET /v1/ping"), 0u);  // more than one request
+}
+
+TEST_F(HttpTransportTest, WithoutAPoolEachRequestNeedsItsOwnConnection) {
+  const KeyAndCert leaf = Leaf("IP:127.0.0.1");
+  TestServer::Options so = Answering(&leaf, kKeepAliveReply);
+  so.requests = 2;
+  TestServer server(so);
+  HttpClientOptions o = Options(server.Url());
+  o.ca_pin = leaf.Pin();
+  o.timeout = std::chrono::milliseconds(500);
+  ASSERT_TRUE(HttpClient(o).Call("GET", "/v1/ping").has_value());
+  // The single connection is gone with the first client; nobody accepts
+  // a second one.
+  ExpectUnavailable(HttpClient(o).Call("GET", "/v1/ping"), "");
+}
+
+TEST_F(HttpTransportTest, PoolDoesNotReuseAcrossDifferentPins) {
+  // Same server, another pin: a connection verified under one pin must not
+  // serve a request that names another.
+  const KeyAndCert leaf = Leaf("IP:127.0.0.1");
+  TestServer::Options so = Answering(&leaf, kKeepAliveReply);
+  so.requests = 2;
+  TestServer server(so);
+  HttpClientOptions o = Options(server.Url());
+  o.ca_pin = leaf.Pin();
+  o.timeout = std::chrono::milliseconds(500);
+  o.connection_pool = NewHttpConnectionPool();
+  ASSERT_TRUE(HttpClient(o).Call("GET", "/v1/ping").has_value());
+  o.ca_pin = Leaf("IP:127.0.0.1").Pin();
+  EXPECT_FALSE(HttpClient(o).Call("GET", "/v1/ping").has_value());
+}
+
 TEST_F(HttpTransportTest, TlsReplyWithLengthNeedsNoCloseNotify) {
   const KeyAndCert leaf = Leaf("IP:127.0.0.1");
   TestServer::Options so = Answering(&leaf);

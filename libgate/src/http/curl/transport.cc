@@ -1,5 +1,5 @@
 // gate_http_curl: PerformHttp over libcurl, the transport of every gate
-// program except pam_gate's central plugin (http/transport.h says why).
+// program that speaks HTTP (http/transport.h), and the connection pool.
 #include "http/transport.h"
 
 #include <curl/curl.h>
@@ -53,6 +53,55 @@ size_t WriteCallback(char* ptr, size_t size, size_t nmemb, void* userdata) noexc
 }
 
 }  // namespace
+}  // namespace gate::http
+
+namespace gate {
+
+// A libcurl share handle holding the connection cache (and TLS sessions),
+// with the locks libcurl asks for when several threads use it.
+class HttpConnectionPool {
+ public:
+  HttpConnectionPool() : share_(curl_share_init()) {
+    if (share_ == nullptr) return;
+    curl_share_setopt(share_, CURLSHOPT_LOCKFUNC, &Lock);
+    curl_share_setopt(share_, CURLSHOPT_UNLOCKFUNC, &Unlock);
+    curl_share_setopt(share_, CURLSHOPT_USERDATA, this);
+    curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  }
+  ~HttpConnectionPool() {
+    if (share_ != nullptr) curl_share_cleanup(share_);
+  }
+  HttpConnectionPool(const HttpConnectionPool&) = delete;
+  HttpConnectionPool& operator=(const HttpConnectionPool&) = delete;
+
+  CURLSH* share() const { return share_; }
+
+ private:
+  static std::mutex& MutexFor(void* self, curl_lock_data data) {
+    auto* pool = static_cast<HttpConnectionPool*>(self);
+    const auto i = static_cast<std::size_t>(data);
+    return pool->mutexes_[i < kLocks ? i : 0];
+  }
+  static void Lock(CURL*, curl_lock_data data, curl_lock_access, void* self) {
+    MutexFor(self, data).lock();
+  }
+  static void Unlock(CURL*, curl_lock_data data, void* self) { MutexFor(self, data).unlock(); }
+
+  static constexpr std::size_t kLocks = CURL_LOCK_DATA_LAST;
+  CURLSH* share_;
+  std::mutex mutexes_[kLocks];
+};
+
+std::shared_ptr<HttpConnectionPool> NewHttpConnectionPool() {
+  if (!http::GlobalInit().ok()) return nullptr;
+  auto pool = std::make_shared<HttpConnectionPool>();
+  return pool->share() != nullptr ? pool : nullptr;
+}
+
+}  // namespace gate
+
+namespace gate::http {
 
 Result<HttpRawResponse> PerformHttp(const HttpClientOptions& options, const Transfer& t) {
   const std::string url = options.base_url + std::string(t.target);
@@ -123,6 +172,9 @@ Result<HttpRawResponse> PerformHttp(const HttpClientOptions& options, const Tran
   set(curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms));
   set(curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms));
   set(curl_easy_setopt(h, CURLOPT_USERAGENT, "gate"));
+  if (options.connection_pool != nullptr) {
+    set(curl_easy_setopt(h, CURLOPT_SHARE, options.connection_pool->share()));
+  }
   set(curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get()));
   set(curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &WriteCallback));
   set(curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink));
