@@ -27,7 +27,11 @@ constexpr char kOkReply[] =
     "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n"
     "Connection: close\r\n\r\n{\"ok\":true}";
 
+class KeepAliveServer;
+
 class HttpTransportTest : public ::testing::Test {
+  friend class KeepAliveServer;
+
  protected:
   static void SetUpTestSuite() {
     // Requests go to loopback; a proxy from the environment must not
@@ -349,53 +353,59 @@ constexpr char kKeepAliveReply[] =
     "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n"
     "{\"ok\":true}";
 
+// A server that answers `requests` requests on the single connection it
+// accepts, and a client pinned to it.
+class KeepAliveServer {
+ public:
+  KeepAliveServer(HttpTransportTest& test, int requests)
+      : leaf_(test.Leaf("IP:127.0.0.1")), server_(Options(leaf_, requests)) {
+    client_ = HttpTransportTest::Options(server_.Url());
+    client_.ca_pin = leaf_.Pin();
+    client_.timeout = std::chrono::milliseconds(500);
+  }
+  HttpClientOptions& client() { return client_; }
+  TestServer& server() { return server_; }
+
+ private:
+  static TestServer::Options Options(const KeyAndCert& leaf, int requests) {
+    TestServer::Options o = HttpTransportTest::Answering(&leaf, kKeepAliveReply);
+    o.requests = requests;
+    return o;
+  }
+  KeyAndCert leaf_;
+  TestServer server_;
+  HttpClientOptions client_;
+};
+
 TEST_F(HttpTransportTest, PoolReusesOneTlsConnection) {
-  // The server accepts a single connection and answers three requests on
-  // it: only reuse can get all three answered.
-  const KeyAndCert leaf = Leaf("IP:127.0.0.1");
-  TestServer::Options so = Answering(&leaf, kKeepAliveReply);
-  so.requests = 3;
-  TestServer server(so);
-  HttpClientOptions o = Options(server.Url());
-  o.ca_pin = leaf.Pin();
-  o.connection_pool = NewHttpConnectionPool();
-  ASSERT_NE(o.connection_pool, nullptr);
+  // Only reuse can get all three requests answered.
+  KeepAliveServer ka(*this, 3);
+  ka.client().connection_pool = NewHttpConnectionPool();
+  ASSERT_NE(ka.client().connection_pool, nullptr);
   for (int i = 0; i < 3; ++i) {
-    auto r = HttpClient(o).Call("GET", "/v1/ping");
+    auto r = HttpClient(ka.client()).Call("GET", "/v1/ping");
     ASSERT_TRUE(r.has_value()) << i << ": " << r.error().ToString();
   }
-  EXPECT_EQ(server.request().find("GET /v1/ping"), 0u);
-  EXPECT_NE(server.request().rfind("GET /v1/ping"), 0u);  // more than one request
+  EXPECT_EQ(ka.server().request().find("GET /v1/ping"), 0u);
+  EXPECT_NE(ka.server().request().rfind("GET /v1/ping"), 0u);  // more than one request
 }
 
 TEST_F(HttpTransportTest, WithoutAPoolEachRequestNeedsItsOwnConnection) {
-  const KeyAndCert leaf = Leaf("IP:127.0.0.1");
-  TestServer::Options so = Answering(&leaf, kKeepAliveReply);
-  so.requests = 2;
-  TestServer server(so);
-  HttpClientOptions o = Options(server.Url());
-  o.ca_pin = leaf.Pin();
-  o.timeout = std::chrono::milliseconds(500);
-  ASSERT_TRUE(HttpClient(o).Call("GET", "/v1/ping").has_value());
+  KeepAliveServer ka(*this, 2);
+  ASSERT_TRUE(HttpClient(ka.client()).Call("GET", "/v1/ping").has_value());
   // The single connection is gone with the first client; nobody accepts
   // a second one.
-  ExpectUnavailable(HttpClient(o).Call("GET", "/v1/ping"), "");
+  ExpectUnavailable(HttpClient(ka.client()).Call("GET", "/v1/ping"), "");
 }
 
 TEST_F(HttpTransportTest, PoolDoesNotReuseAcrossDifferentPins) {
   // Same server, another pin: a connection verified under one pin must not
   // serve a request that names another.
-  const KeyAndCert leaf = Leaf("IP:127.0.0.1");
-  TestServer::Options so = Answering(&leaf, kKeepAliveReply);
-  so.requests = 2;
-  TestServer server(so);
-  HttpClientOptions o = Options(server.Url());
-  o.ca_pin = leaf.Pin();
-  o.timeout = std::chrono::milliseconds(500);
-  o.connection_pool = NewHttpConnectionPool();
-  ASSERT_TRUE(HttpClient(o).Call("GET", "/v1/ping").has_value());
-  o.ca_pin = Leaf("IP:127.0.0.1").Pin();
-  EXPECT_FALSE(HttpClient(o).Call("GET", "/v1/ping").has_value());
+  KeepAliveServer ka(*this, 2);
+  ka.client().connection_pool = NewHttpConnectionPool();
+  ASSERT_TRUE(HttpClient(ka.client()).Call("GET", "/v1/ping").has_value());
+  ka.client().ca_pin = Leaf("IP:127.0.0.1").Pin();
+  EXPECT_FALSE(HttpClient(ka.client()).Call("GET", "/v1/ping").has_value());
 }
 
 TEST_F(HttpTransportTest, TlsReplyWithLengthNeedsNoCloseNotify) {
