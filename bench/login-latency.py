@@ -72,8 +72,8 @@ def main():
         errors = [r for r in results if r[0] != 0]
         concurrent_ms = [r[1] for r in results]
 
-        print(f"| measurement | value |")
-        print(f"| --- | --- |")
+        print("| measurement | value |")
+        print("| --- | --- |")
         print(f"| sequential logins | {len(sequential)} |")
         print(f"| login p50 | {statistics.median(sequential):.0f} ms |")
         print(f"| login p99 | {p99(sequential):.0f} ms |")

@@ -123,8 +123,8 @@ def main():
     base = statistics.median(times["pam_oath"]) if times["pam_oath"] else float("nan")
     print(f"pamtester authenticate, {runs} runs per module, interleaved "
           f"({os.uname().nodename}, {os.cpu_count()} CPUs)")
-    print(f"| module | p50 | p99 | p50 vs pam_oath | failed runs |")
-    print(f"| --- | ---: | ---: | ---: | ---: |")
+    print("| module | p50 | p99 | p50 vs pam_oath | failed runs |")
+    print("| --- | ---: | ---: | ---: | ---: |")
     for name, values in times.items():
         if not values:
             print(f"| {name} | - | - | - | {failures[name]} |")

@@ -165,10 +165,12 @@ auth_service:
         return run([binary("gatectl"), *args[:words], "--data-dir", self.data_dir, *args[words:]],
                    check=check)
 
-    def add_user(self, name, logins=None, ttl=None):
+    def add_user(self, name, logins=None, ttl=None, roles=None):
         args = ["users", "add", name]
         if logins:
             args += ["--logins", logins]
+        if roles:
+            args += ["--roles", roles]
         if ttl:
             args += ["--ttl", ttl]
         proc = self.gatectl(*args, check=True)
@@ -381,6 +383,22 @@ class GateTestCase(unittest.TestCase):
         result, device = client.signup(token, password)
         self.assertEqual(result.returncode, 0, result.stderr)
         return client, device
+
+    @classmethod
+    def logged_in_user(cls, name, logins=None, roles=None, password="correct horse battery"):
+        """Adds a user (logins and roles comma separated), signs it up and logs
+        it in; usable from setUpClass. Returns the client, holding a fresh
+        certificate, with .device (its OTP device) and .profile (what
+        `gate login` printed)."""
+        token, _ = cls.ca.add_user(name, logins, roles=roles)
+        client = Client(cls.workdir, cls.ca, name)
+        result, device = client.signup(token, password)
+        assert result.returncode == 0, result.stderr
+        login = client.login(name, password, device.code())
+        assert login.returncode == 0, login.stderr
+        client.device = device
+        client.profile = login.stdout
+        return client
 
 
 def path_is_root_safe(path):

@@ -3,7 +3,7 @@ import os
 import re
 import unittest
 
-from harness import Client, GateTestCase, run
+from harness import GateTestCase, run
 
 PASSWORD = "correct horse battery"
 

@@ -13,12 +13,11 @@ import os
 import re
 import shutil
 import subprocess
-import time
 import unittest
 
 import test_recording
-from harness import IS_ROOT, Client, binary, run
-from test_recording import LOGIN, PASSWORD, Tmux, output_of, parse_cast
+from harness import IS_ROOT, binary, run
+from test_recording import LOGIN, Tmux, output_of, parse_cast
 
 DETACH = "C-]"  # tmux's name for Ctrl-], gate join's detach key
 
@@ -37,21 +36,10 @@ class JoinTest(test_recording.RecordingTest):
         cls.gate = binary("gate")
         cls.ca.gatectl("roles", "add", "joiners", "--logins", LOGIN, "--join-sessions",
                        check=True)
-        cls.bob = cls.new_gate_user("bob", "--roles", "joiners")
-        cls.carol = cls.new_gate_user("carol")
+        cls.bob = cls.logged_in_user("bob", LOGIN, roles="joiners")
+        cls.carol = cls.logged_in_user("carol", LOGIN)
         synced = cls.node.sync()
         assert synced.returncode == 0, synced.stderr
-
-    @classmethod
-    def new_gate_user(cls, name, *extra):
-        out = cls.ca.gatectl("users", "add", name, "--logins", LOGIN, *extra, check=True).stdout
-        token = re.search(r"/web/newuser/([0-9a-f]{32})", out).group(1)
-        client = Client(cls.workdir, cls.ca, name)
-        result, device = client.signup(token, PASSWORD)
-        assert result.returncode == 0, result.stderr
-        login = client.login(name, PASSWORD, device.code())
-        assert login.returncode == 0, login.stderr
-        return client
 
     # --- helpers --------------------------------------------------------------
 

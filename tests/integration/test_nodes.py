@@ -1,15 +1,10 @@
 """Nodes end to end: gate-node join/sync/leave, gate-principals, roles, locks,
 revocation and host certificates, against a real gate-ca and a real sshd."""
-import json
 import os
 import re
-import shutil
-import subprocess
-import time
 import unittest
 
-from harness import (IS_ROOT, SSHD, Client, GateTestCase, Node, SyslogCapture, binary,
-                     ensure_os_user, run)
+from harness import IS_ROOT, SSHD, GateTestCase, Node, SyslogCapture, ensure_os_user, run
 
 PASSWORD = "correct horse battery"
 
@@ -52,20 +47,7 @@ class NodeTest(GateTestCase):
         super().tearDownClass()
 
     def user(self, name, roles=None, logins=None):
-        args = ["users", "add", name]
-        if roles:
-            args += ["--roles", roles]
-        if logins:
-            args += ["--logins", logins]
-        out = self.ca.gatectl(*args, check=True).stdout
-        token = re.search(r"/web/newuser/([0-9a-f]{32})", out).group(1)
-        client = Client(self.workdir, self.ca, name)
-        result, device = client.signup(token, PASSWORD)
-        self.assertEqual(result.returncode, 0, result.stderr)
-        login = client.login(name, PASSWORD, device.code())
-        self.assertEqual(login.returncode, 0, login.stderr)
-        client.device = device
-        client.profile = login.stdout
+        client = self.logged_in_user(name, logins, roles=roles)
         # The node learns of the new user at its next sync; do it now.
         synced = self.node.sync()
         self.assertEqual(synced.returncode, 0, synced.stderr)

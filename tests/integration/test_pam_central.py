@@ -13,18 +13,17 @@ import atexit
 import base64
 import os
 import pty
-import re
 import select
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
 
 from harness import (BIN_DIR, IS_ROOT, GateTestCase, Node, OtpRelay, Sshd,
                      ensure_os_user, run, totp)
+from test_nodes import node_token
 
 PASSWORD = "correct horse battery"
 PAM_WRAPPER = "/usr/lib/x86_64-linux-gnu/libpam_wrapper.so"
@@ -37,13 +36,6 @@ def missing_tools():
     if not PAMTESTER:
         missing.append("pamtester")
     return missing
-
-
-def node_token(ca):
-    out = ca.gatectl("tokens", "add", "--type=node", check=True).stdout
-    m = re.search(r"--token ([0-9a-f]{32})", out)
-    assert m, out
-    return m.group(1)
 
 
 def pam_env(service_dir):
@@ -61,7 +53,7 @@ class PamCentralTest(GateTestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.node = Node(cls.workdir, "pam-node")
-        join = cls.node.join(cls.ca, node_token(cls.ca), "--principals", "127.0.0.1",
+        join = cls.node.join(cls.ca, node_token(cls.ca)[0], "--principals", "127.0.0.1",
                              "--no-reload")
         if join.returncode != 0:
             raise AssertionError("join failed: " + join.stdout + join.stderr)

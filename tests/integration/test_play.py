@@ -9,7 +9,6 @@ player that ignored the cap would run into the subprocess timeout instead.
 import base64
 import os
 import shutil
-import stat
 import subprocess
 import tempfile
 import unittest

@@ -12,24 +12,15 @@ the logged-in user."""
 import json
 import os
 import pwd
-import re
 import shutil
 import stat
 import unittest
 
-from harness import (IS_ROOT, SSHD, Client, GateTestCase, Node, ensure_os_user, root_safe_dir,
+from harness import (IS_ROOT, SSHD, GateTestCase, Node, ensure_os_user, root_safe_dir,
                      run)
+from test_nodes import node_token
 
-PASSWORD = "correct horse battery"
 MARKER = "GATE-RECORDER-STAND-IN"
-
-
-def node_token(ca, labels=None):
-    args = ["tokens", "add", "--type=node"]
-    if labels:
-        args += ["--labels", labels]
-    out = ca.gatectl(*args, check=True).stdout
-    return re.search(r"--token ([0-9a-f]{32})", out).group(1)
 
 
 def stand_in_recorder(name):
@@ -106,7 +97,7 @@ class RecordConfigTest(GateTestCase):
                    check=True)
         cls.rn = RecorderNode(cls.workdir, "recnode", "gtrec1")
         cls.rn.node.start()
-        joined = cls.rn.join(ca, node_token(ca, "env=rec"))
+        joined = cls.rn.join(ca, node_token(ca, "env=rec")[0])
         if joined.returncode != 0:
             raise AssertionError("join failed: " + joined.stdout + joined.stderr)
         cls.auditor = cls.user("aud", "auditors,plain")
@@ -120,13 +111,7 @@ class RecordConfigTest(GateTestCase):
 
     @classmethod
     def user(cls, name, roles):
-        out = cls.ca.gatectl("users", "add", name, "--roles", roles, check=True).stdout
-        token = re.search(r"/web/newuser/([0-9a-f]{32})", out).group(1)
-        client = Client(cls.workdir, cls.ca, name)
-        result, device = client.signup(token, PASSWORD)
-        assert result.returncode == 0, result.stderr
-        login = client.login(name, PASSWORD, device.code())
-        assert login.returncode == 0, login.stderr
+        client = cls.logged_in_user(name, roles=roles)
         synced = cls.rn.gate_node("sync")
         assert synced.returncode == 0, synced.stderr
         return client
@@ -386,7 +371,7 @@ class RecordJoinLeaveTest(GateTestCase):
         rn = RecorderNode(self.workdir, "joinrec", "gtrec2")
         rn.node.start()
         try:
-            joined = rn.join(self.ca, node_token(self.ca), "--record")
+            joined = rn.join(self.ca, node_token(self.ca)[0], "--record")
             self.assertEqual(joined.returncode, 0, joined.stdout + joined.stderr)
             self.assertIn(rn.force_command() + "\n", rn.drop_in())
             self.assertEqual(mode_owner(rn.key), (0o600, "gtrec2"))
@@ -419,7 +404,7 @@ class RecordJoinLeaveTest(GateTestCase):
         rn = RecorderNode(self.workdir, "cleanrec", "gtrec3")
         rn.node.start()
         try:
-            joined = rn.join(self.ca, node_token(self.ca))
+            joined = rn.join(self.ca, node_token(self.ca)[0])
             self.assertEqual(joined.returncode, 0, joined.stdout + joined.stderr)
             on = rn.gate_node("record", "on")
             self.assertEqual(on.returncode, 0, on.stdout + on.stderr)

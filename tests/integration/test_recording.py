@@ -15,11 +15,10 @@ import subprocess
 import time
 import unittest
 
-from harness import (IS_ROOT, Client, GateTestCase, Node, SyslogCapture, TestRecorder, binary,
+from harness import (IS_ROOT, GateTestCase, Node, SyslogCapture, TestRecorder, binary,
                      ensure_os_user, run)
 from test_nodes import node_token
 
-PASSWORD = "correct horse battery"
 LOGIN = "gtrec"
 SFTP_SERVER = "/usr/lib/openssh/sftp-server"
 
@@ -131,13 +130,7 @@ class RecordingTest(GateTestCase):
             raise AssertionError("join failed: " + joined.stdout + joined.stderr)
         cls.host_uuid = rec.write_config(cls.ca, cls.node, "recnode")
 
-        out = cls.ca.gatectl("users", "add", "rita", "--logins", LOGIN, check=True).stdout
-        signup = re.search(r"/web/newuser/([0-9a-f]{32})", out).group(1)
-        cls.client = Client(cls.workdir, cls.ca, "rita")
-        result, device = cls.client.signup(signup, PASSWORD)
-        assert result.returncode == 0, result.stderr
-        login = cls.client.login("rita", PASSWORD, device.code())
-        assert login.returncode == 0, login.stderr
+        cls.client = cls.logged_in_user("rita", LOGIN)
         synced = cls.node.sync()
         assert synced.returncode == 0, synced.stderr
 

@@ -1,6 +1,5 @@
 """gate-ca start-up, configuration, secret-file checks, TLS trust, shutdown."""
 import os
-import re
 import shutil
 import signal
 import stat

@@ -6,7 +6,7 @@ import shutil
 import tempfile
 import unittest
 
-from harness import BIN_DIR, binary, run
+from harness import binary, run
 
 UNIT_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "systemd")
 

@@ -24,8 +24,6 @@ from harness import (BIN_DIR, IS_ROOT, Client, GateTestCase, Node, TestRecorder,
                      ensure_os_user, run)
 from test_nodes import node_token
 
-PASSWORD = "correct horse battery"
-
 
 def cast_tool():
     return os.path.join(BIN_DIR, "tests", "tools", "gate-test-cast")
@@ -92,17 +90,7 @@ class UploadTest(GateTestCase):
 
     @classmethod
     def user(cls, name, roles=None):
-        args = ["users", "add", name, "--logins", "root"]
-        if roles:
-            args += ["--roles", roles]
-        out = cls.ca.gatectl(*args, check=True).stdout
-        token = out.split("/web/newuser/")[1].split()[0]
-        client = Client(cls.workdir, cls.ca, name)
-        result, device = client.signup(token, PASSWORD)
-        assert result.returncode == 0, result.stderr
-        login = client.login(name, PASSWORD, device.code())
-        assert login.returncode == 0, login.stderr
-        return client
+        return cls.logged_in_user(name, "root", roles=roles)
 
     # --- helpers ---
 
@@ -403,13 +391,7 @@ class RealRecorderUploadTest(GateTestCase):
         rec.write_config(cls.ca, cls.node, "uploadnode")
         register_recorder_key(cls.ca, cls.node.data_dir, key + ".pub")
 
-        out = cls.ca.gatectl("users", "add", "ursula", "--logins", cls.LOGIN, check=True).stdout
-        token = out.split("/web/newuser/")[1].split()[0]
-        cls.client = Client(cls.workdir, cls.ca, "ursula")
-        result, device = cls.client.signup(token, PASSWORD)
-        assert result.returncode == 0, result.stderr
-        login = cls.client.login("ursula", PASSWORD, device.code())
-        assert login.returncode == 0, login.stderr
+        cls.client = cls.logged_in_user("ursula", cls.LOGIN)
         synced = cls.node.sync()
         assert synced.returncode == 0, synced.stderr
 
