@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include "common/test_util.h"
@@ -27,10 +28,10 @@ constexpr char kOkReply[] =
     "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n"
     "Connection: close\r\n\r\n{\"ok\":true}";
 
-class KeepAliveServer;
+class PinnedServer;
 
 class HttpTransportTest : public ::testing::Test {
-  friend class KeepAliveServer;
+  friend class PinnedServer;
 
  protected:
   static void SetUpTestSuite() {
@@ -92,6 +93,33 @@ class HttpTransportTest : public ::testing::Test {
 
   TempDir dir_;
   KeyAndCert ca_;
+};
+
+// A TLS server on 127.0.0.1 with a certificate of its own answering reply
+// (adjust changes its other options), and client options pinned to that
+// certificate's key.
+class PinnedServer {
+ public:
+  explicit PinnedServer(HttpTransportTest& test, std::string reply = kOkReply,
+                        const std::function<void(TestServer::Options&)>& adjust = {})
+      : leaf_(test.Leaf("IP:127.0.0.1")), server_(ServerOptions(leaf_, std::move(reply), adjust)) {
+    client_ = HttpTransportTest::Options(server_.Url());
+    client_.ca_pin = leaf_.Pin();
+  }
+  HttpClientOptions& client() { return client_; }
+  TestServer& server() { return server_; }
+
+ private:
+  static TestServer::Options ServerOptions(
+      const KeyAndCert& leaf, std::string reply,
+      const std::function<void(TestServer::Options&)>& adjust) {
+    TestServer::Options o = HttpTransportTest::Answering(&leaf, std::move(reply));
+    if (adjust) adjust(o);
+    return o;
+  }
+  KeyAndCert leaf_;  // outlives the server, which holds a pointer to it
+  TestServer server_;
+  HttpClientOptions client_;
 };
 
 // --- Certificate verification (no pin) -------------------------------------
@@ -225,25 +253,15 @@ TEST_F(HttpTransportTest, ServerThatNeverAnswersTimesOut) {
 }
 
 TEST_F(HttpTransportTest, TlsServerThatNeverAnswersTimesOut) {
-  const KeyAndCert leaf = Leaf("IP:127.0.0.1");
-  TestServer::Options so = Answering(&leaf);
-  so.mode = Mode::kNeverAnswer;
-  TestServer server(so);
-  HttpClientOptions o = Options(server.Url());
-  o.ca_pin = leaf.Pin();
-  o.timeout = std::chrono::milliseconds(300);
-  ExpectUnavailable(HttpClient(o).Call("GET", "/v1/ping"), "timed out");
+  PinnedServer s(*this, kOkReply, [](TestServer::Options& o) { o.mode = Mode::kNeverAnswer; });
+  s.client().timeout = std::chrono::milliseconds(300);
+  ExpectUnavailable(HttpClient(s.client()).Call("GET", "/v1/ping"), "timed out");
 }
 
 TEST_F(HttpTransportTest, ServerThatNeverShakesHandsTimesOut) {
-  const KeyAndCert leaf = Leaf("IP:127.0.0.1");
-  TestServer::Options so = Answering(&leaf);
-  so.mode = Mode::kNoHandshake;
-  TestServer server(so);
-  HttpClientOptions o = Options(server.Url());
-  o.ca_pin = leaf.Pin();
-  o.timeout = std::chrono::milliseconds(300);
-  ExpectUnavailable(HttpClient(o).Call("GET", "/v1/ping"), "timed out");
+  PinnedServer s(*this, kOkReply, [](TestServer::Options& o) { o.mode = Mode::kNoHandshake; });
+  s.client().timeout = std::chrono::milliseconds(300);
+  ExpectUnavailable(HttpClient(s.client()).Call("GET", "/v1/ping"), "timed out");
 }
 
 // --- Replies ----------------------------------------------------------------
@@ -281,16 +299,12 @@ TEST_F(HttpTransportTest, OversizedChunkedReplyIsDataLoss) {
 }
 
 TEST_F(HttpTransportTest, OversizedTlsReplyIsDataLoss) {
-  const KeyAndCert leaf = Leaf("IP:127.0.0.1");
-  TestServer server(
-      Answering(&leaf, "HTTP/1.1 200 OK\r\nContent-Length: 2000\r\n\r\n" + std::string(2000, 'x')));
-  HttpClientOptions o = Options(server.Url());
-  o.ca_pin = leaf.Pin();
+  PinnedServer s(*this, "HTTP/1.1 200 OK\r\nContent-Length: 2000\r\n\r\n" + std::string(2000, 'x'));
   HttpRawRequest req;
   req.method = "GET";
   req.target = "/rec";
   req.max_response_bytes = 1000;
-  auto r = HttpClient(o).Send(req);
+  auto r = HttpClient(s.client()).Send(req);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), Code::kDataLoss) << r.error().ToString();
 }
@@ -323,11 +337,8 @@ TEST_F(HttpTransportTest, NoReplyAtAllIsUnavailable) {
 }
 
 TEST_F(HttpTransportTest, TlsReplyWithoutLengthEndsAtCloseNotify) {
-  const KeyAndCert leaf = Leaf("IP:127.0.0.1");
-  TestServer server(Answering(&leaf, "HTTP/1.0 200 OK\r\n\r\n{\"ok\":true}"));
-  HttpClientOptions o = Options(server.Url());
-  o.ca_pin = leaf.Pin();
-  auto r = HttpClient(o).Call("GET", "/v1/ping");
+  PinnedServer s(*this, "HTTP/1.0 200 OK\r\n\r\n{\"ok\":true}");
+  auto r = HttpClient(s.client()).Call("GET", "/v1/ping");
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
   EXPECT_TRUE((*r)["ok"].asBool());
 }
@@ -337,13 +348,9 @@ TEST_F(HttpTransportTest, TlsReplyWithoutLengthOrCloseNotify) {
   // connection cut by an attacker; libcurl takes the end of the connection
   // as the end of the body. gate-ca always sends a length, so gate never
   // relies on it.
-  const KeyAndCert leaf = Leaf("IP:127.0.0.1");
-  TestServer::Options so = Answering(&leaf, "HTTP/1.0 200 OK\r\n\r\n{\"ok\":true}");
-  so.close_notify = false;
-  TestServer server(so);
-  HttpClientOptions o = Options(server.Url());
-  o.ca_pin = leaf.Pin();
-  auto r = HttpClient(o).Call("GET", "/v1/ping");
+  PinnedServer s(*this, "HTTP/1.0 200 OK\r\n\r\n{\"ok\":true}",
+                 [](TestServer::Options& o) { o.close_notify = false; });
+  auto r = HttpClient(s.client()).Call("GET", "/v1/ping");
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
 }
 
@@ -353,33 +360,10 @@ constexpr char kKeepAliveReply[] =
     "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n"
     "{\"ok\":true}";
 
-// A server that answers `requests` requests on the single connection it
-// accepts, and a client pinned to it.
-class KeepAliveServer {
- public:
-  KeepAliveServer(HttpTransportTest& test, int requests)
-      : leaf_(test.Leaf("IP:127.0.0.1")), server_(Options(leaf_, requests)) {
-    client_ = HttpTransportTest::Options(server_.Url());
-    client_.ca_pin = leaf_.Pin();
-    client_.timeout = std::chrono::milliseconds(500);
-  }
-  HttpClientOptions& client() { return client_; }
-  TestServer& server() { return server_; }
-
- private:
-  static TestServer::Options Options(const KeyAndCert& leaf, int requests) {
-    TestServer::Options o = HttpTransportTest::Answering(&leaf, kKeepAliveReply);
-    o.requests = requests;
-    return o;
-  }
-  KeyAndCert leaf_;
-  TestServer server_;
-  HttpClientOptions client_;
-};
-
 TEST_F(HttpTransportTest, PoolReusesOneTlsConnection) {
   // Only reuse can get all three requests answered.
-  KeepAliveServer ka(*this, 3);
+  PinnedServer ka(*this, kKeepAliveReply, [](TestServer::Options& o) { o.requests = 3; });
+  ka.client().timeout = std::chrono::milliseconds(500);
   ka.client().connection_pool = NewHttpConnectionPool();
   ASSERT_NE(ka.client().connection_pool, nullptr);
   for (int i = 0; i < 3; ++i) {
@@ -391,7 +375,8 @@ TEST_F(HttpTransportTest, PoolReusesOneTlsConnection) {
 }
 
 TEST_F(HttpTransportTest, WithoutAPoolEachRequestNeedsItsOwnConnection) {
-  KeepAliveServer ka(*this, 2);
+  PinnedServer ka(*this, kKeepAliveReply, [](TestServer::Options& o) { o.requests = 2; });
+  ka.client().timeout = std::chrono::milliseconds(500);
   ASSERT_TRUE(HttpClient(ka.client()).Call("GET", "/v1/ping").has_value());
   // The single connection is gone with the first client; nobody accepts
   // a second one.
@@ -401,7 +386,8 @@ TEST_F(HttpTransportTest, WithoutAPoolEachRequestNeedsItsOwnConnection) {
 TEST_F(HttpTransportTest, PoolDoesNotReuseAcrossDifferentPins) {
   // Same server, another pin: a connection verified under one pin must not
   // serve a request that names another.
-  KeepAliveServer ka(*this, 2);
+  PinnedServer ka(*this, kKeepAliveReply, [](TestServer::Options& o) { o.requests = 2; });
+  ka.client().timeout = std::chrono::milliseconds(500);
   ka.client().connection_pool = NewHttpConnectionPool();
   ASSERT_TRUE(HttpClient(ka.client()).Call("GET", "/v1/ping").has_value());
   ka.client().ca_pin = Leaf("IP:127.0.0.1").Pin();
@@ -409,13 +395,8 @@ TEST_F(HttpTransportTest, PoolDoesNotReuseAcrossDifferentPins) {
 }
 
 TEST_F(HttpTransportTest, TlsReplyWithLengthNeedsNoCloseNotify) {
-  const KeyAndCert leaf = Leaf("IP:127.0.0.1");
-  TestServer::Options so = Answering(&leaf);
-  so.close_notify = false;
-  TestServer server(so);
-  HttpClientOptions o = Options(server.Url());
-  o.ca_pin = leaf.Pin();
-  auto r = HttpClient(o).Call("GET", "/v1/ping");
+  PinnedServer s(*this, kOkReply, [](TestServer::Options& o) { o.close_notify = false; });
+  auto r = HttpClient(s.client()).Call("GET", "/v1/ping");
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
 }
 
