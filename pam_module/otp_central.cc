@@ -1,16 +1,13 @@
 #include "pam_module/otp_central.h"
 
-#include <errno.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 
-#include <cstring>
 #include <memory>
 #include <utility>
 
 #include "gate/log.h"
 #include "gate/unique_fd.h"
+#include "gate/unix_socket.h"
 
 namespace gate::pam {
 namespace {
@@ -62,21 +59,6 @@ class CentralOtp final : public Factor {
   }
 };
 
-Result<UniqueFd> Connect(const std::string& path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) return Err(InvalidArgument("relay path too long"));
-  std::memcpy(addr.sun_path, path.data(), path.size());
-  // Non-blocking: a Unix socket connects at once or fails with EAGAIN when
-  // the relay's backlog is full, which is "unavailable", never a hang.
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (!fd.valid()) return Err(Unavailable(std::string("socket: ") + std::strerror(errno)));
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    return Err(Unavailable("cannot connect: " + std::string(std::strerror(errno))));
-  }
-  return fd;
-}
-
 }  // namespace
 
 Status CheckRelaySocket(const std::string& path) {
@@ -93,8 +75,13 @@ Result<OtpRelayReply> AskRelay(const std::string& path, std::string_view gate_us
   const Clock::time_point deadline = Clock::now() + timeout + kRelayGrace;
   auto request = FormatOtpRelayRequest(gate_user, code.view(), timeout);
   if (!request) return Err(request.error());
-  auto fd = Connect(path);
-  if (!fd) return Err(fd.error());
+  // Non-blocking: a relay whose backlog is full is "unavailable" at once,
+  // never a hang; nobody listening is unavailable too (offline= decides).
+  auto fd = ConnectUnix(path, /*nonblocking=*/true);
+  if (!fd) {
+    if (fd.error().code() == Code::kNotFound) return Err(Unavailable(fd.error().message()));
+    return Err(fd.error());
+  }
   GATE_RETURN_IF_ERROR(WriteOtpRelayLine(fd->get(), request->view(), deadline));
   auto line = ReadOtpRelayLine(fd->get(), deadline);
   if (!line) return Err(line.error());

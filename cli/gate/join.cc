@@ -23,7 +23,7 @@
 #include "gate/names.h"
 #include "gate/unique_fd.h"
 #include "recorder/join/join_client.h"
-#include "recorder/join/listen_socket.h"
+#include "gate/unix_socket.h"
 #include "recorder/join/messages.h"
 #include "recorder/session/settings.h"
 
@@ -188,7 +188,7 @@ class JoinCommand final : public Command {
  private:
   int RunLocal(JoinMode mode) {
     const std::string path = (run_dir_.empty() ? NodeRunDir() : run_dir_) + "/" + id_ + ".sock";
-    auto socket = recorder::ConnectUnix(path);
+    auto socket = ConnectUnix(path);
     if (!socket) {
       if (socket.error().code() == Code::kNotFound) {
         return Fail("gate join",

@@ -14,7 +14,7 @@
 #include "gate/log.h"
 #include "gate/unique_fd.h"
 #include "recorder/join/frame.h"
-#include "recorder/join/listen_socket.h"
+#include "gate/unix_socket.h"
 #include "recorder/join/messages.h"
 #include "recorder/join/output_ring.h"
 
@@ -447,7 +447,7 @@ Result<std::unique_ptr<JoinHub>> JoinHub::Listen(const std::string& socket_path,
                                                  SessionSummary session, JoinAuthorizer authorize,
                                                  JoinCallbacks callbacks,
                                                  const JoinHubOptions& options) {
-  auto listener = ListenUnix(socket_path);
+  auto listener = ListenUnix(socket_path, 0666);
   if (!listener) return Err(listener.error());
   log::Info("join: session " + session.session_id + " accepts joiners on " + socket_path);
   return std::unique_ptr<JoinHub>(new JoinHubImpl(std::move(*listener), std::move(session),

@@ -3,8 +3,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -168,36 +166,6 @@ Status OtpRelay::Serve(int listen_fd, int stop_fd) {
   std::unique_lock<std::mutex> lock(mu_);
   idle_.wait(lock, [this] { return active_ == 0; });
   return Status::Ok();
-}
-
-Result<int> ListenOtpRelaySocket(const std::string& path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.empty() || path.size() >= sizeof addr.sun_path) {
-    return Err(InvalidArgument("socket path too long or empty: " + path));
-  }
-  std::memcpy(addr.sun_path, path.data(), path.size());
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) == 0) {
-    if (!S_ISSOCK(st.st_mode)) {
-      return Err(FailedPrecondition(path + " exists and is not a socket; not replacing it"));
-    }
-    ::unlink(path.c_str());  // a stale socket from an earlier run
-  }
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) return Err(Internal(std::string("socket: ") + std::strerror(errno)));
-  // Created 0600 from the start, not chmod-ed after bind (no window).
-  const mode_t old = ::umask(0177);
-  const int bound = ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  const int bind_errno = errno;
-  ::umask(old);
-  if (bound != 0) {
-    return Err(Unavailable("cannot bind " + path + ": " + std::strerror(bind_errno)));
-  }
-  if (::listen(fd.get(), 128) != 0) {
-    return Err(Internal(std::string("listen: ") + std::strerror(errno)));
-  }
-  return fd.Release();
 }
 
 }  // namespace gate::hooks

@@ -75,10 +75,6 @@ class OtpRelay {
   int active_ = 0;
 };
 
-// Binds a listening Unix socket at path for root alone (0600), replacing a
-// stale socket left there; refuses to replace anything that is not a socket.
-Result<int> ListenOtpRelaySocket(const std::string& path);
-
 }  // namespace gate::hooks
 
 #endif  // GATE_SSHD_HOOKS_COMMON_OTP_RELAY_SERVER_H_

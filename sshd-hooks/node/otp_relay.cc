@@ -15,6 +15,7 @@
 #include "cli/common/exit_code.h"
 #include "gate/log.h"
 #include "gate/unique_fd.h"
+#include "gate/unix_socket.h"
 #include "sshd-hooks/common/otp_relay_server.h"
 #include "sshd-hooks/node/commands.h"
 #include "sshd-hooks/node/node_flags.h"
@@ -85,21 +86,21 @@ class OtpRelayCommand final : public cli::Command {
 
     auto inherited = InheritedSocket();
     if (!inherited) return cli::Fail(kTool, inherited.error());
-    UniqueFd listener;
+    UnixListener listener;  // its file, when it is ours, goes when we do
     std::string where = "the socket systemd passed";
     if (*inherited >= 0) {
-      listener.Reset(*inherited);
+      listener.fd.Reset(*inherited);
     } else {
-      auto bound = hooks::ListenOtpRelaySocket(socket_);
+      auto bound = ListenUnix(socket_, 0600);
       if (!bound) return cli::Fail(kTool, bound.error());
-      listener.Reset(*bound);
+      listener = std::move(*bound);
       where = socket_;
     }
     log::Info("otp-relay: listening on " + where + "; node credentials from " + options_.data_dir);
     hooks::OtpRelay relay(options_);
-    if (Status s = relay.Serve(listener.get(), stop_fd.get()); !s.ok()) {
-      return cli::Fail(kTool, s);
-    }
+    const Status served = relay.Serve(listener.fd.get(), stop_fd.get());
+    RemoveListenerFile(listener);
+    if (!served.ok()) return cli::Fail(kTool, served);
     log::Info("otp-relay: stopping");
     return cli::kExitOk;
   }

@@ -13,7 +13,7 @@
 
 #include "common/test_util.h"
 #include "join_test_util.h"
-#include "recorder/join/listen_socket.h"
+#include "gate/unix_socket.h"
 
 namespace gate::recorder {
 namespace {

@@ -21,7 +21,7 @@
 #include "gate/unique_fd.h"
 #include "recorder/join/frame.h"
 #include "recorder/join/join_hub.h"
-#include "recorder/join/listen_socket.h"
+#include "gate/unix_socket.h"
 
 namespace gate::testing {
 
@@ -71,7 +71,7 @@ inline bool PumpUntil(recorder::JoinHub& hub, const std::function<bool()>& done)
 class RawClient {
  public:
   explicit RawClient(const std::string& path) {
-    auto fd = recorder::ConnectUnix(path);
+    auto fd = ConnectUnix(path);
     if (!fd) {
       ADD_FAILURE() << fd.error().ToString();
       return;

@@ -23,6 +23,7 @@
 #include "gate/json.h"
 #include "gate/node_state.h"
 #include "gate/unique_fd.h"
+#include "gate/unix_socket.h"
 #include "libgate/http_test_server.h"
 
 namespace gate::hooks {
@@ -218,9 +219,9 @@ TEST_F(OtpRelayTest, ServesOnItsSocketUntilStopped) {
   TestServer server(Answering(&leaf_, "HTTP/1.1 200 OK", R"({"user":"alice","ok":true})"));
   WriteNode("127.0.0.1:" + std::to_string(server.port()));
   const std::string path = dir_.File("relay.sock");
-  auto listener = ListenOtpRelaySocket(path);
+  auto listener = ListenUnix(path, 0600);
   ASSERT_TRUE(listener.has_value()) << listener.error().ToString();
-  UniqueFd listen_fd(*listener);
+  const int listen_fd = listener->fd.get();
   struct stat st {};
   ASSERT_EQ(::lstat(path.c_str(), &st), 0);
   EXPECT_TRUE(S_ISSOCK(st.st_mode));
@@ -229,7 +230,7 @@ TEST_F(OtpRelayTest, ServesOnItsSocketUntilStopped) {
   UniqueFd stop(::eventfd(0, EFD_CLOEXEC));
   OtpRelay relay(options_);
   Status served = Internal("not run");
-  std::thread serving([&] { served = relay.Serve(listen_fd.get(), stop.get()); });
+  std::thread serving([&] { served = relay.Serve(listen_fd, stop.get()); });
 
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
@@ -249,19 +250,26 @@ TEST_F(OtpRelayTest, ServesOnItsSocketUntilStopped) {
   EXPECT_TRUE(served.ok()) << served.ToString();
 }
 
-TEST(ListenOtpRelaySocketTest, ReplacesAStaleSocketButNothingElse) {
+TEST(OtpRelaySocketTest, RootOnlyAndNeverStolenFromARunningRelay) {
+  // gate-node otp-relay --socket: what it binds is 0600 from the start; a
+  // stale socket (a relay that died) is replaced, a live one and anything
+  // that is not a socket are not.
   TempDir dir;
   const std::string path = dir.File("relay.sock");
   {
-    auto first = ListenOtpRelaySocket(path);
-    ASSERT_TRUE(first.has_value());
-    ::close(*first);  // the socket file stays behind, as after a crash
-  }
-  auto again = ListenOtpRelaySocket(path);
+    auto first = ListenUnix(path, 0600);
+    ASSERT_TRUE(first.has_value()) << first.error().ToString();
+    struct stat st {};
+    ASSERT_EQ(::lstat(path.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0600u);
+    auto second = ListenUnix(path, 0600);
+    ASSERT_FALSE(second.has_value());
+    EXPECT_EQ(second.error().code(), Code::kAlreadyExists);
+  }  // closed: the socket file stays behind, as after a crash
+  auto again = ListenUnix(path, 0600);
   ASSERT_TRUE(again.has_value()) << again.error().ToString();
-  ::close(*again);
   gate::testing::WriteFile(dir.File("file"), "keep me", 0600);
-  auto refused = ListenOtpRelaySocket(dir.File("file"));
+  auto refused = ListenUnix(dir.File("file"), 0600);
   ASSERT_FALSE(refused.has_value());
   EXPECT_EQ(refused.error().code(), Code::kFailedPrecondition);
   EXPECT_EQ(gate::testing::ReadFile(dir.File("file")), "keep me");

@@ -1,4 +1,4 @@
-#include "recorder/join/listen_socket.h"
+#include "gate/unix_socket.h"
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace gate::recorder {
+namespace gate {
 namespace {
 
 constexpr int kBacklog = 16;
@@ -39,7 +39,7 @@ int ConnectTo(int fd, const sockaddr_un& addr) {
   return rc == 0 ? 0 : errno;
 }
 
-// A socket file nobody listens on is left by a recorder that died; anything
+// A socket file nobody listens on is left by a server that died; anything
 // else at the path is not ours to remove.
 Status ReplaceStale(const std::string& path, const sockaddr_un& addr) {
   struct stat st {};
@@ -54,7 +54,7 @@ Status ReplaceStale(const std::string& path, const sockaddr_un& addr) {
   if (!probe.valid()) return Unavailable(Errno("cannot create a socket for", path, errno));
   const int err = ConnectTo(probe.get(), addr);
   if (err == 0 || err == EAGAIN || err == EINPROGRESS) {
-    return AlreadyExists("a live session already listens on " + path);
+    return AlreadyExists("something already listens on " + path);
   }
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
     return Unavailable(Errno("cannot remove the stale socket", path, errno));
@@ -64,7 +64,7 @@ Status ReplaceStale(const std::string& path, const sockaddr_un& addr) {
 
 }  // namespace
 
-Result<UnixListener> ListenUnix(const std::string& path) {
+Result<UnixListener> ListenUnix(const std::string& path, mode_t mode) {
   auto addr = Address(path);
   if (!addr) return Err(addr.error());
   GATE_RETURN_IF_ERROR(ReplaceStale(path, *addr));
@@ -73,16 +73,21 @@ Result<UnixListener> ListenUnix(const std::string& path) {
   listener.fd.Reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!listener.fd.valid())
     return Err(Unavailable(Errno("cannot create a socket for", path, errno)));
-  if (::bind(listener.fd.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof(*addr)) != 0) {
-    const int err = errno;
-    return Err(err == EADDRINUSE ? AlreadyExists(Errno("cannot bind", path, err))
-                                 : Unavailable(Errno("cannot bind", path, err)));
+  // bind(2) creates the file with the umask applied: 0600 until chmod gives
+  // it mode. (Callers bind before starting threads; the umask is the
+  // process's.) The directory is the caller's own, so nobody can swap the
+  // file between bind and chmod.
+  const mode_t old_umask = ::umask(0177);
+  const int bound =
+      ::bind(listener.fd.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof(*addr));
+  const int bind_err = errno;
+  ::umask(old_umask);
+  if (bound != 0) {
+    return Err(bind_err == EADDRINUSE ? AlreadyExists(Errno("cannot bind", path, bind_err))
+                                      : Unavailable(Errno("cannot bind", path, bind_err)));
   }
   struct stat st {};
-  // bind(2) honours the umask; joiners of any uid must be able to connect.
-  // The run directory is the recorder's, so nobody can swap the file between
-  // bind and chmod.
-  if (::chmod(path.c_str(), 0666) != 0 || ::stat(path.c_str(), &st) != 0) {
+  if (::chmod(path.c_str(), mode) != 0 || ::stat(path.c_str(), &st) != 0) {
     const int err = errno;
     ::unlink(path.c_str());
     return Err(Unavailable(Errno("cannot set the mode of", path, err)));
@@ -105,19 +110,19 @@ void RemoveListenerFile(const UnixListener& listener) {
   ::unlink(listener.path.c_str());
 }
 
-Result<UniqueFd> ConnectUnix(const std::string& path) {
+Result<UniqueFd> ConnectUnix(const std::string& path, bool nonblocking) {
   auto addr = Address(path);
   if (!addr) return Err(addr.error());
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0), 0));
   if (!fd.valid()) return Err(Unavailable(Errno("cannot create a socket for", path, errno)));
   const int err = ConnectTo(fd.get(), *addr);
   if (err == 0) return fd;
   if (err == ENOENT || err == ECONNREFUSED) {
-    return Err(NotFound("no live session at " + path));
+    return Err(NotFound("nothing listens at " + path));
   }
   if (err == EACCES || err == EPERM)
     return Err(PermissionDenied(Errno("cannot connect to", path, err)));
   return Err(Unavailable(Errno("cannot connect to", path, err)));
 }
 
-}  // namespace gate::recorder
+}  // namespace gate
