@@ -16,36 +16,15 @@
 #include <vector>
 
 #include "ca-server/store/store.h"
+#include "ca-server/store_test_util.h"
 
 namespace gate::ca {
 namespace {
 
-namespace fs = std::filesystem;
 using Strings = std::vector<std::string>;
 
-class StoreNodesTest : public ::testing::Test {
+class StoreNodesTest : public SqliteStoreTest {
  protected:
-  void SetUp() override {
-    std::string dir_template = (fs::temp_directory_path() / "gate-store-nodes-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(dir_template.data()), nullptr);
-    dir_ = dir_template;
-    path_ = (dir_ / "gate.db").string();
-    Reopen();
-  }
-
-  void TearDown() override {
-    store_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-
-  void Reopen() {
-    store_.reset();
-    Result<std::unique_ptr<Store>> store = OpenSqliteStore(path_);
-    ASSERT_TRUE(store.has_value()) << store.error().ToString();
-    store_ = *std::move(store);
-  }
-
   void CreateUser(const std::string& name, Strings roles = {}) {
     UserRecord user;
     user.name = name;
@@ -113,10 +92,6 @@ class StoreNodesTest : public ::testing::Test {
     Status s = store_->CompleteNodeJoin(hash, 500, MakeNode(uuid, hostname));
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
-
-  fs::path dir_;
-  std::string path_;
-  std::unique_ptr<Store> store_;
 };
 
 // --- Roles ---------------------------------------------------------------------------

@@ -14,30 +14,18 @@
 #include <vector>
 
 #include "ca-server/store/store.h"
+#include "ca-server/store_test_util.h"
 
 namespace gate::ca {
 namespace {
 
-namespace fs = std::filesystem;
-
-class StoreRolesTest : public ::testing::Test {
+class StoreRolesTest : public SqliteStoreTest {
  protected:
   void SetUp() override {
-    std::string dir_template = (fs::temp_directory_path() / "gate-store-roles-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(dir_template.data()), nullptr);
-    dir_ = dir_template;
-    Result<std::unique_ptr<Store>> store = OpenSqliteStore((dir_ / "gate.db").string());
-    ASSERT_TRUE(store.has_value()) << store.error().ToString();
-    store_ = *std::move(store);
-
+    SqliteStoreTest::SetUp();
+    if (HasFatalFailure()) return;
     Status created = store_->CreateRole(MakeRole());
     ASSERT_TRUE(created.ok()) << created.ToString();
-  }
-
-  void TearDown() override {
-    store_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
   }
 
   static policy::Role MakeRole() {
@@ -68,9 +56,6 @@ class StoreRolesTest : public ::testing::Test {
     ASSERT_TRUE(stored.has_value()) << stored.error().ToString();
     ExpectSameRole(*stored, MakeRole());
   }
-
-  fs::path dir_;
-  std::unique_ptr<Store> store_;
 };
 
 TEST_F(StoreRolesTest, ModifyRoleStoresAndReturnsTheChangedRole) {

@@ -11,36 +11,16 @@
 #include <vector>
 
 #include "ca-server/store/store.h"
+#include "ca-server/store_test_util.h"
 
 namespace gate::ca {
 namespace {
 
-namespace fs = std::filesystem;
-
 constexpr char kNodeA[] = "4a6f0c1e-9b2d-4c3e-8f10-0123456789ab";
 constexpr char kNodeB[] = "5b7f0c1e-9b2d-4c3e-8f10-0123456789ab";
 
-class StoreSessionsTest : public ::testing::Test {
+class StoreSessionsTest : public SqliteStoreTest {
  protected:
-  void SetUp() override {
-    std::string dir_template = (fs::temp_directory_path() / "gate-store-sessions-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(dir_template.data()), nullptr);
-    dir_ = dir_template;
-    path_ = (dir_ / "gate.db").string();
-    Reopen();
-  }
-  void TearDown() override {
-    store_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  void Reopen() {
-    store_.reset();
-    auto store = OpenSqliteStore(path_);
-    ASSERT_TRUE(store.has_value()) << store.error().ToString();
-    store_ = *std::move(store);
-  }
-
   void Join(const std::string& uuid, const std::string& hostname) {
     NodeToken token;
     token.token_hash = "token-" + uuid;
@@ -80,10 +60,6 @@ class StoreSessionsTest : public ::testing::Test {
     for (const auto& s : list.value_or(std::vector<SessionRecord>{})) ids.push_back(s.id);
     return ids;
   }
-
-  fs::path dir_;
-  std::string path_;
-  std::unique_ptr<Store> store_;
 };
 
 using Ids = std::vector<std::string>;

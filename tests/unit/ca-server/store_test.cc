@@ -14,29 +14,15 @@
 #include <thread>
 #include <vector>
 
+#include "ca-server/store_test_util.h"
+
 namespace gate::ca {
 namespace {
 
 namespace fs = std::filesystem;
 
-class StoreTest : public ::testing::Test {
+class StoreTest : public SqliteStoreTest {
  protected:
-  void SetUp() override {
-    std::string dir_template = (fs::temp_directory_path() / "gate-store-test-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(dir_template.data()), nullptr);
-    dir_ = dir_template;
-    path_ = (dir_ / "gate.db").string();
-    Result<std::unique_ptr<Store>> store = OpenSqliteStore(path_);
-    ASSERT_TRUE(store.has_value()) << store.error().ToString();
-    store_ = *std::move(store);
-  }
-
-  void TearDown() override {
-    store_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-
   static UserRecord MakeUser(const std::string& name) {
     UserRecord user;
     user.name = name;
@@ -57,10 +43,6 @@ class StoreTest : public ::testing::Test {
     Status status = store_->CreateSignupToken(token);
     ASSERT_TRUE(status.ok()) << status.ToString();
   }
-
-  fs::path dir_;
-  std::string path_;
-  std::unique_ptr<Store> store_;
 };
 
 // --- Users --------------------------------------------------------------------
