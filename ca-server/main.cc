@@ -2,13 +2,12 @@
 // the layers together; each has its own folder.
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
 #include <memory>
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 #include "ca-server/api/admin_api.h"
 #include "ca-server/api/http_server.h"
@@ -138,15 +137,15 @@ int Start(const StartFlags& flags) {
   (void)(*store)->DeleteExpiredNodeTokens(now());
 
   AuditLog audit(**store);
-  Authenticator authenticator({config->authentication.second_factor,
-                               config->authentication.lockout_attempts,
-                               config->authentication.lockout_duration},
-                              **store, audit);
+  Authenticator authenticator(
+      {config->authentication.second_factor, config->authentication.lockout_attempts,
+       config->authentication.lockout_duration},
+      **store, audit);
   SignupService signup({config->cluster_name, config->authentication.second_factor,
                         config->authentication.password_min_length},
                        **store, audit);
-  Issuer issuer({config->cert_ttl, config->max_cert_ttl, std::chrono::seconds(60)},
-                *keys->user, **store);
+  Issuer issuer({config->cert_ttl, config->max_cert_ttl, std::chrono::seconds(60)}, *keys->user,
+                **store);
   HostIssuer host_issuer(HostIssuerOptions{}, *keys->host);
   RateLimiter limiter(config->rate_limit.per_minute, config->rate_limit.burst);
   Services services{.config = *config,
@@ -175,10 +174,8 @@ int Start(const StartFlags& flags) {
   RateLimiter signed_limiter(config->rate_limit.per_minute, config->rate_limit.burst);
   RequestAuthenticator signed_users(**store, audit, keys->user->public_key(), signed_limiter,
                                     RequestAuthOptions{}, now);
-  SessionApiDeps session_deps{.services = services,
-                              .ingest = ingest,
-                              .users = signed_users,
-                              .files = *recordings};
+  SessionApiDeps session_deps{
+      .services = services, .ingest = ingest, .users = signed_users, .files = *recordings};
 
   Router public_router;
   RegisterPublicApi(public_router, services);
@@ -215,10 +212,10 @@ int Start(const StartFlags& flags) {
             << SecondFactorName(config->authentication.second_factor) << ")\n"
             << "[AUTH]  User CA " << keys->user->public_key().Fingerprint() << ", host CA "
             << keys->host->public_key().Fingerprint() << "\n"
-            << "[PROXY] Web proxy service is starting on " << listen
-            << ": https://" << config->public_addr.ToString() << "/web, API under /v1/\n"
-            << "[PROXY] TLS certificate " << cert_file
-            << (self_signed ? " (self-signed)" : "") << ", pin " << *pin << "\n"
+            << "[PROXY] Web proxy service is starting on " << listen << ": https://"
+            << config->public_addr.ToString() << "/web, API under /v1/\n"
+            << "[PROXY] TLS certificate " << cert_file << (self_signed ? " (self-signed)" : "")
+            << ", pin " << *pin << "\n"
             << "[ADMIN] Admin socket " << options.admin_socket_path << " (root only)\n"
             << "[AUTH]  Data in " << config->data_dir << "\n"
             << std::flush;

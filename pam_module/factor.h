@@ -41,7 +41,7 @@ class Conversation {
 struct FactorContext {
   const Options& options;
   Conversation& conversation;
-  std::string pam_user;   // the account being logged into
+  std::string pam_user;  // the account being logged into
   // The gate user to check: the key id of the certificate sshd accepted
   // (SSH_AUTH_INFO_0, ExposeAuthInfo) when there is one, else pam_user.
   std::string gate_user;

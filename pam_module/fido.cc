@@ -116,8 +116,7 @@ Outcome FidoFactor::Authenticate(FactorContext& context) {
   if (!file) return Outcome::kError;
   const auto mine = authfile::ForUser(file->entries, context.gate_user, authfile::Kind::kFido2);
   if (mine.empty()) {
-    log::Info("pam_gate: " + context.gate_user + " has no security key enrolled in " +
-              file->path);
+    log::Info("pam_gate: " + context.gate_user + " has no security key enrolled in " + file->path);
     return Outcome::kNotEnrolled;
   }
   std::vector<authfile::Fido2Entry> creds;

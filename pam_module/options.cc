@@ -28,9 +28,9 @@ Result<int> ParseInt(std::string_view arg, std::string_view value, int lo, int h
 }
 
 const std::set<std::string_view> kFlags = {"nullok", "cue", "debug", "user_verification"};
-const std::set<std::string_view> kValued = {
-    "second_factor", "source", "authfile", "state_dir", "window", "max_tries",
-    "lockout",       "timeout", "offline", "relay",    "appid",  "origin"};
+const std::set<std::string_view> kValued = {"second_factor", "source",    "authfile", "state_dir",
+                                            "window",        "max_tries", "lockout",  "timeout",
+                                            "offline",       "relay",     "appid",    "origin"};
 
 Status RequireAbsolutePath(std::string_view arg, std::string_view value) {
   if (value.empty() || value.front() != '/') return Bad(arg, "expected an absolute path");
@@ -106,19 +106,31 @@ Result<Options> ParseOptions(const std::vector<std::string>& args) {
       o.relay = std::string(value);
     } else if (name == "window") {
       auto n = ParseInt(arg, value, 0, 3);
-      if (n) o.window = *n; else s = n.error();
+      if (n)
+        o.window = *n;
+      else
+        s = n.error();
     } else if (name == "max_tries") {
       auto n = ParseInt(arg, value, 1, 100);
-      if (n) o.max_tries = *n; else s = n.error();
+      if (n)
+        o.max_tries = *n;
+      else
+        s = n.error();
     } else if (name == "lockout") {
       // Seconds; 0 would make max_tries meaningless, a day is plenty.
       auto n = ParseInt(arg, value, 1, 86400);
-      if (n) o.lockout = std::chrono::seconds(*n); else s = n.error();
+      if (n)
+        o.lockout = std::chrono::seconds(*n);
+      else
+        s = n.error();
     } else if (name == "timeout") {
       // Milliseconds for the whole central request: sshd's LoginGraceTime
       // and a waiting user bound it from above.
       auto n = ParseInt(arg, value, 100, 30000);
-      if (n) o.timeout = std::chrono::milliseconds(*n); else s = n.error();
+      if (n)
+        o.timeout = std::chrono::milliseconds(*n);
+      else
+        s = n.error();
     } else if (name == "appid") {
       o.appid = std::string(value);
     } else if (name == "origin") {

@@ -24,17 +24,17 @@ struct Options {
   std::string authfile = "/etc/gate/pam_gate.authfile";
   // Where accepted TOTP steps and failure counts persist (local source).
   std::string state_dir = "/var/lib/gate/pam";
-  int window = 1;               // TOTP steps of clock skew accepted either way (0..3)
-  bool nullok = false;          // users with no enrolled factor pass (PAM_IGNORE)
-  int max_tries = 3;            // wrong codes in a row before a lockout
+  int window = 1;       // TOTP steps of clock skew accepted either way (0..3)
+  bool nullok = false;  // users with no enrolled factor pass (PAM_IGNORE)
+  int max_tries = 3;    // wrong codes in a row before a lockout
   std::chrono::seconds lockout{300};
   std::chrono::milliseconds timeout{2000};  // central: gate-ca's answer to the relay
   Offline offline = Offline::kDeny;
   std::string relay = kDefaultOtpRelaySocket;  // central: gate-node otp-relay's socket
-  std::string appid;            // FIDO: RP id / U2F app id (u2f.app_id)
-  std::string origin;           // FIDO: origin (default "pam://" + appid)
-  bool cue = false;             // FIDO: prompt "Touch your security key"
-  bool user_verification = false;  // FIDO: require UV (PIN/biometric)
+  std::string appid;                           // FIDO: RP id / U2F app id (u2f.app_id)
+  std::string origin;                          // FIDO: origin (default "pam://" + appid)
+  bool cue = false;                            // FIDO: prompt "Touch your security key"
+  bool user_verification = false;              // FIDO: require UV (PIN/biometric)
   bool debug = false;
 };
 

@@ -103,7 +103,8 @@ Status SaveState(const Options& options, const std::string& user, const OtpState
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid() ||
       (st.st_mode & 077) != 0) {
-    return PermissionDenied(path + " is not a regular file owned by this process's user with mode 0600");
+    return PermissionDenied(path +
+                            " is not a regular file owned by this process's user with mode 0600");
   }
   if (::pwrite(fd.get(), record.data(), record.size(), 0) != static_cast<ssize_t>(record.size()) ||
       (static_cast<std::size_t>(st.st_size) > record.size() &&
@@ -140,8 +141,7 @@ bool Generate(const authfile::Entry& entry, std::int64_t step, char* out) {
   const int flags = entry.totp.algorithm == "sha256" ? OATH_TOTP_HMAC_SHA256 : 0;
   return oath_totp_generate2(entry.totp.secret.data(), entry.totp.secret.size(),
                              static_cast<time_t>(step * kStepSeconds), kStepSeconds, 0,
-                             static_cast<unsigned>(entry.totp.digits), flags,
-                             out) == OATH_OK;
+                             static_cast<unsigned>(entry.totp.digits), flags, out) == OATH_OK;
 }
 
 }  // namespace
@@ -152,7 +152,9 @@ std::string FormatState(const OtpState& state) {
 }
 
 Result<OtpState> ParseState(std::string_view text) {
-  auto corrupt = [] { return Err(DataLoss("OTP state is corrupt (expected \"v1 STEP FAILURES UNTIL\")")); };
+  auto corrupt = [] {
+    return Err(DataLoss("OTP state is corrupt (expected \"v1 STEP FAILURES UNTIL\")"));
+  };
   if (text.size() < 4 || text.substr(0, 3) != "v1 " || text.back() != '\n') return corrupt();
   text = text.substr(3, text.size() - 4);
   // SaveState pads the record to a fixed size with spaces before the '\n'.

@@ -61,8 +61,7 @@ int Authenticate(pam_handle_t* pamh, int argc, const char** argv) {
   }
 
   const char* user_c = nullptr;
-  if (pam_get_user(pamh, &user_c, nullptr) != PAM_SUCCESS || user_c == nullptr ||
-      *user_c == '\0') {
+  if (pam_get_user(pamh, &user_c, nullptr) != PAM_SUCCESS || user_c == nullptr || *user_c == '\0') {
     log::Error("pam_gate: cannot determine the user");
     return rv;
   }
@@ -83,8 +82,7 @@ int Authenticate(pam_handle_t* pamh, int argc, const char** argv) {
 
   if (outcome == Outcome::kUnavailable && options->second_factor == SecondFactor::kOtp &&
       options->source == Source::kCentral && options->offline == Offline::kLocal) {
-    log::Warning("pam_gate: gate-ca unreachable; offline=local: using local OTP for " +
-                 *gate_user);
+    log::Warning("pam_gate: gate-ca unreachable; offline=local: using local OTP for " + *gate_user);
     conversation.Info("Gate is unreachable; checking this host's local OTP instead.");
     outcome = MakeLocalOtp()->Authenticate(context);
   }

@@ -16,8 +16,7 @@ namespace {
 // The directory this code was loaded from (pam_gate.so's), plus "/pam_gate".
 Result<std::string> PluginDir() {
   Dl_info info{};
-  if (dladdr(reinterpret_cast<void*>(&LoadPluginFactor), &info) == 0 ||
-      info.dli_fname == nullptr) {
+  if (dladdr(reinterpret_cast<void*>(&LoadPluginFactor), &info) == 0 || info.dli_fname == nullptr) {
     return Err(Internal("cannot tell where pam_gate.so was loaded from"));
   }
   std::string path = info.dli_fname;

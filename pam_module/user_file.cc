@@ -92,13 +92,12 @@ Result<std::string> ExpandPath(const std::string& pattern, const std::string& us
       out += user;
     } else if (next == 'h') {
       if (!account || account->home.empty() || account->home.front() != '/') {
-        return Err(NotFound("no home directory for " + user + " (needed by %h in " + pattern +
-                            ")"));
+        return Err(
+            NotFound("no home directory for " + user + " (needed by %h in " + pattern + ")"));
       }
       out += account->home;
     } else {
-      return Err(InvalidArgument("unknown %-sequence in path " + pattern +
-                                 " (use %u, %h or %%)"));
+      return Err(InvalidArgument("unknown %-sequence in path " + pattern + " (use %u, %h or %%)"));
     }
   }
   return out;

@@ -98,8 +98,7 @@ Result<std::optional<LockRecord>> ActiveLockOf(Services& s, const std::string& u
   return std::optional<LockRecord>();
 }
 
-Json::Value UserJson(const UserRecord& u, const std::optional<LockRecord>& lock,
-                     std::int64_t now) {
+Json::Value UserJson(const UserRecord& u, const std::optional<LockRecord>& lock, std::int64_t now) {
   Json::Value item;
   item["name"] = u.name;
   item["logins"] = json::StringArray(u.logins);
@@ -112,7 +111,7 @@ Json::Value UserJson(const UserRecord& u, const std::optional<LockRecord>& lock,
     l["message"] = lock->message;
     item["lock"] = l;
   } else {
-    item["status"] = !u.signed_up()           ? "pending signup"
+    item["status"] = !u.signed_up()         ? "pending signup"
                      : u.locked_until > now ? "locked out"
                                             : "active";
   }
@@ -308,9 +307,9 @@ void RegisterAdminApi(Router& router, Services& services) {
   });
   router.Add("DELETE", "/admin/v1/users/{name}",
              [s](const HttpRequest&, const PathParams& p) { return RemoveUser(*s, p.at("name")); });
-  router.Add("POST", "/admin/v1/users/{name}/reset", [s](const HttpRequest& r, const PathParams& p) {
-    return ResetUser(*s, r, p.at("name"));
-  });
+  router.Add(
+      "POST", "/admin/v1/users/{name}/reset",
+      [s](const HttpRequest& r, const PathParams& p) { return ResetUser(*s, r, p.at("name")); });
   router.Add("POST", "/admin/v1/users/{name}/lock", [s](const HttpRequest& r, const PathParams& p) {
     return LockUser(*s, r, p.at("name"));
   });

@@ -222,9 +222,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     std::size_t limit = options().max_body_bytes;
     if (options().large_body) {
       const std::string_view target = msg.target();
-      const bool large = options().large_body(msg.method_string(),
-                                              target.substr(0, target.find('?')),
-                                              msg[http::field::authorization]);
+      const bool large = options().large_body(
+          msg.method_string(), target.substr(0, target.find('?')), msg[http::field::authorization]);
       if (large) limit = std::max(limit, options().large_body_bytes);
     }
     const auto length = parser_->content_length();
@@ -348,9 +347,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (ec) return;
     res_ = http::response<http::string_body>();
     switch (after) {
-      case After::kKeepAlive: return ReadHeader();
-      case After::kClose: return Shutdown();
-      case After::kLingerThenClose: return Linger();
+      case After::kKeepAlive:
+        return ReadHeader();
+      case After::kClose:
+        return Shutdown();
+      case After::kLingerThenClose:
+        return Linger();
     }
   }
 

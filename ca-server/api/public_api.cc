@@ -62,8 +62,8 @@ Result<Json::Value> SignupFinish(Services& s, const HttpRequest& req) {
   if (!password) return Err(password.error());
   auto otp = json::OptionalString(*body, "otp_code");
   if (!otp) return Err(otp.error());
-  auto user = s.signup.Finish(*token, SecretString(*password), SecretString(*otp), req.source,
-                              s.now());
+  auto user =
+      s.signup.Finish(*token, SecretString(*password), SecretString(*otp), req.source, s.now());
   if (!user) return Err(user.error());
   Json::Value out;
   out["user"] = *user;
@@ -137,7 +137,9 @@ HttpReply NewUserPage(Services& s, const PathParams& params) {
   }
   reply.raw_body =
       "<!doctype html><html><head><meta charset=\"utf-8\"><title>gate: sign up</title></head>"
-      "<body><h1>Sign up to " + s.config.cluster_name + "</h1>"
+      "<body><h1>Sign up to " +
+      s.config.cluster_name +
+      "</h1>"
       "<p>Finish your signup in a terminal:</p><pre>gate signup --proxy " +
       s.config.public_addr.ToString() + " " + safe_token + "</pre></body></html>\n";
   return reply;
@@ -157,10 +159,9 @@ Status CheckAuthRate(Services& s, const HttpRequest& req) {
 
 void RegisterPublicApi(Router& router, Services& services) {
   Services* s = &services;
-  router.Add("GET", "/v1/ping",
-             [s](const HttpRequest&, const PathParams&) -> Result<Json::Value> {
-               return PingBody(*s);
-             });
+  router.Add("GET", "/v1/ping", [s](const HttpRequest&, const PathParams&) -> Result<Json::Value> {
+    return PingBody(*s);
+  });
   router.Add("POST", "/v1/signup/start",
              [s](const HttpRequest& r, const PathParams&) { return SignupStart(*s, r); });
   router.Add("POST", "/v1/signup/finish",

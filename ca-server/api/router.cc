@@ -226,8 +226,8 @@ HttpReply Router::Dispatch(const HttpRequest& req) const {
       return reply;
     }
     if (NeedsJsonBody(req.method)) {
-      const std::string_view want = best->binary_body ? "application/octet-stream"
-                                                      : "application/json";
+      const std::string_view want =
+          best->binary_body ? "application/octet-stream" : "application/json";
       if (!HasMediaType(req.content_type, want)) {
         return ErrorReply(415, Code::kInvalidArgument,
                           "request body must be sent as Content-Type: " + std::string(want));

@@ -27,8 +27,8 @@ struct Services {
   SignupService& signup;
   Issuer& issuer;
   HostIssuer& host_issuer;
-  RateLimiter& auth_limiter;       // per source address: signup, login, node join
-  ssh::Ed25519PublicKey user_ca;   // public halves only
+  RateLimiter& auth_limiter;      // per source address: signup, login, node join
+  ssh::Ed25519PublicKey user_ca;  // public halves only
   ssh::Ed25519PublicKey host_ca;
   std::function<std::int64_t()> now;  // unix seconds
   // "sha256:<hex>" of the HTTPS certificate's public key (SpkiPinFromCertFile),

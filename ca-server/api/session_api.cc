@@ -108,9 +108,9 @@ Result<Json::Value> PutRecorderKey(SessionApiDeps& d, const HttpRequest& req) {
   auto key = ssh::Ed25519PublicKey::FromAuthorizedKey(*line);
   if (!key) return Err(InvalidArgument("public_key: " + key.error().message()));
   GATE_RETURN_IF_ERROR(d.services.store.SetNodeRecorderKey(node->host_uuid, key->AuthorizedKey()));
-  d.services.audit.Record({d.services.now(), "node.recorder_key", "", req.source, true,
-                           "node " + node->host_uuid + " (" + node->hostname +
-                               ") recorder key " + key->Fingerprint()});
+  d.services.audit.Record(
+      {d.services.now(), "node.recorder_key", "", req.source, true,
+       "node " + node->host_uuid + " (" + node->hostname + ") recorder key " + key->Fingerprint()});
   Json::Value out;
   out["fingerprint"] = key->Fingerprint();
   return out;
@@ -182,8 +182,8 @@ Result<Json::Value> ListSessions(SessionApiDeps& d, const HttpRequest& req) {
   auto limit = QueryNumber(*q, "limit", kDefaultListLimit);
   if (!limit) return Err(limit.error());
   if (*limit == 0 || *limit > kMaxListLimit) {
-    return Err(InvalidArgument("query parameter 'limit' must be 1.." +
-                               std::to_string(kMaxListLimit)));
+    return Err(
+        InvalidArgument("query parameter 'limit' must be 1.." + std::to_string(kMaxListLimit)));
   }
   filter.limit = static_cast<std::size_t>(*limit);
   auto visibility = SessionVisibility(d.services.store, who->user);
@@ -233,8 +233,8 @@ HttpReply GetRecording(SessionApiDeps& d, const HttpRequest& req, const PathPara
   auto limit = QueryNumber(*q, "limit", kMaxRecordingRead);
   if (!limit) return ErrorReply(limit.error());
   if (*limit == 0 || *limit > kMaxRecordingRead) {
-    return ErrorReply(InvalidArgument("query parameter 'limit' must be 1.." +
-                                      std::to_string(kMaxRecordingRead)));
+    return ErrorReply(
+        InvalidArgument("query parameter 'limit' must be 1.." + std::to_string(kMaxRecordingRead)));
   }
   auto session = VisibleSession(d, *who, params.at("id"));
   if (!session) return ErrorReply(session.error());

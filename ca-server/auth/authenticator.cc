@@ -72,8 +72,8 @@ Result<UserRecord> Authenticator::Authenticate(const std::string& name,
   if (!user || !user->signed_up()) {
     if (!user && user.error().code() != Code::kNotFound) return Err(user.error());
     BurnPasswordVerification(password.view());
-    audit_.Record({now, kLoginEvent, name, source, false,
-                   user ? "user has not signed up" : "unknown user"});
+    audit_.Record(
+        {now, kLoginEvent, name, source, false, user ? "user has not signed up" : "unknown user"});
     return Err(Unauthenticated(std::string(kBadCredentials)));
   }
 
@@ -109,7 +109,7 @@ Status Authenticator::VerifySecondFactor(const std::string& name, const SecretSt
   if (!user || !user->signed_up() || user->totp_secret.empty()) {
     if (!user && user.error().code() != Code::kNotFound) return user.error();
     BurnTotpVerification(otp_code, now);
-    const char* why = !user                 ? "unknown user"
+    const char* why = !user                ? "unknown user"
                       : !user->signed_up() ? "user has not signed up"
                                            : "no OTP device enrolled";
     audit_.Record({now, kOtpEvent, name, source, false, why});

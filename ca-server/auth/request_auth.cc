@@ -70,8 +70,9 @@ Result<SignedUser> RequestAuthenticator::Check(const SignedRequest& request,
     return Err(Unauthenticated("a host certificate cannot sign user requests"));
   }
   if (!(cert->signature_key == user_ca_)) {
-    return Err(Unauthenticated("the certificate is not signed by this cluster's user CA; run "
-                               "gate login against this proxy"));
+    return Err(
+        Unauthenticated("the certificate is not signed by this cluster's user CA; run "
+                        "gate login against this proxy"));
   }
   *user_for_audit = cert->spec.key_id.substr(0, 64);
   const std::int64_t now = now_();
@@ -81,18 +82,16 @@ Result<SignedUser> RequestAuthenticator::Check(const SignedRequest& request,
   }
   const std::int64_t skew = signature->timestamp - now;
   if (skew > options_.max_skew.count() || -skew > options_.max_skew.count()) {
-    return Err(Unauthenticated("the request is dated " + std::to_string(skew) +
-                               " s from gate-ca's clock (at most " +
-                               std::to_string(options_.max_skew.count()) +
-                               " s allowed); check this computer's clock"));
+    return Err(Unauthenticated(
+        "the request is dated " + std::to_string(skew) + " s from gate-ca's clock (at most " +
+        std::to_string(options_.max_skew.count()) + " s allowed); check this computer's clock"));
   }
   if (!signing::VerifyRequest(cert->spec.public_key, *signature, request.method, request.target,
                               request.body)) {
     return Err(Unauthenticated("the request signature does not verify"));
   }
   // After the signature: only requests the key holder made can take a slot.
-  switch (nonces_.Insert(signature->nonce, signature->timestamp + options_.max_skew.count(),
-                         now)) {
+  switch (nonces_.Insert(signature->nonce, signature->timestamp + options_.max_skew.count(), now)) {
     case NonceCache::Outcome::kFresh:
       break;
     case NonceCache::Outcome::kReplay:

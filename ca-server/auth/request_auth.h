@@ -47,8 +47,8 @@ class NonceCache {
  private:
   const std::size_t max_entries_;
   mutable std::mutex mu_;
-  std::unordered_map<std::string, std::int64_t> seen_;     // guarded by mu_
-  std::multimap<std::int64_t, std::string> by_expiry_;     // guarded by mu_
+  std::unordered_map<std::string, std::int64_t> seen_;  // guarded by mu_
+  std::multimap<std::int64_t, std::string> by_expiry_;  // guarded by mu_
 };
 
 struct RequestAuthOptions {
@@ -59,7 +59,7 @@ struct RequestAuthOptions {
 // What a signed request carries, as the HTTP layer received it.
 struct SignedRequest {
   std::string method;
-  std::string target;         // path, and "?" query when there is one, as sent
+  std::string target;  // path, and "?" query when there is one, as sent
   std::string body;
   std::string authorization;  // "Gate-Cert <base64>"
   std::string signature;      // X-Gate-Signature

@@ -12,8 +12,8 @@ constexpr std::string_view kUnknownToken =
 
 }  // namespace
 
-Result<std::string> SignupService::CreateToken(const std::string& user,
-                                               std::chrono::seconds ttl, std::int64_t now) {
+Result<std::string> SignupService::CreateToken(const std::string& user, std::chrono::seconds ttl,
+                                               std::int64_t now) {
   auto token = NewToken();
   if (!token) return Err(token.error());
   SignupToken record;
@@ -60,8 +60,8 @@ Result<SignupOffer> SignupService::Start(const std::string& token, std::int64_t 
 }
 
 Result<std::string> SignupService::Finish(const std::string& token, const SecretString& password,
-                                          const SecretString& otp_code,
-                                          const std::string& source, std::int64_t now) {
+                                          const SecretString& otp_code, const std::string& source,
+                                          std::int64_t now) {
   auto record = FindLiveToken(token, now);
   if (!record) {
     audit_.Record({now, "user.signup", "", source, false, record.error().message()});
@@ -80,7 +80,8 @@ Result<std::string> SignupService::Finish(const std::string& token, const Secret
       audit_.Record({now, "user.signup", record->user, source, false, "wrong OTP code"});
       return Err(matched.error().code() == Code::kInvalidArgument
                      ? matched.error()
-                     : Unauthenticated("invalid OTP code; check the device's clock and try the next code"));
+                     : Unauthenticated(
+                           "invalid OTP code; check the device's clock and try the next code"));
     }
     step = *matched;
     secret = record->totp_secret;

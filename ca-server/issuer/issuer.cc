@@ -37,14 +37,16 @@ std::chrono::seconds Issuer::EffectiveTtl(std::chrono::seconds requested_ttl) co
   return std::min(ttl, options_.max_ttl);
 }
 
-Result<IssuedUserCertificate> Issuer::IssueUserCertificate(
-    const UserRecord& user, const ssh::Ed25519PublicKey& key,
-    std::chrono::seconds requested_ttl, std::int64_t now) const {
+Result<IssuedUserCertificate> Issuer::IssueUserCertificate(const UserRecord& user,
+                                                           const ssh::Ed25519PublicKey& key,
+                                                           std::chrono::seconds requested_ttl,
+                                                           std::int64_t now) const {
   if (requested_ttl.count() < 0) return Err(InvalidArgument("certificate TTL must be positive"));
   auto grant = GrantFor(user, now);
   if (!grant) return Err(grant.error());
   if (grant->logins.empty()) {  // ComputeGrant refuses this; a second look costs nothing
-    return Err(FailedPrecondition("user " + user.name + " has no logins; ask an admin to add some"));
+    return Err(
+        FailedPrecondition("user " + user.name + " has no logins; ask an admin to add some"));
   }
   auto ttl = EffectiveTtl(requested_ttl);
   if (grant->max_ttl.count() > 0) ttl = std::min(ttl, grant->max_ttl);

@@ -53,8 +53,8 @@ Result<RecordingFiles> RecordingFiles::Open(const std::string& dir) {
 Result<UniqueFd> RecordingFiles::OpenFile(const std::string& id, int flags) const {
   GATE_RETURN_IF_ERROR(CheckId(id));
   const std::string name = Name(id);
-  UniqueFd fd(::openat(dir_fd_.get(), name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
-                       0600));
+  UniqueFd fd(
+      ::openat(dir_fd_.get(), name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600));
   if (!fd.valid()) {
     if (errno == ENOENT) return Err(NotFound("no recording " + name));
     if (errno == ELOOP) return Err(PermissionDenied(dir_ + "/" + name + " is a symlink"));
@@ -63,8 +63,8 @@ Result<UniqueFd> RecordingFiles::OpenFile(const std::string& id, int flags) cons
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return Err(Errno("cannot stat " + dir_ + "/" + name));
   if (!S_ISREG(st.st_mode) || st.st_uid != ::geteuid() || (st.st_mode & 077) != 0) {
-    return Err(PermissionDenied(dir_ + "/" + name +
-                                " is not a private regular file of gate-ca's user"));
+    return Err(
+        PermissionDenied(dir_ + "/" + name + " is not a private regular file of gate-ca's user"));
   }
   return fd;
 }
@@ -141,8 +141,8 @@ Result<MappedRecording> RecordingFiles::Map(const std::string& id) const {
   if (::fstat(fd->get(), &st) != 0) return Err(Errno("cannot stat recording " + id));
   MappedRecording mapped;
   if (st.st_size == 0) return mapped;
-  void* data = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE,
-                      fd->get(), 0);
+  void* data =
+      ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd->get(), 0);
   if (data == MAP_FAILED) return Err(Errno("cannot map recording " + id));
   mapped.data_ = data;
   mapped.size_ = static_cast<std::size_t>(st.st_size);
@@ -156,8 +156,8 @@ Result<std::string> RecordingFiles::Read(const std::string& id, std::uint64_t of
   std::string out(limit, '\0');
   std::size_t done = 0;
   while (done < limit) {
-    const ssize_t n = ::pread(fd->get(), out.data() + done, limit - done,
-                              static_cast<off_t>(offset + done));
+    const ssize_t n =
+        ::pread(fd->get(), out.data() + done, limit - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return Err(Errno("cannot read recording " + id));
     if (n == 0) break;

@@ -76,7 +76,8 @@ class RecordingFiles {
   Result<std::string> Read(const std::string& id, std::uint64_t offset, std::size_t limit) const;
 
  private:
-  RecordingFiles(std::string dir, UniqueFd dir_fd) : dir_(std::move(dir)), dir_fd_(std::move(dir_fd)) {}
+  RecordingFiles(std::string dir, UniqueFd dir_fd)
+      : dir_(std::move(dir)), dir_fd_(std::move(dir_fd)) {}
   // Opens id's file with flags (O_NOFOLLOW|O_CLOEXEC added) and checks it is
   // a regular file owned by this euid. NotFound when missing and not created.
   Result<UniqueFd> OpenFile(const std::string& id, int flags) const;

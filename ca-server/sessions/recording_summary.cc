@@ -38,9 +38,9 @@ void Verify(std::string_view file, std::string_view recorder_key, RecordingSumma
   } else if (uncovered == 0) {
     out->verify_detail = "cut short at " + Seconds(verification->verified_until);
   } else {
-    out->verify_detail = "not verified: verified up to " +
-                         Seconds(verification->verified_until) + ", then " +
-                         std::to_string(uncovered) + " bytes not covered by a checkpoint";
+    out->verify_detail = "not verified: verified up to " + Seconds(verification->verified_until) +
+                         ", then " + std::to_string(uncovered) +
+                         " bytes not covered by a checkpoint";
   }
 }
 

@@ -14,10 +14,10 @@ namespace gate::ca {
 
 // A "j" event (docs/recording.md, "Live join").
 struct JoinEvent {
-  double time = 0;    // seconds since the session started
-  bool join = true;   // false: "leave"
-  std::string user;   // the joining Gate user (validated as a user name)
-  std::string mode;   // "observer" or "peer"
+  double time = 0;   // seconds since the session started
+  bool join = true;  // false: "leave"
+  std::string user;  // the joining Gate user (validated as a user name)
+  std::string mode;  // "observer" or "peer"
 };
 
 // At most this many j events are reported per recording; the rest are
@@ -31,12 +31,12 @@ struct RecordingSummary {
   // "complete"; "cut short at 12.3 s" (verified, no exit event); or why it
   // is not verified. Never a secret; safe for the index and the audit log.
   std::string verify_detail;
-  double duration = 0;       // time of the last event parsed
-  std::string exit;          // data of the last "x" event, or empty
+  double duration = 0;  // time of the last event parsed
+  std::string exit;     // data of the last "x" event, or empty
   std::vector<JoinEvent> joins;
-  std::size_t dropped_joins = 0;   // beyond kMaxJoinEvents
-  std::size_t malformed_joins = 0; // j events whose data is not the expected JSON
-  std::string parse_error;   // empty if every line parsed; else where it stopped
+  std::size_t dropped_joins = 0;    // beyond kMaxJoinEvents
+  std::size_t malformed_joins = 0;  // j events whose data is not the expected JSON
+  std::string parse_error;          // empty if every line parsed; else where it stopped
 };
 
 // recorder_key: the node's registered key ("ssh-ed25519 AAAA..."), or empty

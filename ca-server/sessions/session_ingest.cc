@@ -67,8 +67,8 @@ Result<ChunkResult> SessionIngest::PutChunk(const NodeRecord& node, const std::s
   if (!row && row.error().code() != Code::kNotFound) return Err(row.error());
   const bool has_row = row.has_value();
   if (has_row && row->host_uuid != node.host_uuid) {
-    return Err(Refuse(node, id, source,
-                      PermissionDenied("session " + id + " belongs to another node")));
+    return Err(
+        Refuse(node, id, source, PermissionDenied("session " + id + " belongs to another node")));
   }
   // Without an index row any file is an orphan of a failed first chunk.
   std::uint64_t current = 0;
@@ -80,15 +80,14 @@ Result<ChunkResult> SessionIngest::PutChunk(const NodeRecord& node, const std::s
   if (offset != current) return ChunkResult{true, current};
   if (bytes.empty()) return ChunkResult{false, current};
   if (has_row && !row->live) {
-    return Err(Refuse(node, id, source,
-                      FailedPrecondition("session " + id + " is already complete")));
+    return Err(
+        Refuse(node, id, source, FailedPrecondition("session " + id + " is already complete")));
   }
-  if (current > limits_.max_session_bytes ||
-      bytes.size() > limits_.max_session_bytes - current) {
-    return Err(Refuse(node, id, source,
-                      ResourceExhausted("session " + id + " would exceed the limit of " +
-                                        std::to_string(limits_.max_session_bytes) +
-                                        " bytes per recording")));
+  if (current > limits_.max_session_bytes || bytes.size() > limits_.max_session_bytes - current) {
+    return Err(Refuse(
+        node, id, source,
+        ResourceExhausted("session " + id + " would exceed the limit of " +
+                          std::to_string(limits_.max_session_bytes) + " bytes per recording")));
   }
   if (current == 0) return FirstChunk(node, id, bytes, source, has_row);
 
@@ -188,16 +187,16 @@ Result<CompleteResult> SessionIngest::Complete(const NodeRecord& node, const std
     return Err(row.error());
   }
   if (row->host_uuid != node.host_uuid) {
-    return Err(Refuse(node, id, source,
-                      PermissionDenied("session " + id + " belongs to another node")));
+    return Err(
+        Refuse(node, id, source, PermissionDenied("session " + id + " belongs to another node")));
   }
   if (!row->live) {
     if (static_cast<std::uint64_t>(row->size) == size && ConstantTimeEquals(row->sha256, sha256)) {
       return CompleteResult{false, size, row->sha256, row->verified, row->verify_detail};
     }
-    return Err(Refuse(node, id, source,
-                      FailedPrecondition("session " + id +
-                                         " was completed with another size or digest")));
+    return Err(
+        Refuse(node, id, source,
+               FailedPrecondition("session " + id + " was completed with another size or digest")));
   }
   auto current = files_.Size(id);
   if (!current) return Err(current.error());
@@ -215,12 +214,12 @@ Result<CompleteResult> SessionIngest::Complete(const NodeRecord& node, const std
     // that is not the node's.
     GATE_RETURN_IF_ERROR(files_.Truncate(id));
     GATE_RETURN_IF_ERROR(store_.SetSessionSize(id, 0));
-    static_cast<void>(Refuse(node, id, source,
-                             FailedPrecondition(size < *current
-                                                    ? "gate-ca holds more bytes than the node; "
-                                                      "copy discarded, re-sending"
-                                                    : "digest mismatch; copy discarded, "
-                                                      "re-sending")));
+    static_cast<void>(
+        Refuse(node, id, source,
+               FailedPrecondition(size < *current ? "gate-ca holds more bytes than the node; "
+                                                    "copy discarded, re-sending"
+                                                  : "digest mismatch; copy discarded, "
+                                                    "re-sending")));
     return CompleteResult{true, 0, "", false, ""};
   }
   auto done = Finish(*row, node, source, "", digest);
@@ -246,7 +245,8 @@ Result<SessionRecord> SessionIngest::Finish(const SessionRecord& row, const Node
                   (whole < 1e12 ? static_cast<std::int64_t>(whole) : std::int64_t{1000000000000});
   done.verified = summary.verified && cut.empty();
   done.verify_detail = summary.verify_detail;
-  if (!summary.parse_error.empty()) done.verify_detail += "; unreadable from " + summary.parse_error;
+  if (!summary.parse_error.empty())
+    done.verify_detail += "; unreadable from " + summary.parse_error;
   if (!cut.empty()) done.verify_detail = cut + "; " + done.verify_detail;
   done.exit = summary.exit;
   GATE_RETURN_IF_ERROR(store_.CompleteSession(done));
@@ -264,8 +264,8 @@ Status SessionIngest::CloseLiveSessions(const NodeRecord& node, const std::strin
   for (const SessionRecord& row : *live) {
     if (row.host_uuid != node.host_uuid) continue;  // a node *named* like this UUID
     std::lock_guard<std::mutex> lock(LockFor(row.id));
-    auto done = Finish(row, node, source,
-                       "cut short: the node left gate-ca before its upload completed");
+    auto done =
+        Finish(row, node, source, "cut short: the node left gate-ca before its upload completed");
     if (!done && first.ok()) first = done.error();
   }
   return first;
@@ -275,22 +275,22 @@ void SessionIngest::AuditCompletion(const SessionRecord& session, const NodeReco
                                     const std::string& source, const RecordingSummary& summary) {
   const std::string where = session.login + "@" + node.hostname;
   for (const JoinEvent& j : summary.joins) {
-    audit_.Record({session.completed_at, j.join ? "session.join" : "session.leave", j.user,
-                   source, true,
+    audit_.Record({session.completed_at, j.join ? "session.join" : "session.leave", j.user, source,
+                   true,
                    "session " + session.id + " of " + session.user + " (" + where + ")" +
-                       (j.mode.empty() ? "" : " as " + j.mode) + " at +" + Seconds(j.time) +
-                       " s" + (session.verified ? "" : " (recording not verified)")});
+                       (j.mode.empty() ? "" : " as " + j.mode) + " at +" + Seconds(j.time) + " s" +
+                       (session.verified ? "" : " (recording not verified)")});
   }
   if (summary.dropped_joins > 0 || summary.malformed_joins > 0) {
     audit_.Record({session.completed_at, "session.join", "", source, false,
                    "session " + session.id + ": " + std::to_string(summary.dropped_joins) +
-                       " join events beyond the limit, " +
-                       std::to_string(summary.malformed_joins) + " malformed"});
+                       " join events beyond the limit, " + std::to_string(summary.malformed_joins) +
+                       " malformed"});
   }
   if (!session.verified) {
-    audit_.Record({session.completed_at, "session.verify", session.user, source, false,
-                   "session " + session.id + " from " + NodeText(node) + ": " +
-                       session.verify_detail});
+    audit_.Record(
+        {session.completed_at, "session.verify", session.user, source, false,
+         "session " + session.id + " from " + NodeText(node) + ": " + session.verify_detail});
   }
   audit_.Record({session.completed_at, "session.end", session.user, source, true,
                  "session " + session.id + " " + where + ", " + std::to_string(session.size) +

@@ -29,9 +29,9 @@
 namespace gate::ca {
 
 struct SessionLimits {
-  std::size_t max_chunk_bytes = 1 << 20;              // one PUT body
-  std::uint64_t max_session_bytes = 4ULL << 30;       // one recording
-  std::int64_t max_live_sessions_per_node = 256;      // uploads not yet completed
+  std::size_t max_chunk_bytes = 1 << 20;          // one PUT body
+  std::uint64_t max_session_bytes = 4ULL << 30;   // one recording
+  std::int64_t max_live_sessions_per_node = 256;  // uploads not yet completed
 };
 
 // The answer to a chunk. conflict: the offset was not gate-ca's size (or,
@@ -69,9 +69,8 @@ class SessionIngest {
   // another session), PermissionDenied (the session or header belongs to
   // another node), ResourceExhausted (per-session byte cap or per-node live
   // session cap), FailedPrecondition (bytes for a completed session).
-  Result<ChunkResult> PutChunk(const NodeRecord& node, const std::string& id,
-                               std::uint64_t offset, std::string_view bytes,
-                               const std::string& source);
+  Result<ChunkResult> PutChunk(const NodeRecord& node, const std::string& id, std::uint64_t offset,
+                               std::string_view bytes, const std::string& source);
 
   // POST /v1/nodes/sessions/{id}/complete. sha256: 64 lower-case hex.
   // Completing a completed session again with the same size and digest
@@ -79,9 +78,8 @@ class SessionIngest {
   // Errors: InvalidArgument, NotFound (no such session), PermissionDenied
   // (another node's session), FailedPrecondition (completed before with
   // another size or digest).
-  Result<CompleteResult> Complete(const NodeRecord& node, const std::string& id,
-                                  std::uint64_t size, const std::string& sha256,
-                                  const std::string& source);
+  Result<CompleteResult> Complete(const NodeRecord& node, const std::string& id, std::uint64_t size,
+                                  const std::string& sha256, const std::string& source);
 
   // The node is leaving (DELETE /v1/nodes/self, gatectl nodes rm): none of
   // its live uploads will ever complete. Each is completed from what gate-ca
@@ -96,8 +94,7 @@ class SessionIngest {
   Status Refuse(const NodeRecord& node, const std::string& id, const std::string& source,
                 Status status);
   Result<ChunkResult> FirstChunk(const NodeRecord& node, const std::string& id,
-                                 std::string_view bytes, const std::string& source,
-                                 bool has_row);
+                                 std::string_view bytes, const std::string& source, bool has_row);
   void AuditCompletion(const SessionRecord& session, const NodeRecord& node,
                        const std::string& source, const RecordingSummary& summary);
   // Completes row from the bytes gate-ca holds: summary, digest, index,

@@ -11,8 +11,8 @@
 
 #include <algorithm>
 #include <bit>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -731,9 +731,7 @@ Status TokenNotFound() { return NotFound("signup token not found"); }
 Status RoleNotFound(const std::string& name) { return NotFound("role '" + name + "' not found"); }
 Status NodeNotFound(const std::string& uuid) { return NotFound("node '" + uuid + "' not found"); }
 Status NodeTokenNotFound() { return NotFound("node join token not found"); }
-Status SessionNotFound(const std::string& id) {
-  return NotFound("session '" + id + "' not found");
-}
+Status SessionNotFound(const std::string& id) { return NotFound("session '" + id + "' not found"); }
 
 // ---------------------------------------------------------------------------
 
@@ -829,8 +827,7 @@ class SqliteStore final : public Store {
   Result<SignupToken> LoadToken(const std::string& token_hash);
   Result<policy::Labels> LoadLabels(const LabelTable& table, const std::string& owner);
   // Loads every row of table, grouped by owner.
-  Result<std::map<std::string, policy::Labels, std::less<>>> LoadAllLabels(
-      const LabelTable& table);
+  Result<std::map<std::string, policy::Labels, std::less<>>> LoadAllLabels(const LabelTable& table);
   Status StoreLabels(const LabelTable& table, const std::string& owner,
                      const policy::Labels& labels);
   Result<policy::Role> LoadRole(const std::string& name);
@@ -876,9 +873,7 @@ Result<std::vector<std::string>> SqliteStore::LoadList(const ListTable& table,
   if (!stmt) return Err(stmt.error());
   stmt->Text(1, name);
   std::vector<std::string> values;
-  GATE_RETURN_IF_ERROR(stmt->ForEachRow([&] {
-    values.push_back(stmt->ColumnText(0));
-  }));
+  GATE_RETURN_IF_ERROR(stmt->ForEachRow([&] { values.push_back(stmt->ColumnText(0)); }));
   return values;
 }
 
@@ -986,9 +981,9 @@ Status SqliteStore::DeleteUser(const std::string& name) {
   return InTransaction(Transaction::Kind::kWrite, [&]() -> Status {
     // Children first and explicitly, so correctness does not hinge on the
     // foreign_keys pragma (ON DELETE CASCADE would do the same).
-    for (const char* sql : {kLogins.remove, kRoles.remove,
-                            "DELETE FROM signup_tokens WHERE user_name = ?1",
-                            "DELETE FROM locks WHERE user_name = ?1"}) {
+    for (const char* sql :
+         {kLogins.remove, kRoles.remove, "DELETE FROM signup_tokens WHERE user_name = ?1",
+          "DELETE FROM locks WHERE user_name = ?1"}) {
       Result<Stmt> stmt = Stmt::Prepare(db(), sql);
       if (!stmt) return stmt.error();
       GATE_RETURN_IF_ERROR(stmt->Text(1, name).Run());
@@ -1225,13 +1220,13 @@ Result<std::vector<AuditEvent>> SqliteStore::ListAudit(const AuditQuery& query) 
   // Newest first by append order (id), not by `time`: the clock can step
   // backwards, the order of appends cannot. The prefix is compared with
   // substr, not LIKE, so '%' and '_' in it mean themselves.
-  Result<Stmt> stmt = Stmt::Prepare(
-      db(),
-      "SELECT time, event, user_name, source, success, detail FROM audit"
-      " WHERE (?2 = '' OR user_name = ?2)"
-      " AND substr(event, 1, length(?3)) = ?3"
-      " AND time >= ?4 AND (?5 < 0 OR success = ?5)"
-      " ORDER BY id DESC LIMIT ?1");
+  Result<Stmt> stmt =
+      Stmt::Prepare(db(),
+                    "SELECT time, event, user_name, source, success, detail FROM audit"
+                    " WHERE (?2 = '' OR user_name = ?2)"
+                    " AND substr(event, 1, length(?3)) = ?3"
+                    " AND time >= ?4 AND (?5 < 0 OR success = ?5)"
+                    " ORDER BY id DESC LIMIT ?1");
   if (!stmt) return Err(stmt.error());
   constexpr auto kMaxLimit = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
   stmt->Int(1, static_cast<std::int64_t>(std::min(query.limit, kMaxLimit)))
@@ -1259,9 +1254,8 @@ Result<policy::Labels> SqliteStore::LoadLabels(const LabelTable& table, const st
   if (!stmt) return Err(stmt.error());
   stmt->Text(1, owner);
   policy::Labels labels;
-  GATE_RETURN_IF_ERROR(stmt->ForEachRow([&] {
-    labels.emplace(stmt->ColumnText(0), stmt->ColumnText(1));
-  }));
+  GATE_RETURN_IF_ERROR(
+      stmt->ForEachRow([&] { labels.emplace(stmt->ColumnText(0), stmt->ColumnText(1)); }));
   return labels;
 }
 
@@ -1270,9 +1264,8 @@ Result<std::map<std::string, policy::Labels, std::less<>>> SqliteStore::LoadAllL
   Result<Stmt> stmt = Stmt::Prepare(db(), table.select_all);
   if (!stmt) return Err(stmt.error());
   std::map<std::string, policy::Labels, std::less<>> all;
-  GATE_RETURN_IF_ERROR(stmt->ForEachRow([&] {
-    all[stmt->ColumnText(0)].emplace(stmt->ColumnText(1), stmt->ColumnText(2));
-  }));
+  GATE_RETURN_IF_ERROR(stmt->ForEachRow(
+      [&] { all[stmt->ColumnText(0)].emplace(stmt->ColumnText(1), stmt->ColumnText(2)); }));
   return all;
 }
 
@@ -1305,8 +1298,7 @@ Result<UserRecord> SqliteStore::UpdateUser(const std::string& name,
         if (!*row) return Err(RoleNotFound(role));
       }
     }
-    for (const auto& [table, values] :
-         {std::pair{&kLogins, &logins}, std::pair{&kRoles, &roles}}) {
+    for (const auto& [table, values] : {std::pair{&kLogins, &logins}, std::pair{&kRoles, &roles}}) {
       if (!values->has_value()) continue;
       Result<Stmt> stmt = Stmt::Prepare(db(), table->remove);
       if (!stmt) return Err(stmt.error());
@@ -1376,11 +1368,11 @@ Status SqliteStore::CreateRole(const policy::Role& role) {
 
 Status SqliteStore::ReplaceRole(const policy::Role& role) {
   {
-    Result<Stmt> stmt = Stmt::Prepare(
-        db(),
-        "UPDATE roles SET max_ttl = ?2, permit_pty = ?3, permit_port_forwarding = ?4,"
-        " permit_agent_forwarding = ?5, record_sessions = ?6, join_sessions = ?7"
-        " WHERE name = ?1");
+    Result<Stmt> stmt =
+        Stmt::Prepare(db(),
+                      "UPDATE roles SET max_ttl = ?2, permit_pty = ?3, permit_port_forwarding = ?4,"
+                      " permit_agent_forwarding = ?5, record_sessions = ?6, join_sessions = ?7"
+                      " WHERE name = ?1");
     if (!stmt) return stmt.error();
     BindRoleRow(*stmt, role);
     Result<int> changed = Change(*stmt);
@@ -1470,9 +1462,7 @@ Status SqliteStore::DeleteRole(const std::string& name) {
       if (!stmt) return stmt.error();
       stmt->Text(1, name).Int(2, kNamed + 1);
       std::vector<std::string> holders;
-      GATE_RETURN_IF_ERROR(stmt->ForEachRow([&] {
-        holders.push_back(stmt->ColumnText(0));
-      }));
+      GATE_RETURN_IF_ERROR(stmt->ForEachRow([&] { holders.push_back(stmt->ColumnText(0)); }));
       if (!holders.empty()) {
         std::string list;
         for (std::size_t i = 0; i < holders.size() && i < kNamed; ++i) {
@@ -1652,9 +1642,7 @@ Result<std::vector<NodeRecord>> SqliteStore::ListNodes() {
       Result<Stmt> stmt = Stmt::Prepare(
           db(), std::string("SELECT ") + kNodeColumns + " FROM nodes ORDER BY hostname, host_uuid");
       if (!stmt) return Err(stmt.error());
-      GATE_RETURN_IF_ERROR(stmt->ForEachRow([&] {
-        nodes.push_back(ReadNodeRow(*stmt));
-      }));
+      GATE_RETURN_IF_ERROR(stmt->ForEachRow([&] { nodes.push_back(ReadNodeRow(*stmt)); }));
     }
     auto labels = LoadAllLabels(kNodeLabels);
     if (!labels) return Err(labels.error());
@@ -1747,12 +1735,11 @@ Result<SessionRecord> SqliteStore::GetSession(const std::string& id) {
 }
 
 Result<std::vector<SessionRecord>> SqliteStore::ListSessionsCompletedBefore(std::int64_t before,
-                                                                         std::size_t limit) {
+                                                                            std::size_t limit) {
   std::lock_guard<std::mutex> lock(mu_);
-  Result<Stmt> stmt = Stmt::Prepare(
-      db(), std::string("SELECT ") + kSessionColumns +
-                " FROM sessions WHERE live = 0 AND completed_at < ?1"
-                " ORDER BY completed_at, id LIMIT ?2");
+  Result<Stmt> stmt = Stmt::Prepare(db(), std::string("SELECT ") + kSessionColumns +
+                                              " FROM sessions WHERE live = 0 AND completed_at < ?1"
+                                              " ORDER BY completed_at, id LIMIT ?2");
   if (!stmt) return Err(stmt.error());
   stmt->Int(1, before).Int(2, static_cast<std::int64_t>(std::min<std::size_t>(
                                   limit, std::numeric_limits<std::int64_t>::max())));
@@ -1817,20 +1804,19 @@ Result<std::vector<SessionRecord>> SqliteStore::ListSessions(const SessionFilter
     nodes_json = json::Write(nodes);
   }
   std::lock_guard<std::mutex> lock(mu_);
-  Result<Stmt> stmt = Stmt::Prepare(
-      db(), std::string("SELECT ") + kSessionColumns +
-                " FROM sessions WHERE"
-                " (?1 < 0 OR live = ?1)"
-                " AND (?2 = '' OR user_name = ?2)"
-                " AND (?3 = '' OR host_uuid = ?3 OR node_name = ?3)"
-                " AND (started_at >= ?4 OR live = 1)"
-                " AND (?5 = 0 OR user_name = ?6"
-                "      OR host_uuid IN (SELECT value FROM json_each(?7)))"
-                " ORDER BY started_at DESC, id DESC LIMIT ?8");
+  Result<Stmt> stmt =
+      Stmt::Prepare(db(), std::string("SELECT ") + kSessionColumns +
+                              " FROM sessions WHERE"
+                              " (?1 < 0 OR live = ?1)"
+                              " AND (?2 = '' OR user_name = ?2)"
+                              " AND (?3 = '' OR host_uuid = ?3 OR node_name = ?3)"
+                              " AND (started_at >= ?4 OR live = 1)"
+                              " AND (?5 = 0 OR user_name = ?6"
+                              "      OR host_uuid IN (SELECT value FROM json_each(?7)))"
+                              " ORDER BY started_at DESC, id DESC LIMIT ?8");
   if (!stmt) return Err(stmt.error());
-  const std::int64_t limit = static_cast<std::int64_t>(
-      std::min<std::size_t>(filter.limit, static_cast<std::size_t>(
-                                              std::numeric_limits<std::int64_t>::max())));
+  const std::int64_t limit = static_cast<std::int64_t>(std::min<std::size_t>(
+      filter.limit, static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max())));
   stmt->Int(1, filter.live ? (*filter.live ? 1 : 0) : -1)
       .Text(2, filter.user)
       .Text(3, filter.node)
@@ -1840,9 +1826,7 @@ Result<std::vector<SessionRecord>> SqliteStore::ListSessions(const SessionFilter
       .Text(7, nodes_json)
       .Int(8, limit);
   std::vector<SessionRecord> sessions;
-  GATE_RETURN_IF_ERROR(stmt->ForEachRow([&] {
-    sessions.push_back(ReadSessionRow(*stmt));
-  }));
+  GATE_RETURN_IF_ERROR(stmt->ForEachRow([&] { sessions.push_back(ReadSessionRow(*stmt)); }));
   return sessions;
 }
 
@@ -1897,9 +1881,8 @@ Result<Revocation> SqliteStore::RevokeCertificate(std::uint64_t serial, std::int
       revocation.valid_before = stmt->ColumnInt(1);
     }
     {
-      Result<Stmt> stmt = Stmt::Prepare(
-          db(), std::string("INSERT INTO revocations (") + kRevocationColumns +
-                    ") VALUES (?1, ?2, ?3, ?4)");
+      Result<Stmt> stmt = Stmt::Prepare(db(), std::string("INSERT INTO revocations (") +
+                                                  kRevocationColumns + ") VALUES (?1, ?2, ?3, ?4)");
       if (!stmt) return Err(stmt.error());
       GATE_RETURN_IF_ERROR(stmt->Int(1, key)
                                .Text(2, revocation.user)
@@ -1933,9 +1916,8 @@ Result<std::vector<Revocation>> SqliteStore::RevokeUserCertificates(const std::s
     }
     if (revoked.empty()) return revoked;
     for (const Revocation& r : revoked) {
-      Result<Stmt> stmt = Stmt::Prepare(
-          db(), std::string("INSERT INTO revocations (") + kRevocationColumns +
-                    ") VALUES (?1, ?2, ?3, ?4)");
+      Result<Stmt> stmt = Stmt::Prepare(db(), std::string("INSERT INTO revocations (") +
+                                                  kRevocationColumns + ") VALUES (?1, ?2, ?3, ?4)");
       if (!stmt) return Err(stmt.error());
       GATE_RETURN_IF_ERROR(stmt->Int(1, std::bit_cast<std::int64_t>(r.serial))
                                .Text(2, r.user)
@@ -1966,9 +1948,8 @@ Result<RevocationList> SqliteStore::ListRevocations(std::int64_t now) {
                                                   " FROM revocations WHERE valid_before > ?1");
       if (!stmt) return Err(stmt.error());
       stmt->Int(1, now);
-      GATE_RETURN_IF_ERROR(stmt->ForEachRow([&] {
-        list.revocations.push_back(ReadRevocationRow(*stmt));
-      }));
+      GATE_RETURN_IF_ERROR(
+          stmt->ForEachRow([&] { list.revocations.push_back(ReadRevocationRow(*stmt)); }));
     }
     SortBySerial(list.revocations);
     return list;
@@ -2013,4 +1994,3 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
 }
 
 }  // namespace gate::ca
-

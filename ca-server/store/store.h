@@ -23,33 +23,33 @@ struct UserRecord {
   std::string name;
   std::vector<std::string> logins;  // OS logins this user may use
   std::vector<std::string> roles;
-  std::int64_t created_at = 0;      // unix seconds
+  std::int64_t created_at = 0;  // unix seconds
   // Set at signup; empty before.
-  std::string password_hash;        // argon2id encoded string
-  SecretString totp_secret;         // raw secret bytes; empty if no OTP enrolled
+  std::string password_hash;  // argon2id encoded string
+  SecretString totp_secret;   // raw secret bytes; empty if no OTP enrolled
   // Authentication state.
-  int failed_attempts = 0;          // consecutive failures
-  std::int64_t locked_until = 0;    // unix seconds; 0 = not locked out
-  std::int64_t last_totp_step = -1; // highest TOTP time step ever accepted
+  int failed_attempts = 0;           // consecutive failures
+  std::int64_t locked_until = 0;     // unix seconds; 0 = not locked out
+  std::int64_t last_totp_step = -1;  // highest TOTP time step ever accepted
 
   bool signed_up() const { return !password_hash.empty(); }
 };
 
 struct SignupToken {
-  std::string token_hash;     // hex SHA-256 of the token; the token itself is never stored
+  std::string token_hash;  // hex SHA-256 of the token; the token itself is never stored
   std::string user;
   std::int64_t created_at = 0;
   std::int64_t expires_at = 0;
-  SecretString totp_secret;   // offered to the user at signup start; empty until then
+  SecretString totp_secret;  // offered to the user at signup start; empty until then
 };
 
 struct AuditEvent {
   std::int64_t time = 0;
-  std::string event;    // "user.login", "user.signup", "user.create", ...
+  std::string event;  // "user.login", "user.signup", "user.create", ...
   std::string user;
-  std::string source;   // peer address or "admin"
+  std::string source;  // peer address or "admin"
   bool success = false;
-  std::string detail;   // never a secret
+  std::string detail;  // never a secret
 };
 
 // What `gatectl audit` asks for (GET /admin/v1/audit). Empty strings and
@@ -85,16 +85,16 @@ struct NodeToken {
   std::string token_hash;  // hex SHA-256 of the token; the token itself is never stored
   std::int64_t created_at = 0;
   std::int64_t expires_at = 0;
-  policy::Labels labels;   // given to the node that joins with it
+  policy::Labels labels;  // given to the node that joins with it
 };
 
 // A joined node.
 struct NodeRecord {
-  std::string host_uuid;     // the node's identity and its host certificate's key id
+  std::string host_uuid;  // the node's identity and its host certificate's key id
   std::string hostname;
-  std::string host_key;      // "ssh-ed25519 AAAA..." (no comment), as registered at join
+  std::string host_key;  // "ssh-ed25519 AAAA..." (no comment), as registered at join
   policy::Labels labels;
-  std::string secret_hash;   // hex SHA-256 of the node secret
+  std::string secret_hash;  // hex SHA-256 of the node secret
   std::int64_t joined_at = 0;
   std::int64_t last_sync = 0;  // unix seconds of the last policy fetch; 0 = never
   // "ssh-ed25519 AAAA..." that signs the node's recordings' checkpoints
@@ -119,20 +119,20 @@ struct SessionRecord {
   std::int64_t created_at = 0;  // first chunk received
   // Set when completed.
   std::int64_t completed_at = 0;
-  std::string sha256;           // lower-case hex of the whole file
-  bool verified = false;        // every byte covered by a good signed checkpoint
-  std::string verify_detail;    // "complete", or why not verified; never a secret
-  std::string exit;             // the "x" event's data (JSON text), or empty
+  std::string sha256;         // lower-case hex of the whole file
+  bool verified = false;      // every byte covered by a good signed checkpoint
+  std::string verify_detail;  // "complete", or why not verified; never a secret
+  std::string exit;           // the "x" event's data (JSON text), or empty
 };
 
 // Which sessions ListSessions returns. Empty strings and nullopt filter
 // nothing.
 struct SessionFilter {
   std::optional<bool> live;
-  std::string user;             // exact Gate user
-  std::string node;             // exact host UUID or node name
-  std::int64_t since = 0;       // started_at >= since, or still live
-  std::size_t limit = 1000;     // newest first
+  std::string user;          // exact Gate user
+  std::string node;          // exact host UUID or node name
+  std::int64_t since = 0;    // started_at >= since, or still live
+  std::size_t limit = 1000;  // newest first
   // Access: when set, only sessions of `owner` or on one of `nodes` (host
   // UUIDs) are returned.
   struct Visibility {
@@ -208,7 +208,7 @@ class Store {
   virtual Result<std::vector<LockRecord>> ListLocks() = 0;
 
   // Node join tokens. Stored by hash only.
-  virtual Status CreateNodeToken(const NodeToken& token) = 0;            // AlreadyExists
+  virtual Status CreateNodeToken(const NodeToken& token) = 0;                 // AlreadyExists
   virtual Result<NodeToken> GetNodeToken(const std::string& token_hash) = 0;  // NotFound
   virtual Status DeleteExpiredNodeTokens(std::int64_t now) = 0;
 
@@ -221,7 +221,7 @@ class Store {
   virtual Status CompleteNodeJoin(const std::string& token_hash, std::int64_t now,
                                   const NodeRecord& node) = 0;
   virtual Result<NodeRecord> GetNode(const std::string& host_uuid) = 0;  // NotFound
-  virtual Result<std::vector<NodeRecord>> ListNodes() = 0;  // by hostname, then host UUID
+  virtual Result<std::vector<NodeRecord>> ListNodes() = 0;      // by hostname, then host UUID
   virtual Status DeleteNode(const std::string& host_uuid) = 0;  // NotFound
   virtual Status RecordNodeSync(const std::string& host_uuid, std::int64_t now) = 0;  // NotFound
   // Replaces the node's recorder key (may be empty). NotFound.
@@ -285,8 +285,7 @@ class Store {
   // last_totp_step (-1 for none), resets counters, deletes the token and any
   // other outstanding signup tokens of that user.
   virtual Status CompleteSignup(const std::string& token_hash, std::int64_t now,
-                                const std::string& password_hash,
-                                const SecretString& totp_secret,
+                                const std::string& password_hash, const SecretString& totp_secret,
                                 std::int64_t totp_step) = 0;
   virtual Status DeleteExpiredSignupTokens(std::int64_t now) = 0;
 

@@ -53,8 +53,8 @@ Result<std::uint8_t> Transact(const std::string& socket_path, const std::string&
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd.valid()) return Err(Internal(std::string("socket: ") + std::strerror(errno)));
   if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
-    return Err(Unavailable("cannot connect to ssh-agent at " + socket_path + ": " +
-                           std::strerror(errno)));
+    return Err(
+        Unavailable("cannot connect to ssh-agent at " + socket_path + ": " + std::strerror(errno)));
   }
   ssh::Writer frame;
   frame.PutString(request);

@@ -8,8 +8,7 @@
 
 namespace gate::cli {
 
-int RunCommandTable(CLI::App& app, const std::vector<CommandEntry>& table, int argc,
-                    char** argv) {
+int RunCommandTable(CLI::App& app, const std::vector<CommandEntry>& table, int argc, char** argv) {
   app.require_subcommand(1);
   std::map<std::string, CLI::App*> groups;
   std::vector<std::pair<CLI::App*, std::unique_ptr<Command>>> commands;

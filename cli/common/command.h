@@ -3,12 +3,11 @@
 #ifndef GATE_CLI_COMMON_COMMAND_H_
 #define GATE_CLI_COMMON_COMMAND_H_
 
+#include <CLI/CLI.hpp>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 namespace gate::cli {
 

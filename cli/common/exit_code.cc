@@ -6,17 +6,23 @@ namespace gate::cli {
 
 int ToExitCode(Code code) {
   switch (code) {
-    case Code::kOk: return kExitOk;
-    case Code::kInvalidArgument: return kExitUsage;
+    case Code::kOk:
+      return kExitOk;
+    case Code::kInvalidArgument:
+      return kExitUsage;
     case Code::kUnauthenticated:
     case Code::kPermissionDenied:
-    case Code::kResourceExhausted: return kExitAuth;
-    case Code::kUnavailable: return kExitUnavailable;
-    case Code::kNotFound: return kExitNotFound;
+    case Code::kResourceExhausted:
+      return kExitAuth;
+    case Code::kUnavailable:
+      return kExitUnavailable;
+    case Code::kNotFound:
+      return kExitNotFound;
     case Code::kAlreadyExists:
     case Code::kFailedPrecondition:
     case Code::kDataLoss:
-    case Code::kInternal: return kExitFailure;
+    case Code::kInternal:
+      return kExitFailure;
   }
   return kExitFailure;
 }

@@ -53,8 +53,8 @@ Status ProfileStore::Save(const Profile& profile, const SecretString& key_pem,
                           const std::string& cert_line,
                           const std::vector<std::string>& host_ca_keys) const {
   GATE_RETURN_IF_ERROR(EnsurePrivateDir(dir_, 0700));
-  std::string known_hosts = "# gate: host CA of cluster " + profile.cluster + " (" +
-                            profile.proxy + ")\n";
+  std::string known_hosts =
+      "# gate: host CA of cluster " + profile.cluster + " (" + profile.proxy + ")\n";
   for (const auto& key : host_ca_keys) known_hosts += "@cert-authority * " + key + "\n";
 
   Json::Value p;
@@ -82,7 +82,8 @@ Result<Profile> ProfileStore::Load() const {
   auto text = ReadSecureFile(ProfilePath(), policy);
   if (!text) {
     if (text.error().code() == Code::kNotFound) {
-      return Err(NotFound("not logged in (no profile in " + dir_ + "); run: gate login --proxy HOST"));
+      return Err(
+          NotFound("not logged in (no profile in " + dir_ + "); run: gate login --proxy HOST"));
     }
     return Err(text.error());
   }
@@ -121,8 +122,10 @@ Result<Profile> ProfileStore::Load() const {
   }
   if (s.ok()) {
     const Json::Value& insecure = (*p)["insecure"];
-    if (!insecure.isBool()) s = InvalidArgument("field 'insecure' must be a boolean");
-    else out.insecure = insecure.asBool();
+    if (!insecure.isBool())
+      s = InvalidArgument("field 'insecure' must be a boolean");
+    else
+      out.insecure = insecure.asBool();
   }
   if (!s.ok()) return Err(DataLoss(ProfilePath() + " is corrupt: " + s.message()));
   return out;

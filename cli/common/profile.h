@@ -14,7 +14,7 @@
 namespace gate::cli {
 
 struct Profile {
-  std::string proxy;    // host:port
+  std::string proxy;  // host:port
   std::string user;
   std::string cluster;
   bool insecure = false;

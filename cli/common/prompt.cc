@@ -5,8 +5,8 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <optional>
 #include <iostream>
+#include <optional>
 
 namespace gate::cli {
 namespace {

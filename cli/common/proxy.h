@@ -13,7 +13,7 @@ namespace gate::cli {
 inline constexpr std::uint16_t kDefaultProxyPort = 3080;
 
 struct ProxyFlags {
-  std::string proxy;   // HOST[:PORT] or https://HOST[:PORT]
+  std::string proxy;  // HOST[:PORT] or https://HOST[:PORT]
   bool insecure = false;
   std::string ca_pin;  // sha256:<hex>
 };

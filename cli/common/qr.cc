@@ -21,10 +21,14 @@ Result<std::string> RenderQr(std::string_view text) {
     for (int x = -kQuiet; x < width + kQuiet; ++x) {
       const bool top_light = !dark(x, y);
       const bool bottom_light = y + 1 < width + kQuiet && !dark(x, y + 1);
-      if (top_light && bottom_light) out += "\u2588";
-      else if (top_light) out += "\u2580";
-      else if (bottom_light) out += "\u2584";
-      else out += " ";
+      if (top_light && bottom_light)
+        out += "\u2588";
+      else if (top_light)
+        out += "\u2580";
+      else if (bottom_light)
+        out += "\u2584";
+      else
+        out += " ";
     }
     out += "\n";
   }

@@ -54,8 +54,8 @@ std::string SessionQueryString(const SessionQuery& q) {
   return out;
 }
 
-Result<SessionClient> SessionClient::FromProfile(const ProfileStore& store,
-                                                 const ProxyFlags& flags, std::int64_t now) {
+Result<SessionClient> SessionClient::FromProfile(const ProfileStore& store, const ProxyFlags& flags,
+                                                 std::int64_t now) {
   auto profile = store.Load();
   if (!profile) return Err(profile.error());
   FilePolicy policy;

@@ -5,13 +5,13 @@
 #ifndef GATE_CLI_COMMON_SESSION_API_H_
 #define GATE_CLI_COMMON_SESSION_API_H_
 
+#include <json/json.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
-
-#include <json/json.h>
 
 #include "cli/common/profile.h"
 #include "cli/common/proxy.h"

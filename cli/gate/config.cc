@@ -29,7 +29,8 @@ class ConfigCommand final : public Command {
               << "Host " << host_pattern_ << "\n"
               << "    IdentityFile \"" << store->KeyPath() << "\"\n"
               << "    CertificateFile \"" << store->CertPath() << "\"\n"
-              << "    UserKnownHostsFile \"" << store->KnownHostsPath() << "\" ~/.ssh/known_hosts\n";
+              << "    UserKnownHostsFile \"" << store->KnownHostsPath()
+              << "\" ~/.ssh/known_hosts\n";
     return kExitOk;
   }
 

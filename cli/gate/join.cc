@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <iostream>
@@ -22,8 +22,8 @@
 #include "cli/gate/commands.h"
 #include "gate/names.h"
 #include "gate/unique_fd.h"
-#include "recorder/join/join_client.h"
 #include "gate/unix_socket.h"
+#include "recorder/join/join_client.h"
 #include "recorder/join/messages.h"
 #include "recorder/session/settings.h"
 
@@ -173,7 +173,8 @@ class JoinCommand final : public Command {
     auto mode = recorder::ParseJoinMode(mode_name_);
     if (!mode) return Fail("gate join", mode.error());
     if (!flags_.proxy.empty() || flags_.insecure || !flags_.ca_pin.empty()) {
-      if (!node_.empty()) return Fail("gate join", InvalidArgument("give --proxy or --node, not both"));
+      if (!node_.empty())
+        return Fail("gate join", InvalidArgument("give --proxy or --node, not both"));
       auto where = LiveSessionNode();
       if (!where) return Fail("gate join", where.error());
       node_ = *where;
@@ -241,8 +242,8 @@ class JoinCommand final : public Command {
     auto session = client->Get(id_);
     if (!session) return Err(session.error());
     if (!(*session)["live"].asBool()) {
-      return Err(FailedPrecondition("session " + id_ + " has ended; gate play " + id_ +
-                                    " replays it"));
+      return Err(
+          FailedPrecondition("session " + id_ + " has ended; gate play " + id_ + " replays it"));
     }
     const std::string node = (*session)["node_name"].asString();
     if (node.empty()) return Err(DataLoss("gate-ca did not say which node runs " + id_));

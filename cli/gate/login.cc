@@ -87,8 +87,8 @@ class LoginCommand final : public Command {
     auto reply = client.Call("POST", "/v1/login", &req);
     if (!reply) return Fail("gate login", reply.error());
     if (flags_.insecure) {
-      std::cerr << "WARNING: You are using insecure connection to gate proxy "
-                << options->base_url << "\n";
+      std::cerr << "WARNING: You are using insecure connection to gate proxy " << options->base_url
+                << "\n";
     }
     return Finish(*options, *key, *reply);
   }
@@ -111,7 +111,8 @@ class LoginCommand final : public Command {
       }
     }
     if (!(cert->spec.public_key == key.public_key()) || !ca_ok) {
-      return Fail("gate login", DataLoss("the server returned a certificate for another key or CA"));
+      return Fail("gate login",
+                  DataLoss("the server returned a certificate for another key or CA"));
     }
 
     Profile profile;
@@ -144,8 +145,8 @@ class LoginCommand final : public Command {
 
     const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
     if (const char* sock = std::getenv("SSH_AUTH_SOCK"); sock != nullptr && sock[0] != '\0') {
-      const auto lifetime = static_cast<std::uint32_t>(std::max<std::int64_t>(
-          profile.valid_before - now, 1));
+      const auto lifetime =
+          static_cast<std::uint32_t>(std::max<std::int64_t>(profile.valid_before - now, 1));
       if (Status s = AddToAgent(sock, key, *cert, lifetime, comment); !s.ok()) {
         std::cerr << "gate login: note: could not add the key to ssh-agent: " << s.message()
                   << "\n";

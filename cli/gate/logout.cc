@@ -15,8 +15,9 @@ namespace {
 class LogoutCommand final : public Command {
  public:
   void Define(CLI::App& sub) override {
-    sub.footer("Removes ~/.gate/key, key-cert.pub, known_hosts and profile.json, and the\n"
-               "certificate from ssh-agent if SSH_AUTH_SOCK is set.");
+    sub.footer(
+        "Removes ~/.gate/key, key-cert.pub, known_hosts and profile.json, and the\n"
+        "certificate from ssh-agent if SSH_AUTH_SOCK is set.");
   }
 
   int Run() override {

@@ -68,8 +68,8 @@ Result<std::string> FetchRecording(std::string id) {
     const std::string detail = (*session)["verify_detail"].asString();
     if (!detail.empty()) verdict += " (" + Printable(detail) + ")";
   }
-  std::cerr << kTool << ": fetched " << bytes->size() << " bytes from gate-ca; gate-ca: "
-            << verdict << "\n";
+  std::cerr << kTool << ": fetched " << bytes->size() << " bytes from gate-ca; gate-ca: " << verdict
+            << "\n";
   return bytes;
 }
 

@@ -47,8 +47,8 @@ class SignupCommand final : public Command {
     }
     std::cerr << "Signing up as gate user " << *user << ".\n";
 
-    auto password = ReadSecret("Choose a password (at least " + std::to_string(*min_length) +
-                               " characters): ");
+    auto password =
+        ReadSecret("Choose a password (at least " + std::to_string(*min_length) + " characters): ");
     if (!password) return Fail("gate signup", password.error());
     auto again = ReadSecret("Enter the password again: ");
     if (!again) return Fail("gate signup", again.error());

@@ -22,9 +22,9 @@ Result<Json::Value> AdminCall(const AdminFlags& flags, std::string_view method,
   HttpClient client(options);
   auto reply = client.Call(method, path, body);
   if (!reply && reply.error().code() == Code::kUnavailable) {
-    return Err(Unavailable("cannot reach gate-ca on " + options.unix_socket +
-                           " (is gate-ca running with this --data-dir? are you root?): " +
-                           reply.error().message()));
+    return Err(Unavailable(
+        "cannot reach gate-ca on " + options.unix_socket +
+        " (is gate-ca running with this --data-dir? are you root?): " + reply.error().message()));
   }
   return reply;
 }
@@ -37,8 +37,7 @@ std::string TokenTtlText(std::int64_t seconds) {
 void PrintSignupToken(const Json::Value& reply) {
   const std::string proxy = reply["proxy"].asString();
   std::cout << "Signup token has been created and is valid for "
-            << TokenTtlText(reply["ttl_seconds"].asInt64())
-            << ". Share this URL with the user:\n"
+            << TokenTtlText(reply["ttl_seconds"].asInt64()) << ". Share this URL with the user:\n"
             << reply["url"].asString() << "\n\n"
             << "Or sign up in a terminal: gate signup --proxy " << proxy << " "
             << reply["token"].asString() << "\n\n"

@@ -3,9 +3,8 @@
 #ifndef GATE_CLI_GATECTL_ADMIN_CLIENT_H_
 #define GATE_CLI_GATECTL_ADMIN_CLIENT_H_
 
-#include <string>
-
 #include <CLI/CLI.hpp>
+#include <string>
 
 #include "gate/http_client.h"
 #include "gate/status.h"

@@ -16,8 +16,9 @@ class UsersResetCommand final : public Command {
     admin_.Define(sub);
     sub.add_option("name", name_, "gate user name")->required();
     sub.add_option("--ttl", ttl_text_, "How long the signup token is valid (default 1h)");
-    sub.footer("Forgets the user's password and OTP device and prints a new signup URL.\n"
-               "The user cannot log in again until they sign up with it.");
+    sub.footer(
+        "Forgets the user's password and OTP device and prints a new signup URL.\n"
+        "The user cannot log in again until they sign up with it.");
   }
 
   int Run() override {

@@ -13,8 +13,8 @@
 
 #include "gate/log.h"
 #include "gate/unique_fd.h"
-#include "recorder/join/frame.h"
 #include "gate/unix_socket.h"
+#include "recorder/join/frame.h"
 #include "recorder/join/messages.h"
 #include "recorder/join/output_ring.h"
 

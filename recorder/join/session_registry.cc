@@ -97,7 +97,8 @@ Result<LiveSession> LiveSessionFromJson(const Json::Value& json) {
     if (!v) return Err(v.error());
     *field = std::move(*v);
   }
-  if (!IsCanonicalUuid(s.session_id)) return Err(InvalidArgument("field 'session_id' is not a UUID"));
+  if (!IsCanonicalUuid(s.session_id))
+    return Err(InvalidArgument("field 'session_id' is not a UUID"));
   for (auto [name, field] : {std::pair{"node", &s.node}, std::pair{"socket", &s.socket},
                              std::pair{"mode", &s.mode}, std::pair{"tty", &s.tty}}) {
     auto v = json::OptionalString(json, name);

@@ -7,9 +7,8 @@
 #ifndef GATE_RECORDER_JOIN_SESSION_REGISTRY_H_
 #define GATE_RECORDER_JOIN_SESSION_REGISTRY_H_
 
-#include <sys/types.h>
-
 #include <json/json.h>
+#include <sys/types.h>
 
 #include <cstdint>
 #include <string>

@@ -1,6 +1,6 @@
 // Loading the recorder's settings (gate/recorder_settings.h has the format)
-// with the checks that make them trustworthy to a setuid program: the settings file must be root's (a user must not be able
-// to point the recorder at settings of their own), and the signing key
+// with the checks that make them trustworthy to a setuid program: the settings file must be root's
+// (a user must not be able to point the recorder at settings of their own), and the signing key
 // gate-rec's own secret.
 #ifndef GATE_RECORDER_SESSION_SETTINGS_H_
 #define GATE_RECORDER_SESSION_SETTINGS_H_

@@ -32,9 +32,7 @@ constexpr std::uint64_t kMaxChunk = 1 << 20;
 // 409s in a row for one file before the pass gives up on it.
 constexpr int kMaxConflicts = 4;
 
-Status Errno(const std::string& what) {
-  return Unavailable(what + ": " + std::strerror(errno));
-}
+Status Errno(const std::string& what) { return Unavailable(what + ": " + std::strerror(errno)); }
 
 Result<std::string> ReadAt(int fd, std::uint64_t offset, std::size_t n) {
   std::string out(n, '\0');
@@ -56,7 +54,8 @@ Result<std::string> Sha256Hex(int fd, std::uint64_t size) {
     return Err(Internal("cannot start SHA-256"));
   }
   for (std::uint64_t off = 0; off < size;) {
-    auto block = ReadAt(fd, off, static_cast<std::size_t>(std::min<std::uint64_t>(size - off, 1 << 20)));
+    auto block =
+        ReadAt(fd, off, static_cast<std::size_t>(std::min<std::uint64_t>(size - off, 1 << 20)));
     if (!block) return Err(block.error());
     if (block->empty()) return Err(DataLoss("the file shrank while it was being hashed"));
     if (EVP_DigestUpdate(ctx.get(), block->data(), block->size()) != 1) {
@@ -89,8 +88,7 @@ bool EndsComplete(int fd, std::uint64_t size) {
   }
   if (tail_start + cut < nl) return false;  // those "lines" include the header
   auto recording = cast::Parse(head->substr(0, nl + 1) + tail->substr(cut + 1));
-  return recording && recording->events.size() == 2 &&
-         recording->events[0].type == cast::kExit &&
+  return recording && recording->events.size() == 2 && recording->events[0].type == cast::kExit &&
          recording->events[1].type == cast::kCheckpoint;
 }
 
@@ -165,8 +163,7 @@ Result<UploadTarget::Completion> HttpUploadTarget::Complete(const std::string& i
 
 // --- Uploader ---------------------------------------------------------------------
 
-Uploader::Uploader(UploaderOptions options, UploadTarget& target,
-                   std::function<std::int64_t()> now)
+Uploader::Uploader(UploaderOptions options, UploadTarget& target, std::function<std::int64_t()> now)
     : options_(std::move(options)), target_(target), now_(std::move(now)) {}
 
 PassReport Uploader::RunOnce() {
@@ -272,8 +269,8 @@ Status Uploader::UploadFile(int dir_fd, uid_t owner, const std::string& id, Pass
     if (!held) return held.error();
     if (!finished) return Status::Ok();
     if (*held != size && *held <= size) {
-      return Unavailable("gate-ca holds " + std::to_string(*held) + " of " +
-                         std::to_string(size) + " bytes");
+      return Unavailable("gate-ca holds " + std::to_string(*held) + " of " + std::to_string(size) +
+                         " bytes");
     }
     auto digest = Sha256Hex(fd.get(), size);
     if (!digest) return digest.error();

@@ -44,7 +44,7 @@ class UploadTarget {
   virtual ~UploadTarget() = default;
 
   struct Ack {
-    bool conflict = false;  // 409: the offset was not gate-ca's size
+    bool conflict = false;   // 409: the offset was not gate-ca's size
     std::uint64_t size = 0;  // gate-ca's size of the recording
   };
   // PUT /v1/nodes/sessions/{id}?offset=N. An error for anything but 200 or
@@ -53,7 +53,7 @@ class UploadTarget {
                                std::string_view bytes) = 0;
 
   struct Completion {
-    bool conflict = false;   // 409: resume at size (0: gate-ca discarded its copy)
+    bool conflict = false;  // 409: resume at size (0: gate-ca discarded its copy)
     std::uint64_t size = 0;
     std::string sha256;
     bool verified = false;
@@ -79,14 +79,14 @@ class HttpUploadTarget final : public UploadTarget {
 
 struct UploaderOptions {
   std::string spool_dir{recorder::kDefaultSpoolDir};
-  std::size_t chunk_bytes = 1 << 20;   // gate-ca takes at most 1 MiB per chunk
+  std::size_t chunk_bytes = 1 << 20;  // gate-ca takes at most 1 MiB per chunk
   std::chrono::seconds grace{30};
 };
 
 struct PassReport {
-  int files = 0;        // recordings looked at
-  int completed = 0;    // acknowledged and deleted
-  int failed = 0;       // recordings whose upload failed this pass
+  int files = 0;      // recordings looked at
+  int completed = 0;  // acknowledged and deleted
+  int failed = 0;     // recordings whose upload failed this pass
   std::uint64_t bytes_sent = 0;
   bool ok() const { return failed == 0; }
 };

@@ -325,8 +325,7 @@ class JoinCommand final : public cli::Command {
     return state;
   }
 
-  static Status ParseJoinReply(const Json::Value& reply, const Plan& plan,
-                               NodeState& state) {
+  static Status ParseJoinReply(const Json::Value& reply, const Plan& plan, NodeState& state) {
     auto uuid = json::GetString(reply, "host_uuid");
     if (!uuid) return uuid.error().WithContext("join reply");
     auto secret = json::GetString(reply, "node_secret");

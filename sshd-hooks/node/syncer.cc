@@ -97,8 +97,8 @@ std::string SyncOutcome::Describe() const {
   return line;
 }
 
-SyncOutcome SyncNode(const NodePaths& paths, const NodeState& state,
-                     const HttpClient& client, std::int64_t now) {
+SyncOutcome SyncNode(const NodePaths& paths, const NodeState& state, const HttpClient& client,
+                     std::int64_t now) {
   SyncOutcome out;
   out.cache_status = SyncCache(paths, state, client, out.cache);
   out.host_cert_status = SyncHostCert(paths, state, client, now, out);

@@ -41,8 +41,8 @@ struct SyncOutcome {
 // missing, not for this host key, invalid, or has less than a third of its
 // lifetime left, POST /v1/nodes/host-cert and write the new one (0644).
 // Does not reload sshd: the caller decides (host_cert_written).
-SyncOutcome SyncNode(const NodePaths& paths, const NodeState& state,
-                     const HttpClient& client, std::int64_t now);
+SyncOutcome SyncNode(const NodePaths& paths, const NodeState& state, const HttpClient& client,
+                     std::int64_t now);
 
 // Writes `line` (plus '\n') to path atomically with mode 0644 unless the file
 // already holds exactly that. Returns whether it wrote.

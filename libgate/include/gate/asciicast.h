@@ -26,7 +26,7 @@ namespace gate::cast {
 struct Header {
   int width = 80;
   int height = 24;
-  std::int64_t timestamp = 0;  // unix seconds, session start
+  std::int64_t timestamp = 0;              // unix seconds, session start
   std::map<std::string, std::string> env;  // TERM, SHELL
   std::string title;
   // The "gate" object.
@@ -98,8 +98,8 @@ class Writer {
   Status Flush(double t);
   // Flush, then fsync and close the file (fsync's EINVAL, from a pipe or
   // device, is not an error). Only a file whose last event before Close is
-  // Exit verifies as complete. A second Close is FailedPrecondition. Destroying a writer without Close writes nothing
-  // more: the file then verifies as cut short.
+  // Exit verifies as complete. A second Close is FailedPrecondition. Destroying a writer without
+  // Close writes nothing more: the file then verifies as cut short.
   Status Close(double t);
 
   std::size_t buffered_bytes() const;
@@ -116,7 +116,7 @@ class Writer {
 struct Event {
   double time = 0;
   char type = 0;
-  std::string data;  // decoded JSON string
+  std::string data;      // decoded JSON string
   std::size_t line = 0;  // 1-based line number in the file
 };
 

@@ -12,8 +12,8 @@
 namespace gate::ssh {
 
 struct AuthInfoCertificate {
-  std::size_t line = 0;   // 1-based line number, for error messages
-  std::string_view key;   // "TYPE BASE64[ comment]", pointing into the input
+  std::size_t line = 0;  // 1-based line number, for error messages
+  std::string_view key;  // "TYPE BASE64[ comment]", pointing into the input
 };
 
 // The publickey lines whose key type is an OpenSSH certificate

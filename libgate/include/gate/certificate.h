@@ -28,11 +28,11 @@ inline constexpr std::string_view kPermitUserRc = "permit-user-rc";
 // Everything the CA decides; the nonce and signature are added when signing.
 struct CertificateSpec {
   CertType type = CertType::kUser;
-  Ed25519PublicKey public_key;     // the key being certified
+  Ed25519PublicKey public_key;  // the key being certified
   std::uint64_t serial = 0;
-  std::string key_id;              // gate: the user name (user certs) or host UUID
+  std::string key_id;  // gate: the user name (user certs) or host UUID
   std::vector<std::string> principals;
-  std::uint64_t valid_after = 0;   // seconds since the epoch
+  std::uint64_t valid_after = 0;  // seconds since the epoch
   std::uint64_t valid_before = 0;
   std::map<std::string, std::string> critical_options;  // name -> value ("" if none)
   std::map<std::string, std::string> extensions;        // name -> value ("" for flags)

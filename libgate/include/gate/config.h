@@ -64,7 +64,7 @@ struct Config {
   std::string cluster_name;  // filled with the host name if absent
   std::string data_dir = "/var/lib/gate";
   HostPort listen_addr{"0.0.0.0", 3080};
-  HostPort public_addr;      // filled from host name + listen port if absent
+  HostPort public_addr;          // filled from host name + listen port if absent
   bool public_addr_set = false;  // true if the file named public_addr
   std::string https_cert_file;
   std::string https_key_file;

@@ -69,8 +69,7 @@ class Ed25519PrivateKey {
 // unencrypted (cipher "none"), as `ssh-keygen -t ed25519 -N ''` writes it,
 // so the files gate writes are readable by ssh, ssh-add and ssh-keygen.
 // Returns an empty string for a moved-from key.
-SecretString EncodeOpenSshPrivateKey(const Ed25519PrivateKey& key,
-                                     std::string_view comment);
+SecretString EncodeOpenSshPrivateKey(const Ed25519PrivateKey& key, std::string_view comment);
 // Parses such a file. Encrypted keys, other key types, a public half that does
 // not match the private half, and bad check bytes are refused.
 Result<Ed25519PrivateKey> DecodeOpenSshPrivateKey(std::string_view pem);

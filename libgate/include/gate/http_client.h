@@ -6,6 +6,8 @@
 #ifndef GATE_HTTP_CLIENT_H_
 #define GATE_HTTP_CLIENT_H_
 
+#include <json/json.h>
+
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -13,8 +15,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <json/json.h>
 
 #include "gate/secret.h"
 #include "gate/status.h"
@@ -38,7 +38,7 @@ struct HttpClientOptions {
   // `gate-ca start` prints it. When set, the server must present that key;
   // chain and host name are then not required to verify (self-signed setups).
   std::string ca_pin;
-  std::string ca_file;      // extra CA bundle (PEM) to verify against
+  std::string ca_file;  // extra CA bundle (PEM) to verify against
   std::chrono::milliseconds timeout{10000};
   // When non-empty, every request carries "Authorization: Bearer <token>"
   // (gate-node's "<host_uuid>.<secret>"). It only ever travels in that

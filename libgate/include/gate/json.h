@@ -32,11 +32,9 @@ Result<std::string> GetString(const Json::Value& obj, std::string_view name);
 Result<std::string> OptionalString(const Json::Value& obj, std::string_view name,
                                    std::string def = {});
 Result<std::int64_t> GetInt(const Json::Value& obj, std::string_view name);
-Result<std::int64_t> OptionalInt(const Json::Value& obj, std::string_view name,
-                                 std::int64_t def);
+Result<std::int64_t> OptionalInt(const Json::Value& obj, std::string_view name, std::int64_t def);
 Result<std::vector<std::string>> GetStringArray(const Json::Value& obj, std::string_view name);
-Result<std::vector<std::string>> OptionalStringArray(const Json::Value& obj,
-                                                     std::string_view name);
+Result<std::vector<std::string>> OptionalStringArray(const Json::Value& obj, std::string_view name);
 
 Json::Value StringArray(const std::vector<std::string>& v);
 

@@ -33,9 +33,9 @@ struct KrlSerialRange {
 // out, clamps a range starting at 0 to start at 1, drops a range with
 // min > max, and KrlRevokes never reports serial 0.
 struct KrlCaSection {
-  Ed25519PublicKey ca;                  // the CA whose certificates are revoked
-  std::vector<std::uint64_t> serials;   // revoked serials (any order; encoded sorted, unique)
-  std::vector<KrlSerialRange> ranges;   // revoked ranges (encoded in the order given)
+  Ed25519PublicKey ca;                 // the CA whose certificates are revoked
+  std::vector<std::uint64_t> serials;  // revoked serials (any order; encoded sorted, unique)
+  std::vector<KrlSerialRange> ranges;  // revoked ranges (encoded in the order given)
 };
 
 struct Krl {

@@ -4,9 +4,9 @@
 #ifndef GATE_NAMES_H_
 #define GATE_NAMES_H_
 
+#include <string>
 #include <string_view>
 #include <vector>
-#include <string>
 
 #include "gate/status.h"
 

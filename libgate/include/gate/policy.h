@@ -6,6 +6,8 @@
 #ifndef GATE_POLICY_H_
 #define GATE_POLICY_H_
 
+#include <json/json.h>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -13,8 +15,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <json/json.h>
 
 #include "gate/status.h"
 

@@ -39,8 +39,7 @@ inline constexpr std::size_t kMaxCertificateBlob = 16 * 1024;
 
 // The string that is signed (above).
 std::string CanonicalString(std::string_view method, std::string_view target,
-                            std::int64_t timestamp, std::string_view nonce,
-                            std::string_view body);
+                            std::int64_t timestamp, std::string_view nonce, std::string_view body);
 
 struct SignedHeaders {
   std::string authorization;  // value of Authorization
@@ -52,8 +51,7 @@ struct SignedHeaders {
 // RNG or the signature fails.
 Result<SignedHeaders> SignRequest(const ssh::Ed25519PrivateKey& key,
                                   std::string_view certificate_blob, std::string_view method,
-                                  std::string_view target, std::string_view body,
-                                  std::int64_t now);
+                                  std::string_view target, std::string_view body, std::int64_t now);
 
 // "Gate-Cert <base64>" (scheme in any case, one space) -> the certificate
 // blob. Unauthenticated for an empty header, a different scheme, bad base64

@@ -37,13 +37,14 @@ struct WipingAllocator {
     std::allocator<T>().deallocate(p, n);
   }
   template <typename U>
-  bool operator==(const WipingAllocator<U>&) const noexcept { return true; }
+  bool operator==(const WipingAllocator<U>&) const noexcept {
+    return true;
+  }
 };
 
 // std::basic_string with a wiping allocator. Note: short strings live inside
 // the object (SSO); the destructor below wipes that buffer too.
-class SecretString
-    : public std::basic_string<char, std::char_traits<char>, WipingAllocator<char>> {
+class SecretString : public std::basic_string<char, std::char_traits<char>, WipingAllocator<char>> {
   using Base = std::basic_string<char, std::char_traits<char>, WipingAllocator<char>>;
 
  public:

@@ -11,9 +11,8 @@
 
 #include <string>
 #include <string_view>
-#include <utility>
-
 #include <tl/expected.hpp>
+#include <utility>
 
 namespace gate {
 
@@ -37,8 +36,7 @@ std::string_view CodeName(Code code);
 class [[nodiscard]] Status {
  public:
   Status() = default;  // OK
-  Status(Code code, std::string message)
-      : code_(code), message_(std::move(message)) {}
+  Status(Code code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status Ok() { return Status(); }
 
@@ -65,7 +63,9 @@ inline Status AlreadyExists(std::string m) { return {Code::kAlreadyExists, std::
 inline Status PermissionDenied(std::string m) { return {Code::kPermissionDenied, std::move(m)}; }
 inline Status Unauthenticated(std::string m) { return {Code::kUnauthenticated, std::move(m)}; }
 inline Status ResourceExhausted(std::string m) { return {Code::kResourceExhausted, std::move(m)}; }
-inline Status FailedPrecondition(std::string m) { return {Code::kFailedPrecondition, std::move(m)}; }
+inline Status FailedPrecondition(std::string m) {
+  return {Code::kFailedPrecondition, std::move(m)};
+}
 inline Status DataLoss(std::string m) { return {Code::kDataLoss, std::move(m)}; }
 inline Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
 inline Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
@@ -89,9 +89,9 @@ struct ErrorReturn {
 };
 
 // Propagate a failed Status from an expression returning Status.
-#define GATE_RETURN_IF_ERROR(expr)                              \
-  do {                                                          \
-    ::gate::Status gate_status_ = (expr);                       \
+#define GATE_RETURN_IF_ERROR(expr)                                    \
+  do {                                                                \
+    ::gate::Status gate_status_ = (expr);                             \
     if (!gate_status_.ok()) return ::gate::ErrorReturn{gate_status_}; \
   } while (0)
 

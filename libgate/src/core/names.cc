@@ -28,8 +28,7 @@ Status ValidateUserName(std::string_view name) {
     return InvalidArgument("user name " + Quoted(name) + " must not start with '-' or '.'");
   }
   for (char c : name) {
-    if (!(IsLower(c) || IsUpper(c) || IsDigit(c) || c == '.' || c == '_' || c == '@' ||
-          c == '-')) {
+    if (!(IsLower(c) || IsUpper(c) || IsDigit(c) || c == '.' || c == '_' || c == '@' || c == '-')) {
       return InvalidArgument("user name " + Quoted(name) +
                              " may contain only letters, digits and . _ @ -");
     }
@@ -42,7 +41,8 @@ Status ValidateLogin(std::string_view login) {
     return InvalidArgument("login " + Quoted(login) + " must be 1 to 32 characters");
   }
   if (!(IsLower(login.front()) || login.front() == '_')) {
-    return InvalidArgument("login " + Quoted(login) + " must start with a lower-case letter or '_'");
+    return InvalidArgument("login " + Quoted(login) +
+                           " must start with a lower-case letter or '_'");
   }
   for (char c : login) {
     if (!(IsLower(c) || IsDigit(c) || c == '_' || c == '-' || c == '.')) {

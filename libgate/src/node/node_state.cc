@@ -1,6 +1,5 @@
 #include "gate/node_state.h"
 
-
 #include "gate/json.h"
 #include "gate/secret.h"
 #include "gate/secure_file.h"

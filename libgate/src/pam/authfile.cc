@@ -108,10 +108,10 @@ Status ParseFido2(std::string_view rest, Fido2Entry* out) {
   // RPID:CREDENTIAL_ID:PUBLIC_KEY:COSE_ALG. The RP id may itself contain ':'
   // ("pam://host1"); base64 never does, so split the last three from the right.
   const std::size_t c3 = rest.rfind(':');
-  const std::size_t c2 = c3 == std::string_view::npos || c3 == 0 ? std::string_view::npos
-                                                                  : rest.rfind(':', c3 - 1);
-  const std::size_t c1 = c2 == std::string_view::npos || c2 == 0 ? std::string_view::npos
-                                                                  : rest.rfind(':', c2 - 1);
+  const std::size_t c2 =
+      c3 == std::string_view::npos || c3 == 0 ? std::string_view::npos : rest.rfind(':', c3 - 1);
+  const std::size_t c1 =
+      c2 == std::string_view::npos || c2 == 0 ? std::string_view::npos : rest.rfind(':', c2 - 1);
   if (c1 == std::string_view::npos) {
     return InvalidArgument(
         "a fido2 line has 6 fields: USER:fido2:RPID:CREDENTIAL_ID:PUBLIC_KEY:COSE_ALG");

@@ -25,8 +25,8 @@ bool EqualsNoCase(std::string_view a, std::string_view b) {
 
 // "name=value" at the front of *rest, up to the next ',' (consumed).
 Result<std::string_view> TakeField(std::string_view* rest, std::string_view name, bool last) {
-  const Status bad = Unauthenticated("malformed request signature: field '" + std::string(name) +
-                                     "'");
+  const Status bad =
+      Unauthenticated("malformed request signature: field '" + std::string(name) + "'");
   if (rest->substr(0, name.size()) != name || rest->size() <= name.size() ||
       (*rest)[name.size()] != '=') {
     return Err(bad);
@@ -43,8 +43,7 @@ Result<std::string_view> TakeField(std::string_view* rest, std::string_view name
 }  // namespace
 
 std::string CanonicalString(std::string_view method, std::string_view target,
-                            std::int64_t timestamp, std::string_view nonce,
-                            std::string_view body) {
+                            std::int64_t timestamp, std::string_view nonce, std::string_view body) {
   std::string out(kDomain);
   out.append(method).append("\n");
   out.append(target).append("\n");
@@ -65,15 +64,15 @@ Result<SignedHeaders> SignRequest(const ssh::Ed25519PrivateKey& key,
   if (!signature) return Err(signature.error());
   SignedHeaders headers;
   headers.authorization = std::string(kAuthScheme) + " " + Base64Encode(certificate_blob);
-  headers.signature =
-      "t=" + std::to_string(now) + ",n=" + nonce + ",s=" + Base64Encode(*signature);
+  headers.signature = "t=" + std::to_string(now) + ",n=" + nonce + ",s=" + Base64Encode(*signature);
   return headers;
 }
 
 Result<std::string> ParseAuthorization(std::string_view header) {
   if (header.empty()) {
-    return Err(Unauthenticated("a signed request needs Authorization: Gate-Cert ...; run "
-                               "gate login"));
+    return Err(
+        Unauthenticated("a signed request needs Authorization: Gate-Cert ...; run "
+                        "gate login"));
   }
   const Status malformed = Unauthenticated("malformed Gate-Cert credentials");
   if (header.size() <= kAuthScheme.size() + 1 ||

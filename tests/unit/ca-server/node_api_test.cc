@@ -323,12 +323,8 @@ TEST_F(NodeApiTest, PatchRoleChangesOnlyTheFieldsGiven) {
 
   // Refused, and nothing changes.
   const char* bad[] = {
-      R"({"record_sessions": "true"})",
-      R"({"join_sessions": 1})",
-      R"({"record-sessions": true})",
-      R"({"name": "other"})",
-      R"({"node_labels": {}})",
-      R"({"max_ttl_seconds": 5})",
+      R"({"record_sessions": "true"})", R"({"join_sessions": 1})", R"({"record-sessions": true})",
+      R"({"name": "other"})",           R"({"node_labels": {}})",  R"({"max_ttl_seconds": 5})",
   };
   for (const char* text : bad) {
     HttpReply reply = Admin("PATCH", "/admin/v1/roles/dba", Parse(text));
@@ -743,9 +739,9 @@ TEST_F(NodeOtpTest, NeedsNodeCredentialsAndAWellFormedBody) {
                 .status,
             401);
   EXPECT_EQ(Verify(Bearer(join), "-alice", "000000").status, 400);
-  EXPECT_EQ(Public("POST", "/v1/nodes/otp/verify", Parse(R"({"user": "alice"})"), Bearer(join))
-                .status,
-            400);
+  EXPECT_EQ(
+      Public("POST", "/v1/nodes/otp/verify", Parse(R"({"user": "alice"})"), Bearer(join)).status,
+      400);
   EXPECT_EQ(Public("GET", "/v1/nodes/otp/verify", Json::Value(), Bearer(join)).status, 405);
   // None of these counted towards alice's lockout.
   EXPECT_EQ(store_->GetUser("alice")->failed_attempts, 0);
@@ -780,7 +776,7 @@ TEST_F(NodeOtpTest, RateLimitedPerNode) {
   };
   EXPECT_EQ(verify(first, "alice"), 401);
   EXPECT_EQ(verify(first, "nobody"), 401);
-  EXPECT_EQ(verify(first, "other"), 429);  // per node, across users
+  EXPECT_EQ(verify(first, "other"), 429);   // per node, across users
   EXPECT_EQ(verify(second, "alice"), 401);  // another node has its own budget
 }
 
@@ -968,9 +964,9 @@ TEST_F(NodeApiTest, AuditLogFiltersAndNewestFirst) {
   EXPECT_EQ(events("user=bob"), std::vector<std::string>{"300 user.login bob ok"});
   EXPECT_EQ(events("event=session."), std::vector<std::string>{"400 session.start alice ok"});
   // A prefix: user.login also matches user.login_otp.
-  EXPECT_EQ(events("event=user.login&user=alice&result=denied"),
-            (std::vector<std::string>{"500 user.login_otp alice denied",
-                                      "100 user.login alice denied"}));
+  EXPECT_EQ(
+      events("event=user.login&user=alice&result=denied"),
+      (std::vector<std::string>{"500 user.login_otp alice denied", "100 user.login alice denied"}));
   EXPECT_EQ(events("event=user.login&user=alice&result=ok&since=150"),
             std::vector<std::string>{"200 user.login alice ok"});
   EXPECT_EQ(events("event=user.login&limit=1"),
@@ -979,8 +975,8 @@ TEST_F(NodeApiTest, AuditLogFiltersAndNewestFirst) {
 
 TEST_F(NodeApiTest, AuditLogRefusesBadQueries) {
   for (const char* query :
-       {"limit=0", "limit=10001", "limit=-1", "limit=x", "user=-bad", "user=a%20b",
-        "event=USER", "event=user%25", "result=maybe", "since=-5", "bogus=1", "limit=1&limit=2"}) {
+       {"limit=0", "limit=10001", "limit=-1", "limit=x", "user=-bad", "user=a%20b", "event=USER",
+        "event=user%25", "result=maybe", "since=-5", "bogus=1", "limit=1&limit=2"}) {
     HttpReply reply = AdminGet("/admin/v1/audit", query);
     EXPECT_EQ(reply.status, 400) << query << " -> " << json::Write(reply.body);
   }

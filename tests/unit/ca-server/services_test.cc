@@ -1,8 +1,8 @@
 // Issuer, Authenticator and SignupService against a real SQLite store.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
-#include <unistd.h>
 
 #include "ca-server/audit/audit.h"
 #include "ca-server/auth/authenticator.h"
@@ -129,8 +129,8 @@ TEST_F(ServicesTest, AuthenticatorAcceptsPasswordAndFreshCodeOnce) {
 TEST_F(ServicesTest, AuthenticatorGivesOneAnswerForUnknownUserAndWrongPassword) {
   SignedUpUser("carol", {"carol"});
   Authenticator auth({SecondFactor::kOtp, 5, std::chrono::minutes(5)}, *store_, *audit_);
-  auto unknown = auth.Authenticate("nobody", SecretString(kPassword), SecretString("123456"), "t",
-                                   kNow + 30);
+  auto unknown =
+      auth.Authenticate("nobody", SecretString(kPassword), SecretString("123456"), "t", kNow + 30);
   auto wrong = auth.Authenticate("carol", SecretString("wrong password!"), SecretString("123456"),
                                  "t", kNow + 30);
   ASSERT_FALSE(unknown.has_value());
@@ -143,15 +143,15 @@ TEST_F(ServicesTest, AuthenticatorLocksOutAfterConsecutiveFailures) {
   SecretString secret = SignedUpUser("dave", {"dave"});
   Authenticator auth({SecondFactor::kOtp, 3, std::chrono::minutes(5)}, *store_, *audit_);
   for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(auth.Authenticate("dave", SecretString("nope nope nope"), SecretString("1"), "t",
-                                kNow + 30)
-                  .error()
-                  .code(),
-              Code::kUnauthenticated);
+    EXPECT_EQ(
+        auth.Authenticate("dave", SecretString("nope nope nope"), SecretString("1"), "t", kNow + 30)
+            .error()
+            .code(),
+        Code::kUnauthenticated);
   }
   auto code = TotpCode(secret, kNow + 30);
-  auto locked = auth.Authenticate("dave", SecretString(kPassword), SecretString(*code), "t",
-                                  kNow + 31);
+  auto locked =
+      auth.Authenticate("dave", SecretString(kPassword), SecretString(*code), "t", kNow + 31);
   EXPECT_EQ(locked.error().code(), Code::kResourceExhausted);
   EXPECT_NE(locked.error().message().find("try again in"), std::string::npos);
   // After the lockout, the right credentials work again.
@@ -171,10 +171,11 @@ TEST_F(ServicesTest, AuthenticatorWithoutSecondFactor) {
   auto offer = signup.Start(*token, kNow);
   ASSERT_TRUE(offer.has_value());
   EXPECT_TRUE(offer->totp_uri.empty());
-  ASSERT_TRUE(signup.Finish(*token, SecretString(kPassword), SecretString(), "t", kNow).has_value());
+  ASSERT_TRUE(
+      signup.Finish(*token, SecretString(kPassword), SecretString(), "t", kNow).has_value());
   Authenticator auth({SecondFactor::kOff, 5, std::chrono::minutes(5)}, *store_, *audit_);
-  EXPECT_TRUE(auth.Authenticate("erin", SecretString(kPassword), SecretString(), "t", kNow)
-                  .has_value());
+  EXPECT_TRUE(
+      auth.Authenticate("erin", SecretString(kPassword), SecretString(), "t", kNow).has_value());
 }
 
 // --- The second factor alone (pam_gate.so, POST /v1/nodes/otp/verify) -------------
@@ -234,7 +235,8 @@ TEST_F(ServicesTest, SecondFactorGivesOneAnswerForUnknownUnenrolledAndWrong) {
   SignupService signup({"test", SecondFactor::kOff, 12}, *store_, *audit_);
   auto token = signup.CreateToken("jim", std::chrono::hours(1), kNow);
   ASSERT_TRUE(signup.Start(*token, kNow).has_value());
-  ASSERT_TRUE(signup.Finish(*token, SecretString(kPassword), SecretString(), "t", kNow).has_value());
+  ASSERT_TRUE(
+      signup.Finish(*token, SecretString(kPassword), SecretString(), "t", kNow).has_value());
 
   Authenticator auth({SecondFactor::kOtp, 5, std::chrono::minutes(5)}, *store_, *audit_);
   const Status wrong = auth.VerifySecondFactor("hal", SecretString("000000"), kNode, kNow + 30);
@@ -258,8 +260,8 @@ TEST_F(ServicesTest, SecondFactorSharesTheLockoutWithLogin) {
   SecretString secret = SignedUpUser("kim", {"kim"});
   Authenticator auth({SecondFactor::kOtp, 3, std::chrono::minutes(5)}, *store_, *audit_);
   const std::int64_t t = kNow + 30;
-  EXPECT_FALSE(auth.Authenticate("kim", SecretString("nope nope nope"), SecretString(), "t", t)
-                   .has_value());
+  EXPECT_FALSE(
+      auth.Authenticate("kim", SecretString("nope nope nope"), SecretString(), "t", t).has_value());
   EXPECT_EQ(auth.VerifySecondFactor("kim", SecretString("000000"), kNode, t).code(),
             Code::kUnauthenticated);
   EXPECT_EQ(auth.VerifySecondFactor("kim", SecretString("000001"), kNode, t).code(),
@@ -268,11 +270,10 @@ TEST_F(ServicesTest, SecondFactorSharesTheLockoutWithLogin) {
   Status locked = auth.VerifySecondFactor("kim", SecretString(*code), kNode, t + 1);
   EXPECT_EQ(locked.code(), Code::kResourceExhausted);
   EXPECT_NE(locked.message().find("try again in"), std::string::npos);
-  EXPECT_EQ(
-      auth.Authenticate("kim", SecretString(kPassword), SecretString(*code), "t", t + 1)
-          .error()
-          .code(),
-      Code::kResourceExhausted);
+  EXPECT_EQ(auth.Authenticate("kim", SecretString(kPassword), SecretString(*code), "t", t + 1)
+                .error()
+                .code(),
+            Code::kResourceExhausted);
   // After the lockout the right code works again and clears the count.
   const std::int64_t after = t + 1 + 301;
   auto fresh = TotpCode(secret, after);
@@ -301,10 +302,9 @@ TEST_F(ServicesTest, SignupTokenIsSingleUseAndExpires) {
   auto stored = store_->GetSignupToken(HashToken(*token));
   auto code = TotpCode(stored->totp_secret, kNow);
   // A short password is refused and changes nothing.
-  EXPECT_EQ(signup.Finish(*token, SecretString("short"), SecretString(*code), "t", kNow)
-                .error()
-                .code(),
-            Code::kInvalidArgument);
+  EXPECT_EQ(
+      signup.Finish(*token, SecretString("short"), SecretString(*code), "t", kNow).error().code(),
+      Code::kInvalidArgument);
   EXPECT_FALSE(store_->GetUser("fay")->signed_up());
   ASSERT_TRUE(
       signup.Finish(*token, SecretString(kPassword), SecretString(*code), "t", kNow).has_value());
@@ -319,7 +319,6 @@ TEST_F(ServicesTest, MalformedTokensAreNotFound) {
     EXPECT_EQ(signup.Start(bad, kNow).error().code(), Code::kNotFound) << bad;
   }
 }
-
 
 // --- Policy wiring in the issuer -------------------------------------------------------
 
@@ -447,8 +446,8 @@ constexpr char kUuid[] = "4a6f0c1e-9b2d-4c3e-8f10-0123456789ab";
 TEST_F(ServicesTest, HostIssuerSignsAHostCertificate) {
   HostIssuer issuer(HostIssuerOptions{}, *signer_);
   auto key = ssh::Ed25519PrivateKey::Generate();
-  auto cert = issuer.IssueHostCertificate(kUuid, key->public_key(), {"db-1", "10.0.0.5", "::1"},
-                                          kNow);
+  auto cert =
+      issuer.IssueHostCertificate(kUuid, key->public_key(), {"db-1", "10.0.0.5", "::1"}, kNow);
   ASSERT_TRUE(cert.has_value()) << cert.error().ToString();
   const auto& spec = cert->spec;
   EXPECT_EQ(spec.type, ssh::CertType::kHost);
@@ -468,14 +467,8 @@ TEST_F(ServicesTest, HostIssuerRefusesBadPrincipalsAndIds) {
   HostIssuer issuer(HostIssuerOptions{}, *signer_);
   auto key = ssh::Ed25519PrivateKey::Generate();
   const std::vector<std::vector<std::string>> bad = {
-      {},
-      {"db 1"},
-      {"-oProxyCommand"},
-      {"db-1", "db-1"},
-      {"db_1"},
-      {"*"},
-      {std::string(254, 'a')},
-      std::vector<std::string>(33, "x"),
+      {},       {"db 1"}, {"-oProxyCommand"},      {"db-1", "db-1"},
+      {"db_1"}, {"*"},    {std::string(254, 'a')}, std::vector<std::string>(33, "x"),
   };
   for (const auto& principals : bad) {
     auto cert = issuer.IssueHostCertificate(kUuid, key->public_key(), principals, kNow);

@@ -96,12 +96,12 @@ class SessionApiTest : public ::testing::Test {
   }
 
   void MakeIngest(SessionLimits limits) {
-    ingest_ = std::make_unique<SessionIngest>(*store_, *audit_, *files_, limits,
-                                              [this] { return now_; });
+    ingest_ =
+        std::make_unique<SessionIngest>(*store_, *audit_, *files_, limits, [this] { return now_; });
   }
   void Rebuild() {
-    deps_ = std::make_unique<SessionApiDeps>(
-        SessionApiDeps{*services_, *ingest_, *users_, *files_});
+    deps_ =
+        std::make_unique<SessionApiDeps>(SessionApiDeps{*services_, *ingest_, *users_, *files_});
     router_ = std::make_unique<Router>();
     RegisterSessionApi(*router_, *deps_);
   }
@@ -178,7 +178,9 @@ class SessionApiTest : public ::testing::Test {
 
   std::uint64_t HeldBytes(const std::string& id) { return files_->Size(id).value_or(999999); }
 
-  std::vector<AuditEvent> Audit() { return store_->ListAudit(1000).value_or(std::vector<AuditEvent>{}); }
+  std::vector<AuditEvent> Audit() {
+    return store_->ListAudit(1000).value_or(std::vector<AuditEvent>{});
+  }
   int CountAudit(const std::string& event, bool success) {
     auto all = Audit();
     return static_cast<int>(std::count_if(all.begin(), all.end(), [&](const AuditEvent& e) {
@@ -372,9 +374,9 @@ TEST_F(SessionApiTest, MalformedRequestsAre400) {
   req.content_type = "application/json";
   EXPECT_EQ(router_->Dispatch(req).status, 415);
   // Session ids are lower-case UUIDs: they become file names.
-  for (const char* id : {"11111111-2222-4333-8444-55555555555G", "not-a-uuid",
-                         "11111111-2222-4333-8444-555555555555.cast",
-                         "11111111-2222-4333-8444-5555555555AA"}) {
+  for (const char* id :
+       {"11111111-2222-4333-8444-55555555555G", "not-a-uuid",
+        "11111111-2222-4333-8444-555555555555.cast", "11111111-2222-4333-8444-5555555555AA"}) {
     EXPECT_EQ(Put(id, 0, head).status, 400) << id;
   }
   EXPECT_EQ(store_->ListSessions({})->size(), 0u);
@@ -423,8 +425,7 @@ TEST_F(SessionApiTest, HeaderMustNameThisSessionAndThisNode) {
 TEST_F(SessionApiTest, HeaderNamesMustBeValid) {
   cast::Header header = testing::TestHeader(kS1, kNodeA, "alice");
   header.login = "Root;rm";
-  const std::string bytes =
-      testing::WriteRecording(dir_ + "/bad.cast", header, *recorder_key_, {});
+  const std::string bytes = testing::WriteRecording(dir_ + "/bad.cast", header, *recorder_key_, {});
   EXPECT_EQ(Put(kS1, 0, bytes).status, 400);
   EXPECT_EQ(store_->ListSessions({})->size(), 0u);
 }
@@ -482,12 +483,13 @@ TEST_F(SessionApiTest, CompleteRefusesBadRequests) {
   const std::string bytes = Recording(kS1);
   ASSERT_EQ(Put(kS1, 0, bytes).status, 200);
   const std::string path = std::string("/v1/nodes/sessions/") + kS1 + "/complete";
-  for (const char* body :
-       {"", "{", "[]", R"({"size": 1})", R"({"sha256": "aa"})", R"({"size": "1", "sha256": "a"})",
-        R"({"size": -1, "sha256": "0000000000000000000000000000000000000000000000000000000000000000"})",
-        R"({"size": 1, "sha256": "ABCDEF0000000000000000000000000000000000000000000000000000000000"})",
-        R"({"size": 1, "sha256": "abc"})", R"({"size": 1, "size": 2, "sha256": "a"})",
-        R"({"size": 0, "sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"})"}) {
+  for (
+      const char* body :
+      {"", "{", "[]", R"({"size": 1})", R"({"sha256": "aa"})", R"({"size": "1", "sha256": "a"})",
+       R"({"size": -1, "sha256": "0000000000000000000000000000000000000000000000000000000000000000"})",
+       R"({"size": 1, "sha256": "ABCDEF0000000000000000000000000000000000000000000000000000000000"})",
+       R"({"size": 1, "sha256": "abc"})", R"({"size": 1, "size": 2, "sha256": "a"})",
+       R"({"size": 0, "sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"})"}) {
     EXPECT_EQ(PostJson(path, body).status, 400) << body;
   }
   EXPECT_TRUE(store_->GetSession(kS1)->live);
@@ -622,9 +624,10 @@ TEST_F(SessionApiTest, RetentionRemovesOnlyCompletedRecordingsOldEnough) {
   EXPECT_EQ(HeldBytes(kS3), 700u);
   EXPECT_TRUE(ids(prune(R"({"older_than_seconds": 0})")).empty());
 
-  for (const char* bad : {R"({})", R"({"older_than_seconds": -1})", R"({"older_than_seconds": "1"})",
-                          R"({"older_than_seconds": 1, "dry_run": 1})",
-                          R"({"older_than_seconds": 1, "extra": true})", "not json"}) {
+  for (const char* bad :
+       {R"({})", R"({"older_than_seconds": -1})", R"({"older_than_seconds": "1"})",
+        R"({"older_than_seconds": 1, "dry_run": 1})", R"({"older_than_seconds": 1, "extra": true})",
+        "not json"}) {
     EXPECT_EQ(prune(bad).status, 400) << bad;
   }
 }
@@ -661,8 +664,8 @@ TEST_F(SessionApiTest, RecorderKeyRegistration) {
   const auto key = ssh::Ed25519PrivateKey::Generate();
   Json::Value body;
   body["public_key"] = key->public_key().AuthorizedKey("gate-rec@web-1");
-  HttpReply r = PostJson("/v1/nodes/recorder-key", json::Write(body), Bearer(kNodeB, kSecretB),
-                         "PUT");
+  HttpReply r =
+      PostJson("/v1/nodes/recorder-key", json::Write(body), Bearer(kNodeB, kSecretB), "PUT");
   ASSERT_EQ(r.status, 200) << json::Write(r.body);
   EXPECT_EQ(r.body["fingerprint"].asString(), key->public_key().Fingerprint());
   EXPECT_EQ(store_->GetNode(kNodeB)->recorder_key, key->public_key().AuthorizedKey());
@@ -719,7 +722,7 @@ class SessionAccessTest : public SessionApiTest {
 
 TEST_F(SessionAccessTest, OwnSessionsAndJoinRolesDecideWhatIsVisible) {
   EXPECT_EQ(ListedIds(Cert("alice")), std::vector<std::string>{kS1});
-  EXPECT_EQ(ListedIds(Cert("bob")), std::vector<std::string>{kS1});  // via prod-watchers
+  EXPECT_EQ(ListedIds(Cert("bob")), std::vector<std::string>{kS1});    // via prod-watchers
   EXPECT_EQ(ListedIds(Cert("carol")), std::vector<std::string>{kS2});  // only her own
   HttpReply r = Get(Cert("alice"), "/v1/sessions");
   const Json::Value& s = r.body["sessions"][0];
@@ -824,10 +827,10 @@ TEST_F(SessionAccessTest, ExpiredOrNotYetValidCertificate) {
 TEST_F(SessionAccessTest, CertificateFromAnotherCaOrAHostCertificate) {
   ssh::LocalSigner other(*ssh::Ed25519PrivateKey::Generate());
   EXPECT_EQ(Get(Cert("alice", other, kNow - 60, kNow + 3600), "/v1/sessions").status, 401);
-  EXPECT_EQ(Get(Cert("alice", *user_ca_, kNow - 60, kNow + 3600, ssh::CertType::kHost),
-                "/v1/sessions")
-                .status,
-            401);
+  EXPECT_EQ(
+      Get(Cert("alice", *user_ca_, kNow - 60, kNow + 3600, ssh::CertType::kHost), "/v1/sessions")
+          .status,
+      401);
 }
 
 TEST_F(SessionAccessTest, ReplayedNonceIsRefused) {
@@ -897,7 +900,7 @@ TEST(NonceCacheTest, FreshReplayExpiryAndFull) {
   EXPECT_EQ(cache.Insert("a", 100, 0), NonceCache::Outcome::kFresh);
   EXPECT_EQ(cache.Insert("a", 100, 50), NonceCache::Outcome::kReplay);
   EXPECT_EQ(cache.Insert("b", 200, 50), NonceCache::Outcome::kFresh);
-  EXPECT_EQ(cache.Insert("c", 200, 50), NonceCache::Outcome::kFull);  // never forgets early
+  EXPECT_EQ(cache.Insert("c", 200, 50), NonceCache::Outcome::kFull);    // never forgets early
   EXPECT_EQ(cache.Insert("c", 200, 100), NonceCache::Outcome::kFresh);  // "a" expired
   EXPECT_EQ(cache.Insert("a", 300, 100), NonceCache::Outcome::kFull);
   EXPECT_EQ(cache.size(), 2u);
@@ -909,8 +912,8 @@ TEST(QueryTest, ParsesStrictly) {
   EXPECT_EQ(q->at("user"), "al@ice");
   EXPECT_EQ(q->at("node"), "db 1");
   EXPECT_TRUE(ParseQuery("", {})->empty());
-  for (const char* bad : {"x=1", "live", "=1", "live=1&live=0", "live=%4", "live=%zz", "live=%00",
-                          "live=1&"}) {
+  for (const char* bad :
+       {"x=1", "live", "=1", "live=1&live=0", "live=%4", "live=%zz", "live=%00", "live=1&"}) {
     EXPECT_EQ(ParseQuery(bad, {"live"}).error().code(), Code::kInvalidArgument) << bad;
   }
   EXPECT_FALSE(ParseQuery(std::string(5000, 'a'), {"a"}).has_value());
@@ -930,8 +933,8 @@ TEST(RecordingSummaryTest, JoinsExitAndMalformedJoins) {
   script.joins = {Join("join", "bob", "peer"), "not json", R"({"event":"dance","user":"x"})",
                   Join("join", "bad user!"), Join("leave", "bob", "peer")};
   script.exit = R"({"signal":"HUP"})";
-  const std::string bytes = testing::WriteRecording(dir + "/r.cast",
-                                                    testing::TestHeader(kS1, kNodeA), *key, script);
+  const std::string bytes =
+      testing::WriteRecording(dir + "/r.cast", testing::TestHeader(kS1, kNodeA), *key, script);
   RecordingSummary s = SummarizeRecording(bytes, key->public_key().AuthorizedKey());
   EXPECT_TRUE(s.verified);
   EXPECT_EQ(s.verify_detail, "complete");
@@ -953,8 +956,8 @@ TEST(RecordingSummaryTest, JoinsExitAndMalformedJoins) {
   EXPECT_FALSE(junk.verified);
   EXPECT_FALSE(junk.parse_error.empty());
   // Bytes after the last checkpoint are not covered.
-  RecordingSummary tail = SummarizeRecording(bytes + "[9.0, \"o\", \"x\"]\n",
-                                             key->public_key().AuthorizedKey());
+  RecordingSummary tail =
+      SummarizeRecording(bytes + "[9.0, \"o\", \"x\"]\n", key->public_key().AuthorizedKey());
   EXPECT_FALSE(tail.verified);
   EXPECT_NE(tail.verify_detail.find("not covered"), std::string::npos) << tail.verify_detail;
   fs::remove_all(dir);

@@ -226,8 +226,9 @@ TEST_F(StoreSessionsTest, ConstraintsHoldAgainstRawSql) {
   store_.reset();
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-  for (const char* sql : {"UPDATE sessions SET live = 2", "UPDATE sessions SET size = -1",
-                          "UPDATE sessions SET verified = 5", "UPDATE sessions SET user_name = NULL"}) {
+  for (const char* sql :
+       {"UPDATE sessions SET live = 2", "UPDATE sessions SET size = -1",
+        "UPDATE sessions SET verified = 5", "UPDATE sessions SET user_name = NULL"}) {
     EXPECT_NE(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sql;
   }
   sqlite3_close(db);

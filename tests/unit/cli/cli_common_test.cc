@@ -1,9 +1,9 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <algorithm>
-#include <unistd.h>
 
 #include "cli/common/exit_code.h"
 #include "cli/common/profile.h"
@@ -88,8 +88,8 @@ TEST(ProfileTest, FormatsLikeTshLogin) {
 }
 
 TEST(ProfileTest, SaveLoadRemove) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("gate-profile-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("gate-profile-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   ProfileStore store((dir / ".gate").string());
   EXPECT_EQ(store.Load().error().code(), Code::kNotFound);
@@ -99,8 +99,7 @@ TEST(ProfileTest, SaveLoadRemove) {
   EXPECT_EQ(loaded->user, "teleport");
   EXPECT_EQ(loaded->logins, SampleProfile().logins);
   EXPECT_EQ(loaded->valid_before, SampleProfile().valid_before);
-  EXPECT_EQ(std::filesystem::status(store.KeyPath()).permissions() &
-                std::filesystem::perms::all,
+  EXPECT_EQ(std::filesystem::status(store.KeyPath()).permissions() & std::filesystem::perms::all,
             std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   ASSERT_TRUE(store.Remove().ok());
   EXPECT_FALSE(std::filesystem::exists(store.KeyPath()));
@@ -109,8 +108,8 @@ TEST(ProfileTest, SaveLoadRemove) {
 }
 
 TEST(ProfileTest, CorruptProfileIsDataLoss) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("gate-profile-bad-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("gate-profile-bad-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   std::filesystem::permissions(dir, std::filesystem::perms::owner_all);

@@ -59,8 +59,9 @@ class SessionClientTest : public ::testing::Test {
     p.cluster = "c";
     p.valid_after = after;
     p.valid_before = before;
-    ASSERT_TRUE(store_->Save(p, ssh::EncodeOpenSshPrivateKey(*key, "alice"),
-                             ssh::CertificateLine(*cert, "alice"), {})
+    ASSERT_TRUE(store_
+                    ->Save(p, ssh::EncodeOpenSshPrivateKey(*key, "alice"),
+                           ssh::CertificateLine(*cert, "alice"), {})
                     .ok());
   }
 
@@ -113,8 +114,7 @@ TEST_F(SessionClientTest, BadSessionIdsNeverReachTheNetwork) {
     EXPECT_EQ(client->FetchRecording(id, 1 << 20).error().code(), Code::kInvalidArgument) << id;
   }
   // A well-formed id goes out (and finds nothing listening on port 1).
-  EXPECT_EQ(client->Get("6f1c3a2e-8d2a-4c61-9a57-0b6f3a2f9d10").error().code(),
-            Code::kUnavailable);
+  EXPECT_EQ(client->Get("6f1c3a2e-8d2a-4c61-9a57-0b6f3a2f9d10").error().code(), Code::kUnavailable);
 }
 
 }  // namespace

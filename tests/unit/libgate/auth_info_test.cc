@@ -20,10 +20,10 @@ TEST(AuthInfoCertificatesTest, FindsCertificateLinesWithTheirNumbers) {
 }
 
 TEST(AuthInfoCertificatesTest, SkipsEverythingElse) {
-  for (const char* text : {"", "\n\n", "publickey", "publickey ", "publickeyssh-ed25519-cert-v01@openssh.com X",
-                           "hostbased ssh-ed25519-cert-v01@openssh.com X",
-                           "publickey -cert-v01@openssh.co X",
-                           "publickey ssh-ed25519-cert-v01@openssh.comX Y"}) {
+  for (const char* text :
+       {"", "\n\n", "publickey", "publickey ", "publickeyssh-ed25519-cert-v01@openssh.com X",
+        "hostbased ssh-ed25519-cert-v01@openssh.com X", "publickey -cert-v01@openssh.co X",
+        "publickey ssh-ed25519-cert-v01@openssh.comX Y"}) {
     EXPECT_TRUE(AuthInfoCertificates(text).empty()) << text;
   }
 }

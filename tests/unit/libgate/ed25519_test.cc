@@ -14,10 +14,10 @@ namespace gate::ssh {
 namespace {
 
 using gate::testing::HaveSshKeygen;
+using gate::testing::kPrivateKeyMode;
 using gate::testing::kSshKeygen;
 using gate::testing::ReadFile;
 using gate::testing::RunCommand;
-using gate::testing::kPrivateKeyMode;
 using gate::testing::ShellQuote;
 using gate::testing::TempDir;
 using gate::testing::WriteFile;

@@ -46,8 +46,8 @@ TEST(OtpRelayFormatTest, MalformedRequestsNeverNameTheCode) {
        {"", "verify", "verify alice", "verify alice 424242", "verify alice 424242 ",
         "verify alice 424242 +5", "verify alice 424242 -5", "verify alice 424242 5x",
         "verify alice 424242 99999999999999999999", "VERIFY alice 424242 5",
-        "verify alice 424242 015",
-        "verify alice 4242a2 5", " verify alice 424242 5", "verify alice 424242 5 6"}) {
+        "verify alice 424242 015", "verify alice 4242a2 5", " verify alice 424242 5",
+        "verify alice 424242 5 6"}) {
     auto r = ParseOtpRelayRequest(line);
     ASSERT_FALSE(r.has_value()) << line;
     EXPECT_EQ(r.error().code(), Code::kInvalidArgument);

@@ -67,19 +67,19 @@ TEST(RequestSigningTest, SignatureHeaderParsing) {
   const std::string sig = Base64Encode(std::string(64, 'x'));
   EXPECT_TRUE(ParseSignatureHeader("t=5,n=" + nonce + ",s=" + sig).has_value());
   const std::string bads[] = {
-           std::string(""),
-           "t=5,n=" + nonce,                                     // no s
-           "n=" + nonce + ",t=5,s=" + sig,                       // order
-           "t=05,n=" + nonce + ",s=" + sig,                      // leading zero
-           "t=-5,n=" + nonce + ",s=" + sig,                      // sign
-           "t=1234567890123456789,n=" + nonce + ",s=" + sig,     // too long
-           "t=5,n=" + std::string(31, 'a') + ",s=" + sig,        // short nonce
-           "t=5,n=" + std::string(32, 'A') + ",s=" + sig,        // upper-case nonce
-           "t=5,n=" + nonce + ",s=" + Base64Encode("short"),     // not 64 bytes
-           "t=5, n=" + nonce + ",s=" + sig,                      // space
-           "t=5,n=" + nonce + ",s=" + sig + ",x=1",              // extra field
-           "t=,n=" + nonce + ",s=" + sig,
-       };
+      std::string(""),
+      "t=5,n=" + nonce,                                  // no s
+      "n=" + nonce + ",t=5,s=" + sig,                    // order
+      "t=05,n=" + nonce + ",s=" + sig,                   // leading zero
+      "t=-5,n=" + nonce + ",s=" + sig,                   // sign
+      "t=1234567890123456789,n=" + nonce + ",s=" + sig,  // too long
+      "t=5,n=" + std::string(31, 'a') + ",s=" + sig,     // short nonce
+      "t=5,n=" + std::string(32, 'A') + ",s=" + sig,     // upper-case nonce
+      "t=5,n=" + nonce + ",s=" + Base64Encode("short"),  // not 64 bytes
+      "t=5, n=" + nonce + ",s=" + sig,                   // space
+      "t=5,n=" + nonce + ",s=" + sig + ",x=1",           // extra field
+      "t=,n=" + nonce + ",s=" + sig,
+  };
   for (const std::string& bad : bads) {
     auto r = ParseSignatureHeader(bad);
     ASSERT_FALSE(r.has_value()) << bad;
@@ -89,11 +89,11 @@ TEST(RequestSigningTest, SignatureHeaderParsing) {
 
 TEST(UuidTest, OnlyTheCanonicalForm) {
   EXPECT_TRUE(IsCanonicalUuid("4a6f0c1e-9b2d-4c3e-8f10-0123456789ab"));
-  for (const char* bad : {"", "4A6F0C1E-9B2D-4C3E-8F10-0123456789AB",
-                          "{4a6f0c1e-9b2d-4c3e-8f10-0123456789ab}",
-                          "4a6f0c1e9b2d4c3e8f100123456789ab", "4a6f0c1e-9b2d-4c3e-8f10-0123456789a",
-                          "4a6f0c1e-9b2d-4c3e-8f10_0123456789ab", "../../../../etc/passwd-xxxxxxxx",
-                          "4a6f0c1e-9b2d-4c3e-8f10-0123456789ag"}) {
+  for (const char* bad :
+       {"", "4A6F0C1E-9B2D-4C3E-8F10-0123456789AB", "{4a6f0c1e-9b2d-4c3e-8f10-0123456789ab}",
+        "4a6f0c1e9b2d4c3e8f100123456789ab", "4a6f0c1e-9b2d-4c3e-8f10-0123456789a",
+        "4a6f0c1e-9b2d-4c3e-8f10_0123456789ab", "../../../../etc/passwd-xxxxxxxx",
+        "4a6f0c1e-9b2d-4c3e-8f10-0123456789ag"}) {
     EXPECT_FALSE(IsCanonicalUuid(bad)) << bad;
   }
 }

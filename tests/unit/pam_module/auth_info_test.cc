@@ -36,7 +36,8 @@ TEST(AuthInfoTest, KeyIdOfTheCertificate) {
 TEST(AuthInfoTest, NoCertificateMeansNoKeyId) {
   for (const char* info :
        {"", "password\n", "keyboard-interactive\n",
-        "publickey ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n"}) {
+        "publickey ssh-ed25519 "
+        "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n"}) {
     auto id = CertificateKeyId(info);
     ASSERT_TRUE(id.has_value()) << info;
     EXPECT_FALSE(id->has_value()) << info;

@@ -26,9 +26,9 @@ TEST(AuthfileTest, ParsesTotpAndFido2WithCommentsAndBlanks) {
   const std::string text = std::string("# comment\n\n   \nalice:totp:sha1:6:") + kSecretB32 +
                            "\r\n  bob:totp:sha256:8:" + kSecretB32 +
                            "  \nalice:fido2:pam://host1:" + Base64Encode("cred") + ":" +
-                           Base64Encode(P256Key()) + ":es256\ncarol:fido2:example.org:" +
-                           Base64Encode("c2") + ":" + Base64Encode(std::string(32, 'e')) +
-                           ":eddsa";  // no final newline
+                           Base64Encode(P256Key()) +
+                           ":es256\ncarol:fido2:example.org:" + Base64Encode("c2") + ":" +
+                           Base64Encode(std::string(32, 'e')) + ":eddsa";  // no final newline
   auto r = Parse(text);
   ASSERT_TRUE(r.has_value()) << r.error().message();
   ASSERT_EQ(r->size(), 4u);

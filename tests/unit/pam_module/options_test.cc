@@ -36,10 +36,10 @@ TEST(OptionsTest, Defaults) {
 }
 
 TEST(OptionsTest, EveryOption) {
-  auto o = Parse({"second_factor=u2f", "source=local", "authfile=/etc/a", "state_dir=/var/s",
-                  "window=3", "nullok", "max_tries=5", "lockout=60", "timeout=500",
-                  "offline=local", "relay=/n", "appid=pam://h", "origin=https://o", "cue",
-                  "user_verification", "debug"});
+  auto o =
+      Parse({"second_factor=u2f", "source=local", "authfile=/etc/a", "state_dir=/var/s", "window=3",
+             "nullok", "max_tries=5", "lockout=60", "timeout=500", "offline=local", "relay=/n",
+             "appid=pam://h", "origin=https://o", "cue", "user_verification", "debug"});
   ASSERT_TRUE(o.has_value()) << o.error().message();
   EXPECT_EQ(o->second_factor, SecondFactor::kU2f);
   EXPECT_EQ(o->source, Source::kLocal);

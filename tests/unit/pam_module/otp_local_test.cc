@@ -1,5 +1,6 @@
 #include "pam_module/otp_local.h"
 
+#include <gtest/gtest.h>
 #include <liboath/oath.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -7,8 +8,6 @@
 
 #include <atomic>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "common/test_util.h"
 
@@ -19,7 +18,7 @@ using gate::testing::TempDir;
 using gate::testing::WriteFile;
 
 constexpr char kSecretB32[] = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";  // "12345678901234567890"
-constexpr std::int64_t kNow = 1'700'000'000;                      // step 56666666 + 20 s
+constexpr std::int64_t kNow = 1'700'000'000;                       // step 56666666 + 20 s
 
 authfile::Entry Totp(std::string secret = "12345678901234567890", int digits = 6,
                      std::string algorithm = "sha1") {
@@ -35,8 +34,8 @@ std::string CodeAt(const authfile::Entry& e, std::int64_t t) {
   oath_init();
   char out[16];
   const int flags = e.totp.algorithm == "sha256" ? OATH_TOTP_HMAC_SHA256 : 0;
-  if (oath_totp_generate2(e.totp.secret.data(), e.totp.secret.size(), static_cast<time_t>(t), 30,
-                          0, static_cast<unsigned>(e.totp.digits), flags, out) != OATH_OK) {
+  if (oath_totp_generate2(e.totp.secret.data(), e.totp.secret.size(), static_cast<time_t>(t), 30, 0,
+                          static_cast<unsigned>(e.totp.digits), flags, out) != OATH_OK) {
     std::abort();
   }
   return out;
@@ -74,9 +73,8 @@ TEST(OtpStateTest, FormatParseRoundTrip) {
 
 TEST(OtpStateTest, CorruptStateIsDataLoss) {
   for (const char* text : {"", "\n", "v1 1 2 3", "v2 1 2 3\n", "v1 1 2\n", "v1 1 2 3 4\n",
-                           "v1 a 2 3\n", "v1 -2 0 0\n", "v1 1 -1 0\n", "v1 1 0 -5\n",
-                           "v1  1 2 3\n", "v1 1 2 3\n\n", "v1 1 1001 0\n",
-                           "v1 99999999999999999999 0 0\n"}) {
+                           "v1 a 2 3\n", "v1 -2 0 0\n", "v1 1 -1 0\n", "v1 1 0 -5\n", "v1  1 2 3\n",
+                           "v1 1 2 3\n\n", "v1 1 1001 0\n", "v1 99999999999999999999 0 0\n"}) {
     auto s = ParseState(text);
     ASSERT_FALSE(s.has_value()) << text;
     EXPECT_EQ(s.error().code(), Code::kDataLoss) << text;

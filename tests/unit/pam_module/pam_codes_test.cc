@@ -1,7 +1,6 @@
 // ToPamCode: every Outcome with and without nullok.
-#include <security/pam_modules.h>
-
 #include <gtest/gtest.h>
+#include <security/pam_modules.h>
 
 #include "pam_module/factor.h"
 

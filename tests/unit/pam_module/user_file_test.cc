@@ -2,11 +2,10 @@
 // CVE-2024-47191.
 #include "pam_module/user_file.h"
 
+#include <gtest/gtest.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include "common/test_util.h"
 

@@ -12,8 +12,8 @@
 #include <thread>
 
 #include "common/test_util.h"
-#include "join_test_util.h"
 #include "gate/unix_socket.h"
+#include "join_test_util.h"
 
 namespace gate::recorder {
 namespace {

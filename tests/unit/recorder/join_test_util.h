@@ -19,9 +19,9 @@
 #include <vector>
 
 #include "gate/unique_fd.h"
+#include "gate/unix_socket.h"
 #include "recorder/join/frame.h"
 #include "recorder/join/join_hub.h"
-#include "gate/unix_socket.h"
 
 namespace gate::testing {
 

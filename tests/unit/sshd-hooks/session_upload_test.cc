@@ -116,6 +116,7 @@ class SessionUploadTest : public ::testing::Test {
       EXPECT_TRUE(fd_.valid());
       EXPECT_EQ(::flock(fd_.get(), LOCK_SH), 0);
     }
+
    private:
     UniqueFd fd_;
   };
@@ -228,6 +229,7 @@ TEST_F(SessionUploadTest, DownBetweenChunksAndCompletionKeepsTheFile) {
     Result<Completion> Complete(const std::string&, std::uint64_t, const std::string&) override {
       return Err(Unavailable("connection reset"));
     }
+
    private:
     FakeGateCa& real_;
   } flaky(gate_ca_);
