@@ -5,13 +5,13 @@
 
 #include <string>
 
-#include "ca-server/store/store.h"
+#include "ca-server/store/audit_store.h"
 
 namespace gate::ca {
 
 class AuditLog {
  public:
-  explicit AuditLog(Store& store) : store_(store) {}
+  explicit AuditLog(AuditStore& store) : store_(store) {}
 
   // Records the event (time filled in if zero). A failure to store the event
   // is logged as an error; it does not undo the action being audited, which
@@ -19,7 +19,7 @@ class AuditLog {
   void Record(AuditEvent event);
 
  private:
-  Store& store_;
+  AuditStore& store_;
 };
 
 }  // namespace gate::ca

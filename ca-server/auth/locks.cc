@@ -2,7 +2,7 @@
 
 namespace gate::ca {
 
-Result<std::vector<policy::Lock>> LocksOf(Store& store, const std::string& user) {
+Result<std::vector<policy::Lock>> LocksOf(RoleStore& store, const std::string& user) {
   auto locks = store.ListLocks();
   if (!locks) return Err(locks.error());
   std::vector<policy::Lock> out;
@@ -12,7 +12,7 @@ Result<std::vector<policy::Lock>> LocksOf(Store& store, const std::string& user)
   return out;
 }
 
-Status CheckNotLocked(Store& store, const std::string& user, std::int64_t now) {
+Status CheckNotLocked(RoleStore& store, const std::string& user, std::int64_t now) {
   auto locks = LocksOf(store, user);
   if (!locks) return locks.error();
   if (const policy::Lock* lock = policy::ActiveLock(*locks, user, now); lock != nullptr) {

@@ -6,17 +6,17 @@
 #include <string>
 #include <vector>
 
-#include "ca-server/store/store.h"
+#include "ca-server/store/role_store.h"
 #include "gate/policy.h"
 #include "gate/status.h"
 
 namespace gate::ca {
 
 // Every lock recorded for user (expired ones too: policy::ActiveLock decides).
-Result<std::vector<policy::Lock>> LocksOf(Store& store, const std::string& user);
+Result<std::vector<policy::Lock>> LocksOf(RoleStore& store, const std::string& user);
 
 // PermissionDenied("user alice is locked: <message>") if a lock is in force.
-Status CheckNotLocked(Store& store, const std::string& user, std::int64_t now);
+Status CheckNotLocked(RoleStore& store, const std::string& user, std::int64_t now);
 
 }  // namespace gate::ca
 

@@ -74,7 +74,7 @@ Result<NodeCredentials> ParseNodeAuthorization(std::string_view header) {
   return NodeCredentials{std::string(uuid), SecretString(secret)};
 }
 
-Result<NodeRecord> AuthenticateNode(Store& store, std::string_view authorization) {
+Result<NodeRecord> AuthenticateNode(NodeStore& store, std::string_view authorization) {
   auto credentials = ParseNodeAuthorization(authorization);
   if (!credentials) return Err(credentials.error());
   auto node = store.GetNode(credentials->host_uuid);

@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "ca-server/store/store.h"
+#include "ca-server/store/node_store.h"
 #include "gate/secret.h"
 #include "gate/status.h"
 
@@ -52,7 +52,7 @@ Result<NodeCredentials> ParseNodeAuthorization(std::string_view header);
 // node credentials" for an unknown node and a wrong secret alike (the node
 // may have left or been removed); parse errors as above; store errors
 // other than NotFound as they are.
-Result<NodeRecord> AuthenticateNode(Store& store, std::string_view authorization);
+Result<NodeRecord> AuthenticateNode(NodeStore& store, std::string_view authorization);
 
 }  // namespace gate::ca
 

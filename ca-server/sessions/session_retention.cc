@@ -4,7 +4,7 @@
 
 namespace gate::ca {
 
-Result<PruneResult> PruneSessions(Store& store, RecordingFiles& files, AuditLog& audit,
+Result<PruneResult> PruneSessions(SessionStore& store, RecordingFiles& files, AuditLog& audit,
                                   std::int64_t before, std::size_t limit, bool dry_run,
                                   std::int64_t now, const std::string& source) {
   // One more than asked tells whether another call has work to do.

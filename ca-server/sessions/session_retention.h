@@ -10,7 +10,7 @@
 
 #include "ca-server/audit/audit.h"
 #include "ca-server/sessions/recording_files.h"
-#include "ca-server/store/store.h"
+#include "ca-server/store/session_store.h"
 #include "gate/status.h"
 
 namespace gate::ca {
@@ -26,7 +26,7 @@ struct PruneResult {
 // run leaves nothing unreachable and can run again), each audited as
 // session.delete by source. dry_run: only lists them. Stops at the first
 // error, returning it (what was removed before stays removed and audited).
-Result<PruneResult> PruneSessions(Store& store, RecordingFiles& files, AuditLog& audit,
+Result<PruneResult> PruneSessions(SessionStore& store, RecordingFiles& files, AuditLog& audit,
                                   std::int64_t before, std::size_t limit, bool dry_run,
                                   std::int64_t now, const std::string& source);
 

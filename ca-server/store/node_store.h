@@ -1,0 +1,49 @@
+// NodeStore: joined nodes. One of the aggregates Store (store.h) composes.
+#ifndef GATE_CA_STORE_NODE_STORE_H_
+#define GATE_CA_STORE_NODE_STORE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "gate/policy.h"
+#include "gate/status.h"
+
+namespace gate::ca {
+
+// A joined node.
+struct NodeRecord {
+  std::string host_uuid;  // the node's identity and its host certificate's key id
+  std::string hostname;
+  std::string host_key;  // "ssh-ed25519 AAAA..." (no comment), as registered at join
+  policy::Labels labels;
+  std::string secret_hash;  // hex SHA-256 of the node secret
+  std::int64_t joined_at = 0;
+  std::int64_t last_sync = 0;  // unix seconds of the last policy fetch; 0 = never
+  // "ssh-ed25519 AAAA..." that signs the node's recordings' checkpoints
+  // (PUT /v1/nodes/recorder-key); empty until the node registers one.
+  std::string recorder_key;
+};
+
+class NodeStore {
+ public:
+  virtual ~NodeStore() = default;
+
+  // The whole of a join, in one transaction: the token must exist (NotFound
+  // "node join token not found") and have expires_at > now
+  // (FailedPrecondition "node join token expired"); deletes it and inserts
+  // node (AlreadyExists if the host UUID is taken). So a token admits one
+  // node however many joins race for it.
+  virtual Status CompleteNodeJoin(const std::string& token_hash, std::int64_t now,
+                                  const NodeRecord& node) = 0;
+  virtual Result<NodeRecord> GetNode(const std::string& host_uuid) = 0;  // NotFound
+  virtual Result<std::vector<NodeRecord>> ListNodes() = 0;      // by hostname, then host UUID
+  virtual Status DeleteNode(const std::string& host_uuid) = 0;  // NotFound
+  virtual Status RecordNodeSync(const std::string& host_uuid, std::int64_t now) = 0;  // NotFound
+  // Replaces the node's recorder key (may be empty). NotFound.
+  virtual Status SetNodeRecorderKey(const std::string& host_uuid, const std::string& key) = 0;
+};
+
+}  // namespace gate::ca
+
+#endif  // GATE_CA_STORE_NODE_STORE_H_

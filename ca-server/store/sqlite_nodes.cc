@@ -1,0 +1,117 @@
+// NodeStore on SQLite: joined nodes, with their labels in a child table.
+#include <array>
+
+#include "ca-server/store/sqlite_columns.h"
+#include "ca-server/store/sqlite_store.h"
+
+namespace gate::ca::sqlite {
+namespace {
+
+constexpr std::array<Column<NodeRecord>, 7> kNodeColumns = {{
+    Field<&NodeRecord::host_uuid>("host_uuid"),
+    Field<&NodeRecord::hostname>("hostname"),
+    Field<&NodeRecord::host_key>("host_key"),
+    Field<&NodeRecord::secret_hash>("secret_hash"),
+    Field<&NodeRecord::joined_at>("joined_at"),
+    Field<&NodeRecord::last_sync>("last_sync"),
+    Field<&NodeRecord::recorder_key>("recorder_key"),
+}};
+constexpr Columns<NodeRecord> kNodes(kNodeColumns);
+
+Status NodeNotFound(const std::string& uuid) { return NotFound("node '" + uuid + "' not found"); }
+
+Result<NodeRecord> LoadNode(sqlite3* db, const std::string& host_uuid) {
+  Result<Stmt> stmt = Stmt::Prepare(db, SelectSql("nodes", kNodes, "WHERE host_uuid = ?1"));
+  if (!stmt) return Err(stmt.error());
+  Result<bool> row = stmt->Text(1, host_uuid).Step();
+  if (!row) return Err(row.error());
+  if (!*row) return Err(NodeNotFound(host_uuid));
+  NodeRecord node = ReadRow(*stmt, kNodes);
+  Result<policy::Labels> labels = LoadLabels(db, kNodeLabels, host_uuid);
+  if (!labels) return Err(labels.error());
+  node.labels = *std::move(labels);
+  return node;
+}
+
+// UPDATE nodes SET <column> = ?2 WHERE host_uuid = ?1, for one node.
+template <typename Value>
+Status SetNodeColumn(sqlite3* db, const char* sql, const std::string& host_uuid,
+                     const Value& value) {
+  Result<Stmt> stmt = Stmt::Prepare(db, sql);
+  if (!stmt) return stmt.error();
+  stmt->Text(1, host_uuid);
+  BindValue(*stmt, 2, value);
+  return ChangeOne(*stmt, NodeNotFound(host_uuid));
+}
+
+}  // namespace
+
+Status SqliteStore::CompleteNodeJoin(const std::string& token_hash, std::int64_t now,
+                                     const NodeRecord& node) {
+  if (node.host_uuid.empty()) return InvalidArgument("host UUID must not be empty");
+  if (node.secret_hash.empty()) return InvalidArgument("node secret hash must not be empty");
+  return Run(Transaction::Kind::kWrite, [&](sqlite3* db) -> Status {
+    Result<NodeToken> token = LoadNodeToken(db, token_hash);
+    if (!token) return token.error();
+    if (token->expires_at <= now) return FailedPrecondition("node join token expired");
+    for (const char* sql : {kTokenLabels.remove, "DELETE FROM node_tokens WHERE token_hash = ?1"}) {
+      GATE_RETURN_IF_ERROR(RunWithText(db, sql, token_hash));
+    }
+    {
+      Result<Stmt> stmt = Stmt::Prepare(db, InsertSql("nodes", kNodes));
+      if (!stmt) return stmt.error();
+      BindRow(*stmt, kNodes, node);
+      GATE_RETURN_IF_ERROR(
+          stmt->Insert(AlreadyExists("node '" + node.host_uuid + "' already exists"),
+                       Internal("sqlite: unexpected foreign key violation")));
+    }
+    return StoreLabels(db, kNodeLabels, node.host_uuid, node.labels);
+  });
+}
+
+Result<NodeRecord> SqliteStore::GetNode(const std::string& host_uuid) {
+  return Run(Transaction::Kind::kRead, [&](sqlite3* db) { return LoadNode(db, host_uuid); });
+}
+
+Result<std::vector<NodeRecord>> SqliteStore::ListNodes() {
+  return Run(Transaction::Kind::kRead, [&](sqlite3* db) -> Result<std::vector<NodeRecord>> {
+    std::vector<NodeRecord> nodes;
+    {
+      Result<Stmt> stmt =
+          Stmt::Prepare(db, SelectSql("nodes", kNodes, "ORDER BY hostname, host_uuid"));
+      if (!stmt) return Err(stmt.error());
+      GATE_RETURN_IF_ERROR(stmt->ForEachRow([&] { nodes.push_back(ReadRow(*stmt, kNodes)); }));
+    }
+    auto labels = LoadAllLabels(db, kNodeLabels);
+    if (!labels) return Err(labels.error());
+    for (auto& node : nodes) {
+      if (auto it = labels->find(node.host_uuid); it != labels->end()) node.labels = it->second;
+    }
+    return nodes;
+  });
+}
+
+Status SqliteStore::DeleteNode(const std::string& host_uuid) {
+  return Run(Transaction::Kind::kWrite, [&](sqlite3* db) -> Status {
+    GATE_RETURN_IF_ERROR(RunWithText(db, kNodeLabels.remove, host_uuid));
+    Result<Stmt> stmt = Stmt::Prepare(db, "DELETE FROM nodes WHERE host_uuid = ?1");
+    if (!stmt) return stmt.error();
+    return ChangeOne(stmt->Text(1, host_uuid), NodeNotFound(host_uuid));
+  });
+}
+
+Status SqliteStore::RecordNodeSync(const std::string& host_uuid, std::int64_t now) {
+  return Run(Transaction::Kind::kWrite, [&](sqlite3* db) {
+    return SetNodeColumn(db, "UPDATE nodes SET last_sync = ?2 WHERE host_uuid = ?1", host_uuid,
+                         now);
+  });
+}
+
+Status SqliteStore::SetNodeRecorderKey(const std::string& host_uuid, const std::string& key) {
+  return Run(Transaction::Kind::kWrite, [&](sqlite3* db) {
+    return SetNodeColumn(db, "UPDATE nodes SET recorder_key = ?2 WHERE host_uuid = ?1", host_uuid,
+                         key);
+  });
+}
+
+}  // namespace gate::ca::sqlite

@@ -1,0 +1,297 @@
+#include "ca-server/store/sqlite_schema.h"
+
+#include <iterator>
+#include <string>
+
+namespace gate::ca::sqlite {
+namespace {
+
+// How long a statement waits for another connection or process (gatectl, a
+// backup) holding the write lock before failing with Unavailable.
+constexpr int kBusyTimeoutMs = 5000;
+
+// Schema. Migration N takes a database at version N-1 to version N; all
+// pending migrations run in one transaction, so a crash leaves either the old
+// schema or the new one. Never edit a migration once released: add one.
+//
+// Column notes:
+//  - uint64 certificate serials are stored bit-cast to int64 (SQLite integers
+//    are signed 64-bit), so serials >= 2^63 appear negative in the sqlite3 CLI.
+//  - certificates has no foreign key to users: the record of a serial must
+//    outlive the user, or a deleted user's serial could be issued again.
+//  - "user_name", not "user": USER is reserved in PostgreSQL, the planned
+//    second implementation.
+struct Migration {
+  int version;
+  const char* sql;
+};
+
+constexpr Migration kMigrations[] = {
+    {1, R"sql(
+CREATE TABLE users (
+  name            TEXT PRIMARY KEY NOT NULL,
+  created_at      INTEGER NOT NULL,
+  password_hash   TEXT NOT NULL DEFAULT '',
+  totp_secret     BLOB,
+  failed_attempts INTEGER NOT NULL DEFAULT 0,
+  locked_until    INTEGER NOT NULL DEFAULT 0,
+  last_totp_step  INTEGER NOT NULL DEFAULT -1
+) STRICT;
+
+CREATE TABLE user_logins (
+  user_name TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+  position  INTEGER NOT NULL,
+  login     TEXT NOT NULL,
+  PRIMARY KEY (user_name, position)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE user_roles (
+  user_name TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+  position  INTEGER NOT NULL,
+  role      TEXT NOT NULL,
+  PRIMARY KEY (user_name, position)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE signup_tokens (
+  token_hash  TEXT PRIMARY KEY NOT NULL,
+  user_name   TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+  created_at  INTEGER NOT NULL,
+  expires_at  INTEGER NOT NULL,
+  totp_secret BLOB
+) STRICT;
+CREATE INDEX signup_tokens_by_user ON signup_tokens(user_name);
+CREATE INDEX signup_tokens_by_expiry ON signup_tokens(expires_at);
+
+CREATE TABLE certificates (
+  serial       INTEGER PRIMARY KEY,
+  user_name    TEXT NOT NULL,
+  key_id       TEXT NOT NULL,
+  valid_after  INTEGER NOT NULL,
+  valid_before INTEGER NOT NULL,
+  issued_at    INTEGER NOT NULL
+) STRICT;
+CREATE INDEX certificates_by_user ON certificates(user_name, issued_at);
+CREATE TRIGGER certificates_keep_serials BEFORE DELETE ON certificates
+BEGIN SELECT RAISE(ABORT, 'issued certificates are never deleted'); END;
+
+CREATE TABLE audit (
+  id        INTEGER PRIMARY KEY AUTOINCREMENT,
+  time      INTEGER NOT NULL,
+  event     TEXT NOT NULL,
+  user_name TEXT NOT NULL,
+  source    TEXT NOT NULL,
+  success   INTEGER NOT NULL CHECK (success IN (0, 1)),
+  detail    TEXT NOT NULL
+) STRICT;
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+)sql"},
+    // Nodes: roles, locks, node join tokens, nodes, revocations. Labels are
+    // child rows rather than encoded text, like a user's logins, so no code
+    // outside SQL has to parse what the database holds.
+    {2, R"sql(
+CREATE TABLE roles (
+  name                    TEXT PRIMARY KEY NOT NULL,
+  max_ttl                 INTEGER NOT NULL CHECK (max_ttl >= 0),
+  permit_pty              INTEGER NOT NULL CHECK (permit_pty IN (0, 1)),
+  permit_port_forwarding  INTEGER NOT NULL CHECK (permit_port_forwarding IN (0, 1)),
+  permit_agent_forwarding INTEGER NOT NULL CHECK (permit_agent_forwarding IN (0, 1))
+) STRICT;
+
+CREATE TABLE role_logins (
+  role_name TEXT NOT NULL REFERENCES roles(name) ON DELETE CASCADE,
+  position  INTEGER NOT NULL,
+  login     TEXT NOT NULL,
+  PRIMARY KEY (role_name, position)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE role_node_labels (
+  role_name   TEXT NOT NULL REFERENCES roles(name) ON DELETE CASCADE,
+  label_name  TEXT NOT NULL,
+  label_value TEXT NOT NULL,
+  PRIMARY KEY (role_name, label_name)
+) STRICT, WITHOUT ROWID;
+
+CREATE INDEX user_roles_by_role ON user_roles(role);
+
+CREATE TABLE locks (
+  user_name  TEXT PRIMARY KEY NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+  expires_at INTEGER NOT NULL,
+  message    TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE node_tokens (
+  token_hash TEXT PRIMARY KEY NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX node_tokens_by_expiry ON node_tokens(expires_at);
+
+CREATE TABLE node_token_labels (
+  token_hash  TEXT NOT NULL REFERENCES node_tokens(token_hash) ON DELETE CASCADE,
+  label_name  TEXT NOT NULL,
+  label_value TEXT NOT NULL,
+  PRIMARY KEY (token_hash, label_name)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE nodes (
+  host_uuid   TEXT PRIMARY KEY NOT NULL,
+  hostname    TEXT NOT NULL,
+  host_key    TEXT NOT NULL,
+  secret_hash TEXT NOT NULL,
+  joined_at   INTEGER NOT NULL,
+  last_sync   INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+CREATE TABLE node_labels (
+  host_uuid   TEXT NOT NULL REFERENCES nodes(host_uuid) ON DELETE CASCADE,
+  label_name  TEXT NOT NULL,
+  label_value TEXT NOT NULL,
+  PRIMARY KEY (host_uuid, label_name)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE revocations (
+  serial       INTEGER PRIMARY KEY REFERENCES certificates(serial),
+  user_name    TEXT NOT NULL,
+  revoked_at   INTEGER NOT NULL,
+  valid_before INTEGER NOT NULL
+) STRICT;
+CREATE INDEX revocations_by_expiry ON revocations(valid_before);
+CREATE TRIGGER revocations_are_final BEFORE DELETE ON revocations
+BEGIN SELECT RAISE(ABORT, 'revocations are never deleted'); END;
+
+CREATE TABLE revocation_version (
+  id      INTEGER PRIMARY KEY CHECK (id = 1),
+  version INTEGER NOT NULL CHECK (version >= 0)
+) STRICT;
+INSERT INTO revocation_version (id, version) VALUES (1, 0);
+)sql"},
+    // Recording: which roles' holders are recorded and may join sessions
+    // (docs/recording.md). Existing roles get 0, as before recording existed.
+    {3, R"sql(
+ALTER TABLE roles ADD COLUMN
+  record_sessions INTEGER NOT NULL DEFAULT 0 CHECK (record_sessions IN (0, 1));
+ALTER TABLE roles ADD COLUMN
+  join_sessions   INTEGER NOT NULL DEFAULT 0 CHECK (join_sessions IN (0, 1));
+)sql"},
+    // Central collection of recordings (docs/recording.md): the sessions
+    // index and each node's recorder key. Sessions name their node by host
+    // UUID without a foreign key: a recording outlives the node's membership.
+    {4, R"sql(
+ALTER TABLE nodes ADD COLUMN recorder_key TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE sessions (
+  id            TEXT PRIMARY KEY NOT NULL,
+  user_name     TEXT NOT NULL,
+  login         TEXT NOT NULL,
+  host_uuid     TEXT NOT NULL,
+  node_name     TEXT NOT NULL,
+  mode          TEXT NOT NULL,
+  started_at    INTEGER NOT NULL,
+  ended_at      INTEGER NOT NULL DEFAULT 0,
+  live          INTEGER NOT NULL CHECK (live IN (0, 1)),
+  size          INTEGER NOT NULL CHECK (size >= 0),
+  created_at    INTEGER NOT NULL,
+  completed_at  INTEGER NOT NULL DEFAULT 0,
+  sha256        TEXT NOT NULL DEFAULT '',
+  verified      INTEGER NOT NULL DEFAULT 0 CHECK (verified IN (0, 1)),
+  verify_detail TEXT NOT NULL DEFAULT '',
+  exit_data     TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX sessions_by_start ON sessions(started_at, id);
+CREATE INDEX sessions_by_user ON sessions(user_name, started_at);
+CREATE INDEX sessions_live_by_node ON sessions(host_uuid, live);
+)sql"},
+};
+
+}  // namespace
+
+const int kLatestSchemaVersion = kMigrations[std::size(kMigrations) - 1].version;
+
+Status Configure(sqlite3* db, ConnectionRole role) {
+  sqlite3_extended_result_codes(db, 1);
+  if (int rc = sqlite3_busy_timeout(db, kBusyTimeoutMs); rc != SQLITE_OK) {
+    return SqliteError(db, rc, "busy_timeout");
+  }
+  // Defensive mode forbids writable_schema and other ways of corrupting the
+  // file through SQL, should a bug ever let SQL text through.
+  if (int rc = sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, static_cast<int*>(nullptr));
+      rc != SQLITE_OK) {
+    return SqliteError(db, rc, "defensive");
+  }
+
+  // WAL: readers never block the writer nor each other, and a commit is one
+  // append. The mode is a property of the file, so readers (opened after the
+  // writer set it) check it rather than set it.
+  {
+    Result<Stmt> stmt = Stmt::Prepare(
+        db, role == ConnectionRole::kWriter ? "PRAGMA journal_mode=WAL" : "PRAGMA journal_mode");
+    if (!stmt) return stmt.error();
+    Result<bool> row = stmt->Step();
+    if (!row) return row.error();
+    if (!*row || stmt->ColumnText(0) != "wal") {
+      return Unavailable("sqlite: cannot switch the database to WAL mode");
+    }
+  }
+  GATE_RETURN_IF_ERROR(Exec(db, "PRAGMA foreign_keys=ON"));
+  // FULL, not NORMAL: in WAL mode NORMAL can lose the last commits on power
+  // failure (without corruption). For us a lost commit is a security event,
+  // not just lost data: a forgotten ConsumeTotpStep lets an OTP code be
+  // replayed, a forgotten certificate lets its serial be issued twice, a
+  // forgotten lockout or audit row hides an attack. Commits are rare (one per
+  // login or certificate), so the extra fsync per commit costs little.
+  GATE_RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous=FULL"));
+  // Overwrite deleted content, so reset TOTP secrets, old password hashes and
+  // used signup tokens do not linger in free pages of the file or its backups.
+  GATE_RETURN_IF_ERROR(Exec(db, "PRAGMA secure_delete=ON"));
+  // A reader that tried to write would take the write lock beside the
+  // writer connection; refuse it outright instead.
+  if (role == ConnectionRole::kReader) GATE_RETURN_IF_ERROR(Exec(db, "PRAGMA query_only=ON"));
+  return Status::Ok();
+}
+
+Status Migrate(sqlite3* db) {
+  Result<Transaction> txn = Transaction::Begin(db, Transaction::Kind::kWrite);
+  if (!txn) return txn.error();
+  GATE_RETURN_IF_ERROR(Exec(db,
+                            "CREATE TABLE IF NOT EXISTS schema_version ("
+                            " id INTEGER PRIMARY KEY CHECK (id = 1),"
+                            " version INTEGER NOT NULL) STRICT"));
+  std::int64_t version = 0;
+  {
+    Result<Stmt> stmt = Stmt::Prepare(db, "SELECT version FROM schema_version WHERE id = 1");
+    if (!stmt) return stmt.error();
+    Result<bool> row = stmt->Step();
+    if (!row) return row.error();
+    if (*row) version = stmt->ColumnInt(0);
+  }
+  if (version > kLatestSchemaVersion) {
+    return FailedPrecondition("database schema version " + std::to_string(version) +
+                              " is newer than this gate-ca supports (" +
+                              std::to_string(kLatestSchemaVersion) + "); upgrade gate-ca");
+  }
+  if (version < 0) return DataLoss("database schema version is negative");
+  // Up to date: the transaction rolls back only the no-op CREATE above.
+  if (version == kLatestSchemaVersion) return Status::Ok();
+
+  for (const Migration& migration : kMigrations) {
+    if (migration.version <= version) continue;
+    Status status = Exec(db, migration.sql);
+    if (!status.ok()) {
+      return status.WithContext("migrating to schema version " + std::to_string(migration.version));
+    }
+  }
+  {
+    Result<Stmt> stmt = Stmt::Prepare(db,
+                                      "INSERT INTO schema_version (id, version) VALUES (1, ?1)"
+                                      " ON CONFLICT (id) DO UPDATE SET version = excluded.version");
+    if (!stmt) return stmt.error();
+    GATE_RETURN_IF_ERROR(stmt->Int(1, kLatestSchemaVersion).Run());
+  }
+  return txn->Commit();
+}
+
+}  // namespace gate::ca::sqlite

@@ -1,0 +1,257 @@
+// The SQLite implementation of Store (internal to ca-server/store/; callers
+// use OpenSqliteStore in store.h).
+//
+// Concurrency: one writer connection, used by one operation at a time under
+// a mutex. Every operation runs in a transaction of its own on a connection
+// leased from the ConnectionPool; writes take the writer, reads a reader
+// connection (see ConnectionPool). Statements are prepared per call: gate-ca's
+// rate of operations is low, and every value reaches SQL as a bound
+// parameter.
+//
+// The per-aggregate operations are defined in sqlite_<aggregate>.cc; the
+// shared row helpers (ordered lists and label sets in child tables) in
+// sqlite_store.cc.
+#ifndef GATE_CA_STORE_SQLITE_STORE_H_
+#define GATE_CA_STORE_SQLITE_STORE_H_
+
+#include <sqlite3.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "ca-server/store/sqlite_stmt.h"
+#include "ca-server/store/store.h"
+#include "gate/policy.h"
+#include "gate/status.h"
+
+namespace gate::ca::sqlite {
+
+// The connections of one database file.
+//
+// Contract: a write lease holds the one writer connection (and its mutex)
+// for the length of one transaction, so writers run one after another. A
+// read lease holds one of the reader connections, each in WAL mode, so a
+// read sees the last committed state and proceeds while a write transaction
+// is open and beside other reads; it waits only when every reader is
+// leased. With no readers (a pool built with none) reads share the writer.
+// Thread-safe.
+class ConnectionPool {
+ public:
+  // Leases one connection; returns it to the pool when destroyed.
+  class Lease {
+   public:
+    Lease(Lease&& other) noexcept;
+    Lease& operator=(Lease&&) = delete;
+    ~Lease();
+    sqlite3* db() const { return db_; }
+
+   private:
+    friend class ConnectionPool;
+    Lease(ConnectionPool* pool, sqlite3* db, bool writer) : pool_(pool), db_(db), writer_(writer) {}
+    ConnectionPool* pool_;
+    sqlite3* db_;
+    bool writer_;
+  };
+
+  ConnectionPool(Db writer, std::vector<Db> readers);
+
+  Lease Acquire(Transaction::Kind kind);
+
+ private:
+  void Return(sqlite3* db, bool writer);
+
+  std::mutex writer_mu_;  // held by the writer's lease
+  Db writer_;
+  std::mutex readers_mu_;
+  std::condition_variable reader_free_;
+  std::vector<Db> readers_;             // owned; never changes after construction
+  std::vector<sqlite3*> idle_readers_;  // guarded by readers_mu_
+};
+
+// Whether a transaction may commit after a body returned this outcome.
+inline bool Succeeded(const Status& status) { return status.ok(); }
+template <typename T>
+bool Succeeded(const Result<T>& result) {
+  return result.has_value();
+}
+
+class SqliteStore final : public Store {
+ public:
+  // Every operation in a transaction of its own, on a leased connection.
+  explicit SqliteStore(std::shared_ptr<ConnectionPool> pool) : pool_(std::move(pool)) {}
+  // Every operation inside the caller's open transaction on db (the handle
+  // InTransaction gives its body), each in a savepoint of its own.
+  explicit SqliteStore(sqlite3* open_transaction) : bound_(open_transaction) {}
+
+  Status InTransaction(const TransactionBody& body) override;
+
+  // UserStore
+  Status CreateUser(const UserRecord& user) override;
+  Result<UserRecord> GetUser(const std::string& name) override;
+  Result<std::vector<UserRecord>> ListUsers() override;
+  Status DeleteUser(const std::string& name) override;
+  Status ResetUserCredentials(const std::string& name) override;
+  Result<UserRecord> UpdateUser(const std::string& name,
+                                const std::optional<std::vector<std::string>>& logins,
+                                const std::optional<std::vector<std::string>>& roles) override;
+  Result<UserRecord> RecordLoginFailure(const std::string& name, std::int64_t now,
+                                        int lockout_attempts,
+                                        std::int64_t lockout_seconds) override;
+  Status RecordLoginSuccess(const std::string& name) override;
+  Result<bool> ConsumeTotpStep(const std::string& name, std::int64_t step) override;
+
+  // RoleStore
+  Status CreateRole(const policy::Role& role) override;
+  Status UpdateRole(const policy::Role& role) override;
+  Result<policy::Role> ModifyRole(const std::string& name, const RoleChange& change) override;
+  Result<policy::Role> GetRole(const std::string& name) override;
+  Result<std::vector<policy::Role>> ListRoles() override;
+  Status DeleteRole(const std::string& name) override;
+  Status SetLock(const LockRecord& lock) override;
+  Status DeleteLock(const std::string& user) override;
+  Result<std::vector<LockRecord>> ListLocks() override;
+
+  // TokenStore
+  Status CreateSignupToken(const SignupToken& token) override;
+  Result<SignupToken> GetSignupToken(const std::string& token_hash) override;
+  Result<SignupToken> OfferTotpSecret(const std::string& token_hash,
+                                      const SecretString& secret) override;
+  Status CompleteSignup(const std::string& token_hash, std::int64_t now,
+                        const std::string& password_hash, const SecretString& totp_secret,
+                        std::int64_t totp_step) override;
+  Status DeleteExpiredSignupTokens(std::int64_t now) override;
+  Status CreateNodeToken(const NodeToken& token) override;
+  Result<NodeToken> GetNodeToken(const std::string& token_hash) override;
+  Status DeleteExpiredNodeTokens(std::int64_t now) override;
+
+  // NodeStore
+  Status CompleteNodeJoin(const std::string& token_hash, std::int64_t now,
+                          const NodeRecord& node) override;
+  Result<NodeRecord> GetNode(const std::string& host_uuid) override;
+  Result<std::vector<NodeRecord>> ListNodes() override;
+  Status DeleteNode(const std::string& host_uuid) override;
+  Status RecordNodeSync(const std::string& host_uuid, std::int64_t now) override;
+  Status SetNodeRecorderKey(const std::string& host_uuid, const std::string& key) override;
+
+  // SessionStore
+  Status CreateSession(const SessionRecord& session) override;
+  Result<SessionRecord> GetSession(const std::string& id) override;
+  Status SetSessionSize(const std::string& id, std::int64_t size) override;
+  Status CompleteSession(const SessionRecord& session) override;
+  Result<std::vector<SessionRecord>> ListSessions(const SessionFilter& filter) override;
+  Result<std::int64_t> CountLiveSessions(const std::string& host_uuid) override;
+  Result<std::vector<SessionRecord>> ListSessionsCompletedBefore(std::int64_t before,
+                                                                 std::size_t limit) override;
+  Status DeleteSession(const std::string& id) override;
+
+  // CertificateStore
+  Status RecordCertificate(const IssuedCertificate& cert) override;
+  Result<std::vector<IssuedCertificate>> ListCertificates(const std::string& user) override;
+  Result<Revocation> RevokeCertificate(std::uint64_t serial, std::int64_t now) override;
+  Result<std::vector<Revocation>> RevokeUserCertificates(const std::string& user,
+                                                         std::int64_t now) override;
+  Result<RevocationList> ListRevocations(std::int64_t now) override;
+
+  // AuditStore
+  Status AppendAudit(const AuditEvent& event) override;
+  using AuditStore::ListAudit;
+  Result<std::vector<AuditEvent>> ListAudit(const AuditQuery& query) override;
+
+ private:
+  // Runs body(db) as one all-or-nothing unit and returns its outcome (a
+  // Status or a Result<T>): in a transaction of the given kind on a leased
+  // connection, or in a savepoint of the bound transaction. Commits only if
+  // body succeeded; otherwise everything body wrote is rolled back. A failed
+  // BEGIN or COMMIT is returned in place of the outcome.
+  template <typename Body>
+  std::invoke_result_t<Body&, sqlite3*> Run(Transaction::Kind kind, Body&& body);
+
+  std::shared_ptr<ConnectionPool> pool_;  // null when bound_
+  sqlite3* bound_ = nullptr;
+};
+
+template <typename Body>
+std::invoke_result_t<Body&, sqlite3*> SqliteStore::Run(Transaction::Kind kind, Body&& body) {
+  if (bound_ != nullptr) {
+    Result<Savepoint> savepoint = Savepoint::Begin(bound_);
+    if (!savepoint) return ErrorReturn{savepoint.error()};
+    std::invoke_result_t<Body&, sqlite3*> outcome = body(bound_);
+    if (!Succeeded(outcome)) return outcome;
+    GATE_RETURN_IF_ERROR(savepoint->Release());
+    return outcome;
+  }
+  ConnectionPool::Lease lease = pool_->Acquire(kind);
+  Result<Transaction> txn = Transaction::Begin(lease.db(), kind);
+  if (!txn) return ErrorReturn{txn.error()};
+  std::invoke_result_t<Body&, sqlite3*> outcome = body(lease.db());
+  if (!Succeeded(outcome)) return outcome;
+  GATE_RETURN_IF_ERROR(txn->Commit());
+  return outcome;
+}
+
+// --- Shared row helpers (sqlite_store.cc) -----------------------------------
+// All expect to run inside Run's transaction.
+
+// An ordered string list owned by one row of another table (a user's logins
+// and roles, a role's logins).
+struct ListTable {
+  const char* insert;      // ?1 owner, ?2 position, ?3 value
+  const char* select_one;  // ?1 owner -> value, in order
+  const char* select_all;  // -> owner, value, in owner then list order
+  const char* remove;      // ?1 owner
+};
+extern const ListTable kUserLogins;
+extern const ListTable kUserRoles;
+extern const ListTable kRoleLogins;
+
+Result<std::vector<std::string>> LoadList(sqlite3* db, const ListTable& table,
+                                          const std::string& owner);
+// Every row of table, grouped by owner.
+Result<std::map<std::string, std::vector<std::string>, std::less<>>> LoadAllLists(
+    sqlite3* db, const ListTable& table);
+// Replaces owner's list.
+Status StoreList(sqlite3* db, const ListTable& table, const std::string& owner,
+                 const std::vector<std::string>& values);
+
+// A label set (policy::Labels) owned by one row of another table.
+struct LabelTable {
+  const char* insert;      // ?1 owner, ?2 name, ?3 value
+  const char* select_one;  // ?1 owner -> name, value
+  const char* select_all;  // -> owner, name, value
+  const char* remove;      // ?1 owner
+};
+extern const LabelTable kRoleLabels;
+extern const LabelTable kNodeLabels;
+extern const LabelTable kTokenLabels;
+
+Result<policy::Labels> LoadLabels(sqlite3* db, const LabelTable& table, const std::string& owner);
+// Every row of table, grouped by owner.
+Result<std::map<std::string, policy::Labels, std::less<>>> LoadAllLabels(sqlite3* db,
+                                                                         const LabelTable& table);
+// Replaces owner's labels.
+Status StoreLabels(sqlite3* db, const LabelTable& table, const std::string& owner,
+                   const policy::Labels& labels);
+
+// Runs an UPDATE or DELETE that must change one row; `missing` if it changed
+// none.
+Status ChangeOne(Stmt& stmt, Status missing);
+
+// Loaders shared between aggregates (a signup touches the user; a join the
+// node token).
+Result<UserRecord> LoadUser(sqlite3* db, const std::string& name);
+Result<NodeToken> LoadNodeToken(sqlite3* db, const std::string& token_hash);
+
+Status UserNotFound(const std::string& name);
+Status RoleNotFound(const std::string& name);
+
+}  // namespace gate::ca::sqlite
+
+#endif  // GATE_CA_STORE_SQLITE_STORE_H_

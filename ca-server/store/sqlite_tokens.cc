@@ -1,0 +1,153 @@
+// TokenStore on SQLite: signup tokens and node join tokens (with their
+// labels in a child table), stored by hash.
+#include <array>
+
+#include "ca-server/store/sqlite_columns.h"
+#include "ca-server/store/sqlite_store.h"
+
+namespace gate::ca::sqlite {
+namespace {
+
+constexpr std::array<Column<SignupToken>, 5> kSignupTokenColumns = {{
+    Field<&SignupToken::token_hash>("token_hash"),
+    Field<&SignupToken::user>("user_name"),
+    Field<&SignupToken::created_at>("created_at"),
+    Field<&SignupToken::expires_at>("expires_at"),
+    Field<&SignupToken::totp_secret>("totp_secret"),
+}};
+constexpr Columns<SignupToken> kSignupTokens(kSignupTokenColumns);
+
+constexpr std::array<Column<NodeToken>, 3> kNodeTokenColumns = {{
+    Field<&NodeToken::token_hash>("token_hash"),
+    Field<&NodeToken::created_at>("created_at"),
+    Field<&NodeToken::expires_at>("expires_at"),
+}};
+constexpr Columns<NodeToken> kNodeTokens(kNodeTokenColumns);
+
+Result<SignupToken> LoadSignupToken(sqlite3* db, const std::string& token_hash) {
+  Result<Stmt> stmt =
+      Stmt::Prepare(db, SelectSql("signup_tokens", kSignupTokens, "WHERE token_hash = ?1"));
+  if (!stmt) return Err(stmt.error());
+  Result<bool> row = stmt->Text(1, token_hash).Step();
+  if (!row) return Err(row.error());
+  if (!*row) return Err(NotFound("signup token not found"));
+  return ReadRow(*stmt, kSignupTokens);
+}
+
+}  // namespace
+
+Result<NodeToken> LoadNodeToken(sqlite3* db, const std::string& token_hash) {
+  Result<Stmt> stmt =
+      Stmt::Prepare(db, SelectSql("node_tokens", kNodeTokens, "WHERE token_hash = ?1"));
+  if (!stmt) return Err(stmt.error());
+  Result<bool> row = stmt->Text(1, token_hash).Step();
+  if (!row) return Err(row.error());
+  if (!*row) return Err(NotFound("node join token not found"));
+  NodeToken token = ReadRow(*stmt, kNodeTokens);
+  Result<policy::Labels> labels = LoadLabels(db, kTokenLabels, token_hash);
+  if (!labels) return Err(labels.error());
+  token.labels = *std::move(labels);
+  return token;
+}
+
+// --- Signup tokens -----------------------------------------------------------------
+
+Status SqliteStore::CreateSignupToken(const SignupToken& token) {
+  if (token.token_hash.empty()) return InvalidArgument("signup token hash must not be empty");
+  return Run(Transaction::Kind::kWrite, [&](sqlite3* db) -> Status {
+    Result<Stmt> stmt = Stmt::Prepare(db, InsertSql("signup_tokens", kSignupTokens));
+    if (!stmt) return stmt.error();
+    BindRow(*stmt, kSignupTokens, token);
+    return stmt->Insert(AlreadyExists("signup token already exists"), UserNotFound(token.user));
+  });
+}
+
+Result<SignupToken> SqliteStore::GetSignupToken(const std::string& token_hash) {
+  return Run(Transaction::Kind::kRead,
+             [&](sqlite3* db) { return LoadSignupToken(db, token_hash); });
+}
+
+Result<SignupToken> SqliteStore::OfferTotpSecret(const std::string& token_hash,
+                                                 const SecretString& secret) {
+  if (secret.empty()) return Err(InvalidArgument("TOTP secret must not be empty"));
+  return Run(Transaction::Kind::kWrite, [&](sqlite3* db) -> Result<SignupToken> {
+    {
+      Result<Stmt> stmt = Stmt::Prepare(db,
+                                        "UPDATE signup_tokens SET totp_secret = ?2"
+                                        " WHERE token_hash = ?1 AND totp_secret IS NULL");
+      if (!stmt) return Err(stmt.error());
+      GATE_RETURN_IF_ERROR(stmt->Text(1, token_hash).Blob(2, secret.view()).Run());
+    }
+    return LoadSignupToken(db, token_hash);
+  });
+}
+
+Status SqliteStore::CompleteSignup(const std::string& token_hash, std::int64_t now,
+                                   const std::string& password_hash,
+                                   const SecretString& totp_secret, std::int64_t totp_step) {
+  if (password_hash.empty()) return InvalidArgument("password hash must not be empty");
+  return Run(Transaction::Kind::kWrite, [&](sqlite3* db) -> Status {
+    Result<SignupToken> token = LoadSignupToken(db, token_hash);
+    if (!token) return token.error();
+    if (token->expires_at <= now) return FailedPrecondition("signup token expired");
+    {
+      Result<Stmt> stmt = Stmt::Prepare(
+          db,
+          "UPDATE users SET password_hash = ?2, totp_secret = ?3, last_totp_step = ?4,"
+          " failed_attempts = 0, locked_until = 0 WHERE name = ?1");
+      if (!stmt) return stmt.error();
+      stmt->Text(1, token->user)
+          .Text(2, password_hash)
+          .Blob(3, totp_secret.view())
+          .Int(4, totp_step);
+      GATE_RETURN_IF_ERROR(ChangeOne(*stmt, UserNotFound(token->user)));
+    }
+    // Every outstanding token of the user goes, not only the one used: an
+    // older link still lying in a mailbox must not be able to replace the
+    // credentials just set.
+    return RunWithText(db, "DELETE FROM signup_tokens WHERE user_name = ?1", token->user);
+  });
+}
+
+Status SqliteStore::DeleteExpiredSignupTokens(std::int64_t now) {
+  return Run(Transaction::Kind::kWrite, [&](sqlite3* db) -> Status {
+    Result<Stmt> stmt = Stmt::Prepare(db, "DELETE FROM signup_tokens WHERE expires_at <= ?1");
+    if (!stmt) return stmt.error();
+    return stmt->Int(1, now).Run();
+  });
+}
+
+// --- Node join tokens ----------------------------------------------------------------
+
+Status SqliteStore::CreateNodeToken(const NodeToken& token) {
+  if (token.token_hash.empty()) return InvalidArgument("node token hash must not be empty");
+  return Run(Transaction::Kind::kWrite, [&](sqlite3* db) -> Status {
+    {
+      Result<Stmt> stmt = Stmt::Prepare(db, InsertSql("node_tokens", kNodeTokens));
+      if (!stmt) return stmt.error();
+      BindRow(*stmt, kNodeTokens, token);
+      GATE_RETURN_IF_ERROR(stmt->Insert(AlreadyExists("node token already exists"),
+                                        Internal("sqlite: unexpected foreign key violation")));
+    }
+    return StoreLabels(db, kTokenLabels, token.token_hash, token.labels);
+  });
+}
+
+Result<NodeToken> SqliteStore::GetNodeToken(const std::string& token_hash) {
+  return Run(Transaction::Kind::kRead, [&](sqlite3* db) { return LoadNodeToken(db, token_hash); });
+}
+
+Status SqliteStore::DeleteExpiredNodeTokens(std::int64_t now) {
+  return Run(Transaction::Kind::kWrite, [&](sqlite3* db) -> Status {
+    for (const char* sql : {"DELETE FROM node_token_labels WHERE token_hash IN"
+                            " (SELECT token_hash FROM node_tokens WHERE expires_at <= ?1)",
+                            "DELETE FROM node_tokens WHERE expires_at <= ?1"}) {
+      Result<Stmt> stmt = Stmt::Prepare(db, sql);
+      if (!stmt) return stmt.error();
+      GATE_RETURN_IF_ERROR(stmt->Int(1, now).Run());
+    }
+    return Status::Ok();
+  });
+}
+
+}  // namespace gate::ca::sqlite

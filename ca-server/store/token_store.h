@@ -1,0 +1,60 @@
+// TokenStore: single-use tokens, for user signup and for node join. Stored
+// by hash only. One of the aggregates Store (store.h) composes.
+#ifndef GATE_CA_STORE_TOKEN_STORE_H_
+#define GATE_CA_STORE_TOKEN_STORE_H_
+
+#include <cstdint>
+#include <string>
+
+#include "gate/policy.h"
+#include "gate/secret.h"
+#include "gate/status.h"
+
+namespace gate::ca {
+
+struct SignupToken {
+  std::string token_hash;  // hex SHA-256 of the token; the token itself is never stored
+  std::string user;
+  std::int64_t created_at = 0;
+  std::int64_t expires_at = 0;
+  SecretString totp_secret;  // offered to the user at signup start; empty until then
+};
+
+// A single-use token that lets one node join (docs/node-protocol.md).
+struct NodeToken {
+  std::string token_hash;  // hex SHA-256 of the token; the token itself is never stored
+  std::int64_t created_at = 0;
+  std::int64_t expires_at = 0;
+  policy::Labels labels;  // given to the node that joins with it
+};
+
+class TokenStore {
+ public:
+  virtual ~TokenStore() = default;
+
+  // Signup tokens.
+  virtual Status CreateSignupToken(const SignupToken& token) = 0;
+  virtual Result<SignupToken> GetSignupToken(const std::string& token_hash) = 0;  // NotFound
+  // Stores the TOTP secret offered for this token if none is stored yet and
+  // returns the token as stored (so repeated starts offer the same secret).
+  virtual Result<SignupToken> OfferTotpSecret(const std::string& token_hash,
+                                              const SecretString& secret) = 0;
+  // The whole of a signup, in one transaction: the token must exist and have
+  // expires_at > now (NotFound / FailedPrecondition "signup token expired"),
+  // its user must exist; sets the user's password hash, TOTP secret and
+  // last_totp_step (-1 for none), resets counters, deletes the token and any
+  // other outstanding signup tokens of that user.
+  virtual Status CompleteSignup(const std::string& token_hash, std::int64_t now,
+                                const std::string& password_hash, const SecretString& totp_secret,
+                                std::int64_t totp_step) = 0;
+  virtual Status DeleteExpiredSignupTokens(std::int64_t now) = 0;
+
+  // Node join tokens (consumed by NodeStore::CompleteNodeJoin).
+  virtual Status CreateNodeToken(const NodeToken& token) = 0;                 // AlreadyExists
+  virtual Result<NodeToken> GetNodeToken(const std::string& token_hash) = 0;  // NotFound
+  virtual Status DeleteExpiredNodeTokens(std::int64_t now) = 0;
+};
+
+}  // namespace gate::ca
+
+#endif  // GATE_CA_STORE_TOKEN_STORE_H_
