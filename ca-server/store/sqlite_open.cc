@@ -29,7 +29,7 @@ using sqlite::SqliteError;
 
 // Read connections beside the writer: enough that node syncs, session
 // lists and audit queries running together do not queue behind each other.
-constexpr int kReaderConnections = 0;
+constexpr int kReaderConnections = 4;
 
 Status CheckOpenFile(const std::string& path, int fd, struct stat* st) {
   if (::fstat(fd, st) != 0) {

@@ -69,6 +69,15 @@ class Store : public StoreOperations {
 // Opens (creating if needed, mode 0600) the SQLite database at path, in WAL
 // mode, and migrates its schema. Refuses a database file that is a symlink,
 // not owned by this euid, or readable by group/others.
+//
+// Concurrency: one writer connection and four read connections. Writes
+// (and InTransaction bodies) run one at a time on the writer. Reads run on
+// a read connection, each in a snapshot of the last committed state: they
+// never wait for an open write transaction (however slow its body) nor for
+// each other, only for a free read connection when four are busy. Other
+// processes (gatectl, the signer) may open the same file; SQLite's own
+// locks serialise their writes with ours (busy timeout 5 s, then
+// Unavailable).
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path);
 
 }  // namespace gate::ca

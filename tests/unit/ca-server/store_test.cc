@@ -5,13 +5,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "ca-server/store_test_util.h"
@@ -231,6 +235,46 @@ TEST_F(StoreTest, ConsumeTotpStepAcceptsEachStepOnceAcrossThreads) {
 }
 
 // --- Signup tokens -----------------------------------------------------------------
+
+// A read needs neither the writer nor a finished write: it completes while
+// another thread holds a write transaction open, and sees only what was
+// committed before it. Nothing here waits on the clock to pass; the bound
+// only turns a reader that blocks (the bug) into a failure instead of a
+// hang.
+TEST_F(StoreTest, ReadProceedsWhileAWriteTransactionIsOpen) {
+  CreateUser("alice");
+  std::promise<void> writing;
+  std::promise<void> read_done;
+  std::shared_future<void> read_done_future = read_done.get_future().share();
+  std::once_flag released;
+  auto release_writer = [&] { std::call_once(released, [&] { read_done.set_value(); }); };
+  std::thread writer([&] {
+    Status status = store_->InTransaction([&](StoreOperations& tx) -> Status {
+      GATE_RETURN_IF_ERROR(tx.CreateUser(MakeUser("bob")));
+      writing.set_value();
+      read_done_future.wait();
+      return Status::Ok();
+    });
+    EXPECT_TRUE(status.ok()) << status.ToString();
+  });
+  writing.get_future().wait();
+  auto read = std::async(std::launch::async, [&] {
+    Result<std::vector<UserRecord>> users = store_->ListUsers();
+    Result<UserRecord> bob = store_->GetUser("bob");
+    release_writer();
+    return std::make_pair(users, bob);
+  });
+  const bool finished = read.wait_for(std::chrono::seconds(60)) == std::future_status::ready;
+  if (!finished) release_writer();  // so the test ends instead of hanging
+  writer.join();
+  ASSERT_TRUE(finished) << "the read waited for the open write transaction";
+  auto [users, bob] = read.get();
+  ASSERT_TRUE(users.has_value()) << users.error().ToString();
+  ASSERT_EQ(users->size(), 1u);
+  EXPECT_EQ((*users)[0].name, "alice");
+  EXPECT_EQ(bob.error().code(), Code::kNotFound);
+  EXPECT_TRUE(store_->GetUser("bob").has_value());  // committed now
+}
 
 TEST_F(StoreTest, SignupTokenCrud) {
   CreateUser("alice");
