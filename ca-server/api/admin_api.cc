@@ -4,6 +4,7 @@
 #include <chrono>
 #include <optional>
 
+#include "ca-server/auth/locks.h"
 #include "gate/duration.h"
 #include "gate/json.h"
 #include "gate/log.h"
@@ -85,20 +86,8 @@ std::string Join(const std::vector<std::string>& v) {
   return out;
 }
 
-// The user's lock in force at now, if any.
-Result<std::optional<LockRecord>> ActiveLockOf(Services& s, const std::string& user,
-                                               std::int64_t now) {
-  auto locks = s.store.ListLocks();
-  if (!locks) return Err(locks.error());
-  for (const auto& lock : *locks) {
-    if (lock.user == user && (lock.expires_at == 0 || lock.expires_at > now)) {
-      return std::optional(lock);
-    }
-  }
-  return std::optional<LockRecord>();
-}
-
-Json::Value UserJson(const UserRecord& u, const std::optional<LockRecord>& lock, std::int64_t now) {
+Json::Value UserJson(const UserRecord& u, const std::optional<policy::Lock>& lock,
+                     std::int64_t now) {
   Json::Value item;
   item["name"] = u.name;
   item["logins"] = json::StringArray(u.logins);
@@ -160,12 +149,11 @@ Result<Json::Value> ListUsers(Services& s) {
   if (!users) return Err(users.error());
   auto locks = s.store.ListLocks();
   if (!locks) return Err(locks.error());
+  const std::vector<policy::Lock> in_force = LocksInForce(*locks, now);
   Json::Value list(Json::arrayValue);
   for (const auto& u : *users) {
-    std::optional<LockRecord> lock;
-    for (const auto& l : *locks) {
-      if (l.user == u.name && (l.expires_at == 0 || l.expires_at > now)) lock = l;
-    }
+    std::optional<policy::Lock> lock;
+    if (const policy::Lock* l = policy::ActiveLock(in_force, u.name, now); l != nullptr) lock = *l;
     list.append(UserJson(u, lock, now));
   }
   Json::Value out;
@@ -195,7 +183,7 @@ Result<Json::Value> UpdateUser(Services& s, const HttpRequest& req, const std::s
   const std::int64_t now = s.now();
   s.audit.Record({now, "user.update", name, "admin", true,
                   "logins " + Join(updated->logins) + "; roles " + Join(updated->roles)});
-  auto lock = ActiveLockOf(s, name, now);
+  auto lock = ActiveLockOf(s.store, name, now);
   if (!lock) return Err(lock.error());
   return UserJson(*updated, *lock, now);
 }

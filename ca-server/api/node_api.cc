@@ -7,10 +7,10 @@
 #include "ca-server/api/public_api.h"
 #include "ca-server/auth/node_auth.h"
 #include "ca-server/auth/tokens.h"
+#include "ca-server/nodes/node_policy.h"
 #include "gate/bytes.h"
 #include "gate/certificate.h"
 #include "gate/json.h"
-#include "gate/krl.h"
 #include "gate/log.h"
 #include "gate/names.h"
 #include "gate/secret.h"
@@ -230,47 +230,13 @@ Result<policy::Labels> NodeLabelsFromJson(const Json::Value& json) {
 }
 
 Result<Json::Value> NodePolicyReply(Services& s, const NodeRecord& node, std::int64_t now) {
-  auto users = s.store.ListUsers();
-  if (!users) return Err(users.error());
-  auto roles = s.store.ListRoles();
-  if (!roles) return Err(roles.error());
-  auto locks = s.store.ListLocks();
-  if (!locks) return Err(locks.error());
-  auto revocations = s.store.ListRevocations(now);
-  if (!revocations) return Err(revocations.error());
-
-  policy::Snapshot snapshot;
-  snapshot.cluster_name = s.config.cluster_name;
-  snapshot.host_uuid = node.host_uuid;
-  snapshot.generated_at = now;
-  snapshot.node_labels = node.labels;
-  for (const auto& u : *users) snapshot.users.push_back({u.name, u.logins, u.roles});
-  snapshot.roles = *std::move(roles);
-  for (const auto& l : *locks) {
-    // Expired locks decide nothing; leaving them out keeps the cache small.
-    if (l.expires_at == 0 || l.expires_at > now) {
-      snapshot.locks.push_back({l.user, l.expires_at, l.message});
-    }
-  }
-  ssh::Krl krl;
-  krl.version = revocations->version;
-  krl.comment = "gate " + s.config.cluster_name;
-  ssh::KrlCaSection section;
-  section.ca = s.user_ca;
-  // Dated by its newest entry, not by this request: the same revocations give
-  // the same bytes, so nodes rewrite (and sshd re-reads) the file only when
-  // something changed.
-  for (const auto& r : revocations->revocations) {
-    snapshot.revoked_serials.push_back(r.serial);
-    section.serials.push_back(r.serial);
-    krl.generated_at = std::max(krl.generated_at, static_cast<std::uint64_t>(r.revoked_at));
-  }
-  if (!section.serials.empty()) krl.sections.push_back(std::move(section));
-
+  auto policy =
+      BuildNodePolicy({s.store, s.store, s.store, s.config.cluster_name, s.user_ca}, node, now);
+  if (!policy) return Err(policy.error());
   Json::Value out;
-  out["snapshot"] = policy::SnapshotToJson(snapshot);
+  out["snapshot"] = policy::SnapshotToJson(policy->snapshot);
   out["user_ca"] = CaKeyList(s.user_ca);
-  out["krl"] = Base64Encode(ssh::EncodeKrl(krl));
+  out["krl"] = Base64Encode(policy->krl);
   return out;
 }
 

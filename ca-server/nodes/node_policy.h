@@ -1,0 +1,44 @@
+// What a joined node fetches on every sync (GET /v1/nodes/policy): the
+// policy snapshot gate-principals decides logins from, and the KRL sshd
+// checks certificates against (docs/node-protocol.md).
+#ifndef GATE_CA_NODES_NODE_POLICY_H_
+#define GATE_CA_NODES_NODE_POLICY_H_
+
+#include <cstdint>
+#include <string>
+
+#include "ca-server/store/certificate_store.h"
+#include "ca-server/store/node_store.h"
+#include "ca-server/store/role_store.h"
+#include "ca-server/store/user_store.h"
+#include "gate/ed25519.h"
+#include "gate/policy.h"
+#include "gate/status.h"
+
+namespace gate::ca {
+
+struct NodePolicy {
+  policy::Snapshot snapshot;
+  std::string krl;  // ssh::EncodeKrl bytes
+};
+
+struct NodePolicyInputs {
+  UserStore& users;
+  RoleStore& roles;
+  CertificateStore& certificates;
+  std::string cluster_name;
+  ssh::Ed25519PublicKey user_ca;
+};
+
+// Builds node's policy at now from the store: every user and role, the
+// locks in force (policy::ActiveLock; expired locks decide nothing, so they
+// are left out) and the user certificates revoked and not yet expired. The
+// KRL is dated by its newest revocation, not by now: the same revocations
+// give the same bytes, so nodes rewrite (and sshd re-reads) the file only
+// when something changed. Store errors as they are; nothing is written.
+Result<NodePolicy> BuildNodePolicy(const NodePolicyInputs& in, const NodeRecord& node,
+                                   std::int64_t now);
+
+}  // namespace gate::ca
+
+#endif  // GATE_CA_NODES_NODE_POLICY_H_
