@@ -86,8 +86,8 @@ std::string Join(const std::vector<std::string>& v) {
   return out;
 }
 
-Json::Value UserJson(const UserRecord& u, const std::optional<policy::Lock>& lock,
-                     std::int64_t now) {
+// throttled: LoginThrottle refuses sources that failed against the name.
+Json::Value UserJson(const UserRecord& u, const std::optional<policy::Lock>& lock, bool throttled) {
   Json::Value item;
   item["name"] = u.name;
   item["logins"] = json::StringArray(u.logins);
@@ -100,9 +100,7 @@ Json::Value UserJson(const UserRecord& u, const std::optional<policy::Lock>& loc
     l["message"] = lock->message;
     item["lock"] = l;
   } else {
-    item["status"] = !u.signed_up()         ? "pending signup"
-                     : u.locked_until > now ? "locked out"
-                                            : "active";
+    item["status"] = !u.signed_up() ? "pending signup" : throttled ? "locked out" : "active";
   }
   item["mfa"] = u.totp_secret.empty() ? "none" : "otp";
   return item;
@@ -154,7 +152,9 @@ Result<Json::Value> ListUsers(Services& s) {
   for (const auto& u : *users) {
     std::optional<policy::Lock> lock;
     if (const policy::Lock* l = policy::ActiveLock(in_force, u.name, now); l != nullptr) lock = *l;
-    list.append(UserJson(u, lock, now));
+    auto throttled = s.authenticator.Throttled(u.name, now);
+    if (!throttled) return Err(throttled.error());
+    list.append(UserJson(u, lock, *throttled));
   }
   Json::Value out;
   out["users"] = list;
@@ -185,7 +185,9 @@ Result<Json::Value> UpdateUser(Services& s, const HttpRequest& req, const std::s
                   "logins " + Join(updated->logins) + "; roles " + Join(updated->roles)});
   auto lock = ActiveLockOf(s.store, name, now);
   if (!lock) return Err(lock.error());
-  return UserJson(*updated, *lock, now);
+  auto throttled = s.authenticator.Throttled(name, now);
+  if (!throttled) return Err(throttled.error());
+  return UserJson(*updated, *lock, *throttled);
 }
 
 Result<Json::Value> RemoveUser(Services& s, const std::string& name) {

@@ -23,42 +23,48 @@ void BurnTotpVerification(const SecretString& code, std::int64_t now) {
   (void)VerifyTotp(kDummySecret, code.view(), now);
 }
 
+// A node's central OTP checks are throttled as a source of their own, apart
+// from any address logins come from.
+std::string NodeSource(const std::string& host_uuid) { return "node " + host_uuid; }
+
 }  // namespace
 
-Status Authenticator::Fail(const UserRecord& user, const std::string& event,
-                           const std::string& source, std::int64_t now, const std::string& reason,
-                           Status status) {
+Status Authenticator::Fail(const std::string& user, const std::string& event,
+                           const std::string& source, const std::string& throttle_source,
+                           std::int64_t now, const std::string& reason, Status status) {
   std::string detail = reason;
-  auto updated = store_.RecordLoginFailure(user.name, now, options_.lockout_attempts,
-                                           options_.lockout_duration.count());
-  if (!updated) return updated.error();
-  if (updated->locked_until > now) {
-    detail += "; locked out for " + FormatDuration(options_.lockout_duration);
+  auto blocked = throttle_.RecordFailure(user, throttle_source, now);
+  if (!blocked) return blocked.error();
+  if (*blocked) {
+    detail += "; " + throttle_source + " blocked for this user for " +
+              FormatDuration(options_.lockout_duration);
   }
-  audit_.Record({now, event, user.name, source, false, detail});
+  audit_.Record({now, event, user, source, false, detail});
   return status;
 }
 
-Status Authenticator::CheckNotLockedOut(const UserRecord& user, const std::string& event,
-                                        const std::string& source, std::int64_t now) {
-  if (user.locked_until <= now) return Status::Ok();
-  audit_.Record({now, event, user.name, source, false, "locked out"});
-  return ResourceExhausted("too many failed login attempts; try again in " +
-                           RemainingLockout(user.locked_until, now));
+Status Authenticator::CheckThrottle(const std::string& user, const std::string& event,
+                                    const std::string& source, const std::string& throttle_source,
+                                    std::int64_t now) {
+  Status allowed = throttle_.Check(user, throttle_source, now);
+  if (allowed.code() == Code::kResourceExhausted) {
+    audit_.Record({now, event, user, source, false, "throttled"});
+  }
+  return allowed;
 }
 
 Status Authenticator::CheckOtpCode(const UserRecord& user, const SecretString& otp_code,
                                    const std::string& event, const std::string& source,
-                                   std::int64_t now) {
+                                   const std::string& throttle_source, std::int64_t now) {
   auto step = VerifyTotp(user.totp_secret, otp_code.view(), now);
   if (!step) {
-    return Fail(user, event, source, now, "wrong OTP code",
+    return Fail(user.name, event, source, throttle_source, now, "wrong OTP code",
                 Unauthenticated(std::string(kBadOtpCode)));
   }
   auto fresh = store_.ConsumeTotpStep(user.name, *step);
   if (!fresh) return fresh.error();
   if (!*fresh) {
-    return Fail(user, event, source, now, "reused OTP code",
+    return Fail(user.name, event, source, throttle_source, now, "reused OTP code",
                 Unauthenticated("OTP code already used; wait for the next code"));
   }
   return Status::Ok();
@@ -68,20 +74,21 @@ Result<UserRecord> Authenticator::Authenticate(const std::string& name,
                                                const SecretString& password,
                                                const SecretString& otp_code,
                                                const std::string& source, std::int64_t now) {
+  // Before the user is even looked up, so known and unknown names are
+  // throttled alike, and a throttled source gets no password check at all.
+  GATE_RETURN_IF_ERROR(CheckThrottle(name, kLoginEvent, source, source, now));
+
   auto user = store_.GetUser(name);
   if (!user || !user->signed_up()) {
     if (!user && user.error().code() != Code::kNotFound) return Err(user.error());
     BurnPasswordVerification(password.view());
-    audit_.Record(
-        {now, kLoginEvent, name, source, false, user ? "user has not signed up" : "unknown user"});
-    return Err(Unauthenticated(std::string(kBadCredentials)));
+    return Err(Fail(name, kLoginEvent, source, source, now,
+                    user ? "user has not signed up" : "unknown user",
+                    Unauthenticated(std::string(kBadCredentials))));
   }
 
-  // A locked-out user gets no password check at all, so guessing cannot go on.
-  GATE_RETURN_IF_ERROR(CheckNotLockedOut(*user, kLoginEvent, source, now));
-
   if (!VerifyPassword(user->password_hash, password.view())) {
-    return Err(Fail(*user, kLoginEvent, source, now, "wrong password",
+    return Err(Fail(name, kLoginEvent, source, source, now, "wrong password",
                     Unauthenticated(std::string(kBadCredentials))));
   }
 
@@ -92,19 +99,20 @@ Result<UserRecord> Authenticator::Authenticate(const std::string& name,
           "no OTP device is enrolled for this user; ask an admin to reset the account"));
     }
     if (otp_code.empty()) {
-      return Err(Fail(*user, kLoginEvent, source, now, "missing OTP code",
+      return Err(Fail(name, kLoginEvent, source, source, now, "missing OTP code",
                       Unauthenticated("an OTP code is required")));
     }
-    GATE_RETURN_IF_ERROR(CheckOtpCode(*user, otp_code, kLoginEvent, source, now));
+    GATE_RETURN_IF_ERROR(CheckOtpCode(*user, otp_code, kLoginEvent, source, source, now));
   }
 
-  GATE_RETURN_IF_ERROR(store_.RecordLoginSuccess(name));
-  user->failed_attempts = 0;
+  GATE_RETURN_IF_ERROR(throttle_.RecordSuccess(name, source));
   return user;
 }
 
 Status Authenticator::VerifySecondFactor(const std::string& name, const SecretString& otp_code,
                                          const std::string& source, std::int64_t now) {
+  const std::string node = NodeSource(source);
+  GATE_RETURN_IF_ERROR(CheckThrottle(name, kOtpEvent, source, node, now));
   auto user = store_.GetUser(name);
   if (!user || !user->signed_up() || user->totp_secret.empty()) {
     if (!user && user.error().code() != Code::kNotFound) return user.error();
@@ -112,12 +120,10 @@ Status Authenticator::VerifySecondFactor(const std::string& name, const SecretSt
     const char* why = !user                ? "unknown user"
                       : !user->signed_up() ? "user has not signed up"
                                            : "no OTP device enrolled";
-    audit_.Record({now, kOtpEvent, name, source, false, why});
-    return Unauthenticated(std::string(kBadOtpCode));
+    return Fail(name, kOtpEvent, source, node, now, why, Unauthenticated(std::string(kBadOtpCode)));
   }
-  GATE_RETURN_IF_ERROR(CheckNotLockedOut(*user, kOtpEvent, source, now));
-  GATE_RETURN_IF_ERROR(CheckOtpCode(*user, otp_code, kOtpEvent, source, now));
-  GATE_RETURN_IF_ERROR(store_.RecordLoginSuccess(name));
+  GATE_RETURN_IF_ERROR(CheckOtpCode(*user, otp_code, kOtpEvent, source, node, now));
+  GATE_RETURN_IF_ERROR(throttle_.RecordSuccess(name, node));
   // As at login, a lock is revealed only to someone who proved the factor.
   if (Status locked = CheckNotLocked(store_, name, now); !locked.ok()) {
     audit_.Record({now, kOtpEvent, name, source, false, locked.message()});

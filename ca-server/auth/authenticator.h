@@ -1,12 +1,14 @@
-// Authenticator: password + second factor for a login, with lockout; and the
-// second factor alone, for pam_gate.so on a node (POST /v1/nodes/otp/verify).
+// Authenticator: password + second factor for a login, and the second
+// factor alone, for pam_gate.so on a node (POST /v1/nodes/otp/verify), both
+// throttled per user and per source (LoginThrottle).
 //
-// The one place that decides "is this really user X". Unknown users and wrong
-// passwords fail with the same message and about the same cost (a dummy
-// argon2 verification), so a caller cannot probe for user names. Both paths
-// share one OTP state per user: the failure count and lockout, and the last
-// accepted TOTP step (Store::ConsumeTotpStep), so a code accepted by one is
-// refused by the other and failures on either count towards one lockout.
+// The one place that decides "is this really user X". Unknown users, users
+// not signed up and wrong passwords get the same answer, the same
+// throttling and about the same cost (a dummy argon2 verification), so a
+// caller cannot probe for user names. Both paths share the last accepted
+// TOTP step (UserStore::ConsumeTotpStep), so a code accepted by one is
+// refused by the other, and count failures against the same name; each
+// path's source is its own (a peer address; "node <host UUID>").
 #ifndef GATE_CA_AUTH_AUTHENTICATOR_H_
 #define GATE_CA_AUTH_AUTHENTICATOR_H_
 
@@ -15,6 +17,7 @@
 #include <string>
 
 #include "ca-server/audit/audit.h"
+#include "ca-server/auth/login_throttle.h"
 #include "ca-server/store/store.h"
 #include "gate/config.h"
 #include "gate/secret.h"
@@ -34,15 +37,20 @@ struct AuthenticatorOptions {
 class Authenticator {
  public:
   Authenticator(AuthenticatorOptions options, Store& store, AuditLog& audit)
-      : options_(options), store_(store), audit_(audit) {}
+      : options_(options),
+        store_(store),
+        audit_(audit),
+        throttle_({options.lockout_attempts, options.lockout_duration}, store) {}
 
-  // On success returns the user's record and resets the failure count.
+  // On success returns the user's record and clears source's failures.
   // Failures (each audited with `source`, never with the secret):
   //   Unauthenticated     unknown user, not signed up, wrong password (all
   //                       kBadCredentials); missing, wrong or reused OTP code
-  //   ResourceExhausted   locked out after too many consecutive failures
+  //   ResourceExhausted   throttled (LoginThrottle), for known and unknown
+  //                       names alike; nothing was checked
   //   FailedPrecondition  OTP required but no device enrolled
-  // Wrong passwords and OTP codes count towards the lockout.
+  // Every Unauthenticated outcome counts as a failure of source against
+  // the name.
   Result<UserRecord> Authenticate(const std::string& user, const SecretString& password,
                                   const SecretString& otp_code, const std::string& source,
                                   std::int64_t now);
@@ -51,35 +59,48 @@ class Authenticator {
   // device, whatever the cluster's second_factor setting (the caller asked
   // for an OTP). On success consumes the code's step and resets the failure
   // count. Every outcome is audited as "user.otp" with `source` (the node's
-  // host UUID), never with the code. Failures:
+  // host UUID), never with the code; the throttle counts it as the source
+  // "node <source>". Failures:
   //   Unauthenticated     kBadOtpCode for a wrong or malformed code and, alike,
   //                       for an unknown user, one not signed up, or one with
   //                       no OTP device (no user probing); "OTP code already
-  //                       used; ..." for a replayed code. Wrong codes count
-  //                       towards the lockout.
-  //   ResourceExhausted   locked out (by failures here or at login); nothing
-  //                       was checked
+  //                       used; ..." for a replayed code. Each counts as a
+  //                       failure of this node against the name.
+  //   ResourceExhausted   throttled (this node failed too often against the
+  //                       name, or the name is throttled and this node has
+  //                       failed against it); nothing was checked
   //   PermissionDenied    an admin lock is in force ("user X is locked: ..."),
   //                       told only after the code was proven, as at login
   //   other               store failures, as they are
   Status VerifySecondFactor(const std::string& user, const SecretString& otp_code,
                             const std::string& source, std::int64_t now);
 
+  // For the admin API's user status: whether the name is throttled now.
+  Result<bool> Throttled(const std::string& user, std::int64_t now) {
+    return throttle_.Throttled(user, now);
+  }
+  LoginThrottle& throttle() { return throttle_; }
+
  private:
-  // ResourceExhausted (audited as `event`) while user is locked out.
-  Status CheckNotLockedOut(const UserRecord& user, const std::string& event,
-                           const std::string& source, std::int64_t now);
+  // ResourceExhausted (audited as `event`) while source is throttled for
+  // user.
+  Status CheckThrottle(const std::string& user, const std::string& event, const std::string& source,
+                       const std::string& throttle_source, std::int64_t now);
   // The OTP check both paths share: verify against the user's secret, then
   // consume the step. Wrong and reused codes go through Fail.
   Status CheckOtpCode(const UserRecord& user, const SecretString& otp_code,
-                      const std::string& event, const std::string& source, std::int64_t now);
-  // Counts a failure towards the lockout, audits it as `event`, returns status.
-  Status Fail(const UserRecord& user, const std::string& event, const std::string& source,
-              std::int64_t now, const std::string& reason, Status status);
+                      const std::string& event, const std::string& source,
+                      const std::string& throttle_source, std::int64_t now);
+  // Counts a failure of throttle_source against user, audits it as `event`
+  // with source, returns status.
+  Status Fail(const std::string& user, const std::string& event, const std::string& source,
+              const std::string& throttle_source, std::int64_t now, const std::string& reason,
+              Status status);
 
   AuthenticatorOptions options_;
   Store& store_;
   AuditLog& audit_;
+  LoginThrottle throttle_;
 };
 
 // "4m10s" style remaining time for lockout messages.

@@ -205,6 +205,22 @@ CREATE INDEX sessions_by_start ON sessions(started_at, id);
 CREATE INDEX sessions_by_user ON sessions(user_name, started_at);
 CREATE INDEX sessions_live_by_node ON sessions(host_uuid, live);
 )sql"},
+    // Login throttling per user name and source (auth/login_throttle.h).
+    // Keyed by the name as typed, with no foreign key: unknown names are
+    // counted like known ones. users.failed_attempts and users.locked_until
+    // are no longer read or written (a lockout in force at the upgrade ends
+    // with it); they stay, as columns are never dropped in a migration.
+    {5, R"sql(
+CREATE TABLE login_failures (
+  user_name     TEXT NOT NULL,
+  source        TEXT NOT NULL,
+  count         INTEGER NOT NULL CHECK (count >= 0),
+  window_start  INTEGER NOT NULL,
+  blocked_until INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (user_name, source)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX login_failures_by_window ON login_failures(window_start);
+)sql"},
 };
 
 }  // namespace

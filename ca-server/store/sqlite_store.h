@@ -102,10 +102,11 @@ class SqliteStore final : public Store {
   Result<UserRecord> UpdateUser(const std::string& name,
                                 const std::optional<std::vector<std::string>>& logins,
                                 const std::optional<std::vector<std::string>>& roles) override;
-  Result<UserRecord> RecordLoginFailure(const std::string& name, std::int64_t now,
-                                        int lockout_attempts,
-                                        std::int64_t lockout_seconds) override;
-  Status RecordLoginSuccess(const std::string& name) override;
+  Result<LoginFailures> GetLoginFailures(const std::string& user,
+                                         const std::string& source) override;
+  Status PutLoginFailures(const LoginFailures& failures) override;
+  Status ClearLoginFailures(const std::string& user, const std::string& source) override;
+  Status PruneLoginFailures(std::int64_t window_before, std::int64_t blocked_before) override;
   Result<bool> ConsumeTotpStep(const std::string& name, std::int64_t step) override;
 
   // RoleStore
@@ -250,6 +251,9 @@ Result<UserRecord> LoadUser(sqlite3* db, const std::string& name);
 Result<NodeToken> LoadNodeToken(sqlite3* db, const std::string& token_hash);
 
 Status UserNotFound(const std::string& name);
+
+// ?1 = user name: forgets every login failure counter of that name.
+inline constexpr char kClearUserLoginFailures[] = "DELETE FROM login_failures WHERE user_name = ?1";
 Status RoleNotFound(const std::string& name);
 
 }  // namespace gate::ca::sqlite

@@ -91,10 +91,10 @@ Status SqliteStore::CompleteSignup(const std::string& token_hash, std::int64_t n
     if (!token) return token.error();
     if (token->expires_at <= now) return FailedPrecondition("signup token expired");
     {
-      Result<Stmt> stmt = Stmt::Prepare(
-          db,
-          "UPDATE users SET password_hash = ?2, totp_secret = ?3, last_totp_step = ?4,"
-          " failed_attempts = 0, locked_until = 0 WHERE name = ?1");
+      Result<Stmt> stmt =
+          Stmt::Prepare(db,
+                        "UPDATE users SET password_hash = ?2, totp_secret = ?3, last_totp_step = ?4"
+                        " WHERE name = ?1");
       if (!stmt) return stmt.error();
       stmt->Text(1, token->user)
           .Text(2, password_hash)
@@ -102,6 +102,7 @@ Status SqliteStore::CompleteSignup(const std::string& token_hash, std::int64_t n
           .Int(4, totp_step);
       GATE_RETURN_IF_ERROR(ChangeOne(*stmt, UserNotFound(token->user)));
     }
+    GATE_RETURN_IF_ERROR(RunWithText(db, kClearUserLoginFailures, token->user));
     // Every outstanding token of the user goes, not only the one used: an
     // older link still lying in a mailbox must not be able to replace the
     // credentials just set.

@@ -1,7 +1,6 @@
 // UserStore on SQLite: users, their logins and roles (child tables), and
 // login bookkeeping.
 #include <array>
-#include <limits>
 
 #include "ca-server/store/sqlite_columns.h"
 #include "ca-server/store/sqlite_store.h"
@@ -9,25 +8,23 @@
 namespace gate::ca::sqlite {
 namespace {
 
-constexpr std::array<Column<UserRecord>, 7> kUserColumns = {{
+constexpr std::array<Column<UserRecord>, 5> kUserColumns = {{
     Field<&UserRecord::name>("name"),
     Field<&UserRecord::created_at>("created_at"),
     Field<&UserRecord::password_hash>("password_hash"),
     Field<&UserRecord::totp_secret>("totp_secret"),
-    Field<&UserRecord::failed_attempts>("failed_attempts"),
-    Field<&UserRecord::locked_until>("locked_until"),
     Field<&UserRecord::last_totp_step>("last_totp_step"),
 }};
 constexpr Columns<UserRecord> kUsers(kUserColumns);
 
-std::int64_t SaturatingAdd(std::int64_t a, std::int64_t b) {
-  std::int64_t sum = 0;
-  if (__builtin_add_overflow(a, b, &sum)) {
-    return b > 0 ? std::numeric_limits<std::int64_t>::max()
-                 : std::numeric_limits<std::int64_t>::min();
-  }
-  return sum;
-}
+constexpr std::array<Column<LoginFailures>, 5> kLoginFailureColumns = {{
+    Field<&LoginFailures::user>("user_name"),
+    Field<&LoginFailures::source>("source"),
+    Field<&LoginFailures::count>("count"),
+    Field<&LoginFailures::window_start>("window_start"),
+    Field<&LoginFailures::blocked_until>("blocked_until"),
+}};
+constexpr Columns<LoginFailures> kLoginFailures(kLoginFailureColumns);
 
 }  // namespace
 
@@ -103,12 +100,13 @@ Status SqliteStore::DeleteUser(const std::string& name) {
 
 Status SqliteStore::ResetUserCredentials(const std::string& name) {
   return Run(Transaction::Kind::kWrite, [&](sqlite3* db) -> Status {
-    Result<Stmt> stmt = Stmt::Prepare(
-        db,
-        "UPDATE users SET password_hash = '', totp_secret = NULL, failed_attempts = 0,"
-        " locked_until = 0, last_totp_step = -1 WHERE name = ?1");
+    Result<Stmt> stmt =
+        Stmt::Prepare(db,
+                      "UPDATE users SET password_hash = '', totp_secret = NULL, last_totp_step = -1"
+                      " WHERE name = ?1");
     if (!stmt) return stmt.error();
     GATE_RETURN_IF_ERROR(ChangeOne(stmt->Text(1, name), UserNotFound(name)));
+    GATE_RETURN_IF_ERROR(RunWithText(db, kClearUserLoginFailures, name));
     return RunWithText(db, "DELETE FROM signup_tokens WHERE user_name = ?1", name);
   });
 }
@@ -138,37 +136,49 @@ Result<UserRecord> SqliteStore::UpdateUser(const std::string& name,
 
 // --- Login bookkeeping ----------------------------------------------------------
 
-Result<UserRecord> SqliteStore::RecordLoginFailure(const std::string& name, std::int64_t now,
-                                                   int lockout_attempts,
-                                                   std::int64_t lockout_seconds) {
-  if (lockout_attempts < 1) return Err(InvalidArgument("lockout_attempts must be at least 1"));
-  if (lockout_seconds < 0) return Err(InvalidArgument("lockout_seconds must not be negative"));
-  return Run(Transaction::Kind::kWrite, [&](sqlite3* db) -> Result<UserRecord> {
-    Result<UserRecord> user = LoadUser(db, name);
-    if (!user) return user;
-    std::int64_t failed = static_cast<std::int64_t>(user->failed_attempts) + 1;
-    std::int64_t locked_until = user->locked_until;
-    if (failed >= lockout_attempts) {
-      locked_until = SaturatingAdd(now, lockout_seconds);
-      failed = 0;
-    }
-    {
-      Result<Stmt> stmt = Stmt::Prepare(
-          db, "UPDATE users SET failed_attempts = ?2, locked_until = ?3 WHERE name = ?1");
-      if (!stmt) return Err(stmt.error());
-      GATE_RETURN_IF_ERROR(stmt->Text(1, name).Int(2, failed).Int(3, locked_until).Run());
-    }
-    user->failed_attempts = static_cast<int>(failed);
-    user->locked_until = locked_until;
-    return user;
+Result<LoginFailures> SqliteStore::GetLoginFailures(const std::string& user,
+                                                    const std::string& source) {
+  return Run(Transaction::Kind::kRead, [&](sqlite3* db) -> Result<LoginFailures> {
+    Result<Stmt> stmt = Stmt::Prepare(
+        db, SelectSql("login_failures", kLoginFailures, "WHERE user_name = ?1 AND source = ?2"));
+    if (!stmt) return Err(stmt.error());
+    Result<bool> row = stmt->Text(1, user).Text(2, source).Step();
+    if (!row) return Err(row.error());
+    if (*row) return ReadRow(*stmt, kLoginFailures);
+    LoginFailures none;
+    none.user = user;
+    none.source = source;
+    return none;
   });
 }
 
-Status SqliteStore::RecordLoginSuccess(const std::string& name) {
+Status SqliteStore::PutLoginFailures(const LoginFailures& failures) {
+  if (failures.count < 0) return InvalidArgument("login failure count must not be negative");
   return Run(Transaction::Kind::kWrite, [&](sqlite3* db) -> Status {
-    Result<Stmt> stmt = Stmt::Prepare(db, "UPDATE users SET failed_attempts = 0 WHERE name = ?1");
+    Result<Stmt> stmt = Stmt::Prepare(
+        db, InsertSql("login_failures", kLoginFailures) +
+                " ON CONFLICT (user_name, source) DO UPDATE SET count = excluded.count,"
+                " window_start = excluded.window_start, blocked_until = excluded.blocked_until");
     if (!stmt) return stmt.error();
-    return ChangeOne(stmt->Text(1, name), UserNotFound(name));
+    return BindRow(*stmt, kLoginFailures, failures).Run();
+  });
+}
+
+Status SqliteStore::ClearLoginFailures(const std::string& user, const std::string& source) {
+  return Run(Transaction::Kind::kWrite, [&](sqlite3* db) -> Status {
+    Result<Stmt> stmt =
+        Stmt::Prepare(db, "DELETE FROM login_failures WHERE user_name = ?1 AND source = ?2");
+    if (!stmt) return stmt.error();
+    return stmt->Text(1, user).Text(2, source).Run();
+  });
+}
+
+Status SqliteStore::PruneLoginFailures(std::int64_t window_before, std::int64_t blocked_before) {
+  return Run(Transaction::Kind::kWrite, [&](sqlite3* db) -> Status {
+    Result<Stmt> stmt = Stmt::Prepare(
+        db, "DELETE FROM login_failures WHERE window_start < ?1 AND blocked_until <= ?2");
+    if (!stmt) return stmt.error();
+    return stmt->Int(1, window_before).Int(2, blocked_before).Run();
   });
 }
 

@@ -42,8 +42,8 @@ class TokenStore {
   // The whole of a signup, in one transaction: the token must exist and have
   // expires_at > now (NotFound / FailedPrecondition "signup token expired"),
   // its user must exist; sets the user's password hash, TOTP secret and
-  // last_totp_step (-1 for none), resets counters, deletes the token and any
-  // other outstanding signup tokens of that user.
+  // last_totp_step (-1 for none), clears the name's login failure counters,
+  // deletes the token and any other outstanding signup tokens of that user.
   virtual Status CompleteSignup(const std::string& token_hash, std::int64_t now,
                                 const std::string& password_hash, const SecretString& totp_secret,
                                 std::int64_t totp_step) = 0;

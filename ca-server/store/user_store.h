@@ -20,15 +20,26 @@ struct UserRecord {
   std::vector<std::string> roles;
   std::int64_t created_at = 0;  // unix seconds
   // Set at signup; empty before.
-  std::string password_hash;  // argon2id encoded string
-  SecretString totp_secret;   // raw secret bytes; empty if no OTP enrolled
-  // Authentication state.
-  int failed_attempts = 0;           // consecutive failures
-  std::int64_t locked_until = 0;     // unix seconds; 0 = not locked out
+  std::string password_hash;         // argon2id encoded string
+  SecretString totp_secret;          // raw secret bytes; empty if no OTP enrolled
   std::int64_t last_totp_step = -1;  // highest TOTP time step ever accepted
 
   bool signed_up() const { return !password_hash.empty(); }
 };
+
+// Failed logins counted for one user name and one source (a peer address,
+// a node, or kEverySource for the name's total). The name is as it was
+// typed: unknown names are counted like known ones, so the answers cannot
+// tell them apart.
+struct LoginFailures {
+  std::string user;
+  std::string source;
+  int count = 0;                   // failures since window_start
+  std::int64_t window_start = 0;   // unix seconds of the first counted failure
+  std::int64_t blocked_until = 0;  // unix seconds; 0 = not blocked
+};
+
+inline constexpr char kEverySource[] = "*";
 
 class UserStore {
  public:
@@ -40,8 +51,9 @@ class UserStore {
   virtual Result<std::vector<UserRecord>> ListUsers() = 0;          // by name
   // Removes the user, its signup tokens and its lock. NotFound if absent.
   virtual Status DeleteUser(const std::string& name) = 0;
-  // Forgets credentials and auth state (password, OTP, counters) so the user
-  // must sign up again; deletes the user's outstanding signup tokens.
+  // Forgets credentials and auth state (password, OTP, the name's login
+  // failure counters) so the user must sign up again; deletes the user's
+  // outstanding signup tokens.
   virtual Status ResetUserCredentials(const std::string& name) = 0;
   // Replaces the user's logins and/or roles (nullopt keeps that list) and
   // returns the updated record. NotFound if the user does not exist or a
@@ -53,14 +65,19 @@ class UserStore {
                                         const std::optional<std::vector<std::string>>& logins,
                                         const std::optional<std::vector<std::string>>& roles) = 0;
 
-  // Login bookkeeping.
-  // Adds one consecutive failure at `now`; when the count reaches
-  // lockout_attempts, sets locked_until = now + lockout_seconds and resets the
-  // count. Returns the updated record.
-  virtual Result<UserRecord> RecordLoginFailure(const std::string& name, std::int64_t now,
-                                                int lockout_attempts,
-                                                std::int64_t lockout_seconds) = 0;
-  virtual Status RecordLoginSuccess(const std::string& name) = 0;  // count -> 0
+  // Login bookkeeping: primitives only. What counts as a failure, and when
+  // a source or user is throttled, is decided in auth/ (LoginThrottle),
+  // which reads and writes these counters in one Store::InTransaction.
+  // GetLoginFailures returns a record with count 0 when none is stored;
+  // PutLoginFailures creates or replaces the record of (user, source);
+  // ClearLoginFailures removes it (OK if absent); PruneLoginFailures removes
+  // every record whose window started before window_before and whose block
+  // ended by blocked_before. None of them needs the user to exist.
+  virtual Result<LoginFailures> GetLoginFailures(const std::string& user,
+                                                 const std::string& source) = 0;
+  virtual Status PutLoginFailures(const LoginFailures& failures) = 0;
+  virtual Status ClearLoginFailures(const std::string& user, const std::string& source) = 0;
+  virtual Status PruneLoginFailures(std::int64_t window_before, std::int64_t blocked_before) = 0;
   // Atomically: if step > last_totp_step, store it and return true; else
   // return false (the code was used before, or is older than one that was).
   virtual Result<bool> ConsumeTotpStep(const std::string& name, std::int64_t step) = 0;

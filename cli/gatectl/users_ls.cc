@@ -28,8 +28,9 @@ class UsersLsCommand final : public Command {
     admin_.Define(sub);
     sub.footer(
         "Columns: the user's own logins (granted on every node), roles, second factor,\n"
-        "and status: pending signup, active, locked out (too many failed logins; it\n"
-        "ends by itself) or locked (by an admin: gatectl users lock/unlock).");
+        "and status: pending signup, active, locked out (too many failed logins\n"
+        "recently: addresses that failed must wait, others may still log in; it ends\n"
+        "by itself) or locked (by an admin: gatectl users lock/unlock).");
   }
 
   int Run() override {

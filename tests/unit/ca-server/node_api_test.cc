@@ -721,13 +721,19 @@ TEST_F(NodeOtpTest, LockoutIs429) {
   for (int i = 0; i < 5; ++i) EXPECT_EQ(Verify(Bearer(join), "alice", "000000").status, 401);
   HttpReply locked = Verify(Bearer(join), "alice", *TotpCode(secret, now_ + 30));
   EXPECT_EQ(locked.status, 429);
-  // The lockout is the login's too.
+  // The block is this node's, not the user's: a login from an address that
+  // has not failed still gets in (one node cannot lock a user out).
   Json::Value login;
   login["user"] = "alice";
   login["password"] = "correct horse battery";
   login["otp_code"] = *TotpCode(secret, now_ + 30);
   login["public_key"] = host_key_.AuthorizedKey();
-  EXPECT_EQ(Public("POST", "/v1/login", login).status, 429);
+  EXPECT_EQ(Public("POST", "/v1/login", login).status, 200);
+  // And another node is not blocked either, while this one still is.
+  Json::Value other = JoinNode();
+  now_ += 60;
+  EXPECT_EQ(Verify(Bearer(other), "alice", *TotpCode(secret, now_)).status, 200);
+  EXPECT_EQ(Verify(Bearer(join), "alice", *TotpCode(secret, now_ + 30)).status, 429);
 }
 
 TEST_F(NodeOtpTest, NeedsNodeCredentialsAndAWellFormedBody) {
@@ -744,7 +750,7 @@ TEST_F(NodeOtpTest, NeedsNodeCredentialsAndAWellFormedBody) {
       400);
   EXPECT_EQ(Public("GET", "/v1/nodes/otp/verify", Json::Value(), Bearer(join)).status, 405);
   // None of these counted towards alice's lockout.
-  EXPECT_EQ(store_->GetUser("alice")->failed_attempts, 0);
+  EXPECT_EQ(*authenticator_->throttle().RecentFailures("alice", kEverySource, now_), 0);
 }
 
 TEST_F(NodeOtpTest, RateLimitedPerNode) {

@@ -251,7 +251,10 @@ TEST_F(ServicesTest, SecondFactorGivesOneAnswerForUnknownUnenrolledAndWrong) {
   // Malformed codes are wrong codes too (same answer, and they count).
   EXPECT_EQ(auth.VerifySecondFactor("hal", SecretString(""), kNode, kNow + 30), wrong);
   EXPECT_EQ(auth.VerifySecondFactor("hal", SecretString("1234567"), kNode, kNow + 30), wrong);
-  EXPECT_EQ(store_->GetUser("hal")->failed_attempts, 3);
+  // The node's failures against hal; the unknown and unenrolled names were
+  // counted alike, each against its own name.
+  EXPECT_EQ(*auth.throttle().RecentFailures("hal", "node " + std::string(kNode), kNow + 30), 3);
+  EXPECT_EQ(*auth.throttle().RecentFailures("nobody", "node " + std::string(kNode), kNow + 30), 3);
 }
 
 // One lockout for both paths: failures here lock out the login and failures
@@ -278,7 +281,7 @@ TEST_F(ServicesTest, SecondFactorSharesTheLockoutWithLogin) {
   const std::int64_t after = t + 1 + 301;
   auto fresh = TotpCode(secret, after);
   ASSERT_TRUE(auth.VerifySecondFactor("kim", SecretString(*fresh), kNode, after).ok());
-  EXPECT_EQ(store_->GetUser("kim")->failed_attempts, 0);
+  EXPECT_EQ(*auth.throttle().RecentFailures("kim", "node " + std::string(kNode), after), 0);
 }
 
 TEST_F(ServicesTest, SignupTokenIsSingleUseAndExpires) {

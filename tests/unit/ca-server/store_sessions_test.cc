@@ -209,7 +209,8 @@ TEST_F(StoreSessionsTest, MigratesAVersion3DatabaseKeepingItsNodes) {
   Join(kNodeA, "db-1");
   store_.reset();
   RawExec(path_,
-          "DROP TABLE sessions; ALTER TABLE nodes DROP COLUMN recorder_key;"
+          "DROP TABLE sessions; DROP TABLE login_failures;"
+          " ALTER TABLE nodes DROP COLUMN recorder_key;"
           " UPDATE schema_version SET version = 3");
   Reopen();
   auto node = store_->GetNode(kNodeA);

@@ -55,8 +55,6 @@ TEST_F(StoreTest, CreateAndGetUserRoundTrips) {
   UserRecord user = MakeUser("alice");
   user.password_hash = "$argon2id$v=19$m=65536,t=3,p=1$c2FsdA$aGFzaA";
   user.totp_secret = SecretString(std::string_view("\x00\x01\xff secret", 10));
-  user.failed_attempts = 2;
-  user.locked_until = 42;
   user.last_totp_step = 7;
   ASSERT_TRUE(store_->CreateUser(user).ok());
 
@@ -68,8 +66,6 @@ TEST_F(StoreTest, CreateAndGetUserRoundTrips) {
   EXPECT_EQ(got->created_at, 1700000000);
   EXPECT_EQ(got->password_hash, user.password_hash);
   EXPECT_EQ(got->totp_secret, user.totp_secret);
-  EXPECT_EQ(got->failed_attempts, 2);
-  EXPECT_EQ(got->locked_until, 42);
   EXPECT_EQ(got->last_totp_step, 7);
   EXPECT_TRUE(got->signed_up());
 }
@@ -146,19 +142,20 @@ TEST_F(StoreTest, ResetUserCredentials) {
   UserRecord user = MakeUser("alice");
   user.password_hash = "$argon2id$x";
   user.totp_secret = SecretString("secret");
-  user.failed_attempts = 3;
-  user.locked_until = 99;
   user.last_totp_step = 1234;
   ASSERT_TRUE(store_->CreateUser(user).ok());
   CreateToken("hash-a", "alice", 5000);
+  ASSERT_TRUE(store_->PutLoginFailures({"alice", "10.0.0.1", 3, 90, 99}).ok());
+  ASSERT_TRUE(store_->PutLoginFailures({"alice", kEverySource, 3, 90, 0}).ok());
 
   ASSERT_TRUE(store_->ResetUserCredentials("alice").ok());
   Result<UserRecord> got = store_->GetUser("alice");
   ASSERT_TRUE(got.has_value());
   EXPECT_FALSE(got->signed_up());
   EXPECT_TRUE(got->totp_secret.empty());
-  EXPECT_EQ(got->failed_attempts, 0);
-  EXPECT_EQ(got->locked_until, 0);
+  EXPECT_EQ(store_->GetLoginFailures("alice", "10.0.0.1")->count, 0);
+  EXPECT_EQ(store_->GetLoginFailures("alice", "10.0.0.1")->blocked_until, 0);
+  EXPECT_EQ(store_->GetLoginFailures("alice", kEverySource)->count, 0);
   EXPECT_EQ(got->last_totp_step, -1);
   EXPECT_EQ(got->logins.size(), 3u);  // identity is kept, only credentials go
   EXPECT_EQ(store_->GetSignupToken("hash-a").error().code(), Code::kNotFound);
@@ -168,39 +165,45 @@ TEST_F(StoreTest, ResetUserCredentials) {
 
 // --- Login bookkeeping -----------------------------------------------------------
 
-TEST_F(StoreTest, LoginFailuresLockOutAtThreshold) {
-  CreateUser("alice");
-  constexpr std::int64_t kNow = 10000;
-  for (int i = 1; i <= 2; ++i) {
-    Result<UserRecord> user = store_->RecordLoginFailure("alice", kNow + i, 3, 600);
-    ASSERT_TRUE(user.has_value()) << user.error().ToString();
-    EXPECT_EQ(user->failed_attempts, i);
-    EXPECT_EQ(user->locked_until, 0);
-  }
-  Result<UserRecord> locked = store_->RecordLoginFailure("alice", kNow + 3, 3, 600);
-  ASSERT_TRUE(locked.has_value());
-  EXPECT_EQ(locked->failed_attempts, 0);
-  EXPECT_EQ(locked->locked_until, kNow + 3 + 600);
-  // The returned record is what is stored.
-  Result<UserRecord> stored = store_->GetUser("alice");
-  EXPECT_EQ(stored->failed_attempts, 0);
-  EXPECT_EQ(stored->locked_until, kNow + 3 + 600);
-}
+// The counters are plain records; the rules that use them are LoginThrottle's
+// (login_throttle_test.cc).
+TEST_F(StoreTest, LoginFailuresRoundTripPerUserAndSource) {
+  Result<LoginFailures> none = store_->GetLoginFailures("alice", "10.0.0.1");
+  ASSERT_TRUE(none.has_value()) << none.error().ToString();
+  EXPECT_EQ(none->user, "alice");
+  EXPECT_EQ(none->source, "10.0.0.1");
+  EXPECT_EQ(none->count, 0);
+  EXPECT_EQ(none->blocked_until, 0);
 
-TEST_F(StoreTest, LoginSuccessResetsFailureCount) {
-  CreateUser("alice");
-  ASSERT_TRUE(store_->RecordLoginFailure("alice", 1, 5, 60).has_value());
-  ASSERT_TRUE(store_->RecordLoginFailure("alice", 2, 5, 60).has_value());
-  ASSERT_TRUE(store_->RecordLoginSuccess("alice").ok());
-  EXPECT_EQ(store_->GetUser("alice")->failed_attempts, 0);
-  EXPECT_EQ(store_->RecordLoginSuccess("nobody").code(), Code::kNotFound);
-}
+  // The name need not exist: unknown names are counted like known ones.
+  ASSERT_TRUE(store_->PutLoginFailures({"alice", "10.0.0.1", 2, 100, 0}).ok());
+  ASSERT_TRUE(store_->PutLoginFailures({"alice", kEverySource, 4, 90, 0}).ok());
+  ASSERT_TRUE(store_->PutLoginFailures({"bob", "10.0.0.1", 1, 95, 700}).ok());
+  Result<LoginFailures> got = store_->GetLoginFailures("alice", "10.0.0.1");
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->count, 2);
+  EXPECT_EQ(got->window_start, 100);
+  EXPECT_EQ(store_->GetLoginFailures("alice", kEverySource)->count, 4);
+  EXPECT_EQ(store_->GetLoginFailures("bob", "10.0.0.1")->blocked_until, 700);
 
-TEST_F(StoreTest, LoginFailureForMissingUserOrBadArgs) {
-  EXPECT_EQ(store_->RecordLoginFailure("nobody", 1, 3, 60).error().code(), Code::kNotFound);
-  CreateUser("alice");
-  EXPECT_EQ(store_->RecordLoginFailure("alice", 1, 0, 60).error().code(), Code::kInvalidArgument);
-  EXPECT_EQ(store_->RecordLoginFailure("alice", 1, 3, -1).error().code(), Code::kInvalidArgument);
+  // Put replaces.
+  ASSERT_TRUE(store_->PutLoginFailures({"alice", "10.0.0.1", 0, 100, 400}).ok());
+  EXPECT_EQ(store_->GetLoginFailures("alice", "10.0.0.1")->count, 0);
+  EXPECT_EQ(store_->GetLoginFailures("alice", "10.0.0.1")->blocked_until, 400);
+  EXPECT_EQ(store_->PutLoginFailures({"alice", "x", -1, 0, 0}).code(), Code::kInvalidArgument);
+
+  // Clear takes one pair only, and is fine when there is nothing.
+  ASSERT_TRUE(store_->ClearLoginFailures("alice", "10.0.0.1").ok());
+  ASSERT_TRUE(store_->ClearLoginFailures("alice", "10.0.0.1").ok());
+  EXPECT_EQ(store_->GetLoginFailures("alice", "10.0.0.1")->count, 0);
+  EXPECT_EQ(store_->GetLoginFailures("alice", kEverySource)->count, 4);
+
+  // Prune drops finished windows that block nothing.
+  ASSERT_TRUE(store_->PruneLoginFailures(96, 699).ok());
+  EXPECT_EQ(store_->GetLoginFailures("alice", kEverySource)->count, 0);  // window 90 < 96
+  EXPECT_EQ(store_->GetLoginFailures("bob", "10.0.0.1")->count, 1);      // window 95, blocked
+  ASSERT_TRUE(store_->PruneLoginFailures(96, 700).ok());
+  EXPECT_EQ(store_->GetLoginFailures("bob", "10.0.0.1")->count, 0);
 }
 
 TEST_F(StoreTest, ConsumeTotpStepIsMonotonic) {
@@ -317,7 +320,7 @@ TEST_F(StoreTest, CompleteSignupSetsCredentialsAndConsumesToken) {
   CreateUser("alice");
   CreateToken("hash-a", "alice", 5000);
   CreateToken("hash-old", "alice", 6000);
-  ASSERT_TRUE(store_->RecordLoginFailure("alice", 1, 5, 60).has_value());
+  ASSERT_TRUE(store_->PutLoginFailures({"alice", "10.0.0.1", 1, 1, 0}).ok());
 
   Status status =
       store_->CompleteSignup("hash-a", 4000, "$argon2id$hash", SecretString("totp-key"), 133);
@@ -328,7 +331,7 @@ TEST_F(StoreTest, CompleteSignupSetsCredentialsAndConsumesToken) {
   EXPECT_EQ(user->password_hash, "$argon2id$hash");
   EXPECT_EQ(user->totp_secret.view(), "totp-key");
   EXPECT_EQ(user->last_totp_step, 133);
-  EXPECT_EQ(user->failed_attempts, 0);
+  EXPECT_EQ(store_->GetLoginFailures("alice", "10.0.0.1")->count, 0);
 
   EXPECT_EQ(store_->GetSignupToken("hash-a").error().code(), Code::kNotFound);
   // Other outstanding links of the same user die with it.
@@ -598,7 +601,7 @@ TEST_F(StoreTest, UsesWalAndForeignKeys) {
   ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT version FROM schema_version", -1, &stmt, nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(stmt, 0), 4);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 5);
   sqlite3_finalize(stmt);
   // The audit log refuses rewriting even through raw SQL.
   EXPECT_NE(sqlite3_exec(db, "DELETE FROM audit", nullptr, nullptr, nullptr), SQLITE_OK);
