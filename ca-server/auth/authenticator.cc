@@ -49,8 +49,8 @@ Status Authenticator::CheckNotLockedOut(const UserRecord& user, const std::strin
 
 Status Authenticator::CheckOtpCode(const UserRecord& user, const SecretString& otp_code,
                                    const std::string& event, const std::string& source,
-                                   std::int64_t now) {
-  auto step = VerifyTotp(user.totp_secret, otp_code.view(), now);
+                                   std::int64_t now, std::int64_t code_time) {
+  auto step = VerifyTotp(user.totp_secret, otp_code.view(), code_time);
   if (!step) {
     return Fail(user, event, source, now, "wrong OTP code",
                 Unauthenticated(std::string(kBadOtpCode)));
@@ -67,7 +67,8 @@ Status Authenticator::CheckOtpCode(const UserRecord& user, const SecretString& o
 Result<UserRecord> Authenticator::Authenticate(const std::string& name,
                                                const SecretString& password,
                                                const SecretString& otp_code,
-                                               const std::string& source, std::int64_t now) {
+                                               const std::string& source, std::int64_t now,
+                                               std::optional<std::int64_t> code_time) {
   auto user = store_.GetUser(name);
   if (!user || !user->signed_up()) {
     if (!user && user.error().code() != Code::kNotFound) return Err(user.error());
@@ -95,7 +96,8 @@ Result<UserRecord> Authenticator::Authenticate(const std::string& name,
       return Err(Fail(*user, kLoginEvent, source, now, "missing OTP code",
                       Unauthenticated("an OTP code is required")));
     }
-    GATE_RETURN_IF_ERROR(CheckOtpCode(*user, otp_code, kLoginEvent, source, now));
+    GATE_RETURN_IF_ERROR(
+        CheckOtpCode(*user, otp_code, kLoginEvent, source, now, code_time.value_or(now)));
   }
 
   GATE_RETURN_IF_ERROR(store_.RecordLoginSuccess(name));
@@ -104,7 +106,8 @@ Result<UserRecord> Authenticator::Authenticate(const std::string& name,
 }
 
 Status Authenticator::VerifySecondFactor(const std::string& name, const SecretString& otp_code,
-                                         const std::string& source, std::int64_t now) {
+                                         const std::string& source, std::int64_t now,
+                                         std::optional<std::int64_t> code_time) {
   auto user = store_.GetUser(name);
   if (!user || !user->signed_up() || user->totp_secret.empty()) {
     if (!user && user.error().code() != Code::kNotFound) return user.error();
@@ -116,7 +119,8 @@ Status Authenticator::VerifySecondFactor(const std::string& name, const SecretSt
     return Unauthenticated(std::string(kBadOtpCode));
   }
   GATE_RETURN_IF_ERROR(CheckNotLockedOut(*user, kOtpEvent, source, now));
-  GATE_RETURN_IF_ERROR(CheckOtpCode(*user, otp_code, kOtpEvent, source, now));
+  GATE_RETURN_IF_ERROR(
+      CheckOtpCode(*user, otp_code, kOtpEvent, source, now, code_time.value_or(now)));
   GATE_RETURN_IF_ERROR(store_.RecordLoginSuccess(name));
   // As at login, a lock is revealed only to someone who proved the factor.
   if (Status locked = CheckNotLocked(store_, name, now); !locked.ok()) {
