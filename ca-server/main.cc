@@ -177,11 +177,12 @@ int Start(const StartFlags& flags) {
   SessionApiDeps session_deps{
       .services = services, .ingest = ingest, .users = signed_users, .files = *recordings};
 
-  Router public_router;
+  Router public_router(RouterOptions{.default_class = TrafficClass::kApi});
   RegisterPublicApi(public_router, services);
   RegisterNodeApi(public_router, services);
   RegisterSessionApi(public_router, session_deps);
-  Router admin_router;
+  Router admin_router(
+      RouterOptions{.default_class = TrafficClass::kAdmin, .detailed_server_errors = true});
   RegisterAdminApi(admin_router, services);
   RegisterAdminSessionsApi(admin_router, session_deps);
 
@@ -197,6 +198,10 @@ int Start(const StartFlags& flags) {
                                 std::string_view authorization) {
     return IsChunkUpload(**store, method, path, authorization);
   };
+  options.classify = [&](bool admin, std::string_view method, std::string_view path) {
+    return (admin ? admin_router : public_router).Classify(method, path);
+  };
+  options.limits = config->limits;
   HttpServer server(
       options, [&](const HttpRequest& r) { return public_router.Dispatch(r); },
       [&](const HttpRequest& r) { return admin_router.Dispatch(r); });
@@ -221,6 +226,7 @@ int Start(const StartFlags& flags) {
             << std::flush;
 
   server.Run();
+  audit.FlushRefusals(now());
   std::cout << "[AUTH]  gate-ca stopped\n" << std::flush;
   return 0;
 }

@@ -17,13 +17,16 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <ctime>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -45,10 +48,12 @@
 #include <boost/beast/ssl.hpp>
 #pragma GCC diagnostic pop
 
+#include "ca-server/api/work_queues.h"
 #include "ca-server/signer/tls_cert.h"
 #include "gate/json.h"
 #include "gate/log.h"
 #include "gate/unique_fd.h"
+#include "gate/unix_socket.h"
 
 namespace gate::ca {
 namespace {
@@ -65,15 +70,19 @@ using ErrorCode = beast::error_code;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kHeaderLimit = 16 * 1024;
-constexpr std::chrono::seconds kMaxHandshakeTime{10};
 constexpr std::chrono::seconds kShutdownTime{5};
+// What a 503 from a full or slow queue tells the client to wait.
+constexpr int kBusyRetryAfterSeconds = 2;
+// How often refused connections are summed up in the log: one line per
+// refused connection would let a flood fill the journal.
+constexpr std::chrono::seconds kRefusalLogInterval{10};
+constexpr std::size_t kFirstReadBytes = 4096;
 // After an error reply that ends the connection the client may still be
 // sending the body we refused. Closing a socket with unread input makes the
 // kernel send a RST, which can destroy the reply before the client reads it;
 // so half-close, then read and discard for a while (nginx's lingering close).
 constexpr std::chrono::seconds kLingerTime{5};
 constexpr std::size_t kLingerMaxBytes = 1 << 20;
-constexpr std::size_t kMaxLoggedPath = 200;
 constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
 // Response headers the server owns; a handler's copy of one is dropped.
 constexpr std::string_view kReservedHeaders[] = {
@@ -82,13 +91,70 @@ constexpr std::string_view kReservedHeaders[] = {
     "connection",   "keep-alive",     "upgrade",
     "trailer"};
 
+// Open TCP connections, in total and per source address, and the
+// admission rule for new ones (HttpServerOptions::limits).
+class ConnectionTable {
+ public:
+  enum class Verdict { kAdmit, kFull, kSourceFull, kReserved };
+
+  explicit ConnectionTable(const ServingLimits& limits) : limits_(limits) {}
+
+  // Counts the connection in and returns kAdmit, or counts nothing and says
+  // which cap refused it. The last connection_reserve slots go only to
+  // sources with no connection open, so a source at its cap (or many
+  // sources near theirs) cannot take the room new clients need.
+  Verdict Admit(const std::string& source) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (total_ >= limits_.max_connections) return Verdict::kFull;
+    auto it = per_source_.find(source);
+    const int held = it == per_source_.end() ? 0 : it->second;
+    if (held >= limits_.max_connections_per_source) return Verdict::kSourceFull;
+    if (held > 0 && total_ >= limits_.max_connections - limits_.connection_reserve) {
+      return Verdict::kReserved;
+    }
+    ++total_;
+    ++per_source_[source];
+    return Verdict::kAdmit;
+  }
+
+  void Release(const std::string& source) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = per_source_.find(source);
+    if (it == per_source_.end()) return;
+    --total_;
+    if (--it->second == 0) per_source_.erase(it);
+  }
+
+ private:
+  const ServingLimits limits_;
+  std::mutex mu_;
+  int total_ = 0;                                    // guarded by mu_
+  std::unordered_map<std::string, int> per_source_;  // guarded by mu_
+};
+
 // What every session needs. Sessions hold it by shared_ptr, so it outlives
 // them however the io_context is torn down.
 struct Shared {
+  explicit Shared(HttpServerOptions o)
+      : options(std::move(o)),
+        connections(options.limits),
+        workers(options.limits.worker_threads,
+                {QueueLimits{options.limits.login.concurrency, options.limits.login.queue},
+                 QueueLimits{options.limits.node.concurrency, options.limits.node.queue},
+                 QueueLimits{options.limits.upload.concurrency, options.limits.upload.queue},
+                 QueueLimits{options.limits.api.concurrency, options.limits.api.queue},
+                 QueueLimits{options.limits.admin.concurrency, options.limits.admin.queue}}) {}
+
+  TrafficClass Classify(bool admin, std::string_view method, std::string_view path) const {
+    if (options.classify) return options.classify(admin, method, path);
+    return admin ? TrafficClass::kAdmin : TrafficClass::kApi;
+  }
+
   HttpServerOptions options;
   Handler public_handler;
   Handler admin_handler;
-  std::atomic<int> tcp_connections{0};
+  ConnectionTable connections;
+  WorkQueues workers;
 };
 
 // RFC 9110 token characters, for header names.
@@ -136,17 +202,17 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
   static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
 
+  // A TCP session takes over the connection ConnectionTable::Admit counted
+  // for source, and releases it when it ends.
   template <class... StreamArgs>
   Session(std::shared_ptr<Shared> shared, std::string source, bool admin,
           StreamArgs&&... stream_args)
       : stream_(std::forward<StreamArgs>(stream_args)...),
         shared_(std::move(shared)),
         source_(std::move(source)),
-        admin_(admin) {
-    if (!admin_) shared_->tcp_connections.fetch_add(1);
-  }
+        admin_(admin) {}
   ~Session() {
-    if (!admin_) shared_->tcp_connections.fetch_sub(1);
+    if (!admin_) shared_->connections.Release(source_);
   }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -161,10 +227,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   auto& Lowest() { return beast::get_lowest_layer(stream_); }
   const HttpServerOptions& options() const { return shared_->options; }
+  const ServingLimits& limits() const { return shared_->options.limits; }
 
   void OnStart() {
     if constexpr (kTls) {
-      Lowest().expires_after(std::min<Clock::duration>(kMaxHandshakeTime, options().idle_timeout));
+      Lowest().expires_after(limits().handshake_timeout);
       stream_.async_handshake(
           ssl::stream_base::server,
           beast::bind_front_handler(&Session::OnHandshake, this->shared_from_this()));
@@ -182,12 +249,32 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     ReadHeader();
   }
 
+  // Two deadlines per request: a keep-alive connection may sit idle up to
+  // idle_timeout for the next request's first byte, and from there (or from
+  // the handshake, for the first request) the headers must be complete
+  // within header_timeout. A client trickling a header a byte at a time
+  // (slowloris) is cut off at header_timeout.
   void ReadHeader() {
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
     // The largest any route takes; OnReadHeader narrows it per request.
     parser_->body_limit(std::max(options().max_body_bytes, options().large_body_bytes));
-    Lowest().expires_after(options().idle_timeout);
+    if (served_ == 0 || buffer_.size() > 0) return ReadRestOfHeader();
+    Lowest().expires_after(limits().idle_timeout);
+    stream_.async_read_some(
+        buffer_.prepare(kFirstReadBytes),
+        beast::bind_front_handler(&Session::OnFirstBytes, this->shared_from_this()));
+  }
+
+  void OnFirstBytes(ErrorCode ec, std::size_t n) {
+    // The peer closed or idled out between requests: nothing to answer.
+    if (ec) return;
+    buffer_.commit(n);
+    ReadRestOfHeader();
+  }
+
+  void ReadRestOfHeader() {
+    Lowest().expires_after(limits().header_timeout);
     http::async_read_header(
         stream_, buffer_, *parser_,
         beast::bind_front_handler(&Session::OnReadHeader, this->shared_from_this()));
@@ -195,41 +282,76 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   void OnReadHeader(ErrorCode ec, std::size_t) {
     started_ = Clock::now();
+    arrived_at_ = static_cast<std::int64_t>(std::time(nullptr));
     if (ec) return OnReadError(ec);
     const auto& msg = parser_->get();
-    if (Status s = NarrowBodyLimit(); !s.ok()) {
+    const std::string_view target = msg.target();
+    class_ = shared_->Classify(admin_, msg.method_string(), target.substr(0, target.find('?')));
+    const auto length = parser_->content_length();
+    // Only a node's chunk upload may be large, and deciding that costs a
+    // store lookup, which has no place on an I/O thread: the upload queue
+    // answers, and the body waits unread until it has.
+    const bool may_be_large = options().large_body && class_ == TrafficClass::kUpload &&
+                              options().large_body_bytes > options().max_body_bytes &&
+                              (!length || *length > options().max_body_bytes);
+    if (may_be_large) return CheckLargeBody();
+    ApplyBodyLimit(options().max_body_bytes);
+  }
+
+  void CheckLargeBody() {
+    const auto& msg = parser_->get();
+    const std::string_view target = msg.target();
+    auto job = [self = this->shared_from_this(), method = std::string(msg.method_string()),
+                path = std::string(target.substr(0, target.find('?'))),
+                authorization =
+                    std::string(msg[http::field::authorization])](Clock::duration waited) {
+      enum Outcome { kSmall, kLarge, kShed } outcome = kShed;
+      if (waited <= self->limits().queue_timeout) {
+        try {
+          outcome = self->options().large_body(method, path, authorization) ? kLarge : kSmall;
+        } catch (const std::exception& e) {
+          log::Error(std::string("http: large-body check threw: ") + e.what());
+          outcome = kSmall;
+        } catch (...) {
+          outcome = kSmall;
+        }
+      }
+      net::post(self->stream_.get_executor(), [self, outcome] {
+        if (outcome == kShed) {
+          return self->Respond(BusyReply(self->class_, kBusyRetryAfterSeconds),
+                               After::kLingerThenClose);
+        }
+        self->ApplyBodyLimit(outcome == kLarge ? self->options().large_body_bytes
+                                               : self->options().max_body_bytes);
+      });
+    };
+    if (!shared_->workers.Submit(class_, source_, std::move(job))) {
+      Respond(BusyReply(class_, kBusyRetryAfterSeconds), After::kLingerThenClose);
+    }
+  }
+
+  // The body limit for this request: a Content-Length above it is refused
+  // now; a chunked body is cut off when it passes it.
+  void ApplyBodyLimit(std::size_t limit) {
+    const auto& msg = parser_->get();
+    const auto length = parser_->content_length();
+    if (length && *length > limit) {
       return Respond(ErrorReply(413, Code::kInvalidArgument, "request body too large"),
                      After::kLingerThenClose);
     }
+    parser_->body_limit(limit);
     // curl and others wait (up to a second) for "100 Continue" before
     // sending a large body; a limit violation was already caught above.
     if (!parser_->is_done() && msg.version() >= 11 &&
         beast::iequals(msg[http::field::expect], "100-continue")) {
       continue_ = http::response<http::empty_body>(http::status::continue_, msg.version());
-      Lowest().expires_after(options().idle_timeout);
+      Lowest().expires_after(limits().header_timeout);
       http::async_write(
           stream_, continue_,
           beast::bind_front_handler(&Session::OnContinueSent, this->shared_from_this()));
       return;
     }
     ReadBody();
-  }
-
-  // The body limit for this request, from its headers: a Content-Length
-  // above it is refused now; a chunked body is cut off when it passes it.
-  Status NarrowBodyLimit() {
-    const auto& msg = parser_->get();
-    std::size_t limit = options().max_body_bytes;
-    if (options().large_body) {
-      const std::string_view target = msg.target();
-      const bool large = options().large_body(
-          msg.method_string(), target.substr(0, target.find('?')), msg[http::field::authorization]);
-      if (large) limit = std::max(limit, options().large_body_bytes);
-    }
-    const auto length = parser_->content_length();
-    if (length && *length > limit) return InvalidArgument("request body too large");
-    parser_->body_limit(limit);
-    return Status::Ok();
   }
 
   void OnContinueSent(ErrorCode ec, std::size_t) {
@@ -239,7 +361,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   void ReadBody() {
     if (parser_->is_done()) return Handle();
-    Lowest().expires_after(options().idle_timeout);
+    Lowest().expires_after(limits().body_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::OnReadBody, this->shared_from_this()));
   }
@@ -280,28 +402,46 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     req.signature = std::string(msg["X-Gate-Signature"]);
     req.source = source_;
     req.admin = admin_;
-    After after = msg.keep_alive() ? After::kKeepAlive : After::kClose;
+    req.arrived_at = arrived_at_;
+    const After after = msg.keep_alive() ? After::kKeepAlive : After::kClose;
 
-    HttpReply reply;
     if (req.path.empty() || req.path.front() != '/') {
       // Absolute-form ("http://host/x") and authority-form targets are for
       // proxies; a client that takes gate for one is confused, so it gets
       // the same treatment as malformed HTTP.
-      reply = ErrorReply(400, Code::kInvalidArgument, "request target must be an absolute path");
-      after = After::kClose;
-    } else {
-      const Handler& handler = admin_ ? shared_->admin_handler : shared_->public_handler;
-      try {
-        reply = handler(req);
-      } catch (const std::exception& e) {
-        log::Error("http: handler for " + req.method + " " + LoggedPath() + " threw: " + e.what());
-        reply = ErrorReply(500, Code::kInternal, "internal error");
-      } catch (...) {
-        log::Error("http: handler for " + req.method + " " + LoggedPath() + " threw");
-        reply = ErrorReply(500, Code::kInternal, "internal error");
-      }
+      return Respond(
+          ErrorReply(400, Code::kInvalidArgument, "request target must be an absolute path"),
+          After::kClose);
     }
-    Respond(std::move(reply), after);
+    // The handler runs on a worker; the reply comes back to this
+    // connection's strand to be written.
+    auto job = [self = this->shared_from_this(), req = std::move(req),
+                after](Clock::duration waited) {
+      HttpReply reply = waited > self->limits().queue_timeout
+                            ? BusyReply(self->class_, kBusyRetryAfterSeconds)
+                            : self->CallHandler(req);
+      net::post(self->stream_.get_executor(), [self, reply = std::move(reply), after]() mutable {
+        self->Respond(std::move(reply), after);
+      });
+    };
+    if (!shared_->workers.Submit(class_, source_, std::move(job))) {
+      // The body was read in full, so the connection can carry on.
+      Respond(BusyReply(class_, kBusyRetryAfterSeconds), after);
+    }
+  }
+
+  // On a worker thread.
+  HttpReply CallHandler(const HttpRequest& req) const {
+    const Handler& handler = admin_ ? shared_->admin_handler : shared_->public_handler;
+    try {
+      return handler(req);
+    } catch (const std::exception& e) {
+      log::Error("http: handler for " + req.method + " " + RedactPath(req.path) +
+                 " threw: " + e.what());
+    } catch (...) {
+      log::Error("http: handler for " + req.method + " " + RedactPath(req.path) + " threw");
+    }
+    return ErrorReply(500, Code::kInternal, "internal error");
   }
 
   void Respond(HttpReply reply, After after) {
@@ -336,8 +476,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     res_.keep_alive(after == After::kKeepAlive);
     res_.prepare_payload();
     LogRequest(reply.status, reply.route);
+    ++served_;
 
-    Lowest().expires_after(options().idle_timeout);
+    Lowest().expires_after(limits().body_timeout);
     http::async_write(
         stream_, res_,
         beast::bind_front_handler(&Session::OnWrite, this->shared_from_this(), after));
@@ -395,16 +536,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   std::string LoggedPath() const {
-    std::string_view target = parser_->get().target();
-    target = target.substr(0, target.find('?'));
-    if (target.empty()) return "-";
-    if (target.size() > kMaxLoggedPath)
-      return std::string(target.substr(0, kMaxLoggedPath)) + "...";
-    return std::string(target);
+    const std::string_view target = parser_->get().target();
+    return RedactPath(target.substr(0, target.find('?')));
   }
 
   // route, when the router matched one, stands in for the path: the path's
-  // parameter values may be secrets.
+  // parameter values may be secrets. Other paths are redacted.
   void LogRequest(int status, const std::string& route) const {
     std::string_view method = parser_->get().method_string();
     if (method.empty()) method = "-";
@@ -423,6 +560,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   http::response<http::empty_body> continue_;
   http::response<http::string_body> res_;
   Clock::time_point started_ = Clock::now();
+  std::int64_t arrived_at_ = 0;
+  TrafficClass class_ = TrafficClass::kApi;
+  std::uint64_t served_ = 0;  // replies written on this connection
   std::unique_ptr<std::array<char, 4096>> drain_buffer_;
   std::size_t drained_ = 0;
 };
@@ -457,45 +597,11 @@ Status CheckSocketDir(const std::string& dir) {
   return Status::Ok();
 }
 
-bool SomeoneListensOn(const std::string& path) {
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) return false;
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  return ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0;
-}
-
-// Removes what a previous run left at path, but only a socket file of ours
-// that nothing listens on; anything else there is somebody else's.
-Status RemoveStaleSocket(const std::string& path) {
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) return Status::Ok();
-    return Unavailable("cannot stat " + path + ": " + std::strerror(errno));
-  }
-  if (!S_ISSOCK(st.st_mode)) {
-    return FailedPrecondition(path + " exists and is not a socket; refusing to remove it");
-  }
-  if (st.st_uid != ::geteuid()) {
-    return FailedPrecondition("socket " + path + " belongs to uid " + std::to_string(st.st_uid) +
-                              "; refusing to remove it");
-  }
-  if (SomeoneListensOn(path)) {
-    return FailedPrecondition("another server is listening on " + path);
-  }
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-    return Unavailable("cannot remove stale socket " + path + ": " + std::strerror(errno));
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 struct HttpServer::Impl {
   Impl(HttpServerOptions options, Handler public_handler, Handler admin_handler)
-      : ioc(std::max(1, options.threads)), shared(std::make_shared<Shared>()) {
-    shared->options = std::move(options);
+      : ioc(std::max(1, options.threads)), shared(std::make_shared<Shared>(std::move(options))) {
     shared->public_handler = std::move(public_handler);
     shared->admin_handler = std::move(admin_handler);
   }
@@ -510,6 +616,8 @@ struct HttpServer::Impl {
   void AcceptUnix();
   void OnUnixAccept(ErrorCode ec, UnixProtocol::socket socket);
   void RunLoop();
+  // Logs refused connections, at most one line per kRefusalLogInterval.
+  void NoteRefusal(ConnectionTable::Verdict verdict, const std::string& source);
 
   // First member: destroyed last, after everything that registered with it.
   net::io_context ioc;
@@ -521,10 +629,12 @@ struct HttpServer::Impl {
   net::steady_timer unix_retry{ioc};
   std::uint16_t port = 0;
   bool started = false;
-  // Identity of the socket file Start() made, so only that one is removed.
-  bool made_socket = false;
-  dev_t socket_dev = 0;
-  ino_t socket_ino = 0;
+  // Refused connections since the last log line (accept loop only).
+  int refused = 0;
+  std::string last_refused;
+  Clock::time_point next_refusal_log{};
+  // The socket file Start() made, so only that one is removed.
+  UnixListener admin_listener;
 };
 
 Status HttpServer::Impl::Validate() const {
@@ -534,8 +644,24 @@ Status HttpServer::Impl::Validate() const {
   }
   if (o.threads < 1 || o.threads > 256) return InvalidArgument("threads must be 1..256");
   if (o.max_body_bytes == 0) return InvalidArgument("max_body_bytes must be positive");
-  if (o.idle_timeout.count() <= 0) return InvalidArgument("idle_timeout must be positive");
-  if (o.max_connections < 1) return InvalidArgument("max_connections must be positive");
+  const ServingLimits& l = o.limits;
+  if (l.worker_threads < 1) return InvalidArgument("worker_threads must be positive");
+  for (const ClassLimits* c : {&l.login, &l.node, &l.upload, &l.api, &l.admin}) {
+    if (c->concurrency < 1 || c->queue < 0) {
+      return InvalidArgument(
+          "every traffic class needs a concurrency of at least 1 and a queue >= 0");
+    }
+  }
+  for (auto t :
+       {l.handshake_timeout, l.header_timeout, l.body_timeout, l.idle_timeout, l.queue_timeout}) {
+    if (t.count() <= 0) return InvalidArgument("every timeout must be positive");
+  }
+  if (l.max_connections < 1 || l.max_connections_per_source < 1) {
+    return InvalidArgument("max_connections and max_connections_per_source must be positive");
+  }
+  if (l.connection_reserve < 0 || l.connection_reserve >= l.max_connections) {
+    return InvalidArgument("connection_reserve must be 0..max_connections-1");
+  }
   if (!o.listen_host.empty()) {
     if (o.tls_cert_file.empty() || o.tls_key_file.empty()) {
       return InvalidArgument("the HTTPS listener needs a TLS certificate and key file");
@@ -587,28 +713,22 @@ Status HttpServer::Impl::StartUnix() {
                            std::to_string(sizeof(sockaddr_un{}.sun_path) - 1) + " bytes: " + path);
   }
   GATE_RETURN_IF_ERROR(CheckSocketDir(DirName(path)));
-  GATE_RETURN_IF_ERROR(RemoveStaleSocket(path));
-
-  ErrorCode ec;
-  unix_acceptor.open(UnixProtocol(), ec);
-  if (ec) return Unavailable("cannot create the admin socket: " + ec.message());
-  SetCloseOnExec(unix_acceptor.native_handle());
-  // bind() creates the file with 0777 & ~umask; there is no other way to
-  // give a Unix socket its mode from birth (fchmod before bind does not
-  // reach the file), and chmod after bind would leave a window.
-  const mode_t old_umask = ::umask(0177);
-  unix_acceptor.bind(UnixProtocol::endpoint(path), ec);
-  ::umask(old_umask);
-  if (ec) return Unavailable("cannot bind admin socket " + path + ": " + ec.message());
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) {
-    return Internal("admin socket " + path + " vanished after bind");
+  auto listener = ListenUnix(path, 0600);
+  if (!listener) {
+    // A live server on the path is a precondition failure here, like any
+    // other file in the way (the contract in http_server.h).
+    if (listener.error().code() == Code::kAlreadyExists) {
+      return FailedPrecondition(listener.error().message());
+    }
+    return listener.error();
   }
-  made_socket = true;
-  socket_dev = st.st_dev;
-  socket_ino = st.st_ino;
-  unix_acceptor.listen(net::socket_base::max_listen_connections, ec);
-  if (ec) return Unavailable("cannot listen on admin socket " + path + ": " + ec.message());
+  admin_listener = std::move(*listener);
+  ErrorCode ec;
+  unix_acceptor.assign(UnixProtocol(), admin_listener.fd.get(), ec);
+  if (ec) return Unavailable("cannot serve the admin socket " + path + ": " + ec.message());
+  // The acceptor owns the descriptor now; admin_listener keeps the file's
+  // identity for RemoveListenerFile.
+  (void)admin_listener.fd.Release();
   return Status::Ok();
 }
 
@@ -616,14 +736,8 @@ void HttpServer::Impl::CloseListeners() {
   ErrorCode ignored;
   tcp_acceptor.close(ignored);
   unix_acceptor.close(ignored);
-  if (made_socket) {
-    const std::string& path = shared->options.admin_socket_path;
-    struct stat st {};
-    if (::lstat(path.c_str(), &st) == 0 && st.st_dev == socket_dev && st.st_ino == socket_ino) {
-      ::unlink(path.c_str());
-    }
-    made_socket = false;
-  }
+  RemoveListenerFile(admin_listener);
+  admin_listener = UnixListener{};
 }
 
 void HttpServer::Impl::AcceptTcp() {
@@ -650,24 +764,50 @@ void HttpServer::Impl::OnTcpAccept(ErrorCode ec, tcp::socket socket) {
   // with this). Failure only costs latency, so it is not fatal.
   ErrorCode nodelay_ec;
   socket.set_option(tcp::no_delay(true), nodelay_ec);
-  // Only this accept loop adds connections, so a check then an add in the
-  // session cannot overshoot.
-  if (shared->tcp_connections.load() >= shared->options.max_connections) {
-    log::Warning("http: connection refused: " + std::to_string(shared->options.max_connections) +
-                 " connections already open");
-    socket.close(ec);
-  } else {
-    ErrorCode ep_ec;
-    net::ip::address peer = socket.remote_endpoint(ep_ec).address();
-    if (!ep_ec) {
-      if (peer.is_v6() && peer.to_v6().is_v4_mapped()) {
-        peer = net::ip::make_address_v4(net::ip::v4_mapped, peer.to_v6());
-      }
-      std::make_shared<Session<TlsStream>>(shared, peer.to_string(), false, std::move(socket), *tls)
+  ErrorCode ep_ec;
+  net::ip::address peer = socket.remote_endpoint(ep_ec).address();
+  if (!ep_ec) {
+    if (peer.is_v6() && peer.to_v6().is_v4_mapped()) {
+      peer = net::ip::make_address_v4(net::ip::v4_mapped, peer.to_v6());
+    }
+    std::string source = peer.to_string();
+    // Over a cap the connection is closed at once: holding it open would
+    // spend a descriptor on a client we will not serve.
+    const ConnectionTable::Verdict verdict = shared->connections.Admit(source);
+    if (verdict == ConnectionTable::Verdict::kAdmit) {
+      std::make_shared<Session<TlsStream>>(shared, std::move(source), false, std::move(socket),
+                                           *tls)
           ->Start();
+    } else {
+      NoteRefusal(verdict, source);
+      socket.close(ec);
     }
   }
   AcceptTcp();
+}
+
+void HttpServer::Impl::NoteRefusal(ConnectionTable::Verdict verdict, const std::string& source) {
+  ++refused;
+  const ServingLimits& l = shared->options.limits;
+  switch (verdict) {
+    case ConnectionTable::Verdict::kFull:
+      last_refused = "max_connections (" + std::to_string(l.max_connections) + ") reached";
+      break;
+    case ConnectionTable::Verdict::kSourceFull:
+      last_refused = source + " holds max_connections_per_source (" +
+                     std::to_string(l.max_connections_per_source) + ")";
+      break;
+    default:
+      last_refused = "the last " + std::to_string(l.connection_reserve) +
+                     " connections are reserved for new sources; " + source + " has some open";
+      break;
+  }
+  const Clock::time_point now = Clock::now();
+  if (now < next_refusal_log) return;
+  log::Warning("http: refused " + std::to_string(refused) +
+               " connection(s) over the caps; last: " + last_refused);
+  refused = 0;
+  next_refusal_log = now + kRefusalLogInterval;
 }
 
 void HttpServer::Impl::AcceptUnix() {
@@ -775,12 +915,16 @@ void HttpServer::Run() {
 
   std::vector<std::thread> pool;
   try {
+    s.shared->workers.Start();
     for (int i = 1; i < s.shared->options.threads; ++i) pool.emplace_back([&s] { s.RunLoop(); });
   } catch (const std::exception& e) {
     log::Error(std::string("http: cannot start threads: ") + e.what());
   }
   s.RunLoop();
   for (std::thread& t : pool) t.join();
+  // Before the io_context goes: queued jobs hold sessions, whose sockets
+  // belong to it.
+  s.shared->workers.Stop();
 }
 
 void HttpServer::Stop() { impl_->ioc.stop(); }

@@ -14,23 +14,30 @@
 // beyond); bodies at most max_body_bytes (413 "request body too large" and
 // close, decided from Content-Length before the body is read when there is
 // one); malformed HTTP or a request target that is not an absolute path gets
-// 400 and close; "Expect: 100-continue" is answered. Every handshake, read
-// and write has a deadline (idle_timeout; the TLS handshake at most 10 s);
-// a connection that misses one is closed. At most max_connections TCP
-// connections are open at once; more are accepted and closed at once (the
-// admin socket has no such cap, as only admin uids get past accept).
+// 400 and close; "Expect: 100-continue" is answered. Deadlines (limits): the
+// TLS handshake handshake_timeout; a request's headers header_timeout from
+// its first byte (or from the handshake); its body body_timeout; the wait
+// for the next request on a keep-alive connection idle_timeout. A
+// connection that misses one is closed without a reply. TCP connections
+// are capped in total (max_connections) and per source address
+// (max_connections_per_source), the last connection_reserve slots going
+// only to addresses with none open; a connection over a cap is accepted and
+// closed at once (the admin socket has no cap, as only admin uids get past
+// accept). docs/serving.md has the whole picture.
 //
 // Every reply carries Server: gate, Cache-Control: no-store and
 // X-Content-Type-Options: nosniff. One log line per request: method, path
 // (the matched route pattern when the reply names one, see HttpReply::route),
 // status, source, duration; never the query or the body.
 //
-// Threads: Run() runs the event loop on `threads` threads. Handlers are
-// called on those threads, several at once (so they must be thread-safe),
-// and may block: a handler hashing a password for ~100 ms holds only its own
-// thread, so with N threads N such requests proceed together and other
-// connections are served as threads free up. Size `threads` for the number
-// of concurrent slow requests wanted.
+// Threads: Run() runs the event loop on `threads` I/O threads, which only
+// move bytes and never call a handler or anything that blocks. Complete
+// requests go to a pool of limits.worker_threads workers with one queue per
+// TrafficClass (classify decides it from the request line once the headers
+// are in; work_queues.h): handlers run there, several at once (so they must
+// be thread-safe), and may block. A request whose class's queue is full,
+// or that waited longer than limits.queue_timeout, is answered 503 with
+// Retry-After and its handler is not called.
 #ifndef GATE_CA_API_HTTP_SERVER_H_
 #define GATE_CA_API_HTTP_SERVER_H_
 
@@ -46,6 +53,7 @@
 #include <vector>
 
 #include "ca-server/api/http_types.h"
+#include "gate/config.h"
 #include "gate/status.h"
 
 namespace gate::ca {
@@ -65,21 +73,28 @@ struct HttpServerOptions {
   std::string admin_socket_path;
   std::vector<uid_t> admin_uids;  // peers allowed on the admin socket
   std::size_t max_body_bytes = 64 * 1024;
-  // Requests for which large_body(method, path, authorization) is true may
-  // carry up to large_body_bytes instead (recording chunks from nodes). It
-  // is asked once the headers are in, before any of the body is read; path
-  // is the target up to '?'. Unset: every request gets max_body_bytes.
+  // Requests of TrafficClass::kUpload for which large_body(method, path,
+  // authorization) is true may carry up to large_body_bytes instead
+  // (recording chunks from nodes). It is asked on an upload worker (it may
+  // read the store) once the headers are in, and only when the body may be
+  // larger than max_body_bytes; none of the body is read before it answers.
+  // path is the target up to '?'. Unset: every request gets max_body_bytes.
   std::size_t large_body_bytes = 0;
   std::function<bool(std::string_view method, std::string_view path,
                      std::string_view authorization)>
       large_body;
-  int threads = 4;
-  std::chrono::seconds idle_timeout{30};
-  int max_connections = 512;
+  // The traffic class of a request, from its method and path (up to '?');
+  // called on an I/O thread, so it must be cheap and must not block
+  // (Router::Classify). Unset: kAdmin on the admin socket, kApi on HTTPS.
+  std::function<TrafficClass(bool admin, std::string_view method, std::string_view path)> classify;
+  int threads = 2;  // I/O threads
+  // Workers, per-class queues, connection caps, deadlines (gate.yaml
+  // auth_service.limits).
+  ServingLimits limits;
 };
 
-// Answers one request; called on an event-loop thread. An exception is
-// caught and answered with 500 "internal error" (its text is logged).
+// Answers one request; called on a worker thread. An exception is caught
+// and answered with 500 "internal error" (its text is logged).
 using Handler = std::function<HttpReply(const HttpRequest&)>;
 
 class HttpServer {
@@ -97,8 +112,9 @@ class HttpServer {
   // Loads the TLS certificate and key and binds both listeners; requests
   // are served once Run() is called. Call once, before other threads might
   // create files: it sets the process umask around bind() so the socket is
-  // born 0600. A stale admin socket file is removed only if it is a socket
-  // owned by the effective uid that nothing is listening on.
+  // born 0600 (libgate's ListenUnix). A stale admin socket file is replaced
+  // only if nothing is listening on it; the directory check above means only
+  // this uid or root can have put it there.
   // Errors: InvalidArgument (bad options), PermissionDenied (key file or
   // socket directory unsafe; the message says how to fix it), NotFound
   // (certificate or key missing), FailedPrecondition (the socket path is

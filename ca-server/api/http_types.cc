@@ -1,11 +1,32 @@
 #include "ca-server/api/http_types.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
 #include "gate/log.h"
 
 namespace gate::ca {
+
+std::string_view TrafficClassName(TrafficClass c) {
+  switch (c) {
+    case TrafficClass::kLogin:
+      return "login";
+    case TrafficClass::kNode:
+      return "node";
+    case TrafficClass::kUpload:
+      return "upload";
+    case TrafficClass::kApi:
+      return "api";
+    case TrafficClass::kAdmin:
+      return "admin";
+  }
+  return "api";
+}
+
+std::int64_t ClientTime(const HttpRequest& req, std::int64_t now) {
+  return req.arrived_at > 0 ? std::min(req.arrived_at, now) : now;
+}
 
 int ToHttpStatus(Code code) {
   switch (code) {
@@ -61,6 +82,57 @@ HttpReply ErrorReply(const Status& s) {
         http_status == 503 ? "service unavailable, try again later" : "internal error");
   }
   return ErrorReply(http_status, s.code(), s.message());
+}
+
+}  // namespace gate::ca
+
+namespace gate::ca {
+namespace {
+
+constexpr std::size_t kCredentialRun = 16;
+
+bool IsCredentialChar(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '%';
+}
+
+bool LooksLikeCredential(std::string_view segment) {
+  std::size_t run = 0;
+  for (char c : segment) {
+    run = IsCredentialChar(c) ? run + 1 : 0;
+    if (run >= kCredentialRun) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+HttpReply BusyReply(TrafficClass c, int retry_after_seconds) {
+  HttpReply reply =
+      ErrorReply(503, Code::kUnavailable,
+                 "gate-ca is busy (" + std::string(TrafficClassName(c)) +
+                     " requests); try again in " + std::to_string(retry_after_seconds) + " s");
+  reply.headers.emplace_back("Retry-After", std::to_string(retry_after_seconds));
+  return reply;
+}
+
+std::string RedactPath(std::string_view path, std::size_t max_size) {
+  if (path.empty()) return "-";
+  std::string out;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    const std::size_t slash = path.find('/', start);
+    const std::size_t end = slash == std::string_view::npos ? path.size() : slash;
+    const std::string_view segment = path.substr(start, end - start);
+    out += LooksLikeCredential(segment) ? std::string_view("<redacted>") : segment;
+    if (slash == std::string_view::npos) break;
+    out += '/';
+    start = slash + 1;
+  }
+  if (out.size() > max_size) {
+    out.resize(max_size);
+    out += "...";
+  }
+  return out;
 }
 
 }  // namespace gate::ca

@@ -11,13 +11,32 @@
 
 #include <json/json.h>
 
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "gate/status.h"
 
 namespace gate::ca {
+
+// Which of the worker pool's queues serves a request (docs/serving.md).
+// Each class has its own concurrency and queue limit, so a flood of one
+// cannot starve the others. Routes declare theirs in the Router.
+enum class TrafficClass {
+  kLogin,   // password logins and signup: argon2id, ~100 ms of CPU each
+  kNode,    // nodes: join, policy sync, host certificates, central OTP
+  kUpload,  // recording chunks and their completion, from nodes
+  kApi,     // everything else on HTTPS: ping, users' session API, /web pages
+  kAdmin,   // the admin socket (gatectl)
+};
+inline constexpr std::size_t kTrafficClassCount = 5;
+
+// "login", "node", "upload", "api", "admin" (the gate.yaml key names).
+std::string_view TrafficClassName(TrafficClass c);
 
 struct HttpRequest {
   std::string method;  // "GET", "POST", ... exactly as sent
@@ -37,7 +56,16 @@ struct HttpRequest {
   // The X-Gate-Signature header as sent, or empty (users' signed requests,
   // gate/request_signing.h). Never logged.
   std::string signature;
+  // Unix time (seconds) when the request's headers were in, before it
+  // waited for a worker; 0 when unknown (requests built by tests). Time
+  // checks that judge the client (OTP codes) use this, so the server's own
+  // queueing delay never counts against the user.
+  std::int64_t arrived_at = 0;
 };
+
+// When a request's client acted: its arrival time, or now() if that is
+// unknown (or, with a clock a test controls, later than now()).
+std::int64_t ClientTime(const HttpRequest& req, std::int64_t now);
 
 struct HttpReply {
   int status = 200;
@@ -83,6 +111,21 @@ HttpReply ErrorReply(const Status& s);
 // that have no Code of their own (405, 413, 415, 431). `code` names the error
 // in the JSON body; `message` is sent as is, so it must not carry internals.
 HttpReply ErrorReply(int http_status, Code code, std::string message);
+
+// 503 with "Retry-After: <retry_after_seconds>" for a request the server
+// refused to queue (its class's queue is full) or that waited past the
+// queue timeout: the client should come back later, and can tell this
+// apart from a failure of its own request.
+HttpReply BusyReply(TrafficClass c, int retry_after_seconds);
+
+// A request path fit for logs and audit rows: every segment that could be
+// a credential is replaced by "<redacted>" (a signup token in
+// /web/newuser/TOKEN/x), and the result is cut at max_size bytes with "..."
+// appended. A segment counts as a credential when it holds a run of 16 or
+// more characters from [A-Za-z0-9%] (128-bit tokens are 32 hex digits;
+// UUIDs, whose longest run is 12, stay readable). The query is never part
+// of a path. An empty path gives "-".
+std::string RedactPath(std::string_view path, std::size_t max_size = 200);
 
 }  // namespace gate::ca
 

@@ -30,8 +30,8 @@ Json::Value CaKeyList(const ssh::Ed25519PublicKey& key) {
 Result<NodeRecord> Authenticate(Services& s, const HttpRequest& req) {
   auto node = AuthenticateNode(s.store, req.authorization);
   if (!node && node.error().code() == Code::kUnauthenticated) {
-    log::Warning("node API: " + node.error().message() + " from " + req.source + " (" + req.path +
-                 ")");
+    log::Warning("node API: " + node.error().message() + " from " + req.source + " (" +
+                 RedactPath(req.path) + ")");
   }
   return node;
 }
@@ -193,7 +193,7 @@ Result<Json::Value> VerifyOtp(Services& s, const HttpRequest& req) {
   if (!node) return Err(node.error());
   const std::string source = node->host_uuid;
   if (!s.auth_limiter.Allow("node " + source, std::chrono::steady_clock::now())) {
-    s.audit.Record({s.now(), "rate_limit", "", source, false, req.path});
+    s.audit.RecordRefusal(source, req.method + " " + RedactPath(req.path), s.now());
     return Err(ResourceExhausted("too many requests; slow down and try again in a minute"));
   }
   auto body = json::Parse(req.body);
@@ -203,8 +203,9 @@ Result<Json::Value> VerifyOtp(Services& s, const HttpRequest& req) {
   GATE_RETURN_IF_ERROR(ValidateUserName(*user));
   auto code = json::GetString(*body, "code");
   if (!code) return Err(code.error());
-  GATE_RETURN_IF_ERROR(
-      s.authenticator.VerifySecondFactor(*user, SecretString(*code), source, s.now()));
+  const std::int64_t now = s.now();
+  GATE_RETURN_IF_ERROR(s.authenticator.VerifySecondFactor(*user, SecretString(*code), source, now,
+                                                          ClientTime(req, now)));
   Json::Value out;
   out["user"] = *user;
   out["ok"] = true;
@@ -250,16 +251,22 @@ void CloseLiveSessions(Services& services, const NodeRecord& node, const std::st
 
 void RegisterNodeApi(Router& router, Services& services) {
   Services* s = &services;
-  router.Add("POST", "/v1/nodes/join",
-             [s](const HttpRequest& r, const PathParams&) { return Join(*s, r); });
-  router.Add("GET", "/v1/nodes/policy",
-             [s](const HttpRequest& r, const PathParams&) { return Policy(*s, r); });
-  router.Add("POST", "/v1/nodes/host-cert",
-             [s](const HttpRequest& r, const PathParams&) { return RenewHostCert(*s, r); });
-  router.Add("POST", "/v1/nodes/otp/verify",
-             [s](const HttpRequest& r, const PathParams&) { return VerifyOtp(*s, r); });
-  router.Add("DELETE", "/v1/nodes/self",
-             [s](const HttpRequest& r, const PathParams&) { return Leave(*s, r); });
+  constexpr TrafficClass kNode = TrafficClass::kNode;
+  router.Add(
+      "POST", "/v1/nodes/join",
+      [s](const HttpRequest& r, const PathParams&) { return Join(*s, r); }, kNode);
+  router.Add(
+      "GET", "/v1/nodes/policy",
+      [s](const HttpRequest& r, const PathParams&) { return Policy(*s, r); }, kNode);
+  router.Add(
+      "POST", "/v1/nodes/host-cert",
+      [s](const HttpRequest& r, const PathParams&) { return RenewHostCert(*s, r); }, kNode);
+  router.Add(
+      "POST", "/v1/nodes/otp/verify",
+      [s](const HttpRequest& r, const PathParams&) { return VerifyOtp(*s, r); }, kNode);
+  router.Add(
+      "DELETE", "/v1/nodes/self",
+      [s](const HttpRequest& r, const PathParams&) { return Leave(*s, r); }, kNode);
 }
 
 }  // namespace gate::ca

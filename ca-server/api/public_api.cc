@@ -94,7 +94,7 @@ Result<Json::Value> Login(Services& s, const HttpRequest& req) {
 
   const std::int64_t now = s.now();
   auto record = s.authenticator.Authenticate(*user, SecretString(*password), SecretString(*otp),
-                                             req.source, now);
+                                             req.source, now, ClientTime(req, now));
   if (!record) return Err(record.error());
 
   // Locks are decided here, by the issuer's policy decision, after the
@@ -151,7 +151,7 @@ HttpReply NewUserPage(Services& s, const PathParams& params) {
 // per source.
 Status CheckAuthRate(Services& s, const HttpRequest& req) {
   if (!s.auth_limiter.Allow(req.source, std::chrono::steady_clock::now())) {
-    s.audit.Record({s.now(), "rate_limit", "", req.source, false, req.path});
+    s.audit.RecordRefusal(req.source, req.method + " " + RedactPath(req.path), s.now());
     return ResourceExhausted("too many requests; slow down and try again in a minute");
   }
   return Status::Ok();
@@ -162,12 +162,17 @@ void RegisterPublicApi(Router& router, Services& services) {
   router.Add("GET", "/v1/ping", [s](const HttpRequest&, const PathParams&) -> Result<Json::Value> {
     return PingBody(*s);
   });
-  router.Add("POST", "/v1/signup/start",
-             [s](const HttpRequest& r, const PathParams&) { return SignupStart(*s, r); });
-  router.Add("POST", "/v1/signup/finish",
-             [s](const HttpRequest& r, const PathParams&) { return SignupFinish(*s, r); });
-  router.Add("POST", "/v1/login",
-             [s](const HttpRequest& r, const PathParams&) { return Login(*s, r); });
+  router.Add(
+      "POST", "/v1/signup/start",
+      [s](const HttpRequest& r, const PathParams&) { return SignupStart(*s, r); },
+      TrafficClass::kLogin);
+  router.Add(
+      "POST", "/v1/signup/finish",
+      [s](const HttpRequest& r, const PathParams&) { return SignupFinish(*s, r); },
+      TrafficClass::kLogin);
+  router.Add(
+      "POST", "/v1/login", [s](const HttpRequest& r, const PathParams&) { return Login(*s, r); },
+      TrafficClass::kLogin);
   router.AddRaw("GET", "/web/newuser/{token}",
                 [s](const HttpRequest&, const PathParams& p) { return NewUserPage(*s, p); });
 }

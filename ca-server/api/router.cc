@@ -100,31 +100,45 @@ bool IsParamName(std::string_view name) {
 
 }  // namespace
 
-void Router::Add(std::string method, std::string pattern, RouteHandler handler) {
+void Router::Add(std::string method, std::string pattern, RouteHandler handler,
+                 std::optional<TrafficClass> traffic_class) {
   if (!handler) throw std::invalid_argument("route " + pattern + ": empty handler");
-  AddRoute(std::move(method), std::move(pattern),
-           [handler = std::move(handler)](const HttpRequest& req,
-                                          const PathParams& params) -> HttpReply {
-             Result<Json::Value> result = handler(req, params);
-             if (!result) return ErrorReply(result.error());
-             HttpReply reply;
-             reply.body = std::move(*result);
-             return reply;
-           });
+  const bool detailed = options_.detailed_server_errors;
+  AddRoute(
+      std::move(method), std::move(pattern),
+      [handler = std::move(handler), detailed](const HttpRequest& req,
+                                               const PathParams& params) -> HttpReply {
+        Result<Json::Value> result = handler(req, params);
+        if (!result) {
+          const Status& error = result.error();
+          if (detailed && ToHttpStatus(error.code()) >= 500) {
+            log::Error("api: request failed: " + error.ToString());
+            return ErrorReply(ToHttpStatus(error.code()), error.code(), error.message());
+          }
+          return ErrorReply(error);
+        }
+        HttpReply reply;
+        reply.body = std::move(*result);
+        return reply;
+      },
+      traffic_class);
 }
 
-void Router::AddRaw(std::string method, std::string pattern, RawRouteHandler handler) {
+void Router::AddRaw(std::string method, std::string pattern, RawRouteHandler handler,
+                    std::optional<TrafficClass> traffic_class) {
   if (!handler) throw std::invalid_argument("route " + pattern + ": empty handler");
-  AddRoute(std::move(method), std::move(pattern), std::move(handler));
+  AddRoute(std::move(method), std::move(pattern), std::move(handler), traffic_class);
 }
 
-void Router::AddBinary(std::string method, std::string pattern, RawRouteHandler handler) {
+void Router::AddBinary(std::string method, std::string pattern, RawRouteHandler handler,
+                       std::optional<TrafficClass> traffic_class) {
   if (!handler) throw std::invalid_argument("route " + pattern + ": empty handler");
-  AddRoute(std::move(method), std::move(pattern), std::move(handler), /*binary_body=*/true);
+  AddRoute(std::move(method), std::move(pattern), std::move(handler), traffic_class,
+           /*binary_body=*/true);
 }
 
 void Router::AddRoute(std::string method, std::string pattern, RawRouteHandler handler,
-                      bool binary_body) {
+                      std::optional<TrafficClass> traffic_class, bool binary_body) {
   if (method.empty()) throw std::invalid_argument("route " + pattern + ": empty method");
   if (pattern.empty() || pattern.front() != '/') {
     throw std::invalid_argument("route pattern must start with '/': " + pattern);
@@ -134,6 +148,7 @@ void Router::AddRoute(std::string method, std::string pattern, RawRouteHandler h
   route.pattern = pattern;
   route.handler = std::move(handler);
   route.binary_body = binary_body;
+  route.traffic_class = traffic_class.value_or(options_.default_class);
   std::string_view rest(pattern);
   rest.remove_prefix(1);
   while (!rest.empty()) {
@@ -196,21 +211,39 @@ bool Router::MoreSpecific(const Route& a, const Route& b) {
   return false;
 }
 
+const Router::Route* Router::Find(std::string_view method, const std::vector<std::string>& segments,
+                                  std::vector<std::string_view>* allowed) const {
+  const Route* best = nullptr;
+  for (const Route& route : routes_) {
+    if (!Matches(route, segments)) continue;
+    if (route.method != method) {
+      if (allowed != nullptr) allowed->push_back(route.method);
+      continue;
+    }
+    if (best == nullptr || MoreSpecific(route, *best)) best = &route;
+  }
+  return best;
+}
+
+TrafficClass Router::Classify(std::string_view method, std::string_view path) const {
+  try {
+    Result<std::vector<std::string>> segments = SplitPath(path);
+    if (!segments) return options_.default_class;
+    const Route* route = Find(method, *segments, nullptr);
+    return route == nullptr ? options_.default_class : route->traffic_class;
+  } catch (...) {
+    // Only allocation failure: the cheapest queue is as good as any.
+    return options_.default_class;
+  }
+}
+
 HttpReply Router::Dispatch(const HttpRequest& req) const {
   try {
     Result<std::vector<std::string>> segments = SplitPath(req.path);
     if (!segments) return ErrorReply(segments.error());
 
-    const Route* best = nullptr;
     std::vector<std::string_view> allowed;
-    for (const Route& route : routes_) {
-      if (!Matches(route, *segments)) continue;
-      if (route.method != req.method) {
-        allowed.push_back(route.method);
-        continue;
-      }
-      if (best == nullptr || MoreSpecific(route, *best)) best = &route;
-    }
+    const Route* best = Find(req.method, *segments, &allowed);
     if (best == nullptr) {
       if (allowed.empty()) return ErrorReply(404, Code::kNotFound, "no such API path");
       std::sort(allowed.begin(), allowed.end());

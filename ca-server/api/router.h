@@ -6,7 +6,12 @@
 //   Router r;
 //   r.Add("GET", "/v1/users/{name}", [&](const HttpRequest& req, const PathParams& p)
 //         -> Result<Json::Value> { return store.GetUser(p.at("name")) ...; });
+//   r.Add("POST", "/v1/login", Login, TrafficClass::kLogin);
+//   TrafficClass c = r.Classify(req.method, req.path);  // which queue serves it
 //   HttpReply reply = r.Dispatch(req);
+//
+// Each route declares its traffic class (which of the server's worker
+// queues runs it); routes that do not take the router's default class.
 //
 // Thread safety: Add() only before the server starts; Dispatch() is const and
 // may run on many threads at once (handlers must be thread-safe themselves).
@@ -17,6 +22,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,8 +44,21 @@ using RouteHandler = std::function<Result<Json::Value>(const HttpRequest&, const
 // A route that builds its whole reply (HTML under /web/, 201s, redirects).
 using RawRouteHandler = std::function<HttpReply(const HttpRequest&, const PathParams&)>;
 
+struct RouterOptions {
+  // The class of routes registered without one, and of requests that match
+  // no route (their 400/404/405 replies cost nothing).
+  TrafficClass default_class = TrafficClass::kApi;
+  // Send the real message of 5xx errors instead of a generic one. Only for
+  // the admin socket, whose peers are admins on this host and read the same
+  // text in gate-ca's log ("database or disk is full" beats "internal
+  // error" when gatectl reports it).
+  bool detailed_server_errors = false;
+};
+
 class Router {
  public:
+  explicit Router(RouterOptions options = {}) : options_(options) {}
+
   // Registers a route. `pattern` is an absolute path whose segments are
   // either literal ("users") or a parameter ("{name}", name [a-z0-9_]+).
   // When several patterns match a path, the one with a literal segment
@@ -47,13 +66,24 @@ class Router {
   // ("/v1/users/me" beats "/v1/users/{name}").
   // Throws std::invalid_argument for a malformed pattern or a duplicate
   // (method, pattern): both are programming errors, found at start-up.
-  void Add(std::string method, std::string pattern, RouteHandler handler);
-  void AddRaw(std::string method, std::string pattern, RawRouteHandler handler);
+  // traffic_class: the worker queue that serves the route; unset, the
+  // router's default_class.
+  void Add(std::string method, std::string pattern, RouteHandler handler,
+           std::optional<TrafficClass> traffic_class = std::nullopt);
+  void AddRaw(std::string method, std::string pattern, RawRouteHandler handler,
+              std::optional<TrafficClass> traffic_class = std::nullopt);
   // A raw route whose POST/PUT/PATCH body is bytes: it requires
   // "Content-Type: application/octet-stream" where other routes require
   // JSON (recording chunks). That type is not CORS-safelisted either, so
   // the CSRF barrier below holds for it too.
-  void AddBinary(std::string method, std::string pattern, RawRouteHandler handler);
+  void AddBinary(std::string method, std::string pattern, RawRouteHandler handler,
+                 std::optional<TrafficClass> traffic_class = std::nullopt);
+
+  // The traffic class of the route Dispatch would run for (method, path),
+  // or default_class when there is none (a malformed path, 404, 405). Cheap
+  // and pure: the server calls it on its I/O threads once the headers are in.
+  // Never throws.
+  TrafficClass Classify(std::string_view method, std::string_view path) const;
 
   // Answers one request. In order:
   //   400  the path is not absolute, or contains "..", "//", a backslash, a
@@ -83,14 +113,20 @@ class Router {
     std::vector<Segment> segments;
     RawRouteHandler handler;
     bool binary_body = false;
+    TrafficClass traffic_class = TrafficClass::kApi;
   };
 
   void AddRoute(std::string method, std::string pattern, RawRouteHandler handler,
-                bool binary_body = false);
+                std::optional<TrafficClass> traffic_class, bool binary_body = false);
+  // The route for method on segments (best match), or null; the methods of
+  // routes that match the path but not the method go to *allowed if given.
+  const Route* Find(std::string_view method, const std::vector<std::string>& segments,
+                    std::vector<std::string_view>* allowed) const;
   static bool Matches(const Route& route, const std::vector<std::string>& segments);
   // True if a is preferred over b (both match the same path).
   static bool MoreSpecific(const Route& a, const Route& b);
 
+  RouterOptions options_;
   std::vector<Route> routes_;
 };
 

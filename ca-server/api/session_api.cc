@@ -275,12 +275,16 @@ bool IsChunkUpload(Store& store, std::string_view method, std::string_view path,
 
 void RegisterSessionApi(Router& router, SessionApiDeps& deps) {
   SessionApiDeps* d = &deps;
-  router.AddBinary("PUT", "/v1/nodes/sessions/{id}",
-                   [d](const HttpRequest& r, const PathParams& p) { return PutChunk(*d, r, p); });
-  router.AddRaw("POST", "/v1/nodes/sessions/{id}/complete",
-                [d](const HttpRequest& r, const PathParams& p) { return Complete(*d, r, p); });
-  router.Add("PUT", "/v1/nodes/recorder-key",
-             [d](const HttpRequest& r, const PathParams&) { return PutRecorderKey(*d, r); });
+  constexpr TrafficClass kUpload = TrafficClass::kUpload;
+  router.AddBinary(
+      "PUT", "/v1/nodes/sessions/{id}",
+      [d](const HttpRequest& r, const PathParams& p) { return PutChunk(*d, r, p); }, kUpload);
+  router.AddRaw(
+      "POST", "/v1/nodes/sessions/{id}/complete",
+      [d](const HttpRequest& r, const PathParams& p) { return Complete(*d, r, p); }, kUpload);
+  router.Add(
+      "PUT", "/v1/nodes/recorder-key",
+      [d](const HttpRequest& r, const PathParams&) { return PutRecorderKey(*d, r); }, kUpload);
   router.Add("GET", "/v1/sessions",
              [d](const HttpRequest& r, const PathParams&) { return ListSessions(*d, r); });
   router.Add("GET", "/v1/sessions/{id}",

@@ -19,4 +19,23 @@ void AuditLog::Record(AuditEvent event) {
   }
 }
 
+void AuditLog::RecordRefusal(const std::string& source, const std::string& what, std::int64_t now) {
+  RecordRows(refusals_.Add(source, what, now), now);
+}
+
+void AuditLog::FlushRefusals(std::int64_t now) { RecordRows(refusals_.DrainAll(), now); }
+
+void AuditLog::RecordRows(const std::vector<RefusalCounter::Row>& rows, std::int64_t now) {
+  for (const RefusalCounter::Row& row : rows) {
+    const std::string detail =
+        row.window_start
+            ? "refused " + row.what +
+                  " (too many requests); further refusals from this source within a minute are "
+                  "counted in one event"
+            : "refused " + std::to_string(row.count) + " more request(s) in the minute from " +
+                  std::to_string(row.since) + "; the last: " + row.what;
+    Record({now, "rate_limit", "", row.source, false, detail});
+  }
+}
+
 }  // namespace gate::ca

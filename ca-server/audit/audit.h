@@ -3,8 +3,11 @@
 #ifndef GATE_CA_AUDIT_AUDIT_H_
 #define GATE_CA_AUDIT_AUDIT_H_
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
+#include "ca-server/audit/refusal_counter.h"
 #include "ca-server/store/audit_store.h"
 
 namespace gate::ca {
@@ -18,8 +21,22 @@ class AuditLog {
   // has already happened.
   void Record(AuditEvent event);
 
+  // A request from source refused by a rate limiter (what: "POST
+  // /v1/login", no secrets). Audited as "rate_limit" events aggregated per
+  // source and minute (refusal_counter.h), not one row per request.
+  void RecordRefusal(const std::string& source, const std::string& what, std::int64_t now);
+
+  // Writes the counts of every refusal window still open, dated now (at
+  // shutdown, so no count is lost).
+  void FlushRefusals(std::int64_t now);
+
+  // Thread safety: all methods may be called concurrently.
+
  private:
+  void RecordRows(const std::vector<RefusalCounter::Row>& rows, std::int64_t now);
+
   AuditStore& store_;
+  RefusalCounter refusals_;
 };
 
 }  // namespace gate::ca

@@ -55,8 +55,9 @@ Status Authenticator::CheckThrottle(const std::string& user, const std::string& 
 
 Status Authenticator::CheckOtpCode(const UserRecord& user, const SecretString& otp_code,
                                    const std::string& event, const std::string& source,
-                                   const std::string& throttle_source, std::int64_t now) {
-  auto step = VerifyTotp(user.totp_secret, otp_code.view(), now);
+                                   const std::string& throttle_source, std::int64_t now,
+                                   std::int64_t code_time) {
+  auto step = VerifyTotp(user.totp_secret, otp_code.view(), code_time);
   if (!step) {
     return Fail(user.name, event, source, throttle_source, now, "wrong OTP code",
                 Unauthenticated(std::string(kBadOtpCode)));
@@ -73,7 +74,8 @@ Status Authenticator::CheckOtpCode(const UserRecord& user, const SecretString& o
 Result<UserRecord> Authenticator::Authenticate(const std::string& name,
                                                const SecretString& password,
                                                const SecretString& otp_code,
-                                               const std::string& source, std::int64_t now) {
+                                               const std::string& source, std::int64_t now,
+                                               std::optional<std::int64_t> code_time) {
   // Before the user is even looked up, so known and unknown names are
   // throttled alike, and a throttled source gets no password check at all.
   GATE_RETURN_IF_ERROR(CheckThrottle(name, kLoginEvent, source, source, now));
@@ -102,7 +104,8 @@ Result<UserRecord> Authenticator::Authenticate(const std::string& name,
       return Err(Fail(name, kLoginEvent, source, source, now, "missing OTP code",
                       Unauthenticated("an OTP code is required")));
     }
-    GATE_RETURN_IF_ERROR(CheckOtpCode(*user, otp_code, kLoginEvent, source, source, now));
+    GATE_RETURN_IF_ERROR(
+        CheckOtpCode(*user, otp_code, kLoginEvent, source, source, now, code_time.value_or(now)));
   }
 
   GATE_RETURN_IF_ERROR(throttle_.RecordSuccess(name, source));
@@ -110,7 +113,8 @@ Result<UserRecord> Authenticator::Authenticate(const std::string& name,
 }
 
 Status Authenticator::VerifySecondFactor(const std::string& name, const SecretString& otp_code,
-                                         const std::string& source, std::int64_t now) {
+                                         const std::string& source, std::int64_t now,
+                                         std::optional<std::int64_t> code_time) {
   const std::string node = NodeSource(source);
   GATE_RETURN_IF_ERROR(CheckThrottle(name, kOtpEvent, source, node, now));
   auto user = store_.GetUser(name);
@@ -122,7 +126,8 @@ Status Authenticator::VerifySecondFactor(const std::string& name, const SecretSt
                                            : "no OTP device enrolled";
     return Fail(name, kOtpEvent, source, node, now, why, Unauthenticated(std::string(kBadOtpCode)));
   }
-  GATE_RETURN_IF_ERROR(CheckOtpCode(*user, otp_code, kOtpEvent, source, node, now));
+  GATE_RETURN_IF_ERROR(
+      CheckOtpCode(*user, otp_code, kOtpEvent, source, node, now, code_time.value_or(now)));
   GATE_RETURN_IF_ERROR(throttle_.RecordSuccess(name, node));
   // As at login, a lock is revealed only to someone who proved the factor.
   if (Status locked = CheckNotLocked(store_, name, now); !locked.ok()) {

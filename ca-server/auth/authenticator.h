@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "ca-server/audit/audit.h"
@@ -51,9 +52,13 @@ class Authenticator {
   //   FailedPrecondition  OTP required but no device enrolled
   // Every Unauthenticated outcome counts as a failure of source against
   // the name.
+  // code_time: the time the OTP code is judged at, which should be when the
+  // request arrived (HttpRequest::arrived_at), so time the request spent
+  // queued in gate-ca never turns a valid code into a failure; unset: now.
   Result<UserRecord> Authenticate(const std::string& user, const SecretString& password,
                                   const SecretString& otp_code, const std::string& source,
-                                  std::int64_t now);
+                                  std::int64_t now,
+                                  std::optional<std::int64_t> code_time = std::nullopt);
 
   // The second factor alone: checks otp_code against user's enrolled TOTP
   // device, whatever the cluster's second_factor setting (the caller asked
@@ -72,8 +77,10 @@ class Authenticator {
   //   PermissionDenied    an admin lock is in force ("user X is locked: ..."),
   //                       told only after the code was proven, as at login
   //   other               store failures, as they are
+  // code_time: as for Authenticate.
   Status VerifySecondFactor(const std::string& user, const SecretString& otp_code,
-                            const std::string& source, std::int64_t now);
+                            const std::string& source, std::int64_t now,
+                            std::optional<std::int64_t> code_time = std::nullopt);
 
   // For the admin API's user status: whether the name is throttled now.
   Result<bool> Throttled(const std::string& user, std::int64_t now) {
@@ -86,11 +93,11 @@ class Authenticator {
   // user.
   Status CheckThrottle(const std::string& user, const std::string& event, const std::string& source,
                        const std::string& throttle_source, std::int64_t now);
-  // The OTP check both paths share: verify against the user's secret, then
-  // consume the step. Wrong and reused codes go through Fail.
+  // The OTP check both paths share: verify against the user's secret at
+  // code_time, then consume the step. Wrong and reused codes go through Fail.
   Status CheckOtpCode(const UserRecord& user, const SecretString& otp_code,
                       const std::string& event, const std::string& source,
-                      const std::string& throttle_source, std::int64_t now);
+                      const std::string& throttle_source, std::int64_t now, std::int64_t code_time);
   // Counts a failure of throttle_source against user, audits it as `event`
   // with source, returns status.
   Status Fail(const std::string& user, const std::string& event, const std::string& source,

@@ -40,7 +40,7 @@ RequestAuthenticator::RequestAuthenticator(Store& store, AuditLog& audit,
 
 Result<SignedUser> RequestAuthenticator::Authenticate(const SignedRequest& request) {
   if (!limiter_.Allow(request.source, std::chrono::steady_clock::now())) {
-    audit_.Record({now_(), "rate_limit", "", request.source, false, "signed request"});
+    audit_.RecordRefusal(request.source, "signed request", now_());
     return Err(ResourceExhausted("too many requests; slow down and try again in a minute"));
   }
   std::string user;

@@ -20,6 +20,21 @@
 //     rate_limit:
 //       per_minute: 30               # signup/login requests per source address
 //       burst: 10
+//     limits:                        # serving (docs/serving.md); defaults from the core count
+//       worker_threads: 4
+//       max_connections: 1024
+//       max_connections_per_source: 64
+//       connection_reserve: 128
+//       handshake_timeout: 5s
+//       header_timeout: 10s
+//       body_timeout: 60s
+//       idle_timeout: 30s
+//       queue_timeout: 10s
+//       login:  {concurrency: 1, queue: 32}
+//       node:   {concurrency: 2, queue: 256}
+//       upload: {concurrency: 1, queue: 64}
+//       api:    {concurrency: 2, queue: 128}
+//       admin:  {concurrency: 2, queue: 64}
 //
 // Unknown keys, wrong types and bad values are errors that name the file and
 // line ("gate.yaml:7: unknown key 'secnd_factor' in auth_service.authentication").
@@ -60,6 +75,42 @@ struct RateLimitConfig {
   int burst = 10;
 };
 
+// One traffic class's share of gate-ca's worker pool.
+struct ClassLimits {
+  int concurrency = 1;  // requests of the class handled at once
+  int queue = 0;        // requests that may wait beyond those; more get 503
+};
+
+// How gate-ca serves HTTPS (docs/serving.md): the worker pool, its per-class
+// queues, connection caps and the deadlines a client must meet.
+struct ServingLimits {
+  int worker_threads = 4;
+  int max_connections = 1024;  // TCP connections open at once
+  // Connections one source address may hold at once.
+  int max_connections_per_source = 64;
+  // The last connection_reserve of max_connections go only to addresses
+  // that hold no connection yet, so a source near its cap cannot take them.
+  int connection_reserve = 128;
+  std::chrono::seconds handshake_timeout{5};  // TLS handshake
+  std::chrono::seconds header_timeout{10};    // from a request's first byte to its last header
+  std::chrono::seconds body_timeout{60};      // the whole body
+  std::chrono::seconds idle_timeout{30};      // waiting for the next request on a connection
+  // A request that waited longer than this for a worker gets 503 unserved
+  // (its client has likely given up; serving it would only delay others).
+  std::chrono::seconds queue_timeout{10};
+  ClassLimits login{1, 32};   // POST /v1/login, signup: argon2id
+  ClassLimits node{2, 256};   // nodes: policy sync, host certificates, central OTP, join
+  ClassLimits upload{1, 64};  // recording chunks from nodes
+  ClassLimits api{2, 128};    // everything else on HTTPS (ping, users' session API, /web)
+  ClassLimits admin{2, 64};   // the admin socket (gatectl)
+};
+
+// The defaults for a machine with `cores` cores (0 counts as 1):
+// worker_threads max(4, 2*cores); login concurrency max(1, cores/2), so at
+// least half the cores stay free of argon2, queue 32 per login worker; node
+// and api concurrency max(2, cores); upload max(1, cores/2); admin 2.
+ServingLimits DefaultServingLimits(unsigned cores);
+
 struct Config {
   std::string cluster_name;  // filled with the host name if absent
   std::string data_dir = "/var/lib/gate";
@@ -73,6 +124,7 @@ struct Config {
   std::chrono::seconds signup_token_ttl{3600};
   AuthenticationConfig authentication;
   RateLimitConfig rate_limit;
+  ServingLimits limits = DefaultServingLimits(0);  // DefaultConfig/ParseConfig use the core count
 };
 
 inline constexpr std::string_view kDefaultConfigPath = "/etc/gate/gate.yaml";
@@ -82,7 +134,10 @@ Config DefaultConfig();
 
 // Parses YAML text; `name` is used in error messages ("gate.yaml:3: ...").
 // Checks cross-field rules too (cert_ttl <= max_cert_ttl; both TLS files or
-// neither; password_min_length >= 8).
+// neither; password_min_length >= 8; limits: every class's concurrency at
+// most worker_threads and login's below it when there are two or more, so
+// logins never hold every worker; per-source cap and reserve below
+// max_connections).
 Result<Config> ParseConfig(std::string_view yaml_text, std::string_view name);
 
 // Reads and parses path. A missing file is not an error only when

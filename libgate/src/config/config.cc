@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gate/duration.h"
@@ -92,7 +93,14 @@ class ConfigParser {
   Status Duration(const YAML::Node& v, const std::string& key, std::chrono::seconds* out) const;
   Status Address(const YAML::Node& v, const std::string& key, std::uint16_t default_port,
                  HostPort* out) const;
+  // A duration of at least 1 s and at most max.
+  Status Timeout(const YAML::Node& v, const std::string& key, std::chrono::seconds max,
+                 std::chrono::seconds* out) const;
   Status CrossChecks(Config& c) const;
+  // Fits the defaults of keys the file did not set to the ones it did
+  // (worker_threads: 2 lowers every class's default concurrency), then
+  // checks the explicit values against each other.
+  Status LimitChecks(ServingLimits& l) const;
 
   std::string name_;
   // Where each key was found, by dotted path ("auth_service.cert_ttl").
@@ -180,6 +188,66 @@ Status ConfigParser::Address(const YAML::Node& v, const std::string& key,
   return Status::Ok();
 }
 
+Status ConfigParser::Timeout(const YAML::Node& v, const std::string& key, std::chrono::seconds max,
+                             std::chrono::seconds* out) const {
+  std::chrono::seconds d{};
+  GATE_RETURN_IF_ERROR(Duration(v, key, &d));
+  if (d > max)
+    return At(v, key + ": " + FormatDuration(d) + " is longer than " + FormatDuration(max));
+  *out = d;
+  return Status::Ok();
+}
+
+Status ConfigParser::LimitChecks(ServingLimits& l) const {
+  const std::string p = "auth_service.limits.";
+  const std::pair<const char*, ClassLimits*> classes[] = {{"login", &l.login},
+                                                          {"node", &l.node},
+                                                          {"upload", &l.upload},
+                                                          {"api", &l.api},
+                                                          {"admin", &l.admin}};
+  for (const auto& [name, cls] : classes) {
+    const std::string key = p + name + ".concurrency";
+    if (!Seen(key)) {
+      const int room = std::string_view(name) == "login" ? l.worker_threads - 1 : l.worker_threads;
+      cls->concurrency = std::clamp(cls->concurrency, 1, std::max(1, room));
+    }
+    if (cls->concurrency > l.worker_threads) {
+      return AtKey(Seen(key) ? key : p + "worker_threads",
+                   std::string(name) + ".concurrency (" + std::to_string(cls->concurrency) +
+                       ") is more than worker_threads (" + std::to_string(l.worker_threads) + ")");
+    }
+  }
+  // The argon2 class must leave a worker to everything else, or a login
+  // flood would hold every worker and starve node syncs and central OTP.
+  if (l.worker_threads > 1 && l.login.concurrency >= l.worker_threads) {
+    const std::string key = p + "login.concurrency";
+    return AtKey(Seen(key) ? key : p + "worker_threads",
+                 "login.concurrency (" + std::to_string(l.login.concurrency) +
+                     ") must be less than worker_threads (" + std::to_string(l.worker_threads) +
+                     "), so logins cannot hold every worker");
+  }
+  if (!Seen(p + "max_connections_per_source")) {
+    l.max_connections_per_source = std::min(l.max_connections_per_source, l.max_connections);
+  }
+  if (!Seen(p + "connection_reserve")) {
+    l.connection_reserve = std::min(l.connection_reserve, l.max_connections / 8);
+  }
+  if (l.max_connections_per_source > l.max_connections) {
+    const std::string key = p + "max_connections_per_source";
+    return AtKey(Seen(key) ? key : p + "max_connections",
+                 "max_connections_per_source (" + std::to_string(l.max_connections_per_source) +
+                     ") is more than max_connections (" + std::to_string(l.max_connections) + ")");
+  }
+  if (l.connection_reserve >= l.max_connections) {
+    const std::string key = p + "connection_reserve";
+    return AtKey(Seen(key) ? key : p + "max_connections",
+                 "connection_reserve (" + std::to_string(l.connection_reserve) +
+                     ") must be less than max_connections (" + std::to_string(l.max_connections) +
+                     ")");
+  }
+  return Status::Ok();
+}
+
 Status ConfigParser::CrossChecks(Config& c) const {
   if (c.cert_ttl > c.max_cert_ttl) {
     const std::string msg = "cert_ttl (" + FormatDuration(c.cert_ttl) +
@@ -195,7 +263,7 @@ Status ConfigParser::CrossChecks(Config& c) const {
                      (have_cert ? "https_key_file" : "https_cert_file") +
                      " is not; set both or neither");
   }
-  return Status::Ok();
+  return LimitChecks(c.limits);
 }
 
 Result<Config> ConfigParser::Parse(std::string_view text) {
@@ -208,6 +276,7 @@ Result<Config> ConfigParser::Parse(std::string_view text) {
   if (docs.size() > 1) return Err(At(docs[1], "only one YAML document is allowed"));
 
   Config c;
+  c.limits = DefaultServingLimits(std::thread::hardware_concurrency());
   auto str = [this](std::string* out) {
     return [this, out](const YAML::Node& v, const std::string& k) { return String(v, k, out); };
   };
@@ -266,6 +335,44 @@ Result<Config> ConfigParser::Parse(std::string_view text) {
          return Int(v, k, 1, 1000000, &c.rate_limit.burst);
        }},
   };
+  // Bounds that keep a typo from making gate-ca unusable or unbounded.
+  constexpr int kMaxThreads = 1024;
+  constexpr int kMaxQueue = 100000;
+  constexpr auto kMaxTimeout = std::chrono::seconds(3600);
+  auto num = [this](int min, int max, int* out) {
+    return [this, min, max, out](const YAML::Node& v, const std::string& k) {
+      return Int(v, k, min, max, out);
+    };
+  };
+  auto timeout = [this, kMaxTimeout](std::chrono::seconds* out) {
+    return [this, kMaxTimeout, out](const YAML::Node& v, const std::string& k) {
+      return Timeout(v, k, kMaxTimeout, out);
+    };
+  };
+  // name: a string literal (Field keeps a view of it).
+  auto traffic_class = [&](const char* name, ClassLimits* out) -> Field {
+    return {name, [&, name, out](const YAML::Node& v, const std::string&) -> Status {
+              return Section(v, std::string("auth_service.limits.") + name,
+                             {{"concurrency", num(1, kMaxThreads, &out->concurrency)},
+                              {"queue", num(0, kMaxQueue, &out->queue)}});
+            }};
+  };
+  const std::vector<Field> limits = {
+      {"worker_threads", num(1, kMaxThreads, &c.limits.worker_threads)},
+      {"max_connections", num(1, 1000000, &c.limits.max_connections)},
+      {"max_connections_per_source", num(1, 1000000, &c.limits.max_connections_per_source)},
+      {"connection_reserve", num(0, 1000000, &c.limits.connection_reserve)},
+      {"handshake_timeout", timeout(&c.limits.handshake_timeout)},
+      {"header_timeout", timeout(&c.limits.header_timeout)},
+      {"body_timeout", timeout(&c.limits.body_timeout)},
+      {"idle_timeout", timeout(&c.limits.idle_timeout)},
+      {"queue_timeout", timeout(&c.limits.queue_timeout)},
+      traffic_class("login", &c.limits.login),
+      traffic_class("node", &c.limits.node),
+      traffic_class("upload", &c.limits.upload),
+      traffic_class("api", &c.limits.api),
+      traffic_class("admin", &c.limits.admin),
+  };
   const std::vector<Field> auth_service = {
       {"listen_addr",
        [&](const YAML::Node& v, const std::string& k) -> Status {
@@ -290,6 +397,10 @@ Result<Config> ConfigParser::Parse(std::string_view text) {
       {"rate_limit",
        [&](const YAML::Node& v, const std::string&) -> Status {
          return Section(v, "auth_service.rate_limit", rate_limit);
+       }},
+      {"limits",
+       [&](const YAML::Node& v, const std::string&) -> Status {
+         return Section(v, "auth_service.limits", limits);
        }},
   };
   const std::vector<Field> top = {
@@ -411,8 +522,21 @@ Result<HostPort> ParseHostPort(std::string_view text, std::uint16_t default_port
   return out;
 }
 
+ServingLimits DefaultServingLimits(unsigned cores) {
+  const int n = static_cast<int>(std::clamp<unsigned>(cores, 1, 256));
+  ServingLimits l;
+  l.worker_threads = std::max(4, 2 * n);
+  l.login = {std::max(1, n / 2), 32 * std::max(1, n / 2)};
+  l.node = {std::max(2, n), 256};
+  l.upload = {std::max(1, n / 2), 64};
+  l.api = {std::max(2, n), 128};
+  l.admin = {2, 64};
+  return l;
+}
+
 Config DefaultConfig() {
   Config c;
+  c.limits = DefaultServingLimits(std::thread::hardware_concurrency());
   const std::string host = HostName();
   c.cluster_name = host;
   c.public_addr = HostPort{host, c.listen_addr.port};

@@ -70,6 +70,7 @@ struct CurlRequest {
   std::string cainfo;       // verify against this PEM instead of pinning
   std::string unix_socket;  // talk over this socket instead of TCP
   long expect_timeout_ms = 0;
+  std::string source;  // local address to connect from ("127.0.0.2"), or the default
 };
 
 std::size_t AppendTo(char* data, std::size_t size, std::size_t n, void* out) {
@@ -104,6 +105,7 @@ class Curl {
       curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, r.pin.c_str());
     }
     if (!r.cainfo.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, r.cainfo.c_str());
+    if (!r.source.empty()) curl_easy_setopt(h, CURLOPT_INTERFACE, r.source.c_str());
     if (!r.unix_socket.empty())
       curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, r.unix_socket.c_str());
     if (r.expect_timeout_ms > 0) {
@@ -123,8 +125,16 @@ class Curl {
   CPtr<CURL, curl_easy_cleanup> handle_;
 };
 
-UniqueFd ConnectTcp(std::uint16_t port) {
+// A plain TCP connection to 127.0.0.1:port from source (all of 127/8 is
+// local on Linux, so other addresses there act as other clients).
+UniqueFd ConnectTcp(std::uint16_t port, const char* source = "127.0.0.1") {
   UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  if (::inet_pton(AF_INET, source, &local.sin_addr) != 1 ||
+      ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&local), sizeof(local)) != 0) {
+    return {};
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
@@ -265,6 +275,11 @@ class HttpServerTest : public ::testing::Test {
                 [](const HttpRequest&, const PathParams&) -> Result<Json::Value> {
                   return Err(Internal("cannot open /secret/path"));
                 });
+    router_.Add("GET", "/v1/block", [this](const HttpRequest&, const PathParams&) {
+      blocked_.set_value();
+      unblock_.wait();
+      return Result<Json::Value>(Json::Value());
+    });
     router_.Add("GET", "/v1/slow", [](const HttpRequest&, const PathParams&) {
       std::this_thread::sleep_for(kSlowHandler);  // like an argon2 hash
       return Result<Json::Value>(Json::Value());
@@ -342,6 +357,10 @@ class HttpServerTest : public ::testing::Test {
 
   std::string dir_, cert_, key_, socket_, pin_;
   Router router_;
+  // /v1/block sets blocked_ when it runs, then waits for unblock_.
+  std::promise<void> blocked_;
+  std::promise<void> release_;
+  std::shared_future<void> unblock_ = release_.get_future().share();
   std::unique_ptr<RunningServer> running_;
   std::uint16_t port_ = 0;
   Curl curl_;
@@ -482,6 +501,11 @@ TEST_F(HttpServerTest, LargeBodyOnlyWhereTheOptionSaysSo) {
   o.large_body_bytes = 4 * kMaxBody;
   o.large_body = [](std::string_view method, std::string_view path, std::string_view auth) {
     return method == "POST" && path == "/v1/echo" && auth == "Bearer big";
+  };
+  // Only upload-class requests may be large; the check runs on an upload
+  // worker.
+  o.classify = [](bool, std::string_view, std::string_view path) {
+    return path == "/v1/echo" ? TrafficClass::kUpload : TrafficClass::kApi;
   };
   StartServer(std::move(o));
   auto post = [&](std::size_t size, bool big) {
@@ -703,7 +727,9 @@ TEST_F(HttpServerTest, SlowHandlersRunInParallel) {
 
 TEST_F(HttpServerTest, TooManyConnectionsAreClosed) {
   HttpServerOptions o = Options();
-  o.max_connections = 1;
+  o.limits.max_connections = 1;
+  o.limits.max_connections_per_source = 1;
+  o.limits.connection_reserve = 0;
   StartServer(o);
   UniqueFd first = ConnectTcp(port_);
   ASSERT_TRUE(first.valid());
@@ -722,9 +748,91 @@ TEST_F(HttpServerTest, TooManyConnectionsAreClosed) {
   ADD_FAILURE() << "no connection accepted after the first closed";
 }
 
+TEST_F(HttpServerTest, PerSourceCapLeavesRoomForOtherSources) {
+  HttpServerOptions o = Options();
+  o.limits.max_connections_per_source = 2;
+  o.limits.connection_reserve = 0;
+  StartServer(o);
+  UniqueFd a = ConnectTcp(port_);
+  UniqueFd b = ConnectTcp(port_);
+  ASSERT_TRUE(a.valid() && b.valid());
+  UniqueFd third = ConnectTcp(port_);
+  ASSERT_TRUE(third.valid());
+  Exchange ex = PlainExchange(third.get(), "", 5000ms);
+  EXPECT_TRUE(ex.closed);  // closed at once, no reply
+  EXPECT_EQ(ex.data, "");
+  CurlRequest other = Pinned("/v1/whoami");
+  other.source = "127.0.0.2";
+  CurlReply r = curl_.Do(other);
+  EXPECT_EQ(r.status, 200) << curl_easy_strerror(r.code);
+  EXPECT_EQ(r.ParsedBody()["source"].asString(), "127.0.0.2");
+}
+
+TEST_F(HttpServerTest, TheReserveIsForSourcesWithNoConnection) {
+  HttpServerOptions o = Options();
+  o.limits.max_connections = 4;
+  o.limits.max_connections_per_source = 4;
+  o.limits.connection_reserve = 2;
+  StartServer(o);
+  UniqueFd a = ConnectTcp(port_);
+  UniqueFd b = ConnectTcp(port_);
+  ASSERT_TRUE(a.valid() && b.valid());
+  // 2 of 4 open: the rest is the reserve, which 127.0.0.1 may not take.
+  UniqueFd third = ConnectTcp(port_);
+  ASSERT_TRUE(third.valid());
+  EXPECT_TRUE(PlainExchange(third.get(), "", 5000ms).closed);
+  // A new source gets in.
+  CurlRequest other = Pinned("/v1/whoami");
+  other.source = "127.0.0.3";
+  EXPECT_EQ(curl_.Do(other).status, 200);
+}
+
+TEST_F(HttpServerTest, AFullQueueIsAnswered503AtOnce) {
+  HttpServerOptions o = Options();
+  o.limits.api = {1, 0};  // one at a time, nobody waits
+  StartServer(o);
+  auto held = std::async(std::launch::async, [this] { return Curl().Do(Pinned("/v1/block")); });
+  blocked_.get_future().wait();  // the only api slot is taken
+  CurlReply busy = curl_.Do(Pinned("/v1/whoami"));
+  EXPECT_EQ(busy.status, 503);
+  EXPECT_NE(busy.headers.find("Retry-After: 2"), std::string::npos) << busy.headers;
+  EXPECT_EQ(busy.ParsedBody()["error"]["code"].asString(), "unavailable");
+  // Another class is not affected: the admin socket has its own queue.
+  EXPECT_EQ(curl_.Do(Admin("/v1/whoami")).status, 200);
+  release_.set_value();
+  EXPECT_EQ(held.get().status, 200);
+  EXPECT_EQ(curl_.Do(Pinned("/v1/whoami")).status, 200);
+}
+
+TEST_F(HttpServerTest, ASlowHeaderIsCutOffAtTheHeaderTimeout) {
+  HttpServerOptions o = Options();
+  o.limits.header_timeout = 1s;
+  o.limits.idle_timeout = 60s;
+  StartServer(o);
+  const auto start = std::chrono::steady_clock::now();
+  UniqueFd admin = ConnectUnix(socket_);
+  ASSERT_TRUE(admin.valid());
+  // Half a request line, then nothing: the header deadline, not the idle
+  // one, closes it.
+  EXPECT_TRUE(PlainExchange(admin.get(), "GET /v1/who", 30000ms).closed);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 20s);
+}
+
+TEST_F(HttpServerTest, UnmatchedPathsAreLoggedRedacted) {
+  StartServer(Options());
+  ::testing::internal::CaptureStderr();
+  CurlReply r = curl_.Do(Pinned("/web/newuser/0123456789abcdef0123456789abcdef/x"));
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(r.status, 404);
+  EXPECT_NE(log.find("GET /web/newuser/<redacted>/x 404"), std::string::npos) << log;
+  EXPECT_EQ(log.find("0123456789abcdef"), std::string::npos) << log;
+}
+
 TEST_F(HttpServerTest, IdleConnectionsAreClosed) {
   HttpServerOptions o = Options();
-  o.idle_timeout = 1s;
+  o.limits.handshake_timeout = 1s;
+  o.limits.header_timeout = 1s;
+  o.limits.idle_timeout = 1s;
   StartServer(o);
   const auto start = std::chrono::steady_clock::now();
   UniqueFd tcp = ConnectTcp(port_);       // no TLS handshake

@@ -81,6 +81,56 @@ TEST(HttpTypesTest, OkStatusIsABug) {
   EXPECT_EQ(ErrorCodeOf(reply), "internal");
 }
 
+TEST(HttpTypesTest, BusyReplyIs503WithRetryAfter) {
+  HttpReply reply = BusyReply(TrafficClass::kLogin, 2);
+  EXPECT_EQ(reply.status, 503);
+  EXPECT_EQ(ErrorCodeOf(reply), "unavailable");
+  EXPECT_NE(reply.body["error"]["message"].asString().find("login"), std::string::npos);
+  ASSERT_EQ(reply.headers.size(), 1u);
+  EXPECT_EQ(reply.headers[0].first, "Retry-After");
+  EXPECT_EQ(reply.headers[0].second, "2");
+}
+
+TEST(HttpTypesTest, ClientTimeIsTheArrivalTime) {
+  HttpRequest req;
+  EXPECT_EQ(ClientTime(req, 1000), 1000);  // unknown: now
+  req.arrived_at = 960;
+  EXPECT_EQ(ClientTime(req, 1000), 960);
+  EXPECT_EQ(ClientTime(req, 900), 900);  // never later than now
+}
+
+TEST(HttpTypesTest, RedactPathTable) {
+  const std::string token = "0123456789abcdef0123456789abcdef";  // NewToken's shape
+  const struct {
+    std::string path;
+    std::string logged;
+  } cases[] = {
+      {"", "-"},
+      {"/", "/"},
+      {"/v1/login", "/v1/login"},
+      {"/web/newuser/" + token, "/web/newuser/<redacted>"},
+      {"/web/newuser/" + token + "/x", "/web/newuser/<redacted>/x"},
+      {"/" + token + "/" + token, "/<redacted>/<redacted>"},
+      // Percent-encoded, upper case, or inside a longer segment: still a token.
+      {"/web/newuser/%30%31%32%33%34%35%36%37", "/web/newuser/<redacted>"},
+      {"/x/ABCDEF0123456789ABCDEF", "/x/<redacted>"},
+      {"/x/tok=" + token + ".png", "/x/<redacted>"},
+      // 15 characters in a run is not enough; separators break runs.
+      {"/x/0123456789abcde", "/x/0123456789abcde"},
+      {"/v1/sessions/4a6f0c1e-9b2d-4c3e-8f10-0123456789ab/recording",
+       "/v1/sessions/4a6f0c1e-9b2d-4c3e-8f10-0123456789ab/recording"},
+      {"/v1/nodes/recorder-key", "/v1/nodes/recorder-key"},
+      {"no-slash", "no-slash"},
+      {"//a//", "//a//"},
+  };
+  for (const auto& c : cases) EXPECT_EQ(RedactPath(c.path), c.logged) << c.path;
+  // Cut after redaction, so a token is never half shown.
+  EXPECT_EQ(RedactPath("/abc/" + token, 8), "/abc/<re...");
+  std::string long_path;
+  for (int i = 0; i < 100; ++i) long_path += "/ab";
+  EXPECT_EQ(RedactPath(long_path, 200), long_path.substr(0, 200) + "...");
+}
+
 // --- Router ---
 
 class RouterTest : public ::testing::Test {
@@ -280,6 +330,52 @@ TEST_F(RouterTest, SuspiciousPathsAre400) {
   }
   HttpRequest nul = Req("GET", std::string("/v1/users/al\0ice", 16));
   EXPECT_EQ(router_.Dispatch(nul).status, 400);
+}
+
+TEST(RouterClassTest, RoutesDeclareTheirTrafficClass) {
+  auto ok = [](const HttpRequest&, const PathParams&) -> Result<Json::Value> {
+    return Json::Value();
+  };
+  Router r;
+  r.Add("POST", "/v1/login", ok, TrafficClass::kLogin);
+  r.Add("GET", "/v1/nodes/policy", ok, TrafficClass::kNode);
+  r.AddBinary(
+      "PUT", "/v1/nodes/sessions/{id}",
+      [](const HttpRequest&, const PathParams&) { return HttpReply(); }, TrafficClass::kUpload);
+  r.Add("GET", "/v1/ping", ok);
+  EXPECT_EQ(r.Classify("POST", "/v1/login"), TrafficClass::kLogin);
+  EXPECT_EQ(r.Classify("GET", "/v1/nodes/policy"), TrafficClass::kNode);
+  EXPECT_EQ(r.Classify("PUT", "/v1/nodes/sessions/abc"), TrafficClass::kUpload);
+  EXPECT_EQ(r.Classify("GET", "/v1/ping"), TrafficClass::kApi);  // the default
+  // What Dispatch would refuse cheaply goes to the default class.
+  EXPECT_EQ(r.Classify("GET", "/v1/login"), TrafficClass::kApi);  // 405
+  EXPECT_EQ(r.Classify("GET", "/v1/nope"), TrafficClass::kApi);   // 404
+  EXPECT_EQ(r.Classify("POST", "/v1/../login"), TrafficClass::kApi);
+  EXPECT_EQ(r.Classify("POST", ""), TrafficClass::kApi);
+
+  Router admin(RouterOptions{.default_class = TrafficClass::kAdmin});
+  admin.Add("GET", "/admin/v1/users", ok);
+  EXPECT_EQ(admin.Classify("GET", "/admin/v1/users"), TrafficClass::kAdmin);
+  EXPECT_EQ(admin.Classify("GET", "/nope"), TrafficClass::kAdmin);
+}
+
+TEST(RouterClassTest, DetailedServerErrorsOnlyWhenAsked) {
+  auto full = [](const HttpRequest&, const PathParams&) -> Result<Json::Value> {
+    return Err(Unavailable("database or disk is full"));
+  };
+  Router plain;
+  plain.Add("POST", "/x", full);
+  Router detailed(RouterOptions{.detailed_server_errors = true});
+  detailed.Add("POST", "/x", full);
+  HttpRequest req = Req("POST", "/x");
+  req.content_type = "application/json";
+  HttpReply reply = plain.Dispatch(req);
+  EXPECT_EQ(reply.status, 503);
+  EXPECT_EQ(reply.body["error"]["message"].asString(), "service unavailable, try again later");
+  reply = detailed.Dispatch(req);
+  EXPECT_EQ(reply.status, 503);
+  EXPECT_EQ(reply.body["error"]["code"].asString(), "unavailable");
+  EXPECT_EQ(reply.body["error"]["message"].asString(), "database or disk is full");
 }
 
 TEST(RouterPatternTest, MalformedPatternsThrow) {

@@ -126,6 +126,25 @@ TEST_F(ServicesTest, AuthenticatorAcceptsPasswordAndFreshCodeOnce) {
                    .has_value());
 }
 
+// A login that waited in gate-ca's queue past its code's window is judged
+// at its arrival time: the server's delay is not the user's failure.
+TEST_F(ServicesTest, CodesAreJudgedWhenTheRequestArrived) {
+  SecretString secret = SignedUpUser("ann", {"ann"});
+  Authenticator auth({SecondFactor::kOtp, 5, std::chrono::minutes(5)}, *store_, *audit_);
+  const std::int64_t arrived = kNow + 30;
+  const std::int64_t handled = arrived + 120;  // four steps later: out of the window
+  auto code = TotpCode(secret, arrived);
+  auto late = auth.Authenticate("ann", SecretString(kPassword), SecretString(*code), "t", handled);
+  EXPECT_EQ(late.error().code(), Code::kUnauthenticated);  // what a queued login used to get
+  auto ok =
+      auth.Authenticate("ann", SecretString(kPassword), SecretString(*code), "t", handled, arrived);
+  EXPECT_TRUE(ok.has_value()) << ok.error().ToString();
+
+  auto next = TotpCode(secret, arrived + 30);
+  EXPECT_TRUE(
+      auth.VerifySecondFactor("ann", SecretString(*next), "node", handled, arrived + 30).ok());
+}
+
 TEST_F(ServicesTest, AuthenticatorGivesOneAnswerForUnknownUserAndWrongPassword) {
   SignedUpUser("carol", {"carol"});
   Authenticator auth({SecondFactor::kOtp, 5, std::chrono::minutes(5)}, *store_, *audit_);

@@ -9,6 +9,7 @@
 #include <climits>
 #include <fstream>
 #include <string>
+#include <thread>
 
 namespace gate {
 namespace {
@@ -97,6 +98,129 @@ auth_service:
   EXPECT_EQ(c->authentication.lockout_duration, seconds(900));
   EXPECT_EQ(c->rate_limit.per_minute, 60);
   EXPECT_EQ(c->rate_limit.burst, 5);
+}
+
+TEST(ConfigTest, ServingLimitDefaultsFollowTheCoreCount) {
+  const ServingLimits one = DefaultServingLimits(1);
+  EXPECT_EQ(one.worker_threads, 4);
+  EXPECT_EQ(one.login.concurrency, 1);
+  EXPECT_EQ(one.login.queue, 32);
+  EXPECT_EQ(one.node.concurrency, 2);
+  EXPECT_EQ(one.upload.concurrency, 1);
+  EXPECT_EQ(one.api.concurrency, 2);
+  EXPECT_EQ(one.admin.concurrency, 2);
+  EXPECT_EQ(DefaultServingLimits(0).worker_threads, one.worker_threads);
+
+  const ServingLimits eight = DefaultServingLimits(8);
+  EXPECT_EQ(eight.worker_threads, 16);
+  EXPECT_EQ(eight.login.concurrency, 4);  // half the cores stay free of argon2
+  EXPECT_EQ(eight.login.queue, 128);
+  EXPECT_EQ(eight.node.concurrency, 8);
+  EXPECT_EQ(eight.upload.concurrency, 4);
+  EXPECT_EQ(eight.max_connections, 1024);
+  EXPECT_EQ(eight.max_connections_per_source, 64);
+  EXPECT_EQ(eight.connection_reserve, 128);
+  EXPECT_EQ(eight.header_timeout, seconds(10));
+
+  // Every default passes the start-up checks, whatever the machine.
+  for (unsigned cores : {1u, 2u, 3u, 8u, 64u, 256u, 1000u}) {
+    const ServingLimits l = DefaultServingLimits(cores);
+    EXPECT_LT(l.login.concurrency, l.worker_threads) << cores;
+    EXPECT_LE(l.node.concurrency, l.worker_threads) << cores;
+    EXPECT_LE(l.api.concurrency, l.worker_threads) << cores;
+  }
+  auto c = ParseConfig("", "gate.yaml");
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->limits.worker_threads,
+            DefaultServingLimits(std::thread::hardware_concurrency()).worker_threads);
+}
+
+TEST(ConfigTest, ParsesServingLimits) {
+  auto c = ParseConfig(R"(auth_service:
+  limits:
+    worker_threads: 6
+    max_connections: 300
+    max_connections_per_source: 20
+    connection_reserve: 30
+    handshake_timeout: 3s
+    header_timeout: 4s
+    body_timeout: 2m
+    idle_timeout: 15s
+    queue_timeout: 7s
+    login: {concurrency: 2, queue: 10}
+    node:
+      concurrency: 3
+      queue: 40
+    upload: {concurrency: 1, queue: 0}
+    api: {concurrency: 6, queue: 5}
+    admin: {concurrency: 1, queue: 2}
+)",
+                       "gate.yaml");
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  const ServingLimits& l = c->limits;
+  EXPECT_EQ(l.worker_threads, 6);
+  EXPECT_EQ(l.max_connections, 300);
+  EXPECT_EQ(l.max_connections_per_source, 20);
+  EXPECT_EQ(l.connection_reserve, 30);
+  EXPECT_EQ(l.handshake_timeout, seconds(3));
+  EXPECT_EQ(l.header_timeout, seconds(4));
+  EXPECT_EQ(l.body_timeout, seconds(120));
+  EXPECT_EQ(l.idle_timeout, seconds(15));
+  EXPECT_EQ(l.queue_timeout, seconds(7));
+  EXPECT_EQ(l.login.concurrency, 2);
+  EXPECT_EQ(l.login.queue, 10);
+  EXPECT_EQ(l.node.concurrency, 3);
+  EXPECT_EQ(l.node.queue, 40);
+  EXPECT_EQ(l.upload.queue, 0);
+  EXPECT_EQ(l.api.concurrency, 6);
+  EXPECT_EQ(l.admin.queue, 2);
+}
+
+TEST(ConfigTest, ServingLimitDefaultsFitTheKeysThatAreSet) {
+  auto c = ParseConfig("auth_service:\n  limits:\n    worker_threads: 1\n", "gate.yaml");
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  EXPECT_EQ(c->limits.login.concurrency, 1);
+  EXPECT_EQ(c->limits.node.concurrency, 1);
+  EXPECT_EQ(c->limits.admin.concurrency, 1);
+
+  c = ParseConfig("auth_service:\n  limits:\n    worker_threads: 3\n", "gate.yaml");
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  EXPECT_LE(c->limits.login.concurrency, 2);
+  EXPECT_LE(c->limits.node.concurrency, 3);
+
+  c = ParseConfig("auth_service:\n  limits:\n    max_connections: 16\n", "gate.yaml");
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  EXPECT_EQ(c->limits.max_connections_per_source, 16);
+  EXPECT_EQ(c->limits.connection_reserve, 2);
+}
+
+TEST(ConfigTest, ServingLimitErrors) {
+  EXPECT_EQ(ErrorOf("auth_service:\n  limits:\n    worker_threads: 0\n"),
+            "gate.yaml:3: worker_threads: 0 is out of range (1-1024)");
+  EXPECT_EQ(ErrorOf("auth_service:\n  limits:\n    login: {concurrency: 1, queue: -1}\n"),
+            "gate.yaml:3: queue: -1 is out of range (0-100000)");
+  EXPECT_EQ(ErrorOf("auth_service:\n  limits:\n    nodes: {concurrency: 1}\n"),
+            "gate.yaml:3: unknown key 'nodes' in auth_service.limits");
+  EXPECT_EQ(ErrorOf("auth_service:\n  limits:\n    node: {concurency: 1}\n"),
+            "gate.yaml:3: unknown key 'concurency' in auth_service.limits.node");
+  EXPECT_EQ(ErrorOf("auth_service:\n  limits:\n    header_timeout: 2h\n"),
+            "gate.yaml:3: header_timeout: 2h0m0s is longer than 1h0m0s");
+  EXPECT_EQ(ErrorOf("auth_service:\n  limits:\n    idle_timeout: 0s\n")
+                .rfind("gate.yaml:3: idle_timeout: ", 0),
+            0u);
+  EXPECT_EQ(ErrorOf("auth_service:\n  limits:\n    worker_threads: 4\n"
+                    "    login: {concurrency: 4}\n"),
+            "gate.yaml:4: login.concurrency (4) must be less than worker_threads (4), so logins "
+            "cannot hold every worker");
+  EXPECT_EQ(ErrorOf("auth_service:\n  limits:\n    worker_threads: 2\n"
+                    "    node: {concurrency: 3}\n"),
+            "gate.yaml:4: node.concurrency (3) is more than worker_threads (2)");
+  EXPECT_EQ(ErrorOf("auth_service:\n  limits:\n    max_connections: 10\n"
+                    "    max_connections_per_source: 11\n    connection_reserve: 1\n"),
+            "gate.yaml:4: max_connections_per_source (11) is more than max_connections (10)");
+  EXPECT_EQ(ErrorOf("auth_service:\n  limits:\n    max_connections: 10\n"
+                    "    max_connections_per_source: 5\n    connection_reserve: 10\n"),
+            "gate.yaml:5: connection_reserve (10) must be less than max_connections (10)");
 }
 
 TEST(ConfigTest, PublicAddrDefaultsToListenPort) {

@@ -1,0 +1,108 @@
+// WorkQueues: gate-ca's bounded worker pool. Request handlers block (argon2id
+// at 64 MiB, fsync of recording chunks, the database), so they run here and
+// not on the server's I/O threads, which only move bytes.
+//
+// One queue per TrafficClass, each with its own concurrency (how many of its
+// jobs run at once) and queue limit (how many may wait beyond those). A free
+// worker takes the next job round-robin over the classes that are below
+// their concurrency, so a class with a flood waiting gets at most its own
+// share of the workers and every other class is still served.
+//
+// Within a class, jobs are kept per source (the client's address) and taken
+// round-robin over the sources, and one source may have at most a quarter
+// of the class's queue waiting (at least 1): one address flooding logins
+// neither fills the login queue nor stands in front of another address's
+// login. A job over a limit is refused at once (the caller answers 503),
+// never left to time out.
+//
+// Thread safety: every method may be called from any thread; jobs run on
+// the pool's threads, several at once.
+#ifndef GATE_CA_API_WORK_QUEUES_H_
+#define GATE_CA_API_WORK_QUEUES_H_
+
+#include <array>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ca-server/api/http_types.h"
+
+namespace gate::ca {
+
+struct QueueLimits {
+  int concurrency = 1;  // at least 1
+  int queue = 0;        // jobs that may wait; 0: only run when a slot is free
+};
+
+class WorkQueues {
+ public:
+  using Clock = std::chrono::steady_clock;
+  // Runs on a worker; `waited` is the time from Submit to the start, so a
+  // job can refuse to do work its client has likely stopped waiting for.
+  using Job = std::function<void(Clock::duration waited)>;
+
+  // threads: how many workers Start() starts (at least 1). limits: by
+  // TrafficClass index. now: the clock `waited` is measured with.
+  WorkQueues(int threads, std::array<QueueLimits, kTrafficClassCount> limits,
+             std::function<Clock::time_point()> now = Clock::now);
+  // Stop()s.
+  ~WorkQueues();
+
+  WorkQueues(const WorkQueues&) = delete;
+  WorkQueues& operator=(const WorkQueues&) = delete;
+
+  // Starts the workers. Call at most once. Jobs submitted before wait.
+  void Start();
+
+  // Queues job for class c on behalf of source and returns true, or returns
+  // false at once (job destroyed unrun) when it cannot run now and c already
+  // has `queue` jobs waiting, or source has its share of them, or after
+  // Stop().
+  bool Submit(TrafficClass c, const std::string& source, Job job);
+
+  // Refuses new jobs, destroys the waiting ones unrun (on this thread), and
+  // waits for the running ones to finish. Idempotent.
+  void Stop();
+
+  // Jobs of class c running and waiting now (tests, logs).
+  int running(TrafficClass c) const;
+  int waiting(TrafficClass c) const;
+
+ private:
+  struct Queued {
+    Job job;
+    Clock::time_point submitted;
+  };
+  struct ClassState {
+    QueueLimits limits;
+    int per_source = 1;  // most jobs one source may have waiting
+    std::map<std::string, std::deque<Queued>> by_source;
+    std::deque<std::string> turns;  // sources with jobs waiting, next first
+    int waiting = 0;
+    int running = 0;
+  };
+
+  void WorkerLoop();
+  // The index of the class whose job runs next, or -1; mu_ held.
+  int PickLocked();
+
+  const int threads_;
+  const std::function<Clock::time_point()> now_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::array<ClassState, kTrafficClassCount> classes_;  // guarded by mu_
+  std::size_t next_ = 0;                                // round-robin start; guarded by mu_
+  bool stopping_ = false;                               // guarded by mu_
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace gate::ca
+
+#endif  // GATE_CA_API_WORK_QUEUES_H_
