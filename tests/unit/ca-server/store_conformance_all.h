@@ -1,0 +1,61 @@
+// Every part of the Store conformance suite, registered as one typed suite,
+// and the one line a backend instantiates it with (store_conformance.h).
+#ifndef GATE_TESTS_UNIT_CA_SERVER_STORE_CONFORMANCE_ALL_H_
+#define GATE_TESTS_UNIT_CA_SERVER_STORE_CONFORMANCE_ALL_H_
+
+#include "ca-server/store_conformance.h"
+#include "ca-server/store_conformance_nodes.h"
+#include "ca-server/store_conformance_roles.h"
+#include "ca-server/store_conformance_sessions.h"
+#include "ca-server/store_conformance_transactions.h"
+#include "ca-server/store_conformance_users.h"
+
+namespace gate::ca::store_conformance {
+
+REGISTER_TYPED_TEST_SUITE_P(
+    StoreConformanceTest, CreateAndGetUserRoundTrips, NewUserHasNoCredentials,
+    CreateUserTwiceIsAlreadyExists, CreateUserRejectsEmptyName, GetMissingUserIsNotFound,
+    ListUsersIsSortedByNameWithLists, ListUsersOnEmptyStore, DeleteUserRemovesUserAndTokens,
+    ResetUserCredentials, LoginFailuresRoundTripPerUserAndSource, ConsumeTotpStepIsMonotonic,
+    ConsumeTotpStepAcceptsEachStepOnceAcrossThreads, SignupTokenCrud,
+    SignupTokenForMissingUserIsNotFound, OfferTotpSecretKeepsTheFirstOffer,
+    CompleteSignupSetsCredentialsAndConsumesToken, CompleteSignupWithoutOtp,
+    CompleteSignupWithExpiredTokenChangesNothing, CompleteSignupRejectsEmptyPasswordHash,
+    DeleteExpiredSignupTokens, CertificateSerialReuseIsRejected,
+    SerialReuseIsRejectedEvenAfterUserDeletion, LargeSerialsRoundTrip,
+    ListCertificatesFiltersByUser, AuditIsNewestFirst, PersistsAcrossReopen,
+    ModifyRoleStoresAndReturnsTheChangedRole, ModifyRolePassesTheStoredRole,
+    ChangeErrorIsReturnedAndWritesNothing, ModifyMissingRoleIsNotFoundWithoutCallingChange,
+    ModifyRoleRefusesRenameAndInvalidFields, ConcurrentModificationsAreNotLost,
+    RoleRoundTripsEveryField, RoleRecordingFlagsRoundTripAndUpdate,
+    RoleWithoutLoginsAndWithWildcardSelector, CreateRoleTwiceIsAlreadyExistsAndKeepsTheFirst,
+    CreateRoleRefusesEmptyNameAndNegativeTtl, GetMissingRoleIsNotFound,
+    UpdateRoleReplacesEverything, ListRolesIsSortedByNameWithChildren,
+    DeleteRoleHeldByUsersIsRefusedAndNamesThem, DeleteRoleNamesAFewHoldersOnly,
+    UpdateUserReplacesOnlyTheListsGiven, UpdateUserRefusesMissingUserOrRoleAndChangesNothing,
+    LocksAreOnePerUserAndReplaceable, LockNeedsAUserAndGoesWithIt, DeleteLock, NodeTokenRoundTrips,
+    CompleteNodeJoinConsumesTheTokenAndRegistersTheNode,
+    CompleteNodeJoinWithExpiredTokenChangesNothing, CompleteNodeJoinWithTakenUuidKeepsTheToken,
+    CompleteNodeJoinRefusesEmptyIdentity, OneTokenAdmitsOneNodeAcrossThreads,
+    DeleteExpiredNodeTokens, ListNodesSortsByHostnameWithLabels, RecordNodeSyncAndDeleteNode,
+    RevokeCertificateByIssuedSerial, RevokingTwiceChangesNothing, RevokeUnknownSerialIsNotFound,
+    RevokeUserCertificatesTakesOnlyLiveUnrevokedOnes, DeletedUsersCertificatesStayRevocable,
+    ListRevocationsDropsExpiredCertificates, EverythingPersistsAcrossReopen, CreateGetAndEveryField,
+    SizeAndCompletion, ListFiltersAndOrder, VisibilityIsOwnerOrListedNodes,
+    CountLiveSessionsPerNode, RecorderKeyRoundTrips, SessionsSurviveTheirNode,
+    TransactionCommitsEveryOperationTogether, TransactionRollsBackEverythingOnError,
+    FailedOperationInsideATransactionWritesNothingOfItself,
+    ReadProceedsWhileAWriteTransactionIsOpen, OneSignupTokenSignsUpOnceAcrossThreads,
+    OneTotpStepIsAcceptedOnceAcrossThreads, LoginFailureCountsInTransactionsAreNotLost,
+    MigratesFromThePreviousSchemaVersion);
+
+}  // namespace gate::ca::store_conformance
+
+// Runs the whole suite against Backend, with test names Prefix/...
+// (Backend fully qualified).
+#define GATE_INSTANTIATE_STORE_CONFORMANCE(Prefix, Backend)              \
+  namespace gate::ca::store_conformance {                                \
+  INSTANTIATE_TYPED_TEST_SUITE_P(Prefix, StoreConformanceTest, Backend); \
+  }
+
+#endif  // GATE_TESTS_UNIT_CA_SERVER_STORE_CONFORMANCE_ALL_H_

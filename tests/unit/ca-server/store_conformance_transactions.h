@@ -1,0 +1,232 @@
+// Store conformance: transactions (commit, rollback, savepoints), reads
+// beside an open write, the single-use and lockout races, and migration
+// from the previous schema version. Part of the typed suite in
+// store_conformance.h; every backend must pass it.
+#ifndef GATE_TESTS_UNIT_CA_SERVER_STORE_CONFORMANCE_TRANSACTIONS_H_
+#define GATE_TESTS_UNIT_CA_SERVER_STORE_CONFORMANCE_TRANSACTIONS_H_
+
+#include "ca-server/store_conformance.h"
+
+namespace gate::ca::store_conformance {
+
+TYPED_TEST_P(StoreConformanceTest, TransactionCommitsEveryOperationTogether) {
+  Status status = this->store_->InTransaction([&](StoreOperations& tx) -> Status {
+    GATE_RETURN_IF_ERROR(tx.CreateRole(TestFixture::MakeRole("ops")));
+    GATE_RETURN_IF_ERROR(tx.CreateUser(TestFixture::MakeUser("alice")));
+    GATE_RETURN_IF_ERROR(tx.SetLock({"alice", 0, "held", 5}));
+    // The body sees its own writes.
+    Result<UserRecord> alice = tx.GetUser("alice");
+    if (!alice) return alice.error();
+    return tx.AppendAudit({1, "user.create", "alice", "admin", true, ""});
+  });
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  EXPECT_TRUE(this->store_->GetRole("ops").has_value());
+  EXPECT_TRUE(this->store_->GetUser("alice").has_value());
+  EXPECT_EQ(this->store_->ListLocks()->size(), 1u);
+  EXPECT_EQ(this->store_->ListAudit(10)->size(), 1u);
+}
+
+TYPED_TEST_P(StoreConformanceTest, TransactionRollsBackEverythingOnError) {
+  this->CreateUser("bob");
+  Status status = this->store_->InTransaction([&](StoreOperations& tx) -> Status {
+    GATE_RETURN_IF_ERROR(tx.CreateUser(TestFixture::MakeUser("alice")));
+    GATE_RETURN_IF_ERROR(tx.DeleteUser("bob"));
+    GATE_RETURN_IF_ERROR(tx.RecordCertificate(Cert(9, "alice", 100)));
+    GATE_RETURN_IF_ERROR(tx.PutLoginFailures({"alice", "10.0.0.1", 2, 100, 0}));
+    return FailedPrecondition("changed my mind");
+  });
+  EXPECT_EQ(status, FailedPrecondition("changed my mind"));
+  EXPECT_EQ(this->store_->GetUser("alice").error().code(), Code::kNotFound);
+  EXPECT_TRUE(this->store_->GetUser("bob").has_value());
+  EXPECT_TRUE(this->store_->ListCertificates("alice")->empty());
+  EXPECT_EQ(this->store_->GetLoginFailures("alice", "10.0.0.1")->count, 0);
+  // The serial was never used: it can be recorded now.
+  EXPECT_TRUE(this->store_->RecordCertificate(Cert(9, "alice", 100)).ok());
+}
+
+// An operation that fails inside a transaction leaves nothing of itself,
+// even when the body goes on and commits the rest.
+TYPED_TEST_P(StoreConformanceTest, FailedOperationInsideATransactionWritesNothingOfItself) {
+  this->CreateNamedUser("alice");
+  ASSERT_TRUE(this->store_->CreateNodeToken(this->MakeToken("tok", 10'000)).ok());
+  ASSERT_NO_FATAL_FAILURE(this->Join(kNodeA, "taken"));
+  Status status = this->store_->InTransaction([&](StoreOperations& tx) -> Status {
+    // Fails on the taken host UUID after deleting the token and before
+    // adding labels: none of it may stay.
+    Status joined = tx.CompleteNodeJoin("tok", 500, TestFixture::MakeNode(kNodeA, "dup"));
+    EXPECT_EQ(joined.code(), Code::kAlreadyExists);
+    return tx.SetLock({"alice", 0, "kept", 5});
+  });
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  EXPECT_TRUE(this->store_->GetNodeToken("tok").has_value());
+  EXPECT_EQ(this->store_->GetNode(kNodeA)->hostname, "taken");
+  EXPECT_EQ(this->store_->ListLocks()->size(), 1u);
+}
+
+// A read needs neither the writer nor a finished write: it completes while
+// another thread holds a write transaction open, and sees only what was
+// committed before it. Nothing here waits on the clock to pass; the bound
+// only turns a reader that blocks (the bug) into a failure instead of a
+// hang.
+TYPED_TEST_P(StoreConformanceTest, ReadProceedsWhileAWriteTransactionIsOpen) {
+  this->CreateUser("alice");
+  std::promise<void> writing;
+  std::promise<void> read_done;
+  std::shared_future<void> read_done_future = read_done.get_future().share();
+  std::once_flag released;
+  auto release_writer = [&] { std::call_once(released, [&] { read_done.set_value(); }); };
+  std::thread writer([&] {
+    Status status = this->store_->InTransaction([&](StoreOperations& tx) -> Status {
+      GATE_RETURN_IF_ERROR(tx.CreateUser(TestFixture::MakeUser("bob")));
+      writing.set_value();
+      read_done_future.wait();
+      return Status::Ok();
+    });
+    EXPECT_TRUE(status.ok()) << status.ToString();
+  });
+  writing.get_future().wait();
+  auto read = std::async(std::launch::async, [&] {
+    Result<std::vector<UserRecord>> users = this->store_->ListUsers();
+    Result<UserRecord> bob = this->store_->GetUser("bob");
+    release_writer();
+    return std::make_pair(users, bob);
+  });
+  const bool finished = read.wait_for(std::chrono::seconds(60)) == std::future_status::ready;
+  if (!finished) release_writer();  // so the test ends instead of hanging
+  writer.join();
+  ASSERT_TRUE(finished) << "the read waited for the open write transaction";
+  auto [users, bob] = read.get();
+  ASSERT_TRUE(users.has_value()) << users.error().ToString();
+  ASSERT_EQ(users->size(), 1u);
+  EXPECT_EQ((*users)[0].name, "alice");
+  EXPECT_EQ(bob.error().code(), Code::kNotFound);
+  EXPECT_TRUE(this->store_->GetUser("bob").has_value());  // committed now
+}
+
+// N threads racing to complete one signup: exactly one sets the credentials.
+TYPED_TEST_P(StoreConformanceTest, OneSignupTokenSignsUpOnceAcrossThreads) {
+  this->CreateUser("alice");
+  this->CreateToken("hash-a", "alice", 5000);
+  constexpr int kThreads = 8;
+  std::atomic<int> won{0};
+  std::atomic<int> not_found{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      Status s = this->store_->CompleteSignup("hash-a", 4000, "$argon2id$" + std::to_string(t),
+                                              SecretString(), -1);
+      if (s.ok()) ++won;
+      if (s.code() == Code::kNotFound) ++not_found;
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(won.load(), 1);
+  EXPECT_EQ(not_found.load(), kThreads - 1);
+}
+
+// N threads presenting the same TOTP step: exactly one is accepted.
+TYPED_TEST_P(StoreConformanceTest, OneTotpStepIsAcceptedOnceAcrossThreads) {
+  this->CreateUser("alice");
+  constexpr int kThreads = 8;
+  std::atomic<int> accepted{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      Result<bool> fresh = this->store_->ConsumeTotpStep("alice", 1000);
+      EXPECT_TRUE(fresh.has_value());
+      if (fresh.value_or(false)) ++accepted;
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(accepted.load(), 1);
+}
+
+// The lockout counters' read-modify-write in one transaction loses no
+// failure however many threads count at once.
+TYPED_TEST_P(StoreConformanceTest, LoginFailureCountsInTransactionsAreNotLost) {
+  constexpr int kThreads = 8;
+  constexpr int kEach = 10;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kEach; ++i) {
+        Status s = this->store_->InTransaction([](StoreOperations& tx) -> Status {
+          Result<LoginFailures> f = tx.GetLoginFailures("nobody", kEverySource);
+          if (!f) return f.error();
+          ++f->count;
+          return tx.PutLoginFailures(*f);
+        });
+        EXPECT_TRUE(s.ok()) << s.ToString();
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(this->store_->GetLoginFailures("nobody", kEverySource)->count, kThreads * kEach);
+}
+
+// A database an older gate-ca wrote (the previous schema version, written
+// with that version's own schema) opens with its data intact and gains what
+// the new version added.
+TYPED_TEST_P(StoreConformanceTest, MigratesFromThePreviousSchemaVersion) {
+  this->store_.reset();
+  ASSERT_NO_FATAL_FAILURE(this->backend_.WritePreviousVersion());
+  ASSERT_NO_FATAL_FAILURE(this->Reopen());
+
+  Result<UserRecord> user = this->store_->GetUser(kPreviousUser);
+  ASSERT_TRUE(user.has_value()) << user.error().ToString();
+  EXPECT_EQ(user->logins, (Strings{"ubuntu", "root"}));
+  EXPECT_EQ(user->roles, (Strings{kPreviousRole}));
+  EXPECT_EQ(user->password_hash, kPreviousPasswordHash);
+  EXPECT_EQ(user->totp_secret.view(), "old-secret");
+  EXPECT_EQ(user->last_totp_step, kPreviousTotpStep);
+
+  Result<policy::Role> role = this->store_->GetRole(kPreviousRole);
+  ASSERT_TRUE(role.has_value()) << role.error().ToString();
+  EXPECT_EQ(role->logins, (Strings{"deploy"}));
+  EXPECT_EQ(role->node_labels, (policy::Labels{{"env", "prod"}}));
+  EXPECT_EQ(role->max_ttl, std::chrono::hours(1));
+  EXPECT_TRUE(role->record_sessions);
+  EXPECT_FALSE(role->join_sessions);
+
+  Result<std::vector<LockRecord>> locks = this->store_->ListLocks();
+  ASSERT_TRUE(locks.has_value());
+  ASSERT_EQ(locks->size(), 1u);
+  EXPECT_EQ((*locks)[0].user, kPreviousUser);
+  EXPECT_EQ((*locks)[0].message, "old lock");
+
+  Result<NodeRecord> node = this->store_->GetNode(kPreviousNode);
+  ASSERT_TRUE(node.has_value()) << node.error().ToString();
+  EXPECT_EQ(node->hostname, "old-node");
+  EXPECT_EQ(node->labels, (policy::Labels{{"env", "prod"}}));
+  EXPECT_EQ(node->recorder_key, "ssh-ed25519 AAAAold");
+
+  Result<SessionRecord> session = this->store_->GetSession(kPreviousSession);
+  ASSERT_TRUE(session.has_value()) << session.error().ToString();
+  EXPECT_EQ(session->user, kPreviousUser);
+  EXPECT_FALSE(session->live);
+  EXPECT_EQ(session->sha256, std::string(64, 'c'));
+
+  Result<RevocationList> revocations = this->store_->ListRevocations(0);
+  ASSERT_TRUE(revocations.has_value());
+  EXPECT_EQ(revocations->version, 1u);
+  ASSERT_EQ(revocations->revocations.size(), 1u);
+  EXPECT_EQ(revocations->revocations[0].serial, kPreviousSerial);
+  EXPECT_EQ(this->store_->ListCertificates(kPreviousUser)->size(), 1u);
+  // Serials stay used across the upgrade.
+  EXPECT_EQ(this->store_->RecordCertificate(Cert(kPreviousSerial, "x", 1)).code(),
+            Code::kAlreadyExists);
+
+  Result<std::vector<AuditEvent>> audit = this->store_->ListAudit(10);
+  ASSERT_TRUE(audit.has_value());
+  ASSERT_EQ(audit->size(), 1u);
+  EXPECT_EQ((*audit)[0].event, "user.create");
+
+  // What this version added works on the migrated database.
+  EXPECT_EQ(this->store_->GetLoginFailures(kPreviousUser, kEverySource)->count, 0);
+  ASSERT_TRUE(this->store_->PutLoginFailures({kPreviousUser, "10.0.0.1", 1, 5, 0}).ok());
+  EXPECT_EQ(this->store_->GetLoginFailures(kPreviousUser, "10.0.0.1")->count, 1);
+}
+
+}  // namespace gate::ca::store_conformance
+
+#endif  // GATE_TESTS_UNIT_CA_SERVER_STORE_CONFORMANCE_TRANSACTIONS_H_
