@@ -8,6 +8,7 @@
 #include "ca-server/api/node_api.h"
 #include "ca-server/auth/node_auth.h"
 #include "ca-server/auth/tokens.h"
+#include "ca-server/issuer/revocation.h"
 #include "gate/duration.h"
 #include "gate/json.h"
 #include "gate/names.h"
@@ -129,7 +130,7 @@ Result<Json::Value> Revoke(Services& s, const HttpRequest& req) {
     if (!text) return Err(text.error());
     auto serial = ParseSerial(*text);
     if (!serial) return Err(serial.error());
-    auto revocation = s.store.RevokeCertificate(*serial, now);
+    auto revocation = RevocationService(s.store).RevokeCertificate(*serial, now);
     if (!revocation) return Err(revocation.error());
     target = revocation->user;
     revoked.push_back(*revocation);
@@ -137,7 +138,7 @@ Result<Json::Value> Revoke(Services& s, const HttpRequest& req) {
     auto user = json::GetString(*body, "user");
     if (!user) return Err(user.error());
     GATE_RETURN_IF_ERROR(ValidateUserName(*user));
-    auto revocations = s.store.RevokeUserCertificates(*user, now);
+    auto revocations = RevocationService(s.store).RevokeUserCertificates(*user, now);
     if (!revocations) return Err(revocations.error());
     target = *user;
     revoked = *std::move(revocations);

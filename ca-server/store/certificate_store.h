@@ -43,17 +43,20 @@ class CertificateStore {
   virtual Status RecordCertificate(const IssuedCertificate& cert) = 0;
   virtual Result<std::vector<IssuedCertificate>> ListCertificates(const std::string& user) = 0;
 
-  // Revocations. Only certificates this CA issued (the certificates table)
-  // can be revoked; each revocation that changes anything increments the
-  // revocation list version in the same transaction.
-  // RevokeCertificate: NotFound for a serial never issued; revoking a
-  // revoked serial again returns the first revocation and changes nothing.
-  virtual Result<Revocation> RevokeCertificate(std::uint64_t serial, std::int64_t now) = 0;
-  // Revokes every certificate issued to user with valid_before > now that is
-  // not revoked yet, and returns those (by serial; empty if none). The user
-  // need not exist any more: a deleted user's certificates stay revocable.
-  virtual Result<std::vector<Revocation>> RevokeUserCertificates(const std::string& user,
-                                                                 std::int64_t now) = 0;
+  // NotFound for a serial never recorded.
+  virtual Result<IssuedCertificate> GetCertificate(std::uint64_t serial) = 0;
+
+  // Revocations: primitives only. Which certificates to revoke and when the
+  // revocation list version moves are decided by RevocationService
+  // (issuer/revocation.h), which calls these in one Store::InTransaction.
+  // GetRevocation: NotFound if the serial is not revoked. AddRevocation:
+  // NotFound if no certificate with that serial was issued (only
+  // certificates this CA issued can be revoked), AlreadyExists if it is
+  // revoked already; revocations are never removed. BumpRevocationVersion
+  // increments the version (never reused) and returns the new one.
+  virtual Result<Revocation> GetRevocation(std::uint64_t serial) = 0;
+  virtual Status AddRevocation(const Revocation& revocation) = 0;
+  virtual Result<std::uint64_t> BumpRevocationVersion() = 0;
   // The version and the revocations with valid_before > now, in one read.
   virtual Result<RevocationList> ListRevocations(std::int64_t now) = 0;
 };

@@ -32,17 +32,9 @@ void SortBySerial(std::vector<Revocation>& revocations) {
             [](const Revocation& a, const Revocation& b) { return a.serial < b.serial; });
 }
 
-Status InsertRevocation(sqlite3* db, const Revocation& revocation) {
-  Result<Stmt> stmt = Stmt::Prepare(db, InsertSql("revocations", kRevocations));
-  if (!stmt) return stmt.error();
-  return BindRow(*stmt, kRevocations, revocation).Run();
-}
-
-Status BumpRevocationVersion(sqlite3* db) {
-  Result<Stmt> stmt =
-      Stmt::Prepare(db, "UPDATE revocation_version SET version = version + 1 WHERE id = 1");
-  if (!stmt) return stmt.error();
-  return ChangeOne(*stmt, DataLoss("sqlite: the revocation version row is missing"));
+Status CertificateNotFound(std::uint64_t serial) {
+  return NotFound("no certificate with serial " + std::to_string(serial) +
+                  " was issued by this CA");
 }
 
 }  // namespace
@@ -73,66 +65,60 @@ Result<std::vector<IssuedCertificate>> SqliteStore::ListCertificates(const std::
   });
 }
 
-// --- Revocations ---------------------------------------------------------------------
-
-Result<Revocation> SqliteStore::RevokeCertificate(std::uint64_t serial, std::int64_t now) {
-  return Run(Transaction::Kind::kWrite, [&](sqlite3* db) -> Result<Revocation> {
-    Revocation revocation;
-    revocation.serial = serial;
-    {
-      Result<Stmt> stmt =
-          Stmt::Prepare(db, SelectSql("revocations", kRevocations, "WHERE serial = ?1"));
-      if (!stmt) return Err(stmt.error());
-      BindValue(*stmt, 1, serial);
-      Result<bool> row = stmt->Step();
-      if (!row) return Err(row.error());
-      if (*row) return ReadRow(*stmt, kRevocations);  // already revoked: nothing changes
-    }
-    revocation.revoked_at = now;
-    {
-      Result<Stmt> stmt =
-          Stmt::Prepare(db, "SELECT user_name, valid_before FROM certificates WHERE serial = ?1");
-      if (!stmt) return Err(stmt.error());
-      BindValue(*stmt, 1, serial);
-      Result<bool> row = stmt->Step();
-      if (!row) return Err(row.error());
-      if (!*row) {
-        return Err(NotFound("no certificate with serial " + std::to_string(serial) +
-                            " was issued by this CA"));
-      }
-      revocation.user = stmt->ColumnText(0);
-      revocation.valid_before = stmt->ColumnInt(1);
-    }
-    GATE_RETURN_IF_ERROR(InsertRevocation(db, revocation));
-    GATE_RETURN_IF_ERROR(BumpRevocationVersion(db));
-    return revocation;
+Result<IssuedCertificate> SqliteStore::GetCertificate(std::uint64_t serial) {
+  return Run(Transaction::Kind::kRead, [&](sqlite3* db) -> Result<IssuedCertificate> {
+    Result<Stmt> stmt =
+        Stmt::Prepare(db, SelectSql("certificates", kCertificates, "WHERE serial = ?1"));
+    if (!stmt) return Err(stmt.error());
+    BindValue(*stmt, 1, serial);
+    Result<bool> row = stmt->Step();
+    if (!row) return Err(row.error());
+    if (!*row) return Err(CertificateNotFound(serial));
+    return ReadRow(*stmt, kCertificates);
   });
 }
 
-Result<std::vector<Revocation>> SqliteStore::RevokeUserCertificates(const std::string& user,
-                                                                    std::int64_t now) {
-  return Run(Transaction::Kind::kWrite, [&](sqlite3* db) -> Result<std::vector<Revocation>> {
-    std::vector<Revocation> revoked;
+// --- Revocations ---------------------------------------------------------------------
+
+Result<Revocation> SqliteStore::GetRevocation(std::uint64_t serial) {
+  return Run(Transaction::Kind::kRead, [&](sqlite3* db) -> Result<Revocation> {
+    Result<Stmt> stmt =
+        Stmt::Prepare(db, SelectSql("revocations", kRevocations, "WHERE serial = ?1"));
+    if (!stmt) return Err(stmt.error());
+    BindValue(*stmt, 1, serial);
+    Result<bool> row = stmt->Step();
+    if (!row) return Err(row.error());
+    if (!*row) return Err(NotFound("serial " + std::to_string(serial) + " is not revoked"));
+    return ReadRow(*stmt, kRevocations);
+  });
+}
+
+Status SqliteStore::AddRevocation(const Revocation& revocation) {
+  return Run(Transaction::Kind::kWrite, [&](sqlite3* db) -> Status {
+    Result<Stmt> stmt = Stmt::Prepare(db, InsertSql("revocations", kRevocations));
+    if (!stmt) return stmt.error();
+    BindRow(*stmt, kRevocations, revocation);
+    return stmt->Insert(
+        AlreadyExists("serial " + std::to_string(revocation.serial) + " is already revoked"),
+        CertificateNotFound(revocation.serial));
+  });
+}
+
+Result<std::uint64_t> SqliteStore::BumpRevocationVersion() {
+  return Run(Transaction::Kind::kWrite, [&](sqlite3* db) -> Result<std::uint64_t> {
     {
-      Result<Stmt> stmt = Stmt::Prepare(
-          db,
-          "SELECT serial, valid_before FROM certificates WHERE user_name = ?1"
-          " AND valid_before > ?2 AND serial NOT IN (SELECT serial FROM revocations)");
+      Result<Stmt> stmt =
+          Stmt::Prepare(db, "UPDATE revocation_version SET version = version + 1 WHERE id = 1");
       if (!stmt) return Err(stmt.error());
-      stmt->Text(1, user).Int(2, now);
-      GATE_RETURN_IF_ERROR(stmt->ForEachRow([&] {
-        Revocation& r = revoked.emplace_back();
-        ReadValue(*stmt, 0, r.serial);
-        r.user = user;
-        r.revoked_at = now;
-        r.valid_before = stmt->ColumnInt(1);
-      }));
+      GATE_RETURN_IF_ERROR(
+          ChangeOne(*stmt, DataLoss("sqlite: the revocation version row is missing")));
     }
-    if (revoked.empty()) return revoked;
-    for (const Revocation& r : revoked) GATE_RETURN_IF_ERROR(InsertRevocation(db, r));
-    GATE_RETURN_IF_ERROR(BumpRevocationVersion(db));
-    SortBySerial(revoked);
-    return revoked;
+    Result<Stmt> stmt = Stmt::Prepare(db, "SELECT version FROM revocation_version WHERE id = 1");
+    if (!stmt) return Err(stmt.error());
+    Result<bool> row = stmt->Step();
+    if (!row) return Err(row.error());
+    if (!*row) return Err(DataLoss("sqlite: the revocation version row is missing"));
+    return static_cast<std::uint64_t>(stmt->ColumnInt(0));
   });
 }
 

@@ -156,9 +156,10 @@ class SqliteStore final : public Store {
   // CertificateStore
   Status RecordCertificate(const IssuedCertificate& cert) override;
   Result<std::vector<IssuedCertificate>> ListCertificates(const std::string& user) override;
-  Result<Revocation> RevokeCertificate(std::uint64_t serial, std::int64_t now) override;
-  Result<std::vector<Revocation>> RevokeUserCertificates(const std::string& user,
-                                                         std::int64_t now) override;
+  Result<IssuedCertificate> GetCertificate(std::uint64_t serial) override;
+  Result<Revocation> GetRevocation(std::uint64_t serial) override;
+  Status AddRevocation(const Revocation& revocation) override;
+  Result<std::uint64_t> BumpRevocationVersion() override;
   Result<RevocationList> ListRevocations(std::int64_t now) override;
 
   // AuditStore

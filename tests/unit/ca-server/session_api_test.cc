@@ -16,6 +16,7 @@
 #include "ca-server/api/node_api.h"
 #include "ca-server/api/query.h"
 #include "ca-server/auth/node_auth.h"
+#include "ca-server/issuer/revocation.h"
 #include "ca-server/sessions/recording_summary.h"
 #include "common/recording_test_util.h"
 #include "gate/bytes.h"
@@ -867,7 +868,7 @@ TEST_F(SessionAccessTest, SignatureCoversMethodAndTarget) {
 TEST_F(SessionAccessTest, RevokedLockedOrDeletedUsers) {
   const Identity alice = Cert("alice");
   EXPECT_EQ(Get(alice, "/v1/sessions").status, 200);
-  ASSERT_TRUE(store_->RevokeCertificate(alice.serial, now_).has_value());
+  ASSERT_TRUE(RevocationService(*store_).RevokeCertificate(alice.serial, now_).has_value());
   EXPECT_EQ(Get(alice, "/v1/sessions").status, 401);
 
   const Identity bob = Cert("bob");

@@ -39,6 +39,7 @@
 #include <utility>
 #include <vector>
 
+#include "ca-server/issuer/revocation.h"
 #include "ca-server/store/store.h"
 
 namespace gate::ca::store_conformance {

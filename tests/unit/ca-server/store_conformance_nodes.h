@@ -338,10 +338,32 @@ TYPED_TEST_P(StoreConformanceTest, RecordNodeSyncAndDeleteNode) {
 
 // --- Revocations -------------------------------------------------------------------
 
+// The primitives RevocationService builds on.
+TYPED_TEST_P(StoreConformanceTest, RevocationPrimitives) {
+  this->CreateNamedUser("alice");
+  this->RecordCert(10, "alice", 5000);
+  Result<IssuedCertificate> cert = this->store_->GetCertificate(10);
+  ASSERT_TRUE(cert.has_value()) << cert.error().ToString();
+  EXPECT_EQ(cert->user, "alice");
+  EXPECT_EQ(cert->valid_before, 5000);
+  EXPECT_EQ(this->store_->GetCertificate(11).error().code(), Code::kNotFound);
+
+  EXPECT_EQ(this->store_->GetRevocation(10).error().code(), Code::kNotFound);
+  ASSERT_TRUE(this->store_->AddRevocation({10, "alice", 100, 5000}).ok());
+  EXPECT_EQ(this->store_->GetRevocation(10)->revoked_at, 100);
+  EXPECT_EQ(this->store_->AddRevocation({10, "alice", 200, 5000}).code(), Code::kAlreadyExists);
+  EXPECT_EQ(this->store_->AddRevocation({11, "alice", 200, 5000}).code(), Code::kNotFound);
+  EXPECT_EQ(this->store_->GetRevocation(10)->revoked_at, 100);
+
+  const std::uint64_t before = this->store_->ListRevocations(0)->version;
+  EXPECT_EQ(this->store_->BumpRevocationVersion(), Result<std::uint64_t>(before + 1));
+  EXPECT_EQ(this->store_->ListRevocations(0)->version, before + 1);
+}
+
 TYPED_TEST_P(StoreConformanceTest, RevokeCertificateByIssuedSerial) {
   this->RecordCert(42, "alice", 5000);
   EXPECT_EQ(this->store_->ListRevocations(0)->version, 0u);
-  Result<Revocation> r = this->store_->RevokeCertificate(42, 1000);
+  Result<Revocation> r = RevocationService(*this->store_).RevokeCertificate(42, 1000);
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
   EXPECT_EQ(r->serial, 42u);
   EXPECT_EQ(r->user, "alice");
@@ -356,15 +378,15 @@ TYPED_TEST_P(StoreConformanceTest, RevokeCertificateByIssuedSerial) {
 
 TYPED_TEST_P(StoreConformanceTest, RevokingTwiceChangesNothing) {
   this->RecordCert(42, "alice", 5000);
-  ASSERT_TRUE(this->store_->RevokeCertificate(42, 1000).has_value());
-  Result<Revocation> again = this->store_->RevokeCertificate(42, 2000);
+  ASSERT_TRUE(RevocationService(*this->store_).RevokeCertificate(42, 1000).has_value());
+  Result<Revocation> again = RevocationService(*this->store_).RevokeCertificate(42, 2000);
   ASSERT_TRUE(again.has_value());
   EXPECT_EQ(again->revoked_at, 1000);  // the first revocation
   EXPECT_EQ(this->store_->ListRevocations(0)->version, 1u);
 }
 
 TYPED_TEST_P(StoreConformanceTest, RevokeUnknownSerialIsNotFound) {
-  Result<Revocation> r = this->store_->RevokeCertificate(99, 1000);
+  Result<Revocation> r = RevocationService(*this->store_).RevokeCertificate(99, 1000);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), Code::kNotFound);
   EXPECT_EQ(this->store_->ListRevocations(0)->version, 0u);
@@ -377,8 +399,9 @@ TYPED_TEST_P(StoreConformanceTest, RevokeUserCertificatesTakesOnlyLiveUnrevokedO
   this->RecordCert(2, "alice", 6000);
   this->RecordCert(3, "alice", 7000);
   this->RecordCert(4, "bob", 7000);
-  ASSERT_TRUE(this->store_->RevokeCertificate(3, 500).has_value());
-  Result<std::vector<Revocation>> revoked = this->store_->RevokeUserCertificates("alice", 1000);
+  ASSERT_TRUE(RevocationService(*this->store_).RevokeCertificate(3, 500).has_value());
+  Result<std::vector<Revocation>> revoked =
+      RevocationService(*this->store_).RevokeUserCertificates("alice", 1000);
   ASSERT_TRUE(revoked.has_value()) << revoked.error().ToString();
   ASSERT_EQ(revoked->size(), 2u);
   EXPECT_EQ((*revoked)[0].serial, 2u);
@@ -386,8 +409,8 @@ TYPED_TEST_P(StoreConformanceTest, RevokeUserCertificatesTakesOnlyLiveUnrevokedO
   EXPECT_EQ((*revoked)[1].user, "alice");
   EXPECT_EQ(this->store_->ListRevocations(0)->version, 2u);
   // Nothing left: no change, no new version.
-  EXPECT_TRUE(this->store_->RevokeUserCertificates("alice", 1000)->empty());
-  EXPECT_TRUE(this->store_->RevokeUserCertificates("nobody", 1000)->empty());
+  EXPECT_TRUE(RevocationService(*this->store_).RevokeUserCertificates("alice", 1000)->empty());
+  EXPECT_TRUE(RevocationService(*this->store_).RevokeUserCertificates("nobody", 1000)->empty());
   EXPECT_EQ(this->store_->ListRevocations(0)->version, 2u);
 }
 
@@ -395,7 +418,8 @@ TYPED_TEST_P(StoreConformanceTest, DeletedUsersCertificatesStayRevocable) {
   this->CreateNamedUser("alice");
   this->RecordCert(7, "alice", 5000);
   ASSERT_TRUE(this->store_->DeleteUser("alice").ok());
-  Result<std::vector<Revocation>> revoked = this->store_->RevokeUserCertificates("alice", 1000);
+  Result<std::vector<Revocation>> revoked =
+      RevocationService(*this->store_).RevokeUserCertificates("alice", 1000);
   ASSERT_TRUE(revoked.has_value());
   EXPECT_EQ(revoked->size(), 1u);
 }
@@ -403,7 +427,7 @@ TYPED_TEST_P(StoreConformanceTest, DeletedUsersCertificatesStayRevocable) {
 TYPED_TEST_P(StoreConformanceTest, ListRevocationsDropsExpiredCertificates) {
   this->RecordCert(10, "alice", 1000);
   this->RecordCert(11, "alice", 3000);
-  ASSERT_TRUE(this->store_->RevokeUserCertificates("alice", 0).has_value());
+  ASSERT_TRUE(RevocationService(*this->store_).RevokeUserCertificates("alice", 0).has_value());
   Result<RevocationList> early = this->store_->ListRevocations(999);
   ASSERT_EQ(early->revocations.size(), 2u);
   EXPECT_EQ(early->revocations[0].serial, 10u);
@@ -419,7 +443,7 @@ TYPED_TEST_P(StoreConformanceTest, EverythingPersistsAcrossReopen) {
   ASSERT_TRUE(this->store_->SetLock({"alice", 0, "x", 1}).ok());
   this->Join("uuid-1", "db-1");
   this->RecordCert(5, "alice", 9000);
-  ASSERT_TRUE(this->store_->RevokeCertificate(5, 10).has_value());
+  ASSERT_TRUE(RevocationService(*this->store_).RevokeCertificate(5, 10).has_value());
   this->Reopen();
   EXPECT_EQ(this->store_->GetRole("dev")->logins.size(), 2u);
   EXPECT_EQ(this->store_->ListLocks()->size(), 1u);

@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "ca-server/issuer/revocation.h"
 #include "ca-server/store/store.h"
 #include "ca-server/store_conformance.h"
 #include "ca-server/store_sqlite_backend.h"
@@ -219,7 +220,7 @@ TEST_F(SqliteStoreTest, UsesWalAndForeignKeys) {
 
 TEST_F(SqliteStoreTest, RevocationsAreFinalEvenThroughRawSql) {
   RecordCert(10, "alice", 1000);
-  ASSERT_TRUE(store_->RevokeCertificate(10, 0).has_value());
+  ASSERT_TRUE(RevocationService(*store_).RevokeCertificate(10, 0).has_value());
   store_.reset();
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
@@ -251,7 +252,7 @@ TEST_F(SqliteStoreTest, MigratesAVersion1DatabaseKeepingItsData) {
   // v2 works on the migrated file.
   CreateRole("ops");
   ASSERT_TRUE(store_->SetLock({"alice", 0, "x", 1}).ok());
-  ASSERT_TRUE(store_->RevokeCertificate(77, 10).has_value());
+  ASSERT_TRUE(RevocationService(*store_).RevokeCertificate(77, 10).has_value());
   EXPECT_EQ(store_->ListRevocations(0)->version, 1u);
   EXPECT_EQ(store_->DeleteRole("ops").code(), Code::kFailedPrecondition);
 }
