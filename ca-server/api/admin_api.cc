@@ -4,7 +4,7 @@
 #include <chrono>
 #include <optional>
 
-#include "ca-server/auth/locks.h"
+#include "ca-server/auth/user_admin.h"
 #include "gate/duration.h"
 #include "gate/json.h"
 #include "gate/log.h"
@@ -63,6 +63,8 @@ Result<std::optional<std::vector<std::string>>> LoginsField(const Json::Value& b
   return std::optional(std::move(out));
 }
 
+UserAdmin Admin(Services& s) { return UserAdmin(s.store, s.signup, s.authenticator, s.audit); }
+
 // "roles" as given: each a valid name of an existing role, duplicates
 // dropped. NotFound names the first missing role.
 Result<std::optional<std::vector<std::string>>> RolesField(Services& s, const Json::Value& body) {
@@ -72,22 +74,15 @@ Result<std::optional<std::vector<std::string>>> RolesField(Services& s, const Js
   std::vector<std::string> out;
   for (const auto& role : *roles) {
     GATE_RETURN_IF_ERROR(policy::ValidateRoleName(role));
-    if (std::find(out.begin(), out.end(), role) != out.end()) continue;
-    auto found = s.store.GetRole(role);
-    if (!found) return Err(found.error());
-    out.push_back(role);
+    if (std::find(out.begin(), out.end(), role) == out.end()) out.push_back(role);
   }
+  GATE_RETURN_IF_ERROR(Admin(s).CheckRolesExist(out));
   return std::optional(std::move(out));
 }
 
-std::string Join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& item : v) out += (out.empty() ? "" : ",") + item;
-  return out;
-}
-
-// throttled: LoginThrottle refuses sources that failed against the name.
-Json::Value UserJson(const UserRecord& u, const std::optional<policy::Lock>& lock, bool throttled) {
+Json::Value UserJson(const UserStatus& status) {
+  const UserRecord& u = status.user;
+  const std::optional<policy::Lock>& lock = status.lock;
   Json::Value item;
   item["name"] = u.name;
   item["logins"] = json::StringArray(u.logins);
@@ -100,7 +95,7 @@ Json::Value UserJson(const UserRecord& u, const std::optional<policy::Lock>& loc
     l["message"] = lock->message;
     item["lock"] = l;
   } else {
-    item["status"] = !u.signed_up() ? "pending signup" : throttled ? "locked out" : "active";
+    item["status"] = !u.signed_up() ? "pending signup" : status.throttled ? "locked out" : "active";
   }
   item["mfa"] = u.totp_secret.empty() ? "none" : "otp";
   return item;
@@ -124,38 +119,16 @@ Result<Json::Value> AddUser(Services& s, const HttpRequest& req) {
   user.name = *name;
   user.logins = logins->value_or(std::vector<std::string>{});
   user.roles = roles->value_or(std::vector<std::string>{});
-  // Without roles the user needs a login of its own to be of any use; with
-  // roles, the admin said what the user may do.
-  if (user.logins.empty() && user.roles.empty()) user.logins.push_back(*name);
-  GATE_RETURN_IF_ERROR(s.store.CreateUser(user));
-  auto token = s.signup.CreateToken(*name, *ttl, now);
-  if (!token) {
-    // Keep "a rejected request changes nothing": no user without a token.
-    if (Status undo = s.store.DeleteUser(*name); !undo.ok()) {
-      log::Error("cannot undo creation of user " + *name + ": " + undo.ToString());
-    }
-    return Err(token.error());
-  }
-  s.audit.Record({now, "user.create", *name, "admin", true,
-                  "logins " + Join(user.logins) + "; roles " + Join(user.roles)});
+  auto token = Admin(s).Add(std::move(user), *ttl, now);
+  if (!token) return Err(token.error());
   return TokenReply(s, *name, *token, *ttl, now);
 }
 
 Result<Json::Value> ListUsers(Services& s) {
-  const std::int64_t now = s.now();
-  auto users = s.store.ListUsers();
+  auto users = Admin(s).List(s.now());
   if (!users) return Err(users.error());
-  auto locks = s.store.ListLocks();
-  if (!locks) return Err(locks.error());
-  const std::vector<policy::Lock> in_force = LocksInForce(*locks, now);
   Json::Value list(Json::arrayValue);
-  for (const auto& u : *users) {
-    std::optional<policy::Lock> lock;
-    if (const policy::Lock* l = policy::ActiveLock(in_force, u.name, now); l != nullptr) lock = *l;
-    auto throttled = s.authenticator.Throttled(u.name, now);
-    if (!throttled) return Err(throttled.error());
-    list.append(UserJson(u, lock, *throttled));
-  }
+  for (const UserStatus& status : *users) list.append(UserJson(status));
   Json::Value out;
   out["users"] = list;
   return out;
@@ -172,28 +145,14 @@ Result<Json::Value> UpdateUser(Services& s, const HttpRequest& req, const std::s
   if (!logins->has_value() && !roles->has_value()) {
     return Err(InvalidArgument("give 'logins', 'roles' or both"));
   }
-  auto current = s.store.GetUser(name);
-  if (!current) return Err(current.error());
-  if (logins->value_or(current->logins).empty() && roles->value_or(current->roles).empty()) {
-    return Err(InvalidArgument("user " + name +
-                               " would have neither logins nor roles; give at least one"));
-  }
-  auto updated = s.store.UpdateUser(name, *logins, *roles);
+  auto updated = Admin(s).Update(name, *logins, *roles, s.now());
   if (!updated) return Err(updated.error());
-  const std::int64_t now = s.now();
-  s.audit.Record({now, "user.update", name, "admin", true,
-                  "logins " + Join(updated->logins) + "; roles " + Join(updated->roles)});
-  auto lock = ActiveLockOf(s.store, name, now);
-  if (!lock) return Err(lock.error());
-  auto throttled = s.authenticator.Throttled(name, now);
-  if (!throttled) return Err(throttled.error());
-  return UserJson(*updated, *lock, *throttled);
+  return UserJson(*updated);
 }
 
 Result<Json::Value> RemoveUser(Services& s, const std::string& name) {
   GATE_RETURN_IF_ERROR(ValidateUserName(name));
-  GATE_RETURN_IF_ERROR(s.store.DeleteUser(name));
-  s.audit.Record({s.now(), "user.delete", name, "admin", true, ""});
+  GATE_RETURN_IF_ERROR(Admin(s).Remove(name, s.now()));
   Json::Value out;
   out["user"] = name;
   return out;
@@ -206,10 +165,8 @@ Result<Json::Value> ResetUser(Services& s, const HttpRequest& req, const std::st
   auto ttl = SignupTtl(s, *body);
   if (!ttl) return Err(ttl.error());
   const std::int64_t now = s.now();
-  GATE_RETURN_IF_ERROR(s.store.ResetUserCredentials(name));
-  auto token = s.signup.CreateToken(name, *ttl, now);
+  auto token = Admin(s).Reset(name, *ttl, now);
   if (!token) return Err(token.error());
-  s.audit.Record({now, "user.reset", name, "admin", true, ""});
   return TokenReply(s, name, *token, *ttl, now);
 }
 
@@ -247,11 +204,10 @@ Result<Json::Value> LockUser(Services& s, const HttpRequest& req, const std::str
   lock.expires_at = *ttl == 0 ? 0 : now + *ttl;
   lock.message = *message;
   lock.created_at = now;
-  GATE_RETURN_IF_ERROR(s.store.SetLock(lock));
-  s.audit.Record({now, "user.lock", name, "admin", true,
-                  (lock.expires_at == 0 ? std::string("until unlocked")
-                                        : "for " + FormatDuration(std::chrono::seconds(*ttl))) +
-                      ": " + lock.message});
+  GATE_RETURN_IF_ERROR(Admin(s).Lock(
+      lock, (lock.expires_at == 0 ? std::string("until unlocked")
+                                  : "for " + FormatDuration(std::chrono::seconds(*ttl))) +
+                ": " + lock.message));
   Json::Value out;
   out["user"] = name;
   out["expires_at"] = Json::Int64(lock.expires_at);
@@ -261,8 +217,7 @@ Result<Json::Value> LockUser(Services& s, const HttpRequest& req, const std::str
 
 Result<Json::Value> UnlockUser(Services& s, const std::string& name) {
   GATE_RETURN_IF_ERROR(ValidateUserName(name));
-  GATE_RETURN_IF_ERROR(s.store.DeleteLock(name));
-  s.audit.Record({s.now(), "user.unlock", name, "admin", true, ""});
+  GATE_RETURN_IF_ERROR(Admin(s).Unlock(name, s.now()));
   Json::Value out;
   out["user"] = name;
   return out;

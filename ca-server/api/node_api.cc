@@ -24,6 +24,18 @@ Json::Value CaKeyList(const ssh::Ed25519PublicKey& key) {
   return list;
 }
 
+NodePolicyInputs PolicyInputs(Services& s) {
+  return {s.store, s.store, s.store, s.config.cluster_name, s.user_ca};
+}
+
+Json::Value PolicyJson(const Services& s, const NodePolicy& policy) {
+  Json::Value out;
+  out["snapshot"] = policy::SnapshotToJson(policy.snapshot);
+  out["user_ca"] = CaKeyList(s.user_ca);
+  out["krl"] = Base64Encode(policy.krl);
+  return out;
+}
+
 // A failed node credential is logged, not audited: a node removed by an
 // admin keeps trying every 30 seconds until someone runs gate-node leave,
 // and the audit log is for decisions, not for that noise.
@@ -138,10 +150,9 @@ Result<Json::Value> Policy(Services& s, const HttpRequest& req) {
   auto node = Authenticate(s, req);
   if (!node) return Err(node.error());
   const std::int64_t now = s.now();
-  auto reply = NodePolicyReply(s, *node, now);
-  if (!reply) return Err(reply.error());
-  GATE_RETURN_IF_ERROR(s.store.RecordNodeSync(node->host_uuid, now));
-  return reply;
+  auto policy = SyncNode(PolicyInputs(s), s.store, *node, now);
+  if (!policy) return Err(policy.error());
+  return PolicyJson(s, *policy);
 }
 
 Result<Json::Value> RenewHostCert(Services& s, const HttpRequest& req) {
@@ -231,14 +242,9 @@ Result<policy::Labels> NodeLabelsFromJson(const Json::Value& json) {
 }
 
 Result<Json::Value> NodePolicyReply(Services& s, const NodeRecord& node, std::int64_t now) {
-  auto policy =
-      BuildNodePolicy({s.store, s.store, s.store, s.config.cluster_name, s.user_ca}, node, now);
+  auto policy = BuildNodePolicy(PolicyInputs(s), node, now);
   if (!policy) return Err(policy.error());
-  Json::Value out;
-  out["snapshot"] = policy::SnapshotToJson(policy->snapshot);
-  out["user_ca"] = CaKeyList(s.user_ca);
-  out["krl"] = Base64Encode(policy->krl);
-  return out;
+  return PolicyJson(s, *policy);
 }
 
 void CloseLiveSessions(Services& services, const NodeRecord& node, const std::string& source) {

@@ -44,4 +44,12 @@ Result<NodePolicy> BuildNodePolicy(const NodePolicyInputs& in, const NodeRecord&
   return out;
 }
 
+Result<NodePolicy> SyncNode(const NodePolicyInputs& in, NodeStore& nodes, const NodeRecord& node,
+                            std::int64_t now) {
+  auto policy = BuildNodePolicy(in, node, now);
+  if (!policy) return Err(policy.error());
+  GATE_RETURN_IF_ERROR(nodes.RecordNodeSync(node.host_uuid, now));
+  return policy;
+}
+
 }  // namespace gate::ca

@@ -39,6 +39,12 @@ struct NodePolicyInputs {
 Result<NodePolicy> BuildNodePolicy(const NodePolicyInputs& in, const NodeRecord& node,
                                    std::int64_t now);
 
+// A node's sync: its policy at now (BuildNodePolicy), then now recorded as
+// its last sync (NodeStore::RecordNodeSync), so `gatectl nodes ls` shows
+// only syncs that got their answer. NotFound if the node left meanwhile.
+Result<NodePolicy> SyncNode(const NodePolicyInputs& in, NodeStore& nodes, const NodeRecord& node,
+                            std::int64_t now);
+
 }  // namespace gate::ca
 
 #endif  // GATE_CA_NODES_NODE_POLICY_H_
