@@ -20,13 +20,17 @@ Result<Json::Value> AdminCall(const AdminFlags& flags, std::string_view method,
   options.base_url = "http://localhost";
   options.unix_socket = flags.data_dir + "/admin.sock";
   HttpClient client(options);
-  auto reply = client.Call(method, path, body);
-  if (!reply && reply.error().code() == Code::kUnavailable) {
-    return Err(Unavailable(
-        "cannot reach gate-ca on " + options.unix_socket +
-        " (is gate-ca running with this --data-dir? are you root?): " + reply.error().message()));
+  auto response = client.Request(method, path, body);
+  // Only a failure to talk to gate-ca at all gets the hint; an error gate-ca
+  // answered with (a full disk, a refused request) is reported as it said it.
+  if (!response) {
+    if (response.error().code() != Code::kUnavailable) return Err(response.error());
+    return Err(Unavailable("cannot reach gate-ca on " + options.unix_socket +
+                           " (is gate-ca running with this --data-dir? are you root?): " +
+                           response.error().message()));
   }
-  return reply;
+  if (response->status >= 200 && response->status < 300) return std::move(response->body);
+  return Err(StatusFromErrorReply(response->status, response->body, "gate-ca"));
 }
 
 std::string TokenTtlText(std::int64_t seconds) {

@@ -342,5 +342,35 @@ class FullQueueTest(GateTestCase):
                          statuses.count(401))
 
 
+class AbuseNoiseTest(GateTestCase):
+    """What a flood leaves behind: the audit log and gate-ca's log."""
+
+    rate_limit = (6, 3)
+
+    def test_rate_limit_refusals_are_one_audit_event_per_source_and_minute(self):
+        body = {"user": "nobody", "password": "wrong password!!", "otp_code": "123456",
+                "public_key": public_key_line(self.workdir)}
+        conn = connect(self.ca.port, FLOOD)
+        statuses = [call(conn, "POST", "/v1/login", body)[0] for _ in range(60)]
+        conn.close()
+        self.assertGreaterEqual(statuses.count(429), 50, statuses)
+        audit = self.ca.gatectl("audit", "--event", "rate_limit", "--json", check=True).stdout
+        rows = [json.loads(line) for line in audit.splitlines() if line.strip()]
+        mine = [r for r in rows if r.get("source") == FLOOD]
+        # The first refusal at once; the others are one count when the minute ends.
+        self.assertEqual(len(mine), 1, rows)
+        self.assertIn("counted in one event", json.dumps(mine[0]))
+
+    def test_a_signup_token_in_an_unmatched_path_is_not_logged(self):
+        token = "0123456789abcdef" * 2
+        status, _, _ = request(self.ca.port, CLEAN, "GET", f"/web/newuser/{token}/x")
+        self.assertEqual(status, 404)
+        time.sleep(0.5)  # the log line is written before the reply, but flushed by stderr
+        with open(os.path.join(self.workdir, "gate-ca.log")) as f:
+            log = f.read()
+        self.assertNotIn(token, log)
+        self.assertIn("GET /web/newuser/<redacted>/x 404", log)
+
+
 if __name__ == "__main__":
     unittest.main()

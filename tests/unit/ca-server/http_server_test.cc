@@ -321,6 +321,19 @@ class HttpServerTest : public ::testing::Test {
     return o;
   }
 
+  // Opens two TCP connections from 127.0.0.1 and keeps them open while a
+  // third from the same address is checked to be closed at once, unanswered.
+  void HeldTwoThenThirdClosed() {
+    held_[0] = ConnectTcp(port_);
+    held_[1] = ConnectTcp(port_);
+    ASSERT_TRUE(held_[0].valid() && held_[1].valid());
+    UniqueFd third = ConnectTcp(port_);
+    ASSERT_TRUE(third.valid());
+    Exchange ex = PlainExchange(third.get(), "", 5000ms);
+    EXPECT_TRUE(ex.closed);
+    EXPECT_EQ(ex.data, "");
+  }
+
   Handler RouterHandler() {
     return [this](const HttpRequest& req) { return router_.Dispatch(req); };
   }
@@ -357,6 +370,7 @@ class HttpServerTest : public ::testing::Test {
 
   std::string dir_, cert_, key_, socket_, pin_;
   Router router_;
+  UniqueFd held_[2];
   // /v1/block sets blocked_ when it runs, then waits for unblock_.
   std::promise<void> blocked_;
   std::promise<void> release_;
@@ -753,14 +767,7 @@ TEST_F(HttpServerTest, PerSourceCapLeavesRoomForOtherSources) {
   o.limits.max_connections_per_source = 2;
   o.limits.connection_reserve = 0;
   StartServer(o);
-  UniqueFd a = ConnectTcp(port_);
-  UniqueFd b = ConnectTcp(port_);
-  ASSERT_TRUE(a.valid() && b.valid());
-  UniqueFd third = ConnectTcp(port_);
-  ASSERT_TRUE(third.valid());
-  Exchange ex = PlainExchange(third.get(), "", 5000ms);
-  EXPECT_TRUE(ex.closed);  // closed at once, no reply
-  EXPECT_EQ(ex.data, "");
+  HeldTwoThenThirdClosed();
   CurlRequest other = Pinned("/v1/whoami");
   other.source = "127.0.0.2";
   CurlReply r = curl_.Do(other);
@@ -774,13 +781,8 @@ TEST_F(HttpServerTest, TheReserveIsForSourcesWithNoConnection) {
   o.limits.max_connections_per_source = 4;
   o.limits.connection_reserve = 2;
   StartServer(o);
-  UniqueFd a = ConnectTcp(port_);
-  UniqueFd b = ConnectTcp(port_);
-  ASSERT_TRUE(a.valid() && b.valid());
   // 2 of 4 open: the rest is the reserve, which 127.0.0.1 may not take.
-  UniqueFd third = ConnectTcp(port_);
-  ASSERT_TRUE(third.valid());
-  EXPECT_TRUE(PlainExchange(third.get(), "", 5000ms).closed);
+  HeldTwoThenThirdClosed();
   // A new source gets in.
   CurlRequest other = Pinned("/v1/whoami");
   other.source = "127.0.0.3";

@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""Node sync and central OTP latency for one source while another floods
+gate-ca with logins; run against two builds in one invocation (e.g. the
+commit before a serving change and after), so the figures share a machine
+and its load.
+
+For each build it starts a real gate-ca (127.0.0.1, temp data dir, rate
+limit out of the way so every flooding login reaches argon2id), joins a node
+with the real `gate-node join --no-reload` (root: node.json is root's), signs
+up users through `gate signup`, then measures from source 127.0.0.3 (all of
+127/8 is local on Linux; client sockets are bound to it):
+  sync   GET /v1/nodes/policy with the node's credentials, a new TLS
+         connection each time, as gate-node sync does
+  otp    POST /v1/nodes/otp/verify with a fresh code of a signed-up user
+         (each user once: a code is single use), as gate-node otp-relay does
+first idle, then while FLOOD clients on 127.0.0.2 each send up to
+--flood-logins wrong-password logins (an argon2id verification each) back to
+back, for at most --flood-seconds. A request that fails, times out (30 s) or
+gets an unexpected status is an error. Then `gate login` p50 (sequential,
+idle) for the same build.
+
+Usage: sudo bench/serving-flood.py NEW_BUILD_DIR [--base BASE_BUILD_DIR]
+       [--flood 200] [--samples 150] [--otp-users 40]
+"""
+import argparse
+import http.client
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from stats import p99
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
+from test_serving import call, connect  # noqa: E402
+
+PASSWORD = "correct horse battery"
+FLOOD = "127.0.0.2"
+CLEAN = "127.0.0.3"
+TIMEOUT = 30
+
+
+def request(port, source, method, path, body=None, headers=None, conn=None):
+    """(status, ms) of one request on conn, or on a new connection from
+    source; status None on a transport failure or timeout."""
+    own = conn is None
+    start = time.perf_counter()
+    try:
+        if own:
+            conn = connect(port, source, TIMEOUT)
+        status = call(conn, method, path, body, headers)[0]
+    except (OSError, http.client.HTTPException):
+        status = None
+    finally:
+        if own and conn is not None:
+            conn.close()
+    return status, (time.perf_counter() - start) * 1000
+
+
+class Flood:
+    def __init__(self, port, clients, per_client, seconds, public_key):
+        self.port, self.per_client, self.seconds = port, per_client, seconds
+        self.body = {"user": "nobody", "password": "wrong password!!", "otp_code": "123456",
+                     "public_key": public_key}
+        self.stop = threading.Event()
+        self.statuses = {}
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self.run, daemon=True) for _ in range(clients)]
+
+    def run(self):
+        deadline = time.time() + self.seconds
+        conn = None
+        for _ in range(self.per_client):
+            if self.stop.is_set() or time.time() > deadline:
+                break
+            try:
+                conn = conn or connect(self.port, FLOOD, TIMEOUT)
+                status, _ = request(self.port, FLOOD, "POST", "/v1/login", self.body, conn=conn)
+            except (OSError, http.client.HTTPException):
+                status = None
+            if status is None:
+                if conn is not None:
+                    conn.close()
+                conn = None
+                time.sleep(0.05)
+            with self.lock:
+                self.statuses[status] = self.statuses.get(status, 0) + 1
+        if conn is not None:
+            conn.close()
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        time.sleep(3)  # let the flood fill gate-ca's threads or queues
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for t in self.threads:
+            t.join(timeout=TIMEOUT + 5)
+
+
+def measure(harness, build, args):
+    harness.BIN_DIR = build
+    work = tempfile.mkdtemp(prefix="gate-bench-")
+    ca = harness.GateCA(work, rate_limit=(1000000, 1000000)).start()
+    try:
+        node = harness.Node(work, "bench-node")
+        token = ca.gatectl("tokens", "add", "--type=node", check=True).stdout.split("--token ")[1]
+        token = token.split()[0]
+        join = node.join(ca, token, "--principals", "127.0.0.1", "--no-reload")
+        if join.returncode != 0:
+            raise SystemExit(join.stdout + join.stderr)
+        with open(os.path.join(node.data_dir, "node.json")) as f:
+            state = json.load(f)
+        bearer = {"Authorization": f"Bearer {state['host_uuid']}.{state['node_secret']}"}
+        key_path = os.path.join(work, "bench_key")
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key_path],
+                       check=True)
+        with open(key_path + ".pub") as f:
+            public_key = f.read().strip()
+
+        print(f"{build}: signing up {2 * args.otp_users + args.logins} users ...",
+              file=sys.stderr)
+        users = []
+        for i in range(2 * args.otp_users + args.logins):
+            name = f"bench{i}"
+            tok, _ = ca.add_user(name)
+            client = harness.Client(work, ca, name)
+            result, device = client.signup(tok, PASSWORD)
+            if result.returncode != 0:
+                raise SystemExit(result.stderr)
+            users.append((name, client, device))
+        # Signup used the current step of every code; start on the next.
+        time.sleep(30 - time.time() % 30 + 0.5)
+
+        def phase(otp_users):
+            sync, otp, errors = [], [], 0
+            for i in range(args.samples):
+                status, ms = request(ca.port, CLEAN, "GET", "/v1/nodes/policy", headers=bearer)
+                sync.append(ms)
+                errors += status != 200
+                if i < len(otp_users):
+                    name, _, device = otp_users[i]
+                    status, ms = request(ca.port, CLEAN, "POST", "/v1/nodes/otp/verify",
+                                         {"user": name, "code": device.code()}, headers=bearer)
+                    otp.append(ms)
+                    errors += status != 200
+            return sync, otp, errors
+
+        idle = phase(users[:args.otp_users])
+        with Flood(ca.port, args.flood, args.flood_logins, args.flood_seconds, public_key) as flood:
+            loaded = phase(users[args.otp_users:2 * args.otp_users])
+        logins = []
+        for name, client, device in users[2 * args.otp_users:]:
+            start = time.perf_counter()
+            result = client.login(name, PASSWORD, device.code(), extra=("--ca-pin", ca.pin))
+            logins.append((time.perf_counter() - start) * 1000)
+            if result.returncode != 0:
+                raise SystemExit(result.stderr)
+        return idle, loaded, flood.statuses, logins
+    finally:
+        ca.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("build_dir")
+    parser.add_argument("--base", help="build dir of the commit to compare with")
+    parser.add_argument("--flood", type=int, default=200, help="concurrent flooding clients")
+    parser.add_argument("--flood-logins", type=int, default=10, help="logins per flood client")
+    parser.add_argument("--flood-seconds", type=int, default=90)
+    parser.add_argument("--samples", type=int, default=150, help="node syncs per phase")
+    parser.add_argument("--otp-users", type=int, default=40, help="central OTP checks per phase")
+    parser.add_argument("--logins", type=int, default=15, help="sequential gate logins")
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        raise SystemExit("run as root: gate-node join writes a root-owned node.json")
+    builds = [("base", args.base)] if args.base else []
+    builds.append(("new", args.build_dir))
+    os.environ["GATE_BIN_DIR"] = os.path.abspath(args.build_dir)
+    import harness  # noqa: E402 (needs GATE_BIN_DIR first)
+
+    rows = []
+    for label, build in builds:
+        idle, loaded, flood, logins = measure(harness, os.path.abspath(build), args)
+        rows.append((label, idle, loaded, flood, logins))
+
+    print("| build | sync p99 idle | sync p99 flood | ratio | OTP p99 idle | OTP p99 flood "
+          "| ratio | errors idle/flood | flood replies | `gate login` p50 |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: |")
+    for label, idle, loaded, flood, logins in rows:
+        s_idle, s_flood = p99(idle[0]), p99(loaded[0])
+        o_idle, o_flood = p99(idle[1]), p99(loaded[1])
+        replies = ", ".join(f"{k}: {v}" for k, v in sorted(flood.items(), key=str))
+        print(f"| {label} | {s_idle:.0f} ms | {s_flood:.0f} ms | {s_flood / s_idle:.1f}x "
+              f"| {o_idle:.0f} ms | {o_flood:.0f} ms | {o_flood / o_idle:.1f}x "
+              f"| {idle[2]}/{loaded[2]} | {replies} | {statistics.median(logins):.0f} ms |")
+
+
+if __name__ == "__main__":
+    main()
