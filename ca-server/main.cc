@@ -1,13 +1,23 @@
 // gate-ca: the certificate authority and auth server. This file only wires
 // the layers together; each has its own folder.
+#include <errno.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 
 #include "ca-server/api/admin_api.h"
 #include "ca-server/api/http_server.h"
@@ -26,14 +36,24 @@
 #include "ca-server/sessions/recording_files.h"
 #include "ca-server/sessions/session_ingest.h"
 #include "ca-server/signer/ca_keys.h"
+#include "ca-server/signer/privsep.h"
+#include "ca-server/signer/signer_client.h"
+#include "ca-server/signer/signer_server.h"
+#include "ca-server/signer/signer_service.h"
 #include "ca-server/signer/tls_cert.h"
 #include "ca-server/store/store.h"
 #include "gate/config.h"
 #include "gate/log.h"
 #include "gate/secure_file.h"
+#include "gate/unique_fd.h"
 
 namespace gate::ca {
 namespace {
+
+// How long the front end waits for one answer from the signer: far above a
+// signature and its SQLite writes, short enough that a hung signer fails
+// logins visibly instead of piling them up.
+constexpr std::chrono::seconds kSignerTimeout{10};
 
 struct StartFlags {
   std::string config_path;
@@ -99,30 +119,47 @@ Status EnsureTls(const Config& config, std::string* cert_file, std::string* key_
   return EnsureSelfSignedCert(*cert_file, *key_file, dns, ips);
 }
 
-int Start(const StartFlags& flags) {
-  auto config = ResolveConfig(flags);
-  if (!config) {
-    std::cerr << "gate-ca: " << config.error().message() << "\n";
-    return 2;
+Status CanRead(Store& store) {
+  auto read = store.ListRevocations(0);
+  return read ? Status::Ok() : read.error();
+}
+
+// The front end: everything that faces the network, as `gate` when started
+// as root. It never opens ca/ and asks the signer for every certificate.
+int ServeFrontEnd(Config config, UniqueFd signer_fd, pid_t signer_pid,
+                  const std::optional<SystemUser>& front_user) {
+  if (front_user) {
+    if (Status s = DropToUser(*front_user); !s.ok()) {
+      std::cerr << "gate-ca: front end: " << s.message() << "\n";
+      return 1;
+    }
   }
-  if (Status s = EnsurePrivateDir(config->data_dir, 0700); !s.ok()) {
-    std::cerr << "gate-ca: data dir: " << s.message() << "\n";
+  if (Status s = HardenProcess(); !s.ok()) {
+    std::cerr << "gate-ca: front end: " << s.message() << "\n";
     return 1;
   }
+  // A failure closes the connection, so the signer leaves and the watcher
+  // below stops the server.
+  auto signer = SignerClient::Connect(std::move(signer_fd), kSignerTimeout);
+  if (!signer) return 1;  // the signer said why on stderr
+  CertificateAuthority& ca = **signer;
 
-  auto store = OpenSqliteStore(config->data_dir + "/gate.db");
+  if (Status s = EnsurePrivateDir(config.data_dir, 0700); !s.ok()) {
+    std::cerr << "gate-ca: data dir: " << s.message()
+              << (front_user ? " (the front end runs as " + front_user->name +
+                                   ", which must be able to reach it)"
+                             : std::string())
+              << "\n";
+    return 1;
+  }
+  auto store = OpenSqliteStore(config.data_dir + "/gate.db");
   if (!store) {
     std::cerr << "gate-ca: database: " << store.error().message() << "\n";
     return 1;
   }
-  auto keys = LoadOrCreateCaKeys(config->data_dir + "/ca");
-  if (!keys) {
-    std::cerr << "gate-ca: refusing to start: " << keys.error().message() << "\n";
-    return 1;
-  }
   std::string cert_file, key_file;
   bool self_signed = false;
-  if (Status s = EnsureTls(*config, &cert_file, &key_file, &self_signed); !s.ok()) {
+  if (Status s = EnsureTls(config, &cert_file, &key_file, &self_signed); !s.ok()) {
     std::cerr << "gate-ca: refusing to start: TLS: " << s.message() << "\n";
     return 1;
   }
@@ -138,17 +175,16 @@ int Start(const StartFlags& flags) {
 
   AuditLog audit(**store);
   Authenticator authenticator(
-      {config->authentication.second_factor, config->authentication.lockout_attempts,
-       config->authentication.lockout_duration},
+      {config.authentication.second_factor, config.authentication.lockout_attempts,
+       config.authentication.lockout_duration},
       **store, audit);
-  SignupService signup({config->cluster_name, config->authentication.second_factor,
-                        config->authentication.password_min_length},
+  SignupService signup({config.cluster_name, config.authentication.second_factor,
+                        config.authentication.password_min_length},
                        **store, audit);
-  Issuer issuer({config->cert_ttl, config->max_cert_ttl, std::chrono::seconds(60)}, *keys->user,
-                **store);
-  HostIssuer host_issuer(HostIssuerOptions{}, *keys->host);
-  RateLimiter limiter(config->rate_limit.per_minute, config->rate_limit.burst);
-  Services services{.config = *config,
+  Issuer issuer({config.cert_ttl, config.max_cert_ttl, std::chrono::seconds(60)}, ca, **store);
+  HostIssuer host_issuer(ca);
+  RateLimiter limiter(config.rate_limit.per_minute, config.rate_limit.burst);
+  Services services{.config = config,
                     .store = **store,
                     .audit = audit,
                     .authenticator = authenticator,
@@ -156,12 +192,12 @@ int Start(const StartFlags& flags) {
                     .issuer = issuer,
                     .host_issuer = host_issuer,
                     .auth_limiter = limiter,
-                    .user_ca = keys->user->public_key(),
-                    .host_ca = keys->host->public_key(),
+                    .user_ca = ca.user_ca(),
+                    .host_ca = ca.host_ca(),
                     .now = now,
                     .ca_pin = *pin};
 
-  auto recordings = RecordingFiles::Open(config->data_dir + "/recordings");
+  auto recordings = RecordingFiles::Open(config.data_dir + "/recordings");
   if (!recordings) {
     std::cerr << "gate-ca: recordings: " << recordings.error().message() << "\n";
     return 1;
@@ -171,8 +207,8 @@ int Start(const StartFlags& flags) {
     return ingest.CloseLiveSessions(node, source);
   };
   // Its own buckets: listing sessions must not use up a user's logins.
-  RateLimiter signed_limiter(config->rate_limit.per_minute, config->rate_limit.burst);
-  RequestAuthenticator signed_users(**store, audit, keys->user->public_key(), signed_limiter,
+  RateLimiter signed_limiter(config.rate_limit.per_minute, config.rate_limit.burst);
+  RequestAuthenticator signed_users(**store, audit, ca.user_ca(), signed_limiter,
                                     RequestAuthOptions{}, now);
   SessionApiDeps session_deps{
       .services = services, .ingest = ingest, .users = signed_users, .files = *recordings};
@@ -187,11 +223,11 @@ int Start(const StartFlags& flags) {
   RegisterAdminSessionsApi(admin_router, session_deps);
 
   HttpServerOptions options;
-  options.listen_host = config->listen_addr.host;
-  options.listen_port = config->listen_addr.port;
+  options.listen_host = config.listen_addr.host;
+  options.listen_port = config.listen_addr.port;
   options.tls_cert_file = cert_file;
   options.tls_key_file = key_file;
-  options.admin_socket_path = config->data_dir + "/admin.sock";
+  options.admin_socket_path = config.data_dir + "/admin.sock";
   options.admin_uids = {0, geteuid()};
   options.large_body_bytes = kMaxChunkBytes;
   options.large_body = [&store](std::string_view method, std::string_view path,
@@ -201,7 +237,7 @@ int Start(const StartFlags& flags) {
   options.classify = [&](bool admin, std::string_view method, std::string_view path) {
     return (admin ? admin_router : public_router).Classify(method, path);
   };
-  options.limits = config->limits;
+  options.limits = config.limits;
   HttpServer server(
       options, [&](const HttpRequest& r) { return public_router.Dispatch(r); },
       [&](const HttpRequest& r) { return admin_router.Dispatch(r); });
@@ -209,28 +245,183 @@ int Start(const StartFlags& flags) {
     std::cerr << "gate-ca: cannot listen: " << s.message() << "\n";
     return 1;
   }
-  DerivePublicAddr(*config, server.port());
+  DerivePublicAddr(config, server.port());
 
-  const std::string listen = HostPort{config->listen_addr.host, server.port()}.ToString();
+  const std::string listen = HostPort{config.listen_addr.host, server.port()}.ToString();
   std::cout << "[AUTH]  Auth service is starting on " << listen << " (cluster "
-            << config->cluster_name << ", second factor "
-            << SecondFactorName(config->authentication.second_factor) << ")\n"
-            << "[AUTH]  User CA " << keys->user->public_key().Fingerprint() << ", host CA "
-            << keys->host->public_key().Fingerprint() << "\n"
+            << config.cluster_name << ", second factor "
+            << SecondFactorName(config.authentication.second_factor) << ")\n"
+            << "[AUTH]  User CA " << ca.user_ca().Fingerprint() << ", host CA "
+            << ca.host_ca().Fingerprint() << " (signer process " << signer_pid << ")\n"
             << "[PROXY] Web proxy service is starting on " << listen << ": https://"
-            << config->public_addr.ToString() << "/web, API under /v1/\n"
+            << config.public_addr.ToString() << "/web, API under /v1/\n"
             << "[PROXY] TLS certificate " << cert_file << (self_signed ? " (self-signed)" : "")
             << ", pin " << *pin << "\n"
             << "[ADMIN] Admin socket " << options.admin_socket_path << " (root only)\n"
-            << "[AUTH]  Data in " << config->data_dir << "\n"
+            << "[AUTH]  Data in " << config.data_dir << "\n"
             << std::flush;
 
+  // No front end serves without its signer: when it exits, for whatever
+  // reason, the server stops (Stop before Run makes Run return at once).
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> signer_lost{false};
+  std::thread watcher([&] {
+    int status = 0;
+    while (::waitpid(signer_pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!stopping) {
+      signer_lost = true;
+      log::Error("the signer process stopped; stopping gate-ca");
+    }
+    server.Stop();
+  });
   server.Run();
+  stopping = true;
   audit.FlushRefusals(now());
+  signer->reset();  // the signer sees the end of its connection and exits
+  watcher.join();
+  if (signer_lost) {
+    std::cerr << "gate-ca: the signer process stopped; no certificate can be issued without it\n";
+    return 1;
+  }
   std::cout << "[AUTH]  gate-ca stopped\n" << std::flush;
   return 0;
 }
 
+// The signer: loads the CA keys (as root when started as root), opens its own
+// store connection, gives up everything else and serves the front end until
+// the front end closes the socket. Stop signals are the front end's to act
+// on; if the front end dies, the kernel kills the signer.
+int RunSigner(const Config& config, UniqueFd fd, pid_t front_end,
+              const std::optional<SystemUser>& front_user,
+              const std::optional<SystemUser>& signer_user) {
+  ::prctl(PR_SET_NAME, "gate-ca-signer", 0, 0, 0);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) ::signal(sig, SIG_IGN);
+  if (Status s = HardenProcess(); !s.ok()) {
+    std::cerr << "gate-ca: signer: " << s.message() << "\n";
+    return 1;
+  }
+  if (Status s = ProtectKeyMemory(); !s.ok()) {
+    std::cerr << "gate-ca: refusing to start: " << s.message() << "\n";
+    return 1;
+  }
+  auto keys = LoadOrCreateCaKeys(config.data_dir + "/ca");
+  if (!keys) {
+    std::cerr << "gate-ca: refusing to start: " << keys.error().message() << "\n";
+    return 1;
+  }
+  // The signer's own connection, opened (with the front end's ids, whose
+  // database it is) before it gives up the right to open anything; SQLite
+  // keeps the database, -wal and -shm descriptors for the connection's life.
+  std::unique_ptr<Store> store;
+  auto open_store = [&]() -> Status {
+    auto opened = OpenSqliteStore(config.data_dir + "/gate.db");
+    if (!opened) return opened.error();
+    store = std::move(*opened);
+    return CanRead(*store);
+  };
+  Status ready = front_user ? RunWithEffectiveIds(*front_user, open_store) : open_store();
+  if (ready.ok() && signer_user) ready = DropToUser(*signer_user);
+  if (ready.ok()) ready = HardenProcess();  // a uid change resets "dumpable"
+  if (ready.ok() &&
+      (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || ::getppid() != front_end)) {
+    ready = Unavailable("the front end is gone");
+  }
+  if (ready.ok()) ready = ConfineSigner();
+  // After the drop: the connection must still read (and the first signature
+  // will write) without opening anything.
+  if (ready.ok()) ready = CanRead(*store);
+  if (!ready.ok()) {
+    std::cerr << "gate-ca: signer: " << ready.message() << "\n";
+    return 1;
+  }
+  SignerService service({config.max_cert_ttl}, std::move(*keys), *store,
+                        [] { return static_cast<std::int64_t>(std::time(nullptr)); });
+  if (Status s = ServeSignerConnection(fd.get(), service); !s.ok()) {
+    log::Error("signer: " + s.message() + "; stopping gate-ca");
+    return 1;
+  }
+  return 0;
+}
+
+// The front end (the parent: the process systemd and the shell see). A
+// start-up that fails before serving leaves the signer to exit on its own
+// (its socket closes) and reaps it.
+int RunFrontEnd(Config config, UniqueFd signer_fd, pid_t signer_pid,
+                const std::optional<SystemUser>& front_user) {
+  const int rc = ServeFrontEnd(std::move(config), std::move(signer_fd), signer_pid, front_user);
+  int status = 0;
+  while (::waitpid(signer_pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return rc;
+}
+
+int Start(const StartFlags& flags) {
+  // Nothing inherited beyond stdio: the signer caps its descriptors at those
+  // it holds, and neither process should carry another program's.
+  ::close_range(3, ~0U, 0);
+  auto config = ResolveConfig(flags);
+  if (!config) {
+    std::cerr << "gate-ca: " << config.error().message() << "\n";
+    return 2;
+  }
+  // Started as root, the front end runs as `gate` and the signer as
+  // `gate-signer`; never as root, so both users must exist.
+  std::optional<SystemUser> front_user, signer_user;
+  if (::geteuid() == 0) {
+    auto gate_user = LookUpSystemUser(kFrontEndUser);
+    if (!gate_user) {
+      std::cerr << "gate-ca: refusing to start as root: " << gate_user.error().message() << "\n";
+      return 1;
+    }
+    auto signer = LookUpSystemUser(kSignerUser);
+    if (!signer) {
+      std::cerr << "gate-ca: refusing to start as root: " << signer.error().message() << "\n";
+      return 1;
+    }
+    front_user = *gate_user;
+    signer_user = *signer;
+    if (Status s = PrepareDataDir(config->data_dir, *front_user); !s.ok()) {
+      std::cerr << "gate-ca: refusing to start: data dir: " << s.message() << "\n";
+      return 1;
+    }
+  } else if (Status s = EnsurePrivateDir(config->data_dir, 0700); !s.ok()) {
+    std::cerr << "gate-ca: data dir: " << s.message() << "\n";
+    return 1;
+  }
+  // Create or migrate the schema once, here, so the two processes' own
+  // connections never race to do it; no connection crosses the fork.
+  auto create_store = [&]() -> Status {
+    auto store = OpenSqliteStore(config->data_dir + "/gate.db");
+    return store ? Status::Ok() : store.error();
+  };
+  if (Status s = front_user ? RunWithEffectiveIds(*front_user, create_store) : create_store();
+      !s.ok()) {
+    std::cerr << "gate-ca: database: " << s.message() << "\n";
+    return 1;
+  }
+
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+    std::cerr << "gate-ca: socketpair: " << std::strerror(errno) << "\n";
+    return 1;
+  }
+  UniqueFd signer_end(pair[0]), front_end_end(pair[1]);
+  std::cout << std::flush;
+  const pid_t front_end_pid = ::getpid();
+  const pid_t signer_pid = ::fork();
+  if (signer_pid < 0) {
+    std::cerr << "gate-ca: fork: " << std::strerror(errno) << "\n";
+    return 1;
+  }
+  if (signer_pid == 0) {
+    front_end_end.Reset();
+    // The signer's exit status is only the front end's to read.
+    ::_exit(RunSigner(*config, std::move(signer_end), front_end_pid, front_user, signer_user));
+  }
+  signer_end.Reset();
+  return RunFrontEnd(*std::move(config), std::move(front_end_end), signer_pid, front_user);
+}
 }  // namespace
 }  // namespace gate::ca
 
@@ -255,7 +446,10 @@ int main(int argc, char** argv) {
   start->footer(
       "On first start gate-ca creates the data dir (0700), an Ed25519 user CA and host CA,\n"
       "a self-signed TLS certificate (unless https_cert_file/https_key_file are set) and\n"
-      "the SQLite database. It exits cleanly on SIGTERM or SIGINT.\n\n"
+      "the SQLite database. It runs as two processes: the network front end, and a signer\n"
+      "that alone holds the CA keys (data_dir/ca). Started as root, the front end runs as\n"
+      "the system user gate and the signer as gate-signer, with no capabilities; both users\n"
+      "must exist. It exits cleanly on SIGTERM or SIGINT.\n\n"
       "Exit status: 0 after a clean stop, 1 on a start-up failure, 2 on bad configuration.");
   int rc = 0;
   start->callback([&] { rc = gate::ca::Start(flags); });

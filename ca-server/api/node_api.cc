@@ -115,8 +115,6 @@ Result<Json::Value> Join(Services& s, const HttpRequest& req) {
   if (!uuid) return Err(uuid.error());
   auto secret = NewNodeSecret();
   if (!secret) return Err(secret.error());
-  auto cert = s.host_issuer.IssueHostCertificate(*uuid, *key, *principals, now);
-  if (!cert) return Err(cert.error());
 
   NodeRecord node;
   node.host_uuid = *uuid;
@@ -131,6 +129,21 @@ Result<Json::Value> Join(Services& s, const HttpRequest& req) {
   if (joined.code() == Code::kNotFound) return refuse("token used concurrently", bad_token);
   if (joined.code() == Code::kFailedPrecondition) return refuse("expired token", expired);
   GATE_RETURN_IF_ERROR(joined);
+  // The signer signs only for a registered node's registered host key, so
+  // the node is registered first; if signing fails, the join is undone and
+  // the token restored, so the node can simply try again.
+  auto cert = s.host_issuer.IssueHostCertificate(*uuid, *key, *principals, req.source);
+  if (!cert) {
+    Status undone = s.store.DeleteNode(*uuid);
+    if (undone.ok()) undone = s.store.CreateNodeToken(*stored);
+    if (!undone.ok()) {
+      log::Error("node join of " + *hostname +
+                 " failed at signing and could not be undone: " + undone.ToString());
+    }
+    s.audit.Record({now, "node.join", "", req.source, false,
+                    *hostname + ": no host certificate: " + cert.error().message()});
+    return Err(cert.error());
+  }
   s.audit.Record({now, "node.join", "", req.source, true,
                   "node " + *uuid + " (" + *hostname + ") labels " + policy::FormatLabels(labels) +
                       ", host certificate serial " + std::to_string(cert->spec.serial)});
@@ -174,7 +187,7 @@ Result<Json::Value> RenewHostCert(Services& s, const HttpRequest& req) {
         "this host key is not the one registered when the node joined; a node with a new host "
         "key must leave and join again"));
   }
-  auto cert = s.host_issuer.IssueHostCertificate(node->host_uuid, *key, *principals, now);
+  auto cert = s.host_issuer.IssueHostCertificate(node->host_uuid, *key, *principals, req.source);
   if (!cert) return Err(cert.error());
   s.audit.Record({now, "node.host_cert", "", req.source, true,
                   "node " + node->host_uuid + " (" + node->hostname +

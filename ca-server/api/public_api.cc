@@ -100,7 +100,8 @@ Result<Json::Value> Login(Services& s, const HttpRequest& req) {
   // Locks are decided here, by the issuer's policy decision, after the
   // password and code were verified: refusing earlier would tell anyone who
   // merely knows a user name that the account is locked.
-  auto issued = s.issuer.IssueUserCertificate(*record, *key, std::chrono::seconds(*ttl), now);
+  auto issued =
+      s.issuer.IssueUserCertificate(*record, *key, std::chrono::seconds(*ttl), now, req.source);
   if (!issued) {
     s.audit.Record({now, "user.login", *user, req.source, false, issued.error().message()});
     return Err(issued.error());

@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "ca-server/auth/node_auth.h"
-#include "gate/bytes.h"
 
 namespace gate::ca {
 namespace {
@@ -55,26 +54,10 @@ Status ValidateHostPrincipals(const std::vector<std::string>& principals) {
 
 Result<ssh::Certificate> HostIssuer::IssueHostCertificate(
     const std::string& host_uuid, const ssh::Ed25519PublicKey& key,
-    const std::vector<std::string>& principals, std::int64_t now) const {
+    const std::vector<std::string>& principals, const std::string& source) const {
   if (!LooksLikeHostUuid(host_uuid)) return Err(InvalidArgument("malformed host UUID"));
   GATE_RETURN_IF_ERROR(ValidateHostPrincipals(principals));
-  ssh::CertificateSpec spec;
-  spec.type = ssh::CertType::kHost;
-  spec.public_key = key;
-  spec.key_id = host_uuid;
-  spec.principals = principals;
-  spec.valid_after = static_cast<std::uint64_t>(now - options_.backdate.count());
-  spec.valid_before = static_cast<std::uint64_t>(now + options_.ttl.count());
-  // Host certificate serials are not recorded: nothing revokes host
-  // certificates by serial (a node that leaves loses its credential, and a
-  // compromised host key is revoked by key), but 0 still reads as "no
-  // serial" in OpenSSH tools.
-  do {
-    auto serial = RandomU64();
-    if (!serial) return Err(serial.error());
-    spec.serial = *serial;
-  } while (spec.serial == 0);
-  return ssh::SignCertificate(spec, host_ca_);
+  return ca_.SignHostCertificate({host_uuid, key, principals, source});
 }
 
 }  // namespace gate::ca

@@ -2,7 +2,9 @@
 // CA, so clients that trust gate's host CA (@cert-authority) can check a
 // node's host key without trust-on-first-use. Whether a node may have a
 // certificate is the caller's decision (node join token, node credential);
-// this layer re-checks the shape of what it signs.
+// this layer re-checks the shape of what it asks for, and the signer
+// process (CertificateAuthority) signs only for a registered node's
+// registered host key.
 //
 // Thread safety: const methods; safe to call concurrently if the Signer is.
 #ifndef GATE_CA_ISSUER_HOST_ISSUER_H_
@@ -15,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ca-server/issuer/certificate_authority.h"
 #include "gate/certificate.h"
 #include "gate/status.h"
 
@@ -30,33 +33,25 @@ Status ValidateHostPrincipal(std::string_view principal);
 // 1 to kMaxHostPrincipals principals, each valid, none repeated.
 Status ValidateHostPrincipals(const std::vector<std::string>& principals);
 
-struct HostIssuerOptions {
-  std::chrono::seconds ttl{30 * 24 * 3600};
-  // As for user certificates: a client whose clock is slightly behind still
-  // accepts a fresh certificate.
-  std::chrono::seconds backdate{60};
-};
-
 class HostIssuer {
  public:
-  HostIssuer(HostIssuerOptions options, const ssh::Signer& host_ca)
-      : options_(options), host_ca_(host_ca) {}
+  explicit HostIssuer(CertificateAuthority& ca) : ca_(ca) {}
 
   // A host certificate for key: key id = host_uuid, the given principals,
-  // a random non-zero serial, valid from now - backdate to now + ttl, no
-  // extensions or critical options. InvalidArgument for a host UUID that is
-  // not shaped like NewHostUuid's (auth/node_auth.h) or bad principals; else whatever signing
-  // reports.
+  // a random non-zero serial, valid for SignerOptions::host_ttl from a
+  // minute ago, no extensions or critical options. InvalidArgument for a
+  // host UUID that is not shaped like NewHostUuid's (auth/node_auth.h) or
+  // bad principals; else the signer's refusal (the node must be registered
+  // with this host key) or Unavailable.
   Result<ssh::Certificate> IssueHostCertificate(const std::string& host_uuid,
                                                 const ssh::Ed25519PublicKey& key,
                                                 const std::vector<std::string>& principals,
-                                                std::int64_t now) const;
+                                                const std::string& source = "") const;
 
-  const ssh::Ed25519PublicKey& host_ca() const { return host_ca_.public_key(); }
+  const ssh::Ed25519PublicKey& host_ca() const { return ca_.host_ca(); }
 
  private:
-  HostIssuerOptions options_;
-  const ssh::Signer& host_ca_;
+  CertificateAuthority& ca_;
 };
 
 }  // namespace gate::ca

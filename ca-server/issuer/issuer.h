@@ -1,8 +1,9 @@
 // Issuer: turns an authenticated user and a public key into a signed OpenSSH
-// user certificate. Principals, lifetime cap and extensions come from the
-// policy decision (policy::ComputeGrant over the user's roles and locks, read
-// from the store); it makes the serial unique (recorded in the store before
-// the certificate is returned), and signs through the user CA's Signer.
+// user certificate, in the front end. It decides the lifetime (the request or
+// the default, capped by max_ttl and the user's roles) from the policy
+// decision (DeriveGrant), then asks the CertificateAuthority (the signer
+// process), which re-derives the same decision from its own view of the
+// store, picks and records the serial, and signs.
 #ifndef GATE_CA_ISSUER_ISSUER_H_
 #define GATE_CA_ISSUER_ISSUER_H_
 
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "ca-server/issuer/certificate_authority.h"
 #include "ca-server/store/store.h"
 #include "gate/certificate.h"
 #include "gate/policy.h"
@@ -26,28 +28,25 @@ struct IssuerOptions {
   std::chrono::seconds backdate{60};
 };
 
-struct IssuedUserCertificate {
-  ssh::Certificate certificate;
-  std::vector<std::string> extensions;  // names, sorted
-  std::vector<std::string> roles;       // the user's roles that exist (the grant's)
-};
-
 class Issuer {
  public:
-  Issuer(IssuerOptions options, const ssh::Signer& user_ca, Store& store)
-      : options_(options), user_ca_(user_ca), store_(store) {}
+  Issuer(IssuerOptions options, CertificateAuthority& ca, Store& store)
+      : options_(options), ca_(ca), store_(store) {}
 
   // requested_ttl of zero means the default. The TTL is capped by max_ttl and
   // by the smallest max_ttl of the user's roles. Principals are the grant's
   // logins (the user's own, then each role's), extensions the permit-*
   // flags every role allows. Fails with InvalidArgument for a negative TTL,
   // PermissionDenied ("user alice is locked: <message>") while a lock is in
-  // force, FailedPrecondition if the grant has no logins, or whatever
-  // signing or the store reports. Nothing is recorded on failure.
+  // force, FailedPrecondition if the grant has no logins, the signer's
+  // refusal, Unavailable if the signer cannot be reached, or whatever the
+  // store reports. source (the peer address) goes to the signer's audit
+  // event. Nothing is recorded on failure.
   Result<IssuedUserCertificate> IssueUserCertificate(const UserRecord& user,
                                                      const ssh::Ed25519PublicKey& key,
                                                      std::chrono::seconds requested_ttl,
-                                                     std::int64_t now) const;
+                                                     std::int64_t now,
+                                                     const std::string& source = "") const;
 
   // The lifetime a request would get before role caps: requested (or
   // default), capped by max_ttl.
@@ -59,7 +58,7 @@ class Issuer {
 
  private:
   IssuerOptions options_;
-  const ssh::Signer& user_ca_;
+  CertificateAuthority& ca_;
   Store& store_;
 };
 

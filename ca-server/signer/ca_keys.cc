@@ -1,5 +1,6 @@
 #include "ca-server/signer/ca_keys.h"
 
+#include <openssl/crypto.h>
 #include <sys/stat.h>
 
 #include "gate/ed25519.h"
@@ -34,6 +35,22 @@ Result<std::unique_ptr<ssh::Signer>> LoadOrCreate(const std::string& ca_dir,
 }
 
 }  // namespace
+
+Status ProtectKeyMemory() {
+  // Two Ed25519 keys need a few hundred bytes; OpenSSL's own allocations
+  // for them round up to the minimum block.
+  constexpr std::size_t kHeapBytes = 64 * 1024;
+  constexpr int kMinBlock = 32;
+  if (CRYPTO_secure_malloc_initialized()) return Status::Ok();
+  const int rc = CRYPTO_secure_malloc_init(kHeapBytes, kMinBlock);
+  if (rc == 0) return Internal("cannot set up OpenSSL's secure heap for the CA keys");
+  if (rc == 2) {
+    log::Warning(
+        "the CA keys' secure heap is not fully protected (mlock or MADV_DONTDUMP "
+        "failed; RLIMIT_MEMLOCK?)");
+  }
+  return Status::Ok();
+}
 
 Result<CaKeys> LoadOrCreateCaKeys(const std::string& ca_dir) {
   GATE_RETURN_IF_ERROR(EnsurePrivateDir(ca_dir, 0700));

@@ -1,5 +1,11 @@
 // The cluster's certificate authorities. This folder is the only code that
-// loads CA private keys; everything else signs through gate::ssh::Signer.
+// loads CA private keys, and only the signer process runs it; everything
+// else asks that process by intent (issuer/certificate_authority.h).
+//
+// CaKeys is the seam for other key stores: SignerService uses only the
+// ssh::Signer interface, so a key held in a PKCS#11 token is another
+// ssh::Signer and another loader beside LoadOrCreateCaKeys, with no change
+// to the signer's decisions or to the front end.
 #ifndef GATE_CA_SIGNER_CA_KEYS_H_
 #define GATE_CA_SIGNER_CA_KEYS_H_
 
@@ -22,6 +28,13 @@ struct CaKeys {
 // and the fix, a key that is a symlink, owned by another user, or accessible
 // by group/others; refuses a corrupt key with DataLoss.
 Result<CaKeys> LoadOrCreateCaKeys(const std::string& ca_dir);
+
+// Before any key is loaded: puts OpenSSL's private-key allocations on its
+// secure heap (CRYPTO_secure_malloc_init), which is locked in memory
+// (mlock, never swapped) and left out of core dumps (MADV_DONTDUMP).
+// Internal if the heap cannot be set up; a heap that could not be locked is
+// logged and accepted (RLIMIT_MEMLOCK), since the dump exclusion still holds.
+Status ProtectKeyMemory();
 
 }  // namespace gate::ca
 

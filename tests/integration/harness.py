@@ -95,6 +95,13 @@ class GateCA:
     def __init__(self, workdir, config_extra="", second_factor="otp", rate_limit=(600, 100)):
         self.workdir = workdir
         self.data_dir = os.path.join(workdir, "data")
+        if IS_ROOT:
+            # Started as root, gate-ca runs its front end as `gate` and its
+            # signer as `gate-signer` (both kept: parallel tests share them),
+            # and the front end must be able to reach its data dir.
+            for user in ("gate", "gate-signer"):
+                ensure_system_user(user, keep=True)
+            make_traversable(workdir)
         self.port = free_port()
         self.addr = f"127.0.0.1:{self.port}"
         self.config_path = os.path.join(workdir, "gate.yaml")
@@ -484,10 +491,23 @@ class TestRecorder:
         return host_uuid
 
 
-def ensure_system_user(name, home="/nonexistent"):
+def make_traversable(path):
+    """Adds search (x) permission for everyone to path and its parents, as
+    a daemon's unprivileged user needs to reach a directory below them."""
+    path = os.path.realpath(path)
+    while True:
+        mode = os.stat(path).st_mode & 0o7777
+        if mode & 0o011 != 0o011:
+            os.chmod(path, mode | 0o011)
+        if path == "/":
+            return
+        path = os.path.dirname(path)
+
+
+def ensure_system_user(name, home="/nonexistent", keep=False):
     """Creates a system user (useradd --system, no login shell) unless it
-    exists; one this created is removed when the test process exits. Returns
-    its passwd entry."""
+    exists; one this created is removed when the test process exits unless
+    keep. Returns its passwd entry."""
     try:
         return pwd.getpwnam(name)
     except KeyError:
@@ -496,7 +516,8 @@ def ensure_system_user(name, home="/nonexistent"):
         proc = run(["useradd", "--system", "--user-group", "--no-create-home",
                     "--home-dir", home, "--shell", "/usr/sbin/nologin", name])
         if proc.returncode == 0:
-            atexit.register(run, ["userdel", name])
+            if not keep:
+                atexit.register(run, ["userdel", name])
             break
         try:
             return pwd.getpwnam(name)  # a parallel test created it

@@ -12,6 +12,8 @@
 #include "ca-server/auth/totp.h"
 #include "ca-server/issuer/host_issuer.h"
 #include "ca-server/issuer/issuer.h"
+#include "ca-server/signer/signer_service.h"
+#include "ca-server/signer_test_support.h"
 #include "ca-server/store/store.h"
 #include "gate/certificate.h"
 
@@ -34,9 +36,8 @@ class ServicesTest : public ::testing::Test {
     ASSERT_TRUE(store.has_value()) << store.error().ToString();
     store_ = std::move(*store);
     audit_ = std::make_unique<AuditLog>(*store_);
-    auto ca = ssh::Ed25519PrivateKey::Generate();
-    ASSERT_TRUE(ca.has_value());
-    signer_ = std::make_unique<ssh::LocalSigner>(std::move(*ca));
+    ca_ = testing::NewSignerService(
+        *store_, [this] { return now_; }, &signer_, &host_signer_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
@@ -63,15 +64,22 @@ class ServicesTest : public ::testing::Test {
   std::filesystem::path dir_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<AuditLog> audit_;
+  // The signer's service, in process, over a user CA (signer_) and a host
+  // CA (host_signer_); its clock is now_.
+  std::int64_t now_ = kNow;
   std::unique_ptr<ssh::Signer> signer_;
+  std::unique_ptr<ssh::Signer> host_signer_;
+  std::unique_ptr<SignerService> ca_;
 };
 
 TEST_F(ServicesTest, IssuerBuildsTheCertificateTheIssueAsksFor) {
-  Issuer issuer({std::chrono::hours(12), std::chrono::hours(30), std::chrono::seconds(60)},
-                *signer_, *store_);
+  Issuer issuer({std::chrono::hours(12), std::chrono::hours(30), std::chrono::seconds(60)}, *ca_,
+                *store_);
   UserRecord user;
   user.name = "alice";
   user.logins = {"alice", "root"};
+  user.password_hash = "signed up";  // the signer issues only to users who have signed up
+  ASSERT_TRUE(store_->CreateUser(user).ok());
   auto key = ssh::Ed25519PrivateKey::Generate();
   auto issued = issuer.IssueUserCertificate(user, key->public_key(), std::chrono::seconds(0), kNow);
   ASSERT_TRUE(issued.has_value()) << issued.error().ToString();
@@ -94,8 +102,8 @@ TEST_F(ServicesTest, IssuerBuildsTheCertificateTheIssueAsksFor) {
 }
 
 TEST_F(ServicesTest, IssuerCapsTtlAndRefusesUsersWithoutLogins) {
-  Issuer issuer({std::chrono::hours(12), std::chrono::hours(30), std::chrono::seconds(60)},
-                *signer_, *store_);
+  Issuer issuer({std::chrono::hours(12), std::chrono::hours(30), std::chrono::seconds(60)}, *ca_,
+                *store_);
   EXPECT_EQ(issuer.EffectiveTtl(std::chrono::hours(100)), std::chrono::hours(30));
   EXPECT_EQ(issuer.EffectiveTtl(std::chrono::minutes(5)), std::chrono::minutes(5));
   UserRecord user;
@@ -361,9 +369,10 @@ class IssuerPolicyTest : public ServicesTest {
  protected:
   Result<IssuedUserCertificate> Issue(const UserRecord& user, std::chrono::seconds ttl = {},
                                       std::int64_t now = kNow) {
-    Issuer issuer({std::chrono::hours(12), std::chrono::hours(30), std::chrono::seconds(60)},
-                  *signer_, *store_);
+    Issuer issuer({std::chrono::hours(12), std::chrono::hours(30), std::chrono::seconds(60)}, *ca_,
+                  *store_);
     auto key = ssh::Ed25519PrivateKey::Generate();
+    now_ = now;  // the signer's clock
     return issuer.IssueUserCertificate(user, key->public_key(), ttl, now);
   }
   UserRecord User(const std::string& name, std::vector<std::string> logins,
@@ -373,6 +382,7 @@ class IssuerPolicyTest : public ServicesTest {
     user.logins = std::move(logins);
     user.roles = std::move(roles);
     user.created_at = kNow;
+    user.password_hash = "signed up";  // the signer issues only to users who have signed up
     EXPECT_TRUE(store_->CreateUser(user).ok());
     return user;
   }
@@ -465,11 +475,28 @@ TEST_F(IssuerPolicyTest, ExpiredLockAndOtherUsersLocksDoNotApply) {
 
 constexpr char kUuid[] = "4a6f0c1e-9b2d-4c3e-8f10-0123456789ab";
 
+// Registers node kUuid with host key key, as a join does; the signer signs
+// host certificates only for a registered node's registered key.
+void RegisterNode(Store& store, const ssh::Ed25519PublicKey& key) {
+  NodeToken token;
+  token.token_hash = std::string(64, 'a');
+  token.created_at = kNow;
+  token.expires_at = kNow + 3600;
+  ASSERT_TRUE(store.CreateNodeToken(token).ok());
+  NodeRecord node;
+  node.host_uuid = kUuid;
+  node.hostname = "db-1";
+  node.host_key = key.AuthorizedKey();
+  node.secret_hash = std::string(64, 'b');
+  node.joined_at = kNow;
+  ASSERT_TRUE(store.CompleteNodeJoin(token.token_hash, kNow, node).ok());
+}
+
 TEST_F(ServicesTest, HostIssuerSignsAHostCertificate) {
-  HostIssuer issuer(HostIssuerOptions{}, *signer_);
+  HostIssuer issuer(*ca_);
   auto key = ssh::Ed25519PrivateKey::Generate();
-  auto cert =
-      issuer.IssueHostCertificate(kUuid, key->public_key(), {"db-1", "10.0.0.5", "::1"}, kNow);
+  RegisterNode(*store_, key->public_key());
+  auto cert = issuer.IssueHostCertificate(kUuid, key->public_key(), {"db-1", "10.0.0.5", "::1"});
   ASSERT_TRUE(cert.has_value()) << cert.error().ToString();
   const auto& spec = cert->spec;
   EXPECT_EQ(spec.type, ssh::CertType::kHost);
@@ -479,29 +506,30 @@ TEST_F(ServicesTest, HostIssuerSignsAHostCertificate) {
   EXPECT_EQ(spec.valid_before, static_cast<std::uint64_t>(kNow + 30 * 24 * 3600));
   EXPECT_TRUE(spec.extensions.empty());
   EXPECT_NE(spec.serial, 0u);
-  EXPECT_EQ(cert->signature_key, signer_->public_key());
+  EXPECT_EQ(cert->signature_key, host_signer_->public_key());
   auto parsed = ssh::ParseCertificate(cert->blob);
   ASSERT_TRUE(parsed.has_value());
   EXPECT_EQ(parsed->spec.type, ssh::CertType::kHost);
 }
 
 TEST_F(ServicesTest, HostIssuerRefusesBadPrincipalsAndIds) {
-  HostIssuer issuer(HostIssuerOptions{}, *signer_);
+  HostIssuer issuer(*ca_);
   auto key = ssh::Ed25519PrivateKey::Generate();
+  RegisterNode(*store_, key->public_key());
   const std::vector<std::vector<std::string>> bad = {
       {},       {"db 1"}, {"-oProxyCommand"},      {"db-1", "db-1"},
       {"db_1"}, {"*"},    {std::string(254, 'a')}, std::vector<std::string>(33, "x"),
   };
   for (const auto& principals : bad) {
-    auto cert = issuer.IssueHostCertificate(kUuid, key->public_key(), principals, kNow);
+    auto cert = issuer.IssueHostCertificate(kUuid, key->public_key(), principals);
     ASSERT_FALSE(cert.has_value());
     EXPECT_EQ(cert.error().code(), Code::kInvalidArgument);
   }
   std::vector<std::string> many;
   for (int i = 0; i < 32; ++i) many.push_back("h" + std::to_string(i));
-  EXPECT_TRUE(issuer.IssueHostCertificate(kUuid, key->public_key(), many, kNow).has_value());
+  EXPECT_TRUE(issuer.IssueHostCertificate(kUuid, key->public_key(), many).has_value());
   for (const char* id : {"", "not-a-uuid", "4A6F0C1E-9B2D-4C3E-8F10-0123456789AB"}) {
-    EXPECT_EQ(issuer.IssueHostCertificate(id, key->public_key(), {"db-1"}, kNow).error().code(),
+    EXPECT_EQ(issuer.IssueHostCertificate(id, key->public_key(), {"db-1"}).error().code(),
               Code::kInvalidArgument)
         << id;
   }

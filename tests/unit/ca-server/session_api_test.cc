@@ -18,6 +18,8 @@
 #include "ca-server/auth/node_auth.h"
 #include "ca-server/issuer/revocation.h"
 #include "ca-server/sessions/recording_summary.h"
+#include "ca-server/signer/signer_service.h"
+#include "ca-server/signer_test_support.h"
 #include "common/recording_test_util.h"
 #include "gate/bytes.h"
 #include "gate/certificate.h"
@@ -56,12 +58,12 @@ class SessionApiTest : public ::testing::Test {
     authenticator_ = std::make_unique<Authenticator>(AuthenticatorOptions{}, *store_, *audit_);
     signup_ = std::make_unique<SignupService>(SignupOptions{"grav-00", SecondFactor::kOtp, 12},
                                               *store_, *audit_);
-    user_ca_ = std::make_unique<ssh::LocalSigner>(*ssh::Ed25519PrivateKey::Generate());
-    host_ca_ = std::make_unique<ssh::LocalSigner>(*ssh::Ed25519PrivateKey::Generate());
+    signer_ = testing::NewSignerService(*store_, [this] { return now_; }, &user_ca_, &host_ca_,
+                                        {config_.max_cert_ttl});
     issuer_ = std::make_unique<Issuer>(
-        IssuerOptions{config_.cert_ttl, config_.max_cert_ttl, std::chrono::seconds(60)}, *user_ca_,
+        IssuerOptions{config_.cert_ttl, config_.max_cert_ttl, std::chrono::seconds(60)}, *signer_,
         *store_);
-    host_issuer_ = std::make_unique<HostIssuer>(HostIssuerOptions{}, *host_ca_);
+    host_issuer_ = std::make_unique<HostIssuer>(*signer_);
     limiter_ = std::make_unique<RateLimiter>(600, 100);
     signed_limiter_ = std::make_unique<RateLimiter>(6000, 1000);
     auto now = [this] { return now_; };
@@ -267,6 +269,7 @@ class SessionApiTest : public ::testing::Test {
   std::unique_ptr<SignupService> signup_;
   std::unique_ptr<ssh::Signer> user_ca_;
   std::unique_ptr<ssh::Signer> host_ca_;
+  std::unique_ptr<SignerService> signer_;
   std::unique_ptr<Issuer> issuer_;
   std::unique_ptr<HostIssuer> host_issuer_;
   std::unique_ptr<RateLimiter> limiter_;

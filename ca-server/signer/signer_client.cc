@@ -1,0 +1,114 @@
+#include "ca-server/signer/signer_client.h"
+
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <utility>
+
+#include "ca-server/signer/frame_io.h"
+#include "gate/log.h"
+
+namespace gate::ca {
+
+Result<std::unique_ptr<SignerClient>> SignerClient::Connect(UniqueFd fd,
+                                                            std::chrono::seconds timeout,
+                                                            std::function<void()> on_lost) {
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(timeout.count());
+  if (::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
+      ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0) {
+    return Err(Unavailable("signer unavailable: cannot set the socket timeout"));
+  }
+  std::unique_ptr<SignerClient> client(new SignerClient(std::move(fd), std::move(on_lost)));
+  auto reply = client->Call(HelloRequest{});
+  if (!reply) return Err(reply.error());
+  auto* hello = std::get_if<HelloReply>(&*reply);
+  if (hello == nullptr) {
+    std::lock_guard<std::mutex> lock(client->mu_);
+    return Err(client->Lost(Internal("the signer answered hello with another message")));
+  }
+  client->user_ca_ = hello->user_ca;
+  client->host_ca_ = hello->host_ca;
+  return client;
+}
+
+Status SignerClient::Lost(const Status& why) {
+  if (!lost_) {
+    lost_ = true;
+    log::Error("signer unavailable: " + why.message() + "; no certificate can be issued");
+    fd_.Reset();
+    if (on_lost_) on_lost_();
+  }
+  return Unavailable("signer unavailable: " + why.message());
+}
+
+Result<SignerPayload> SignerClient::Call(SignerPayload request) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (lost_) return Err(Unavailable("signer unavailable: the connection was lost earlier"));
+  const std::uint32_t id = next_id_++;
+  if (Status s = WriteSignerFrame(fd_.get(), {id, std::move(request)}); !s.ok()) {
+    // A request the encoder refuses never reached the signer: the caller's
+    // input was bad, the connection is fine.
+    if (s.code() == Code::kInvalidArgument) return Err(s);
+    return Err(Lost(s));
+  }
+  auto reply = ReadSignerFrame(fd_.get());
+  if (!reply) return Err(Lost(reply.error()));
+  if (reply->id != id) {
+    return Err(
+        Lost(Internal("reply " + std::to_string(reply->id) + " to request " + std::to_string(id))));
+  }
+  if (auto* error = std::get_if<SignerErrorReply>(&reply->payload)) return Err(ToStatus(*error));
+  return std::move(reply->payload);
+}
+
+Result<IssuedUserCertificate> SignerClient::SignUserCertificate(const UserCertificateRequest& req) {
+  if (req.ttl.count() <= 0) return Err(InvalidArgument("certificate lifetime must be positive"));
+  SignUserRequest m;
+  m.user = req.user;
+  m.ttl_seconds = static_cast<std::uint64_t>(req.ttl.count());
+  m.public_key = req.public_key;
+  m.logins = req.logins;
+  m.source = req.source.substr(0, kMaxSignerSourceBytes);
+  auto reply = Call(std::move(m));
+  if (!reply) return Err(reply.error());
+  auto* signed_user = std::get_if<SignUserReply>(&*reply);
+  if (signed_user == nullptr) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return Err(Lost(Internal("the signer answered a user certificate request out of step")));
+  }
+  // The signer made this certificate a moment ago; checking its signature
+  // here would cost more than making it did (docs/benchmarks.md).
+  auto cert = ssh::ParseCertificateFromOwnSigner(signed_user->certificate);
+  if (!cert || cert->spec.type != ssh::CertType::kUser || !(cert->signature_key == user_ca_) ||
+      cert->spec.key_id != req.user) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return Err(Lost(Internal("the signer returned a certificate that is not the one asked for")));
+  }
+  IssuedUserCertificate issued;
+  for (const auto& [name, value] : cert->spec.extensions) issued.extensions.push_back(name);
+  issued.certificate = std::move(*cert);
+  issued.roles = std::move(signed_user->roles);
+  return issued;
+}
+
+Result<ssh::Certificate> SignerClient::SignHostCertificate(const HostCertificateRequest& req) {
+  SignHostRequest m{req.host_uuid, req.public_key, req.principals,
+                    req.source.substr(0, kMaxSignerSourceBytes)};
+  auto reply = Call(std::move(m));
+  if (!reply) return Err(reply.error());
+  auto* signed_host = std::get_if<SignHostReply>(&*reply);
+  if (signed_host == nullptr) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return Err(Lost(Internal("the signer answered a host certificate request out of step")));
+  }
+  auto cert = ssh::ParseCertificateFromOwnSigner(signed_host->certificate);
+  if (!cert || cert->spec.type != ssh::CertType::kHost || !(cert->signature_key == host_ca_) ||
+      cert->spec.key_id != req.host_uuid) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return Err(Lost(Internal("the signer returned a certificate that is not the one asked for")));
+  }
+  return cert;
+}
+
+}  // namespace gate::ca
