@@ -25,17 +25,14 @@ Result<std::string> PluginDir() {
   return path.substr(0, slash) + "/pam_gate";
 }
 
+// The plugin directory: root's (or, for tests, this process's), not
+// writable by group or others.
 Status CheckDir(const std::string& dir) {
-  struct stat st {};
-  if (::lstat(dir.c_str(), &st) != 0) {
-    return NotFound(dir + ": " + std::strerror(errno));
-  }
-  if (!S_ISDIR(st.st_mode)) return PermissionDenied(dir + " is not a directory");
-  if (st.st_uid != 0 && st.st_uid != ::geteuid()) {
-    return PermissionDenied(dir + " is owned by uid " + std::to_string(st.st_uid));
-  }
-  if ((st.st_mode & 022) != 0) return PermissionDenied(dir + " is writable by group/others");
-  return Status::Ok();
+  SafePathOptions options;
+  options.also_owned_by = {::geteuid()};
+  options.subject = "plugin directory";
+  options.consequence = "pam_gate.so loads code from it into every login";
+  return CheckSafeDir(dir, 0, options);
 }
 
 }  // namespace

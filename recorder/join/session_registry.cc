@@ -26,21 +26,9 @@ constexpr std::size_t kMaxEntrySize = 64 * 1024;
 constexpr std::int64_t kStartSlackSeconds = 2;
 
 Status CheckRunDir(const std::string& dir, uid_t owner) {
-  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!fd.valid()) {
-    const int err = errno;
-    if (err == ENOENT) return NotFound("run directory " + dir + " does not exist");
-    return PermissionDenied("cannot open run directory " + dir + ": " + std::strerror(err));
-  }
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) {
-    return Unavailable("cannot stat " + dir + ": " + std::strerror(errno));
-  }
-  if (st.st_uid != owner || (st.st_mode & 022) != 0) {
-    return PermissionDenied("run directory " + dir + " must be owned by uid " +
-                            std::to_string(owner) + " and not writable by group or others");
-  }
-  return Status::Ok();
+  SafePathOptions options;
+  options.subject = "run directory";
+  return CheckSafeDir(dir, owner, options);
 }
 
 struct Entry {

@@ -32,27 +32,13 @@ Result<std::string> NewSessionId() {
 bool IsSessionId(std::string_view id) { return IsCanonicalUuid(id); }
 
 Status CheckSessionDir(const std::string& dir, bool private_dir) {
-  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!fd.valid()) {
-    const int err = errno;
-    if (err == ENOENT) {
-      return NotFound(dir + " does not exist (systemd-tmpfiles creates it: gate-tmpfiles.conf)");
-    }
-    return PermissionDenied("cannot open " + dir + ": " + std::strerror(err));
+  SafePathOptions options;
+  options.forbidden_bits = private_dir ? 077 : 022;
+  Status s = CheckSafeDir(dir, ::geteuid(), options);
+  if (s.code() == Code::kNotFound) {
+    return NotFound(s.message() + " (systemd-tmpfiles creates it: gate-tmpfiles.conf)");
   }
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return Unavailable("cannot stat " + dir);
-  const uid_t euid = ::geteuid();
-  if (st.st_uid != euid) {
-    return PermissionDenied(dir + " is owned by uid " + std::to_string(st.st_uid) +
-                            ", expected uid " + std::to_string(euid) + " (the recorder's user)");
-  }
-  const mode_t forbidden = private_dir ? 077 : 022;
-  if ((st.st_mode & forbidden) != 0) {
-    return PermissionDenied(dir + " has mode " + OctalMode(st.st_mode) + "; run: chmod " +
-                            (private_dir ? "700 " : "755 ") + dir);
-  }
-  return Status::Ok();
+  return s;
 }
 
 std::string RecordingPath(const std::string& spool_dir, const std::string& id) {

@@ -17,18 +17,7 @@
 
 namespace gate::recorder {
 
-// OK if path is absolute, its real path is a regular file owned by `owner`
-// and not writable by group or others, and every directory from the file's
-// up to and including `top` is owned by `owner` and not writable by group or
-// others (the checks sshd applies to its own files). A path that does not
-// lie under `top` is refused. Production uses owner 0 and top "/"; tests
-// use their own uid and a scratch directory. PermissionDenied naming the
-// offending component otherwise; NotFound if the file does not exist.
-Status CheckRootOwnedPath(const std::string& path, uid_t owner = 0, const std::string& top = "/");
-
-// CheckRootOwnedPath, then read and ParseSettings. Errors name the path.
-Result<Settings> LoadSettings(const std::string& path, uid_t owner = 0,
-                              const std::string& top = "/");
+// CheckRootOwnedPath and LoadSettings: gate/recorder_settings.h.
 
 // Reads the recorder's signing key (OpenSSH private key format): a regular
 // file, not a symlink, owned by this process's effective uid and not

@@ -28,38 +28,10 @@ FilePolicy CacheFilePolicy(uid_t owner, std::size_t max_size) {
 }
 
 Status CheckCacheDir(const CacheLocation& cache) {
-  std::string dir = cache.dir;
-  // "cache/" would make the kernel follow a symlink named cache despite
-  // O_NOFOLLOW: the trailing slash asks for the directory it points to.
-  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  if (dir.empty()) return InvalidArgument("empty cache directory path");
-
-  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!fd.valid()) {
-    const int err = errno;
-    struct stat st {};
-    if ((err == ENOTDIR || err == ELOOP) && ::lstat(dir.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
-      return PermissionDenied("cache directory " + dir + " is a symbolic link");
-    }
-    if (err == ENOENT) return NotFound("cache directory " + dir + " does not exist");
-    if (err == ENOTDIR) return PermissionDenied(dir + " is not a directory");
-    return PermissionDenied("cannot open cache directory " + dir + ": " + std::strerror(err));
-  }
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) {
-    return Unavailable("cannot stat " + dir + ": " + std::strerror(errno));
-  }
-  if (st.st_uid != cache.owner) {
-    return PermissionDenied("cache directory " + dir + " is owned by uid " +
-                            std::to_string(st.st_uid) + ", expected uid " +
-                            std::to_string(cache.owner) + "; run: chown " +
-                            std::to_string(cache.owner) + " " + dir);
-  }
-  if ((st.st_mode & 022) != 0) {
-    return PermissionDenied("cache directory " + dir + " is writable by group/others (mode " +
-                            OctalMode(st.st_mode) + "); run: chmod 755 " + dir);
-  }
-  return Status::Ok();
+  SafePathOptions options;
+  options.subject = "cache directory";
+  options.consequence = "whoever can write it could swap the policy between our checks";
+  return CheckSafeDir(cache.dir, cache.owner, options);
 }
 
 Result<policy::Snapshot> ReadSnapshot(const CacheLocation& cache) {

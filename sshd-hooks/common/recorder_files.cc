@@ -172,66 +172,24 @@ namespace {
 // its stat.
 Result<std::string> CheckedRecorder(const std::string& path, uid_t uid, const std::string& top,
                                     struct stat* st) {
-  if (path.empty() || path.front() != '/') {
-    return Err(InvalidArgument("the recorder must be an absolute path, not '" + path + "'"));
+  SafePathOptions options;
+  options.links = SafePathOptions::Links::kResolve;
+  options.top = top;
+  options.also_owned_by = {uid};
+  options.required_bits = 0001;  // recorded users run it
+  options.subject = "the recorder";
+  options.consequence = "whoever can change the setuid recorder controls every recorded session";
+  if (Status s = CheckSafePath(path, 0, options); !s.ok()) {
+    if (s.code() != Code::kNotFound) return Err(s);
+    return Err(NotFound(s.message() +
+                        "; install gate-record there (or pass --recorder-command): sshd would "
+                        "fail every recorded session"));
   }
   std::unique_ptr<char, decltype(&::free)> real(::realpath(path.c_str(), nullptr), &::free);
-  if (!real) {
-    const int err = errno;
-    if (err == ENOENT) {
-      return Err(NotFound("the recorder " + path +
-                          " does not exist; install gate-record there (or pass "
-                          "--recorder-command): sshd would fail every recorded session"));
-    }
-    return Err(FailedPrecondition("cannot resolve " + path + ": " + ErrnoText(err)));
+  if (!real || ::lstat(real.get(), st) != 0) {
+    return Err(Unavailable("cannot resolve " + path + ": " + ErrnoText(errno)));
   }
-  std::unique_ptr<char, decltype(&::free)> real_top(::realpath(top.c_str(), nullptr), &::free);
-  if (!real_top) return Err(FailedPrecondition("cannot resolve " + top + ": " + ErrnoText(errno)));
-  const std::string top_dir = real_top.get();
-  const std::string file = real.get();
-  if (top_dir != "/" &&
-      (file.size() <= top_dir.size() || file.compare(0, top_dir.size(), top_dir) != 0 ||
-       file[top_dir.size()] != '/')) {
-    return Err(FailedPrecondition(file + " is not under " + top_dir));
-  }
-  const auto unsafe = [&](const std::string& why) {
-    return FailedPrecondition("unsafe recorder " + path + ": " + why +
-                              " (whoever can change the setuid recorder controls every recorded "
-                              "session)");
-  };
-  if (::lstat(file.c_str(), st) != 0) {
-    return Err(FailedPrecondition("cannot stat " + file + ": " + ErrnoText(errno)));
-  }
-  if (!S_ISREG(st->st_mode)) return Err(unsafe(file + " is not a regular file"));
-  if (st->st_uid != 0 && st->st_uid != uid) {
-    return Err(unsafe(file + " is owned by uid " + std::to_string(st->st_uid) +
-                      ", neither root nor the recorder user"));
-  }
-  if ((st->st_mode & 022) != 0) {
-    return Err(unsafe(file + " is writable by group/others (mode " + OctalMode(st->st_mode) + ")"));
-  }
-  if ((st->st_mode & 0001) == 0) {
-    return Err(FailedPrecondition(file + " is not executable by others (mode " +
-                                  OctalMode(st->st_mode) + "); recorded users could not run it"));
-  }
-  std::string current = file;
-  while (current != top_dir) {
-    const std::size_t slash = current.find_last_of('/');
-    current = slash == 0 ? "/" : current.substr(0, slash);
-    struct stat dst {};
-    if (::lstat(current.c_str(), &dst) != 0) {
-      return Err(FailedPrecondition("cannot stat " + current + ": " + ErrnoText(errno)));
-    }
-    if (dst.st_uid != 0) {
-      return Err(unsafe("directory " + current + " is owned by uid " + std::to_string(dst.st_uid)));
-    }
-    if ((dst.st_mode & 022) != 0) {
-      return Err(unsafe("directory " + current + " is writable by group/others (mode " +
-                        OctalMode(dst.st_mode) + ")"));
-    }
-    if (current == "/") break;
-  }
-  return file;
+  return std::string(real.get());
 }
 
 }  // namespace

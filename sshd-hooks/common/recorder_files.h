@@ -53,8 +53,8 @@ Result<RecorderKey> EnsureRecorderKey(const std::string& path, uid_t uid, gid_t 
 // executable by others; and every directory above it up to `top` is owned
 // by root and not writable by group or others (a user who could replace the
 // binary would own every recorded session). NotFound if it does not exist,
-// FailedPrecondition naming the offending component otherwise. `top` is "/"
-// outside tests.
+// PermissionDenied naming the offending component otherwise (CheckSafePath,
+// gate/secure_file.h). `top` is "/" outside tests.
 Status CheckRecorderExecutable(const std::string& path, uid_t uid, const std::string& top = "/");
 
 // CheckRecorderExecutable, then, unless it is already owned by uid with

@@ -17,8 +17,9 @@ namespace gate::hooks {
 // AuthorizedPrincipalsCommandUser: an absolute path whose real path is a
 // regular file owned by root, not group/other-writable, executable by others,
 // in directories that are all root-owned, not group/other-writable and
-// searchable by others. FailedPrecondition naming the offending component and
-// the fix otherwise (NotFound if the file does not exist).
+// searchable by others. PermissionDenied naming the offending component and
+// the fix otherwise (NotFound if the file does not exist): CheckSafePath's
+// rule and messages (gate/secure_file.h).
 Status CheckSshdSafeExecutable(const std::string& path);
 
 }  // namespace gate::hooks

@@ -18,6 +18,7 @@
 #include "gate/cptr.h"
 #include "gate/json.h"
 #include "gate/log.h"
+#include "gate/secure_file.h"
 #include "gate/unique_fd.h"
 #include "gate/uuid.h"
 
@@ -177,9 +178,14 @@ PassReport Uploader::RunOnce() {
                                 : Errno("cannot open spool " + spool);
   } else if (::fstat(dir_fd.get(), &dir_st) != 0) {
     bad_spool = Errno("cannot stat spool " + spool);
-  } else if ((dir_st.st_mode & 022) != 0) {
-    // Whoever can write the spool can make us ship any file as a recording.
-    bad_spool = PermissionDenied("spool " + spool + " is writable by group or others; refusing it");
+  } else {
+    // The spool belongs to the recorder's user, whoever that is here; each
+    // recording must then be owned by the same uid (UploadFile). Whoever
+    // else can write the spool could make us ship any file as a recording.
+    SafePathOptions options;
+    options.subject = "spool";
+    options.consequence = "refusing it: anyone who can write it could forge recordings";
+    bad_spool = CheckSafeDirFd(dir_fd.get(), spool, dir_st.st_uid, options);
   }
   if (!bad_spool.ok()) {
     log::Warning("upload: " + bad_spool.message());

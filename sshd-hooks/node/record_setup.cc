@@ -46,13 +46,9 @@ Status EnsureRootDir(const std::string& dir, std::vector<std::string>* created) 
     if (errno != ENOENT) return Unavailable("cannot stat " + dir + ": " + std::strerror(errno));
     return hooks::EnsureOwnedDir(dir, 0, 0, 0755, created);
   }
-  if (!S_ISDIR(st.st_mode)) return FailedPrecondition(dir + " is not a directory");
-  if (st.st_uid != 0 || (st.st_mode & 022) != 0) {
-    return FailedPrecondition(dir +
-                              " must be owned by root and not writable by group or others: the "
-                              "setuid recorder refuses settings anyone else could change");
-  }
-  return Status::Ok();
+  SafePathOptions options;
+  options.consequence = "the setuid recorder refuses settings anyone else could change";
+  return CheckSafeDir(dir, 0, options);
 }
 
 constexpr std::string_view kDefaultRecorderConfig = "/etc/gate/recorder.json";

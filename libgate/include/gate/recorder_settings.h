@@ -5,6 +5,8 @@
 #ifndef GATE_RECORDER_SETTINGS_H_
 #define GATE_RECORDER_SETTINGS_H_
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -52,6 +54,22 @@ std::string RenderSettings(const Settings& settings);
 // OK if ParseSettings would accept what RenderSettings writes for settings
 // (the writer's check is the reader's parse, not a second rule set).
 Status ValidateSettings(const Settings& settings);
+
+// The recorder runs setuid, so its settings are trusted only from a file a
+// user cannot have written or swapped: OK if path is absolute, its real path
+// is a regular file owned by `owner` and not writable by group or others,
+// and every directory from the file's up to and including `top` is owned by
+// `owner` and not writable by group or others (CheckSafePath with
+// Links::kResolve, gate/secure_file.h). A path that does not lie under `top`
+// is refused. Production uses owner 0 and top "/"; tests use their own uid
+// and a scratch directory. PermissionDenied naming the offending component
+// otherwise; NotFound if the file does not exist.
+Status CheckRootOwnedPath(const std::string& path, uid_t owner = 0, const std::string& top = "/");
+
+// CheckRootOwnedPath, then read (O_NOFOLLOW, checked on the descriptor) and
+// ParseSettings. Errors name the path.
+Result<Settings> LoadSettings(const std::string& path, uid_t owner = 0,
+                              const std::string& top = "/");
 
 }  // namespace gate::recorder
 

@@ -54,6 +54,74 @@ Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mo
 // (PermissionDenied otherwise, with the fix in the message).
 Status EnsurePrivateDir(const std::string& dir, mode_t mode = 0700);
 
+// What CheckSafePath and CheckSafeDir demand, beyond "owned by owner and not
+// writable by group or others". Every check in gate that decides whether a
+// file or directory can be trusted goes through these two functions, so the
+// rule and its messages exist once.
+struct SafePathOptions {
+  // How symbolic links on the path are treated.
+  enum class Links {
+    // lstat every component; a link anywhere from top down is refused. For
+    // files whose exact location matters (settings of a setuid program).
+    kRefuse,
+    // realpath first, then check the resolved file and its directories with
+    // lstat: OpenSSH's safe_path(), for programs sshd itself will check.
+    kResolve,
+  };
+  Links links = Links::kRefuse;
+  enum class Type { kRegularFile, kDirectory };
+  Type type = Type::kRegularFile;
+  // CheckSafePath walks the directories above the path up to and including
+  // top (after resolving it); the path must lie under top.
+  std::string top = "/";
+  // Owners accepted for the file or directory itself besides `owner` (e.g.
+  // root, or a service user for its own binary). Directories above it must be
+  // owned by `owner`.
+  std::vector<uid_t> also_owned_by;
+  // Permission bits the file or directory itself must not have: 022 (not
+  // writable by group/others) or 077 (private).
+  mode_t forbidden_bits = 022;
+  // Permission bits it must have (0001: others may execute it).
+  mode_t required_bits = 0;
+  // Bits every directory walked must have (0001: others may search it).
+  mode_t dir_required_bits = 0;
+  // How messages name the subject ("recorder settings", "cache directory");
+  // "" names it by its path only.
+  std::string subject;
+  // Why it matters, appended to refusals in parentheses: the admin reading
+  // the log learns what breaks and whom the rule protects.
+  std::string consequence;
+};
+
+// Checks that path is safe to trust: an absolute path to a regular file (or
+// a directory, per options.type) owned by owner (or options.also_owned_by),
+// without options.forbidden_bits, with options.required_bits, under
+// options.top, and every directory from its parent up to top owned by owner,
+// not writable by group/others, with options.dir_required_bits.
+// Errors (one mapping for every caller; messages name the component and
+// say how to fix it, e.g. "run: chmod go-w /etc/gate"):
+//   InvalidArgument   path is not absolute
+//   NotFound          path (or top) does not exist
+//   PermissionDenied  unsafe: symlink (kRefuse), wrong type, owner or mode,
+//                     outside top
+//   Unavailable       stat failed otherwise
+// The check is a snapshot: callers then open the file O_NOFOLLOW and check
+// the descriptor (OpenSecureFile), which the walk made race-free because
+// only trusted owners can change anything on the path.
+Status CheckSafePath(const std::string& path, uid_t owner, const SafePathOptions& options = {});
+
+// Checks one directory, through a descriptor opened O_DIRECTORY|O_NOFOLLOW
+// (so a symlink is refused, not followed): owned by owner (or
+// options.also_owned_by), without options.forbidden_bits. The parents are
+// not walked (use CheckSafePath with Type::kDirectory for that); options.type
+// and top are ignored. Errors as CheckSafePath.
+Status CheckSafeDir(const std::string& dir, uid_t owner, const SafePathOptions& options = {});
+
+// CheckSafeDir on a directory the caller holds open as fd (named dir in
+// messages): for code that keeps working through that descriptor.
+Status CheckSafeDirFd(int fd, const std::string& dir, uid_t owner,
+                      const SafePathOptions& options = {});
+
 }  // namespace gate
 
 #endif  // GATE_SECURE_FILE_H_

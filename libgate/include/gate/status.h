@@ -71,8 +71,28 @@ inline Status Unavailable(std::string m) { return {Code::kUnavailable, std::move
 inline Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
 
 // Result<T>: a value or the Status saying why there is none.
+//
+// A class rather than an alias of tl::expected only so that it can be
+// [[nodiscard]] like Status: dropping a Result drops its error. Everything
+// else is tl::expected's (constructors, value(), error(), and_then...).
+// Where ignoring a Result is right, say so: `(void)Call();  // why`.
 template <typename T>
-using Result = tl::expected<T, Status>;
+class [[nodiscard]] Result : public tl::expected<T, Status> {
+ public:
+  using Base = tl::expected<T, Status>;
+  using Base::Base;
+  Result() = default;
+  // The monadic helpers of tl::expected (map, and_then...) return the base
+  // type; accept it back.
+  Result(const Base& other) : Base(other) {}        // NOLINT: implicit by design
+  Result(Base&& other) : Base(std::move(other)) {}  // NOLINT: implicit by design
+
+  // Exact match, so comparing two Results is not ambiguous between
+  // tl::expected's overloads.
+  friend bool operator==(const Result& a, const Result& b) {
+    return static_cast<const Base&>(a) == static_cast<const Base&>(b);
+  }
+};
 
 // `return Err(NotFound("..."));` from a function returning Result<T>.
 inline tl::unexpected<Status> Err(Status s) { return tl::unexpected<Status>(std::move(s)); }

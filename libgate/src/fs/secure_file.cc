@@ -21,13 +21,6 @@ std::string ErrnoText(int err) {
   return strerror_r(err, buf, sizeof(buf));
 }
 
-// chmod's argument for `mode`: "600", "700", "750".
-std::string ChmodArg(mode_t mode) {
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "%o", static_cast<unsigned>(mode & 07777));
-  return buf;
-}
-
 // Maps an open()/mkdir() failure on path to a Status naming the path.
 Status OpenError(const std::string& path, int err) {
   switch (err) {
@@ -124,26 +117,6 @@ Result<std::string> RandomSuffix() {
     out += kHex[b & 0xf];
   }
   return out;
-}
-
-// Checks an open directory: ours, and no group/other bits beyond `mode`.
-Status CheckPrivateDir(const std::string& dir, int fd, mode_t mode) {
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    return Unavailable("cannot stat " + dir + ": " + ErrnoText(errno));
-  }
-  if (!S_ISDIR(st.st_mode)) return PermissionDenied(dir + " is not a directory");
-  const uid_t euid = ::geteuid();
-  if (st.st_uid != euid) {
-    return PermissionDenied(dir + " is owned by uid " + std::to_string(st.st_uid) +
-                            ", expected uid " + std::to_string(euid) + "; run: chown " +
-                            std::to_string(euid) + " " + dir);
-  }
-  if ((st.st_mode & ~mode & 077) != 0) {
-    return PermissionDenied(dir + " is accessible by group/others (mode " + OctalMode(st.st_mode) +
-                            "); run: chmod " + ChmodArg(mode) + " " + dir);
-  }
-  return Status::Ok();
 }
 
 }  // namespace
@@ -332,7 +305,9 @@ Status EnsurePrivateDir(const std::string& dir, mode_t mode) {
   if (created && ::fchmod(fd.get(), mode & 07777) != 0) {
     return Unavailable("cannot chmod " + path + ": " + ErrnoText(errno));
   }
-  return CheckPrivateDir(path, fd.get(), mode);
+  SafePathOptions options;
+  options.forbidden_bits = ~mode & 077;
+  return CheckSafeDirFd(fd.get(), path, ::geteuid(), options);
 }
 
 }  // namespace gate

@@ -189,10 +189,10 @@ TEST(SafePathTest, FollowsSshdRules) {
   // Under $TMPDIR or /tmp: a sticky world-writable parent, or a file we own
   // as non-root; either way sshd would refuse it.
   Status s = CheckSshdSafeExecutable(tmp.File("gate-principals"));
-  EXPECT_EQ(s.code(), Code::kFailedPrecondition);
+  EXPECT_EQ(s.code(), Code::kPermissionDenied);
   EXPECT_NE(s.message().find("sshd"), std::string::npos) << s.message();
   chmod(tmp.File("gate-principals").c_str(), 0775);
-  EXPECT_EQ(CheckSshdSafeExecutable(tmp.File("gate-principals")).code(), Code::kFailedPrecondition);
+  EXPECT_EQ(CheckSshdSafeExecutable(tmp.File("gate-principals")).code(), Code::kPermissionDenied);
 }
 
 }  // namespace

@@ -1,0 +1,74 @@
+// Durable-write recipes built on Env, so every caller gets the same order of
+// write, fsync, rename and directory fsync.
+#include <sys/random.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "gate/env.h"
+#include "gate/log.h"
+
+namespace gate {
+namespace {
+
+// 12 hex digits from getrandom(): another user who can write the directory
+// cannot predict, and so cannot pre-create, our temp name.
+Result<std::string> RandomSuffix() {
+  unsigned char bytes[6];
+  std::size_t got = 0;
+  while (got < sizeof(bytes)) {
+    const ssize_t n = ::getrandom(bytes + got, sizeof(bytes) - got, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Err(Internal(std::string("getrandom: ") + std::strerror(errno)));
+    }
+    got += static_cast<std::size_t>(n);
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (const unsigned char b : bytes) {
+    out += kHex[b >> 4];
+    out += kHex[b & 0xf];
+  }
+  return out;
+}
+
+}  // namespace
+
+Status WriteFileAtomicIn(Directory& dir, const std::string& name, std::string_view data,
+                         mode_t perms) {
+  auto suffix = RandomSuffix();
+  if (!suffix) return suffix.error();
+  const std::string tmp = "." + name + ".tmp-" + *suffix;
+  auto file = dir.NewWritableFile(tmp, WriteMode::kCreateExclusive, perms);
+  if (!file) return file.error();
+  Status s = (*file)->Append(data);
+  if (s.ok()) s = (*file)->Sync();
+  // close() can report a deferred write error (NFS); check it before rename.
+  const Status closed = (*file)->Close();
+  if (s.ok()) s = closed;
+  if (s.ok()) s = dir.Rename(tmp, name);
+  if (!s.ok()) {
+    const Status removed = dir.Remove(tmp);
+    if (!removed.ok() && removed.code() != Code::kNotFound) {
+      log::Warning("cannot remove the temporary file: " + removed.message());
+    }
+    return s;
+  }
+  // The rename is durable only once the directory entry is on disk.
+  return dir.Sync();
+}
+
+Status AppendAllOrNothing(WritableFile& file, std::string_view data) {
+  auto before = file.Stat();
+  if (!before) return before.error();
+  const Status s = file.Append(data);
+  if (s.ok()) return s;
+  const Status undone = file.Truncate(before->size);
+  if (!undone.ok()) {
+    log::Error(file.path() + ": cannot undo a partial write: " + undone.message());
+  }
+  return s;
+}
+
+}  // namespace gate
