@@ -19,7 +19,7 @@
 #include "ca-server/signer/signer_client.h"
 #include "ca-server/signer/signer_server.h"
 #include "ca-server/signer/signer_service.h"
-#include "ca-server/store_test_util.h"
+#include "ca-server/store_sqlite_backend.h"
 #include "gate/certificate.h"
 #include "gate/ssh_wire.h"
 
@@ -41,11 +41,13 @@ policy::Role Role(const std::string& name, std::vector<std::string> logins,
   return role;
 }
 
-class SignerTest : public SqliteStoreTest {
+class SignerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    SqliteStoreTest::SetUp();
-    auto keys = LoadOrCreateCaKeys((dir_ / "ca").string());
+    auto store = backend_.Open();
+    ASSERT_TRUE(store.has_value()) << store.error().ToString();
+    store_ = *std::move(store);
+    auto keys = LoadOrCreateCaKeys((backend_.dir() / "ca").string());
     ASSERT_TRUE(keys.has_value()) << keys.error().ToString();
     user_ca_ = keys->user->public_key();
     host_ca_ = keys->host->public_key();
@@ -70,7 +72,7 @@ class SignerTest : public SqliteStoreTest {
     if (front_fd_ >= 0) ::close(front_fd_);
     if (server_.joinable()) server_.join();
     service_.reset();
-    SqliteStoreTest::TearDown();
+    store_.reset();
   }
 
   SignerClient& Client() {
@@ -155,6 +157,8 @@ class SignerTest : public SqliteStoreTest {
 
   std::atomic<std::int64_t> now_{kNow};
   ssh::Ed25519PublicKey user_ca_, host_ca_, key_;
+  SqliteBackend backend_;
+  std::unique_ptr<Store> store_;
   std::unique_ptr<SignerService> service_;
   UniqueFd signer_fd_;
   int front_fd_ = -1;
