@@ -6,7 +6,6 @@
 
 #include <fcntl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -52,6 +51,7 @@
 #include "ca-server/signer/tls_cert.h"
 #include "gate/json.h"
 #include "gate/log.h"
+#include "gate/secure_file.h"
 #include "gate/unique_fd.h"
 #include "gate/unix_socket.h"
 
@@ -577,24 +577,13 @@ std::string DirName(const std::string& path) {
 // The admin socket's directory decides who can replace the socket file, so
 // it must be ours (or root's) and closed to writes by others.
 Status CheckSocketDir(const std::string& dir) {
-  struct stat st {};
-  if (::lstat(dir.c_str(), &st) != 0) {
-    if (errno == ENOENT) return NotFound("admin socket directory " + dir + " does not exist");
-    return Unavailable("cannot stat " + dir + ": " + std::strerror(errno));
-  }
-  if (!S_ISDIR(st.st_mode)) {
-    return PermissionDenied("admin socket directory " + dir + " is not a directory");
-  }
-  if (st.st_uid != ::geteuid() && st.st_uid != 0) {
-    return PermissionDenied("admin socket directory " + dir + " is owned by uid " +
-                            std::to_string(st.st_uid) + ", not by uid " +
-                            std::to_string(::geteuid()) + "; chown it");
-  }
-  if ((st.st_mode & 022) != 0) {
-    return PermissionDenied("admin socket directory " + dir +
-                            " is writable by group or others; run: chmod 700 " + dir);
-  }
-  return Status::Ok();
+  SafePathOptions options;
+  options.type = SafePathOptions::Type::kDirectory;
+  options.also_owned_by = {0};
+  options.forbidden_bits = 022;
+  options.subject = "admin socket directory";
+  options.consequence = "whoever can write there can replace gatectl's socket";
+  return CheckSafeDir(dir, ::geteuid(), options);
 }
 
 }  // namespace
