@@ -10,6 +10,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "gate/secure_file.h"
 #include "gate/unique_fd.h"
@@ -133,6 +134,17 @@ std::string Normalize(std::string path) {
   return out;
 }
 
+bool HasDotComponent(const std::string& path) {
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    const std::size_t end = std::min(path.find('/', start), path.size());
+    const std::string_view part(path.data() + start, end - start);
+    if (part == "." || part == "..") return true;
+    start = end + 1;
+  }
+  return false;
+}
+
 }  // namespace
 
 Status CheckSafePath(const std::string& path, uid_t owner, const SafePathOptions& options) {
@@ -143,6 +155,11 @@ Status CheckSafePath(const std::string& path, uid_t owner, const SafePathOptions
   }
   std::string file = Normalize(path);
   std::string top = Normalize(options.top.empty() ? "/" : options.top);
+  if (options.links == SafePathOptions::Links::kRefuse && HasDotComponent(file)) {
+    // The walk goes up by removing components: "a/../b" would check the
+    // wrong directories. kResolve has no such names after realpath.
+    return InvalidArgument(what + " must not contain . or .. components: '" + path + "'");
+  }
   if (options.links == SafePathOptions::Links::kResolve) {
     CPath real(::realpath(path.c_str(), nullptr), &::free);
     if (!real) return refuse.StatError(path, errno);
