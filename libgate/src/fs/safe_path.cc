@@ -83,28 +83,30 @@ std::string ExpectedOwners(uid_t owner, const std::vector<uid_t>& also) {
 }
 
 // The checks on the subject itself (file or directory), given its stat.
-Status CheckSubject(const Refusal& refuse, const std::string& name, const struct stat& st,
-                    uid_t owner, const SafePathOptions& options, bool is_dir) {
-  if (S_ISLNK(st.st_mode)) return refuse.Unsafe(name + " is a symbolic link");
-  if (is_dir && !S_ISDIR(st.st_mode)) return refuse.Unsafe(name + " is not a directory");
-  if (!is_dir && !S_ISREG(st.st_mode)) return refuse.Unsafe(name + " is not a regular file");
+// label names it in the message ("directory /etc"), path in the fix.
+Status CheckSubject(const Refusal& refuse, const std::string& label, const std::string& path,
+                    const struct stat& st, uid_t owner, const SafePathOptions& options,
+                    bool is_dir) {
+  if (S_ISLNK(st.st_mode)) return refuse.Unsafe(label + " is a symbolic link");
+  if (is_dir && !S_ISDIR(st.st_mode)) return refuse.Unsafe(label + " is not a directory");
+  if (!is_dir && !S_ISREG(st.st_mode)) return refuse.Unsafe(label + " is not a regular file");
   if (!OwnerAccepted(st.st_uid, owner, options.also_owned_by)) {
-    return refuse.Unsafe(name + " is owned by uid " + std::to_string(st.st_uid) + ", expected " +
+    return refuse.Unsafe(label + " is owned by uid " + std::to_string(st.st_uid) + ", expected " +
                              ExpectedOwners(owner, options.also_owned_by),
-                         "chown " + std::to_string(owner) + " " + name);
+                         "chown " + std::to_string(owner) + " " + path);
   }
   if ((st.st_mode & options.forbidden_bits) != 0) {
-    return refuse.Unsafe(name + " is " + ForbiddenText(options.forbidden_bits & st.st_mode) +
+    return refuse.Unsafe(label + " is " + ForbiddenText(options.forbidden_bits & st.st_mode) +
                              " (mode " + OctalMode(st.st_mode) + ")",
-                         "chmod " + WithoutBits(st.st_mode, options.forbidden_bits) + " " + name);
+                         "chmod " + WithoutBits(st.st_mode, options.forbidden_bits) + " " + path);
   }
   if ((st.st_mode & options.required_bits) != options.required_bits) {
     const std::string missing = (options.required_bits & 0111) == options.required_bits
                                     ? (is_dir ? "searchable" : "executable")
                                     : "readable";
     return refuse.Unsafe(
-        name + " is not " + missing + " by others (mode " + OctalMode(st.st_mode) + ")",
-        "chmod " + SetBitsArg(options.required_bits) + " " + name);
+        label + " is not " + missing + " by others (mode " + OctalMode(st.st_mode) + ")",
+        "chmod " + SetBitsArg(options.required_bits) + " " + path);
   }
   return Status::Ok();
 }
@@ -177,7 +179,7 @@ Status CheckSafePath(const std::string& path, uid_t owner, const SafePathOptions
   struct stat st {};
   if (::lstat(file.c_str(), &st) != 0) return refuse.StatError(file, errno);
   const bool is_dir = options.type == SafePathOptions::Type::kDirectory;
-  GATE_RETURN_IF_ERROR(CheckSubject(refuse, file, st, owner, options, is_dir));
+  GATE_RETURN_IF_ERROR(CheckSubject(refuse, file, file, st, owner, options, is_dir));
 
   SafePathOptions dir_rule;
   dir_rule.forbidden_bits = 022;
@@ -186,8 +188,8 @@ Status CheckSafePath(const std::string& path, uid_t owner, const SafePathOptions
   while (current != top) {
     current = Parent(current);
     if (::lstat(current.c_str(), &st) != 0) return refuse.StatError(current, errno);
-    GATE_RETURN_IF_ERROR(
-        CheckSubject(refuse, "directory " + current, st, owner, dir_rule, /*is_dir=*/true));
+    GATE_RETURN_IF_ERROR(CheckSubject(refuse, "directory " + current, current, st, owner, dir_rule,
+                                      /*is_dir=*/true));
     if (current == "/") break;
   }
   return Status::Ok();
@@ -197,7 +199,7 @@ Status CheckSafeDirFd(int fd, const std::string& dir, uid_t owner, const SafePat
   const Refusal refuse(dir, options);
   struct stat st {};
   if (::fstat(fd, &st) != 0) return refuse.StatError(dir, errno);
-  return CheckSubject(refuse, dir, st, owner, options, /*is_dir=*/true);
+  return CheckSubject(refuse, dir, dir, st, owner, options, /*is_dir=*/true);
 }
 
 Status CheckSafeDir(const std::string& dir, uid_t owner, const SafePathOptions& options) {
@@ -211,7 +213,7 @@ Status CheckSafeDir(const std::string& dir, uid_t owner, const SafePathOptions& 
     // O_DIRECTORY wins over O_NOFOLLOW: a symlink reports ENOTDIR (or
     // ELOOP); lstat only picks the message, the open already refused.
     if ((err == ENOTDIR || err == ELOOP) && ::lstat(path.c_str(), &st) == 0) {
-      return CheckSubject(refuse, path, st, owner, options, /*is_dir=*/true);
+      return CheckSubject(refuse, path, path, st, owner, options, /*is_dir=*/true);
     }
     return refuse.StatError(path, err);
   }
