@@ -5,7 +5,7 @@
 // Frames: 1 byte type, 4 bytes big-endian payload length, then the payload
 // (at most kMaxFramePayload bytes), in both directions. The hello and accept
 // messages carry kJoinProtocolVersion; a peer with another version is
-// refused, never guessed at. Pure code over bytes (fuzzed), no I/O.
+// refused, never guessed at. Pure code over bytes, no I/O.
 #ifndef GATE_JOIN_PROTOCOL_H_
 #define GATE_JOIN_PROTOCOL_H_
 
