@@ -7,6 +7,10 @@
 // that can lose the tail of a live recording; the file's size is what
 // gate-ca answers the node with, so the node simply re-sends the lost bytes.
 //
+// All file access goes through an Env (gate/env.h), so tests drive a full
+// disk, an I/O error or a failed fsync through a FaultEnv and check that no
+// half chunk stays and nothing unsynced is acknowledged.
+//
 // Every id must be a canonical UUID (gate/uuid.h): it becomes a file name.
 // Thread safety: methods may run concurrently for different ids; callers
 // serialize the operations on one id.
@@ -15,11 +19,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
+#include "gate/env.h"
 #include "gate/status.h"
-#include "gate/unique_fd.h"
 
 namespace gate::ca {
 
@@ -44,8 +49,9 @@ class MappedRecording {
 class RecordingFiles {
  public:
   // Creates dir (mode 0700) if it is missing, checks it (EnsurePrivateDir)
-  // and holds it open, so a directory swapped in later is never written.
-  static Result<RecordingFiles> Open(const std::string& dir);
+  // and holds it open through env, so a directory swapped in later is never
+  // written. env must outlive the object.
+  static Result<RecordingFiles> Open(const std::string& dir, Env* env = Env::Default());
 
   const std::string& dir() const { return dir_; }
 
@@ -55,7 +61,8 @@ class RecordingFiles {
   // Appends bytes, which must land at expected_size: FailedPrecondition if
   // the file's size is not that. Creates the file (0600) when missing. A
   // failed or short write is undone (truncated back), so on error the file
-  // is as it was.
+  // is as it was (ResourceExhausted for a full disk, Unavailable for an I/O
+  // error, naming the recording).
   Status Append(const std::string& id, std::uint64_t expected_size, std::string_view bytes);
 
   // Empties id's file (the node re-sends it from offset 0). OK if missing.
@@ -65,7 +72,9 @@ class RecordingFiles {
   // so a removal that was interrupted can simply run again.
   Status Remove(const std::string& id);
 
-  // fsync of the file and of the directory (which holds its name).
+  // fsync of the file and of the directory (which holds its name). An error
+  // means the bytes may not survive a crash: the caller must not acknowledge
+  // them.
   Status Sync(const std::string& id);
 
   // The whole file, mapped read-only. NotFound if there is none; an empty
@@ -76,15 +85,17 @@ class RecordingFiles {
   Result<std::string> Read(const std::string& id, std::uint64_t offset, std::size_t limit) const;
 
  private:
-  RecordingFiles(std::string dir, UniqueFd dir_fd)
-      : dir_(std::move(dir)), dir_fd_(std::move(dir_fd)) {}
-  // Opens id's file with flags (O_NOFOLLOW|O_CLOEXEC added) and checks it is
-  // a regular file owned by this euid. NotFound when missing and not created.
-  Result<UniqueFd> OpenFile(const std::string& id, int flags) const;
+  RecordingFiles(std::string dir, std::unique_ptr<Directory> directory)
+      : dir_(std::move(dir)), directory_(std::move(directory)) {}
+  // Checks that an opened file of id is a regular file owned by this euid
+  // and private; PermissionDenied otherwise.
+  Status CheckOpened(const std::string& id, const Result<FileInfo>& info) const;
+  Result<std::unique_ptr<ReadableFile>> OpenForRead(const std::string& id) const;
+  Result<std::unique_ptr<WritableFile>> OpenForWrite(const std::string& id, WriteMode mode) const;
   std::string Name(const std::string& id) const { return id + ".cast"; }
 
   std::string dir_;
-  UniqueFd dir_fd_;
+  std::unique_ptr<Directory> directory_;
 };
 
 }  // namespace gate::ca

@@ -14,9 +14,9 @@
 #include <string>
 
 #include "cli/common/profile.h"
-#include "cli/common/proxy.h"
 #include "gate/ed25519.h"
 #include "gate/http_client.h"
+#include "gate/proxy_flags.h"
 #include "gate/status.h"
 
 namespace gate::cli {

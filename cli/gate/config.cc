@@ -1,9 +1,9 @@
 // gate config: an ssh_config block that makes plain ssh use the gate login.
 #include <iostream>
 
-#include "cli/common/exit_code.h"
 #include "cli/common/profile.h"
 #include "cli/gate/commands.h"
+#include "gate/exit_code.h"
 
 namespace gate::cli {
 namespace {

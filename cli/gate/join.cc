@@ -15,17 +15,17 @@
 #include <string>
 #include <vector>
 
-#include "cli/common/exit_code.h"
 #include "cli/common/profile.h"
-#include "cli/common/proxy.h"
 #include "cli/common/session_api.h"
 #include "cli/gate/commands.h"
+#include "gate/exit_code.h"
+#include "gate/join_client.h"
+#include "gate/join_protocol.h"
 #include "gate/names.h"
+#include "gate/proxy_flags.h"
+#include "gate/recorder_settings.h"
 #include "gate/unique_fd.h"
 #include "gate/unix_socket.h"
-#include "recorder/join/join_client.h"
-#include "recorder/join/messages.h"
-#include "recorder/session/settings.h"
 
 namespace gate::cli {
 namespace {

@@ -7,16 +7,16 @@
 #include <iostream>
 
 #include "cli/common/agent.h"
-#include "cli/common/exit_code.h"
 #include "cli/common/profile.h"
 #include "cli/common/prompt.h"
-#include "cli/common/proxy.h"
 #include "cli/gate/commands.h"
 #include "gate/certificate.h"
 #include "gate/duration.h"
 #include "gate/ed25519.h"
+#include "gate/exit_code.h"
 #include "gate/http_client.h"
 #include "gate/json.h"
+#include "gate/proxy_flags.h"
 
 namespace gate::cli {
 namespace {

@@ -3,10 +3,10 @@
 #include <iostream>
 
 #include "cli/common/agent.h"
-#include "cli/common/exit_code.h"
 #include "cli/common/profile.h"
 #include "cli/gate/commands.h"
 #include "gate/certificate.h"
+#include "gate/exit_code.h"
 #include "gate/secure_file.h"
 
 namespace gate::cli {

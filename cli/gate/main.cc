@@ -1,7 +1,7 @@
 // gate: the user's tool. Sign up, log in for a short-lived SSH certificate,
 // and point plain OpenSSH at it.
-#include "cli/common/exit_code.h"
 #include "cli/gate/commands.h"
+#include "gate/exit_code.h"
 #include "gate/log.h"
 
 int main(int argc, char** argv) {

@@ -18,12 +18,12 @@
 #include <iostream>
 #include <string>
 
-#include "cli/common/exit_code.h"
 #include "cli/common/prompt.h"
 #include "cli/common/qr.h"
 #include "cli/gate/commands.h"
 #include "gate/authfile.h"
 #include "gate/bytes.h"
+#include "gate/exit_code.h"
 #include "gate/fido_ptr.h"
 #include "gate/json.h"
 #include "gate/secret.h"

@@ -18,15 +18,15 @@
 #include <optional>
 #include <string>
 
-#include "cli/common/exit_code.h"
 #include "cli/common/profile.h"
-#include "cli/common/proxy.h"
 #include "cli/common/session_api.h"
 #include "cli/common/terminal_text.h"
 #include "cli/gate/commands.h"
 #include "gate/asciicast.h"
 #include "gate/ed25519.h"
+#include "gate/exit_code.h"
 #include "gate/json.h"
+#include "gate/proxy_flags.h"
 #include "gate/secure_file.h"
 
 namespace gate::cli {

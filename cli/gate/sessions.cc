@@ -9,12 +9,12 @@
 #include <iostream>
 #include <string>
 
-#include "cli/common/exit_code.h"
 #include "cli/common/profile.h"
 #include "cli/common/session_api.h"
 #include "cli/common/terminal_text.h"
 #include "cli/gate/commands.h"
 #include "gate/duration.h"
+#include "gate/exit_code.h"
 
 namespace gate::cli {
 namespace {

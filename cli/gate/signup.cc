@@ -1,13 +1,13 @@
 // gate signup --proxy HOST[:PORT] [--insecure|--ca-pin PIN] TOKEN
 #include <iostream>
 
-#include "cli/common/exit_code.h"
 #include "cli/common/prompt.h"
-#include "cli/common/proxy.h"
 #include "cli/common/qr.h"
 #include "cli/gate/commands.h"
+#include "gate/exit_code.h"
 #include "gate/http_client.h"
 #include "gate/json.h"
+#include "gate/proxy_flags.h"
 
 namespace gate::cli {
 namespace {

@@ -6,11 +6,11 @@
 #include <optional>
 #include <string>
 
-#include "cli/common/exit_code.h"
 #include "cli/common/profile.h"
+#include "cli/common/session_status.h"
 #include "cli/gate/commands.h"
-#include "recorder/session/session_status.h"
-#include "recorder/session/settings.h"
+#include "gate/exit_code.h"
+#include "gate/recorder_settings.h"
 
 namespace gate::cli {
 namespace {
@@ -24,7 +24,7 @@ std::optional<std::string> RecordedSession() {
   const char* config = std::getenv("GATE_RECORDER_CONFIG");
   const std::string path =
       config != nullptr && *config != '\0' ? config : std::string(recorder::kDefaultSettingsPath);
-  auto block = recorder::SessionStatusBlock(id, path);
+  auto block = SessionStatusBlock(id, path);
   if (!block) {
     if (block.error().code() != Code::kNotFound) {
       std::cerr << "gate status: recorded session " << id << ": " << block.error().message()

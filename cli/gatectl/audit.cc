@@ -4,10 +4,10 @@
 #include <string>
 #include <vector>
 
-#include "cli/common/exit_code.h"
 #include "cli/common/terminal_text.h"
 #include "cli/gatectl/admin_client.h"
 #include "cli/gatectl/commands.h"
+#include "gate/exit_code.h"
 #include "gate/json.h"
 
 namespace gate::cli {

@@ -1,9 +1,9 @@
 // gatectl certs revoke --serial N | --user NAME
 #include <iostream>
 
-#include "cli/common/exit_code.h"
 #include "cli/gatectl/admin_client.h"
 #include "cli/gatectl/commands.h"
+#include "gate/exit_code.h"
 #include "gate/names.h"
 
 namespace gate::cli {

@@ -4,7 +4,7 @@
 
 #include <memory>
 
-#include "cli/common/command.h"
+#include "gate/cli_command.h"
 
 namespace gate::cli {
 

@@ -1,6 +1,6 @@
 // gatectl: the admin's tool. Talks to the local gate-ca over its admin socket.
-#include "cli/common/exit_code.h"
 #include "cli/gatectl/commands.h"
+#include "gate/exit_code.h"
 #include "gate/log.h"
 
 int main(int argc, char** argv) {

@@ -3,9 +3,9 @@
 #include <ctime>
 #include <string>
 
-#include "cli/common/exit_code.h"
 #include "cli/gatectl/admin_client.h"
 #include "cli/gatectl/commands.h"
+#include "gate/exit_code.h"
 
 namespace gate::cli {
 namespace {

@@ -1,9 +1,9 @@
 // gatectl nodes rm HOST_UUID
 #include <iostream>
 
-#include "cli/common/exit_code.h"
 #include "cli/gatectl/admin_client.h"
 #include "cli/gatectl/commands.h"
+#include "gate/exit_code.h"
 
 namespace gate::cli {
 namespace {

@@ -1,9 +1,9 @@
 // gatectl roles rm NAME
 #include <iostream>
 
-#include "cli/common/exit_code.h"
 #include "cli/gatectl/admin_client.h"
 #include "cli/gatectl/commands.h"
+#include "gate/exit_code.h"
 #include "gate/policy.h"
 
 namespace gate::cli {

@@ -3,11 +3,11 @@
 #include <iostream>
 #include <string>
 
-#include "cli/common/exit_code.h"
 #include "cli/common/terminal_text.h"
 #include "cli/gatectl/admin_client.h"
 #include "cli/gatectl/commands.h"
 #include "gate/duration.h"
+#include "gate/exit_code.h"
 
 namespace gate::cli {
 namespace {

@@ -1,10 +1,10 @@
 // gatectl users add NAME [LOGINS] [--logins a,b] [--roles r1,r2] [--ttl 1h]
 #include <iostream>
 
-#include "cli/common/exit_code.h"
 #include "cli/gatectl/admin_client.h"
 #include "cli/gatectl/commands.h"
 #include "gate/duration.h"
+#include "gate/exit_code.h"
 #include "gate/json.h"
 #include "gate/names.h"
 

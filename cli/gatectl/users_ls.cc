@@ -4,10 +4,10 @@
 #include <ctime>
 #include <iostream>
 
-#include "cli/common/exit_code.h"
 #include "cli/gatectl/admin_client.h"
 #include "cli/gatectl/commands.h"
 #include "gate/duration.h"
+#include "gate/exit_code.h"
 
 namespace gate::cli {
 namespace {

@@ -1,10 +1,10 @@
 // gatectl users reset NAME [--ttl 1h]
 #include <iostream>
 
-#include "cli/common/exit_code.h"
 #include "cli/gatectl/admin_client.h"
 #include "cli/gatectl/commands.h"
 #include "gate/duration.h"
+#include "gate/exit_code.h"
 #include "gate/names.h"
 
 namespace gate::cli {

@@ -1,9 +1,9 @@
 // gatectl users update NAME [--roles r1,r2] [--logins a,b]
 #include <iostream>
 
-#include "cli/common/exit_code.h"
 #include "cli/gatectl/admin_client.h"
 #include "cli/gatectl/commands.h"
+#include "gate/exit_code.h"
 #include "gate/json.h"
 #include "gate/names.h"
 

@@ -98,9 +98,9 @@ Result<std::string> Decide(const AuthorizerConfig& config, const FileIdentity& r
   }
   const std::string& user = session->user;
 
-  Status dir = hooks::CheckCacheDir(config.cache);
+  Status dir = node::CheckCacheDir(config.cache);
   if (!dir.ok()) return Err(Unavailable("policy cache: " + dir.message()));
-  auto snapshot = hooks::ReadSnapshot(config.cache);
+  auto snapshot = node::ReadSnapshot(config.cache);
   if (!snapshot) return Err(Unavailable("policy cache: " + snapshot.error().message()));
   const std::int64_t now = config.now ? config.now() : static_cast<std::int64_t>(::time(nullptr));
   const bool known = std::any_of(snapshot->users.begin(), snapshot->users.end(),

@@ -29,9 +29,9 @@
 #include <optional>
 #include <string>
 
+#include "gate/node_cache.h"
 #include "gate/status.h"
 #include "recorder/join/join_hub.h"
-#include "sshd-hooks/common/cache.h"
 
 namespace gate::recorder {
 
@@ -39,7 +39,7 @@ struct AuthorizerConfig {
   // Where recorders register their sessions (recorder.json's run_dir).
   std::string run_dir = "/run/gate/sessions";
   // The node's policy cache (recorder.json's cache_dir), owned by root.
-  hooks::CacheLocation cache;
+  node::CacheLocation cache;
   // The recorder binary. Default: the binary this process runs, so only
   // another gate-record counts. Tests name some other file to see what
   // happens when no ancestor is a recorder.

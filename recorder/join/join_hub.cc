@@ -11,11 +11,10 @@
 #include <cstring>
 #include <utility>
 
+#include "gate/join_protocol.h"
 #include "gate/log.h"
 #include "gate/unique_fd.h"
 #include "gate/unix_socket.h"
-#include "recorder/join/frame.h"
-#include "recorder/join/messages.h"
 #include "recorder/join/output_ring.h"
 
 namespace gate::recorder {

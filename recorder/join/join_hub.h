@@ -17,11 +17,10 @@
 #include <string_view>
 #include <vector>
 
+#include "gate/join_protocol.h"
 #include "gate/status.h"
 
 namespace gate::recorder {
-
-enum class JoinMode { kObserver, kPeer };
 
 // Who is asking, as the kernel saw it at connect (SO_PEERCRED).
 struct Peer {

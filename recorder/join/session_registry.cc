@@ -63,45 +63,6 @@ Result<Entry> ReadEntry(const std::string& path, uid_t owner) {
 
 }  // namespace
 
-Json::Value LiveSessionToJson(const LiveSession& s) {
-  Json::Value v(Json::objectValue);
-  v["session_id"] = s.session_id;
-  v["user"] = s.user;
-  v["login"] = s.login;
-  v["node"] = s.node;
-  v["recorder_pid"] = static_cast<Json::Int64>(s.recorder_pid);
-  v["started_at"] = static_cast<Json::Int64>(s.started_at);
-  v["socket"] = s.socket;
-  v["mode"] = s.mode;
-  v["tty"] = s.tty;
-  return v;
-}
-
-Result<LiveSession> LiveSessionFromJson(const Json::Value& json) {
-  LiveSession s;
-  for (auto [name, field] : {std::pair{"session_id", &s.session_id}, std::pair{"user", &s.user},
-                             std::pair{"login", &s.login}}) {
-    auto v = json::GetString(json, name);
-    if (!v) return Err(v.error());
-    *field = std::move(*v);
-  }
-  if (!IsCanonicalUuid(s.session_id))
-    return Err(InvalidArgument("field 'session_id' is not a UUID"));
-  for (auto [name, field] : {std::pair{"node", &s.node}, std::pair{"socket", &s.socket},
-                             std::pair{"mode", &s.mode}, std::pair{"tty", &s.tty}}) {
-    auto v = json::OptionalString(json, name);
-    if (!v) return Err(v.error());
-    *field = std::move(*v);
-  }
-  auto pid = json::OptionalInt(json, "recorder_pid", 0);
-  if (!pid) return Err(pid.error());
-  s.recorder_pid = static_cast<pid_t>(*pid);
-  auto started = json::OptionalInt(json, "started_at", 0);
-  if (!started) return Err(started.error());
-  s.started_at = *started;
-  return s;
-}
-
 Result<RegisteredSession> ParseRegistryEntry(std::string_view text) {
   auto v = json::Parse(text, kMaxEntrySize);
   if (!v) return Err(v.error());

@@ -14,27 +14,12 @@
 #include <string>
 #include <string_view>
 
+#include "gate/live_session.h"
 #include "gate/status.h"
 
 namespace gate::recorder {
 
-// One registry entry, as gate-record writes it (recorder/session/
-// session_files.h) and gate status and the join authorizer read it.
-struct LiveSession {
-  std::string session_id;
-  std::string user;   // Gate user
-  std::string login;  // OS account
-  std::string node;   // host UUID
-  pid_t recorder_pid = 0;
-  std::int64_t started_at = 0;  // unix seconds
-  std::string socket;           // join socket path, or empty without live join
-  std::string mode;             // interactive, exec, exec-pty
-  std::string tty;              // the outer terminal ("/dev/pts/3") or empty
-};
-
-Json::Value LiveSessionToJson(const LiveSession& s);
-// Strict about types; requires session_id (a UUID), user and login.
-Result<LiveSession> LiveSessionFromJson(const Json::Value& json);
+// One registry entry (LiveSession) is defined in gate/live_session.h.
 
 struct RegisteredSession {
   std::string session_id;

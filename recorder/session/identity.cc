@@ -15,7 +15,7 @@ Status Denied(std::string why) { return PermissionDenied(std::move(why)); }
 }  // namespace
 
 Result<Identity> ResolveIdentity(std::string_view auth_info, const std::string& login,
-                                 const hooks::CacheLocation& cache, std::int64_t now) {
+                                 const node::CacheLocation& cache, std::int64_t now) {
   if (auth_info.size() > kMaxAuthInfoSize) return Err(Denied("SSH_USER_AUTH file is too large"));
   if (login.empty()) return Err(Denied("no OS login"));
   std::optional<ssh::Certificate> cert;
@@ -40,13 +40,13 @@ Result<Identity> ResolveIdentity(std::string_view auth_info, const std::string& 
   if (std::find(principals.begin(), principals.end(), login) == principals.end()) {
     return Err(Denied("login " + login + " is not one of the certificate's principals"));
   }
-  if (Status s = hooks::CheckCacheDir(cache); !s.ok()) return Err(Denied("cache: " + s.message()));
-  auto cas = hooks::ReadUserCaKeys(cache);
+  if (Status s = node::CheckCacheDir(cache); !s.ok()) return Err(Denied("cache: " + s.message()));
+  auto cas = node::ReadUserCaKeys(cache);
   if (!cas) return Err(Denied("cache: " + cas.error().message()));
   if (std::find(cas->begin(), cas->end(), cert->signature_key) == cas->end()) {
     return Err(Denied("certificate signed by a CA not in " + cache.UserCaPath()));
   }
-  auto snapshot = hooks::ReadSnapshot(cache);
+  auto snapshot = node::ReadSnapshot(cache);
   if (!snapshot) return Err(Denied("cache: " + snapshot.error().message()));
   policy::LoginRequest request;
   request.user = cert->spec.key_id;

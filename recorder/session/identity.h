@@ -13,8 +13,8 @@
 #include <string>
 #include <string_view>
 
+#include "gate/node_cache.h"
 #include "gate/status.h"
-#include "sshd-hooks/common/cache.h"
 
 namespace gate::recorder {
 
@@ -36,7 +36,7 @@ inline constexpr std::size_t kMaxAuthInfoSize = 64 * 1024;
 // that does not list `login` as a principal, one signed by a CA not in the
 // cache, an unreadable or unsafe cache, or a policy that denies the login.
 Result<Identity> ResolveIdentity(std::string_view auth_info, const std::string& login,
-                                 const hooks::CacheLocation& cache, std::int64_t now);
+                                 const node::CacheLocation& cache, std::int64_t now);
 
 }  // namespace gate::recorder
 

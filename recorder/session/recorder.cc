@@ -139,7 +139,7 @@ int Run(const RecorderOptions& options) {
 
   auto auth_info = ReadAuthInfo(ids.ruid);
   if (!auth_info) return Refuse(auth_info.error().message());
-  hooks::CacheLocation cache;
+  node::CacheLocation cache;
   cache.dir = settings->cache_dir;
   cache.owner = 0;
   const auto now = static_cast<std::int64_t>(std::time(nullptr));

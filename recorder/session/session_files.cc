@@ -61,27 +61,10 @@ Result<UniqueFd> CreateRecordingFile(const std::string& spool_dir, const std::st
   return fd;
 }
 
-std::string LiveSessionPath(const std::string& run_dir, const std::string& id) {
-  return run_dir + "/" + id + ".json";
-}
-
 Status WriteLiveSession(const std::string& run_dir, const LiveSession& s) {
   if (!IsSessionId(s.session_id)) return InvalidArgument("bad session id");
   return WriteFileAtomic(LiveSessionPath(run_dir, s.session_id),
                          json::Write(LiveSessionToJson(s)) + "\n", 0644);
-}
-
-Result<LiveSession> ReadLiveSession(const std::string& run_dir, const std::string& id) {
-  if (!IsSessionId(id)) return Err(InvalidArgument("'" + id + "' is not a session id"));
-  auto text = ReadFile(LiveSessionPath(run_dir, id), 64 * 1024);
-  if (!text) return Err(text.error());
-  auto json = json::Parse(*text);
-  if (!json) return Err(json.error().WithContext(LiveSessionPath(run_dir, id)));
-  auto s = LiveSessionFromJson(*json);
-  if (!s) return Err(s.error().WithContext(LiveSessionPath(run_dir, id)));
-  if (s->session_id != id)
-    return Err(DataLoss(LiveSessionPath(run_dir, id) + " names another session"));
-  return s;
 }
 
 void RemoveLiveSession(const std::string& run_dir, const std::string& id) {

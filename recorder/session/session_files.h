@@ -35,14 +35,10 @@ Status CheckSessionDir(const std::string& dir, bool private_dir);
 Result<UniqueFd> CreateRecordingFile(const std::string& spool_dir, const std::string& id);
 std::string RecordingPath(const std::string& spool_dir, const std::string& id);
 
-// The live registry entry (LiveSession, LiveSessionToJson/FromJson) is
-// defined with its reader in recorder/join/session_registry.h.
-std::string LiveSessionPath(const std::string& run_dir, const std::string& id);
+// The live registry entry (LiveSession, LiveSessionPath, ReadLiveSession)
+// is defined in gate/live_session.h, for its readers.
 // Writes <run_dir>/<id>.json atomically, mode 0644.
 Status WriteLiveSession(const std::string& run_dir, const LiveSession& s);
-// Reads and parses it (a small ordinary file; no owner check: the reader
-// is gate status, which only prints it). NotFound if there is none.
-Result<LiveSession> ReadLiveSession(const std::string& run_dir, const std::string& id);
 void RemoveLiveSession(const std::string& run_dir, const std::string& id);
 
 }  // namespace gate::recorder

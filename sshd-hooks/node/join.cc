@@ -12,20 +12,20 @@
 #include <cstring>
 #include <iostream>
 
-#include "cli/common/exit_code.h"
-#include "cli/common/proxy.h"
 #include "gate/certificate.h"
+#include "gate/exit_code.h"
 #include "gate/json.h"
+#include "gate/proxy_flags.h"
 #include "gate/secure_file.h"
-#include "sshd-hooks/common/drop_in.h"
-#include "sshd-hooks/common/host_cert.h"
-#include "sshd-hooks/common/host_principals.h"
-#include "sshd-hooks/common/safe_path.h"
 #include "sshd-hooks/node/commands.h"
+#include "sshd-hooks/node/host_cert.h"
+#include "sshd-hooks/node/host_principals.h"
 #include "sshd-hooks/node/join_files.h"
 #include "sshd-hooks/node/record_setup.h"
+#include "sshd-hooks/node/safe_path.h"
 #include "sshd-hooks/node/syncer.h"
 #include "sshd-hooks/node/system_user.h"
+#include "sshd-hooks/principals/drop_in.h"
 
 namespace gate::node {
 namespace {

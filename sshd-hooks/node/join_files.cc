@@ -9,8 +9,8 @@
 
 #include "gate/secure_file.h"
 #include "gate/unique_fd.h"
-#include "sshd-hooks/common/drop_in.h"
-#include "sshd-hooks/common/sshd.h"
+#include "sshd-hooks/node/sshd.h"
+#include "sshd-hooks/principals/drop_in.h"
 
 namespace gate::node {
 namespace {

@@ -10,15 +10,15 @@
 #include <cstring>
 #include <iostream>
 
-#include "cli/common/exit_code.h"
+#include "gate/exit_code.h"
+#include "gate/node_cache.h"
 #include "gate/secure_file.h"
-#include "sshd-hooks/common/cache.h"
-#include "sshd-hooks/common/drop_in.h"
 #include "sshd-hooks/node/commands.h"
 #include "sshd-hooks/node/join_files.h"
 #include "sshd-hooks/node/record_setup.h"
 #include "sshd-hooks/node/syncer.h"
 #include "sshd-hooks/node/system_user.h"
+#include "sshd-hooks/principals/drop_in.h"
 
 namespace gate::node {
 namespace {
@@ -177,7 +177,7 @@ class LeaveCommand final : public cli::Command {
   }
 
   Status RemoveNodeFiles(const NodeState& state) {
-    hooks::CacheLocation cache;
+    node::CacheLocation cache;
     cache.dir = paths_.CacheDir();
     GATE_RETURN_IF_ERROR(Remove(cache.PolicyPath()));
     GATE_RETURN_IF_ERROR(Remove(cache.UserCaPath()));

@@ -1,6 +1,6 @@
 // gate-node: join this host to a gate cluster, keep its policy cache fresh,
 // and leave again. One file per command (join.cc, sync.cc, leave.cc).
-#include "cli/common/exit_code.h"
+#include "gate/exit_code.h"
 #include "gate/log.h"
 #include "sshd-hooks/node/commands.h"
 

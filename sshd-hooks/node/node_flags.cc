@@ -2,7 +2,7 @@
 
 #include <unistd.h>
 
-#include "sshd-hooks/common/drop_in.h"
+#include "sshd-hooks/principals/drop_in.h"
 
 namespace gate::node {
 

@@ -10,7 +10,7 @@
 #include "gate/http_client.h"
 #include "gate/node_state.h"
 #include "gate/status.h"
-#include "sshd-hooks/common/sshd.h"
+#include "sshd-hooks/node/sshd.h"
 
 namespace gate::node {
 

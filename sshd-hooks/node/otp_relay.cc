@@ -12,13 +12,13 @@
 #include <cstring>
 #include <string>
 
-#include "cli/common/exit_code.h"
+#include "gate/exit_code.h"
 #include "gate/log.h"
 #include "gate/unique_fd.h"
 #include "gate/unix_socket.h"
-#include "sshd-hooks/common/otp_relay_server.h"
 #include "sshd-hooks/node/commands.h"
 #include "sshd-hooks/node/node_flags.h"
+#include "sshd-hooks/node/otp_relay_server.h"
 
 namespace gate::node {
 namespace {

@@ -3,14 +3,14 @@
 // record_setup.h; these commands add the sshd drop-in and the reporting.
 #include <iostream>
 
-#include "cli/common/exit_code.h"
-#include "sshd-hooks/common/cache.h"
-#include "sshd-hooks/common/drop_in.h"
-#include "sshd-hooks/common/sshd.h"
+#include "gate/exit_code.h"
+#include "gate/node_cache.h"
 #include "sshd-hooks/node/commands.h"
 #include "sshd-hooks/node/join_files.h"
 #include "sshd-hooks/node/record_setup.h"
+#include "sshd-hooks/node/sshd.h"
 #include "sshd-hooks/node/syncer.h"
+#include "sshd-hooks/principals/drop_in.h"
 
 namespace gate::node {
 namespace {
@@ -306,9 +306,9 @@ class RecordStatusCommand final : public cli::Command {
   // Roles in the policy cache with record_sessions whose selector matches
   // this node; empty if the cache cannot be read.
   std::vector<std::string> RecordingRoles() const {
-    hooks::CacheLocation cache;
+    node::CacheLocation cache;
     cache.dir = paths_.CacheDir();
-    auto snapshot = hooks::ReadSnapshot(cache);
+    auto snapshot = node::ReadSnapshot(cache);
     std::vector<std::string> out;
     if (!snapshot) return out;
     for (const policy::Role& role : snapshot->roles) {

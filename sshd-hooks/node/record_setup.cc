@@ -15,11 +15,11 @@
 #include "gate/recorder_settings.h"
 #include "gate/secure_file.h"
 #include "gate/unique_fd.h"
-#include "sshd-hooks/common/host_principals.h"
-#include "sshd-hooks/common/principals.h"
-#include "sshd-hooks/common/recorder_files.h"
+#include "sshd-hooks/node/host_principals.h"
 #include "sshd-hooks/node/join_files.h"
+#include "sshd-hooks/node/recorder_files.h"
 #include "sshd-hooks/node/system_user.h"
+#include "sshd-hooks/principals/principals.h"
 
 namespace gate::node {
 namespace {

@@ -12,9 +12,9 @@
 #include "gate/http_client.h"
 #include "gate/node_state.h"
 #include "gate/status.h"
-#include "sshd-hooks/common/drop_in.h"
-#include "sshd-hooks/common/record_state.h"
 #include "sshd-hooks/node/node_flags.h"
+#include "sshd-hooks/node/record_state.h"
+#include "sshd-hooks/principals/drop_in.h"
 
 namespace gate::node {
 

@@ -2,7 +2,7 @@
 // certificate. Run every 30 s by gate-node-sync.timer.
 #include <iostream>
 
-#include "cli/common/exit_code.h"
+#include "gate/exit_code.h"
 #include "sshd-hooks/node/commands.h"
 #include "sshd-hooks/node/syncer.h"
 

@@ -6,7 +6,7 @@
 #include "gate/certificate.h"
 #include "gate/json.h"
 #include "gate/secure_file.h"
-#include "sshd-hooks/common/host_cert.h"
+#include "sshd-hooks/node/host_cert.h"
 
 namespace gate::node {
 namespace {

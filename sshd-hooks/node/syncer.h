@@ -10,7 +10,7 @@
 #include "gate/http_client.h"
 #include "gate/node_state.h"
 #include "gate/status.h"
-#include "sshd-hooks/common/cache_install.h"
+#include "sshd-hooks/node/cache_install.h"
 #include "sshd-hooks/node/node_flags.h"
 
 namespace gate::node {

@@ -3,7 +3,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
-#include "sshd-hooks/common/process.h"
+#include "sshd-hooks/node/process.h"
 
 namespace gate::node {
 namespace {

@@ -7,11 +7,11 @@
 #include <ctime>
 #include <iostream>
 
-#include "cli/common/exit_code.h"
+#include "gate/exit_code.h"
 #include "gate/log.h"
 #include "gate/node_state.h"
-#include "sshd-hooks/common/session_upload.h"
 #include "sshd-hooks/node/commands.h"
+#include "sshd-hooks/node/session_upload.h"
 
 namespace gate::node {
 namespace {

@@ -1,5 +1,5 @@
 // gate-principals: sshd's AuthorizedPrincipalsCommand. Parses argv, asks
-// DecidePrincipals (sshd-hooks/common/principals.h), prints the login on
+// DecidePrincipals (sshd-hooks/principals/principals.h), prints the login on
 // success (with command="RECORDER" when the session must be recorded) and
 // logs every decision to syslog. It runs on every certificate
 // login, so it stays lean: no network, no config file, no curl.
@@ -13,7 +13,7 @@
 #include <string_view>
 
 #include "gate/log.h"
-#include "sshd-hooks/common/principals.h"
+#include "sshd-hooks/principals/principals.h"
 
 namespace {
 

@@ -465,8 +465,8 @@ class RecordingTest(GateTestCase):
         self.assertEqual(result.returncode, 1)
         self.assertNotIn("should-not-run", result.stdout)
         self.assertRegex(result.stderr,
-                         r"gate-record: cannot record this session: .*spool.* has mode 0755; "
-                         r"run: chmod 700 .*; access denied")
+                         r"gate-record: cannot record this session: .*spool.* is accessible by "
+                         r"group/others \(mode 0755\); run: chmod 700 .*; access denied")
         if lines is not None:
             self.assertTrue(any("gate-record" in l and "cannot record this session" in l
                                 for l in lines), lines)

@@ -8,7 +8,7 @@ Status CheckRootOwnedPath(const std::string& path, uid_t owner, const std::strin
   SafePathOptions options;
   options.links = SafePathOptions::Links::kResolve;
   options.top = top;
-  options.subject = "recorder settings";
+  options.subject = "refusing recorder settings";
   options.consequence =
       "the recorder runs setuid, so its settings file and every directory above it must be "
       "owned by root and not writable by group or others";

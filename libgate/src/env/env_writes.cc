@@ -1,39 +1,10 @@
 // Durable-write recipes built on Env, so every caller gets the same order of
 // write, fsync, rename and directory fsync.
-#include <sys/random.h>
-
-#include <cerrno>
-#include <cstring>
-
+#include "fs/temp_name.h"
 #include "gate/env.h"
 #include "gate/log.h"
 
 namespace gate {
-namespace {
-
-// 12 hex digits from getrandom(): another user who can write the directory
-// cannot predict, and so cannot pre-create, our temp name.
-Result<std::string> RandomSuffix() {
-  unsigned char bytes[6];
-  std::size_t got = 0;
-  while (got < sizeof(bytes)) {
-    const ssize_t n = ::getrandom(bytes + got, sizeof(bytes) - got, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Err(Internal(std::string("getrandom: ") + std::strerror(errno)));
-    }
-    got += static_cast<std::size_t>(n);
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (const unsigned char b : bytes) {
-    out += kHex[b >> 4];
-    out += kHex[b & 0xf];
-  }
-  return out;
-}
-
-}  // namespace
 
 Status WriteFileAtomicIn(Directory& dir, const std::string& name, std::string_view data,
                          mode_t perms) {

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "gate/secure_file.h"
 #include "gate/unique_fd.h"
@@ -82,28 +83,30 @@ std::string ExpectedOwners(uid_t owner, const std::vector<uid_t>& also) {
 }
 
 // The checks on the subject itself (file or directory), given its stat.
-Status CheckSubject(const Refusal& refuse, const std::string& name, const struct stat& st,
-                    uid_t owner, const SafePathOptions& options, bool is_dir) {
-  if (S_ISLNK(st.st_mode)) return refuse.Unsafe(name + " is a symbolic link");
-  if (is_dir && !S_ISDIR(st.st_mode)) return refuse.Unsafe(name + " is not a directory");
-  if (!is_dir && !S_ISREG(st.st_mode)) return refuse.Unsafe(name + " is not a regular file");
+// label names it in the message ("directory /etc"), path in the fix.
+Status CheckSubject(const Refusal& refuse, const std::string& label, const std::string& path,
+                    const struct stat& st, uid_t owner, const SafePathOptions& options,
+                    bool is_dir) {
+  if (S_ISLNK(st.st_mode)) return refuse.Unsafe(label + " is a symbolic link");
+  if (is_dir && !S_ISDIR(st.st_mode)) return refuse.Unsafe(label + " is not a directory");
+  if (!is_dir && !S_ISREG(st.st_mode)) return refuse.Unsafe(label + " is not a regular file");
   if (!OwnerAccepted(st.st_uid, owner, options.also_owned_by)) {
-    return refuse.Unsafe(name + " is owned by uid " + std::to_string(st.st_uid) + ", expected " +
+    return refuse.Unsafe(label + " is owned by uid " + std::to_string(st.st_uid) + ", expected " +
                              ExpectedOwners(owner, options.also_owned_by),
-                         "chown " + std::to_string(owner) + " " + name);
+                         "chown " + std::to_string(owner) + " " + path);
   }
   if ((st.st_mode & options.forbidden_bits) != 0) {
-    return refuse.Unsafe(name + " is " + ForbiddenText(options.forbidden_bits & st.st_mode) +
+    return refuse.Unsafe(label + " is " + ForbiddenText(options.forbidden_bits & st.st_mode) +
                              " (mode " + OctalMode(st.st_mode) + ")",
-                         "chmod " + WithoutBits(st.st_mode, options.forbidden_bits) + " " + name);
+                         "chmod " + WithoutBits(st.st_mode, options.forbidden_bits) + " " + path);
   }
   if ((st.st_mode & options.required_bits) != options.required_bits) {
     const std::string missing = (options.required_bits & 0111) == options.required_bits
                                     ? (is_dir ? "searchable" : "executable")
                                     : "readable";
     return refuse.Unsafe(
-        name + " is not " + missing + " by others (mode " + OctalMode(st.st_mode) + ")",
-        "chmod " + SetBitsArg(options.required_bits) + " " + name);
+        label + " is not " + missing + " by others (mode " + OctalMode(st.st_mode) + ")",
+        "chmod " + SetBitsArg(options.required_bits) + " " + path);
   }
   return Status::Ok();
 }
@@ -133,6 +136,17 @@ std::string Normalize(std::string path) {
   return out;
 }
 
+bool HasDotComponent(const std::string& path) {
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    const std::size_t end = std::min(path.find('/', start), path.size());
+    const std::string_view part(path.data() + start, end - start);
+    if (part == "." || part == "..") return true;
+    start = end + 1;
+  }
+  return false;
+}
+
 }  // namespace
 
 Status CheckSafePath(const std::string& path, uid_t owner, const SafePathOptions& options) {
@@ -143,6 +157,11 @@ Status CheckSafePath(const std::string& path, uid_t owner, const SafePathOptions
   }
   std::string file = Normalize(path);
   std::string top = Normalize(options.top.empty() ? "/" : options.top);
+  if (options.links == SafePathOptions::Links::kRefuse && HasDotComponent(file)) {
+    // The walk goes up by removing components: "a/../b" would check the
+    // wrong directories. kResolve has no such names after realpath.
+    return InvalidArgument(what + " must not contain . or .. components: '" + path + "'");
+  }
   if (options.links == SafePathOptions::Links::kResolve) {
     CPath real(::realpath(path.c_str(), nullptr), &::free);
     if (!real) return refuse.StatError(path, errno);
@@ -160,7 +179,7 @@ Status CheckSafePath(const std::string& path, uid_t owner, const SafePathOptions
   struct stat st {};
   if (::lstat(file.c_str(), &st) != 0) return refuse.StatError(file, errno);
   const bool is_dir = options.type == SafePathOptions::Type::kDirectory;
-  GATE_RETURN_IF_ERROR(CheckSubject(refuse, file, st, owner, options, is_dir));
+  GATE_RETURN_IF_ERROR(CheckSubject(refuse, file, file, st, owner, options, is_dir));
 
   SafePathOptions dir_rule;
   dir_rule.forbidden_bits = 022;
@@ -169,8 +188,8 @@ Status CheckSafePath(const std::string& path, uid_t owner, const SafePathOptions
   while (current != top) {
     current = Parent(current);
     if (::lstat(current.c_str(), &st) != 0) return refuse.StatError(current, errno);
-    GATE_RETURN_IF_ERROR(
-        CheckSubject(refuse, "directory " + current, st, owner, dir_rule, /*is_dir=*/true));
+    GATE_RETURN_IF_ERROR(CheckSubject(refuse, "directory " + current, current, st, owner, dir_rule,
+                                      /*is_dir=*/true));
     if (current == "/") break;
   }
   return Status::Ok();
@@ -180,7 +199,7 @@ Status CheckSafeDirFd(int fd, const std::string& dir, uid_t owner, const SafePat
   const Refusal refuse(dir, options);
   struct stat st {};
   if (::fstat(fd, &st) != 0) return refuse.StatError(dir, errno);
-  return CheckSubject(refuse, dir, st, owner, options, /*is_dir=*/true);
+  return CheckSubject(refuse, dir, dir, st, owner, options, /*is_dir=*/true);
 }
 
 Status CheckSafeDir(const std::string& dir, uid_t owner, const SafePathOptions& options) {
@@ -194,7 +213,7 @@ Status CheckSafeDir(const std::string& dir, uid_t owner, const SafePathOptions& 
     // O_DIRECTORY wins over O_NOFOLLOW: a symlink reports ENOTDIR (or
     // ELOOP); lstat only picks the message, the open already refused.
     if ((err == ENOTDIR || err == ELOOP) && ::lstat(path.c_str(), &st) == 0) {
-      return CheckSubject(refuse, path, st, owner, options, /*is_dir=*/true);
+      return CheckSubject(refuse, path, path, st, owner, options, /*is_dir=*/true);
     }
     return refuse.StatError(path, err);
   }

@@ -1,7 +1,6 @@
 #include "gate/secure_file.h"
 
 #include <fcntl.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +10,8 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+
+#include "fs/temp_name.h"
 
 namespace gate {
 namespace {
@@ -94,29 +95,6 @@ std::string DirName(const std::string& path) {
 std::string BaseName(const std::string& path) {
   std::size_t slash = path.find_last_of('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-// 12 hex digits from getrandom(): unguessable, so another user who can write
-// the directory cannot pre-create (O_EXCL makes that fail safe, but it would
-// block us) or predict our temp file.
-Result<std::string> RandomSuffix() {
-  unsigned char bytes[6];
-  std::size_t got = 0;
-  while (got < sizeof(bytes)) {
-    ssize_t n = getrandom(bytes + got, sizeof(bytes) - got, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Err(Internal(std::string("getrandom: ") + ErrnoText(errno)));
-    }
-    got += static_cast<std::size_t>(n);
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : bytes) {
-    out += kHex[b >> 4];
-    out += kHex[b & 0xf];
-  }
-  return out;
 }
 
 }  // namespace

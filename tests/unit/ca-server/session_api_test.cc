@@ -23,6 +23,7 @@
 #include "common/recording_test_util.h"
 #include "gate/bytes.h"
 #include "gate/certificate.h"
+#include "gate/fault_env.h"
 #include "gate/json.h"
 #include "gate/request_signing.h"
 
@@ -79,7 +80,7 @@ class SessionApiTest : public ::testing::Test {
                                                     .host_ca = host_ca_->public_key(),
                                                     .now = now,
                                                     .ca_pin = ""});
-    auto files = RecordingFiles::Open(dir_ + "/recordings");
+    auto files = RecordingFiles::Open(dir_ + "/recordings", &env_);
     ASSERT_TRUE(files.has_value()) << files.error().ToString();
     files_ = std::make_unique<RecordingFiles>(std::move(*files));
     MakeIngest(SessionLimits{});
@@ -275,6 +276,7 @@ class SessionApiTest : public ::testing::Test {
   std::unique_ptr<RateLimiter> limiter_;
   std::unique_ptr<RateLimiter> signed_limiter_;
   std::unique_ptr<Services> services_;
+  FaultEnv env_;  // passes everything through until a test sets a fault
   std::unique_ptr<RecordingFiles> files_;
   std::unique_ptr<SessionIngest> ingest_;
   std::unique_ptr<RequestAuthenticator> users_;
@@ -448,6 +450,74 @@ TEST_F(SessionApiTest, DigestMismatchEmptiesTheCopyAndAResendSucceeds) {
   EXPECT_EQ(r.status, 200) << json::Write(r.body);
   EXPECT_TRUE(r.body["verified"].asBool());
   EXPECT_EQ(CountAudit("session.start", true), 1);
+}
+
+// Faults through the Env (gate/fault_env.h): a full disk, an I/O error or a
+// failed fsync never leaves half a chunk and never acknowledges bytes that
+// may not be on disk; the node learns why and sends again.
+TEST_F(SessionApiTest, FullDiskRefusesTheChunkWithoutHalfWritingIt) {
+  const std::string bytes = Recording(kS1);
+  ASSERT_EQ(Put(kS1, 0, std::string_view(bytes).substr(0, 500)).status, 200);
+  env_.FailNth(FaultOp::kWrite, 1, ENOSPC, /*partial_bytes=*/100);
+  HttpReply full = Put(kS1, 500, std::string_view(bytes).substr(500));
+  EXPECT_NE(full.status, 200);
+  const std::string message = full.body["error"]["message"].asString();
+  EXPECT_NE(message.find("No space left on device"), std::string::npos) << message;
+  EXPECT_NE(message.find(kS1), std::string::npos) << message;
+  EXPECT_EQ(HeldBytes(kS1), 500u);  // the 100 bytes that landed were taken back
+  // Space again: the same chunk at the same offset completes the upload.
+  ASSERT_EQ(Put(kS1, 500, std::string_view(bytes).substr(500)).status, 200);
+  HttpReply done = Complete(kS1, bytes.size(), HexEncode(Sha256(bytes)));
+  EXPECT_EQ(done.status, 200) << json::Write(done.body);
+  EXPECT_EQ(files_->Read(kS1, 0, 1 << 20).value(), bytes);
+}
+
+TEST_F(SessionApiTest, IoErrorOnWriteChangesNothing) {
+  const std::string bytes = Recording(kS1);
+  env_.FailNth(FaultOp::kWrite, 1, EIO);
+  ::testing::internal::CaptureStderr();
+  HttpReply r = Put(kS1, 0, bytes);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(r.status, 503);  // the node retries later; the detail is for the operator's log
+  EXPECT_NE(log.find("cannot write " + dir_ + "/recordings/" + kS1 + ".cast: Input/output error"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(HeldBytes(kS1), 0u);
+  EXPECT_EQ(Upload(kS1, bytes).status, 200);
+}
+
+TEST_F(SessionApiTest, FailedFsyncNeverAcknowledgesTheRecording) {
+  const std::string bytes = Recording(kS1);
+  ASSERT_EQ(Put(kS1, 0, bytes).status, 200);
+  env_.FailNth(FaultOp::kSync, 1, EIO);
+  ::testing::internal::CaptureStderr();
+  HttpReply r = Complete(kS1, bytes.size(), HexEncode(Sha256(bytes)));
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(r.status, 503);
+  EXPECT_NE(log.find("cannot fsync " + dir_ + "/recordings/" + kS1 + ".cast: Input/output error"),
+            std::string::npos)
+      << log;
+  // Not acknowledged: still live, so the node keeps its copy.
+  EXPECT_TRUE(store_->GetSession(kS1)->live);
+  EXPECT_EQ(CountAudit("session.end", true), 0);
+  // What a crash after that fsync leaves: the unsynced bytes are gone, and
+  // gate-ca's answer (its size) tells the node to send them again.
+  env_.DropUnsyncedData();
+  EXPECT_EQ(HeldBytes(kS1), 0u);
+  HttpReply resumed = Complete(kS1, bytes.size(), HexEncode(Sha256(bytes)));
+  EXPECT_NE(resumed.status, 200);
+  EXPECT_EQ(Upload(kS1, bytes).status, 200);
+  EXPECT_FALSE(store_->GetSession(kS1)->live);
+}
+
+TEST_F(SessionApiTest, FailedDirectoryFsyncNeverAcknowledgesEither) {
+  const std::string bytes = Recording(kS1);
+  ASSERT_EQ(Put(kS1, 0, bytes).status, 200);
+  env_.FailNth(FaultOp::kSync, 2, EIO);  // the file's fsync works, the directory's does not
+  EXPECT_NE(Complete(kS1, bytes.size(), HexEncode(Sha256(bytes))).status, 200);
+  EXPECT_TRUE(store_->GetSession(kS1)->live);
+  EXPECT_EQ(Complete(kS1, bytes.size(), HexEncode(Sha256(bytes))).status, 200);
+  EXPECT_EQ(files_->Read(kS1, 0, 1 << 20).value(), bytes);
 }
 
 TEST_F(SessionApiTest, CompleteBeforeEverythingArrivedTellsWhereToResume) {

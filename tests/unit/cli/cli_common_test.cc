@@ -5,10 +5,10 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "cli/common/exit_code.h"
 #include "cli/common/profile.h"
-#include "cli/common/proxy.h"
 #include "cli/common/qr.h"
+#include "gate/exit_code.h"
+#include "gate/proxy_flags.h"
 #include "gate/secure_file.h"
 
 namespace gate::cli {

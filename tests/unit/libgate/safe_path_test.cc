@@ -76,6 +76,8 @@ std::vector<Case> Cases() {
       {"safe file", Nothing, File, false, Defaults, 0, Code::kOk, ""},
       {"relative path", Nothing, [](Tree&) { return std::string("dir/file"); }, false, Defaults, 0,
        Code::kInvalidArgument, "absolute"},
+      {"dot-dot in the path", Nothing, [](Tree& t) { return t.dir + "/../dir/file"; }, false,
+       Defaults, 0, Code::kInvalidArgument, ".. components"},
       {"missing file", Nothing, [](Tree& t) { return t.dir + "/missing"; }, false, Defaults, 0,
        Code::kNotFound, "does not exist"},
       {"group-writable file", [](Tree& t) { Chmod(t.file, 0664); }, File, false, Defaults, 0,

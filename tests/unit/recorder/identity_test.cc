@@ -34,7 +34,7 @@ class IdentityTest : public ::testing::Test {
 
   void WriteCache() {
     WriteFile(cache_.PolicyPath(), testing::SnapshotText(snapshot_));
-    WriteFile(cache_.UserCaPath(), hooks::FormatUserCaKeys({ca_.public_key()}));
+    WriteFile(cache_.UserCaPath(), node::FormatUserCaKeys({ca_.public_key()}));
   }
 
   ssh::CertificateSpec Spec() const {
@@ -69,7 +69,7 @@ class IdentityTest : public ::testing::Test {
   }
 
   TempDir tmp_{0755};
-  hooks::CacheLocation cache_;
+  node::CacheLocation cache_;
   policy::Snapshot snapshot_;
   ssh::LocalSigner ca_;
   ssh::LocalSigner other_ca_;
@@ -162,7 +162,7 @@ TEST_F(IdentityTest, RefusesUnsafeOrMissingCache) {
   ASSERT_EQ(chmod(cache_.dir.c_str(), 0777), 0);
   ExpectDenied(line, "cache");
   ASSERT_EQ(chmod(cache_.dir.c_str(), 0755), 0);
-  hooks::CacheLocation other = cache_;
+  node::CacheLocation other = cache_;
   other.owner = cache_.owner + 1;
   auto id = ResolveIdentity(line, "postgres", other, kNow);
   ASSERT_FALSE(id.has_value());

@@ -19,12 +19,11 @@
 #include <string>
 
 #include "common/test_util.h"
+#include "gate/join_protocol.h"
 #include "gate/json.h"
 #include "gate/policy.h"
 #include "join_test_util.h"
 #include "recorder/join/authorize.h"
-#include "recorder/join/frame.h"
-#include "recorder/join/messages.h"
 #include "recorder/join/process_info.h"
 #include "recorder/join/session_registry.h"
 

@@ -1,6 +1,6 @@
 // gate join's side of the protocol against a real hub: the client runs on a
 // second thread with pipes for its terminal, the hub on the test's thread.
-#include "recorder/join/join_client.h"
+#include "gate/join_client.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

@@ -3,9 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "gate/join_protocol.h"
 #include "gate/json.h"
-#include "recorder/join/frame.h"
-#include "recorder/join/messages.h"
 #include "recorder/join/output_ring.h"
 
 namespace gate::recorder {

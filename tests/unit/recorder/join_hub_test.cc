@@ -10,10 +10,9 @@
 #include <string>
 
 #include "common/test_util.h"
+#include "gate/join_protocol.h"
 #include "gate/json.h"
 #include "join_test_util.h"
-#include "recorder/join/frame.h"
-#include "recorder/join/messages.h"
 
 namespace gate::recorder {
 namespace {

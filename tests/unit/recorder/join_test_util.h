@@ -18,9 +18,9 @@
 #include <string_view>
 #include <vector>
 
+#include "gate/join_protocol.h"
 #include "gate/unique_fd.h"
 #include "gate/unix_socket.h"
-#include "recorder/join/frame.h"
 #include "recorder/join/join_hub.h"
 
 namespace gate::testing {

@@ -1,4 +1,4 @@
-#include "sshd-hooks/common/cache_install.h"
+#include "sshd-hooks/node/cache_install.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -7,8 +7,8 @@
 #include "gate/bytes.h"
 #include "gate/json.h"
 #include "gate/krl.h"
+#include "gate/node_cache.h"
 #include "hooks_test_util.h"
-#include "sshd-hooks/common/cache.h"
 
 namespace gate::hooks {
 namespace {
@@ -62,18 +62,18 @@ TEST_F(CacheInstallTest, InstallsThreeFilesThatReadBack) {
   EXPECT_TRUE(changes->krl_changed);
   EXPECT_EQ(ModeOf(dir_), 0755u);
 
-  CacheLocation cache;
+  node::CacheLocation cache;
   cache.dir = dir_;
   cache.owner = geteuid();
   for (const auto& path : {cache.PolicyPath(), cache.UserCaPath(), cache.KrlPath()}) {
     EXPECT_EQ(ModeOf(path), 0644u) << path;
   }
-  EXPECT_TRUE(CheckCacheDir(cache).ok());
-  auto snapshot = ReadSnapshot(cache);
+  EXPECT_TRUE(node::CheckCacheDir(cache).ok());
+  auto snapshot = node::ReadSnapshot(cache);
   ASSERT_TRUE(snapshot.has_value()) << snapshot.error().ToString();
   EXPECT_EQ(snapshot->cluster_name, "grav-00");
   EXPECT_EQ(snapshot->users.size(), 2u);
-  auto cas = ReadUserCaKeys(cache);
+  auto cas = node::ReadUserCaKeys(cache);
   ASSERT_TRUE(cas.has_value());
   ASSERT_EQ(cas->size(), 1u);
   EXPECT_EQ((*cas)[0], ca_.public_key());
@@ -199,15 +199,15 @@ TEST_F(CacheInstallTest, EmptyKrlIsValid) {
 TEST(UserCaKeysTest, ParsesCommentsAndBlankLines) {
   auto a = testing::NewKey();
   auto b = testing::NewKey();
-  auto keys = ParseUserCaKeys("# gate\n\n" + a.public_key().AuthorizedKey("one") + "\r\n  " +
-                              b.public_key().AuthorizedKey() + "\n");
+  auto keys = node::ParseUserCaKeys("# gate\n\n" + a.public_key().AuthorizedKey("one") + "\r\n  " +
+                                    b.public_key().AuthorizedKey() + "\n");
   ASSERT_TRUE(keys.has_value()) << keys.error().ToString();
   ASSERT_EQ(keys->size(), 2u);
   EXPECT_EQ((*keys)[0], a.public_key());
   EXPECT_EQ((*keys)[1], b.public_key());
-  EXPECT_TRUE(ParseUserCaKeys("").value().empty());
-  EXPECT_FALSE(ParseUserCaKeys("ssh-rsa AAAAB3NzaC1yc2E=\n").has_value());
-  EXPECT_FALSE(ParseUserCaKeys(a.public_key().AuthorizedKey() + "\ngarbage\n").has_value());
+  EXPECT_TRUE(node::ParseUserCaKeys("").value().empty());
+  EXPECT_FALSE(node::ParseUserCaKeys("ssh-rsa AAAAB3NzaC1yc2E=\n").has_value());
+  EXPECT_FALSE(node::ParseUserCaKeys(a.public_key().AuthorizedKey() + "\ngarbage\n").has_value());
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "sshd-hooks/common/drop_in.h"
+#include "sshd-hooks/principals/drop_in.h"
 
 #include <gtest/gtest.h>
 

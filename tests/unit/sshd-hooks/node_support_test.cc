@@ -5,11 +5,11 @@
 #include <unistd.h>
 
 #include "hooks_test_util.h"
-#include "sshd-hooks/common/host_cert.h"
-#include "sshd-hooks/common/host_principals.h"
-#include "sshd-hooks/common/process.h"
-#include "sshd-hooks/common/safe_path.h"
-#include "sshd-hooks/common/sshd.h"
+#include "sshd-hooks/node/host_cert.h"
+#include "sshd-hooks/node/host_principals.h"
+#include "sshd-hooks/node/process.h"
+#include "sshd-hooks/node/safe_path.h"
+#include "sshd-hooks/node/sshd.h"
 
 namespace gate::hooks {
 namespace {

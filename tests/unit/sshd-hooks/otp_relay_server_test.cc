@@ -4,7 +4,7 @@
 // accept loop with its stop descriptor. pam_gate's side is
 // tests/unit/pam_module/otp_central_test.cc; the real chain is
 // tests/integration/test_pam_central.py.
-#include "sshd-hooks/common/otp_relay_server.h"
+#include "sshd-hooks/node/otp_relay_server.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>

@@ -1,4 +1,4 @@
-#include "sshd-hooks/common/principals.h"
+#include "sshd-hooks/principals/principals.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "gate/bytes.h"
+#include "gate/node_cache.h"
 #include "hooks_test_util.h"
-#include "sshd-hooks/common/cache.h"
 
 namespace gate::hooks {
 namespace {
@@ -36,7 +36,7 @@ class PrincipalsTest : public ::testing::Test {
 
   void WriteCache() {
     WriteFile(cache_.PolicyPath(), testing::SnapshotText(snapshot_));
-    WriteFile(cache_.UserCaPath(), FormatUserCaKeys({ca_.public_key()}));
+    WriteFile(cache_.UserCaPath(), node::FormatUserCaKeys({ca_.public_key()}));
   }
 
   ssh::CertificateSpec Spec() const {
@@ -74,7 +74,7 @@ class PrincipalsTest : public ::testing::Test {
   }
 
   TempDir tmp_{0755};  // others traverse it, as sshd's command user would
-  CacheLocation cache_;
+  node::CacheLocation cache_;
   policy::Snapshot snapshot_;
   ssh::LocalSigner ca_;
   ssh::LocalSigner other_ca_;
@@ -179,7 +179,7 @@ TEST_F(PrincipalsTest, DeniesCertificateFromUnlistedCa) {
 
 TEST_F(PrincipalsTest, AllowsAnyListedCa) {
   WriteFile(cache_.UserCaPath(),
-            "# rotated\n" + FormatUserCaKeys({other_ca_.public_key(), ca_.public_key()}));
+            "# rotated\n" + node::FormatUserCaKeys({other_ca_.public_key(), ca_.public_key()}));
   EXPECT_TRUE(Decide("alice", Cert(Spec())).allow);
 }
 
@@ -286,7 +286,7 @@ TEST_F(PrincipalsTest, DeniesMissingCacheFiles) {
 }
 
 TEST_F(PrincipalsTest, DeniesCorruptUserCa) {
-  WriteFile(cache_.UserCaPath(), FormatUserCaKeys({ca_.public_key()}) + "ssh-ed25519 AAAA\n");
+  WriteFile(cache_.UserCaPath(), node::FormatUserCaKeys({ca_.public_key()}) + "ssh-ed25519 AAAA\n");
   ExpectDenied(Decide("alice", Cert(Spec())), "user_ca.pub");
   WriteFile(cache_.UserCaPath(), "");
   ExpectDenied(Decide("alice", Cert(Spec())), "CA not in");
@@ -302,7 +302,7 @@ TEST_F(PrincipalsTest, DeniesSymlinkedCacheFiles) {
 
   WriteCache();  // replaces the link with a file
   const std::string real_ca = tmp_.File("real-ca.pub");
-  WriteFile(real_ca, FormatUserCaKeys({ca_.public_key()}));
+  WriteFile(real_ca, node::FormatUserCaKeys({ca_.public_key()}));
   ASSERT_EQ(unlink(cache_.UserCaPath().c_str()), 0);
   ASSERT_EQ(symlink(real_ca.c_str(), cache_.UserCaPath().c_str()), 0);
   ExpectDenied(Decide("alice", cert), "symbolic link");
@@ -397,7 +397,7 @@ TEST(ParsePrincipalsArgsTest, SshdCommandLine) {
 TEST(ParsePrincipalsArgsTest, DefaultsAndForms) {
   auto a = Parse({"alice", "t", "k"});
   ASSERT_TRUE(a.has_value());
-  EXPECT_EQ(a->cache.dir, kDefaultCacheDir);
+  EXPECT_EQ(a->cache.dir, node::kDefaultCacheDir);
   EXPECT_EQ(a->record_command, "/usr/libexec/gate/gate-record");
   a = Parse({"--record-command", "/opt/gate/rec", "alice", "t", "k"});
   ASSERT_TRUE(a.has_value()) << a.error().ToString();

@@ -1,6 +1,6 @@
 // record.json, the node's note of what `gate-node record on` set up
 // (recorder.json's tests are libgate's recorder_settings_test.cc).
-#include "sshd-hooks/common/record_state.h"
+#include "sshd-hooks/node/record_state.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

@@ -1,6 +1,6 @@
 // The recorder user's files: directories, the signing key and the setuid
 // recorder binary. Changing owners needs root; these tests skip otherwise.
-#include "sshd-hooks/common/recorder_files.h"
+#include "sshd-hooks/node/recorder_files.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

@@ -1,9 +1,9 @@
-// The uploader (sshd-hooks/common/session_upload.h) on real files, real
+// The uploader (sshd-hooks/node/session_upload.h) on real files, real
 // flock(2) locks and real recordings, against an in-memory gate-ca that
 // keeps the protocol's rules (offsets, 409 with the size, digest check at
 // completion). The HTTP side is covered by the integration test
 // (tests/integration/test_upload.py) against a real gate-ca.
-#include "sshd-hooks/common/session_upload.h"
+#include "sshd-hooks/node/session_upload.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

@@ -1,0 +1,46 @@
+// The live registry entry of a recorded session (docs/recording.md, "Files
+// and users"): <run_dir>/<id>.json, written by gate-record for as long as the
+// session lives, read by gate status (to print it) and by the join
+// authorizer and gate join (to find the session's socket). One definition of
+// the format, so writer and readers cannot disagree on a field.
+#ifndef GATE_LIVE_SESSION_H_
+#define GATE_LIVE_SESSION_H_
+
+#include <json/json.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+
+#include "gate/status.h"
+
+namespace gate::recorder {
+
+struct LiveSession {
+  std::string session_id;
+  std::string user;   // Gate user
+  std::string login;  // OS account
+  std::string node;   // host UUID
+  pid_t recorder_pid = 0;
+  std::int64_t started_at = 0;  // unix seconds
+  std::string socket;           // join socket path, or empty without live join
+  std::string mode;             // interactive, exec, exec-pty
+  std::string tty;              // the outer terminal ("/dev/pts/3") or empty
+};
+
+Json::Value LiveSessionToJson(const LiveSession& s);
+// Strict about types; requires session_id (a UUID), user and login.
+Result<LiveSession> LiveSessionFromJson(const Json::Value& json);
+
+// <run_dir>/<id>.json.
+std::string LiveSessionPath(const std::string& run_dir, const std::string& id);
+
+// Reads and parses <run_dir>/<id>.json (a small ordinary file; no owner
+// check: the reader is gate status, which only prints it). InvalidArgument
+// if id is not a session id, NotFound if there is no entry, DataLoss if it
+// names another session.
+Result<LiveSession> ReadLiveSession(const std::string& run_dir, const std::string& id);
+
+}  // namespace gate::recorder
+
+#endif  // GATE_LIVE_SESSION_H_

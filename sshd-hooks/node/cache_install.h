@@ -1,0 +1,57 @@
+// Turning gate-ca's GET /v1/nodes/policy reply into the node's cache files.
+// Validation happens entirely before anything is written, so a reply that
+// is wrong in any part leaves the last good cache in place.
+#ifndef GATE_SSHD_HOOKS_NODE_CACHE_INSTALL_H_
+#define GATE_SSHD_HOOKS_NODE_CACHE_INSTALL_H_
+
+#include <json/json.h>
+
+#include <string>
+#include <string_view>
+
+#include "gate/policy.h"
+#include "gate/status.h"
+
+namespace gate::hooks {
+
+// The three files' bytes, each already proven to parse.
+struct CacheContents {
+  policy::Snapshot snapshot;
+  std::string policy_json;  // SnapshotToJson(snapshot), one line + '\n'
+  std::string user_ca;      // node::FormatUserCaKeys
+  std::string krl;          // the KRL bytes, as gate-ca encoded them
+};
+
+// Validates {"snapshot": {...}, "user_ca": ["ssh-ed25519 ..."], "krl":
+// "<base64>"}: the snapshot must pass SnapshotFromJson and, if
+// expected_host_uuid is not empty, be for that host; user_ca must hold at
+// least one parseable key; krl must be base64 of a KRL ssh::ParseKrl accepts.
+// InvalidArgument naming the part that is wrong otherwise.
+Result<CacheContents> CacheFromPolicyReply(const Json::Value& reply,
+                                           std::string_view expected_host_uuid);
+
+// Which files InstallCache rewrote. The *_changed flags are narrower than
+// *_written: gate-ca stamps every snapshot (generated_at) and every KRL
+// (generated_at, version) afresh, so both files change on every sync while
+// what they grant or revoke rarely does.
+struct CacheChanges {
+  bool policy_written = false;
+  bool policy_changed = false;
+  bool user_ca_written = false;
+  bool krl_written = false;
+  bool krl_changed = false;
+};
+
+// Creates dir (0755, owned by this euid) if needed and writes each file
+// whose content, owner or mode (0644) differs, atomically
+// (WriteFileAtomic). A failure part way leaves each file either old or new,
+// never torn. Errors name the file.
+Result<CacheChanges> InstallCache(const std::string& dir, const CacheContents& contents);
+
+// "policy updated, user CA unchanged, KRL updated" style summary; "cache
+// unchanged" when nothing but time stamps moved.
+std::string DescribeCacheChanges(const CacheChanges& changes);
+
+}  // namespace gate::hooks
+
+#endif  // GATE_SSHD_HOOKS_NODE_CACHE_INSTALL_H_
