@@ -18,6 +18,18 @@
 
 namespace gate::ca {
 
+// Runs sql on the database file directly, outside the store.
+inline void RawExec(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &error);
+  const std::string message = error != nullptr ? error : "";
+  sqlite3_free(error);
+  sqlite3_close(db);
+  ASSERT_EQ(rc, SQLITE_OK) << message;
+}
+
 class SqliteBackend {
  public:
   SqliteBackend() {
@@ -46,19 +58,8 @@ class SqliteBackend {
     const int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     ASSERT_GE(fd, 0);
     ::close(fd);
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-    char* error = nullptr;
-    const int rc = sqlite3_exec(db, kVersion4Schema, nullptr, nullptr, &error);
-    const std::string message = error != nullptr ? error : "";
-    sqlite3_free(error);
-    const int data_rc =
-        rc == SQLITE_OK ? sqlite3_exec(db, kVersion4Data, nullptr, nullptr, &error) : rc;
-    const std::string data_message = error != nullptr ? error : "";
-    sqlite3_free(error);
-    sqlite3_close(db);
-    ASSERT_EQ(rc, SQLITE_OK) << message;
-    ASSERT_EQ(data_rc, SQLITE_OK) << data_message;
+    ASSERT_NO_FATAL_FAILURE(RawExec(path_, kVersion4Schema));
+    ASSERT_NO_FATAL_FAILURE(RawExec(path_, kVersion4Data));
   }
 
   const std::string& path() const { return path_; }

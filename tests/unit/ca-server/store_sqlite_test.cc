@@ -42,18 +42,6 @@ mode_t FileMode(const std::string& path) {
   return st.st_mode & 07777;
 }
 
-// Runs sql on the database file directly, outside the store.
-void RawExec(const std::string& path, const char* sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  char* error = nullptr;
-  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &error);
-  const std::string message = error != nullptr ? error : "";
-  sqlite3_free(error);
-  sqlite3_close(db);
-  ASSERT_EQ(rc, SQLITE_OK) << message;
-}
-
 // The tables schema version 2 ended with; later migrations' tables are
 // dropped to take a file back to v2.
 constexpr const char* kV2Tables[] = {"schema_version",
