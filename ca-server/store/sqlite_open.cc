@@ -16,6 +16,7 @@
 #include "ca-server/store/sqlite_schema.h"
 #include "ca-server/store/sqlite_stmt.h"
 #include "ca-server/store/sqlite_store.h"
+#include "ca-server/store/sqlite_vfs.h"
 #include "ca-server/store/store.h"
 #include "gate/unique_fd.h"
 
@@ -100,11 +101,12 @@ Result<UniqueFd> OpenDatabaseFile(const std::string& path, struct stat* st) {
 // SQLITE_OPEN_CREATE: SQLite must open the file vetted above, not make one
 // of its own. NOMUTEX because the pool hands a connection to one thread at a
 // time.
-Result<Db> OpenConnection(const std::string& path, const struct stat& file_stat) {
+Result<Db> OpenConnection(const std::string& path, const struct stat& file_stat,
+                          const sqlite::EnvVfs& vfs) {
   sqlite3* raw = nullptr;
-  const int rc =
-      sqlite3_open_v2(path.c_str(), &raw,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, nullptr);
+  const int rc = sqlite3_open_v2(path.c_str(), &raw,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX,
+                                 vfs.name());
   Db db(raw);
   if (rc != SQLITE_OK) return Err(SqliteError(db.get(), rc, "open").WithContext(path));
   // If the path was swapped for another file between our open() and
@@ -120,7 +122,13 @@ Result<Db> OpenConnection(const std::string& path, const struct stat& file_stat)
 }  // namespace
 
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
+  return OpenSqliteStore(path, Env::Default());
+}
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, Env* env) {
   if (path.empty()) return Err(InvalidArgument("database path must not be empty"));
+  Result<std::unique_ptr<sqlite::EnvVfs>> vfs = sqlite::EnvVfs::Register(env);
+  if (!vfs) return Err(vfs.error());
 
   struct stat file_stat {};
   Result<UniqueFd> fd = OpenDatabaseFile(path, &file_stat);
@@ -130,11 +138,11 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
 
   // Every connection is opened and checked while fd is still open, so the
   // inode compared against cannot be freed and reused meanwhile.
-  Result<Db> writer = OpenConnection(path, file_stat);
+  Result<Db> writer = OpenConnection(path, file_stat, **vfs);
   if (!writer) return Err(writer.error());
   std::vector<Db> readers;
   for (int i = 0; i < kReaderConnections; ++i) {
-    Result<Db> reader = OpenConnection(path, file_stat);
+    Result<Db> reader = OpenConnection(path, file_stat, **vfs);
     if (!reader) return Err(reader.error());
     readers.push_back(*std::move(reader));
   }
@@ -151,7 +159,8 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
       return Err(s.WithContext(path));
     }
   }
-  auto pool = std::make_shared<ConnectionPool>(*std::move(writer), std::move(readers));
+  auto pool =
+      std::make_shared<ConnectionPool>(*std::move(vfs), *std::move(writer), std::move(readers));
   return std::unique_ptr<Store>(std::make_unique<sqlite::SqliteStore>(std::move(pool)));
 }
 

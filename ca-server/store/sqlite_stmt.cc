@@ -3,6 +3,8 @@
 #include <cstring>
 #include <utility>
 
+#include "ca-server/store/sqlite_vfs.h"
+
 namespace gate::ca::sqlite {
 
 Status SqliteError(sqlite3* db, int rc, std::string_view what) {
@@ -12,6 +14,12 @@ Status SqliteError(sqlite3* db, int rc, std::string_view what) {
     if (detail != nullptr && std::strcmp(detail, sqlite3_errstr(rc)) != 0) {
       message += " (" + std::string(detail) + ")";
     }
+  }
+  // For I/O failures, what the system said (the VFS keeps the errno).
+  if ((rc & 0xFF) == SQLITE_IOERR || (rc & 0xFF) == SQLITE_FULL) {
+    int err = EnvVfs::TakeInjectedErrno();
+    if (err == 0 && db != nullptr) err = sqlite3_system_errno(db);
+    if (err != 0) message += ": " + std::string(std::strerror(err));
   }
   switch (rc & 0xFF) {
     case SQLITE_BUSY:

@@ -6,8 +6,8 @@ namespace gate::ca::sqlite {
 
 // --- Connection pool ------------------------------------------------------------
 
-ConnectionPool::ConnectionPool(Db writer, std::vector<Db> readers)
-    : writer_(std::move(writer)), readers_(std::move(readers)) {
+ConnectionPool::ConnectionPool(std::unique_ptr<EnvVfs> vfs, Db writer, std::vector<Db> readers)
+    : vfs_(std::move(vfs)), writer_(std::move(writer)), readers_(std::move(readers)) {
   for (const Db& reader : readers_) idle_readers_.push_back(reader.get());
 }
 

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "ca-server/store/sqlite_stmt.h"
+#include "ca-server/store/sqlite_vfs.h"
 #include "ca-server/store/store.h"
 #include "gate/policy.h"
 #include "gate/status.h"
@@ -61,14 +62,17 @@ class ConnectionPool {
     bool writer_;
   };
 
-  ConnectionPool(Db writer, std::vector<Db> readers);
+  // vfs (may be null) is the VFS the connections were opened through; the
+  // pool keeps it until every connection is closed.
+  ConnectionPool(std::unique_ptr<EnvVfs> vfs, Db writer, std::vector<Db> readers);
 
   Lease Acquire(Transaction::Kind kind);
 
  private:
   void Return(sqlite3* db, bool writer);
 
-  std::mutex writer_mu_;  // held by the writer's lease
+  std::unique_ptr<EnvVfs> vfs_;  // first: destroyed after the connections
+  std::mutex writer_mu_;         // held by the writer's lease
   Db writer_;
   std::mutex readers_mu_;
   std::condition_variable reader_free_;

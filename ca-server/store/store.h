@@ -34,6 +34,7 @@
 #include "ca-server/store/session_store.h"
 #include "ca-server/store/token_store.h"
 #include "ca-server/store/user_store.h"
+#include "gate/env.h"
 #include "gate/status.h"
 
 namespace gate::ca {
@@ -79,6 +80,13 @@ class Store : public StoreOperations {
 // locks serialise their writes with ours (busy timeout 5 s, then
 // Unavailable).
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path);
+// The same, with SQLite's writes, truncates and fsyncs of the database and
+// its -wal and -shm files subject to env (Env::RawFileFault), so tests can
+// fail them; env must outlive the store. A failed write or fsync fails the
+// operation with Unavailable naming the cause ("database or disk is full",
+// "disk I/O error" with the errno), rolls its transaction back, and the
+// next operation works once the fault clears.
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, Env* env);
 
 }  // namespace gate::ca
 

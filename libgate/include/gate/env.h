@@ -133,6 +133,14 @@ class Env {
   virtual Result<FileInfo> Stat(const std::string& path) = 0;
   // Opens a directory (O_DIRECTORY|O_NOFOLLOW) to work inside it.
   virtual Result<std::unique_ptr<Directory>> OpenDirectory(const std::string& path) = 0;
+
+  // For storage engines that do their own file I/O (gate-ca's SQLite store,
+  // through its VFS): asked before each write, truncate and fsync of path;
+  // returns 0 to go ahead, or the errno that operation must fail with. The
+  // POSIX Env always returns 0; FaultEnv applies its kWrite, kTruncate and
+  // kSync rules.
+  enum class RawFileOp { kWrite, kTruncate, kSync };
+  virtual int RawFileFault(RawFileOp /*op*/, const std::string& /*path*/) { return 0; }
 };
 
 // The Env's one errno -> Status mapping (above): "cannot <what> <path>:

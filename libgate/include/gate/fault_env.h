@@ -84,6 +84,7 @@ class FaultEnv final : public Env {
   Status SyncDir(const std::string& path) override;
   Result<FileInfo> Stat(const std::string& path) override;
   Result<std::unique_ptr<Directory>> OpenDirectory(const std::string& path) override;
+  int RawFileFault(RawFileOp op, const std::string& path) override;
 
   // Internal to the wrappers in fault_env.cc: the errno op must fail with,
   // or 0; partial_bytes receives the short-write length for kWrite.

@@ -288,6 +288,18 @@ Status FaultEnv::SyncDir(const std::string& path) {
 
 Result<FileInfo> FaultEnv::Stat(const std::string& path) { return base_->Stat(path); }
 
+int FaultEnv::RawFileFault(RawFileOp op, const std::string& /*path*/) {
+  switch (op) {
+    case RawFileOp::kWrite:
+      return NextFault(FaultOp::kWrite);
+    case RawFileOp::kTruncate:
+      return NextFault(FaultOp::kTruncate);
+    case RawFileOp::kSync:
+      return NextFault(FaultOp::kSync);
+  }
+  return 0;
+}
+
 Result<std::unique_ptr<Directory>> FaultEnv::OpenDirectory(const std::string& path) {
   if (const int err = NextFault(FaultOp::kOpen)) {
     return Err(ErrnoStatus("open directory", path, err));
