@@ -62,6 +62,21 @@ Result<SignerPayload> SignerClient::Call(SignerPayload request) {
   return std::move(reply->payload);
 }
 
+Result<ssh::Certificate> SignerClient::CheckIssued(const std::string* blob, ssh::CertType type,
+                                                   const std::string& key_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (blob == nullptr) return Err(Lost(Internal("the signer answered out of step")));
+  // The signer made this certificate a moment ago; checking its signature
+  // here would cost more than making it did (docs/benchmarks.md).
+  auto cert = ssh::ParseCertificateFromOwnSigner(*blob);
+  const auto& ca = type == ssh::CertType::kUser ? user_ca_ : host_ca_;
+  if (!cert || cert->spec.type != type || !(cert->signature_key == ca) ||
+      cert->spec.key_id != key_id) {
+    return Err(Lost(Internal("the signer returned a certificate that is not the one asked for")));
+  }
+  return cert;
+}
+
 Result<IssuedUserCertificate> SignerClient::SignUserCertificate(const UserCertificateRequest& req) {
   if (req.ttl.count() <= 0) return Err(InvalidArgument("certificate lifetime must be positive"));
   SignUserRequest m;
@@ -73,18 +88,9 @@ Result<IssuedUserCertificate> SignerClient::SignUserCertificate(const UserCertif
   auto reply = Call(std::move(m));
   if (!reply) return Err(reply.error());
   auto* signed_user = std::get_if<SignUserReply>(&*reply);
-  if (signed_user == nullptr) {
-    std::lock_guard<std::mutex> lock(mu_);
-    return Err(Lost(Internal("the signer answered a user certificate request out of step")));
-  }
-  // The signer made this certificate a moment ago; checking its signature
-  // here would cost more than making it did (docs/benchmarks.md).
-  auto cert = ssh::ParseCertificateFromOwnSigner(signed_user->certificate);
-  if (!cert || cert->spec.type != ssh::CertType::kUser || !(cert->signature_key == user_ca_) ||
-      cert->spec.key_id != req.user) {
-    std::lock_guard<std::mutex> lock(mu_);
-    return Err(Lost(Internal("the signer returned a certificate that is not the one asked for")));
-  }
+  auto cert = CheckIssued(signed_user ? &signed_user->certificate : nullptr, ssh::CertType::kUser,
+                          req.user);
+  if (!cert) return Err(cert.error());
   IssuedUserCertificate issued;
   for (const auto& [name, value] : cert->spec.extensions) issued.extensions.push_back(name);
   issued.certificate = std::move(*cert);
@@ -98,17 +104,8 @@ Result<ssh::Certificate> SignerClient::SignHostCertificate(const HostCertificate
   auto reply = Call(std::move(m));
   if (!reply) return Err(reply.error());
   auto* signed_host = std::get_if<SignHostReply>(&*reply);
-  if (signed_host == nullptr) {
-    std::lock_guard<std::mutex> lock(mu_);
-    return Err(Lost(Internal("the signer answered a host certificate request out of step")));
-  }
-  auto cert = ssh::ParseCertificateFromOwnSigner(signed_host->certificate);
-  if (!cert || cert->spec.type != ssh::CertType::kHost || !(cert->signature_key == host_ca_) ||
-      cert->spec.key_id != req.host_uuid) {
-    std::lock_guard<std::mutex> lock(mu_);
-    return Err(Lost(Internal("the signer returned a certificate that is not the one asked for")));
-  }
-  return cert;
+  return CheckIssued(signed_host ? &signed_host->certificate : nullptr, ssh::CertType::kHost,
+                     req.host_uuid);
 }
 
 }  // namespace gate::ca

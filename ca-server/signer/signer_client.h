@@ -47,6 +47,10 @@ class SignerClient final : public CertificateAuthority {
   // One request and its reply. An SignerErrorReply is returned as its Status.
   Result<SignerPayload> Call(SignerPayload request);
   Status Lost(const Status& why);  // requires mu_
+  // The certificate in a reply (nullptr: the reply was of the wrong type),
+  // if it is of type, by the matching CA, for key_id; else Lost.
+  Result<ssh::Certificate> CheckIssued(const std::string* blob, ssh::CertType type,
+                                       const std::string& key_id);
 
   std::mutex mu_;
   UniqueFd fd_;                // guarded by mu_

@@ -352,18 +352,7 @@ TEST_F(ServicesTest, MalformedTokensAreNotFound) {
 
 // --- Policy wiring in the issuer -------------------------------------------------------
 
-policy::Role Role(const std::string& name, std::vector<std::string> logins,
-                  std::chrono::seconds max_ttl = {}, bool pty = true, bool port = true,
-                  bool agent = true) {
-  policy::Role role;
-  role.name = name;
-  role.logins = std::move(logins);
-  role.max_ttl = max_ttl;
-  role.permit_pty = pty;
-  role.permit_port_forwarding = port;
-  role.permit_agent_forwarding = agent;
-  return role;
-}
+using testing::Role;
 
 class IssuerPolicyTest : public ServicesTest {
  protected:
@@ -475,21 +464,8 @@ TEST_F(IssuerPolicyTest, ExpiredLockAndOtherUsersLocksDoNotApply) {
 
 constexpr char kUuid[] = "4a6f0c1e-9b2d-4c3e-8f10-0123456789ab";
 
-// Registers node kUuid with host key key, as a join does; the signer signs
-// host certificates only for a registered node's registered key.
 void RegisterNode(Store& store, const ssh::Ed25519PublicKey& key) {
-  NodeToken token;
-  token.token_hash = std::string(64, 'a');
-  token.created_at = kNow;
-  token.expires_at = kNow + 3600;
-  ASSERT_TRUE(store.CreateNodeToken(token).ok());
-  NodeRecord node;
-  node.host_uuid = kUuid;
-  node.hostname = "db-1";
-  node.host_key = key.AuthorizedKey();
-  node.secret_hash = std::string(64, 'b');
-  node.joined_at = kNow;
-  ASSERT_TRUE(store.CompleteNodeJoin(token.token_hash, kNow, node).ok());
+  testing::RegisterNode(store, kUuid, key, kNow);
 }
 
 TEST_F(ServicesTest, HostIssuerSignsAHostCertificate) {

@@ -19,6 +19,7 @@
 #include "ca-server/signer/signer_client.h"
 #include "ca-server/signer/signer_server.h"
 #include "ca-server/signer/signer_service.h"
+#include "ca-server/signer_test_support.h"
 #include "ca-server/store_sqlite_backend.h"
 #include "gate/certificate.h"
 #include "gate/ssh_wire.h"
@@ -29,16 +30,10 @@ namespace {
 constexpr std::int64_t kNow = 1'700'000'000;
 constexpr char kUuid[] = "4a6f0c1e-9b2d-4c3e-8f10-0123456789ab";
 
+// Roles here permit a pty and agent forwarding, not port forwarding.
 policy::Role Role(const std::string& name, std::vector<std::string> logins,
                   std::chrono::seconds max_ttl = {}) {
-  policy::Role role;
-  role.name = name;
-  role.logins = std::move(logins);
-  role.max_ttl = max_ttl;
-  role.permit_pty = true;
-  role.permit_port_forwarding = false;
-  role.permit_agent_forwarding = true;
-  return role;
+  return testing::Role(name, std::move(logins), max_ttl, true, false, true);
 }
 
 class SignerTest : public ::testing::Test {
@@ -98,18 +93,7 @@ class SignerTest : public ::testing::Test {
   }
 
   void AddNode(const ssh::Ed25519PublicKey& host_key) {
-    NodeToken token;
-    token.token_hash = std::string(64, 'a');
-    token.created_at = kNow;
-    token.expires_at = kNow + 3600;
-    ASSERT_TRUE(store_->CreateNodeToken(token).ok());
-    NodeRecord node;
-    node.host_uuid = kUuid;
-    node.hostname = "db-1";
-    node.host_key = host_key.AuthorizedKey();
-    node.secret_hash = std::string(64, 'b');
-    node.joined_at = kNow;
-    ASSERT_TRUE(store_->CompleteNodeJoin(token.token_hash, kNow, node).ok());
+    testing::RegisterNode(*store_, kUuid, host_key, kNow);
   }
 
   UserCertificateRequest UserRequest(const std::string& user, std::chrono::seconds ttl,

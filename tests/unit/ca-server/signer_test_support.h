@@ -4,16 +4,23 @@
 #ifndef GATE_TESTS_UNIT_CA_SERVER_SIGNER_TEST_SUPPORT_H_
 #define GATE_TESTS_UNIT_CA_SERVER_SIGNER_TEST_SUPPORT_H_
 
+#include <gtest/gtest.h>
+
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "ca-server/signer/ca_keys.h"
 #include "ca-server/signer/signer_service.h"
+#include "ca-server/store/store.h"
 #include "gate/certificate.h"
 #include "gate/ed25519.h"
+#include "gate/policy.h"
 
 namespace gate::testing {
 
@@ -42,6 +49,38 @@ inline std::unique_ptr<ca::SignerService> NewSignerService(ca::Store& store,
   keys.user = std::move(user);
   keys.host = std::move(host);
   return std::make_unique<ca::SignerService>(options, std::move(keys), store, std::move(now));
+}
+
+// A role with these logins and limits.
+inline policy::Role Role(const std::string& name, std::vector<std::string> logins,
+                         std::chrono::seconds max_ttl = {}, bool pty = true, bool port = true,
+                         bool agent = true) {
+  policy::Role role;
+  role.name = name;
+  role.logins = std::move(logins);
+  role.max_ttl = max_ttl;
+  role.permit_pty = pty;
+  role.permit_port_forwarding = port;
+  role.permit_agent_forwarding = agent;
+  return role;
+}
+
+// Registers node host_uuid with host key key at now, as a join does (the
+// signer signs host certificates only for a registered node's key).
+inline void RegisterNode(ca::Store& store, const std::string& host_uuid,
+                         const ssh::Ed25519PublicKey& key, std::int64_t now) {
+  ca::NodeToken token;
+  token.token_hash = std::string(64, 'a');
+  token.created_at = now;
+  token.expires_at = now + 3600;
+  ASSERT_TRUE(store.CreateNodeToken(token).ok());
+  ca::NodeRecord node;
+  node.host_uuid = host_uuid;
+  node.hostname = "db-1";
+  node.host_key = key.AuthorizedKey();
+  node.secret_hash = std::string(64, 'b');
+  node.joined_at = now;
+  ASSERT_TRUE(store.CompleteNodeJoin(token.token_hash, now, node).ok());
 }
 
 }  // namespace gate::testing
