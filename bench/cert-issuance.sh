@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Certificate issuance rate: gate in-process vs `openssl speed ed25519` vs
-# `ssh-keygen -s` (one process per certificate), same machine, one run.
+# Certificate issuance rate: gate in-process and through its signer process
+# vs `openssl speed ed25519` vs `ssh-keygen -s` (one process per
+# certificate), same machine, one run.
 # Builds nothing; see bench/README.md.
 #
 # Usage: bench/cert-issuance.sh BUILD_DIR [SECONDS] [SSH_KEYGEN_COUNT]
@@ -62,6 +63,11 @@ field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<"$result"; }
 gate_cpu=$(field certs_per_cpu_sec)
 gate_wall=$(field certs_per_wall_sec)
 gate_sign=$(field sign_per_cpu_sec)
+signer_cpu=$(field signer_per_cpu_sec)
+signer_wall=$(field signer_per_wall_sec)
+store_cpu=$(field store_per_cpu_sec)
+signer_store_cpu=$(field signer_store_per_cpu_sec)
+signer_store_wall=$(field signer_store_per_wall_sec)
 
 # Two decimals, or four for the tiny ssh-keygen ratios.
 ratio() { awk "BEGIN { r = $1 / $openssl_sign; printf (r < 0.1 ? \"%.4fx\" : \"%.2fx\"), r }"; }
@@ -73,7 +79,8 @@ cat <<EOF
 
 - CPU: $cpu ($(nproc) cores), load average at end: $(cut -d' ' -f1-3 /proc/loadavg)
 - $(openssl version), $(ssh -V 2>&1)
-- Single thread; "per CPU-s" counts the process's own CPU time, as \`openssl speed\` does.
+- Single thread; "per CPU-s" counts the process's own CPU time, as \`openssl speed\` does,
+  plus the signer process's when one serves the requests.
 
 | What | Rate | vs openssl speed |
 |---|---:|---:|
@@ -81,6 +88,11 @@ cat <<EOF
 | gate \`SignCertificate\`, encode + sign (per CPU-s) | $gate_cpu/s | $(ratio "$gate_cpu") |
 | gate \`SignCertificate\` (per wall-s) | $gate_wall/s | $(ratio "$gate_wall") |
 | gate \`Ed25519PrivateKey::Sign\`, raw (per CPU-s) | $gate_sign/s | $(ratio "$gate_sign") |
+| gate through the signer process, same certificate (per CPU-s, both processes) | $signer_cpu/s | $(ratio "$signer_cpu") |
+| gate through the signer process (per wall-s) | $signer_wall/s | $(ratio "$signer_wall") |
+| signer decision + SQLite (lookup, serial recorded, audit row), in process (per CPU-s) | $store_cpu/s | $(ratio "$store_cpu") |
+| the same through the signer process (per CPU-s, both processes) | $signer_store_cpu/s | $(ratio "$signer_store_cpu") |
+| the same through the signer process (per wall-s) | $signer_store_wall/s | $(ratio "$signer_store_wall") |
 | \`ssh-keygen -s\`, one process per cert (wall, $count certs) | $keygen_wall_rate/s | $(ratio "$keygen_wall_rate") |
 | \`ssh-keygen -s\` (per CPU-s, children included) | $keygen_cpu_rate/s | $(ratio "$keygen_cpu_rate") |
 
@@ -88,10 +100,14 @@ gate in-process vs \`ssh-keygen -s\`: $(calc "%.0f" "$gate_cpu / $keygen_cpu_rat
 $(calc "%.0f" "$gate_wall / $keygen_wall_rate")x wall.
 
 EOF
-target=$(calc "%d" "($gate_cpu >= 0.7 * $openssl_sign) ? 1 : 0")
-if [[ $target == 1 ]]; then
-  echo "Target (>= 0.7x openssl raw sign): met, $(ratio "$gate_cpu")."
-else
-  echo "Target (>= 0.7x openssl raw sign): NOT met, $(ratio "$gate_cpu")."
-  exit 1
-fi
+status=0
+for which in "in process:$gate_cpu" "through the signer process:$signer_cpu"; do
+  rate=${which##*:}
+  if [[ $(calc "%d" "($rate >= 0.7 * $openssl_sign) ? 1 : 0") == 1 ]]; then
+    echo "Target (>= 0.7x openssl raw sign), ${which%%:*}: met, $(ratio "$rate")."
+  else
+    echo "Target (>= 0.7x openssl raw sign), ${which%%:*}: NOT met, $(ratio "$rate")."
+    status=1
+  fi
+done
+exit $status

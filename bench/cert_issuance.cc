@@ -1,23 +1,44 @@
-// gate-bench-cert: single-threaded, in-process certificate issuance rate
-// (encode + sign with a fresh nonce, as the CA does per request), beside the
-// raw Ed25519 signature rate of the same key for reference.
+// gate-bench-cert: single-threaded certificate issuance rate, beside the raw
+// Ed25519 signature rate of the same key for reference:
+//   - in-process: encode + sign with a fresh nonce (SignCertificate);
+//   - through a signer process: the same certificate asked for over a
+//     socketpair with gate-ca's signer protocol (SignerClient ->
+//     ServeSignerRequest in a forked child), signing only, so the difference
+//     is the process boundary;
+//   - the whole signer decision, in process and through the signer process:
+//     SignerService over a real SQLite store (user lookup, roles, locks, the
+//     serial recorded, the audit event), as gate-ca issues at login.
 //
 // Usage: gate-bench-cert [--seconds N]
 //
-// Rates are reported per CPU-second of this process (the way `openssl speed`
-// counts, so the two compare on a busy machine) and per wall-clock second.
-// The last line is machine-readable for bench/cert-issuance.sh.
+// Rates are reported per CPU-second (the way `openssl speed` counts, so the
+// two compare on a busy machine): of this process, plus the signer process's
+// own CPU time when one serves the requests. The last line is
+// machine-readable for bench/cert-issuance.sh.
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
+#include "ca-server/issuer/certificate_authority.h"
+#include "ca-server/signer/signer_client.h"
+#include "ca-server/signer/signer_server.h"
+#include "ca-server/signer/signer_service.h"
+#include "ca-server/store/store.h"
 #include "gate/certificate.h"
 #include "gate/ed25519.h"
+#include "gate/log.h"
 
 namespace {
 
@@ -25,11 +46,17 @@ using gate::ssh::CertificateSpec;
 using gate::ssh::Ed25519PrivateKey;
 using gate::ssh::LocalSigner;
 
-double CpuSeconds() {
+double CpuSeconds(clockid_t clock = CLOCK_PROCESS_CPUTIME_ID) {
   timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  clock_gettime(clock, &ts);
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
+
+// The signer process serving the bench, if any: its CPU time counts too.
+clockid_t g_peer_clock{};
+bool g_has_peer = false;
+
+double TotalCpuSeconds() { return CpuSeconds() + (g_has_peer ? CpuSeconds(g_peer_clock) : 0); }
 
 double WallSeconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -46,7 +73,7 @@ struct Rate {
 // Runs op until `seconds` of wall time have passed; op returns false on error.
 template <typename Op>
 bool Measure(double seconds, Op op, Rate& rate) {
-  const double cpu0 = CpuSeconds();
+  const double cpu0 = TotalCpuSeconds();
   const double wall0 = WallSeconds();
   double wall = wall0;
   long n = 0;
@@ -59,7 +86,7 @@ bool Measure(double seconds, Op op, Rate& rate) {
     wall = WallSeconds();
   }
   rate.count = n;
-  rate.cpu = CpuSeconds() - cpu0;
+  rate.cpu = TotalCpuSeconds() - cpu0;
   rate.wall = wall - wall0;
   return true;
 }
@@ -69,9 +96,75 @@ int Fail(const std::string& what) {
   return 1;
 }
 
+// Signing only, the same certificate as the in-process run: what the
+// process boundary costs, with no store work on either side.
+class SignOnlyCa final : public gate::ca::CertificateAuthority {
+ public:
+  SignOnlyCa(const gate::ssh::Signer& ca, CertificateSpec spec) : ca_(ca), spec_(std::move(spec)) {}
+  const gate::ssh::Ed25519PublicKey& user_ca() const override { return ca_.public_key(); }
+  const gate::ssh::Ed25519PublicKey& host_ca() const override { return ca_.public_key(); }
+  gate::Result<gate::ca::IssuedUserCertificate> SignUserCertificate(
+      const gate::ca::UserCertificateRequest& req) override {
+    spec_.public_key = req.public_key;
+    spec_.key_id = req.user;
+    ++spec_.serial;
+    auto cert = gate::ssh::SignCertificate(spec_, ca_);
+    if (!cert) return gate::Err(cert.error());
+    return gate::ca::IssuedUserCertificate{std::move(*cert), {}, {}};
+  }
+  gate::Result<gate::ssh::Certificate> SignHostCertificate(
+      const gate::ca::HostCertificateRequest&) override {
+    return gate::Err(gate::InvalidArgument("not in this benchmark"));
+  }
+
+ private:
+  const gate::ssh::Signer& ca_;
+  CertificateSpec spec_;
+};
+
+// Forks a signer process serving make_ca()'s CertificateAuthority on a
+// socketpair, and returns the client end; the child exits when it closes.
+std::unique_ptr<gate::ca::SignerClient> StartSigner(
+    const std::function<std::unique_ptr<gate::ca::CertificateAuthority>()>& make_ca, pid_t* child) {
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) return nullptr;
+  *child = ::fork();
+  if (*child == 0) {
+    ::close(pair[1]);
+    auto ca = make_ca();
+    ::_exit(ca && gate::ca::ServeSignerConnection(pair[0], *ca).ok() ? 0 : 1);
+  }
+  ::close(pair[0]);
+  if (*child < 0) return nullptr;
+  if (clock_getcpuclockid(*child, &g_peer_clock) == 0) g_has_peer = true;
+  auto client = gate::ca::SignerClient::Connect(gate::UniqueFd(pair[1]));
+  return client ? std::move(*client) : nullptr;
+}
+
+void StopSigner(std::unique_ptr<gate::ca::SignerClient> client, pid_t child) {
+  client.reset();
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  g_has_peer = false;
+}
+
+// A SQLite store in a fresh temporary directory with one signed-up user.
+std::unique_ptr<gate::ca::Store> BenchStore(const std::string& dir) {
+  auto store = gate::ca::OpenSqliteStore(dir + "/gate.db");
+  if (!store) return nullptr;
+  gate::ca::UserRecord alice;
+  alice.name = "alice";
+  alice.logins = {"alice"};
+  alice.password_hash = "$argon2id$bench";
+  if (!(*store)->CreateUser(alice).ok() && !(*store)->GetUser("alice")) return nullptr;
+  return std::move(*store);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The signer audits every certificate; a log line each would be the bench.
+  gate::log::Init(gate::log::Sink::kStderr, "gate-bench-cert", gate::log::Level::kWarning);
   double seconds = 5;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
@@ -130,14 +223,90 @@ int main(int argc, char** argv) {
     return Fail("issuance failed");
   }
 
+  // Through a signer process, signing only.
+  const auto user_key_pub = user_key->public_key();
+  const gate::ca::UserCertificateRequest request{
+      "alice", std::chrono::hours(8), user_key_pub, {"alice"}, "bench"};
+  Rate remote;
+  {
+    pid_t child = 0;
+    auto client = StartSigner([&] { return std::make_unique<SignOnlyCa>(ca, spec); }, &child);
+    if (!client) return Fail("cannot start the signer process");
+    if (!Measure(
+            seconds, [&] { return client->SignUserCertificate(request).has_value(); }, remote)) {
+      return Fail("issuance through the signer process failed");
+    }
+    StopSigner(std::move(client), child);
+  }
+
+  // The whole decision with a real store: in process, then through a signer.
+  std::string dir_template =
+      (std::filesystem::temp_directory_path() / "gate-bench-XXXXXX").string();
+  if (::mkdtemp(dir_template.data()) == nullptr) return Fail("mkdtemp failed");
+  const std::string dir = dir_template;
+  auto make_service = [&](gate::ca::Store& store) {
+    gate::ca::CaKeys keys;
+    auto user = gate::ssh::Ed25519PrivateKey::Generate();
+    auto host = gate::ssh::Ed25519PrivateKey::Generate();
+    keys.user = std::make_unique<LocalSigner>(std::move(*user));
+    keys.host = std::make_unique<LocalSigner>(std::move(*host));
+    return std::make_unique<gate::ca::SignerService>(
+        gate::ca::SignerOptions{}, std::move(keys), store,
+        [] { return static_cast<std::int64_t>(std::time(nullptr)); });
+  };
+  Rate local_store;
+  Rate remote_store;
+  {
+    auto store = BenchStore(dir);
+    if (!store) return Fail("cannot open the bench store in " + dir);
+    auto service = make_service(*store);
+    if (!Measure(
+            seconds, [&] { return service->SignUserCertificate(request).has_value(); },
+            local_store)) {
+      return Fail("in-process issuance with the store failed");
+    }
+  }
+  {
+    std::unique_ptr<gate::ca::Store> child_store;
+    pid_t child = 0;
+    auto client = StartSigner(
+        [&]() -> std::unique_ptr<gate::ca::CertificateAuthority> {
+          child_store = BenchStore(dir);
+          if (!child_store) return nullptr;
+          return make_service(*child_store);
+        },
+        &child);
+    if (!client) return Fail("cannot start the signer process");
+    if (!Measure(
+            seconds, [&] { return client->SignUserCertificate(request).has_value(); },
+            remote_store)) {
+      return Fail("issuance through the signer process with the store failed");
+    }
+    StopSigner(std::move(client), child);
+  }
+  std::filesystem::remove_all(dir);
+
   std::printf("certificate size: %zu bytes (signed part %zu)\n", first->blob.size(),
               message.size());
   std::printf("raw Ed25519 sign:  %9.0f /s per CPU-s  %9.0f /s wall  (%ld in %.2fs)\n",
               sign.PerCpuSecond(), sign.PerWallSecond(), sign.count, sign.wall);
   std::printf("cert issuance:     %9.0f /s per CPU-s  %9.0f /s wall  (%ld in %.2fs)\n",
               issue.PerCpuSecond(), issue.PerWallSecond(), issue.count, issue.wall);
+  std::printf("via signer process: %9.0f /s per CPU-s  %9.0f /s wall  (%ld in %.2fs)\n",
+              remote.PerCpuSecond(), remote.PerWallSecond(), remote.count, remote.wall);
+  std::printf("decision+store:    %9.0f /s per CPU-s  %9.0f /s wall  (%ld in %.2fs)\n",
+              local_store.PerCpuSecond(), local_store.PerWallSecond(), local_store.count,
+              local_store.wall);
+  std::printf("same, via signer:  %9.0f /s per CPU-s  %9.0f /s wall  (%ld in %.2fs)\n",
+              remote_store.PerCpuSecond(), remote_store.PerWallSecond(), remote_store.count,
+              remote_store.wall);
   std::printf("issuance/sign: %.3f\n", issue.PerCpuSecond() / sign.PerCpuSecond());
-  std::printf("RESULT certs_per_cpu_sec=%.0f certs_per_wall_sec=%.0f sign_per_cpu_sec=%.0f\n",
-              issue.PerCpuSecond(), issue.PerWallSecond(), sign.PerCpuSecond());
+  std::printf(
+      "RESULT certs_per_cpu_sec=%.0f certs_per_wall_sec=%.0f sign_per_cpu_sec=%.0f "
+      "signer_per_cpu_sec=%.0f signer_per_wall_sec=%.0f store_per_cpu_sec=%.0f "
+      "signer_store_per_cpu_sec=%.0f signer_store_per_wall_sec=%.0f\n",
+      issue.PerCpuSecond(), issue.PerWallSecond(), sign.PerCpuSecond(), remote.PerCpuSecond(),
+      remote.PerWallSecond(), local_store.PerCpuSecond(), remote_store.PerCpuSecond(),
+      remote_store.PerWallSecond());
   return 0;
 }
