@@ -30,8 +30,6 @@ constexpr rlim_t kSignerSpareDescriptors = 16;
 
 Status Errno(const std::string& what) { return Internal(what + ": " + std::strerror(errno)); }
 
-std::string Decimal(unsigned long v) { return std::to_string(v); }
-
 // Gives everything under dir_fd to user, not following symlinks; descends
 // only into directories that were not already the user's (a tree the front
 // end made is its own all the way down).
@@ -81,32 +79,19 @@ Status MakeDirs(const std::string& path) {
 }
 
 Status CheckCaDir(int data_fd, const std::string& ca_path, const SystemUser& front_end) {
-  struct stat st {};
-  if (::fstatat(data_fd, "ca", &st, AT_SYMLINK_NOFOLLOW) != 0) {
-    if (errno != ENOENT) return Errno(ca_path);
-    if (::mkdirat(data_fd, "ca", 0700) != 0) return Errno("mkdir " + ca_path);
-    if (::fstatat(data_fd, "ca", &st, AT_SYMLINK_NOFOLLOW) != 0) return Errno(ca_path);
-  }
-  if (!S_ISDIR(st.st_mode)) {
-    return PermissionDenied(ca_path +
-                            " is not a directory (a symlink?); the CA keys must be in "
-                            "a real directory owned by root");
-  }
-  if (st.st_uid != 0) {
-    const std::string owner =
-        st.st_uid == front_end.uid ? "user " + front_end.name : "uid " + Decimal(st.st_uid);
-    return PermissionDenied(
-        ca_path + " is owned by " + owner +
-        ", not root: only the signer may read the CA keys. If an earlier gate-ca ran as " +
-        front_end.name + ", check that the keys are the ones your nodes trust (ssh-keygen -lf " +
-        ca_path + "/user_ca.pub) and run: chown -R root:root " + ca_path + " && chmod 700 " +
-        ca_path);
-  }
-  if ((st.st_mode & 077) != 0) {
-    return PermissionDenied(ca_path + " has mode " + OctalMode(st.st_mode) +
-                            "; the CA keys must be private to root: chmod 700 " + ca_path);
-  }
-  return Status::Ok();
+  if (::mkdirat(data_fd, "ca", 0700) != 0 && errno != EEXIST) return Errno("mkdir " + ca_path);
+  UniqueFd fd(::openat(data_fd, "ca", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  SafePathOptions options;
+  options.type = SafePathOptions::Type::kDirectory;
+  options.forbidden_bits = 077;
+  options.subject = "CA key directory";
+  options.consequence =
+      "only the signer may read the CA keys; if an earlier gate-ca ran as " + front_end.name +
+      ", check that the keys are the ones your nodes trust (ssh-keygen -lf " + ca_path +
+      "/user_ca.pub) and give them to root: chown -R root:root " + ca_path;
+  // Not a directory (a symlink, say): the path check names what it is.
+  if (!fd.valid()) return CheckSafeDir(ca_path, 0, options);
+  return CheckSafeDirFd(fd.get(), ca_path, 0, options);
 }
 
 }  // namespace

@@ -172,7 +172,7 @@ class SignerLifecycleTest(unittest.TestCase):
         os.chown(ca_dir, gate.pw_uid, gate.pw_gid)
         rc, out = GateCA(self.workdir).start(expect_fail=True)
         self.assertEqual(rc, 1)
-        self.assertIn(f"{ca_dir} is owned by user gate", out)
+        self.assertIn(f"{ca_dir} is owned by uid {gate.pw_uid}, expected uid 0", out)
         self.assertIn(f"chown -R root:root {ca_dir}", out)
         # The fix it names works.
         run(["chown", "-R", "root:root", ca_dir], check=True)
