@@ -315,6 +315,11 @@ void EventLoop::Relay(Pipe& p, std::string_view data) {
   // other side works on this chunk while we escape and hash it, instead of
   // waiting for us (measured in bench/recorder.py).
   const double now = Now();
+  // Whether typed input may be recorded is decided before it reaches the
+  // program: once written, the program can read it and turn echo off (or
+  // on, after a password prompt) before we look, and the bytes would be
+  // judged by the wrong state.
+  const bool record_input = p.input && options_.record_input && EchoEnabled(fds_.master.get());
   bool failed = false;
   if (p.to >= 0) {
     if (p.queue.empty()) {
@@ -329,7 +334,7 @@ void EventLoop::Relay(Pipe& p, std::string_view data) {
     }
   }
   if (p.input) {
-    if (options_.record_input && EchoEnabled(fds_.master.get())) {
+    if (record_input) {
       sink_.Input(now, data);
       MarkRecorded();
     }
