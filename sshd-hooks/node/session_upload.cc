@@ -1,10 +1,7 @@
 #include "sshd-hooks/node/session_upload.h"
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <openssl/evp.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,7 +16,6 @@
 #include "gate/json.h"
 #include "gate/log.h"
 #include "gate/secure_file.h"
-#include "gate/unique_fd.h"
 #include "gate/uuid.h"
 
 namespace gate::hooks {
@@ -35,28 +31,14 @@ constexpr int kMaxConflicts = 4;
 
 Status Errno(const std::string& what) { return Unavailable(what + ": " + std::strerror(errno)); }
 
-Result<std::string> ReadAt(int fd, std::uint64_t offset, std::size_t n) {
-  std::string out(n, '\0');
-  std::size_t done = 0;
-  while (done < n) {
-    const ssize_t r = ::pread(fd, out.data() + done, n - done, static_cast<off_t>(offset + done));
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) return Err(Errno("read"));
-    if (r == 0) break;
-    done += static_cast<std::size_t>(r);
-  }
-  out.resize(done);
-  return out;
-}
-
-Result<std::string> Sha256Hex(int fd, std::uint64_t size) {
+Result<std::string> Sha256Hex(const ReadableFile& file, std::uint64_t size) {
   CPtr<EVP_MD_CTX, EVP_MD_CTX_free> ctx(EVP_MD_CTX_new());
   if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
     return Err(Internal("cannot start SHA-256"));
   }
   for (std::uint64_t off = 0; off < size;) {
     auto block =
-        ReadAt(fd, off, static_cast<std::size_t>(std::min<std::uint64_t>(size - off, 1 << 20)));
+        file.ReadAt(off, static_cast<std::size_t>(std::min<std::uint64_t>(size - off, 1 << 20)));
     if (!block) return Err(block.error());
     if (block->empty()) return Err(DataLoss("the file shrank while it was being hashed"));
     if (EVP_DigestUpdate(ctx.get(), block->data(), block->size()) != 1) {
@@ -72,13 +54,13 @@ Result<std::string> Sha256Hex(int fd, std::uint64_t size) {
 
 // True if the recording ends with its "x" event and the checkpoint after
 // it: the recorder closed it (docs/recording.md, "Checkpoints").
-bool EndsComplete(int fd, std::uint64_t size) {
-  auto head = ReadAt(fd, 0, static_cast<std::size_t>(std::min<std::uint64_t>(size, kEdgeBytes)));
+bool EndsComplete(const ReadableFile& file, std::uint64_t size) {
+  auto head = file.ReadAt(0, static_cast<std::size_t>(std::min<std::uint64_t>(size, kEdgeBytes)));
   if (!head) return false;
   const std::size_t nl = head->find('\n');
   if (nl == std::string::npos) return false;
   const std::uint64_t tail_start = size > kEdgeBytes ? size - kEdgeBytes : 0;
-  auto tail = ReadAt(fd, tail_start, static_cast<std::size_t>(size - tail_start));
+  auto tail = file.ReadAt(tail_start, static_cast<std::size_t>(size - tail_start));
   if (!tail || tail->empty() || tail->back() != '\n') return false;
   // The last two lines.
   std::size_t cut = tail->size() - 1;
@@ -164,61 +146,57 @@ Result<UploadTarget::Completion> HttpUploadTarget::Complete(const std::string& i
 
 // --- Uploader ---------------------------------------------------------------------
 
-Uploader::Uploader(UploaderOptions options, UploadTarget& target, std::function<std::int64_t()> now)
-    : options_(std::move(options)), target_(target), now_(std::move(now)) {}
+Uploader::Uploader(UploaderOptions options, UploadTarget& target, std::function<std::int64_t()> now,
+                   Env* env)
+    : options_(std::move(options)), target_(target), now_(std::move(now)), env_(env) {}
 
 PassReport Uploader::RunOnce() {
   PassReport report;
-  const std::string& spool = options_.spool_dir;
-  UniqueFd dir_fd(::open(spool.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  struct stat dir_st {};
-  Status bad_spool;
-  if (!dir_fd.valid()) {
-    bad_spool = errno == ENOENT ? NotFound("spool " + spool + " does not exist")
-                                : Errno("cannot open spool " + spool);
-  } else if (::fstat(dir_fd.get(), &dir_st) != 0) {
-    bad_spool = Errno("cannot stat spool " + spool);
-  } else {
-    // The spool belongs to the recorder's user, whoever that is here; each
-    // recording must then be owned by the same uid (UploadFile). Whoever
-    // else can write the spool could make us ship any file as a recording.
-    SafePathOptions options;
-    options.subject = "spool";
-    options.consequence = "refusing it: anyone who can write it could forge recordings";
-    bad_spool = CheckSafeDirFd(dir_fd.get(), spool, dir_st.st_uid, options);
-  }
-  if (!bad_spool.ok()) {
-    log::Warning("upload: " + bad_spool.message());
+  auto fail_pass = [&report](const Status& s) {
+    log::Warning("upload: " + s.message());
+    report.problems.push_back(s.message());
     report.failed = 1;
     return report;
+  };
+  const std::string& spool = options_.spool_dir;
+  auto dir = env_->OpenDirectory(spool);
+  if (!dir) {
+    if (dir.error().code() == Code::kNotFound) {
+      return fail_pass(NotFound("spool " + spool + " does not exist"));
+    }
+    return fail_pass(dir.error().WithContext("spool"));
+  }
+  auto dir_info = (*dir)->StatSelf();
+  if (!dir_info) return fail_pass(dir_info.error());
+  // The spool belongs to the recorder's user, whoever that is here; each
+  // recording must then be owned by the same uid (UploadFile). Whoever
+  // else can write the spool could make us ship any file as a recording.
+  SafePathOptions safe;
+  safe.subject = "spool";
+  safe.consequence = "refusing it: anyone who can write it could forge recordings";
+  if (Status s = CheckSafeDirFd((*dir)->fd(), spool, dir_info->uid, safe); !s.ok()) {
+    return fail_pass(s);
   }
 
+  auto names = (*dir)->List();
+  if (!names) return fail_pass(names.error());
   std::vector<std::string> ids;
-  {
-    UniqueFd list_fd(::dup(dir_fd.get()));
-    DIR* dir = list_fd.valid() ? ::fdopendir(list_fd.get()) : nullptr;
-    if (dir == nullptr) {
-      log::Warning("upload: cannot list " + spool + ": " + std::strerror(errno));
-      report.failed = 1;
-      return report;
+  for (const std::string& name : *names) {
+    if (name.size() <= kSuffix.size() ||
+        std::string_view(name).substr(name.size() - kSuffix.size()) != kSuffix) {
+      continue;
     }
-    static_cast<void>(list_fd.Release());  // closedir closes it
-    while (const dirent* entry = ::readdir(dir)) {
-      const std::string_view name(entry->d_name);
-      if (name.size() <= kSuffix.size() || name.substr(name.size() - kSuffix.size()) != kSuffix) {
-        continue;
-      }
-      const std::string_view id = name.substr(0, name.size() - kSuffix.size());
-      if (IsCanonicalUuid(id)) ids.emplace_back(id);
-    }
-    ::closedir(dir);
+    std::string id = name.substr(0, name.size() - kSuffix.size());
+    if (IsCanonicalUuid(id)) ids.push_back(std::move(id));
   }
   std::sort(ids.begin(), ids.end());
   for (const std::string& id : ids) {
     ++report.files;
-    if (Status s = UploadFile(dir_fd.get(), dir_st.st_uid, id, &report); !s.ok()) {
+    if (Status s = UploadFile(**dir, dir_info->uid, id, &report); !s.ok()) {
       ++report.failed;
-      log::Warning("upload: session " + id + ": " + s.message());
+      const std::string problem = "session " + id + ": " + s.message();
+      log::Warning("upload: " + problem);
+      report.problems.push_back(problem);
     }
   }
   // Forget sessions whose files are gone (deleted here, or by an admin).
@@ -228,58 +206,63 @@ PassReport Uploader::RunOnce() {
   return report;
 }
 
-Status Uploader::UploadFile(int dir_fd, uid_t owner, const std::string& id, PassReport* report) {
+Status Uploader::UploadFile(Directory& dir, uid_t owner, const std::string& id,
+                            PassReport* report) {
   const std::string name = id + std::string(kSuffix);
-  UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
-  if (!fd.valid()) {
-    if (errno == ENOENT) return Status::Ok();  // gone since the listing
-    return Errno("cannot open " + name);
+  const std::string path = dir.path() + "/" + name;
+  auto file = dir.NewReadableFile(name);
+  if (!file) {
+    if (file.error().code() == Code::kNotFound) return Status::Ok();  // gone since the listing
+    return file.error();
   }
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return Errno("cannot stat " + name);
+  const int fd = (*file)->fd();  // for flock, which the Env does not wrap
+  auto info = (*file)->Stat();
+  if (!info) return info.error();
   // Only the recorder's own files: a hard link to anything else is refused.
-  if (!S_ISREG(st.st_mode) || st.st_uid != owner || st.st_nlink != 1) {
-    return PermissionDenied(name + " is not a regular file of the spool's owner with one link");
+  if (info->type != FileInfo::Type::kRegular || info->uid != owner || info->links != 1) {
+    return PermissionDenied(path + " is not a regular file of the spool's owner with one link");
   }
 
-  if (st.st_size == 0) {
+  if (info->size == 0) {
     // The recorder creates the file, then takes its lock, then writes the
     // header: an empty file may be in that window, where our LOCK_EX would
     // make its non-blocking LOCK_SH fail (and the session be refused). So
     // an empty file is never locked here.
-    if (now_() - st.st_mtime >= options_.grace.count() && warned_empty_.insert(id).second) {
-      log::Warning("upload: session " + id +
-                   ": the recording is empty (its recorder died before writing anything); "
+    if (now_() - info->mtime_unix_seconds >= options_.grace.count() &&
+        warned_empty_.insert(id).second) {
+      log::Warning("upload: session " + id + ": the recording " + path +
+                   " is empty (its recorder died before writing anything); "
                    "nothing to upload, the file is left in place");
     }
     return Status::Ok();
   }
 
   bool finished = false;
-  if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) {
-    if (::fstat(fd.get(), &st) != 0) return Errno("cannot stat " + name);
-    const auto size = static_cast<std::uint64_t>(st.st_size);
-    finished = EndsComplete(fd.get(), size) || now_() - st.st_mtime >= options_.grace.count();
+  if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+    info = (*file)->Stat();
+    if (!info) return info.error();
+    finished = EndsComplete(**file, info->size) ||
+               now_() - info->mtime_unix_seconds >= options_.grace.count();
     // A recorder may be about to take its shared lock on a new file: do
     // not keep it waiting.
-    if (!finished) ::flock(fd.get(), LOCK_UN);
+    if (!finished) ::flock(fd, LOCK_UN);
   } else if (errno != EWOULDBLOCK && errno != EINTR) {
-    return Errno("cannot lock " + name);
+    return Errno("cannot lock " + path);
   }
-  const auto size = static_cast<std::uint64_t>(st.st_size);
+  const std::uint64_t size = info->size;
 
   // At most two rounds: a completion gate-ca refuses with "resume at N" is
   // followed at once, once.
   for (int round = 0; round < 2; ++round) {
-    auto held = Ship(fd.get(), id, size, finished, report);
+    auto held = Ship(**file, id, size, finished, report);
     if (!held) return held.error();
     if (!finished) return Status::Ok();
     if (*held != size && *held <= size) {
       return Unavailable("gate-ca holds " + std::to_string(*held) + " of " + std::to_string(size) +
-                         " bytes");
+                         " bytes of " + path);
     }
-    auto digest = Sha256Hex(fd.get(), size);
-    if (!digest) return digest.error();
+    auto digest = Sha256Hex(**file, size);
+    if (!digest) return digest.error().WithContext(path);
     auto done = target_.Complete(id, size, *digest);
     if (!done) {
       acked_.erase(id);  // ask gate-ca again next time
@@ -294,29 +277,49 @@ Status Uploader::UploadFile(int dir_fd, uid_t owner, const std::string& id, Pass
     }
     if (done->size != size || done->sha256 != *digest) {
       return DataLoss("gate-ca acknowledged " + std::to_string(done->size) +
-                      " bytes with another digest; the file is kept");
+                      " bytes with another digest; " + path + " is kept");
     }
-    // Delete exactly the file that was acknowledged, not whatever has its
-    // name now.
-    struct stat now_st {};
-    if (::fstatat(dir_fd, name.c_str(), &now_st, AT_SYMLINK_NOFOLLOW) != 0 ||
-        now_st.st_dev != st.st_dev || now_st.st_ino != st.st_ino) {
-      return FailedPrecondition(name + " was replaced after it was uploaded; not deleting it");
-    }
-    if (::unlinkat(dir_fd, name.c_str(), 0) != 0) return Errno("cannot delete " + name);
-    acked_.erase(id);
-    ++report->completed;
-    log::Info("upload: session " + id + ": " + std::to_string(size) + " bytes at gate-ca, " +
-              (done->verified ? "verified" : "NOT verified") +
-              (done->verify_detail.empty() ? "" : " (" + done->verify_detail + ")") +
-              "; removed from the spool");
-    return Status::Ok();
+    return RemoveAcknowledged(dir, name, *info, *done, report);
   }
-  return Unavailable("gate-ca kept asking for the recording again; will retry");
+  return Unavailable("gate-ca kept asking for " + path + " again; will retry");
 }
 
-Result<std::uint64_t> Uploader::Ship(int fd, const std::string& id, std::uint64_t size,
-                                     bool finished, PassReport* report) {
+Status Uploader::RemoveAcknowledged(Directory& dir, const std::string& name,
+                                    const FileInfo& uploaded, const UploadTarget::Completion& done,
+                                    PassReport* report) {
+  const std::string id = name.substr(0, name.size() - kSuffix.size());
+  const std::string path = dir.path() + "/" + name;
+  // Delete exactly the file that was acknowledged, not whatever has its
+  // name now.
+  auto now_info = dir.Stat(name);
+  if (!now_info || !now_info->SameFileAs(uploaded)) {
+    return FailedPrecondition(path + " was replaced after it was uploaded; not deleting it");
+  }
+  // A failed delete keeps what gate-ca said (acked_): the next pass sends
+  // no bytes, completes again (gate-ca answers the same) and deletes then.
+  if (Status s = dir.Remove(name); !s.ok()) {
+    return s.WithContext(
+        "gate-ca holds all of the recording, but it stays in the spool until "
+        "the next pass");
+  }
+  // Until the spool is synced the removal may be undone by a crash; the file
+  // would then be completed again, without sending its bytes twice.
+  if (Status s = dir.Sync(); !s.ok()) {
+    return s.WithContext("removed the uploaded " + path +
+                         ", but the removal is not yet durable; if it reappears after a crash "
+                         "it is completed again without being re-sent");
+  }
+  acked_.erase(id);
+  ++report->completed;
+  log::Info("upload: session " + id + ": " + std::to_string(uploaded.size) + " bytes at gate-ca, " +
+            (done.verified ? "verified" : "NOT verified") +
+            (done.verify_detail.empty() ? "" : " (" + done.verify_detail + ")") +
+            "; removed from the spool");
+  return Status::Ok();
+}
+
+Result<std::uint64_t> Uploader::Ship(const ReadableFile& file, const std::string& id,
+                                     std::uint64_t size, bool finished, PassReport* report) {
   std::uint64_t held = 0;
   if (auto it = acked_.find(id); it != acked_.end()) {
     held = it->second;
@@ -333,7 +336,8 @@ Result<std::uint64_t> Uploader::Ship(int fd, const std::string& id, std::uint64_
     if (held == 0) {
       // gate-ca needs the whole header line in the first chunk; a recorder
       // still writing it gets another second.
-      auto head = ReadAt(fd, 0, static_cast<std::size_t>(std::min<std::uint64_t>(size, kMaxChunk)));
+      auto head =
+          file.ReadAt(0, static_cast<std::size_t>(std::min<std::uint64_t>(size, kMaxChunk)));
       if (!head) return Err(head.error().WithContext("reading the recording"));
       const std::size_t nl = head->find('\n');
       if (nl == std::string::npos) {
@@ -342,7 +346,7 @@ Result<std::uint64_t> Uploader::Ship(int fd, const std::string& id, std::uint64_
       }
       n = std::max(n, nl + 1);
     }
-    auto bytes = ReadAt(fd, held, n);
+    auto bytes = file.ReadAt(held, n);
     if (!bytes) return Err(bytes.error().WithContext("reading the recording"));
     if (bytes->size() != n) return Err(DataLoss("the recording shrank while it was read"));
     auto ack = target_.PutChunk(id, held, *bytes);

@@ -31,7 +31,9 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "gate/env.h"
 #include "gate/http_client.h"
 #include "gate/recorder_settings.h"
 #include "gate/status.h"
@@ -88,13 +90,18 @@ struct PassReport {
   int completed = 0;  // acknowledged and deleted
   int failed = 0;     // recordings whose upload failed this pass
   std::uint64_t bytes_sent = 0;
+  // One line per failure, as logged: the session or spool, the file and
+  // the cause.
+  std::vector<std::string> problems;
   bool ok() const { return failed == 0; }
 };
 
 class Uploader {
  public:
-  // now: unix seconds (compared with the files' mtimes).
-  Uploader(UploaderOptions options, UploadTarget& target, std::function<std::int64_t()> now);
+  // now: unix seconds (compared with the files' mtimes). env: how the spool
+  // is read, and recordings removed (tests pass a FaultEnv); not owned.
+  Uploader(UploaderOptions options, UploadTarget& target, std::function<std::int64_t()> now,
+           Env* env = Env::Default());
 
   // One pass over the spool; each problem is logged (with the session id)
   // and counted in failed, and the pass goes on with the next file. A spool
@@ -103,13 +110,19 @@ class Uploader {
   PassReport RunOnce();
 
  private:
-  Status UploadFile(int dir_fd, uid_t owner, const std::string& id, PassReport* report);
-  Result<std::uint64_t> Ship(int fd, const std::string& id, std::uint64_t size, bool finished,
-                             PassReport* report);
+  Status UploadFile(Directory& dir, uid_t owner, const std::string& id, PassReport* report);
+  Result<std::uint64_t> Ship(const ReadableFile& file, const std::string& id, std::uint64_t size,
+                             bool finished, PassReport* report);
+  // Removes name once gate-ca acknowledged it (done), if it is still the
+  // file uploaded, and syncs the spool; only then is it counted completed
+  // and forgotten.
+  Status RemoveAcknowledged(Directory& dir, const std::string& name, const FileInfo& uploaded,
+                            const UploadTarget::Completion& done, PassReport* report);
 
   UploaderOptions options_;
   UploadTarget& target_;
   std::function<std::int64_t()> now_;
+  Env* env_;
   std::map<std::string, std::uint64_t> acked_;  // what gate-ca last said it holds
   std::set<std::string> warned_empty_;
 };

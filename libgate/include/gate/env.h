@@ -41,6 +41,16 @@ struct FileInfo {
   gid_t gid = 0;
   mode_t mode = 0;  // permission bits only (& 07777)
   std::uint64_t size = 0;
+  std::uint64_t links = 0;  // hard links (st_nlink)
+  // Which file this is (st_dev, st_ino): the same pair means the same file,
+  // so a name that was swapped for another file since it was opened is
+  // noticed.
+  std::uint64_t device = 0;
+  std::uint64_t inode = 0;
+  std::int64_t mtime_unix_seconds = 0;  // last data change
+  bool SameFileAs(const FileInfo& other) const {
+    return device == other.device && inode == other.inode;
+  }
 };
 
 // How NewWritableFile opens: always write-only, never following a symlink.
@@ -77,7 +87,7 @@ class ReadableFile {
   virtual Result<std::string> ReadAt(std::uint64_t offset, std::size_t n) const = 0;
   virtual Result<FileInfo> Stat() const = 0;
   virtual const std::string& path() const = 0;
-  // The descriptor, for mmap and the like; owned by this object.
+  // The descriptor, for mmap, flock and the like; owned by this object.
   virtual int fd() const = 0;
 };
 
@@ -103,6 +113,9 @@ class Directory {
   // The entry names, without "." and "..", in no particular order.
   virtual Result<std::vector<std::string>> List() const = 0;
   virtual const std::string& path() const = 0;
+  // The directory's descriptor, for checks the Env does not make itself
+  // (CheckSafeDirFd, gate/secure_file.h); owned by this object.
+  virtual int fd() const = 0;
 };
 
 class Env {

@@ -29,6 +29,10 @@ FileInfo ToFileInfo(const struct stat& st) {
   info.gid = st.st_gid;
   info.mode = st.st_mode & 07777;
   info.size = static_cast<std::uint64_t>(st.st_size);
+  info.links = static_cast<std::uint64_t>(st.st_nlink);
+  info.device = static_cast<std::uint64_t>(st.st_dev);
+  info.inode = static_cast<std::uint64_t>(st.st_ino);
+  info.mtime_unix_seconds = static_cast<std::int64_t>(st.st_mtime);
   return info;
 }
 
@@ -214,6 +218,7 @@ class PosixDirectory final : public Directory {
     return names;
   }
   const std::string& path() const override { return path_; }
+  int fd() const override { return fd_.get(); }
 
  private:
   std::string path_;

@@ -105,6 +105,7 @@ class FaultDirectory final : public Directory {
   Result<FileInfo> StatSelf() const override { return base_->StatSelf(); }
   Result<std::vector<std::string>> List() const override { return base_->List(); }
   const std::string& path() const override { return base_->path(); }
+  int fd() const override { return base_->fd(); }
 
  private:
   FaultEnv* env_;

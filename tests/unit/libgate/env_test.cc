@@ -118,6 +118,43 @@ TEST(PosixEnvTest, DirectoryWorksInsideTheDirectoryItOpened) {
   EXPECT_EQ((*dir)->NewReadableFile("..").error().code(), Code::kInvalidArgument);
 }
 
+TEST(PosixEnvTest, StatTellsLinksIdentityAndMtime) {
+  TempDir tmp;
+  ASSERT_EQ(mkdir(tmp.File("d").c_str(), 0700), 0);
+  auto dir = Env::Default()->OpenDirectory(tmp.File("d"));
+  ASSERT_TRUE(dir);
+  ASSERT_TRUE(WriteFileAtomicIn(**dir, "a", "data", 0600).ok());
+  struct stat st {};
+  ASSERT_EQ(stat(tmp.File("d/a").c_str(), &st), 0);
+  auto file = (*dir)->NewReadableFile("a");
+  ASSERT_TRUE(file);
+  auto by_fd = (*file)->Stat();
+  auto by_name = (*dir)->Stat("a");
+  ASSERT_TRUE(by_fd && by_name);
+  EXPECT_EQ(by_fd->links, 1u);
+  EXPECT_EQ(by_fd->inode, static_cast<std::uint64_t>(st.st_ino));
+  EXPECT_EQ(by_fd->device, static_cast<std::uint64_t>(st.st_dev));
+  EXPECT_EQ(by_fd->mtime_unix_seconds, static_cast<std::int64_t>(st.st_mtime));
+  EXPECT_TRUE(by_fd->SameFileAs(*by_name));
+
+  // A second link is counted; a file put in its place is another file.
+  ASSERT_EQ(link(tmp.File("d/a").c_str(), tmp.File("d/b").c_str()), 0);
+  EXPECT_EQ((*dir)->Stat("a")->links, 2u);
+  ASSERT_TRUE(WriteFileAtomicIn(**dir, "a", "other", 0600).ok());
+  EXPECT_FALSE(by_fd->SameFileAs(*(*dir)->Stat("a")));
+  EXPECT_TRUE(by_fd->SameFileAs(*(*dir)->Stat("b")));
+
+  // The descriptor is the directory's own, for checks made on it.
+  struct stat dst {};
+  ASSERT_EQ(fstat((*dir)->fd(), &dst), 0);
+  EXPECT_EQ(static_cast<std::uint64_t>(dst.st_ino), (*dir)->StatSelf()->inode);
+  FaultEnv fault;
+  auto fault_dir = fault.OpenDirectory(tmp.File("d"));
+  ASSERT_TRUE(fault_dir);
+  ASSERT_EQ(fstat((*fault_dir)->fd(), &dst), 0);
+  EXPECT_EQ(static_cast<std::uint64_t>(dst.st_ino), (*dir)->StatSelf()->inode);
+}
+
 TEST(EnvErrorTest, ErrnoMapsToOneCodeAndSaysWhatFailed) {
   struct Case {
     int err;

@@ -18,6 +18,7 @@
 #include "common/recording_test_util.h"
 #include "common/test_util.h"
 #include "gate/bytes.h"
+#include "gate/fault_env.h"
 
 namespace gate::hooks {
 namespace {
@@ -121,8 +122,16 @@ class SessionUploadTest : public ::testing::Test {
     UniqueFd fd_;
   };
 
-  Uploader MakeUploader(std::int64_t* now) {
-    return Uploader(options_, gate_ca_, [now] { return *now; });
+  Uploader MakeUploader(std::int64_t* now, Env* env = Env::Default()) {
+    return Uploader(
+        options_, gate_ca_, [now] { return *now; }, env);
+  }
+
+  // The one problem of a pass names what and why.
+  static void ExpectProblem(const PassReport& r, const std::string& what, const std::string& why) {
+    ASSERT_EQ(r.problems.size(), 1u);
+    EXPECT_NE(r.problems[0].find(what), std::string::npos) << r.problems[0];
+    EXPECT_NE(r.problems[0].find(why), std::string::npos) << r.problems[0];
   }
 
   testing::TempDir tmp_;
@@ -333,6 +342,115 @@ TEST_F(SessionUploadTest, SpoolMustExistAndBeClosedToOthers) {
   EXPECT_EQ(r.files, 0);
   EXPECT_EQ(gate_ca_.puts, 0);
   ASSERT_EQ(::chmod(spool_.c_str(), 0700), 0);
+}
+
+// --- Disk faults (FaultEnv) ------------------------------------------------------
+
+TEST_F(SessionUploadTest, FailedDeleteAfterTheAckIsRetriedWithoutSendingAgain) {
+  const std::string bytes = Finished(kS1);
+  Put(kS1, bytes);
+  std::int64_t now = MtimeOf(kS1);
+  FaultEnv env;
+  env.FailNth(FaultOp::kRemove, 1, EIO);
+  Uploader up = MakeUploader(&now, &env);
+  PassReport r = up.RunOnce();
+  EXPECT_EQ(r.failed, 1);
+  EXPECT_EQ(r.completed, 0);
+  ExpectProblem(r, Path(kS1), "Input/output error");
+  EXPECT_TRUE(gate_ca_.complete(kS1));
+  EXPECT_EQ(testing::ReadFile(Path(kS1)), bytes);  // kept whole
+
+  // The next pass sends nothing, completes again and deletes.
+  const int puts = gate_ca_.puts;
+  r = up.RunOnce();
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(r.completed, 1);
+  EXPECT_EQ(r.bytes_sent, 0u);
+  EXPECT_EQ(gate_ca_.puts, puts);
+  EXPECT_EQ(gate_ca_.completions, 1);
+  EXPECT_EQ(gate_ca_.held(kS1), bytes);
+  EXPECT_FALSE(Exists(kS1));
+}
+
+TEST_F(SessionUploadTest, FailedDeleteIsRetriedByARestartedUploaderWithoutSendingAgain) {
+  const std::string bytes = Finished(kS1);
+  Put(kS1, bytes);
+  std::int64_t now = MtimeOf(kS1);
+  FaultEnv env;
+  env.FailNth(FaultOp::kRemove, 1, EACCES);
+  ExpectProblem(MakeUploader(&now, &env).RunOnce(), Path(kS1), "Permission denied");
+  EXPECT_TRUE(Exists(kS1));
+  PassReport r = MakeUploader(&now, &env).RunOnce();
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(r.bytes_sent, 0u);
+  EXPECT_EQ(r.completed, 1);
+  EXPECT_EQ(gate_ca_.held(kS1), bytes);
+  EXPECT_FALSE(Exists(kS1));
+}
+
+TEST_F(SessionUploadTest, FailedSpoolSyncAfterTheDeleteIsNotCountedDone) {
+  const std::string bytes = Finished(kS1);
+  Put(kS1, bytes);
+  std::int64_t now = MtimeOf(kS1);
+  FaultEnv env;
+  env.FailNth(FaultOp::kSync, 1, EIO);
+  PassReport r = MakeUploader(&now, &env).RunOnce();
+  EXPECT_EQ(r.completed, 0);
+  EXPECT_EQ(r.failed, 1);
+  ExpectProblem(r, spool_, "Input/output error");
+  ExpectProblem(r, Path(kS1), "not yet durable");
+  // A crash brings the file back: it is completed again, never re-sent.
+  Put(kS1, bytes);
+  r = MakeUploader(&now, &env).RunOnce();
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(r.bytes_sent, 0u);
+  EXPECT_EQ(r.completed, 1);
+  EXPECT_EQ(gate_ca_.held(kS1), bytes);
+  EXPECT_FALSE(Exists(kS1));
+}
+
+TEST_F(SessionUploadTest, UnreadableRecordingSendsNothingAndIsKept) {
+  const std::string bytes = Finished(kS1);
+  Put(kS1, bytes);
+  std::int64_t now = MtimeOf(kS1);
+  FaultEnv env;
+  env.FailNth(FaultOp::kOpen, 2, EIO);  // the first open is the spool's
+  PassReport r = MakeUploader(&now, &env).RunOnce();
+  EXPECT_EQ(r.failed, 1);
+  ExpectProblem(r, Path(kS1), "Input/output error");
+  EXPECT_EQ(gate_ca_.puts, 0);
+  EXPECT_EQ(env.Count(FaultOp::kRemove), 0);
+  EXPECT_EQ(testing::ReadFile(Path(kS1)), bytes);
+}
+
+TEST_F(SessionUploadTest, UnopenableSpoolIsOneFailureNamingIt) {
+  Put(kS1, Finished(kS1));
+  std::int64_t now = MtimeOf(kS1);
+  FaultEnv env;
+  env.FailNth(FaultOp::kOpen, 1, EACCES);
+  PassReport r = MakeUploader(&now, &env).RunOnce();
+  EXPECT_EQ(r.failed, 1);
+  EXPECT_EQ(r.files, 0);
+  ExpectProblem(r, spool_, "Permission denied");
+  EXPECT_EQ(gate_ca_.puts, 0);
+  EXPECT_TRUE(Exists(kS1));
+}
+
+TEST_F(SessionUploadTest, NothingIsRemovedWithoutAMatchingAcknowledgement) {
+  Put(kS1, Finished(kS1));
+  std::int64_t now = MtimeOf(kS1);
+  FaultEnv env;
+  gate_ca_.lie_about_digest = true;
+  PassReport r = MakeUploader(&now, &env).RunOnce();
+  ExpectProblem(r, Path(kS1), "another digest");
+  EXPECT_EQ(env.Count(FaultOp::kRemove), 0);
+  EXPECT_TRUE(Exists(kS1));
+  gate_ca_.lie_about_digest = false;
+  gate_ca_.down = true;
+  r = MakeUploader(&now, &env).RunOnce();
+  ExpectProblem(r, kS1, "cannot reach gate-ca");
+  EXPECT_EQ(env.Count(FaultOp::kRemove), 0);
+  EXPECT_TRUE(Exists(kS1));
 }
 
 TEST(BackoffTest, DoublesToAMinuteAndResets) {
