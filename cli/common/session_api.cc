@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "gate/certificate.h"
+#include "gate/curl_http.h"
 #include "gate/json.h"
 #include "gate/request_signing.h"
 #include "gate/secure_file.h"
@@ -80,7 +81,7 @@ Result<SessionClient> SessionClient::FromProfile(const ProfileStore& store, cons
   auto options = ProxyClientOptions(target);
   if (!options) return Err(options.error());
   options->timeout = std::chrono::seconds(60);
-  return SessionClient(HttpClient(*options),
+  return SessionClient(CurlHttpClient(*options),
                        std::make_unique<ssh::Ed25519PrivateKey>(std::move(*key)), cert->blob);
 }
 

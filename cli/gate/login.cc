@@ -11,6 +11,7 @@
 #include "cli/common/prompt.h"
 #include "cli/gate/commands.h"
 #include "gate/certificate.h"
+#include "gate/curl_http.h"
 #include "gate/duration.h"
 #include "gate/ed25519.h"
 #include "gate/exit_code.h"
@@ -61,7 +62,7 @@ class LoginCommand final : public Command {
     if (user_.empty()) user_ = LocalUserName();
     auto options = ProxyClientOptions(flags_);
     if (!options) return Fail("gate login", options.error());
-    HttpClient client(*options);
+    HttpClient client = CurlHttpClient(*options);
 
     auto ping = client.Call("GET", "/v1/ping");
     if (!ping) return Fail("gate login", ping.error());

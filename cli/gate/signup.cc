@@ -4,6 +4,7 @@
 #include "cli/common/prompt.h"
 #include "cli/common/qr.h"
 #include "cli/gate/commands.h"
+#include "gate/curl_http.h"
 #include "gate/exit_code.h"
 #include "gate/http_client.h"
 #include "gate/json.h"
@@ -33,7 +34,7 @@ class SignupCommand final : public Command {
   int Run() override {
     auto options = ProxyClientOptions(flags_);
     if (!options) return Fail("gate signup", options.error());
-    HttpClient client(*options);
+    HttpClient client = CurlHttpClient(*options);
 
     Json::Value start_req;
     start_req["token"] = token_;

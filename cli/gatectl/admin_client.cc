@@ -4,6 +4,7 @@
 #include <iostream>
 #include <vector>
 
+#include "gate/curl_http.h"
 #include "gate/duration.h"
 #include "gate/policy.h"
 
@@ -19,7 +20,7 @@ Result<Json::Value> AdminCall(const AdminFlags& flags, std::string_view method,
   HttpClientOptions options;
   options.base_url = "http://localhost";
   options.unix_socket = flags.data_dir + "/admin.sock";
-  HttpClient client(options);
+  HttpClient client = CurlHttpClient(options);
   auto response = client.Request(method, path, body);
   // Only a failure to talk to gate-ca at all gets the hint; an error gate-ca
   // answered with (a full disk, a refused request) is reported as it said it.

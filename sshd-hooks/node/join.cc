@@ -13,6 +13,7 @@
 #include <iostream>
 
 #include "gate/certificate.h"
+#include "gate/curl_http.h"
 #include "gate/exit_code.h"
 #include "gate/json.h"
 #include "gate/proxy_flags.h"
@@ -129,7 +130,7 @@ class JoinCommand final : public cli::Command {
     }
 
     // The cache must be in place before the drop-in points sshd at it.
-    const HttpClient client(NodeClientOptions(state));
+    const HttpClient client = CurlHttpClient(NodeClientOptions(state));
     const SyncOutcome sync = SyncNode(paths_, state, client, Now());
     if (!sync.ok()) return cli::Fail(kTool, sync.status());
     host_cert_written = host_cert_written || sync.host_cert_written;
@@ -308,7 +309,7 @@ class JoinCommand final : public cli::Command {
     Json::Value labels(Json::objectValue);
     for (const auto& [k, v] : plan.labels) labels[k] = v;
     body["labels"] = labels;
-    auto reply = HttpClient(*options).Call("POST", "/v1/nodes/join", &body);
+    auto reply = CurlHttpClient(*options).Call("POST", "/v1/nodes/join", &body);
     if (!reply) {
       if (state.created_data_dir) ::rmdir(paths_.data_dir.c_str());
       return Err(reply.error().WithContext("join refused"));

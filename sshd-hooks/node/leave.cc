@@ -10,6 +10,7 @@
 #include <cstring>
 #include <iostream>
 
+#include "gate/curl_http.h"
 #include "gate/exit_code.h"
 #include "gate/node_cache.h"
 #include "gate/secure_file.h"
@@ -83,7 +84,7 @@ class LeaveCommand final : public cli::Command {
 
     if (Status s = RestoreSshd(*state); !s.ok()) return cli::Fail(kTool, s);
 
-    const HttpClient client(NodeClientOptions(*state));
+    const HttpClient client = CurlHttpClient(NodeClientOptions(*state));
     auto forgot = client.Call("DELETE", "/v1/nodes/self");
     if (forgot) {
       Note("gate-ca forgot node " + state->host_uuid);

@@ -9,6 +9,7 @@
 #include <thread>
 #include <utility>
 
+#include "gate/curl_http.h"
 #include "gate/log.h"
 #include "gate/node_state.h"
 #include "gate/unique_fd.h"
@@ -96,7 +97,7 @@ OtpRelayReply OtpRelay::Answer(int fd, const ucred& peer) const {
   HttpClientOptions client = NodeClientOptions(*node);
   client.timeout = request->timeout;
   client.connection_pool = pool_;
-  return VerifyWithGateCa(HttpClient(std::move(client)), *request);
+  return VerifyWithGateCa(CurlHttpClient(std::move(client)), *request);
 }
 
 void OtpRelay::HandleConnection(int fd) const {

@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "gate/curl_http.h"
 #include "gate/http_client.h"
 #include "gate/otp_relay.h"
 #include "gate/status.h"

@@ -3,6 +3,7 @@
 // record_setup.h; these commands add the sshd drop-in and the reporting.
 #include <iostream>
 
+#include "gate/curl_http.h"
 #include "gate/exit_code.h"
 #include "gate/node_cache.h"
 #include "sshd-hooks/node/commands.h"
@@ -131,7 +132,7 @@ class RecordOnCommand final : public cli::Command {
     if (Status s = CheckDropInUnchanged(paths_, before); !s.ok()) return cli::Fail(kTool, s);
 
     std::vector<std::string> notes;
-    const HttpClient client(NodeClientOptions(*node));
+    const HttpClient client = CurlHttpClient(NodeClientOptions(*node));
     auto state = SetUpRecorder(paths_, *node, options_, *previous, client, &notes);
     if (!state) {
       PrintNotes(notes);

@@ -33,6 +33,7 @@
 #include <string_view>
 #include <vector>
 
+#include "gate/curl_http.h"
 #include "gate/env.h"
 #include "gate/http_client.h"
 #include "gate/recorder_settings.h"
@@ -69,7 +70,8 @@ class UploadTarget {
 class HttpUploadTarget final : public UploadTarget {
  public:
   // options: the node's (NodeClientOptions), with the timeout to use.
-  explicit HttpUploadTarget(HttpClientOptions options) : client_(std::move(options)) {}
+  explicit HttpUploadTarget(HttpClientOptions options)
+      : client_(CurlHttpClient(std::move(options))) {}
   Result<Ack> PutChunk(const std::string& id, std::uint64_t offset,
                        std::string_view bytes) override;
   Result<Completion> Complete(const std::string& id, std::uint64_t size,

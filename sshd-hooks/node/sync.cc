@@ -2,6 +2,7 @@
 // certificate. Run every 30 s by gate-node-sync.timer.
 #include <iostream>
 
+#include "gate/curl_http.h"
 #include "gate/exit_code.h"
 #include "sshd-hooks/node/commands.h"
 #include "sshd-hooks/node/syncer.h"
@@ -39,7 +40,7 @@ class SyncCommand final : public cli::Command {
       }
       return cli::Fail(kTool, state.error());
     }
-    const HttpClient client(NodeClientOptions(*state));
+    const HttpClient client = CurlHttpClient(NodeClientOptions(*state));
     const SyncOutcome outcome = SyncNode(paths_, *state, client, Now());
 
     std::string line = outcome.Describe();

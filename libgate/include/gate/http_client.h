@@ -2,7 +2,8 @@
 // tools (gate-node otp-relay answers pam_gate's central OTP with it). TLS is
 // verified by default; the alternatives are explicit: a pinned SPKI
 // fingerprint, or insecure (the caller must warn the user). The bytes move
-// over libcurl (libgate/src/http/transport.h).
+// over the HttpTransport the client is given (gate/http_transport.h);
+// programs use libcurl's (CurlHttpClient, gate/curl_http.h).
 #ifndef GATE_HTTP_CLIENT_H_
 #define GATE_HTTP_CLIENT_H_
 
@@ -16,18 +17,15 @@
 #include <utility>
 #include <vector>
 
+#include "gate/http_transport.h"
 #include "gate/secret.h"
 #include "gate/status.h"
 
 namespace gate {
 
-// Connections kept open between requests (HTTP keep-alive), so a
-// long-running program (gate-node otp-relay) sets up TLS once per connection
-// instead of once per request. Thread-safe: share one among threads. A
-// connection is reused only for a request with the same server and the same
-// TLS settings (pin, CA file, verification), as libcurl decides.
+// Connections kept open between requests (HTTP keep-alive); made by the
+// libcurl transport (NewHttpConnectionPool, gate/curl_http.h).
 class HttpConnectionPool;
-std::shared_ptr<HttpConnectionPool> NewHttpConnectionPool();
 
 struct HttpClientOptions {
   // "https://host:port" for TCP, or "http://localhost" with unix_socket set.
@@ -67,7 +65,7 @@ struct HttpRawRequest {
   // and values visible ASCII or spaces (no CR/LF), else InvalidArgument
   // before anything is sent. Never logged or put into error messages.
   std::vector<std::pair<std::string, std::string>> headers;
-  std::size_t max_response_bytes = 8 * 1024 * 1024;
+  std::size_t max_response_bytes = kMaxHttpResponseBytes;
 };
 
 struct HttpRawResponse {
@@ -78,7 +76,9 @@ struct HttpRawResponse {
 
 class HttpClient {
  public:
-  explicit HttpClient(HttpClientOptions options);
+  // transport: what sends the requests (shared; may serve other clients).
+  // A null transport fails every request with Internal.
+  HttpClient(HttpClientOptions options, std::shared_ptr<const HttpTransport> transport);
 
   // Sends method (GET/POST/DELETE/PUT) to base_url + path with an optional
   // JSON body. Transport failures -> Unavailable ("cannot reach https://...:
@@ -106,6 +106,7 @@ class HttpClient {
 
  private:
   HttpClientOptions options_;
+  std::shared_ptr<const HttpTransport> transport_;
 };
 
 // Inverse of CodeName(); unknown names -> Code::kInternal.

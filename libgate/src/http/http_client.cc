@@ -1,6 +1,6 @@
 // HttpClient: what does not depend on how bytes move (validation, JSON both
-// ways, gate's error replies). The transport linked into the program moves
-// them (src/http/transport.h).
+// ways, gate's error replies). The injected transport moves them
+// (gate/http_transport.h).
 #include "gate/http_client.h"
 
 #include <algorithm>
@@ -56,9 +56,11 @@ bool ValidHeaderValue(std::string_view value) {
   return std::all_of(value.begin(), value.end(), [](char c) { return c >= ' ' && c < 0x7f; });
 }
 
-// Everything the transports may take for granted (http/transport.h),
+// Everything the transports may take for granted (gate/http_transport.h),
 // checked before anything is sent.
-Result<HttpRawResponse> Perform(const HttpClientOptions& options, const http::Transfer& t) {
+Result<HttpRawResponse> Perform(const HttpTransport* transport, const HttpClientOptions& options,
+                                const http::Transfer& t) {
+  if (transport == nullptr) return Err(Internal("HTTP client without a transport"));
   if (!ValidMethod(t.method)) {
     return Err(InvalidArgument("invalid HTTP method '" + std::string(t.method) + "'"));
   }
@@ -77,7 +79,7 @@ Result<HttpRawResponse> Perform(const HttpClientOptions& options, const http::Tr
   if (!options.ca_pin.empty()) {
     if (auto pin = http::ParseCaPin(options.ca_pin); !pin) return Err(pin.error());
   }
-  return http::PerformHttp(options, t);
+  return transport->Perform(options, t);
 }
 
 }  // namespace
@@ -96,7 +98,8 @@ Result<std::string> PinToCurl(std::string_view pin) {
                                                     digest->size()));
 }
 
-HttpClient::HttpClient(HttpClientOptions options) : options_(std::move(options)) {}
+HttpClient::HttpClient(HttpClientOptions options, std::shared_ptr<const HttpTransport> transport)
+    : options_(std::move(options)), transport_(std::move(transport)) {}
 
 Result<HttpResponse> HttpClient::Request(std::string_view method, std::string_view path,
                                          const Json::Value* body) const {
@@ -108,7 +111,7 @@ Result<HttpResponse> HttpClient::Request(std::string_view method, std::string_vi
   t.payload = body != nullptr ? &payload : nullptr;
   t.content_type = body != nullptr ? "application/json" : "";
   t.accept_json = true;
-  auto raw = Perform(options_, t);
+  auto raw = Perform(transport_.get(), options_, t);
   if (!raw) return Err(raw.error());
 
   HttpResponse response;
@@ -144,7 +147,7 @@ Result<HttpRawResponse> HttpClient::Send(const HttpRawRequest& request) const {
   t.content_type = request.content_type;
   t.headers = &request.headers;
   t.max_response_bytes = request.max_response_bytes;
-  return Perform(options_, t);
+  return Perform(transport_.get(), options_, t);
 }
 
 Result<Json::Value> HttpClient::Call(std::string_view method, std::string_view path,

@@ -1,9 +1,7 @@
-// The seam between HttpClient (backend-neutral: validation, JSON, error
-// replies) and the code that moves bytes: gate_http_curl, over libcurl
-// (http/curl/), linked through gate::core. Keeping it a library of its own
-// means a program that never sends HTTP (gate-principals, pam_gate.so) never
-// loads libcurl. tests/unit/libgate/http_*_test.cc hold it to everything
-// HttpClientOptions says.
+// What HttpClient (gate_core) and the transports (gate/http_transport.h;
+// libcurl's is gate_http_curl, http/curl/) share: error wording and the CA
+// pin format. tests/unit/libgate/http_*_test.cc hold the transport to
+// everything HttpClientOptions says.
 #ifndef GATE_SRC_HTTP_TRANSPORT_H_
 #define GATE_SRC_HTTP_TRANSPORT_H_
 
@@ -15,37 +13,13 @@
 #include <vector>
 
 #include "gate/http_client.h"
+#include "gate/http_transport.h"
 #include "gate/status.h"
 
 namespace gate::http {
 
-// gate's largest responses (node and user listings) are far below this; the
-// cap only stops a broken or hostile server from filling our memory.
-inline constexpr std::size_t kMaxResponseSize = 8 * 1024 * 1024;
-
-// One request, already validated by HttpClient: method is upper-case
-// letters, the bearer token visible ASCII, header names tokens and values
-// (and content_type) free of CR/LF and control bytes, ca_pin well formed.
-struct Transfer {
-  std::string_view method;
-  std::string_view target;               // appended to options.base_url
-  const std::string* payload = nullptr;  // null: no body
-  std::string_view content_type;         // sent when non-empty
-  bool accept_json = false;              // "Accept: application/json"
-  const std::vector<std::pair<std::string, std::string>>* headers = nullptr;
-  std::size_t max_response_bytes = kMaxResponseSize;
-};
-
-// Sends the transfer over the transport linked into this program and returns
-// the reply, whatever its status. A body is sent when payload is set or the
-// method is POST, PUT or PATCH. No redirect is followed. options.timeout
-// bounds the whole exchange. Errors (built with the functions below, so both
-// transports word them alike): Unavailable when the server cannot be reached
-// or talked to (refused, timed out, TLS or pin failure, malformed or cut
-// reply), DataLoss for a body over max_response_bytes, Internal for local
-// failures. Messages carry the URL without its query, never a header value
-// or body. Thread-safe (nothing shared between calls).
-Result<HttpRawResponse> PerformHttp(const HttpClientOptions& options, const Transfer& transfer);
+inline constexpr std::size_t kMaxResponseSize = kMaxHttpResponseBytes;
+using Transfer = HttpTransfer;
 
 // The URL without its query string: errors get logged, and a query may one
 // day carry a token.

@@ -16,9 +16,11 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <thread>
 
+#include "gate/curl_http.h"
 #include "gate/unique_fd.h"
 
 namespace gate {
@@ -153,9 +155,62 @@ class HttpClientTest : public ::testing::Test {
     HttpClientOptions o;
     o.base_url = base_url;
     o.timeout = std::chrono::milliseconds(5000);
-    return HttpClient(o);
+    return CurlHttpClient(o);
   }
 };
+
+// HttpClient on an injected transport: what it hands over, and what it
+// refuses before the transport is ever called.
+class RecordingTransport final : public HttpTransport {
+ public:
+  Result<HttpRawResponse> Perform(const HttpClientOptions& options,
+                                  const HttpTransfer& transfer) const override {
+    ++calls;
+    base_url = options.base_url;
+    method = std::string(transfer.method);
+    target = std::string(transfer.target);
+    payload = transfer.payload != nullptr ? *transfer.payload : "";
+    return HttpRawResponse{200, "application/json", "{\"ok\":true}"};
+  }
+  mutable int calls = 0;
+  mutable std::string base_url, method, target, payload;
+};
+
+TEST(HttpClientTransportTest, SendsThroughTheInjectedTransport) {
+  auto transport = std::make_shared<RecordingTransport>();
+  HttpClientOptions o;
+  o.base_url = "https://ca.example";
+  HttpClient client(o, transport);
+  Json::Value body;
+  body["x"] = 1;
+  auto r = client.Call("POST", "/v1/things", &body);
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_TRUE((*r)["ok"].asBool());
+  EXPECT_EQ(transport->calls, 1);
+  EXPECT_EQ(transport->base_url, "https://ca.example");
+  EXPECT_EQ(transport->method, "POST");
+  EXPECT_EQ(transport->target, "/v1/things");
+  EXPECT_NE(transport->payload.find("\"x\""), std::string::npos);
+}
+
+TEST(HttpClientTransportTest, InvalidRequestsNeverReachTheTransport) {
+  auto transport = std::make_shared<RecordingTransport>();
+  HttpClientOptions o;
+  o.base_url = "https://ca.example";
+  o.bearer_token = SecretString("tok\r\nX-Evil: 1");
+  EXPECT_EQ(HttpClient(o, transport).Request("GET", "/").error().code(), Code::kInvalidArgument);
+  o.bearer_token = SecretString("");
+  EXPECT_EQ(HttpClient(o, transport).Request("get", "/").error().code(), Code::kInvalidArgument);
+  EXPECT_EQ(transport->calls, 0);
+}
+
+TEST(HttpClientTransportTest, NoTransportFailsClosed) {
+  HttpClientOptions o;
+  o.base_url = "https://ca.example";
+  auto r = HttpClient(o, nullptr).Request("GET", "/");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), Code::kInternal);
+}
 
 TEST(PinToCurlTest, Valid) {
   EXPECT_EQ(PinToCurl("sha256:" + std::string(64, '0')).value(),
@@ -306,7 +361,7 @@ TEST_F(HttpClientTest, UnixSocket) {
     o.base_url = "http://localhost";
     o.unix_socket = path;
     o.timeout = std::chrono::milliseconds(5000);
-    auto r = HttpClient(o).Call("PUT", "/v1/users/bob");
+    auto r = CurlHttpClient(o).Call("PUT", "/v1/users/bob");
     ASSERT_FALSE(r.has_value());
     EXPECT_EQ(r.error(), AlreadyExists("user bob exists"));
     const std::string& req = server.request();
@@ -324,7 +379,7 @@ TEST_F(HttpClientTest, BearerTokenGoesInAuthorizationHeaderOnly) {
   o.base_url = server.base_url();
   o.timeout = std::chrono::milliseconds(5000);
   o.bearer_token = SecretString("4a6f.s3cr3t");
-  auto r = HttpClient(o).Call("GET", "/v1/nodes/policy");
+  auto r = CurlHttpClient(o).Call("GET", "/v1/nodes/policy");
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error(), Unauthenticated("unknown node"));
   EXPECT_EQ(r.error().message().find("s3cr3t"), std::string::npos);
@@ -347,7 +402,7 @@ TEST_F(HttpClientTest, SendCarriesBinaryBodiesAndExtraHeaders) {
   req.body = std::string("a\0b\xff", 4);
   req.content_type = "application/octet-stream";
   req.headers = {{"X-Gate-Signature", "t=1,n=2,s=3"}};
-  auto r = HttpClient(o).Send(req);
+  auto r = CurlHttpClient(o).Send(req);
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
   EXPECT_EQ(r->status, 409);  // any status comes back as is
   EXPECT_EQ(r->body, "{\"size\": 42}");
@@ -415,7 +470,7 @@ TEST_F(HttpClientTest, BearerTokenWithControlCharactersIsRefused) {
     HttpClientOptions o;
     o.base_url = "http://127.0.0.1:1";
     o.bearer_token = SecretString(token);
-    auto r = HttpClient(o).Request("GET", "/");
+    auto r = CurlHttpClient(o).Request("GET", "/");
     ASSERT_FALSE(r.has_value()) << token;
     EXPECT_EQ(r.error().code(), Code::kInvalidArgument) << token;
     EXPECT_EQ(r.error().message().find(token), std::string::npos);
@@ -426,7 +481,7 @@ TEST_F(HttpClientTest, BadOptionsAreInvalidArgument) {
   HttpClientOptions o;
   o.base_url = "https://127.0.0.1:1";
   o.ca_pin = "sha256:xyz";
-  auto r = HttpClient(o).Request("GET", "/");
+  auto r = CurlHttpClient(o).Request("GET", "/");
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), Code::kInvalidArgument);
 
@@ -542,7 +597,7 @@ std::string* HttpClientTlsTest::dir_ = nullptr;
 std::string* HttpClientTlsTest::pin_ = nullptr;
 
 TEST_F(HttpClientTlsTest, DefaultVerificationRejectsSelfSigned) {
-  auto r = HttpClient(Options()).Call("GET", "/ping.json");
+  auto r = CurlHttpClient(Options()).Call("GET", "/ping.json");
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), Code::kUnavailable);
   EXPECT_NE(r.error().message().find("verification failed"), std::string::npos)
@@ -552,7 +607,7 @@ TEST_F(HttpClientTlsTest, DefaultVerificationRejectsSelfSigned) {
 TEST_F(HttpClientTlsTest, PinnedKeySucceeds) {
   HttpClientOptions o = Options();
   o.ca_pin = *pin_;
-  auto r = HttpClient(o).Call("GET", "/ping.json");
+  auto r = CurlHttpClient(o).Call("GET", "/ping.json");
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
   EXPECT_TRUE((*r)["ok"].asBool());
 }
@@ -560,7 +615,7 @@ TEST_F(HttpClientTlsTest, PinnedKeySucceeds) {
 TEST_F(HttpClientTlsTest, WrongPinFails) {
   HttpClientOptions o = Options();
   o.ca_pin = "sha256:" + std::string(64, 'a');
-  auto r = HttpClient(o).Call("GET", "/ping.json");
+  auto r = CurlHttpClient(o).Call("GET", "/ping.json");
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), Code::kUnavailable);
   EXPECT_NE(r.error().message().find("does not match the pinned"), std::string::npos)
@@ -570,7 +625,7 @@ TEST_F(HttpClientTlsTest, WrongPinFails) {
 TEST_F(HttpClientTlsTest, CaFileVerifies) {
   HttpClientOptions o = Options();
   o.ca_file = *dir_ + "/cert.pem";
-  auto r = HttpClient(o).Call("GET", "/ping.json");
+  auto r = CurlHttpClient(o).Call("GET", "/ping.json");
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
   EXPECT_TRUE((*r)["ok"].asBool());
 }
@@ -578,7 +633,7 @@ TEST_F(HttpClientTlsTest, CaFileVerifies) {
 TEST_F(HttpClientTlsTest, InsecureSkipsVerification) {
   HttpClientOptions o = Options();
   o.insecure = true;
-  auto r = HttpClient(o).Call("GET", "/ping.json");
+  auto r = CurlHttpClient(o).Call("GET", "/ping.json");
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "common/test_util.h"
+#include "gate/curl_http.h"
 #include "gate/http_client.h"
 #include "http_test_server.h"
 
@@ -127,7 +128,7 @@ class PinnedServer {
 TEST_F(HttpTransportTest, CertificateForTheAddressVerifies) {
   const KeyAndCert leaf = Leaf("IP:127.0.0.1");
   TestServer server(Answering(&leaf));
-  auto r = HttpClient(Verifying(server.Url())).Call("GET", "/v1/ping");
+  auto r = CurlHttpClient(Verifying(server.Url())).Call("GET", "/v1/ping");
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
   EXPECT_TRUE((*r)["ok"].asBool());
   // No SNI for an address (RFC 6066 allows names only).
@@ -138,7 +139,7 @@ TEST_F(HttpTransportTest, CertificateForTheAddressVerifies) {
 TEST_F(HttpTransportTest, CertificateForTheNameVerifiesAndSniIsSent) {
   const KeyAndCert leaf = Leaf("DNS:localhost");
   TestServer server(Answering(&leaf));
-  auto r = HttpClient(Verifying(server.Url("localhost"))).Call("GET", "/v1/ping");
+  auto r = CurlHttpClient(Verifying(server.Url("localhost"))).Call("GET", "/v1/ping");
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
   EXPECT_EQ(server.server_name(), "localhost");
   EXPECT_NE(server.request().find("\r\nHost: localhost:" + std::to_string(server.port()) + "\r\n"),
@@ -149,7 +150,7 @@ TEST_F(HttpTransportTest, CertificateForTheNameVerifiesAndSniIsSent) {
 TEST_F(HttpTransportTest, WrongHostNameIsRefused) {
   const KeyAndCert leaf = Leaf("DNS:gate.example.com");
   TestServer server(Answering(&leaf));
-  ExpectUnavailable(HttpClient(Verifying(server.Url("localhost"))).Call("GET", "/v1/ping"),
+  ExpectUnavailable(CurlHttpClient(Verifying(server.Url("localhost"))).Call("GET", "/v1/ping"),
                     "verification failed");
   EXPECT_EQ(server.request(), "");  // the token never left
 }
@@ -157,7 +158,7 @@ TEST_F(HttpTransportTest, WrongHostNameIsRefused) {
 TEST_F(HttpTransportTest, WrongAddressIsRefused) {
   const KeyAndCert leaf = Leaf("IP:127.0.0.2,DNS:localhost");
   TestServer server(Answering(&leaf));
-  ExpectUnavailable(HttpClient(Verifying(server.Url())).Call("GET", "/v1/ping"),
+  ExpectUnavailable(CurlHttpClient(Verifying(server.Url())).Call("GET", "/v1/ping"),
                     "verification failed");
   EXPECT_EQ(server.request(), "");
 }
@@ -165,14 +166,14 @@ TEST_F(HttpTransportTest, WrongAddressIsRefused) {
 TEST_F(HttpTransportTest, PartialWildcardIsRefused) {
   const KeyAndCert leaf = Leaf("DNS:local*");
   TestServer server(Answering(&leaf));
-  ExpectUnavailable(HttpClient(Verifying(server.Url("localhost"))).Call("GET", "/v1/ping"),
+  ExpectUnavailable(CurlHttpClient(Verifying(server.Url("localhost"))).Call("GET", "/v1/ping"),
                     "verification failed");
 }
 
 TEST_F(HttpTransportTest, ExpiredCertificateIsRefused) {
   const KeyAndCert leaf = Leaf("IP:127.0.0.1", /*not_after=*/-60);
   TestServer server(Answering(&leaf));
-  ExpectUnavailable(HttpClient(Verifying(server.Url())).Call("GET", "/v1/ping"), "expired");
+  ExpectUnavailable(CurlHttpClient(Verifying(server.Url())).Call("GET", "/v1/ping"), "expired");
   EXPECT_EQ(server.request(), "");
 }
 
@@ -180,7 +181,7 @@ TEST_F(HttpTransportTest, UnknownIssuerIsRefused) {
   const KeyAndCert leaf = Leaf("IP:127.0.0.1");
   TestServer server(Answering(&leaf));
   // The system store does not know the test CA.
-  ExpectUnavailable(HttpClient(Options(server.Url())).Call("GET", "/v1/ping"),
+  ExpectUnavailable(CurlHttpClient(Options(server.Url())).Call("GET", "/v1/ping"),
                     "verification failed");
   EXPECT_EQ(server.request(), "");
 }
@@ -190,7 +191,7 @@ TEST_F(HttpTransportTest, MissingCaFileIsUnavailable) {
   TestServer server(Answering(&leaf));
   HttpClientOptions o = Verifying(server.Url());
   o.ca_file = dir_.File("missing.pem");
-  auto r = HttpClient(o).Call("GET", "/v1/ping");
+  auto r = CurlHttpClient(o).Call("GET", "/v1/ping");
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), Code::kUnavailable) << r.error().ToString();
 }
@@ -202,7 +203,7 @@ TEST_F(HttpTransportTest, OldTlsIsRefused) {
   TestServer server(so);
   HttpClientOptions o = Options(server.Url());
   o.insecure = true;  // even then: TLS 1.2 at least
-  ExpectUnavailable(HttpClient(o).Call("GET", "/v1/ping"), "cannot reach");
+  ExpectUnavailable(CurlHttpClient(o).Call("GET", "/v1/ping"), "cannot reach");
   EXPECT_EQ(server.request(), "");
 }
 
@@ -215,7 +216,7 @@ TEST_F(HttpTransportTest, PinDecidesOverExpiryAndName) {
   TestServer server(Answering(&leaf));
   HttpClientOptions o = Options(server.Url("localhost"));
   o.ca_pin = leaf.Pin();
-  auto r = HttpClient(o).Call("GET", "/v1/ping");
+  auto r = CurlHttpClient(o).Call("GET", "/v1/ping");
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
   EXPECT_NE(server.request().find("\r\nAuthorization: Bearer 4a6f.s3cr3t\r\n"), std::string::npos);
 }
@@ -226,7 +227,7 @@ TEST_F(HttpTransportTest, PinMismatchIsRefusedBeforeAnythingIsSent) {
   TestServer server(Answering(&leaf));
   HttpClientOptions o = Verifying(server.Url());  // chain and name would verify
   o.ca_pin = other.Pin();
-  ExpectUnavailable(HttpClient(o).Call("GET", "/v1/ping"), "does not match the pinned");
+  ExpectUnavailable(CurlHttpClient(o).Call("GET", "/v1/ping"), "does not match the pinned");
   EXPECT_TRUE(server.handshake_done());
   EXPECT_EQ(server.request(), "");  // the token never left
 }
@@ -236,7 +237,7 @@ TEST_F(HttpTransportTest, PinOfTheIssuerIsNotThePinOfTheServer) {
   TestServer server(Answering(&leaf));
   HttpClientOptions o = Options(server.Url());
   o.ca_pin = ca_.Pin();
-  ExpectUnavailable(HttpClient(o).Call("GET", "/v1/ping"), "does not match the pinned");
+  ExpectUnavailable(CurlHttpClient(o).Call("GET", "/v1/ping"), "does not match the pinned");
 }
 
 // --- Timeouts ---------------------------------------------------------------
@@ -247,7 +248,7 @@ TEST_F(HttpTransportTest, ServerThatNeverAnswersTimesOut) {
   TestServer server(so);
   HttpClientOptions o = Options(server.Url());
   o.timeout = std::chrono::milliseconds(300);
-  ExpectUnavailable(HttpClient(o).Call("POST", "/v1/nodes/otp/verify"), "timed out");
+  ExpectUnavailable(CurlHttpClient(o).Call("POST", "/v1/nodes/otp/verify"), "timed out");
   // It did get the request: the timeout covers waiting for the reply.
   EXPECT_EQ(server.request().rfind("POST /v1/nodes/otp/verify HTTP/1.1\r\n", 0), 0u);
 }
@@ -255,13 +256,13 @@ TEST_F(HttpTransportTest, ServerThatNeverAnswersTimesOut) {
 TEST_F(HttpTransportTest, TlsServerThatNeverAnswersTimesOut) {
   PinnedServer s(*this, kOkReply, [](TestServer::Options& o) { o.mode = Mode::kNeverAnswer; });
   s.client().timeout = std::chrono::milliseconds(300);
-  ExpectUnavailable(HttpClient(s.client()).Call("GET", "/v1/ping"), "timed out");
+  ExpectUnavailable(CurlHttpClient(s.client()).Call("GET", "/v1/ping"), "timed out");
 }
 
 TEST_F(HttpTransportTest, ServerThatNeverShakesHandsTimesOut) {
   PinnedServer s(*this, kOkReply, [](TestServer::Options& o) { o.mode = Mode::kNoHandshake; });
   s.client().timeout = std::chrono::milliseconds(300);
-  ExpectUnavailable(HttpClient(s.client()).Call("GET", "/v1/ping"), "timed out");
+  ExpectUnavailable(CurlHttpClient(s.client()).Call("GET", "/v1/ping"), "timed out");
 }
 
 // --- Replies ----------------------------------------------------------------
@@ -271,14 +272,14 @@ TEST_F(HttpTransportTest, ChunkedReplyIsAssembled) {
                               "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                               "Transfer-Encoding: chunked\r\n\r\n"
                               "5\r\n{\"ok\"\r\n6\r\n:true}\r\n0\r\n\r\n"));
-  auto r = HttpClient(Options(server.Url())).Call("GET", "/v1/ping");
+  auto r = CurlHttpClient(Options(server.Url())).Call("GET", "/v1/ping");
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
   EXPECT_TRUE((*r)["ok"].asBool());
 }
 
 TEST_F(HttpTransportTest, InterimReplyIsSkipped) {
   TestServer server(Answering(nullptr, std::string("HTTP/1.1 100 Continue\r\n\r\n") + kOkReply));
-  auto r = HttpClient(Options(server.Url())).Call("POST", "/v1/x");
+  auto r = CurlHttpClient(Options(server.Url())).Call("POST", "/v1/x");
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
   EXPECT_TRUE((*r)["ok"].asBool());
 }
@@ -292,7 +293,7 @@ TEST_F(HttpTransportTest, OversizedChunkedReplyIsDataLoss) {
   req.method = "GET";
   req.target = "/rec";
   req.max_response_bytes = 1000;
-  auto r = HttpClient(Options(server.Url())).Send(req);
+  auto r = CurlHttpClient(Options(server.Url())).Send(req);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), Code::kDataLoss) << r.error().ToString();
   EXPECT_NE(r.error().message().find("1000 bytes"), std::string::npos) << r.error().message();
@@ -304,7 +305,7 @@ TEST_F(HttpTransportTest, OversizedTlsReplyIsDataLoss) {
   req.method = "GET";
   req.target = "/rec";
   req.max_response_bytes = 1000;
-  auto r = HttpClient(s.client()).Send(req);
+  auto r = CurlHttpClient(s.client()).Send(req);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), Code::kDataLoss) << r.error().ToString();
 }
@@ -319,7 +320,7 @@ TEST_F(HttpTransportTest, MalformedRepliesAreUnavailable) {
            std::string("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
        }) {
     TestServer server(Answering(nullptr, reply));
-    auto r = HttpClient(Options(server.Url())).Call("GET", "/v1/ping");
+    auto r = CurlHttpClient(Options(server.Url())).Call("GET", "/v1/ping");
     ASSERT_FALSE(r.has_value()) << reply;
     EXPECT_EQ(r.error().code(), Code::kUnavailable) << reply << ": " << r.error().ToString();
   }
@@ -328,17 +329,17 @@ TEST_F(HttpTransportTest, MalformedRepliesAreUnavailable) {
 TEST_F(HttpTransportTest, ReplyCutShortIsUnavailable) {
   TestServer server(
       Answering(nullptr, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"ok\":true}"));
-  ExpectUnavailable(HttpClient(Options(server.Url())).Call("GET", "/v1/ping"), "cannot reach");
+  ExpectUnavailable(CurlHttpClient(Options(server.Url())).Call("GET", "/v1/ping"), "cannot reach");
 }
 
 TEST_F(HttpTransportTest, NoReplyAtAllIsUnavailable) {
   TestServer server(Answering(nullptr, ""));
-  ExpectUnavailable(HttpClient(Options(server.Url())).Call("GET", "/v1/ping"), "cannot reach");
+  ExpectUnavailable(CurlHttpClient(Options(server.Url())).Call("GET", "/v1/ping"), "cannot reach");
 }
 
 TEST_F(HttpTransportTest, TlsReplyWithoutLengthEndsAtCloseNotify) {
   PinnedServer s(*this, "HTTP/1.0 200 OK\r\n\r\n{\"ok\":true}");
-  auto r = HttpClient(s.client()).Call("GET", "/v1/ping");
+  auto r = CurlHttpClient(s.client()).Call("GET", "/v1/ping");
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
   EXPECT_TRUE((*r)["ok"].asBool());
 }
@@ -350,7 +351,7 @@ TEST_F(HttpTransportTest, TlsReplyWithoutLengthOrCloseNotify) {
   // relies on it.
   PinnedServer s(*this, "HTTP/1.0 200 OK\r\n\r\n{\"ok\":true}",
                  [](TestServer::Options& o) { o.close_notify = false; });
-  auto r = HttpClient(s.client()).Call("GET", "/v1/ping");
+  auto r = CurlHttpClient(s.client()).Call("GET", "/v1/ping");
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
 }
 
@@ -367,7 +368,7 @@ TEST_F(HttpTransportTest, PoolReusesOneTlsConnection) {
   ka.client().connection_pool = NewHttpConnectionPool();
   ASSERT_NE(ka.client().connection_pool, nullptr);
   for (int i = 0; i < 3; ++i) {
-    auto r = HttpClient(ka.client()).Call("GET", "/v1/ping");
+    auto r = CurlHttpClient(ka.client()).Call("GET", "/v1/ping");
     ASSERT_TRUE(r.has_value()) << i << ": " << r.error().ToString();
   }
   EXPECT_EQ(ka.server().request().find("GET /v1/ping"), 0u);
@@ -377,10 +378,10 @@ TEST_F(HttpTransportTest, PoolReusesOneTlsConnection) {
 TEST_F(HttpTransportTest, WithoutAPoolEachRequestNeedsItsOwnConnection) {
   PinnedServer ka(*this, kKeepAliveReply, [](TestServer::Options& o) { o.requests = 2; });
   ka.client().timeout = std::chrono::milliseconds(500);
-  ASSERT_TRUE(HttpClient(ka.client()).Call("GET", "/v1/ping").has_value());
+  ASSERT_TRUE(CurlHttpClient(ka.client()).Call("GET", "/v1/ping").has_value());
   // The single connection is gone with the first client; nobody accepts
   // a second one.
-  ExpectUnavailable(HttpClient(ka.client()).Call("GET", "/v1/ping"), "");
+  ExpectUnavailable(CurlHttpClient(ka.client()).Call("GET", "/v1/ping"), "");
 }
 
 TEST_F(HttpTransportTest, PoolDoesNotReuseAcrossDifferentPins) {
@@ -389,14 +390,14 @@ TEST_F(HttpTransportTest, PoolDoesNotReuseAcrossDifferentPins) {
   PinnedServer ka(*this, kKeepAliveReply, [](TestServer::Options& o) { o.requests = 2; });
   ka.client().timeout = std::chrono::milliseconds(500);
   ka.client().connection_pool = NewHttpConnectionPool();
-  ASSERT_TRUE(HttpClient(ka.client()).Call("GET", "/v1/ping").has_value());
+  ASSERT_TRUE(CurlHttpClient(ka.client()).Call("GET", "/v1/ping").has_value());
   ka.client().ca_pin = Leaf("IP:127.0.0.1").Pin();
-  EXPECT_FALSE(HttpClient(ka.client()).Call("GET", "/v1/ping").has_value());
+  EXPECT_FALSE(CurlHttpClient(ka.client()).Call("GET", "/v1/ping").has_value());
 }
 
 TEST_F(HttpTransportTest, TlsReplyWithLengthNeedsNoCloseNotify) {
   PinnedServer s(*this, kOkReply, [](TestServer::Options& o) { o.close_notify = false; });
-  auto r = HttpClient(s.client()).Call("GET", "/v1/ping");
+  auto r = CurlHttpClient(s.client()).Call("GET", "/v1/ping");
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
 }
 
@@ -406,7 +407,7 @@ TEST_F(HttpTransportTest, RequestCarriesHostAgentAndLength) {
   TestServer server(Answering(nullptr));
   Json::Value body(Json::objectValue);
   body["user"] = "alice";
-  auto r = HttpClient(Options(server.Url())).Call("POST", "/v1/nodes/otp/verify", &body);
+  auto r = CurlHttpClient(Options(server.Url())).Call("POST", "/v1/nodes/otp/verify", &body);
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
   const std::string& req = server.request();
   EXPECT_EQ(req.rfind("POST /v1/nodes/otp/verify HTTP/1.1\r\n", 0), 0u) << req;
@@ -421,7 +422,7 @@ TEST_F(HttpTransportTest, RequestCarriesHostAgentAndLength) {
 
 TEST_F(HttpTransportTest, PostWithoutBodySendsZeroLength) {
   TestServer server(Answering(nullptr));
-  auto r = HttpClient(Options(server.Url())).Call("POST", "/v1/nodes/leave");
+  auto r = CurlHttpClient(Options(server.Url())).Call("POST", "/v1/nodes/leave");
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
   EXPECT_NE(server.request().find("\r\nContent-Length: 0\r\n"), std::string::npos)
       << server.request();
@@ -429,7 +430,7 @@ TEST_F(HttpTransportTest, PostWithoutBodySendsZeroLength) {
 
 TEST_F(HttpTransportTest, BaseUrlPathIsKept) {
   TestServer server(Answering(nullptr));
-  auto r = HttpClient(Options(server.Url() + "/gate")).Call("GET", "/v1/ping?x=1");
+  auto r = CurlHttpClient(Options(server.Url() + "/gate")).Call("GET", "/v1/ping?x=1");
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
   EXPECT_EQ(server.request().rfind("GET /gate/v1/ping?x=1 HTTP/1.1\r\n", 0), 0u)
       << server.request();
@@ -437,18 +438,18 @@ TEST_F(HttpTransportTest, BaseUrlPathIsKept) {
 
 TEST_F(HttpTransportTest, CrLfInThePathIsRefusedBeforeSending) {
   TestServer server(Answering(nullptr));
-  auto r = HttpClient(Options(server.Url())).Call("GET", "/v1/ping\r\nX-Injected: 1");
+  auto r = CurlHttpClient(Options(server.Url())).Call("GET", "/v1/ping\r\nX-Injected: 1");
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), Code::kUnavailable) << r.error().ToString();
   // Unblock the server's accept with a good request; it must be the only one.
-  auto ok = HttpClient(Options(server.Url())).Call("GET", "/v1/ok");
+  auto ok = CurlHttpClient(Options(server.Url())).Call("GET", "/v1/ok");
   ASSERT_TRUE(ok.has_value()) << ok.error().ToString();
   EXPECT_EQ(server.request().find("X-Injected"), std::string::npos) << server.request();
 }
 
 TEST_F(HttpTransportTest, BadPortIsUnavailable) {
   for (const char* url : {"http://127.0.0.1:99999", "http://127.0.0.1:x", "https://[::1"}) {
-    auto r = HttpClient(Options(url)).Call("GET", "/v1/ping");
+    auto r = CurlHttpClient(Options(url)).Call("GET", "/v1/ping");
     ASSERT_FALSE(r.has_value()) << url;
     EXPECT_EQ(r.error().code(), Code::kUnavailable) << url << ": " << r.error().ToString();
   }
@@ -456,7 +457,7 @@ TEST_F(HttpTransportTest, BadPortIsUnavailable) {
 
 TEST_F(HttpTransportTest, UnresolvableHostIsUnavailable) {
   // .invalid never resolves (RFC 6761).
-  auto r = HttpClient(Options("https://gate.invalid:3080")).Call("GET", "/v1/ping");
+  auto r = CurlHttpClient(Options("https://gate.invalid:3080")).Call("GET", "/v1/ping");
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), Code::kUnavailable) << r.error().ToString();
 }

@@ -1,15 +1,18 @@
-// gate_http_curl: PerformHttp over libcurl, the transport of every gate
-// program that speaks HTTP (http/transport.h), and the connection pool.
+// gate_http_curl: the libcurl HttpTransport of every gate program that
+// speaks HTTP (gate/curl_http.h), and the connection pool.
 #include "http/transport.h"
 
 #include <curl/curl.h>
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 
 #include "gate/cptr.h"
+#include "gate/curl_http.h"
 #include "gate/http_client.h"
 #include "gate/secret.h"
 
@@ -102,6 +105,7 @@ std::shared_ptr<HttpConnectionPool> NewHttpConnectionPool() {
 }  // namespace gate
 
 namespace gate::http {
+namespace {
 
 Result<HttpRawResponse> PerformHttp(const HttpClientOptions& options, const Transfer& t) {
   const std::string url = options.base_url + std::string(t.target);
@@ -245,4 +249,27 @@ Result<HttpRawResponse> PerformHttp(const HttpClientOptions& options, const Tran
   return response;
 }
 
+class CurlTransport final : public HttpTransport {
+ public:
+  Result<HttpRawResponse> Perform(const HttpClientOptions& options,
+                                  const HttpTransfer& transfer) const override {
+    return PerformHttp(options, transfer);
+  }
+};
+
+}  // namespace
 }  // namespace gate::http
+
+namespace gate {
+
+std::shared_ptr<const HttpTransport> CurlHttpTransport() {
+  static const auto* transport =
+      new std::shared_ptr<const HttpTransport>(std::make_shared<const http::CurlTransport>());
+  return *transport;
+}
+
+HttpClient CurlHttpClient(HttpClientOptions options) {
+  return HttpClient(std::move(options), CurlHttpTransport());
+}
+
+}  // namespace gate
