@@ -132,14 +132,22 @@ class ConnectionTable {
   std::unordered_map<std::string, int> per_source_;  // guarded by mu_
 };
 
+// worker_threads counts every worker; logins at a nice value run on
+// workers of their own (WorkQueues), so the shared ones are the rest.
+int SharedWorkers(const ServingLimits& limits) {
+  const int own = limits.login.nice > 0 ? limits.login.concurrency : 0;
+  return std::max(1, limits.worker_threads - own);
+}
+
 // What every session needs. Sessions hold it by shared_ptr, so it outlives
 // them however the io_context is torn down.
 struct Shared {
   explicit Shared(HttpServerOptions o)
       : options(std::move(o)),
         connections(options.limits),
-        workers(options.limits.worker_threads,
-                {QueueLimits{options.limits.login.concurrency, options.limits.login.queue},
+        workers(SharedWorkers(options.limits),
+                {QueueLimits{options.limits.login.concurrency, options.limits.login.queue,
+                             options.limits.login.nice},
                  QueueLimits{options.limits.node.concurrency, options.limits.node.queue},
                  QueueLimits{options.limits.upload.concurrency, options.limits.upload.queue},
                  QueueLimits{options.limits.api.concurrency, options.limits.api.queue},

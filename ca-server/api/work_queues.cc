@@ -1,6 +1,11 @@
 #include "ca-server/api/work_queues.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <exception>
 #include <string>
 #include <utility>
@@ -15,6 +20,7 @@ WorkQueues::WorkQueues(int threads, std::array<QueueLimits, kTrafficClassCount> 
   for (std::size_t i = 0; i < kTrafficClassCount; ++i) {
     classes_[i].limits.concurrency = std::max(1, limits[i].concurrency);
     classes_[i].limits.queue = std::max(0, limits[i].queue);
+    classes_[i].limits.nice = std::clamp(limits[i].nice, 0, 19);
     classes_[i].per_source = std::max(1, classes_[i].limits.queue / 4);
   }
 }
@@ -24,7 +30,22 @@ WorkQueues::~WorkQueues() { Stop(); }
 void WorkQueues::Start() {
   std::lock_guard<std::mutex> lock(mu_);
   if (!workers_.empty() || stopping_) return;
-  for (int i = 0; i < threads_; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+  for (int i = 0; i < threads_; ++i) workers_.emplace_back([this] { WorkerLoop(-1); });
+  for (std::size_t c = 0; c < kTrafficClassCount; ++c) {
+    const QueueLimits& limits = classes_[c].limits;
+    if (limits.nice == 0) continue;
+    for (int i = 0; i < limits.concurrency; ++i) {
+      workers_.emplace_back([this, c, nice = limits.nice] {
+        // PRIO_PROCESS with a thread id sets that thread's nice value only.
+        if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), nice) != 0) {
+          log::Warning("worker: cannot set nice " + std::to_string(nice) + " for " +
+                       std::string(TrafficClassName(static_cast<TrafficClass>(c))) +
+                       " requests: " + std::strerror(errno));
+        }
+        WorkerLoop(static_cast<int>(c));
+      });
+    }
+  }
 }
 
 bool WorkQueues::Submit(TrafficClass c, const std::string& source, Job job) {
@@ -91,11 +112,15 @@ int WorkQueues::waiting(TrafficClass c) const {
   return classes_[static_cast<std::size_t>(c)].waiting;
 }
 
-int WorkQueues::PickLocked() {
+int WorkQueues::PickLocked(int own_class) {
+  if (own_class >= 0) {
+    const ClassState& cls = classes_[static_cast<std::size_t>(own_class)];
+    return cls.waiting > 0 && cls.running < cls.limits.concurrency ? own_class : -1;
+  }
   for (std::size_t k = 0; k < kTrafficClassCount; ++k) {
     const std::size_t i = (next_ + k) % kTrafficClassCount;
     const ClassState& cls = classes_[i];
-    if (cls.waiting > 0 && cls.running < cls.limits.concurrency) {
+    if (cls.limits.nice == 0 && cls.waiting > 0 && cls.running < cls.limits.concurrency) {
       next_ = (i + 1) % kTrafficClassCount;
       return static_cast<int>(i);
     }
@@ -103,13 +128,13 @@ int WorkQueues::PickLocked() {
   return -1;
 }
 
-void WorkQueues::WorkerLoop() {
+void WorkQueues::WorkerLoop(int own_class) {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     int picked = -1;
     cv_.wait(lock, [&] {
       if (stopping_) return true;
-      picked = PickLocked();
+      picked = PickLocked(own_class);
       return picked >= 0;
     });
     if (stopping_) return;

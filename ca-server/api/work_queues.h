@@ -15,6 +15,15 @@
 // login. A job over a limit is refused at once (the caller answers 503),
 // never left to time out.
 //
+// A class with a nice value above 0 gets workers of its own: `concurrency`
+// threads that run at that nice value (a thread's own CPU priority on
+// Linux) and take only its jobs, while the shared workers never take them.
+// The login class uses this: argon2id is bulk CPU work, so under a flood
+// it yields the cores to node syncs and central OTP checks, which are short
+// and have a client waiting on a deadline. Raising a thread's nice value
+// needs no privilege, but lowering it again does, so such a thread is never
+// shared with another class.
+//
 // Thread safety: every method may be called from any thread; jobs run on
 // the pool's threads, several at once.
 #ifndef GATE_CA_API_WORK_QUEUES_H_
@@ -39,6 +48,9 @@ namespace gate::ca {
 struct QueueLimits {
   int concurrency = 1;  // at least 1
   int queue = 0;        // jobs that may wait; 0: only run when a slot is free
+  // 0: the class's jobs run on the shared workers. 1..19: on `concurrency`
+  // workers of its own, running at this nice value.
+  int nice = 0;
 };
 
 class WorkQueues {
@@ -48,7 +60,8 @@ class WorkQueues {
   // job can refuse to do work its client has likely stopped waiting for.
   using Job = std::function<void(Clock::duration waited)>;
 
-  // threads: how many workers Start() starts (at least 1). limits: by
+  // threads: how many shared workers Start() starts (at least 1), besides
+  // the own workers of the classes with a nice value. limits: by
   // TrafficClass index. now: the clock `waited` is measured with.
   WorkQueues(int threads, std::array<QueueLimits, kTrafficClassCount> limits,
              std::function<Clock::time_point()> now = Clock::now);
@@ -58,7 +71,8 @@ class WorkQueues {
   WorkQueues(const WorkQueues&) = delete;
   WorkQueues& operator=(const WorkQueues&) = delete;
 
-  // Starts the workers. Call at most once. Jobs submitted before wait.
+  // Starts the workers. Call at most once. Jobs submitted before wait. A
+  // worker that cannot set its nice value logs it and serves anyway.
   void Start();
 
   // Queues job for class c on behalf of source and returns true, or returns
@@ -89,9 +103,10 @@ class WorkQueues {
     int running = 0;
   };
 
-  void WorkerLoop();
-  // The index of the class whose job runs next, or -1; mu_ held.
-  int PickLocked();
+  // own_class: the class whose own worker this is, or -1 for a shared one.
+  void WorkerLoop(int own_class);
+  // The index of the class whose job the worker runs next, or -1; mu_ held.
+  int PickLocked(int own_class);
 
   const int threads_;
   const std::function<Clock::time_point()> now_;

@@ -30,7 +30,7 @@
 //       body_timeout: 60s
 //       idle_timeout: 30s
 //       queue_timeout: 10s
-//       login:  {concurrency: 1, queue: 32}
+//       login:  {concurrency: 1, queue: 32, nice: 10}
 //       node:   {concurrency: 2, queue: 256}
 //       upload: {concurrency: 1, queue: 64}
 //       api:    {concurrency: 2, queue: 128}
@@ -79,6 +79,9 @@ struct RateLimitConfig {
 struct ClassLimits {
   int concurrency = 1;  // requests of the class handled at once
   int queue = 0;        // requests that may wait beyond those; more get 503
+  // login only (`login.nice`, 0..19): its workers run at this nice value so
+  // argon2 yields the CPU to node and admin requests; 0: same as the rest.
+  int nice = 0;
 };
 
 // How gate-ca serves HTTPS (docs/serving.md): the worker pool, its per-class
@@ -98,11 +101,11 @@ struct ServingLimits {
   // A request that waited longer than this for a worker gets 503 unserved
   // (its client has likely given up; serving it would only delay others).
   std::chrono::seconds queue_timeout{10};
-  ClassLimits login{1, 32};   // POST /v1/login, signup: argon2id
-  ClassLimits node{2, 256};   // nodes: policy sync, host certificates, central OTP, join
-  ClassLimits upload{1, 64};  // recording chunks from nodes
-  ClassLimits api{2, 128};    // everything else on HTTPS (ping, users' session API, /web)
-  ClassLimits admin{2, 64};   // the admin socket (gatectl)
+  ClassLimits login{1, 32, 10};  // POST /v1/login, signup: argon2id
+  ClassLimits node{2, 256};      // nodes: policy sync, host certificates, central OTP, join
+  ClassLimits upload{1, 64};     // recording chunks from nodes
+  ClassLimits api{2, 128};       // everything else on HTTPS (ping, users' session API, /web)
+  ClassLimits admin{2, 64};      // the admin socket (gatectl)
 };
 
 // The defaults for a machine with `cores` cores (0 counts as 1):

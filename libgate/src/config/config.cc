@@ -352,9 +352,11 @@ Result<Config> ConfigParser::Parse(std::string_view text) {
   // name: a string literal (Field keeps a view of it).
   auto traffic_class = [&](const char* name, ClassLimits* out) -> Field {
     return {name, [&, name, out](const YAML::Node& v, const std::string&) -> Status {
-              return Section(v, std::string("auth_service.limits.") + name,
-                             {{"concurrency", num(1, kMaxThreads, &out->concurrency)},
-                              {"queue", num(0, kMaxQueue, &out->queue)}});
+              std::vector<Field> fields = {{"concurrency", num(1, kMaxThreads, &out->concurrency)},
+                                           {"queue", num(0, kMaxQueue, &out->queue)}};
+              // Only logins are bulk CPU work worth running at a lower priority.
+              if (out == &c.limits.login) fields.push_back({"nice", num(0, 19, &out->nice)});
+              return Section(v, std::string("auth_service.limits.") + name, fields);
             }};
   };
   const std::vector<Field> limits = {
@@ -526,7 +528,7 @@ ServingLimits DefaultServingLimits(unsigned cores) {
   const int n = static_cast<int>(std::clamp<unsigned>(cores, 1, 256));
   ServingLimits l;
   l.worker_threads = std::max(4, 2 * n);
-  l.login = {std::max(1, n / 2), 32 * std::max(1, n / 2)};
+  l.login = {std::max(1, n / 2), 32 * std::max(1, n / 2), 10};
   l.node = {std::max(2, n), 256};
   l.upload = {std::max(1, n / 2), 64};
   l.api = {std::max(2, n), 128};

@@ -1,8 +1,12 @@
 #include "ca-server/api/work_queues.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <future>
 #include <memory>
@@ -196,6 +200,57 @@ TEST(WorkQueuesTest, AThrowingJobDoesNotKillItsWorker) {
   std::promise<void> next;
   ASSERT_TRUE(queues.Submit(TrafficClass::kNode, "n", [&](Clock::duration) { next.set_value(); }));
   next.get_future().wait();
+}
+
+// The nice value of the calling thread (not the process's first thread).
+int ThreadNice() {
+  errno = 0;
+  return ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
+}
+
+TEST(WorkQueuesTest, AClassWithANiceValueRunsOnItsOwnWorkersAtThatNice) {
+  const int base = ThreadNice();
+  if (base >= 19) GTEST_SKIP() << "this test already runs at nice 19";
+  const int nice = std::max(base + 1, 7);
+  // One shared worker; login has one worker of its own at `nice`.
+  WorkQueues queues(1, Limits({1, 4, nice}, {1, 4}));
+  queues.Start();
+
+  std::promise<int> login_nice;
+  std::promise<void> login_started;
+  Gate release;
+  ASSERT_TRUE(queues.Submit(TrafficClass::kLogin, "a", [&](Clock::duration) {
+    login_nice.set_value(ThreadNice());
+    login_started.set_value();
+    release.Wait();
+  }));
+  login_started.get_future().wait();
+  EXPECT_EQ(login_nice.get_future().get(), nice);
+
+  // The login worker is busy and the shared one is free: a second login
+  // waits for the login worker, it never runs on the shared one.
+  ASSERT_TRUE(queues.Submit(TrafficClass::kLogin, "b", [](Clock::duration) {}));
+  // The shared worker, not counted with login's own, serves a node request
+  // at the process's priority meanwhile.
+  std::promise<int> node_nice;
+  ASSERT_TRUE(queues.Submit(TrafficClass::kNode, "n",
+                            [&](Clock::duration) { node_nice.set_value(ThreadNice()); }));
+  EXPECT_EQ(node_nice.get_future().get(), base);
+  EXPECT_EQ(queues.waiting(TrafficClass::kLogin), 1);
+  EXPECT_EQ(queues.running(TrafficClass::kLogin), 1);
+
+  release.Open();
+  Eventually([&] { return queues.waiting(TrafficClass::kLogin) == 0; });
+}
+
+TEST(WorkQueuesTest, ClassesWithoutANiceValueRunAtTheProcesssPriority) {
+  const int base = ThreadNice();
+  WorkQueues queues(1, Limits({1, 4}, {1, 4}));
+  queues.Start();
+  std::promise<int> login_nice;
+  ASSERT_TRUE(queues.Submit(TrafficClass::kLogin, "a",
+                            [&](Clock::duration) { login_nice.set_value(ThreadNice()); }));
+  EXPECT_EQ(login_nice.get_future().get(), base);
 }
 
 }  // namespace

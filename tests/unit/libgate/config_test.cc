@@ -174,6 +174,26 @@ TEST(ConfigTest, ParsesServingLimits) {
   EXPECT_EQ(l.upload.queue, 0);
   EXPECT_EQ(l.api.concurrency, 6);
   EXPECT_EQ(l.admin.queue, 2);
+  EXPECT_EQ(l.login.nice, 10);  // the default: argon2 yields the CPU
+  EXPECT_EQ(l.node.nice, 0);
+}
+
+TEST(ConfigTest, ParsesTheLoginWorkersNiceValue) {
+  auto c = ParseConfig("auth_service:\n  limits:\n    login: {nice: 0}\n", "gate.yaml");
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  EXPECT_EQ(c->limits.login.nice, 0);
+  c = ParseConfig("auth_service:\n  limits:\n    login: {nice: 19}\n", "gate.yaml");
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  EXPECT_EQ(c->limits.login.nice, 19);
+  EXPECT_EQ(DefaultServingLimits(2).login.nice, 10);
+  // Lowering a thread's nice value below the process's needs a privilege.
+  EXPECT_EQ(ErrorOf("auth_service:\n  limits:\n    login: {nice: -5}\n"),
+            "gate.yaml:3: nice: -5 is out of range (0-19)");
+  EXPECT_EQ(ErrorOf("auth_service:\n  limits:\n    login: {nice: 20}\n"),
+            "gate.yaml:3: nice: 20 is out of range (0-19)");
+  // Only logins run on workers of their own.
+  EXPECT_EQ(ErrorOf("auth_service:\n  limits:\n    node: {nice: 5}\n"),
+            "gate.yaml:3: unknown key 'nice' in auth_service.limits.node");
 }
 
 TEST(ConfigTest, ServingLimitDefaultsFitTheKeysThatAreSet) {
