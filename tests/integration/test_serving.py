@@ -123,10 +123,16 @@ class LoginFlood:
                         for i in range(threads)]
 
     def _run(self, i):
-        body = {"user": f"flood{i}", "password": "wrong password!!", "otp_code": "123456",
+        # A name of its own for every attempt: repeated failures against one
+        # name are throttled (429) before argon2, and the flood is meant to
+        # keep gate-ca's login workers busy.
+        body = {"password": "wrong password!!", "otp_code": "123456",
                 "public_key": self.public_key}
         conn = None
+        attempt = 0
         while not self.stop_event.is_set():
+            attempt += 1
+            body["user"] = f"flood{i}-{attempt}"
             try:
                 # Keep-alive, as a real flooder would: the connection stays ours.
                 conn = conn or connect(self.port, self.source)
