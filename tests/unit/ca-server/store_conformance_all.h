@@ -20,7 +20,7 @@ REGISTER_TYPED_TEST_SUITE_P(
     ConsumeTotpStepAcceptsEachStepOnceAcrossThreads, SignupTokenCrud,
     SignupTokenForMissingUserIsNotFound, OfferTotpSecretKeepsTheFirstOffer,
     CompleteSignupSetsCredentialsAndConsumesToken, CompleteSignupWithoutOtp,
-    CompleteSignupWithExpiredTokenChangesNothing, CompleteSignupRejectsEmptyPasswordHash,
+    CompleteSignupRefusedByTheCheckChangesNothing, CompleteSignupRejectsEmptyPasswordHash,
     DeleteExpiredSignupTokens, CertificateSerialReuseIsRejected,
     SerialReuseIsRejectedEvenAfterUserDeletion, LargeSerialsRoundTrip,
     ListCertificatesFiltersByUser, AuditIsNewestFirst, PersistsAcrossReopen,
