@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "ca-server/api/admin_api.h"
+#include "ca-server/auth/role_admin.h"
 #include "gate/duration.h"
 #include "gate/json.h"
 #include "gate/names.h"
@@ -100,26 +101,14 @@ Result<policy::Role> RoleFromRequest(const Services& s, const Json::Value& body)
   return role;
 }
 
-std::string RoleSummary(const policy::Role& role) {
-  std::string logins;
-  for (const auto& l : role.logins) logins += (logins.empty() ? "" : ",") + l;
-  return "logins " + logins + "; node labels " + policy::FormatLabels(role.node_labels) +
-         "; max ttl " + std::to_string(role.max_ttl.count()) + "s; pty " +
-         (role.permit_pty ? "yes" : "no") + ", port forwarding " +
-         (role.permit_port_forwarding ? "yes" : "no") + ", agent forwarding " +
-         (role.permit_agent_forwarding ? "yes" : "no") + "; record sessions " +
-         (role.record_sessions ? "yes" : "no") + ", join sessions " +
-         (role.join_sessions ? "yes" : "no");
-}
+RoleAdmin Admin(Services& s) { return RoleAdmin(s.store, s.audit); }
 
 Result<Json::Value> AddRole(Services& s, const HttpRequest& req) {
   auto body = json::Parse(req.body);
   if (!body) return Err(body.error());
   auto role = RoleFromRequest(s, *body);
   if (!role) return Err(role.error());
-  GATE_RETURN_IF_ERROR(s.store.CreateRole(*role));
-  s.audit.Record(
-      {s.now(), "role.create", "", "admin", true, role->name + ": " + RoleSummary(*role)});
+  GATE_RETURN_IF_ERROR(Admin(s).Create(*role, s.now()));
   return policy::RoleToJson(*role);
 }
 
@@ -133,9 +122,7 @@ Result<Json::Value> ReplaceRole(Services& s, const HttpRequest& req, const std::
   if (role->name != name) {
     return Err(InvalidArgument("the role name in the body differs from the one in the path"));
   }
-  GATE_RETURN_IF_ERROR(s.store.UpdateRole(*role));
-  s.audit.Record(
-      {s.now(), "role.update", "", "admin", true, role->name + ": " + RoleSummary(*role)});
+  GATE_RETURN_IF_ERROR(Admin(s).Replace(*role, s.now()));
   return policy::RoleToJson(*role);
 }
 
@@ -151,14 +138,15 @@ Result<Json::Value> UpdateRole(Services& s, const HttpRequest& req, const std::s
   if (body->isMember("name") && (*body)["name"] != Json::Value(name)) {
     return Err(InvalidArgument("the role name in the body differs from the one in the path"));
   }
-  auto role = s.store.ModifyRole(name, [&](const policy::Role& stored) {
-    Json::Value merged = policy::RoleToJson(stored);
-    for (const auto& member : body->getMemberNames()) merged[member] = (*body)[member];
-    return RoleFromRequest(s, merged);
-  });
+  auto role = Admin(s).Modify(
+      name,
+      [&](const policy::Role& stored) {
+        Json::Value merged = policy::RoleToJson(stored);
+        for (const auto& member : body->getMemberNames()) merged[member] = (*body)[member];
+        return RoleFromRequest(s, merged);
+      },
+      s.now());
   if (!role) return Err(role.error());
-  s.audit.Record(
-      {s.now(), "role.update", "", "admin", true, role->name + ": " + RoleSummary(*role)});
   return policy::RoleToJson(*role);
 }
 
@@ -174,7 +162,7 @@ Result<Json::Value> ListRoles(Services& s) {
 
 Result<Json::Value> RemoveRole(Services& s, const std::string& name) {
   GATE_RETURN_IF_ERROR(policy::ValidateRoleName(name));
-  Status removed = s.store.DeleteRole(name);
+  Status removed = Admin(s).Remove(name, s.now());
   if (removed.code() == Code::kFailedPrecondition) {
     // Refused rather than silently taking access away from those users: an
     // admin who wants that says so per user.
@@ -183,7 +171,6 @@ Result<Json::Value> RemoveRole(Services& s, const std::string& name) {
                                   "--roles ...)"));
   }
   GATE_RETURN_IF_ERROR(removed);
-  s.audit.Record({s.now(), "role.delete", "", "admin", true, name});
   Json::Value out;
   out["role"] = name;
   return out;

@@ -10,6 +10,13 @@ namespace {
 constexpr std::string_view kUnknownToken =
     "signup token not found or already used; ask an admin for a new one";
 
+// The signup rule on a stored token: it is usable while now < expires_at.
+Status CheckUnexpired(const SignupToken& record, std::int64_t now) {
+  if (record.expires_at > now) return Status::Ok();
+  return FailedPrecondition(
+      "signup token expired; ask an admin for a new one (gatectl users reset " + record.user + ")");
+}
+
 }  // namespace
 
 Result<std::string> SignupService::CreateToken(const std::string& user, std::chrono::seconds ttl,
@@ -32,11 +39,7 @@ Result<SignupToken> SignupService::FindLiveToken(const std::string& token, std::
     if (record.error().code() == Code::kNotFound) return Err(NotFound(std::string(kUnknownToken)));
     return Err(record.error());
   }
-  if (record->expires_at <= now) {
-    return Err(FailedPrecondition(
-        "signup token expired; ask an admin for a new one (gatectl users reset " + record->user +
-        ")"));
-  }
+  GATE_RETURN_IF_ERROR(CheckUnexpired(*record, now));
   return record;
 }
 
@@ -89,7 +92,10 @@ Result<std::string> SignupService::Finish(const std::string& token, const Secret
 
   auto hash = HashPassword(password.view());
   if (!hash) return Err(hash.error());
-  GATE_RETURN_IF_ERROR(store_.CompleteSignup(record->token_hash, now, *hash, secret, step));
+  // Checked again on the row the transaction consumes, with the same clock.
+  GATE_RETURN_IF_ERROR(store_.CompleteSignup(
+      record->token_hash, [&](const SignupToken& stored) { return CheckUnexpired(stored, now); },
+      *hash, secret, step));
   audit_.Record({now, "user.signup", record->user, source, true, ""});
   return record->user;
 }

@@ -26,15 +26,16 @@ class RoleStore {
  public:
   virtual ~RoleStore() = default;
 
-  // Roles, stored as policy::Role. CreateRole: AlreadyExists if the name is
+  // Roles, stored as policy::Role, as given: the rules a role obeys are
+  // RoleAdmin's (auth/role_admin.h). CreateRole: AlreadyExists if the name is
   // taken. UpdateRole replaces a role wholesale (NotFound if absent).
   // ModifyRole is a read-modify-write in one transaction, so concurrent
   // changes to one role cannot overwrite each other: it loads the role
   // (NotFound if absent), passes it to change and stores the role change
   // returns, which it also returns. If change fails, its Status is returned
-  // and nothing is written; the changed role must keep its name and pass the
-  // checks of UpdateRole (InvalidArgument otherwise). change runs with the
-  // store locked: it must not call the store.
+  // and nothing is written; the changed role must keep its name
+  // (InvalidArgument otherwise). change runs with the store locked: it must
+  // not call the store.
   // DeleteRole: NotFound if absent; FailedPrecondition, naming the users,
   // while any user holds the role (checked in the same transaction).
   using RoleChange = std::function<Result<policy::Role>(const policy::Role&)>;

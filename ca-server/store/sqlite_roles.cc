@@ -27,12 +27,6 @@ constexpr std::array<Column<LockRecord>, 4> kLockColumns = {{
 }};
 constexpr Columns<LockRecord> kLocks(kLockColumns);
 
-Status CheckRoleFields(const policy::Role& role) {
-  if (role.name.empty()) return InvalidArgument("role name must not be empty");
-  if (role.max_ttl.count() < 0) return InvalidArgument("role max_ttl must not be negative");
-  return Status::Ok();
-}
-
 // A role row without its children.
 policy::Role ReadRoleRow(const Stmt& stmt) {
   policy::Role role = ReadRow(stmt, kRoles);
@@ -76,7 +70,6 @@ Status ReplaceRole(sqlite3* db, const policy::Role& role) {
 }  // namespace
 
 Status SqliteStore::CreateRole(const policy::Role& role) {
-  GATE_RETURN_IF_ERROR(CheckRoleFields(role));
   return Run(Transaction::Kind::kWrite, [&](sqlite3* db) -> Status {
     {
       Result<Stmt> stmt = Stmt::Prepare(db, InsertSql("roles", kRoles));
@@ -90,7 +83,6 @@ Status SqliteStore::CreateRole(const policy::Role& role) {
 }
 
 Status SqliteStore::UpdateRole(const policy::Role& role) {
-  GATE_RETURN_IF_ERROR(CheckRoleFields(role));
   return Run(Transaction::Kind::kWrite, [&](sqlite3* db) { return ReplaceRole(db, role); });
 }
 
@@ -104,7 +96,6 @@ Result<policy::Role> SqliteStore::ModifyRole(const std::string& name, const Role
       return Err(
           InvalidArgument("role '" + name + "' cannot be renamed to '" + changed->name + "'"));
     }
-    GATE_RETURN_IF_ERROR(CheckRoleFields(*changed));
     GATE_RETURN_IF_ERROR(ReplaceRole(db, *changed));
     return changed;
   });

@@ -129,7 +129,7 @@ class SqliteStore final : public Store {
   Result<SignupToken> GetSignupToken(const std::string& token_hash) override;
   Result<SignupToken> OfferTotpSecret(const std::string& token_hash,
                                       const SecretString& secret) override;
-  Status CompleteSignup(const std::string& token_hash, std::int64_t now,
+  Status CompleteSignup(const std::string& token_hash, const SignupTokenCheck& check,
                         const std::string& password_hash, const SecretString& totp_secret,
                         std::int64_t totp_step) override;
   Status DeleteExpiredSignupTokens(std::int64_t now) override;

@@ -82,14 +82,14 @@ Result<SignupToken> SqliteStore::OfferTotpSecret(const std::string& token_hash,
   });
 }
 
-Status SqliteStore::CompleteSignup(const std::string& token_hash, std::int64_t now,
+Status SqliteStore::CompleteSignup(const std::string& token_hash, const SignupTokenCheck& check,
                                    const std::string& password_hash,
                                    const SecretString& totp_secret, std::int64_t totp_step) {
   if (password_hash.empty()) return InvalidArgument("password hash must not be empty");
   return Run(Transaction::Kind::kWrite, [&](sqlite3* db) -> Status {
     Result<SignupToken> token = LoadSignupToken(db, token_hash);
     if (!token) return token.error();
-    if (token->expires_at <= now) return FailedPrecondition("signup token expired");
+    GATE_RETURN_IF_ERROR(check(*token));
     {
       Result<Stmt> stmt =
           Stmt::Prepare(db,

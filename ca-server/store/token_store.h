@@ -4,6 +4,7 @@
 #define GATE_CA_STORE_TOKEN_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "gate/policy.h"
@@ -39,12 +40,17 @@ class TokenStore {
   // returns the token as stored (so repeated starts offer the same secret).
   virtual Result<SignupToken> OfferTotpSecret(const std::string& token_hash,
                                               const SecretString& secret) = 0;
-  // The whole of a signup, in one transaction: the token must exist and have
-  // expires_at > now (NotFound / FailedPrecondition "signup token expired"),
-  // its user must exist; sets the user's password hash, TOTP secret and
-  // last_totp_step (-1 for none), clears the name's login failure counters,
-  // deletes the token and any other outstanding signup tokens of that user.
-  virtual Status CompleteSignup(const std::string& token_hash, std::int64_t now,
+  // The whole of a signup, in one transaction: the token must exist
+  // (NotFound) and pass check, which decides whether it may still be used
+  // (expiry is the caller's rule, SignupService's); if check fails, its
+  // Status is returned and nothing is written. Then its user must exist;
+  // sets the user's password hash, TOTP secret and last_totp_step (-1 for
+  // none), clears the name's login failure counters, deletes the token and
+  // any other outstanding signup tokens of that user. So a token signs up
+  // once however many signups race for it. check runs with the store
+  // locked: it must not call the store.
+  using SignupTokenCheck = std::function<Status(const SignupToken&)>;
+  virtual Status CompleteSignup(const std::string& token_hash, const SignupTokenCheck& check,
                                 const std::string& password_hash, const SecretString& totp_secret,
                                 std::int64_t totp_step) = 0;
   virtual Status DeleteExpiredSignupTokens(std::int64_t now) = 0;

@@ -343,6 +343,28 @@ TEST_F(ServicesTest, SignupTokenIsSingleUseAndExpires) {
   EXPECT_NE(store_->GetUser("fay")->password_hash.find("$argon2id$"), std::string::npos);
 }
 
+// The expiry rule is the service's: a token used at its expiry second signs
+// nobody up and stays where it was.
+TEST_F(ServicesTest, ExpiredSignupTokenChangesNothing) {
+  UserRecord user;
+  user.name = "gus";
+  user.logins = {"gus"};
+  ASSERT_TRUE(store_->CreateUser(user).ok());
+  SignupService signup({"test", SecondFactor::kOff, 12}, *store_, *audit_);
+  auto token = signup.CreateToken("gus", std::chrono::hours(1), kNow);
+  ASSERT_TRUE(token.has_value());
+  auto finished = signup.Finish(*token, SecretString(kPassword), SecretString(), "t", kNow + 3600);
+  ASSERT_FALSE(finished.has_value());
+  EXPECT_EQ(finished.error().code(), Code::kFailedPrecondition);
+  EXPECT_NE(finished.error().message().find("signup token expired"), std::string::npos);
+  EXPECT_FALSE(store_->GetUser("gus")->signed_up());
+  EXPECT_TRUE(store_->GetUser("gus")->totp_secret.empty());
+  EXPECT_TRUE(store_->GetSignupToken(HashToken(*token)).has_value());
+  ASSERT_TRUE(
+      signup.Finish(*token, SecretString(kPassword), SecretString(), "t", kNow + 3599).has_value());
+  EXPECT_TRUE(store_->GetUser("gus")->signed_up());
+}
+
 TEST_F(ServicesTest, MalformedTokensAreNotFound) {
   SignupService signup({"test", SecondFactor::kOtp, 12}, *store_, *audit_);
   for (const char* bad : {"", "short", "ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ", "../../etc/passwd"}) {

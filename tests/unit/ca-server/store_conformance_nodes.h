@@ -75,15 +75,6 @@ TYPED_TEST_P(StoreConformanceTest, CreateRoleTwiceIsAlreadyExistsAndKeepsTheFirs
   EXPECT_EQ(this->store_->GetRole("dev")->logins, (Strings{"ubuntu", "deploy"}));
 }
 
-TYPED_TEST_P(StoreConformanceTest, CreateRoleRefusesEmptyNameAndNegativeTtl) {
-  policy::Role role = TestFixture::MakeRole("");
-  EXPECT_EQ(this->store_->CreateRole(role).code(), Code::kInvalidArgument);
-  role = TestFixture::MakeRole("x");
-  role.max_ttl = std::chrono::seconds(-1);
-  EXPECT_EQ(this->store_->CreateRole(role).code(), Code::kInvalidArgument);
-  EXPECT_TRUE(this->store_->ListRoles()->empty());
-}
-
 TYPED_TEST_P(StoreConformanceTest, GetMissingRoleIsNotFound) {
   EXPECT_EQ(this->store_->GetRole("nope").error().code(), Code::kNotFound);
 }
