@@ -575,13 +575,6 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::size_t drained_ = 0;
 };
 
-std::string DirName(const std::string& path) {
-  const std::size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
 // The admin socket's directory decides who can replace the socket file, so
 // it must be ours (or root's) and closed to writes by others.
 Status CheckSocketDir(const std::string& dir) {

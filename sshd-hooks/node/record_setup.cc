@@ -24,12 +24,6 @@
 namespace gate::node {
 namespace {
 
-std::string DirName(const std::string& path) {
-  const std::size_t slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
 void AppendUnique(std::vector<std::string>* out, const std::vector<std::string>& items) {
   for (const std::string& item : items) {
     if (std::find(out->begin(), out->end(), item) == out->end()) out->push_back(item);

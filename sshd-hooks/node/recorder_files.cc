@@ -21,12 +21,6 @@ constexpr std::size_t kMaxKeyFileSize = 16 * 1024;
 
 std::string ErrnoText(int err) { return std::strerror(err); }
 
-std::string DirName(const std::string& path) {
-  const std::size_t slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
 std::string BaseName(const std::string& path) {
   const std::size_t slash = path.find_last_of('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);

@@ -117,6 +117,9 @@ Status CheckSafePath(const std::string& path, uid_t owner, const SafePathOptions
 // and top are ignored. Errors as CheckSafePath.
 Status CheckSafeDir(const std::string& dir, uid_t owner, const SafePathOptions& options = {});
 
+// The directory part of path: "." when it has none, "/" for "/x".
+std::string DirName(const std::string& path);
+
 // CheckSafeDir on a directory the caller holds open as fd (named dir in
 // messages): for code that keeps working through that descriptor.
 Status CheckSafeDirFd(int fd, const std::string& dir, uid_t owner,

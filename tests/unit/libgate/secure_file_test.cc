@@ -287,3 +287,16 @@ TEST_F(SecureFileTest, EnsurePrivateDirRefusesWrongOwner) {
 
 }  // namespace
 }  // namespace gate
+
+namespace gate {
+namespace {
+
+TEST(DirNameTest, DirectoryPartOfAPath) {
+  EXPECT_EQ(DirName("/var/lib/gate/admin.sock"), "/var/lib/gate");
+  EXPECT_EQ(DirName("/x"), "/");
+  EXPECT_EQ(DirName("relative"), ".");
+  EXPECT_EQ(DirName("a/b"), "a");
+}
+
+}  // namespace
+}  // namespace gate
