@@ -13,8 +13,9 @@ up users through `gate signup`, then measures from source 127.0.0.3 (all of
          connection each time, as gate-node sync does
   otp    POST /v1/nodes/otp/verify with a fresh code of a signed-up user
          (each user once: a code is single use), as gate-node otp-relay does
-first idle, then while FLOOD clients on 127.0.0.2 each send wrong-password
-logins back to back until the measurement ends (at most --flood-seconds, or
+first idle, then while FLOOD clients on 127.0.0.2 (threads of a separate
+process at nice --flood-nice, see Flood) each send wrong-password logins
+back to back until the measurement ends (at most --flood-seconds, or
 --flood-logins each when set). Every flooding login names a user of its own:
 the login throttle counts failures per source and name, so logins that
 repeated one name would be refused with 429 before argon2id after 5 tries,
@@ -22,7 +23,9 @@ and the flood would cost the server nothing. A client whose login gets 503
 (queue full) tries again after --flood-pause seconds instead of the 2 s its
 Retry-After asks for. A request that fails, times out (30 s) or
 gets an unexpected status is an error. Then `gate login` p50 (sequential,
-idle) for the same build.
+idle) for the same build. Every client connection shares one TLS context
+(test_serving.tls_context): making one per connection costs the client
+about 20 ms, which earlier versions timed as the server's latency.
 
 Usage: sudo bench/serving-flood.py NEW_BUILD_DIR [--base BASE_BUILD_DIR]
        [--flood 200] [--samples 150] [--otp-users 40]
@@ -68,30 +71,63 @@ def request(port, source, method, path, body=None, headers=None, conn=None):
 
 
 class Flood:
-    def __init__(self, port, clients, per_client, seconds, pause, public_key):
-        self.port, self.per_client, self.seconds, self.pause = port, per_client, seconds, pause
-        self.body = {"password": "wrong password!!", "otp_code": "123456",
-                     "public_key": public_key}
-        self.sent = 0
-        self.stop = threading.Event()
-        self.statuses = {}
-        self.lock = threading.Lock()
-        self.threads = [threading.Thread(target=self.run, daemon=True) for _ in range(clients)]
+    """FLOOD clients sending wrong-password logins from their own process.
 
-    def run(self):
-        deadline = time.time() + self.seconds
+    The flood runs in a separate Python process at nice --flood-nice (19 by
+    default): on a real network the flooding clients' CPU is not the
+    server's, and two cores shared at equal priority with 200 Python client
+    threads would measure the client's share of the CPU rather than how
+    gate-ca shares its own. In the same process the measuring requests would
+    also wait for the flood threads' GIL, which is what the first versions
+    of this benchmark timed."""
+
+    def __init__(self, port, args, public_key):
+        self.config = {"port": port, "clients": args.flood, "per_client": args.flood_logins,
+                       "seconds": args.flood_seconds, "pause": args.flood_pause,
+                       "public_key": public_key}
+        self.nice = args.flood_nice
+        self.statuses = {}
+
+    def __enter__(self):
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), "--flood-worker",
+             json.dumps(self.config)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            preexec_fn=lambda: os.nice(self.nice))
+        time.sleep(3)  # let the flood fill gate-ca's threads or queues
+        return self
+
+    def __exit__(self, *exc):
+        out, _ = self.proc.communicate(timeout=TIMEOUT + 30)  # closing stdin stops it
+        if self.proc.returncode != 0:
+            raise SystemExit(f"the flood process failed ({self.proc.returncode})")
+        self.statuses = json.loads(out)
+
+
+def flood_worker(config):
+    """The flood process: clients until stdin closes (or their deadline),
+    then the count of each reply status as JSON on stdout."""
+    body = {"password": "wrong password!!", "otp_code": "123456",
+            "public_key": config["public_key"]}
+    stop = threading.Event()
+    lock = threading.Lock()
+    statuses = {}
+    sent = [0]
+    deadline = time.time() + config["seconds"]
+
+    def client():
         conn = None
         done = 0
-        while not self.per_client or done < self.per_client:
-            if self.stop.is_set() or time.time() > deadline:
+        while not config["per_client"] or done < config["per_client"]:
+            if stop.is_set() or time.time() > deadline:
                 break
             done += 1
-            with self.lock:
-                self.sent += 1
-                body = dict(self.body, user=f"flood{self.sent}")
+            with lock:
+                sent[0] += 1
+                login = dict(body, user=f"flood{sent[0]}")
             try:
-                conn = conn or connect(self.port, FLOOD, TIMEOUT)
-                status, _ = request(self.port, FLOOD, "POST", "/v1/login", body, conn=conn)
+                conn = conn or connect(config["port"], FLOOD, TIMEOUT)
+                status, _ = request(config["port"], FLOOD, "POST", "/v1/login", login, conn=conn)
             except (OSError, http.client.HTTPException):
                 status = None
             if status is None:
@@ -100,22 +136,21 @@ class Flood:
                 conn = None
                 time.sleep(0.05)
             elif status == 503:
-                time.sleep(self.pause)
-            with self.lock:
-                self.statuses[status] = self.statuses.get(status, 0) + 1
+                time.sleep(config["pause"])
+            key = "no reply" if status is None else str(status)
+            with lock:
+                statuses[key] = statuses.get(key, 0) + 1
         if conn is not None:
             conn.close()
 
-    def __enter__(self):
-        for t in self.threads:
-            t.start()
-        time.sleep(3)  # let the flood fill gate-ca's threads or queues
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        for t in self.threads:
-            t.join(timeout=TIMEOUT + 5)
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(config["clients"])]
+    for t in threads:
+        t.start()
+    sys.stdin.read()
+    stop.set()
+    for t in threads:
+        t.join(timeout=TIMEOUT + 5)
+    json.dump(statuses, sys.stdout)
 
 
 def measure(harness, build, args):
@@ -167,8 +202,7 @@ def measure(harness, build, args):
             return sync, otp, errors
 
         idle = phase(users[:args.otp_users])
-        with Flood(ca.port, args.flood, args.flood_logins, args.flood_seconds, args.flood_pause,
-                   public_key) as flood:
+        with Flood(ca.port, args, public_key) as flood:
             loaded = phase(users[args.otp_users:2 * args.otp_users])
         logins = []
         for name, client, device in users[2 * args.otp_users:]:
@@ -184,6 +218,9 @@ def measure(harness, build, args):
 
 
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--flood-worker":
+        flood_worker(json.loads(sys.argv[2]))
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("build_dir")
     parser.add_argument("--base", help="build dir of the commit to compare with")
@@ -193,6 +230,8 @@ def main():
     parser.add_argument("--flood-pause", type=float, default=0.5,
                         help="seconds a flood client waits after a 503")
     parser.add_argument("--flood-seconds", type=int, default=90)
+    parser.add_argument("--flood-nice", type=int, default=19,
+                        help="niceness of the flooding process (see Flood)")
     parser.add_argument("--samples", type=int, default=150, help="node syncs per phase")
     parser.add_argument("--otp-users", type=int, default=40, help="central OTP checks per phase")
     parser.add_argument("--logins", type=int, default=15, help="sequential gate logins")
@@ -215,7 +254,7 @@ def main():
     for label, idle, loaded, flood, logins in rows:
         s_idle, s_flood = p99(idle[0]), p99(loaded[0])
         o_idle, o_flood = p99(idle[1]), p99(loaded[1])
-        replies = ", ".join(f"{k}: {v}" for k, v in sorted(flood.items(), key=str))
+        replies = ", ".join(f"{k}: {v}" for k, v in sorted(flood.items()))
         print(f"| {label} | {s_idle:.0f} ms | {s_flood:.0f} ms | {s_flood / s_idle:.1f}x "
               f"| {o_idle:.0f} ms | {o_flood:.0f} ms | {o_flood / o_idle:.1f}x "
               f"| {idle[2]}/{loaded[2]} | {replies} | {statistics.median(logins):.0f} ms |")

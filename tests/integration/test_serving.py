@@ -4,6 +4,7 @@ policy sync or a central OTP check from 127.0.0.3; slowloris connections are
 closed at the header timeout; a full queue answers 503 with Retry-After at
 once. On Linux all of 127/8 is local, so client sockets are bound to those
 addresses to act as different sources."""
+import functools
 import http.client
 import json
 import os
@@ -22,7 +23,11 @@ FLOOD = "127.0.0.2"
 CLEAN = "127.0.0.3"
 
 
+@functools.lru_cache(maxsize=None)
 def tls_context():
+    """One client context for every connection: create_default_context()
+    loads the system CA store, about 20 ms, which would otherwise be most of
+    each request's time (and of the latencies bench/serving-flood.py reports)."""
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
