@@ -141,6 +141,45 @@ std::unique_ptr<gate::ca::SignerClient> StartSigner(
   return client ? std::move(*client) : nullptr;
 }
 
+// The floor of any design with the key in a second process: a child that
+// answers each fixed-size message with a raw signature of the same bytes,
+// no protocol, no certificate. What the signer protocol costs beyond this
+// is gate's; this much is the kernel's (and the machine's) price of two
+// processes taking turns.
+bool MeasureBareRoundTrip(const LocalSigner& ca, const std::string& message, double seconds,
+                          Rate& rate) {
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) return false;
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::close(pair[1]);
+    std::string in(message.size(), '\0');
+    for (;;) {
+      const ssize_t got = ::recv(pair[0], in.data(), in.size(), 0);
+      if (got <= 0) ::_exit(0);
+      auto sig = ca.Sign(in);
+      if (!sig || ::send(pair[0], sig->data(), sig->size(), 0) < 0) ::_exit(1);
+    }
+  }
+  ::close(pair[0]);
+  if (child < 0) return false;
+  if (clock_getcpuclockid(child, &g_peer_clock) == 0) g_has_peer = true;
+  char reply[128];
+  const bool ok = Measure(
+      seconds,
+      [&] {
+        return ::send(pair[1], message.data(), message.size(), 0) ==
+                   static_cast<ssize_t>(message.size()) &&
+               ::recv(pair[1], reply, sizeof(reply), 0) > 0;
+      },
+      rate);
+  ::close(pair[1]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  g_has_peer = false;
+  return ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 void StopSigner(std::unique_ptr<gate::ca::SignerClient> client, pid_t child) {
   client.reset();
   int status = 0;
@@ -239,6 +278,11 @@ int main(int argc, char** argv) {
     StopSigner(std::move(client), child);
   }
 
+  Rate bare;
+  if (!MeasureBareRoundTrip(ca, message, seconds, bare)) {
+    return Fail("the bare round trip to a second process failed");
+  }
+
   // The whole decision with a real store: in process, then through a signer.
   std::string dir_template =
       (std::filesystem::temp_directory_path() / "gate-bench-XXXXXX").string();
@@ -294,6 +338,8 @@ int main(int argc, char** argv) {
               issue.PerCpuSecond(), issue.PerWallSecond(), issue.count, issue.wall);
   std::printf("via signer process: %9.0f /s per CPU-s  %9.0f /s wall  (%ld in %.2fs)\n",
               remote.PerCpuSecond(), remote.PerWallSecond(), remote.count, remote.wall);
+  std::printf("floor, raw sign in a 2nd process: %9.0f /s per CPU-s  %9.0f /s wall\n",
+              bare.PerCpuSecond(), bare.PerWallSecond());
   std::printf("decision+store:    %9.0f /s per CPU-s  %9.0f /s wall  (%ld in %.2fs)\n",
               local_store.PerCpuSecond(), local_store.PerWallSecond(), local_store.count,
               local_store.wall);
@@ -304,9 +350,9 @@ int main(int argc, char** argv) {
   std::printf(
       "RESULT certs_per_cpu_sec=%.0f certs_per_wall_sec=%.0f sign_per_cpu_sec=%.0f "
       "signer_per_cpu_sec=%.0f signer_per_wall_sec=%.0f store_per_cpu_sec=%.0f "
-      "signer_store_per_cpu_sec=%.0f signer_store_per_wall_sec=%.0f\n",
+      "signer_store_per_cpu_sec=%.0f signer_store_per_wall_sec=%.0f bare_per_cpu_sec=%.0f\n",
       issue.PerCpuSecond(), issue.PerWallSecond(), sign.PerCpuSecond(), remote.PerCpuSecond(),
       remote.PerWallSecond(), local_store.PerCpuSecond(), remote_store.PerCpuSecond(),
-      remote_store.PerWallSecond());
+      remote_store.PerWallSecond(), bare.PerCpuSecond());
   return 0;
 }
