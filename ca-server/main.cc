@@ -467,7 +467,9 @@ int main(int argc, char** argv) {
       "the SQLite database. It runs as two processes: the network front end, and a signer\n"
       "that alone holds the CA keys (data_dir/ca). Started as root, the front end runs as\n"
       "the system user gate and the signer as gate-signer, with no capabilities; both users\n"
-      "must exist. It exits cleanly on SIGTERM or SIGINT.\n\n"
+      "must exist. The signer runs under a system call allow-list: a call outside it stops\n"
+      "gate-ca with \"gate-ca: signer: forbidden system call NAME\" on stderr.\n"
+      "It exits cleanly on SIGTERM or SIGINT.\n\n"
       "Exit status: 0 after a clean stop, 1 on a start-up failure, 2 on bad configuration.");
   int rc = 0;
   start->callback([&] { rc = gate::ca::Start(flags); });
