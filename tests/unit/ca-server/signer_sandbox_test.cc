@@ -285,6 +285,13 @@ class FilteredSignerTest : public ::testing::Test {
     return status;
   }
 
+  // Hangs up; the signer must exit 0 (a forbidden call would be 159).
+  void ExpectCleanExit() {
+    const int status = Wait();
+    ASSERT_TRUE(WIFEXITED(status)) << status;
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+  }
+
   UserCertificateRequest AliceRequest() {
     return {"alice", std::chrono::hours(8), key_, {}, "203.0.113.7"};
   }
@@ -322,9 +329,7 @@ TEST_F(FilteredSignerTest, SignsRefusesAuditsAndStopsCleanly) {
   EXPECT_FALSE((*audit)[0].success);
   EXPECT_EQ((*audit)[1].event, "signer.host_cert");
 
-  const int status = Wait();
-  ASSERT_TRUE(WIFEXITED(status)) << status;
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+  ExpectCleanExit();
 }
 
 TEST_F(FilteredSignerTest, WaitsForTheWriteLockUnderTheFilter) {
@@ -341,9 +346,7 @@ TEST_F(FilteredSignerTest, WaitsForTheWriteLockUnderTheFilter) {
   release.join();
   sqlite3_close(db);
   ASSERT_TRUE(issued.has_value()) << issued.error().ToString();
-  const int status = Wait();
-  ASSERT_TRUE(WIFEXITED(status)) << status;
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+  ExpectCleanExit();
 }
 
 TEST_F(FilteredSignerTest, CheckpointsALargeWalUnderTheFilter) {
@@ -358,9 +361,7 @@ TEST_F(FilteredSignerTest, CheckpointsALargeWalUnderTheFilter) {
   auto issued = client_->SignUserCertificate(AliceRequest());
   ASSERT_TRUE(issued.has_value()) << issued.error().ToString();
   EXPECT_GT(std::filesystem::file_size(backend_.path()), 20000000u);  // checkpointed
-  const int status = Wait();
-  ASSERT_TRUE(WIFEXITED(status)) << status;
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+  ExpectCleanExit();
 }
 
 TEST_F(FilteredSignerTest, AStoreErrorIsARefusalNotACrash) {
@@ -376,9 +377,7 @@ TEST_F(FilteredSignerTest, AStoreErrorIsARefusalNotACrash) {
   RawExec(backend_.path(), "DROP TRIGGER refuse");
   auto issued = client_->SignUserCertificate(AliceRequest());
   ASSERT_TRUE(issued.has_value()) << issued.error().ToString();
-  const int status = Wait();
-  ASSERT_TRUE(WIFEXITED(status)) << status;
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+  ExpectCleanExit();
 }
 
 }  // namespace
