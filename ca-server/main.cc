@@ -341,17 +341,16 @@ int RunSigner(const Config& config, UniqueFd fd, pid_t front_end,
   // After the drop and under the filter: the connection must still read
   // (and the first signature will write) without opening anything.
   if (ready.ok()) ready = CanRead(*store);
+  int rc = 1;
   if (!ready.ok()) {
     std::cerr << "gate-ca: signer: " << ready.message() << "\n";
-    return 1;
-  }
-  int rc = 0;
-  {
+  } else {
     SignerService service({config.max_cert_ttl}, std::move(*keys), *store,
                           [] { return static_cast<std::int64_t>(std::time(nullptr)); });
     if (Status s = ServeSignerConnection(fd.get(), service); !s.ok()) {
       log::Error("signer: " + s.message() + "; stopping gate-ca");
-      rc = 1;
+    } else {
+      rc = 0;
     }
   }
   // Not closed: closing the process's last connection may checkpoint and

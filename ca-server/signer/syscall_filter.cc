@@ -132,8 +132,9 @@ std::vector<Rule> SignerRules(int front_end_fd) {
       // SQLite on the descriptors it opened before the filter: pages,
       // POSIX locks (no F_SETFL, F_DUPFD, F_SETOWN...), commits (fdatasync,
       // and fsync for checkpoints), checkpoints shrinking the file
-      // (ftruncate), file sizes (fstat) and its check that the database was
-      // not moved (stat of the path). SQLite reads and writes at offsets.
+      // (ftruncate), file sizes (fstat, which glibc makes newfstatat) and its
+      // check that the database was not moved (stat of the path). SQLite
+      // reads and writes at offsets, so no read, write or lseek on them.
       {SCMP_SYS(pread64), {}},
       {SCMP_SYS(pwrite64), {}},
       {SCMP_SYS(fcntl), {SCMP_A1(SCMP_CMP_EQ, F_GETLK)}},
@@ -207,9 +208,10 @@ Status InstallSignerSyscallFilter(int front_end_fd) {
   // would carry on: the kernel then kills the process.
   FilterContext ctx(seccomp_init(SCMP_ACT_TRAP));
   if (!ctx) return Internal("seccomp: cannot create a filter");
-  // Only the native ABI: a call through another one (int 0x80 for i386, the
-  // x32 numbers, which libseccomp sends to this action on x86_64) would
-  // reach the kernel's table for that ABI, which the rules do not describe.
+  // Only the native ABI: a call through another one (int 0x80 for i386)
+  // would reach the kernel's table for that ABI, which the rules do not
+  // describe. x32 calls carry the native architecture but a number with
+  // bit 30 set, which no rule matches.
   if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_TRAP); rc != 0) {
     return SeccompError("bad-arch action", rc);
   }
