@@ -163,6 +163,7 @@ std::vector<Rule> SignerRules(int front_end_fd) {
       // handler sleeping while the front end holds the write lock.
       {SCMP_SYS(clock_gettime), {}},
       {SCMP_SYS(gettimeofday), {}},
+      {SCMP_SYS(time), {}},
       {SCMP_SYS(clock_nanosleep), {}},
       {SCMP_SYS(nanosleep), {}},
       {SCMP_SYS(restart_syscall), {}},
