@@ -117,6 +117,26 @@ TEST(SignerSandboxTest, NoChangingItsSignalsOrCredentials) {
       kStopped, "forbidden system call setuid ");
 }
 
+// Code that blocks SIGSYS to carry on past a refused call is killed.
+void BlockSigsys() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGSYS);
+  if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0) ::_exit(104);
+}
+
+TEST(SignerSandboxTest, BlockingSigsysDoesNotLetACallThrough) {
+  EXPECT_EXIT(
+      {
+        NoCoreFile();
+        Confine(FrontEndSocket());
+        BlockSigsys();
+        (void)::socket(AF_INET, SOCK_STREAM, 0);
+        ::_exit(0);
+      },
+      ::testing::KilledBySignal(SIGSYS), "");
+}
+
 TEST(SignerSandboxTest, TalksOnlyToTheFrontEndAndWritesOnlyToStderr) {
   EXPECT_EXIT(
       {
