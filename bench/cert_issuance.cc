@@ -3,8 +3,8 @@
 //   - in-process: encode + sign with a fresh nonce (SignCertificate);
 //   - through a signer process: the same certificate asked for over a
 //     socketpair with gate-ca's signer protocol (SignerClient ->
-//     ServeSignerRequest in a forked child), signing only, so the difference
-//     is the process boundary;
+//     ServeSignerRequest in a forked child under the signer's system call
+//     filter), signing only, so the difference is the process boundary;
 //   - the whole signer decision, in process and through the signer process:
 //     SignerService over a real SQLite store (user lookup, roles, locks, the
 //     serial recorded, the audit event), as gate-ca issues at login.
@@ -35,6 +35,7 @@
 #include "ca-server/signer/signer_client.h"
 #include "ca-server/signer/signer_server.h"
 #include "ca-server/signer/signer_service.h"
+#include "ca-server/signer/syscall_filter.h"
 #include "ca-server/store/store.h"
 #include "gate/certificate.h"
 #include "gate/ed25519.h"
@@ -132,7 +133,9 @@ std::unique_ptr<gate::ca::SignerClient> StartSigner(
   if (*child == 0) {
     ::close(pair[1]);
     auto ca = make_ca();
-    ::_exit(ca && gate::ca::ServeSignerConnection(pair[0], *ca).ok() ? 0 : 1);
+    // Under the system call filter, as gate-ca's signer serves.
+    if (!ca || !gate::ca::InstallSignerSyscallFilter(pair[0]).ok()) ::_exit(1);
+    ::_exit(gate::ca::ServeSignerConnection(pair[0], *ca).ok() ? 0 : 1);
   }
   ::close(pair[0]);
   if (*child < 0) return nullptr;

@@ -40,6 +40,7 @@
 #include "ca-server/signer/signer_client.h"
 #include "ca-server/signer/signer_server.h"
 #include "ca-server/signer/signer_service.h"
+#include "ca-server/signer/syscall_filter.h"
 #include "ca-server/signer/tls_cert.h"
 #include "ca-server/store/store.h"
 #include "gate/config.h"
@@ -122,6 +123,13 @@ Status EnsureTls(const Config& config, std::string* cert_file, std::string* key_
 Status CanRead(Store& store) {
   auto read = store.ListRevocations(0);
   return read ? Status::Ok() : read.error();
+}
+
+// How a child ended, for the log: "exit status 1", "signal 9".
+std::string DescribeExit(int wait_status) {
+  if (WIFEXITED(wait_status)) return "exit status " + std::to_string(WEXITSTATUS(wait_status));
+  if (WIFSIGNALED(wait_status)) return "signal " + std::to_string(WTERMSIG(wait_status));
+  return "wait status " + std::to_string(wait_status);
 }
 
 // The front end: everything that faces the network, as `gate` when started
@@ -271,7 +279,7 @@ int ServeFrontEnd(Config config, UniqueFd signer_fd, pid_t signer_pid,
     }
     if (!stopping) {
       signer_lost = true;
-      log::Error("the signer process stopped; stopping gate-ca");
+      log::Error("the signer process stopped (" + DescribeExit(status) + "); stopping gate-ca");
     }
     server.Stop();
   });
@@ -328,20 +336,29 @@ int RunSigner(const Config& config, UniqueFd fd, pid_t front_end,
     ready = Unavailable("the front end is gone");
   }
   if (ready.ok()) ready = ConfineSigner();
-  // After the drop: the connection must still read (and the first signature
-  // will write) without opening anything.
+  // Last: from here on only the system calls serving needs are possible.
+  if (ready.ok()) ready = InstallSignerSyscallFilter(fd.get());
+  // After the drop and under the filter: the connection must still read
+  // (and the first signature will write) without opening anything.
   if (ready.ok()) ready = CanRead(*store);
+  int rc = 1;
   if (!ready.ok()) {
     std::cerr << "gate-ca: signer: " << ready.message() << "\n";
-    return 1;
+  } else {
+    SignerService service({config.max_cert_ttl}, std::move(*keys), *store,
+                          [] { return static_cast<std::int64_t>(std::time(nullptr)); });
+    if (Status s = ServeSignerConnection(fd.get(), service); !s.ok()) {
+      log::Error("signer: " + s.message() + "; stopping gate-ca");
+    } else {
+      rc = 0;
+    }
   }
-  SignerService service({config.max_cert_ttl}, std::move(*keys), *store,
-                        [] { return static_cast<std::int64_t>(std::time(nullptr)); });
-  if (Status s = ServeSignerConnection(fd.get(), service); !s.ok()) {
-    log::Error("signer: " + s.message() + "; stopping gate-ca");
-    return 1;
-  }
-  return 0;
+  // Not closed: closing the process's last connection may checkpoint and
+  // delete the -wal and -shm files, the front end's business and beyond
+  // the filter. The kernel drops the locks at exit; every commit is in the
+  // WAL already.
+  (void)store.release();
+  return rc;
 }
 
 // The front end (the parent: the process systemd and the shell see). A
@@ -449,7 +466,9 @@ int main(int argc, char** argv) {
       "the SQLite database. It runs as two processes: the network front end, and a signer\n"
       "that alone holds the CA keys (data_dir/ca). Started as root, the front end runs as\n"
       "the system user gate and the signer as gate-signer, with no capabilities; both users\n"
-      "must exist. It exits cleanly on SIGTERM or SIGINT.\n\n"
+      "must exist. The signer runs under a system call allow-list: a call outside it stops\n"
+      "gate-ca with \"gate-ca: signer: forbidden system call NAME\" on stderr.\n"
+      "It exits cleanly on SIGTERM or SIGINT.\n\n"
       "Exit status: 0 after a clean stop, 1 on a start-up failure, 2 on bad configuration.");
   int rc = 0;
   start->callback([&] { rc = gate::ca::Start(flags); });

@@ -149,6 +149,11 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, Env* env
   // Closed before SQLite takes any lock: closing any descriptor of a file
   // drops all of this process's POSIX locks on it, SQLite's included.
   fd->Reset();
+  // Seeds SQLite's generator (WAL salts) from the kernel now: SQLite
+  // reseeds after a fork at the first use, when gate-ca's signer can no
+  // longer open /dev/urandom (it would fall back to the time and pid).
+  unsigned char seed_now = 0;
+  sqlite3_randomness(1, &seed_now);
 
   if (Status s = sqlite::Configure(writer->get(), ConnectionRole::kWriter); !s.ok()) {
     return Err(s.WithContext(path));

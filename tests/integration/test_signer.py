@@ -1,7 +1,8 @@
 """gate-ca's two processes, as root (docs/security.md, "Processes"): the
 network front end runs as `gate` and cannot read the CA keys, holds none in
 its memory, and the signer holding them runs with no capabilities, is not
-dumpable, and takes the front end down with it."""
+dumpable, runs under its system call filter, and takes the front end down
+with it."""
 import os
 import pwd
 import shutil
@@ -124,6 +125,9 @@ class PrivilegeSeparationTest(unittest.TestCase):
             self.assertEqual(int(status[cap], 16), 0, cap)
         self.assertEqual(status["NoNewPrivs"], "1")
         self.assertEqual(os.stat(f"/proc/{self.signer}/status").st_uid, 0)  # not dumpable
+        # Its system call allow-list (seccomp filter mode), and only the one.
+        self.assertEqual(status["Seccomp"], "2")
+        self.assertEqual(status["Seccomp_filters"], "1")
         with open(f"/proc/{self.signer}/limits") as f:
             limits = f.read()
         self.assertRegex(limits, r"Max core file size\s+0\s+0")
@@ -162,6 +166,25 @@ class SignerLifecycleTest(unittest.TestCase):
             ca.stop()
         with open(os.path.join(self.workdir, "gate-ca.log")) as f:
             self.assertIn("signer process stopped", f.read())
+
+    @unittest.skipUnless(shutil.which("gdb"), "needs gdb to make the signer call socket()")
+    def test_a_forbidden_system_call_stops_gate_ca_with_a_clear_message(self):
+        ca = GateCA(self.workdir).start()
+        try:
+            signer = children(ca.proc.pid)[0]
+            # Code running in the signer (gdb, as root, stands in for an
+            # exploit) asks for a network socket.
+            run(["gdb", "-p", str(signer), "-batch", "-nx",
+                 "-ex", "handle SIGSYS nostop noprint pass",
+                 "-ex", "call (int)socket(2, 1, 0)"], timeout=120)
+            rc = ca.proc.wait(timeout=15)
+            self.assertEqual(rc, 1)  # a failure: systemd restarts both
+        finally:
+            ca.stop()
+        with open(os.path.join(self.workdir, "gate-ca.log")) as f:
+            log = f.read()
+        self.assertIn("gate-ca: signer: forbidden system call socket (41); the signer stops", log)
+        self.assertIn("the signer process stopped (exit status 159)", log)
 
     def test_ca_dir_not_owned_by_root_is_refused_with_the_fix(self):
         ca = GateCA(self.workdir).start()
