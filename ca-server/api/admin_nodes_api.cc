@@ -7,7 +7,6 @@
 #include "ca-server/api/admin_api.h"
 #include "ca-server/api/node_api.h"
 #include "ca-server/auth/node_auth.h"
-#include "ca-server/auth/tokens.h"
 #include "ca-server/issuer/revocation.h"
 #include "gate/duration.h"
 #include "gate/json.h"
@@ -17,10 +16,6 @@
 namespace gate::ca {
 namespace {
 
-// Long enough to walk to the machine room, short enough that a token
-// pasted into a ticket is dead by the time anyone reads it.
-constexpr std::chrono::seconds kDefaultNodeTokenTtl{30 * 60};
-constexpr std::chrono::seconds kMaxNodeTokenTtl{24 * 3600};
 // How many serials one audit line names before it only counts them.
 constexpr std::size_t kAuditedSerials = 20;
 
@@ -32,35 +27,20 @@ Result<Json::Value> AddToken(Services& s, const HttpRequest& req) {
   if (*type != "node") return Err(InvalidArgument("token type must be 'node'"));
   auto ttl = json::OptionalInt(*body, "ttl_seconds", kDefaultNodeTokenTtl.count());
   if (!ttl) return Err(ttl.error());
-  if (*ttl <= 0 || *ttl > kMaxNodeTokenTtl.count()) {
-    return Err(InvalidArgument("node token TTL must be between 1s and " +
-                               FormatDuration(kMaxNodeTokenTtl)));
-  }
   policy::Labels labels;
   if (body->isMember("labels")) {
     auto given = NodeLabelsFromJson((*body)["labels"]);
     if (!given) return Err(given.error().WithContext("labels"));
     labels = *std::move(given);
   }
-
-  auto token = NewToken();
+  auto token = Enrollment(s).CreateToken(std::chrono::seconds(*ttl), labels, s.now());
   if (!token) return Err(token.error());
-  const std::int64_t now = s.now();
-  NodeToken record;
-  record.token_hash = HashToken(*token);
-  record.created_at = now;
-  record.expires_at = now + *ttl;
-  record.labels = labels;
-  GATE_RETURN_IF_ERROR(s.store.CreateNodeToken(record));
-  s.audit.Record({now, "token.create", "", "admin", true,
-                  "node join token valid for " + FormatDuration(std::chrono::seconds(*ttl)) +
-                      ", labels " + policy::FormatLabels(labels)});
 
   Json::Value out;
-  out["token"] = *token;
+  out["token"] = token->token;
   out["type"] = "node";
   out["ttl_seconds"] = Json::Int64(*ttl);
-  out["expires_at"] = Json::Int64(record.expires_at);
+  out["expires_at"] = Json::Int64(token->expires_at);
   out["labels"] = policy::LabelsToJson(labels);
   out["proxy"] = s.config.public_addr.ToString();
   out["ca_pin"] = s.ca_pin;
@@ -68,7 +48,7 @@ Result<Json::Value> AddToken(Services& s, const HttpRequest& req) {
 }
 
 Result<Json::Value> ListNodes(Services& s) {
-  auto nodes = s.store.ListNodes();
+  auto nodes = Enrollment(s).List();
   if (!nodes) return Err(nodes.error());
   Json::Value list(Json::arrayValue);
   for (const auto& n : *nodes) {
@@ -87,12 +67,8 @@ Result<Json::Value> ListNodes(Services& s) {
 
 Result<Json::Value> RemoveNode(Services& s, const std::string& host_uuid) {
   if (!LooksLikeHostUuid(host_uuid)) return Err(InvalidArgument("malformed host UUID"));
-  auto node = s.store.GetNode(host_uuid);
-  if (!node) return Err(node.error());
-  CloseLiveSessions(s, *node, "admin");
-  GATE_RETURN_IF_ERROR(s.store.DeleteNode(host_uuid));
-  s.audit.Record({s.now(), "node.delete", "", "admin", true,
-                  "node " + host_uuid + " (" + node->hostname + ")"});
+  auto removed = Enrollment(s).Remove(host_uuid, s.now());
+  if (!removed) return Err(removed.error());
   Json::Value out;
   out["host_uuid"] = host_uuid;
   return out;

@@ -86,74 +86,23 @@ Result<Json::Value> Join(Services& s, const HttpRequest& req) {
     labels = *std::move(given);
   }
 
-  const std::int64_t now = s.now();
-  const Status bad_token = Unauthenticated(
-      "unknown or already used node join token; ask an admin for a new one (gatectl tokens add "
-      "--type=node)");
-  auto refuse = [&](const std::string& why, Status status) {
-    s.audit.Record({now, "node.join", "", req.source, false, *hostname + ": " + why});
-    return Err(std::move(status));
-  };
-  if (!LooksLikeToken(*token)) return refuse("malformed token", bad_token);
-  const std::string token_hash = HashToken(*token);
-  auto stored = s.store.GetNodeToken(token_hash);
-  if (!stored) {
-    if (stored.error().code() != Code::kNotFound) return Err(stored.error());
-    return refuse("unknown or used token", bad_token);
-  }
-  const Status expired = FailedPrecondition(
-      "node join token expired; ask an admin for a new one (gatectl tokens add --type=node)");
-  if (stored->expires_at <= now) return refuse("expired token", expired);
-  // The token's labels win: the admin decided them, the node only asked.
-  for (const auto& [name, value] : stored->labels) labels[name] = value;
-  if (labels.size() > kMaxNodeLabels) {
-    return Err(
-        InvalidArgument("a node can have at most " + std::to_string(kMaxNodeLabels) + " labels"));
-  }
-
-  auto uuid = NewHostUuid();
-  if (!uuid) return Err(uuid.error());
-  auto secret = NewNodeSecret();
-  if (!secret) return Err(secret.error());
-
-  NodeRecord node;
-  node.host_uuid = *uuid;
-  node.hostname = *hostname;
-  node.host_key = key->AuthorizedKey();
-  node.labels = labels;
-  node.secret_hash = HashNodeSecret(secret->view());
-  node.joined_at = now;
-  // The token is consumed in the same transaction that registers the node:
-  // of two joins racing with one token, exactly one gets here.
-  Status joined = s.store.CompleteNodeJoin(token_hash, now, node);
-  if (joined.code() == Code::kNotFound) return refuse("token used concurrently", bad_token);
-  if (joined.code() == Code::kFailedPrecondition) return refuse("expired token", expired);
-  GATE_RETURN_IF_ERROR(joined);
-  // The signer signs only for a registered node's registered host key, so
-  // the node is registered first; if signing fails, the join is undone and
-  // the token restored, so the node can simply try again.
-  auto cert = s.host_issuer.IssueHostCertificate(*uuid, *key, *principals, req.source);
-  if (!cert) {
-    Status undone = s.store.DeleteNode(*uuid);
-    if (undone.ok()) undone = s.store.CreateNodeToken(*stored);
-    if (!undone.ok()) {
-      log::Error("node join of " + *hostname +
-                 " failed at signing and could not be undone: " + undone.ToString());
-    }
-    s.audit.Record({now, "node.join", "", req.source, false,
-                    *hostname + ": no host certificate: " + cert.error().message()});
-    return Err(cert.error());
-  }
-  s.audit.Record({now, "node.join", "", req.source, true,
-                  "node " + *uuid + " (" + *hostname + ") labels " + policy::FormatLabels(labels) +
-                      ", host certificate serial " + std::to_string(cert->spec.serial)});
+  NodeJoinRequest request;
+  request.token = *std::move(token);
+  request.hostname = *hostname;
+  request.host_key = *key;
+  request.principals = *std::move(principals);
+  request.labels = std::move(labels);
+  request.source = req.source;
+  auto joined = Enrollment(s).Join(request, s.now());
+  if (!joined) return Err(joined.error());
+  const NodeRecord& node = joined->node;
 
   Json::Value out;
-  out["host_uuid"] = *uuid;
-  out["node_secret"] = std::string(secret->view());
+  out["host_uuid"] = node.host_uuid;
+  out["node_secret"] = std::string(joined->secret.view());
   out["cluster_name"] = s.config.cluster_name;
-  out["labels"] = policy::LabelsToJson(labels);
-  out["host_certificate"] = ssh::CertificateLine(*cert, *hostname);
+  out["labels"] = policy::LabelsToJson(node.labels);
+  out["host_certificate"] = ssh::CertificateLine(joined->host_certificate, node.hostname);
   out["user_ca"] = CaKeyList(s.user_ca);
   out["host_ca"] = CaKeyList(s.host_ca);
   return out;
@@ -200,10 +149,7 @@ Result<Json::Value> RenewHostCert(Services& s, const HttpRequest& req) {
 Result<Json::Value> Leave(Services& s, const HttpRequest& req) {
   auto node = Authenticate(s, req);
   if (!node) return Err(node.error());
-  CloseLiveSessions(s, *node, req.source);
-  GATE_RETURN_IF_ERROR(s.store.DeleteNode(node->host_uuid));
-  s.audit.Record({s.now(), "node.leave", "", req.source, true,
-                  "node " + node->host_uuid + " (" + node->hostname + ")"});
+  GATE_RETURN_IF_ERROR(Enrollment(s).Leave(*node, req.source, s.now()));
   Json::Value out;
   out["host_uuid"] = node->host_uuid;
   return out;
@@ -260,12 +206,9 @@ Result<Json::Value> NodePolicyReply(Services& s, const NodeRecord& node, std::in
   return PolicyJson(s, *policy);
 }
 
-void CloseLiveSessions(Services& services, const NodeRecord& node, const std::string& source) {
-  if (!services.node_leaving) return;
-  if (Status s = services.node_leaving(node, source); !s.ok()) {
-    log::Error("node " + node.host_uuid + " (" + node.hostname +
-               ") left; its live sessions could not all be closed: " + s.ToString());
-  }
+NodeEnrollment Enrollment(Services& services) {
+  return NodeEnrollment(services.store, services.host_issuer, services.audit,
+                        services.node_leaving);
 }
 
 void RegisterNodeApi(Router& router, Services& services) {

@@ -7,19 +7,17 @@
 
 #include <json/json.h>
 
-#include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "ca-server/api/router.h"
 #include "ca-server/api/services.h"
+#include "ca-server/nodes/node_enrollment.h"
 #include "ca-server/store/store.h"
 #include "gate/policy.h"
 #include "gate/status.h"
 
 namespace gate::ca {
-
-inline constexpr std::size_t kMaxNodeLabels = 64;
 
 // Registers the routes on router. services must outlive the router.
 void RegisterNodeApi(Router& router, Services& services);
@@ -36,11 +34,10 @@ Result<policy::Labels> NodeLabelsFromJson(const Json::Value& json);
 // Reads the store; changes nothing.
 Result<Json::Value> NodePolicyReply(Services& services, const NodeRecord& node, std::int64_t now);
 
-// Before a node's row is deleted (it left, or an admin removed it): closes
-// its live uploads through services.node_leaving. A failure is logged, not
-// returned: a recording file gate-ca cannot read must not keep a node from
-// leaving (its sessions then stay listed as live).
-void CloseLiveSessions(Services& services, const NodeRecord& node, const std::string& source);
+// The node enrollment service over services' store, host issuer and audit
+// log; a node leaving or removed closes its live uploads through
+// services.node_leaving.
+NodeEnrollment Enrollment(Services& services);
 
 }  // namespace gate::ca
 

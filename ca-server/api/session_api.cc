@@ -3,6 +3,7 @@
 #include <string>
 #include <utility>
 
+#include "ca-server/api/node_api.h"
 #include "ca-server/api/query.h"
 #include "ca-server/auth/node_auth.h"
 #include "ca-server/sessions/session_access.h"
@@ -107,10 +108,8 @@ Result<Json::Value> PutRecorderKey(SessionApiDeps& d, const HttpRequest& req) {
   if (!line) return Err(line.error());
   auto key = ssh::Ed25519PublicKey::FromAuthorizedKey(*line);
   if (!key) return Err(InvalidArgument("public_key: " + key.error().message()));
-  GATE_RETURN_IF_ERROR(d.services.store.SetNodeRecorderKey(node->host_uuid, key->AuthorizedKey()));
-  d.services.audit.Record(
-      {d.services.now(), "node.recorder_key", "", req.source, true,
-       "node " + node->host_uuid + " (" + node->hostname + ") recorder key " + key->Fingerprint()});
+  GATE_RETURN_IF_ERROR(
+      Enrollment(d.services).SetRecorderKey(*node, *key, req.source, d.services.now()));
   Json::Value out;
   out["fingerprint"] = key->Fingerprint();
   return out;

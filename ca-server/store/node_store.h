@@ -29,13 +29,11 @@ class NodeStore {
  public:
   virtual ~NodeStore() = default;
 
-  // The whole of a join, in one transaction: the token must exist (NotFound
-  // "node join token not found") and have expires_at > now
-  // (FailedPrecondition "node join token expired"); deletes it and inserts
-  // node (AlreadyExists if the host UUID is taken). So a token admits one
-  // node however many joins race for it.
-  virtual Status CompleteNodeJoin(const std::string& token_hash, std::int64_t now,
-                                  const NodeRecord& node) = 0;
+  // Registers node (joined through a token the caller consumed, in the same
+  // Store::InTransaction: TokenStore::ConsumeNodeToken). InvalidArgument if
+  // its host UUID or secret hash is empty; AlreadyExists if the host UUID is
+  // taken.
+  virtual Status CreateNode(const NodeRecord& node) = 0;
   virtual Result<NodeRecord> GetNode(const std::string& host_uuid) = 0;  // NotFound
   virtual Result<std::vector<NodeRecord>> ListNodes() = 0;      // by hostname, then host UUID
   virtual Status DeleteNode(const std::string& host_uuid) = 0;  // NotFound

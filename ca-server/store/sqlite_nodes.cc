@@ -46,17 +46,10 @@ Status SetNodeColumn(sqlite3* db, const char* sql, const std::string& host_uuid,
 
 }  // namespace
 
-Status SqliteStore::CompleteNodeJoin(const std::string& token_hash, std::int64_t now,
-                                     const NodeRecord& node) {
+Status SqliteStore::CreateNode(const NodeRecord& node) {
   if (node.host_uuid.empty()) return InvalidArgument("host UUID must not be empty");
   if (node.secret_hash.empty()) return InvalidArgument("node secret hash must not be empty");
   return Run(Transaction::Kind::kWrite, [&](sqlite3* db) -> Status {
-    Result<NodeToken> token = LoadNodeToken(db, token_hash);
-    if (!token) return token.error();
-    if (token->expires_at <= now) return FailedPrecondition("node join token expired");
-    for (const char* sql : {kTokenLabels.remove, "DELETE FROM node_tokens WHERE token_hash = ?1"}) {
-      GATE_RETURN_IF_ERROR(RunWithText(db, sql, token_hash));
-    }
     {
       Result<Stmt> stmt = Stmt::Prepare(db, InsertSql("nodes", kNodes));
       if (!stmt) return stmt.error();

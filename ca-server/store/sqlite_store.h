@@ -135,11 +135,11 @@ class SqliteStore final : public Store {
   Status DeleteExpiredSignupTokens(std::int64_t now) override;
   Status CreateNodeToken(const NodeToken& token) override;
   Result<NodeToken> GetNodeToken(const std::string& token_hash) override;
+  Result<NodeToken> ConsumeNodeToken(const std::string& token_hash) override;
   Status DeleteExpiredNodeTokens(std::int64_t now) override;
 
   // NodeStore
-  Status CompleteNodeJoin(const std::string& token_hash, std::int64_t now,
-                          const NodeRecord& node) override;
+  Status CreateNode(const NodeRecord& node) override;
   Result<NodeRecord> GetNode(const std::string& host_uuid) override;
   Result<std::vector<NodeRecord>> ListNodes() override;
   Status DeleteNode(const std::string& host_uuid) override;
@@ -250,10 +250,8 @@ Status StoreLabels(sqlite3* db, const LabelTable& table, const std::string& owne
 // none.
 Status ChangeOne(Stmt& stmt, Status missing);
 
-// Loaders shared between aggregates (a signup touches the user; a join the
-// node token).
+// Loaders shared between aggregates (a signup touches the user).
 Result<UserRecord> LoadUser(sqlite3* db, const std::string& name);
-Result<NodeToken> LoadNodeToken(sqlite3* db, const std::string& token_hash);
 
 Status UserNotFound(const std::string& name);
 

@@ -34,8 +34,6 @@ Result<SignupToken> LoadSignupToken(sqlite3* db, const std::string& token_hash) 
   return ReadRow(*stmt, kSignupTokens);
 }
 
-}  // namespace
-
 Result<NodeToken> LoadNodeToken(sqlite3* db, const std::string& token_hash) {
   Result<Stmt> stmt =
       Stmt::Prepare(db, SelectSql("node_tokens", kNodeTokens, "WHERE token_hash = ?1"));
@@ -49,6 +47,8 @@ Result<NodeToken> LoadNodeToken(sqlite3* db, const std::string& token_hash) {
   token.labels = *std::move(labels);
   return token;
 }
+
+}  // namespace
 
 // --- Signup tokens -----------------------------------------------------------------
 
@@ -136,6 +136,17 @@ Status SqliteStore::CreateNodeToken(const NodeToken& token) {
 
 Result<NodeToken> SqliteStore::GetNodeToken(const std::string& token_hash) {
   return Run(Transaction::Kind::kRead, [&](sqlite3* db) { return LoadNodeToken(db, token_hash); });
+}
+
+Result<NodeToken> SqliteStore::ConsumeNodeToken(const std::string& token_hash) {
+  return Run(Transaction::Kind::kWrite, [&](sqlite3* db) -> Result<NodeToken> {
+    Result<NodeToken> token = LoadNodeToken(db, token_hash);
+    if (!token) return token;
+    for (const char* sql : {kTokenLabels.remove, "DELETE FROM node_tokens WHERE token_hash = ?1"}) {
+      GATE_RETURN_IF_ERROR(RunWithText(db, sql, token_hash));
+    }
+    return token;
+  });
 }
 
 Status SqliteStore::DeleteExpiredNodeTokens(std::int64_t now) {

@@ -55,9 +55,15 @@ class TokenStore {
                                 std::int64_t totp_step) = 0;
   virtual Status DeleteExpiredSignupTokens(std::int64_t now) = 0;
 
-  // Node join tokens (consumed by NodeStore::CompleteNodeJoin).
+  // Node join tokens. Whether a token still admits a node (expiry) is the
+  // caller's rule (NodeEnrollment, nodes/node_enrollment.h).
   virtual Status CreateNodeToken(const NodeToken& token) = 0;                 // AlreadyExists
   virtual Result<NodeToken> GetNodeToken(const std::string& token_hash) = 0;  // NotFound
+  // Atomically deletes the token (with its labels) and returns it as it was
+  // stored; NotFound if there is none. So of any number of consumers racing
+  // for one token, exactly one gets it; in a transaction that rolls back,
+  // the token is back.
+  virtual Result<NodeToken> ConsumeNodeToken(const std::string& token_hash) = 0;
   virtual Status DeleteExpiredNodeTokens(std::int64_t now) = 0;
 };
 

@@ -112,17 +112,14 @@ class SessionApiTest : public ::testing::Test {
 
   void AddNode(const std::string& uuid, const std::string& name, const std::string& secret,
                policy::Labels labels) {
-    NodeToken token;
-    token.token_hash = "t-" + uuid;
-    token.expires_at = kNow + 100;
-    ASSERT_TRUE(store_->CreateNodeToken(token).ok());
     NodeRecord node;
     node.host_uuid = uuid;
     node.hostname = name;
     node.host_key = "ssh-ed25519 AAAA";
     node.labels = std::move(labels);
     node.secret_hash = HashNodeSecret(secret);
-    ASSERT_TRUE(store_->CompleteNodeJoin(token.token_hash, kNow, node).ok());
+    node.joined_at = kNow;
+    ASSERT_TRUE(store_->CreateNode(node).ok());
   }
 
   static std::string Bearer(const std::string& uuid, const std::string& secret) {

@@ -69,18 +69,13 @@ inline policy::Role Role(const std::string& name, std::vector<std::string> login
 // signer signs host certificates only for a registered node's key).
 inline void RegisterNode(ca::Store& store, const std::string& host_uuid,
                          const ssh::Ed25519PublicKey& key, std::int64_t now) {
-  ca::NodeToken token;
-  token.token_hash = std::string(64, 'a');
-  token.created_at = now;
-  token.expires_at = now + 3600;
-  ASSERT_TRUE(store.CreateNodeToken(token).ok());
   ca::NodeRecord node;
   node.host_uuid = host_uuid;
   node.hostname = "db-1";
   node.host_key = key.AuthorizedKey();
   node.secret_hash = std::string(64, 'b');
   node.joined_at = now;
-  ASSERT_TRUE(store.CompleteNodeJoin(token.token_hash, now, node).ok());
+  ASSERT_TRUE(store.CreateNode(node).ok());
 }
 
 }  // namespace gate::testing

@@ -212,29 +212,34 @@ class StoreConformanceTest : public ::testing::Test {
     return node;
   }
 
+  // Consumes token_hash and registers node in one transaction, as a join
+  // does (NodeEnrollment); the consumed token's outcome is the first error.
+  Status JoinWith(const std::string& token_hash, const NodeRecord& node) {
+    return store_->InTransaction([&](StoreOperations& tx) -> Status {
+      Result<NodeToken> token = tx.ConsumeNodeToken(token_hash);
+      if (!token) return token.error();
+      return tx.CreateNode(node);
+    });
+  }
+
   // Joins a node through a fresh token.
   void Join(const std::string& uuid, const std::string& hostname) {
     const std::string hash = "token-for-" + uuid;
     ASSERT_TRUE(store_->CreateNodeToken(MakeToken(hash, 10'000)).ok());
-    Status s = store_->CompleteNodeJoin(hash, 500, MakeNode(uuid, hostname));
+    Status s = JoinWith(hash, MakeNode(uuid, hostname));
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
 
   // --- Sessions (sessions part)
 
   void JoinNode(const std::string& uuid, const std::string& hostname) {
-    NodeToken token;
-    token.token_hash = "token-" + uuid;
-    token.created_at = 1;
-    token.expires_at = 10'000;
-    ASSERT_TRUE(store_->CreateNodeToken(token).ok());
     NodeRecord node;
     node.host_uuid = uuid;
     node.hostname = hostname;
     node.host_key = "ssh-ed25519 AAAA";
     node.secret_hash = std::string(64, 'a');
     node.joined_at = 5;
-    Status s = store_->CompleteNodeJoin(token.token_hash, 5, node);
+    Status s = store_->CreateNode(node);
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
 

@@ -228,11 +228,30 @@ TYPED_TEST_P(StoreConformanceTest, NodeTokenRoundTrips) {
   EXPECT_EQ(this->store_->CreateNodeToken(empty).code(), Code::kInvalidArgument);
 }
 
-TYPED_TEST_P(StoreConformanceTest, CompleteNodeJoinConsumesTheTokenAndRegistersTheNode) {
+TYPED_TEST_P(StoreConformanceTest, ConsumeNodeTokenReturnsTheTokenOnce) {
   ASSERT_TRUE(this->store_->CreateNodeToken(this->MakeToken("h1", 2000)).ok());
-  NodeRecord node = TestFixture::MakeNode("uuid-1", "db-1");
-  ASSERT_TRUE(this->store_->CompleteNodeJoin("h1", 1999, node).ok());
+  ASSERT_TRUE(this->store_->CreateNodeToken(this->MakeToken("h2", 3000)).ok());
+  Result<NodeToken> got = this->store_->ConsumeNodeToken("h1");
+  ASSERT_TRUE(got.has_value()) << got.error().ToString();
+  EXPECT_EQ(got->token_hash, "h1");
+  EXPECT_EQ(got->created_at, 100);
+  EXPECT_EQ(got->expires_at, 2000);
+  EXPECT_EQ(got->labels, (policy::Labels{{"env", "prod"}, {"team", "db"}}));
   EXPECT_EQ(this->store_->GetNodeToken("h1").error().code(), Code::kNotFound);
+  // Single use: a consumed token is gone, the others stay.
+  EXPECT_EQ(this->store_->ConsumeNodeToken("h1").error().code(), Code::kNotFound);
+  EXPECT_EQ(this->store_->ConsumeNodeToken("nope").error().code(), Code::kNotFound);
+  EXPECT_EQ(this->store_->GetNodeToken("h2")->labels.size(), 2u);
+  // Its labels went with it: a new token of the same hash starts bare.
+  NodeToken bare = this->MakeToken("h1", 4000);
+  bare.labels.clear();
+  ASSERT_TRUE(this->store_->CreateNodeToken(bare).ok());
+  EXPECT_TRUE(this->store_->GetNodeToken("h1")->labels.empty());
+}
+
+TYPED_TEST_P(StoreConformanceTest, CreateNodeStoresEveryFieldOnce) {
+  NodeRecord node = TestFixture::MakeNode("uuid-1", "db-1");
+  ASSERT_TRUE(this->store_->CreateNode(node).ok());
   Result<NodeRecord> got = this->store_->GetNode("uuid-1");
   ASSERT_TRUE(got.has_value());
   EXPECT_EQ(got->hostname, "db-1");
@@ -241,42 +260,69 @@ TYPED_TEST_P(StoreConformanceTest, CompleteNodeJoinConsumesTheTokenAndRegistersT
   EXPECT_EQ(got->secret_hash, node.secret_hash);
   EXPECT_EQ(got->joined_at, 500);
   EXPECT_EQ(got->last_sync, 0);
-  // Single use: the same token cannot admit a second node.
-  EXPECT_EQ(
-      this->store_->CompleteNodeJoin("h1", 1999, TestFixture::MakeNode("uuid-2", "db-2")).code(),
-      Code::kNotFound);
-  EXPECT_EQ(this->store_->GetNode("uuid-2").error().code(), Code::kNotFound);
+  NodeRecord other = TestFixture::MakeNode("uuid-1", "other");
+  other.labels = {{"x", "y"}};
+  EXPECT_EQ(this->store_->CreateNode(other).code(), Code::kAlreadyExists);
+  EXPECT_EQ(this->store_->GetNode("uuid-1")->hostname, "db-1");
+  EXPECT_EQ(this->store_->GetNode("uuid-1")->labels, node.labels);
 }
 
-TYPED_TEST_P(StoreConformanceTest, CompleteNodeJoinWithExpiredTokenChangesNothing) {
-  ASSERT_TRUE(this->store_->CreateNodeToken(this->MakeToken("h1", 2000)).ok());
-  Status s = this->store_->CompleteNodeJoin("h1", 2000, TestFixture::MakeNode("uuid-1", "db-1"));
-  EXPECT_EQ(s.code(), Code::kFailedPrecondition);
-  EXPECT_NE(s.message().find("expired"), std::string::npos);
-  EXPECT_TRUE(this->store_->GetNodeToken("h1").has_value());
+// A join that fails after consuming its token (here: a taken host UUID)
+// rolls back with its transaction, and the token is back as it was.
+TYPED_TEST_P(StoreConformanceTest, FailedJoinRestoresTheConsumedToken) {
+  this->Join("uuid-1", "db-1");
+  ASSERT_TRUE(this->store_->CreateNodeToken(this->MakeToken("h2", 2000)).ok());
+  EXPECT_EQ(this->JoinWith("h2", TestFixture::MakeNode("uuid-1", "other")).code(),
+            Code::kAlreadyExists);
+  Result<NodeToken> token = this->store_->GetNodeToken("h2");
+  ASSERT_TRUE(token.has_value());
+  EXPECT_EQ(token->expires_at, 2000);
+  EXPECT_EQ(token->labels.size(), 2u);
+  EXPECT_EQ(this->store_->GetNode("uuid-1")->hostname, "db-1");
+  // A refusal decided by the caller on the consumed row rolls back the same.
+  Status refused = this->store_->InTransaction([&](StoreOperations& tx) -> Status {
+    Result<NodeToken> consumed = tx.ConsumeNodeToken("h2");
+    if (!consumed) return consumed.error();
+    return FailedPrecondition("refused");
+  });
+  EXPECT_EQ(refused, FailedPrecondition("refused"));
+  EXPECT_TRUE(this->store_->GetNodeToken("h2").has_value());
+  EXPECT_EQ(this->store_->ListNodes()->size(), 1u);
+}
+
+TYPED_TEST_P(StoreConformanceTest, CreateNodeRefusesEmptyIdentity) {
+  NodeRecord node = TestFixture::MakeNode("", "db-1");
+  EXPECT_EQ(this->store_->CreateNode(node).code(), Code::kInvalidArgument);
+  node = TestFixture::MakeNode("uuid-1", "db-1");
+  node.secret_hash.clear();
+  EXPECT_EQ(this->store_->CreateNode(node).code(), Code::kInvalidArgument);
   EXPECT_TRUE(this->store_->ListNodes()->empty());
 }
 
-TYPED_TEST_P(StoreConformanceTest, CompleteNodeJoinWithTakenUuidKeepsTheToken) {
-  this->Join("uuid-1", "db-1");
-  ASSERT_TRUE(this->store_->CreateNodeToken(this->MakeToken("h2", 2000)).ok());
-  EXPECT_EQ(
-      this->store_->CompleteNodeJoin("h2", 1000, TestFixture::MakeNode("uuid-1", "other")).code(),
-      Code::kAlreadyExists);
-  EXPECT_TRUE(this->store_->GetNodeToken("h2").has_value());
-  EXPECT_EQ(this->store_->GetNode("uuid-1")->hostname, "db-1");
-}
-
-TYPED_TEST_P(StoreConformanceTest, CompleteNodeJoinRefusesEmptyIdentity) {
+// N threads consume one token: exactly one gets it.
+TYPED_TEST_P(StoreConformanceTest, OneNodeTokenIsConsumedOnceAcrossThreads) {
   ASSERT_TRUE(this->store_->CreateNodeToken(this->MakeToken("h1", 2000)).ok());
-  NodeRecord node = TestFixture::MakeNode("", "db-1");
-  EXPECT_EQ(this->store_->CompleteNodeJoin("h1", 1000, node).code(), Code::kInvalidArgument);
-  node = TestFixture::MakeNode("uuid-1", "db-1");
-  node.secret_hash.clear();
-  EXPECT_EQ(this->store_->CompleteNodeJoin("h1", 1000, node).code(), Code::kInvalidArgument);
-  EXPECT_TRUE(this->store_->GetNodeToken("h1").has_value());
+  constexpr int kThreads = 8;
+  std::vector<Result<NodeToken>> results(kThreads, Err(Internal("not run")));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] { results[i] = this->store_->ConsumeNodeToken("h1"); });
+  }
+  for (auto& t : threads) t.join();
+  int ok = 0;
+  for (const Result<NodeToken>& r : results) {
+    if (r.has_value()) {
+      ++ok;
+      EXPECT_EQ(r->labels.size(), 2u);
+    } else {
+      EXPECT_EQ(r.error().code(), Code::kNotFound) << r.error().ToString();
+    }
+  }
+  EXPECT_EQ(ok, 1);
 }
 
+// N joins (consume and register in one transaction) race with one token:
+// exactly one node is registered.
 TYPED_TEST_P(StoreConformanceTest, OneTokenAdmitsOneNodeAcrossThreads) {
   ASSERT_TRUE(this->store_->CreateNodeToken(this->MakeToken("h1", 2000)).ok());
   constexpr int kThreads = 8;
@@ -284,8 +330,7 @@ TYPED_TEST_P(StoreConformanceTest, OneTokenAdmitsOneNodeAcrossThreads) {
   std::vector<std::thread> threads;
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&, i] {
-      results[i] = this->store_->CompleteNodeJoin(
-          "h1", 1000, TestFixture::MakeNode("uuid-" + std::to_string(i), "n"));
+      results[i] = this->JoinWith("h1", TestFixture::MakeNode("uuid-" + std::to_string(i), "n"));
     });
   }
   for (auto& t : threads) t.join();

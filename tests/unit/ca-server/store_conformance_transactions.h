@@ -48,18 +48,19 @@ TYPED_TEST_P(StoreConformanceTest, TransactionRollsBackEverythingOnError) {
 // even when the body goes on and commits the rest.
 TYPED_TEST_P(StoreConformanceTest, FailedOperationInsideATransactionWritesNothingOfItself) {
   this->CreateNamedUser("alice");
-  ASSERT_TRUE(this->store_->CreateNodeToken(this->MakeToken("tok", 10'000)).ok());
   ASSERT_NO_FATAL_FAILURE(this->Join(kNodeA, "taken"));
+  const policy::Labels labels = this->store_->GetNode(kNodeA)->labels;
   Status status = this->store_->InTransaction([&](StoreOperations& tx) -> Status {
-    // Fails on the taken host UUID after deleting the token and before
-    // adding labels: none of it may stay.
-    Status joined = tx.CompleteNodeJoin("tok", 500, TestFixture::MakeNode(kNodeA, "dup"));
-    EXPECT_EQ(joined.code(), Code::kAlreadyExists);
+    // Fails on the taken host UUID: neither the row nor its labels may
+    // change.
+    NodeRecord dup = TestFixture::MakeNode(kNodeA, "dup");
+    dup.labels = {{"other", "labels"}};
+    EXPECT_EQ(tx.CreateNode(dup).code(), Code::kAlreadyExists);
     return tx.SetLock({"alice", 0, "kept", 5});
   });
   ASSERT_TRUE(status.ok()) << status.ToString();
-  EXPECT_TRUE(this->store_->GetNodeToken("tok").has_value());
   EXPECT_EQ(this->store_->GetNode(kNodeA)->hostname, "taken");
+  EXPECT_EQ(this->store_->GetNode(kNodeA)->labels, labels);
   EXPECT_EQ(this->store_->ListLocks()->size(), 1u);
 }
 
