@@ -24,9 +24,7 @@ Json::Value CaKeyList(const ssh::Ed25519PublicKey& key) {
   return list;
 }
 
-NodePolicyInputs PolicyInputs(Services& s) {
-  return {s.store, s.store, s.store, s.config.cluster_name, s.user_ca};
-}
+NodePolicyContext PolicyContext(const Services& s) { return {s.config.cluster_name, s.user_ca}; }
 
 Json::Value PolicyJson(const Services& s, const NodePolicy& policy) {
   Json::Value out;
@@ -112,7 +110,7 @@ Result<Json::Value> Policy(Services& s, const HttpRequest& req) {
   auto node = Authenticate(s, req);
   if (!node) return Err(node.error());
   const std::int64_t now = s.now();
-  auto policy = SyncNode(PolicyInputs(s), s.store, *node, now);
+  auto policy = SyncNode(s.store, PolicyContext(s), *node, now);
   if (!policy) return Err(policy.error());
   return PolicyJson(s, *policy);
 }
@@ -201,7 +199,7 @@ Result<policy::Labels> NodeLabelsFromJson(const Json::Value& json) {
 }
 
 Result<Json::Value> NodePolicyReply(Services& s, const NodeRecord& node, std::int64_t now) {
-  auto policy = BuildNodePolicy(PolicyInputs(s), node, now);
+  auto policy = BuildNodePolicy(s.store, PolicyContext(s), node, now);
   if (!policy) return Err(policy.error());
   return PolicyJson(s, *policy);
 }

@@ -8,33 +8,44 @@
 
 namespace gate::ca {
 
-Result<NodePolicy> BuildNodePolicy(const NodePolicyInputs& in, const NodeRecord& node,
-                                   std::int64_t now) {
-  auto users = in.users.ListUsers();
-  if (!users) return Err(users.error());
-  auto roles = in.roles.ListRoles();
-  if (!roles) return Err(roles.error());
-  auto locks = in.roles.ListLocks();
-  if (!locks) return Err(locks.error());
-  auto revocations = in.certificates.ListRevocations(now);
-  if (!revocations) return Err(revocations.error());
+Result<NodePolicy> BuildNodePolicy(Store& store, const NodePolicyContext& context,
+                                   const NodeRecord& node, std::int64_t now) {
+  std::vector<UserRecord> users;
+  std::vector<policy::Role> roles;
+  std::vector<LockRecord> locks;
+  RevocationList revocations;
+  GATE_RETURN_IF_ERROR(store.InReadTransaction([&](StoreOperations& snapshot) -> Status {
+    auto u = snapshot.ListUsers();
+    if (!u) return u.error();
+    auto r = snapshot.ListRoles();
+    if (!r) return r.error();
+    auto l = snapshot.ListLocks();
+    if (!l) return l.error();
+    auto v = snapshot.ListRevocations(now);
+    if (!v) return v.error();
+    users = *std::move(u);
+    roles = *std::move(r);
+    locks = *std::move(l);
+    revocations = *std::move(v);
+    return Status::Ok();
+  }));
 
   NodePolicy out;
   policy::Snapshot& snapshot = out.snapshot;
-  snapshot.cluster_name = in.cluster_name;
+  snapshot.cluster_name = context.cluster_name;
   snapshot.host_uuid = node.host_uuid;
   snapshot.generated_at = now;
   snapshot.node_labels = node.labels;
-  for (const auto& u : *users) snapshot.users.push_back({u.name, u.logins, u.roles});
-  snapshot.roles = *std::move(roles);
-  snapshot.locks = LocksInForce(*locks, now);
+  for (const auto& u : users) snapshot.users.push_back({u.name, u.logins, u.roles});
+  snapshot.roles = std::move(roles);
+  snapshot.locks = LocksInForce(locks, now);
 
   ssh::Krl krl;
-  krl.version = revocations->version;
-  krl.comment = "gate " + in.cluster_name;
+  krl.version = revocations.version;
+  krl.comment = "gate " + context.cluster_name;
   ssh::KrlCaSection section;
-  section.ca = in.user_ca;
-  for (const auto& r : revocations->revocations) {
+  section.ca = context.user_ca;
+  for (const auto& r : revocations.revocations) {
     snapshot.revoked_serials.push_back(r.serial);
     section.serials.push_back(r.serial);
     krl.generated_at = std::max(krl.generated_at, static_cast<std::uint64_t>(r.revoked_at));
@@ -44,11 +55,11 @@ Result<NodePolicy> BuildNodePolicy(const NodePolicyInputs& in, const NodeRecord&
   return out;
 }
 
-Result<NodePolicy> SyncNode(const NodePolicyInputs& in, NodeStore& nodes, const NodeRecord& node,
+Result<NodePolicy> SyncNode(Store& store, const NodePolicyContext& context, const NodeRecord& node,
                             std::int64_t now) {
-  auto policy = BuildNodePolicy(in, node, now);
+  auto policy = BuildNodePolicy(store, context, node, now);
   if (!policy) return Err(policy.error());
-  GATE_RETURN_IF_ERROR(nodes.RecordNodeSync(node.host_uuid, now));
+  GATE_RETURN_IF_ERROR(store.RecordNodeSync(node.host_uuid, now));
   return policy;
 }
 

@@ -7,10 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "ca-server/store/certificate_store.h"
-#include "ca-server/store/node_store.h"
-#include "ca-server/store/role_store.h"
-#include "ca-server/store/user_store.h"
+#include "ca-server/store/store.h"
 #include "gate/ed25519.h"
 #include "gate/policy.h"
 #include "gate/status.h"
@@ -22,27 +19,28 @@ struct NodePolicy {
   std::string krl;  // ssh::EncodeKrl bytes
 };
 
-struct NodePolicyInputs {
-  UserStore& users;
-  RoleStore& roles;
-  CertificateStore& certificates;
+// What a policy says about the cluster itself.
+struct NodePolicyContext {
   std::string cluster_name;
   ssh::Ed25519PublicKey user_ca;
 };
 
-// Builds node's policy at now from the store: every user and role, the
-// locks in force (policy::ActiveLock; expired locks decide nothing, so they
-// are left out) and the user certificates revoked and not yet expired. The
-// KRL is dated by its newest revocation, not by now: the same revocations
-// give the same bytes, so nodes rewrite (and sshd re-reads) the file only
-// when something changed. Store errors as they are; nothing is written.
-Result<NodePolicy> BuildNodePolicy(const NodePolicyInputs& in, const NodeRecord& node,
-                                   std::int64_t now);
+// Builds node's policy at now from one snapshot of the store (one
+// Store::InReadTransaction): every user and role, the locks in force
+// (policy::ActiveLock; expired locks decide nothing, so they are left out)
+// and the user certificates revoked and not yet expired, all as of one
+// committed state, so a node never gets a policy that mixes two (a user
+// added with a role deleted in between). The KRL is dated by its newest
+// revocation, not by now: the same revocations give the same bytes, so
+// nodes rewrite (and sshd re-reads) the file only when something changed.
+// Store errors as they are; nothing is written.
+Result<NodePolicy> BuildNodePolicy(Store& store, const NodePolicyContext& context,
+                                   const NodeRecord& node, std::int64_t now);
 
 // A node's sync: its policy at now (BuildNodePolicy), then now recorded as
 // its last sync (NodeStore::RecordNodeSync), so `gatectl nodes ls` shows
 // only syncs that got their answer. NotFound if the node left meanwhile.
-Result<NodePolicy> SyncNode(const NodePolicyInputs& in, NodeStore& nodes, const NodeRecord& node,
+Result<NodePolicy> SyncNode(Store& store, const NodePolicyContext& context, const NodeRecord& node,
                             std::int64_t now);
 
 }  // namespace gate::ca

@@ -46,7 +46,16 @@ ConnectionPool::Lease::~Lease() {
 
 Status SqliteStore::InTransaction(const TransactionBody& body) {
   return Run(Transaction::Kind::kWrite, [&](sqlite3* db) -> Status {
-    SqliteStore tx(db);
+    SqliteStore tx(db, Transaction::Kind::kWrite);
+    return body(tx);
+  });
+}
+
+// A deferred transaction on a read connection: SQLite takes its WAL snapshot
+// at the first read and keeps it until the end.
+Status SqliteStore::InReadTransaction(const TransactionBody& body) {
+  return Run(Transaction::Kind::kRead, [&](sqlite3* db) -> Status {
+    SqliteStore tx(db, Transaction::Kind::kRead);
     return body(tx);
   });
 }

@@ -92,10 +92,14 @@ class SqliteStore final : public Store {
   // Every operation in a transaction of its own, on a leased connection.
   explicit SqliteStore(std::shared_ptr<ConnectionPool> pool) : pool_(std::move(pool)) {}
   // Every operation inside the caller's open transaction on db (the handle
-  // InTransaction gives its body), each in a savepoint of its own.
-  explicit SqliteStore(sqlite3* open_transaction) : bound_(open_transaction) {}
+  // InTransaction and InReadTransaction give their bodies), each in a
+  // savepoint of its own. In a read transaction (kind kRead), writes fail
+  // with FailedPrecondition before touching the database.
+  SqliteStore(sqlite3* open_transaction, Transaction::Kind kind)
+      : bound_(open_transaction), bound_kind_(kind) {}
 
   Status InTransaction(const TransactionBody& body) override;
+  Status InReadTransaction(const TransactionBody& body) override;
 
   // UserStore
   Status CreateUser(const UserRecord& user) override;
@@ -182,11 +186,15 @@ class SqliteStore final : public Store {
 
   std::shared_ptr<ConnectionPool> pool_;  // null when bound_
   sqlite3* bound_ = nullptr;
+  Transaction::Kind bound_kind_ = Transaction::Kind::kWrite;
 };
 
 template <typename Body>
 std::invoke_result_t<Body&, sqlite3*> SqliteStore::Run(Transaction::Kind kind, Body&& body) {
   if (bound_ != nullptr) {
+    if (kind == Transaction::Kind::kWrite && bound_kind_ == Transaction::Kind::kRead) {
+      return ErrorReturn{FailedPrecondition("store: a write inside a read transaction")};
+    }
     Result<Savepoint> savepoint = Savepoint::Begin(bound_);
     if (!savepoint) return ErrorReturn{savepoint.error()};
     std::invoke_result_t<Body&, sqlite3*> outcome = body(bound_);

@@ -41,7 +41,8 @@ namespace gate::ca {
 
 // Every aggregate's operations. Store offers them each in a transaction of
 // its own; Store::InTransaction hands a body the same operations, all
-// applied in one transaction.
+// applied in one transaction, and Store::InReadTransaction the same
+// operations over one snapshot.
 class StoreOperations : public UserStore,
                         public RoleStore,
                         public TokenStore,
@@ -65,6 +66,15 @@ class Store : public StoreOperations {
   // must use only tx (calling this Store from body deadlocks), must not keep
   // tx, and should do no slow work (no password hashing, no network).
   virtual Status InTransaction(const TransactionBody& body) = 0;
+
+  // Runs body in one read transaction and returns its Status: every read
+  // through tx sees the same committed state, taken at its first read, and
+  // nothing committed meanwhile (so a result built from several reads never
+  // mixes two states). A write through tx fails with FailedPrecondition and
+  // changes nothing. It waits for no writer, and writers do not wait for
+  // it. body must use only tx, must not keep tx, and should be short: it
+  // holds a read connection.
+  virtual Status InReadTransaction(const TransactionBody& body) = 0;
 };
 
 // Opens (creating if needed, mode 0600) the SQLite database at path, in WAL

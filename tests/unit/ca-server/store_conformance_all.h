@@ -44,7 +44,8 @@ REGISTER_TYPED_TEST_SUITE_P(
     VisibilityIsOwnerOrListedNodes, CountLiveSessionsPerNode, RecorderKeyRoundTrips,
     SessionsSurviveTheirNode, TransactionCommitsEveryOperationTogether,
     TransactionRollsBackEverythingOnError, FailedOperationInsideATransactionWritesNothingOfItself,
-    ReadProceedsWhileAWriteTransactionIsOpen, OneSignupTokenSignsUpOnceAcrossThreads,
+    ReadProceedsWhileAWriteTransactionIsOpen, ReadTransactionReadsOneSnapshot,
+    WriteInAReadTransactionFailsAndChangesNothing, OneSignupTokenSignsUpOnceAcrossThreads,
     OneTotpStepIsAcceptedOnceAcrossThreads, LoginFailureCountsInTransactionsAreNotLost,
     MigratesFromThePreviousSchemaVersion);
 

@@ -64,6 +64,76 @@ TYPED_TEST_P(StoreConformanceTest, FailedOperationInsideATransactionWritesNothin
   EXPECT_EQ(this->store_->ListLocks()->size(), 1u);
 }
 
+// Every read of a read transaction sees one committed state: writes
+// committed by another thread between its reads are not seen (here: a user
+// added, a role deleted, a lock set and a certificate revoked after the
+// first read), and are seen once it ends. The other thread is joined before
+// the next read, so nothing depends on timing.
+TYPED_TEST_P(StoreConformanceTest, ReadTransactionReadsOneSnapshot) {
+  this->CreateRole("dev");
+  this->CreateNamedUser("alice");
+  this->RecordCert(7, "alice", 9'000);
+  std::size_t users = 0;
+  std::size_t roles = 0;
+  std::size_t locks = 0;
+  std::size_t revocations = 0;
+  std::uint64_t version = 0;
+  Status status = this->store_->InReadTransaction([&](StoreOperations& tx) -> Status {
+    Result<std::vector<UserRecord>> first = tx.ListUsers();
+    if (!first) return first.error();
+    users = first->size();
+    std::thread writer([&] {
+      EXPECT_TRUE(this->store_->DeleteRole("dev").ok());
+      EXPECT_TRUE(this->store_->CreateUser(TestFixture::MakeUser("bob")).ok());
+      EXPECT_TRUE(this->store_->SetLock({"alice", 0, "held", 5}).ok());
+      EXPECT_TRUE(RevocationService(*this->store_).RevokeCertificate(7, 100).has_value());
+    });
+    writer.join();
+    Result<std::vector<UserRecord>> again = tx.ListUsers();
+    if (!again) return again.error();
+    EXPECT_EQ(again->size(), users);
+    Result<std::vector<policy::Role>> r = tx.ListRoles();
+    if (!r) return r.error();
+    roles = r->size();
+    Result<std::vector<LockRecord>> l = tx.ListLocks();
+    if (!l) return l.error();
+    locks = l->size();
+    Result<RevocationList> v = tx.ListRevocations(100);
+    if (!v) return v.error();
+    revocations = v->revocations.size();
+    version = v->version;
+    return Status::Ok();
+  });
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  EXPECT_EQ(users, 1u);
+  EXPECT_EQ(roles, 1u);
+  EXPECT_EQ(locks, 0u);
+  EXPECT_EQ(revocations, 0u);
+  EXPECT_EQ(version, 0u);
+  // The writes were committed all along.
+  EXPECT_EQ(this->store_->ListUsers()->size(), 2u);
+  EXPECT_TRUE(this->store_->ListRoles()->empty());
+  EXPECT_EQ(this->store_->ListLocks()->size(), 1u);
+  EXPECT_EQ(this->store_->ListRevocations(100)->revocations.size(), 1u);
+}
+
+// A read transaction writes nothing: a write through its handle fails with
+// FailedPrecondition, and the body's own error is returned as it is.
+TYPED_TEST_P(StoreConformanceTest, WriteInAReadTransactionFailsAndChangesNothing) {
+  this->CreateUser("alice");
+  Status status = this->store_->InReadTransaction([&](StoreOperations& tx) -> Status {
+    EXPECT_EQ(tx.CreateRole(TestFixture::MakeRole("ops")).code(), Code::kFailedPrecondition);
+    EXPECT_EQ(tx.DeleteUser("alice").code(), Code::kFailedPrecondition);
+    EXPECT_EQ(tx.ConsumeTotpStep("alice", 5).error().code(), Code::kFailedPrecondition);
+    EXPECT_TRUE(tx.GetUser("alice").has_value());
+    return NotFound("the body's own");
+  });
+  EXPECT_EQ(status, NotFound("the body's own"));
+  EXPECT_EQ(this->store_->GetRole("ops").error().code(), Code::kNotFound);
+  EXPECT_TRUE(this->store_->GetUser("alice").has_value());
+  EXPECT_EQ(this->store_->GetUser("alice")->last_totp_step, -1);
+}
+
 // A read needs neither the writer nor a finished write: it completes while
 // another thread holds a write transaction open, and sees only what was
 // committed before it. Nothing here waits on the clock to pass; the bound
