@@ -32,6 +32,7 @@ Result<std::string> UserAdmin::Add(UserRecord user, std::chrono::seconds ttl, st
   // Without roles the user needs a login of its own to be of any use; with
   // roles, the admin said what the user may do.
   if (user.logins.empty() && user.roles.empty()) user.logins.push_back(user.name);
+  user.created_at = now;
   GATE_RETURN_IF_ERROR(store_.CreateUser(user));
   auto token = signup_.CreateToken(user.name, ttl, now);
   if (!token) {

@@ -40,9 +40,10 @@ class UserAdmin {
   // NotFound naming the first role in roles that does not exist.
   Status CheckRolesExist(const std::vector<std::string>& roles);
 
-  // Creates user (a user with neither logins nor roles gets a login of its
-  // own name) and returns a signup token valid for ttl. AlreadyExists if
-  // the name is taken; if no token can be made, the user is removed again.
+  // Creates user, created at now (a user with neither logins nor roles gets
+  // a login of its own name) and returns a signup token valid for ttl.
+  // AlreadyExists if the name is taken; if no token can be made, the user is
+  // removed again.
   Result<std::string> Add(UserRecord user, std::chrono::seconds ttl, std::int64_t now);
 
   // Every user, by name, with its status at now.

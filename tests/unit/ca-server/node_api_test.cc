@@ -412,6 +412,15 @@ TEST_F(NodeApiTest, AddUserWithRolesHasNoDefaultLogin) {
   EXPECT_EQ(store_->GetUser("bob")->logins, (std::vector<std::string>{"bob"}));
 }
 
+// Regression: users created over the admin API had created_at = 0.
+TEST_F(NodeApiTest, AddUserRecordsWhenTheUserWasCreated) {
+  now_ = kNow + 42;
+  ASSERT_EQ(Admin("POST", "/admin/v1/users", Parse(R"({"name": "alice"})")).status, 200);
+  EXPECT_EQ(store_->GetUser("alice")->created_at, kNow + 42);
+  HttpReply list = Admin("GET", "/admin/v1/users");
+  EXPECT_EQ(list.body["users"][0]["created_at"].asInt64(), kNow + 42);
+}
+
 TEST_F(NodeApiTest, AddUserRefusesUnknownOrMalformedRolesAndCreatesNothing) {
   HttpReply missing =
       Admin("POST", "/admin/v1/users", Parse(R"({"name": "alice", "roles": ["ghost"]})"));

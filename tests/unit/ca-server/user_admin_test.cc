@@ -45,6 +45,15 @@ TEST_F(UserAdminTest, AddGivesASignupTokenAndAudits) {
   EXPECT_EQ(admin_->Add(user, std::chrono::hours(1), kNow).error().code(), Code::kAlreadyExists);
 }
 
+TEST_F(UserAdminTest, AddRecordsTheCreationTime) {
+  UserRecord user;
+  user.name = "alice";
+  user.created_at = 7;  // the caller's value does not count
+  ASSERT_TRUE(admin_->Add(user, std::chrono::hours(1), kNow + 5).has_value());
+  EXPECT_EQ(store_->GetUser("alice")->created_at, kNow + 5);
+  EXPECT_EQ(admin_->List(kNow + 6)->front().user.created_at, kNow + 5);
+}
+
 TEST_F(UserAdminTest, UpdateRefusesAUserWithNothingAndMissingRoles) {
   UserRecord user;
   user.name = "bob";
