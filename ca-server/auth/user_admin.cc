@@ -110,6 +110,7 @@ Result<std::string> UserAdmin::Reset(const std::string& name, std::chrono::secon
 }
 
 Status UserAdmin::Lock(const LockRecord& lock, const std::string& audit_detail) {
+  if (lock.user.empty()) return InvalidArgument("lock user must not be empty");
   GATE_RETURN_IF_ERROR(store_.SetLock(lock));
   audit_.Record({lock.created_at, "user.lock", lock.user, "admin", true, audit_detail});
   return Status::Ok();

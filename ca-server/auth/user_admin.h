@@ -62,6 +62,8 @@ class UserAdmin {
   Result<std::string> Reset(const std::string& name, std::chrono::seconds ttl, std::int64_t now);
 
   // Sets (or replaces) the user's lock; audit_detail says for how long.
+  // InvalidArgument "lock user must not be empty" for a lock naming no user;
+  // NotFound if the user does not exist.
   Status Lock(const LockRecord& lock, const std::string& audit_detail);
   Status Unlock(const std::string& name, std::int64_t now);
 

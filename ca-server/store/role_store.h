@@ -47,7 +47,8 @@ class RoleStore {
   virtual Status DeleteRole(const std::string& name) = 0;
 
   // Locks. SetLock creates or replaces the user's lock (NotFound if the user
-  // does not exist); a user's lock goes with the user. DeleteLock: NotFound
+  // does not exist; InvalidArgument for an empty user name, which UserAdmin
+  // refuses before it gets here); a user's lock goes with the user. DeleteLock: NotFound
   // if the user has no lock. ListLocks returns expired locks too (by user);
   // policy::ActiveLock decides which are in force.
   virtual Status SetLock(const LockRecord& lock) = 0;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "ca-server/store_forwarding.h"
 #include "ca-server/store_sqlite_backend.h"
 
 namespace gate::ca {
@@ -52,6 +53,38 @@ TEST_F(UserAdminTest, AddRecordsTheCreationTime) {
   ASSERT_TRUE(admin_->Add(user, std::chrono::hours(1), kNow + 5).has_value());
   EXPECT_EQ(store_->GetUser("alice")->created_at, kNow + 5);
   EXPECT_EQ(admin_->List(kNow + 6)->front().user.created_at, kNow + 5);
+}
+
+// A store that counts SetLock calls and passes everything on.
+class LockCountingStore : public ForwardingOperations<Store> {
+ public:
+  explicit LockCountingStore(Store& store) : ForwardingOperations(store), store_(store) {}
+  Status InTransaction(const TransactionBody& body) override { return store_.InTransaction(body); }
+  Status InReadTransaction(const TransactionBody& body) override {
+    return store_.InReadTransaction(body);
+  }
+  Status SetLock(const LockRecord& lock) override {
+    ++set_lock_calls;
+    return inner_.SetLock(lock);
+  }
+  int set_lock_calls = 0;
+
+ private:
+  Store& store_;
+};
+
+// The rule is the service's: a lock naming no user is refused before the
+// store sees it, with nothing written and nothing audited.
+TEST_F(UserAdminTest, LockWithoutAUserIsRefusedBeforeTheStore) {
+  LockCountingStore store(*store_);
+  UserAdmin admin(store, *signup_, *authenticator_, *audit_);
+  EXPECT_EQ(admin.Lock({"", 0, "x", kNow}, "until unlocked: x"),
+            InvalidArgument("lock user must not be empty"));
+  EXPECT_EQ(store.set_lock_calls, 0);
+  EXPECT_TRUE(store_->ListLocks()->empty());
+  EXPECT_TRUE(store_->ListAudit(10)->empty());
+  EXPECT_EQ(admin.Lock({"ghost", 0, "x", kNow}, "until unlocked: x").code(), Code::kNotFound);
+  EXPECT_EQ(store.set_lock_calls, 1);
 }
 
 TEST_F(UserAdminTest, UpdateRefusesAUserWithNothingAndMissingRoles) {
