@@ -198,12 +198,6 @@ Result<policy::Labels> NodeLabelsFromJson(const Json::Value& json) {
   return labels;
 }
 
-Result<Json::Value> NodePolicyReply(Services& s, const NodeRecord& node, std::int64_t now) {
-  auto policy = BuildNodePolicy(s.store, PolicyContext(s), node, now);
-  if (!policy) return Err(policy.error());
-  return PolicyJson(s, *policy);
-}
-
 NodeEnrollment Enrollment(Services& services) {
   return NodeEnrollment(services.store, services.host_issuer, services.audit,
                         services.node_leaving);

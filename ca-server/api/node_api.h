@@ -28,12 +28,6 @@ void RegisterNodeApi(Router& router, Services& services);
 // nodes). InvalidArgument otherwise.
 Result<policy::Labels> NodeLabelsFromJson(const Json::Value& json);
 
-// The GET /v1/nodes/policy reply for node at now: the policy snapshot (every
-// user and role, the locks in force, the revoked serials of unexpired
-// certificates), the user CA, and the KRL built from the same revocations.
-// Reads the store; changes nothing.
-Result<Json::Value> NodePolicyReply(Services& services, const NodeRecord& node, std::int64_t now);
-
 // The node enrollment service over services' store, host issuer and audit
 // log; a node leaving or removed closes its live uploads through
 // services.node_leaving.
