@@ -7,6 +7,7 @@
 
 #include "cli/common/profile.h"
 #include "cli/common/qr.h"
+#include "cli/common/signup_token.h"
 #include "gate/exit_code.h"
 #include "gate/proxy_flags.h"
 #include "gate/secure_file.h"
@@ -124,6 +125,45 @@ TEST(QrTest, RendersASquareOfHalfBlocks) {
   ASSERT_TRUE(qr.has_value());
   EXPECT_NE(qr->find("\u2588"), std::string::npos);
   EXPECT_GT(std::count(qr->begin(), qr->end(), '\n'), 10);
+}
+
+TEST(SignupTokenTest, AcceptsTheTokenOrTheUrlAnAdminShared) {
+  const std::string token = "0123456789abcdef0123456789abcdef";
+  const std::string accepted[] = {
+      token,
+      "  " + token + "\r\n",
+      "0123456789ABCDEF0123456789ABCDEF",
+      "https://gate.example.com:3080/web/newuser/" + token,
+      "https://gate.example.com:3080/web/newuser/" + token + "/",
+      "https://gate.example.com/web/newuser/" + token + "?utm=x#frag",
+  };
+  for (const std::string& text : accepted) {
+    auto parsed = ParseSignupToken(text);
+    ASSERT_TRUE(parsed) << text;
+    EXPECT_EQ(parsed->view(), token) << text;
+  }
+}
+
+TEST(SignupTokenTest, RefusesAnythingElseWithoutRepeatingIt) {
+  const std::string rejected[] = {
+      "",
+      "   ",
+      "0123456789abcdef0123456789abcde",    // 31
+      "0123456789abcdef0123456789abcdef0",  // 33
+      "0123456789abcdef0123456789abcdeg",
+      "0123456789abcdef 0123456789abcdef",
+      "https://gate.example.com/web/newuser/",
+      "https://gate.example.com/web/newuser/0123456789abcdef0123456789abcdef/x",
+      "https://gate.example.com/other/0123456789abcdef0123456789abcdef",
+  };
+  for (const std::string& text : rejected) {
+    auto parsed = ParseSignupToken(text);
+    ASSERT_FALSE(parsed) << text;
+    EXPECT_EQ(parsed.error().code(), Code::kInvalidArgument);
+    if (!text.empty() && text != "   ") {
+      EXPECT_EQ(parsed.error().message().find(text), std::string::npos);
+    }
+  }
 }
 
 }  // namespace
