@@ -89,6 +89,63 @@ def run(args, input=None, env=None, timeout=60, check=False):
     return proc
 
 
+def terminal_to_pgm(lines, default_fg, default_bg, path, scale=6, border=4):
+    """Draws terminal text as a terminal with default colours default_fg and
+    default_bg (grey levels) would show it, into a binary PGM image at path.
+    Understands what gate's QR codes use: SGR colours (30-37, 90-97 and their
+    backgrounds, 39, 49, 0) and the characters space, upper half, lower half
+    and full block. Each character cell is one module wide and two high."""
+    dark_codes = {30, 90}  # black and bright black; every other colour is light
+
+    def grey(code):
+        return 0 if code in dark_codes else 255
+
+    sgr = re.compile(r"\x1b\[([0-9;]*)m")
+    rows = []
+    for line in lines:
+        fg, bg = default_fg, default_bg
+        top, bottom = [], []
+        pos = 0
+        while pos < len(line):
+            m = sgr.match(line, pos)
+            if m:
+                for field in (m.group(1) or "0").split(";"):
+                    n = int(field or "0")
+                    if n == 0:
+                        fg, bg = default_fg, default_bg
+                    elif n == 39:
+                        fg = default_fg
+                    elif n == 49:
+                        bg = default_bg
+                    elif 30 <= n <= 37 or 90 <= n <= 97:
+                        fg = grey(n)
+                    elif 40 <= n <= 47 or 100 <= n <= 107:
+                        bg = grey(n - 10)
+                pos = m.end()
+                continue
+            ch = line[pos]
+            pos += 1
+            t, b = {" ": (bg, bg), "\u2580": (fg, bg), "\u2584": (bg, fg),
+                    "\u2588": (fg, fg)}[ch]
+            top.append(t)
+            bottom.append(b)
+        rows += [top, bottom]
+    width = max(len(r) for r in rows)
+    rows = [r + [default_bg] * (width - len(r)) for r in rows]
+    pad = [default_bg] * (width + 2 * border)
+    rows = [pad] * border + [[default_bg] * border + r + [default_bg] * border
+                             for r in rows] + [pad] * border
+    pixels = bytearray()
+    for r in rows:
+        line = bytearray()
+        for v in r:
+            line += bytes([v]) * scale
+        pixels += bytes(line) * scale
+    with open(path, "wb") as f:
+        f.write(b"P5\n%d %d\n255\n" % (len(rows[0]) * scale, len(rows) * scale))
+        f.write(pixels)
+
+
 class PtyProcess:
     """A command on a pseudo-terminal, driven prompt by prompt like a person
     at a keyboard: expect() waits for text, send() types a line."""

@@ -18,7 +18,7 @@ import tempfile
 import time
 import unittest
 
-from harness import binary, run, secret_from_uri, totp
+from harness import binary, run, secret_from_uri, terminal_to_pgm, totp
 
 AUTHFILE_LINE = re.compile(r"^([^:#\s]+):totp:(sha1|sha256):(6|8):([A-Z2-7]+)$")
 
@@ -109,6 +109,21 @@ class MfaAddTest(unittest.TestCase):
         self.assertIn("cannot mark the code as used in pam_gate's state", err)
         self.assertIn("nothing was written", err)
         self.assertFalse(os.path.exists(self.authfile))
+
+    @unittest.skipUnless(shutil.which("zbarimg"), "needs zbarimg (zbar-tools)")
+    def test_qr_code_scans_on_dark_and_light_terminals(self):
+        rc, _, err, uri = self.add_otp()
+        self.assertEqual(rc, 0, err)
+        lines = err.splitlines()
+        end = next(i for i, l in enumerate(lines) if l.startswith("Scan the QR code"))
+        qr = [l for l in lines[:end] if "\u2580" in l or "\u2584" in l or "\u2588" in l]
+        self.assertGreater(len(qr), 10, err)
+        for name, fg, bg in (("light-on-dark", 255, 0), ("dark-on-light", 0, 255)):
+            image = os.path.join(self.dir, f"{name}.pgm")
+            terminal_to_pgm(qr, fg, bg, image)
+            scan = run(["zbarimg", "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", image])
+            self.assertEqual(scan.returncode, 0, f"{name}: {scan.stderr}")
+            self.assertEqual(scan.stdout.strip(), uri, name)
 
     def test_second_add_keeps_the_first_line(self):
         with open(self.authfile, "w") as f:

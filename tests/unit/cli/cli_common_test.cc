@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <vector>
 
 #include "cli/common/profile.h"
 #include "cli/common/qr.h"
@@ -120,11 +121,73 @@ TEST(ProfileTest, CorruptProfileIsDataLoss) {
   std::filesystem::remove_all(dir);
 }
 
-TEST(QrTest, RendersASquareOfHalfBlocks) {
+// Reads RenderQr's text back into modules (true: dark), two rows per line.
+std::vector<std::vector<bool>> ModulesOf(const std::string& text) {
+  std::vector<std::vector<bool>> rows;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const std::size_t end = text.find('\n', pos);
+    const std::string line = text.substr(pos, end - pos);
+    pos = end == std::string::npos ? text.size() : end + 1;
+    std::vector<bool> top;
+    std::vector<bool> bottom;
+    bool fg_dark = false;
+    bool bg_dark = false;
+    bool coloured = false;
+    for (std::size_t i = 0; i < line.size();) {
+      if (line.compare(i, 2, "\x1b[") == 0) {
+        const std::size_t m = line.find('m', i);
+        const std::string sgr = line.substr(i + 2, m - i - 2);
+        if (sgr != "0") {
+          EXPECT_TRUE(sgr == "30;40" || sgr == "30;107" || sgr == "97;40" || sgr == "97;107")
+              << sgr;
+          fg_dark = sgr.starts_with("30");
+          bg_dark = sgr.ends_with(";40");
+          coloured = true;
+        }
+        i = m + 1;
+      } else {
+        EXPECT_EQ(line.compare(i, 3, "\u2580"), 0) << "only upper half blocks";
+        EXPECT_TRUE(coloured) << "every cell has explicit colours";
+        top.push_back(fg_dark);
+        bottom.push_back(bg_dark);
+        i += 3;
+      }
+    }
+    EXPECT_TRUE(line.ends_with("\x1b[0m")) << "each line resets its colours";
+    rows.push_back(top);
+    rows.push_back(bottom);
+  }
+  return rows;
+}
+
+TEST(QrTest, ExplicitColoursAndAFourModuleQuietZone) {
   auto qr = RenderQr("otpauth://totp/x:y?secret=ABCDEFGH&issuer=x");
   ASSERT_TRUE(qr.has_value());
-  EXPECT_NE(qr->find("\u2588"), std::string::npos);
-  EXPECT_GT(std::count(qr->begin(), qr->end(), '\n'), 10);
+  const auto rows = ModulesOf(*qr);
+  ASSERT_GT(rows.size(), 20u);
+  const std::size_t size = rows[0].size();  // width + 2 * 4
+  const int width = static_cast<int>(size) - 8;
+  ASSERT_GE(width, 21);
+  ASSERT_EQ(rows.size(), size + (size % 2));  // an odd last row pairs with a quiet one
+  for (std::size_t y = 0; y < rows.size(); ++y) {
+    ASSERT_EQ(rows[y].size(), size) << y;
+    for (std::size_t x = 0; x < size; ++x) {
+      const bool quiet = x < 4 || y < 4 || x >= size - 4 || y >= size - 4;
+      if (quiet) {
+        EXPECT_FALSE(rows[y][x]) << "quiet zone at " << x << "," << y;
+      }
+    }
+  }
+  // The top-left finder pattern starts right after the quiet zone: a dark
+  // 7-module edge, then a light ring, then the 3x3 centre.
+  for (int i = 0; i < 7; ++i) {
+    EXPECT_TRUE(rows[4][4 + i]);
+    EXPECT_TRUE(rows[4 + i][4]);
+  }
+  EXPECT_FALSE(rows[5][5]);
+  EXPECT_TRUE(rows[7][7]);
+  EXPECT_FALSE(rows[4][11]) << "separator after the finder";
 }
 
 TEST(SignupTokenTest, AcceptsTheTokenOrTheUrlAnAdminShared) {
