@@ -1,5 +1,6 @@
 """`gate signup` as a person runs it: the token never in argv, answers asked
 again when refused, all through a real pseudo-terminal and a real gate-ca."""
+import contextlib
 import os
 import re
 import unittest
@@ -25,9 +26,35 @@ def all_cmdlines():
 
 class SignupTest(GateTestCase):
 
-    def start(self, client):
-        return PtyProcess([binary("gate"), "signup", "--proxy", self.ca.addr, "--insecure"],
+    @contextlib.contextmanager
+    def signup_terminal(self, name):
+        """A new user's token, its client and `gate signup` running on a pty."""
+        token, _ = self.ca.add_user(name)
+        client = Client(self.workdir, self.ca, name)
+        term = PtyProcess([binary("gate"), "signup", "--proxy", self.ca.addr, "--insecure"],
                           env=client.env)
+        try:
+            yield token, client, term
+        finally:
+            term.close()
+
+    def passwords(self, term):
+        """At the password prompt: types PASSWORD twice; returns the OTP device
+        for the URI shown, with gate waiting for the code."""
+        term.send(PASSWORD)
+        term.expect(r"Enter the password again: ")
+        term.send(PASSWORD)
+        uri = term.expect(r"otpauth://\S+").group(0)
+        term.expect(r"Enter your OTP token: ")
+        return OtpDevice(secret_from_uri(uri))
+
+    def finish(self, term, client, name, device, code):
+        """Types the code, expects success, then logs in with PASSWORD."""
+        term.send(code)
+        term.expect(rf"Signup complete: gate user {name} is ready\.")
+        self.assertEqual(term.wait(), 0, term.output)
+        login = client.login(name, PASSWORD, device.code())
+        self.assertEqual(login.returncode, 0, login.stderr)
 
     def url(self, token):
         return f"https://{self.ca.addr}/web/newuser/{token}"
@@ -55,10 +82,7 @@ class SignupTest(GateTestCase):
         self.assertEqual(ok.returncode, 0, ok.stderr)
 
     def test_token_is_in_no_argv_while_signup_waits(self):
-        token, _ = self.ca.add_user("hidden")
-        client = Client(self.workdir, self.ca, "hidden")
-        term = self.start(client)
-        try:
+        with self.signup_terminal("hidden") as (token, client, term):
             term.expect(r"Paste the signup URL or token: ")
             term.send(self.url(token))
             term.expect(r"Signing up as gate user hidden\.")
@@ -67,28 +91,15 @@ class SignupTest(GateTestCase):
             self.assertEqual(leaks, [])
             self.assertTrue(any("gate signup" in cmd for _, cmd in all_cmdlines()),
                             "the signup is still running")
+            device = self.passwords(term)
+            self.finish(term, client, "hidden", device, device.code())
             # Typed with echo off: the token and password never show.
             self.assertNotIn(token, term.output)
-            term.send(PASSWORD)
-            term.expect(r"Enter the password again: ")
-            term.send(PASSWORD)
-            uri = term.expect(r"otpauth://\S+").group(0)
-            term.expect(r"Enter your OTP token: ")
-            device = OtpDevice(secret_from_uri(uri))
-            term.send(device.code())
-            term.expect(r"Signup complete: gate user hidden is ready\.")
-            self.assertEqual(term.wait(), 0, term.output)
             self.assertNotIn(PASSWORD, term.output)
-        finally:
-            term.close()
-        login = client.login("hidden", PASSWORD, device.code())
-        self.assertEqual(login.returncode, 0, login.stderr)
 
     def test_refused_answers_are_asked_again(self):
-        token, _ = self.ca.add_user("retry")
-        client = Client(self.workdir, self.ca, "retry")
-        term = self.start(client)
-        try:
+        # The password that counts is the one confirmed (finish logs in).
+        with self.signup_terminal("retry") as (token, client, term):
             term.expect(r"Paste the signup URL or token: ")
             term.send("not a token")
             term.expect(r"not a signup URL or token .*; try again \(2 left\)")
@@ -103,12 +114,7 @@ class SignupTest(GateTestCase):
             term.send(PASSWORD + " typo")
             term.expect(r"the passwords do not match; try again \(1 left\)")
             term.expect(r"Choose a password")
-            term.send(PASSWORD)
-            term.expect(r"Enter the password again: ")
-            term.send(PASSWORD)
-            uri = term.expect(r"otpauth://\S+").group(0)
-            device = OtpDevice(secret_from_uri(uri))
-            term.expect(r"Enter your OTP token: ")
+            device = self.passwords(term)
             term.send("12345")
             term.expect(r"the OTP code must be 6 digits; try again \(2 left\)")
             term.expect(r"Enter your OTP token: ")
@@ -116,20 +122,10 @@ class SignupTest(GateTestCase):
             term.send("000000" if good != "000000" else "111111")
             term.expect(r"invalid OTP code.*; try again \(1 left\)")
             term.expect(r"Enter your OTP token: ")
-            term.send(good)
-            term.expect(r"Signup complete: gate user retry is ready\.")
-            self.assertEqual(term.wait(), 0, term.output)
-        finally:
-            term.close()
-        # The password that counts is the one confirmed.
-        login = client.login("retry", PASSWORD, device.code())
-        self.assertEqual(login.returncode, 0, login.stderr)
+            self.finish(term, client, "retry", device, good)
 
     def test_tries_are_bounded(self):
-        token, _ = self.ca.add_user("bounded")
-        client = Client(self.workdir, self.ca, "bounded")
-        term = self.start(client)
-        try:
+        with self.signup_terminal("bounded") as (token, _, term):
             term.expect(r"Paste the signup URL or token: ")
             term.send(token)
             for left in ("2 left", "1 left"):
@@ -139,33 +135,23 @@ class SignupTest(GateTestCase):
             term.expect(r"Choose a password")
             term.send("short")
             self.assertEqual(term.wait(), 2, term.output)
-        finally:
-            term.close()
         self.assertRegex(term.output, r"gate signup: password must be at least 12 characters\s*$")
         self.assertEqual(len(re.findall(r"at least 12 characters", term.output)), 3 + 2 + 1,
                          term.output)  # 3 prompts, 2 retries, 1 final error
         self.assert_pending("bounded")
 
     def test_wrong_codes_are_bounded_and_change_nothing(self):
-        token, _ = self.ca.add_user("codes")
-        client = Client(self.workdir, self.ca, "codes")
-        term = self.start(client)
-        try:
+        with self.signup_terminal("codes") as (token, _, term):
             term.expect(r"Paste the signup URL or token: ")
             term.send(token)
             term.expect(r"Choose a password")
-            term.send(PASSWORD)
-            term.expect(r"Enter the password again: ")
-            term.send(PASSWORD)
-            uri = term.expect(r"otpauth://\S+").group(0)
-            good = OtpDevice(secret_from_uri(uri)).code()
+            good = self.passwords(term).code()
             wrong = "000000" if good != "000000" else "111111"
-            for _ in range(3):
+            term.send(wrong)
+            for _ in range(2):
                 term.expect(r"Enter your OTP token: ")
                 term.send(wrong)
             self.assertEqual(term.wait(), 3, term.output)
-        finally:
-            term.close()
         self.assertEqual(len(re.findall(r"invalid OTP code", term.output)), 3, term.output)
         self.assert_pending("codes")
 
