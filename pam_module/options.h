@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "gate/otp_relay.h"
+#include "gate/otp_state.h"
 #include "gate/status.h"
 
 namespace gate::pam {
@@ -23,7 +24,7 @@ struct Options {
   // Local OTP secrets and U2F credentials (formats: pam_gate.8).
   std::string authfile = "/etc/gate/pam_gate.authfile";
   // Where accepted TOTP steps and failure counts persist (local source).
-  std::string state_dir = "/var/lib/gate/pam";
+  std::string state_dir = std::string(otp::kDefaultStateDir);
   int window = 1;       // TOTP steps of clock skew accepted either way (0..3)
   bool nullok = false;  // users with no enrolled factor pass (PAM_IGNORE)
   int max_tries = 3;    // wrong codes in a row before a lockout

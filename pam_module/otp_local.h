@@ -1,15 +1,14 @@
 // Local TOTP (source=local): RFC 6238 codes checked against the authfile's
 // secrets with liboath, for hosts that are not joined to gate-ca.
 //
-// Per gate user, <state_dir>/<user>.state holds the highest accepted time
-// step and the run of failures ("v1 LAST_STEP FAILURES LOCKED_UNTIL\n",
-// mode 0600, rewritten in place as one fixed-size record, padded with spaces
-// before the newline, and fdatasync'ed); <user>.lock is flock'ed around every
-// read-verify-write, so two logins racing with the same code (threads or
-// processes) cannot both be accepted. A code for a step at or below the last
-// accepted one is refused (replay). max_tries wrong codes in a row lock the
-// user out for `lockout`. State that does not parse is an error (fail closed),
-// never a fresh start.
+// The replay and lockout state lives in gate/otp_state.h (shared with
+// `gate mfa add --local`, whose confirmation consumes its step there): per
+// gate user, the highest accepted time step and the run of failures, under a
+// per-user flock around every read-verify-write, so two logins racing with
+// the same code (threads or processes) cannot both be accepted. A code for a
+// step at or below the last accepted one is refused (replay). max_tries
+// wrong codes in a row lock the user out for `lockout`. State that does not
+// parse is an error (fail closed), never a fresh start.
 #ifndef GATE_PAM_OTP_LOCAL_H_
 #define GATE_PAM_OTP_LOCAL_H_
 
@@ -20,22 +19,15 @@
 #include <vector>
 
 #include "gate/authfile.h"
+#include "gate/otp_state.h"
 #include "gate/status.h"
 #include "pam_module/factor.h"
 
 namespace gate::pam {
 
-struct OtpState {
-  std::int64_t last_step = -1;    // highest accepted TOTP step; -1: none yet
-  int failures = 0;               // consecutive wrong codes
-  std::int64_t locked_until = 0;  // unix seconds; 0: not locked
-  bool operator==(const OtpState&) const = default;
-};
-
-std::string FormatState(const OtpState& state);
-// DataLoss on anything FormatState would not have written (spaces before the
-// final newline, SaveState's padding, are accepted).
-Result<OtpState> ParseState(std::string_view text);
+using OtpState = otp::State;
+using otp::FormatState;
+using otp::ParseState;
 
 class LocalOtp final : public Factor {
  public:

@@ -128,21 +128,19 @@ Result<Json::Value> Login(Services& s, const HttpRequest& req) {
 
 // Browser signup is a later piece of work; until it exists, the link an admin
 // shares still lands on a page that says how to finish in a terminal.
-HttpReply NewUserPage(Services& s, const PathParams& params) {
-  const std::string& token = params.at("token");
+// The page does not repeat the token: the user pastes the page's address
+// into `gate signup`, which never takes the token in argv.
+HttpReply NewUserPage(Services& s, const PathParams& /*params*/) {
   HttpReply reply;
   reply.content_type = "text/html; charset=utf-8";
-  std::string safe_token;
-  for (char c : token) {
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) safe_token += c;
-  }
   reply.raw_body =
       "<!doctype html><html><head><meta charset=\"utf-8\"><title>gate: sign up</title></head>"
       "<body><h1>Sign up to " +
       s.config.cluster_name +
       "</h1>"
-      "<p>Finish your signup in a terminal:</p><pre>gate signup --proxy " +
-      s.config.public_addr.ToString() + " " + safe_token + "</pre></body></html>\n";
+      "<p>Finish your signup in a terminal, and paste this page's address when it asks:</p>"
+      "<pre>gate signup --proxy " +
+      s.config.public_addr.ToString() + "</pre></body></html>\n";
   return reply;
 }
 

@@ -39,10 +39,13 @@ class TermiosGuard {
 
 template <typename S>
 Result<S> ReadInto(std::string_view prompt, bool secret) {
-  std::cerr << prompt << std::flush;
-  S line;
+  // Echo goes off before the prompt shows: a person (or a script) answering
+  // as soon as it appears must neither see the secret echoed nor lose it to
+  // the TCSAFLUSH that switches echo off.
   std::optional<TermiosGuard> guard;
   if (secret && Interactive()) guard.emplace(STDIN_FILENO);
+  std::cerr << prompt << std::flush;
+  S line;
   // Read byte by byte from fd 0 so nothing beyond this line is buffered away
   // from the next prompt (answers may all arrive at once on a pipe).
   while (true) {

@@ -9,8 +9,12 @@
 
 namespace gate::cli {
 
-// Two QR rows per text line, light modules drawn as blocks (for the usual
-// light-on-dark terminal), with a quiet zone around the code.
+// Two QR rows per text line: each cell is an upper half block whose
+// foreground colour is the top module and background colour the bottom one,
+// both set explicitly (ANSI black for dark modules, bright white for light
+// ones), so the code reads the same on dark and light terminal themes. A
+// quiet zone of 4 light modules surrounds it (ISO/IEC 18004), and every line
+// ends with a colour reset. Internal if the text cannot be encoded.
 Result<std::string> RenderQr(std::string_view text);
 
 }  // namespace gate::cli

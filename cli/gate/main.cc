@@ -9,7 +9,7 @@ int main(int argc, char** argv) {
   gate::log::Init(gate::log::Sink::kStderr, "gate", gate::log::Level::kWarning);
   CLI::App app{
       "gate: log in to a gate cluster and use plain ssh with a short-lived certificate.\n\n"
-      "  gate signup --proxy HOST TOKEN   finish the signup an admin started\n"
+      "  gate signup --proxy HOST         finish the signup an admin started (paste its URL)\n"
       "  gate login --proxy HOST          get a certificate (password + OTP)\n"
       "  gate config >> ~/.ssh/config     make plain ssh use it\n"
       "  ssh LOGIN@NODE",
@@ -17,7 +17,8 @@ int main(int argc, char** argv) {
   app.footer(std::string(kExitCodeHelp) +
              "\nFiles: ~/.gate (or $GATE_HOME): key, key-cert.pub, known_hosts, profile.json.");
   const std::vector<CommandEntry> table = {
-      {"signup", "Sign up with a one-time token: choose a password, enroll OTP", MakeSignupCommand},
+      {"signup", "Sign up with the URL an admin shared: choose a password, enroll OTP",
+       MakeSignupCommand},
       {"login", "Log in and get an SSH certificate", MakeLoginCommand},
       {"status", "Show the current login profile", MakeStatusCommand},
       {"config", "Print an ssh_config block that makes plain ssh use gate", MakeConfigCommand},

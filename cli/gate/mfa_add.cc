@@ -26,6 +26,7 @@
 #include "gate/exit_code.h"
 #include "gate/fido_ptr.h"
 #include "gate/json.h"
+#include "gate/otp_state.h"
 #include "gate/secret.h"
 #include "gate/secure_file.h"
 #include "gate/unique_fd.h"
@@ -96,24 +97,25 @@ Result<SecretString> Base32(const SecretString& raw) {
   return encoded;
 }
 
-// True if code is the TOTP of secret within kConfirmWindow steps of now.
-// Every candidate is compared in constant time.
-Result<bool> TotpMatches(const authfile::TotpEntry& totp, std::string_view code) {
+// The highest TOTP time step within kConfirmWindow steps of now whose code
+// is `code`, or -1 if none. Every candidate is compared in constant time.
+Result<std::int64_t> MatchingStep(const authfile::TotpEntry& totp, std::string_view code) {
   GATE_RETURN_IF_ERROR(OathInit());
-  if (code.size() != static_cast<std::size_t>(totp.digits)) return false;
+  if (code.size() != static_cast<std::size_t>(totp.digits)) return -1;
   const int flags = totp.algorithm == "sha256" ? OATH_TOTP_HMAC_SHA256 : 0;
-  const std::time_t now = std::time(nullptr);
-  bool match = false;
-  for (int step = -kConfirmWindow; step <= kConfirmWindow; ++step) {
+  const std::int64_t now_step = static_cast<std::int64_t>(std::time(nullptr)) / kStepSeconds;
+  std::int64_t matched = -1;
+  for (std::int64_t step = now_step - kConfirmWindow; step <= now_step + kConfirmWindow; ++step) {
     std::array<char, 10> otp{};
-    const int rc = oath_totp_generate2(
-        totp.secret.data(), totp.secret.size(), now + step * kStepSeconds, kStepSeconds,
-        OATH_TOTP_DEFAULT_START_TIME, static_cast<unsigned>(totp.digits), flags, otp.data());
+    const int rc = oath_totp_generate2(totp.secret.data(), totp.secret.size(),
+                                       static_cast<std::time_t>(step * kStepSeconds), kStepSeconds,
+                                       OATH_TOTP_DEFAULT_START_TIME,
+                                       static_cast<unsigned>(totp.digits), flags, otp.data());
     if (rc != OATH_OK) return Err(Internal(std::string("liboath: ") + oath_strerror(rc)));
-    match |= ConstantTimeEquals(std::string_view(otp.data(), totp.digits), code);
+    if (ConstantTimeEquals(std::string_view(otp.data(), totp.digits), code)) matched = step;
     Wipe(otp.data(), otp.size());
   }
-  return match;
+  return matched;
 }
 
 // The authfile as it is now ("" if missing), after the checks pam_gate
@@ -167,6 +169,9 @@ class MfaAddCommand final : public Command {
         ->check(CLI::IsMember({"otp", "u2f"}));
     sub.add_option("--authfile", authfile_, "The authfile to add to")->capture_default_str();
     sub.add_option("--user", user_, "The user the factor is for (default: you)");
+    sub.add_option("--state-dir", state_dir_,
+                   "otp: pam_gate's state_dir=, where the confirmation code is marked used")
+        ->capture_default_str();
     sub.add_option("--algorithm", algorithm_, "otp: HMAC algorithm")
         ->check(CLI::IsMember({"sha1", "sha256"}))
         ->capture_default_str();
@@ -186,7 +191,10 @@ class MfaAddCommand final : public Command {
         "must parse, or nothing is written. The line is appended atomically.\n\n"
         "--type=otp: generates a 160-bit TOTP secret and shows it as a QR code and an\n"
         "otpauth:// URI. Scan it with an authenticator app and type one code to confirm;\n"
-        "without a terminal the code is read from standard input. Line written:\n"
+        "without a terminal the code is read from standard input. The code's time step\n"
+        "is marked used in pam_gate's state (--state-dir, the module's state_dir=), so\n"
+        "pam_gate never accepts that code; if that cannot be done (not root), nothing\n"
+        "is written. Line written:\n"
         "  USER:totp:ALGORITHM:DIGITS:BASE32SECRET\n\n"
         "--type=u2f: registers the security key plugged into this machine (ES256, user\n"
         "presence required; touch the key when it blinks). Line written:\n"
@@ -246,11 +254,21 @@ class MfaAddCommand final : public Command {
 
     auto code = ReadSecret("Enter your OTP token: ");
     if (!code) return Fail(kTool, code.error());
-    auto ok = TotpMatches(entry.totp, code->view());
-    if (!ok) return Fail(kTool, ok.error());
-    if (!*ok) {
+    auto step = MatchingStep(entry.totp, code->view());
+    if (!step) return Fail(kTool, step.error());
+    if (*step < 0) {
       return Fail(kTool, Unauthenticated("that code is not valid; nothing was written (check "
                                          "the phone's clock and try again)"));
+    }
+    // The code was typed here and may still be on screen: its step is marked
+    // used where pam_gate checks replays before the secret is written, so
+    // pam_gate never accepts it.
+    if (Status s = otp::ConsumeStep(state_dir_, user_, *step); !s.ok()) {
+      return Fail(kTool, Status(s.code(),
+                                "cannot mark the code as used in pam_gate's state: " + s.message() +
+                                    " (run as root, the user pam_gate runs as, and "
+                                    "give --state-dir pam_gate's state_dir= if it is "
+                                    "not the default); nothing was written"));
     }
     if (Status s = AppendEntry(authfile_, user_, entry); !s.ok()) return Fail(kTool, s);
     std::cout << "OTP added for " << user_ << " to " << authfile_ << ".\n";
@@ -368,6 +386,7 @@ class MfaAddCommand final : public Command {
   std::string type_;
   std::string authfile_ = "/etc/gate/pam_gate.authfile";
   std::string user_;
+  std::string state_dir_ = std::string(otp::kDefaultStateDir);
   std::string algorithm_ = "sha1";
   int digits_ = 6;
   std::string appid_;

@@ -44,8 +44,8 @@ void PrintSignupToken(const Json::Value& reply) {
   std::cout << "Signup token has been created and is valid for "
             << TokenTtlText(reply["ttl_seconds"].asInt64()) << ". Share this URL with the user:\n"
             << reply["url"].asString() << "\n\n"
-            << "Or sign up in a terminal: gate signup --proxy " << proxy << " "
-            << reply["token"].asString() << "\n\n"
+            << "Or sign up in a terminal: gate signup --proxy " << proxy
+            << " (it asks for this URL; never put the token on a command line)\n\n"
             << "NOTE: Make sure " << proxy << " points at a gate proxy which users can access.\n";
 }
 

@@ -89,6 +89,143 @@ def run(args, input=None, env=None, timeout=60, check=False):
     return proc
 
 
+def terminal_to_pgm(lines, default_fg, default_bg, path, scale=6, border=4):
+    """Draws terminal text as a terminal with default colours default_fg and
+    default_bg (grey levels) would show it, into a binary PGM image at path.
+    Understands what gate's QR codes use: SGR colours (30-37, 90-97 and their
+    backgrounds, 39, 49, 0) and the characters space, upper half, lower half
+    and full block. Each character cell is one module wide and two high."""
+    dark_codes = {30, 90}  # black and bright black; every other colour is light
+
+    def grey(code):
+        return 0 if code in dark_codes else 255
+
+    sgr = re.compile(r"\x1b\[([0-9;]*)m")
+    rows = []
+    for line in lines:
+        fg, bg = default_fg, default_bg
+        top, bottom = [], []
+        pos = 0
+        while pos < len(line):
+            m = sgr.match(line, pos)
+            if m:
+                for field in (m.group(1) or "0").split(";"):
+                    n = int(field or "0")
+                    if n == 0:
+                        fg, bg = default_fg, default_bg
+                    elif n == 39:
+                        fg = default_fg
+                    elif n == 49:
+                        bg = default_bg
+                    elif 30 <= n <= 37 or 90 <= n <= 97:
+                        fg = grey(n)
+                    elif 40 <= n <= 47 or 100 <= n <= 107:
+                        bg = grey(n - 10)
+                pos = m.end()
+                continue
+            ch = line[pos]
+            pos += 1
+            t, b = {" ": (bg, bg), "\u2580": (fg, bg), "\u2584": (bg, fg),
+                    "\u2588": (fg, fg)}[ch]
+            top.append(t)
+            bottom.append(b)
+        rows += [top, bottom]
+    width = max(len(r) for r in rows)
+    rows = [r + [default_bg] * (width - len(r)) for r in rows]
+    pad = [default_bg] * (width + 2 * border)
+    rows = [pad] * border + [[default_bg] * border + r + [default_bg] * border
+                             for r in rows] + [pad] * border
+    pixels = bytearray()
+    for r in rows:
+        line = bytearray()
+        for v in r:
+            line += bytes([v]) * scale
+        pixels += bytes(line) * scale
+    with open(path, "wb") as f:
+        f.write(b"P5\n%d %d\n255\n" % (len(rows[0]) * scale, len(rows) * scale))
+        f.write(pixels)
+
+
+class PtyProcess:
+    """A command on a pseudo-terminal, driven prompt by prompt like a person
+    at a keyboard: expect() waits for text, send() types a line."""
+
+    def __init__(self, args, env=None):
+        import pty
+        self.args = args
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            try:
+                os.execve(args[0], args, env if env is not None else os.environ)
+            finally:
+                os._exit(127)
+        self.output = ""
+        self.seen = 0  # expect() searches from here
+        self.status = None
+
+    def _read(self, timeout):
+        """True: read something; None: nothing within timeout; False: end of output."""
+        import select
+        ready, _, _ = select.select([self.fd], [], [], timeout)
+        if not ready:
+            return None
+        try:
+            chunk = os.read(self.fd, 4096)
+        except OSError:
+            chunk = b""
+        if not chunk:
+            return False
+        self.output += chunk.decode(errors="replace")
+        return True
+
+    def expect(self, pattern, timeout=30):
+        """Waits until pattern (a regex) appears after the last match; returns the match."""
+        deadline = time.time() + timeout
+        regex = re.compile(pattern)
+        while True:
+            m = regex.search(self.output, self.seen)
+            if m:
+                self.seen = m.end()
+                return m
+            if time.time() > deadline or self._read(0.5) is False:
+                m = regex.search(self.output, self.seen)
+                if m:
+                    self.seen = m.end()
+                    return m
+                raise AssertionError(f"{pattern!r} not seen; terminal showed:\n{self.output}")
+
+    def send(self, line):
+        os.write(self.fd, line.encode() + b"\n")
+
+    def wait(self, timeout=60):
+        """Reads to the end and returns the exit status (the process is killed at timeout)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline and self._read(0.5) is not False:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.status = os.waitstatus_to_exitcode(status)
+                break
+        if self.status is None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            _, status = os.waitpid(self.pid, 0)
+            self.status = os.waitstatus_to_exitcode(status)
+        while self._read(0):
+            pass
+        os.close(self.fd)
+        return self.status
+
+    def close(self):
+        if self.status is None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.wait(timeout=10)
+
+
 class GateCA:
     """A gate-ca process with its own data dir, config and port."""
 
@@ -219,18 +356,23 @@ class Client:
         return run([binary("gate"), *args], input=input, env=env or self.env)
 
     def signup(self, token, password, code_for=None, proxy_args=None):
-        """Drives `gate signup` through stdin, computing the OTP from the URI it prints.
-        Returns (process result, OtpDevice or None)."""
+        """Drives `gate signup` through stdin: the token (or signup URL) first,
+        never in argv, then the password twice and the OTP computed from the
+        URI it prints. When gate asks again (a refused answer), stdin is
+        closed, so the command ends with the reason. Returns (process result,
+        OtpDevice or None)."""
         args = [binary("gate"), "signup", "--proxy", self.ca.addr,
-                *(["--insecure"] if proxy_args is None else proxy_args), token]
+                *(["--insecure"] if proxy_args is None else proxy_args)]
         proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, env=self.env)
-        proc.stdin.write(f"{password}\n{password}\n")
+        proc.stdin.write(f"{token}\n{password}\n{password}\n")
         proc.stdin.flush()
         secret = None
         err_lines = []
         for line in proc.stderr:
             err_lines.append(line)
+            if "try again" in line:
+                break
             if line.startswith("otpauth://"):
                 secret = OtpDevice(secret_from_uri(line.strip()))
                 proc.stdin.write((code_for(secret) if code_for else secret.code()) + "\n")

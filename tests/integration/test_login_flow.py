@@ -37,7 +37,10 @@ class LoginFlowTest(GateTestCase):
         # The signup link lands on a page that says how to finish.
         status, _, page = self.ca.request("GET", f"/web/newuser/{token}")
         self.assertEqual(status, 200)
-        self.assertIn(f"gate signup --proxy {self.ca.addr} {token}", page)
+        # It says how to finish, and never puts the token on a command line.
+        self.assertIn(f"<pre>gate signup --proxy {self.ca.addr}</pre>", page)
+        self.assertIn("paste this page's address", page)
+        self.assertNotIn(token, page)
 
     def test_signup_login_profile_and_files(self):
         client, device = self.new_user("alice", "gtalice,gtbob")

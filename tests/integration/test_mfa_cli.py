@@ -8,6 +8,7 @@ import base64
 import hashlib
 import hmac
 import os
+import pwd
 import re
 import shutil
 import stat
@@ -17,7 +18,7 @@ import tempfile
 import time
 import unittest
 
-from harness import binary, run, secret_from_uri, totp
+from harness import binary, run, secret_from_uri, terminal_to_pgm, totp
 
 AUTHFILE_LINE = re.compile(r"^([^:#\s]+):totp:(sha1|sha256):(6|8):([A-Z2-7]+)$")
 
@@ -26,17 +27,20 @@ class MfaAddTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="gate-mfa-")
         self.authfile = os.path.join(self.dir, "pam_gate.authfile")
+        # pam_gate's state_dir=, where the confirmation code is marked used.
+        self.state_dir = os.path.join(self.dir, "state")
 
     def tearDown(self):
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def add_otp(self, *extra, code_for=None):
+    def add_otp(self, *extra, code_for=None, preexec_fn=None):
         """Runs `gate mfa add --local --type=otp`, answering the code prompt
         with the TOTP of the URI it prints (or code_for(secret))."""
         proc = subprocess.Popen(
             [binary("gate"), "mfa", "add", "--local", "--type=otp", "--user", "alice",
-             "--authfile", self.authfile, *extra],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             "--authfile", self.authfile, "--state-dir", self.state_dir, *extra],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            preexec_fn=preexec_fn)
         uri = None
         err = []
         for line in proc.stderr:
@@ -72,6 +76,54 @@ class MfaAddTest(unittest.TestCase):
         self.assertEqual(len(m.group(4)), 32)  # 160 bits in base32
         # The secret never reaches standard output (scripts may log it).
         self.assertNotIn(m.group(4), out)
+
+    def test_confirmation_step_is_marked_used_in_pam_gates_state(self):
+        rc, _, err, _ = self.add_otp()
+        self.assertEqual(rc, 0, err)
+        state = os.path.join(self.state_dir, "alice.state")
+        self.assertEqual(stat.S_IMODE(os.lstat(self.state_dir).st_mode), 0o700)
+        self.assertEqual(stat.S_IMODE(os.lstat(state).st_mode), 0o600)
+        with open(state) as f:
+            fields = f.read().split()
+        self.assertEqual(fields[0], "v1")
+        # The step of the code typed (one step of skew either way).
+        self.assertLessEqual(abs(int(fields[1]) - int(time.time() // 30)), 1)
+        self.assertEqual(fields[2:], ["0", "0"])
+
+    @unittest.skipUnless(os.geteuid() == 0, "needs root to run gate as another user")
+    def test_state_it_cannot_write_means_nothing_is_written(self):
+        # pam_gate's state is root's: a user who cannot mark the code used
+        # gets a clear error and no authfile line that would accept it.
+        os.makedirs(self.state_dir, mode=0o700)
+        nobody = pwd.getpwnam("nobody")
+        os.chown(self.dir, nobody.pw_uid, nobody.pw_gid)
+
+        def as_nobody():
+            os.setgid(nobody.pw_gid)
+            os.setgroups([])
+            os.setuid(nobody.pw_uid)
+
+        rc, _, err, uri = self.add_otp(preexec_fn=as_nobody)
+        self.assertIsNotNone(uri, err)
+        self.assertEqual(rc, 3, err)
+        self.assertIn("cannot mark the code as used in pam_gate's state", err)
+        self.assertIn("nothing was written", err)
+        self.assertFalse(os.path.exists(self.authfile))
+
+    @unittest.skipUnless(shutil.which("zbarimg"), "needs zbarimg (zbar-tools)")
+    def test_qr_code_scans_on_dark_and_light_terminals(self):
+        rc, _, err, uri = self.add_otp()
+        self.assertEqual(rc, 0, err)
+        lines = err.splitlines()
+        end = next(i for i, l in enumerate(lines) if l.startswith("Scan the QR code"))
+        qr = [l for l in lines[:end] if "\u2580" in l or "\u2584" in l or "\u2588" in l]
+        self.assertGreater(len(qr), 10, err)
+        for name, fg, bg in (("light-on-dark", 255, 0), ("dark-on-light", 0, 255)):
+            image = os.path.join(self.dir, f"{name}.pgm")
+            terminal_to_pgm(qr, fg, bg, image)
+            scan = run(["zbarimg", "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", image])
+            self.assertEqual(scan.returncode, 0, f"{name}: {scan.stderr}")
+            self.assertEqual(scan.stdout.strip(), uri, name)
 
     def test_second_add_keeps_the_first_line(self):
         with open(self.authfile, "w") as f:

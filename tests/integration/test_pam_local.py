@@ -9,6 +9,7 @@ most cases (the wrong-owner case needs root to chown).
 import os
 import pwd
 import shutil
+import subprocess
 import tempfile
 import time
 import unittest
@@ -108,6 +109,33 @@ class PamLocalTest(unittest.TestCase):
         proc = self.pamtester(svc, code=code)
         self.assert_deny(proc)
         self.assertIn("already used", proc.stdout + proc.stderr)
+
+    def test_enrolment_code_is_never_accepted(self):
+        # The code typed to confirm `gate mfa add --local` is refused by
+        # pam_gate within its step (pam_gate(8): never accepted again).
+        os.unlink(self.authfile)
+        enrol = subprocess.Popen(
+            [harness.binary("gate"), "mfa", "add", "--local", "--type=otp", "--user", ME,
+             "--authfile", self.authfile, "--state-dir", self.state_dir],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        uri = None
+        for line in enrol.stderr:
+            if line.startswith("otpauth://"):
+                uri = line.strip()
+                break
+        self.assertIsNotNone(uri)
+        secret = harness.secret_from_uri(uri)
+        now = time.time()
+        code = harness.totp(secret, at=now)
+        out, err = enrol.communicate(code + "\n", timeout=30)
+        self.assertEqual(enrol.returncode, 0, out + err)
+
+        svc = self.service(self.gate_line(extra="window=1"))
+        proc = self.pamtester(svc, code=code)
+        self.assert_deny(proc)
+        self.assertIn("already used", proc.stdout + proc.stderr)
+        # The secret itself works: the next step's code is accepted.
+        self.assert_pass(self.pamtester(svc, code=harness.totp(secret, at=now + 30)))
 
     def test_code_outside_the_window(self):
         svc = self.service(self.gate_line(extra="window=1"))

@@ -4,9 +4,11 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <vector>
 
 #include "cli/common/profile.h"
 #include "cli/common/qr.h"
+#include "cli/common/signup_token.h"
 #include "gate/exit_code.h"
 #include "gate/proxy_flags.h"
 #include "gate/secure_file.h"
@@ -119,11 +121,112 @@ TEST(ProfileTest, CorruptProfileIsDataLoss) {
   std::filesystem::remove_all(dir);
 }
 
-TEST(QrTest, RendersASquareOfHalfBlocks) {
+// Reads RenderQr's text back into modules (true: dark), two rows per line.
+std::vector<std::vector<bool>> ModulesOf(const std::string& text) {
+  std::vector<std::vector<bool>> rows;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const std::size_t end = text.find('\n', pos);
+    const std::string line = text.substr(pos, end - pos);
+    pos = end == std::string::npos ? text.size() : end + 1;
+    std::vector<bool> top;
+    std::vector<bool> bottom;
+    bool fg_dark = false;
+    bool bg_dark = false;
+    bool coloured = false;
+    for (std::size_t i = 0; i < line.size();) {
+      if (line.compare(i, 2, "\x1b[") == 0) {
+        const std::size_t m = line.find('m', i);
+        const std::string sgr = line.substr(i + 2, m - i - 2);
+        if (sgr != "0") {
+          EXPECT_TRUE(sgr == "30;40" || sgr == "30;107" || sgr == "97;40" || sgr == "97;107")
+              << sgr;
+          fg_dark = sgr.starts_with("30");
+          bg_dark = sgr.ends_with(";40");
+          coloured = true;
+        }
+        i = m + 1;
+      } else {
+        EXPECT_EQ(line.compare(i, 3, "\u2580"), 0) << "only upper half blocks";
+        EXPECT_TRUE(coloured) << "every cell has explicit colours";
+        top.push_back(fg_dark);
+        bottom.push_back(bg_dark);
+        i += 3;
+      }
+    }
+    EXPECT_TRUE(line.ends_with("\x1b[0m")) << "each line resets its colours";
+    rows.push_back(top);
+    rows.push_back(bottom);
+  }
+  return rows;
+}
+
+TEST(QrTest, ExplicitColoursAndAFourModuleQuietZone) {
   auto qr = RenderQr("otpauth://totp/x:y?secret=ABCDEFGH&issuer=x");
   ASSERT_TRUE(qr.has_value());
-  EXPECT_NE(qr->find("\u2588"), std::string::npos);
-  EXPECT_GT(std::count(qr->begin(), qr->end(), '\n'), 10);
+  const auto rows = ModulesOf(*qr);
+  ASSERT_GT(rows.size(), 20u);
+  const std::size_t size = rows[0].size();  // width + 2 * 4
+  const int width = static_cast<int>(size) - 8;
+  ASSERT_GE(width, 21);
+  ASSERT_EQ(rows.size(), size + (size % 2));  // an odd last row pairs with a quiet one
+  for (std::size_t y = 0; y < rows.size(); ++y) {
+    ASSERT_EQ(rows[y].size(), size) << y;
+    for (std::size_t x = 0; x < size; ++x) {
+      const bool quiet = x < 4 || y < 4 || x >= size - 4 || y >= size - 4;
+      if (quiet) {
+        EXPECT_FALSE(rows[y][x]) << "quiet zone at " << x << "," << y;
+      }
+    }
+  }
+  // The top-left finder pattern starts right after the quiet zone: a dark
+  // 7-module edge, then a light ring, then the 3x3 centre.
+  for (int i = 0; i < 7; ++i) {
+    EXPECT_TRUE(rows[4][4 + i]);
+    EXPECT_TRUE(rows[4 + i][4]);
+  }
+  EXPECT_FALSE(rows[5][5]);
+  EXPECT_TRUE(rows[7][7]);
+  EXPECT_FALSE(rows[4][11]) << "separator after the finder";
+}
+
+TEST(SignupTokenTest, AcceptsTheTokenOrTheUrlAnAdminShared) {
+  const std::string token = "0123456789abcdef0123456789abcdef";
+  const std::string accepted[] = {
+      token,
+      "  " + token + "\r\n",
+      "0123456789ABCDEF0123456789ABCDEF",
+      "https://gate.example.com:3080/web/newuser/" + token,
+      "https://gate.example.com:3080/web/newuser/" + token + "/",
+      "https://gate.example.com/web/newuser/" + token + "?utm=x#frag",
+  };
+  for (const std::string& text : accepted) {
+    auto parsed = ParseSignupToken(text);
+    ASSERT_TRUE(parsed) << text;
+    EXPECT_EQ(parsed->view(), token) << text;
+  }
+}
+
+TEST(SignupTokenTest, RefusesAnythingElseWithoutRepeatingIt) {
+  const std::string rejected[] = {
+      "",
+      "   ",
+      "0123456789abcdef0123456789abcde",    // 31
+      "0123456789abcdef0123456789abcdef0",  // 33
+      "0123456789abcdef0123456789abcdeg",
+      "0123456789abcdef 0123456789abcdef",
+      "https://gate.example.com/web/newuser/",
+      "https://gate.example.com/web/newuser/0123456789abcdef0123456789abcdef/x",
+      "https://gate.example.com/other/0123456789abcdef0123456789abcdef",
+  };
+  for (const std::string& text : rejected) {
+    auto parsed = ParseSignupToken(text);
+    ASSERT_FALSE(parsed) << text;
+    EXPECT_EQ(parsed.error().code(), Code::kInvalidArgument);
+    if (!text.empty() && text != "   ") {
+      EXPECT_EQ(parsed.error().message().find(text), std::string::npos);
+    }
+  }
 }
 
 }  // namespace

@@ -100,6 +100,34 @@ TEST_F(LocalOtpTest, AcceptsCurrentCodeAndRecordsTheStep) {
   EXPECT_EQ(gate::testing::ModeOf(options_.state_dir), 0700u);
 }
 
+// `gate mfa add --local` consumes its confirmation code's step in the same
+// state: pam_gate refuses that code as a replay and accepts the next one.
+TEST_F(LocalOtpTest, StepConsumedAtEnrolmentIsRefused) {
+  ASSERT_TRUE(otp::ConsumeStep(options_.state_dir, "alice", kNow / 30).ok());
+  std::string why;
+  EXPECT_EQ(Verify(CodeAt(entry_, kNow), &why), Outcome::kFailure);
+  EXPECT_EQ(why, "code already used");
+  EXPECT_EQ(Verify(CodeAt(entry_, kNow + 30), &why), Outcome::kSuccess);
+}
+
+TEST_F(LocalOtpTest, ConsumeStepOnlyRaisesTheStepAndKeepsFailures) {
+  EXPECT_EQ(Verify("000000"), Outcome::kFailure);
+  ASSERT_TRUE(otp::ConsumeStep(options_.state_dir, "alice", kNow / 30 + 1).ok());
+  ASSERT_TRUE(otp::ConsumeStep(options_.state_dir, "alice", kNow / 30 - 5).ok());
+  auto state = otp::LoadState(options_.state_dir, "alice");
+  ASSERT_TRUE(state);
+  EXPECT_EQ(state->last_step, kNow / 30 + 1);
+  EXPECT_EQ(state->failures, 1);
+  EXPECT_EQ(state->locked_until, 0);
+}
+
+TEST_F(LocalOtpTest, ConsumeStepFailsClosedOnCorruptState) {
+  ASSERT_TRUE(otp::ConsumeStep(options_.state_dir, "alice", kNow / 30).ok());
+  WriteFile(StateFile(), "garbage\n", 0600);
+  const Status s = otp::ConsumeStep(options_.state_dir, "alice", kNow / 30 + 1);
+  EXPECT_EQ(s.code(), Code::kDataLoss) << s.ToString();
+}
+
 TEST_F(LocalOtpTest, StateIsOneFixedSizeRecordRewrittenInPlace) {
   ASSERT_EQ(Verify(CodeAt(entry_, kNow)), Outcome::kSuccess);
   const std::string first = gate::testing::ReadFile(StateFile());
