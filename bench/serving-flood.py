@@ -249,14 +249,17 @@ def main():
         rows.append((label, idle, loaded, flood, logins))
 
     print("| build | sync p99 idle | sync p99 flood | ratio | OTP p99 idle | OTP p99 flood "
-          "| ratio | errors idle/flood | flood replies | `gate login` p50 |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: |")
+          "| ratio | p50 idle / flood: sync, OTP | errors idle/flood | flood replies "
+          "| `gate login` p50 |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- | ---: |")
     for label, idle, loaded, flood, logins in rows:
         s_idle, s_flood = p99(idle[0]), p99(loaded[0])
         o_idle, o_flood = p99(idle[1]), p99(loaded[1])
         replies = ", ".join(f"{k}: {v}" for k, v in sorted(flood.items()))
-        print(f"| {label} | {s_idle:.0f} ms | {s_flood:.0f} ms | {s_flood / s_idle:.1f}x "
-              f"| {o_idle:.0f} ms | {o_flood:.0f} ms | {o_flood / o_idle:.1f}x "
+        print(f"| {label} | {s_idle:.1f} ms | {s_flood:.1f} ms | {s_flood / s_idle:.1f}x "
+              f"| {o_idle:.1f} ms | {o_flood:.1f} ms | {o_flood / o_idle:.1f}x "
+              f"| {statistics.median(idle[0]):.1f} / {statistics.median(loaded[0]):.1f} ms, "
+              f"{statistics.median(idle[1]):.1f} / {statistics.median(loaded[1]):.1f} ms "
               f"| {idle[2]}/{loaded[2]} | {replies} | {statistics.median(logins):.0f} ms |")
 
 
