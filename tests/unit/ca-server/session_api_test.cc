@@ -889,6 +889,24 @@ TEST_F(SessionAccessTest, RecordingBytesPagedAndAudited) {
   EXPECT_EQ(Get(Cert("carol"), base).status, 404);
 }
 
+TEST_F(SessionAccessTest, ReadErrorIsA503NamingTheFileInTheLogAndChangesNothing) {
+  const Identity bob = Cert("bob");
+  const std::string base = std::string("/v1/sessions/") + kS1 + "/recording";
+  env_.FailNth(FaultOp::kRead, 1, EIO);
+  ::testing::internal::CaptureStderr();
+  HttpReply r = Get(bob, base);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(r.status, 503);
+  EXPECT_TRUE(r.raw_body.empty());
+  EXPECT_NE(log.find("cannot read " + dir_ + "/recordings/" + kS1 + ".cast: Input/output error"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(HeldBytes(kS1), alice_bytes_.size());
+  r = Get(bob, base);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.raw_body, alice_bytes_);
+}
+
 TEST_F(SessionAccessTest, LiveRecordingIsReadable) {
   HttpReply r = Get(Cert("carol"), std::string("/v1/sessions/") + kS2 + "/recording");
   ASSERT_EQ(r.status, 200);

@@ -198,6 +198,29 @@ TEST(FaultEnvTest, AppendAllOrNothingUndoesAShortWrite) {
   EXPECT_EQ(ReadFile(tmp.File("f")), "kept");
 }
 
+TEST(FaultEnvTest, FailsTheNthReadByPathAndInADirectory) {
+  TempDir tmp;
+  WriteFile(tmp.File("f"), "contents", 0600);
+  FaultEnv env;
+  auto by_path = env.NewReadableFile(tmp.File("f"));
+  ASSERT_TRUE(by_path);
+  auto dir = env.OpenDirectory(tmp.path());
+  ASSERT_TRUE(dir);
+  auto in_dir = (*dir)->NewReadableFile("f");
+  ASSERT_TRUE(in_dir);
+  env.FailNth(FaultOp::kRead, 2, EIO);
+  EXPECT_EQ((*by_path)->ReadAt(0, 4).value(), "cont");
+  auto failed = (*in_dir)->ReadAt(4, 4);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code(), Code::kUnavailable);
+  EXPECT_NE(failed.error().message().find("cannot read " + tmp.File("f") + ": Input/output error"),
+            std::string::npos)
+      << failed.error().message();
+  EXPECT_EQ((*in_dir)->ReadAt(4, 4).value(), "ents");  // only the 2nd read fails
+  EXPECT_EQ(env.Count(FaultOp::kRead), 3);
+  EXPECT_GE((*in_dir)->fd(), 0);
+}
+
 TEST(FaultEnvTest, FailAllUntilCleared) {
   TempDir tmp;
   FaultEnv env;
