@@ -45,6 +45,7 @@ enum class FaultOp {
   kMkdir,     // Env::CreateDir
   kTruncate,  // WritableFile::Truncate
   kRead,      // ReadableFile::ReadAt (not reads through its fd(), e.g. mmap)
+  kSetOwner,  // WritableFile::SetOwnerAndMode
 };
 
 class FaultEnv final : public Env {

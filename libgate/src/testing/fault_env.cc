@@ -48,7 +48,14 @@ class FaultWritableFile final : public WritableFile {
   }
   Status Close() override { return base_->Close(); }
   Result<FileInfo> Stat() const override { return base_->Stat(); }
+  Status SetOwnerAndMode(uid_t uid, gid_t gid, mode_t perms) override {
+    if (const int err = env_->NextFault(FaultOp::kSetOwner)) {
+      return ErrnoStatus("chown", path(), err);
+    }
+    return base_->SetOwnerAndMode(uid, gid, perms);
+  }
   const std::string& path() const override { return base_->path(); }
+  int fd() const override { return base_->fd(); }
 
  private:
   FaultEnv* env_;

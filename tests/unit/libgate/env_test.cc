@@ -97,6 +97,36 @@ TEST(PosixEnvTest, CreateDirSetsTheModeDespiteUmask) {
   EXPECT_EQ(Env::Default()->CreateDir(tmp.File("d"), 0755).code(), Code::kAlreadyExists);
 }
 
+TEST(PosixEnvTest, ExclusiveCreateSetsTheModeDespiteUmask) {
+  TempDir tmp;
+  auto dir = Env::Default()->OpenDirectory(tmp.path());
+  ASSERT_TRUE(dir);
+  const mode_t old = umask(077);
+  auto by_path = Env::Default()->NewWritableFile(tmp.File("a"), WriteMode::kCreateExclusive, 0644);
+  auto in_dir = (*dir)->NewWritableFile("b", WriteMode::kCreateExclusive, 0640);
+  const Status atomic = WriteFileAtomicIn(**dir, "c", "data", 0644);
+  umask(old);
+  ASSERT_TRUE(by_path && in_dir && atomic.ok());
+  EXPECT_EQ((*by_path)->Stat()->mode, 0644u);
+  EXPECT_EQ((*in_dir)->Stat()->mode, 0640u);
+  EXPECT_EQ(Env::Default()->Stat(tmp.File("c"))->mode, 0644u);
+}
+
+TEST(PosixEnvTest, SetOwnerAndModeThroughTheOpenFile) {
+  TempDir tmp;
+  auto file = MustOpen(*Env::Default(), tmp.File("f"), WriteMode::kCreateExclusive);
+  ASSERT_TRUE(file);
+  ASSERT_TRUE(file->SetOwnerAndMode(::geteuid(), ::getegid(), 0640).ok());
+  EXPECT_EQ(file->Stat()->mode, 0640u);
+  if (::geteuid() != 0) {
+    const Status s = file->SetOwnerAndMode(0, 0, 0600);
+    EXPECT_EQ(s.code(), Code::kPermissionDenied);
+    EXPECT_NE(s.message().find("cannot chown " + tmp.File("f")), std::string::npos) << s.message();
+  }
+  ASSERT_TRUE(file->Close().ok());
+  EXPECT_EQ(file->fd(), -1);
+}
+
 TEST(PosixEnvTest, DirectoryWorksInsideTheDirectoryItOpened) {
   TempDir tmp;
   ASSERT_EQ(mkdir(tmp.File("d").c_str(), 0700), 0);
