@@ -15,6 +15,7 @@
 #include <string>
 #include <thread>
 
+#include "common/recording_test_util.h"
 #include "common/test_util.h"
 #include "gate/asciicast.h"
 #include "gate/fault_env.h"
@@ -130,12 +131,8 @@ class EventLoopTest : public ::testing::Test {
     recording_path_ = RecordingPath(spool_.path(), session_id_);
     auto file = CreateRecordingFile(env, spool_.path(), session_id_);
     ASSERT_TRUE(file.has_value()) << file.error().ToString();
-    cast::Header header;
-    header.session_id = session_id_;
-    header.user = "alice";
-    header.login = "root";
-    header.node = "4a6f0c1e-9b2d-4c3e-8f10-0123456789ab";
-    header.mode = "interactive";
+    const cast::Header header =
+        testing::TestHeader(session_id_, "4a6f0c1e-9b2d-4c3e-8f10-0123456789ab");
     auto writer = cast::Writer::Create(std::move(*file), header, key_);
     ASSERT_TRUE(writer.has_value()) << writer.error().ToString();
     cast_sink_ = MakeCastSink(std::move(*writer));

@@ -12,6 +12,7 @@
 #include <set>
 #include <string>
 
+#include "common/recording_test_util.h"
 #include "common/test_util.h"
 #include "gate/asciicast.h"
 #include "gate/ed25519.h"
@@ -90,12 +91,7 @@ TEST(RecordingFileTest, AFullDiskAtTheStartLeavesNothingInTheSpool) {
   auto file = CreateRecordingFile(env, spool.path(), id);
   ASSERT_TRUE(file.has_value()) << file.error().ToString();
   const auto key = ssh::Ed25519PrivateKey::Generate().value();
-  cast::Header header;
-  header.session_id = id;
-  header.user = "alice";
-  header.login = "root";
-  header.node = "4a6f0c1e-9b2d-4c3e-8f10-0123456789ab";
-  header.mode = "interactive";
+  const cast::Header header = testing::TestHeader(id, "4a6f0c1e-9b2d-4c3e-8f10-0123456789ab");
   auto writer = cast::Writer::Create(std::move(*file), header, key);
   ASSERT_FALSE(writer.has_value());
   EXPECT_EQ(writer.error().code(), Code::kResourceExhausted);
