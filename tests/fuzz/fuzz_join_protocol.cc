@@ -1,8 +1,8 @@
 // The live-join frames and messages (gate/join_protocol.h): what a joining
 // client sends to the recorder of a session (which runs as gate-rec) and
 // what the recorder sends back. The first input byte picks the direction
-// (bit 0) and the size of the pieces the rest arrives in (the other bits),
-// as a non-blocking socket delivers it. Checked for every input:
+// (bit 0) and the size of the pieces the rest arrives in (the other bits;
+// larger for long inputs), as a non-blocking socket delivers it. Checked for every input:
 // - decoding in pieces gives the same frames and the same error as decoding
 //   all of it at once;
 // - every frame is within the limit, of a type of its direction, and encodes
@@ -93,8 +93,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size < 1) return 0;
   const auto direction =
       (data[0] & 1) != 0 ? FrameDirection::kToClient : FrameDirection::kToRecorder;
-  const std::size_t piece = 1 + (data[0] >> 1);
   const std::string_view stream(reinterpret_cast<const char*>(data) + 1, size - 1);
+  // At most ~256 pieces: byte-sized pieces of a 64 KiB input would spend
+  // the run on Feed calls, and the splits that matter (inside a 5-byte
+  // header) show up in small inputs.
+  const std::size_t piece = std::max<std::size_t>(1 + (data[0] >> 1), stream.size() / 256);
 
   const Decoded whole = Decode(direction, stream, stream.size() + 1);
   const Decoded pieces = Decode(direction, stream, piece);
