@@ -105,7 +105,12 @@ bool Measure(const gate::ssh::Ed25519PrivateKey& key, std::string_view text, std
   gate::cast::Header header;
   header.session_id = "00000000-0000-0000-0000-000000000000";
   header.mode = "interactive";
-  auto w = Writer::Create(gate::UniqueFd(::open("/dev/null", O_WRONLY | O_CLOEXEC)), header, key);
+  auto null = gate::Env::Default()->NewWritableFile("/dev/null", gate::WriteMode::kAppendExisting);
+  if (!null) {
+    std::fprintf(stderr, "gate-bench-cast: %s\n", null.error().ToString().c_str());
+    return false;
+  }
+  auto w = Writer::Create(std::move(*null), header, key);
   if (!w) {
     std::fprintf(stderr, "gate-bench-cast: %s\n", w.error().ToString().c_str());
     return false;

@@ -617,6 +617,10 @@ struct HttpServer::Impl {
   UnixProtocol::acceptor unix_acceptor{ioc};
   net::steady_timer tcp_retry{ioc};
   net::steady_timer unix_retry{ioc};
+  // SIGINT/SIGTERM stop the server. Installed by Start(), before the caller
+  // can announce that it serves: a stop signal that arrives between that
+  // announcement and Run() is held and acted on by Run(), never fatal.
+  std::optional<net::signal_set> stop_signals;
   std::uint16_t port = 0;
   bool started = false;
   // Refused connections since the last log line (accept loop only).
@@ -874,6 +878,15 @@ Status HttpServer::Start() {
     return status;
   }
   s.started = true;
+  s.stop_signals.emplace(s.ioc);
+  ErrorCode ec;
+  s.stop_signals->add(SIGINT, ec);
+  s.stop_signals->add(SIGTERM, ec);
+  s.stop_signals->async_wait([&s](const ErrorCode& wait_ec, int signal_number) {
+    if (wait_ec) return;
+    log::Info("http: signal " + std::to_string(signal_number) + " received, stopping");
+    s.ioc.stop();
+  });
   if (s.tcp_acceptor.is_open()) {
     s.AcceptTcp();
     log::Info("http: serving HTTPS on " + o.listen_host + ":" + std::to_string(s.port));
@@ -893,16 +906,6 @@ void HttpServer::Run() {
     log::Error("http: Run() without a successful Start()");
     return;
   }
-  net::signal_set signals(s.ioc);
-  ErrorCode ec;
-  signals.add(SIGINT, ec);
-  signals.add(SIGTERM, ec);
-  signals.async_wait([&s](const ErrorCode& wait_ec, int signal_number) {
-    if (wait_ec) return;
-    log::Info("http: signal " + std::to_string(signal_number) + " received, stopping");
-    s.ioc.stop();
-  });
-
   std::vector<std::thread> pool;
   try {
     s.shared->workers.Start();

@@ -120,6 +120,11 @@ class HttpServer {
   // (certificate or key missing), FailedPrecondition (the socket path is
   // taken by something else or a live server), Unavailable (bind/listen
   // failed, e.g. port in use). On failure nothing stays open.
+  // On success SIGINT and SIGTERM are already caught: one that arrives
+  // before Run() makes Run() return at once (so the caller may print its
+  // "serving" banner right after Start() without a window in which a stop
+  // signal kills the process). They stay caught until the server is
+  // destroyed.
   Status Start();
 
   // The bound TCP port (the real one when listen_port was 0); 0 before a

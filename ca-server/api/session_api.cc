@@ -61,6 +61,17 @@ HttpReply PutChunk(SessionApiDeps& d, const HttpRequest& req, const PathParams& 
   if (!offset) return ErrorReply(offset.error());
   auto result = d.ingest.PutChunk(*node, id, *offset, req.body, req.source);
   if (!result) return ErrorReply(result.error());
+  if (result->storage_full) {
+    // 507, not 429: the node is not sending too fast, gate-ca's disk is
+    // full. The uploader keeps the chunk spooled and retries with backoff;
+    // Retry-After says that a minute is a sensible pause.
+    HttpReply reply =
+        ErrorReply(507, Code::kResourceExhausted,
+                   "gate-ca cannot store session " + id +
+                       ": No space left on device; keep the recording and send it again later");
+    reply.headers.emplace_back("Retry-After", "60");
+    return reply;
+  }
   if (result->conflict) {
     return Conflict(result->size, "offset " + std::to_string(*offset) +
                                       " is not gate-ca's size of this recording (" +

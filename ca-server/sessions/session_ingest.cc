@@ -91,10 +91,24 @@ Result<ChunkResult> SessionIngest::PutChunk(const NodeRecord& node, const std::s
   }
   if (current == 0) return FirstChunk(node, id, bytes, source, has_row);
 
-  GATE_RETURN_IF_ERROR(files_.Append(id, current, bytes));
-  const std::uint64_t size = current + bytes.size();
-  GATE_RETURN_IF_ERROR(store_.SetSessionSize(id, static_cast<std::int64_t>(size)));
-  return ChunkResult{false, size};
+  auto stored = AppendChunk(id, current, bytes);
+  if (!stored || stored->storage_full) return stored;
+  GATE_RETURN_IF_ERROR(store_.SetSessionSize(id, static_cast<std::int64_t>(stored->size)));
+  return stored;
+}
+
+Result<ChunkResult> SessionIngest::AppendChunk(const std::string& id, std::uint64_t offset,
+                                               std::string_view bytes) {
+  const Status appended = files_.Append(id, offset, bytes);
+  // RecordingFiles says ResourceExhausted for a full disk and nothing else:
+  // the node's chunk is fine, gate-ca's disk is not.
+  if (appended.code() == Code::kResourceExhausted) {
+    log::Error("session " + id +
+               ": chunk refused, no room on gate-ca's disk: " + appended.message());
+    return ChunkResult{false, offset, true};
+  }
+  if (!appended.ok()) return Err(appended);
+  return ChunkResult{false, offset + bytes.size()};
 }
 
 Result<ChunkResult> SessionIngest::FirstChunk(const NodeRecord& node, const std::string& id,
@@ -132,9 +146,10 @@ Result<ChunkResult> SessionIngest::FirstChunk(const NodeRecord& node, const std:
   const std::int64_t now = now_();
   if (has_row) {
     // Re-sent from offset 0 after gate-ca emptied its copy: same session.
-    GATE_RETURN_IF_ERROR(files_.Append(id, 0, bytes));
+    auto stored = AppendChunk(id, 0, bytes);
+    if (!stored || stored->storage_full) return stored;
     GATE_RETURN_IF_ERROR(store_.SetSessionSize(id, static_cast<std::int64_t>(bytes.size())));
-    return ChunkResult{false, bytes.size()};
+    return stored;
   }
   auto live = store_.CountLiveSessions(node.host_uuid);
   if (!live) return Err(live.error());
@@ -144,7 +159,8 @@ Result<ChunkResult> SessionIngest::FirstChunk(const NodeRecord& node, const std:
                                         " recordings uploading (the limit)")));
   }
   GATE_RETURN_IF_ERROR(files_.Truncate(id));
-  GATE_RETURN_IF_ERROR(files_.Append(id, 0, bytes));
+  auto stored = AppendChunk(id, 0, bytes);
+  if (!stored || stored->storage_full) return stored;
   SessionRecord session;
   session.id = id;
   session.user = header->user;

@@ -35,11 +35,14 @@ struct SessionLimits {
 };
 
 // The answer to a chunk. conflict: the offset was not gate-ca's size (or,
-// for a completed session, more bytes were offered); size is gate-ca's size
-// either way, where the node resumes.
+// for a completed session, more bytes were offered). storage_full: gate-ca's
+// disk had no room for the chunk (ENOSPC/EDQUOT); nothing of it was kept and
+// the node must keep its copy and send it again later. size is gate-ca's size
+// in every case, where the node resumes.
 struct ChunkResult {
   bool conflict = false;
   std::uint64_t size = 0;
+  bool storage_full = false;
 };
 
 // The answer to a completion. conflict: size or digest did not match
@@ -68,7 +71,10 @@ class SessionIngest {
   // Errors: InvalidArgument (bad id, oversized chunk, bad header, header for
   // another session), PermissionDenied (the session or header belongs to
   // another node), ResourceExhausted (per-session byte cap or per-node live
-  // session cap), FailedPrecondition (bytes for a completed session).
+  // session cap), FailedPrecondition (bytes for a completed session),
+  // Unavailable (an I/O error; the chunk was taken back). A full disk is not
+  // an error but ChunkResult::storage_full, logged with the file and the
+  // system error: the HTTP layer must tell it apart from the caps above.
   Result<ChunkResult> PutChunk(const NodeRecord& node, const std::string& id, std::uint64_t offset,
                                std::string_view bytes, const std::string& source);
 
@@ -93,6 +99,10 @@ class SessionIngest {
   // Audits a refused upload and returns status.
   Status Refuse(const NodeRecord& node, const std::string& id, const std::string& source,
                 Status status);
+  // Appends bytes at offset (files_.Append); a full disk becomes
+  // ChunkResult::storage_full at offset, other errors stay errors.
+  Result<ChunkResult> AppendChunk(const std::string& id, std::uint64_t offset,
+                                  std::string_view bytes);
   Result<ChunkResult> FirstChunk(const NodeRecord& node, const std::string& id,
                                  std::string_view bytes, const std::string& source, bool has_row);
   void AuditCompletion(const SessionRecord& session, const NodeRecord& node,

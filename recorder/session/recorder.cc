@@ -114,19 +114,25 @@ Status RedirectToDevNull(int fd) {
   return Status::Ok();
 }
 
-// Removes what a session that never started left behind.
+// Removes what a session that never started left behind, and the live
+// registry entry of one that ended.
 class Cleanup {
  public:
+  explicit Cleanup(Env& env) : env_(env) {}
   ~Cleanup() {
-    if (!recording.empty()) ::unlink(recording.c_str());
-    if (!run_dir.empty()) RemoveLiveSession(run_dir, session_id);
+    if (!spool_dir.empty()) RemoveRecordingFile(env_, spool_dir, session_id);
+    if (!run_dir.empty()) RemoveLiveSession(env_, run_dir, session_id);
   }
-  std::string recording;
+  std::string spool_dir;  // set while the recording is not yet the session's
   std::string run_dir;
   std::string session_id;
+
+ private:
+  Env& env_;
 };
 
 int Run(const RecorderOptions& options) {
+  Env& env = options.env != nullptr ? *options.env : *Env::Default();
   const ProcessIds ids = CurrentIds();
   if (ids.setuid() && ids.suid != ids.euid) return Refuse("unexpected saved uid");
   auto account = AccountOf(ids.ruid);
@@ -160,11 +166,11 @@ int Run(const RecorderOptions& options) {
 
   auto session_id = NewSessionId();
   if (!session_id) return Refuse(session_id.error().message());
-  Cleanup cleanup;
+  Cleanup cleanup(env);
   cleanup.session_id = *session_id;
-  auto file = CreateRecordingFile(settings->spool_dir, *session_id);
+  auto file = CreateRecordingFile(env, settings->spool_dir, *session_id);
   if (!file) return Refuse(file.error().message());
-  cleanup.recording = RecordingPath(settings->spool_dir, *session_id);
+  cleanup.spool_dir = settings->spool_dir;
 
   winsize ws{};
   ws.ws_col = 80;
@@ -287,7 +293,7 @@ int Run(const RecorderOptions& options) {
     }
   }
   cleanup.run_dir = settings->run_dir;
-  if (Status s = WriteLiveSession(settings->run_dir, live); !s.ok()) {
+  if (Status s = WriteLiveSession(env, settings->run_dir, live); !s.ok()) {
     return Refuse("cannot register the session: " + s.message());
   }
 
@@ -301,12 +307,18 @@ int Run(const RecorderOptions& options) {
   log::Info("session " + *session_id + " started: user=" + identity->user +
             " login=" + identity->login + " serial=" + std::to_string(identity->serial) + " mode=" +
             std::string(ModeName(mode)) + (command.empty() ? "" : " command=" + command));
-  cleanup.recording.clear();  // from now on the recording is the session's
+  cleanup.spool_dir.clear();  // from now on the recording is the session's
   child->Release();
   const SessionEnd end = (*loop)->Run();
   if (raw) raw->Restore();
   if (!end.recording.ok()) {
+    // The session is over either way (fail closed: a failure during it ended
+    // it); what is in the spool verifies only up to its last good checkpoint.
     log::Error("session " + *session_id + ": recording failed: " + end.recording.ToString());
+    const std::string line =
+        "gate-record: the recording of this session is incomplete: " + end.recording.message() +
+        "\n";
+    (void)!::write(STDERR_FILENO, line.data(), line.size());
   }
   log::Info("session " + *session_id + " ended: " + end.exit_json +
             (end.hung_up ? " (hung up)" : ""));

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "gate/env.h"
 #include "gate/status.h"
 #include "recorder/join/join_hub.h"
 #include "recorder/session/identity.h"
@@ -34,6 +35,9 @@ struct RecorderOptions {
   std::string config_path{kDefaultSettingsPath};
   bool config_given = false;  // --config: passed on to the session as GATE_RECORDER_CONFIG
   HubFactory hub_factory;     // empty: no live join
+  // Every file the session writes (recording, live registry) goes through
+  // it; nullptr: Env::Default().
+  Env* env = nullptr;
 };
 
 // Runs one session; returns gate-record's exit status: the session's

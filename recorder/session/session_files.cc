@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "gate/json.h"
+#include "gate/log.h"
 #include "gate/secure_file.h"
 #include "gate/uuid.h"
 
@@ -45,30 +46,40 @@ std::string RecordingPath(const std::string& spool_dir, const std::string& id) {
   return spool_dir + "/" + id + ".cast";
 }
 
-Result<UniqueFd> CreateRecordingFile(const std::string& spool_dir, const std::string& id) {
+Result<std::unique_ptr<WritableFile>> CreateRecordingFile(Env& env, const std::string& spool_dir,
+                                                          const std::string& id) {
   if (!IsSessionId(id)) return Err(InvalidArgument("bad session id"));
   const std::string path = RecordingPath(spool_dir, id);
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (!fd.valid()) {
-    return Err(Unavailable("cannot create " + path + ": " + std::strerror(errno)));
-  }
-  // The user's umask came with the exec; the mode must not depend on it.
-  if (::fchmod(fd.get(), 0600) != 0 || ::flock(fd.get(), LOCK_SH | LOCK_NB) != 0) {
+  // kCreateExclusive sets 0600 exactly: the user's umask came with the exec.
+  auto file = env.NewWritableFile(path, WriteMode::kCreateExclusive, 0600);
+  if (!file) return Err(file.error());
+  if (::flock((*file)->fd(), LOCK_SH | LOCK_NB) != 0) {
     const int err = errno;
-    ::unlink(path.c_str());
-    return Err(Unavailable("cannot prepare " + path + ": " + std::strerror(err)));
+    (void)(*file)->Close();
+    RemoveRecordingFile(env, spool_dir, id);
+    return Err(ErrnoStatus("lock", path, err));
   }
-  return fd;
+  return file;
 }
 
-Status WriteLiveSession(const std::string& run_dir, const LiveSession& s) {
+void RemoveRecordingFile(Env& env, const std::string& spool_dir, const std::string& id) {
+  if (!IsSessionId(id)) return;
+  const Status s = env.RemoveFile(RecordingPath(spool_dir, id));
+  if (!s.ok() && s.code() != Code::kNotFound) log::Warning(s.message());
+}
+
+Status WriteLiveSession(Env& env, const std::string& run_dir, const LiveSession& s) {
   if (!IsSessionId(s.session_id)) return InvalidArgument("bad session id");
-  return WriteFileAtomic(LiveSessionPath(run_dir, s.session_id),
-                         json::Write(LiveSessionToJson(s)) + "\n", 0644);
+  auto dir = env.OpenDirectory(run_dir);
+  if (!dir) return dir.error();
+  return WriteFileAtomicIn(**dir, s.session_id + ".json", json::Write(LiveSessionToJson(s)) + "\n",
+                           0644);
 }
 
-void RemoveLiveSession(const std::string& run_dir, const std::string& id) {
-  if (IsSessionId(id)) (void)::unlink(LiveSessionPath(run_dir, id).c_str());
+void RemoveLiveSession(Env& env, const std::string& run_dir, const std::string& id) {
+  if (!IsSessionId(id)) return;
+  const Status s = env.RemoveFile(LiveSessionPath(run_dir, id));
+  if (!s.ok() && s.code() != Code::kNotFound) log::Warning(s.message());
 }
 
 }  // namespace gate::recorder

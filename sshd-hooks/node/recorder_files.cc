@@ -26,18 +26,6 @@ std::string BaseName(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-Status WriteAllFd(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Unavailable(ErrnoText(errno));
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return Status::Ok();
-}
-
 Status KeyUnusable(const std::string& path, const std::string& why) {
   return FailedPrecondition(
       "the existing recorder key " + path + " is not usable: " + why +
@@ -92,39 +80,17 @@ Status EnsureOwnedDir(const std::string& dir, uid_t uid, gid_t gid, mode_t mode,
 }
 
 Status WriteOwnedFileAtomic(const std::string& path, std::string_view data, mode_t mode, uid_t uid,
-                            gid_t gid) {
-  const std::string dir = DirName(path);
-  const std::string tmp = dir + "/." + BaseName(path) + ".tmp-" + std::to_string(::getpid());
-  ::unlink(tmp.c_str());  // a leftover of ours from a crash; O_EXCL below
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (!fd.valid()) return Unavailable("cannot create " + tmp + ": " + ErrnoText(errno));
-  auto fail = [&](const std::string& what) {
-    const int err = errno;
-    fd.Reset();
-    ::unlink(tmp.c_str());
-    return Unavailable("cannot write " + path + ": " + what + ": " + ErrnoText(err));
-  };
-  // Owner and mode before the data: the bytes never sit in a file someone
-  // else could open.
-  if (::fchown(fd.get(), uid, gid) != 0) return fail("fchown");
-  if (::fchmod(fd.get(), mode & 07777) != 0) return fail("fchmod");
-  if (Status s = WriteAllFd(fd.get(), data); !s.ok()) {
-    fd.Reset();
-    ::unlink(tmp.c_str());
-    return Unavailable("cannot write " + path + ": " + s.message());
-  }
-  if (::fsync(fd.get()) != 0) return fail("fsync");
-  if (::close(fd.Release()) != 0) return fail("close");
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return fail("rename");
-  UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!dfd.valid() || ::fsync(dfd.get()) != 0) {
-    return Unavailable("wrote " + path + " but could not sync " + dir + ": " + ErrnoText(errno));
-  }
-  return Status::Ok();
+                            gid_t gid, Env* env) {
+  const std::string name = BaseName(path);
+  if (name.empty()) return InvalidArgument("cannot write '" + path + "': not a file path");
+  auto dir = env->OpenDirectory(DirName(path));
+  if (!dir) return dir.error();
+  const Status s = WriteFileAtomicIn(**dir, name, data, mode, FileOwner{uid, gid});
+  return s.ok() ? s : s.WithContext("writing " + path);
 }
 
 Result<RecorderKey> EnsureRecorderKey(const std::string& path, uid_t uid, gid_t gid,
-                                      std::string_view comment) {
+                                      std::string_view comment, Env* env) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) == 0) {
     if (S_ISLNK(st.st_mode)) return Err(KeyUnusable(path, "it is a symbolic link"));
@@ -156,7 +122,7 @@ Result<RecorderKey> EnsureRecorderKey(const std::string& path, uid_t uid, gid_t 
   auto key = ssh::Ed25519PrivateKey::Generate();
   if (!key) return Err(key.error());
   const SecretString pem = ssh::EncodeOpenSshPrivateKey(*key, comment);
-  GATE_RETURN_IF_ERROR(WriteOwnedFileAtomic(path, pem.view(), 0600, uid, gid));
+  GATE_RETURN_IF_ERROR(WriteOwnedFileAtomic(path, pem.view(), 0600, uid, gid, env));
   return RecorderKey{key->public_key(), true};
 }
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "gate/ed25519.h"
+#include "gate/env.h"
 #include "gate/status.h"
 
 namespace gate::hooks {
@@ -26,11 +27,15 @@ namespace gate::hooks {
 Status EnsureOwnedDir(const std::string& dir, uid_t uid, gid_t gid, mode_t mode,
                       std::vector<std::string>* created);
 
-// WriteFileAtomic for a file another user owns: the temp file is created
-// O_EXCL|O_NOFOLLOW with mode 0600, chowned to uid:gid and chmodded to
-// `mode` before any data is written, then renamed over path.
+// WriteFileAtomicIn (gate/env.h) for a file another user owns, through env:
+// the temp file is created O_EXCL|O_NOFOLLOW in path's directory with mode
+// 0600, chowned to uid:gid and chmodded to `mode` before any data is
+// written, fsynced, then renamed over path and the directory fsynced. On
+// failure (full disk, I/O error, failed fsync, refused chown) the temp file
+// is removed, nothing changed at path, and the error names the file and the
+// system error.
 Status WriteOwnedFileAtomic(const std::string& path, std::string_view data, mode_t mode, uid_t uid,
-                            gid_t gid);
+                            gid_t gid, Env* env = Env::Default());
 
 struct RecorderKey {
   ssh::Ed25519PublicKey public_key;
@@ -43,9 +48,10 @@ struct RecorderKey {
 // Ed25519 key; otherwise FailedPrecondition explaining what is wrong and
 // that the file was left alone (the admin removes it to get a new key, or
 // fixes it). A missing file is generated (owned uid:gid, 0600, comment
-// `comment`). The directory must exist.
+// `comment`, through WriteOwnedFileAtomic with env: on failure no key file
+// is left). The directory must exist.
 Result<RecorderKey> EnsureRecorderKey(const std::string& path, uid_t uid, gid_t gid,
-                                      std::string_view comment);
+                                      std::string_view comment, Env* env = Env::Default());
 
 // The recorder binary sshd runs for recorded sessions must be setuid to the
 // recorder user (docs/recording.md). OK if: path is absolute; its real path

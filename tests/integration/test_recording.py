@@ -471,6 +471,77 @@ class RecordingTest(GateTestCase):
             self.assertTrue(any("gate-record" in l and "cannot record this session" in l
                                 for l in lines), lines)
 
+    def full_spool(self):
+        """Mounts a small tmpfs over the spool (gate-rec's, 0700, as before)
+        for the rest of the test; returns a function that fills it up."""
+        rec_gid = pwd.getpwuid(self.rec_uid).pw_gid
+        subprocess.run(["mount", "-t", "tmpfs", "-o",
+                        f"size=256k,mode=0700,uid={self.rec_uid},gid={rec_gid}", "tmpfs",
+                        self.spool], check=True)
+        def unmount():
+            # A session of the test may still be letting go of its file.
+            deadline = time.time() + 15
+            while subprocess.run(["umount", self.spool], capture_output=True).returncode != 0:
+                if time.time() > deadline:
+                    subprocess.run(["umount", "-l", self.spool], check=False)
+                    return
+                time.sleep(0.1)
+        self.addCleanup(unmount)
+        filler = os.path.join(self.spool, "filler")
+
+        def fill():
+            with open(filler, "wb", buffering=0) as f:
+                try:
+                    while True:
+                        f.write(b"\0" * 4096)
+                        f.flush()
+                except OSError:
+                    pass
+        return fill
+
+    def test_full_spool_refuses_the_session_and_leaves_no_recording(self):
+        self.full_spool()()
+        result = self.ssh("echo should-not-run")
+        self.assertEqual(result.returncode, 1)
+        self.assertNotIn("should-not-run", result.stdout)
+        self.assertRegex(result.stderr,
+                         r"gate-record: cannot record this session: cannot write the recording: "
+                         r"cannot write .*\.cast: No space left on device.*; access denied")
+        self.assertEqual(self.casts(), set())
+
+    def test_spool_filling_up_ends_the_session_with_a_recording_cut_short(self):
+        fill = self.full_spool()
+        t, live, cast = self.terminal("spoolfull")
+        # Keep the pane once ssh exits, to read what the user was told.
+        t.tmux("set-option", "-t", t.name, "remain-on-exit", "on")
+        self.wait_in_file(cast, b"ready-42")
+        fill()
+        t.type("head -c 300000 /dev/zero | tr '\\0' z; echo; echo after-$((6*7))")
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            dead = t.tmux("display-message", "-p", "-t", t.name, "#{pane_dead}").stdout.strip()
+            if dead == "1":
+                break
+            time.sleep(0.1)
+        screen = t.screen()
+        self.assertEqual(dead, "1", "the session did not end:\n" + screen)
+        self.assertRegex(screen, r"gate-record: the recording failed \(cannot write .*\.cast: "
+                                 r"No space left on device.*\); ending the session")
+        # Hung up (the shell's SIGHUP), not ended by the user.
+        self.assertRegex(screen, r"Pane is dead \(status 129")
+        # What the uploader finds: whole lines, every byte under a checkpoint,
+        # the session cut short and never complete.
+        with open(cast, "rb") as f:
+            data = f.read()
+        self.assertTrue(data.endswith(b"\n"))
+        verdict = self.verify(cast)
+        self.assertIn("cut short (the recording ends without an exit event)", verdict)
+        _, events = parse_cast(cast)
+        self.assertIn("ready-42", output_of(events))
+        self.assertNotIn("after-42", output_of(events))
+        self.assertNotIn("x", {e[1] for e in events})
+        self.assertFalse(os.path.exists(os.path.join(self.run_dir, live["session_id"] + ".json")))
+
     def test_direct_runs_are_checked_like_sshds(self):
         env = {"PATH": "/usr/bin:/bin", "HOME": self.login_pw.pw_dir,
                "SSH_ORIGINAL_COMMAND": "echo direct-run"}

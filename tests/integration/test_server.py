@@ -1,9 +1,12 @@
 """gate-ca start-up, configuration, secret-file checks, TLS trust, shutdown."""
+import fcntl
 import os
 import shutil
 import signal
 import stat
+import subprocess
 import tempfile
+import time
 import unittest
 
 from harness import Client, GateCA, GateTestCase, binary, run
@@ -48,6 +51,57 @@ class StartupTest(unittest.TestCase):
                 self.assertEqual(exported.split()[:2], f.read().split()[:2])
         finally:
             self.assertEqual(ca2.stop(signal.SIGINT)[0], 0)
+
+    def test_sigterm_right_after_the_banner_is_a_clean_stop(self):
+        """A supervisor may stop gate-ca as soon as it printed its banner. The
+        banner is written into a full pipe, so gate-ca is held inside that very
+        write when SIGTERM arrives (no race: the test waits until /proc shows
+        it blocked there), then the pipe is drained. Exit 0 and the "stopped"
+        line: the signal was caught before the banner, not fatal."""
+        write_syscall = {"x86_64": 1, "aarch64": 64}.get(os.uname().machine)
+        if write_syscall is None:
+            self.skipTest("write(2) syscall number unknown on this machine")
+        ca = GateCA(self.workdir)
+        read_end, write_end = os.pipe()
+        fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 4096)
+        os.set_blocking(write_end, False)
+        filler = 0
+        try:
+            while True:
+                filler += os.write(write_end, b"." * 4096)
+        except BlockingIOError:
+            pass
+        os.set_blocking(write_end, True)
+        log = open(os.path.join(self.workdir, "gate-ca.log"), "a+")
+        self.addCleanup(log.close)
+        proc = subprocess.Popen(
+            [binary("gate-ca"), "start", "--config", ca.config_path],
+            stdout=write_end, stderr=log)
+        os.close(write_end)
+        self.addCleanup(lambda: proc.poll() is None and (proc.kill(), proc.wait()))
+        deadline = time.time() + 30
+        blocked = False
+        while time.time() < deadline and proc.poll() is None:
+            try:
+                with open(f"/proc/{proc.pid}/syscall") as f:
+                    fields = f.read().split()
+            except PermissionError:
+                self.skipTest("cannot read /proc/PID/syscall of gate-ca")
+            except FileNotFoundError:
+                break
+            if len(fields) > 1 and fields[0] == str(write_syscall) and int(fields[1], 16) == 1:
+                blocked = True
+                break
+            time.sleep(0.05)
+        log.seek(0)
+        self.assertTrue(blocked, "gate-ca never wrote its banner:\n" + log.read())
+        proc.send_signal(signal.SIGTERM)
+        with os.fdopen(read_end, "rb") as out:
+            self.assertEqual(out.read(filler), b"." * filler)
+            rest = out.read().decode()
+        self.assertEqual(proc.wait(timeout=30), 0, rest)
+        self.assertIn("[AUTH]  Auth service is starting", rest)
+        self.assertIn("gate-ca stopped", rest)
 
     def test_refuses_ca_key_readable_by_others(self):
         ca = GateCA(self.workdir).start()

@@ -309,6 +309,54 @@ class UploadTest(GateTestCase):
         self.assertEqual(proc.returncode, 5, proc.stderr)
         self.assertIn("not logged in", proc.stderr)
 
+    def test_full_disk_at_gate_ca_keeps_the_recording_on_the_node(self):
+        """gate-ca's recordings on a full tmpfs: the chunk is refused with 507
+        (not 429: the node is not too fast), the node keeps its copy, and
+        once there is room the next pass ships it whole, exactly once."""
+        recordings = os.path.join(self.ca.data_dir, "recordings")
+        st = os.stat(recordings)
+        self.ca.stop()
+        mounted = False
+        try:
+            subprocess.run(["mount", "-t", "tmpfs", "-o",
+                            f"size=128k,mode=0700,uid={st.st_uid},gid={st.st_gid}", "tmpfs",
+                            recordings], check=True)
+            mounted = True
+            self.ca.start()
+            filler = os.path.join(recordings, "filler")
+            with open(filler, "wb", buffering=0) as f:
+                try:
+                    while True:
+                        f.write(b"\0" * 4096)
+                except OSError:
+                    pass
+            sid = self.write("alice")
+            data = self.read(sid)
+            proc = self.upload(check=False)
+            self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+            self.assertIn(f"gate-ca cannot store session {sid}: No space left on device",
+                          proc.stderr)
+            self.assertEqual(self.read(sid), data)
+            self.assertIn(f"PUT /v1/nodes/sessions/{{id}} 507", self.ca_log())
+            held = os.path.join(recordings, sid + ".cast")
+            self.assertFalse(os.path.exists(held) and os.path.getsize(held) > 0)
+
+            os.unlink(filler)
+            proc = self.upload()
+            self.assertIn("1 completed and removed", proc.stdout)
+            self.assertFalse(os.path.exists(self.path(sid)))
+            self.assertEqual(self.held_by_ca(sid), data)
+            self.assertEqual(len(self.audit("session.start", sid)), 1)
+        finally:
+            self.ca.stop()
+            if mounted:
+                subprocess.run(["umount", recordings], check=False)
+            self.ca.start()
+
+    def ca_log(self):
+        with open(os.path.join(self.workdir, "gate-ca.log")) as f:
+            return f.read()
+
     def test_gate_ca_down_loses_nothing_and_everything_arrives_once(self):
         ids = [self.write("alice"), self.write("alice", "--join", "bob")]
         sent = {sid: self.read(sid) for sid in ids}

@@ -69,11 +69,11 @@ int main(int argc, char** argv) {
   if (!pem) return Die(pem.error().ToString());
   auto key = ssh::DecodeOpenSshPrivateKey(pem->view());
   if (!key) return Die(key.error().ToString());
-  UniqueFd fd(::open(out.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (!fd.valid() || ::flock(fd.get(), LOCK_SH | LOCK_NB) != 0) return Die("cannot create " + out);
+  auto file = Env::Default()->NewWritableFile(out, WriteMode::kCreateExclusive, 0600);
+  if (!file || ::flock((*file)->fd(), LOCK_SH | LOCK_NB) != 0) return Die("cannot create " + out);
   // The lock belongs to the open file description; keep one for ourselves.
-  UniqueFd lock(::dup(fd.get()));
-  auto writer = cast::Writer::Create(std::move(fd), h, *key);
+  UniqueFd lock(::dup((*file)->fd()));
+  auto writer = cast::Writer::Create(std::move(*file), h, *key);
   if (!writer) return Die(writer.error().ToString());
   double t = 0.2;
   auto burst = [&](const std::string& tag) -> bool {

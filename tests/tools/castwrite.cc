@@ -49,9 +49,10 @@ int main(int argc, char** argv) {
   header.cluster = "grav-00";
   header.cert_serial = "123";
   header.mode = "interactive";
-  gate::UniqueFd fd(::open(argv[2], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-  if (!fd.valid()) return Fail(std::string("cannot create ") + argv[2]);
-  auto w = gate::cast::Writer::Create(std::move(fd), header, *key);
+  auto file =
+      gate::Env::Default()->NewWritableFile(argv[2], gate::WriteMode::kCreateExclusive, 0600);
+  if (!file) return Fail(file.error().ToString());
+  auto w = gate::cast::Writer::Create(std::move(*file), header, *key);
   if (!w) return Fail(w.error().ToString());
 
   std::string line;

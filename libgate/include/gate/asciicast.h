@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "gate/ed25519.h"
+#include "gate/env.h"
 #include "gate/status.h"
-#include "gate/unique_fd.h"
 
 namespace gate::cast {
 
@@ -58,18 +58,21 @@ inline constexpr char kCheckpoint = 'c';
 
 class Writer {
  public:
-  // Writes the header to fd (which the writer owns from now on) and starts the
+  // Writes the header to file (which the writer owns from now on; every
+  // write goes through its Env, so tests can fault it) and starts the
   // chain. key signs every checkpoint; it must outlive the writer.
   //
   // header.key is filled in with key's fingerprint when empty; a different
   // value is InvalidArgument, as is a header ParseHeader would refuse (so a
   // width or height of 0 must be replaced, e.g. by 80x24, before this call).
   // The header is followed at once by a first checkpoint at t=0 covering
-  // it alone, so even a recorder that dies right away leaves a verifiable
-  // file. A write error is Unavailable and the fd is closed.
+  // it alone, written together, so even a recorder that dies right away
+  // leaves a verifiable file. A write error (the Env's status: ResourceExhausted
+  // for a full disk, Unavailable for an I/O error, naming the file) leaves the
+  // file empty and closed.
   //
   // Not thread-safe: one thread calls every method of a writer.
-  static Result<Writer> Create(UniqueFd fd, const Header& header,
+  static Result<Writer> Create(std::unique_ptr<WritableFile> file, const Header& header,
                                const ssh::Ed25519PrivateKey& key);
 
   Writer(Writer&&) noexcept;
@@ -91,15 +94,20 @@ class Writer {
   void Exit(double t, std::string_view json);  // data of the "x" event
 
   // Writes the buffered events and, if there were any, a checkpoint, with one
-  // write(2) loop. No fsync. An error leaves the writer failed: every later
-  // call returns the same error. The hash and signature cost ~0.5 ms per MiB
+  // Append. No fsync. A failed write is taken back (AppendAllOrNothing), so
+  // the file still ends with a whole checkpoint and verifies, cut short, up
+  // to it. An error leaves the writer failed: every later call returns the
+  // same error. The hash and signature cost ~0.5 ms per MiB
   // buffered plus ~25 us, so flush on a timer and also whenever
   // buffered_bytes() passes ~1 MiB (bench/README.md).
   Status Flush(double t);
-  // Flush, then fsync and close the file (fsync's EINVAL, from a pipe or
-  // device, is not an error). Only a file whose last event before Close is
-  // Exit verifies as complete. A second Close is FailedPrecondition. Destroying a writer without
-  // Close writes nothing more: the file then verifies as cut short.
+  // Flush, then fsync (a regular file only: a pipe or device has nothing to
+  // sync) and close the file. Only a file whose last event before Close is
+  // Exit verifies as complete; if that fsync fails, the flush that wrote
+  // the Exit event is cut off again, so a recording whose end may not be on
+  // disk never claims to be complete. A second Close is FailedPrecondition.
+  // Destroying a writer without Close writes nothing more: the file then
+  // verifies as cut short.
   Status Close(double t);
 
   std::size_t buffered_bytes() const;

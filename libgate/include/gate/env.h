@@ -25,6 +25,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,6 +55,10 @@ struct FileInfo {
 };
 
 // How NewWritableFile opens: always write-only, never following a symlink.
+// perms apply to a file the call creates; with kCreateExclusive (the only
+// mode where the call surely created it) they are set exactly, whatever the
+// umask (a setuid program inherits its caller's), otherwise the umask may
+// narrow them.
 enum class WriteMode {
   kCreateExclusive,   // O_CREAT|O_EXCL: AlreadyExists if the file exists
   kCreateOrTruncate,  // O_CREAT|O_TRUNC
@@ -76,7 +81,15 @@ class WritableFile {
   // too but cannot report.
   virtual Status Close() = 0;
   virtual Result<FileInfo> Stat() const = 0;
+  // fchown to uid:gid, then fchmod to perms (in that order: chown clears the
+  // set-id bits). For a file written for another user: called before any
+  // data is appended, the bytes never sit in a file someone else could open
+  // (WriteFileAtomicIn with an owner does so).
+  virtual Status SetOwnerAndMode(uid_t uid, gid_t gid, mode_t perms) = 0;
   virtual const std::string& path() const = 0;
+  // The descriptor, for flock and the like; owned by this object (-1 after
+  // Close).
+  virtual int fd() const = 0;
 };
 
 // An open file being read.
@@ -160,12 +173,21 @@ class Env {
 // <strerror>", plus a hint to free space for ENOSPC/EDQUOT.
 Status ErrnoStatus(std::string_view what, std::string_view path, int err);
 
+// Who a file written for another user belongs to.
+struct FileOwner {
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
 // Writes data to path in dir atomically: a temp file created O_EXCL with
-// perms, Append, Sync, Close, Rename over name, Sync the directory. On any
-// failure the temp file is removed and the old file (if any) is untouched and
-// complete.
+// perms (exactly; with an owner: 0600, then SetOwnerAndMode(owner, perms)
+// before any data), Append, Sync, Close, Rename over name, Sync the
+// directory. On any failure the temp file is removed and the old file (if
+// any) is untouched and complete; the error names the file and the system
+// error. Only a failed directory sync comes after the rename: the new file
+// is then in place but may not survive a crash.
 Status WriteFileAtomicIn(Directory& dir, const std::string& name, std::string_view data,
-                         mode_t perms);
+                         mode_t perms, const std::optional<FileOwner>& owner = std::nullopt);
 
 // Appends all of data to file; if the write fails part way, truncates the file
 // back to its size before the call, so a failure never leaves half of data.

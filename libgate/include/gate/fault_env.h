@@ -37,13 +37,15 @@
 namespace gate {
 
 enum class FaultOp {
-  kOpen,     // NewWritableFile (any mode), NewReadableFile, OpenDirectory
-  kWrite,    // WritableFile::Append
-  kSync,     // WritableFile::Sync, Directory::Sync, Env::SyncDir
-  kRename,   // Env::RenameFile, Directory::Rename
-  kRemove,   // Env::RemoveFile, Directory::Remove
-  kMkdir,    // Env::CreateDir
-  kTruncate  // WritableFile::Truncate
+  kOpen,      // NewWritableFile (any mode), NewReadableFile, OpenDirectory
+  kWrite,     // WritableFile::Append
+  kSync,      // WritableFile::Sync, Directory::Sync, Env::SyncDir
+  kRename,    // Env::RenameFile, Directory::Rename
+  kRemove,    // Env::RemoveFile, Directory::Remove
+  kMkdir,     // Env::CreateDir
+  kTruncate,  // WritableFile::Truncate
+  kRead,      // ReadableFile::ReadAt (not reads through its fd(), e.g. mmap)
+  kSetOwner,  // WritableFile::SetOwnerAndMode
 };
 
 class FaultEnv final : public Env {
@@ -53,7 +55,8 @@ class FaultEnv final : public Env {
 
   // The nth operation of kind op from now (1-based) fails with errno err
   // (ENOSPC, EIO, EACCES...). For kWrite, partial_bytes of the data are
-  // written first, as a short write on a filling disk does.
+  // written first, as a short write on a filling disk does. A failed kRead
+  // returns no data, as a read(2) that hits a bad sector does.
   void FailNth(FaultOp op, int n, int err, std::size_t partial_bytes = 0);
   // Every operation of kind op from now on fails with err.
   void FailAll(FaultOp op, int err);

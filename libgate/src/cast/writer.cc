@@ -1,14 +1,13 @@
 // Writer: events are escaped straight into one buffer; Flush hashes,
-// signs and writes it with a single write loop.
-#include <errno.h>
-#include <unistd.h>
-
+// signs and appends it to the file in one Append (all or nothing).
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "buffer.h"
 #include "chain.h"
 #include "gate/asciicast.h"
+#include "gate/log.h"
 #include "json_string.h"
 
 namespace gate::cast {
@@ -21,36 +20,20 @@ constexpr std::size_t kEventOverhead = 64;
 // session that has gone quiet.
 constexpr std::size_t kKeepCapacity = 8 << 20;
 
-std::string ErrnoText(int err) {
-  char buf[256];
-  return strerror_r(err, buf, sizeof(buf));
-}
-
-// Writes all of data; *written counts what reached the file even on error.
-Status WriteAll(int fd, std::string_view data, std::uint64_t* written) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Unavailable("cannot write the recording: " + ErrnoText(errno));
-    }
-    if (n == 0) return Unavailable("cannot write the recording: write returned 0");
-    data.remove_prefix(static_cast<std::size_t>(n));
-    *written += static_cast<std::uint64_t>(n);
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 struct Writer::Impl {
-  UniqueFd fd;
+  std::unique_ptr<WritableFile> file;
   const ssh::Ed25519PrivateKey* key = nullptr;
   internal::Buffer buffer;
   std::string chain;  // h(k-1), 32 raw bytes
   std::uint64_t file_bytes = 0;
   Status status;
   bool closed = false;
+  // The "x" event is in the buffer; then where the file stood before the
+  // flush that wrote it, which Close cuts back to if the fsync fails.
+  bool exit_buffered = false;
+  std::optional<std::uint64_t> exit_flush_start;
   // Unfinished UTF-8 sequences held between calls, per stream.
   std::string output_carry;
   std::string input_carry;
@@ -145,10 +128,12 @@ struct Writer::Impl {
     return Checkpoint(t);
   }
 
-  // Appends the checkpoint over the buffer to it and writes it all.
-  Status Checkpoint(double t) {
+  // Appends the checkpoint over the buffer to it and writes it all. The
+  // first `covered` bytes of the buffer are already in the chain (the
+  // header line, which starts it) and are written but not hashed again.
+  Status Checkpoint(double t, std::size_t covered = 0) {
     Begin(t, kCheckpoint, 0);
-    const std::string hash = internal::NextHash(chain, buffer.view());
+    const std::string hash = internal::NextHash(chain, buffer.view().substr(covered));
     auto signature = key->Sign(hash);
     if (!signature) {
       status = signature.error().WithContext("cannot sign a checkpoint");
@@ -156,8 +141,15 @@ struct Writer::Impl {
     }
     buffer.Append(internal::CheckpointData(hash, *signature));
     buffer.Append("\"]\n");
-    status = WriteAll(fd.get(), buffer.view(), &file_bytes);
+    // All or nothing: a failed write is cut back, so the file always ends
+    // with a whole checkpoint and verifies (as cut short) up to it.
+    status = AppendAllOrNothing(*file, buffer.view());
     if (!status.ok()) return status;
+    if (exit_buffered) {
+      exit_flush_start = file_bytes;
+      exit_buffered = false;
+    }
+    file_bytes += buffer.size();
     chain = hash;
     buffer.Clear();
     if (buffer.capacity() > kKeepCapacity) buffer.Release();
@@ -165,8 +157,9 @@ struct Writer::Impl {
   }
 };
 
-Result<Writer> Writer::Create(UniqueFd fd, const Header& header,
+Result<Writer> Writer::Create(std::unique_ptr<WritableFile> file, const Header& header,
                               const ssh::Ed25519PrivateKey& key) {
+  if (!file) return Err(InvalidArgument("no file to write the recording to"));
   Header h = header;
   const std::string fingerprint = key.public_key().Fingerprint();
   if (h.key.empty()) h.key = fingerprint;
@@ -179,12 +172,16 @@ Result<Writer> Writer::Create(UniqueFd fd, const Header& header,
   if (auto parsed = ParseHeader(line); !parsed) return Err(parsed.error());
 
   auto impl = std::make_unique<Impl>();
-  impl->fd = std::move(fd);
+  impl->file = std::move(file);
   impl->key = &key;
   impl->chain = internal::InitialHash(line);
-  Status s = WriteAll(impl->fd.get(), line, &impl->file_bytes);
-  if (s.ok()) s = impl->Checkpoint(0);
-  if (!s.ok()) return Err(s);
+  // The header and the first checkpoint go out as one Append: a file that
+  // holds anything holds both.
+  impl->buffer.Append(line);
+  if (!impl->Checkpoint(0, line.size()).ok()) {
+    (void)impl->file->Close();
+    return Err(impl->status);
+  }
   return Writer(std::move(impl));
 }
 
@@ -210,7 +207,9 @@ void Writer::Join(double t, std::string_view json) { impl_->Text(t, kJoin, json)
 void Writer::Exit(double t, std::string_view json) {
   impl_->DropCarry(t, kOutput, impl_->output_carry);
   impl_->DropCarry(t, kInput, impl_->input_carry);
+  if (!impl_->Active()) return;
   impl_->Text(t, kExit, json);
+  impl_->exit_buffered = true;
 }
 
 Status Writer::Flush(double t) { return impl_->Flush(t); }
@@ -221,15 +220,26 @@ Status Writer::Close(double t) {
   w.DropCarry(t, kOutput, w.output_carry);
   w.DropCarry(t, kInput, w.input_carry);
   Status s = w.Flush(t);
-  // EINVAL: a pipe or character device, which has nothing to sync.
-  if (s.ok() && ::fsync(w.fd.get()) != 0 && errno != EINVAL) {
-    s = Unavailable("cannot fsync the recording: " + ErrnoText(errno));
-  }
-  if (w.fd.valid()) {
-    if (::close(w.fd.Release()) != 0 && s.ok()) {
-      s = Unavailable("cannot close the recording: " + ErrnoText(errno));
+  // A pipe or device (benchmarks, tests) has nothing to sync.
+  const auto info = w.file->Stat();
+  const bool regular = info && info->type == FileInfo::Type::kRegular;
+  if (s.ok() && regular) {
+    s = w.file->Sync();
+    if (!s.ok() && w.exit_flush_start) {
+      // The end was written but may not be on disk: a file that ends with
+      // its "x" event would be shipped and verified as complete. Cut the
+      // end off, so the recording is only ever "cut short" and says so.
+      const Status cut = w.file->Truncate(*w.exit_flush_start);
+      if (cut.ok()) {
+        w.file_bytes = *w.exit_flush_start;
+      } else {
+        log::Error("cannot take back the end of the recording after a failed fsync: " +
+                   cut.message());
+      }
     }
   }
+  const Status closed = w.file->Close();
+  if (s.ok()) s = closed;
   w.closed = true;
   w.buffer.Release();
   if (!s.ok()) w.status = s;

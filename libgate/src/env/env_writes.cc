@@ -7,13 +7,14 @@
 namespace gate {
 
 Status WriteFileAtomicIn(Directory& dir, const std::string& name, std::string_view data,
-                         mode_t perms) {
+                         mode_t perms, const std::optional<FileOwner>& owner) {
   auto suffix = RandomSuffix();
   if (!suffix) return suffix.error();
   const std::string tmp = "." + name + ".tmp-" + *suffix;
-  auto file = dir.NewWritableFile(tmp, WriteMode::kCreateExclusive, perms);
+  auto file = dir.NewWritableFile(tmp, WriteMode::kCreateExclusive, owner ? 0600 : perms);
   if (!file) return file.error();
-  Status s = (*file)->Append(data);
+  Status s = owner ? (*file)->SetOwnerAndMode(owner->uid, owner->gid, perms) : Status::Ok();
+  if (s.ok()) s = (*file)->Append(data);
   if (s.ok()) s = (*file)->Sync();
   // close() can report a deferred write error (NFS); check it before rename.
   const Status closed = (*file)->Close();

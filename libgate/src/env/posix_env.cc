@@ -98,7 +98,13 @@ class PosixWritableFile final : public WritableFile {
     return Status::Ok();
   }
   Result<FileInfo> Stat() const override { return StatFd(fd_.get(), path_); }
+  Status SetOwnerAndMode(uid_t uid, gid_t gid, mode_t perms) override {
+    if (::fchown(fd_.get(), uid, gid) != 0) return ErrnoStatus("chown", path_, errno);
+    if (::fchmod(fd_.get(), perms & 07777) != 0) return ErrnoStatus("chmod", path_, errno);
+    return Status::Ok();
+  }
   const std::string& path() const override { return path_; }
+  int fd() const override { return fd_.get(); }
 
  private:
   std::string path_;
@@ -139,6 +145,12 @@ Result<std::unique_ptr<WritableFile>> OpenWritableAt(int at_fd, const std::strin
   UniqueFd fd(::openat(at_fd, name.c_str(), OpenFlags(mode) | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
                        perms & 07777));
   if (!fd.valid()) return Err(ErrnoStatus("open", shown, errno));
+  // The file is surely ours and new: what the umask took, put back.
+  if (mode == WriteMode::kCreateExclusive && ::fchmod(fd.get(), perms & 07777) != 0) {
+    const int err = errno;
+    (void)::unlinkat(at_fd, name.c_str(), 0);
+    return Err(ErrnoStatus("chmod", shown, err));
+  }
   return std::unique_ptr<WritableFile>(std::make_unique<PosixWritableFile>(shown, std::move(fd)));
 }
 

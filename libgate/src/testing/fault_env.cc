@@ -48,12 +48,44 @@ class FaultWritableFile final : public WritableFile {
   }
   Status Close() override { return base_->Close(); }
   Result<FileInfo> Stat() const override { return base_->Stat(); }
+  Status SetOwnerAndMode(uid_t uid, gid_t gid, mode_t perms) override {
+    if (const int err = env_->NextFault(FaultOp::kSetOwner)) {
+      return ErrnoStatus("chown", path(), err);
+    }
+    return base_->SetOwnerAndMode(uid, gid, perms);
+  }
   const std::string& path() const override { return base_->path(); }
+  int fd() const override { return base_->fd(); }
 
  private:
   FaultEnv* env_;
   std::unique_ptr<WritableFile> base_;
 };
+
+class FaultReadableFile final : public ReadableFile {
+ public:
+  FaultReadableFile(FaultEnv* env, std::unique_ptr<ReadableFile> base)
+      : env_(env), base_(std::move(base)) {}
+
+  Result<std::string> ReadAt(std::uint64_t offset, std::size_t n) const override {
+    if (const int err = env_->NextFault(FaultOp::kRead))
+      return Err(ErrnoStatus("read", path(), err));
+    return base_->ReadAt(offset, n);
+  }
+  Result<FileInfo> Stat() const override { return base_->Stat(); }
+  const std::string& path() const override { return base_->path(); }
+  int fd() const override { return base_->fd(); }
+
+ private:
+  FaultEnv* env_;
+  std::unique_ptr<ReadableFile> base_;
+};
+
+Result<std::unique_ptr<ReadableFile>> WrapReadable(FaultEnv* env,
+                                                   Result<std::unique_ptr<ReadableFile>> file) {
+  if (!file) return file;
+  return std::unique_ptr<ReadableFile>(std::make_unique<FaultReadableFile>(env, std::move(*file)));
+}
 
 class FaultDirectory final : public Directory {
  public:
@@ -77,7 +109,7 @@ class FaultDirectory final : public Directory {
     if (const int err = env_->NextFault(FaultOp::kOpen)) {
       return Err(ErrnoStatus("open", Join(path(), name), err));
     }
-    return base_->NewReadableFile(name);
+    return WrapReadable(env_, base_->NewReadableFile(name));
   }
   Status Rename(const std::string& from, const std::string& to) override {
     if (const int err = env_->NextFault(FaultOp::kRename)) {
@@ -256,7 +288,7 @@ Result<std::unique_ptr<WritableFile>> FaultEnv::NewWritableFile(const std::strin
 
 Result<std::unique_ptr<ReadableFile>> FaultEnv::NewReadableFile(const std::string& path) {
   if (const int err = NextFault(FaultOp::kOpen)) return Err(ErrnoStatus("open", path, err));
-  return base_->NewReadableFile(path);
+  return WrapReadable(this, base_->NewReadableFile(path));
 }
 
 Status FaultEnv::RenameFile(const std::string& from, const std::string& to) {

@@ -456,17 +456,42 @@ TEST_F(SessionApiTest, FullDiskRefusesTheChunkWithoutHalfWritingIt) {
   const std::string bytes = Recording(kS1);
   ASSERT_EQ(Put(kS1, 0, std::string_view(bytes).substr(0, 500)).status, 200);
   env_.FailNth(FaultOp::kWrite, 1, ENOSPC, /*partial_bytes=*/100);
+  ::testing::internal::CaptureStderr();
   HttpReply full = Put(kS1, 500, std::string_view(bytes).substr(500));
-  EXPECT_NE(full.status, 200);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  // 507 Insufficient Storage, not 429: the node is not too fast, gate-ca's
+  // disk is full; the node keeps the chunk and retries.
+  EXPECT_EQ(full.status, 507);
+  EXPECT_EQ(full.body["error"]["code"].asString(), CodeName(Code::kResourceExhausted));
+  bool retry_after = false;
+  for (const auto& [name, value] : full.headers) retry_after |= name == "Retry-After";
+  EXPECT_TRUE(retry_after);
   const std::string message = full.body["error"]["message"].asString();
   EXPECT_NE(message.find("No space left on device"), std::string::npos) << message;
   EXPECT_NE(message.find(kS1), std::string::npos) << message;
+  EXPECT_EQ(message.find(dir_), std::string::npos) << message;  // the path is for the log
+  EXPECT_NE(log.find(dir_ + "/recordings/" + kS1 + ".cast: No space left on device"),
+            std::string::npos)
+      << log;
   EXPECT_EQ(HeldBytes(kS1), 500u);  // the 100 bytes that landed were taken back
   // Space again: the same chunk at the same offset completes the upload.
   ASSERT_EQ(Put(kS1, 500, std::string_view(bytes).substr(500)).status, 200);
   HttpReply done = Complete(kS1, bytes.size(), HexEncode(Sha256(bytes)));
   EXPECT_EQ(done.status, 200) << json::Write(done.body);
   EXPECT_EQ(files_->Read(kS1, 0, 1 << 20).value(), bytes);
+}
+
+TEST_F(SessionApiTest, FullDiskOnTheFirstChunkCreatesNoSession) {
+  const std::string bytes = Recording(kS1);
+  env_.FailNth(FaultOp::kWrite, 1, ENOSPC);
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(Put(kS1, 0, bytes).status, 507);
+  (void)::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(HeldBytes(kS1), 0u);
+  EXPECT_EQ(store_->GetSession(kS1).error().code(), Code::kNotFound);
+  EXPECT_EQ(CountAudit("session.start", true), 0);
+  EXPECT_EQ(Upload(kS1, bytes).status, 200);
+  EXPECT_EQ(CountAudit("session.start", true), 1);
 }
 
 TEST_F(SessionApiTest, IoErrorOnWriteChangesNothing) {
@@ -862,6 +887,24 @@ TEST_F(SessionAccessTest, RecordingBytesPagedAndAudited) {
   EXPECT_EQ(Get(bob, base + "?offset=" + std::to_string(alice_bytes_.size() + 1)).status, 400);
   EXPECT_EQ(Get(bob, base + "?limit=0").status, 400);
   EXPECT_EQ(Get(Cert("carol"), base).status, 404);
+}
+
+TEST_F(SessionAccessTest, ReadErrorIsA503NamingTheFileInTheLogAndChangesNothing) {
+  const Identity bob = Cert("bob");
+  const std::string base = std::string("/v1/sessions/") + kS1 + "/recording";
+  env_.FailNth(FaultOp::kRead, 1, EIO);
+  ::testing::internal::CaptureStderr();
+  HttpReply r = Get(bob, base);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(r.status, 503);
+  EXPECT_TRUE(r.raw_body.empty());
+  EXPECT_NE(log.find("cannot read " + dir_ + "/recordings/" + kS1 + ".cast: Input/output error"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(HeldBytes(kS1), alice_bytes_.size());
+  r = Get(bob, base);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.raw_body, alice_bytes_);
 }
 
 TEST_F(SessionAccessTest, LiveRecordingIsReadable) {

@@ -4,8 +4,6 @@
 #ifndef GATE_TESTS_UNIT_COMMON_RECORDING_TEST_UTIL_H_
 #define GATE_TESTS_UNIT_COMMON_RECORDING_TEST_UTIL_H_
 
-#include <fcntl.h>
-
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -14,6 +12,7 @@
 
 #include "gate/asciicast.h"
 #include "gate/ed25519.h"
+#include "gate/env.h"
 #include "gate/unique_fd.h"
 
 namespace gate::testing {
@@ -48,9 +47,9 @@ inline cast::Header TestHeader(const std::string& session_id, const std::string&
 inline std::string WriteRecording(const std::string& path, const cast::Header& header,
                                   const ssh::Ed25519PrivateKey& key,
                                   const RecordingScript& script = {}) {
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-  if (!fd.valid()) std::abort();
-  auto writer = cast::Writer::Create(std::move(fd), header, key);
+  auto file = Env::Default()->NewWritableFile(path, WriteMode::kCreateOrTruncate, 0600);
+  if (!file) std::abort();
+  auto writer = cast::Writer::Create(std::move(*file), header, key);
   if (!writer) std::abort();
   double t = 0.5;
   for (const std::string& out : script.outputs) {

@@ -12,6 +12,7 @@
 #include "common/test_util.h"
 #include "gate/bytes.h"
 #include "gate/ed25519.h"
+#include "gate/fault_env.h"
 
 namespace gate::cast {
 namespace {
@@ -43,14 +44,18 @@ Header SampleHeader() {
   return h;
 }
 
+std::unique_ptr<WritableFile> Open(const std::string& path, WriteMode mode, Env* env = nullptr) {
+  auto file = (env != nullptr ? env : Env::Default())->NewWritableFile(path, mode);
+  EXPECT_TRUE(file) << file.error().ToString();
+  return file ? std::move(*file) : nullptr;
+}
+
 class AsciicastTest : public ::testing::Test {
  protected:
   // Runs body on a writer over a fresh file and returns the file's bytes.
   std::string Record(const std::function<void(Writer&)>& body) {
     const std::string path = dir_.File("rec" + std::to_string(++files_) + ".cast");
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-    EXPECT_TRUE(fd.valid());
-    auto w = Writer::Create(std::move(fd), header_, key_);
+    auto w = Writer::Create(Open(path, WriteMode::kCreateExclusive), header_, key_);
     EXPECT_TRUE(w) << w.error().ToString();
     if (!w) return "";
     body(*w);
@@ -445,51 +450,56 @@ TEST_F(AsciicastTest, RandomBytesSplitAnywhereGiveTheSameTextAsOneCall) {
 
 TEST_F(AsciicastTest, CreateChecksTheHeaderAndKey) {
   const std::string path = dir_.File("x.cast");
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
   Header h = header_;
   h.width = 0;
-  auto w = Writer::Create(std::move(fd), h, key_);
+  auto w = Writer::Create(Open(path, WriteMode::kCreateOrTruncate), h, key_);
   ASSERT_FALSE(w);
   EXPECT_EQ(w.error().code(), Code::kInvalidArgument);
   EXPECT_NE(w.error().message().find("width"), std::string::npos);
 
   h = header_;
   h.key = Key('o').public_key().Fingerprint();
-  w = Writer::Create(UniqueFd(::open(path.c_str(), O_WRONLY | O_CLOEXEC)), h, key_);
+  w = Writer::Create(Open(path, WriteMode::kCreateOrTruncate), h, key_);
   ASSERT_FALSE(w);
   EXPECT_NE(w.error().message().find("signs with"), std::string::npos);
 
   h.key = key_.public_key().Fingerprint();
-  w = Writer::Create(UniqueFd(::open(path.c_str(), O_WRONLY | O_CLOEXEC)), h, key_);
+  w = Writer::Create(Open(path, WriteMode::kCreateOrTruncate), h, key_);
   ASSERT_TRUE(w) << w.error().ToString();
   EXPECT_EQ(w->file_bytes(), testing::ReadFile(path).size());
+  EXPECT_EQ(Writer::Create(nullptr, header_, key_).error().code(), Code::kInvalidArgument);
 }
 
+// Disk faults through the Env (gate/fault_env.h). Whatever fails, the file
+// holds whole lines up to a checkpoint (or nothing), verifies up to there,
+// and never verifies as complete unless its end is on disk.
 TEST_F(AsciicastTest, WriteErrorFailsTheWriterForGood) {
   // Straight onto a full device: the header cannot be written.
-  auto w = Writer::Create(UniqueFd(::open("/dev/full", O_WRONLY | O_CLOEXEC)), header_, key_);
+  auto w = Writer::Create(Open("/dev/full", WriteMode::kAppendExisting), header_, key_);
   ASSERT_FALSE(w);
-  EXPECT_EQ(w.error().code(), Code::kUnavailable);
-  EXPECT_NE(w.error().message().find("No space left"), std::string::npos) << w.error().message();
+  EXPECT_EQ(w.error().code(), Code::kResourceExhausted);
+  EXPECT_NE(w.error().message().find("cannot write /dev/full: No space left"), std::string::npos)
+      << w.error().message();
 
-  // A good start, then the device fills up under the writer: the writer's
-  // descriptor is replaced by /dev/full.
+  // A good start, then the disk fills up under the writer, part way through
+  // a flush.
   const std::string path = dir_.File("full.cast");
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
-  const int fd_number = fd.get();
-  w = Writer::Create(std::move(fd), header_, key_);
+  FaultEnv env;
+  w = Writer::Create(Open(path, WriteMode::kCreateExclusive, &env), header_, key_);
   ASSERT_TRUE(w) << w.error().ToString();
   const std::uint64_t start = w->file_bytes();
-  UniqueFd full(::open("/dev/full", O_WRONLY | O_CLOEXEC));
-  ASSERT_GE(::dup2(full.get(), fd_number), 0);
+  const std::string before = testing::ReadFile(path);
 
   EXPECT_TRUE(w->Flush(0.5).ok()) << "nothing buffered, nothing written";
   w->Output(1, "hello");
+  env.FailNth(FaultOp::kWrite, 1, ENOSPC, /*partial_bytes=*/7);
   const Status first = w->Flush(1);
   ASSERT_FALSE(first.ok());
-  EXPECT_EQ(first.code(), Code::kUnavailable);
-  EXPECT_NE(first.message().find("No space left"), std::string::npos) << first.message();
+  EXPECT_EQ(first.code(), Code::kResourceExhausted);
+  EXPECT_NE(first.message().find("cannot write " + path + ": No space left"), std::string::npos)
+      << first.message();
   EXPECT_EQ(w->status(), first);
+  EXPECT_EQ(testing::ReadFile(path), before) << "the 7 bytes that landed were taken back";
 
   const std::size_t buffered = w->buffered_bytes();
   w->Output(2, "more");
@@ -499,6 +509,80 @@ TEST_F(AsciicastTest, WriteErrorFailsTheWriterForGood) {
   EXPECT_EQ(w->Close(3), first);
   EXPECT_EQ(w->Flush(4), first);
   EXPECT_EQ(w->file_bytes(), start);
+  EXPECT_EQ(testing::ReadFile(path), before);
+}
+
+TEST_F(AsciicastTest, HeaderThatCannotBeWrittenLeavesAnEmptyFile) {
+  const std::string path = dir_.File("h.cast");
+  FaultEnv env;
+  env.FailNth(FaultOp::kWrite, 1, EIO, /*partial_bytes=*/10);
+  auto w = Writer::Create(Open(path, WriteMode::kCreateExclusive, &env), header_, key_);
+  ASSERT_FALSE(w);
+  EXPECT_EQ(w.error().code(), Code::kUnavailable);
+  EXPECT_NE(w.error().message().find("cannot write " + path + ": Input/output error"),
+            std::string::npos)
+      << w.error().message();
+  EXPECT_EQ(testing::ReadFile(path), "");  // nothing the uploader could take for a header
+}
+
+TEST_F(AsciicastTest, FullDiskMidRecordingLeavesAFileThatVerifiesCutShort) {
+  const std::string path = dir_.File("cut.cast");
+  FaultEnv env;
+  auto w = Writer::Create(Open(path, WriteMode::kCreateExclusive, &env), header_, key_);
+  ASSERT_TRUE(w);
+  w->Output(1, "kept\r\n");
+  ASSERT_TRUE(w->Flush(1.5).ok());
+  w->Output(2, std::string(5000, 'z'));
+  env.FailAll(FaultOp::kWrite, ENOSPC);
+  EXPECT_EQ(w->Flush(2.5).code(), Code::kResourceExhausted);
+  w->Exit(3, R"({"exit_status":0})");
+  EXPECT_FALSE(w->Close(3).ok());
+
+  const std::string file = testing::ReadFile(path);
+  ASSERT_FALSE(file.empty());
+  EXPECT_EQ(file.back(), '\n');
+  auto v = Verify(file, key_.public_key());
+  ASSERT_TRUE(v) << v.error().ToString();
+  EXPECT_EQ(v->state, Verification::State::kCutShort);
+  EXPECT_EQ(v->verified_bytes, file.size()) << "every byte left is covered by a checkpoint";
+  EXPECT_DOUBLE_EQ(v->verified_until, 1.5);
+  EXPECT_EQ(file.find("zzz"), std::string::npos);
+}
+
+TEST_F(AsciicastTest, FailedFsyncAtCloseNeverLeavesARecordingThatClaimsToBeComplete) {
+  const std::string path = dir_.File("sync.cast");
+  FaultEnv env;
+  auto w = Writer::Create(Open(path, WriteMode::kCreateExclusive, &env), header_, key_);
+  ASSERT_TRUE(w);
+  w->Output(1, "before\r\n");
+  ASSERT_TRUE(w->Flush(1.5).ok());
+  const std::string flushed = testing::ReadFile(path);
+  w->Output(2, "last words\r\n");
+  w->Exit(3, R"({"exit_status":0})");
+  env.FailNth(FaultOp::kSync, 1, EIO);
+  const Status closed = w->Close(3);
+  EXPECT_EQ(closed.code(), Code::kUnavailable);
+  EXPECT_NE(closed.message().find("cannot fsync " + path + ": Input/output error"),
+            std::string::npos)
+      << closed.message();
+
+  // The flush that carried the "x" event is gone again: the file is what
+  // was there before it, and says "cut short", never "complete".
+  const std::string file = testing::ReadFile(path);
+  EXPECT_EQ(file, flushed);
+  auto v = Verify(file, key_.public_key());
+  ASSERT_TRUE(v) << v.error().ToString();
+  EXPECT_EQ(v->state, Verification::State::kCutShort);
+  EXPECT_EQ(v->verified_bytes, file.size());
+
+  // Without the fault the same steps end complete.
+  const std::string good = Record([](Writer& writer) {
+    writer.Output(1, "before\r\n");
+    ASSERT_TRUE(writer.Flush(1.5).ok());
+    writer.Exit(3, R"({"exit_status":0})");
+    ASSERT_TRUE(writer.Close(3).ok());
+  });
+  EXPECT_EQ(Verify(good, key_.public_key())->state, Verification::State::kComplete);
 }
 
 TEST_F(AsciicastTest, CloseTwiceAndFlushAfterCloseAreRefused) {

@@ -97,6 +97,36 @@ TEST(PosixEnvTest, CreateDirSetsTheModeDespiteUmask) {
   EXPECT_EQ(Env::Default()->CreateDir(tmp.File("d"), 0755).code(), Code::kAlreadyExists);
 }
 
+TEST(PosixEnvTest, ExclusiveCreateSetsTheModeDespiteUmask) {
+  TempDir tmp;
+  auto dir = Env::Default()->OpenDirectory(tmp.path());
+  ASSERT_TRUE(dir);
+  const mode_t old = umask(077);
+  auto by_path = Env::Default()->NewWritableFile(tmp.File("a"), WriteMode::kCreateExclusive, 0644);
+  auto in_dir = (*dir)->NewWritableFile("b", WriteMode::kCreateExclusive, 0640);
+  const Status atomic = WriteFileAtomicIn(**dir, "c", "data", 0644);
+  umask(old);
+  ASSERT_TRUE(by_path && in_dir && atomic.ok());
+  EXPECT_EQ((*by_path)->Stat()->mode, 0644u);
+  EXPECT_EQ((*in_dir)->Stat()->mode, 0640u);
+  EXPECT_EQ(Env::Default()->Stat(tmp.File("c"))->mode, 0644u);
+}
+
+TEST(PosixEnvTest, SetOwnerAndModeThroughTheOpenFile) {
+  TempDir tmp;
+  auto file = MustOpen(*Env::Default(), tmp.File("f"), WriteMode::kCreateExclusive);
+  ASSERT_TRUE(file);
+  ASSERT_TRUE(file->SetOwnerAndMode(::geteuid(), ::getegid(), 0640).ok());
+  EXPECT_EQ(file->Stat()->mode, 0640u);
+  if (::geteuid() != 0) {
+    const Status s = file->SetOwnerAndMode(0, 0, 0600);
+    EXPECT_EQ(s.code(), Code::kPermissionDenied);
+    EXPECT_NE(s.message().find("cannot chown " + tmp.File("f")), std::string::npos) << s.message();
+  }
+  ASSERT_TRUE(file->Close().ok());
+  EXPECT_EQ(file->fd(), -1);
+}
+
 TEST(PosixEnvTest, DirectoryWorksInsideTheDirectoryItOpened) {
   TempDir tmp;
   ASSERT_EQ(mkdir(tmp.File("d").c_str(), 0700), 0);
@@ -196,6 +226,29 @@ TEST(FaultEnvTest, AppendAllOrNothingUndoesAShortWrite) {
   EXPECT_EQ(s.code(), Code::kUnavailable);
   EXPECT_NE(s.message().find("Input/output error"), std::string::npos) << s.message();
   EXPECT_EQ(ReadFile(tmp.File("f")), "kept");
+}
+
+TEST(FaultEnvTest, FailsTheNthReadByPathAndInADirectory) {
+  TempDir tmp;
+  WriteFile(tmp.File("f"), "contents", 0600);
+  FaultEnv env;
+  auto by_path = env.NewReadableFile(tmp.File("f"));
+  ASSERT_TRUE(by_path);
+  auto dir = env.OpenDirectory(tmp.path());
+  ASSERT_TRUE(dir);
+  auto in_dir = (*dir)->NewReadableFile("f");
+  ASSERT_TRUE(in_dir);
+  env.FailNth(FaultOp::kRead, 2, EIO);
+  EXPECT_EQ((*by_path)->ReadAt(0, 4).value(), "cont");
+  auto failed = (*in_dir)->ReadAt(4, 4);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code(), Code::kUnavailable);
+  EXPECT_NE(failed.error().message().find("cannot read " + tmp.File("f") + ": Input/output error"),
+            std::string::npos)
+      << failed.error().message();
+  EXPECT_EQ((*in_dir)->ReadAt(4, 4).value(), "ents");  // only the 2nd read fails
+  EXPECT_EQ(env.Count(FaultOp::kRead), 3);
+  EXPECT_GE((*in_dir)->fd(), 0);
 }
 
 TEST(FaultEnvTest, FailAllUntilCleared) {

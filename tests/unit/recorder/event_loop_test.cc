@@ -15,8 +15,14 @@
 #include <string>
 #include <thread>
 
+#include "common/recording_test_util.h"
+#include "common/test_util.h"
+#include "gate/asciicast.h"
+#include "gate/fault_env.h"
+#include "recorder/session/cast_sink.h"
 #include "recorder/session/child.h"
 #include "recorder/session/pty.h"
+#include "recorder/session/session_files.h"
 #include "recorder_test_util.h"
 
 namespace gate::recorder {
@@ -99,7 +105,8 @@ class EventLoopTest : public ::testing::Test {
   void Start(LoopFds fds, UniqueFd signal_fd, Child& child, LoopOptions options) {
     options.child = child.pid();
     options.start = std::chrono::steady_clock::now();
-    auto loop = EventLoop::Create(std::move(fds), options, std::move(signal_fd), sink_);
+    RecordingSink& sink = cast_sink_ ? *cast_sink_ : static_cast<RecordingSink&>(sink_);
+    auto loop = EventLoop::Create(std::move(fds), options, std::move(signal_fd), sink);
     ASSERT_TRUE(loop.has_value()) << loop.error().ToString();
     loop_ = std::move(*loop);
     if (hub_peer_.has_value()) {
@@ -118,6 +125,37 @@ class EventLoopTest : public ::testing::Test {
 
   void TearDown() override { Finish(); }
 
+  // The production sink: cast::Writer on <spool>/<id>.cast, created through
+  // env as gate-record creates it.
+  void UseRecording(Env& env) {
+    recording_path_ = RecordingPath(spool_.path(), session_id_);
+    auto file = CreateRecordingFile(env, spool_.path(), session_id_);
+    ASSERT_TRUE(file.has_value()) << file.error().ToString();
+    const cast::Header header =
+        testing::TestHeader(session_id_, "4a6f0c1e-9b2d-4c3e-8f10-0123456789ab");
+    auto writer = cast::Writer::Create(std::move(*file), header, key_);
+    ASSERT_TRUE(writer.has_value()) << writer.error().ToString();
+    cast_sink_ = MakeCastSink(std::move(*writer));
+  }
+
+  // The recording as the uploader would find it after the session.
+  cast::Verification VerifyRecording() {
+    const std::string file = testing::ReadFile(recording_path_);
+    EXPECT_FALSE(file.empty());
+    EXPECT_EQ(file.back(), '\n') << "no half line";
+    auto v = cast::Verify(file, key_.public_key());
+    EXPECT_TRUE(v.has_value()) << v.error().ToString();
+    if (v) {
+      EXPECT_EQ(v->verified_bytes, file.size()) << "every byte covered";
+    }
+    return v.value_or(cast::Verification{});
+  }
+
+  testing::TempDir spool_{0700};
+  const std::string session_id_ = NewSessionId().value();
+  const ssh::Ed25519PrivateKey key_ = ssh::Ed25519PrivateKey::Generate().value();
+  std::string recording_path_;
+
   // First member: restored last, after the loop thread has ended.
   testing::SavedSignalState signals_;
   testing::Pipe in_ = testing::Pipe::Make();
@@ -125,6 +163,8 @@ class EventLoopTest : public ::testing::Test {
   std::optional<testing::Pipe> hub_peer_;
   FakeHub* hub_ = nullptr;
   MemorySink sink_;
+  // When set (UseRecording), the loop writes a real recording instead.
+  std::unique_ptr<RecordingSink> cast_sink_;
   std::unique_ptr<EventLoop> loop_;
   std::thread thread_;
   SessionEnd end_;
@@ -300,6 +340,69 @@ TEST_F(EventLoopTest, RecordingFailureEndsTheSession) {
   out_.write.Reset();
   ReadToEof(out_.read.get(), &seen_);
   EXPECT_NE(seen_.find("recording failed"), std::string::npos) << seen_;
+}
+
+// The same with the real writer on a disk that fills up during the
+// session: the session ends at once with the system's reason on the user's
+// terminal, and the file left for the uploader verifies, cut short, with
+// no half line and nothing past the last good checkpoint.
+TEST_F(EventLoopTest, FullDiskEndsTheSessionAndLeavesARecordingThatVerifiesCutShort) {
+  FaultEnv env;
+  UseRecording(env);
+  env.FailAll(FaultOp::kWrite, ENOSPC);
+  LoopOptions options;
+  options.flush_interval = std::chrono::milliseconds(10);
+  StartPty("printf READY; read x; echo not-reached", options);
+  Finish();
+  EXPECT_EQ(end_.recording.code(), Code::kResourceExhausted);
+  EXPECT_NE(end_.recording.message().find("cannot write " + recording_path_ +
+                                          ": No space left on device"),
+            std::string::npos)
+      << end_.recording.message();
+  EXPECT_EQ(end_.exit_code, 128 + SIGHUP);
+  out_.write.Reset();
+  ReadToEof(out_.read.get(), &seen_);
+  EXPECT_NE(seen_.find("gate-record: the recording failed (cannot write " + recording_path_ +
+                       ": No space left on device"),
+            std::string::npos)
+      << seen_;
+  EXPECT_EQ(seen_.find("not-reached"), std::string::npos) << seen_;
+  const cast::Verification v = VerifyRecording();
+  EXPECT_EQ(v.state, cast::Verification::State::kCutShort);
+  EXPECT_EQ(testing::ReadFile(recording_path_).find("READY"), std::string::npos);
+}
+
+// A session that ran to its end, but whose final fsync failed: the session's
+// own exit stands, the error is reported, and the recording does not claim
+// to be complete (its end may not be on disk).
+TEST_F(EventLoopTest, FailedFinalFsyncLeavesARecordingThatDoesNotClaimToBeComplete) {
+  FaultEnv env;
+  UseRecording(env);
+  env.FailAll(FaultOp::kSync, EIO);
+  LoopOptions options;
+  options.flush_interval = std::chrono::milliseconds(10);
+  StartPty("printf READY; read x; printf done", options);
+  ASSERT_TRUE(ReadUntil(out_.read.get(), &seen_, "READY"));
+  WriteAllTo(in_.write.get(), "\n");
+  Finish();
+  EXPECT_EQ(end_.exit_code, 0);
+  EXPECT_EQ(end_.recording.code(), Code::kUnavailable);
+  EXPECT_NE(
+      end_.recording.message().find("cannot fsync " + recording_path_ + ": Input/output error"),
+      std::string::npos)
+      << end_.recording.message();
+  EXPECT_EQ(VerifyRecording().state, cast::Verification::State::kCutShort);
+}
+
+// Without faults the same recording is complete.
+TEST_F(EventLoopTest, RealRecordingOfASessionIsComplete) {
+  FaultEnv env;
+  UseRecording(env);
+  StartPty("printf done");
+  Finish();
+  EXPECT_TRUE(end_.recording.ok()) << end_.recording.ToString();
+  EXPECT_EQ(VerifyRecording().state, cast::Verification::State::kComplete);
+  EXPECT_NE(testing::ReadFile(recording_path_).find("done"), std::string::npos);
 }
 
 TEST_F(EventLoopTest, FlushesWhatWasBuffered) {

@@ -6,11 +6,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <set>
 #include <string>
 
+#include "common/recording_test_util.h"
 #include "common/test_util.h"
+#include "gate/asciicast.h"
+#include "gate/ed25519.h"
+#include "gate/fault_env.h"
 #include "gate/json.h"
+#include "gate/unique_fd.h"
 
 namespace gate::recorder {
 namespace {
@@ -46,9 +54,9 @@ TEST(RecordingFileTest, PrivateExclusiveAndLocked) {
   TempDir spool;
   const std::string id = NewSessionId().value();
   const mode_t old = umask(0);
-  auto fd = CreateRecordingFile(spool.path(), id);
+  auto file = CreateRecordingFile(*Env::Default(), spool.path(), id);
   umask(old);
-  ASSERT_TRUE(fd.has_value()) << fd.error().ToString();
+  ASSERT_TRUE(file.has_value()) << file.error().ToString();
   const std::string path = RecordingPath(spool.path(), id);
   EXPECT_EQ(path, spool.path() + "/" + id + ".cast");
   EXPECT_EQ(ModeOf(path), 0600);
@@ -59,17 +67,54 @@ TEST(RecordingFileTest, PrivateExclusiveAndLocked) {
   EXPECT_NE(flock(other.get(), LOCK_EX | LOCK_NB), 0);
   EXPECT_EQ(errno, EWOULDBLOCK);
   // The same id again fails rather than reuses the file.
-  EXPECT_FALSE(CreateRecordingFile(spool.path(), id).has_value());
-  fd->Reset();
+  EXPECT_FALSE(CreateRecordingFile(*Env::Default(), spool.path(), id).has_value());
+  file->reset();
   EXPECT_EQ(flock(other.get(), LOCK_EX | LOCK_NB), 0);
 }
 
 TEST(RecordingFileTest, RefusesBadIdsAndSymlinks) {
   TempDir spool;
-  EXPECT_FALSE(CreateRecordingFile(spool.path(), "../x").has_value());
+  EXPECT_FALSE(CreateRecordingFile(*Env::Default(), spool.path(), "../x").has_value());
   const std::string id = NewSessionId().value();
   ASSERT_EQ(symlink("/dev/null", RecordingPath(spool.path(), id).c_str()), 0);
-  EXPECT_FALSE(CreateRecordingFile(spool.path(), id).has_value());
+  EXPECT_FALSE(CreateRecordingFile(*Env::Default(), spool.path(), id).has_value());
+}
+
+// What gate-record does when the spool's disk fails as a session starts:
+// the header cannot be written, the session is refused (recorder.cc) and
+// its file removed, so the spool holds nothing the uploader could ship.
+TEST(RecordingFileTest, AFullDiskAtTheStartLeavesNothingInTheSpool) {
+  TempDir spool;
+  const std::string id = NewSessionId().value();
+  FaultEnv env;
+  env.FailNth(FaultOp::kWrite, 1, ENOSPC, /*partial_bytes=*/20);
+  auto file = CreateRecordingFile(env, spool.path(), id);
+  ASSERT_TRUE(file.has_value()) << file.error().ToString();
+  const auto key = ssh::Ed25519PrivateKey::Generate().value();
+  const cast::Header header = testing::TestHeader(id, "4a6f0c1e-9b2d-4c3e-8f10-0123456789ab");
+  auto writer = cast::Writer::Create(std::move(*file), header, key);
+  ASSERT_FALSE(writer.has_value());
+  EXPECT_EQ(writer.error().code(), Code::kResourceExhausted);
+  EXPECT_NE(
+      writer.error().message().find(RecordingPath(spool.path(), id) + ": No space left on device"),
+      std::string::npos)
+      << writer.error().message();
+  RemoveRecordingFile(env, spool.path(), id);
+  EXPECT_TRUE(std::filesystem::is_empty(spool.path()));
+}
+
+TEST(RecordingFileTest, FailedCreateIsClearAndLeavesNothing) {
+  TempDir spool;
+  const std::string id = NewSessionId().value();
+  FaultEnv env;
+  env.FailNth(FaultOp::kOpen, 1, EIO);
+  auto file = CreateRecordingFile(env, spool.path(), id);
+  ASSERT_FALSE(file.has_value());
+  EXPECT_NE(file.error().message().find("cannot open " + RecordingPath(spool.path(), id) +
+                                        ": Input/output error"),
+            std::string::npos)
+      << file.error().message();
+  EXPECT_TRUE(std::filesystem::is_empty(spool.path()));
 }
 
 TEST(SessionDirTest, OwnerAndMode) {
@@ -107,7 +152,7 @@ TEST(LiveSessionTest, WriteReadRemove) {
   s.mode = "interactive";
   s.tty = "/dev/pts/3";
   const mode_t old = umask(077);
-  ASSERT_TRUE(WriteLiveSession(run.path(), s).ok());
+  ASSERT_TRUE(WriteLiveSession(*Env::Default(), run.path(), s).ok());
   umask(old);
   const std::string path = LiveSessionPath(run.path(), s.session_id);
   EXPECT_EQ(ModeOf(path), 0644);
@@ -125,8 +170,28 @@ TEST(LiveSessionTest, WriteReadRemove) {
   EXPECT_EQ(back->started_at, 1764000000);
   EXPECT_EQ(back->socket, s.socket);
   EXPECT_EQ(back->tty, "/dev/pts/3");
-  RemoveLiveSession(run.path(), s.session_id);
+  RemoveLiveSession(*Env::Default(), run.path(), s.session_id);
   EXPECT_EQ(ReadLiveSession(run.path(), s.session_id).error().code(), Code::kNotFound);
+}
+
+// The registry entry is written whole or not at all: a joiner or `gate
+// status` never reads half of one, and no temporary file stays behind.
+TEST(LiveSessionTest, DiskFaultsLeaveNoEntryAndNoTemporary) {
+  for (const auto& [op, err] : {std::pair{FaultOp::kWrite, ENOSPC}, std::pair{FaultOp::kSync, EIO},
+                                std::pair{FaultOp::kRename, EIO}}) {
+    TempDir run(0755);
+    LiveSession s;
+    s.session_id = NewSessionId().value();
+    s.user = "alice";
+    s.login = "root";
+    FaultEnv env;
+    env.FailNth(op, 1, err, /*partial_bytes=*/5);
+    const Status written = WriteLiveSession(env, run.path(), s);
+    EXPECT_FALSE(written.ok());
+    EXPECT_NE(written.message().find(run.path()), std::string::npos) << written.message();
+    EXPECT_NE(written.message().find(std::strerror(err)), std::string::npos) << written.message();
+    EXPECT_TRUE(std::filesystem::is_empty(run.path())) << written.message();
+  }
 }
 
 TEST(LiveSessionTest, RefusesBadEntries) {

@@ -6,9 +6,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <filesystem>
 #include <string>
 #include <vector>
 
+#include "gate/fault_env.h"
 #include "gate/secure_file.h"
 #include "hooks_test_util.h"
 
@@ -26,6 +30,15 @@ struct stat Stat(const std::string& path) {
   struct stat st {};
   EXPECT_EQ(::lstat(path.c_str(), &st), 0) << path;
   return st;
+}
+
+std::vector<std::string> DirEntries(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 class RecorderFilesTest : public ::testing::Test {
@@ -90,6 +103,66 @@ TEST_F(RecorderFilesTest, OwnedFileIsWrittenWithOwnerAndMode) {
   ASSERT_TRUE(WriteOwnedFileAtomic(path, "more", 0600, kRecUid, kRecGid).ok());
   EXPECT_EQ(ReadFile(path).value(), "more");
   EXPECT_FALSE(WriteOwnedFileAtomic(tmp_.File("missing/x"), "d", 0600, kRecUid, kRecGid).ok());
+}
+
+// Faults through the Env: whatever fails, the file at the final path is the
+// old complete one (or absent), no temporary file is left, and the error
+// names the file and the system error.
+TEST_F(RecorderFilesTest, OwnedFileFaultsLeaveTheOldFileAndNoTemporary) {
+  struct Case {
+    FaultOp op;
+    int err;
+    std::size_t partial;
+    std::string said;
+  };
+  const std::vector<Case> cases = {
+      {FaultOp::kWrite, ENOSPC, 3, "No space left on device"},
+      {FaultOp::kWrite, EIO, 0, "Input/output error"},
+      {FaultOp::kSync, EIO, 0, "Input/output error"},
+      {FaultOp::kRename, EIO, 0, "Input/output error"},
+      {FaultOp::kSetOwner, EPERM, 0, "Operation not permitted"},
+  };
+  const std::string dir = tmp_.File("keys");
+  ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
+  const std::string path = dir + "/recorder.key";
+  const std::string fresh = dir + "/fresh.key";
+  ASSERT_TRUE(WriteOwnedFileAtomic(path, "old complete", 0600, kRecUid, kRecGid).ok());
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.said);
+    FaultEnv env;
+    env.FailNth(c.op, 1, c.err, c.partial);
+    const Status s = WriteOwnedFileAtomic(path, "new contents", 0600, kRecUid, kRecGid, &env);
+    EXPECT_FALSE(s.ok());
+    EXPECT_NE(s.message().find("writing " + path), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find(c.said), std::string::npos) << s.message();
+    EXPECT_EQ(ReadFile(path).value(), "old complete");
+    EXPECT_EQ(Stat(path).st_uid, kRecUid);
+
+    env.FailNth(c.op, 1, c.err, c.partial);
+    EXPECT_FALSE(WriteOwnedFileAtomic(fresh, "new contents", 0600, kRecUid, kRecGid, &env).ok());
+    EXPECT_FALSE(std::filesystem::exists(fresh));
+    EXPECT_EQ(DirEntries(dir), std::vector<std::string>{"recorder.key"});  // no temporary
+  }
+  EXPECT_EQ(WriteOwnedFileAtomic(path, "new", 0600, kRecUid, kRecGid).code(), Code::kOk);
+  EXPECT_EQ(ReadFile(path).value(), "new");
+}
+
+TEST_F(RecorderFilesTest, NewKeyOnAFullDiskLeavesNoKeyBehind) {
+  const std::string path = tmp_.File("recorder.key");
+  FaultEnv env;
+  env.FailAll(FaultOp::kWrite, ENOSPC);
+  auto key = EnsureRecorderKey(path, kRecUid, kRecGid, "gate-rec@db-1", &env);
+  ASSERT_FALSE(key.has_value());
+  EXPECT_EQ(key.error().code(), Code::kResourceExhausted);
+  EXPECT_NE(key.error().message().find("writing " + path), std::string::npos)
+      << key.error().message();
+  EXPECT_NE(key.error().message().find("free space"), std::string::npos) << key.error().message();
+  EXPECT_EQ(DirEntries(tmp_.path()), std::vector<std::string>{});
+  // Room again: the next run generates the key.
+  env.ClearFaults();
+  auto again = EnsureRecorderKey(path, kRecUid, kRecGid, "gate-rec@db-1", &env);
+  ASSERT_TRUE(again.has_value()) << again.error().ToString();
+  EXPECT_TRUE(again->created);
 }
 
 TEST_F(RecorderFilesTest, KeyIsGeneratedOnceThenKept) {

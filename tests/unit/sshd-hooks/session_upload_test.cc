@@ -423,6 +423,60 @@ TEST_F(SessionUploadTest, UnreadableRecordingSendsNothingAndIsKept) {
   EXPECT_EQ(testing::ReadFile(Path(kS1)), bytes);
 }
 
+TEST_F(SessionUploadTest, ReadErrorSendsNothingKeepsTheFileAndNamesIt) {
+  const std::string bytes = Finished(kS1);
+  Put(kS1, bytes);
+  std::int64_t now = MtimeOf(kS1) + 60;  // past the grace period: shipped as finished
+  FaultEnv env;
+  env.FailAll(FaultOp::kRead, EIO);
+  Uploader uploader = MakeUploader(&now, &env);
+  PassReport r = uploader.RunOnce();
+  EXPECT_EQ(r.failed, 1);
+  EXPECT_EQ(r.completed, 0);
+  ExpectProblem(r, "cannot read " + Path(kS1), "Input/output error");
+  EXPECT_EQ(r.bytes_sent, 0u);
+  EXPECT_EQ(gate_ca_.held(kS1), "");
+  EXPECT_EQ(env.Count(FaultOp::kRemove), 0);
+  EXPECT_EQ(testing::ReadFile(Path(kS1)), bytes);
+  // The disk reads again: the same uploader ships it all, once.
+  env.ClearFaults();
+  r = uploader.RunOnce();
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(r.completed, 1);
+  EXPECT_EQ(gate_ca_.held(kS1), bytes);
+  EXPECT_FALSE(Exists(kS1));
+}
+
+TEST_F(SessionUploadTest, ReadErrorMidUploadResumesWithoutLosingOrRepeatingBytes) {
+  const std::string bytes = Finished(kS1);
+  ASSERT_GT(bytes.size(), 3 * options_.chunk_bytes);
+  Put(kS1, bytes);
+  std::int64_t now = MtimeOf(kS1);
+  FaultEnv env;
+  // Reads 1-2 tell that the file is finished, 3-4 make the first chunk; the
+  // second chunk's read fails.
+  env.FailNth(FaultOp::kRead, 5, EIO);
+  Uploader uploader = MakeUploader(&now, &env);
+  PassReport r = uploader.RunOnce();
+  EXPECT_EQ(r.failed, 1);
+  ExpectProblem(r, Path(kS1), "Input/output error");
+  const std::string held = gate_ca_.held(kS1);
+  EXPECT_FALSE(held.empty());
+  EXPECT_LT(held.size(), bytes.size());
+  EXPECT_EQ(held, bytes.substr(0, held.size()));
+  EXPECT_FALSE(gate_ca_.complete(kS1));
+  EXPECT_EQ(testing::ReadFile(Path(kS1)), bytes);
+  const std::uint64_t sent_before = r.bytes_sent;
+
+  r = uploader.RunOnce();
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(r.completed, 1);
+  EXPECT_EQ(sent_before + r.bytes_sent, bytes.size());  // nothing sent twice
+  EXPECT_EQ(gate_ca_.held(kS1), bytes);
+  EXPECT_EQ(gate_ca_.completions, 1);
+  EXPECT_FALSE(Exists(kS1));
+}
+
 TEST_F(SessionUploadTest, UnopenableSpoolIsOneFailureNamingIt) {
   Put(kS1, Finished(kS1));
   std::int64_t now = MtimeOf(kS1);
