@@ -40,6 +40,7 @@
 #include "gate/certificate.h"
 #include "gate/ed25519.h"
 #include "gate/log.h"
+#include "gate/unique_fd.h"
 
 namespace {
 
@@ -123,25 +124,54 @@ class SignOnlyCa final : public gate::ca::CertificateAuthority {
   CertificateSpec spec_;
 };
 
-// Forks a signer process serving make_ca()'s CertificateAuthority on a
-// socketpair, and returns the client end; the child exits when it closes.
-std::unique_ptr<gate::ca::SignerClient> StartSigner(
-    const std::function<std::unique_ptr<gate::ca::CertificateAuthority>()>& make_ca, pid_t* child) {
+// Forks a process whose CPU time counts with this one's (until ReapPeer):
+// serve(fd) runs in the child on one end of a SOCK_SEQPACKET socketpair and
+// must _exit; the other end is returned. An invalid fd if either call fails.
+gate::UniqueFd ForkPeer(const std::function<void(int fd)>& serve, pid_t* child) {
   int pair[2];
-  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) return nullptr;
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) return gate::UniqueFd();
   *child = ::fork();
   if (*child == 0) {
     ::close(pair[1]);
-    auto ca = make_ca();
-    // Under the system call filter, as gate-ca's signer serves.
-    if (!ca || !gate::ca::InstallSignerSyscallFilter(pair[0]).ok()) ::_exit(1);
-    ::_exit(gate::ca::ServeSignerConnection(pair[0], *ca).ok() ? 0 : 1);
+    serve(pair[0]);
+    ::_exit(1);  // serve returned instead of exiting
   }
   ::close(pair[0]);
-  if (*child < 0) return nullptr;
+  gate::UniqueFd mine(pair[1]);
+  if (*child < 0) return gate::UniqueFd();
   if (clock_getcpuclockid(*child, &g_peer_clock) == 0) g_has_peer = true;
-  auto client = gate::ca::SignerClient::Connect(gate::UniqueFd(pair[1]));
+  return mine;
+}
+
+// Waits for the peer (which leaves when its end of the socketpair closes);
+// true if it exited 0.
+bool ReapPeer(pid_t child) {
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  g_has_peer = false;
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+// Forks a signer process serving make_ca()'s CertificateAuthority, and
+// returns the client end; the child exits when it closes.
+std::unique_ptr<gate::ca::SignerClient> StartSigner(
+    const std::function<std::unique_ptr<gate::ca::CertificateAuthority>()>& make_ca, pid_t* child) {
+  gate::UniqueFd fd = ForkPeer(
+      [&](int signer_fd) {
+        auto ca = make_ca();
+        // Under the system call filter, as gate-ca's signer serves.
+        if (!ca || !gate::ca::InstallSignerSyscallFilter(signer_fd).ok()) ::_exit(1);
+        ::_exit(gate::ca::ServeSignerConnection(signer_fd, *ca).ok() ? 0 : 1);
+      },
+      child);
+  if (!fd.valid()) return nullptr;
+  auto client = gate::ca::SignerClient::Connect(std::move(fd));
   return client ? std::move(*client) : nullptr;
+}
+
+void StopSigner(std::unique_ptr<gate::ca::SignerClient> client, pid_t child) {
+  client.reset();
+  (void)ReapPeer(child);
 }
 
 // The floor of any design with the key in a second process: a child that
@@ -151,43 +181,30 @@ std::unique_ptr<gate::ca::SignerClient> StartSigner(
 // processes taking turns.
 bool MeasureBareRoundTrip(const LocalSigner& ca, const std::string& message, double seconds,
                           Rate& rate) {
-  int pair[2];
-  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) return false;
-  const pid_t child = ::fork();
-  if (child == 0) {
-    ::close(pair[1]);
-    std::string in(message.size(), '\0');
-    for (;;) {
-      const ssize_t got = ::recv(pair[0], in.data(), in.size(), 0);
-      if (got <= 0) ::_exit(0);
-      auto sig = ca.Sign(in);
-      if (!sig || ::send(pair[0], sig->data(), sig->size(), 0) < 0) ::_exit(1);
-    }
-  }
-  ::close(pair[0]);
-  if (child < 0) return false;
-  if (clock_getcpuclockid(child, &g_peer_clock) == 0) g_has_peer = true;
+  pid_t child = 0;
+  gate::UniqueFd fd = ForkPeer(
+      [&](int peer_fd) {
+        std::string in(message.size(), '\0');
+        for (;;) {
+          const ssize_t got = ::recv(peer_fd, in.data(), in.size(), 0);
+          if (got <= 0) ::_exit(0);
+          auto sig = ca.Sign(in);
+          if (!sig || ::send(peer_fd, sig->data(), sig->size(), 0) < 0) ::_exit(1);
+        }
+      },
+      &child);
+  if (!fd.valid()) return false;
   char reply[128];
   const bool ok = Measure(
       seconds,
       [&] {
-        return ::send(pair[1], message.data(), message.size(), 0) ==
+        return ::send(fd.get(), message.data(), message.size(), 0) ==
                    static_cast<ssize_t>(message.size()) &&
-               ::recv(pair[1], reply, sizeof(reply), 0) > 0;
+               ::recv(fd.get(), reply, sizeof(reply), 0) > 0;
       },
       rate);
-  ::close(pair[1]);
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  g_has_peer = false;
-  return ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
-void StopSigner(std::unique_ptr<gate::ca::SignerClient> client, pid_t child) {
-  client.reset();
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  g_has_peer = false;
+  fd.Reset();
+  return ReapPeer(child) && ok;
 }
 
 // A SQLite store in a fresh temporary directory with one signed-up user.
