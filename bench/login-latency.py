@@ -19,6 +19,7 @@ import tempfile
 import time
 
 from stats import p99
+from users import sign_up
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
 
@@ -39,15 +40,7 @@ def main():
     try:
         total = args.users + args.concurrency
         print(f"signing up {total} users ...", file=sys.stderr)
-        users = []
-        for i in range(total):
-            name = f"bench{i}"
-            token, _ = ca.add_user(name)
-            client = harness.Client(work, ca, name)
-            result, device = client.signup(token, PASSWORD)
-            if result.returncode != 0:
-                raise SystemExit(result.stderr)
-            users.append((name, client, device))
+        users = sign_up(harness, ca, work, [f"bench{i}" for i in range(total)], PASSWORD)
 
         sequential = []
         for name, client, device in users[:args.users]:

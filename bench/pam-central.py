@@ -29,6 +29,7 @@ import tempfile
 import time
 
 from stats import p99
+from users import sign_up
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
 
@@ -88,15 +89,8 @@ def main():
                    PAM_WRAPPER_SERVICE_DIR=services)
 
         print(f"signing up {args.users} users ...", file=sys.stderr)
-        users = []
-        for i in range(args.users):
-            name = f"pambench{i}"
-            token, _ = ca.add_user(name)
-            client = harness.Client(work, ca, name)
-            result, device = client.signup(token, PASSWORD)
-            if result.returncode != 0:
-                raise SystemExit(result.stderr)
-            users.append((name, device))
+        users = [(name, device) for name, _, device in
+                 sign_up(harness, ca, work, [f"pambench{i}" for i in range(args.users)], PASSWORD)]
 
         def timed(service, user, answer, want_ok):
             start = time.perf_counter()

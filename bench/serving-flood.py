@@ -43,6 +43,7 @@ import threading
 import time
 
 from stats import p99
+from users import sign_up
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
 from test_serving import call, connect  # noqa: E402
@@ -175,15 +176,8 @@ def measure(harness, build, args):
 
         print(f"{build}: signing up {2 * args.otp_users + args.logins} users ...",
               file=sys.stderr)
-        users = []
-        for i in range(2 * args.otp_users + args.logins):
-            name = f"bench{i}"
-            tok, _ = ca.add_user(name)
-            client = harness.Client(work, ca, name)
-            result, device = client.signup(tok, PASSWORD)
-            if result.returncode != 0:
-                raise SystemExit(result.stderr)
-            users.append((name, client, device))
+        users = sign_up(harness, ca, work,
+                        [f"bench{i}" for i in range(2 * args.otp_users + args.logins)], PASSWORD)
         # Signup used the current step of every code; start on the next.
         time.sleep(30 - time.time() % 30 + 0.5)
 
