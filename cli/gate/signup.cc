@@ -15,6 +15,7 @@
 #include "gate/exit_code.h"
 #include "gate/http_client.h"
 #include "gate/json.h"
+#include "gate/otp_relay.h"
 #include "gate/proxy_flags.h"
 
 namespace gate::cli {
@@ -35,11 +36,7 @@ void SayRetry(const Status& why, int attempt) {
 }
 
 bool WellFormedCode(std::string_view code) {
-  if (code.size() != kOtpDigits) return false;
-  for (char c : code) {
-    if (c < '0' || c > '9') return false;
-  }
-  return true;
+  return code.size() == kOtpDigits && IsOtpCodeShape(code);
 }
 
 class SignupCommand final : public Command {
