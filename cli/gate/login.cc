@@ -8,7 +8,6 @@
 
 #include "cli/common/agent.h"
 #include "cli/common/profile.h"
-#include "cli/common/prompt.h"
 #include "cli/gate/commands.h"
 #include "gate/certificate.h"
 #include "gate/curl_http.h"
@@ -17,6 +16,7 @@
 #include "gate/exit_code.h"
 #include "gate/http_client.h"
 #include "gate/json.h"
+#include "gate/prompt.h"
 #include "gate/proxy_flags.h"
 
 namespace gate::cli {

@@ -18,7 +18,6 @@
 #include <iostream>
 #include <string>
 
-#include "cli/common/prompt.h"
 #include "cli/common/qr.h"
 #include "cli/gate/commands.h"
 #include "gate/authfile.h"
@@ -27,6 +26,7 @@
 #include "gate/fido_ptr.h"
 #include "gate/json.h"
 #include "gate/otp_state.h"
+#include "gate/prompt.h"
 #include "gate/secret.h"
 #include "gate/secure_file.h"
 #include "gate/unique_fd.h"

@@ -7,7 +7,6 @@
 #include <iostream>
 #include <vector>
 
-#include "cli/common/prompt.h"
 #include "cli/common/qr.h"
 #include "cli/common/signup_token.h"
 #include "cli/gate/commands.h"
@@ -16,6 +15,7 @@
 #include "gate/http_client.h"
 #include "gate/json.h"
 #include "gate/otp_relay.h"
+#include "gate/prompt.h"
 #include "gate/proxy_flags.h"
 
 namespace gate::cli {

@@ -1,8 +1,8 @@
 // Asking the person at the keyboard. With a terminal, prompts go to the
 // terminal and secrets are read with echo off; without one (scripts, tests),
 // answers are read from standard input, one line each, in the order asked.
-#ifndef GATE_CLI_COMMON_PROMPT_H_
-#define GATE_CLI_COMMON_PROMPT_H_
+#ifndef GATE_PROMPT_H_
+#define GATE_PROMPT_H_
 
 #include <string>
 #include <string_view>
@@ -22,4 +22,4 @@ bool Interactive();
 
 }  // namespace gate::cli
 
-#endif  // GATE_CLI_COMMON_PROMPT_H_
+#endif  // GATE_PROMPT_H_

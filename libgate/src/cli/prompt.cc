@@ -1,4 +1,4 @@
-#include "cli/common/prompt.h"
+#include "gate/prompt.h"
 
 #include <termios.h>
 #include <unistd.h>
