@@ -69,7 +69,7 @@ def main():
     relay = None
     try:
         out = ca.gatectl("tokens", "add", "--type=node", check=True).stdout
-        token = re.search(r"--token ([0-9a-f]{32})", out).group(1)
+        token = re.search(r"The node join token: ([0-9a-f]{32})", out).group(1)
         node = harness.Node(work, "bench-node")
         join = node.join(ca, token, "--no-reload")
         if join.returncode != 0:

@@ -65,8 +65,9 @@ def main():
         assert result.returncode == 0, result.stderr
         assert client.login("bench", PASSWORD, device.code()).returncode == 0
         node = harness.Node(work).start()
-        join_token = re.search(r"--token ([0-9a-f]{32})", ca.gatectl(
-            "tokens", "add", "--type=node", check=True).stdout).group(1)
+        join_token = re.search(r"The node join token: ([0-9a-f]{32})", ca.gatectl(
+            "tokens", "add", "--type=node", "--principals", "127.0.0.1",
+            check=True).stdout).group(1)
         joined = node.join(ca, join_token, "--principals", "127.0.0.1")
         assert joined.returncode == 0, joined.stderr
 

@@ -160,8 +160,9 @@ def measure(harness, build, args):
     ca = harness.GateCA(work, rate_limit=(1000000, 1000000)).start()
     try:
         node = harness.Node(work, "bench-node")
-        token = ca.gatectl("tokens", "add", "--type=node", check=True).stdout.split("--token ")[1]
-        token = token.split()[0]
+        out = ca.gatectl("tokens", "add", "--type=node", "--principals", "127.0.0.1",
+                         check=True).stdout
+        token = out.split("The node join token: ")[1].split()[0]
         join = node.join(ca, token, "--principals", "127.0.0.1", "--no-reload")
         if join.returncode != 0:
             raise SystemExit(join.stdout + join.stderr)

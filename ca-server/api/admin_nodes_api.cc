@@ -1,6 +1,7 @@
 // Admin routes for nodes: node join tokens (POST /admin/v1/tokens), the node
-// list (GET /admin/v1/nodes, DELETE /admin/v1/nodes/{host_uuid}) and
-// certificate revocation (POST /admin/v1/certs/revoke). docs/node-protocol.md.
+// list (GET /admin/v1/nodes, DELETE /admin/v1/nodes/{host_uuid}), a node's
+// host names (POST /admin/v1/nodes/{host_uuid}) and certificate revocation
+// (POST /admin/v1/certs/revoke). docs/node-protocol.md.
 #include <chrono>
 #include <limits>
 
@@ -19,6 +20,12 @@ namespace {
 // How many serials one audit line names before it only counts them.
 constexpr std::size_t kAuditedSerials = 20;
 
+// An optional list of host names (syntax checked by NodeEnrollment).
+Result<std::vector<std::string>> HostNamesField(const Json::Value& body, const char* field) {
+  if (!body.isMember(field)) return std::vector<std::string>{};
+  return json::GetStringArray(body, field);
+}
+
 Result<Json::Value> AddToken(Services& s, const HttpRequest& req) {
   auto body = json::Parse(req.body);
   if (!body) return Err(body.error());
@@ -33,7 +40,9 @@ Result<Json::Value> AddToken(Services& s, const HttpRequest& req) {
     if (!given) return Err(given.error().WithContext("labels"));
     labels = *std::move(given);
   }
-  auto token = Enrollment(s).CreateToken(std::chrono::seconds(*ttl), labels, s.now());
+  auto principals = HostNamesField(*body, "principals");
+  if (!principals) return Err(principals.error());
+  auto token = Enrollment(s).CreateToken(std::chrono::seconds(*ttl), labels, *principals, s.now());
   if (!token) return Err(token.error());
 
   Json::Value out;
@@ -42,6 +51,7 @@ Result<Json::Value> AddToken(Services& s, const HttpRequest& req) {
   out["ttl_seconds"] = Json::Int64(*ttl);
   out["expires_at"] = Json::Int64(token->expires_at);
   out["labels"] = policy::LabelsToJson(labels);
+  out["principals"] = json::StringArray(*principals);
   out["proxy"] = s.config.public_addr.ToString();
   out["ca_pin"] = s.ca_pin;
   return out;
@@ -56,12 +66,30 @@ Result<Json::Value> ListNodes(Services& s) {
     item["host_uuid"] = n.host_uuid;
     item["hostname"] = n.hostname;
     item["labels"] = policy::LabelsToJson(n.labels);
+    item["principals"] = json::StringArray(n.principals);
     item["joined_at"] = Json::Int64(n.joined_at);
     item["last_sync"] = Json::Int64(n.last_sync);
     list.append(item);
   }
   Json::Value out;
   out["nodes"] = list;
+  return out;
+}
+
+// {"principals": [...]}: the node's host names beside its hostname.
+Result<Json::Value> UpdateNode(Services& s, const HttpRequest& req, const std::string& host_uuid) {
+  if (!LooksLikeHostUuid(host_uuid)) return Err(InvalidArgument("malformed host UUID"));
+  auto body = json::Parse(req.body);
+  if (!body) return Err(body.error());
+  if (!body->isMember("principals")) return Err(InvalidArgument("give 'principals'"));
+  auto principals = HostNamesField(*body, "principals");
+  if (!principals) return Err(principals.error());
+  auto node = Enrollment(s).SetHostNames(host_uuid, *principals, s.now());
+  if (!node) return Err(node.error());
+  Json::Value out;
+  out["host_uuid"] = node->host_uuid;
+  out["hostname"] = node->hostname;
+  out["principals"] = json::StringArray(node->principals);
   return out;
 }
 
@@ -144,6 +172,9 @@ void RegisterAdminNodesApi(Router& router, Services& services) {
              [s](const HttpRequest& r, const PathParams&) { return AddToken(*s, r); });
   router.Add("GET", "/admin/v1/nodes",
              [s](const HttpRequest&, const PathParams&) { return ListNodes(*s); });
+  router.Add("POST", "/admin/v1/nodes/{host_uuid}", [s](const HttpRequest& r, const PathParams& p) {
+    return UpdateNode(*s, r, p.at("host_uuid"));
+  });
   router.Add("DELETE", "/admin/v1/nodes/{host_uuid}", [s](const HttpRequest&, const PathParams& p) {
     return RemoveNode(*s, p.at("host_uuid"));
   });

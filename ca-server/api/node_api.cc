@@ -26,11 +26,14 @@ Json::Value CaKeyList(const ssh::Ed25519PublicKey& key) {
 
 NodePolicyContext PolicyContext(const Services& s) { return {s.config.cluster_name, s.user_ca}; }
 
-Json::Value PolicyJson(const Services& s, const NodePolicy& policy) {
+Json::Value PolicyJson(const Services& s, const NodePolicy& policy, const NodeRecord& node) {
   Json::Value out;
   out["snapshot"] = policy::SnapshotToJson(policy.snapshot);
   out["user_ca"] = CaKeyList(s.user_ca);
   out["krl"] = Base64Encode(policy.krl);
+  // The names gate-ca approved for this node's host certificate: the node
+  // renews its certificate when they change.
+  out["host_principals"] = json::StringArray(node.principals);
   return out;
 }
 
@@ -54,7 +57,8 @@ Result<ssh::Ed25519PublicKey> HostKeyField(const Json::Value& body) {
   return key;
 }
 
-// "principals" if given, else the hostname alone.
+// "principals" if given, else the hostname alone: the names a node asks
+// for, which gate-ca then holds to the ones it approved.
 Result<std::vector<std::string>> PrincipalsField(const Json::Value& body,
                                                  const std::string& hostname) {
   if (!body.isMember("principals")) return std::vector<std::string>{hostname};
@@ -112,7 +116,7 @@ Result<Json::Value> Policy(Services& s, const HttpRequest& req) {
   const std::int64_t now = s.now();
   auto policy = SyncNode(s.store, PolicyContext(s), *node, now);
   if (!policy) return Err(policy.error());
-  return PolicyJson(s, *policy);
+  return PolicyJson(s, *policy, *node);
 }
 
 Result<Json::Value> RenewHostCert(Services& s, const HttpRequest& req) {
@@ -125,20 +129,32 @@ Result<Json::Value> RenewHostCert(Services& s, const HttpRequest& req) {
   auto principals = PrincipalsField(*body, node->hostname);
   if (!principals) return Err(principals.error());
   const std::int64_t now = s.now();
+  const std::string who = "node " + node->host_uuid + " (" + node->hostname + ")";
+  if (auto unapproved = UnapprovedHostNames(*principals, node->principals); !unapproved.empty()) {
+    const std::string names = FormatHostNames(unapproved);
+    s.audit.Record({now, "node.host_cert", "", req.source, false,
+                    who + " asked for unapproved host names " + names});
+    return Err(PermissionDenied("host names not approved for this node: " + names +
+                                "; an admin approves them with gatectl nodes update"));
+  }
+  if (node->principals.empty()) {
+    return Err(FailedPrecondition(who + " has no host names; an admin gives it some with gatectl "
+                                        "nodes update"));
+  }
   auto registered = ssh::Ed25519PublicKey::FromAuthorizedKey(node->host_key);
   if (!registered) return Err(DataLoss("node " + node->host_uuid + ": stored host key is corrupt"));
   if (!(*key == *registered)) {
-    s.audit.Record({now, "node.host_cert", "", req.source, false,
-                    "node " + node->host_uuid + " (" + node->hostname + "): host key differs"});
+    s.audit.Record({now, "node.host_cert", "", req.source, false, who + ": host key differs"});
     return Err(PermissionDenied(
         "this host key is not the one registered when the node joined; a node with a new host "
         "key must leave and join again"));
   }
-  auto cert = s.host_issuer.IssueHostCertificate(node->host_uuid, *key, *principals, req.source);
+  // Every approved name, whatever subset was asked for: the admin decides.
+  auto cert =
+      s.host_issuer.IssueHostCertificate(node->host_uuid, *key, node->principals, req.source);
   if (!cert) return Err(cert.error());
   s.audit.Record({now, "node.host_cert", "", req.source, true,
-                  "node " + node->host_uuid + " (" + node->hostname +
-                      "), host certificate serial " + std::to_string(cert->spec.serial)});
+                  who + ", host certificate serial " + std::to_string(cert->spec.serial)});
   Json::Value out;
   out["host_certificate"] = ssh::CertificateLine(*cert, node->hostname);
   return out;

@@ -1,6 +1,7 @@
 #include "ca-server/issuer/host_issuer.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "ca-server/auth/node_auth.h"
 
@@ -50,6 +51,46 @@ Status ValidateHostPrincipals(const std::vector<std::string>& principals) {
     }
   }
   return Status::Ok();
+}
+
+namespace {
+
+bool SameHostName(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+bool Contains(const std::vector<std::string>& names, std::string_view name) {
+  return std::any_of(names.begin(), names.end(),
+                     [&](const std::string& n) { return SameHostName(n, name); });
+}
+
+}  // namespace
+
+std::vector<std::string> UnapprovedHostNames(const std::vector<std::string>& asked,
+                                             const std::vector<std::string>& approved) {
+  std::vector<std::string> out;
+  for (const std::string& name : asked) {
+    if (!Contains(approved, name)) out.push_back(name);
+  }
+  return out;
+}
+
+std::string FormatHostNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& name : names) out += (out.empty() ? "" : ", ") + name;
+  return out;
+}
+
+std::vector<std::string> HostNamesWith(const std::string& hostname,
+                                       const std::vector<std::string>& extra) {
+  std::vector<std::string> out{hostname};
+  for (const std::string& name : extra) {
+    if (!Contains(out, name)) out.push_back(name);
+  }
+  return out;
 }
 
 Result<ssh::Certificate> HostIssuer::IssueHostCertificate(

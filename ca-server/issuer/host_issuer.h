@@ -33,6 +33,19 @@ Status ValidateHostPrincipal(std::string_view principal);
 // 1 to kMaxHostPrincipals principals, each valid, none repeated.
 Status ValidateHostPrincipals(const std::vector<std::string>& principals);
 
+// The names of `asked` that are not in `approved`, compared without case
+// (host names are; ssh lowercases the name it connects to), in asked's order.
+// gate-ca decides a node's host names; this is how a request is held to them.
+std::vector<std::string> UnapprovedHostNames(const std::vector<std::string>& asked,
+                                             const std::vector<std::string>& approved);
+
+// "a, b, c", for messages and the audit log.
+std::string FormatHostNames(const std::vector<std::string>& names);
+
+// hostname, then each of extra not already in the list (without case).
+std::vector<std::string> HostNamesWith(const std::string& hostname,
+                                       const std::vector<std::string>& extra);
+
 class HostIssuer {
  public:
   explicit HostIssuer(CertificateAuthority& ca) : ca_(ca) {}

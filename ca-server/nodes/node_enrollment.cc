@@ -19,10 +19,23 @@ std::string NodeName(const NodeRecord& node) {
   return "node " + node.host_uuid + " (" + node.hostname + ")";
 }
 
+// Extra host names as an admin gives them: valid, not repeated, and with a
+// hostname still within kMaxHostPrincipals. An empty list is fine.
+Status ValidateExtraHostNames(const std::vector<std::string>& names) {
+  if (names.empty()) return Status::Ok();
+  if (names.size() >= kMaxHostPrincipals) {
+    return InvalidArgument("at most " + std::to_string(kMaxHostPrincipals - 1) +
+                           " host names beside the node's hostname");
+  }
+  return ValidateHostPrincipals(names);
+}
+
 }  // namespace
 
 Result<NewNodeToken> NodeEnrollment::CreateToken(std::chrono::seconds ttl,
-                                                 const policy::Labels& labels, std::int64_t now) {
+                                                 const policy::Labels& labels,
+                                                 const std::vector<std::string>& principals,
+                                                 std::int64_t now) {
   if (ttl.count() <= 0 || ttl > kMaxNodeTokenTtl) {
     return Err(InvalidArgument("node token TTL must be between 1s and " +
                                FormatDuration(kMaxNodeTokenTtl)));
@@ -30,6 +43,7 @@ Result<NewNodeToken> NodeEnrollment::CreateToken(std::chrono::seconds ttl,
   if (labels.size() > kMaxNodeLabels) {
     return Err(InvalidArgument("at most " + std::to_string(kMaxNodeLabels) + " labels"));
   }
+  GATE_RETURN_IF_ERROR(ValidateExtraHostNames(principals));
   auto token = NewToken();
   if (!token) return Err(token.error());
   NodeToken record;
@@ -37,10 +51,12 @@ Result<NewNodeToken> NodeEnrollment::CreateToken(std::chrono::seconds ttl,
   record.created_at = now;
   record.expires_at = now + ttl.count();
   record.labels = labels;
+  record.principals = principals;
   GATE_RETURN_IF_ERROR(store_.CreateNodeToken(record));
   audit_.Record({now, "token.create", "", "admin", true,
                  "node join token valid for " + FormatDuration(ttl) + ", labels " +
-                     policy::FormatLabels(labels)});
+                     policy::FormatLabels(labels) +
+                     (principals.empty() ? "" : ", host names " + FormatHostNames(principals))});
   return NewNodeToken{*std::move(token), record.expires_at};
 }
 
@@ -74,6 +90,7 @@ Result<JoinedNode> NodeEnrollment::Join(const NodeJoinRequest& request, std::int
   NodeToken consumed;
   bool unknown = false;
   bool too_old = false;
+  std::vector<std::string> unapproved;
   Status registered = store_.InTransaction([&](StoreOperations& tx) -> Status {
     auto token = tx.ConsumeNodeToken(HashToken(request.token));
     if (!token) {
@@ -91,18 +108,33 @@ Result<JoinedNode> NodeEnrollment::Join(const NodeJoinRequest& request, std::int
       return InvalidArgument("a node can have at most " + std::to_string(kMaxNodeLabels) +
                              " labels");
     }
+    // gate-ca, not the node, decides the names its certificate carries.
+    node.principals = HostNamesWith(request.hostname, token->principals);
+    unapproved = UnapprovedHostNames(request.principals, node.principals);
+    if (!unapproved.empty()) {
+      return PermissionDenied(
+          "host names not approved for this node: " + FormatHostNames(unapproved) +
+          "; an admin approves names on the join token (gatectl tokens add --type=node "
+          "--principals ...) or after the join (gatectl nodes update NODE --principals ...)");
+    }
     consumed = *std::move(token);
     return tx.CreateNode(node);
   });
   if (unknown) return refuse("unknown or used token", bad_token);
   if (too_old) return refuse("expired token", expired);
+  if (!unapproved.empty()) {
+    return refuse("asked for unapproved host names " + FormatHostNames(unapproved), registered);
+  }
+  if (registered.code() == Code::kAlreadyExists) {
+    return refuse(registered.message(), registered);
+  }
   GATE_RETURN_IF_ERROR(registered);
 
   // The signer signs only for a registered node's registered host key, so
   // the node is registered first; if signing fails, the join is undone in
   // one transaction and the token restored, so the node can simply try again.
-  auto cert = host_issuer_.IssueHostCertificate(node.host_uuid, request.host_key,
-                                                request.principals, request.source);
+  auto cert = host_issuer_.IssueHostCertificate(node.host_uuid, request.host_key, node.principals,
+                                                request.source);
   if (!cert) {
     Status undone = store_.InTransaction([&](StoreOperations& tx) -> Status {
       GATE_RETURN_IF_ERROR(tx.DeleteNode(node.host_uuid));
@@ -146,6 +178,25 @@ Result<NodeRecord> NodeEnrollment::Remove(const std::string& host_uuid, std::int
 }
 
 Result<std::vector<NodeRecord>> NodeEnrollment::List() { return store_.ListNodes(); }
+
+Result<NodeRecord> NodeEnrollment::SetHostNames(const std::string& host_uuid,
+                                                const std::vector<std::string>& extra,
+                                                std::int64_t now) {
+  GATE_RETURN_IF_ERROR(ValidateExtraHostNames(extra));
+  auto node = store_.GetNode(host_uuid);
+  if (!node) return Err(node.error());
+  const std::vector<std::string> names = HostNamesWith(node->hostname, extra);
+  if (Status s = store_.SetNodePrincipals(host_uuid, names); !s.ok()) {
+    if (s.code() == Code::kAlreadyExists) {
+      audit_.Record({now, "node.update", "", "admin", false, NodeName(*node) + ": " + s.message()});
+    }
+    return Err(s);
+  }
+  node->principals = names;
+  audit_.Record({now, "node.update", "", "admin", true,
+                 NodeName(*node) + " host names " + FormatHostNames(names)});
+  return node;
+}
 
 Status NodeEnrollment::SetRecorderKey(const NodeRecord& node, const ssh::Ed25519PublicKey& key,
                                       const std::string& source, std::int64_t now) {

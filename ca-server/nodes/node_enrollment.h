@@ -47,9 +47,11 @@ struct NodeJoinRequest {
   std::string token;  // as the node sent it
   std::string hostname;
   ssh::Ed25519PublicKey host_key;
-  std::vector<std::string> principals;  // for its host certificate
-  policy::Labels labels;                // asked for; the token's labels win
-  std::string source;                   // the peer address, for the audit log
+  // The host names it asks for: each must be its hostname or one the token
+  // approves; the certificate carries all approved names.
+  std::vector<std::string> principals;
+  policy::Labels labels;  // asked for; the token's labels win
+  std::string source;     // the peer address, for the audit log
 };
 
 // A node that has joined: its record as stored, the secret it authenticates
@@ -72,10 +74,12 @@ class NodeEnrollment {
       : store_(store), host_issuer_(host_issuer), audit_(audit), leaving_(std::move(leaving)) {}
 
   // A join token valid for ttl from now that gives the node joining with it
-  // labels (at most kMaxNodeLabels). InvalidArgument for a ttl outside 1 s ..
-  // kMaxNodeTokenTtl or too many labels. Audits "token.create".
+  // labels (at most kMaxNodeLabels) and approves host names for it beyond
+  // its hostname. InvalidArgument for a ttl outside 1 s .. kMaxNodeTokenTtl,
+  // too many labels, or a malformed, repeated or excess (kMaxHostPrincipals
+  // in all) host name. Audits "token.create".
   Result<NewNodeToken> CreateToken(std::chrono::seconds ttl, const policy::Labels& labels,
-                                   std::int64_t now);
+                                   const std::vector<std::string>& principals, std::int64_t now);
 
   // Joins a node. The token must be one CreateToken made, unused, and
   // unexpired at now (expires_at > now). Consuming it and registering the
@@ -84,11 +88,15 @@ class NodeEnrollment {
   // the labels it asked for overridden by the token's, and a host
   // certificate; if that cannot be signed, the join is undone and the token
   // restored, so the node can try again.
+  // The node's host names are its hostname plus the names the token
+  // approves, whatever it asked for; each belongs to one node.
   // Failures: Unauthenticated for a malformed, unknown or used token;
   // FailedPrecondition for an expired one (the token stays, unusable);
-  // InvalidArgument if the labels come to more than kMaxNodeLabels (the
-  // token stays usable); the signer's error. Success, a refused token and a
-  // failed signing are audited as "node.join".
+  // InvalidArgument if the labels come to more than kMaxNodeLabels,
+  // PermissionDenied if it asked for a name the token does not approve,
+  // AlreadyExists if a name is another node's (in these three the token
+  // stays usable); the signer's error. Success and every refusal are
+  // audited as "node.join".
   Result<JoinedNode> Join(const NodeJoinRequest& request, std::int64_t now);
 
   // The node, authenticated as itself, leaves: its live sessions are closed
@@ -102,6 +110,14 @@ class NodeEnrollment {
 
   // Every joined node, by hostname.
   Result<std::vector<NodeRecord>> List();
+
+  // An admin sets the host names of the node with this host UUID: its
+  // hostname plus extra. The node's next sync renews its host certificate
+  // with them. NotFound; InvalidArgument for a malformed, repeated or excess
+  // name; AlreadyExists if one is another node's (nothing changes). Audits
+  // "node.update".
+  Result<NodeRecord> SetHostNames(const std::string& host_uuid,
+                                  const std::vector<std::string>& extra, std::int64_t now);
 
   // The node, authenticated as itself, registers key as the one its
   // recordings' checkpoints are signed with, replacing any before.

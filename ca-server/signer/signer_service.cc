@@ -148,6 +148,13 @@ Result<ssh::Certificate> SignerService::DecideAndSignHost(const HostCertificateR
     return Err(
         PermissionDenied("this host key is not the one registered for node " + req.host_uuid));
   }
+  // The names are gate-ca's decision, kept in the store; whoever asks, the
+  // signer vouches for no other.
+  if (auto unapproved = UnapprovedHostNames(req.principals, node->principals);
+      !unapproved.empty()) {
+    return Err(PermissionDenied("host name '" + unapproved.front() + "' is not one of node " +
+                                req.host_uuid + "'s"));
+  }
   ssh::CertificateSpec spec;
   spec.type = ssh::CertType::kHost;
   spec.public_key = req.public_key;

@@ -17,6 +17,9 @@ struct NodeRecord {
   std::string hostname;
   std::string host_key;  // "ssh-ed25519 AAAA..." (no comment), as registered at join
   policy::Labels labels;
+  // The names its host certificate may carry, hostname first; each belongs
+  // to this node alone (compared without case, as host names are).
+  std::vector<std::string> principals;
   std::string secret_hash;  // hex SHA-256 of the node secret
   std::int64_t joined_at = 0;
   std::int64_t last_sync = 0;  // unix seconds of the last policy fetch; 0 = never
@@ -32,12 +35,16 @@ class NodeStore {
   // Registers node (joined through a token the caller consumed, in the same
   // Store::InTransaction: TokenStore::ConsumeNodeToken). InvalidArgument if
   // its host UUID or secret hash is empty; AlreadyExists if the host UUID is
-  // taken.
+  // taken or one of its principals is another node's (naming it).
   virtual Status CreateNode(const NodeRecord& node) = 0;
   virtual Result<NodeRecord> GetNode(const std::string& host_uuid) = 0;  // NotFound
   virtual Result<std::vector<NodeRecord>> ListNodes() = 0;      // by hostname, then host UUID
   virtual Status DeleteNode(const std::string& host_uuid) = 0;  // NotFound
   virtual Status RecordNodeSync(const std::string& host_uuid, std::int64_t now) = 0;  // NotFound
+  // Replaces the node's principals. NotFound; AlreadyExists (naming the
+  // principal) if one is another node's, changing nothing.
+  virtual Status SetNodePrincipals(const std::string& host_uuid,
+                                   const std::vector<std::string>& principals) = 0;
   // Replaces the node's recorder key (may be empty). NotFound.
   virtual Status SetNodeRecorderKey(const std::string& host_uuid, const std::string& key) = 0;
 };

@@ -20,6 +20,23 @@ constexpr Columns<NodeRecord> kNodes(kNodeColumns);
 
 Status NodeNotFound(const std::string& uuid) { return NotFound("node '" + uuid + "' not found"); }
 
+// Replaces the node's principals; a name another node holds (the UNIQUE
+// constraint, without case) is AlreadyExists naming it, and the caller's
+// transaction rolls back.
+Status StorePrincipals(sqlite3* db, const std::string& host_uuid,
+                       const std::vector<std::string>& principals) {
+  GATE_RETURN_IF_ERROR(RunWithText(db, kNodePrincipals.remove, host_uuid));
+  for (std::size_t i = 0; i < principals.size(); ++i) {
+    Result<Stmt> stmt = Stmt::Prepare(db, kNodePrincipals.insert);
+    if (!stmt) return stmt.error();
+    stmt->Text(1, host_uuid).Int(2, static_cast<std::int64_t>(i)).Text(3, principals[i]);
+    GATE_RETURN_IF_ERROR(
+        stmt->Insert(AlreadyExists("host name '" + principals[i] + "' is already another node's"),
+                     NodeNotFound(host_uuid)));
+  }
+  return Status::Ok();
+}
+
 Result<NodeRecord> LoadNode(sqlite3* db, const std::string& host_uuid) {
   Result<Stmt> stmt = Stmt::Prepare(db, SelectSql("nodes", kNodes, "WHERE host_uuid = ?1"));
   if (!stmt) return Err(stmt.error());
@@ -30,6 +47,9 @@ Result<NodeRecord> LoadNode(sqlite3* db, const std::string& host_uuid) {
   Result<policy::Labels> labels = LoadLabels(db, kNodeLabels, host_uuid);
   if (!labels) return Err(labels.error());
   node.labels = *std::move(labels);
+  Result<std::vector<std::string>> principals = LoadList(db, kNodePrincipals, host_uuid);
+  if (!principals) return Err(principals.error());
+  node.principals = *std::move(principals);
   return node;
 }
 
@@ -58,7 +78,8 @@ Status SqliteStore::CreateNode(const NodeRecord& node) {
           stmt->Insert(AlreadyExists("node '" + node.host_uuid + "' already exists"),
                        Internal("sqlite: unexpected foreign key violation")));
     }
-    return StoreLabels(db, kNodeLabels, node.host_uuid, node.labels);
+    GATE_RETURN_IF_ERROR(StoreLabels(db, kNodeLabels, node.host_uuid, node.labels));
+    return StorePrincipals(db, node.host_uuid, node.principals);
   });
 }
 
@@ -77,8 +98,13 @@ Result<std::vector<NodeRecord>> SqliteStore::ListNodes() {
     }
     auto labels = LoadAllLabels(db, kNodeLabels);
     if (!labels) return Err(labels.error());
+    auto principals = LoadAllLists(db, kNodePrincipals);
+    if (!principals) return Err(principals.error());
     for (auto& node : nodes) {
       if (auto it = labels->find(node.host_uuid); it != labels->end()) node.labels = it->second;
+      if (auto it = principals->find(node.host_uuid); it != principals->end()) {
+        node.principals = it->second;
+      }
     }
     return nodes;
   });
@@ -87,6 +113,7 @@ Result<std::vector<NodeRecord>> SqliteStore::ListNodes() {
 Status SqliteStore::DeleteNode(const std::string& host_uuid) {
   return Run(Transaction::Kind::kWrite, [&](sqlite3* db) -> Status {
     GATE_RETURN_IF_ERROR(RunWithText(db, kNodeLabels.remove, host_uuid));
+    GATE_RETURN_IF_ERROR(RunWithText(db, kNodePrincipals.remove, host_uuid));
     Result<Stmt> stmt = Stmt::Prepare(db, "DELETE FROM nodes WHERE host_uuid = ?1");
     if (!stmt) return stmt.error();
     return ChangeOne(stmt->Text(1, host_uuid), NodeNotFound(host_uuid));
@@ -97,6 +124,14 @@ Status SqliteStore::RecordNodeSync(const std::string& host_uuid, std::int64_t no
   return Run(Transaction::Kind::kWrite, [&](sqlite3* db) {
     return SetNodeColumn(db, "UPDATE nodes SET last_sync = ?2 WHERE host_uuid = ?1", host_uuid,
                          now);
+  });
+}
+
+Status SqliteStore::SetNodePrincipals(const std::string& host_uuid,
+                                      const std::vector<std::string>& principals) {
+  return Run(Transaction::Kind::kWrite, [&](sqlite3* db) -> Status {
+    if (Result<NodeRecord> node = LoadNode(db, host_uuid); !node) return node.error();
+    return StorePrincipals(db, host_uuid, principals);
   });
 }
 

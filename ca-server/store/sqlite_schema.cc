@@ -221,6 +221,29 @@ CREATE TABLE login_failures (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX login_failures_by_window ON login_failures(window_start);
 )sql"},
+    // The host names a node's certificate may carry: decided by gate-ca (the
+    // hostname given at join plus names an admin approved on the join token
+    // or with gatectl nodes update), never by the node, and each name belongs
+    // to one node. Nodes joined before keep their hostname; of two with the
+    // same hostname, the one that joined first keeps it.
+    {6, R"sql(
+CREATE TABLE node_principals (
+  host_uuid TEXT NOT NULL REFERENCES nodes(host_uuid) ON DELETE CASCADE,
+  position  INTEGER NOT NULL,
+  name      TEXT NOT NULL COLLATE NOCASE UNIQUE,
+  PRIMARY KEY (host_uuid, position)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE node_token_principals (
+  token_hash TEXT NOT NULL REFERENCES node_tokens(token_hash) ON DELETE CASCADE,
+  position   INTEGER NOT NULL,
+  name       TEXT NOT NULL,
+  PRIMARY KEY (token_hash, position)
+) STRICT, WITHOUT ROWID;
+
+INSERT OR IGNORE INTO node_principals (host_uuid, position, name)
+  SELECT host_uuid, 0, hostname FROM nodes ORDER BY joined_at, host_uuid;
+)sql"},
 };
 
 }  // namespace

@@ -81,6 +81,19 @@ const ListTable kRoleLogins = {
     "DELETE FROM role_logins WHERE role_name = ?1",
 };
 
+const ListTable kNodePrincipals = {
+    "INSERT INTO node_principals (host_uuid, position, name) VALUES (?1, ?2, ?3)",
+    "SELECT name FROM node_principals WHERE host_uuid = ?1 ORDER BY position",
+    "SELECT host_uuid, name FROM node_principals ORDER BY host_uuid, position",
+    "DELETE FROM node_principals WHERE host_uuid = ?1",
+};
+const ListTable kTokenPrincipals = {
+    "INSERT INTO node_token_principals (token_hash, position, name) VALUES (?1, ?2, ?3)",
+    "SELECT name FROM node_token_principals WHERE token_hash = ?1 ORDER BY position",
+    "SELECT token_hash, name FROM node_token_principals ORDER BY token_hash, position",
+    "DELETE FROM node_token_principals WHERE token_hash = ?1",
+};
+
 const LabelTable kRoleLabels = {
     "INSERT INTO role_node_labels (role_name, label_name, label_value) VALUES (?1, ?2, ?3)",
     "SELECT label_name, label_value FROM role_node_labels WHERE role_name = ?1",

@@ -148,6 +148,8 @@ class SqliteStore final : public Store {
   Result<std::vector<NodeRecord>> ListNodes() override;
   Status DeleteNode(const std::string& host_uuid) override;
   Status RecordNodeSync(const std::string& host_uuid, std::int64_t now) override;
+  Status SetNodePrincipals(const std::string& host_uuid,
+                           const std::vector<std::string>& principals) override;
   Status SetNodeRecorderKey(const std::string& host_uuid, const std::string& key) override;
 
   // SessionStore
@@ -225,6 +227,8 @@ struct ListTable {
 extern const ListTable kUserLogins;
 extern const ListTable kUserRoles;
 extern const ListTable kRoleLogins;
+extern const ListTable kNodePrincipals;
+extern const ListTable kTokenPrincipals;
 
 Result<std::vector<std::string>> LoadList(sqlite3* db, const ListTable& table,
                                           const std::string& owner);

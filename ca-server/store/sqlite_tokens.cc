@@ -45,6 +45,9 @@ Result<NodeToken> LoadNodeToken(sqlite3* db, const std::string& token_hash) {
   Result<policy::Labels> labels = LoadLabels(db, kTokenLabels, token_hash);
   if (!labels) return Err(labels.error());
   token.labels = *std::move(labels);
+  Result<std::vector<std::string>> principals = LoadList(db, kTokenPrincipals, token_hash);
+  if (!principals) return Err(principals.error());
+  token.principals = *std::move(principals);
   return token;
 }
 
@@ -130,7 +133,8 @@ Status SqliteStore::CreateNodeToken(const NodeToken& token) {
       GATE_RETURN_IF_ERROR(stmt->Insert(AlreadyExists("node token already exists"),
                                         Internal("sqlite: unexpected foreign key violation")));
     }
-    return StoreLabels(db, kTokenLabels, token.token_hash, token.labels);
+    GATE_RETURN_IF_ERROR(StoreLabels(db, kTokenLabels, token.token_hash, token.labels));
+    return StoreList(db, kTokenPrincipals, token.token_hash, token.principals);
   });
 }
 
@@ -142,7 +146,8 @@ Result<NodeToken> SqliteStore::ConsumeNodeToken(const std::string& token_hash) {
   return Run(Transaction::Kind::kWrite, [&](sqlite3* db) -> Result<NodeToken> {
     Result<NodeToken> token = LoadNodeToken(db, token_hash);
     if (!token) return token;
-    for (const char* sql : {kTokenLabels.remove, "DELETE FROM node_tokens WHERE token_hash = ?1"}) {
+    for (const char* sql : {kTokenLabels.remove, kTokenPrincipals.remove,
+                            "DELETE FROM node_tokens WHERE token_hash = ?1"}) {
       GATE_RETURN_IF_ERROR(RunWithText(db, sql, token_hash));
     }
     return token;
@@ -152,6 +157,8 @@ Result<NodeToken> SqliteStore::ConsumeNodeToken(const std::string& token_hash) {
 Status SqliteStore::DeleteExpiredNodeTokens(std::int64_t now) {
   return Run(Transaction::Kind::kWrite, [&](sqlite3* db) -> Status {
     for (const char* sql : {"DELETE FROM node_token_labels WHERE token_hash IN"
+                            " (SELECT token_hash FROM node_tokens WHERE expires_at <= ?1)",
+                            "DELETE FROM node_token_principals WHERE token_hash IN"
                             " (SELECT token_hash FROM node_tokens WHERE expires_at <= ?1)",
                             "DELETE FROM node_tokens WHERE expires_at <= ?1"}) {
       Result<Stmt> stmt = Stmt::Prepare(db, sql);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "gate/policy.h"
 #include "gate/secret.h"
@@ -27,6 +28,9 @@ struct NodeToken {
   std::int64_t created_at = 0;
   std::int64_t expires_at = 0;
   policy::Labels labels;  // given to the node that joins with it
+  // Host names, beyond its hostname, the node joining with it may have on
+  // its host certificate (approved by the admin who made the token).
+  std::vector<std::string> principals;
 };
 
 class TokenStore {

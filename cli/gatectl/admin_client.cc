@@ -1,6 +1,7 @@
 #include "cli/gatectl/admin_client.h"
 
 #include <algorithm>
+#include <functional>
 #include <iostream>
 #include <vector>
 
@@ -68,8 +69,9 @@ std::string JoinLabels(const Json::Value& labels, std::string_view empty) {
   return out.empty() ? std::string(empty) : out;
 }
 
-Result<Json::Value> RolesFlag(const std::string& text) {
-  Json::Value roles(Json::arrayValue);
+Result<Json::Value> ListFlag(std::string_view flag, const std::string& text,
+                             const std::function<Status(std::string_view)>& validate) {
+  Json::Value list(Json::arrayValue);
   std::vector<std::string> seen;
   std::string_view rest = text;
   while (!rest.empty()) {
@@ -77,16 +79,22 @@ Result<Json::Value> RolesFlag(const std::string& text) {
     std::string_view item = rest.substr(0, comma);
     while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
     while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (Status s = policy::ValidateRoleName(item); !s.ok()) return Err(s.WithContext("--roles"));
+    if (item.empty()) return Err(InvalidArgument(std::string(flag) + ": empty item in list"));
+    if (Status s = validate(item); !s.ok()) return Err(s.WithContext(flag));
     if (std::find(seen.begin(), seen.end(), item) == seen.end()) {
       seen.emplace_back(item);
-      roles.append(std::string(item));
+      list.append(std::string(item));
     }
     if (comma == std::string_view::npos) break;
     rest.remove_prefix(comma + 1);
-    if (rest.empty()) return Err(InvalidArgument("--roles: empty role name in list"));
+    if (rest.empty()) return Err(InvalidArgument(std::string(flag) + ": empty item in list"));
   }
-  return roles;
+  return list;
+}
+
+Result<Json::Value> RolesFlag(const std::string& text) {
+  return ListFlag("--roles", text,
+                  [](std::string_view role) { return policy::ValidateRoleName(role); });
 }
 
 Result<Json::Value> LabelsFlag(std::string_view flag, const std::string& text) {

@@ -4,6 +4,7 @@
 #define GATE_CLI_GATECTL_ADMIN_CLIENT_H_
 
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <string>
 
 #include "gate/http_client.h"
@@ -36,6 +37,12 @@ std::string JoinArray(const Json::Value& array, std::string_view sep = ",",
 
 // A JSON object of labels as "env=prod,team=db", or `empty` for none.
 std::string JoinLabels(const Json::Value& labels, std::string_view empty = "-");
+
+// "--flag a, b,c": the items trimmed, each passed to validate (its error
+// names flag), duplicates dropped, as a JSON array; an empty item is
+// InvalidArgument. "" is the empty list.
+Result<Json::Value> ListFlag(std::string_view flag, const std::string& text,
+                             const std::function<Status(std::string_view)>& validate);
 
 // "--roles dev,prod": each a valid role name (policy::ValidateRoleName),
 // duplicates dropped, as a JSON array. "" is the empty list (taking every

@@ -22,6 +22,7 @@ std::unique_ptr<Command> MakeRolesRmCommand();
 std::unique_ptr<Command> MakeTokensAddCommand();
 std::unique_ptr<Command> MakeNodesLsCommand();
 std::unique_ptr<Command> MakeNodesRmCommand();
+std::unique_ptr<Command> MakeNodesUpdateCommand();
 std::unique_ptr<Command> MakeCertsRevokeCommand();
 std::unique_ptr<Command> MakeCaExportCommand();
 std::unique_ptr<Command> MakeAuditCommand();

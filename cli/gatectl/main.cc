@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
        MakeTokensAddCommand},
       {"nodes ls", "List joined nodes and when they last synced", MakeNodesLsCommand},
       {"nodes rm", "Forget a node (its credential stops working)", MakeNodesRmCommand},
+      {"nodes update", "Set the host names a node's certificate carries", MakeNodesUpdateCommand},
       {"certs revoke", "Revoke certificates by serial or by user", MakeCertsRevokeCommand},
       {"ca export", "Print a certificate authority's public key", MakeCaExportCommand},
       {"sessions prune", "Remove recordings older than --older-than (retention)",

@@ -26,9 +26,10 @@ class NodesLsCommand final : public Command {
     admin_.Define(sub);
     sub.footer(
         "Columns: host UUID (the node's identity, and the key id of its host\n"
-        "certificate), host name, labels, and when the node last fetched its policy\n"
+        "certificate), host name, labels, when the node last fetched its policy\n"
         "(gate-node sync runs every 30s; a node silent for long keeps deciding logins\n"
-        "from its last copy). Remove a node with gatectl nodes rm HOST_UUID.\n\n" +
+        "from its last copy), and the other names its host certificate carries\n"
+        "(gatectl nodes update). Remove a node with gatectl nodes rm HOST_UUID.\n\n" +
         std::string(kExitCodeHelp));
   }
 
@@ -36,10 +37,16 @@ class NodesLsCommand final : public Command {
     auto reply = AdminCall(admin_, "GET", "/admin/v1/nodes");
     if (!reply) return Fail("gatectl nodes ls", reply.error());
     const std::int64_t now = std::time(nullptr);
-    std::printf("%-36s %-24s %-32s %s\n", "Host UUID", "Hostname", "Labels", "Last sync");
+    std::printf("%-36s %-24s %-32s %-10s %s\n", "Host UUID", "Hostname", "Labels", "Last sync",
+                "Also named");
     for (const auto& n : (*reply)["nodes"]) {
-      std::printf("%-36s %-24s %-32s %s\n", n["host_uuid"].asCString(), n["hostname"].asCString(),
-                  JoinLabels(n["labels"]).c_str(), Ago(n["last_sync"].asInt64(), now).c_str());
+      Json::Value others(Json::arrayValue);
+      for (const auto& name : n["principals"]) {
+        if (name.asString() != n["hostname"].asString()) others.append(name);
+      }
+      std::printf("%-36s %-24s %-32s %-10s %s\n", n["host_uuid"].asCString(),
+                  n["hostname"].asCString(), JoinLabels(n["labels"]).c_str(),
+                  Ago(n["last_sync"].asInt64(), now).c_str(), JoinArray(others).c_str());
     }
     return kExitOk;
   }

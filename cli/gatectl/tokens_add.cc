@@ -1,4 +1,5 @@
 // gatectl tokens add --type=node [--ttl 30m] [--labels env=prod,team=db]
+//                    [--principals db-1.example.com,10.0.0.5]
 #include <chrono>
 #include <iostream>
 
@@ -21,11 +22,21 @@ class TokensAddCommand final : public Command {
     sub.add_option("--labels", labels_,
                    "Labels the node gets, as label=value pairs, comma separated (e.g.\n"
                    "env=prod,team=db); roles select nodes by them");
+    sub.add_option("--principals", principals_,
+                   "Host names the node may have on its host certificate besides its own\n"
+                   "hostname, comma separated (e.g. db-1.example.com,10.0.0.5)");
     sub.footer(
         "Prints a single-use token and the gate-node join command to run, as root, on\n"
         "the node. The token is stored only as a hash and works once, before it\n"
         "expires. The node gets these labels plus any it asks for with gate-node join\n"
         "--labels; where both name a label, the token's value wins.\n\n"
+        "Host names are gate-ca's decision, not the node's: its host certificate names\n"
+        "its hostname plus the --principals given here (or later with gatectl nodes\n"
+        "update), and a name belongs to one node only. A join asking for any other name\n"
+        "is refused.\n\n"
+        "The token is a secret until it is used: the command printed for the node reads\n"
+        "it at a prompt (or from --token-file or GATE_NODE_TOKEN), never from its\n"
+        "command line, where every local user could read it.\n\n"
         "Example: gatectl tokens add --type=node --ttl 30m --labels env=prod,team=db\n\n" +
         std::string(kExitCodeHelp));
   }
@@ -44,6 +55,12 @@ class TokensAddCommand final : public Command {
       if (!labels) return Fail(kTool, labels.error());
       body["labels"] = *labels;
     }
+    if (!principals_.empty()) {
+      auto principals =
+          ListFlag("--principals", principals_, [](std::string_view) { return Status::Ok(); });
+      if (!principals) return Fail(kTool, principals.error());
+      body["principals"] = *principals;
+    }
     auto reply = AdminCall(admin_, "POST", "/admin/v1/tokens", &body);
     if (!reply) return Fail(kTool, reply.error());
     const Json::Value& r = *reply;
@@ -54,9 +71,13 @@ class TokensAddCommand final : public Command {
     if (!r["labels"].empty()) {
       std::cout << "Nodes joining with it get the labels " << JoinLabels(r["labels"]) << ".\n";
     }
-    std::cout << "Run this on the node, as root:\n"
+    if (!r["principals"].empty()) {
+      std::cout << "Its host certificate may also name " << JoinArray(r["principals"], ", ")
+                << ".\n";
+    }
+    std::cout << "Run this on the node, as root, and paste the token when it asks:\n"
               << "  gate-node join --proxy " << r["proxy"].asString() << " --ca-pin "
-              << r["ca_pin"].asString() << " --token " << token << "\n\n"
+              << r["ca_pin"].asString() << "\n\n"
               << "NOTE: Make sure " << r["proxy"].asString()
               << " points at this gate-ca and is reachable from the node.\n";
     return kExitOk;
@@ -67,6 +88,7 @@ class TokensAddCommand final : public Command {
   std::string type_;
   std::string ttl_text_;
   std::string labels_;
+  std::string principals_;
 };
 
 }  // namespace

@@ -1,8 +1,6 @@
 #include "sshd-hooks/node/host_principals.h"
 
 #include <limits.h>
-#include <netdb.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -54,15 +52,10 @@ Result<std::vector<std::string>> ParseHostPrincipals(std::string_view list) {
 }
 
 Result<std::vector<std::string>> MergeHostPrincipals(const std::string& hostname,
-                                                     const std::string& fqdn,
                                                      const std::vector<std::string>& extra) {
   std::vector<std::string> out;
   GATE_RETURN_IF_ERROR(ValidateHostPrincipal(hostname).WithContext("host name"));
   AddUnique(out, hostname);
-  if (!fqdn.empty()) {
-    GATE_RETURN_IF_ERROR(ValidateHostPrincipal(fqdn).WithContext("canonical host name"));
-    AddUnique(out, fqdn);
-  }
   for (const auto& name : extra) {
     GATE_RETURN_IF_ERROR(ValidateHostPrincipal(name));
     AddUnique(out, name);
@@ -81,18 +74,6 @@ Result<std::string> LocalHostname() {
     return Err(Internal(std::string("gethostname: ") + std::strerror(errno)));
   }
   return std::string(buf);
-}
-
-std::string CanonicalName(const std::string& hostname) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_CANONNAME;
-  addrinfo* res = nullptr;
-  if (::getaddrinfo(hostname.c_str(), nullptr, &hints, &res) != 0 || res == nullptr) return "";
-  std::string name = res->ai_canonname != nullptr ? res->ai_canonname : "";
-  ::freeaddrinfo(res);
-  return name;
 }
 
 }  // namespace gate::hooks

@@ -24,18 +24,13 @@ Status ValidateHostPrincipal(std::string_view name);
 // refused, duplicates dropped keeping the first.
 Result<std::vector<std::string>> ParseHostPrincipals(std::string_view list);
 
-// hostname first, then fqdn if it differs, then extra; duplicates dropped.
-// InvalidArgument if any is invalid or there are more than
-// kMaxHostPrincipals. An empty fqdn is skipped.
+// hostname first, then extra; duplicates dropped. InvalidArgument if any is
+// invalid or there are more than kMaxHostPrincipals.
 Result<std::vector<std::string>> MergeHostPrincipals(const std::string& hostname,
-                                                     const std::string& fqdn,
                                                      const std::vector<std::string>& extra);
 
-// This machine's host name (gethostname) and its canonical name from the
-// resolver (getaddrinfo AI_CANONNAME; empty if the lookup fails, which is
-// common on hosts without DNS and not an error).
+// This machine's host name (gethostname).
 Result<std::string> LocalHostname();
-std::string CanonicalName(const std::string& hostname);
 
 }  // namespace gate::hooks
 

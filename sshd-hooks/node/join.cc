@@ -22,6 +22,7 @@
 #include "sshd-hooks/node/host_cert.h"
 #include "sshd-hooks/node/host_principals.h"
 #include "sshd-hooks/node/join_files.h"
+#include "sshd-hooks/node/join_token.h"
 #include "sshd-hooks/node/record_setup.h"
 #include "sshd-hooks/node/safe_path.h"
 #include "sshd-hooks/node/syncer.h"
@@ -56,9 +57,12 @@ class JoinCommand final : public cli::Command {
   void Define(CLI::App& sub) override {
     sub.add_option("--proxy", proxy_.proxy, "gate-ca's address, HOST[:PORT] (port 3080 if omitted)")
         ->required();
-    sub.add_option("--token", token_,
-                   "The single-use node join token from gatectl tokens add --type=node")
-        ->required();
+    sub.add_option("--token-file", token_file_,
+                   "Read the single-use join token (gatectl tokens add --type=node) from FILE\n"
+                   "(root, chmod 600), or from standard input with -. Without it: from\n"
+                   "$GATE_NODE_TOKEN, else asked for at a prompt");
+    // Refused with an explanation (see Run), never used.
+    sub.add_option("--token", argv_token_)->group("");
     sub.add_option("--ca-pin", proxy_.ca_pin,
                    "Trust gate-ca's TLS key with this SubjectPublicKeyInfo hash (sha256:<hex>, as "
                    "gatectl tokens add prints it)");
@@ -67,20 +71,32 @@ class JoinCommand final : public cli::Command {
     sub.add_option("--labels", labels_,
                    "Node labels k=v,k2=v2, matched by roles' node_labels (the token's labels win "
                    "on conflict)");
+    sub.add_option("--hostname", hostname_,
+                   "The name this node registers as, and its host certificate's first name\n"
+                   "(default: the system's host name); unique in the cluster");
     sub.add_option("--principals", principals_,
-                   "Extra host certificate principals a,b (host names or addresses clients use); "
-                   "the host name and its canonical name are always included");
+                   "Other host names a,b this node must have on its host certificate (names or\n"
+                   "addresses clients use); the join fails unless the token approves them");
     sub.add_flag("--record", record_,
                  "Also turn session recording on for every session, as `gate-node record on` "
                  "does (see its --help)");
     paths_.Define(sub);
     sub.footer(
         "Enrolls this host in a gate cluster. Run once, as root, with a token from\n"
-        "`gatectl tokens add --type=node`:\n"
-        "  gate-node join --proxy grav-00:3080 --ca-pin sha256:... --token 4f9d...e1\n\n"
+        "`gatectl tokens add --type=node`, pasted when asked:\n"
+        "  gate-node join --proxy grav-00:3080 --ca-pin sha256:...\n"
+        "  Paste the node join token: ...\n"
+        "The token is never taken from the command line (every local user can read it\n"
+        "there, and spend it first): give it at the prompt, with --token-file FILE or -,\n"
+        "or in the GATE_NODE_TOKEN environment variable.\n\n"
+        "Host names are gate-ca's decision: the host certificate names this host's name\n"
+        "plus those an admin approved (gatectl tokens add --principals, or gatectl nodes\n"
+        "update), and a name belongs to one node. --principals only states what this node\n"
+        "expects; a name the token does not approve fails the join (the token stays\n"
+        "usable).\n\n"
         "Steps: checks the flags, the host key (ssh_host_ed25519_key.pub), the gate-principals\n"
-        "path and the current sshd configuration; registers (POST /v1/nodes/join) with the\n"
-        "host name, its canonical name and --principals as host certificate principals; writes\n"
+        "path and the current sshd configuration; reads the token; registers (POST\n"
+        "/v1/nodes/join) with the host name and --principals; writes\n"
         "node.json (root 0600: proxy, TLS pin, host UUID, node secret, labels) and the host\n"
         "certificate (ssh_host_ed25519_key-cert.pub); syncs the policy cache exactly as\n"
         "gate-node sync does; creates the --principals-user account if missing; writes the sshd\n"
@@ -102,6 +118,14 @@ class JoinCommand final : public cli::Command {
   }
 
   int Run() override {
+    if (!argv_token_.empty()) {
+      return cli::Fail(kTool,
+                       InvalidArgument("the join token must not be given on the command line, "
+                                       "where every local user can read it (ps, "
+                                       "/proc/PID/cmdline) and join a node of their own with it "
+                                       "first; it was not used. Paste it when asked, or use "
+                                       "--token-file FILE (chmod 600) or GATE_NODE_TOKEN"));
+    }
     if (Status s = RequireRoot(); !s.ok()) return cli::Fail(kTool, s);
     auto plan = Prepare();
     if (!plan) return cli::Fail(kTool, plan.error());
@@ -117,9 +141,9 @@ class JoinCommand final : public cli::Command {
       }
       state = std::move(*existing);
       std::cout << "already joined as " << state.host_uuid << "\n";
-      if (!labels_.empty() || !principals_.empty()) {
-        std::cerr << "note: --labels and --principals only apply to a first join; run gate-node "
-                     "leave and join again with a new token to change them\n";
+      if (!labels_.empty() || !principals_.empty() || !hostname_.empty()) {
+        std::cerr << "note: --labels, --hostname and --principals only apply to a first join; an "
+                     "admin changes host names with gatectl nodes update, labels by a new join\n";
       }
     } else if (existing.error().code() != Code::kNotFound) {
       return cli::Fail(kTool, existing.error().WithContext("cannot read the node state"));
@@ -233,9 +257,6 @@ class JoinCommand final : public cli::Command {
       if (auto pin = PinToCurl(proxy_.ca_pin); !pin)
         return Err(pin.error().WithContext("--ca-pin"));
     }
-    if (!VisibleAscii(token_) || token_.size() > 256) {
-      return Err(InvalidArgument("--token is not a join token"));
-    }
     if (!labels_.empty()) {
       auto labels = policy::ParseLabels(labels_);
       if (!labels) return Err(labels.error().WithContext("--labels"));
@@ -254,11 +275,9 @@ class JoinCommand final : public cli::Command {
       if (!parsed) return Err(parsed.error().WithContext("--principals"));
       extra = std::move(*parsed);
     }
-    auto hostname = hooks::LocalHostname();
+    auto hostname = hostname_.empty() ? hooks::LocalHostname() : Result<std::string>(hostname_);
     if (!hostname) return Err(hostname.error());
-    std::string fqdn = hooks::CanonicalName(*hostname);
-    if (hooks::ValidateHostPrincipal(fqdn).ok() == false) fqdn.clear();
-    auto principals = hooks::MergeHostPrincipals(*hostname, fqdn, extra);
+    auto principals = hooks::MergeHostPrincipals(*hostname, extra);
     if (!principals) return Err(principals.error());
     plan.principals = std::move(*principals);
 
@@ -301,8 +320,13 @@ class JoinCommand final : public cli::Command {
 
     auto options = cli::ProxyClientOptions(proxy_);
     if (!options) return Err(options.error());
+    auto token = ReadJoinToken(token_file_);
+    if (!token) {
+      if (state.created_data_dir) ::rmdir(paths_.data_dir.c_str());
+      return Err(token.error());
+    }
     Json::Value body(Json::objectValue);
-    body["token"] = token_;
+    body["token"] = std::string(token->view());
     body["hostname"] = plan.principals.front();
     body["host_key"] = plan.host_key.AuthorizedKey();
     body["principals"] = json::StringArray(plan.principals);
@@ -372,8 +396,10 @@ class JoinCommand final : public cli::Command {
   }
 
   cli::ProxyFlags proxy_;
-  std::string token_;
+  std::string token_file_;
+  std::string argv_token_;
   std::string labels_;
+  std::string hostname_;
   std::string principals_;
   bool record_ = false;
   NodePaths paths_;

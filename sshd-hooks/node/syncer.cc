@@ -3,6 +3,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include "gate/certificate.h"
 #include "gate/json.h"
 #include "gate/secure_file.h"
@@ -12,9 +16,14 @@ namespace gate::node {
 namespace {
 
 Status SyncCache(const NodePaths& paths, const NodeState& state, const HttpClient& client,
-                 hooks::CacheChanges& changes) {
+                 hooks::CacheChanges& changes, std::vector<std::string>& host_names) {
   auto reply = client.Call("GET", "/v1/nodes/policy");
   if (!reply) return reply.error();
+  if (reply->isMember("host_principals")) {
+    auto names = json::GetStringArray(*reply, "host_principals");
+    if (!names) return names.error().WithContext("policy reply");
+    host_names = *std::move(names);
+  }
   auto contents = hooks::CacheFromPolicyReply(*reply, state.host_uuid);
   if (!contents) return contents.error();
   auto installed = hooks::InstallCache(paths.CacheDir(), *contents);
@@ -23,9 +32,18 @@ Status SyncCache(const NodePaths& paths, const NodeState& state, const HttpClien
   return Status::Ok();
 }
 
-// Why the current certificate must be replaced, or "" to keep it.
+// The same names, whatever their order.
+bool SameNames(std::vector<std::string> a, std::vector<std::string> b) {
+  std::sort(a.begin(), a.end());
+  std::sort(b.begin(), b.end());
+  return a == b;
+}
+
+// Why the current certificate must be replaced, or "" to keep it. host_names
+// are the names gate-ca approved for this node (empty: unknown).
 std::string RenewalReason(const NodePaths& paths, const ssh::Ed25519PublicKey& host_key,
-                          std::int64_t now, std::int64_t& valid_before) {
+                          const std::vector<std::string>& host_names, std::int64_t now,
+                          std::int64_t& valid_before) {
   auto current = hooks::ReadHostCertificate(paths.HostCertPath());
   if (!current) {
     return current.error().code() == Code::kNotFound ? "was missing" : "was unreadable";
@@ -34,6 +52,9 @@ std::string RenewalReason(const NodePaths& paths, const ssh::Ed25519PublicKey& h
   if (Status s = hooks::CheckHostCertificate(*current, host_key, now); !s.ok()) {
     return "was unusable: " + s.message();
   }
+  if (!host_names.empty() && !SameNames(current->spec.principals, host_names)) {
+    return "host names changed by an admin";
+  }
   if (hooks::HostCertNeedsRenewal(*current, now)) {
     const std::int64_t days = (valid_before - now) / 86400;
     return "renewed, " + std::to_string(days) + " day(s) left";
@@ -41,16 +62,19 @@ std::string RenewalReason(const NodePaths& paths, const ssh::Ed25519PublicKey& h
   return "";
 }
 
-Status SyncHostCert(const NodePaths& paths, const NodeState& state, const HttpClient& client,
-                    std::int64_t now, SyncOutcome& out) {
+// The node does not say which names it wants: gate-ca issues the
+// certificate for the names it approved.
+Status SyncHostCert(const NodePaths& paths, const HttpClient& client,
+                    const std::vector<std::string>& host_names, std::int64_t now,
+                    SyncOutcome& out) {
   auto host_key = hooks::ReadHostPublicKey(paths.HostKeyPath());
   if (!host_key) return host_key.error();
-  const std::string reason = RenewalReason(paths, *host_key, now, out.host_cert_valid_before);
+  const std::string reason =
+      RenewalReason(paths, *host_key, host_names, now, out.host_cert_valid_before);
   if (reason.empty()) return Status::Ok();
 
   Json::Value body(Json::objectValue);
   body["host_key"] = host_key->AuthorizedKey();
-  body["principals"] = json::StringArray(state.principals);
   auto reply = client.Call("POST", "/v1/nodes/host-cert", &body);
   if (!reply) return reply.error();
   auto line = json::GetString(*reply, "host_certificate");
@@ -100,8 +124,9 @@ std::string SyncOutcome::Describe() const {
 SyncOutcome SyncNode(const NodePaths& paths, const NodeState& state, const HttpClient& client,
                      std::int64_t now) {
   SyncOutcome out;
-  out.cache_status = SyncCache(paths, state, client, out.cache);
-  out.host_cert_status = SyncHostCert(paths, state, client, now, out);
+  std::vector<std::string> host_names;
+  out.cache_status = SyncCache(paths, state, client, out.cache, host_names);
+  out.host_cert_status = SyncHostCert(paths, client, host_names, now, out);
   return out;
 }
 

@@ -85,7 +85,7 @@ class AuthAbuseTest(GateTestCase):
         # node's credentials locked the user out of `gate login` everywhere.
         client, device = self.new_user("wes")
         out = self.ca.gatectl("tokens", "add", "--type=node", check=True).stdout
-        token = re.search(r"--token ([0-9a-f]{32})", out).group(1)
+        token = re.search(r"The node join token: ([0-9a-f]{32})", out).group(1)
         status, join = self.call("127.0.0.1", "POST", "/v1/nodes/join", {
             "token": token, "hostname": "abuse-node", "host_key": self.public_key})
         self.assertEqual(status, 200, join)

@@ -1,7 +1,11 @@
 """Nodes end to end: gate-node join/sync/leave, gate-principals, roles, locks,
 revocation and host certificates, against a real gate-ca and a real sshd."""
+import http.client
+import json
 import os
 import re
+import ssl
+import threading
 import unittest
 
 from harness import IS_ROOT, SSHD, GateTestCase, Node, SyslogCapture, ensure_os_user, run
@@ -9,16 +13,185 @@ from harness import IS_ROOT, SSHD, GateTestCase, Node, SyslogCapture, ensure_os_
 PASSWORD = "correct horse battery"
 
 
-def node_token(ca, labels=None, ttl=None):
+def token_of(out):
+    """The token in `gatectl tokens add` output."""
+    m = re.search(r"The node join token: ([0-9a-f]{32}) ", out)
+    assert m, out
+    return m.group(1)
+
+
+def node_token(ca, labels=None, ttl=None, principals="127.0.0.1"):
+    """A node join token; by default it approves 127.0.0.1, the name test
+    clients connect to (a name is one node's: one node per gate-ca gets it)."""
     args = ["tokens", "add", "--type=node"]
     if labels:
         args += ["--labels", labels]
     if ttl:
         args += ["--ttl", ttl]
+    if principals:
+        args += ["--principals", principals]
     out = ca.gatectl(*args, check=True).stdout
-    m = re.search(r"--token ([0-9a-f]{32})", out)
-    assert m, out
-    return m.group(1), out
+    return token_of(out), out
+
+
+def node_api(ca, node, method, path, body):
+    """One node-authenticated request to gate-ca with node's own credential."""
+    with open(os.path.join(node.data_dir, "node.json")) as f:
+        state = json.load(f)
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    conn = http.client.HTTPSConnection("127.0.0.1", ca.port, context=ctx, timeout=30)
+    conn.request(method, path, body=json.dumps(body).encode(), headers={
+        "Content-Type": "application/json",
+        "Authorization": "Bearer " + state["host_uuid"] + "." + state["node_secret"]})
+    resp = conn.getresponse()
+    text = resp.read().decode(errors="replace")
+    conn.close()
+    return resp.status, (json.loads(text) if text else None)
+
+
+def cert_principals(cert_path):
+    out = run(["ssh-keygen", "-L", "-f", cert_path], check=True).stdout
+    block = out.split("Principals:")[1].split("Critical Options:")[0]
+    return [line.strip() for line in block.strip().splitlines()]
+
+
+@unittest.skipUnless(IS_ROOT, "needs root: runs sshd and gate-node join")
+class HostNamesAndTokenTest(GateTestCase):
+    """gate-ca, not the node, decides a node's host names; the join token
+    never appears in any process's argv."""
+
+    def audit(self, event):
+        return [line for line in self.ca.gatectl("audit", "--limit", "200", check=True)
+                .stdout.splitlines() if event in line]
+
+    def test_token_on_the_command_line_is_refused_and_stays_unused(self):
+        node = Node(self.workdir, "argv")
+        token, _ = node_token(self.ca, principals=None)
+        refused = node.gate_node("join", "--proxy", self.ca.addr, "--ca-pin", self.ca.pin,
+                                 "--token", token, "--hostname", "argv-node", "--no-reload")
+        self.assertEqual(refused.returncode, 2, refused.stdout + refused.stderr)
+        self.assertIn("must not be given on the command line", refused.stderr)
+        self.assertFalse(os.path.exists(os.path.join(node.data_dir, "node.json")))
+        joined = node.join(self.ca, token, "--hostname", "argv-node", "--no-reload")
+        self.assertEqual(joined.returncode, 0, joined.stdout + joined.stderr)
+
+    def test_no_process_shows_the_token_while_a_node_joins(self):
+        node = Node(self.workdir, "watched")
+        token, printed = node_token(self.ca, principals=None)
+        command = re.search(r"^  (gate-node join .*)$", printed, re.M).group(1).split()
+        seen, stop = [], threading.Event()
+
+        def watch():
+            # What any local user can read: every process's command line.
+            while not stop.is_set():
+                for pid in os.listdir("/proc"):
+                    if not pid.isdigit():
+                        continue
+                    try:
+                        with open(f"/proc/{pid}/cmdline", "rb") as f:
+                            if token.encode() in f.read():
+                                seen.append(pid)
+                    except OSError:
+                        pass
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        try:
+            # The command exactly as gatectl printed it, the token pasted at
+            # its prompt (standard input here).
+            joined = node.gate_node(*command[1:], "--hostname", "watched-node", "--no-reload",
+                                    input=token + "\n")
+        finally:
+            stop.set()
+            watcher.join()
+        self.assertEqual(joined.returncode, 0, joined.stdout + joined.stderr)
+        self.assertIn("Paste the node join token", joined.stderr)
+        self.assertEqual(seen, [])
+
+    def test_token_file_must_be_private(self):
+        node = Node(self.workdir, "tokfile")
+        token, _ = node_token(self.ca, principals=None)
+        path = os.path.join(self.workdir, "join-token")
+        with open(path, "w") as f:
+            f.write(token + "\n")
+        os.chmod(path, 0o644)
+        args = ("join", "--proxy", self.ca.addr, "--ca-pin", self.ca.pin, "--token-file", path,
+                "--hostname", "tokfile-node", "--no-reload")
+        refused = node.gate_node(*args)
+        self.assertNotEqual(refused.returncode, 0)
+        self.assertIn("chmod 600", refused.stderr)
+        os.chmod(path, 0o600)
+        joined = node.gate_node(*args)
+        self.assertEqual(joined.returncode, 0, joined.stdout + joined.stderr)
+
+    def test_a_name_the_token_does_not_approve_fails_the_join(self):
+        node = Node(self.workdir, "greedy")
+        token, _ = node_token(self.ca, principals="greedy.example.test")
+        refused = node.join(self.ca, token, "--hostname", "greedy-node", "--principals",
+                            "db-prod-1,greedy.example.test", "--no-reload")
+        self.assertNotEqual(refused.returncode, 0)
+        self.assertIn("not approved for this node: db-prod-1", refused.stderr)
+        self.assertTrue(any("db-prod-1" in line and "greedy-node" in line
+                            for line in self.audit("node.join")), self.audit("node.join"))
+        # The token stays usable; the certificate carries every approved name.
+        joined = node.join(self.ca, token, "--hostname", "greedy-node", "--no-reload")
+        self.assertEqual(joined.returncode, 0, joined.stdout + joined.stderr)
+        self.assertEqual(cert_principals(node.host_key + "-cert.pub"),
+                         ["greedy-node", "greedy.example.test"])
+
+    def test_a_host_name_belongs_to_one_node(self):
+        first = Node(self.workdir, "twin1")
+        token, _ = node_token(self.ca, principals="twin.example.test")
+        self.assertEqual(first.join(self.ca, token, "--hostname", "twin-a",
+                                    "--no-reload").returncode, 0)
+        second = Node(self.workdir, "twin2")
+        token, _ = node_token(self.ca, principals="TWIN.example.test")
+        refused = second.join(self.ca, token, "--hostname", "twin-b", "--no-reload")
+        self.assertNotEqual(refused.returncode, 0)
+        self.assertIn("already another node's", refused.stderr)
+        refused = second.join(self.ca, node_token(self.ca, principals=None)[0],
+                              "--hostname", "twin-a", "--no-reload")
+        self.assertIn("'twin-a' is already another node's", refused.stderr)
+
+    def test_node_asking_for_another_name_is_refused_and_audited(self):
+        node = Node(self.workdir, "rogue")
+        token, _ = node_token(self.ca, principals=None)
+        self.assertEqual(node.join(self.ca, token, "--hostname", "rogue-node",
+                                   "--no-reload").returncode, 0)
+        with open(node.host_key + ".pub") as f:
+            host_key = f.read().strip()
+        status, body = node_api(self.ca, node, "POST", "/v1/nodes/host-cert", {
+            "host_key": host_key, "principals": ["rogue-node", "gate-ca.example.com"]})
+        self.assertEqual(status, 403, body)
+        self.assertIn("gate-ca.example.com", body["error"]["message"])
+        self.assertTrue(any("gate-ca.example.com" in line
+                            for line in self.audit("node.host_cert")))
+        # Its own name is fine, and the certificate carries what gate-ca decided.
+        status, body = node_api(self.ca, node, "POST", "/v1/nodes/host-cert",
+                                {"host_key": host_key, "principals": ["rogue-node"]})
+        self.assertEqual(status, 200, body)
+
+    def test_admin_sets_names_and_the_next_sync_renews_the_certificate(self):
+        node = Node(self.workdir, "renamed")
+        token, _ = node_token(self.ca, principals=None)
+        self.assertEqual(node.join(self.ca, token, "--hostname", "renamed-node",
+                                   "--no-reload").returncode, 0)
+        cert = node.host_key + "-cert.pub"
+        self.assertEqual(cert_principals(cert), ["renamed-node"])
+        updated = self.ca.gatectl("nodes", "update", "renamed-node", "--principals",
+                                  "renamed.example.test,10.9.8.7")
+        self.assertEqual(updated.returncode, 0, updated.stderr)
+        listed = self.ca.gatectl("nodes", "ls", check=True).stdout
+        self.assertRegex(listed, r"renamed-node .*renamed\.example\.test,10\.9\.8\.7")
+        synced = node.gate_node("sync", "--no-reload")
+        self.assertEqual(synced.returncode, 0, synced.stdout + synced.stderr)
+        self.assertEqual(cert_principals(cert),
+                         ["renamed-node", "renamed.example.test", "10.9.8.7"])
+        self.assertTrue(any("renamed-node" in line for line in self.audit("node.update")))
+        bad = self.ca.gatectl("nodes", "update", "renamed-node", "--principals", "no such")
+        self.assertNotEqual(bad.returncode, 0)
 
 
 @unittest.skipUnless(IS_ROOT, "needs root: creates OS users, runs sshd and gate-node join")
@@ -67,8 +240,9 @@ class NodeTest(GateTestCase):
     # --- join ---------------------------------------------------------------
 
     def test_token_command_and_drop_in(self):
-        self.assertIn(f"gate-node join --proxy {self.ca.addr} --ca-pin {self.ca.pin} --token",
+        self.assertIn(f"gate-node join --proxy {self.ca.addr} --ca-pin {self.ca.pin}\n",
                       self.token_out)
+        self.assertNotIn("--token ", self.token_out)
         with open(os.path.join(self.node.conf_d, "50-gate.conf")) as f:
             drop_in = f.read()
         cache = os.path.join(self.node.data_dir, "cache")

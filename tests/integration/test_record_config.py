@@ -65,12 +65,13 @@ class RecorderNode:
                       "--spool-dir", self.spool, "--run-dir", self.run_dir,
                       "--recorder-command", self.recorder, "--recorder-user", user]
 
-    def gate_node(self, *args):
-        return self.node.gate_node(*args, *self.flags)
+    def gate_node(self, *args, env=None):
+        return self.node.gate_node(*args, *self.flags, env=env)
 
     def join(self, ca, token, *extra):
-        return self.gate_node("join", "--proxy", ca.addr, "--ca-pin", ca.pin, "--token", token,
-                              "--principals", "127.0.0.1", *extra)
+        return self.gate_node("join", "--proxy", ca.addr, "--ca-pin", ca.pin,
+                              "--principals", "127.0.0.1", *extra,
+                              env=dict(os.environ, GATE_NODE_TOKEN=token))
 
     def drop_in(self):
         with open(os.path.join(self.node.conf_d, "50-gate.conf")) as f:

@@ -28,7 +28,7 @@ struct NodeState {
   SecretString node_secret;
   std::string cluster_name;
   policy::Labels labels;                // as gate-ca recorded them
-  std::vector<std::string> principals;  // the host certificate's, for renewal
+  std::vector<std::string> principals;  // asked for at join; gate-ca decides the certificate's
 
   // What join changed beyond its own files, so leave can undo exactly that.
   std::string created_principals_user;  // useradd made this user; leave runs userdel

@@ -181,10 +181,14 @@ class NodeApiTest : public ::testing::Test {
     ASSERT_EQ(reply.status, 200) << json::Write(reply.body);
   }
 
-  // A node join token with labels; returns the token.
-  std::string NodeToken(const std::string& labels_json = "{}") {
+  // A node join token with labels that approves principals (by default the
+  // names JoinBody asks for besides the hostname); returns the token.
+  std::string NodeToken(const std::string& labels_json = "{}",
+                        const std::vector<std::string>& principals = {"db-1.example.com",
+                                                                      "10.0.0.5"}) {
     Json::Value body = Parse(R"({"type": "node"})");
     body["labels"] = Parse(labels_json);
+    body["principals"] = json::StringArray(principals);
     HttpReply reply = Admin("POST", "/admin/v1/tokens", body);
     EXPECT_EQ(reply.status, 200) << json::Write(reply.body);
     return reply.body["token"].asString();
@@ -201,8 +205,18 @@ class NodeApiTest : public ::testing::Test {
   }
 
   // Joins a node; returns the join reply body.
+  // The first is db-1 with JoinBody's names; later ones db-2, db-3... with
+  // just their hostname (a host name is one node's).
   Json::Value JoinNode(const std::string& token_labels = R"({"env": "prod", "team": "db"})") {
-    HttpReply reply = Public("POST", "/v1/nodes/join", JoinBody(NodeToken(token_labels)));
+    Json::Value body = JoinBody(NodeToken(
+        token_labels, joined_ == 0 ? std::vector<std::string>{"db-1.example.com", "10.0.0.5"}
+                                   : std::vector<std::string>{}));
+    if (joined_ > 0) {
+      body["hostname"] = "db-" + std::to_string(joined_ + 1);
+      body.removeMember("principals");
+    }
+    ++joined_;
+    HttpReply reply = Public("POST", "/v1/nodes/join", body);
     EXPECT_EQ(reply.status, 200) << json::Write(reply.body);
     return reply.body;
   }
@@ -221,6 +235,7 @@ class NodeApiTest : public ::testing::Test {
 
   std::filesystem::path dir_;
   std::int64_t now_ = kNow;
+  int joined_ = 0;  // nodes JoinNode joined
   Config config_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<AuditLog> audit_;
@@ -570,7 +585,7 @@ TEST_F(NodeApiTest, JoinIssuesHostCertificateAndCredentials) {
 }
 
 TEST_F(NodeApiTest, JoinWithoutPrincipalsUsesTheHostname) {
-  Json::Value body = JoinBody(NodeToken());
+  Json::Value body = JoinBody(NodeToken("{}", {}));
   body.removeMember("principals");
   body.removeMember("labels");
   HttpReply reply = Public("POST", "/v1/nodes/join", body);
@@ -875,19 +890,92 @@ TEST_F(NodeApiTest, HostCertRenewalNeedsTheRegisteredKey) {
   ASSERT_EQ(renewed.status, 200) << json::Write(renewed.body);
   auto cert = ssh::ParseCertificateLine(renewed.body["host_certificate"].asString());
   ASSERT_TRUE(cert.has_value());
-  EXPECT_EQ(cert->spec.principals, (std::vector<std::string>{"db-1"}));
+  EXPECT_EQ(cert->spec.principals,
+            (std::vector<std::string>{"db-1", "db-1.example.com", "10.0.0.5"}));
   EXPECT_EQ(cert->spec.valid_before, static_cast<std::uint64_t>(now_ + 30 * 24 * 3600));
   EXPECT_EQ(cert->spec.key_id, join["host_uuid"].asString());
 
-  body["principals"] = json::StringArray({"db-1", "db-1.internal"});
+  // Whatever subset the node asks for, the certificate names what gate-ca
+  // approved; a name it did not approve is refused and audited.
+  body["principals"] = json::StringArray({"db-1"});
   renewed = Public("POST", "/v1/nodes/host-cert", body, Bearer(join));
   ASSERT_EQ(renewed.status, 200);
   cert = ssh::ParseCertificateLine(renewed.body["host_certificate"].asString());
-  EXPECT_EQ(cert->spec.principals.size(), 2u);
+  EXPECT_EQ(cert->spec.principals,
+            (std::vector<std::string>{"db-1", "db-1.example.com", "10.0.0.5"}));
+  body["principals"] = json::StringArray({"db-1", "db-prod-1"});
+  renewed = Public("POST", "/v1/nodes/host-cert", body, Bearer(join));
+  EXPECT_EQ(renewed.status, 403);
+  EXPECT_NE(json::Write(renewed.body).find("db-prod-1"), std::string::npos);
+  EXPECT_EQ(AuditEvents().front(), "node.host_cert");
+  body["principals"] = json::StringArray({"db-1"});
 
   body["host_key"] = ssh::Ed25519PrivateKey::Generate()->public_key().AuthorizedKey();
   EXPECT_EQ(Public("POST", "/v1/nodes/host-cert", body, Bearer(join)).status, 403);
   EXPECT_EQ(Public("POST", "/v1/nodes/host-cert", body).status, 401);
+}
+
+TEST_F(NodeApiTest, JoinRefusesNamesTheTokenDoesNotApproveAndKeepsTheToken) {
+  const std::string token = NodeToken("{}", {"db-1.example.com"});
+  HttpReply refused = Public("POST", "/v1/nodes/join", JoinBody(token));
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_NE(json::Write(refused.body).find("10.0.0.5"), std::string::npos);
+  EXPECT_EQ(AuditEvents().front(), "node.join");
+  EXPECT_TRUE(store_->ListNodes()->empty());
+  Json::Value body = JoinBody(token);
+  body["principals"] = json::StringArray({"db-1"});
+  HttpReply joined = Public("POST", "/v1/nodes/join", body);
+  ASSERT_EQ(joined.status, 200) << json::Write(joined.body);
+  auto cert = ssh::ParseCertificateLine(joined.body["host_certificate"].asString());
+  EXPECT_EQ(cert->spec.principals, (std::vector<std::string>{"db-1", "db-1.example.com"}));
+}
+
+TEST_F(NodeApiTest, AHostNameIsOneNodesAndAJoinThatWantsItKeepsItsToken) {
+  JoinNode();
+  const std::string token = NodeToken("{}", {});
+  Json::Value body = JoinBody(token);
+  body.removeMember("principals");
+  HttpReply taken = Public("POST", "/v1/nodes/join", body);
+  EXPECT_EQ(taken.status, 409);
+  EXPECT_NE(json::Write(taken.body).find("already another node's"), std::string::npos);
+  EXPECT_EQ(AuditEvents().front(), "node.join");
+  body["hostname"] = "db-2";
+  EXPECT_EQ(Public("POST", "/v1/nodes/join", body).status, 200);
+}
+
+TEST_F(NodeApiTest, AdminSetsHostNamesAndThePolicyTellsTheNode) {
+  Json::Value join = JoinNode();
+  const std::string uuid = join["host_uuid"].asString();
+  HttpReply updated = Admin("POST", "/admin/v1/nodes/" + uuid,
+                            Parse(R"({"principals": ["db-1.prod.example.com"]})"));
+  ASSERT_EQ(updated.status, 200) << json::Write(updated.body);
+  EXPECT_EQ(updated.body["principals"], json::StringArray({"db-1", "db-1.prod.example.com"}));
+  EXPECT_EQ(AuditEvents().front(), "node.update");
+  HttpReply policy = Public("GET", "/v1/nodes/policy", Json::Value(), Bearer(join));
+  ASSERT_EQ(policy.status, 200);
+  EXPECT_EQ(policy.body["host_principals"], json::StringArray({"db-1", "db-1.prod.example.com"}));
+  Json::Value body;
+  body["host_key"] = host_key_.AuthorizedKey();
+  HttpReply renewed = Public("POST", "/v1/nodes/host-cert", body, Bearer(join));
+  ASSERT_EQ(renewed.status, 200);
+  auto cert = ssh::ParseCertificateLine(renewed.body["host_certificate"].asString());
+  EXPECT_EQ(cert->spec.principals, (std::vector<std::string>{"db-1", "db-1.prod.example.com"}));
+
+  EXPECT_EQ(Admin("POST", "/admin/v1/nodes/" + uuid, Parse(R"({"principals": ["not ok"]})")).status,
+            400);
+  EXPECT_EQ(Admin("POST", "/admin/v1/nodes/" + uuid, Parse("{}")).status, 400);
+  EXPECT_EQ(Admin("POST", "/admin/v1/nodes/00000000-0000-4000-8000-000000000000",
+                  Parse(R"({"principals": []})"))
+                .status,
+            404);
+  Json::Value other = JoinBody(NodeToken("{}", {}));
+  other["hostname"] = "db-2";
+  other.removeMember("principals");
+  ASSERT_EQ(Public("POST", "/v1/nodes/join", other).status, 200);
+  HttpReply taken = Admin("POST", "/admin/v1/nodes/" + uuid, Parse(R"({"principals": ["db-2"]})"));
+  EXPECT_EQ(taken.status, 409);
+  EXPECT_EQ(store_->GetNode(uuid)->principals,
+            (std::vector<std::string>{"db-1", "db-1.prod.example.com"}));
 }
 
 TEST_F(NodeApiTest, LeaveForgetsTheNode) {

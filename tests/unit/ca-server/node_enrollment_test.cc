@@ -37,7 +37,7 @@ class NodeEnrollmentTest : public SqliteStoreFixture {
 
   std::string Token(std::chrono::seconds ttl = std::chrono::minutes(30),
                     const policy::Labels& labels = {{"env", "prod"}}) {
-    auto token = enrollment_->CreateToken(ttl, labels, kNow);
+    auto token = enrollment_->CreateToken(ttl, labels, {}, kNow);
     EXPECT_TRUE(token.has_value()) << token.error().ToString();
     return token ? token->token : std::string();
   }
@@ -66,7 +66,7 @@ class NodeEnrollmentTest : public SqliteStoreFixture {
 };
 
 TEST_F(NodeEnrollmentTest, CreateTokenStoresOnlyTheHashAndAudits) {
-  auto token = enrollment_->CreateToken(std::chrono::minutes(5), {{"env", "prod"}}, kNow);
+  auto token = enrollment_->CreateToken(std::chrono::minutes(5), {{"env", "prod"}}, {}, kNow);
   ASSERT_TRUE(token.has_value()) << token.error().ToString();
   EXPECT_TRUE(LooksLikeToken(token->token));
   EXPECT_EQ(token->expires_at, kNow + 300);
@@ -82,16 +82,22 @@ TEST_F(NodeEnrollmentTest, CreateTokenStoresOnlyTheHashAndAudits) {
 TEST_F(NodeEnrollmentTest, CreateTokenRefusesTtlOutOfRangeAndTooManyLabels) {
   for (std::chrono::seconds ttl : {std::chrono::seconds(0), std::chrono::seconds(-1),
                                    kMaxNodeTokenTtl + std::chrono::seconds(1)}) {
-    auto token = enrollment_->CreateToken(ttl, {}, kNow);
+    auto token = enrollment_->CreateToken(ttl, {}, {}, kNow);
     ASSERT_FALSE(token.has_value()) << ttl.count();
     EXPECT_EQ(token.error(), InvalidArgument("node token TTL must be between 1s and " +
                                              FormatDuration(kMaxNodeTokenTtl)));
   }
   policy::Labels many;
   for (std::size_t i = 0; i <= kMaxNodeLabels; ++i) many["l" + std::to_string(i)] = "v";
-  EXPECT_EQ(enrollment_->CreateToken(std::chrono::minutes(1), many, kNow).error().code(),
+  EXPECT_EQ(enrollment_->CreateToken(std::chrono::minutes(1), many, {}, kNow).error().code(),
             Code::kInvalidArgument);
-  EXPECT_TRUE(enrollment_->CreateToken(kMaxNodeTokenTtl, {}, kNow).has_value());
+  for (const std::vector<std::string>& bad :
+       {std::vector<std::string>{"not ok"}, std::vector<std::string>{"a", "a"},
+        std::vector<std::string>(kMaxHostPrincipals, "x")}) {
+    EXPECT_EQ(enrollment_->CreateToken(std::chrono::minutes(1), {}, bad, kNow).error().code(),
+              Code::kInvalidArgument);
+  }
+  EXPECT_TRUE(enrollment_->CreateToken(kMaxNodeTokenTtl, {}, {}, kNow).has_value());
   EXPECT_EQ(store_->ListAudit(10)->size(), 1u);
 }
 
@@ -173,7 +179,8 @@ TEST_F(NodeEnrollmentTest, TooManyLabelsKeepTheTokenUsable) {
 TEST_F(NodeEnrollmentTest, JoinThatCannotBeSignedIsUndone) {
   const std::string token = Token();
   NodeJoinRequest request = Request(token);
-  request.principals = {"not ok"};
+  request.hostname = "not ok";  // the API checks it; the signer refuses it too
+  request.principals = {};
   auto joined = enrollment_->Join(request, kNow);
   ASSERT_FALSE(joined.has_value());
   EXPECT_EQ(joined.error().code(), Code::kInvalidArgument);
@@ -212,7 +219,10 @@ TEST_F(NodeEnrollmentTest, RacingJoinsWithOneTokenAdmitOneNode) {
 
 TEST_F(NodeEnrollmentTest, LeaveAndRemoveCloseSessionsDeleteAndAudit) {
   auto first = enrollment_->Join(Request(Token()), kNow);
-  auto second = enrollment_->Join(Request(Token()), kNow);
+  NodeJoinRequest other = Request(Token());
+  other.hostname = "db-2";  // a host name is one node's
+  other.principals = {"db-2"};
+  auto second = enrollment_->Join(other, kNow);
   ASSERT_TRUE(first.has_value() && second.has_value());
 
   ASSERT_TRUE(enrollment_->Leave(first->node, "10.0.0.9", kNow).ok());
@@ -222,7 +232,7 @@ TEST_F(NodeEnrollmentTest, LeaveAndRemoveCloseSessionsDeleteAndAudit) {
 
   auto removed = enrollment_->Remove(second->node.host_uuid, kNow);
   ASSERT_TRUE(removed.has_value()) << removed.error().ToString();
-  EXPECT_EQ(removed->hostname, "db-1");
+  EXPECT_EQ(removed->hostname, "db-2");
   EXPECT_EQ(LastAudit().event, "node.delete");
   EXPECT_EQ(LastAudit().source, "admin");
   EXPECT_EQ(enrollment_->Remove(second->node.host_uuid, kNow).error().code(), Code::kNotFound);

@@ -486,8 +486,11 @@ TEST_F(IssuerPolicyTest, ExpiredLockAndOtherUsersLocksDoNotApply) {
 
 constexpr char kUuid[] = "4a6f0c1e-9b2d-4c3e-8f10-0123456789ab";
 
+// Approves every name the tests below sign for.
 void RegisterNode(Store& store, const ssh::Ed25519PublicKey& key) {
-  testing::RegisterNode(store, kUuid, key, kNow);
+  std::vector<std::string> names = {"db-1", "10.0.0.5", "::1"};
+  for (int i = 0; i < 32; ++i) names.push_back("h" + std::to_string(i));
+  testing::RegisterNode(store, kUuid, key, kNow, names);
 }
 
 TEST_F(ServicesTest, HostIssuerSignsAHostCertificate) {

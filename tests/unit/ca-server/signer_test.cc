@@ -267,6 +267,21 @@ TEST_F(SignerTest, SignsHostCertificatesOnlyForTheRegisteredKey) {
   EXPECT_EQ(lost_, 0);
 }
 
+// Whoever asks, the signer vouches only for the names the store holds for
+// the node: a front end (or a node) cannot make it sign another host's name.
+TEST_F(SignerTest, SignsOnlyTheNodesApprovedHostNames) {
+  AddNode(key_);
+  auto other = Client().SignHostCertificate({kUuid, key_, {"db-1", "db-prod-1"}, "node"});
+  ASSERT_FALSE(other.has_value());
+  EXPECT_EQ(other.error().code(), Code::kPermissionDenied);
+  EXPECT_NE(other.error().message().find("db-prod-1"), std::string::npos);
+  EXPECT_FALSE(LastAudit().success);
+  EXPECT_EQ(LastAudit().event, "signer.host_cert");
+  auto different_case = Client().SignHostCertificate({kUuid, key_, {"DB-1"}, "node"});
+  EXPECT_TRUE(different_case.has_value());
+  EXPECT_EQ(lost_, 0);
+}
+
 TEST_F(SignerTest, ManyThreadsShareOneClient) {
   AddUser("alice", {"alice"});
   Client();

@@ -67,11 +67,14 @@ inline policy::Role Role(const std::string& name, std::vector<std::string> login
 
 // Registers node host_uuid with host key key at now, as a join does (the
 // signer signs host certificates only for a registered node's key).
+// Its approved host names are principals.
 inline void RegisterNode(ca::Store& store, const std::string& host_uuid,
-                         const ssh::Ed25519PublicKey& key, std::int64_t now) {
+                         const ssh::Ed25519PublicKey& key, std::int64_t now,
+                         std::vector<std::string> principals = {"db-1", "10.0.0.5"}) {
   ca::NodeRecord node;
   node.host_uuid = host_uuid;
   node.hostname = "db-1";
+  node.principals = std::move(principals);
   node.host_key = key.AuthorizedKey();
   node.secret_hash = std::string(64, 'b');
   node.joined_at = now;

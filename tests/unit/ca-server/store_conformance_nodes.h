@@ -290,6 +290,55 @@ TYPED_TEST_P(StoreConformanceTest, FailedJoinRestoresTheConsumedToken) {
   EXPECT_EQ(this->store_->ListNodes()->size(), 1u);
 }
 
+// A host name belongs to one node (compared without case): a second node
+// cannot take it at join or later, and gets it once the first lets it go.
+TYPED_TEST_P(StoreConformanceTest, NodePrincipalsAreOrderedAndUniqueAcrossNodes) {
+  NodeRecord a = TestFixture::MakeNode("uuid-a", "db-1");
+  a.principals = {"db-1", "db-1.example.com"};
+  ASSERT_TRUE(this->store_->CreateNode(a).ok());
+  EXPECT_EQ(this->store_->GetNode("uuid-a")->principals, a.principals);
+
+  NodeRecord b = TestFixture::MakeNode("uuid-b", "web-1");
+  b.principals = {"web-1", "DB-1.example.com"};
+  Status taken = this->store_->CreateNode(b);
+  EXPECT_EQ(taken.code(), Code::kAlreadyExists);
+  EXPECT_NE(taken.message().find("DB-1.example.com"), std::string::npos) << taken.ToString();
+  EXPECT_EQ(this->store_->GetNode("uuid-b").error().code(), Code::kNotFound);
+
+  ASSERT_TRUE(this->store_->SetNodePrincipals("uuid-a", {"db-1", "db-one"}).ok());
+  ASSERT_TRUE(this->store_->CreateNode(b).ok());
+  EXPECT_EQ(this->store_->SetNodePrincipals("uuid-a", {"db-1", "web-1"}).code(),
+            Code::kAlreadyExists);
+  EXPECT_EQ(this->store_->GetNode("uuid-a")->principals, (Strings{"db-1", "db-one"}));
+  EXPECT_EQ(this->store_->SetNodePrincipals("uuid-x", {"x"}).code(), Code::kNotFound);
+
+  Result<std::vector<NodeRecord>> nodes = this->store_->ListNodes();
+  ASSERT_TRUE(nodes.has_value());
+  ASSERT_EQ(nodes->size(), 2u);
+  EXPECT_EQ((*nodes)[0].principals, (Strings{"db-1", "db-one"}));
+  EXPECT_EQ((*nodes)[1].principals, b.principals);
+
+  ASSERT_TRUE(this->store_->DeleteNode("uuid-b").ok());
+  EXPECT_TRUE(this->store_->SetNodePrincipals("uuid-a", {"db-1", "web-1"}).ok());
+}
+
+TYPED_TEST_P(StoreConformanceTest, NodeTokenPrincipalsRoundTripAndGoWithTheToken) {
+  NodeToken token = this->MakeToken("h1", 2000);
+  token.principals = {"db-1.example.com", "10.0.0.5"};
+  ASSERT_TRUE(this->store_->CreateNodeToken(token).ok());
+  EXPECT_EQ(this->store_->GetNodeToken("h1")->principals, token.principals);
+  Result<NodeToken> consumed = this->store_->ConsumeNodeToken("h1");
+  ASSERT_TRUE(consumed.has_value());
+  EXPECT_EQ(consumed->principals, token.principals);
+  ASSERT_TRUE(this->store_->CreateNodeToken(this->MakeToken("h1", 3000)).ok());
+  EXPECT_TRUE(this->store_->GetNodeToken("h1")->principals.empty());
+  token.token_hash = "old";
+  token.expires_at = 50;
+  ASSERT_TRUE(this->store_->CreateNodeToken(token).ok());
+  ASSERT_TRUE(this->store_->DeleteExpiredNodeTokens(100).ok());
+  EXPECT_EQ(this->store_->GetNodeToken("old").error().code(), Code::kNotFound);
+}
+
 TYPED_TEST_P(StoreConformanceTest, CreateNodeRefusesEmptyIdentity) {
   NodeRecord node = TestFixture::MakeNode("", "db-1");
   EXPECT_EQ(this->store_->CreateNode(node).code(), Code::kInvalidArgument);

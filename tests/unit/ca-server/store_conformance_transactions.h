@@ -270,6 +270,8 @@ TYPED_TEST_P(StoreConformanceTest, MigratesFromThePreviousSchemaVersion) {
   EXPECT_EQ(node->hostname, "old-node");
   EXPECT_EQ(node->labels, (policy::Labels{{"env", "prod"}}));
   EXPECT_EQ(node->recorder_key, "ssh-ed25519 AAAAold");
+  // A node joined before gate-ca decided host names keeps its hostname.
+  EXPECT_EQ(node->principals, (Strings{"old-node"}));
 
   Result<SessionRecord> session = this->store_->GetSession(kPreviousSession);
   ASSERT_TRUE(session.has_value()) << session.error().ToString();

@@ -99,6 +99,10 @@ class ForwardingOperations : public Base {
   Status RecordNodeSync(const std::string& host_uuid, std::int64_t now) override {
     return inner_.RecordNodeSync(host_uuid, now);
   }
+  Status SetNodePrincipals(const std::string& host_uuid,
+                           const std::vector<std::string>& principals) override {
+    return inner_.SetNodePrincipals(host_uuid, principals);
+  }
   Status SetNodeRecorderKey(const std::string& host_uuid, const std::string& key) override {
     return inner_.SetNodeRecorderKey(host_uuid, key);
   }

@@ -199,7 +199,7 @@ TEST_F(SqliteStoreTest, UsesWalAndForeignKeys) {
   ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT version FROM schema_version", -1, &stmt, nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(stmt, 0), 5);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 6);
   sqlite3_finalize(stmt);
   // The audit log refuses rewriting even through raw SQL.
   EXPECT_NE(sqlite3_exec(db, "DELETE FROM audit", nullptr, nullptr, nullptr), SQLITE_OK);
@@ -284,6 +284,7 @@ TEST_F(SqliteStoreTest, MigratesAVersion3DatabaseKeepingItsNodes) {
   store_.reset();
   RawExec(path_,
           "DROP TABLE sessions; DROP TABLE login_failures;"
+          " DROP TABLE node_principals; DROP TABLE node_token_principals;"
           " ALTER TABLE nodes DROP COLUMN recorder_key;"
           " UPDATE schema_version SET version = 3");
   Reopen();
@@ -291,6 +292,7 @@ TEST_F(SqliteStoreTest, MigratesAVersion3DatabaseKeepingItsNodes) {
   ASSERT_TRUE(node.has_value()) << node.error().ToString();
   EXPECT_EQ(node->hostname, "db-1");
   EXPECT_EQ(node->recorder_key, "");
+  EXPECT_EQ(node->principals, (std::vector<std::string>{"db-1"}));
   ASSERT_TRUE(store_->CreateSession(MakeSession("s1", "alice", kNodeA, 1000)).ok());
   ASSERT_TRUE(store_->SetNodeRecorderKey(kNodeA, "ssh-ed25519 AAAAkey").ok());
 }

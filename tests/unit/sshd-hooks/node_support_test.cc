@@ -24,16 +24,16 @@ TEST(HostPrincipalsTest, ParseAndMerge) {
   for (const char* bad : {"", "a,,b", "a b", "-x", "a_b", "a/b", "a;b", "x,"}) {
     EXPECT_FALSE(ParseHostPrincipals(bad).has_value()) << bad;
   }
-  auto m = MergeHostPrincipals("db-1", "db-1.example.com", {"10.0.0.5", "db-1"});
+  auto m = MergeHostPrincipals("db-1", {"db-1.example.com", "10.0.0.5", "db-1"});
   ASSERT_TRUE(m.has_value());
   EXPECT_EQ(*m, (std::vector<std::string>{"db-1", "db-1.example.com", "10.0.0.5"}));
-  m = MergeHostPrincipals("db-1", "db-1", {});
+  m = MergeHostPrincipals("db-1", {});
   ASSERT_TRUE(m.has_value());
   EXPECT_EQ(*m, (std::vector<std::string>{"db-1"}));
   std::vector<std::string> many;
   for (int i = 0; i < 40; ++i) many.push_back("h" + std::to_string(i));
-  EXPECT_FALSE(MergeHostPrincipals("db-1", "", many).has_value());
-  EXPECT_FALSE(MergeHostPrincipals("bad name", "", {}).has_value());
+  EXPECT_FALSE(MergeHostPrincipals("db-1", many).has_value());
+  EXPECT_FALSE(MergeHostPrincipals("bad name", {}).has_value());
   EXPECT_TRUE(LocalHostname().has_value());
 }
 
