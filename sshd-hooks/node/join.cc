@@ -19,6 +19,7 @@
 #include "gate/proxy_flags.h"
 #include "gate/secure_file.h"
 #include "sshd-hooks/node/commands.h"
+#include "sshd-hooks/node/effective_config.h"
 #include "sshd-hooks/node/host_cert.h"
 #include "sshd-hooks/node/host_principals.h"
 #include "sshd-hooks/node/join_files.h"
@@ -77,6 +78,9 @@ class JoinCommand final : public cli::Command {
     sub.add_option("--principals", principals_,
                    "Other host names a,b this node must have on its host certificate (names or\n"
                    "addresses clients use); the join fails unless the token approves them");
+    sub.add_flag("--force", force_,
+                 "Join even when this host's sshd configuration overrides gate's settings\n"
+                 "(reported loudly; the listed lines still bypass gate)");
     sub.add_flag("--record", record_,
                  "Also turn session recording on for every session, as `gate-node record on` "
                  "does (see its --help)");
@@ -198,29 +202,42 @@ class JoinCommand final : public cli::Command {
       plan->drop_in.record_all_sessions = with_recorder.record_all_sessions;
     }
 
-    auto drop_in_changed = InstallDropIn(paths_, hooks::RenderDropIn(plan->drop_in));
+    // What sshd will really do, with the drop-in in place: a host setting
+    // read first, or a Match block, must not quietly undo gate's.
+    hooks::EffectiveConfig effective;
+    auto drop_in_changed =
+        InstallDropIn(paths_, hooks::RenderDropIn(plan->drop_in), [&]() -> Status {
+          auto checked =
+              hooks::CheckEffectiveConfig(paths_.sshd_binary, paths_.sshd_config, paths_.ssh_dir,
+                                          paths_.DropInPath(), plan->drop_in);
+          if (!checked) return checked.error().WithContext("checking sshd -T");
+          effective = *std::move(checked);
+          if (effective.bypasses.empty() || force_) return Status::Ok();
+          return FailedPrecondition(
+              "this host's sshd configuration overrides gate's, so certificates, revocations "
+              "or locks would not be enforced:\n" +
+              hooks::DescribeBypasses(effective.bypasses) +
+              "Change those lines and run gate-node join again (the token is not needed again), "
+              "or add --force to join anyway");
+        });
     if (!drop_in_changed) return cli::Fail(kTool, drop_in_changed.error());
+    for (const std::string& warning : effective.warnings) {
+      std::cerr << "warning: " << warning << "\n";
+    }
+    if (!effective.bypasses.empty()) {
+      std::cerr << "WARNING: joined with --force, but gate is bypassed on this node:\n"
+                << hooks::DescribeBypasses(effective.bypasses);
+    }
     if (record_) {
       if (Status s = hooks::WriteRecordState(paths_.RecordStatePath(), **record); !s.ok()) {
         return cli::Fail(kTool, s);
       }
     }
     Report("sshd drop-in", paths_.DropInPath(), *drop_in_changed,
-           std::string("checked with sshd -t") +
+           std::string("checked with sshd -t and sshd -T") +
                (plan->drop_in.record_all_sessions
                     ? "; ForceCommand " + hooks::RecordCommandOf(plan->drop_in)
                     : ""));
-    WarnIfDropInIneffective(plan->drop_in);
-    if (plan->drop_in.record_all_sessions) {
-      const std::string command = hooks::RecordCommandOf(plan->drop_in);
-      auto effective = hooks::SshdEffectiveSettingIs(paths_.sshd_binary, paths_.sshd_config,
-                                                     "forcecommand", command);
-      if (effective && !*effective) {
-        std::cerr << "WARNING: sshd -T does not show ForceCommand " << command << ": "
-                  << paths_.sshd_config << " sets another ForceCommand first; sessions are NOT "
-                  << "recorded until it goes.\n";
-      }
-    }
 
     const hooks::ReloadMethod method = paths_.Reload();
     std::string reload_note = "sshd not reloaded (nothing it reads at start-up changed)";
@@ -382,19 +399,6 @@ class JoinCommand final : public cli::Command {
         .WithContext("join reply: unusable host certificate");
   }
 
-  void WarnIfDropInIneffective(const hooks::DropInSettings& drop_in) {
-    const std::string want = drop_in.cache_dir + "/user_ca.pub";
-    auto effective = hooks::SshdEffectiveSettingIs(paths_.sshd_binary, paths_.sshd_config,
-                                                   "trustedusercakeys", want);
-    if (effective && !*effective) {
-      std::cerr << "WARNING: sshd -T does not show TrustedUserCAKeys " << want << ": "
-                << paths_.sshd_config << " does not Include " << paths_.sshd_config_dir
-                << "/*.conf, or sets these options before it (sshd keeps the first value). Add\n"
-                << "  Include " << paths_.sshd_config_dir << "/*.conf\n"
-                << "at the top of " << paths_.sshd_config << ", or gate logins will not work.\n";
-    }
-  }
-
   cli::ProxyFlags proxy_;
   std::string token_file_;
   std::string argv_token_;
@@ -402,6 +406,7 @@ class JoinCommand final : public cli::Command {
   std::string hostname_;
   std::string principals_;
   bool record_ = false;
+  bool force_ = false;
   NodePaths paths_;
   std::string summary_;
 };

@@ -81,7 +81,8 @@ Status PutBack(const std::string& path, const std::optional<std::string>& saved)
   return Status::Ok();
 }
 
-Result<bool> InstallDropIn(const NodePaths& paths, const std::string& text) {
+Result<bool> InstallDropIn(const NodePaths& paths, const std::string& text,
+                           const std::function<Status()>& verify) {
   const std::string path = paths.DropInPath();
   auto previous = ReadIfExists(path);
   if (!previous) return Err(previous.error());
@@ -89,6 +90,7 @@ Result<bool> InstallDropIn(const NodePaths& paths, const std::string& text) {
   if (changed) GATE_RETURN_IF_ERROR(WriteFileAtomic(path, text, 0644));
 
   Status check = hooks::TestSshdConfig(paths.sshd_binary, paths.sshd_config);
+  if (check.ok() && verify) check = verify();
   if (!check.ok()) {
     if (!changed) return Err(check);
     Status undo = PutBack(path, *previous);

@@ -3,6 +3,7 @@
 #ifndef GATE_SSHD_HOOKS_NODE_JOIN_FILES_H_
 #define GATE_SSHD_HOOKS_NODE_JOIN_FILES_H_
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -23,10 +24,12 @@ Status EnsureDataDir(const std::string& dir);
 Status BackUpPreJoinFiles(const NodePaths& paths, NodeState& state);
 
 // Writes the drop-in if its content differs, then checks the whole sshd
-// configuration (sshd -t). If sshd rejects it, the previous drop-in is put
-// back (or the new one removed if there was none) and the error carries
-// sshd's output. Returns whether the file changed.
-Result<bool> InstallDropIn(const NodePaths& paths, const std::string& text);
+// configuration (sshd -t) and runs verify (if given) on it. If sshd rejects
+// it or verify fails, the previous drop-in is put back (or the new one
+// removed if there was none) and the error carries the reason. Returns
+// whether the file changed.
+Result<bool> InstallDropIn(const NodePaths& paths, const std::string& text,
+                           const std::function<Status()>& verify = {});
 
 // A file's content, or nullopt if it does not exist; other errors fail.
 Result<std::optional<std::string>> ReadIfExists(const std::string& path);

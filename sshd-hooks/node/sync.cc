@@ -5,12 +5,42 @@
 #include "gate/curl_http.h"
 #include "gate/exit_code.h"
 #include "sshd-hooks/node/commands.h"
+#include "sshd-hooks/node/effective_config.h"
+#include "sshd-hooks/node/record_setup.h"
 #include "sshd-hooks/node/syncer.h"
 
 namespace gate::node {
 namespace {
 
 constexpr char kTool[] = "gate-node sync";
+
+// Re-checks, on every sync, that sshd still runs with gate's settings: a
+// package upgrade or an admin's drop-in can override them at any time.
+// Prints what bypasses gate; returns whether anything does.
+bool ReportDrift(const NodePaths& paths) {
+  auto record = LoadRecordState(paths);
+  if (!record) {
+    std::cerr << "gate-node sync: cannot check sshd's configuration: " << record.error().ToString()
+              << "\n";
+    return true;
+  }
+  const hooks::DropInSettings drop_in = NodeDropIn(paths, *record ? &**record : nullptr);
+  auto effective = hooks::CheckEffectiveConfig(paths.sshd_binary, paths.sshd_config, paths.ssh_dir,
+                                               paths.DropInPath(), drop_in);
+  if (!effective) {
+    std::cerr << "gate-node sync: cannot check sshd's configuration (sshd -T): "
+              << effective.error().ToString() << "\n";
+    return true;
+  }
+  for (const std::string& warning : effective->warnings) {
+    std::cerr << "gate-node sync: warning: " << warning << "\n";
+  }
+  if (effective->bypasses.empty()) return false;
+  std::cerr << "gate-node sync: WARNING: sshd's configuration overrides gate's; certificates, "
+               "revocations or locks are not enforced as the cache says:\n"
+            << hooks::DescribeBypasses(effective->bypasses);
+  return true;
+}
 
 class SyncCommand final : public cli::Command {
  public:
@@ -26,6 +56,10 @@ class SyncCommand final : public cli::Command {
         "When less than a third of the host certificate's lifetime remains (or it is missing or\n"
         "invalid), a new one is requested (POST /v1/nodes/host-cert), written, the sshd\n"
         "configuration checked with sshd -t and sshd reloaded.\n"
+        "Each sync also asks sshd (sshd -T, and -T -C for each Match block) whether it still\n"
+        "runs with gate's drop-in; a setting read before it or a Match block that overrides\n"
+        "it is reported with its file and line, and the sync then exits non-zero after\n"
+        "updating the cache, so the timer's unit shows as failed.\n"
         "Prints one line saying what changed. Never prints or logs the node secret.\n\n" +
         std::string(kNodeFilesHelp));
   }
@@ -51,10 +85,15 @@ class SyncCommand final : public cli::Command {
       if (reload.ok()) line += "; " + ReloadNote(method);
     }
     std::cout << "gate-node sync: " << line << "\n";
+    const bool drift = ReportDrift(paths_);
     if (!outcome.ok()) return cli::Fail(kTool, outcome.status());
     if (!reload.ok()) {
       return cli::Fail(kTool,
                        reload.WithContext("new host certificate written, sshd not reloaded"));
+    }
+    if (drift) {
+      return cli::Fail(kTool, FailedPrecondition("the cache is up to date, but sshd does not run "
+                                                 "with gate's settings (see above)"));
     }
     return cli::kExitOk;
   }

@@ -11,15 +11,19 @@ std::string RenderDropIn(const DropInSettings& s) {
   out += "TrustedUserCAKeys " + s.cache_dir + "/user_ca.pub\n";
   out += "RevokedKeys " + s.cache_dir + "/revoked.krl\n";
   out += "HostCertificate " + s.host_certificate + "\n";
-  out += "AuthorizedPrincipalsCommand " + s.principals_command + " --cache " + s.cache_dir;
-  if (!s.record_command.empty()) out += " --record-command " + s.record_command;
-  if (!s.record_config.empty()) out += " --record-config " + s.record_config;
-  out += " %u %t %k\n";
+  out += "AuthorizedPrincipalsCommand " + PrincipalsCommandOf(s) + "\n";
   out += "AuthorizedPrincipalsCommandUser " + s.principals_user + "\n";
   // The recorder reads the certificate sshd accepted from SSH_USER_AUTH.
   out += "ExposeAuthInfo yes\n";
   if (s.record_all_sessions) out += "ForceCommand " + RecordCommandOf(s) + "\n";
   return out;
+}
+
+std::string PrincipalsCommandOf(const DropInSettings& s) {
+  std::string out = s.principals_command + " --cache " + s.cache_dir;
+  if (!s.record_command.empty()) out += " --record-command " + s.record_command;
+  if (!s.record_config.empty()) out += " --record-config " + s.record_config;
+  return out + " %u %t %k";
 }
 
 std::string RecordCommandOf(const DropInSettings& s) {

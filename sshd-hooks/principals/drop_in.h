@@ -37,6 +37,9 @@ struct DropInSettings {
 // default), then " --config FILE" when record_config is set.
 std::string RecordCommandOf(const DropInSettings& settings);
 
+// AuthorizedPrincipalsCommand's value: gate-principals, its flags, "%u %t %k".
+std::string PrincipalsCommandOf(const DropInSettings& settings);
+
 // The file's exact text, each line ending in '\n'. Call ValidateDropIn first:
 // this function does not quote or check anything.
 std::string RenderDropIn(const DropInSettings& settings);

@@ -194,6 +194,89 @@ class HostNamesAndTokenTest(GateTestCase):
         self.assertNotEqual(bad.returncode, 0)
 
 
+@unittest.skipUnless(IS_ROOT, "needs root: runs sshd and gate-node join")
+class EffectiveConfigTest(GateTestCase):
+    """Join and sync ask sshd (sshd -T, -T -C per Match block) whether the
+    host's own settings override gate's, and name the line that does."""
+
+    def site_node(self, name, site_conf=None, match=None):
+        node = Node(self.workdir, name)
+        if site_conf:
+            # Read before 50-gate.conf: sshd keeps the first value.
+            with open(os.path.join(node.conf_d, "10-site.conf"), "w") as f:
+                f.write(site_conf)
+        if match:
+            with open(node.config, "a") as f:
+                f.write(match)
+        return node
+
+    def join(self, node, *extra):
+        token, _ = node_token(self.ca, principals=None)
+        return node.join(self.ca, token, "--hostname", node.dir.rsplit("/", 1)[1], "--no-reload",
+                         *extra)
+
+    def test_an_earlier_revoked_keys_fails_the_join_and_names_the_line(self):
+        node = self.site_node("krl", "# site policy\nRevokedKeys /etc/ssh/site.krl\n")
+        refused = self.join(node)
+        self.assertNotEqual(refused.returncode, 0)
+        self.assertIn(os.path.join(node.conf_d, "10-site.conf") + ":2: RevokedKeys /etc/ssh/site.krl",
+                      refused.stderr)
+        self.assertIn("--force", refused.stderr)
+        self.assertFalse(os.path.exists(os.path.join(node.conf_d, "50-gate.conf")))
+        # --force joins, and says loudly that revocations are not enforced.
+        forced = node.gate_node("join", "--proxy", self.ca.addr, "--ca-pin", self.ca.pin,
+                                "--no-reload", "--force")
+        self.assertEqual(forced.returncode, 0, forced.stdout + forced.stderr)
+        self.assertIn("WARNING: joined with --force", forced.stderr)
+        self.assertIn("sshd will not use gate's RevokedKeys", forced.stderr)
+
+    def test_an_authorized_principals_file_fails_the_join(self):
+        node = self.site_node("apf", "AuthorizedPrincipalsFile /etc/ssh/principals/%u\n")
+        refused = self.join(node)
+        self.assertNotEqual(refused.returncode, 0)
+        self.assertIn("10-site.conf:1: AuthorizedPrincipalsFile", refused.stderr)
+        self.assertIn("beside gate-principals' answer", refused.stderr)
+
+    def test_a_match_block_overriding_the_user_ca_fails_the_join(self):
+        node = self.site_node("match", match="\nMatch User nobody\n"
+                              "    TrustedUserCAKeys /etc/ssh/other_ca.pub\n")
+        refused = self.join(node)
+        self.assertNotEqual(refused.returncode, 0)
+        with open(node.config) as f:
+            lines = f.read().splitlines()
+        at = next(i for i, line in enumerate(lines, 1) if line.startswith("Match User nobody"))
+        self.assertIn(f"in the Match block at {node.config}:{at}", refused.stderr)
+        self.assertIn("TrustedUserCAKeys /etc/ssh/other_ca.pub", refused.stderr)
+        self.assertIn("user=nobody", refused.stderr)
+
+    def test_sync_reports_drift_and_still_updates_the_cache(self):
+        node = self.site_node("drift")
+        joined = self.join(node)
+        self.assertEqual(joined.returncode, 0, joined.stdout + joined.stderr)
+        self.assertNotIn("WARNING", joined.stderr)
+        with open(os.path.join(node.conf_d, "10-later.conf"), "w") as f:
+            f.write("RevokedKeys /etc/ssh/site.krl\n")
+        self.ca.gatectl("roles", "add", "drift-role", "--logins", "nobody", check=True)
+        synced = node.gate_node("sync", "--no-reload")
+        self.assertNotEqual(synced.returncode, 0)
+        self.assertIn("10-later.conf:1: RevokedKeys", synced.stderr)
+        with open(os.path.join(node.data_dir, "cache", "policy.json")) as f:
+            self.assertIn("drift-role", f.read(), "the cache was not refreshed")
+        os.unlink(os.path.join(node.conf_d, "10-later.conf"))
+        synced = node.gate_node("sync", "--no-reload")
+        self.assertEqual(synced.returncode, 0, synced.stdout + synced.stderr)
+
+    def test_authorized_keys_file_left_on_is_a_warning(self):
+        node = self.site_node("akf")
+        with open(node.config) as f:
+            text = f.read()
+        with open(node.config, "w") as f:
+            f.write(text.replace("AuthorizedKeysFile none", "AuthorizedKeysFile .ssh/authorized_keys"))
+        joined = self.join(node)
+        self.assertEqual(joined.returncode, 0, joined.stdout + joined.stderr)
+        self.assertIn("warning: AuthorizedKeysFile is `.ssh/authorized_keys`", joined.stderr)
+
+
 @unittest.skipUnless(IS_ROOT, "needs root: creates OS users, runs sshd and gate-node join")
 class NodeTest(GateTestCase):
     """One node labelled env=dev,team=db, joined once for the whole class."""
