@@ -160,6 +160,64 @@ Result<Json::Value> RenewHostCert(Services& s, const HttpRequest& req) {
   return out;
 }
 
+// At most this many per report; gate-node sends what its spool held in
+// batches that fit (the body limit is 64 KiB).
+constexpr Json::ArrayIndex kMaxRefusalsPerReport = 200;
+// How far back a reported refusal may be dated: a spool held while gate-ca
+// was down arrives late, but the node's clock is not trusted beyond this.
+constexpr std::int64_t kMaxRefusalAge = 7 * 24 * 3600;
+
+// What a node says, made safe for one audit line: names checked, the
+// reason cut and stripped of control characters.
+std::string Printable(const std::string& text, std::size_t max) {
+  std::string out;
+  for (char c : text.substr(0, max))
+    out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
+  return out;
+}
+
+// Refused logins gate-principals recorded on the node (docs/node-protocol.md,
+// "Refused logins"), one audit event each, dated when they happened (within
+// kMaxRefusalAge, never in the future) and attributed to the node by name.
+Result<Json::Value> ReportRefusals(Services& s, const HttpRequest& req) {
+  auto node = Authenticate(s, req);
+  if (!node) return Err(node.error());
+  auto body = json::Parse(req.body);
+  if (!body) return Err(body.error());
+  const Json::Value& list = (*body)["refusals"];
+  if (!list.isArray()) return Err(InvalidArgument("'refusals' must be an array"));
+  if (list.size() > kMaxRefusalsPerReport) {
+    return Err(InvalidArgument("at most " + std::to_string(kMaxRefusalsPerReport) +
+                               " refusals per report"));
+  }
+  const std::int64_t now = s.now();
+  std::vector<AuditEvent> events;
+  for (const Json::Value& item : list) {
+    if (!item.isObject() || !item["time"].isInt64() || !item["user"].isString() ||
+        !item["login"].isString() || !item["reason"].isString() || !item["serial"].isString()) {
+      return Err(InvalidArgument("each refusal needs time, user, login, reason and serial"));
+    }
+    const std::string user = item["user"].asString();
+    const std::string login = item["login"].asString();
+    AuditEvent e;
+    e.time = std::clamp(item["time"].asInt64(), now - kMaxRefusalAge, now);
+    e.event = "node.login";
+    e.user = ValidateUserName(user).ok() ? user : "";
+    e.source = node->hostname;
+    e.success = false;
+    e.detail = "login " + (ValidateLogin(login).ok() ? login : std::string("?")) + " refused on " +
+               node->hostname +
+               (e.user.empty() && !user.empty() ? " (key id not a user name)" : "") + ", serial " +
+               Printable(item["serial"].asString(), 20) + ": " +
+               Printable(item["reason"].asString(), 160);
+    events.push_back(std::move(e));
+  }
+  for (const AuditEvent& e : events) s.audit.Record(e);
+  Json::Value out;
+  out["recorded"] = Json::UInt(events.size());
+  return out;
+}
+
 Result<Json::Value> Leave(Services& s, const HttpRequest& req) {
   auto node = Authenticate(s, req);
   if (!node) return Err(node.error());
@@ -234,6 +292,9 @@ void RegisterNodeApi(Router& router, Services& services) {
   router.Add(
       "POST", "/v1/nodes/otp/verify",
       [s](const HttpRequest& r, const PathParams&) { return VerifyOtp(*s, r); }, kNode);
+  router.Add(
+      "POST", "/v1/nodes/refusals",
+      [s](const HttpRequest& r, const PathParams&) { return ReportRefusals(*s, r); }, kNode);
   router.Add(
       "DELETE", "/v1/nodes/self",
       [s](const HttpRequest& r, const PathParams&) { return Leave(*s, r); }, kNode);

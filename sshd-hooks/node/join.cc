@@ -17,6 +17,7 @@
 #include "gate/exit_code.h"
 #include "gate/json.h"
 #include "gate/proxy_flags.h"
+#include "gate/refusal_spool.h"
 #include "gate/secure_file.h"
 #include "sshd-hooks/node/commands.h"
 #include "sshd-hooks/node/effective_config.h"
@@ -25,6 +26,7 @@
 #include "sshd-hooks/node/join_files.h"
 #include "sshd-hooks/node/join_token.h"
 #include "sshd-hooks/node/record_setup.h"
+#include "sshd-hooks/node/refusal_shipper.h"
 #include "sshd-hooks/node/safe_path.h"
 #include "sshd-hooks/node/syncer.h"
 #include "sshd-hooks/node/system_user.h"
@@ -170,6 +172,11 @@ class JoinCommand final : public cli::Command {
 
     auto created = EnsureSystemUser(plan->drop_in.principals_user);
     if (!created) return cli::Fail(kTool, created.error());
+    if (Status s =
+            EnsureRefusalSpool(RefusalSpoolDir(paths_.CacheDir()), plan->drop_in.principals_user);
+        !s.ok()) {
+      return cli::Fail(kTool, s);
+    }
     if (*created) {
       summary_ += "  created   " + plan->drop_in.principals_user +
                   "  (system user sshd runs gate-principals as)\n";

@@ -13,10 +13,12 @@
 #include "gate/curl_http.h"
 #include "gate/exit_code.h"
 #include "gate/node_cache.h"
+#include "gate/refusal_spool.h"
 #include "gate/secure_file.h"
 #include "sshd-hooks/node/commands.h"
 #include "sshd-hooks/node/join_files.h"
 #include "sshd-hooks/node/record_setup.h"
+#include "sshd-hooks/node/refusal_shipper.h"
 #include "sshd-hooks/node/syncer.h"
 #include "sshd-hooks/node/system_user.h"
 #include "sshd-hooks/principals/drop_in.h"
@@ -85,6 +87,12 @@ class LeaveCommand final : public cli::Command {
     if (Status s = RestoreSshd(*state); !s.ok()) return cli::Fail(kTool, s);
 
     const HttpClient client = CurlHttpClient(NodeClientOptions(*state));
+    // The last refused logins, while the node may still report them.
+    const std::string refusals = RefusalSpoolDir(paths_.CacheDir());
+    if (auto shipped = ShipRefusals(refusals, client); !shipped) {
+      std::cerr << "WARNING: refused logins not yet in gate-ca's audit log are dropped: "
+                << shipped.error().message() << "\n";
+    }
     auto forgot = client.Call("DELETE", "/v1/nodes/self");
     if (forgot) {
       Note("gate-ca forgot node " + state->host_uuid);
@@ -184,6 +192,10 @@ class LeaveCommand final : public cli::Command {
     GATE_RETURN_IF_ERROR(Remove(cache.UserCaPath()));
     GATE_RETURN_IF_ERROR(Remove(cache.KrlPath()));
     GATE_RETURN_IF_ERROR(RemoveDir(cache.dir));
+    const std::string refusals = RefusalSpoolDir(cache.dir);
+    GATE_RETURN_IF_ERROR(Remove(refusals + "/" + std::string(node::kRefusalSpoolFile)));
+    GATE_RETURN_IF_ERROR(Remove(refusals + "/" + std::string(node::kRefusalSendingFile)));
+    GATE_RETURN_IF_ERROR(RemoveDir(refusals));
     const std::string backup_dir = paths_.BackupDir();
     GATE_RETURN_IF_ERROR(Remove(backup_dir + "/" + BaseName(paths_.DropInPath())));
     GATE_RETURN_IF_ERROR(Remove(backup_dir + "/" + BaseName(paths_.HostCertPath())));

@@ -4,15 +4,37 @@
 
 #include "gate/curl_http.h"
 #include "gate/exit_code.h"
+#include "gate/refusal_spool.h"
 #include "sshd-hooks/node/commands.h"
 #include "sshd-hooks/node/effective_config.h"
 #include "sshd-hooks/node/record_setup.h"
+#include "sshd-hooks/node/refusal_shipper.h"
 #include "sshd-hooks/node/syncer.h"
 
 namespace gate::node {
 namespace {
 
 constexpr char kTool[] = "gate-node sync";
+
+// Refused logins gate-principals queued, to gate-ca's audit log. A failure
+// keeps them for the next sync and says so; it does not fail the sync.
+void ShipRefusedLogins(const NodePaths& paths, const HttpClient& client) {
+  const std::string dir = RefusalSpoolDir(paths.CacheDir());
+  Status ready = EnsureRefusalSpool(dir, paths.principals_user);
+  auto shipped = ready.ok() ? ShipRefusals(dir, client) : Result<ShippedRefusals>(Err(ready));
+  if (!shipped) {
+    std::cerr << "gate-node sync: refused logins not sent to gate-ca (kept for the next sync): "
+              << shipped.error().ToString() << "\n";
+    return;
+  }
+  if (shipped->sent > 0) {
+    std::cout << "gate-node sync: " << shipped->sent << " refused login(s) sent to gate-ca\n";
+  }
+  if (shipped->malformed > 0) {
+    std::cerr << "gate-node sync: " << shipped->malformed
+              << " malformed line(s) in the refusal spool dropped\n";
+  }
+}
 
 // Re-checks, on every sync, that sshd still runs with gate's settings: a
 // package upgrade or an admin's drop-in can override them at any time.
@@ -85,6 +107,7 @@ class SyncCommand final : public cli::Command {
       if (reload.ok()) line += "; " + ReloadNote(method);
     }
     std::cout << "gate-node sync: " << line << "\n";
+    ShipRefusedLogins(paths_, client);
     const bool drift = ReportDrift(paths_);
     if (!outcome.ok()) return cli::Fail(kTool, outcome.status());
     if (!reload.ok()) {

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "gate/log.h"
+#include "gate/refusal_spool.h"
 #include "sshd-hooks/principals/principals.h"
 
 namespace {
@@ -74,7 +75,10 @@ DESCRIPTION
     deny. Every decision is logged to syslog (facility authpriv, ident
     gate-principals) with the login, the certificate's key id, serial and
     CA fingerprint, and the reason for a denial; the certificate itself is
-    never logged.
+    never logged. Each denial is also appended to the refusal spool
+    (DIR/../refusals/spool, owned by this user, at most 1 MiB), which
+    gate-node sync ships to gate-ca: gatectl audit --failed lists refused
+    node logins with the node's name.
 
     sshd passes %k (the certificate) rather than %i (its key id) because
     sshd substitutes tokens without quoting: a key id containing spaces
@@ -113,6 +117,8 @@ FILES
     DIR/policy.json   users, roles, node labels, locks, revoked serials
                       (root, 0644)
     DIR/revoked.krl   the KRL sshd itself checks (RevokedKeys); not read here
+    DIR/../refusals/spool
+                      refused logins for gate-ca's audit log (this user, 0600)
 
 EXIT STATUS
     0  USER was printed: the login is allowed
@@ -183,6 +189,15 @@ int Run(int argc, char** argv) {
     return kPrincipalsAllowed;
   }
   gate::log::Warning(line);
+  // For gatectl audit --failed, by way of gate-node sync; the login is
+  // denied whatever happens here.
+  const gate::node::Refusal refusal{query.now, decision.key_id, query.login, decision.reason,
+                                    decision.serial};
+  if (gate::Status s =
+          gate::node::AppendRefusal(gate::node::RefusalSpoolDir(args->cache.dir), refusal);
+      !s.ok()) {
+    gate::log::Warning("refusal not queued for gate-ca's audit log: " + s.message());
+  }
   return kPrincipalsDenied;
 }
 

@@ -3,7 +3,9 @@ revocation and host certificates, against a real gate-ca and a real sshd."""
 import http.client
 import json
 import os
+import pwd
 import re
+import socket
 import ssl
 import threading
 import unittest
@@ -409,6 +411,22 @@ class NodeTest(GateTestCase):
     def test_user_without_matching_role_is_denied(self):
         client = self.user("liam", roles="prod")
         self.assertDenied("gtprod", client)
+
+    def test_a_refused_login_reaches_gatectl_audit_with_the_node_name(self):
+        client = self.user("rita", roles="prod")
+        self.assertDenied("gtprod", client)
+        spool = os.path.join(self.node.data_dir, "refusals")
+        st = os.stat(spool)
+        self.assertEqual((pwd.getpwuid(st.st_uid).pw_name, st.st_mode & 0o777),
+                         ("gate-principals", 0o700))
+        synced = self.node.sync()
+        self.assertEqual(synced.returncode, 0, synced.stderr)
+        self.assertIn("refused login(s) sent to gate-ca", synced.stdout)
+        self.assertFalse(os.path.exists(os.path.join(spool, "spool")))
+        audit = self.ca.gatectl("audit", "--failed", "--event", "node.login", "--user", "rita",
+                                check=True).stdout
+        self.assertIn(socket.gethostname(), audit)
+        self.assertIn("login gtprod refused on " + socket.gethostname(), audit)
 
     # --- locks and revocation -----------------------------------------------
 

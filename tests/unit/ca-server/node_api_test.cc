@@ -978,6 +978,50 @@ TEST_F(NodeApiTest, AdminSetsHostNamesAndThePolicyTellsTheNode) {
             (std::vector<std::string>{"db-1", "db-1.prod.example.com"}));
 }
 
+TEST_F(NodeApiTest, RefusedLoginsReportedByANodeAreAuditedUnderItsName) {
+  Json::Value join = JoinNode();
+  const std::size_t audit_before = store_->ListAudit(1000)->size();
+  Json::Value body = Parse(R"({"refusals": [
+      {"time": 1699999000, "user": "alice", "login": "root", "serial": "42",
+       "reason": "login root is not granted on this node"},
+      {"time": 9999999999, "user": "bad user", "login": "x y", "serial": "7",
+       "reason": "no\u0007bell"},
+      {"time": 1, "user": "", "login": "bob", "serial": "0", "reason": "bad certificate"}]})");
+  HttpReply reply = Public("POST", "/v1/nodes/refusals", body, Bearer(join));
+  ASSERT_EQ(reply.status, 200) << json::Write(reply.body);
+  EXPECT_EQ(reply.body["recorded"].asUInt(), 3u);
+  auto audit = store_->ListAudit(3);
+  ASSERT_TRUE(audit.has_value());
+  std::vector<AuditEvent> events(audit->rbegin(), audit->rend());
+  ASSERT_EQ(events.size(), 3u);
+  for (const AuditEvent& e : events) {
+    EXPECT_EQ(e.event, "node.login");
+    EXPECT_EQ(e.source, "db-1");
+    EXPECT_FALSE(e.success);
+  }
+  EXPECT_EQ(events[0].user, "alice");
+  EXPECT_EQ(events[0].time, 1699999000);
+  EXPECT_NE(events[0].detail.find("login root refused on db-1, serial 42: login root is not"),
+            std::string::npos)
+      << events[0].detail;
+  EXPECT_EQ(events[1].time, now_);  // never in the future
+  EXPECT_EQ(events[1].user, "");
+  EXPECT_NE(events[1].detail.find("login ? refused"), std::string::npos) << events[1].detail;
+  EXPECT_NE(events[1].detail.find("no?bell"), std::string::npos) << events[1].detail;
+  EXPECT_EQ(events[2].time, now_ - 7 * 24 * 3600);  // not older than a week
+
+  Json::Value many(Json::objectValue);
+  many["refusals"] = Json::Value(Json::arrayValue);
+  for (int i = 0; i < 201; ++i) many["refusals"].append(body["refusals"][0]);
+  EXPECT_EQ(Public("POST", "/v1/nodes/refusals", many, Bearer(join)).status, 400);
+  EXPECT_EQ(
+      Public("POST", "/v1/nodes/refusals", Parse(R"({"refusals": [{"time": 1}]})"), Bearer(join))
+          .status,
+      400);
+  EXPECT_EQ(Public("POST", "/v1/nodes/refusals", body).status, 401);
+  EXPECT_EQ(store_->ListAudit(1000)->size(), audit_before + 3);
+}
+
 TEST_F(NodeApiTest, LeaveForgetsTheNode) {
   Json::Value join = JoinNode();
   HttpReply left = Public("DELETE", "/v1/nodes/self", Json::Value(), Bearer(join));
