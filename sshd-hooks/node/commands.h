@@ -10,6 +10,7 @@ namespace gate::node {
 
 std::unique_ptr<cli::Command> MakeJoinCommand();
 std::unique_ptr<cli::Command> MakeSyncCommand();
+std::unique_ptr<cli::Command> MakeStatusCommand();
 std::unique_ptr<cli::Command> MakeLeaveCommand();
 std::unique_ptr<cli::Command> MakeRecordOnCommand();
 std::unique_ptr<cli::Command> MakeRecordOffCommand();

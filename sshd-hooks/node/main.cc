@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
          gate::node::MakeJoinCommand},
         {"sync", "Refresh the policy cache and renew the host certificate when due",
          gate::node::MakeSyncCommand},
+        {"status", "Show whether this node enforces gate: cache age, last sync, sshd settings",
+         gate::node::MakeStatusCommand},
         {"leave", "Undo join: remove the drop-in, host certificate, cache and node identity",
          gate::node::MakeLeaveCommand},
         {"record on", "Record every session here (or --roles-only): recorder, key, ForceCommand",

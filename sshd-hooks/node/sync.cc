@@ -3,12 +3,14 @@
 #include <iostream>
 
 #include "gate/curl_http.h"
+#include "gate/duration.h"
 #include "gate/exit_code.h"
 #include "gate/refusal_spool.h"
 #include "sshd-hooks/node/commands.h"
 #include "sshd-hooks/node/effective_config.h"
 #include "sshd-hooks/node/record_setup.h"
 #include "sshd-hooks/node/refusal_shipper.h"
+#include "sshd-hooks/node/sync_status.h"
 #include "sshd-hooks/node/syncer.h"
 
 namespace gate::node {
@@ -68,6 +70,9 @@ class SyncCommand final : public cli::Command {
  public:
   void Define(CLI::App& sub) override {
     paths_.Define(sub);
+    sub.add_option("--max-cache-age", max_age_text_,
+                   "Warn loudly, on every run, once the last successful sync is older than\n"
+                   "this (default 10m)");
     sub.footer(
         "Fetches this node's policy cache from gate-ca (GET /v1/nodes/policy, authenticated\n"
         "with the node credentials in node.json) and installs it: policy.json, user_ca.pub and\n"
@@ -82,6 +87,10 @@ class SyncCommand final : public cli::Command {
         "runs with gate's drop-in; a setting read before it or a Match block that overrides\n"
         "it is reported with its file and line, and the sync then exits non-zero after\n"
         "updating the cache, so the timer's unit shows as failed.\n"
+        "Each run records when it tried, when it last succeeded and why it failed in\n"
+        "DATA_DIR/sync-status.json (gate-node status shows it); once the last success is older\n"
+        "than --max-cache-age, every run says loudly that locks and revocations made since\n"
+        "are not enforced here. Logins keep being decided from the last good cache.\n"
         "Prints one line saying what changed. Never prints or logs the node secret.\n\n" +
         std::string(kNodeFilesHelp));
   }
@@ -96,8 +105,12 @@ class SyncCommand final : public cli::Command {
       }
       return cli::Fail(kTool, state.error());
     }
+    auto max_age = ParseDuration(max_age_text_);
+    if (!max_age) return cli::Fail(kTool, max_age.error().WithContext("--max-cache-age"));
     const HttpClient client = CurlHttpClient(NodeClientOptions(*state));
-    const SyncOutcome outcome = SyncNode(paths_, *state, client, Now());
+    const std::int64_t now = Now();
+    const SyncOutcome outcome = SyncNode(paths_, *state, client, now);
+    RecordAttempt(outcome, now, *max_age);
 
     std::string line = outcome.Describe();
     Status reload;
@@ -122,7 +135,29 @@ class SyncCommand final : public cli::Command {
   }
 
  private:
+  // sync-status.json, and the loud warning once the cache is stale. A
+  // failure to write the status file is reported, never fatal.
+  void RecordAttempt(const SyncOutcome& outcome, std::int64_t now, std::chrono::seconds max_age) {
+    const std::string path = paths_.data_dir + "/" + kSyncStatusFile;
+    SyncStatus status = ReadSyncStatus(path).value_or(SyncStatus{});
+    status.attempted_at = now;
+    if (outcome.cache_status.ok()) {
+      status.succeeded_at = now;
+      status.last_error.clear();
+    } else {
+      status.last_error = outcome.cache_status.ToString();
+    }
+    if (Status s = WriteSyncStatus(path, status); !s.ok()) {
+      std::cerr << "gate-node sync: cannot record this sync: " << s.ToString() << "\n";
+    }
+    if (const std::string stale = StalenessWarning(status.succeeded_at, now, max_age);
+        !stale.empty()) {
+      std::cerr << "gate-node sync: WARNING: " << stale << "\n";
+    }
+  }
+
   NodePaths paths_;
+  std::string max_age_text_ = "10m";
 };
 
 }  // namespace
