@@ -9,6 +9,7 @@
 
 #include "gate/asciicast.h"
 #include "gate/bytes.h"
+#include "gate/json.h"
 #include "gate/log.h"
 #include "gate/names.h"
 #include "gate/secret.h"
@@ -177,9 +178,12 @@ Result<ChunkResult> SessionIngest::FirstChunk(const NodeRecord& node, const std:
     static_cast<void>(files_.Truncate(id));
     return Err(created);
   }
-  audit_.Record({now, "session.start", session.user, source, true,
-                 "session " + id + " " + session.login + "@" + node.hostname + " (" +
-                     node.host_uuid + "), mode " + session.mode});
+  audit_.Record(
+      {now, "session.start", session.user, source, true,
+       "session " + id + " " + session.login + "@" + node.hostname + " (" + node.host_uuid +
+           "), mode " + session.mode +
+           (header->command.empty() ? ""
+                                    : ", command " + json::Write(Json::Value(header->command)))});
   return ChunkResult{false, bytes.size()};
 }
 

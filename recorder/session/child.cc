@@ -59,6 +59,7 @@ void ResetSignals() {
     }
     if (slave->get() <= 2) (void)slave->Release();
   } else {
+    if (spec.stdin_fd >= 0 && ::dup2(spec.stdin_fd, STDIN_FILENO) < 0) ChildFail("dup2", errno);
     if (spec.stdout_fd >= 0 && ::dup2(spec.stdout_fd, STDOUT_FILENO) < 0) ChildFail("dup2", errno);
     if (spec.stderr_fd >= 0 && ::dup2(spec.stderr_fd, STDERR_FILENO) < 0) ChildFail("dup2", errno);
   }

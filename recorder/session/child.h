@@ -26,8 +26,9 @@ struct ChildSpec {
   std::vector<std::string> env;   // the whole environment, "NAME=value"
   // >= 0: setsid, the master's slave becomes stdin/stdout/stderr and the
   // controlling terminal. -1: stdin/stdout/stderr are inherited, except
-  // those replaced by stdout_fd / stderr_fd when >= 0.
+  // those replaced by stdin_fd / stdout_fd / stderr_fd when >= 0.
   int pty_master = -1;
+  int stdin_fd = -1;
   int stdout_fd = -1;
   int stderr_fd = -1;
   // Become this user entirely before exec (DropPrivilegesFully), proving

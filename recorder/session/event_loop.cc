@@ -56,19 +56,15 @@ struct Tag {
 }  // namespace
 
 struct EventLoop::Pipe {
+  enum class Record { kNothing, kOutput, kInput };
   int from = -1;                 // read end; -1 once closed or at EOF
   int to = -1;                   // write end; -1 once it failed
   bool input = false;            // keystrokes into the pty (else: session output)
-  bool close_to_at_eof = false;  // an exec pipe: pass the child's EOF on
-  std::string queue;             // read but not yet written
-
-  // The child closed its end and all is written: so do we, so sshd sees EOF.
-  void PassEof() {
-    if (close_to_at_eof && from < 0 && to >= 0 && queue.empty()) {
-      ::close(to);
-      to = -1;
-    }
-  }
+  bool feeds_child = false;      // an exec session's stdin, into the child's pipe
+  bool close_to_at_eof = false;  // an exec pipe: pass the EOF on
+  Record record = Record::kNothing;
+  std::uint64_t bytes = 0;  // read from `from`
+  std::string queue;        // read but not yet written
 };
 
 Result<UniqueFd> BlockSessionSignals() {
@@ -91,7 +87,8 @@ Result<std::unique_ptr<EventLoop>> EventLoop::Create(LoopFds fds, LoopOptions op
   if (options.child <= 0) return Err(InvalidArgument("no child"));
   UniqueFd timer(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
   if (!timer.valid()) return Err(Internal(std::string("timerfd: ") + std::strerror(errno)));
-  for (int fd : {fds.master.get(), fds.child_stdout.get(), fds.child_stderr.get()}) {
+  for (int fd :
+       {fds.master.get(), fds.child_stdin.get(), fds.child_stdout.get(), fds.child_stderr.get()}) {
     if (fd < 0) continue;
     const int flags = ::fcntl(fd, F_GETFL);
     if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
@@ -114,6 +111,7 @@ EventLoop::EventLoop(LoopFds fds, LoopOptions options, UniqueFd signal_fd, Uniqu
     Pipe out;
     out.from = fds_.master.get();
     out.to = fds_.outer_out;
+    out.record = Pipe::Record::kOutput;
     pipes_.push_back(std::move(out));
     Pipe in;
     in.from = fds_.outer_in;
@@ -129,7 +127,17 @@ EventLoop::EventLoop(LoopFds fds, LoopOptions options, UniqueFd signal_fd, Uniqu
     out.from = from;
     out.to = to;
     out.close_to_at_eof = true;
+    if (options_.record_exec_output) out.record = Pipe::Record::kOutput;
     pipes_.push_back(std::move(out));
+  }
+  if (fds_.child_stdin.valid()) {
+    Pipe in;
+    in.from = fds_.outer_in;
+    in.to = fds_.child_stdin.get();
+    in.feeds_child = true;
+    in.close_to_at_eof = true;
+    if (options_.record_exec_input) in.record = Pipe::Record::kInput;
+    pipes_.push_back(std::move(in));
   }
   for (Pipe& p : pipes_) p.queue.reserve(kChunk);
 }
@@ -145,10 +153,15 @@ JoinCallbacks EventLoop::HubCallbacks() {
   cb.input = [this](std::string_view bytes) {
     if (!fds_.master.valid() || pipes_.size() < 2 || pipes_[1].to < 0) return;
     Pipe& in = pipes_[1];
-    if (in.queue.size() + bytes.size() > kMaxInputQueue) return;
+    if (in.queue.size() + bytes.size() > kMaxInputQueue || !recording_.ok()) return;
     if (options_.record_input && EchoEnabled(fds_.master.get())) {
-      sink_.Input(Now(), bytes);
-      MarkRecorded();
+      const double now = Now();
+      sink_.Input(now, bytes);
+      // Into the session only once recorded, as the owner's keystrokes.
+      if (Status s = sink_.Flush(now); !s.ok()) {
+        RecordingFailed(s);
+        return;
+      }
     }
     in.queue.append(bytes);
   };
@@ -199,6 +212,10 @@ void EventLoop::RecordingFailed(const Status& s) {
     const std::string note =
         "\r\ngate-record: the recording failed (" + s.message() + "); ending the session\r\n";
     (void)WriteSome(pipes_[0].to, note);
+  } else if (!fds_.master.valid() && fds_.outer_err >= 0) {
+    const std::string note =
+        "gate-record: the recording failed (" + s.message() + "); ending the session\n";
+    (void)WriteSome(fds_.outer_err, note);
   }
   // Fail closed: no unrecorded session goes on.
   CloseReaders();
@@ -222,9 +239,48 @@ void EventLoop::CloseMaster() {
 
 void EventLoop::CloseReaders() {
   CloseMaster();
-  for (Pipe& p : pipes_) p.from = -1;
+  for (Pipe& p : pipes_) {
+    p.from = -1;
+    // The child's stdin too: it gets EOF, and nothing unrecorded reaches it.
+    if (p.feeds_child) {
+      p.to = -1;
+      p.queue.clear();
+    }
+  }
+  fds_.child_stdin.Reset();
   fds_.child_stdout.Reset();
   fds_.child_stderr.Reset();
+}
+
+void EventLoop::PassEof(Pipe& p) {
+  // The source closed and all is written: so do we, so the other side sees
+  // EOF (sshd: the channel's EOF; the child: end of its stdin).
+  if (!p.close_to_at_eof || p.from >= 0 || p.to < 0 || !p.queue.empty()) return;
+  if (p.to == fds_.child_stdin.get()) {
+    fds_.child_stdin.Reset();
+  } else if (p.to <= STDERR_FILENO) {
+    // Keep 0-2 taken, so no later open lands on them.
+    UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
+    if (!null.valid() || ::dup2(null.get(), p.to) < 0) (void)::close(p.to);
+  } else {
+    (void)::close(p.to);
+  }
+  p.to = -1;
+}
+
+void EventLoop::WriteFailed(Pipe& p) {
+  p.queue.clear();
+  if (p.input) {
+    CloseMaster();
+  } else if (p.feeds_child) {
+    // The child closed its stdin: stop reading the session's input.
+    p.from = -1;
+    p.to = -1;
+    fds_.child_stdin.Reset();
+  } else {
+    p.to = -1;
+    if (fds_.master.valid() && p.from == fds_.master.get()) Hangup();
+  }
 }
 
 void EventLoop::Hangup() {
@@ -306,72 +362,63 @@ void EventLoop::OnReadable(Pipe& p) {
     CloseMaster();
   } else {
     p.from = -1;
-    p.PassEof();
+    PassEof(p);
   }
 }
 
 void EventLoop::Relay(Pipe& p, std::string_view data) {
-  // Pass the bytes on first and record them after: the terminal on the
-  // other side works on this chunk while we escape and hash it, instead of
-  // waiting for us (measured in bench/recorder.py).
   const double now = Now();
+  p.bytes += data.size();
   // Whether typed input may be recorded is decided before it reaches the
   // program: once written, the program can read it and turn echo off (or
   // on, after a password prompt) before we look, and the bytes would be
   // judged by the wrong state.
-  const bool record_input = p.input && options_.record_input && EchoEnabled(fds_.master.get());
-  bool failed = false;
-  if (p.to >= 0) {
-    if (p.queue.empty()) {
-      const ssize_t written = WriteSome(p.to, data);
-      if (written < 0) {
-        failed = true;
-      } else {
-        p.queue.append(data.substr(static_cast<std::size_t>(written)));
-      }
-    } else {
-      p.queue.append(data);
-    }
-  }
-  if (p.input) {
-    if (record_input) {
+  const bool record = p.input ? options_.record_input && EchoEnabled(fds_.master.get())
+                              : p.record != Pipe::Record::kNothing;
+  if (record) {
+    if (!recording_.ok()) return;
+    if (p.input || p.record == Pipe::Record::kInput) {
       sink_.Input(now, data);
-      MarkRecorded();
+    } else {
+      sink_.Output(now, data);
     }
-  } else if (recording_.ok()) {
-    sink_.Output(now, data);
-    if (hub_) hub_->Output(data);
-    MarkRecorded();
+    // Recorded first, passed on after: what the recording cannot take
+    // (a full spool) never reaches the user or the program. One flush per
+    // read, each a hash and an Ed25519 signature (~25 us plus ~0.5 ms per
+    // MiB, gate/asciicast.h).
+    if (Status s = sink_.Flush(now); !s.ok()) {
+      RecordingFailed(s);
+      return;
+    }
   }
-  if (!failed) return;
-  if (p.input) {
-    CloseMaster();
-  } else {
-    p.to = -1;
-    if (fds_.master.valid() && p.from == fds_.master.get()) Hangup();
+  if (hub_ && !p.input && fds_.master.valid() && p.from == fds_.master.get()) hub_->Output(data);
+  if (p.to < 0) return;
+  if (!p.queue.empty()) {
+    p.queue.append(data);
+    return;
   }
+  const ssize_t written = WriteSome(p.to, data);
+  if (written < 0) {
+    WriteFailed(p);
+    return;
+  }
+  p.queue.append(data.substr(static_cast<std::size_t>(written)));
 }
 
 void EventLoop::OnWritable(Pipe& p) {
   if (p.to < 0 || p.queue.empty()) return;
   const ssize_t written = WriteSome(p.to, p.queue);
   if (written < 0) {
-    p.queue.clear();
-    if (p.input) {
-      CloseMaster();
-    } else {
-      p.to = -1;
-      if (fds_.master.valid() && p.from == fds_.master.get()) Hangup();
-    }
+    WriteFailed(p);
     return;
   }
   p.queue.erase(0, static_cast<std::size_t>(written));
-  p.PassEof();
+  PassEof(p);
 }
 
 bool EventLoop::Drained() const {
   for (const Pipe& p : pipes_) {
-    if (p.input) continue;
+    if (p.input || p.feeds_child) continue;
     if (p.from >= 0) return false;
     if (p.to >= 0 && !p.queue.empty()) return false;
   }
@@ -455,6 +502,19 @@ SessionEnd EventLoop::Run() {
   end.exit_code = ExitCodeOf(wait_status_);
   end.exit_json = ExitJson(wait_status_);
   end.hung_up = hung_up_;
+  for (const Pipe& p : pipes_) {
+    if (p.input || p.feeds_child) {
+      end.bytes_in += p.bytes;
+    } else {
+      end.bytes_out += p.bytes;
+    }
+  }
+  if (options_.count_bytes) {
+    end.exit_json.pop_back();  // the closing '}'
+    if (!options_.exit_note.empty()) end.exit_json += "," + options_.exit_note;
+    end.exit_json += ",\"bytes_in\":" + std::to_string(end.bytes_in) +
+                     ",\"bytes_out\":" + std::to_string(end.bytes_out) + "}";
+  }
   const double t = Now();
   sink_.Exit(t, end.exit_json);
   if (hub_) hub_->End(end.exit_json);

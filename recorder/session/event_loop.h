@@ -2,13 +2,17 @@
 // terminal, the pty master (or the child's output pipes), a signalfd, a
 // timerfd for flushing and the live-join hub's descriptors.
 //
-// Every output chunk is written to the outer terminal, given to the
-// recording sink and to the hub. Reads are 64 KiB into one buffer that is
+// Every output chunk is given to the recording sink and flushed to the
+// recording first; only once that write succeeded is it passed on to the
+// outer terminal and the hub (sudo's I/O logging does the same), so a full
+// spool shows the user nothing the recording lacks. Recorded input reaches
+// the program on the same terms. Reads are 64 KiB into one buffer that is
 // written straight from; only what a short or EAGAIN write leaves over is
 // copied, and the source is not read again until that is written: the
 // shell is slowed to the speed of the client, never a byte is lost.
-// The recording is flushed flush_interval after the first event buffered
-// since the last flush (a one-shot timer, so an idle session costs nothing).
+// Other events (resizes, joins) are flushed flush_interval after the first
+// one buffered since the last flush (a one-shot timer, so an idle session
+// costs nothing).
 //
 // The loop ends once the child has been reaped and its output drained:
 // drained means the pty (or pipes) reported EOF, or nothing arrived for
@@ -22,6 +26,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,8 +54,10 @@ struct LoopFds {
   int outer_out = -1;
   // The outer terminal the pty's size follows on SIGWINCH, -1 for none.
   int winsize_from = -1;
-  // An exec session with record_exec_output: the read ends of the child's
-  // stdout and stderr pipes, copied to outer_out and outer_err.
+  // A session without a terminal: the write end of the child's stdin pipe,
+  // fed from outer_in (its EOF is passed on), and the read ends of the
+  // child's stdout and stderr pipes, copied to outer_out and outer_err.
+  UniqueFd child_stdin;
   UniqueFd child_stdout;
   UniqueFd child_stderr;
   int outer_err = -1;
@@ -62,14 +69,26 @@ struct LoopOptions {
   std::chrono::milliseconds flush_interval{100};
   std::chrono::milliseconds drain_grace{200};
   std::chrono::steady_clock::time_point start;  // t = 0 of the recording
+  // Sessions without a terminal: record what the child reads ("i") and
+  // what it prints on stdout and stderr ("o"). Off for file transfers,
+  // which are audited by their byte counts.
+  bool record_exec_input = false;
+  bool record_exec_output = false;
+  // Sessions without a terminal: the "x" event also carries the bytes that
+  // went in ("bytes_in") and came out ("bytes_out", stdout and stderr),
+  // after exit_note (JSON members, e.g. "\"transfer\":\"sftp\"", or empty).
+  bool count_bytes = false;
+  std::string exit_note;
 };
 
 struct SessionEnd {
-  int wait_status = 0;    // as waitpid() reported it
-  int exit_code = 1;      // ExitCodeOf(wait_status)
-  std::string exit_json;  // the "x" event's data
-  bool hung_up = false;   // the outer side went away, or SIGHUP/SIGTERM
-  Status recording;       // the first recording error; OK if none
+  int wait_status = 0;          // as waitpid() reported it
+  int exit_code = 1;            // ExitCodeOf(wait_status)
+  std::string exit_json;        // the "x" event's data
+  bool hung_up = false;         // the outer side went away, or SIGHUP/SIGTERM
+  std::uint64_t bytes_in = 0;   // read from outer_in (counted without a terminal)
+  std::uint64_t bytes_out = 0;  // read from the child's stdout and stderr
+  Status recording;             // the first recording error; OK if none
 };
 
 class EventLoop {
@@ -105,6 +124,8 @@ class EventLoop {
   void OnReadable(Pipe& p);
   void Relay(Pipe& p, std::string_view data);
   void OnWritable(Pipe& p);
+  void WriteFailed(Pipe& p);
+  void PassEof(Pipe& p);
   void CloseMaster();
   void CloseReaders();
   void Hangup();

@@ -22,6 +22,7 @@
 #include "recorder/session/privileges.h"
 #include "recorder/session/pty.h"
 #include "recorder/session/session_files.h"
+#include "recorder/session/transfer.h"
 
 extern char** environ;
 
@@ -106,14 +107,6 @@ std::vector<std::string> SessionEnvironment(const std::string& session_id,
   return env;
 }
 
-Status RedirectToDevNull(int fd) {
-  UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
-  if (!null.valid() || ::dup2(null.get(), fd) < 0) {
-    return Internal(std::string("/dev/null: ") + std::strerror(errno));
-  }
-  return Status::Ok();
-}
-
 // Removes what a session that never started left behind, and the live
 // registry entry of one that ended.
 class Cleanup {
@@ -162,7 +155,10 @@ int Run(const RecorderOptions& options) {
                     : command_env == nullptr ? Mode::kInteractive
                                              : Mode::kExecPty;
   const bool pty = mode != Mode::kExec;
-  const bool exec_output = mode == Mode::kExec && settings->record_exec_output;
+  // Without a terminal, a file transfer is audited by its byte counts;
+  // anything else is recorded both ways (what it reads and what it prints).
+  std::optional<Transfer> transfer;
+  if (!pty) transfer = ClassifyTransfer(command, FindSystemProgram);
 
   auto session_id = NewSessionId();
   if (!session_id) return Refuse(session_id.error().message());
@@ -202,7 +198,7 @@ int Run(const RecorderOptions& options) {
   if (!signal_fd) return Refuse(signal_fd.error().message());
 
   LoopFds fds;
-  UniqueFd child_out_write, child_err_write;
+  UniqueFd child_in_read, child_out_write, child_err_write;
   if (pty) {
     // The slave belongs to whoever opens the master: the user.
     ScopedEuid as_user(ids.ruid);
@@ -214,32 +210,42 @@ int Run(const RecorderOptions& options) {
     fds.outer_in = STDIN_FILENO;
     fds.outer_out = STDOUT_FILENO;
     fds.winsize_from = STDIN_FILENO;
-  } else if (exec_output) {
-    for (auto [read_end, write_end] : {std::pair{&fds.child_stdout, &child_out_write},
+  } else {
+    // The session's stdio goes through the recorder: it counts (and, but for
+    // transfers, records) every byte, and passes each EOF on.
+    for (auto [read_end, write_end] : {std::pair{&child_in_read, &fds.child_stdin},
+                                       std::pair{&fds.child_stdout, &child_out_write},
                                        std::pair{&fds.child_stderr, &child_err_write}}) {
       int p[2];
       if (::pipe2(p, O_CLOEXEC) != 0) return Refuse(std::string("pipe: ") + std::strerror(errno));
       read_end->Reset(p[0]);
       write_end->Reset(p[1]);
     }
+    fds.outer_in = STDIN_FILENO;
     fds.outer_out = STDOUT_FILENO;
     fds.outer_err = STDERR_FILENO;
   }
 
   ChildSpec spec;
   spec.program = account->shell;
-  if (command_env == nullptr) {
+  if (transfer) {
+    // The system's program itself, not through the user's shell.
+    spec.program = transfer->program;
+    spec.argv = transfer->argv;
+  } else if (command_env == nullptr) {
     spec.argv = {"-" + BaseName(account->shell)};
   } else {
     spec.argv = {BaseName(account->shell), "-c", command};
   }
   spec.env = SessionEnvironment(*session_id, options);
   spec.pty_master = pty ? fds.master.get() : -1;
+  spec.stdin_fd = child_in_read.get();
   spec.stdout_fd = child_out_write.get();
   spec.stderr_fd = child_err_write.get();
   if (ids.setuid()) spec.become = ChildSpec::User{ids.ruid, ids.rgid, ids.euid};
   auto child = Child::Spawn(spec);
   if (!child) return Refuse(child.error().message());
+  child_in_read.Reset();
   child_out_write.Reset();
   child_err_write.Reset();
 
@@ -250,19 +256,15 @@ int Run(const RecorderOptions& options) {
       return Refuse("cannot drop privileges: " + s.message());
     }
   }
-  if (!pty) {
-    // Only the child holds sshd's pipes: their EOF is the child's.
-    if (Status s = RedirectToDevNull(STDIN_FILENO); !s.ok()) return Refuse(s.message());
-    if (!exec_output) {
-      if (Status s = RedirectToDevNull(STDOUT_FILENO); !s.ok()) return Refuse(s.message());
-    }
-  }
-
   LoopOptions loop_options;
   loop_options.child = child->pid();
   loop_options.record_input = settings->record_input;
   loop_options.flush_interval = std::chrono::milliseconds(settings->flush_interval_ms);
   loop_options.start = start;
+  loop_options.record_exec_input = !pty && !transfer;
+  loop_options.record_exec_output = !pty && (!transfer || settings->record_exec_output);
+  loop_options.count_bytes = !pty;
+  if (transfer) loop_options.exit_note = "\"transfer\":\"" + transfer->kind + "\"";
   auto loop = EventLoop::Create(std::move(fds), loop_options, std::move(*signal_fd), *sink);
   if (!loop) return Refuse(loop.error().message());
 

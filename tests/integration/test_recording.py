@@ -314,9 +314,10 @@ class RecordingTest(GateTestCase):
         header, events = parse_cast(self.new_cast(before))
         self.assertEqual(header["gate"]["mode"], "exec")
         self.assertEqual(header["gate"]["command"], "echo exec-out; echo exec-err >&2; exit 3")
-        # Metadata only: record_exec_output is off.
-        self.assertEqual([e[1] for e in events if e[1] not in "c"], ["x"])
-        self.assertEqual([e[2] for e in events if e[1] == "x"], ['{"exit_status":3}'])
+        # Not a file transfer: recorded both ways, with the bytes counted.
+        self.assertEqual(output_of(events), "exec-out\nexec-err\n")
+        self.assertEqual([e[2] for e in events if e[1] == "x"],
+                         ['{"exit_status":3,"bytes_in":0,"bytes_out":18}'])
         self.assertEqual(events[-1][1], "c")
         before = self.casts()
         self.assertEqual(self.ssh("exit 0").returncode, 0)
@@ -372,7 +373,12 @@ class RecordingTest(GateTestCase):
         for name in self.casts() - before:
             header, events = parse_cast(os.path.join(self.spool, name))
             self.assertEqual(header["gate"]["mode"], "exec")
-            self.assertEqual([e[2] for e in events if e[1] == "x"], ['{"exit_status":0}'])
+            # Transfers are metadata: the kind and the bytes, not the bytes.
+            self.assertEqual({e[1] for e in events} - {"c", "x"}, set())
+            [end] = [json.loads(e[2]) for e in events if e[1] == "x"]
+            self.assertEqual(end["exit_status"], 0)
+            self.assertIn(end["transfer"], ("scp", "sftp", "rsync"))
+            self.assertGreater(end["bytes_in"] + end["bytes_out"], len(data))
             commands.append(header["gate"]["command"])
         self.assertEqual(len(commands), 4, commands)
         self.assertEqual(commands.count(SFTP_SERVER), 2, commands)

@@ -340,6 +340,8 @@ TEST_F(EventLoopTest, RecordingFailureEndsTheSession) {
   out_.write.Reset();
   ReadToEof(out_.read.get(), &seen_);
   EXPECT_NE(seen_.find("recording failed"), std::string::npos) << seen_;
+  // Output reaches the user only once it is in the recording.
+  EXPECT_EQ(seen_.find("READY"), std::string::npos) << seen_;
 }
 
 // The same with the real writer on a disk that fills up during the
@@ -451,7 +453,9 @@ TEST_F(EventLoopTest, ExecWithPipesRecordsOutputAndPassesEof) {
   fds.child_stderr = std::move(child_err.read);
   fds.outer_out = out_.write.Release();  // the loop closes these at the child's EOF
   fds.outer_err = outer_err.write.Release();
-  Start(std::move(fds), std::move(*signal_fd), *child, {});
+  LoopOptions options;
+  options.record_exec_output = true;
+  Start(std::move(fds), std::move(*signal_fd), *child, options);
   // EOF arrives from the loop, not from us.
   ReadToEof(out_.read.get(), &seen_);
   std::string err;
@@ -463,6 +467,149 @@ TEST_F(EventLoopTest, ExecWithPipesRecordsOutputAndPassesEof) {
   const std::string recorded = sink_.All('o');
   EXPECT_NE(recorded.find("out-text"), std::string::npos);
   EXPECT_NE(recorded.find("err-text"), std::string::npos);
+}
+
+// A session without a terminal as gate-record runs it: stdin, stdout and
+// stderr through pipes, all three relayed by the loop.
+struct ExecPipes {
+  testing::Pipe child_in = testing::Pipe::Make();
+  testing::Pipe child_out = testing::Pipe::Make();
+  testing::Pipe child_err = testing::Pipe::Make();
+  testing::Pipe outer_err = testing::Pipe::Make();
+};
+
+TEST_F(EventLoopTest, ExecInputIsRelayedRecordedAndCounted) {
+  auto signal_fd = BlockSessionSignals();
+  ASSERT_TRUE(signal_fd.has_value());
+  ExecPipes p;
+  ChildSpec spec = Shell("cat; printf done");
+  spec.stdin_fd = p.child_in.read.get();
+  spec.stdout_fd = p.child_out.write.get();
+  spec.stderr_fd = p.child_err.write.get();
+  auto child = Child::Spawn(spec);
+  ASSERT_TRUE(child.has_value());
+  p.child_in.read.Reset();
+  p.child_out.write.Reset();
+  p.child_err.write.Reset();
+  LoopFds fds;
+  fds.child_stdin = std::move(p.child_in.write);
+  fds.child_stdout = std::move(p.child_out.read);
+  fds.child_stderr = std::move(p.child_err.read);
+  fds.outer_in = in_.read.get();
+  fds.outer_out = out_.write.Release();
+  fds.outer_err = p.outer_err.write.Release();
+  LoopOptions options;
+  options.record_exec_input = true;
+  options.record_exec_output = true;
+  options.count_bytes = true;
+  Start(std::move(fds), std::move(*signal_fd), *child, options);
+  WriteAllTo(in_.write.get(), "typed-input\n");
+  in_.write.Reset();  // the client's EOF reaches cat through the loop
+  ReadToEof(out_.read.get(), &seen_);
+  Finish();
+  EXPECT_EQ(seen_, "typed-input\ndone");
+  EXPECT_EQ(sink_.All('i'), "typed-input\n");
+  EXPECT_EQ(sink_.All('o'), "typed-input\ndone");
+  EXPECT_EQ(end_.bytes_in, 12u);
+  EXPECT_EQ(end_.bytes_out, 16u);
+  EXPECT_EQ(sink_.All('x'), R"({"exit_status":0,"bytes_in":12,"bytes_out":16})");
+}
+
+TEST_F(EventLoopTest, TransferIsCountedNotRecorded) {
+  auto signal_fd = BlockSessionSignals();
+  ASSERT_TRUE(signal_fd.has_value());
+  ExecPipes p;
+  ChildSpec spec = Shell("cat >/dev/null; printf 0123456789; printf xy >&2");
+  spec.stdin_fd = p.child_in.read.get();
+  spec.stdout_fd = p.child_out.write.get();
+  spec.stderr_fd = p.child_err.write.get();
+  auto child = Child::Spawn(spec);
+  ASSERT_TRUE(child.has_value());
+  p.child_in.read.Reset();
+  p.child_out.write.Reset();
+  p.child_err.write.Reset();
+  LoopFds fds;
+  fds.child_stdin = std::move(p.child_in.write);
+  fds.child_stdout = std::move(p.child_out.read);
+  fds.child_stderr = std::move(p.child_err.read);
+  fds.outer_in = in_.read.get();
+  fds.outer_out = out_.write.Release();
+  fds.outer_err = p.outer_err.write.Release();
+  LoopOptions options;
+  options.count_bytes = true;
+  options.exit_note = R"("transfer":"sftp")";
+  Start(std::move(fds), std::move(*signal_fd), *child, options);
+  WriteAllTo(in_.write.get(), std::string(100000, 'd'));
+  in_.write.Reset();
+  ReadToEof(out_.read.get(), &seen_);
+  Finish();
+  EXPECT_EQ(seen_, "0123456789");
+  EXPECT_EQ(sink_.Count('i') + sink_.Count('o'), 0);
+  EXPECT_EQ(sink_.All('x'),
+            R"({"exit_status":0,"transfer":"sftp","bytes_in":100000,"bytes_out":12})");
+}
+
+TEST_F(EventLoopTest, ExecEndsWithTheChildEvenWhileTheClientKeepsStdinOpen) {
+  auto signal_fd = BlockSessionSignals();
+  ASSERT_TRUE(signal_fd.has_value());
+  ExecPipes p;
+  ChildSpec spec = Shell("printf bye; exit 2");
+  spec.stdin_fd = p.child_in.read.get();
+  spec.stdout_fd = p.child_out.write.get();
+  spec.stderr_fd = p.child_err.write.get();
+  auto child = Child::Spawn(spec);
+  ASSERT_TRUE(child.has_value());
+  p.child_in.read.Reset();
+  p.child_out.write.Reset();
+  p.child_err.write.Reset();
+  LoopFds fds;
+  fds.child_stdin = std::move(p.child_in.write);
+  fds.child_stdout = std::move(p.child_out.read);
+  fds.child_stderr = std::move(p.child_err.read);
+  fds.outer_in = in_.read.get();  // never closed by the test
+  fds.outer_out = out_.write.Release();
+  fds.outer_err = p.outer_err.write.Release();
+  Start(std::move(fds), std::move(*signal_fd), *child, {});
+  ReadToEof(out_.read.get(), &seen_);
+  Finish();
+  EXPECT_EQ(seen_, "bye");
+  EXPECT_EQ(end_.exit_code, 2);
+}
+
+TEST_F(EventLoopTest, ExecOutputIsNotShownWhenItCannotBeRecorded) {
+  sink_.fail_flush = true;
+  auto signal_fd = BlockSessionSignals();
+  ASSERT_TRUE(signal_fd.has_value());
+  ExecPipes p;
+  ChildSpec spec = Shell("printf secret-output");
+  spec.stdin_fd = p.child_in.read.get();
+  spec.stdout_fd = p.child_out.write.get();
+  spec.stderr_fd = p.child_err.write.get();
+  auto child = Child::Spawn(spec);
+  ASSERT_TRUE(child.has_value());
+  p.child_in.read.Reset();
+  p.child_out.write.Reset();
+  p.child_err.write.Reset();
+  LoopFds fds;
+  fds.child_stdin = std::move(p.child_in.write);
+  fds.child_stdout = std::move(p.child_out.read);
+  fds.child_stderr = std::move(p.child_err.read);
+  fds.outer_in = in_.read.get();
+  fds.outer_out = out_.write.get();  // still ours: a failed session passes no EOF on
+  fds.outer_err = p.outer_err.write.get();
+  LoopOptions options;
+  options.record_exec_input = true;
+  options.record_exec_output = true;
+  Start(std::move(fds), std::move(*signal_fd), *child, options);
+  Finish();
+  EXPECT_FALSE(end_.recording.ok());
+  out_.write.Reset();
+  p.outer_err.write.Reset();
+  ReadToEof(out_.read.get(), &seen_);
+  std::string err;
+  ReadToEof(p.outer_err.read.get(), &err);
+  EXPECT_EQ(seen_, "");
+  EXPECT_NE(err.find("gate-record: the recording failed (disk full)"), std::string::npos) << err;
 }
 
 TEST_F(EventLoopTest, ExecWithoutRecordedOutputOnlyWaits) {
