@@ -61,6 +61,8 @@ Result<Identity> ResolveIdentity(std::string_view auth_info, const std::string& 
   id.login = login;
   id.serial = cert->spec.serial;
   id.cluster = snapshot->cluster_name;
+  id.permit_port_forwarding =
+      cert->spec.extensions.contains(std::string(ssh::kPermitPortForwarding));
   return id;
 }
 

@@ -23,6 +23,8 @@ struct Identity {
   std::string login;         // OS account
   std::uint64_t serial = 0;  // the certificate's serial
   std::string cluster;       // from the policy cache
+  // The certificate carries permit-port-forwarding.
+  bool permit_port_forwarding = false;
 };
 
 // sshd writes a few lines; anything larger is not from sshd.

@@ -15,10 +15,12 @@
 
 #include "gate/asciicast.h"
 #include "gate/log.h"
+#include "gate/policy.h"
 #include "gate/secure_file.h"
 #include "recorder/session/cast_sink.h"
 #include "recorder/session/child.h"
 #include "recorder/session/event_loop.h"
+#include "recorder/session/forward.h"
 #include "recorder/session/privileges.h"
 #include "recorder/session/pty.h"
 #include "recorder/session/session_files.h"
@@ -40,6 +42,53 @@ int Refuse(const std::string& reason) {
       "gate-record: cannot record this session: " + reason + "; access denied\n";
   (void)!::write(STDERR_FILENO, line.data(), line.size());
   return kRefused;
+}
+
+// A forward the recorder will not make: the reason, to the user and the log.
+int RefuseForward(const std::string& what, const std::string& reason) {
+  log::Warning("port forwarding to " + what + " refused: " + reason);
+  const std::string line = "gate-record: port forwarding to " + what + " refused: " + reason + "\n";
+  (void)!::write(STDERR_FILENO, line.data(), line.size());
+  return kRefused;
+}
+
+// gate-forward HOST PORT: parsed, allowed by the certificate and by the
+// node's policy (a role here grants it and none forbids it), connected as
+// the user. nullopt with *refused set when the forward is refused.
+std::optional<UniqueFd> OpenForward(const std::string& command, const Identity& identity,
+                                    const node::CacheLocation& cache, std::int64_t now, uid_t user,
+                                    ForwardTarget* target, int* refused) {
+  auto parsed = ParseForwardCommand(command);
+  if (!parsed) {
+    *refused = RefuseForward("?", parsed.error().message());
+    return std::nullopt;
+  }
+  *target = *parsed;
+  const std::string what = parsed->Text();
+  auto snapshot = node::ReadSnapshot(cache);
+  if (!snapshot) {
+    *refused = RefuseForward(what, "cache: " + snapshot.error().message());
+    return std::nullopt;
+  }
+  if (!identity.permit_port_forwarding || !policy::MayForwardPorts(*snapshot, identity.user, now)) {
+    *refused = RefuseForward(what, identity.user +
+                                       " may not forward ports on this node (no role here with "
+                                       "permit_port_forwarding, or a role of theirs forbids it)");
+    return std::nullopt;
+  }
+  // The connection is the user's (its socket's owner), not gate-rec's.
+  ScopedEuid as_user(user);
+  if (!as_user.status().ok()) {
+    *refused = RefuseForward(what, as_user.status().message());
+    return std::nullopt;
+  }
+  auto socket = ConnectTo(*parsed, std::chrono::seconds(10));
+  if (!socket) {
+    *refused = RefuseForward(what, socket.error().message());
+    return std::nullopt;
+  }
+  log::Info("port forwarding to " + what + " for " + identity.user + " (" + identity.login + ")");
+  return std::move(*socket);
 }
 
 struct Account {
@@ -159,6 +208,15 @@ int Run(const RecorderOptions& options) {
   // anything else is recorded both ways (what it reads and what it prints).
   std::optional<Transfer> transfer;
   if (!pty) transfer = ClassifyTransfer(command, FindSystemProgram);
+  // gate-forward never runs as a command: it is a forward or nothing.
+  std::optional<UniqueFd> forward;
+  ForwardTarget forward_target;
+  if (IsForwardCommand(command)) {
+    if (pty) return RefuseForward("?", "gate-forward takes no terminal (use ssh -T)");
+    int refused = kRefused;
+    forward = OpenForward(command, *identity, cache, now, ids.ruid, &forward_target, &refused);
+    if (!forward) return refused;
+  }
 
   auto session_id = NewSessionId();
   if (!session_id) return Refuse(session_id.error().message());
@@ -196,6 +254,41 @@ int Run(const RecorderOptions& options) {
 
   auto signal_fd = BlockSessionSignals();
   if (!signal_fd) return Refuse(signal_fd.error().message());
+
+  LiveSession live;
+  live.session_id = *session_id;
+  live.user = identity->user;
+  live.login = identity->login;
+  live.node = settings->host_uuid;
+  live.recorder_pid = ::getpid();
+  live.started_at = now;
+  live.mode = std::string(ModeName(mode));
+
+  if (forward) {
+    if (ids.setuid()) {
+      if (Status s = DropPrivilegesFully(ids.euid, ids.egid, ids.ruid); !s.ok()) {
+        return Refuse("cannot drop privileges: " + s.message());
+      }
+    }
+    cleanup.run_dir = settings->run_dir;
+    if (Status s = WriteLiveSession(env, settings->run_dir, live); !s.ok()) {
+      return Refuse("cannot register the session: " + s.message());
+    }
+    cleanup.spool_dir.clear();
+    const ForwardEnd end =
+        RelayForward(STDIN_FILENO, STDOUT_FILENO, forward->get(), signal_fd->get());
+    std::string exit_json = "{\"exit_status\":0,\"forward\":\"" + forward_target.Text() +
+                            "\",\"bytes_in\":" + std::to_string(end.bytes_in) +
+                            ",\"bytes_out\":" + std::to_string(end.bytes_out) + "}";
+    const double t =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    sink->Exit(t, exit_json);
+    Status closed = sink->Close(t);
+    if (!closed.ok()) log::Error("session " + *session_id + ": recording: " + closed.ToString());
+    log::Info("session " + *session_id + " ended: " + exit_json +
+              (end.hung_up ? " (hung up)" : ""));
+    return 0;
+  }
 
   LoopFds fds;
   UniqueFd child_in_read, child_out_write, child_err_write;
@@ -268,14 +361,6 @@ int Run(const RecorderOptions& options) {
   auto loop = EventLoop::Create(std::move(fds), loop_options, std::move(*signal_fd), *sink);
   if (!loop) return Refuse(loop.error().message());
 
-  LiveSession live;
-  live.session_id = *session_id;
-  live.user = identity->user;
-  live.login = identity->login;
-  live.node = settings->host_uuid;
-  live.recorder_pid = ::getpid();
-  live.started_at = now;
-  live.mode = std::string(ModeName(mode));
   if (tty) {
     char name[256];
     if (::ttyname_r(STDIN_FILENO, name, sizeof(name)) == 0) live.tty = name;

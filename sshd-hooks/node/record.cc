@@ -60,6 +60,18 @@ Result<bool> ApplyDropIn(const NodePaths& paths, const hooks::RecordState& recor
           "recorded. Remove that ForceCommand or add `Include " +
           paths.sshd_config_dir + "/*.conf` at the top, then run this again"));
     }
+    // sshd forwards out of the recorder's sight: an earlier
+    // AllowTcpForwarding would leave that open.
+    auto forwarding = hooks::SshdEffectiveSettingIs(paths.sshd_binary, paths.sshd_config,
+                                                    "allowtcpforwarding", "no");
+    if (!forwarding) return Err(forwarding.error());
+    if (!*forwarding) {
+      return Err(FailedPrecondition(
+          "sshd -T does not show AllowTcpForwarding no: " + paths.sshd_config +
+          " sets AllowTcpForwarding before it Includes " + paths.sshd_config_dir +
+          "/*.conf (sshd keeps the first value); ssh -L/-R/-D/-W would bypass the recorder. "
+          "Remove that AllowTcpForwarding, then run this again"));
+    }
   }
   return changed;
 }

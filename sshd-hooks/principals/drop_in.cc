@@ -15,7 +15,15 @@ std::string RenderDropIn(const DropInSettings& s) {
   out += "AuthorizedPrincipalsCommandUser " + s.principals_user + "\n";
   // The recorder reads the certificate sshd accepted from SSH_USER_AUTH.
   out += "ExposeAuthInfo yes\n";
-  if (s.record_all_sessions) out += "ForceCommand " + RecordCommandOf(s) + "\n";
+  if (s.record_all_sessions) {
+    // sshd forwards ports itself, out of the recorder's sight: on a node
+    // that records every session, forwarding goes through the recorder
+    // (gate-forward), which checks the role and audits it.
+    out += "AllowTcpForwarding no\n";
+    out += "AllowStreamLocalForwarding no\n";
+    out += "PermitTunnel no\n";
+    out += "ForceCommand " + RecordCommandOf(s) + "\n";
+  }
   return out;
 }
 

@@ -29,7 +29,9 @@ struct DropInSettings {
   // The recorder's settings file. Empty: its default
   // (/etc/gate/recorder.json), and no --config is written.
   std::string record_config;
-  // ForceCommand <recorder>: every session on the node is recorded.
+  // ForceCommand <recorder>: every session on the node is recorded, and
+  // sshd's own forwarding (TCP, Unix sockets, tunnels) is off, since sshd
+  // would forward unrecorded (docs/recording.md, "Port forwarding").
   bool record_all_sessions = false;
 };
 

@@ -55,7 +55,7 @@ DESCRIPTION
     sshd runs the recorder instead of the shell or command the client asked
     for (the recorder runs that itself, inside the recording):
 
-      command="/usr/libexec/gate/gate-record" USER
+      no-port-forwarding,command="/usr/libexec/gate/gate-record" USER
 
     A session must be recorded when one of the user's roles whose node
     selector matches this node's labels has record_sessions (gatectl roles

@@ -124,7 +124,9 @@ std::string FormatPrincipalLine(const PrincipalsQuery& query, const PrincipalsDe
   if (!decision.record) return query.login + "\n";
   std::string command(record_command);
   if (!record_config.empty()) command += " --config " + std::string(record_config);
-  return "command=\"" + command + "\" " + query.login + "\n";
+  // no-port-forwarding: sshd would forward (-L, -R, -D, -W, Unix sockets)
+  // out of the recorder's sight; recorded users forward through it.
+  return "no-port-forwarding,command=\"" + command + "\" " + query.login + "\n";
 }
 
 Status ValidateRecordCommand(std::string_view path, std::string_view flag) {

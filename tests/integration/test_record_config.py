@@ -181,7 +181,8 @@ class RecordConfigTest(GateTestCase):
             printed = self.principals_line(login, self.auditor)
             self.assertEqual(printed.returncode, 0, printed.stderr)
             self.assertEqual(printed.stdout,
-                             f'command="{self.rn.recorder} --config {self.rn.config}" {login}\n')
+                             f'no-port-forwarding,command="{self.rn.recorder} '
+                             f'--config {self.rn.config}" {login}\n')
         printed = self.principals_line("gtplain", self.plain)
         self.assertEqual(printed.stdout, "gtplain\n")
         denied = self.principals_line("gtaudit", self.plain)

@@ -15,8 +15,10 @@ import json
 import os
 import pwd
 import shlex
+import socket
 import sqlite3
 import subprocess
+import threading
 import time
 import unittest
 
@@ -38,6 +40,40 @@ def remove_user(name):
 
 def input_of(events):
     return "".join(e[2] for e in events if e[1] == "i")
+
+
+class EchoServer:
+    """A TCP server on 127.0.0.1 that answers every byte with itself and
+    counts the connections it accepted."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.accepted = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            threading.Thread(target=self._echo, args=(conn,), daemon=True).start()
+
+    @staticmethod
+    def _echo(conn):
+        with conn:
+            while True:
+                data = conn.recv(65536)
+                if not data:
+                    return
+                conn.sendall(data)
+
+    def close(self):
+        self.sock.close()
 
 
 def exit_of(events):
@@ -232,6 +268,94 @@ class InternalSftpNodeTest(RecordedNodeMixin, GateTestCase):
 
     SUBSYSTEM = "internal-sftp"
     REC_USER = "gtrecxi"
+
+    # --- forwarding -------------------------------------------------------------
+
+    @classmethod
+    def forwarding_users(cls):
+        """fwd holds a role that permits forwarding; nofwd one that does not."""
+        if hasattr(cls, "fwd"):
+            return
+        cls.ca.gatectl("roles", "add", "fwd", "--logins", LOGIN, check=True)
+        cls.ca.gatectl("roles", "add", "nofwd", "--logins", LOGIN,
+                       "--permit-port-forwarding=false", check=True)
+        cls.fwd = cls.logged_in_user("fwd", roles="fwd")
+        cls.nofwd = cls.logged_in_user("nofwd", roles="nofwd")
+        synced = cls.node.sync()
+        assert synced.returncode == 0, synced.stderr
+
+    def test_sshd_forwards_nothing_and_gate_forward_is_audited(self):
+        self.forwarding_users()
+        echo = EchoServer()
+        self.addCleanup(echo.close)
+        # sshd's own forwarding is off on a recording node, role or not.
+        direct = subprocess.run([*self.ssh_argv("-W", f"127.0.0.1:{echo.port}",
+                                                client=self.fwd)],
+                                input=b"through-sshd", capture_output=True, timeout=60)
+        self.assertNotEqual(direct.returncode, 0)
+        self.assertNotIn(b"through-sshd", direct.stdout)
+        self.assertIn(b"prohibited", direct.stderr)
+        self.assertEqual(echo.accepted, 0)
+
+        before = self.casts()
+        payload = os.urandom(200000)
+        proc = subprocess.run([*self.ssh_argv(client=self.fwd),
+                               f"gate-forward 127.0.0.1 {echo.port}"],
+                              input=payload, capture_output=True, timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout, payload)
+        self.assertEqual(echo.accepted, 1)
+        cast = self.new_cast(before)
+        self.wait_finished([cast])
+        header, events = parse_cast(cast)
+        self.assertEqual(header["gate"]["user"], "fwd")
+        self.assertEqual(header["gate"]["command"], f"gate-forward 127.0.0.1 {echo.port}")
+        self.assertEqual({e[1] for e in events} - {"c", "x"}, set())
+        self.assertEqual(exit_of(events),
+                         {"exit_status": 0, "forward": f"127.0.0.1:{echo.port}",
+                          "bytes_in": len(payload), "bytes_out": len(payload)})
+        # As a ProxyCommand, in place of ssh -W: an ssh through the node.
+        hop = shlex.join([*self.ssh_argv(client=self.fwd), "gate-forward %h %p"])
+        through = subprocess.run(["ssh", *self.ssh_options(self.fwd), "-o",
+                                  f"ProxyCommand={hop}", "-p", str(self.node.port),
+                                  f"{LOGIN}@127.0.0.1", "echo hopped-$((6*7))"],
+                                 capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                                 timeout=60)
+        self.assertEqual(through.returncode, 0, through.stderr)
+        self.assertEqual(through.stdout, "hopped-42\n")
+
+        self.upload()
+        sid = os.path.basename(cast)[:-5]
+        [start] = self.audit("session.start", sid)
+        self.assertEqual(start[0], "fwd")
+        self.assertIn(f'command "gate-forward 127.0.0.1 {echo.port}"', start[2])
+        [end] = self.audit("session.end", sid)
+        self.assertIn(f'"forward":"127.0.0.1:{echo.port}","bytes_in":{len(payload)},'
+                      f'"bytes_out":{len(payload)}', end[2])
+
+    def test_forwarding_without_a_granting_role_is_refused(self):
+        self.forwarding_users()
+        echo = EchoServer()
+        self.addCleanup(echo.close)
+        before = self.casts()
+        proc = subprocess.run([*self.ssh_argv(client=self.nofwd),
+                               f"gate-forward 127.0.0.1 {echo.port}"],
+                              input=b"x", capture_output=True, timeout=60)
+        self.assertEqual(proc.returncode, 1)
+        self.assertEqual(proc.stdout, b"")
+        self.assertIn(f"gate-record: port forwarding to 127.0.0.1:{echo.port} refused: nofwd "
+                      "may not forward ports on this node".encode(), proc.stderr)
+        direct = subprocess.run(self.ssh_argv("-W", f"127.0.0.1:{echo.port}",
+                                              client=self.nofwd),
+                                input=b"x", capture_output=True, timeout=60)
+        self.assertNotEqual(direct.returncode, 0)
+        self.assertEqual(echo.accepted, 0)
+        self.assertEqual(self.casts() - before, set())
+        # A malformed forward is refused too, and never runs as a command.
+        bad = subprocess.run([*self.ssh_argv(client=self.fwd), "gate-forward 127.0.0.1 22;id"],
+                             input=b"", capture_output=True, timeout=60)
+        self.assertEqual(bad.returncode, 1)
+        self.assertNotIn(b"uid=", bad.stdout)
 
     def test_ssh_t_bash_records_its_input_and_output(self):
         before = self.casts()

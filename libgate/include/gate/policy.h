@@ -125,6 +125,14 @@ bool MustRecord(const Snapshot& snapshot, const std::string& user);
 // join_sessions (docs/recording.md, "Live join").
 bool MayJoinSessions(const Snapshot& snapshot, const std::string& user, std::int64_t now);
 
+// True iff the user is in the snapshot, not locked at now, one of the
+// user's roles that exists and matches the snapshot's node labels has
+// permit_port_forwarding, and none of the user's roles that exist lacks it
+// (the rule that puts permit-port-forwarding in the certificate, applied to
+// the node's current policy). The recorder's forwarding uses it
+// (docs/recording.md, "Port forwarding").
+bool MayForwardPorts(const Snapshot& snapshot, const std::string& user, std::int64_t now);
+
 // The cache file format (JSON). Parsing is strict: unknown version, missing,
 // mistyped or unknown fields are InvalidArgument naming the field (with its
 // path, "users[2]: missing field 'name'"). So are names that fail

@@ -207,6 +207,17 @@ bool MayJoinSessions(const Snapshot& snapshot, const std::string& user, std::int
   return AnyRoleOnNode(snapshot, user, [](const Role& r) { return r.join_sessions; });
 }
 
+bool MayForwardPorts(const Snapshot& snapshot, const std::string& user, std::int64_t now) {
+  if (ActiveLock(snapshot.locks, user, now) != nullptr) return false;
+  const User* u = FindUser(snapshot.users, user);
+  if (u == nullptr) return false;
+  for (const std::string& role_name : u->roles) {
+    const Role* role = FindRole(snapshot.roles, role_name);
+    if (role != nullptr && !role->permit_port_forwarding) return false;
+  }
+  return AnyRoleOnNode(snapshot, user, [](const Role& r) { return r.permit_port_forwarding; });
+}
+
 Result<Labels> ParseLabels(std::string_view text) {
   Labels labels;
   if (Trim(text).empty()) return labels;

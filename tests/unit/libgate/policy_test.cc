@@ -273,6 +273,27 @@ TEST(PolicyRecordTest, OnlyRolesThatSelectTheNodeCount) {
   }
 }
 
+// Forwarding through the recorder: a role on this node must permit it and
+// none of the user's roles may forbid it (as the certificate's extension).
+TEST(PolicyForwardTest, ARoleOnTheNodeGrantsItAndNoRoleForbidsIt) {
+  Snapshot snapshot = TestSnapshot();
+  EXPECT_TRUE(MayForwardPorts(snapshot, "alice", 100));  // dba selects the node
+  EXPECT_FALSE(MayForwardPorts(snapshot, "bob", 100));   // locked
+  EXPECT_FALSE(MayForwardPorts(snapshot, "dave", 100));  // no role at all
+  EXPECT_FALSE(MayForwardPorts(snapshot, "mallory", 100));
+  EXPECT_TRUE(MayForwardPorts(snapshot, "carol", 100));
+  // A role that forbids it, even on another node, forbids it here.
+  snapshot.roles[1].permit_port_forwarding = false;  // web
+  EXPECT_FALSE(MayForwardPorts(snapshot, "carol", 100));
+  // Only roles that select other nodes: nothing grants it here.
+  snapshot = TestSnapshot();
+  snapshot.node_labels = {{"team", "db"}};
+  snapshot.users[2].roles = {"web", "nowhere", "rack"};
+  EXPECT_FALSE(MayForwardPorts(snapshot, "carol", 100));
+  snapshot.roles[0].permit_port_forwarding = false;  // dba
+  EXPECT_FALSE(MayForwardPorts(snapshot, "alice", 100));
+}
+
 // A recording role records every session of its holders on the node, also
 // logins that come from the user's own list or from another role: holding a
 // second role must not be a way around the recording.

@@ -80,6 +80,9 @@ TEST(DropInTest, RecordingAddsForceCommandAndRecorderPath) {
             "/var/lib/gate-node/cache %u %t %k\n"
             "AuthorizedPrincipalsCommandUser gate-principals\n"
             "ExposeAuthInfo yes\n"
+            "AllowTcpForwarding no\n"
+            "AllowStreamLocalForwarding no\n"
+            "PermitTunnel no\n"
             "ForceCommand /usr/libexec/gate/gate-record\n");
   EXPECT_EQ(RecordCommandOf(s), "/usr/libexec/gate/gate-record");
 
@@ -108,6 +111,7 @@ TEST(DropInTest, RecordingAddsForceCommandAndRecorderPath) {
   const std::string roles_only = RenderDropIn(s);
   EXPECT_NE(roles_only.find("--record-command /opt/gate/gate-record %u"), std::string::npos);
   EXPECT_EQ(roles_only.find("ForceCommand"), std::string::npos);
+  EXPECT_EQ(roles_only.find("AllowTcpForwarding"), std::string::npos);
 }
 
 TEST(DropInTest, RefusesRecorderPathsSshdWouldNotTakeLiterally) {

@@ -130,11 +130,13 @@ TEST_F(PrincipalsTest, RecordingRoleOnThisNodeForcesTheRecorder) {
     PrincipalsQuery q;
     q.login = login;
     EXPECT_EQ(FormatPrincipalLine(q, d, kDefaultRecordCommand),
-              "command=\"/usr/libexec/gate/gate-record\" " + login + "\n");
+              "no-port-forwarding,command=\"/usr/libexec/gate/gate-record\" " + login + "\n");
     EXPECT_EQ(FormatPrincipalLine(q, d, "/opt/rec/gate-record"),
-              "command=\"/opt/rec/gate-record\" " + login + "\n");
-    EXPECT_EQ(FormatPrincipalLine(q, d, "/opt/rec/gate-record", "/opt/rec/recorder.json"),
-              "command=\"/opt/rec/gate-record --config /opt/rec/recorder.json\" " + login + "\n");
+              "no-port-forwarding,command=\"/opt/rec/gate-record\" " + login + "\n");
+    EXPECT_EQ(
+        FormatPrincipalLine(q, d, "/opt/rec/gate-record", "/opt/rec/recorder.json"),
+        "no-port-forwarding,command=\"/opt/rec/gate-record --config /opt/rec/recorder.json\" " +
+            login + "\n");
   }
 }
 
