@@ -46,10 +46,18 @@ DESCRIPTION
              what it prints is recorded ("o"), resizes too ("r"), and
              keystrokes ("i") when record_input is on and the terminal
              echoes (passwords typed with echo off are never recorded);
-           - without a terminal (scp, sftp, rsync, git): on sshd's own
-             pipes, untouched; the recording holds the command, the times
-             and the exit status, and the output too if record_exec_output
-             is on;
+           - without a terminal: through pipes the recorder relays and
+             counts. File transfers (the server side of scp, sftp and
+             rsync) run the system's program and are recorded as metadata:
+             the command, the times, the exit status and the bytes each
+             way (their bytes too if record_exec_output is on). Anything
+             else (ssh host cmd, ssh -T host) is recorded both ways: what
+             it reads ("i") and what it prints ("o");
+           - "gate-forward HOST PORT": no program; a TCP connection to
+             HOST:PORT relayed from the session's stdin and stdout, when
+             the certificate and a role on this node grant port
+             forwarding; recorded as the destination and the bytes;
+           output reaches the user only once it is in the recording;
       4. drops to gate-rec entirely, records the session until the program
          exits, then writes the exit status ("x"), signs, fsyncs and
          closes the recording, and exits with the program's status.

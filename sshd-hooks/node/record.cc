@@ -89,8 +89,8 @@ class RecordOnCommand final : public cli::Command {
     sub.add_flag("--input", options_.record_input,
                  "Also record what users type, when the terminal echoes it (record_input)");
     sub.add_flag("--exec-output", options_.record_exec_output,
-                 "Also record the output of sessions without a terminal (scp, rsync, ssh host "
-                 "cmd); by default they are recorded as metadata only (record_exec_output)");
+                 "Also record the bytes of file transfers (scp, sftp, rsync); by default they "
+                 "are audited as metadata: command and bytes (record_exec_output)");
     sub.add_option("--flush-interval", options_.flush_interval_ms,
                    "Milliseconds between the recorder's flushes and signed checkpoints, 10 to "
                    "60000 (default 100)");
