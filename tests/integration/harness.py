@@ -14,6 +14,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import ssl
 import struct
 import subprocess
@@ -300,6 +301,18 @@ auth_service:
         if getattr(self, "log", None):
             self.log.close()
         return self.proc.returncode if self.proc else None, rest
+
+    def audit_rows(self, event, detail_contains):
+        """(user_name, success, detail) of the audit rows of one event whose
+        detail contains detail_contains, read straight from gate-ca's
+        SQLite database."""
+        db = sqlite3.connect(f"file:{self.data_dir}/gate.db?mode=ro", uri=True)
+        try:
+            rows = db.execute("SELECT user_name, success, detail FROM audit WHERE event = ?",
+                              (event,)).fetchall()
+        finally:
+            db.close()
+        return [r for r in rows if detail_contains in r[2]]
 
     def gatectl(self, *args, check=False):
         # --data-dir right after the command's words ("users add", "audit").

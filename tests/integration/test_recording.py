@@ -37,6 +37,36 @@ def parse_cast(path):
     return header, events
 
 
+def mount_full_spool(test, spool):
+    """Mounts a small tmpfs over spool (same owner, 0700, as before) for the
+    rest of the test; returns a function that fills it up."""
+    st = os.stat(spool)
+    subprocess.run(["mount", "-t", "tmpfs", "-o",
+                    f"size=256k,mode=0700,uid={st.st_uid},gid={st.st_gid}", "tmpfs", spool],
+                   check=True)
+
+    def unmount():
+        # A session of the test may still be letting go of its file.
+        deadline = time.time() + 15
+        while subprocess.run(["umount", spool], capture_output=True).returncode != 0:
+            if time.time() > deadline:
+                subprocess.run(["umount", "-l", spool], check=False)
+                return
+            time.sleep(0.1)
+    test.addCleanup(unmount)
+    filler = os.path.join(spool, "filler")
+
+    def fill():
+        with open(filler, "wb", buffering=0) as f:
+            try:
+                while True:
+                    f.write(b"\0" * 4096)
+                    f.flush()
+            except OSError:
+                pass
+    return fill
+
+
 def output_of(events):
     return "".join(e[2] for e in events if e[1] == "o")
 
@@ -478,32 +508,7 @@ class RecordingTest(GateTestCase):
                                 for l in lines), lines)
 
     def full_spool(self):
-        """Mounts a small tmpfs over the spool (gate-rec's, 0700, as before)
-        for the rest of the test; returns a function that fills it up."""
-        rec_gid = pwd.getpwuid(self.rec_uid).pw_gid
-        subprocess.run(["mount", "-t", "tmpfs", "-o",
-                        f"size=256k,mode=0700,uid={self.rec_uid},gid={rec_gid}", "tmpfs",
-                        self.spool], check=True)
-        def unmount():
-            # A session of the test may still be letting go of its file.
-            deadline = time.time() + 15
-            while subprocess.run(["umount", self.spool], capture_output=True).returncode != 0:
-                if time.time() > deadline:
-                    subprocess.run(["umount", "-l", self.spool], check=False)
-                    return
-                time.sleep(0.1)
-        self.addCleanup(unmount)
-        filler = os.path.join(self.spool, "filler")
-
-        def fill():
-            with open(filler, "wb", buffering=0) as f:
-                try:
-                    while True:
-                        f.write(b"\0" * 4096)
-                        f.flush()
-                except OSError:
-                    pass
-        return fill
+        return mount_full_spool(self, self.spool)
 
     def test_full_spool_refuses_the_session_and_leaves_no_recording(self):
         self.full_spool()()

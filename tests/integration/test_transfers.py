@@ -16,7 +16,6 @@ import os
 import pwd
 import shlex
 import socket
-import sqlite3
 import subprocess
 import threading
 import time
@@ -24,18 +23,11 @@ import unittest
 
 from harness import (IS_ROOT, GateTestCase, Node, binary, ensure_os_user, root_safe_dir, run)
 from test_nodes import node_token
-from test_recording import output_of, parse_cast
+from test_record_config import remove_user
+from test_recording import mount_full_spool, output_of, parse_cast
 
 LOGIN = "gtxfer"
 SFTP_SERVER = "/usr/lib/openssh/sftp-server"
-
-
-def remove_user(name):
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        return
-    run(["userdel", name])
 
 
 def input_of(events):
@@ -171,13 +163,7 @@ class RecordedNodeMixin:
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
 
     def audit(self, event, detail_contains):
-        db = sqlite3.connect(f"file:{self.ca.data_dir}/gate.db?mode=ro", uri=True)
-        try:
-            rows = db.execute("SELECT user_name, success, detail FROM audit WHERE event = ?",
-                              (event,)).fetchall()
-        finally:
-            db.close()
-        return [r for r in rows if detail_contains in r[2]]
+        return self.ca.audit_rows(event, detail_contains)
 
     # --- transfers ---------------------------------------------------------------
 
@@ -387,31 +373,7 @@ class InternalSftpNodeTest(RecordedNodeMixin, GateTestCase):
         self.assertIn("shell-42", output_of(events))
 
     def full_spool(self):
-        """Mounts a small tmpfs over the spool (the recorder user's, 0700)
-        for the rest of the test; returns a function that fills it up."""
-        st = os.stat(self.spool)
-        subprocess.run(["mount", "-t", "tmpfs", "-o",
-                        f"size=256k,mode=0700,uid={st.st_uid},gid={st.st_gid}", "tmpfs",
-                        self.spool], check=True)
-
-        def unmount():
-            deadline = time.time() + 15
-            while subprocess.run(["umount", self.spool], capture_output=True).returncode != 0:
-                if time.time() > deadline:
-                    subprocess.run(["umount", "-l", self.spool], check=False)
-                    return
-                time.sleep(0.1)
-        self.addCleanup(unmount)
-        filler = os.path.join(self.spool, "filler")
-
-        def fill():
-            with open(filler, "wb", buffering=0) as f:
-                try:
-                    while True:
-                        f.write(b"\0" * 4096)
-                except OSError:
-                    pass
-        return fill
+        return mount_full_spool(self, self.spool)
 
     def shown_and_recorded(self, fill, *ssh_args):
         """Runs a session that prints 400 kB of 'z' once the spool is full:

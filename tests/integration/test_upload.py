@@ -13,7 +13,6 @@ import os
 import re
 import signal
 import socket
-import sqlite3
 import ssl
 import subprocess
 import time
@@ -131,13 +130,7 @@ class UploadTest(GateTestCase):
         return rows
 
     def audit(self, event, detail_contains):
-        db = sqlite3.connect(f"file:{self.ca.data_dir}/gate.db?mode=ro", uri=True)
-        try:
-            rows = db.execute("SELECT user_name, success, detail FROM audit WHERE event = ?",
-                              (event,)).fetchall()
-        finally:
-            db.close()
-        return [r for r in rows if detail_contains in r[2]]
+        return self.ca.audit_rows(event, detail_contains)
 
     # --- tests ---
 

@@ -102,6 +102,32 @@ class EventLoopTest : public ::testing::Test {
     Start(std::move(fds), std::move(*signal_fd), *child, options);
   }
 
+  // A session without a terminal as gate-record runs it: the child's stdin,
+  // stdout and stderr are pipes the loop relays from in_ and to out_ and
+  // outer_err_. With loop_owns_outer the loop closes out_ and outer_err_'s
+  // write ends at the child's EOF.
+  void StartExec(const std::string& script, LoopOptions options, bool loop_owns_outer = true) {
+    auto signal_fd = BlockSessionSignals();
+    ASSERT_TRUE(signal_fd.has_value());
+    testing::Pipe child_in = testing::Pipe::Make();
+    testing::Pipe child_out = testing::Pipe::Make();
+    testing::Pipe child_err = testing::Pipe::Make();
+    ChildSpec spec = Shell(script);
+    spec.stdin_fd = child_in.read.get();
+    spec.stdout_fd = child_out.write.get();
+    spec.stderr_fd = child_err.write.get();
+    auto child = Child::Spawn(spec);
+    ASSERT_TRUE(child.has_value());
+    LoopFds fds;
+    fds.child_stdin = std::move(child_in.write);
+    fds.child_stdout = std::move(child_out.read);
+    fds.child_stderr = std::move(child_err.read);
+    fds.outer_in = in_.read.get();
+    fds.outer_out = loop_owns_outer ? out_.write.Release() : out_.write.get();
+    fds.outer_err = loop_owns_outer ? outer_err_.write.Release() : outer_err_.write.get();
+    Start(std::move(fds), std::move(*signal_fd), *child, options);
+  }
+
   void Start(LoopFds fds, UniqueFd signal_fd, Child& child, LoopOptions options) {
     options.child = child.pid();
     options.start = std::chrono::steady_clock::now();
@@ -160,6 +186,7 @@ class EventLoopTest : public ::testing::Test {
   testing::SavedSignalState signals_;
   testing::Pipe in_ = testing::Pipe::Make();
   testing::Pipe out_ = testing::Pipe::Make();
+  testing::Pipe outer_err_ = testing::Pipe::Make();
   std::optional<testing::Pipe> hub_peer_;
   FakeHub* hub_ = nullptr;
   MemorySink sink_;
@@ -469,40 +496,12 @@ TEST_F(EventLoopTest, ExecWithPipesRecordsOutputAndPassesEof) {
   EXPECT_NE(recorded.find("err-text"), std::string::npos);
 }
 
-// A session without a terminal as gate-record runs it: stdin, stdout and
-// stderr through pipes, all three relayed by the loop.
-struct ExecPipes {
-  testing::Pipe child_in = testing::Pipe::Make();
-  testing::Pipe child_out = testing::Pipe::Make();
-  testing::Pipe child_err = testing::Pipe::Make();
-  testing::Pipe outer_err = testing::Pipe::Make();
-};
-
 TEST_F(EventLoopTest, ExecInputIsRelayedRecordedAndCounted) {
-  auto signal_fd = BlockSessionSignals();
-  ASSERT_TRUE(signal_fd.has_value());
-  ExecPipes p;
-  ChildSpec spec = Shell("cat; printf done");
-  spec.stdin_fd = p.child_in.read.get();
-  spec.stdout_fd = p.child_out.write.get();
-  spec.stderr_fd = p.child_err.write.get();
-  auto child = Child::Spawn(spec);
-  ASSERT_TRUE(child.has_value());
-  p.child_in.read.Reset();
-  p.child_out.write.Reset();
-  p.child_err.write.Reset();
-  LoopFds fds;
-  fds.child_stdin = std::move(p.child_in.write);
-  fds.child_stdout = std::move(p.child_out.read);
-  fds.child_stderr = std::move(p.child_err.read);
-  fds.outer_in = in_.read.get();
-  fds.outer_out = out_.write.Release();
-  fds.outer_err = p.outer_err.write.Release();
   LoopOptions options;
   options.record_exec_input = true;
   options.record_exec_output = true;
   options.count_bytes = true;
-  Start(std::move(fds), std::move(*signal_fd), *child, options);
+  StartExec("cat; printf done", options);
   WriteAllTo(in_.write.get(), "typed-input\n");
   in_.write.Reset();  // the client's EOF reaches cat through the loop
   ReadToEof(out_.read.get(), &seen_);
@@ -516,29 +515,10 @@ TEST_F(EventLoopTest, ExecInputIsRelayedRecordedAndCounted) {
 }
 
 TEST_F(EventLoopTest, TransferIsCountedNotRecorded) {
-  auto signal_fd = BlockSessionSignals();
-  ASSERT_TRUE(signal_fd.has_value());
-  ExecPipes p;
-  ChildSpec spec = Shell("cat >/dev/null; printf 0123456789; printf xy >&2");
-  spec.stdin_fd = p.child_in.read.get();
-  spec.stdout_fd = p.child_out.write.get();
-  spec.stderr_fd = p.child_err.write.get();
-  auto child = Child::Spawn(spec);
-  ASSERT_TRUE(child.has_value());
-  p.child_in.read.Reset();
-  p.child_out.write.Reset();
-  p.child_err.write.Reset();
-  LoopFds fds;
-  fds.child_stdin = std::move(p.child_in.write);
-  fds.child_stdout = std::move(p.child_out.read);
-  fds.child_stderr = std::move(p.child_err.read);
-  fds.outer_in = in_.read.get();
-  fds.outer_out = out_.write.Release();
-  fds.outer_err = p.outer_err.write.Release();
   LoopOptions options;
   options.count_bytes = true;
   options.exit_note = R"("transfer":"sftp")";
-  Start(std::move(fds), std::move(*signal_fd), *child, options);
+  StartExec("cat >/dev/null; printf 0123456789; printf xy >&2", options);
   WriteAllTo(in_.write.get(), std::string(100000, 'd'));
   in_.write.Reset();
   ReadToEof(out_.read.get(), &seen_);
@@ -550,26 +530,7 @@ TEST_F(EventLoopTest, TransferIsCountedNotRecorded) {
 }
 
 TEST_F(EventLoopTest, ExecEndsWithTheChildEvenWhileTheClientKeepsStdinOpen) {
-  auto signal_fd = BlockSessionSignals();
-  ASSERT_TRUE(signal_fd.has_value());
-  ExecPipes p;
-  ChildSpec spec = Shell("printf bye; exit 2");
-  spec.stdin_fd = p.child_in.read.get();
-  spec.stdout_fd = p.child_out.write.get();
-  spec.stderr_fd = p.child_err.write.get();
-  auto child = Child::Spawn(spec);
-  ASSERT_TRUE(child.has_value());
-  p.child_in.read.Reset();
-  p.child_out.write.Reset();
-  p.child_err.write.Reset();
-  LoopFds fds;
-  fds.child_stdin = std::move(p.child_in.write);
-  fds.child_stdout = std::move(p.child_out.read);
-  fds.child_stderr = std::move(p.child_err.read);
-  fds.outer_in = in_.read.get();  // never closed by the test
-  fds.outer_out = out_.write.Release();
-  fds.outer_err = p.outer_err.write.Release();
-  Start(std::move(fds), std::move(*signal_fd), *child, {});
+  StartExec("printf bye; exit 2", {});  // in_.write is never closed
   ReadToEof(out_.read.get(), &seen_);
   Finish();
   EXPECT_EQ(seen_, "bye");
@@ -578,36 +539,18 @@ TEST_F(EventLoopTest, ExecEndsWithTheChildEvenWhileTheClientKeepsStdinOpen) {
 
 TEST_F(EventLoopTest, ExecOutputIsNotShownWhenItCannotBeRecorded) {
   sink_.fail_flush = true;
-  auto signal_fd = BlockSessionSignals();
-  ASSERT_TRUE(signal_fd.has_value());
-  ExecPipes p;
-  ChildSpec spec = Shell("printf secret-output");
-  spec.stdin_fd = p.child_in.read.get();
-  spec.stdout_fd = p.child_out.write.get();
-  spec.stderr_fd = p.child_err.write.get();
-  auto child = Child::Spawn(spec);
-  ASSERT_TRUE(child.has_value());
-  p.child_in.read.Reset();
-  p.child_out.write.Reset();
-  p.child_err.write.Reset();
-  LoopFds fds;
-  fds.child_stdin = std::move(p.child_in.write);
-  fds.child_stdout = std::move(p.child_out.read);
-  fds.child_stderr = std::move(p.child_err.read);
-  fds.outer_in = in_.read.get();
-  fds.outer_out = out_.write.get();  // still ours: a failed session passes no EOF on
-  fds.outer_err = p.outer_err.write.get();
   LoopOptions options;
   options.record_exec_input = true;
   options.record_exec_output = true;
-  Start(std::move(fds), std::move(*signal_fd), *child, options);
+  // The outer ends stay ours: a failed session passes no EOF on.
+  StartExec("printf secret-output", options, /*loop_owns_outer=*/false);
   Finish();
   EXPECT_FALSE(end_.recording.ok());
   out_.write.Reset();
-  p.outer_err.write.Reset();
+  outer_err_.write.Reset();
   ReadToEof(out_.read.get(), &seen_);
   std::string err;
-  ReadToEof(p.outer_err.read.get(), &err);
+  ReadToEof(outer_err_.read.get(), &err);
   EXPECT_EQ(seen_, "");
   EXPECT_NE(err.find("gate-record: the recording failed (disk full)"), std::string::npos) << err;
 }
