@@ -56,6 +56,9 @@ std::string Spelled(const std::string& keyword) {
       {"authorizedprincipalsfile", "AuthorizedPrincipalsFile"},
       {"exposeauthinfo", "ExposeAuthInfo"},
       {"forcecommand", "ForceCommand"},
+      {"allowtcpforwarding", "AllowTcpForwarding"},
+      {"allowstreamlocalforwarding", "AllowStreamLocalForwarding"},
+      {"permittunnel", "PermitTunnel"},
   };
   auto it = kNames.find(keyword);
   return it == kNames.end() ? keyword : it->second;
@@ -251,7 +254,13 @@ std::vector<ExpectedSetting> ExpectedSettings(const DropInSettings& d) {
       {"authorizedprincipalsfile", "none"},
       {"exposeauthinfo", "yes"},
   };
-  if (d.record_all_sessions) out.push_back({"forcecommand", RecordCommandOf(d)});
+  if (d.record_all_sessions) {
+    out.push_back({"forcecommand", RecordCommandOf(d)});
+    // sshd would forward out of the recorder's sight (docs/recording.md).
+    out.push_back({"allowtcpforwarding", "no"});
+    out.push_back({"allowstreamlocalforwarding", "no"});
+    out.push_back({"permittunnel", "no"});
+  }
   return out;
 }
 

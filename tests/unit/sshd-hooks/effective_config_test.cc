@@ -91,9 +91,12 @@ TEST(EffectiveConfigTest, ExpectedSettingsAreWhatTheDropInSays) {
   EXPECT_EQ(expected[4].value, "none");
   d.record_all_sessions = true;
   expected = ExpectedSettings(d);
-  ASSERT_EQ(expected.size(), 7u);
+  ASSERT_EQ(expected.size(), 10u);
   EXPECT_EQ(expected[6].keyword, "forcecommand");
   EXPECT_EQ(expected[6].value, RecordCommandOf(d));
+  EXPECT_EQ(expected[7].keyword, "allowtcpforwarding");
+  EXPECT_EQ(expected[9].keyword, "permittunnel");
+  for (std::size_t i = 7; i < 10; ++i) EXPECT_EQ(expected[i].value, "no");
   // The drop-in says exactly these values.
   const std::string text = RenderDropIn(d);
   EXPECT_NE(text.find("AuthorizedPrincipalsCommand " + expected[2].value + "\n"),
