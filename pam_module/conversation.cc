@@ -22,7 +22,7 @@ void FreeResponse(pam_response* resp) {
 
 }  // namespace
 
-bool PamConversation::Converse(int style, const std::string& text, std::string* answer) {
+bool PamConversation::Converse(int style, const std::string& text, SecretString* answer) {
   const void* item = nullptr;
   if (pam_get_item(pamh_, PAM_CONV, &item) != PAM_SUCCESS || item == nullptr) return false;
   const auto* conv = static_cast<const pam_conv*>(item);
@@ -47,15 +47,17 @@ bool PamConversation::Converse(int style, const std::string& text, std::string* 
   return ok;
 }
 
-bool PamConversation::PromptSecret(const std::string& prompt, std::string* answer) {
+bool PamConversation::PromptSecret(const std::string& prompt, SecretString* answer) {
   return Converse(PAM_PROMPT_ECHO_OFF, prompt, answer);
 }
 
 void PamConversation::Info(const std::string& text) {
+  if (silent_) return;
   (void)Converse(PAM_TEXT_INFO, text, nullptr);
 }
 
 void PamConversation::Error(const std::string& text) {
+  if (silent_) return;
   (void)Converse(PAM_ERROR_MSG, text, nullptr);
 }
 

@@ -32,8 +32,10 @@ int ToPamCode(Outcome outcome, bool nullok);
 class Conversation {
  public:
   virtual ~Conversation() = default;
-  // Echo-off prompt ("Enter your OTP token: "). Empty optional on failure.
-  virtual bool PromptSecret(const std::string& prompt, std::string* answer) = 0;
+  // Echo-off prompt ("Enter your OTP token: "). True with the answer in
+  // *answer; false (answer untouched) when there is none.
+  virtual bool PromptSecret(const std::string& prompt, SecretString* answer) = 0;
+  // Messages for the user; an application that passed PAM_SILENT gets none.
   virtual void Info(const std::string& text) = 0;
   virtual void Error(const std::string& text) = 0;
 };

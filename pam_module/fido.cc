@@ -6,7 +6,6 @@
 
 #include "gate/bytes.h"
 #include "gate/fido_ptr.h"
-#include "gate/json.h"
 #include "gate/log.h"
 #include "gate/names.h"
 #include "gate/secret.h"
@@ -32,9 +31,7 @@ std::string_view View(const unsigned char* p, std::size_t len) {
   return {reinterpret_cast<const char*>(p), len};
 }
 
-void LogWarning(std::string_view what) {
-  log::Warning(std::string("pam_gate: u2f: ") + std::string(what));
-}
+void LogWarning(std::string_view what) { log::Warning(std::string("u2f: ") + std::string(what)); }
 
 void LogFido(std::string_view what, int rc) {
   LogWarning(std::string(what) + ": " + fido_strerr(rc));
@@ -49,6 +46,50 @@ std::string Base64Url(std::string_view data) {
     if (c == '/') c = '_';
   }
   return s;
+}
+
+// s as a JSON string (RFC 8259), escaped as jsoncpp escapes it: quotes,
+// backslashes and control characters; other bytes (UTF-8) as they are.
+std::string JsonString(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "\"";
+  for (char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        continue;
+      case '\\':
+        out += "\\\\";
+        continue;
+      case '\b':
+        out += "\\b";
+        continue;
+      case '\f':
+        out += "\\f";
+        continue;
+      case '\n':
+        out += "\\n";
+        continue;
+      case '\r':
+        out += "\\r";
+        continue;
+      case '\t':
+        out += "\\t";
+        continue;
+      default:
+        break;
+    }
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20) {
+      out += "\\u00";
+      out += kHex[u >> 4];
+      out += kHex[u & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+  return out;
 }
 
 // The stored public key in libfido2's form, and its COSE algorithm.
@@ -107,7 +148,7 @@ Outcome FidoFactor::Authenticate(FactorContext& context) {
   const Options& options = context.options;
   if (options.appid.empty()) {
     log::Error(
-        "pam_gate: second_factor=u2f needs appid= on the PAM line (the U2F app id, "
+        "second_factor=u2f needs appid= on the PAM line (the U2F app id, "
         "e.g. appid=pam://host1)");
     return Outcome::kError;
   }
@@ -116,7 +157,7 @@ Outcome FidoFactor::Authenticate(FactorContext& context) {
   if (!file) return Outcome::kError;
   const auto mine = authfile::ForUser(file->entries, context.gate_user, authfile::Kind::kFido2);
   if (mine.empty()) {
-    log::Info("pam_gate: " + context.gate_user + " has no security key enrolled in " + file->path);
+    log::Info("" + context.gate_user + " has no security key enrolled in " + file->path);
     return Outcome::kNotEnrolled;
   }
   std::vector<authfile::Fido2Entry> creds;
@@ -136,7 +177,7 @@ Outcome FidoFactor::Authenticate(FactorContext& context) {
   // A fresh challenge per attempt: an assertion recorded earlier is useless.
   auto challenge = RandomBytes(32);
   if (!challenge) {
-    log::Error("pam_gate: u2f: " + challenge.error().ToString());
+    log::Error("u2f: " + challenge.error().ToString());
     return Outcome::kError;
   }
   // An app id with a scheme ("pam://host1", as gate mfa add suggests) is
@@ -205,13 +246,9 @@ Outcome FidoFactor::AskKey(fido_dev_t* dev, FactorContext& context,
   SecretString pin;
   bool use_pin = false;
   if (options.user_verification && !fido_dev_has_uv(dev) && fido_dev_has_pin(dev)) {
-    std::string answer;
-    if (!context.conversation.PromptSecret("Enter the PIN of your security key: ", &answer)) {
-      Wipe(answer.data(), answer.size());
+    if (!context.conversation.PromptSecret("Enter the PIN of your security key: ", &pin)) {
       return Outcome::kFailure;
     }
-    pin = SecretString(answer);
-    Wipe(answer.data(), answer.size());
     use_pin = true;
   }
   if (rc == FIDO_OK) {
@@ -279,12 +316,11 @@ Outcome FidoFactor::AskKey(fido_dev_t* dev, FactorContext& context,
 }  // namespace
 
 std::string FidoClientData(std::string_view challenge, std::string_view origin) {
-  Json::Value v(Json::objectValue);
-  v["type"] = "webauthn.get";
-  v["challenge"] = Base64Url(challenge);
-  v["origin"] = std::string(origin);
-  v["crossOrigin"] = false;
-  return json::Write(v);
+  // Written by hand: the plugin would otherwise load libjsoncpp (and with
+  // it the shared libstdc++) for these four members. The challenge is
+  // base64url, so only the origin needs escaping.
+  return R"({"challenge":")" + Base64Url(challenge) + R"(","crossOrigin":false,"origin":)" +
+         JsonString(origin) + R"(,"type":"webauthn.get"})";
 }
 
 Outcome VerifyAssertion(const authfile::Fido2Entry& cred, std::string_view rp_id,

@@ -21,26 +21,23 @@ class CentralOtp final : public Factor {
     // A node that cannot ask gate-ca should not make the user type a code
     // for nothing; offline=local still gets its chance (kUnavailable).
     if (Status s = CheckRelaySocket(relay); !s.ok()) {
-      log::Error("pam_gate: central OTP for " + context.gate_user + ": " + s.message());
+      log::Error("central OTP for " + context.gate_user + ": " + s.message());
       return Outcome::kUnavailable;
     }
-    std::string answer;
-    const bool answered = context.conversation.PromptSecret(kOtpPrompt, &answer);
-    SecretString code(answer);
-    Wipe(answer.data(), answer.size());
-    if (!answered) {
-      log::Warning("pam_gate: central OTP: no answer to the OTP prompt for " + context.gate_user);
+    SecretString code;
+    if (!context.conversation.PromptSecret(kOtpPrompt, &code)) {
+      log::Warning("central OTP: no answer to the OTP prompt for " + context.gate_user);
       return Outcome::kError;
     }
     context.typed_otp = code;  // for offline=local, should gate-ca be unreachable
     if (!IsOtpCodeShape(code.view())) {
       // Nothing worth asking gate-ca about, and nothing to guess with.
-      log::Warning("pam_gate: central OTP for " + context.gate_user + ": not a code (digits only)");
+      log::Warning("central OTP for " + context.gate_user + ": not a code (digits only)");
       return Outcome::kFailure;
     }
     auto reply = AskRelay(relay, context.gate_user, code, context.options.timeout);
     const Outcome outcome = CentralOutcome(reply, context.gate_user);
-    std::string line = "pam_gate: central OTP for " + context.gate_user + ": ";
+    std::string line = "central OTP for " + context.gate_user + ": ";
     if (reply) {
       line += std::string(OtpVerdictName(reply->verdict));
       if (!reply->message.empty()) line += ": " + reply->message;

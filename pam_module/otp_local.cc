@@ -46,12 +46,12 @@ LocalOtp::LocalOtp(Clock clock) : clock_(std::move(clock)) {}
 Outcome LocalOtp::CheckLockout(const Options& options, const std::string& gate_user) {
   auto lock = otp::StateLock::Acquire(options.state_dir, gate_user);
   if (!lock) {
-    log::Error("pam_gate: OTP state for " + gate_user + ": " + lock.error().message());
+    log::Error("OTP state for " + gate_user + ": " + lock.error().message());
     return Outcome::kError;
   }
   auto state = otp::LoadState(options.state_dir, gate_user);
   if (!state) {
-    log::Error("pam_gate: OTP state for " + gate_user + ": " + state.error().message());
+    log::Error("OTP state for " + gate_user + ": " + state.error().message());
     return Outcome::kError;
   }
   return state->locked_until > clock_() ? Outcome::kLockedOut : Outcome::kSuccess;
@@ -66,12 +66,12 @@ Outcome LocalOtp::Verify(const Options& options, const std::string& gate_user,
   InitOath();
   auto lock = otp::StateLock::Acquire(options.state_dir, gate_user);
   if (!lock) {
-    log::Error("pam_gate: OTP state for " + gate_user + ": " + lock.error().message());
+    log::Error("OTP state for " + gate_user + ": " + lock.error().message());
     return Outcome::kError;
   }
   auto loaded = otp::LoadState(options.state_dir, gate_user);
   if (!loaded) {
-    log::Error("pam_gate: OTP state for " + gate_user + ": " + loaded.error().message());
+    log::Error("OTP state for " + gate_user + ": " + loaded.error().message());
     return Outcome::kError;
   }
   OtpState state = *loaded;
@@ -129,7 +129,7 @@ Outcome LocalOtp::Verify(const Options& options, const std::string& gate_user,
   // Success is only real once recorded: otherwise the same code would work
   // again after a crash or a full disk.
   if (Status s = otp::SaveState(options.state_dir, gate_user, state); !s.ok()) {
-    log::Error("pam_gate: cannot record OTP state for " + gate_user + ": " + s.message());
+    log::Error("cannot record OTP state for " + gate_user + ": " + s.message());
     return Outcome::kError;
   }
   return outcome;
@@ -143,39 +143,38 @@ Outcome LocalOtp::Authenticate(FactorContext& context) {
   const std::vector<authfile::Entry> mine =
       authfile::ForUser(file->entries, user, authfile::Kind::kTotp);
   if (mine.empty()) {
-    log::Info("pam_gate: " + user + " has no local OTP enrolled in " + file->path);
+    log::Info("" + user + " has no local OTP enrolled in " + file->path);
     return Outcome::kNotEnrolled;
   }
 
   const Outcome lockout = CheckLockout(options, user);
   if (lockout != Outcome::kSuccess) {
     if (lockout == Outcome::kLockedOut) {
-      log::Warning("pam_gate: " + user + " is locked out after too many wrong OTP codes");
+      log::Warning("" + user + " is locked out after too many wrong OTP codes");
       context.conversation.Error("Too many wrong codes; try again later.");
     }
     return lockout;
   }
 
-  std::string code(context.typed_otp.view());
+  SecretString code = context.typed_otp;
   if (code.empty() && !context.conversation.PromptSecret(kPrompt, &code)) {
-    log::Warning("pam_gate: no answer to the OTP prompt for " + user);
+    log::Warning("no answer to the OTP prompt for " + user);
     return Outcome::kError;
   }
   std::string why;
-  const Outcome outcome = Verify(options, user, mine, code, &why);
-  Wipe(code.data(), code.size());
+  const Outcome outcome = Verify(options, user, mine, code.view(), &why);
   switch (outcome) {
     case Outcome::kSuccess:
-      log::Info("pam_gate: local OTP accepted for " + user);
+      log::Info("local OTP accepted for " + user);
       break;
     case Outcome::kFailure:
-      log::Warning("pam_gate: local OTP refused for " + user + ": " + why);
+      log::Warning("local OTP refused for " + user + ": " + why);
       context.conversation.Error(why.starts_with("code already used")
                                      ? "That code was already used; wait for the next one."
                                      : "Wrong code.");
       break;
     case Outcome::kLockedOut:
-      log::Warning("pam_gate: " + user + " is locked out after too many wrong OTP codes");
+      log::Warning("" + user + " is locked out after too many wrong OTP codes");
       context.conversation.Error("Too many wrong codes; try again later.");
       break;
     default:

@@ -71,7 +71,7 @@ ScopedPrivDrop::~ScopedPrivDrop() {
   if (!active_) return;
   if (::seteuid(saved_euid_) != 0 || ::setegid(saved_egid_) != 0 ||
       ::setgroups(saved_groups_.size(), saved_groups_.data()) != 0) {
-    log::Error("pam_gate: cannot restore privileges after reading a user file; aborting");
+    log::Error("cannot restore privileges after reading a user file; aborting");
     std::abort();
   }
 }
@@ -146,23 +146,23 @@ std::optional<UserAuthfile> LoadUserAuthfile(FactorContext& context, std::string
                                              std::string_view what) {
   const std::string name(factor);
   if (Status s = ValidateUserName(context.gate_user); !s.ok()) {
-    log::Error("pam_gate: unusable user name for " + name + ": " + s.message());
+    log::Error("unusable user name for " + name + ": " + s.message());
     return std::nullopt;
   }
   auto account = LookupAccount(context.pam_user);
   if (!account) {
-    log::Error("pam_gate: " + account.error().message());
+    log::Error("" + account.error().message());
     return std::nullopt;
   }
   auto path = ExpandPath(context.options.authfile, context.pam_user, *account);
   if (!path) {
-    log::Error("pam_gate: authfile: " + path.error().message());
+    log::Error("authfile: " + path.error().message());
     return std::nullopt;
   }
   // An absent file is an empty list: nobody is enrolled.
   auto entries = ReadAuthfile(*path, *account);
   if (!entries) {
-    log::Error("pam_gate: refusing authfile: " + entries.error().message());
+    log::Error("refusing authfile: " + entries.error().message());
     context.conversation.Error("Second factor unavailable: the " + std::string(what) +
                                " configuration is unusable.");
     return std::nullopt;

@@ -27,6 +27,7 @@
 #include "gate/exit_code.h"
 #include "gate/json.h"
 #include "gate/proxy_flags.h"
+#include "gate/recorder_settings.h"
 #include "gate/secure_file.h"
 
 namespace gate::cli {
@@ -34,7 +35,6 @@ namespace {
 
 constexpr std::string_view kTool = "gate play";
 constexpr std::size_t kMaxRecordingSize = std::size_t{1} << 30;
-constexpr const char* kDefaultRecorderKey = "/etc/gate/recorder.pub";
 // Output before --skip-to goes out in writes of about this size.
 constexpr std::size_t kSkipChunk = 1 << 20;
 
@@ -87,6 +87,32 @@ Result<std::string> LoadRecording(const std::string& source) {
   auto data = ReadFile(source, kMaxRecordingSize);
   if (!data) return Err(data.error());
   return std::move(*data);
+}
+
+// Where --verify finds the key without --key: recorder.pub beside this
+// node's recorder settings (/etc/gate/recorder.json, or the file
+// $GATE_RECORDER_CONFIG names, as on the demo node), which must parse as
+// recorder settings. NotFound, saying what to do, on a host that records
+// nothing.
+Result<std::string> NodeRecorderKeyPath() {
+  const std::string settings_path = recorder::SettingsPathFromEnvironment();
+  FilePolicy policy;
+  policy.allowed_owners = {0, ::geteuid()};
+  policy.secret = false;
+  policy.max_size = recorder::kMaxSettingsSize;
+  auto text = ReadSecureFile(settings_path, policy);
+  if (!text) {
+    if (text.error().code() == Code::kNotFound) {
+      return Err(NotFound("this host records no sessions (no recorder settings at " +
+                          settings_path +
+                          "; GATE_RECORDER_CONFIG names them when they are elsewhere): pass the "
+                          "recording node's recorder.pub with --key FILE"));
+    }
+    return Err(text.error());
+  }
+  auto settings = recorder::ParseSettings(text->view());
+  if (!settings) return Err(settings.error().WithContext(settings_path));
+  return recorder::PublicKeyPath(settings_path);
 }
 
 // The recorder's public key: one "ssh-ed25519 AAAA..." line. Whoever can
@@ -201,14 +227,23 @@ class Player {
   double due_ = 0;  // seconds after start_
 };
 
+// The line on stderr that says what is about to play.
+std::string Describe(const cast::Header& h) {
+  const std::string size = std::to_string(h.width) + "x" + std::to_string(h.height);
+  if (!h.from_gate) {
+    return "asciicast v2 recording, not from gate (nothing in it is signed), " + size +
+           (h.title.empty() ? "" : ", title: " + Printable(h.title));
+  }
+  return "session " + Printable(h.session_id) + ": " + Printable(h.user) + " as " +
+         Printable(h.login) + " on " + Printable(h.node_name) + " (" + Printable(h.cluster) +
+         "), " + size + (h.command.empty() ? "" : ", command: " + Printable(h.command));
+}
+
 int Play(std::string_view file, const Timing& timing) {
-  auto reader = cast::Reader::Create(file);
+  auto reader = cast::Reader::Create(file, cast::Reader::Headers::kAnyAsciicast);
   if (!reader) return Fail(kTool, reader.error());
   const cast::Header& h = reader->header();
-  std::cerr << kTool << ": session " << Printable(h.session_id) << ": " << Printable(h.user)
-            << " as " << Printable(h.login) << " on " << Printable(h.node_name) << " ("
-            << Printable(h.cluster) << "), " << h.width << "x" << h.height
-            << (h.command.empty() ? "" : ", command: " + Printable(h.command)) << "\n";
+  std::cerr << kTool << ": " << Describe(h) << "\n";
 
   Player player(timing);
   std::string skipped;  // output before --skip-to, written at once
@@ -261,6 +296,9 @@ int Play(std::string_view file, const Timing& timing) {
   }
   if (end) {
     std::cerr << "\n" << kTool << ": session ended: " << *end << "\n";
+  } else if (!h.from_gate) {
+    // Only gate's recordings mark the end of a session.
+    std::cerr << "\n" << kTool << ": end of the recording\n";
   } else {
     std::cerr << "\n"
               << kTool
@@ -288,27 +326,32 @@ class PlayCommand final : public Command {
     auto* verify = sub.add_flag("--verify", verify_,
                                 "Check the signed checkpoints before playing (see below)");
     sub.add_option("--key", key_path_,
-                   std::string("The recorder's public key for --verify (default ") +
-                       kDefaultRecorderKey + ")")
+                   "The recorder's public key for --verify (default: this node's, recorder.pub "
+                   "beside its recorder settings)")
         ->needs(verify);
     sub.add_flag("--no-play", no_play_, "With --verify: only verify, print the result on stdout")
         ->needs(verify);
     sub.footer(
         "Replays the terminal output of a recorded session (an asciicast v2 file that\n"
-        "gate-record wrote) to standard output, with its original timing. Only output\n"
-        "is shown; keystrokes and checkpoints are not. Before the replay a line on\n"
-        "stderr names the session; resizes and live joins are noted on stderr as they\n"
-        "come, and the end (exit status or signal) is shown when the replay is over.\n"
-        "Press Ctrl-C to stop. The file plays with `asciinema play` too.\n\n"
+        "gate-record wrote, or any asciicast v2 file, such as `asciinema rec` writes)\n"
+        "to standard output, with its original timing. Only output is shown;\n"
+        "keystrokes and checkpoints are not. Before the replay a line on stderr names\n"
+        "the session; resizes and live joins are noted on stderr as they come, and the\n"
+        "end (exit status or signal) is shown when the replay is over. Press Ctrl-C to\n"
+        "stop. gate's recordings play with `asciinema play` too.\n\n"
         "Timing: --speed divides every pause; --idle-limit caps each pause first (the\n"
         "recording's own time, before --speed); --skip-to T writes the output before T\n"
         "at once and plays the rest in real time from T.\n\n"
         "--verify recomputes the recording's SHA-256 checkpoint chain and checks each\n"
-        "checkpoint's Ed25519 signature with the recorder's public key: by default\n"
-        "/etc/gate/recorder.pub, the key of the node you are on; for a recording from\n"
-        "another node, pass that node's key with --key (an OpenSSH \"ssh-ed25519 AAAA...\"\n"
-        "line; the file must be owned by root or by you and not writable by others).\n"
-        "It prints one of:\n"
+        "checkpoint's Ed25519 signature with the recorder's public key: by default the\n"
+        "key of the node you are on, recorder.pub beside its recorder settings\n"
+        "(/etc/gate/recorder.pub beside /etc/gate/recorder.json, or beside the file\n"
+        "$GATE_RECORDER_CONFIG names, as it does inside a recorded session on a node\n"
+        "set up elsewhere, like the demo's); for a recording from another node, pass\n"
+        "that node's key with --key (an OpenSSH \"ssh-ed25519 AAAA...\" line; the file\n"
+        "must be owned by root or by you and not writable by others). Only gate's\n"
+        "recordings are signed: --verify on any other asciicast file says it is not a\n"
+        "gate recording and exits 1. It prints one of:\n"
         "  verified, complete\n"
         "      every byte is signed and the session's end was recorded;\n"
         "  verified up to 12.3 s, cut short (N bytes after the last checkpoint are not\n"
@@ -345,6 +388,21 @@ class PlayCommand final : public Command {
     if (!file) return Fail(kTool, file.error());
     std::string_view playable = *file;
     if (verify_) {
+      // Only gate's recordings carry signatures: say so before looking for
+      // a key (a damaged header is Verify's to report, naming its line).
+      const std::size_t nl = playable.find('\n');
+      if (nl != std::string_view::npos) {
+        auto header = cast::ParseAnyHeader(playable.substr(0, nl));
+        if (header && !header->from_gate) {
+          return Fail(kTool, DataLoss(source_ + ": " + std::string(cast::kNotAGateRecording) +
+                                      "; play it without --verify"));
+        }
+      }
+      if (key_path_.empty()) {
+        auto path = NodeRecorderKeyPath();
+        if (!path) return Fail(kTool, path.error().WithContext("recorder key"));
+        key_path_ = *path;
+      }
       auto key = LoadRecorderKey(key_path_);
       if (!key) return Fail(kTool, key.error().WithContext("recorder key"));
       auto verification = cast::Verify(*file, *key);
@@ -370,7 +428,7 @@ class PlayCommand final : public Command {
   CLI::Option* idle_option_ = nullptr;
   bool verify_ = false;
   bool no_play_ = false;
-  std::string key_path_ = kDefaultRecorderKey;
+  std::string key_path_;  // empty: NodeRecorderKeyPath
 };
 
 }  // namespace

@@ -1,21 +1,21 @@
-// Defines a plugin's entry point (see pam_module/plugin.h) for one factor.
+// Defines a plugin's entry point (pam_module/plugin_abi.h) for one factor.
 #ifndef GATE_PAM_PLUGINS_ENTRY_H_
 #define GATE_PAM_PLUGINS_ENTRY_H_
 
-#include "gate/log.h"
-#include "pam_module/factor.h"
+#include "pam_module/plugin.h"
+#include "pam_module/plugin_abi.h"
 
-// The plugin carries its own copy of libgate, logging included: set it up as
-// the module's is, then hand over a factor. Nothing may escape as an exception.
-#define GATE_PAM_PLUGIN_ENTRY(make_factor)                               \
-  extern "C" gate::pam::Factor* gate_pam_make_factor_v1(int log_level) { \
-    try {                                                                \
-      gate::log::Init(gate::log::Sink::kSyslog, "pam_gate",              \
-                      static_cast<gate::log::Level>(log_level));         \
-      return make_factor().release();                                    \
-    } catch (...) {                                                      \
-      return nullptr;                                                    \
-    }                                                                    \
-  }
+// The plugin's static description, and its authenticate function, which runs
+// make_factor's factor through gate::pam::RunPluginCall.
+#define GATE_PAM_PLUGIN_ENTRY(plugin_name, make_factor)                             \
+  namespace {                                                                       \
+  int GatePamPluginAuthenticate(const gate_pam_call* call) {                        \
+    return gate::pam::RunPluginCall(call, &make_factor);                            \
+  }                                                                                 \
+  constexpr gate_pam_plugin kGatePamPlugin = {GATE_PAM_PLUGIN_ABI_VERSION,          \
+                                              sizeof(gate_pam_plugin), plugin_name, \
+                                              &GatePamPluginAuthenticate};          \
+  }                                                                                 \
+  extern "C" const gate_pam_plugin* gate_pam_plugin_entry(void) { return &kGatePamPlugin; }
 
 #endif  // GATE_PAM_PLUGINS_ENTRY_H_

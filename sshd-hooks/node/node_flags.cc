@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "gate/recorder_settings.h"
 #include "sshd-hooks/principals/drop_in.h"
 
 namespace gate::node {
@@ -58,11 +59,7 @@ void NodePaths::Define(CLI::App& sub) {
                       "(default gate-rec)"));
 }
 
-std::string NodePaths::RecorderPubPath() const {
-  const std::size_t slash = recorder_config.find_last_of('/');
-  const std::string dir = slash == std::string::npos ? "." : recorder_config.substr(0, slash);
-  return (dir.empty() ? std::string() : dir) + "/recorder.pub";
-}
+std::string NodePaths::RecorderPubPath() const { return recorder::PublicKeyPath(recorder_config); }
 
 std::string NodePaths::DropInPath() const {
   return sshd_config_dir + "/" + std::string(hooks::kDropInName);

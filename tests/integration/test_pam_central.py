@@ -39,7 +39,9 @@ def missing_tools():
 
 
 def pam_env(service_dir):
-    return dict(os.environ, LD_PRELOAD=PAM_WRAPPER, PAM_WRAPPER="1",
+    # pam_gate logs through pam_syslog, which pam_wrapper keeps to itself
+    # unless told to pass it on.
+    return dict(os.environ, LD_PRELOAD=PAM_WRAPPER, PAM_WRAPPER="1", PAM_WRAPPER_USE_SYSLOG="1",
                 PAM_WRAPPER_SERVICE_DIR=service_dir)
 
 

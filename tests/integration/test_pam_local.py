@@ -66,6 +66,9 @@ class PamLocalTest(unittest.TestCase):
 
     def pamtester(self, service, user=ME, code=""):
         env = dict(os.environ, LD_PRELOAD=PAM_WRAPPER, PAM_WRAPPER="1",
+                   # pam_gate logs through pam_syslog, which pam_wrapper keeps
+                   # to itself unless told to pass it on.
+                   PAM_WRAPPER_USE_SYSLOG="1",
                    PAM_WRAPPER_SERVICE_DIR=self.services)
         return harness.run([PAMTESTER, "-v", service, user, "authenticate"],
                            input=code + "\n", env=env, timeout=30)

@@ -7,6 +7,7 @@ by a script). Nothing here depends on timing: pauses are capped with
 player that ignored the cap would run into the subprocess timeout instead.
 """
 import base64
+import json
 import os
 import shutil
 import subprocess
@@ -224,6 +225,113 @@ class PlayTest(unittest.TestCase):
         self.assertNotEqual(proc.returncode, 0)
         self.assertIn(b"recorder key", proc.stderr)
 
+    # -- any asciicast v2 ----------------------------------------------------------
+
+    def asciinema_rec(self, name, command, env=None):
+        """A recording made by Debian's `asciinema rec` (no terminal needed)."""
+        if ASCIINEMA is None:
+            self.skipTest("asciinema is not installed (scripts/install-deps installs it)")
+        path = os.path.join(self.dir, name)
+        proc = subprocess.run([ASCIINEMA, "rec", "-q", "-c", command, path],
+                              stdin=subprocess.DEVNULL, capture_output=True, timeout=60,
+                              env=env or dict(os.environ), start_new_session=True)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        return path
+
+    def test_plays_what_asciinema_rec_recorded(self):
+        path = self.asciinema_rec("rec.cast", "printf 'from asciinema \\303\\251\\r\\n'; "
+                                              "sleep 0.3; printf 'second line\\r\\n'")
+        with open(path, "rb") as f:
+            self.assertNotIn(b'"gate"', f.readline())
+        proc = self.gate_play("--idle-limit", "0.01", path)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        # The pty adds a \r before every \n (onlcr).
+        self.assertEqual(proc.stdout,
+                         "from asciinema \u00e9\r\r\nsecond line\r\r\n".encode())
+        err = proc.stderr.decode()
+        self.assertIn("gate play: asciicast v2 recording, not from gate (nothing in it is signed)",
+                      err)
+        self.assertIn("end of the recording", err)
+        self.assertNotIn("cut short", err)
+
+        # An unset variable is null in the header's env.
+        env = {k: v for k, v in os.environ.items() if k != "SHELL"}
+        path = self.asciinema_rec("noshell.cast", "printf 'no shell\\r\\n'", env=env)
+        with open(path, "rb") as f:
+            self.assertIn(b'"SHELL": null', f.readline())
+        proc = self.gate_play(path)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout, b"no shell\r\r\n")
+
+    def test_plays_a_minimal_hand_written_asciicast(self):
+        path = os.path.join(self.dir, "minimal.cast")
+        with open(path, "wb") as f:
+            f.write(b'{"version": 2, "width": 80, "height": 24}\n'
+                    b'[0.1, "o", "one "]\n'
+                    b'[0.2, "i", "typed"]\n'
+                    b'[0.25, "m", "a marker"]\n'
+                    b'[0.3, "r", "100x40"]\n'
+                    b'[1e0, "o", "two\\u00e9\\r\\n"]\n')
+        proc = self.gate_play(path)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout, "one two\u00e9\r\n".encode())
+        self.assertIn(b"80x24", proc.stderr)
+        self.assertIn(b"terminal resized to 100x40", proc.stderr)
+
+    def test_verify_says_a_plain_file_is_not_a_gate_recording(self):
+        path = os.path.join(self.dir, "plain.cast")
+        with open(path, "wb") as f:
+            f.write(b'{"version": 2, "width": 80, "height": 24}\n[0.1, "o", "x"]\n')
+        for key in (["--key", self.key + ".pub"], []):
+            proc = self.gate_play("--verify", "--no-play", *key, path)
+            self.assertEqual(proc.returncode, 1, proc.stderr)
+            self.assertEqual(proc.stdout, b"")
+            self.assertIn(b"not a gate recording", proc.stderr)
+            self.assertIn(b"play it without --verify", proc.stderr)
+
+    def node_settings(self, directory):
+        """A node's recorder settings in directory (root 0644), as
+        `gate-node record on --recorder-config DIR/recorder.json` writes them."""
+        os.makedirs(directory, exist_ok=True)
+        path = os.path.join(directory, "recorder.json")
+        with open(path, "w") as f:
+            json.dump({"version": 1, "cluster_name": "demo", "node_name": "db-1",
+                       "host_uuid": "4a6f0c2e-1111-2222-3333-444455556666",
+                       "proxy": "127.0.0.1:3080"}, f)
+        os.chmod(path, 0o644)
+        return path
+
+    def test_verify_finds_the_nodes_key_from_its_settings(self):
+        # The demo node's layout: settings and recorder.pub outside /etc/gate,
+        # named by GATE_RECORDER_CONFIG (gate-record sets it in the sessions
+        # it records).
+        settings = self.node_settings(os.path.join(self.dir, "gate-demo"))
+        shutil.copy(self.key + ".pub", os.path.join(self.dir, "gate-demo", "recorder.pub"))
+        path = self.session()
+        env = dict(os.environ, GATE_RECORDER_CONFIG=settings)
+        proc = subprocess.run([binary("gate"), "play", "--verify", "--no-play", path],
+                              capture_output=True, timeout=60, env=env)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout, b"verified, complete\n")
+
+        # Settings that are not recorder settings name the file.
+        with open(settings, "w") as f:
+            f.write("{}")
+        proc = subprocess.run([binary("gate"), "play", "--verify", "--no-play", path],
+                              capture_output=True, timeout=60, env=env)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn(settings.encode(), proc.stderr)
+
+        # A host that records nothing says what to pass instead.
+        env["GATE_RECORDER_CONFIG"] = os.path.join(self.dir, "none", "recorder.json")
+        proc = subprocess.run([binary("gate"), "play", "--verify", "--no-play", path],
+                              capture_output=True, timeout=60, env=env)
+        self.assertEqual(proc.returncode, 5, proc.stderr)
+        err = proc.stderr.decode()
+        self.assertIn("this host records no sessions (no recorder settings at "
+                      + env["GATE_RECORDER_CONFIG"], err)
+        self.assertIn("--key FILE", err)
+
     # -- bad input ----------------------------------------------------------------
 
     def test_refuses_a_recording_over_1_gib(self):
@@ -257,8 +365,16 @@ class PlayTest(unittest.TestCase):
         proc = self.gate_play("--idle-limit", "0.01", bad)
         self.assertEqual(proc.returncode, 1)
         self.assertIn(b"line 3: ", proc.stderr)
+        # Not asciicast v2 at all (asciicast v3's header).
         with open(bad, "wb") as f:
-            f.write(b'{"version": 2, "width": 80, "height": 24}\n[0.1, "o", "x"]\n')
+            f.write(b'{"version": 3, "term": {"cols": 80, "rows": 24}}\n[0.1, "o", "x"]\n')
+        proc = self.gate_play(bad)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn(b"line 1: header: field 'version' must be 2", proc.stderr)
+        # A "gate" object claims the file is gate's: it must be whole.
+        with open(bad, "wb") as f:
+            f.write(b'{"version": 2, "width": 80, "height": 24, "timestamp": 1, '
+                    b'"gate": {"user": "alice"}}\n[0.1, "o", "x"]\n')
         proc = self.gate_play(bad)
         self.assertEqual(proc.returncode, 1)
         self.assertIn(b"line 1: header", proc.stderr)

@@ -12,6 +12,7 @@ import shlex
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 import unittest
 
@@ -332,6 +333,26 @@ class RecordingTest(GateTestCase):
         self.assertEqual(header["gate"]["command"], "printf pty-out; exit 4")
         self.assertIn("pty-out", output_of(events))
         self.assertEqual([e[2] for e in events if e[1] == "x"], ['{"exit_status":4}'])
+
+    def test_play_verify_in_a_session_finds_the_key_from_the_settings(self):
+        # The demo's layout: recorder.json and recorder.pub beside it outside
+        # /etc/gate (gate-node record on --recorder-config writes them so).
+        pub = os.path.join(self.safe, "recorder.pub")
+        shutil.copy(self.key + ".pub", pub)
+        os.chmod(pub, 0o644)
+        self.addCleanup(os.unlink, pub)
+        before = self.casts()
+        self.assertEqual(self.ssh("echo to-verify").returncode, 0)
+        # A copy the recorded user may read.
+        shared = tempfile.mkdtemp(prefix="gate-verify-")
+        self.addCleanup(shutil.rmtree, shared, True)
+        os.chmod(shared, 0o755)
+        copy = os.path.join(shared, "session.cast")
+        shutil.copy(self.new_cast(before), copy)
+        os.chmod(copy, 0o644)
+        result = self.ssh(f"{binary('gate')} play --verify --no-play {copy}")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("verified, complete", result.stdout)
 
     # --- sessions without a terminal --------------------------------------------
 

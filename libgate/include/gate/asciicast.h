@@ -29,6 +29,10 @@ struct Header {
   std::int64_t timestamp = 0;              // unix seconds, session start
   std::map<std::string, std::string> env;  // TERM, SHELL
   std::string title;
+  // False for a header without a "gate" object (ParseAnyHeader: a plain
+  // asciicast v2 file, e.g. from `asciinema rec`); the fields below are then
+  // empty, and nothing in the file is signed.
+  bool from_gate = true;
   // The "gate" object.
   std::string session_id;  // UUID
   std::string user;        // Gate user (certificate key id)
@@ -47,6 +51,14 @@ std::string HeaderLine(const Header& header);
 // Strict: version 2, positive width/height, and the gate fields present and
 // strings. InvalidArgument naming the field otherwise.
 Result<Header> ParseHeader(std::string_view line);
+// Any asciicast v2 header (version 2, width and height; timestamp, title and
+// env optional, null env values skipped). A header with a "gate" object is
+// held to ParseHeader's rules, so a damaged gate header is not mistaken for
+// a plain file; without one, from_gate is false. InvalidArgument otherwise.
+Result<Header> ParseAnyHeader(std::string_view line);
+// Why a plain asciicast v2 file cannot be verified (Verify's error on it).
+inline constexpr std::string_view kNotAGateRecording =
+    "not a gate recording (its header has no \"gate\" object), so nothing in it is signed";
 
 // Event types (docs/recording.md).
 inline constexpr char kOutput = 'o';
@@ -141,8 +153,11 @@ Result<Recording> Parse(std::string_view file);
 // (gate play). Same rules as Parse. file must outlive the reader.
 class Reader {
  public:
+  // Which headers Create accepts: only gate's (ParseHeader), or any
+  // asciicast v2 header (ParseAnyHeader), for a player.
+  enum class Headers { kGateOnly, kAnyAsciicast };
   // Parses the header: DataLoss("line 1: ...") if it is missing or bad.
-  static Result<Reader> Create(std::string_view file);
+  static Result<Reader> Create(std::string_view file, Headers headers = Headers::kGateOnly);
 
   const Header& header() const { return header_; }
   // Fills *event with the next event and returns true, or returns false at
@@ -174,7 +189,8 @@ struct Verification {
 // signature, and what follows the data must be exactly `"]\n`. kComplete
 // means the file ends with an "x" event followed by a checkpoint; anything
 // else verified is kCutShort (bytes after verified_bytes are not covered).
-// A header naming another key than `key` is DataLoss on line 1.
+// A header naming another key than `key` is DataLoss on line 1, and so is a
+// plain asciicast v2 header ("not a gate recording": nothing in it is signed).
 Result<Verification> Verify(std::string_view file, const ssh::Ed25519PublicKey& key);
 
 }  // namespace gate::cast

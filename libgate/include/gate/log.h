@@ -14,6 +14,15 @@ enum class Sink { kStderr, kSyslog };
 // start-up, before threads; the default is stderr at kInfo.
 void Init(Sink sink, std::string_view ident, Level min_level = Level::kInfo);
 
+// Code loaded into another program's process (a PAM module in sshd or
+// sudo) must not change that program's syslog settings, which openlog()
+// would: it sends each line, escaped, to `function` instead (pam_gate hands
+// it to pam_syslog). Called with the logging lock held, from the thread
+// that logs; it must not log itself. Same call rules as Init; a later Init
+// goes back to stderr or syslog.
+using LineFunction = void (*)(Level level, std::string_view line);
+void InitFunction(LineFunction function, Level min_level);
+
 // Thread-safe; one line per call, prefixed with an RFC 3339 UTC time and the
 // level on stderr. Newlines and control characters in msg are escaped so a
 // hostile value cannot forge log lines.

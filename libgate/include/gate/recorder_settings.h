@@ -55,6 +55,17 @@ std::string RenderSettings(const Settings& settings);
 // (the writer's check is the reader's parse, not a second rule set).
 Status ValidateSettings(const Settings& settings);
 
+// Where `gate-node record on` writes the recorder key's public half (root
+// 0644): recorder.pub in the directory of the settings file at
+// settings_path. Verifiers (`gate play --verify` on the node) find it here.
+std::string PublicKeyPath(std::string_view settings_path);
+
+// This node's settings file as a program on it sees it: $GATE_RECORDER_CONFIG
+// when set and not empty (gate-record sets it for the sessions it records
+// when its settings are elsewhere, as on the demo node), else
+// kDefaultSettingsPath.
+std::string SettingsPathFromEnvironment();
+
 // The recorder runs setuid, so its settings are trusted only from a file a
 // user cannot have written or swapped: OK if path is absolute, its real path
 // is a regular file owned by `owner` and not writable by group or others,

@@ -83,7 +83,13 @@ std::string HeaderLine(const Header& h) {
   return out;
 }
 
-Result<Header> ParseHeader(std::string_view line) {
+namespace {
+
+// Rules for the fields both kinds of header share. A gate recording's header
+// is what HeaderLine writes, so it is held to it: a timestamp, and env
+// values that are strings. Any other asciicast v2 file (asciinema rec) may
+// leave out the timestamp and write null for an unset variable.
+Result<Header> ParseHeaderLine(std::string_view line, bool require_gate) {
   if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
   auto root = json::Parse(line, kMaxHeaderSize);
   if (!root) return Err(root.error().WithContext("header"));
@@ -101,7 +107,11 @@ Result<Header> ParseHeader(std::string_view line) {
   }
   h.width = static_cast<int>(*width);
   h.height = static_cast<int>(*height);
-  auto timestamp = json::GetInt(*root, "timestamp");
+  const Json::Value* gate = Member(*root, "gate");
+  if (require_gate && gate == nullptr) return Err(InvalidArgument("header: missing field 'gate'"));
+  h.from_gate = gate != nullptr;
+  auto timestamp =
+      h.from_gate ? json::GetInt(*root, "timestamp") : json::OptionalInt(*root, "timestamp", 0);
   if (!timestamp) return Err(Field("header", timestamp.error()));
   h.timestamp = *timestamp;
   auto title = json::OptionalString(*root, "title");
@@ -112,15 +122,16 @@ Result<Header> ParseHeader(std::string_view line) {
     if (!env->isObject()) return Err(InvalidArgument("header: field 'env' must be an object"));
     for (const std::string& name : env->getMemberNames()) {
       const Json::Value& v = (*env)[name];
+      if (!h.from_gate && v.isNull()) continue;
       if (!v.isString()) {
         return Err(InvalidArgument("header: env '" + name + "' must be a string"));
       }
       h.env[name] = v.asString();
     }
   }
+  if (!h.from_gate) return h;
 
-  const Json::Value* gate = Member(*root, "gate");
-  if (gate == nullptr) return Err(InvalidArgument("header: missing field 'gate'"));
+  // A header that names gate's fields claims to be gate's: all or nothing.
   if (!gate->isObject()) return Err(InvalidArgument("header: field 'gate' must be an object"));
   std::string* const fields[] = {&h.session_id, &h.user,        &h.login, &h.node,    &h.node_name,
                                  &h.cluster,    &h.cert_serial, &h.mode,  &h.command, &h.key};
@@ -137,5 +148,11 @@ Result<Header> ParseHeader(std::string_view line) {
   }
   return h;
 }
+
+}  // namespace
+
+Result<Header> ParseHeader(std::string_view line) { return ParseHeaderLine(line, true); }
+
+Result<Header> ParseAnyHeader(std::string_view line) { return ParseHeaderLine(line, false); }
 
 }  // namespace gate::cast

@@ -13,13 +13,14 @@ Status LineError(std::size_t line, const Status& s) {
 
 }  // namespace
 
-Result<Reader> Reader::Create(std::string_view file) {
+Result<Reader> Reader::Create(std::string_view file, Headers headers) {
   if (file.empty()) return Err(DataLoss("line 1: the recording is empty"));
   const std::size_t nl = file.find('\n');
   if (nl == std::string_view::npos) {
     return Err(DataLoss("line 1: the header line is incomplete"));
   }
-  auto header = ParseHeader(file.substr(0, nl + 1));
+  const std::string_view line = file.substr(0, nl + 1);
+  auto header = headers == Headers::kGateOnly ? ParseHeader(line) : ParseAnyHeader(line);
   if (!header) return Err(LineError(1, header.error()));
   return Reader(file, std::move(*header), nl + 1);
 }

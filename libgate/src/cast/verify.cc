@@ -27,8 +27,11 @@ Result<Verification> Verify(std::string_view file, const ssh::Ed25519PublicKey& 
         LineError(1, file.empty() ? "the recording is empty" : "the header line is incomplete"));
   }
   const std::string_view header_line = file.substr(0, header_end + 1);
-  auto header = ParseHeader(header_line);
+  auto header = ParseAnyHeader(header_line);
   if (!header) return Err(LineError(1, header.error().message()));
+  if (!header->from_gate) {
+    return Err(LineError(1, std::string(kNotAGateRecording)));
+  }
   const std::string fingerprint = key.Fingerprint();
   if (header->key != fingerprint) {
     return Err(LineError(1, "the recording names recorder key " + header->key +

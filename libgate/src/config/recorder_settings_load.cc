@@ -1,8 +1,22 @@
 // Loading recorder.json with the checks a setuid reader needs.
+#include <cstdlib>
+
 #include "gate/recorder_settings.h"
 #include "gate/secure_file.h"
 
 namespace gate::recorder {
+
+std::string PublicKeyPath(std::string_view settings_path) {
+  const std::size_t slash = settings_path.find_last_of('/');
+  const std::string_view dir =
+      slash == std::string_view::npos ? "." : settings_path.substr(0, slash);
+  return std::string(dir) + "/recorder.pub";
+}
+
+std::string SettingsPathFromEnvironment() {
+  const char* path = std::getenv("GATE_RECORDER_CONFIG");
+  return path != nullptr && *path != '\0' ? path : std::string(kDefaultSettingsPath);
+}
 
 Status CheckRootOwnedPath(const std::string& path, uid_t owner, const std::string& top) {
   SafePathOptions options;

@@ -19,6 +19,7 @@ struct State {
   // openlog() keeps the pointer it is given, so the ident must outlive every
   // syslog() call: it lives here, and is only replaced after closelog().
   std::string ident;
+  LineFunction function = nullptr;  // when set, every line goes here instead
 };
 
 State& GetState() {
@@ -124,6 +125,7 @@ void Init(Sink sink, std::string_view ident, Level min_level) {
   std::lock_guard<std::mutex> lock(state.mu);
   if (state.sink == Sink::kSyslog) ::closelog();
   state.sink = sink;
+  state.function = nullptr;
   state.min_level = min_level;
   state.ident = std::string(ident);
   if (sink == Sink::kSyslog) {
@@ -132,11 +134,24 @@ void Init(Sink sink, std::string_view ident, Level min_level) {
   }
 }
 
+void InitFunction(LineFunction function, Level min_level) {
+  State& state = GetState();
+  std::lock_guard<std::mutex> lock(state.mu);
+  if (state.sink == Sink::kSyslog) ::closelog();
+  state.sink = Sink::kStderr;
+  state.min_level = min_level;
+  state.function = function;
+}
+
 void Write(Level level, std::string_view msg) {
   State& state = GetState();
   std::lock_guard<std::mutex> lock(state.mu);
   if (level < state.min_level) return;
   const std::string escaped = Escape(msg);
+  if (state.function != nullptr) {
+    state.function(level, escaped);
+    return;
+  }
   if (state.sink == Sink::kSyslog) {
     ::syslog(LOG_AUTHPRIV | SyslogPriority(level), "%s", escaped.c_str());
     return;

@@ -234,6 +234,86 @@ TEST_F(AsciicastTest, ParseHeaderIsStrict) {
   }
 }
 
+// What `asciinema rec` (2.x) writes: no "gate" object, and null for an unset
+// environment variable.
+constexpr char kAsciinemaHeader[] =
+    R"({"version": 2, "width": 132, "height": 43, "timestamp": 1764089000, "idle_time_limit": )"
+    R"(2.5, "env": {"SHELL": null, "TERM": "xterm-256color"}, "title": "demo"})";
+
+TEST_F(AsciicastTest, ParseAnyHeaderTakesPlainAsciicast) {
+  auto h = ParseAnyHeader(kAsciinemaHeader);
+  ASSERT_TRUE(h) << h.error().ToString();
+  EXPECT_FALSE(h->from_gate);
+  EXPECT_EQ(h->width, 132);
+  EXPECT_EQ(h->height, 43);
+  EXPECT_EQ(h->timestamp, 1764089000);
+  EXPECT_EQ(h->title, "demo");
+  EXPECT_EQ(h->env.count("SHELL"), 0u);
+  EXPECT_EQ(h->env.at("TERM"), "xterm-256color");
+  EXPECT_TRUE(h->session_id.empty());
+  // The minimum the format asks for.
+  auto minimal = ParseAnyHeader(R"({"version": 2, "width": 80, "height": 24})");
+  ASSERT_TRUE(minimal) << minimal.error().ToString();
+  EXPECT_EQ(minimal->timestamp, 0);
+  // ParseHeader still wants gate's header.
+  auto strict = ParseHeader(kAsciinemaHeader);
+  ASSERT_FALSE(strict);
+  EXPECT_NE(strict.error().message().find("missing field 'gate'"), std::string::npos);
+}
+
+TEST_F(AsciicastTest, ParseAnyHeaderKeepsTheFormatRules) {
+  // A gate header round-trips with from_gate set.
+  auto gate = ParseAnyHeader(HeaderLine(SampleHeader()));
+  ASSERT_TRUE(gate) << gate.error().ToString();
+  EXPECT_TRUE(gate->from_gate);
+  EXPECT_EQ(gate->session_id, SampleHeader().session_id);
+  const char* const bad[] = {
+      R"({"version": 1, "width": 80, "height": 24})",
+      R"({"version": 3, "term": {"cols": 80, "rows": 24}})",
+      R"({"version": 2, "height": 24})",
+      R"({"version": 2, "width": 0, "height": 24})",
+      R"({"version": 2, "width": 80, "height": 24, "timestamp": "now"})",
+      R"({"version": 2, "width": 80, "height": 24, "env": {"TERM": 5}})",
+      R"({"version": 2, "width": 80, "height": 24, "title": []})",
+      // A "gate" object makes the header gate's, held to all of its rules.
+      R"({"version": 2, "width": 80, "height": 24, "timestamp": 1, "gate": {"user": "u"}})",
+      R"({"version": 2, "width": 80, "height": 24, "gate": "x"})",
+      "[]",
+  };
+  for (const char* line : bad) {
+    auto r = ParseAnyHeader(line);
+    ASSERT_FALSE(r) << "accepted: " << line;
+    EXPECT_EQ(r.error().code(), Code::kInvalidArgument) << line;
+  }
+}
+
+TEST_F(AsciicastTest, ReaderTakesPlainAsciicastOnlyWhenAsked) {
+  const std::string file =
+      std::string(kAsciinemaHeader) + "\n[0.5, \"o\", \"hello\\r\\n\"]\n[0.7, \"m\", \"\"]\n";
+  auto gate_only = Reader::Create(file);
+  ASSERT_FALSE(gate_only);
+  EXPECT_NE(gate_only.error().message().find("line 1: header: missing field 'gate'"),
+            std::string::npos);
+  auto reader = Reader::Create(file, Reader::Headers::kAnyAsciicast);
+  ASSERT_TRUE(reader) << reader.error().ToString();
+  EXPECT_FALSE(reader->header().from_gate);
+  Event e;
+  ASSERT_TRUE(*reader->Next(&e));
+  EXPECT_EQ(e.type, kOutput);
+  EXPECT_EQ(e.data, "hello\r\n");
+  ASSERT_TRUE(*reader->Next(&e));
+  EXPECT_EQ(e.type, 'm');
+  EXPECT_FALSE(*reader->Next(&e));
+}
+
+TEST_F(AsciicastTest, VerifySaysAPlainFileIsNotAGateRecording) {
+  const std::string file = std::string(kAsciinemaHeader) + "\n[0.5, \"o\", \"hello\"]\n";
+  auto v = Verify(file, key_.public_key());
+  ASSERT_FALSE(v);
+  EXPECT_EQ(v.error().code(), Code::kDataLoss);
+  EXPECT_EQ(v.error().message(), "line 1: " + std::string(kNotAGateRecording));
+}
+
 // ---------------------------------------------------------------------------
 // Writer
 

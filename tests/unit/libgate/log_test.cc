@@ -9,6 +9,7 @@
 #include <regex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace gate::log {
@@ -107,6 +108,28 @@ TEST_F(LogTest, SyslogSinkWritesNothingToStderr) {
     Init(Sink::kStderr, "", Level::kInfo);
   });
   EXPECT_EQ(out, "");
+}
+
+std::vector<std::pair<Level, std::string>>* g_lines = nullptr;
+
+void Collect(Level level, std::string_view line) { g_lines->emplace_back(level, line); }
+
+TEST_F(LogTest, FunctionSinkGetsEscapedLinesAndNothingElseDoes) {
+  std::vector<std::pair<Level, std::string>> lines;
+  g_lines = &lines;
+  std::string out = CaptureStderr([] {
+    InitFunction(&Collect, Level::kInfo);
+    Debug("below the level");
+    Warning("bob\nERROR forged");
+    Init(Sink::kStderr, "", Level::kInfo);
+    Info("back on stderr");
+  });
+  g_lines = nullptr;
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].first, Level::kWarning);
+  EXPECT_EQ(lines[0].second, "bob\\nERROR forged");
+  EXPECT_NE(out.find("back on stderr"), std::string::npos);
+  EXPECT_EQ(out.find("forged"), std::string::npos);
 }
 
 }  // namespace

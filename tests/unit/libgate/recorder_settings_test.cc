@@ -104,5 +104,13 @@ TEST(RecorderSettingsTest, WhatIsWrittenParsesBackAsIs) {
   EXPECT_FALSE(parsed->record_exec_output);
 }
 
+// Where gate-node writes the public key and gate play --verify looks for it.
+TEST(RecorderSettingsTest, PublicKeyLivesBesideTheSettings) {
+  EXPECT_EQ(PublicKeyPath("/etc/gate/recorder.json"), "/etc/gate/recorder.pub");
+  EXPECT_EQ(PublicKeyPath("/var/lib/gate-demo/recorder.json"), "/var/lib/gate-demo/recorder.pub");
+  EXPECT_EQ(PublicKeyPath("/recorder.json"), "/recorder.pub");
+  EXPECT_EQ(PublicKeyPath("recorder.json"), "./recorder.pub");
+}
+
 }  // namespace
 }  // namespace gate::recorder

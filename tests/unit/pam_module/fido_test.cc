@@ -17,6 +17,7 @@
 #include "gate/authfile.h"
 #include "gate/bytes.h"
 #include "gate/cptr.h"
+#include "gate/json.h"
 #include "pam_module/factor.h"
 
 namespace gate::pam {
@@ -256,11 +257,25 @@ TEST(FidoClientDataTest, CarriesChallengeAndOrigin) {
   EXPECT_NE(cd.find("\"type\":\"webauthn.get\""), std::string::npos) << cd;
 }
 
+TEST(FidoClientDataTest, IsTheJsonJsoncppWouldWrite) {
+  // Written by hand (the plugin does not load jsoncpp): the same bytes as
+  // jsoncpp's compact writer, hostile origins included.
+  const std::vector<std::string> origins = {"pam://host1", "pam://a\"b\\c", "o\n\x01\x7f\xc3\xa9"};
+  for (const std::string& origin : origins) {
+    Json::Value v(Json::objectValue);
+    v["type"] = "webauthn.get";
+    v["challenge"] = "-_8";
+    v["origin"] = origin;
+    v["crossOrigin"] = false;
+    EXPECT_EQ(FidoClientData(std::string("\xfb\xff", 2), origin), json::Write(v)) << origin;
+  }
+}
+
 // --- The factor itself (no security key exists on a test machine). ---
 
 class FakeConversation final : public Conversation {
  public:
-  bool PromptSecret(const std::string& prompt, std::string* answer) override {
+  bool PromptSecret(const std::string& prompt, SecretString* answer) override {
     prompts.push_back(prompt);
     answer->clear();
     return false;

@@ -67,10 +67,10 @@ class FakeRelay {
 
 class ScriptedConversation : public Conversation {
  public:
-  bool PromptSecret(const std::string& prompt, std::string* answer) override {
+  bool PromptSecret(const std::string& prompt, SecretString* answer) override {
     prompts.push_back(prompt);
     if (!answer_) return false;
-    *answer = *answer_;
+    *answer = SecretString(*answer_);
     return true;
   }
   void Info(const std::string&) override {}

@@ -279,10 +279,10 @@ class ScriptedConversation : public Conversation {
  public:
   explicit ScriptedConversation(std::string answer, bool answers = true)
       : answer_(std::move(answer)), answers_(answers) {}
-  bool PromptSecret(const std::string& prompt, std::string* answer) override {
+  bool PromptSecret(const std::string& prompt, SecretString* answer) override {
     prompts.push_back(prompt);
     if (!answers_) return false;
-    *answer = answer_;
+    *answer = SecretString(answer_);
     return true;
   }
   void Info(const std::string& text) override { infos.push_back(text); }
