@@ -21,22 +21,20 @@ Exit 0: every command ran and printed what the README says; 77: skipped
 (not root, or an OS user the walk-through creates already exists); 1: the
 first command that failed, with its output.
 """
-import base64
-import hashlib
-import hmac
 import os
 import pwd
 import re
 import shutil
-import socket
-import struct
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 
 import pexpect
+
+SOURCE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(SOURCE, "tests", "integration"))
+from harness import OtpDevice, free_port, secret_from_uri  # noqa: E402
 
 SKIP = 77
 MARKER = "<!-- walkthrough -->"
@@ -94,38 +92,17 @@ def check_output(expected, output, ports):
     return None
 
 
-def totp(secret_b32, step_index):
-    key = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8))
-    mac = hmac.new(key, struct.pack(">Q", step_index), hashlib.sha1).digest()
-    offset = mac[-1] & 0x0F
-    code = (struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF) % 10**6
-    return str(code).zfill(6)
-
-
 class Person:
     """What the person at the keyboard types: the last signup URL shown, one
-    password, and each OTP code for a step not used before (the server takes
-    each step once, and one step of skew)."""
+    password, and the codes of their authenticator app (harness.OtpDevice:
+    each step once, as the server takes them)."""
 
     def __init__(self):
         self.url = None
-        self.secret = None
-        self.last_step = None
+        self.device = None
 
     def otp(self):
-        while True:
-            now = int(time.time() // 30)
-            step = now if self.last_step is None else max(self.last_step + 1, now)
-            if step <= now + 1:
-                self.last_step = step
-                return totp(self.secret, step)
-            time.sleep(max(0.05, (now + 1) * 30 - time.time() + 0.05))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return self.device.code()
 
 
 def os_users_in(steps):
@@ -177,8 +154,7 @@ def run_step(shell, person, index, command, expected):
         if which == 0:
             return int(shell.match.group(1)), output.replace(shell.after, "")
         if which == 1:
-            uri = ANSI.sub("", shell.after)
-            person.secret = urllib.parse.parse_qs(urllib.parse.urlparse(uri).query)["secret"][0]
+            person.device = OtpDevice(secret_from_uri(ANSI.sub("", shell.after)))
         elif which == 2:
             person.url = shell.after
         elif which == 3:
@@ -189,7 +165,7 @@ def run_step(shell, person, index, command, expected):
 
 
 def main():
-    source = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    source = SOURCE
     bin_dir = os.environ.get("GATE_BIN_DIR")
     if not bin_dir:
         print("run_walkthrough: set GATE_BIN_DIR to the build directory", file=sys.stderr)
