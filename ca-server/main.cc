@@ -203,7 +203,8 @@ int ServeFrontEnd(Config config, UniqueFd signer_fd, pid_t signer_pid,
                     .user_ca = ca.user_ca(),
                     .host_ca = ca.host_ca(),
                     .now = now,
-                    .ca_pin = *pin};
+                    .ca_pin = *pin,
+                    .tls_self_signed = self_signed};
 
   auto recordings = RecordingFiles::Open(config.data_dir + "/recordings");
   if (!recordings) {

@@ -47,6 +47,8 @@ Json::Value TokenReply(const Services& s, const std::string& user, const std::st
   out["ttl_seconds"] = Json::Int64(ttl.count());
   out["expires_at"] = Json::Int64(now + ttl.count());
   out["proxy"] = s.config.public_addr.ToString();
+  // A certificate the user's system does not trust takes the pin to sign up.
+  if (s.tls_self_signed) out["ca_pin"] = s.ca_pin;
   return out;
 }
 

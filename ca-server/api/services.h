@@ -34,6 +34,9 @@ struct Services {
   // "sha256:<hex>" of the HTTPS certificate's public key (SpkiPinFromCertFile),
   // printed in the gate-node join command so nodes can pin it.
   std::string ca_pin;
+  // Whether that certificate is gate-ca's own self-signed one: then a user
+  // signing up needs the pin too, and signup replies carry it.
+  bool tls_self_signed = false;
   // Runs when a node leaves or is removed, before its row goes: its live
   // uploads will never complete (gate-ca wires SessionIngest's
   // CloseLiveSessions). Empty in tests that have no recordings.

@@ -11,16 +11,41 @@
 
 namespace gate::cli {
 
+namespace {
+
+constexpr std::string_view kDataDirFlag = "--data-dir";
+constexpr std::string_view kDataDirHelp =
+    "gate-ca's data directory, where its admin socket is (default $GATE_DATA_DIR, else "
+    "/var/lib/gate)";
+
+}  // namespace
+
+void DefineGlobalAdminFlags(CLI::App& app) {
+  const std::string help(kDataDirHelp);
+  app.add_option(std::string(kDataDirFlag), help)->envname(std::string(kDataDirEnv));
+  app.fallthrough();
+}
+
 void AdminFlags::Define(CLI::App& sub) {
-  sub.add_option("--data-dir", data_dir,
-                 "gate-ca's data directory, where its admin socket is (default /var/lib/gate)");
+  own_option_ = sub.add_option(std::string(kDataDirFlag), own_, std::string(kDataDirHelp));
+  const CLI::App* root = &sub;
+  while (root->get_parent() != nullptr) root = root->get_parent();
+  global_option_ = root->get_option_no_throw(std::string(kDataDirFlag));
+}
+
+std::string AdminFlags::DataDir() const {
+  if (own_option_ != nullptr && own_option_->count() > 0) return own_;
+  if (global_option_ != nullptr && global_option_->count() > 0) {
+    return global_option_->as<std::string>();
+  }
+  return std::string(kDefaultDataDir);
 }
 
 Result<Json::Value> AdminCall(const AdminFlags& flags, std::string_view method,
                               std::string_view path, const Json::Value* body) {
   HttpClientOptions options;
   options.base_url = "http://localhost";
-  options.unix_socket = flags.data_dir + "/admin.sock";
+  options.unix_socket = flags.DataDir() + "/admin.sock";
   HttpClient client = CurlHttpClient(options);
   auto response = client.Request(method, path, body);
   // Only a failure to talk to gate-ca at all gets the hint; an error gate-ca
@@ -42,10 +67,14 @@ std::string TokenTtlText(std::int64_t seconds) {
 
 void PrintSignupToken(const Json::Value& reply) {
   const std::string proxy = reply["proxy"].asString();
+  // gate-ca sends its pin when its certificate is self-signed: without it the
+  // user's `gate signup` could not verify the server.
+  std::string pin_flag;
+  if (reply.isMember("ca_pin")) pin_flag = " --ca-pin " + reply["ca_pin"].asString();
   std::cout << "Signup token has been created and is valid for "
             << TokenTtlText(reply["ttl_seconds"].asInt64()) << ". Share this URL with the user:\n"
             << reply["url"].asString() << "\n\n"
-            << "Or sign up in a terminal: gate signup --proxy " << proxy
+            << "Or sign up in a terminal: gate signup --proxy " << proxy << pin_flag
             << " (it asks for this URL; never put the token on a command line)\n\n"
             << "NOTE: Make sure " << proxy << " points at a gate proxy which users can access.\n";
 }

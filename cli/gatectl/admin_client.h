@@ -14,10 +14,31 @@ namespace gate::cli {
 
 inline constexpr std::string_view kDefaultDataDir = "/var/lib/gate";
 
-// Every gatectl command takes --data-dir to find the socket.
-struct AdminFlags {
-  std::string data_dir = std::string(kDefaultDataDir);
+// Names the variable that sets gate-ca's data dir for every gatectl command
+// (the demo exports it), below a --data-dir on the command line.
+inline constexpr std::string_view kDataDirEnv = "GATE_DATA_DIR";
+
+// gatectl's global flags: --data-dir, anywhere on the command line
+// (`gatectl --data-dir D users ls` or `gatectl users ls --data-dir D`), else
+// $GATE_DATA_DIR, else /var/lib/gate. DefineGlobalAdminFlags runs once on the root app
+// before the commands are added, and makes every subcommand pass the flags it
+// does not know to its parent (CLI11's fallthrough).
+void DefineGlobalAdminFlags(CLI::App& app);
+
+// Every gatectl command's view of --data-dir. Define adds it to the
+// command's own subcommand too, so `--help` there lists it; DataDir() is the
+// value that applies once parsing is done (the command's own flag, then the
+// global one, then the environment, then the default). Not thread-safe; lives
+// as long as the CLI::App it was defined on.
+class AdminFlags {
+ public:
   void Define(CLI::App& sub);
+  std::string DataDir() const;
+
+ private:
+  std::string own_;
+  const CLI::Option* own_option_ = nullptr;
+  const CLI::Option* global_option_ = nullptr;
 };
 
 // Calls the admin API. Unavailable carries the hint to start gate-ca or to

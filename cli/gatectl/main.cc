@@ -1,4 +1,5 @@
 // gatectl: the admin's tool. Talks to the local gate-ca over its admin socket.
+#include "cli/gatectl/admin_client.h"
 #include "cli/gatectl/commands.h"
 #include "gate/exit_code.h"
 #include "gate/log.h"
@@ -14,6 +15,7 @@ int main(int argc, char** argv) {
       "in the data dir.",
       "gatectl"};
   app.footer(std::string(kExitCodeHelp));
+  DefineGlobalAdminFlags(app);
   const std::vector<CommandEntry> table = {
       {"users add", "Add a user and print a one-time signup URL", MakeUsersAddCommand},
       {"users ls", "List users", MakeUsersLsCommand},

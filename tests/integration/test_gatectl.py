@@ -95,6 +95,38 @@ class GatectlTest(GateTestCase):
         self.assertEqual(proc.returncode, 4)
         self.assertIn("is gate-ca running", proc.stderr)
 
+    def test_data_dir_anywhere_and_from_the_environment(self):
+        """--data-dir before the command's words, between them, after them,
+        or GATE_DATA_DIR; a --data-dir on the command line wins over it."""
+        gatectl = __import__("harness").binary("gatectl")
+        self.ca.add_user("gia", "gia")
+        env = {k: v for k, v in os.environ.items() if k != "GATE_DATA_DIR"}
+        for args in (["--data-dir", self.ca.data_dir, "users", "ls"],
+                     ["users", "--data-dir", self.ca.data_dir, "ls"],
+                     ["users", "ls", "--data-dir", self.ca.data_dir],
+                     [f"--data-dir={self.ca.data_dir}", "users", "ls"]):
+            proc = run([gatectl, *args], env=env)
+            self.assertEqual(proc.returncode, 0, (args, proc.stderr))
+            self.assertIn("gia", proc.stdout, args)
+        from_env = run([gatectl, "users", "ls"], env=dict(env, GATE_DATA_DIR=self.ca.data_dir))
+        self.assertEqual(from_env.returncode, 0, from_env.stderr)
+        self.assertIn("gia", from_env.stdout)
+        nowhere = os.path.join(self.workdir, "nowhere")
+        for args in (["--data-dir", nowhere, "users", "ls"], ["users", "ls", "--data-dir", nowhere]):
+            proc = run([gatectl, *args], env=dict(env, GATE_DATA_DIR=self.ca.data_dir))
+            self.assertEqual(proc.returncode, 4, args)
+            self.assertIn(nowhere + "/admin.sock", proc.stderr)
+        # Without either, the default: /var/lib/gate.
+        default = run([gatectl, "users", "ls"], env=env)
+        if default.returncode != 0:
+            self.assertIn("/var/lib/gate/admin.sock", default.stderr)
+
+    def test_signup_hint_carries_the_pin_of_a_self_signed_certificate(self):
+        out = self.ca.gatectl("users", "add", "pia", "pia", check=True).stdout
+        self.assertIn(f"gate signup --proxy {self.ca.addr} --ca-pin {self.ca.pin} ", out)
+        again = self.ca.gatectl("users", "reset", "pia", check=True).stdout
+        self.assertIn(f"--ca-pin {self.ca.pin} ", again)
+
     @unittest.skipUnless(os.geteuid() == 0, "needs root to switch to another user")
     def test_admin_socket_refuses_other_users(self):
         proc = run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",

@@ -66,7 +66,8 @@ class SignupTest(GateTestCase):
     def test_token_in_argv_is_refused_and_not_used(self):
         token, out = self.ca.add_user("argv")
         # What gatectl prints never suggests the token on a command line.
-        self.assertIn(f"gate signup --proxy {self.ca.addr} (it asks for this URL", out)
+        self.assertIn(f"gate signup --proxy {self.ca.addr} --ca-pin {self.ca.pin} (it asks for this URL",
+                      out)
         self.assertNotIn(f"--proxy {self.ca.addr} {token}", out)
         client = Client(self.workdir, self.ca, "argv")
         for given in (token, self.url(token)):
