@@ -69,9 +69,7 @@ Result<std::string> ReadAuthInfo(uid_t user) {
   }
   ScopedEuid as_user(user);
   GATE_RETURN_IF_ERROR(as_user.status());
-  auto text = ReadFile(path, kMaxAuthInfoSize);
-  if (!text) return Err(PermissionDenied("cannot read SSH_USER_AUTH: " + text.error().message()));
-  return text;
+  return ReadAuthInfoFile(path, user);
 }
 
 enum class Mode { kInteractive, kExecPty, kExec };
@@ -151,6 +149,8 @@ int Run(const RecorderOptions& options) {
   const auto now = static_cast<std::int64_t>(std::time(nullptr));
   auto identity = ResolveIdentity(*auth_info, account->name, cache, now);
   if (!identity) return Refuse(identity.error().message());
+  // The identity is sshd's only if sshd ran us for this session.
+  if (Status s = CheckStartedBySshd(::getppid(), ids.ruid); !s.ok()) return Refuse(s.message());
 
   if (Status s = CheckSessionDir(settings->spool_dir, true); !s.ok()) return Refuse(s.message());
   if (Status s = CheckSessionDir(settings->run_dir, false); !s.ok()) return Refuse(s.message());

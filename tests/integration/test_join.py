@@ -16,10 +16,11 @@ import subprocess
 import unittest
 
 import test_recording
-from harness import IS_ROOT, binary, run
+from harness import IS_ROOT, binary, ensure_os_user, run
 from test_recording import LOGIN, Tmux, output_of, parse_cast
 
 DETACH = "C-]"  # tmux's name for Ctrl-], gate join's detach key
+OTHER = "gtjoin"  # a second OS account: its recorders keep another group
 
 
 @unittest.skipUnless(IS_ROOT and shutil.which("tmux"),
@@ -38,26 +39,47 @@ class JoinTest(test_recording.RecordingTest):
                        check=True)
         cls.bob = cls.logged_in_user("bob", LOGIN, roles="joiners")
         cls.carol = cls.logged_in_user("carol", LOGIN)
+        # Other OS accounts (another user, and root), with and without a
+        # join role.
+        ensure_os_user(OTHER)
+        cls.ca.gatectl("roles", "add", "others", "--logins", f"{OTHER},root", check=True)
+        cls.ca.gatectl("roles", "add", "others-join", "--logins", f"{OTHER},root",
+                       "--join-sessions", check=True)
+        cls.olga = cls.logged_in_user("olga", OTHER, roles="others-join")
+        cls.otto = cls.logged_in_user("otto", OTHER, roles="others")
+        cls.rosa = cls.logged_in_user("rosa", "root", roles="others-join")
+        cls.rolf = cls.logged_in_user("rolf", "root", roles="others")
         synced = cls.node.sync()
         assert synced.returncode == 0, synced.stderr
 
+    @classmethod
+    def edit_sshd_config(cls, text):
+        # Root's sessions are recorded like anyone's (certificates only).
+        return text.replace("PermitRootLogin no", "PermitRootLogin prohibit-password")
+
     # --- helpers --------------------------------------------------------------
 
-    def ssh_argv_for(self, client, *args):
+    def ssh_argv_for(self, client, *args, login=LOGIN):
         kh = os.path.join(client.env["GATE_HOME"], "known_hosts")
         return ["ssh", "-F", "/dev/null", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
                 "-o", f"IdentityFile={client.key}", "-o", f"CertificateFile={client.cert}",
                 "-o", f"UserKnownHostsFile={kh}", "-o", "StrictHostKeyChecking=yes",
-                "-o", "ConnectTimeout=10", "-p", str(self.node.port), *args, f"{LOGIN}@127.0.0.1"]
+                "-o", "ConnectTimeout=10", "-p", str(self.node.port), *args, f"{login}@127.0.0.1"]
 
-    def session_of(self, client, name):
+    def session_of(self, client, name, login=LOGIN):
         """A recorded interactive session of client's Gate user, at the prompt."""
-        t = Tmux(self.tmux_socket, name).start(self.ssh_argv_for(client, "-tt"))
+        t = Tmux(self.tmux_socket, name).start(self.ssh_argv_for(client, "-tt", login=login))
         self.addCleanup(t.kill)
-        t.wait_for(r"^\$\s*\Z")  # the login shell's prompt
+        t.wait_for(r"[$#]\s*\Z")  # the login shell's prompt (root's ends in #)
         t.type("echo ready-$((20+22))")
         t.wait_for(r"^ready-42\s*$")
         return t
+
+    def sid_of(self, t):
+        """The session id of the recorded session in terminal t."""
+        t.type("echo sid=$GATE_SESSION_ID")
+        screen = t.wait_for(r"^sid=[0-9a-f-]{36}\s*$")
+        return re.search(r"^sid=([0-9a-f-]{36})\s*$", screen, re.M).group(1)
 
     def join_cmd(self, sid, mode="observer"):
         # No --run-dir: inside a session, gate join finds it in the recorder
@@ -173,6 +195,103 @@ class JoinTest(test_recording.RecordingTest):
         self.assertEqual(bad.returncode, 2, bad.stderr)
         owner.type("exit")
         owner.wait_gone()
+
+    def test_users_of_another_account_join_with_a_role_and_are_refused_without(self):
+        # rita's session (gtrec) joined from sessions of gtjoin: the two
+        # recorders run as gate-rec, each with its own user's group, so
+        # neither may inspect the other beyond /proc/<pid>/stat and status.
+        owner, live, cast = self.terminal("x-owner")
+        sid = live["session_id"]
+        owner.type("echo cross-$((6*6))")
+        owner.wait_for(r"^cross-36\s*$")
+
+        otto = self.session_of(self.otto, "x-otto", login=OTHER)
+        otto.type(self.join_cmd(sid) + "; echo join-rc=$?")
+        otto.wait_for(r"gate join: otto may not join sessions on this node "
+                      r"\(no role with join_sessions\)")
+        otto.wait_for(r"^join-rc=3\s*$")
+
+        olga = self.session_of(self.olga, "x-olga", login=OTHER)
+        olga.type(self.join_cmd(sid))
+        olga.wait_for(re.escape(f"Joined session {sid} of rita (login {LOGIN}) as observer"))
+        olga.wait_for(r"^cross-36\s*$")
+        owner.wait_for(r"\[gate\] olga joined as observer")
+        self.detach(olga)
+        olga.wait_for(re.escape(f"detached from session {sid}"))
+        owner.type("exit")
+        owner.wait_gone()
+        _, events = parse_cast(cast)
+        self.assertEqual(self.j_events(events), [
+            {"event": "join", "user": "olga", "mode": "observer"},
+            {"event": "leave", "user": "olga", "mode": "observer"},
+        ])
+
+    def test_root_and_a_user_join_each_others_sessions(self):
+        # A user joins root's session...
+        root = self.session_of(self.rosa, "r-root", login="root")
+        root_sid = self.sid_of(root)
+        root.type("echo root-$((5*5))")
+        root.wait_for(r"^root-25\s*$")
+        carol = self.session_of(self.carol, "r-carol")
+        carol.type(self.join_cmd(root_sid) + "; echo join-rc=$?")
+        carol.wait_for(r"gate join: carol may not join sessions on this node "
+                       r"\(no role with join_sessions\)")
+        carol.wait_for(r"^join-rc=3\s*$")
+        bob = self.session_of(self.bob, "r-bob")
+        bob.type(self.join_cmd(root_sid))
+        bob.wait_for(re.escape(f"Joined session {root_sid} of rosa (login root) as observer"))
+        bob.wait_for(r"^root-25\s*$")
+        root.wait_for(r"\[gate\] bob joined as observer")
+        self.detach(bob)
+        bob.wait_for(re.escape(f"detached from session {root_sid}"))
+
+        # ... and root joins a user's.
+        owner, live, _ = self.terminal("r-owner")
+        sid = live["session_id"]
+        rolf = self.session_of(self.rolf, "r-rolf", login="root")
+        rolf.type(self.join_cmd(sid) + "; echo join-rc=$?")
+        rolf.wait_for(r"gate join: rolf may not join sessions on this node "
+                      r"\(no role with join_sessions\)")
+        rolf.wait_for(r"^join-rc=3\s*$")
+        root.type(self.join_cmd(sid, "peer"))
+        root.wait_for(re.escape(f"Joined session {sid} of rita (login {LOGIN}) as peer"))
+        owner.wait_for(r"\[gate\] rosa joined as peer")
+        root.type("echo typed-by-root-$((8*8))")
+        owner.wait_for(r"^typed-by-root-64\s*$")
+        self.detach(root)
+        owner.wait_for(r"\[gate\] rosa left")
+        owner.type("exit")
+        owner.wait_gone()
+
+    def test_a_hand_run_recorder_with_another_users_auth_file_joins_nothing(self):
+        owner, live, cast = self.terminal("h-owner")
+        sid = live["session_id"]
+        # bob (a join role) and carol (none) share the OS account: carol can
+        # read bob's SSH_USER_AUTH file, which names bob's certificate.
+        bob = self.session_of(self.bob, "h-bob")
+        bob.type("echo auth=$SSH_USER_AUTH")
+        screen = bob.wait_for(r"^auth=/\S+\s*$")
+        bob_auth = re.search(r"^auth=(/\S+)\s*$", screen, re.M).group(1)
+        borrowed = os.path.join("/tmp", f"gate-borrowed-{sid}")
+        self.addCleanup(lambda: os.path.exists(borrowed) and os.unlink(borrowed))
+        carol = self.session_of(self.carol, "h-carol")
+        for i, auth in enumerate((bob_auth, borrowed)):
+            carol.type(f"cp {bob_auth} {borrowed}; chmod 600 {borrowed}; "
+                       f"SSH_USER_AUTH={auth} {self.recorder} --config {self.config}; "
+                       f"echo rec-rc-{i}=$?")
+            screen = carol.wait_for(rf"^rec-rc-{i}=1\s*$")
+            self.assertEqual(screen.count("gate-record: cannot record this session: gate-record "
+                                          "was not started by sshd for this session"), i + 1,
+                             screen)
+        # No session of bob's came of it, and carol is still carol.
+        self.assertEqual(len([s for s in self.live_sessions() if s["user"] == "bob"]), 1)
+        carol.type(self.join_cmd(sid) + "; echo join-rc=$?")
+        carol.wait_for(r"gate join: carol may not join sessions on this node")
+        carol.wait_for(r"^join-rc=3\s*$")
+        owner.type("exit")
+        owner.wait_gone()
+        _, events = parse_cast(cast)
+        self.assertEqual(self.j_events(events), [])
 
     def test_join_from_a_workstation_through_ssh(self):
         owner, live, _ = self.terminal("owner4")
