@@ -100,7 +100,11 @@ int Usage(const std::string& message) {
 int main(int argc, char** argv) {
   // Setuid: OpenSSL must not read a configuration the user could name.
   OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, nullptr);
-  gate::log::Init(gate::log::Sink::kSyslog, "gate-record");
+  // Never to stderr: that is the user's terminal or ssh channel. Without
+  // syslog or the journal, RunRecorder routes the lines to the spool.
+  gate::log::Destinations log_to;
+  log_to.fallback_fd = -1;
+  gate::log::Init(gate::log::Sink::kSyslog, "gate-record", gate::log::Level::kInfo, log_to);
   gate::recorder::RecorderOptions options;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];

@@ -19,6 +19,7 @@
 #include "recorder/session/cast_sink.h"
 #include "recorder/session/child.h"
 #include "recorder/session/event_loop.h"
+#include "recorder/session/log_file.h"
 #include "recorder/session/privileges.h"
 #include "recorder/session/pty.h"
 #include "recorder/session/session_files.h"
@@ -138,6 +139,9 @@ int Run(const RecorderOptions& options) {
 
   auto settings = LoadSettings(options.config_path);
   if (!settings) return Refuse(settings.error().message());
+  // Without syslog or the journal, log lines go to the spool (never to the
+  // user's terminal); best effort, the user sees every refusal anyway.
+  if (CheckSessionDir(settings->spool_dir, true).ok()) (void)RouteLogToFile(settings->spool_dir);
   auto key = LoadRecorderKey(settings->key_file);
   if (!key) return Refuse(key.error().message());
 

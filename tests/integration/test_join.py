@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 import unittest
 
 import test_recording
@@ -80,6 +81,27 @@ class JoinTest(test_recording.RecordingTest):
         t.type("echo sid=$GATE_SESSION_ID")
         screen = t.wait_for(r"^sid=[0-9a-f-]{36}\s*$")
         return re.search(r"^sid=([0-9a-f-]{36})\s*$", screen, re.M).group(1)
+
+    def assertLogged(self, pattern):
+        """gate-record logged a line matching pattern. This node has no
+        syslog or journal (as in a container) unless another test is
+        capturing /dev/log, so the line is in the spool's gate-record.log,
+        which only gate-rec and root may read, never on a user's terminal."""
+        if os.path.exists("/dev/log") or os.path.exists("/run/systemd/journal/socket"):
+            return
+        path = os.path.join(self.spool, "gate-record.log")
+        deadline = time.time() + 10
+        text = ""
+        while time.time() < deadline:
+            if os.path.exists(path):
+                with open(path) as f:
+                    text = f.read()
+                if re.search(pattern, text):
+                    break
+            time.sleep(0.1)
+        self.assertRegex(text, pattern)
+        st = os.stat(path)
+        self.assertEqual((st.st_uid, st.st_mode & 0o777), (self.rec_uid, 0o600))
 
     def join_cmd(self, sid, mode="observer"):
         # No --run-dir: inside a session, gate join finds it in the recorder
@@ -163,9 +185,11 @@ class JoinTest(test_recording.RecordingTest):
         carol.wait_for(r"gate join: carol may not join sessions on this node "
                        r"\(no role with join_sessions\)")
         carol.wait_for(r"^join-rc=3\s*$")
+        self.assertLogged(r"join: refused .*carol may not join sessions on this node")
         owner.type("echo owner-alone")
         owner.wait_for(r"^owner-alone\s*$")
         self.assertNotIn("[gate]", owner.screen())
+        self.assertNotIn("join: refused", owner.screen())
         owner.type("exit")
         owner.wait_gone()
         _, events = parse_cast(cast)
@@ -283,6 +307,7 @@ class JoinTest(test_recording.RecordingTest):
             self.assertEqual(screen.count("gate-record: cannot record this session: gate-record "
                                           "was not started by sshd for this session"), i + 1,
                              screen)
+        self.assertLogged(r"cannot record this session: gate-record was not started by sshd")
         # No session of bob's came of it, and carol is still carol.
         self.assertEqual(len([s for s in self.live_sessions() if s["user"] == "bob"]), 1)
         carol.type(self.join_cmd(sid) + "; echo join-rc=$?")
