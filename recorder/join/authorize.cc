@@ -25,9 +25,12 @@ Status NotInSession() {
       "that gate-record records");
 }
 
-// The nearest ancestor of peer (not peer itself: the joining program is
-// never the recorder) that runs as the recorders' uid alone; nullopt if
-// none is within config.max_depth.
+bool IsRecorder(const ProcessInfo& info, uid_t recorder_uid) {
+  return info.ruid == recorder_uid && info.euid == recorder_uid && info.suid == recorder_uid;
+}
+
+// The nearest ancestor of peer that runs as the recorders' uid alone;
+// nullopt if none is within config.max_depth.
 std::optional<ProcessInfo> FindRecorder(const AuthorizerConfig& config, uid_t recorder_uid,
                                         const ProcessInfo& peer) {
   pid_t pid = peer.ppid;
@@ -36,13 +39,15 @@ std::optional<ProcessInfo> FindRecorder(const AuthorizerConfig& config, uid_t re
     // A parent that exited meanwhile: its children now belong to init or a
     // subreaper, and the chain is broken.
     if (!info) return std::nullopt;
-    if (info->ruid == recorder_uid && info->euid == recorder_uid && info->suid == recorder_uid) {
-      return *info;
-    }
+    if (IsRecorder(*info, recorder_uid)) return *info;
     pid = info->ppid;
   }
   return std::nullopt;
 }
+
+// The policy's decision for the user a registry entry names.
+Result<std::string> Allow(const AuthorizerConfig& config, const Peer& peer,
+                          const RegisteredSession& session, pid_t recorder_pid);
 
 Result<std::string> Decide(const AuthorizerConfig& config, const Peer& peer) {
   const uid_t recorder_uid = config.recorder_uid.value_or(::geteuid());
@@ -57,6 +62,20 @@ Result<std::string> Decide(const AuthorizerConfig& config, const Peer& peer) {
     log::Warning("join: " + Who(peer) + " now runs as uid " + std::to_string(self->euid));
     return Err(PermissionDenied("the recorder cannot identify your process"));
   }
+  RegistryQuery query;
+  query.run_dir = config.run_dir;
+  query.owner = recorder_uid;
+  // A recorder serving a join request sshd passed it connects itself: its
+  // own entry names the user.
+  if (IsRecorder(*self, recorder_uid)) {
+    query.recorder_pid = self->pid;
+    query.not_before = self->started_at;
+    auto own = FindRegisteredSession(query);
+    if (own) return Allow(config, peer, *own, self->pid);
+    if (own.error().code() != Code::kNotFound) {
+      return Err(Unavailable("session registry: " + own.error().message()));
+    }
+  }
   const std::optional<ProcessInfo> recorder = FindRecorder(config, recorder_uid, *self);
   if (!recorder) {
     log::Warning("join: " + Who(peer) + " has no recorder among its parents");
@@ -66,9 +85,6 @@ Result<std::string> Decide(const AuthorizerConfig& config, const Peer& peer) {
   if (rec.pid == ::getpid()) {
     return Err(PermissionDenied("you cannot join the session you are in"));
   }
-  RegistryQuery query;
-  query.run_dir = config.run_dir;
-  query.owner = recorder_uid;
   query.recorder_pid = rec.pid;
   query.not_before = rec.started_at;
   auto session = FindRegisteredSession(query);
@@ -79,7 +95,12 @@ Result<std::string> Decide(const AuthorizerConfig& config, const Peer& peer) {
     }
     return Err(Unavailable("session registry: " + session.error().message()));
   }
-  const std::string& user = session->user;
+  return Allow(config, peer, *session, rec.pid);
+}
+
+Result<std::string> Allow(const AuthorizerConfig& config, const Peer& peer,
+                          const RegisteredSession& session, pid_t recorder_pid) {
+  const std::string& user = session.user;
 
   Status dir = node::CheckCacheDir(config.cache);
   if (!dir.ok()) return Err(Unavailable("policy cache: " + dir.message()));
@@ -97,8 +118,8 @@ Result<std::string> Decide(const AuthorizerConfig& config, const Peer& peer) {
     return Err(PermissionDenied(user + " may not join sessions on this node (no role with "
                                        "join_sessions)"));
   }
-  log::Info("join: " + Who(peer) + " is " + user + " (session " + session->session_id +
-            ", recorder pid " + std::to_string(rec.pid) + ")");
+  log::Info("join: " + Who(peer) + " is " + user + " (session " + session.session_id +
+            ", recorder pid " + std::to_string(recorder_pid) + ")");
   return user;
 }
 

@@ -4,7 +4,9 @@
 // A joiner is identified by the kernel, never by what it says: from the
 // connecting process (SO_PEERCRED), walk up its parents (/proc/<pid>/stat)
 // to the nearest recorder: a process whose real, effective and saved uid
-// are all the recorders' uid (gate-rec). Only gate-record, which is setuid
+// are all the recorders' uid (gate-rec); the connecting process itself
+// counts when it is one (a recorder serving a join request from a
+// workstation, session/join_request.h). Only gate-record, which is setuid
 // to that uid, can make such a process, and a gate-record refuses to start
 // unless sshd started it for a session it authenticated (identity.h), so a
 // user cannot put a recorder of their own making above their programs.

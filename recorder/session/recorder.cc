@@ -19,6 +19,7 @@
 #include "recorder/session/cast_sink.h"
 #include "recorder/session/child.h"
 #include "recorder/session/event_loop.h"
+#include "recorder/session/join_request.h"
 #include "recorder/session/log_file.h"
 #include "recorder/session/privileges.h"
 #include "recorder/session/pty.h"
@@ -158,6 +159,11 @@ int Run(const RecorderOptions& options) {
 
   if (Status s = CheckSessionDir(settings->spool_dir, true); !s.ok()) return Refuse(s.message());
   if (Status s = CheckSessionDir(settings->run_dir, false); !s.ok()) return Refuse(s.message());
+  // gate join from a workstation: served here, on the identity sshd proved.
+  const char* requested = std::getenv("SSH_ORIGINAL_COMMAND");
+  if (auto join = ParseJoinRequest(requested != nullptr ? requested : "")) {
+    return ServeJoinRequest({&env, settings->run_dir, settings->host_uuid, *identity, ids}, *join);
+  }
 
   const char* command_env = std::getenv("SSH_ORIGINAL_COMMAND");
   const std::string command = command_env != nullptr ? command_env : "";

@@ -82,6 +82,24 @@ class JoinTest(test_recording.RecordingTest):
         screen = t.wait_for(r"^sid=[0-9a-f-]{36}\s*$")
         return re.search(r"^sid=([0-9a-f-]{36})\s*$", screen, re.M).group(1)
 
+    def ssh_shim(self):
+        """A PATH whose ssh reaches the test's sshd (127.0.0.1, a high port)
+        for the node name gate-ca gives (this machine's hostname): the name
+        resolution a real network would give."""
+        shim = os.path.join(self.workdir, "ssh-shim")
+        os.makedirs(shim, exist_ok=True)
+        with open(os.path.join(shim, "ssh"), "w") as f:
+            f.write(f"#!/bin/sh\nexec /usr/bin/ssh -o HostName=127.0.0.1 -o HostKeyAlias=127.0.0.1 "
+                    f"-p {self.node.port} \"$@\"\n")
+        os.chmod(os.path.join(shim, "ssh"), 0o755)
+        return f"{shim}:{os.environ['PATH']}"
+
+    def upload(self):
+        """gate-ca learns of live sessions from the uploader's first chunk."""
+        proc = run([binary("gate-node"), "upload", "--once", "--spool", self.spool,
+                    "--data-dir", self.node.data_dir], timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+
     def assertLogged(self, pattern):
         """gate-record logged a line matching pattern. This node has no
         syslog or journal (as in a container) unless another test is
@@ -342,21 +360,12 @@ class JoinTest(test_recording.RecordingTest):
     def test_join_through_the_proxy_finds_the_node(self):
         owner, live, _ = self.terminal("owner5")
         sid = live["session_id"]
-        # gate-ca learns of the live session from the uploader's first chunk.
-        proc = run([binary("gate-node"), "upload", "--once", "--spool", self.spool,
-                    "--data-dir", self.node.data_dir], timeout=120)
-        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.upload()
         # gate join --proxy asks gate-ca where the session runs and gets the
         # name the node joined with (this machine's hostname). The test's sshd
         # listens on 127.0.0.1 on a high port, so a one-line wrapper puts the
         # real ssh there: the name resolution a real network would give.
-        shim = os.path.join(self.workdir, "ssh-shim")
-        os.makedirs(shim, exist_ok=True)
-        with open(os.path.join(shim, "ssh"), "w") as f:
-            f.write(f"#!/bin/sh\nexec /usr/bin/ssh -o HostName=127.0.0.1 -o HostKeyAlias=127.0.0.1 "
-                    f"-p {self.node.port} \"$@\"\n")
-        os.chmod(os.path.join(shim, "ssh"), 0o755)
-        argv = ["env", f"GATE_HOME={self.bob.env['GATE_HOME']}", f"PATH={shim}:{os.environ['PATH']}",
+        argv = ["env", f"GATE_HOME={self.bob.env['GATE_HOME']}", f"PATH={self.ssh_shim()}",
                 self.gate, "join", "--proxy", self.ca.addr, "--ca-pin", self.ca.pin,
                 "--login", LOGIN, "--node-gate", self.gate, "--mode", "observer", sid]
         remote = Tmux(self.tmux_socket, "remote5").start(argv)
@@ -368,13 +377,48 @@ class JoinTest(test_recording.RecordingTest):
         owner.type("exit")
         owner.wait_gone()
         # An ended session: nothing to join, and gate join says so.
-        self.assertEqual(run([binary("gate-node"), "upload", "--once", "--spool", self.spool,
-                              "--data-dir", self.node.data_dir], timeout=120).returncode, 0)
+        self.upload()
         ended = run(["env", f"GATE_HOME={self.bob.env['GATE_HOME']}", self.gate, "join",
                      "--proxy", self.ca.addr, "--ca-pin", self.ca.pin, sid], timeout=60)
         self.assertNotEqual(ended.returncode, 0)
         self.assertIn("has ended", ended.stderr)
 
+
+    def test_plain_gate_join_on_a_workstation_goes_through_gate_ca(self):
+        owner, live, _ = self.terminal("w-owner")
+        sid = live["session_id"]
+        owner.type("echo before-$((9*9))")
+        owner.wait_for(r"^before-81\s*$")
+        self.upload()
+        # No --proxy, no --node: outside a recorded session, gate join asks
+        # the profile's gate-ca. No --node-gate either: gate is not installed
+        # on the node (not in the login's PATH); the recorder serves the
+        # request itself, as olga, another OS account, with a join role.
+        olga = Tmux(self.tmux_socket, "w-olga").start(
+            ["env", f"GATE_HOME={self.olga.env['GATE_HOME']}", f"PATH={self.ssh_shim()}",
+             "GATE_SESSION_ID=", self.gate, "join", "--mode", "peer", sid])
+        self.addCleanup(olga.kill)
+        olga.wait_for(re.escape(f"Joined session {sid} of rita (login {LOGIN}) as peer"))
+        olga.wait_for(r"^before-81\s*$")
+        owner.wait_for(r"\[gate\] olga joined as peer")
+        olga.type("echo from-workstation-$((6*7))")
+        owner.wait_for(r"^from-workstation-42\s*$")
+        self.detach(olga)
+        owner.wait_for(r"\[gate\] olga left")
+        olga.wait_gone()
+
+        # otto (same account as olga, no join role) is refused by the node's
+        # recorder, with its reason.
+        otto = run(["env", f"GATE_HOME={self.otto.env['GATE_HOME']}", f"PATH={self.ssh_shim()}",
+                    self.gate, "join", "--login", OTHER, "--node", "localhost", sid],
+                   timeout=60)
+        self.assertEqual(otto.returncode, 3, otto.stdout + otto.stderr)
+        self.assertIn("gate join: otto may not join sessions on this node (no role with "
+                      "join_sessions)", otto.stderr)
+        # No join entry is left behind in the run directory.
+        self.assertEqual([s for s in self.live_sessions() if s.get("mode") == "join"], [])
+        owner.type("exit")
+        owner.wait_gone()
 
 # This class reuses RecordingTest's node; its tests already run in
 # test_recording.py, so they are hidden here (unittest only collects

@@ -293,6 +293,15 @@ TEST_F(JoinAuthorizeTest, ARecorderOfAnotherGroupThatCannotBeTracedIsFound) {
   EXPECT_EQ(Authorize(bob.MemberPeer()).value(), "bob");
 }
 
+TEST_F(JoinAuthorizeTest, ARecorderServingAJoinRequestIsNamedByItsOwnEntry) {
+  // The connecting process runs as the recorders' uid and registered
+  // itself (a "join" entry): its entry, not its parents', names the user.
+  FakeSession bob;
+  Registry(kBobSession, "carol", bob.recorder());
+  Registry(kJoinedSession, "bob", bob.member());
+  EXPECT_EQ(Authorize(bob.MemberPeer()).value(), "bob");
+}
+
 TEST_F(JoinAuthorizeTest, ProcessesOfOtherUidsAreNotRecorders) {
   FakeSession bob;
   Registry(kBobSession, "bob", bob.recorder());
