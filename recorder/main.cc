@@ -36,7 +36,10 @@ DESCRIPTION
          sshd_config needs ExposeAuthInfo yes) with the user's uid, and
          checks the Gate certificate in it against the node's cache: signed
          by a CA in user_ca.pub, valid now, and allowed by policy.json to
-         log in as this account. The Gate user is its key id;
+         log in as this account. The Gate user is its key id. sshd must
+         have started it for this session (its parent, or the login
+         shell's, is sshd's session process): run by hand or from inside
+         another session it refuses, whatever file SSH_USER_AUTH names;
       2. creates SPOOL/<id>.cast (asciicast v2 with gate's header fields
          and signed checkpoints) and RUN/<id>.json, the live registry;
       3. runs the user's login shell (or, when the client asked for a
@@ -53,6 +56,14 @@ DESCRIPTION
       4. drops to gate-rec entirely, records the session until the program
          exits, then writes the exit status ("x"), signs, fsyncs and
          closes the recording, and exits with the program's status.
+
+    A command of exactly the form "gate join --mode observer|peer ID"
+    (what gate join on a workstation sends) is a live-join request: the
+    recorder serves it itself, as the Gate user of the certificate, with
+    gate join's messages and exit statuses, and records nothing else.
+
+    Without syslog (/dev/log) or the journal, its log lines go to
+    SPOOL/gate-record.log, never to its stderr.
 
     It fails closed: if the session cannot be recorded (settings or key
     missing or unsafe, no Gate certificate, a cache or policy that does not

@@ -126,6 +126,24 @@ class JoinTest(test_recording.RecordingTest):
         # settings gate-record names in GATE_RECORDER_CONFIG.
         return f"{self.gate} join --mode {mode} {sid}"
 
+    def assert_join_refused(self, t, user, sid):
+        """user, in terminal t, is refused joining sid for want of a role."""
+        t.type(self.join_cmd(sid) + "; echo join-rc=$?")
+        t.wait_for(rf"gate join: {user} may not join sessions on this node "
+                   r"\(no role with join_sessions\)")
+        t.wait_for(r"^join-rc=3\s*$")
+
+    def watch_and_leave(self, t, name, owner, sid, of, replayed):
+        """name, in terminal t, joins sid (owned by `of`, "rita (login
+        gtrec)") as observer, sees `replayed` from before, and detaches;
+        the owner's terminal announces the join."""
+        t.type(self.join_cmd(sid))
+        t.wait_for(re.escape(f"Joined session {sid} of {of} as observer"))
+        t.wait_for(replayed)
+        owner.wait_for(rf"\[gate\] {name} joined as observer")
+        self.detach(t)
+        t.wait_for(re.escape(f"detached from session {sid}"))
+
     def detach(self, t):
         t.tmux("send-keys", "-t", t.name, DETACH)
 
@@ -248,18 +266,10 @@ class JoinTest(test_recording.RecordingTest):
         owner.wait_for(r"^cross-36\s*$")
 
         otto = self.session_of(self.otto, "x-otto", login=OTHER)
-        otto.type(self.join_cmd(sid) + "; echo join-rc=$?")
-        otto.wait_for(r"gate join: otto may not join sessions on this node "
-                      r"\(no role with join_sessions\)")
-        otto.wait_for(r"^join-rc=3\s*$")
+        self.assert_join_refused(otto, "otto", sid)
 
         olga = self.session_of(self.olga, "x-olga", login=OTHER)
-        olga.type(self.join_cmd(sid))
-        olga.wait_for(re.escape(f"Joined session {sid} of rita (login {LOGIN}) as observer"))
-        olga.wait_for(r"^cross-36\s*$")
-        owner.wait_for(r"\[gate\] olga joined as observer")
-        self.detach(olga)
-        olga.wait_for(re.escape(f"detached from session {sid}"))
+        self.watch_and_leave(olga, "olga", owner, sid, f"rita (login {LOGIN})", r"^cross-36\s*$")
         owner.type("exit")
         owner.wait_gone()
         _, events = parse_cast(cast)
@@ -275,26 +285,15 @@ class JoinTest(test_recording.RecordingTest):
         root.type("echo root-$((5*5))")
         root.wait_for(r"^root-25\s*$")
         carol = self.session_of(self.carol, "r-carol")
-        carol.type(self.join_cmd(root_sid) + "; echo join-rc=$?")
-        carol.wait_for(r"gate join: carol may not join sessions on this node "
-                       r"\(no role with join_sessions\)")
-        carol.wait_for(r"^join-rc=3\s*$")
+        self.assert_join_refused(carol, "carol", root_sid)
         bob = self.session_of(self.bob, "r-bob")
-        bob.type(self.join_cmd(root_sid))
-        bob.wait_for(re.escape(f"Joined session {root_sid} of rosa (login root) as observer"))
-        bob.wait_for(r"^root-25\s*$")
-        root.wait_for(r"\[gate\] bob joined as observer")
-        self.detach(bob)
-        bob.wait_for(re.escape(f"detached from session {root_sid}"))
+        self.watch_and_leave(bob, "bob", root, root_sid, "rosa (login root)", r"^root-25\s*$")
 
         # ... and root joins a user's.
         owner, live, _ = self.terminal("r-owner")
         sid = live["session_id"]
         rolf = self.session_of(self.rolf, "r-rolf", login="root")
-        rolf.type(self.join_cmd(sid) + "; echo join-rc=$?")
-        rolf.wait_for(r"gate join: rolf may not join sessions on this node "
-                      r"\(no role with join_sessions\)")
-        rolf.wait_for(r"^join-rc=3\s*$")
+        self.assert_join_refused(rolf, "rolf", sid)
         root.type(self.join_cmd(sid, "peer"))
         root.wait_for(re.escape(f"Joined session {sid} of rita (login {LOGIN}) as peer"))
         owner.wait_for(r"\[gate\] rosa joined as peer")
