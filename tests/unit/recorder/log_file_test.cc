@@ -36,8 +36,7 @@ TEST_F(LogFileTest, WithoutSyslogTheLinesGoToThePrivateFile) {
   log::Warning("join: refused: carol may not join sessions on this node");
   log::Info("second line");
   const std::string text = testing::ReadFile(path_);
-  EXPECT_NE(text.find("WARNING gate-record: join: refused: carol may not join"),
-            std::string::npos)
+  EXPECT_NE(text.find("WARNING gate-record: join: refused: carol may not join"), std::string::npos)
       << text;
   EXPECT_NE(text.find("INFO gate-record: second line\n"), std::string::npos) << text;
   struct stat st {};
