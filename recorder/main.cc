@@ -36,7 +36,10 @@ DESCRIPTION
          sshd_config needs ExposeAuthInfo yes) with the user's uid, and
          checks the Gate certificate in it against the node's cache: signed
          by a CA in user_ca.pub, valid now, and allowed by policy.json to
-         log in as this account. The Gate user is its key id;
+         log in as this account. The Gate user is its key id. sshd must
+         have started it for this session (its parent, or the login
+         shell's, is sshd's session process): run by hand or from inside
+         another session it refuses, whatever file SSH_USER_AUTH names;
       2. creates SPOOL/<id>.cast (asciicast v2 with gate's header fields
          and signed checkpoints) and RUN/<id>.json, the live registry;
       3. runs the user's login shell (or, when the client asked for a
@@ -61,6 +64,14 @@ DESCRIPTION
       4. drops to gate-rec entirely, records the session until the program
          exits, then writes the exit status ("x"), signs, fsyncs and
          closes the recording, and exits with the program's status.
+
+    A command of exactly the form "gate join --mode observer|peer ID"
+    (what gate join on a workstation sends) is a live-join request: the
+    recorder serves it itself, as the Gate user of the certificate, with
+    gate join's messages and exit statuses, and records nothing else.
+
+    Without syslog (/dev/log) or the journal, its log lines go to
+    SPOOL/gate-record.log, never to its stderr.
 
     It fails closed: if the session cannot be recorded (settings or key
     missing or unsafe, no Gate certificate, a cache or policy that does not
@@ -108,7 +119,11 @@ int Usage(const std::string& message) {
 int main(int argc, char** argv) {
   // Setuid: OpenSSL must not read a configuration the user could name.
   OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, nullptr);
-  gate::log::Init(gate::log::Sink::kSyslog, "gate-record");
+  // Never to stderr: that is the user's terminal or ssh channel. Without
+  // syslog or the journal, RunRecorder routes the lines to the spool.
+  gate::log::Destinations log_to;
+  log_to.fallback_fd = -1;
+  gate::log::Init(gate::log::Sink::kSyslog, "gate-record", gate::log::Level::kInfo, log_to);
   gate::recorder::RecorderOptions options;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];

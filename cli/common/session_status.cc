@@ -16,8 +16,9 @@ Result<std::string> SessionStatusBlock(const std::string& session_id,
   if (!text) return Err(text.error());
   auto settings = recorder::ParseSettings(*text);
   if (!settings) return Err(settings.error().WithContext(settings_path));
-  auto live = recorder::ReadLiveSession(settings->run_dir, session_id);
-  if (!live) return Err(live.error());
+  if (Status s = recorder::CheckLiveSessionExists(settings->run_dir, session_id); !s.ok()) {
+    return Err(s);
+  }
   std::string out;
   out += "Cluster Name: " + settings->cluster_name + "\n";
   out += "Host UUID   : " + settings->host_uuid + "\n";

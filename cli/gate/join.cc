@@ -1,8 +1,6 @@
 // gate join ID [--mode observer|peer] [--run-dir DIR]
 // gate join --node HOST[:PORT] | --proxy HOST[:PORT] [--login LOGIN] ID [--mode M]
-#include <signal.h>
-#include <sys/signalfd.h>
-#include <termios.h>
+// gate join ID, from a workstation: through the profile's gate-ca, as --proxy
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,8 +8,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
-#include <iostream>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,15 +20,11 @@
 #include "gate/names.h"
 #include "gate/proxy_flags.h"
 #include "gate/recorder_settings.h"
-#include "gate/unique_fd.h"
-#include "gate/unix_socket.h"
 
 namespace gate::cli {
 namespace {
 
 using recorder::JoinMode;
-
-constexpr auto kHelloTimeout = std::chrono::seconds(10);
 
 // Where this node's recorders keep live sessions: the run_dir of the
 // recorder settings gate-record runs with (it names them in
@@ -45,42 +37,6 @@ std::string NodeRunDir() {
       config != nullptr && *config != '\0' ? config : std::string(recorder::kDefaultSettingsPath);
   auto settings = recorder::LoadSettings(path);
   return settings ? settings->run_dir : std::string(recorder::kDefaultRunDir);
-}
-
-// Raw mode for the joiner's terminal while attached, put back on every way
-// out (the signals that would end us arrive through a signalfd instead).
-class RawTerminal {
- public:
-  explicit RawTerminal(int fd) : fd_(fd) {
-    if (::isatty(fd_) == 0 || ::tcgetattr(fd_, &saved_) != 0) return;
-    termios raw = saved_;
-    ::cfmakeraw(&raw);
-    active_ = ::tcsetattr(fd_, TCSADRAIN, &raw) == 0;
-  }
-  ~RawTerminal() {
-    if (active_) ::tcsetattr(fd_, TCSADRAIN, &saved_);
-  }
-  RawTerminal(const RawTerminal&) = delete;
-  RawTerminal& operator=(const RawTerminal&) = delete;
-
- private:
-  int fd_;
-  termios saved_{};
-  bool active_ = false;
-};
-
-// SIGINT, SIGTERM, SIGHUP and SIGQUIT become readable events on the
-// returned descriptor, so the relay stops and the terminal is restored.
-Result<UniqueFd> SignalsAsFd() {
-  sigset_t set;
-  sigemptyset(&set);
-  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&set, s);
-  if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0) {
-    return Err(Internal(std::string("sigprocmask: ") + std::strerror(errno)));
-  }
-  UniqueFd fd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
-  if (!fd.valid()) return Err(Internal(std::string("signalfd: ") + std::strerror(errno)));
-  return fd;
 }
 
 // "node-1", "node-1:2222", "[::1]:2222" -> host and optional port. The host
@@ -157,7 +113,11 @@ class JoinCommand final : public Command {
         "recording notes each join and leave. The socket is RUN_DIR/ID.sock; RUN_DIR is\n"
         "the run_dir of the recorder settings gate-record names in GATE_RECORDER_CONFIG\n"
         "(else /etc/gate/recorder.json), unless --run-dir says otherwise.\n\n"
-        "From your workstation, --node does the ssh for you:\n"
+        "From your workstation, plain \"gate join ID\" (outside a recorded session, logged in\n"
+        "with gate login) asks your profile's gate-ca which node runs the session and does what\n"
+        "--proxy does. On a recording node the recorder itself serves that ssh request: it\n"
+        "decides on the Gate certificate sshd verified, and gate need not be installed there.\n"
+        "--node does the ssh for you:\n"
         "  gate join --node db-1 --login alice 3f1c...   runs\n"
         "  ssh -t -i ~/.gate/key -o CertificateFile=~/.gate/key-cert.pub \\\n"
         "      -o UserKnownHostsFile=~/.gate/known_hosts -l alice db-1 gate join --mode M ID\n"
@@ -172,7 +132,7 @@ class JoinCommand final : public Command {
     if (Status s = recorder::ValidateSessionId(id_); !s.ok()) return Fail("gate join", s);
     auto mode = recorder::ParseJoinMode(mode_name_);
     if (!mode) return Fail("gate join", mode.error());
-    if (!flags_.proxy.empty() || flags_.insecure || !flags_.ca_pin.empty()) {
+    if (!flags_.proxy.empty() || flags_.insecure || !flags_.ca_pin.empty() || FromWorkstation()) {
       if (!node_.empty())
         return Fail("gate join", InvalidArgument("give --proxy or --node, not both"));
       auto where = LiveSessionNode();
@@ -189,46 +149,22 @@ class JoinCommand final : public Command {
  private:
   int RunLocal(JoinMode mode) {
     const std::string path = (run_dir_.empty() ? NodeRunDir() : run_dir_) + "/" + id_ + ".sock";
-    auto socket = ConnectUnix(path);
-    if (!socket) {
-      if (socket.error().code() == Code::kNotFound) {
-        return Fail("gate join",
-                    NotFound("no live session " + id_ + " on this node (" + path + ")"));
-      }
-      return Fail("gate join", socket.error());
-    }
-    recorder::JoinClient client(std::move(*socket));
-    auto accept = client.Hello(mode, kHelloTimeout);
-    if (!accept) return Fail("gate join", accept.error());
+    auto joined = recorder::StartJoin(path, id_, mode);
+    if (!joined) return Fail("gate join", joined.error());
+    return recorder::RunAttached(joined->client, joined->accept, mode, id_, STDIN_FILENO,
+                                 STDOUT_FILENO, STDERR_FILENO);
+  }
 
-    auto stop = SignalsAsFd();
-    if (!stop) return Fail("gate join", stop.error());
-    ::signal(SIGPIPE, SIG_IGN);
-    std::cerr << "Joined session " << id_ << " of " << accept->user << " (login " << accept->login
-              << ") as " << recorder::JoinModeName(mode) << "."
-              << (mode == JoinMode::kObserver ? " Your keystrokes are not sent." : "")
-              << " Press Ctrl-] to leave.\n"
-              << std::flush;
-    recorder::RelayEnd end;
-    {
-      RawTerminal raw(STDIN_FILENO);
-      end = client.Relay({STDIN_FILENO, STDOUT_FILENO, stop->get()});
+  // Plain "gate join ID" outside any recorded session (no GATE_SESSION_ID,
+  // no --run-dir or --node) by someone logged in to a cluster: a
+  // workstation, so ask the profile's gate-ca where the session runs.
+  bool FromWorkstation() const {
+    const char* in_session = std::getenv("GATE_SESSION_ID");
+    if ((in_session != nullptr && *in_session != '\0') || !run_dir_.empty() || !node_.empty()) {
+      return false;
     }
-    switch (end.kind) {
-      case recorder::RelayEnd::Kind::kEnded:
-        std::cerr << "\n" << end.text << "\n";
-        return kExitOk;
-      case recorder::RelayEnd::Kind::kDetached:
-        std::cerr << "\ndetached from session " << id_ << "\n";
-        return kExitOk;
-      case recorder::RelayEnd::Kind::kStopped:
-        std::cerr << "\ngate join: interrupted; left session " << id_ << "\n";
-        return kExitFailure;
-      case recorder::RelayEnd::Kind::kLost:
-        break;
-    }
-    std::cerr << "\ngate join: lost the session: " << end.text << "\n";
-    return kExitFailure;
+    auto store = ProfileStore::Default();
+    return store && store->Load().has_value();
   }
 
   // The node a live session runs on, from gate-ca's sessions index (the

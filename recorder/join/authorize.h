@@ -4,12 +4,24 @@
 // A joiner is identified by the kernel, never by what it says: from the
 // connecting process (SO_PEERCRED), walk up its parents (/proc/<pid>/stat)
 // to the nearest recorder: a process whose real, effective and saved uid
-// are the recorders' uid and whose /proc/<pid>/exe is the recorder binary
-// (same device and inode). That recorder's entry in the run directory
-// (session_registry.h) names the Gate user of the joiner's own recorded
-// session. The user may join iff the node's policy cache says so
-// (policy::MayJoinSessions: not locked, and a role with join_sessions whose
-// selector matches this node's labels).
+// are all the recorders' uid (gate-rec); the connecting process itself
+// counts when it is one (a recorder serving a join request from a
+// workstation, session/join_request.h). Only gate-record, which is setuid
+// to that uid, can make such a process, and a gate-record refuses to start
+// unless sshd started it for a session it authenticated (identity.h), so a
+// user cannot put a recorder of their own making above their programs.
+// That recorder's entry in the run directory (session_registry.h: only
+// gate-rec can write there) names the Gate user of the joiner's own
+// recorded session; an entry written before that process started is a
+// dead recorder's whose pid was reused. The user may join iff the node's
+// policy cache says so (policy::MayJoinSessions: not locked, and a role
+// with join_sessions whose selector matches this node's labels).
+//
+// Nothing here needs to read another process's /proc/<pid>/exe or memory:
+// the recorders of different users run as gate-rec but keep their user's
+// group, so the kernel would not let one inspect the other (and making
+// them inspectable would let them trace each other). /proc/<pid>/stat and
+// /proc/<pid>/status are readable by everyone.
 //
 // Refused, with PermissionDenied and a reason for the joiner: no recorder
 // among the ancestors (not inside a recorded session), a recorder without a
@@ -40,10 +52,6 @@ struct AuthorizerConfig {
   std::string run_dir = "/run/gate/sessions";
   // The node's policy cache (recorder.json's cache_dir), owned by root.
   node::CacheLocation cache;
-  // The recorder binary. Default: the binary this process runs, so only
-  // another gate-record counts. Tests name some other file to see what
-  // happens when no ancestor is a recorder.
-  std::string recorder_exe = "/proc/self/exe";
   // The recorders' uid (gate-rec). Default: this process's effective uid.
   std::optional<uid_t> recorder_uid;
   // How many parents to look at before giving up.
@@ -55,20 +63,8 @@ struct AuthorizerConfig {
 // Decides one joiner. The Gate user on success.
 Result<std::string> AuthorizeJoin(const AuthorizerConfig& config, const Peer& peer);
 
-// AuthorizeJoin bound to config, for JoinHub::Listen. Reads the recorder
-// binary's identity once, now: NotFound/PermissionDenied if it cannot.
-Result<JoinAuthorizer> MakeDefaultAuthorizer(AuthorizerConfig config);
-
-// The other half of step 1 above: lets other recorders read this
-// recorder's /proc/<pid>/exe. The kernel hides it for a process that is not
-// dumpable, and a setuid recorder is not, even once it runs as gate-rec
-// alone. Call once the recorder dropped to its own uid entirely (and before
-// the shell it starts could join anything): FailedPrecondition if the real,
-// effective and saved uids (or gids) still differ, changing nothing.
-// Otherwise sets RLIMIT_CORE to 0 (a core file must not carry the signing
-// key anywhere) and PR_SET_DUMPABLE to 1. The user still cannot trace or
-// signal the recorder: its uids are all gate-rec.
-Status MakeIdentifiableToOtherRecorders();
+// AuthorizeJoin bound to config, for JoinHub::Listen.
+JoinAuthorizer MakeDefaultAuthorizer(AuthorizerConfig config);
 
 }  // namespace gate::recorder
 

@@ -1,7 +1,6 @@
-// Live join as gate-record sets it up for a session: the recorder made
-// identifiable to other recorders, the default authorizer over the node's
-// run directory and policy cache, and the hub listening on the session's
-// socket. One call, so the recorder's wiring stays a line.
+// Live join as gate-record sets it up for a session: the default
+// authorizer over the node's run directory and policy cache, and the hub
+// listening on the session's socket. One call, so the recorder's wiring stays a line.
 #ifndef GATE_RECORDER_JOIN_LIVE_JOIN_H_
 #define GATE_RECORDER_JOIN_LIVE_JOIN_H_
 
@@ -20,10 +19,7 @@ struct LiveJoinSetup {
   std::string cache_dir;  // recorder.json's cache_dir (owned by root)
 };
 
-// Call once the recorder runs as gate-rec alone. If the recorder cannot be
-// made dumpable, joins from inside this session will fail closed (logged);
-// this session itself can still be joined. Errors: those of
-// MakeDefaultAuthorizer and JoinHub::Listen.
+// Errors: those of JoinHub::Listen.
 Result<std::unique_ptr<JoinHub>> ListenForJoiners(const LiveJoinSetup& setup,
                                                   JoinCallbacks callbacks);
 

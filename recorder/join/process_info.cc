@@ -1,11 +1,8 @@
 #include "recorder/join/process_info.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <charconv>
-#include <cstring>
 #include <string_view>
 #include <vector>
 
@@ -105,20 +102,12 @@ Result<ProcessInfo> ReadProcessInfo(pid_t pid) {
   return info;
 }
 
-Result<FileIdentity> IdentityOf(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    const int err = errno;
-    const std::string what = "cannot stat " + path + ": " + std::strerror(err);
-    if (err == ENOENT || err == ESRCH) return Err(NotFound(what));
-    if (err == EACCES || err == EPERM) return Err(PermissionDenied(what));
-    return Err(Unavailable(what));
-  }
-  return FileIdentity{st.st_dev, st.st_ino};
-}
-
-Result<FileIdentity> ExeIdentity(pid_t pid) {
-  return IdentityOf("/proc/" + std::to_string(pid) + "/exe");
+Result<std::string> ReadCommandName(pid_t pid) {
+  if (pid <= 0) return Err(NotFound("no process " + std::to_string(pid)));
+  auto cmdline = ReadProc("/proc/" + std::to_string(pid) + "/cmdline");
+  if (!cmdline) return Err(cmdline.error());
+  const std::size_t nul = cmdline->find('\0');
+  return nul == std::string::npos ? *cmdline : cmdline->substr(0, nul);
 }
 
 }  // namespace gate::recorder

@@ -1,5 +1,5 @@
 // What the join authorizer reads about a process from /proc: its parent,
-// its uids, when it started and which file it runs. Everything is read
+// its uids and when it started (files every process may read). Everything is read
 // fresh on each call; a process that exits meanwhile is NotFound.
 #ifndef GATE_RECORDER_JOIN_PROCESS_INFO_H_
 #define GATE_RECORDER_JOIN_PROCESS_INFO_H_
@@ -25,21 +25,11 @@ struct ProcessInfo {
 // NotFound if there is no such process; DataLoss if the files do not parse.
 Result<ProcessInfo> ReadProcessInfo(pid_t pid);
 
-// Device and inode of an executable file, to compare binaries by identity
-// rather than by a name anyone can choose.
-struct FileIdentity {
-  dev_t dev = 0;
-  ino_t ino = 0;
-  bool operator==(const FileIdentity&) const = default;
-};
-
-// stat(2) of path (following links, so "/proc/self/exe" names this binary).
-Result<FileIdentity> IdentityOf(const std::string& path);
-
-// The file /proc/<pid>/exe refers to. The kernel shows it only to processes
-// that may ptrace pid (same uid, and pid dumpable, or CAP_SYS_PTRACE):
-// PermissionDenied otherwise, NotFound if the process is gone.
-Result<FileIdentity> ExeIdentity(pid_t pid);
+// The first word of /proc/<pid>/cmdline (argv[0] as the process shows it;
+// sshd rewrites it to "sshd: alice [priv]"). Anyone may read it; only the
+// process itself (or who may trace it) can change it. NotFound if there is
+// no such process; empty for a kernel thread or a zombie.
+Result<std::string> ReadCommandName(pid_t pid);
 
 }  // namespace gate::recorder
 

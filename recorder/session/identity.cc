@@ -6,6 +6,8 @@
 #include "gate/auth_info.h"
 #include "gate/certificate.h"
 #include "gate/policy.h"
+#include "gate/secure_file.h"
+#include "recorder/join/process_info.h"
 
 namespace gate::recorder {
 namespace {
@@ -64,6 +66,72 @@ Result<Identity> ResolveIdentity(std::string_view auth_info, const std::string& 
   id.permit_port_forwarding =
       cert->spec.extensions.contains(std::string(ssh::kPermitPortForwarding));
   return id;
+}
+
+Result<std::string> ReadAuthInfoFile(const std::string& path, uid_t user) {
+  FilePolicy policy;
+  policy.allowed_owners = {user};
+  policy.secret = true;
+  policy.max_size = kMaxAuthInfoSize;
+  auto text = ReadSecureFile(path, policy);
+  if (!text) return Err(Denied("cannot read SSH_USER_AUTH: " + text.error().message()));
+  return std::string(text->view());
+}
+
+namespace {
+
+bool AllUids(const ProcessView& p, uid_t uid) {
+  return p.ruid == uid && p.euid == uid && p.suid == uid;
+}
+
+bool NamedSshd(const ProcessView& p) {
+  const std::string_view argv0 = p.argv0;
+  const std::size_t slash = argv0.find_last_of('/', argv0.find(' '));
+  return (slash == std::string_view::npos ? argv0 : argv0.substr(slash + 1)).starts_with("sshd");
+}
+
+bool IsSshdMonitor(const ProcessView& p) { return AllUids(p, 0) && NamedSshd(p); }
+
+Status NotFromSshd(const std::string& why) {
+  return Denied("gate-record was not started by sshd for this session (" + why +
+                "); it must be sshd's ForceCommand, not run by hand or from another session");
+}
+
+}  // namespace
+
+Status CheckStartedBySshd(pid_t parent, uid_t user, const ProcessLookup& lookup) {
+  auto first = lookup(parent);
+  if (!first) return NotFromSshd("cannot read its parent process " + std::to_string(parent));
+  if (!AllUids(*first, user)) return NotFromSshd("its parent is not the user's sshd process");
+  auto second = lookup(first->ppid);
+  if (!second) return NotFromSshd("cannot read process " + std::to_string(first->ppid));
+  // The shell exec'd us: our parent is sshd's session process.
+  if (IsSshdMonitor(*second)) return Status::Ok();
+  // Or the shell forked us: it must be the login shell sshd ran, not the
+  // session's own child before it runs the shell (named like sshd, and
+  // where ~/.ssh/rc runs).
+  if (NamedSshd(*first)) return NotFromSshd("started from within sshd's session setup");
+  if (!AllUids(*second, user)) return NotFromSshd("no sshd session process above it");
+  auto third = lookup(second->ppid);
+  if (!third) return NotFromSshd("cannot read process " + std::to_string(second->ppid));
+  if (IsSshdMonitor(*third)) return Status::Ok();
+  return NotFromSshd("no sshd session process above it");
+}
+
+Status CheckStartedBySshd(pid_t parent, uid_t user) {
+  return CheckStartedBySshd(parent, user, [](pid_t pid) -> Result<ProcessView> {
+    auto info = ReadProcessInfo(pid);
+    if (!info) return Err(info.error());
+    auto argv0 = ReadCommandName(pid);
+    if (!argv0) return Err(argv0.error());
+    ProcessView view;
+    view.ppid = info->ppid;
+    view.ruid = info->ruid;
+    view.euid = info->euid;
+    view.suid = info->suid;
+    view.argv0 = std::move(*argv0);
+    return view;
+  });
 }
 
 }  // namespace gate::recorder

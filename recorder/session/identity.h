@@ -9,7 +9,10 @@
 #ifndef GATE_RECORDER_SESSION_IDENTITY_H_
 #define GATE_RECORDER_SESSION_IDENTITY_H_
 
+#include <sys/types.h>
+
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -39,6 +42,40 @@ inline constexpr std::size_t kMaxAuthInfoSize = 64 * 1024;
 // cache, an unreadable or unsafe cache, or a policy that denies the login.
 Result<Identity> ResolveIdentity(std::string_view auth_info, const std::string& login,
                                  const node::CacheLocation& cache, std::int64_t now);
+
+// The text of the SSH_USER_AUTH file at path, as sshd leaves it: opened
+// with OpenSecureFile (no symlink, a regular file owned by `user`, mode
+// 0600 or stricter, at most kMaxAuthInfoSize). The caller runs this with
+// the user's effective uid, so a path the user could not read is refused.
+// PermissionDenied ("cannot read SSH_USER_AUTH: ...") on any failure.
+Result<std::string> ReadAuthInfoFile(const std::string& path, uid_t user);
+
+// What CheckStartedBySshd learns about one process.
+struct ProcessView {
+  pid_t ppid = 0;
+  uid_t ruid = 0, euid = 0, suid = 0;
+  std::string argv0;  // the first word of its command line
+};
+// A process by pid: NotFound if there is none.
+using ProcessLookup = std::function<Result<ProcessView>(pid_t)>;
+
+// Whether sshd started this recorder for a session it authenticated, so
+// that the SSH_USER_AUTH file names the identity sshd proved and not one a
+// user copied. sshd's privilege-separated session process (running as
+// `user`) forks the session, which runs "SHELL -c FORCECOMMAND"; the shell
+// may exec the recorder (bash) or fork it (dash). So: the recorder's
+// parent, or the parent's parent when the parent is a process of `user`
+// not named like sshd (the login shell, not the session's child before it
+// execs the shell, which runs ~/.ssh/rc), must be a process of `user` (all
+// three uids) whose own parent is a root process (all three uids 0) whose
+// argv[0] starts with "sshd" (the monitor, "sshd: alice [priv]"). A user can change the command
+// line of their own processes, not of root's, and cannot make a root sshd process the parent of a
+// process of their choosing. Refused (PermissionDenied, saying the recorder was not started by
+// sshd): a recorder run by hand or nested in another session, or started from ~/.ssh/rc; also any
+// process that vanished or could not be read.
+Status CheckStartedBySshd(pid_t parent, uid_t user, const ProcessLookup& lookup);
+// The same, reading /proc.
+Status CheckStartedBySshd(pid_t parent, uid_t user);
 
 }  // namespace gate::recorder
 

@@ -21,6 +21,8 @@
 #include "recorder/session/child.h"
 #include "recorder/session/event_loop.h"
 #include "recorder/session/forward.h"
+#include "recorder/session/join_request.h"
+#include "recorder/session/log_file.h"
 #include "recorder/session/privileges.h"
 #include "recorder/session/pty.h"
 #include "recorder/session/session_files.h"
@@ -119,9 +121,7 @@ Result<std::string> ReadAuthInfo(uid_t user) {
   }
   ScopedEuid as_user(user);
   GATE_RETURN_IF_ERROR(as_user.status());
-  auto text = ReadFile(path, kMaxAuthInfoSize);
-  if (!text) return Err(PermissionDenied("cannot read SSH_USER_AUTH: " + text.error().message()));
-  return text;
+  return ReadAuthInfoFile(path, user);
 }
 
 enum class Mode { kInteractive, kExecPty, kExec };
@@ -182,6 +182,9 @@ int Run(const RecorderOptions& options) {
 
   auto settings = LoadSettings(options.config_path);
   if (!settings) return Refuse(settings.error().message());
+  // Without syslog or the journal, log lines go to the spool (never to the
+  // user's terminal); best effort, the user sees every refusal anyway.
+  if (CheckSessionDir(settings->spool_dir, true).ok()) (void)RouteLogToFile(settings->spool_dir);
   auto key = LoadRecorderKey(settings->key_file);
   if (!key) return Refuse(key.error().message());
 
@@ -193,9 +196,16 @@ int Run(const RecorderOptions& options) {
   const auto now = static_cast<std::int64_t>(std::time(nullptr));
   auto identity = ResolveIdentity(*auth_info, account->name, cache, now);
   if (!identity) return Refuse(identity.error().message());
+  // The identity is sshd's only if sshd ran us for this session.
+  if (Status s = CheckStartedBySshd(::getppid(), ids.ruid); !s.ok()) return Refuse(s.message());
 
   if (Status s = CheckSessionDir(settings->spool_dir, true); !s.ok()) return Refuse(s.message());
   if (Status s = CheckSessionDir(settings->run_dir, false); !s.ok()) return Refuse(s.message());
+  // gate join from a workstation: served here, on the identity sshd proved.
+  const char* requested = std::getenv("SSH_ORIGINAL_COMMAND");
+  if (auto join = ParseJoinRequest(requested != nullptr ? requested : "")) {
+    return ServeJoinRequest({&env, settings->run_dir, settings->host_uuid, *identity, ids}, *join);
+  }
 
   const char* command_env = std::getenv("SSH_ORIGINAL_COMMAND");
   const std::string command = command_env != nullptr ? command_env : "";

@@ -73,7 +73,7 @@ Status WriteLiveSession(Env& env, const std::string& run_dir, const LiveSession&
   auto dir = env.OpenDirectory(run_dir);
   if (!dir) return dir.error();
   return WriteFileAtomicIn(**dir, s.session_id + ".json", json::Write(LiveSessionToJson(s)) + "\n",
-                           0644);
+                           0600);
 }
 
 void RemoveLiveSession(Env& env, const std::string& run_dir, const std::string& id) {

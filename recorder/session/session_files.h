@@ -47,7 +47,8 @@ void RemoveRecordingFile(Env& env, const std::string& spool_dir, const std::stri
 // The live registry entry (LiveSession, LiveSessionPath, ReadLiveSession)
 // is defined in gate/live_session.h, for its readers.
 // Writes <run_dir>/<id>.json atomically through env (WriteFileAtomicIn),
-// mode 0644 whatever the umask.
+// mode 0600 whatever the umask: it names who is logged in and on which
+// terminal, which is the recorders' business (and root's) only.
 Status WriteLiveSession(Env& env, const std::string& run_dir, const LiveSession& s);
 void RemoveLiveSession(Env& env, const std::string& run_dir, const std::string& id);
 

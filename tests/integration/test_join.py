@@ -13,13 +13,15 @@ import os
 import re
 import shutil
 import subprocess
+import time
 import unittest
 
 import test_recording
-from harness import IS_ROOT, binary, run
+from harness import IS_ROOT, binary, ensure_os_user, run
 from test_recording import LOGIN, Tmux, output_of, parse_cast
 
 DETACH = "C-]"  # tmux's name for Ctrl-], gate join's detach key
+OTHER = "gtjoin"  # a second OS account: its recorders keep another group
 
 
 @unittest.skipUnless(IS_ROOT and shutil.which("tmux"),
@@ -38,31 +40,109 @@ class JoinTest(test_recording.RecordingTest):
                        check=True)
         cls.bob = cls.logged_in_user("bob", LOGIN, roles="joiners")
         cls.carol = cls.logged_in_user("carol", LOGIN)
+        # Other OS accounts (another user, and root), with and without a
+        # join role.
+        ensure_os_user(OTHER)
+        cls.ca.gatectl("roles", "add", "others", "--logins", f"{OTHER},root", check=True)
+        cls.ca.gatectl("roles", "add", "others-join", "--logins", f"{OTHER},root",
+                       "--join-sessions", check=True)
+        cls.olga = cls.logged_in_user("olga", OTHER, roles="others-join")
+        cls.otto = cls.logged_in_user("otto", OTHER, roles="others")
+        cls.rosa = cls.logged_in_user("rosa", "root", roles="others-join")
+        cls.rolf = cls.logged_in_user("rolf", "root", roles="others")
         synced = cls.node.sync()
         assert synced.returncode == 0, synced.stderr
 
+    @classmethod
+    def edit_sshd_config(cls, text):
+        # Root's sessions are recorded like anyone's (certificates only).
+        return text.replace("PermitRootLogin no", "PermitRootLogin prohibit-password")
+
     # --- helpers --------------------------------------------------------------
 
-    def ssh_argv_for(self, client, *args):
+    def ssh_argv_for(self, client, *args, login=LOGIN):
         kh = os.path.join(client.env["GATE_HOME"], "known_hosts")
         return ["ssh", "-F", "/dev/null", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
                 "-o", f"IdentityFile={client.key}", "-o", f"CertificateFile={client.cert}",
                 "-o", f"UserKnownHostsFile={kh}", "-o", "StrictHostKeyChecking=yes",
-                "-o", "ConnectTimeout=10", "-p", str(self.node.port), *args, f"{LOGIN}@127.0.0.1"]
+                "-o", "ConnectTimeout=10", "-p", str(self.node.port), *args, f"{login}@127.0.0.1"]
 
-    def session_of(self, client, name):
+    def session_of(self, client, name, login=LOGIN):
         """A recorded interactive session of client's Gate user, at the prompt."""
-        t = Tmux(self.tmux_socket, name).start(self.ssh_argv_for(client, "-tt"))
+        t = Tmux(self.tmux_socket, name).start(self.ssh_argv_for(client, "-tt", login=login))
         self.addCleanup(t.kill)
-        t.wait_for(r"^\$\s*\Z")  # the login shell's prompt
+        t.wait_for(r"[$#]\s*\Z")  # the login shell's prompt (root's ends in #)
         t.type("echo ready-$((20+22))")
         t.wait_for(r"^ready-42\s*$")
         return t
+
+    def sid_of(self, t):
+        """The session id of the recorded session in terminal t."""
+        t.type("echo sid=$GATE_SESSION_ID")
+        screen = t.wait_for(r"^sid=[0-9a-f-]{36}\s*$")
+        return re.search(r"^sid=([0-9a-f-]{36})\s*$", screen, re.M).group(1)
+
+    def ssh_shim(self):
+        """A PATH whose ssh reaches the test's sshd (127.0.0.1, a high port)
+        for the node name gate-ca gives (this machine's hostname): the name
+        resolution a real network would give."""
+        shim = os.path.join(self.workdir, "ssh-shim")
+        os.makedirs(shim, exist_ok=True)
+        with open(os.path.join(shim, "ssh"), "w") as f:
+            f.write(f"#!/bin/sh\nexec /usr/bin/ssh -o HostName=127.0.0.1 -o HostKeyAlias=127.0.0.1 "
+                    f"-p {self.node.port} \"$@\"\n")
+        os.chmod(os.path.join(shim, "ssh"), 0o755)
+        return f"{shim}:{os.environ['PATH']}"
+
+    def upload(self):
+        """gate-ca learns of live sessions from the uploader's first chunk."""
+        proc = run([binary("gate-node"), "upload", "--once", "--spool", self.spool,
+                    "--data-dir", self.node.data_dir], timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+
+    def assertLogged(self, pattern):
+        """gate-record logged a line matching pattern. This node has no
+        syslog or journal (as in a container) unless another test is
+        capturing /dev/log, so the line is in the spool's gate-record.log,
+        which only gate-rec and root may read, never on a user's terminal."""
+        if os.path.exists("/dev/log") or os.path.exists("/run/systemd/journal/socket"):
+            return
+        path = os.path.join(self.spool, "gate-record.log")
+        deadline = time.time() + 10
+        text = ""
+        while time.time() < deadline:
+            if os.path.exists(path):
+                with open(path) as f:
+                    text = f.read()
+                if re.search(pattern, text):
+                    break
+            time.sleep(0.1)
+        self.assertRegex(text, pattern)
+        st = os.stat(path)
+        self.assertEqual((st.st_uid, st.st_mode & 0o777), (self.rec_uid, 0o600))
 
     def join_cmd(self, sid, mode="observer"):
         # No --run-dir: inside a session, gate join finds it in the recorder
         # settings gate-record names in GATE_RECORDER_CONFIG.
         return f"{self.gate} join --mode {mode} {sid}"
+
+    def assert_join_refused(self, t, user, sid):
+        """user, in terminal t, is refused joining sid for want of a role."""
+        t.type(self.join_cmd(sid) + "; echo join-rc=$?")
+        t.wait_for(rf"gate join: {user} may not join sessions on this node "
+                   r"\(no role with join_sessions\)")
+        t.wait_for(r"^join-rc=3\s*$")
+
+    def watch_and_leave(self, t, name, owner, sid, of, replayed):
+        """name, in terminal t, joins sid (owned by `of`, "rita (login
+        gtrec)") as observer, sees `replayed` from before, and detaches;
+        the owner's terminal announces the join."""
+        t.type(self.join_cmd(sid))
+        t.wait_for(re.escape(f"Joined session {sid} of {of} as observer"))
+        t.wait_for(replayed)
+        owner.wait_for(rf"\[gate\] {name} joined as observer")
+        self.detach(t)
+        t.wait_for(re.escape(f"detached from session {sid}"))
 
     def detach(self, t):
         t.tmux("send-keys", "-t", t.name, DETACH)
@@ -141,9 +221,11 @@ class JoinTest(test_recording.RecordingTest):
         carol.wait_for(r"gate join: carol may not join sessions on this node "
                        r"\(no role with join_sessions\)")
         carol.wait_for(r"^join-rc=3\s*$")
+        self.assertLogged(r"join: refused .*carol may not join sessions on this node")
         owner.type("echo owner-alone")
         owner.wait_for(r"^owner-alone\s*$")
         self.assertNotIn("[gate]", owner.screen())
+        self.assertNotIn("join: refused", owner.screen())
         owner.type("exit")
         owner.wait_gone()
         _, events = parse_cast(cast)
@@ -174,6 +256,85 @@ class JoinTest(test_recording.RecordingTest):
         owner.type("exit")
         owner.wait_gone()
 
+    def test_users_of_another_account_join_with_a_role_and_are_refused_without(self):
+        # rita's session (gtrec) joined from sessions of gtjoin: the two
+        # recorders run as gate-rec, each with its own user's group, so
+        # neither may inspect the other beyond /proc/<pid>/stat and status.
+        owner, live, cast = self.terminal("x-owner")
+        sid = live["session_id"]
+        owner.type("echo cross-$((6*6))")
+        owner.wait_for(r"^cross-36\s*$")
+
+        otto = self.session_of(self.otto, "x-otto", login=OTHER)
+        self.assert_join_refused(otto, "otto", sid)
+
+        olga = self.session_of(self.olga, "x-olga", login=OTHER)
+        self.watch_and_leave(olga, "olga", owner, sid, f"rita (login {LOGIN})", r"^cross-36\s*$")
+        owner.type("exit")
+        owner.wait_gone()
+        _, events = parse_cast(cast)
+        self.assertEqual(self.j_events(events), [
+            {"event": "join", "user": "olga", "mode": "observer"},
+            {"event": "leave", "user": "olga", "mode": "observer"},
+        ])
+
+    def test_root_and_a_user_join_each_others_sessions(self):
+        # A user joins root's session...
+        root = self.session_of(self.rosa, "r-root", login="root")
+        root_sid = self.sid_of(root)
+        root.type("echo root-$((5*5))")
+        root.wait_for(r"^root-25\s*$")
+        carol = self.session_of(self.carol, "r-carol")
+        self.assert_join_refused(carol, "carol", root_sid)
+        bob = self.session_of(self.bob, "r-bob")
+        self.watch_and_leave(bob, "bob", root, root_sid, "rosa (login root)", r"^root-25\s*$")
+
+        # ... and root joins a user's.
+        owner, live, _ = self.terminal("r-owner")
+        sid = live["session_id"]
+        rolf = self.session_of(self.rolf, "r-rolf", login="root")
+        self.assert_join_refused(rolf, "rolf", sid)
+        root.type(self.join_cmd(sid, "peer"))
+        root.wait_for(re.escape(f"Joined session {sid} of rita (login {LOGIN}) as peer"))
+        owner.wait_for(r"\[gate\] rosa joined as peer")
+        root.type("echo typed-by-root-$((8*8))")
+        owner.wait_for(r"^typed-by-root-64\s*$")
+        self.detach(root)
+        owner.wait_for(r"\[gate\] rosa left")
+        owner.type("exit")
+        owner.wait_gone()
+
+    def test_a_hand_run_recorder_with_another_users_auth_file_joins_nothing(self):
+        owner, live, cast = self.terminal("h-owner")
+        sid = live["session_id"]
+        # bob (a join role) and carol (none) share the OS account: carol can
+        # read bob's SSH_USER_AUTH file, which names bob's certificate.
+        bob = self.session_of(self.bob, "h-bob")
+        bob.type("echo auth=$SSH_USER_AUTH")
+        screen = bob.wait_for(r"^auth=/\S+\s*$")
+        bob_auth = re.search(r"^auth=(/\S+)\s*$", screen, re.M).group(1)
+        borrowed = os.path.join("/tmp", f"gate-borrowed-{sid}")
+        self.addCleanup(lambda: os.path.exists(borrowed) and os.unlink(borrowed))
+        carol = self.session_of(self.carol, "h-carol")
+        for i, auth in enumerate((bob_auth, borrowed)):
+            carol.type(f"cp {bob_auth} {borrowed}; chmod 600 {borrowed}; "
+                       f"SSH_USER_AUTH={auth} {self.recorder} --config {self.config}; "
+                       f"echo rec-rc-{i}=$?")
+            screen = carol.wait_for(rf"^rec-rc-{i}=1\s*$")
+            self.assertEqual(screen.count("gate-record: cannot record this session: gate-record "
+                                          "was not started by sshd for this session"), i + 1,
+                             screen)
+        self.assertLogged(r"cannot record this session: gate-record was not started by sshd")
+        # No session of bob's came of it, and carol is still carol.
+        self.assertEqual(len([s for s in self.live_sessions() if s["user"] == "bob"]), 1)
+        carol.type(self.join_cmd(sid) + "; echo join-rc=$?")
+        carol.wait_for(r"gate join: carol may not join sessions on this node")
+        carol.wait_for(r"^join-rc=3\s*$")
+        owner.type("exit")
+        owner.wait_gone()
+        _, events = parse_cast(cast)
+        self.assertEqual(self.j_events(events), [])
+
     def test_join_from_a_workstation_through_ssh(self):
         owner, live, _ = self.terminal("owner4")
         sid = live["session_id"]
@@ -198,21 +359,12 @@ class JoinTest(test_recording.RecordingTest):
     def test_join_through_the_proxy_finds_the_node(self):
         owner, live, _ = self.terminal("owner5")
         sid = live["session_id"]
-        # gate-ca learns of the live session from the uploader's first chunk.
-        proc = run([binary("gate-node"), "upload", "--once", "--spool", self.spool,
-                    "--data-dir", self.node.data_dir], timeout=120)
-        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.upload()
         # gate join --proxy asks gate-ca where the session runs and gets the
         # name the node joined with (this machine's hostname). The test's sshd
         # listens on 127.0.0.1 on a high port, so a one-line wrapper puts the
         # real ssh there: the name resolution a real network would give.
-        shim = os.path.join(self.workdir, "ssh-shim")
-        os.makedirs(shim, exist_ok=True)
-        with open(os.path.join(shim, "ssh"), "w") as f:
-            f.write(f"#!/bin/sh\nexec /usr/bin/ssh -o HostName=127.0.0.1 -o HostKeyAlias=127.0.0.1 "
-                    f"-p {self.node.port} \"$@\"\n")
-        os.chmod(os.path.join(shim, "ssh"), 0o755)
-        argv = ["env", f"GATE_HOME={self.bob.env['GATE_HOME']}", f"PATH={shim}:{os.environ['PATH']}",
+        argv = ["env", f"GATE_HOME={self.bob.env['GATE_HOME']}", f"PATH={self.ssh_shim()}",
                 self.gate, "join", "--proxy", self.ca.addr, "--ca-pin", self.ca.pin,
                 "--login", LOGIN, "--node-gate", self.gate, "--mode", "observer", sid]
         remote = Tmux(self.tmux_socket, "remote5").start(argv)
@@ -224,13 +376,48 @@ class JoinTest(test_recording.RecordingTest):
         owner.type("exit")
         owner.wait_gone()
         # An ended session: nothing to join, and gate join says so.
-        self.assertEqual(run([binary("gate-node"), "upload", "--once", "--spool", self.spool,
-                              "--data-dir", self.node.data_dir], timeout=120).returncode, 0)
+        self.upload()
         ended = run(["env", f"GATE_HOME={self.bob.env['GATE_HOME']}", self.gate, "join",
                      "--proxy", self.ca.addr, "--ca-pin", self.ca.pin, sid], timeout=60)
         self.assertNotEqual(ended.returncode, 0)
         self.assertIn("has ended", ended.stderr)
 
+
+    def test_plain_gate_join_on_a_workstation_goes_through_gate_ca(self):
+        owner, live, _ = self.terminal("w-owner")
+        sid = live["session_id"]
+        owner.type("echo before-$((9*9))")
+        owner.wait_for(r"^before-81\s*$")
+        self.upload()
+        # No --proxy, no --node: outside a recorded session, gate join asks
+        # the profile's gate-ca. No --node-gate either: gate is not installed
+        # on the node (not in the login's PATH); the recorder serves the
+        # request itself, as olga, another OS account, with a join role.
+        olga = Tmux(self.tmux_socket, "w-olga").start(
+            ["env", f"GATE_HOME={self.olga.env['GATE_HOME']}", f"PATH={self.ssh_shim()}",
+             "GATE_SESSION_ID=", self.gate, "join", "--mode", "peer", sid])
+        self.addCleanup(olga.kill)
+        olga.wait_for(re.escape(f"Joined session {sid} of rita (login {LOGIN}) as peer"))
+        olga.wait_for(r"^before-81\s*$")
+        owner.wait_for(r"\[gate\] olga joined as peer")
+        olga.type("echo from-workstation-$((6*7))")
+        owner.wait_for(r"^from-workstation-42\s*$")
+        self.detach(olga)
+        owner.wait_for(r"\[gate\] olga left")
+        olga.wait_gone()
+
+        # otto (same account as olga, no join role) is refused by the node's
+        # recorder, with its reason.
+        otto = run(["env", f"GATE_HOME={self.otto.env['GATE_HOME']}", f"PATH={self.ssh_shim()}",
+                    self.gate, "join", "--login", OTHER, "--node", "localhost", sid],
+                   timeout=60)
+        self.assertEqual(otto.returncode, 3, otto.stdout + otto.stderr)
+        self.assertIn("gate join: otto may not join sessions on this node (no role with "
+                      "join_sessions)", otto.stderr)
+        # No join entry is left behind in the run directory.
+        self.assertEqual([s for s in self.live_sessions() if s.get("mode") == "join"], [])
+        owner.type("exit")
+        owner.wait_gone()
 
 # This class reuses RecordingTest's node; its tests already run in
 # test_recording.py, so they are hidden here (unittest only collects

@@ -87,8 +87,13 @@ class Tmux:
                               stdin=subprocess.DEVNULL, timeout=30)
 
     def start(self, argv):
-        proc = self.tmux("new-session", "-d", "-s", self.name, "-x", str(self.width), "-y",
-                         str(self.height), shlex.join(argv))
+        for _ in range(3):
+            proc = self.tmux("new-session", "-d", "-s", self.name, "-x", str(self.width), "-y",
+                             str(self.height), shlex.join(argv))
+            # The server exits with its last session; a new session asked for
+            # meanwhile finds it going, and the next one starts a new server.
+            if "server exited unexpectedly" not in proc.stderr:
+                break
         if proc.returncode != 0:
             raise AssertionError("tmux new-session failed: " + proc.stderr)
         return self
@@ -152,6 +157,7 @@ class RecordingTest(GateTestCase):
         # Under a ForceCommand, sftp runs as SSH_ORIGINAL_COMMAND: a program.
         text = text.replace("Subsystem sftp internal-sftp", f"Subsystem sftp {SFTP_SERVER}")
         text += rec.force_command()
+        text = cls.edit_sshd_config(text)
         with open(cls.node.config, "w") as f:
             f.write(text)
         cls.node.start()
@@ -164,6 +170,11 @@ class RecordingTest(GateTestCase):
         cls.client = cls.logged_in_user("rita", LOGIN)
         synced = cls.node.sync()
         assert synced.returncode == 0, synced.stderr
+
+    @classmethod
+    def edit_sshd_config(cls, text):
+        """The node's sshd_config as subclasses need it (before sshd starts)."""
+        return text
 
     @classmethod
     def tearDownClass(cls):
@@ -274,7 +285,8 @@ class RecordingTest(GateTestCase):
         self.assertTrue(live["tty"].startswith("/dev/pts/"), live)
         registry = os.path.join(self.run_dir, sid + ".json")
         st = os.stat(registry)
-        self.assertEqual((st.st_uid, st.st_mode & 0o777), (self.rec_uid, 0o644))
+        # Who is logged in, and on which terminal, is the recorders' business.
+        self.assertEqual((st.st_uid, st.st_mode & 0o777), (self.rec_uid, 0o600))
         st = os.stat(cast)
         self.assertEqual((st.st_uid, st.st_mode & 0o777), (self.rec_uid, 0o600))
         self.assertLocked(cast, True)
@@ -287,6 +299,9 @@ class RecordingTest(GateTestCase):
         self.assertIn(f"Host UUID   : {self.host_uuid}", screen)
         self.assertIn(f"Session ID  : {sid}", screen)
         self.assertIn(f"Session URL : https://{self.ca.addr}/web/sessions/{sid}", screen)
+        t.type(f"cat {registry} >/dev/null; echo registry-rc=$?")
+        t.wait_for(r"^registry-rc=1\s*$")
+        self.assertIn("Permission denied", t.screen())
         t.type("exit")
         t.wait_gone()
 
@@ -609,22 +624,34 @@ class RecordingTest(GateTestCase):
                 (["password"], "not authenticated with a Gate certificate")):
             with open(auth, "w") as f:
                 f.write("\n".join(lines) + "\n")
-            os.chmod(auth, 0o644)
+            # As sshd leaves it: the user's, 0600.
+            os.chown(auth, self.login_pw.pw_uid, self.login_pw.pw_gid)
+            os.chmod(auth, 0o600)
             refused = self.as_user(cmd, dict(env, SSH_USER_AUTH=auth))
             self.assertEqual(refused.returncode, 1, refused.stdout)
             self.assertIn(expect, refused.stderr)
             self.assertNotIn("direct-run", refused.stdout)
 
-        # A genuine certificate: the session runs, without a terminal, and is
-        # recorded like sshd's.
+        # A genuine certificate, but not from sshd: whoever runs gate-record
+        # by hand could have copied it (it is public), so nothing runs and
+        # nothing is recorded.
         with open(auth, "w") as f:
             f.write(f"publickey {cert[0]} {cert[1]}\n")
         before = self.casts()
-        ok = self.as_user(cmd, dict(env, SSH_USER_AUTH=auth))
-        self.assertEqual(ok.returncode, 0, ok.stderr)
-        self.assertEqual(ok.stdout, "direct-run\n")
-        header, _ = parse_cast(self.new_cast(before))
-        self.assertEqual(header["gate"]["command"], "echo direct-run")
+        refused = self.as_user(cmd, dict(env, SSH_USER_AUTH=auth))
+        self.assertEqual(refused.returncode, 1, refused.stdout)
+        self.assertIn("gate-record: cannot record this session: gate-record was not started by "
+                      "sshd for this session", refused.stderr)
+        self.assertNotIn("direct-run", refused.stdout)
+        self.assertEqual(self.casts(), before)
+
+        # An auth file sshd would not have left: someone else's, or readable
+        # by others.
+        os.chown(auth, 0, 0)
+        os.chmod(auth, 0o644)
+        refused = self.as_user(cmd, dict(env, SSH_USER_AUTH=auth))
+        self.assertEqual(refused.returncode, 1, refused.stdout)
+        self.assertIn("cannot read SSH_USER_AUTH", refused.stderr)
 
         unsafe = os.path.join(self.workdir, "recorder.json")
         shutil.copy(self.config, unsafe)

@@ -58,6 +58,25 @@ class JoinClient {
   JoinMode mode_ = JoinMode::kObserver;
 };
 
+// Connects to a session's join socket and says hello. NotFound ("no live
+// session ID on this node (PATH)") if nothing listens there; otherwise the
+// errors of ConnectUnix and JoinClient::Hello (PermissionDenied with the
+// recorder's reason for a refusal).
+struct Joined {
+  JoinClient client;
+  Accept accept;
+};
+Result<Joined> StartJoin(const std::string& socket_path, const std::string& session_id,
+                         JoinMode mode);
+
+// The joiner's side once accepted: prints the banner ("Joined session ID of
+// USER (login L) as MODE. ... Press Ctrl-] to leave.") to err, turns
+// SIGINT/SIGTERM/SIGHUP/SIGQUIT into a stop (blocked for the rest of the
+// process), puts `in` in raw mode if it is a terminal (restored on every way
+// out), relays until the end and prints how it ended. The exit status.
+int RunAttached(JoinClient& client, const Accept& accept, JoinMode mode,
+                const std::string& session_id, int in, int out, int err);
+
 }  // namespace gate::recorder
 
 #endif  // GATE_JOIN_CLIENT_H_

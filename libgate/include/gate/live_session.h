@@ -35,8 +35,15 @@ Result<LiveSession> LiveSessionFromJson(const Json::Value& json);
 // <run_dir>/<id>.json.
 std::string LiveSessionPath(const std::string& run_dir, const std::string& id);
 
+// Whether <run_dir>/<id>.json exists, for a user inside the session (gate
+// status): the entry itself is readable by the recorders only (mode 0600,
+// it names who is logged in and on which terminal), but the run directory
+// lets anyone look a name up. Ok if it exists; InvalidArgument if id is
+// not a session id; NotFound if there is no entry; other errors as stat(2).
+Status CheckLiveSessionExists(const std::string& run_dir, const std::string& id);
+
 // Reads and parses <run_dir>/<id>.json (a small ordinary file; no owner
-// check: the reader is gate status, which only prints it). InvalidArgument
+// check: the readers are the recorders and root's tools). InvalidArgument
 // if id is not a session id, NotFound if there is no entry, DataLoss if it
 // names another session.
 Result<LiveSession> ReadLiveSession(const std::string& run_dir, const std::string& id);

@@ -1,13 +1,19 @@
 #include "gate/join_client.h"
 
 #include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <optional>
 #include <string_view>
+
+#include "gate/exit_code.h"
+#include "gate/unix_socket.h"
 
 namespace gate::recorder {
 namespace {
@@ -152,6 +158,99 @@ RelayEnd JoinClient::Relay(const RelayIo& io) {
       if (detach != std::string_view::npos) return RelayEnd{RelayEnd::Kind::kDetached, ""};
     }
   }
+}
+
+namespace {
+
+constexpr auto kHelloTimeout = std::chrono::seconds(10);
+
+// Raw mode for the joiner's terminal while attached, put back on every way
+// out (the signals that would end us arrive through a signalfd instead).
+class RawTerminal {
+ public:
+  explicit RawTerminal(int fd) : fd_(fd) {
+    if (::isatty(fd_) == 0 || ::tcgetattr(fd_, &saved_) != 0) return;
+    termios raw = saved_;
+    ::cfmakeraw(&raw);
+    active_ = ::tcsetattr(fd_, TCSADRAIN, &raw) == 0;
+  }
+  ~RawTerminal() {
+    if (active_) ::tcsetattr(fd_, TCSADRAIN, &saved_);
+  }
+  RawTerminal(const RawTerminal&) = delete;
+  RawTerminal& operator=(const RawTerminal&) = delete;
+
+ private:
+  int fd_;
+  termios saved_{};
+  bool active_ = false;
+};
+
+// SIGINT, SIGTERM, SIGHUP and SIGQUIT become readable events on the
+// returned descriptor, so the relay stops and the terminal is restored.
+Result<UniqueFd> SignalsAsFd() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&set, s);
+  if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0) {
+    return Err(Internal(std::string("sigprocmask: ") + std::strerror(errno)));
+  }
+  UniqueFd fd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!fd.valid()) return Err(Internal(std::string("signalfd: ") + std::strerror(errno)));
+  return fd;
+}
+
+void Say(int fd, const std::string& text) { (void)WriteAll(fd, text, false); }
+
+}  // namespace
+
+Result<Joined> StartJoin(const std::string& socket_path, const std::string& session_id,
+                         JoinMode mode) {
+  auto socket = ConnectUnix(socket_path);
+  if (!socket) {
+    if (socket.error().code() == Code::kNotFound) {
+      return Err(NotFound("no live session " + session_id + " on this node (" + socket_path + ")"));
+    }
+    return Err(socket.error());
+  }
+  JoinClient client(std::move(*socket));
+  auto accept = client.Hello(mode, kHelloTimeout);
+  if (!accept) return Err(accept.error());
+  return Joined{std::move(client), std::move(*accept)};
+}
+
+int RunAttached(JoinClient& client, const Accept& accept, JoinMode mode,
+                const std::string& session_id, int in, int out, int err) {
+  auto stop = SignalsAsFd();
+  if (!stop) {
+    Say(err, "gate join: " + stop.error().message() + "\n");
+    return cli::kExitFailure;
+  }
+  ::signal(SIGPIPE, SIG_IGN);
+  Say(err, "Joined session " + session_id + " of " + Printable(accept.user) + " (login " +
+               Printable(accept.login) + ") as " + std::string(JoinModeName(mode)) + "." +
+               (mode == JoinMode::kObserver ? " Your keystrokes are not sent." : "") +
+               " Press Ctrl-] to leave.\n");
+  RelayEnd end;
+  {
+    RawTerminal raw(in);
+    end = client.Relay({in, out, stop->get()});
+  }
+  switch (end.kind) {
+    case RelayEnd::Kind::kEnded:
+      Say(err, "\n" + end.text + "\n");
+      return cli::kExitOk;
+    case RelayEnd::Kind::kDetached:
+      Say(err, "\ndetached from session " + session_id + "\n");
+      return cli::kExitOk;
+    case RelayEnd::Kind::kStopped:
+      Say(err, "\ngate join: interrupted; left session " + session_id + "\n");
+      return cli::kExitFailure;
+    case RelayEnd::Kind::kLost:
+      break;
+  }
+  Say(err, "\ngate join: lost the session: " + end.text + "\n");
+  return cli::kExitFailure;
 }
 
 }  // namespace gate::recorder

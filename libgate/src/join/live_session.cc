@@ -1,5 +1,9 @@
 #include "gate/live_session.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
 #include <utility>
 
 #include "gate/json.h"
@@ -49,6 +53,19 @@ Result<LiveSession> LiveSessionFromJson(const Json::Value& json) {
 
 std::string LiveSessionPath(const std::string& run_dir, const std::string& id) {
   return run_dir + "/" + id + ".json";
+}
+
+Status CheckLiveSessionExists(const std::string& run_dir, const std::string& id) {
+  if (!IsCanonicalUuid(id)) return InvalidArgument("'" + id + "' is not a session id");
+  const std::string path = LiveSessionPath(run_dir, id);
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    const int err = errno;
+    if (err == ENOENT) return NotFound("no live session " + id + " (" + path + ")");
+    return Unavailable("cannot stat " + path + ": " + std::strerror(err));
+  }
+  if (!S_ISREG(st.st_mode)) return NotFound(path + " is not a registry entry");
+  return Status::Ok();
 }
 
 Result<LiveSession> ReadLiveSession(const std::string& run_dir, const std::string& id) {

@@ -3,9 +3,13 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
+#include <memory>
 #include <regex>
 #include <string>
 #include <thread>
@@ -101,13 +105,143 @@ TEST_F(LogTest, ConcurrentWritesStayWholeLines) {
   EXPECT_EQ(count, 800u);
 }
 
-TEST_F(LogTest, SyslogSinkWritesNothingToStderr) {
-  std::string out = CaptureStderr([] {
-    Init(Sink::kSyslog, "gate-log-test", Level::kInfo);
-    Info("gate log_test: syslog sink smoke test");
-    Init(Sink::kStderr, "", Level::kInfo);
+// A datagram socket bound at dir/name, standing for syslogd or journald.
+class Listener {
+ public:
+  explicit Listener(const std::string& path) : path_(path) {
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path, path.data(), path.size());
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0) << path;
+  }
+  ~Listener() { Close(); }
+  void Close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    ::unlink(path_.c_str());
+  }
+  // The next datagram, or "" if none is waiting.
+  std::string Next() {
+    char buf[8192];
+    const ssize_t n = ::recv(fd_, buf, sizeof(buf), MSG_DONTWAIT);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "";
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
+
+class LogRouteTest : public LogTest {
+ protected:
+  void SetUp() override {
+    char dir[] = "/tmp/gate_log_route.XXXXXX";
+    ASSERT_NE(::mkdtemp(dir), nullptr);
+    dir_ = dir;
+    where_.syslog_socket = dir_ + "/log";
+    where_.journal_socket = dir_ + "/journal";
+  }
+  void TearDown() override {
+    LogTest::TearDown();
+    ::unlink(where_.syslog_socket.c_str());
+    ::unlink(where_.journal_socket.c_str());
+    ::rmdir(dir_.c_str());
+  }
+  std::string dir_;
+  Destinations where_;
+};
+
+TEST_F(LogRouteTest, SyslogGetsWhatSyslog3WouldSendAndStderrNothing) {
+  Listener syslogd(where_.syslog_socket);
+  Listener journald(where_.journal_socket);
+  const std::string out = CaptureStderr([&] {
+    Init(Sink::kSyslog, "gate-log-test", Level::kInfo, where_);
+    EXPECT_EQ(CurrentRoute(), Route::kSyslog);
+    Error("refused: bob\nforged");
   });
   EXPECT_EQ(out, "");
+  const std::string got = syslogd.Next();
+  // authpriv (10 << 3) | err (3) = 83.
+  EXPECT_TRUE(std::regex_match(
+      got, std::regex(R"(<83>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d gate-log-test\[\d+\]: )"
+                      R"(refused: bob\\nforged)")))
+      << got;
+  EXPECT_EQ(journald.Next(), "");
+}
+
+TEST_F(LogRouteTest, WithoutSyslogTheJournalGetsTheLine) {
+  Listener journald(where_.journal_socket);
+  Init(Sink::kSyslog, "gate-log-test", Level::kInfo, where_);
+  EXPECT_EQ(CurrentRoute(), Route::kJournal);
+  Warning("no role with join_sessions");
+  const std::string got = journald.Next();
+  EXPECT_TRUE(std::regex_match(got, std::regex("PRIORITY=4\nSYSLOG_FACILITY=10\n"
+                                               "SYSLOG_IDENTIFIER=gate-log-test\nSYSLOG_PID=\\d+\n"
+                                               "MESSAGE=no role with join_sessions\n")))
+      << got;
+}
+
+TEST_F(LogRouteTest, WithNeitherTheLineGoesToStderr) {
+  // As in a container: no /dev/log, no journal.
+  const std::string out = CaptureStderr([&] {
+    Init(Sink::kSyslog, "gate-principals", Level::kInfo, where_);
+    EXPECT_EQ(CurrentRoute(), Route::kFallback);
+    Warning("alice is locked");
+  });
+  EXPECT_TRUE(
+      std::regex_match(out, std::regex(R"(\S+Z WARNING gate-principals: alice is locked\n)")))
+      << out;
+
+  // The default destinations on this machine: whatever they are, the line
+  // is not lost (it went to a socket, or to stderr).
+  const std::string here = CaptureStderr([] {
+    Init(Sink::kSyslog, "gate-log-test", Level::kInfo);
+    Info("gate log_test: default destinations");
+  });
+  if (CurrentRoute() == Route::kFallback) {
+    EXPECT_NE(here.find("gate log_test: default destinations"), std::string::npos);
+  } else {
+    EXPECT_EQ(here, "");
+  }
+}
+
+TEST_F(LogRouteTest, ASyslogThatGoesAwayFallsThrough) {
+  auto syslogd = std::make_unique<Listener>(where_.syslog_socket);
+  Listener journald(where_.journal_socket);
+  Init(Sink::kSyslog, "gate-log-test", Level::kInfo, where_);
+  Info("first");
+  EXPECT_NE(syslogd->Next().find("first"), std::string::npos);
+  syslogd.reset();
+  Info("second");
+  EXPECT_EQ(CurrentRoute(), Route::kJournal);
+  EXPECT_NE(journald.Next().find("MESSAGE=second"), std::string::npos);
+  journald.Close();
+  const std::string out = CaptureStderr([] { Info("third"); });
+  EXPECT_EQ(CurrentRoute(), Route::kFallback);
+  EXPECT_NE(out.find("INFO gate-log-test: third"), std::string::npos) << out;
+}
+
+TEST_F(LogRouteTest, TheFallbackCanBeAnotherDescriptorOrNone) {
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+  where_.fallback_fd = p[1];
+  Init(Sink::kSyslog, "gate-record", Level::kInfo, where_);
+  Error("cannot record this session");
+  char buf[512];
+  const ssize_t n = ::read(p[0], buf, sizeof(buf));
+  ASSERT_GT(n, 0);
+  EXPECT_NE(std::string(buf, static_cast<std::size_t>(n))
+                .find("ERROR gate-record: cannot record this session\n"),
+            std::string::npos);
+  where_.fallback_fd = -1;
+  const std::string out = CaptureStderr([&] {
+    Init(Sink::kSyslog, "gate-record", Level::kInfo, where_);
+    Error("dropped");
+  });
+  EXPECT_EQ(out, "");
+  ::close(p[0]);
+  ::close(p[1]);
 }
 
 std::vector<std::pair<Level, std::string>>* g_lines = nullptr;

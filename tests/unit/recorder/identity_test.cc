@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <map>
 #include <string>
 
 #include "gate/bytes.h"
@@ -172,6 +173,117 @@ TEST_F(IdentityTest, RefusesUnsafeOrMissingCache) {
 TEST_F(IdentityTest, RefusesOversizedAuthInfoAndEmptyLogin) {
   ExpectDenied(std::string(kMaxAuthInfoSize + 1, 'x'), "too large");
   ExpectDenied(Line(Spec()), "no OS login", "");
+}
+
+TEST_F(IdentityTest, AuthInfoFileMustBeTheUsersAndPrivate) {
+  const std::string path = tmp_.File("sshauth.abc");
+  const std::string text = Line(Spec());
+  WriteFile(path, text, 0600);
+  auto read = ReadAuthInfoFile(path, ::geteuid());
+  ASSERT_TRUE(read.has_value()) << read.error().ToString();
+  EXPECT_EQ(*read, text);
+
+  // sshd makes it 0600: anything readable by others was not left by sshd.
+  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  auto loose = ReadAuthInfoFile(path, ::geteuid());
+  ASSERT_FALSE(loose.has_value());
+  EXPECT_EQ(loose.error().code(), Code::kPermissionDenied);
+  EXPECT_NE(loose.error().message().find("cannot read SSH_USER_AUTH"), std::string::npos);
+  ASSERT_EQ(::chmod(path.c_str(), 0600), 0);
+
+  // Someone else's file.
+  EXPECT_EQ(ReadAuthInfoFile(path, ::geteuid() + 1).error().code(), Code::kPermissionDenied);
+  // A link to the user's file is not the file.
+  const std::string link = tmp_.File("link");
+  ASSERT_EQ(::symlink(path.c_str(), link.c_str()), 0);
+  EXPECT_EQ(ReadAuthInfoFile(link, ::geteuid()).error().code(), Code::kPermissionDenied);
+  EXPECT_EQ(ReadAuthInfoFile(tmp_.File("missing"), ::geteuid()).error().code(),
+            Code::kPermissionDenied);
+  WriteFile(path, std::string(kMaxAuthInfoSize + 1, 'x'), 0600);
+  EXPECT_FALSE(ReadAuthInfoFile(path, ::geteuid()).has_value());
+}
+
+// A process table for CheckStartedBySshd: what sshd 9.x leaves above the
+// recorder, and what a user can arrange instead.
+class StartedBySshdTest : public ::testing::Test {
+ protected:
+  static constexpr uid_t kUser = 1001;
+
+  void Add(pid_t pid, pid_t ppid, uid_t uid, std::string argv0) {
+    ProcessView v;
+    v.ppid = ppid;
+    v.ruid = v.euid = v.suid = uid;
+    v.argv0 = std::move(argv0);
+    table_[pid] = v;
+  }
+
+  Status Check(pid_t parent, uid_t user = kUser) {
+    return CheckStartedBySshd(parent, user, [this](pid_t pid) -> Result<ProcessView> {
+      auto it = table_.find(pid);
+      if (it == table_.end()) return Err(NotFound("no process"));
+      return it->second;
+    });
+  }
+
+  void ExpectRefused(pid_t parent, const std::string& why) {
+    const Status s = Check(parent);
+    EXPECT_EQ(s.code(), Code::kPermissionDenied) << s.ToString();
+    EXPECT_NE(s.message().find("not started by sshd for this session"), std::string::npos)
+        << s.message();
+    EXPECT_NE(s.message().find(why), std::string::npos) << s.message();
+  }
+
+  void SetUp() override {
+    Add(1, 0, 0, "/sbin/init");
+    Add(100, 1, 0, "/usr/sbin/sshd");           // the listener
+    Add(200, 100, 0, "sshd: alice [priv]");     // the monitor
+    Add(201, 200, kUser, "sshd: alice@pts/0");  // the session process
+  }
+
+  std::map<pid_t, ProcessView> table_;
+};
+
+TEST_F(StartedBySshdTest, TheSessionProcessOrTheLoginShellBelowIt) {
+  // bash -c exec'd the recorder: sshd's session process is the parent.
+  EXPECT_TRUE(Check(201).ok());
+  // dash -c forked it: the login shell sits between.
+  Add(202, 201, kUser, "sh");
+  EXPECT_TRUE(Check(202).ok());
+  // OpenSSH 9.8 and later: sshd-session.
+  Add(300, 100, 0, "sshd-session: alice [priv]");
+  Add(301, 300, kUser, "sshd-session: alice@notty");
+  EXPECT_TRUE(Check(301).ok());
+  // Root's own session.
+  Add(401, 200, 0, "sshd: root@pts/1");
+  EXPECT_TRUE(Check(401, 0).ok());
+}
+
+TEST_F(StartedBySshdTest, RunByHandOrNestedIsRefused) {
+  // From the user's shell in a recorded session: shell -> recorder (gate-rec).
+  Add(210, 201, 999, "/usr/libexec/gate/gate-record");
+  Add(211, 210, kUser, "-sh");
+  ExpectRefused(211, "no sshd session process above it");
+  Add(212, 211, kUser, "bash");
+  ExpectRefused(212, "no sshd session process above it");
+  // Under su: root's su above the user's shell.
+  Add(500, 1, 0, "su alice");
+  Add(501, 500, kUser, "bash");
+  ExpectRefused(501, "no sshd session process above it");
+  // A user process renamed to look like sshd, under su.
+  Add(502, 500, kUser, "sshd: alice [priv]");
+  ExpectRefused(502, "started from within sshd's session setup");
+  // Run by root (or another user) for this user.
+  ExpectRefused(100, "not the user's");
+  ExpectRefused(999, "cannot read its parent process");
+}
+
+TEST_F(StartedBySshdTest, SshRcIsNotTheLoginShell) {
+  // ~/.ssh/rc runs under the session's child before it execs the shell;
+  // that child is still sshd (its name says so).
+  Add(220, 201, kUser, "sshd: alice@pts/0");
+  Add(221, 220, kUser, "sh");
+  ExpectRefused(220, "started from within sshd's session setup");
+  ExpectRefused(221, "no sshd session process above it");
 }
 
 }  // namespace

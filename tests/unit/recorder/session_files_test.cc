@@ -155,7 +155,8 @@ TEST(LiveSessionTest, WriteReadRemove) {
   ASSERT_TRUE(WriteLiveSession(*Env::Default(), run.path(), s).ok());
   umask(old);
   const std::string path = LiveSessionPath(run.path(), s.session_id);
-  EXPECT_EQ(ModeOf(path), 0644);
+  EXPECT_EQ(ModeOf(path), 0600);
+  EXPECT_TRUE(CheckLiveSessionExists(run.path(), s.session_id).ok());
   auto json = json::Parse(testing::ReadFile(path));
   ASSERT_TRUE(json.has_value());
   for (const char* field : {"session_id", "user", "login", "node", "recorder_pid", "started_at",
@@ -172,6 +173,8 @@ TEST(LiveSessionTest, WriteReadRemove) {
   EXPECT_EQ(back->tty, "/dev/pts/3");
   RemoveLiveSession(*Env::Default(), run.path(), s.session_id);
   EXPECT_EQ(ReadLiveSession(run.path(), s.session_id).error().code(), Code::kNotFound);
+  EXPECT_EQ(CheckLiveSessionExists(run.path(), s.session_id).code(), Code::kNotFound);
+  EXPECT_EQ(CheckLiveSessionExists(run.path(), "../x").code(), Code::kInvalidArgument);
 }
 
 // The registry entry is written whole or not at all: a joiner or `gate
