@@ -120,6 +120,8 @@ Result<Json::Value> SessionClient::List(const SessionQuery& query) const {
   return GetJson("/v1/sessions" + SessionQueryString(query));
 }
 
+Result<Json::Value> SessionClient::Nodes() const { return GetJson("/v1/nodes"); }
+
 Result<Json::Value> SessionClient::Get(const std::string& id) const {
   GATE_RETURN_IF_ERROR(CheckId(id));
   return GetJson("/v1/sessions/" + id);

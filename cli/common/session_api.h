@@ -45,6 +45,10 @@ class SessionClient {
 
   // GET /v1/sessions: {"sessions": [...]}.
   Result<Json::Value> List(const SessionQuery& query) const;
+  // GET /v1/nodes: {"cluster_name", "host_names": [every node's names],
+  // "nodes": [{"name", "host_uuid", "labels", "logins", "principals"}]}
+  // (the nodes the user may log into).
+  Result<Json::Value> Nodes() const;
   // GET /v1/sessions/{id}.
   Result<Json::Value> Get(const std::string& id) const;
   // The whole recording (GET /v1/sessions/{id}/recording, page by page).
