@@ -30,7 +30,7 @@ class LoginFlowTest(GateTestCase):
 
     def test_users_add_prints_reference_message(self):
         token, out = self.ca.add_user("carol")
-        self.assertIn("Signup token has been created and is valid for 1 hours. "
+        self.assertIn("Signup token has been created and is valid for 1 hour. "
                       "Share this URL with the user:", out)
         self.assertIn(f"https://{self.ca.addr}/web/newuser/{token}", out)
         self.assertEqual(len(token), 32)
