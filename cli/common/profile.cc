@@ -152,7 +152,10 @@ Status ProfileHome::WriteClusterTrust(const Profile& profile,
   if (old) {
     std::istringstream lines(*old);
     for (std::string line; std::getline(lines, line);) {
-      if (EndsWith(line, mark) || line.rfind(header, 0) == 0) continue;
+      // The cluster may have been renamed since: its proxy names the block.
+      const bool old_header = line.rfind("# gate: host CA of cluster ", 0) == 0 &&
+                              EndsWith(line, " (" + profile.proxy + ")");
+      if (EndsWith(line, mark) || old_header) continue;
       kept += line + "\n";
     }
   }
