@@ -19,7 +19,16 @@
 #include "gate/proxy_flags.h"
 #include "gate/status.h"
 
+namespace CLI {
+class App;
+}
+
 namespace gate::cli {
+
+// --proxy, --insecure and --ca-pin on sub, for a command that talks to
+// gate-ca with the profile's key (SessionClient::FromProfile) but may be
+// pointed at another address than the profile's.
+void DefineProxyOverride(CLI::App& sub, ProxyFlags& flags);
 
 // The filters of GET /v1/sessions; empty or absent ones are not sent.
 struct SessionQuery {

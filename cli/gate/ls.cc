@@ -41,12 +41,7 @@ std::string LabelsText(const Json::Value& labels) {
 class LsCommand final : public Command {
  public:
   void Define(CLI::App& sub) override {
-    sub.add_option("--proxy", flags_.proxy,
-                   "gate-ca address, HOST[:PORT] (default: the one you logged in to)");
-    sub.add_flag("--insecure", flags_.insecure,
-                 "With --proxy: do not verify the server's TLS certificate (prints a warning)");
-    sub.add_option("--ca-pin", flags_.ca_pin,
-                   "With --proxy: trust the server whose TLS key has this pin (sha256:HEX)");
+    DefineProxyOverride(sub, flags_);
     sub.add_flag("--json", json_, "The nodes as gate-ca lists them, one JSON document");
     sub.footer(
         "Lists the cluster's nodes that you may log into: the node's name, the names its\n"
