@@ -226,6 +226,7 @@ int ServeFrontEnd(Config config, UniqueFd signer_fd, pid_t signer_pid,
   RegisterPublicApi(public_router, services);
   RegisterNodeApi(public_router, services);
   RegisterSessionApi(public_router, session_deps);
+  RegisterUserNodesApi(public_router, session_deps);
   Router admin_router(
       RouterOptions{.default_class = TrafficClass::kAdmin, .detailed_server_errors = true});
   RegisterAdminApi(admin_router, services);

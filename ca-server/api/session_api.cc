@@ -127,14 +127,7 @@ Result<Json::Value> PutRecorderKey(SessionApiDeps& d, const HttpRequest& req) {
 }
 
 Result<SignedUser> AuthenticateUser(SessionApiDeps& d, const HttpRequest& req) {
-  SignedRequest signed_request;
-  signed_request.method = req.method;
-  signed_request.target = req.query.empty() ? req.path : req.path + "?" + req.query;
-  signed_request.body = req.body;
-  signed_request.authorization = req.authorization;
-  signed_request.signature = req.signature;
-  signed_request.source = req.source;
-  return d.users.Authenticate(signed_request);
+  return AuthenticateSignedUser(d.users, req);
 }
 
 Json::Value SessionToJson(const SessionRecord& s) {
@@ -274,6 +267,17 @@ HttpReply GetRecording(SessionApiDeps& d, const HttpRequest& req, const PathPara
 }
 
 }  // namespace
+
+Result<SignedUser> AuthenticateSignedUser(RequestAuthenticator& users, const HttpRequest& req) {
+  SignedRequest signed_request;
+  signed_request.method = req.method;
+  signed_request.target = req.query.empty() ? req.path : req.path + "?" + req.query;
+  signed_request.body = req.body;
+  signed_request.authorization = req.authorization;
+  signed_request.signature = req.signature;
+  signed_request.source = req.source;
+  return users.Authenticate(signed_request);
+}
 
 bool IsChunkUpload(Store& store, std::string_view method, std::string_view path,
                    std::string_view authorization) {

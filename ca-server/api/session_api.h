@@ -38,6 +38,14 @@ struct SessionApiDeps {
 // the router.
 void RegisterSessionApi(Router& router, SessionApiDeps& deps);
 
+// The request's signer, from its Gate certificate signature headers
+// (request_signing.h): the user-side routes' authentication.
+Result<SignedUser> AuthenticateSignedUser(RequestAuthenticator& users, const HttpRequest& req);
+
+// GET /v1/nodes (user_nodes_api.cc): the nodes the signer may log into,
+// with labels, logins and host principals (docs/api.md, "Nodes for users").
+void RegisterUserNodesApi(Router& router, SessionApiDeps& deps);
+
 // The admin side (admin_sessions_api.cc), on the admin router: retention,
 // POST /admin/v1/sessions/prune.
 void RegisterAdminSessionsApi(Router& admin_router, SessionApiDeps& deps);

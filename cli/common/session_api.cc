@@ -1,5 +1,6 @@
 #include "cli/common/session_api.h"
 
+#include <CLI/CLI.hpp>
 #include <ctime>
 
 #include "gate/certificate.h"
@@ -40,6 +41,15 @@ Status CheckId(const std::string& id) {
 }
 
 }  // namespace
+
+void DefineProxyOverride(CLI::App& sub, ProxyFlags& flags) {
+  sub.add_option("--proxy", flags.proxy,
+                 "gate-ca address, HOST[:PORT] (default: the one you logged in to)");
+  sub.add_flag("--insecure", flags.insecure,
+               "With --proxy: do not verify the server's TLS certificate (prints a warning)");
+  sub.add_option("--ca-pin", flags.ca_pin,
+                 "With --proxy: trust the server whose TLS key has this pin (sha256:HEX)");
+}
 
 std::string SessionQueryString(const SessionQuery& q) {
   std::string out;
@@ -119,6 +129,8 @@ Result<Json::Value> SessionClient::GetJson(const std::string& target) const {
 Result<Json::Value> SessionClient::List(const SessionQuery& query) const {
   return GetJson("/v1/sessions" + SessionQueryString(query));
 }
+
+Result<Json::Value> SessionClient::Nodes() const { return GetJson("/v1/nodes"); }
 
 Result<Json::Value> SessionClient::Get(const std::string& id) const {
   GATE_RETURN_IF_ERROR(CheckId(id));

@@ -19,7 +19,16 @@
 #include "gate/proxy_flags.h"
 #include "gate/status.h"
 
+namespace CLI {
+class App;
+}
+
 namespace gate::cli {
+
+// --proxy, --insecure and --ca-pin on sub, for a command that talks to
+// gate-ca with the profile's key (SessionClient::FromProfile) but may be
+// pointed at another address than the profile's.
+void DefineProxyOverride(CLI::App& sub, ProxyFlags& flags);
 
 // The filters of GET /v1/sessions; empty or absent ones are not sent.
 struct SessionQuery {
@@ -45,6 +54,10 @@ class SessionClient {
 
   // GET /v1/sessions: {"sessions": [...]}.
   Result<Json::Value> List(const SessionQuery& query) const;
+  // GET /v1/nodes: {"cluster_name", "host_names": [every node's names],
+  // "nodes": [{"name", "host_uuid", "labels", "logins", "principals"}]}
+  // (the nodes the user may log into).
+  Result<Json::Value> Nodes() const;
   // GET /v1/sessions/{id}.
   Result<Json::Value> Get(const std::string& id) const;
   // The whole recording (GET /v1/sessions/{id}/recording, page by page).

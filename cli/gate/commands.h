@@ -3,6 +3,7 @@
 #define GATE_CLI_GATE_COMMANDS_H_
 
 #include <memory>
+#include <string>
 
 #include "gate/cli_command.h"
 
@@ -17,6 +18,13 @@ std::unique_ptr<Command> MakeMfaAddCommand();
 std::unique_ptr<Command> MakePlayCommand();
 std::unique_ptr<Command> MakeJoinCommand();
 std::unique_ptr<Command> MakeSessionsCommand();
+std::unique_ptr<Command> MakeLsCommand();
+std::unique_ptr<Command> MakeSshCommand();
+std::unique_ptr<Command> MakeScpCommand();
+std::unique_ptr<Command> MakeVersionCommand();
+
+// "gate v0.1.0": gate version and gate --version.
+std::string GateVersionLine();
 
 }  // namespace gate::cli
 

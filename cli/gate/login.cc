@@ -1,13 +1,16 @@
-// gate login --proxy HOST[:PORT] [--user NAME] [--insecure|--ca-pin PIN] [--ttl DURATION]
+// gate login [--proxy HOST[:PORT]] [--user NAME] [--insecure|--ca-pin PIN] [--ttl DURATION]
 #include <pwd.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
+#include <optional>
 
 #include "cli/common/agent.h"
 #include "cli/common/profile.h"
+#include "cli/common/session_api.h"
+#include "cli/common/terminal_text.h"
 #include "cli/gate/commands.h"
 #include "gate/certificate.h"
 #include "gate/curl_http.h"
@@ -34,9 +37,12 @@ Result<std::vector<std::string>> Strings(const Json::Value& v, std::string_view 
 class LoginCommand final : public Command {
  public:
   void Define(CLI::App& sub) override {
-    sub.add_option("--proxy", flags_.proxy, "gate-ca address, HOST[:PORT] (port 3080 by default)")
-        ->required();
-    sub.add_option("--user", user_, "gate user name (default: your local user name)");
+    sub.add_option("--proxy", flags_.proxy,
+                   "gate-ca address, HOST[:PORT] (port 3080 by default; default: the current "
+                   "profile's)");
+    sub.add_option("--user", user_,
+                   "gate user name (default: the current profile's user at that proxy, else "
+                   "your local user name)");
     sub.add_flag("--insecure", flags_.insecure,
                  "Do not verify the server's TLS certificate (prints a warning)");
     sub.add_option("--ca-pin", flags_.ca_pin,
@@ -46,7 +52,12 @@ class LoginCommand final : public Command {
                    "capped by max_cert_ttl)");
     sub.footer(
         "Generates a fresh Ed25519 key, proves who you are with your password and OTP code,\n"
-        "and stores the key and the signed certificate in ~/.gate. If SSH_AUTH_SOCK is set,\n"
+        "and stores the key and the signed certificate in ~/.gate/keys/PROXY/USER, a profile\n"
+        "of its own per cluster and user; it becomes the current profile (gate status lists\n"
+        "them all). Without --proxy, logs in again to the current profile's cluster with the\n"
+        "TLS trust (--ca-pin or --insecure) it was made with; --proxy alone reuses the trust\n"
+        "of a profile for that proxy. The cluster's host CA goes into ~/.gate/known_hosts,\n"
+        "trusted only for the cluster's node names. If SSH_AUTH_SOCK is set,\n"
         "the key is also added to your ssh-agent until the certificate expires. Without a\n"
         "terminal, answers are read from standard input, one line each: password, OTP code.\n\n" +
         std::string(kExitCodeHelp));
@@ -59,6 +70,9 @@ class LoginCommand final : public Command {
       if (!parsed) return Fail("gate login", parsed.error().WithContext("--ttl"));
       ttl = *parsed;
     }
+    auto home = ProfileHome::Default();
+    if (!home) return Fail("gate login", home.error());
+    if (Status s = RememberTarget(*home); !s.ok()) return Fail("gate login", s);
     if (user_.empty()) user_ = LocalUserName();
     auto options = ProxyClientOptions(flags_);
     if (!options) return Fail("gate login", options.error());
@@ -91,12 +105,43 @@ class LoginCommand final : public Command {
       std::cerr << "WARNING: You are using insecure connection to gate proxy " << options->base_url
                 << "\n";
     }
-    return Finish(*options, *key, *reply);
+    return Finish(*home, *options, *key, *reply);
   }
 
  private:
-  int Finish(const HttpClientOptions& options, const ssh::Ed25519PrivateKey& key,
-             const Json::Value& reply) {
+  // Fills what the command line left out from the profiles: the proxy and
+  // user of the current profile, and the TLS trust last used with that
+  // proxy (the current profile's first, then any other profile's).
+  Status RememberTarget(const ProfileHome& home) {
+    std::optional<Profile> current;
+    if (auto store = home.Current(); store) {
+      if (auto profile = store->Load(); profile) current = *std::move(profile);
+    }
+    if (flags_.proxy.empty()) {
+      if (!current) {
+        return InvalidArgument(
+            "--proxy is required: there is no current profile to log in to again");
+      }
+      flags_.proxy = current->proxy;
+    }
+    auto proxy = NormalizeProxy(flags_.proxy);
+    if (!proxy) return proxy.error();
+    std::vector<Profile> same_proxy;
+    if (current && current->proxy == *proxy) same_proxy.push_back(*current);
+    for (Profile& p : home.List()) {
+      if (p.proxy == *proxy) same_proxy.push_back(std::move(p));
+    }
+    if (same_proxy.empty()) return Status::Ok();
+    if (user_.empty()) user_ = same_proxy.front().user;
+    if (!flags_.insecure && flags_.ca_pin.empty()) {
+      flags_.insecure = same_proxy.front().insecure;
+      flags_.ca_pin = same_proxy.front().ca_pin;
+    }
+    return Status::Ok();
+  }
+
+  int Finish(const ProfileHome& home, const HttpClientOptions& options,
+             const ssh::Ed25519PrivateKey& key, const Json::Value& reply) {
     auto cert_line = json::GetString(reply, "certificate");
     if (!cert_line) return Fail("gate login", cert_line.error());
     auto cert = ssh::ParseCertificateLine(*cert_line);
@@ -135,16 +180,38 @@ class LoginCommand final : public Command {
     profile.valid_before = static_cast<std::int64_t>(cert->spec.valid_before);
     profile.serial = std::to_string(cert->spec.serial);
 
-    auto store = ProfileStore::Default();
+    const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+    WarnAboutClockSkew(profile, now);
+    auto store = home.For(profile.proxy, profile.user);
     if (!store) return Fail("gate login", store.error());
     const std::string comment = profile.user + "@" + profile.cluster;
+    profile.host_patterns = ClusterHostPatterns(profile.cluster, {});
     if (Status s = store->Save(profile, ssh::EncodeOpenSshPrivateKey(key, comment),
-                               ssh::CertificateLine(*cert, comment), *host_ca);
+                               ssh::CertificateLine(*cert, comment));
         !s.ok()) {
       return Fail("gate login", s);
     }
+    if (Status s = home.SetCurrent(profile.proxy, profile.user); !s.ok()) {
+      return Fail("gate login", s);
+    }
+    // The node names come from a request signed with the new certificate;
+    // without them the trust stays at *.CLUSTER, never wider.
+    if (auto names = NodeNames(*store, now); names) {
+      profile.host_patterns = ClusterHostPatterns(profile.cluster, *names);
+      if (Status s = store->Save(profile, ssh::EncodeOpenSshPrivateKey(key, comment),
+                                 ssh::CertificateLine(*cert, comment));
+          !s.ok()) {
+        return Fail("gate login", s);
+      }
+    } else {
+      std::cerr << "gate login: note: cannot list the cluster's nodes (" << names.error().message()
+                << "); ssh trusts the cluster's host CA only for *." << profile.cluster
+                << " until the next login\n";
+    }
+    if (Status s = home.WriteClusterTrust(profile, *host_ca); !s.ok()) {
+      return Fail("gate login", s);
+    }
 
-    const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
     if (const char* sock = std::getenv("SSH_AUTH_SOCK"); sock != nullptr && sock[0] != '\0') {
       const auto lifetime =
           static_cast<std::uint32_t>(std::max<std::int64_t>(profile.valid_before - now, 1));
@@ -155,6 +222,35 @@ class LoginCommand final : public Command {
     }
     std::cout << FormatProfile(profile, now) << std::flush;
     return kExitOk;
+  }
+
+  // The names of the cluster's nodes, as gate-ca lists them.
+  static Result<std::vector<std::string>> NodeNames(const ProfileStore& store, std::int64_t now) {
+    auto client = SessionClient::FromProfile(store, ProxyFlags{}, now);
+    if (!client) return Err(client.error());
+    auto reply = client->Nodes();
+    if (!reply) return Err(reply.error());
+    std::vector<std::string> names;
+    for (const Json::Value& name : (*reply)["host_names"]) names.push_back(name.asString());
+    return names;
+  }
+
+  // A certificate dated in this computer's future means gate-ca's clock is
+  // ahead: ssh would refuse it with no word of why until the clocks meet.
+  static void WarnAboutClockSkew(const Profile& profile, std::int64_t now) {
+    if (profile.valid_after > now) {
+      std::cerr << "gate login: WARNING: the certificate is valid only from "
+                << UtcTime(profile.valid_after) << " UTC"
+                << ", " << FormatDuration(std::chrono::seconds(profile.valid_after - now))
+                << " from now by this computer's clock: gate-ca's clock is ahead of this "
+                   "computer's (clock skew). ssh will refuse the certificate until then; set "
+                   "the clocks right (NTP) and log in again.\n";
+    } else if (profile.valid_before <= now) {
+      std::cerr << "gate login: WARNING: the certificate expired at "
+                << UtcTime(profile.valid_before) << " UTC"
+                << " by this computer's clock: gate-ca's clock is behind this computer's (clock "
+                   "skew). Set the clocks right (NTP) and log in again.\n";
+    }
   }
 
   ProxyFlags flags_;

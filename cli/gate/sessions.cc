@@ -24,12 +24,7 @@ constexpr std::string_view kTool = "gate sessions";
 class SessionsCommand final : public Command {
  public:
   void Define(CLI::App& sub) override {
-    sub.add_option("--proxy", flags_.proxy,
-                   "gate-ca address, HOST[:PORT] (default: the one you logged in to)");
-    sub.add_flag("--insecure", flags_.insecure,
-                 "With --proxy: do not verify the server's TLS certificate (prints a warning)");
-    sub.add_option("--ca-pin", flags_.ca_pin,
-                   "With --proxy: trust the server whose TLS key has this pin (sha256:HEX)");
+    DefineProxyOverride(sub, flags_);
     sub.add_flag("--live", live_, "Only sessions still being recorded");
     sub.add_option("--user", query_.user, "Only sessions of this Gate user");
     sub.add_option("--node", query_.node, "Only sessions on this node (name or host UUID)");

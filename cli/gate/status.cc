@@ -1,5 +1,6 @@
-// gate status: the current login profile and, inside a recorded session,
-// the session's block (as `teleport status` prints it).
+// gate status: the current login profile, the other profiles (one per
+// cluster and user) and, inside a recorded session, the session's block
+// (as `teleport status` prints it).
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
@@ -39,24 +40,30 @@ class StatusCommand final : public Command {
  public:
   void Define(CLI::App& sub) override {
     sub.footer(
-        "Prints the profile of the last `gate login`. Inside a recorded session on a\n"
-        "node (GATE_SESSION_ID is set by gate-record), also prints the cluster, the\n"
-        "host UUID, the session ID and its URL, as `teleport status` does.\n"
-        "Exits 1 if the certificate has expired and 5 if you are not logged in\n"
+        "Prints the profile of the current login (marked >) and the other saved profiles,\n"
+        "one per cluster and user (gate login --proxy HOST switches between them). Inside\n"
+        "a recorded session on a node (GATE_SESSION_ID is set by gate-record), also prints\n"
+        "the cluster, the host UUID, the session ID and its URL, as `teleport status` does.\n"
+        "Exits 1 if the current certificate has expired and 5 if you are not logged in\n"
         "(0 inside a recorded session without a login).");
   }
 
   int Run() override {
     const std::optional<std::string> session = RecordedSession();
-    auto store = ProfileStore::Default();
-    if (!store) return session ? PrintSessionOnly(*session) : Fail("gate status", store.error());
-    auto profile = store->Load();
+    auto home = ProfileHome::Default();
+    if (!home) return session ? PrintSessionOnly(*session) : Fail("gate status", home.error());
+    auto store = home->Current();
+    Result<Profile> profile = store ? store->Load() : Result<Profile>(Err(store.error()));
     if (!profile) {
       if (session && profile.error().code() == Code::kNotFound) return PrintSessionOnly(*session);
       return Fail("gate status", profile.error());
     }
     const auto now = static_cast<std::int64_t>(std::time(nullptr));
     std::cout << FormatProfile(*profile, now);
+    for (const Profile& other : home->List()) {
+      if (other.proxy == profile->proxy && other.user == profile->user) continue;
+      std::cout << "\n" << FormatProfile(other, now, /*current=*/false);
+    }
     if (session) std::cout << "\n" << *session;
     std::cout << std::flush;
     return profile->valid_before > now ? kExitOk : kExitFailure;

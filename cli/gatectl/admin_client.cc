@@ -61,6 +61,7 @@ Result<Json::Value> AdminCall(const AdminFlags& flags, std::string_view method,
 }
 
 std::string TokenTtlText(std::int64_t seconds) {
+  if (seconds == 3600) return "1 hour";
   if (seconds % 3600 == 0) return std::to_string(seconds / 3600) + " hours";
   return FormatDuration(std::chrono::seconds(seconds));
 }

@@ -33,6 +33,27 @@ void AddParam(std::string& query, std::string_view name, std::string_view value)
   }
 }
 
+// gate-ca's details name a certificate's end as "valid until <unix
+// seconds>" (so the signed log stays independent of time zones); people
+// read it as a UTC time.
+std::string ReadableDetail(std::string detail) {
+  static constexpr std::string_view kMarker = "valid until ";
+  for (std::size_t at = detail.find(kMarker); at != std::string::npos;
+       at = detail.find(kMarker, at + 1)) {
+    const std::size_t begin = at + kMarker.size();
+    std::size_t end = begin;
+    while (end < detail.size() && end - begin < 12 && detail[end] >= '0' && detail[end] <= '9') {
+      ++end;
+    }
+    if (end == begin || (end < detail.size() && detail[end] >= '0' && detail[end] <= '9')) {
+      continue;
+    }
+    const std::string when = UtcTime(std::stoll(detail.substr(begin, end - begin))) + " UTC";
+    detail.replace(begin, end - begin, when);
+  }
+  return detail;
+}
+
 class AuditCommand final : public Command {
  public:
   void Define(CLI::App& sub) override {
@@ -100,7 +121,7 @@ class AuditCommand final : public Command {
                   (*e)["success"].asBool() ? "ok" : "denied",
                   user.empty() ? "-" : Printable(user).c_str(),
                   Printable((*e)["source"].asString()).c_str(),
-                  Printable((*e)["detail"].asString()).c_str());
+                  Printable(ReadableDetail((*e)["detail"].asString())).c_str());
     }
     return kExitOk;
   }

@@ -408,12 +408,23 @@ class Client:
         return self.gate(*args, input=f"{password}\n{code}\n", env=env)
 
     @property
+    def profile_dir(self):
+        """The current profile's directory: GATE_HOME/keys/PROXY/USER, as
+        GATE_HOME/current-profile names it."""
+        home = self.env["GATE_HOME"]
+        try:
+            with open(os.path.join(home, "current-profile")) as f:
+                return os.path.join(home, "keys", f.read().strip())
+        except FileNotFoundError:
+            return home
+
+    @property
     def key(self):
-        return os.path.join(self.env["GATE_HOME"], "key")
+        return os.path.join(self.profile_dir, "key")
 
     @property
     def cert(self):
-        return os.path.join(self.env["GATE_HOME"], "key-cert.pub")
+        return os.path.join(self.profile_dir, "key-cert.pub")
 
 
 class Sshd:

@@ -30,7 +30,7 @@ class LoginFlowTest(GateTestCase):
 
     def test_users_add_prints_reference_message(self):
         token, out = self.ca.add_user("carol")
-        self.assertIn("Signup token has been created and is valid for 1 hours. "
+        self.assertIn("Signup token has been created and is valid for 1 hour. "
                       "Share this URL with the user:", out)
         self.assertIn(f"https://{self.ca.addr}/web/newuser/{token}", out)
         self.assertEqual(len(token), 32)
@@ -62,7 +62,9 @@ class LoginFlowTest(GateTestCase):
         self.assertEqual(os.stat(gate_home).st_mode & 0o777, 0o700)
         self.assertEqual(os.stat(client.key).st_mode & 0o777, 0o600)
         with open(os.path.join(gate_home, "known_hosts")) as f:
-            self.assertRegex(f.read(), r"@cert-authority \* ssh-ed25519 AAAA")
+            # Trusted for the cluster's names only (no node has joined this one).
+            self.assertRegex(f.read(), r"@cert-authority \*\.test-cluster,\[\*\.test-cluster\]:\* "
+                                       r"ssh-ed25519 AAAA")
 
         # ssh-keygen reads our certificate: key id, principals, 12h validity.
         listing = run(["ssh-keygen", "-L", "-f", client.cert], check=True).stdout
@@ -81,9 +83,10 @@ class LoginFlowTest(GateTestCase):
         self.assertIn(f'CertificateFile "{client.cert}"', config.stdout)
         self.assertIn(f'IdentityFile "{client.key}"', config.stdout)
 
+        key = client.key
         logout = client.gate("logout")
         self.assertEqual(logout.returncode, 0)
-        self.assertFalse(os.path.exists(client.key))
+        self.assertFalse(os.path.exists(key))
         status = client.gate("status")
         self.assertEqual(status.returncode, 5)
         self.assertIn("not logged in", status.stderr)
@@ -100,7 +103,8 @@ class LoginFlowTest(GateTestCase):
         # Through the ssh_config block `gate config` prints, nothing else.
         cfg = os.path.join(client.home, "ssh_config")
         with open(cfg, "w") as f:
-            f.write(client.gate("config").stdout)
+            # This sshd is no joined node, so the block names it explicitly.
+            f.write(client.gate("config", "--host", "127.0.0.1").stdout)
             f.write("    StrictHostKeyChecking no\n    BatchMode yes\n")
         via_config = run(["ssh", "-F", cfg, "-p", str(self.sshd.port), "gtbob@127.0.0.1",
                           "id -un"], timeout=30)

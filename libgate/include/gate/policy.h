@@ -112,6 +112,13 @@ struct Decision {
 // An allowed decision carries record = MustRecord(snapshot, user).
 Decision DecideLogin(const Snapshot& snapshot, const LoginRequest& request);
 
+// The logins user may use on a node with these labels: their own, then
+// those of each of their roles that exists and whose selector matches
+// (deduplicated, in that order). Locks and revocations are not considered:
+// this is what DecideLogin grants to a user who is neither.
+std::vector<std::string> LoginsOnNode(const User& user, const std::vector<Role>& roles,
+                                      const Labels& node_labels);
+
 // True iff one of the user's roles that exists in the snapshot, and whose
 // selector matches the snapshot's node labels, has record_sessions. The
 // login asked for does not matter: a role that records its holders on a

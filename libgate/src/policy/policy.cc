@@ -198,6 +198,19 @@ Decision DecideLogin(const Snapshot& snapshot, const LoginRequest& request) {
   return d;
 }
 
+std::vector<std::string> LoginsOnNode(const User& user, const std::vector<Role>& roles,
+                                      const Labels& node_labels) {
+  std::vector<std::string> out;
+  AppendUnique(&out, user.logins);
+  for (const std::string& role_name : user.roles) {
+    const Role* role = FindRole(roles, role_name);
+    if (role != nullptr && LabelsMatch(role->node_labels, node_labels)) {
+      AppendUnique(&out, role->logins);
+    }
+  }
+  return out;
+}
+
 bool MustRecord(const Snapshot& snapshot, const std::string& user) {
   return AnyRoleOnNode(snapshot, user, [](const Role& r) { return r.record_sessions; });
 }

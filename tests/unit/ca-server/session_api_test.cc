@@ -108,6 +108,7 @@ class SessionApiTest : public ::testing::Test {
         std::make_unique<SessionApiDeps>(SessionApiDeps{*services_, *ingest_, *users_, *files_});
     router_ = std::make_unique<Router>();
     RegisterSessionApi(*router_, *deps_);
+    RegisterUserNodesApi(*router_, *deps_);
   }
 
   void AddNode(const std::string& uuid, const std::string& name, const std::string& secret,
@@ -830,6 +831,49 @@ TEST_F(SessionAccessTest, OwnSessionsAndJoinRolesDecideWhatIsVisible) {
   EXPECT_TRUE(s["verified"].asBool());
   EXPECT_EQ(s["exit"]["exit_status"].asInt(), 0);
   EXPECT_EQ(s["size"].asUInt64(), alice_bytes_.size());
+}
+
+TEST_F(SessionAccessTest, NodesAreThoseWithALoginAndHostNamesAreAll) {
+  policy::Role dev;
+  dev.name = "dev-admins";
+  dev.logins = {"admin"};
+  dev.node_labels = {{"env", "dev"}};
+  ASSERT_TRUE(store_->CreateRole(dev).ok());
+  ASSERT_TRUE(store_->SetNodePrincipals(kNodeB, {"web-1", "10.0.0.7"}).ok());
+  AddUser("erin", {"dev-admins"});
+  UserRecord no_own;
+  no_own.name = "frank";
+  no_own.roles = {"dev-admins"};
+  ASSERT_TRUE(store_->CreateUser(no_own).ok());
+
+  HttpReply r = Get(Cert("erin"), "/v1/nodes");
+  ASSERT_EQ(r.status, 200) << json::Write(r.body);
+  ASSERT_EQ(r.body["nodes"].size(), 2u);
+  const Json::Value& db = r.body["nodes"][0];
+  EXPECT_EQ(db["name"].asString(), "db-1");
+  EXPECT_EQ(db["host_uuid"].asString(), kNodeA);
+  EXPECT_EQ(db["labels"]["env"].asString(), "prod");
+  EXPECT_EQ(json::Write(db["logins"]), R"(["erin"])");
+  EXPECT_EQ(json::Write(db["principals"]), "[]");
+  const Json::Value& web = r.body["nodes"][1];
+  EXPECT_EQ(json::Write(web["logins"]), R"(["erin","admin"])");
+  EXPECT_EQ(json::Write(web["principals"]), R"(["web-1","10.0.0.7"])");
+  EXPECT_EQ(json::Write(r.body["host_names"]), R"(["db-1","web-1","10.0.0.7"])");
+
+  // frank has no login of his own: only the node his role selects, yet the
+  // names of every node (what his ssh may trust the host CA for).
+  HttpReply f = Get(Cert("frank"), "/v1/nodes");
+  ASSERT_EQ(f.status, 200) << json::Write(f.body);
+  ASSERT_EQ(f.body["nodes"].size(), 1u);
+  EXPECT_EQ(f.body["nodes"][0]["name"].asString(), "web-1");
+  EXPECT_EQ(f.body["host_names"].size(), 3u);
+
+  EXPECT_EQ(Get(Cert("erin"), "/v1/nodes?all=1").status, 400);
+  HttpRequest unsigned_request;
+  unsigned_request.method = "GET";
+  unsigned_request.path = "/v1/nodes";
+  unsigned_request.source = "198.51.100.7";
+  EXPECT_EQ(router_->Dispatch(unsigned_request).status, 401);
 }
 
 TEST_F(SessionAccessTest, Filters) {

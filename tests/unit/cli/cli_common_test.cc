@@ -93,19 +93,104 @@ TEST(ProfileTest, SaveLoadRemove) {
   const auto dir =
       std::filesystem::temp_directory_path() / ("gate-profile-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
-  ProfileStore store((dir / ".gate").string());
-  EXPECT_EQ(store.Load().error().code(), Code::kNotFound);
-  ASSERT_TRUE(store.Save(SampleProfile(), SecretString("KEY"), "CERT", {"ssh-ed25519 AAAA"}).ok());
-  auto loaded = store.Load();
+  ProfileHome home((dir / ".gate").string());
+  auto store = home.For("grav-00:3080", "teleport");
+  ASSERT_TRUE(store.has_value());
+  EXPECT_EQ(store->dir(), (dir / ".gate" / "keys" / "grav-00:3080" / "teleport").string());
+  EXPECT_EQ(store->Load().error().code(), Code::kNotFound);
+  EXPECT_EQ(home.Current().error().code(), Code::kNotFound);
+  Profile sample = SampleProfile();
+  sample.host_patterns = {"*.grav-00", "node1"};
+  ASSERT_TRUE(store->Save(sample, SecretString("KEY"), "CERT").ok());
+  auto loaded = store->Load();
   ASSERT_TRUE(loaded.has_value()) << loaded.error().ToString();
   EXPECT_EQ(loaded->user, "teleport");
   EXPECT_EQ(loaded->logins, SampleProfile().logins);
   EXPECT_EQ(loaded->valid_before, SampleProfile().valid_before);
-  EXPECT_EQ(std::filesystem::status(store.KeyPath()).permissions() & std::filesystem::perms::all,
+  EXPECT_EQ(loaded->host_patterns, sample.host_patterns);
+  EXPECT_EQ(std::filesystem::status(store->KeyPath()).permissions() & std::filesystem::perms::all,
             std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-  ASSERT_TRUE(store.Remove().ok());
-  EXPECT_FALSE(std::filesystem::exists(store.KeyPath()));
-  EXPECT_TRUE(store.Remove().ok());  // idempotent
+  for (const auto& d :
+       {dir / ".gate", dir / ".gate" / "keys", dir / ".gate" / "keys" / "grav-00:3080"}) {
+    EXPECT_EQ(std::filesystem::status(d).permissions() & std::filesystem::perms::all,
+              std::filesystem::perms::owner_all)
+        << d;
+  }
+  ASSERT_TRUE(home.SetCurrent("grav-00:3080", "teleport").ok());
+  auto current = home.Current();
+  ASSERT_TRUE(current.has_value());
+  EXPECT_EQ(current->KeyPath(), store->KeyPath());
+  EXPECT_EQ(home.List().size(), 1u);
+  ASSERT_TRUE(store->Remove().ok());
+  EXPECT_FALSE(std::filesystem::exists(store->KeyPath()));
+  EXPECT_TRUE(store->Remove().ok());  // idempotent
+  EXPECT_TRUE(home.List().empty());
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ProfileTest, ProfilesOfTwoClustersLiveSideBySide) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("gate-profiles-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  ProfileHome home(dir.string());
+  Profile a = SampleProfile();
+  Profile b = SampleProfile();
+  b.proxy = "other:3080";
+  b.cluster = "other";
+  b.user = "bob";
+  ASSERT_TRUE(home.For(a.proxy, a.user)->Save(a, SecretString("KEY-A"), "CERT-A").ok());
+  ASSERT_TRUE(home.For(b.proxy, b.user)->Save(b, SecretString("KEY-B"), "CERT-B").ok());
+  const std::vector<Profile> all = home.List();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].proxy, "grav-00:3080");
+  EXPECT_EQ(all[1].proxy, "other:3080");
+  EXPECT_EQ(*ReadFile(home.For(a.proxy, a.user)->KeyPath()), "KEY-A");
+  EXPECT_EQ(*ReadFile(home.For(b.proxy, b.user)->KeyPath()), "KEY-B");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ProfileTest, NamesThatCannotBeDirectoriesAreRefused) {
+  ProfileHome home("/nonexistent/.gate");
+  for (const auto& [proxy, user] : std::vector<std::pair<std::string, std::string>>{
+           {"", "u"}, {"p:1", ""}, {"..", "u"}, {"p:1", ".."}, {"a/b", "u"}, {"p:1", "x/y"}}) {
+    EXPECT_EQ(home.For(proxy, user).error().code(), Code::kInvalidArgument) << proxy << " " << user;
+    EXPECT_EQ(home.SetCurrent(proxy, user).code(), Code::kInvalidArgument);
+  }
+}
+
+TEST(ProfileTest, ClusterHostPatternsScopeToTheClusterAndDropWildcards) {
+  EXPECT_EQ(ClusterHostPatterns(
+                "grav-00", {"node1", "10.0.0.5", "node1", "*", "a,b", "x y", "?", "!evil", "-o"}),
+            (std::vector<std::string>{"*.grav-00", "node1", "10.0.0.5", "[*.grav-00]:*",
+                                      "[node1]:*", "[10.0.0.5]:*"}));
+  // A cluster name that is no host name adds no pattern at all (never "*.").
+  EXPECT_EQ(ClusterHostPatterns("bad name", {}), std::vector<std::string>{});
+}
+
+TEST(ProfileTest, KnownHostsKeepsOtherClustersAndReplacesItsOwn) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("gate-known-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  ProfileHome home(dir.string());
+  ASSERT_TRUE(home.SetCurrent("x:1", "u").ok());  // makes the directory
+  ASSERT_TRUE(
+      WriteFileAtomic(home.KnownHostsPath(), "mine.example ssh-ed25519 AAAAmine\n", 0644).ok());
+  Profile a = SampleProfile();
+  a.host_patterns = {"*.grav-00", "node1"};
+  Profile b = SampleProfile();
+  b.proxy = "other:3080";
+  b.cluster = "other";
+  b.host_patterns = {"*.other"};
+  ASSERT_TRUE(home.WriteClusterTrust(a, {"ssh-ed25519 AAAAold"}).ok());
+  ASSERT_TRUE(home.WriteClusterTrust(b, {"ssh-ed25519 AAAAb"}).ok());
+  a.host_patterns = {"*.grav-00", "node1", "node2"};
+  ASSERT_TRUE(home.WriteClusterTrust(a, {"ssh-ed25519 AAAAnew"}).ok());
+  EXPECT_EQ(*ReadFile(home.KnownHostsPath()),
+            "mine.example ssh-ed25519 AAAAmine\n"
+            "# gate: host CA of cluster other (other:3080)\n"
+            "@cert-authority *.other ssh-ed25519 AAAAb gate:other:3080\n"
+            "# gate: host CA of cluster grav-00 (grav-00:3080)\n"
+            "@cert-authority *.grav-00,node1,node2 ssh-ed25519 AAAAnew gate:grav-00:3080\n");
   std::filesystem::remove_all(dir);
 }
 
@@ -115,7 +200,7 @@ TEST(ProfileTest, CorruptProfileIsDataLoss) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   std::filesystem::permissions(dir, std::filesystem::perms::owner_all);
-  ProfileStore store(dir.string());
+  ProfileStore store(dir.string(), dir.string() + "/known_hosts");
   ASSERT_TRUE(WriteFileAtomic(store.ProfilePath(), "{\"proxy\": 3}", 0600).ok());
   EXPECT_EQ(store.Load().error().code(), Code::kDataLoss);
   std::filesystem::remove_all(dir);

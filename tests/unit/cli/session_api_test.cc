@@ -35,7 +35,8 @@ TEST(SessionQueryTest, OnlyWhatIsSetAndPercentEncoded) {
 class SessionClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store_ = std::make_unique<ProfileStore>(tmp_.path() + "/.gate");
+    store_ = std::make_unique<ProfileStore>(
+        *ProfileHome(tmp_.path() + "/.gate").For("127.0.0.1:1", "alice"));
     ca_ = std::make_unique<ssh::LocalSigner>(*ssh::Ed25519PrivateKey::Generate());
   }
 
@@ -61,7 +62,7 @@ class SessionClientTest : public ::testing::Test {
     p.valid_before = before;
     ASSERT_TRUE(store_
                     ->Save(p, ssh::EncodeOpenSshPrivateKey(*key, "alice"),
-                           ssh::CertificateLine(*cert, "alice"), {})
+                           ssh::CertificateLine(*cert, "alice"))
                     .ok());
   }
 

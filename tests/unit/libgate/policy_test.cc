@@ -82,6 +82,20 @@ TEST(PolicyGrantTest, UnionOfOwnAndRoleLoginsDeduplicatedInOrder) {
   EXPECT_EQ(grant->roles, (std::vector<std::string>{"dba", "web"}));
 }
 
+TEST(PolicyLoginsOnNodeTest, OwnLoginsThenMatchingRolesDeduplicated) {
+  User u{"alice", {"alice", "shared"}, {"dev", "prod", "missing", "dev2"}};
+  const std::vector<Role> roles = {MakeRole("dev", {"dev", "shared"}, {{"env", "dev"}}),
+                                   MakeRole("prod", {"root"}, {{"env", "prod"}}),
+                                   MakeRole("dev2", {"deploy"}, {{"env", "*"}})};
+  EXPECT_EQ(LoginsOnNode(u, roles, {{"env", "dev"}}),
+            (std::vector<std::string>{"alice", "shared", "dev", "deploy"}));
+  EXPECT_EQ(LoginsOnNode(u, roles, {{"env", "prod"}}),
+            (std::vector<std::string>{"alice", "shared", "root", "deploy"}));
+  EXPECT_EQ(LoginsOnNode(u, roles, {}), (std::vector<std::string>{"alice", "shared"}));
+  User none{"bob", {}, {"prod"}};
+  EXPECT_TRUE(LoginsOnNode(none, roles, {{"env", "dev"}}).empty());
+}
+
 TEST(PolicyGrantTest, MaxTtlIsSmallestNonZero) {
   Role a = MakeRole("a", {"x"});
   a.max_ttl = seconds(3600);
