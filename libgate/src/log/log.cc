@@ -22,7 +22,7 @@ struct State {
   std::string ident;
   Destinations where;
   Route route = Route::kStderr;
-  int socket = -1;  // connected to where.syslog_socket or journal_socket
+  int socket = -1;                  // connected to where.syslog_socket or journal_socket
   LineFunction function = nullptr;  // when set, every line goes here instead
 };
 
