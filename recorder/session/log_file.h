@@ -6,11 +6,12 @@
 
 #include <string>
 
+#include "gate/recorder_settings.h"
 #include "gate/status.h"
 
 namespace gate::recorder {
 
-inline constexpr char kLogFileName[] = "gate-record.log";
+inline constexpr const char* kLogFileName = kRecorderLogFile;
 // Past this size the file is left alone (and lines are dropped): a node
 // without syslog must not fill its spool with log lines.
 inline constexpr long long kMaxLogFileSize = 16LL << 20;

@@ -19,6 +19,7 @@
 #include "sshd-hooks/node/join_files.h"
 #include "sshd-hooks/node/record_setup.h"
 #include "sshd-hooks/node/refusal_shipper.h"
+#include "sshd-hooks/node/sync_status.h"
 #include "sshd-hooks/node/syncer.h"
 #include "sshd-hooks/node/system_user.h"
 #include "sshd-hooks/principals/drop_in.h"
@@ -204,6 +205,7 @@ class LeaveCommand final : public cli::Command {
       GATE_RETURN_IF_ERROR(RemoveSystemUser(state.created_principals_user));
       Note("removed user " + state.created_principals_user);
     }
+    GATE_RETURN_IF_ERROR(Remove(paths_.data_dir + "/" + kSyncStatusFile));
     // Last: while node.json exists, running leave again finishes the job.
     GATE_RETURN_IF_ERROR(Remove(paths_.NodeStatePath()));
     if (state.created_data_dir) GATE_RETURN_IF_ERROR(RemoveDir(paths_.data_dir));

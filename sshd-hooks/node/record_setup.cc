@@ -86,12 +86,14 @@ Result<bool> WriteRootFile(const std::string& path, const std::string& content) 
 }
 
 // True if dir holds anything at all.
+// True if dir holds anything but the recorder's own log (which leave
+// reports and removes: it is not a recording).
 bool HasEntries(const std::string& dir) {
   CPtr<DIR, ::closedir> d(::opendir(dir.c_str()));
   if (!d) return false;
   while (const dirent* e = ::readdir(d.get())) {
     const std::string_view name = e->d_name;
-    if (name != "." && name != "..") return true;
+    if (name != "." && name != ".." && name != recorder::kRecorderLogFile) return true;
   }
   return false;
 }
@@ -324,6 +326,14 @@ Status TearDownRecorder(const NodePaths& paths, const hooks::RecordState& state,
                      "; verify them with " + state.public_key_file + ")");
     notes->push_back("KEPT      " + state.public_key_file + " and user " + state.recorder_user);
   } else {
+    const std::string log = state.spool_dir + "/" + recorder::kRecorderLogFile;
+    if (auto text = ReadFile(log, 16 << 20); text && !text->empty()) {
+      notes->push_back("the recorder logged " +
+                       std::to_string(std::count(text->begin(), text->end(), '\n')) +
+                       " line(s) to " + log + " (no syslog or journal here); its last: " +
+                       text->substr(text->rfind('\n', text->size() - 2) + 1));
+    }
+    GATE_RETURN_IF_ERROR(RemoveFile(log, notes));
     GATE_RETURN_IF_ERROR(RemoveDirIfEmpty(state.spool_dir, notes));
     GATE_RETURN_IF_ERROR(RemoveFile(state.public_key_file, notes));
   }

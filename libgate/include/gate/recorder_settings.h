@@ -20,6 +20,10 @@ inline constexpr std::string_view kDefaultSettingsPath = "/etc/gate/recorder.jso
 inline constexpr std::string_view kDefaultSpoolDir = "/var/spool/gate/sessions";
 inline constexpr std::string_view kDefaultRunDir = "/run/gate/sessions";
 inline constexpr std::string_view kDefaultKeyFile = "/var/lib/gate-rec/recorder.key";
+// gate-record's own log in its spool, on a node with neither syslog nor the
+// journal (recorder/session/log_file.h); gate-node leave reports and
+// removes it with the spool.
+inline constexpr char kRecorderLogFile[] = "gate-record.log";
 inline constexpr std::string_view kDefaultCacheDir = "/var/lib/gate-node/cache";
 inline constexpr std::int64_t kDefaultFlushIntervalMs = 100;
 inline constexpr std::int64_t kMinFlushIntervalMs = 10;
