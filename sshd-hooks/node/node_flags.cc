@@ -90,4 +90,11 @@ const char kNodeFilesHelp[] =
     "refused, 4 gate-ca unreachable, 5 not found (e.g. not joined).\n"
     "See docs/node-protocol.md.\n";
 
+Result<NodeState> ReadJoinedNode(const std::string& data_dir) {
+  const std::string path = data_dir + "/" + kNodeStateFile;
+  auto state = ReadNodeState(path);
+  if (state || state.error().code() != Code::kNotFound) return state;
+  return Err(NotFound("this node is not joined (no " + path + "); run gate-node join"));
+}
+
 }  // namespace gate::node

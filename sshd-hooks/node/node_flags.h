@@ -54,6 +54,10 @@ struct NodePaths {
   hooks::ReloadMethod Reload() const;
 };
 
+// node.json in data_dir; NotFound saying "this node is not joined ... run
+// gate-node join" when it is missing, its own error otherwise.
+Result<NodeState> ReadJoinedNode(const std::string& data_dir);
+
 // PermissionDenied unless this process runs as root: gate-node writes
 // /etc/ssh, creates a system user and signals sshd.
 Status RequireRoot();

@@ -29,17 +29,6 @@ constexpr char kFilesHelp[] =
     "  /var/lib/gate-node/record.json  root 0600: what record on set up, for off, join and\n"
     "                                  leave\n";
 
-// The node must be joined: recording needs its identity and credentials.
-Result<NodeState> JoinedNode(const NodePaths& paths) {
-  auto state = ReadNodeState(paths.NodeStatePath());
-  if (state) return state;
-  if (state.error().code() == Code::kNotFound) {
-    return Err(NotFound("this node is not joined (no " + paths.NodeStatePath() +
-                        "); run gate-node join first (or join --record)"));
-  }
-  return Err(state.error());
-}
-
 // Installs the drop-in `record` calls for and checks that sshd applies its
 // ForceCommand. Returns whether the file changed.
 Result<bool> ApplyDropIn(const NodePaths& paths, const hooks::RecordState& record) {
@@ -136,7 +125,7 @@ class RecordOnCommand final : public cli::Command {
     if (Status s = RequireRoot(); !s.ok()) return cli::Fail(kTool, s);
     options_.all_sessions = !roles_only_;
     if (Status s = CheckRecordFlags(paths_, options_); !s.ok()) return cli::Fail(kTool, s);
-    auto node = JoinedNode(paths_);
+    auto node = ReadJoinedNode(paths_.data_dir);
     if (!node) return cli::Fail(kTool, node.error());
     auto previous = LoadRecordState(paths_);
     if (!previous) return cli::Fail(kTool, previous.error());
@@ -206,7 +195,7 @@ class RecordOffCommand final : public cli::Command {
   int Run() override {
     constexpr char kTool[] = "gate-node record off";
     if (Status s = RequireRoot(); !s.ok()) return cli::Fail(kTool, s);
-    if (auto node = JoinedNode(paths_); !node) return cli::Fail(kTool, node.error());
+    if (auto node = ReadJoinedNode(paths_.data_dir); !node) return cli::Fail(kTool, node.error());
     auto previous = LoadRecordState(paths_);
     if (!previous) return cli::Fail(kTool, previous.error());
     if (!*previous) {

@@ -51,14 +51,8 @@ class StatusCommand final : public cli::Command {
     if (Status s = RequireRoot(); !s.ok()) return cli::Fail(kTool, s);
     auto max_age = ParseDuration(max_age_text_);
     if (!max_age) return cli::Fail(kTool, max_age.error().WithContext("--max-cache-age"));
-    auto state = ReadNodeState(paths_.NodeStatePath());
-    if (!state) {
-      if (state.error().code() == Code::kNotFound) {
-        return cli::Fail(kTool, NotFound("this node is not joined (no " + paths_.NodeStatePath() +
-                                         "); run gate-node join"));
-      }
-      return cli::Fail(kTool, state.error());
-    }
+    auto state = ReadJoinedNode(paths_.data_dir);
+    if (!state) return cli::Fail(kTool, state.error());
     const std::int64_t now = Now();
     bool healthy = true;
     std::cout << "Node " << state->host_uuid << " in cluster "

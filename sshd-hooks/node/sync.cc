@@ -97,14 +97,8 @@ class SyncCommand final : public cli::Command {
 
   int Run() override {
     if (Status s = RequireRoot(); !s.ok()) return cli::Fail(kTool, s);
-    auto state = ReadNodeState(paths_.NodeStatePath());
-    if (!state) {
-      if (state.error().code() == Code::kNotFound) {
-        return cli::Fail(kTool, NotFound("this node is not joined (no " + paths_.NodeStatePath() +
-                                         "); run gate-node join"));
-      }
-      return cli::Fail(kTool, state.error());
-    }
+    auto state = ReadJoinedNode(paths_.data_dir);
+    if (!state) return cli::Fail(kTool, state.error());
     auto max_age = ParseDuration(max_age_text_);
     if (!max_age) return cli::Fail(kTool, max_age.error().WithContext("--max-cache-age"));
     const HttpClient client = CurlHttpClient(NodeClientOptions(*state));

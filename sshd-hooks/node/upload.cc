@@ -11,6 +11,7 @@
 #include "gate/log.h"
 #include "gate/node_state.h"
 #include "sshd-hooks/node/commands.h"
+#include "sshd-hooks/node/node_flags.h"
 #include "sshd-hooks/node/session_upload.h"
 
 namespace gate::node {
@@ -54,14 +55,8 @@ class UploadCommand final : public cli::Command {
   int Run() override {
     log::Init(log::Sink::kStderr, "gate-node", log::Level::kInfo);
     options_.grace = std::chrono::seconds(grace_seconds_);
-    auto state = ReadNodeState(data_dir_ + "/" + kNodeStateFile);
-    if (!state) {
-      if (state.error().code() == Code::kNotFound) {
-        return cli::Fail(kTool, NotFound("this node is not joined (no " + data_dir_ + "/" +
-                                         kNodeStateFile + "); run gate-node join"));
-      }
-      return cli::Fail(kTool, state.error());
-    }
+    auto state = ReadJoinedNode(data_dir_);
+    if (!state) return cli::Fail(kTool, state.error());
     HttpClientOptions client = NodeClientOptions(*state);
     client.timeout = std::chrono::seconds(60);
     hooks::HttpUploadTarget target(client);
