@@ -10,6 +10,7 @@
 
 #include "gate/json.h"
 #include "gate/refusal_spool.h"
+#include "gate/secure_file.h"
 #include "gate/unique_fd.h"
 
 namespace gate::node {
@@ -19,26 +20,21 @@ namespace {
 constexpr std::size_t kBatchRefusals = 200;
 constexpr std::size_t kBatchBytes = 48 * 1024;
 
-// The file's bytes if it is a regular file (not a symlink), bounded; ""
-// with ok for one that is something else (the caller deletes it).
-Result<std::string> ReadSpoolFile(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
-  if (!fd.valid()) {
-    if (errno == ELOOP) return std::string();
-    return Err(Unavailable("cannot open " + path + ": " + std::strerror(errno)));
+// The file's bytes, through libgate's one owner and mode check: a regular
+// file (not a symlink), owned by owner (the spool's owner), 0600, no larger
+// than the spool ever grows; "" with ok for anything else (the caller
+// deletes it unread).
+Result<std::string> ReadSpoolFile(const std::string& path, uid_t owner) {
+  FilePolicy policy;
+  policy.allowed_owners = {owner};
+  policy.max_size = kMaxRefusalSpool + 4096;  // the last append may cross the limit
+  auto text = ReadSecureFile(path, policy);
+  if (!text) {
+    const Code code = text.error().code();
+    if (code == Code::kPermissionDenied || code == Code::kInvalidArgument) return std::string();
+    return Err(text.error());
   }
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::string();
-  std::string text;
-  char buf[16384];
-  while (text.size() <= kMaxRefusalSpool + 4096) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Err(Unavailable("cannot read " + path + ": " + std::strerror(errno)));
-    if (n == 0) break;
-    text.append(buf, static_cast<std::size_t>(n));
-  }
-  return text;
+  return std::string(text->view());
 }
 
 Status Send(const HttpClient& client, const Json::Value& batch) {
@@ -49,9 +45,9 @@ Status Send(const HttpClient& client, const Json::Value& batch) {
   return Status::Ok();
 }
 
-Result<std::size_t> SendFile(const std::string& path, const HttpClient& client,
+Result<std::size_t> SendFile(const std::string& path, uid_t owner, const HttpClient& client,
                              std::size_t& malformed) {
-  auto text = ReadSpoolFile(path);
+  auto text = ReadSpoolFile(path, owner);
   if (!text) return Err(text.error());
   std::size_t bad = 0;
   const std::vector<Refusal> refusals = ParseRefusals(*text, &bad);
@@ -104,8 +100,15 @@ Result<ShippedRefusals> ShipRefusals(const std::string& dir, const HttpClient& c
   const std::string spool = dir + "/" + std::string(kRefusalSpoolFile);
   const std::string sending = dir + "/" + std::string(kRefusalSendingFile);
   struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0) {
+    if (errno == ENOENT) return shipped;  // no spool, nothing queued
+    return Err(Unavailable("cannot stat " + dir + ": " + std::strerror(errno)));
+  }
+  if (!S_ISDIR(st.st_mode)) return Err(Unavailable(dir + " is not a directory"));
+  // gate-principals writes the files as the directory's owner.
+  const uid_t owner = st.st_uid;
   if (::lstat(sending.c_str(), &st) == 0) {
-    auto sent = SendFile(sending, client, shipped.malformed);
+    auto sent = SendFile(sending, owner, client, shipped.malformed);
     if (!sent) return Err(sent.error());
     shipped.sent += *sent;
   }
@@ -113,7 +116,7 @@ Result<ShippedRefusals> ShipRefusals(const std::string& dir, const HttpClient& c
   if (::rename(spool.c_str(), sending.c_str()) != 0) {
     return Err(Unavailable("cannot move " + spool + " aside: " + std::strerror(errno)));
   }
-  auto sent = SendFile(sending, client, shipped.malformed);
+  auto sent = SendFile(sending, owner, client, shipped.malformed);
   if (!sent) return Err(sent.error());
   shipped.sent += *sent;
   return shipped;

@@ -25,9 +25,10 @@ struct ShippedRefusals {
 // file), sends its refusals to POST /v1/nodes/refusals in batches that fit
 // gate-ca's body limit, and deletes it once all are accepted. A
 // spool.sending left by a failed run is sent first. The files belong to an
-// unprivileged user, so they are opened without following symlinks and
-// must be regular files; anything else is deleted unread. On an error the
-// unsent file stays for the next run.
+// unprivileged user, so they are read through ReadSecureFile: a regular
+// file owned by dir's owner, 0600, never a symlink; anything else is
+// deleted unread. Nothing to send without dir. On an error the unsent
+// file stays for the next run.
 Result<ShippedRefusals> ShipRefusals(const std::string& dir, const HttpClient& client);
 
 }  // namespace gate::node
