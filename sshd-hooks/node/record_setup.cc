@@ -168,6 +168,18 @@ hooks::DropInSettings NodeDropIn(const NodePaths& paths, const hooks::RecordStat
   return s;
 }
 
+Result<hooks::EffectiveConfig> CheckNodeSshd(const NodePaths& paths,
+                                             hooks::DropInSettings* drop_in) {
+  auto record = LoadRecordState(paths);
+  if (!record) return Err(record.error());
+  const hooks::DropInSettings wanted = NodeDropIn(paths, *record ? &**record : nullptr);
+  if (drop_in != nullptr) *drop_in = wanted;
+  auto effective = hooks::CheckEffectiveConfig(paths.sshd_binary, paths.sshd_config, paths.ssh_dir,
+                                               paths.DropInPath(), wanted);
+  if (!effective) return Err(effective.error().WithContext("sshd -T"));
+  return effective;
+}
+
 Status CheckDropInUnchanged(const NodePaths& paths, const hooks::RecordState* previous) {
   auto current = ReadIfExists(paths.DropInPath());
   if (!current) return current.error();

@@ -12,6 +12,7 @@
 #include "gate/http_client.h"
 #include "gate/node_state.h"
 #include "gate/status.h"
+#include "sshd-hooks/node/effective_config.h"
 #include "sshd-hooks/node/node_flags.h"
 #include "sshd-hooks/node/record_state.h"
 #include "sshd-hooks/principals/drop_in.h"
@@ -37,6 +38,13 @@ Result<std::optional<hooks::RecordState>> LoadRecordState(const NodePaths& paths
 // The drop-in this node should have: the path flags, plus the recorder and
 // its ForceCommand from `record` when given.
 hooks::DropInSettings NodeDropIn(const NodePaths& paths, const hooks::RecordState* record);
+
+// What sshd really runs with on this node, against the drop-in it should
+// have (NodeDropIn with record.json): hooks::CheckEffectiveConfig. The
+// drop-in is stored in *drop_in when given. record.json's errors as they
+// are; sshd -T's with context "sshd -T".
+Result<hooks::EffectiveConfig> CheckNodeSshd(const NodePaths& paths,
+                                             hooks::DropInSettings* drop_in = nullptr);
 
 // OK if the drop-in on disk is exactly what join (or the last record on|off)
 // wrote with these flags and `previous`: a record command rewrites the file

@@ -125,16 +125,10 @@ class StatusCommand final : public cli::Command {
  private:
   // The effective sshd settings gate depends on; false if any is not gate's.
   bool ReportSshd() {
-    auto record = LoadRecordState(paths_);
-    if (!record) {
-      std::cout << "  sshd        cannot check: " << record.error().message() << "\n";
-      return false;
-    }
-    const hooks::DropInSettings drop_in = NodeDropIn(paths_, *record ? &**record : nullptr);
-    auto effective = hooks::CheckEffectiveConfig(paths_.sshd_binary, paths_.sshd_config,
-                                                 paths_.ssh_dir, paths_.DropInPath(), drop_in);
+    hooks::DropInSettings drop_in;
+    auto effective = CheckNodeSshd(paths_, &drop_in);
     if (!effective) {
-      std::cout << "  sshd        cannot check (sshd -T): " << effective.error().message() << "\n";
+      std::cout << "  sshd        cannot check: " << effective.error().message() << "\n";
       return false;
     }
     if (effective->bypasses.empty()) {

@@ -42,17 +42,9 @@ void ShipRefusedLogins(const NodePaths& paths, const HttpClient& client) {
 // package upgrade or an admin's drop-in can override them at any time.
 // Prints what bypasses gate; returns whether anything does.
 bool ReportDrift(const NodePaths& paths) {
-  auto record = LoadRecordState(paths);
-  if (!record) {
-    std::cerr << "gate-node sync: cannot check sshd's configuration: " << record.error().ToString()
-              << "\n";
-    return true;
-  }
-  const hooks::DropInSettings drop_in = NodeDropIn(paths, *record ? &**record : nullptr);
-  auto effective = hooks::CheckEffectiveConfig(paths.sshd_binary, paths.sshd_config, paths.ssh_dir,
-                                               paths.DropInPath(), drop_in);
+  auto effective = CheckNodeSshd(paths);
   if (!effective) {
-    std::cerr << "gate-node sync: cannot check sshd's configuration (sshd -T): "
+    std::cerr << "gate-node sync: cannot check sshd's configuration: "
               << effective.error().ToString() << "\n";
     return true;
   }
