@@ -62,6 +62,9 @@ struct Snapshot {
   std::string cluster_name;
   std::string host_uuid;
   std::int64_t generated_at = 0;
+  // gate-ca's policy revision this snapshot reflects (docs/node-protocol.md,
+  // "Sync"); 0 when unknown (a cache written before revisions existed).
+  std::int64_t revision = 0;
   Labels node_labels;
   std::vector<User> users;
   std::vector<Role> roles;

@@ -24,6 +24,10 @@ Status Unreachable(std::string_view url, std::string_view reason) {
   return Unavailable("cannot reach " + UrlForErrors(url) + ": " + std::string(reason));
 }
 
+Status TimedOut(std::string_view url, std::chrono::milliseconds after) {
+  return Unreachable(url, "timed out after " + std::to_string(after.count()) + " ms");
+}
+
 Status PinMismatch(std::string_view url, std::string_view pin) {
   return Unreachable(url, "the server's key does not match the pinned " + std::string(pin));
 }

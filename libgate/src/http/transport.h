@@ -6,6 +6,7 @@
 #define GATE_SRC_HTTP_TRANSPORT_H_
 
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -27,6 +28,10 @@ std::string UrlForErrors(std::string_view url);
 
 // "cannot reach <url>: <reason>" (Unavailable).
 Status Unreachable(std::string_view url, std::string_view reason);
+// "cannot reach <url>: timed out after <n> ms" (Unavailable). curl words
+// the same timeout differently depending on where it struck (connect, TLS
+// handshake, reply); callers and logs get one wording.
+Status TimedOut(std::string_view url, std::chrono::milliseconds after);
 // The server's key is not the pinned one (Unavailable).
 Status PinMismatch(std::string_view url, std::string_view pin);
 // Chain or host name verification failed, with a hint at --ca-pin (Unavailable).

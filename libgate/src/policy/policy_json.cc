@@ -282,6 +282,7 @@ Json::Value SnapshotToJson(const Snapshot& snapshot) {
   v["cluster_name"] = snapshot.cluster_name;
   v["host_uuid"] = snapshot.host_uuid;
   v["generated_at"] = Json::Int64{snapshot.generated_at};
+  v["revision"] = Json::Int64{snapshot.revision};
   v["node_labels"] = LabelsToJson(snapshot.node_labels);
   Json::Value users(Json::arrayValue);
   for (const User& user : snapshot.users) users.append(UserToJson(user));
@@ -311,8 +312,8 @@ Result<Snapshot> SnapshotFromJson(const Json::Value& json) {
   }
   snapshot.version = kVersion;
   GATE_RETURN_IF_ERROR(
-      OnlyFields(json, {"version", "cluster_name", "host_uuid", "generated_at", "node_labels",
-                        "users", "roles", "locks", "revoked_serials"}));
+      OnlyFields(json, {"version", "cluster_name", "host_uuid", "generated_at", "revision",
+                        "node_labels", "users", "roles", "locks", "revoked_serials"}));
 
   auto cluster_name = GetText(json, "cluster_name");
   if (!cluster_name) return Err(cluster_name.error());
@@ -323,6 +324,12 @@ Result<Snapshot> SnapshotFromJson(const Json::Value& json) {
   auto generated_at = GetNonNegative(json, "generated_at");
   if (!generated_at) return Err(generated_at.error());
   snapshot.generated_at = *generated_at;
+  // Optional: caches written before revisions existed lack it (0).
+  if (json.isMember("revision")) {
+    auto revision = GetNonNegative(json, "revision");
+    if (!revision) return Err(revision.error());
+    snapshot.revision = *revision;
+  }
 
   auto node_labels = GetMember(json, "node_labels");
   if (!node_labels) return Err(node_labels.error());

@@ -235,6 +235,9 @@ Result<HttpRawResponse> PerformHttp(const HttpClientOptions& options, const Tran
     const std::string reason = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
     if (rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH) return Err(PinMismatch(url, options.ca_pin));
     if (rc == CURLE_PEER_FAILED_VERIFICATION) return Err(VerificationFailed(url, reason));
+    if (rc == CURLE_OPERATION_TIMEDOUT) {
+      return Err(TimedOut(url, std::chrono::milliseconds(timeout_ms)));
+    }
     return Err(Unreachable(url, reason));
   }
 
