@@ -16,7 +16,14 @@ ProcessIds CurrentIds() {
   return ids;
 }
 
-ScopedEuid::ScopedEuid(uid_t uid) : saved_(::geteuid()) {
+ScopedEuid::ScopedEuid(uid_t uid, gid_t gid) : saved_(::geteuid()), saved_gid_(::getegid()) {
+  if (gid != static_cast<gid_t>(-1) && gid != saved_gid_) {
+    if (::setegid(gid) != 0) {
+      status_ = Internal("setegid(" + std::to_string(gid) + "): " + std::strerror(errno));
+      return;
+    }
+    gid_changed_ = true;
+  }
   if (uid == saved_) return;
   if (::seteuid(uid) != 0) {
     status_ = Internal("seteuid(" + std::to_string(uid) + "): " + std::strerror(errno));
@@ -26,9 +33,10 @@ ScopedEuid::ScopedEuid(uid_t uid) : saved_(::geteuid()) {
 }
 
 ScopedEuid::~ScopedEuid() {
-  // Cannot fail: saved_ is our saved uid. If it did, files the recorder
-  // creates next would be the user's: stop rather than run on.
+  // Cannot fail: saved_ and saved_gid_ are our saved ids. If it did, files
+  // the recorder creates next would be the user's: stop rather than run on.
   if (changed_ && ::seteuid(saved_) != 0) std::abort();
+  if (gid_changed_ && ::setegid(saved_gid_) != 0) std::abort();
 }
 
 Status DropPrivilegesFully(uid_t uid, gid_t gid, uid_t previous) {

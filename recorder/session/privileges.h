@@ -25,11 +25,15 @@ struct ProcessIds {
 
 ProcessIds CurrentIds();
 
-// Sets the effective uid to `uid` for the scope and back on destruction.
-// ok() is false if the switch failed (the caller must not go on).
+// Sets the effective uid to `uid` (and, unless gid is -1, the effective gid
+// to `gid` first) for the scope and back on destruction. Acting as the
+// user takes both: the recorder is setgid to the cache's group, which must
+// not lend the user its access (a pty slave created under it would get that
+// group on a devpts without gid=). ok() is false if a switch failed (the
+// caller must not go on).
 class ScopedEuid {
  public:
-  explicit ScopedEuid(uid_t uid);
+  explicit ScopedEuid(uid_t uid, gid_t gid = static_cast<gid_t>(-1));
   ~ScopedEuid();
   ScopedEuid(const ScopedEuid&) = delete;
   ScopedEuid& operator=(const ScopedEuid&) = delete;
@@ -37,7 +41,9 @@ class ScopedEuid {
 
  private:
   uid_t saved_;
+  gid_t saved_gid_;
   bool changed_ = false;
+  bool gid_changed_ = false;
   Status status_;
 };
 

@@ -79,7 +79,7 @@ std::optional<UniqueFd> OpenForward(const std::string& command, const Identity& 
     return std::nullopt;
   }
   // The connection is the user's (its socket's owner), not gate-rec's.
-  ScopedEuid as_user(user);
+  ScopedEuid as_user(user, ::getgid());
   if (!as_user.status().ok()) {
     *refused = RefuseForward(what, as_user.status().message());
     return std::nullopt;
@@ -119,7 +119,7 @@ Result<std::string> ReadAuthInfo(uid_t user) {
   if (path == nullptr || *path == '\0') {
     return Err(PermissionDenied("SSH_USER_AUTH is not set (sshd needs ExposeAuthInfo yes)"));
   }
-  ScopedEuid as_user(user);
+  ScopedEuid as_user(user, ::getgid());
   GATE_RETURN_IF_ERROR(as_user.status());
   return ReadAuthInfoFile(path, user);
 }
@@ -304,7 +304,7 @@ int Run(const RecorderOptions& options) {
   UniqueFd child_in_read, child_out_write, child_err_write;
   if (pty) {
     // The slave belongs to whoever opens the master: the user.
-    ScopedEuid as_user(ids.ruid);
+    ScopedEuid as_user(ids.ruid, ids.rgid);
     if (!as_user.status().ok()) return Refuse(as_user.status().message());
     auto master = OpenPtyMaster();
     if (!master) return Refuse(master.error().message());

@@ -16,13 +16,14 @@
 #include "gate/node_cache.h"
 #include "gate/secure_file.h"
 #include "gate/unique_fd.h"
+#include "sshd-hooks/node/recorder_files.h"
 
 namespace gate::hooks {
 namespace {
 
-// True if path is a regular file (not a symlink) owned by us with exactly
-// `mode` and exactly `content`.
-bool AlreadyInstalled(const std::string& path, std::string_view content, mode_t mode,
+// True if path is a regular file (not a symlink) owned by us, of group
+// `group`, with exactly `mode` and exactly `content`.
+bool AlreadyInstalled(const std::string& path, std::string_view content, mode_t mode, gid_t group,
                       std::size_t max_size) {
   FilePolicy policy;
   policy.secret = false;
@@ -30,7 +31,7 @@ bool AlreadyInstalled(const std::string& path, std::string_view content, mode_t 
   auto fd = OpenSecureFile(path, policy);
   if (!fd) return false;
   struct stat st {};
-  if (::fstat(fd->get(), &st) != 0 || (st.st_mode & 07777) != mode ||
+  if (::fstat(fd->get(), &st) != 0 || (st.st_mode & 07777) != mode || st.st_gid != group ||
       static_cast<std::size_t>(st.st_size) != content.size()) {
     return false;
   }
@@ -68,22 +69,34 @@ bool SameRevocations(const std::string& path, const std::string& fresh) {
   return true;
 }
 
-Result<bool> InstallFile(const std::string& path, std::string_view content, std::size_t max_size) {
-  if (AlreadyInstalled(path, content, 0644, max_size)) return false;
-  Status s = WriteFileAtomic(path, content, 0644);
+Result<bool> InstallFile(const std::string& path, std::string_view content, gid_t group,
+                         std::size_t max_size) {
+  if (AlreadyInstalled(path, content, node::kCacheFileMode, group, max_size)) return false;
+  Status s = WriteCacheFile(path, content, group);
   if (!s.ok()) return Err(s);
   return true;
 }
 
-Status EnsureCacheDir(const std::string& dir) {
+// The directory, root:gate-cache 0750: gate-principals (in the group) and
+// gate-record (setgid to it) must reach the files, nobody else. Nodes
+// joined before the cache was private had it 0755 root:root; this fixes
+// that on the first sync.
+Result<gid_t> EnsureCacheDir(const std::string& dir, std::optional<gid_t> group) {
+  node::CacheLocation where;
+  where.dir = dir;
+  where.group = group;
+  auto gid = node::CacheGroupId(where);
+  if (!gid) return Err(gid.error());
+  // Created 0755 when missing: EnsurePrivateDir accepts an existing 0755
+  // one too, which the fchmod below then closes.
   GATE_RETURN_IF_ERROR(EnsurePrivateDir(dir, 0755));
-  // gate-principals runs as an unprivileged user and must reach the files;
-  // a directory that pre-existed with a tighter mode would lock it out.
   UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!fd.valid() || ::fchmod(fd.get(), 0755) != 0) {
-    return Unavailable("cannot chmod 755 " + dir + ": " + std::strerror(errno));
+  if (!fd.valid() || ::fchown(fd.get(), ::geteuid(), *gid) != 0 ||
+      ::fchmod(fd.get(), node::kCacheDirMode) != 0) {
+    return Err(Unavailable("cannot make " + dir + " group " + std::to_string(*gid) +
+                           ", mode 0750: " + std::strerror(errno)));
   }
-  return Status::Ok();
+  return *gid;
 }
 
 }  // namespace
@@ -139,8 +152,22 @@ Result<CacheContents> CacheFromPolicyReply(const Json::Value& reply,
   return c;
 }
 
-Result<CacheChanges> InstallCache(const std::string& dir, const CacheContents& contents) {
-  GATE_RETURN_IF_ERROR(EnsureCacheDir(dir));
+Status WriteCacheFile(const std::string& path, std::string_view content, gid_t group) {
+  return WriteOwnedFileAtomic(path, content, node::kCacheFileMode, ::geteuid(), group);
+}
+
+Status WriteSyncStamp(const std::string& dir, std::int64_t when, std::optional<gid_t> group) {
+  auto gid = EnsureCacheDir(dir, group);
+  if (!gid) return gid.error();
+  node::CacheLocation where;
+  where.dir = dir;
+  return WriteCacheFile(where.SyncStampPath(), node::FormatSyncStamp(when), *gid);
+}
+
+Result<CacheChanges> InstallCache(const std::string& dir, const CacheContents& contents,
+                                  std::optional<gid_t> group) {
+  auto gid = EnsureCacheDir(dir, group);
+  if (!gid) return Err(gid.error());
   node::CacheLocation where;
   where.dir = dir;
   CacheChanges changes;
@@ -148,16 +175,16 @@ Result<CacheChanges> InstallCache(const std::string& dir, const CacheContents& c
   auto canonical = json::Parse(contents.policy_json, node::kMaxPolicySize);
   if (!canonical) return Err(canonical.error());
   changes.policy_changed = !SamePolicy(where.PolicyPath(), *canonical);
-  auto wrote = InstallFile(where.PolicyPath(), contents.policy_json, node::kMaxPolicySize);
+  auto wrote = InstallFile(where.PolicyPath(), contents.policy_json, *gid, node::kMaxPolicySize);
   if (!wrote) return Err(wrote.error());
   changes.policy_written = *wrote;
 
-  wrote = InstallFile(where.UserCaPath(), contents.user_ca, node::kMaxUserCaSize);
+  wrote = InstallFile(where.UserCaPath(), contents.user_ca, *gid, node::kMaxUserCaSize);
   if (!wrote) return Err(wrote.error());
   changes.user_ca_written = *wrote;
 
   changes.krl_changed = !SameRevocations(where.KrlPath(), contents.krl);
-  wrote = InstallFile(where.KrlPath(), contents.krl, node::kMaxKrlSize);
+  wrote = InstallFile(where.KrlPath(), contents.krl, *gid, node::kMaxKrlSize);
   if (!wrote) return Err(wrote.error());
   changes.krl_written = *wrote;
   return changes;

@@ -5,7 +5,10 @@
 #define GATE_SSHD_HOOKS_NODE_CACHE_INSTALL_H_
 
 #include <json/json.h>
+#include <sys/types.h>
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -42,11 +45,25 @@ struct CacheChanges {
   bool krl_changed = false;
 };
 
-// Creates dir (0755, owned by this euid) if needed and writes each file
-// whose content, owner or mode (0644) differs, atomically
-// (WriteFileAtomic). A failure part way leaves each file either old or new,
-// never torn. Errors name the file.
-Result<CacheChanges> InstallCache(const std::string& dir, const CacheContents& contents);
+// Creates dir if needed and makes it owned by this euid, of group `group`,
+// mode node::kCacheDirMode (0750); then writes each file whose content,
+// owner, group or mode (node::kCacheFileMode, 0640) differs, atomically
+// (WriteCacheFile). A failure part way leaves each file either old or new,
+// never torn. Errors name the file. group nullopt: node::kCacheGroup's gid
+// (NotFound if that group does not exist; gate-node join creates it).
+Result<CacheChanges> InstallCache(const std::string& dir, const CacheContents& contents,
+                                  std::optional<gid_t> group = std::nullopt);
+
+// One cache file, as InstallCache writes each: atomically, owned by this
+// euid, of group `group`, mode 0640, the owner and mode set before any byte
+// is written.
+Status WriteCacheFile(const std::string& path, std::string_view content, gid_t group);
+
+// After every successful sync (whether or not anything changed): dir's
+// node::kSyncStampFile says `when`, with InstallCache's directory, owner,
+// group and mode. gate-principals measures staleness from it.
+Status WriteSyncStamp(const std::string& dir, std::int64_t when,
+                      std::optional<gid_t> group = std::nullopt);
 
 // "policy updated, user CA unchanged, KRL updated" style summary; "cache
 // unchanged" when nothing but time stamps moved.

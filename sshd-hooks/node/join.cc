@@ -14,8 +14,10 @@
 
 #include "gate/certificate.h"
 #include "gate/curl_http.h"
+#include "gate/duration.h"
 #include "gate/exit_code.h"
 #include "gate/json.h"
+#include "gate/node_cache.h"
 #include "gate/proxy_flags.h"
 #include "gate/refusal_spool.h"
 #include "gate/secure_file.h"
@@ -28,6 +30,7 @@
 #include "sshd-hooks/node/record_setup.h"
 #include "sshd-hooks/node/refusal_shipper.h"
 #include "sshd-hooks/node/safe_path.h"
+#include "sshd-hooks/node/sync_status.h"
 #include "sshd-hooks/node/syncer.h"
 #include "sshd-hooks/node/system_user.h"
 #include "sshd-hooks/principals/drop_in.h"
@@ -83,6 +86,14 @@ class JoinCommand final : public cli::Command {
     sub.add_flag("--force", force_,
                  "Join even when this host's sshd configuration overrides gate's settings\n"
                  "(reported loudly; the listed lines still bypass gate)");
+    sub.add_option("--stale-cache", stale_cache_,
+                   "allow or deny: what gate-principals does with logins once the policy cache\n"
+                   "is older than --max-cache-age (no successful sync since). allow (default):\n"
+                   "decide from it and log a warning; deny: refuse every login until a sync\n"
+                   "succeeds. Kept in node.json: a later join without it keeps the choice");
+    sub.add_option("--max-cache-age", max_age_text_,
+                   "How old the last successful sync may be before the cache is stale (default\n"
+                   "10m; kept in node.json like --stale-cache)");
     sub.add_flag("--record", record_,
                  "Also turn session recording on for every session, as `gate-node record on` "
                  "does (see its --help)");
@@ -116,6 +127,17 @@ class JoinCommand final : public cli::Command {
         "changed.\n"
         "Files replaced by the first join are saved under DATA_DIR/pre-join and put back by\n"
         "gate-node leave.\n\n"
+        "Stale cache: gate-node sync refreshes the cache every 30 s. When it cannot (gate-ca\n"
+        "down, the network cut), the node keeps deciding from its last good copy, in which\n"
+        "users locked and certificates revoked since are not known. --stale-cache deny makes\n"
+        "gate-principals refuse every login once the last successful sync is older than\n"
+        "--max-cache-age, so nobody logs in (admins included) until gate-ca is back; the\n"
+        "default, allow, keeps logins working and logs a warning for each. Both are written\n"
+        "into the drop-in's AuthorizedPrincipalsCommand and kept in node.json; run join again\n"
+        "with other values to change them (the token is not needed again).\n\n"
+        "The cache is readable only by root and the group gate-cache (created if missing,\n"
+        "with the --principals-user account in it): the directory is root:gate-cache 0750,\n"
+        "its files 0640.\n\n"
         "--record also sets up the session recorder and adds ForceCommand to the drop-in\n"
         "before sshd -t, exactly as `gate-node record on` (its recorder path flags apply; the\n"
         "recorder is checked before the token is spent). Without --record, a node where\n"
@@ -133,6 +155,18 @@ class JoinCommand final : public cli::Command {
                                        "--token-file FILE (chmod 600) or GATE_NODE_TOKEN"));
     }
     if (Status s = RequireRoot(); !s.ok()) return cli::Fail(kTool, s);
+    std::optional<hooks::StaleCache> stale_mode;
+    if (!stale_cache_.empty()) {
+      auto mode = hooks::ParseStaleCache(stale_cache_);
+      if (!mode) return cli::Fail(kTool, mode.error().WithContext("--stale-cache"));
+      stale_mode = *mode;
+    }
+    std::optional<std::chrono::seconds> max_age;
+    if (!max_age_text_.empty()) {
+      auto age = ParseDuration(max_age_text_);
+      if (!age) return cli::Fail(kTool, age.error().WithContext("--max-cache-age"));
+      max_age = *age;
+    }
     auto plan = Prepare();
     if (!plan) return cli::Fail(kTool, plan.error());
 
@@ -159,19 +193,53 @@ class JoinCommand final : public cli::Command {
       state = std::move(*registered);
     }
 
+    if (stale_mode || max_age) {
+      if (stale_mode) state.deny_stale_cache = *stale_mode == hooks::StaleCache::kDeny;
+      if (max_age) state.max_cache_age_seconds = max_age->count();
+      if (Status s = WriteNodeState(paths_.NodeStatePath(), state); !s.ok()) {
+        return cli::Fail(kTool, s);
+      }
+    }
+    plan->drop_in.staleness = NodeStaleness(state);
+
+    // The cache's readers' group must exist before the cache is written.
+    auto group_created = EnsureSystemGroup(std::string(kCacheGroup));
+    if (!group_created) return cli::Fail(kTool, group_created.error());
+    if (*group_created) {
+      summary_ += "  created   group " + std::string(kCacheGroup) +
+                  "  (root and this group may read the policy cache)\n";
+      state.created_cache_group = true;
+      if (Status s = WriteNodeState(paths_.NodeStatePath(), state); !s.ok()) {
+        return cli::Fail(kTool, s);
+      }
+    }
+
     // The cache must be in place before the drop-in points sshd at it.
     const HttpClient client = CurlHttpClient(NodeClientOptions(state));
-    const SyncOutcome sync = SyncNode(paths_, state, client, Now());
+    const std::int64_t now = Now();
+    const SyncOutcome sync = SyncNode(paths_, state, client, now);
     if (!sync.ok()) return cli::Fail(kTool, sync.status());
+    if (auto recorded =
+            RecordSyncAttempt(paths_.data_dir, paths_.CacheDir(), sync.cache_status, now);
+        !recorded) {
+      return cli::Fail(kTool, recorded.error());
+    }
     host_cert_written = host_cert_written || sync.host_cert_written;
     Report("cache", paths_.CacheDir() + "/",
            sync.cache.policy_written || sync.cache.user_ca_written || sync.cache.krl_written,
-           "policy.json, user_ca.pub, revoked.krl");
+           "policy.json, user_ca.pub, revoked.krl, synced-at; root:" + std::string(kCacheGroup) +
+               " 0640");
     Report("host certificate", paths_.HostCertPath(), host_cert_written,
            "valid until " + hooks::FormatUnixTime(sync.host_cert_valid_before));
 
     auto created = EnsureSystemUser(plan->drop_in.principals_user);
     if (!created) return cli::Fail(kTool, created.error());
+    auto member = EnsureGroupMember(plan->drop_in.principals_user, std::string(kCacheGroup));
+    if (!member) return cli::Fail(kTool, member.error());
+    if (*member) {
+      summary_ += "  added     " + plan->drop_in.principals_user + " to group " +
+                  std::string(kCacheGroup) + "  (so gate-principals reads the cache)\n";
+    }
     if (Status s =
             EnsureRefusalSpool(RefusalSpoolDir(paths_.CacheDir()), plan->drop_in.principals_user);
         !s.ok()) {
@@ -203,7 +271,7 @@ class JoinCommand final : public cli::Command {
       *record = std::move(*set_up);
     }
     if (*record) {
-      const hooks::DropInSettings with_recorder = NodeDropIn(paths_, &**record);
+      const hooks::DropInSettings with_recorder = NodeDropIn(paths_, state, &**record);
       plan->drop_in.record_command = with_recorder.record_command;
       plan->drop_in.record_config = with_recorder.record_config;
       plan->drop_in.record_all_sessions = with_recorder.record_all_sessions;
@@ -412,6 +480,8 @@ class JoinCommand final : public cli::Command {
   std::string labels_;
   std::string hostname_;
   std::string principals_;
+  std::string stale_cache_;
+  std::string max_age_text_;
   bool record_ = false;
   bool force_ = false;
   NodePaths paths_;

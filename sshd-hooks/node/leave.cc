@@ -192,6 +192,7 @@ class LeaveCommand final : public cli::Command {
     GATE_RETURN_IF_ERROR(Remove(cache.PolicyPath()));
     GATE_RETURN_IF_ERROR(Remove(cache.UserCaPath()));
     GATE_RETURN_IF_ERROR(Remove(cache.KrlPath()));
+    GATE_RETURN_IF_ERROR(Remove(cache.SyncStampPath()));
     GATE_RETURN_IF_ERROR(RemoveDir(cache.dir));
     const std::string refusals = RefusalSpoolDir(cache.dir);
     GATE_RETURN_IF_ERROR(Remove(refusals + "/" + std::string(node::kRefusalSpoolFile)));
@@ -204,6 +205,10 @@ class LeaveCommand final : public cli::Command {
     if (!state.created_principals_user.empty()) {
       GATE_RETURN_IF_ERROR(RemoveSystemUser(state.created_principals_user));
       Note("removed user " + state.created_principals_user);
+    }
+    if (state.created_cache_group) {
+      GATE_RETURN_IF_ERROR(RemoveSystemGroup(std::string(node::kCacheGroup)));
+      Note("removed group " + std::string(node::kCacheGroup));
     }
     GATE_RETURN_IF_ERROR(Remove(paths_.data_dir + "/" + kSyncStatusFile));
     // Last: while node.json exists, running leave again finishes the job.

@@ -14,11 +14,16 @@ int main(int argc, char** argv) {
         "trusts gate's user CA (TrustedUserCAKeys), honours its revocation list (RevokedKeys),\n"
         "presents a gate host certificate (HostCertificate) and asks gate-principals who may\n"
         "log in (AuthorizedPrincipalsCommand), deciding from a local cache with no network\n"
-        "on the login path. Runs as root.",
+        "on the login path. Runs as root.\n"
+        "If gate-ca cannot be reached, logins are decided from the last good cache; once the\n"
+        "last successful sync is older than --max-cache-age (default 10m), every sync warns,\n"
+        "gate-node status says STALE, and a node joined with --stale-cache deny refuses every\n"
+        "login until a sync succeeds (the default, allow, logs a warning per login instead).",
         "gate-node"};
     app.footer(
         "Typical use:\n"
-        "  gate-node join --proxy grav-00:3080 --ca-pin sha256:... --token TOKEN\n"
+        "  gate-node join --proxy grav-00:3080 --ca-pin sha256:...   # paste the token\n"
+        "  gate-node join --proxy grav-00:3080 --ca-pin sha256:... --stale-cache deny\n"
         "  systemctl enable --now gate-node-sync.timer     # gate-node sync every 30 s\n"
         "  systemctl enable --now gate-upload.service      # ship recordings to gate-ca\n"
         "  systemctl enable --now gate-otp-relay.socket    # for pam_gate.so source=central\n"

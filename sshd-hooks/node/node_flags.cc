@@ -69,6 +69,15 @@ hooks::ReloadMethod NodePaths::Reload() const {
   return hooks::ChooseReloadMethod(no_reload, sshd_pidfile);
 }
 
+hooks::StalenessRule NodeStaleness(const NodeState& node) {
+  hooks::StalenessRule rule;
+  rule.mode = node.deny_stale_cache ? hooks::StaleCache::kDeny : hooks::StaleCache::kAllow;
+  if (node.max_cache_age_seconds > 0) {
+    rule.max_age = std::chrono::seconds(node.max_cache_age_seconds);
+  }
+  return rule;
+}
+
 Status RequireRoot() {
   if (::geteuid() != 0) {
     return PermissionDenied(
@@ -81,8 +90,9 @@ Status RequireRoot() {
 const char kNodeFilesHelp[] =
     "Files (defaults; see the path flags):\n"
     "  /var/lib/gate-node/node.json        root 0600: proxy, TLS pin, host UUID, node secret\n"
-    "  /var/lib/gate-node/cache/           root 0755: policy.json, user_ca.pub, revoked.krl "
-    "(0644)\n"
+    "  /var/lib/gate-node/cache/           root:gate-cache 0750: policy.json, user_ca.pub,\n"
+    "                                      revoked.krl, synced-at (0640; only root and the\n"
+    "                                      group gate-cache may read them)\n"
     "  /etc/ssh/ssh_host_ed25519_key-cert.pub   the host certificate\n"
     "  /etc/ssh/sshd_config.d/50-gate.conf      the sshd drop-in\n"
     "  /var/lib/gate-node/record.json      root 0600: what gate-node record on set up\n"

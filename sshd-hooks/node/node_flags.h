@@ -11,6 +11,7 @@
 #include "gate/node_state.h"
 #include "gate/status.h"
 #include "sshd-hooks/node/sshd.h"
+#include "sshd-hooks/principals/staleness.h"
 
 namespace gate::node {
 
@@ -57,6 +58,9 @@ struct NodePaths {
 // node.json in data_dir; NotFound saying "this node is not joined ... run
 // gate-node join" when it is missing, its own error otherwise.
 Result<NodeState> ReadJoinedNode(const std::string& data_dir);
+
+// The stale-cache rule node.json records (defaults for what it leaves out).
+hooks::StalenessRule NodeStaleness(const NodeState& node);
 
 // PermissionDenied unless this process runs as root: gate-node writes
 // /etc/ssh, creates a system user and signals sshd.

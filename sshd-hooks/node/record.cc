@@ -18,7 +18,7 @@ namespace {
 
 constexpr char kFilesHelp[] =
     "Files (defaults; each has a flag):\n"
-    "  /usr/libexec/gate/gate-record   the recorder; made owner gate-rec, mode 4755\n"
+    "  /usr/libexec/gate/gate-record   the recorder; made gate-rec:gate-cache, mode 6755\n"
     "                                  (--recorder-command, --recorder-user)\n"
     "  /etc/gate/recorder.json         root 0644: recorder settings (--recorder-config)\n"
     "  /etc/gate/recorder.pub          root 0644: the recorder key's public half (beside it)\n"
@@ -31,8 +31,9 @@ constexpr char kFilesHelp[] =
 
 // Installs the drop-in `record` calls for and checks that sshd applies its
 // ForceCommand. Returns whether the file changed.
-Result<bool> ApplyDropIn(const NodePaths& paths, const hooks::RecordState& record) {
-  const hooks::DropInSettings settings = NodeDropIn(paths, &record);
+Result<bool> ApplyDropIn(const NodePaths& paths, const NodeState& node,
+                         const hooks::RecordState& record) {
+  const hooks::DropInSettings settings = NodeDropIn(paths, node, &record);
   GATE_RETURN_IF_ERROR(hooks::ValidateDropIn(settings));
   auto changed = InstallDropIn(paths, hooks::RenderDropIn(settings));
   if (!changed) return Err(changed.error());
@@ -91,7 +92,8 @@ class RecordOnCommand final : public cli::Command {
             "as it goes, and lets permitted users join live; gate-node upload ships it to "
             "gate-ca.\n\n"
             "Steps: creates the recorder user (--recorder-user, default gate-rec) if missing;\n"
-            "makes the recorder binary owned by it and setuid (4755) after checking that it and\n"
+            "makes the recorder binary owned by it and setuid, and setgid to gate-cache (6755;\n"
+            "the group that may read the policy cache), after checking that it and\n"
             "every directory above it are root's and not group/other-writable; creates the key\n"
             "directory, the spool and the run directory owned by that user; generates the\n"
             "recorder key (Ed25519) unless a valid one exists, and writes its public half to\n"
@@ -130,7 +132,9 @@ class RecordOnCommand final : public cli::Command {
     auto previous = LoadRecordState(paths_);
     if (!previous) return cli::Fail(kTool, previous.error());
     const hooks::RecordState* before = *previous ? &**previous : nullptr;
-    if (Status s = CheckDropInUnchanged(paths_, before); !s.ok()) return cli::Fail(kTool, s);
+    if (Status s = CheckDropInUnchanged(paths_, *node, before); !s.ok()) {
+      return cli::Fail(kTool, s);
+    }
 
     std::vector<std::string> notes;
     const HttpClient client = CurlHttpClient(NodeClientOptions(*node));
@@ -139,7 +143,7 @@ class RecordOnCommand final : public cli::Command {
       PrintNotes(notes);
       return cli::Fail(kTool, state.error());
     }
-    auto changed = ApplyDropIn(paths_, *state);
+    auto changed = ApplyDropIn(paths_, *node, *state);
     if (!changed) {
       PrintNotes(notes);
       return cli::Fail(kTool, changed.error());
@@ -147,7 +151,7 @@ class RecordOnCommand final : public cli::Command {
     if (Status s = hooks::WriteRecordState(paths_.RecordStatePath(), *state); !s.ok()) {
       return cli::Fail(kTool, s);
     }
-    const std::string command = hooks::RecordCommandOf(NodeDropIn(paths_, &*state));
+    const std::string command = hooks::RecordCommandOf(NodeDropIn(paths_, *node, &*state));
     notes.push_back(std::string(*changed ? "wrote     " : "unchanged ") + paths_.DropInPath() +
                     (state->all_sessions ? "  (ForceCommand " + command + ")"
                                          : "  (no ForceCommand: roles only)"));
@@ -195,7 +199,8 @@ class RecordOffCommand final : public cli::Command {
   int Run() override {
     constexpr char kTool[] = "gate-node record off";
     if (Status s = RequireRoot(); !s.ok()) return cli::Fail(kTool, s);
-    if (auto node = ReadJoinedNode(paths_.data_dir); !node) return cli::Fail(kTool, node.error());
+    auto node = ReadJoinedNode(paths_.data_dir);
+    if (!node) return cli::Fail(kTool, node.error());
     auto previous = LoadRecordState(paths_);
     if (!previous) return cli::Fail(kTool, previous.error());
     if (!*previous) {
@@ -203,9 +208,11 @@ class RecordOffCommand final : public cli::Command {
       return cli::kExitOk;
     }
     hooks::RecordState state = **previous;
-    if (Status s = CheckDropInUnchanged(paths_, &state); !s.ok()) return cli::Fail(kTool, s);
+    if (Status s = CheckDropInUnchanged(paths_, *node, &state); !s.ok()) {
+      return cli::Fail(kTool, s);
+    }
     state.all_sessions = false;
-    auto changed = ApplyDropIn(paths_, state);
+    auto changed = ApplyDropIn(paths_, *node, state);
     if (!changed) return cli::Fail(kTool, changed.error());
     if (Status s = hooks::WriteRecordState(paths_.RecordStatePath(), state); !s.ok()) {
       return cli::Fail(kTool, s);
@@ -287,7 +294,8 @@ class RecordStatusCommand final : public cli::Command {
               << (live ? std::to_string(*live) + " live session(s)" : live.error().message())
               << ")\n";
     if (s.all_sessions) {
-      const std::string command = hooks::RecordCommandOf(NodeDropIn(paths_, &s));
+      // The recorder's command line does not depend on the node's identity.
+      const std::string command = hooks::RecordCommandOf(NodeDropIn(paths_, NodeState{}, &s));
       auto effective = hooks::SshdEffectiveSettingIs(paths_.sshd_binary, paths_.sshd_config,
                                                      "forcecommand", command);
       std::string line = "WARNING: ForceCommand " + command + " is NOT in force (sshd -T)";

@@ -12,6 +12,7 @@
 
 #include "gate/cptr.h"
 #include "gate/names.h"
+#include "gate/node_cache.h"
 #include "gate/recorder_settings.h"
 #include "gate/secure_file.h"
 #include "gate/unique_fd.h"
@@ -107,10 +108,10 @@ Status UnsetuidRecorder(const std::string& path, uid_t uid, std::vector<std::str
   if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != uid) {
     return Status::Ok();
   }
-  if (::fchown(fd.get(), 0, static_cast<gid_t>(-1)) != 0 || ::fchmod(fd.get(), 0755) != 0) {
+  if (::fchown(fd.get(), 0, 0) != 0 || ::fchmod(fd.get(), 0755) != 0) {
     return Unavailable("cannot give " + path + " back to root: " + std::strerror(errno));
   }
-  notes->push_back("reset     " + path + "  (root 0755, no longer setuid)");
+  notes->push_back("reset     " + path + "  (root:root 0755, no longer setuid or setgid)");
   return Status::Ok();
 }
 
@@ -154,8 +155,10 @@ Result<std::optional<hooks::RecordState>> LoadRecordState(const NodePaths& paths
   return Err(state.error());
 }
 
-hooks::DropInSettings NodeDropIn(const NodePaths& paths, const hooks::RecordState* record) {
+hooks::DropInSettings NodeDropIn(const NodePaths& paths, const NodeState& node,
+                                 const hooks::RecordState* record) {
   hooks::DropInSettings s;
+  s.staleness = NodeStaleness(node);
   s.cache_dir = paths.CacheDir();
   s.host_certificate = paths.HostCertPath();
   s.principals_command = paths.principals_command;
@@ -168,11 +171,11 @@ hooks::DropInSettings NodeDropIn(const NodePaths& paths, const hooks::RecordStat
   return s;
 }
 
-Result<hooks::EffectiveConfig> CheckNodeSshd(const NodePaths& paths,
+Result<hooks::EffectiveConfig> CheckNodeSshd(const NodePaths& paths, const NodeState& node,
                                              hooks::DropInSettings* drop_in) {
   auto record = LoadRecordState(paths);
   if (!record) return Err(record.error());
-  const hooks::DropInSettings wanted = NodeDropIn(paths, *record ? &**record : nullptr);
+  const hooks::DropInSettings wanted = NodeDropIn(paths, node, *record ? &**record : nullptr);
   if (drop_in != nullptr) *drop_in = wanted;
   auto effective = hooks::CheckEffectiveConfig(paths.sshd_binary, paths.sshd_config, paths.ssh_dir,
                                                paths.DropInPath(), wanted);
@@ -180,7 +183,8 @@ Result<hooks::EffectiveConfig> CheckNodeSshd(const NodePaths& paths,
   return effective;
 }
 
-Status CheckDropInUnchanged(const NodePaths& paths, const hooks::RecordState* previous) {
+Status CheckDropInUnchanged(const NodePaths& paths, const NodeState& node,
+                            const hooks::RecordState* previous) {
   auto current = ReadIfExists(paths.DropInPath());
   if (!current) return current.error();
   if (!*current) {
@@ -188,7 +192,7 @@ Status CheckDropInUnchanged(const NodePaths& paths, const hooks::RecordState* pr
                     " does not exist; run gate-node join (with the path "
                     "flags this node was joined with) first");
   }
-  if (**current != hooks::RenderDropIn(NodeDropIn(paths, previous))) {
+  if (**current != hooks::RenderDropIn(NodeDropIn(paths, node, previous))) {
     return FailedPrecondition(
         paths.DropInPath() +
         " is not what gate-node would write with these flags: pass the same path flags "
@@ -253,10 +257,17 @@ Result<hooks::RecordState> SetUpRecorder(const NodePaths& paths, const NodeState
   const gid_t gid = pw->pw_gid;
   if (uid == 0) return Err(InvalidArgument("--recorder-user must not be root"));
 
-  auto setuid = hooks::EnsureRecorderExecutable(paths.recorder_command, uid);
+  // The recorder reads the policy cache, which only root and this group
+  // may read; setgid gives it the group whatever the session user's are.
+  auto cache_group = EnsureSystemGroup(std::string(kCacheGroup));
+  if (!cache_group) return Err(cache_group.error());
+  auto cache_gid = CacheGroupId(CacheLocation{});
+  if (!cache_gid) return Err(cache_gid.error());
+  auto setuid = hooks::EnsureRecorderExecutable(paths.recorder_command, uid, *cache_gid);
   if (!setuid) return Err(setuid.error());
   notes->push_back(std::string(*setuid ? "set       " : "unchanged ") + paths.recorder_command +
-                   "  (owner " + paths.recorder_user + ", mode 4755)");
+                   "  (owner " + paths.recorder_user + ":" + std::string(kCacheGroup) +
+                   ", mode 6755)");
 
   // Every created directory is remembered before the next step can fail.
   std::vector<std::string> dirs;

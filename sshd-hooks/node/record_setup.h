@@ -35,15 +35,16 @@ Status CheckRecordFlags(const NodePaths& paths, const RecordOptions& options);
 // DATA_DIR/record.json, or nullopt if recording was never set up here.
 Result<std::optional<hooks::RecordState>> LoadRecordState(const NodePaths& paths);
 
-// The drop-in this node should have: the path flags, plus the recorder and
-// its ForceCommand from `record` when given.
-hooks::DropInSettings NodeDropIn(const NodePaths& paths, const hooks::RecordState* record);
+// The drop-in this node should have: the path flags, node's stale-cache
+// rule, plus the recorder and its ForceCommand from `record` when given.
+hooks::DropInSettings NodeDropIn(const NodePaths& paths, const NodeState& node,
+                                 const hooks::RecordState* record);
 
 // What sshd really runs with on this node, against the drop-in it should
 // have (NodeDropIn with record.json): hooks::CheckEffectiveConfig. The
 // drop-in is stored in *drop_in when given. record.json's errors as they
 // are; sshd -T's with context "sshd -T".
-Result<hooks::EffectiveConfig> CheckNodeSshd(const NodePaths& paths,
+Result<hooks::EffectiveConfig> CheckNodeSshd(const NodePaths& paths, const NodeState& node,
                                              hooks::DropInSettings* drop_in = nullptr);
 
 // OK if the drop-in on disk is exactly what join (or the last record on|off)
@@ -51,7 +52,8 @@ Result<hooks::EffectiveConfig> CheckNodeSshd(const NodePaths& paths,
 // from the flags, and must not silently change what a differently-flagged
 // join set up. FailedPrecondition saying so otherwise; NotFound if there is
 // no drop-in.
-Status CheckDropInUnchanged(const NodePaths& paths, const hooks::RecordState* previous);
+Status CheckDropInUnchanged(const NodePaths& paths, const NodeState& node,
+                            const hooks::RecordState* previous);
 
 // Everything record on does except the drop-in, in this order: the
 // recorder user (created if missing), the recorder binary made setuid to it

@@ -160,16 +160,20 @@ Status CheckRecorderExecutable(const std::string& path, uid_t uid, const std::st
   return file ? Status::Ok() : file.error();
 }
 
-Result<bool> EnsureRecorderExecutable(const std::string& path, uid_t uid, const std::string& top) {
+Result<bool> EnsureRecorderExecutable(const std::string& path, uid_t uid, gid_t cache_gid,
+                                      const std::string& top) {
   struct stat st {};
   auto file = CheckedRecorder(path, uid, top, &st);
   if (!file) return Err(file.error());
-  if (st.st_uid == uid && (st.st_mode & 07777) == 04755) return false;
+  if (st.st_uid == uid && st.st_gid == cache_gid && (st.st_mode & 07777) == kRecorderMode) {
+    return false;
+  }
   UniqueFd fd(::open(file->c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd.valid()) return Err(Unavailable("cannot open " + *file + ": " + ErrnoText(errno)));
-  // chown clears the setuid bit, so the mode comes second.
-  if (::fchown(fd.get(), uid, static_cast<gid_t>(-1)) != 0 || ::fchmod(fd.get(), 04755) != 0) {
-    return Err(Unavailable("cannot make " + *file + " setuid to uid " + std::to_string(uid) + ": " +
+  // chown clears the set-id bits, so the mode comes second.
+  if (::fchown(fd.get(), uid, cache_gid) != 0 || ::fchmod(fd.get(), kRecorderMode) != 0) {
+    return Err(Unavailable("cannot make " + *file + " setuid to uid " + std::to_string(uid) +
+                           " and setgid to gid " + std::to_string(cache_gid) + ": " +
                            ErrnoText(errno)));
   }
   return true;

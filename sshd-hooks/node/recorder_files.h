@@ -63,10 +63,14 @@ Result<RecorderKey> EnsureRecorderKey(const std::string& path, uid_t uid, gid_t 
 // gate/secure_file.h). `top` is "/" outside tests.
 Status CheckRecorderExecutable(const std::string& path, uid_t uid, const std::string& top = "/");
 
-// CheckRecorderExecutable, then, unless it is already owned by uid with
-// mode 4755, chowns it to uid (group unchanged) and sets 4755. Returns
-// whether it changed anything.
-Result<bool> EnsureRecorderExecutable(const std::string& path, uid_t uid,
+// The recorder's mode: setuid to the recorder user (its own files), setgid
+// to the cache's group (the node's policy cache, root:gate-cache 0750).
+inline constexpr mode_t kRecorderMode = 06755;
+
+// CheckRecorderExecutable, then, unless it is already owned by
+// uid:cache_gid with mode 6755, chowns it to uid:cache_gid and sets 6755.
+// Returns whether it changed anything.
+Result<bool> EnsureRecorderExecutable(const std::string& path, uid_t uid, gid_t cache_gid,
                                       const std::string& top = "/");
 
 }  // namespace gate::hooks

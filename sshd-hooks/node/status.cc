@@ -34,12 +34,16 @@ class StatusCommand final : public cli::Command {
   void Define(CLI::App& sub) override {
     paths_.Define(sub);
     sub.add_option("--max-cache-age", max_age_text_,
-                   "Call the cache stale past this age of the last successful sync (default 10m)");
+                   "Call the cache stale past this age of the last successful sync (default:\n"
+                   "the node's, set by gate-node join --max-cache-age; 10m)");
     sub.footer(
         "Shows whether this node enforces what gate-ca decided: the node's identity; the policy\n"
         "cache (when gate-ca generated it, its KRL version, how many users, roles and locks);\n"
-        "the last successful sync and the last error (DATA_DIR/sync-status.json, written by\n"
-        "gate-node sync); the host certificate's names and validity; whether sshd runs with\n"
+        "its age (since the last successful sync, from the cache's synced-at stamp, as\n"
+        "gate-principals measures it) and the node's stale-cache rule (allow or deny past\n"
+        "the maximum age); the last successful sync and the last error\n"
+        "(DATA_DIR/sync-status.json, written by gate-node sync); the host certificate's names and "
+        "validity; whether sshd runs with\n"
         "gate's settings (sshd -T, as join and sync check: a line that overrides them is named);\n"
         "and refused logins waiting to be sent to gate-ca.\n\n"
         "Exit status 0 when all is well; 1 when the cache is stale, the last sync failed, sshd\n"
@@ -49,10 +53,14 @@ class StatusCommand final : public cli::Command {
 
   int Run() override {
     if (Status s = RequireRoot(); !s.ok()) return cli::Fail(kTool, s);
-    auto max_age = ParseDuration(max_age_text_);
-    if (!max_age) return cli::Fail(kTool, max_age.error().WithContext("--max-cache-age"));
     auto state = ReadJoinedNode(paths_.data_dir);
     if (!state) return cli::Fail(kTool, state.error());
+    hooks::StalenessRule rule = NodeStaleness(*state);
+    if (!max_age_text_.empty()) {
+      auto max_age = ParseDuration(max_age_text_);
+      if (!max_age) return cli::Fail(kTool, max_age.error().WithContext("--max-cache-age"));
+      rule.max_age = *max_age;
+    }
     const std::int64_t now = Now();
     bool healthy = true;
     std::cout << "Node " << state->host_uuid << " in cluster "
@@ -77,8 +85,25 @@ class StatusCommand final : public cli::Command {
       }
     }
 
+    // What gate-principals measures the cache's age from.
+    auto stamp = ReadSyncStamp(cache);
+    if (stamp) {
+      std::cout << "  cache age   "
+                << FormatDuration(std::chrono::seconds(std::max<std::int64_t>(0, now - *stamp)))
+                << " (last successful sync " << hooks::FormatUnixTime(*stamp) << ", "
+                << cache.SyncStampPath() << ")\n";
+    } else {
+      std::cout << "  cache age   unknown: " << stamp.error().message() << "\n";
+    }
+    std::cout << "  stale cache " << hooks::StaleCacheName(rule.mode) << " past "
+              << FormatDuration(rule.max_age)
+              << (rule.mode == hooks::StaleCache::kDeny
+                      ? " (logins are refused while the cache is stale)"
+                      : " (logins are decided from a stale cache, with a warning)")
+              << "\n";
+
     auto sync = ReadSyncStatus(paths_.data_dir + "/" + kSyncStatusFile);
-    const std::int64_t last_good = sync ? sync->succeeded_at : generated_at;
+    const std::int64_t last_good = stamp ? *stamp : (sync ? sync->succeeded_at : generated_at);
     if (sync) {
       std::cout << "  last sync   " << Ago(sync->succeeded_at, now) << "; last attempt "
                 << Ago(sync->attempted_at, now)
@@ -88,9 +113,15 @@ class StatusCommand final : public cli::Command {
     } else {
       std::cout << "  last sync   not recorded (" << sync.error().message() << ")\n";
     }
-    if (const std::string stale = StalenessWarning(last_good, now, *max_age); !stale.empty()) {
+    if (const std::string stale = StalenessWarning(last_good, now, rule.max_age);
+        !stale.empty() || (!stamp && rule.mode == hooks::StaleCache::kDeny)) {
       healthy = false;
-      std::cout << "  STALE       " << stale << "\n";
+      std::cout << "  STALE       "
+                << (stale.empty() ? "the cache's sync stamp is unusable" : stale) << "\n";
+      if (rule.mode == hooks::StaleCache::kDeny) {
+        std::cout << "  DENYING     stale_cache is deny: gate-principals refuses every login "
+                     "until gate-node sync succeeds\n";
+      }
     }
 
     auto cert = hooks::ReadHostCertificate(paths_.HostCertPath());
@@ -109,7 +140,7 @@ class StatusCommand final : public cli::Command {
                 << (cert ? host_key.error().message() : cert.error().message()) << "\n";
     }
 
-    healthy = ReportSshd() && healthy;
+    healthy = ReportSshd(*state) && healthy;
 
     const std::string spool = RefusalSpoolDir(cache.dir);
     std::size_t waiting = 0;
@@ -124,9 +155,9 @@ class StatusCommand final : public cli::Command {
 
  private:
   // The effective sshd settings gate depends on; false if any is not gate's.
-  bool ReportSshd() {
+  bool ReportSshd(const NodeState& node) {
     hooks::DropInSettings drop_in;
-    auto effective = CheckNodeSshd(paths_, &drop_in);
+    auto effective = CheckNodeSshd(paths_, node, &drop_in);
     if (!effective) {
       std::cout << "  sshd        cannot check: " << effective.error().message() << "\n";
       return false;
@@ -145,7 +176,7 @@ class StatusCommand final : public cli::Command {
   }
 
   NodePaths paths_;
-  std::string max_age_text_ = "10m";
+  std::string max_age_text_;  // empty: the node's own (node.json)
 };
 
 }  // namespace

@@ -41,8 +41,8 @@ void ShipRefusedLogins(const NodePaths& paths, const HttpClient& client) {
 // Re-checks, on every sync, that sshd still runs with gate's settings: a
 // package upgrade or an admin's drop-in can override them at any time.
 // Prints what bypasses gate; returns whether anything does.
-bool ReportDrift(const NodePaths& paths) {
-  auto effective = CheckNodeSshd(paths);
+bool ReportDrift(const NodePaths& paths, const NodeState& node) {
+  auto effective = CheckNodeSshd(paths, node);
   if (!effective) {
     std::cerr << "gate-node sync: cannot check sshd's configuration: "
               << effective.error().ToString() << "\n";
@@ -64,7 +64,7 @@ class SyncCommand final : public cli::Command {
     paths_.Define(sub);
     sub.add_option("--max-cache-age", max_age_text_,
                    "Warn loudly, on every run, once the last successful sync is older than\n"
-                   "this (default 10m)");
+                   "this (default: the node's, set by gate-node join --max-cache-age; 10m)");
     sub.footer(
         "Fetches this node's policy cache from gate-ca (GET /v1/nodes/policy, authenticated\n"
         "with the node credentials in node.json) and installs it: policy.json, user_ca.pub and\n"
@@ -80,9 +80,12 @@ class SyncCommand final : public cli::Command {
         "it is reported with its file and line, and the sync then exits non-zero after\n"
         "updating the cache, so the timer's unit shows as failed.\n"
         "Each run records when it tried, when it last succeeded and why it failed in\n"
-        "DATA_DIR/sync-status.json (gate-node status shows it); once the last success is older\n"
-        "than --max-cache-age, every run says loudly that locks and revocations made since\n"
-        "are not enforced here. Logins keep being decided from the last good cache.\n"
+        "DATA_DIR/sync-status.json (gate-node status shows it), and each success (a changed\n"
+        "policy or an unchanged one) in the cache's synced-at stamp, from which gate-principals\n"
+        "measures the cache's age. Once the last success is older than --max-cache-age, every\n"
+        "run says loudly that locks and revocations made since are not enforced here. Logins\n"
+        "keep being decided from the last good cache, unless the node was joined with\n"
+        "--stale-cache deny: then gate-principals refuses every login until a sync succeeds.\n"
         "Prints one line saying what changed. Never prints or logs the node secret.\n\n" +
         std::string(kNodeFilesHelp));
   }
@@ -91,12 +94,16 @@ class SyncCommand final : public cli::Command {
     if (Status s = RequireRoot(); !s.ok()) return cli::Fail(kTool, s);
     auto state = ReadJoinedNode(paths_.data_dir);
     if (!state) return cli::Fail(kTool, state.error());
-    auto max_age = ParseDuration(max_age_text_);
-    if (!max_age) return cli::Fail(kTool, max_age.error().WithContext("--max-cache-age"));
+    hooks::StalenessRule rule = NodeStaleness(*state);
+    if (!max_age_text_.empty()) {
+      auto max_age = ParseDuration(max_age_text_);
+      if (!max_age) return cli::Fail(kTool, max_age.error().WithContext("--max-cache-age"));
+      rule.max_age = *max_age;
+    }
     const HttpClient client = CurlHttpClient(NodeClientOptions(*state));
     const std::int64_t now = Now();
     const SyncOutcome outcome = SyncNode(paths_, *state, client, now);
-    RecordAttempt(outcome, now, *max_age);
+    RecordAttempt(outcome, now, rule);
 
     std::string line = outcome.Describe();
     Status reload;
@@ -107,7 +114,7 @@ class SyncCommand final : public cli::Command {
     }
     std::cout << "gate-node sync: " << line << "\n";
     ShipRefusedLogins(paths_, client);
-    const bool drift = ReportDrift(paths_);
+    const bool drift = ReportDrift(paths_, *state);
     if (!outcome.ok()) return cli::Fail(kTool, outcome.status());
     if (!reload.ok()) {
       return cli::Fail(kTool,
@@ -121,29 +128,30 @@ class SyncCommand final : public cli::Command {
   }
 
  private:
-  // sync-status.json, and the loud warning once the cache is stale. A
-  // failure to write the status file is reported, never fatal.
-  void RecordAttempt(const SyncOutcome& outcome, std::int64_t now, std::chrono::seconds max_age) {
-    const std::string path = paths_.data_dir + "/" + kSyncStatusFile;
-    SyncStatus status = ReadSyncStatus(path).value_or(SyncStatus{});
-    status.attempted_at = now;
-    if (outcome.cache_status.ok()) {
-      status.succeeded_at = now;
-      status.last_error.clear();
-    } else {
-      status.last_error = outcome.cache_status.ToString();
+  // sync-status.json and the sync stamp, and the loud warning once the
+  // cache is stale. A failure to record is reported, never fatal: under
+  // stale_cache deny, logins stop once the stamp is too old, and the
+  // message says why.
+  void RecordAttempt(const SyncOutcome& outcome, std::int64_t now,
+                     const hooks::StalenessRule& rule) {
+    auto recorded =
+        RecordSyncAttempt(paths_.data_dir, paths_.CacheDir(), outcome.cache_status, now);
+    if (!recorded) {
+      std::cerr << "gate-node sync: cannot record this sync: " << recorded.error().ToString()
+                << "\n";
     }
-    if (Status s = WriteSyncStatus(path, status); !s.ok()) {
-      std::cerr << "gate-node sync: cannot record this sync: " << s.ToString() << "\n";
-    }
-    if (const std::string stale = StalenessWarning(status.succeeded_at, now, max_age);
-        !stale.empty()) {
-      std::cerr << "gate-node sync: WARNING: " << stale << "\n";
+    const std::int64_t last_good = recorded ? recorded->succeeded_at : 0;
+    if (const std::string stale = StalenessWarning(last_good, now, rule.max_age); !stale.empty()) {
+      std::cerr << "gate-node sync: WARNING: " << stale
+                << (rule.mode == hooks::StaleCache::kDeny
+                        ? "; stale_cache is deny: every gate login on this node is refused"
+                        : "")
+                << "\n";
     }
   }
 
   NodePaths paths_;
-  std::string max_age_text_ = "10m";
+  std::string max_age_text_;  // empty: the node's own (node.json)
 };
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include "gate/duration.h"
 #include "gate/json.h"
 #include "gate/secure_file.h"
+#include "sshd-hooks/node/cache_install.h"
 #include "sshd-hooks/node/host_cert.h"
 
 namespace gate::node {
@@ -25,6 +26,24 @@ Status WriteSyncStatus(const std::string& path, const SyncStatus& status) {
   v["succeeded_at"] = Json::Int64(status.succeeded_at);
   v["last_error"] = status.last_error;
   return WriteFileAtomic(path, json::Write(v) + "\n", 0600);
+}
+
+Result<SyncStatus> RecordSyncAttempt(const std::string& data_dir, const std::string& cache_dir,
+                                     const Status& cache_status, std::int64_t now) {
+  const std::string path = data_dir + "/" + kSyncStatusFile;
+  SyncStatus status = ReadSyncStatus(path).value_or(SyncStatus{});
+  status.attempted_at = now;
+  if (cache_status.ok()) {
+    status.succeeded_at = now;
+    status.last_error.clear();
+  } else {
+    status.last_error = cache_status.ToString();
+  }
+  Status stamp = cache_status.ok() ? hooks::WriteSyncStamp(cache_dir, now) : Status::Ok();
+  Status written = WriteSyncStatus(path, status);
+  if (!stamp.ok()) return Err(stamp.WithContext("sync stamp"));
+  if (!written.ok()) return Err(written);
+  return status;
 }
 
 std::string StalenessWarning(std::int64_t last_good, std::int64_t now,

@@ -13,9 +13,6 @@
 namespace gate::node {
 
 inline constexpr char kSyncStatusFile[] = "sync-status.json";
-// Past this, a node's cache is stale: locks and revocations made since are
-// not enforced there. gate-node sync and status say so loudly.
-inline constexpr std::chrono::seconds kDefaultMaxCacheAge{10 * 60};
 
 struct SyncStatus {
   std::int64_t attempted_at = 0;
@@ -26,6 +23,15 @@ struct SyncStatus {
 // NotFound before the first sync; DataLoss for a file that does not parse.
 Result<SyncStatus> ReadSyncStatus(const std::string& path);
 Status WriteSyncStatus(const std::string& path, const SyncStatus& status);
+
+// The one place a sync attempt at `now` is recorded (gate-node sync and
+// join): sync-status.json in data_dir and, when cache_status is OK (a
+// changed or an unchanged policy alike), the cache's sync stamp
+// (WriteSyncStamp in cache_dir), from which gate-principals measures
+// staleness. Returns what was recorded; a failure to write either file is
+// returned as the error (the caller reports it; the cache is unaffected).
+Result<SyncStatus> RecordSyncAttempt(const std::string& data_dir, const std::string& cache_dir,
+                                     const Status& cache_status, std::int64_t now);
 
 // "" while the cache is fresh; otherwise one loud sentence saying how old
 // it is and what that means (last_good: the last successful sync or, if

@@ -1,5 +1,6 @@
 // The unprivileged account sshd runs gate-principals as
-// (AuthorizedPrincipalsCommandUser).
+// (AuthorizedPrincipalsCommandUser), and the group that may read the
+// node's policy cache (gate-cache), which that account is a member of.
 #ifndef GATE_SSHD_HOOKS_NODE_SYSTEM_USER_H_
 #define GATE_SSHD_HOOKS_NODE_SYSTEM_USER_H_
 
@@ -17,6 +18,17 @@ Result<bool> EnsureSystemUser(const std::string& name);
 
 // `userdel name`; OK if the user does not exist.
 Status RemoveSystemUser(const std::string& name);
+
+// Creates group name with `groupadd --system` unless it exists. Returns
+// whether it created it.
+Result<bool> EnsureSystemGroup(const std::string& name);
+
+// Adds user to group (`usermod -a -G group user`) unless it already is a
+// member (primary or supplementary). Returns whether it added it.
+Result<bool> EnsureGroupMember(const std::string& user, const std::string& group);
+
+// `groupdel name`; OK if the group does not exist.
+Status RemoveSystemGroup(const std::string& name);
 
 }  // namespace gate::node
 

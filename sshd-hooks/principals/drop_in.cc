@@ -1,5 +1,6 @@
 #include "sshd-hooks/principals/drop_in.h"
 
+#include "gate/duration.h"
 #include "gate/names.h"
 #include "sshd-hooks/principals/principals.h"
 
@@ -29,6 +30,10 @@ std::string RenderDropIn(const DropInSettings& s) {
 
 std::string PrincipalsCommandOf(const DropInSettings& s) {
   std::string out = s.principals_command + " --cache " + s.cache_dir;
+  if (s.staleness.mode == StaleCache::kDeny) out += " --stale-cache deny";
+  if (s.staleness.mode == StaleCache::kDeny || s.staleness.max_age != kDefaultMaxCacheAge) {
+    out += " --max-cache-age " + FormatDuration(s.staleness.max_age);
+  }
   if (!s.record_command.empty()) out += " --record-command " + s.record_command;
   if (!s.record_config.empty()) out += " --record-config " + s.record_config;
   return out + " %u %t %k";

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "gate/status.h"
+#include "sshd-hooks/principals/staleness.h"
 
 namespace gate::hooks {
 
@@ -33,6 +34,10 @@ struct DropInSettings {
   // sshd's own forwarding (TCP, Unix sockets, tunnels) is off, since sshd
   // would forward unrecorded (docs/recording.md, "Port forwarding").
   bool record_all_sessions = false;
+  // The node operator's stale-cache rule (node.json), passed to
+  // gate-principals as --stale-cache/--max-cache-age; the defaults write
+  // neither flag, so the drop-in of a node that never chose stays as it was.
+  StalenessRule staleness;
 };
 
 // The recorder's command line the drop-in names: record_command (or the
@@ -40,6 +45,8 @@ struct DropInSettings {
 std::string RecordCommandOf(const DropInSettings& settings);
 
 // AuthorizedPrincipalsCommand's value: gate-principals, its flags, "%u %t %k".
+// Under StaleCache::kDeny both --stale-cache deny and --max-cache-age;
+// under kAllow --max-cache-age only when it is not the default.
 std::string PrincipalsCommandOf(const DropInSettings& settings);
 
 // The file's exact text, each line ending in '\n'. Call ValidateDropIn first:

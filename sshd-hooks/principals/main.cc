@@ -23,8 +23,9 @@ constexpr std::string_view kHelp =
     gate-principals - decide gate certificate logins for sshd
 
 SYNOPSIS
-    gate-principals [--cache DIR] [--record-command PATH] [--record-config FILE]
-                    USER KEYTYPE BASE64KEY
+    gate-principals [--cache DIR] [--stale-cache allow|deny]
+                    [--max-cache-age DURATION] [--record-command PATH]
+                    [--record-config FILE] USER KEYTYPE BASE64KEY
     gate-principals --help
 
 DESCRIPTION
@@ -43,6 +44,7 @@ DESCRIPTION
         verifies;
       - it is a user certificate, valid now, and USER is one of its
         principals;
+      - the cache is not stale, or --stale-cache is allow (see below);
       - the CA that signed it is listed in DIR/user_ca.pub;
       - the policy in DIR/policy.json allows the certificate's user (its key
         id) to log in as USER on this node: the user exists, is not locked,
@@ -69,9 +71,24 @@ DESCRIPTION
     gate-node-sync.timer), and a node that cannot reach gate-ca keeps
     deciding from its last good copy.
 
+    A stale cache: the cache is as old as the last successful gate-node
+    sync, which writes DIR/synced-at (not when gate-ca generated the
+    policy: a sync that finds nothing new still counts). Past
+    --max-cache-age, users locked, roles changed and certificates revoked
+    since then are not known here. With --stale-cache allow (the default)
+    every login decided from such a cache logs a warning and is decided as
+    usual: most sites would rather keep logins working through a gate-ca
+    outage. With --stale-cache deny every login is refused until a sync
+    succeeds, including during a gate-ca outage or a network partition, so
+    nobody (admins included) logs in with a gate certificate then; a
+    missing, unreadable or corrupt DIR/synced-at then denies too. The node
+    operator chooses with gate-node join --stale-cache, which writes these
+    flags into the drop-in.
+
     It fails closed. Bad or missing arguments, a missing, truncated or
     corrupt cache file, or a cache file or directory that is a symbolic
-    link, is not owned by root, or is writable by group or others, all
+    link, is not owned by root, is writable by group or others, or is
+    readable by others, or a directory whose group is not gate-cache, all
     deny. Every decision is logged to syslog (facility authpriv, ident
     gate-principals) with the login, the certificate's key id, serial and
     CA fingerprint, and the reason for a denial; the certificate itself is
@@ -97,6 +114,16 @@ OPTIONS
         For tests only: the uid the cache directory and files must belong
         to instead of root (0). Production nodes never set it; the sshd
         drop-in does not.
+    --cache-group GID
+        For tests only: the gid the cache directory must have instead of
+        the group gate-cache's.
+    --stale-cache allow|deny
+        What to do with a login once the cache is older than
+        --max-cache-age: allow decides from it and logs a warning; deny
+        refuses it (see above). Default: allow.
+    --max-cache-age DURATION
+        How old the last successful sync may be before the cache is stale:
+        90s, 10m, 1h30m. Default: 10m.
     --record-command PATH
         The recorder named in command="PATH" for recorded sessions.
         Default: /usr/libexec/gate/gate-record. gate-node record on writes
@@ -113,9 +140,13 @@ OPTIONS
         Print this help and exit 0.
 
 FILES
-    DIR/user_ca.pub   trusted user CA keys (root, 0644)
+    DIR/              root:gate-cache 0750: only root and the group gate-cache
+                      (this user; gate-record is setgid to it) read the cache
+    DIR/user_ca.pub   trusted user CA keys (root:gate-cache, 0640)
     DIR/policy.json   users, roles, node labels, locks, revoked serials
-                      (root, 0644)
+                      (root:gate-cache, 0640)
+    DIR/synced-at     when the last sync succeeded, unix seconds
+                      (root:gate-cache, 0640)
     DIR/revoked.krl   the KRL sshd itself checks (RevokedKeys); not read here
     DIR/../refusals/spool
                       refused logins for gate-ca's audit log (this user, 0600)
@@ -162,8 +193,9 @@ int Run(int argc, char** argv) {
   if (!args) {
     gate::log::Error("usage error: " + args.error().message());
     std::string usage = "gate-principals: " + args.error().message() +
-                        "\nusage: gate-principals [--cache DIR] [--record-command PATH] USER "
-                        "KEYTYPE BASE64KEY (see --help)\n";
+                        "\nusage: gate-principals [--cache DIR] [--stale-cache allow|deny] "
+                        "[--max-cache-age DURATION] [--record-command PATH] USER KEYTYPE "
+                        "BASE64KEY (see --help)\n";
     // sshd discards a hook's stderr; this is for a person running it by hand.
     if (::write(STDERR_FILENO, usage.data(), usage.size()) < 0) {
       return kPrincipalsUsage;
@@ -177,7 +209,13 @@ int Run(int argc, char** argv) {
   query.key_type = std::move(args->key_type);
   query.key_base64 = std::move(args->key_base64);
   query.now = static_cast<std::int64_t>(::time(nullptr));
-  const PrincipalsDecision decision = DecidePrincipals(args->cache, query);
+  const PrincipalsDecision decision = DecidePrincipals(args->cache, query, args->staleness);
+  // Under stale_cache allow, on every login decided from a stale cache: the
+  // journal shows how long this node has gone without gate-ca's updates.
+  if (!decision.warning.empty()) {
+    gate::log::Warning("login=" + query.login + ": " + decision.warning +
+                       "; deciding from it (stale_cache is allow)");
+  }
   if (decision.allow &&
       !WriteAll(FormatPrincipalLine(query, decision, args->record_command, args->record_config))) {
     gate::log::Error("deny login=" + query.login + ": cannot write to sshd");

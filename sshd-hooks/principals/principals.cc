@@ -8,6 +8,7 @@
 
 #include "gate/bytes.h"
 #include "gate/certificate.h"
+#include "gate/duration.h"
 #include "gate/policy.h"
 #include "gate/ssh_wire.h"
 #include "sshd-hooks/principals/drop_in.h"
@@ -26,6 +27,7 @@ PrincipalsDecision Deny(PrincipalsDecision d, std::string reason) {
 }
 
 PrincipalsDecision Decide(const node::CacheLocation& cache, const PrincipalsQuery& query,
+                          const StalenessRule& staleness,
                           std::optional<ssh::Ed25519PublicKey>& ca) {
   PrincipalsDecision d;
   if (query.login.empty()) return Deny(d, "no login given");
@@ -53,6 +55,9 @@ PrincipalsDecision Decide(const node::CacheLocation& cache, const PrincipalsQuer
   }
 
   if (Status s = node::CheckCacheDir(cache); !s.ok()) return Deny(d, "cache: " + s.message());
+  const StalenessVerdict stale = JudgeStaleness(staleness, node::ReadSyncStamp(cache), query.now);
+  if (stale.deny) return Deny(d, stale.reason + "; stale_cache is deny");
+  d.warning = stale.reason;
   auto cas = node::ReadUserCaKeys(cache);
   if (!cas) return Deny(d, "cache: " + cas.error().message());
   if (std::find(cas->begin(), cas->end(), cert->signature_key) == cas->end()) {
@@ -75,24 +80,25 @@ PrincipalsDecision Decide(const node::CacheLocation& cache, const PrincipalsQuer
   return d;
 }
 
-Result<uid_t> ParseUid(std::string_view text) {
+// A uid or gid for --cache-owner / --cache-group.
+Result<unsigned> ParseId(std::string_view text, std::string_view flag) {
   unsigned long long v = 0;
   const char* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(text.data(), end, v);
   // uid_t(-1) means "no change" to chown() and friends; never a real owner.
   if (text.empty() || ec != std::errc() || ptr != end || v >= std::numeric_limits<uid_t>::max()) {
-    return Err(InvalidArgument("--cache-owner: '" + std::string(text) + "' is not a uid"));
+    return Err(InvalidArgument(std::string(flag) + ": '" + std::string(text) + "' is not an id"));
   }
-  return static_cast<uid_t>(v);
+  return static_cast<unsigned>(v);
 }
 
 }  // namespace
 
-PrincipalsDecision DecidePrincipals(const node::CacheLocation& cache,
-                                    const PrincipalsQuery& query) noexcept {
+PrincipalsDecision DecidePrincipals(const node::CacheLocation& cache, const PrincipalsQuery& query,
+                                    const StalenessRule& staleness) noexcept {
   try {
     std::optional<ssh::Ed25519PublicKey> ca;
-    PrincipalsDecision d = Decide(cache, query, ca);
+    PrincipalsDecision d = Decide(cache, query, staleness, ca);
     // Only denials name the CA: sshd's own "Accepted publickey" line already
     // does for logins, and the SHA-256 costs a provider fetch (~3% of a run).
     if (!d.allow && ca) d.ca_fingerprint = ca->Fingerprint();
@@ -161,7 +167,8 @@ Result<PrincipalsArgs> ParsePrincipalsArgs(int argc, const char* const* argv) {
       value = arg.substr(eq + 1);
       has_value = true;
     }
-    if (name != "--cache" && name != "--cache-owner" && name != "--record-command" &&
+    if (name != "--cache" && name != "--cache-owner" && name != "--cache-group" &&
+        name != "--stale-cache" && name != "--max-cache-age" && name != "--record-command" &&
         name != "--record-config") {
       return Err(InvalidArgument("unknown option " + std::string(name)));
     }
@@ -180,10 +187,22 @@ Result<PrincipalsArgs> ParsePrincipalsArgs(int argc, const char* const* argv) {
     } else if (name == "--record-config") {
       GATE_RETURN_IF_ERROR(ValidateRecordCommand(value, "--record-config"));
       args.record_config = std::string(value);
+    } else if (name == "--stale-cache") {
+      auto mode = ParseStaleCache(value);
+      if (!mode) return Err(mode.error().WithContext("--stale-cache"));
+      args.staleness.mode = *mode;
+    } else if (name == "--max-cache-age") {
+      auto age = ParseDuration(value);
+      if (!age) return Err(age.error().WithContext("--max-cache-age"));
+      args.staleness.max_age = *age;
+    } else if (name == "--cache-group") {
+      auto gid = ParseId(value, name);
+      if (!gid) return Err(gid.error());
+      args.cache.group = static_cast<gid_t>(*gid);
     } else {
-      auto uid = ParseUid(value);
+      auto uid = ParseId(value, name);
       if (!uid) return Err(uid.error());
-      args.cache.owner = *uid;
+      args.cache.owner = static_cast<uid_t>(*uid);
     }
   }
   if (args.help) return args;

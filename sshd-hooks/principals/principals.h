@@ -28,6 +28,7 @@
 
 #include "gate/node_cache.h"
 #include "gate/status.h"
+#include "sshd-hooks/principals/staleness.h"
 
 namespace gate::hooks {
 
@@ -50,14 +51,19 @@ struct PrincipalsDecision {
   std::string key_id;
   std::uint64_t serial = 0;
   std::string ca_fingerprint;  // the signing CA; filled in for denials only
+  // Set when the cache is stale but the rule allows deciding from it: one
+  // more log line, a warning.
+  std::string warning;
 };
 
 // The decision. The certificate is checked first, so a bad one costs no file
-// I/O; then node::CheckCacheDir, cache.UserCaPath() and cache.PolicyPath() are
-// read (revoked.krl is sshd's own RevokedKeys check and is not read here).
+// I/O; then node::CheckCacheDir, the sync stamp (JudgeStaleness against
+// query.now: under StaleCache::kDeny a stale cache denies, under kAllow it
+// sets decision.warning), cache.UserCaPath() and cache.PolicyPath() are read
+// (revoked.krl is sshd's own RevokedKeys check and is not read here).
 // Never throws: any exception becomes a denial.
-PrincipalsDecision DecidePrincipals(const node::CacheLocation& cache,
-                                    const PrincipalsQuery& query) noexcept;
+PrincipalsDecision DecidePrincipals(const node::CacheLocation& cache, const PrincipalsQuery& query,
+                                    const StalenessRule& staleness = {}) noexcept;
 
 // One syslog line: "allow login=alice user=alice serial=12: <reason>" or
 // "deny login=... user=... serial=... ca=SHA256:...: <reason>". Fields the
@@ -83,15 +89,19 @@ inline constexpr std::string_view kDefaultRecordCommand = "/usr/libexec/gate/gat
 Status ValidateRecordCommand(std::string_view path, std::string_view flag = "--record-command");
 
 // The command line, as sshd (and a person testing by hand) passes it:
-//   gate-principals [--cache DIR] [--cache-owner UID] [--record-command PATH]
-//                   [--record-config FILE] [--] USER KEYTYPE BASE64KEY
+//   gate-principals [--cache DIR] [--cache-owner UID] [--cache-group GID]
+//                   [--stale-cache allow|deny] [--max-cache-age DURATION]
+//                   [--record-command PATH] [--record-config FILE]
+//                   [--] USER KEYTYPE BASE64KEY
 //   gate-principals --help
 // Options may also be written --cache=DIR. Anything else (unknown options,
-// a wrong number of positionals, a non-numeric UID, a record command that
-// fails ValidateRecordCommand) is InvalidArgument.
+// a wrong number of positionals, a non-numeric UID or GID, a stale-cache
+// policy other than allow/deny, a duration ParseDuration refuses, a record
+// command that fails ValidateRecordCommand) is InvalidArgument.
 struct PrincipalsArgs {
   bool help = false;
   node::CacheLocation cache;
+  StalenessRule staleness;
   std::string record_command{kDefaultRecordCommand};
   std::string record_config;  // empty: the recorder's default settings file
   std::string login;

@@ -5,6 +5,7 @@ Binaries come from $GATE_BIN_DIR (set by CTest to the build tree).
 """
 import atexit
 import base64
+import grp
 import hashlib
 import hmac
 import json
@@ -603,7 +604,7 @@ def root_safe_dir():
 class TestRecorder:
     """gate-record installed the way `gate-node record on` lays it out, for
     tests that force it with their own sshd_config: the binary setuid to
-    gate-rec in a root-owned directory (named name) that gate-record accepts,
+    gate-rec and setgid to gate-cache in a root-owned directory (named name) that gate-record accepts,
     a fresh key (gate-rec 0600 in a 0700 directory), and a spool (0700) and
     run dir (0755) owned by gate-rec under workdir. recorder.json goes beside
     the binary once the node has joined (write_config)."""
@@ -614,8 +615,9 @@ class TestRecorder:
         os.makedirs(self.safe, mode=0o755, exist_ok=True)
         self.recorder = os.path.join(self.safe, "gate-record")
         shutil.copy2(binary("gate-record"), self.recorder)
-        os.chown(self.recorder, self.rec.pw_uid, self.rec.pw_gid)
-        os.chmod(self.recorder, 0o4755)
+        # Setuid to gate-rec, setgid to gate-cache (the policy cache's group).
+        os.chown(self.recorder, self.rec.pw_uid, ensure_cache_readers())
+        os.chmod(self.recorder, 0o6755)
         key_dir = os.path.join(self.safe, "key")
         os.makedirs(key_dir, exist_ok=True)
         self.key = os.path.join(key_dir, "recorder.key")
@@ -695,6 +697,32 @@ def ensure_system_user(name, home="/nonexistent", keep=False):
     return pwd.getpwnam(name)
 
 
+def ensure_cache_readers(principals_user="gate-principals"):
+    """The group that may read a node's policy cache (gate-cache) and the
+    principals-command user in it, as gate-node join leaves them; kept for
+    the machine, so that joins of tests running in parallel neither race on
+    /etc/group nor remove the group another node still uses at leave.
+    Returns the group's gid."""
+    for attempt in range(20):
+        try:
+            gid = grp.getgrnam("gate-cache").gr_gid
+            break
+        except KeyError:
+            pass
+        proc = run(["groupadd", "--system", "gate-cache"])
+        if proc.returncode != 0 and attempt == 19:
+            raise AssertionError(f"groupadd gate-cache failed: {proc.stderr}")
+        time.sleep(0.1 if proc.returncode == 0 else 0.25)
+    user = ensure_system_user(principals_user, keep=True)
+    for attempt in range(20):
+        if gid in os.getgrouplist(principals_user, user.pw_gid):
+            return gid
+        proc = run(["usermod", "-a", "-G", "gate-cache", principals_user])
+        if proc.returncode != 0:
+            time.sleep(0.25)
+    raise AssertionError(f"cannot add {principals_user} to gate-cache")
+
+
 class OtpRelay:
     """`gate-node otp-relay` for a node's data dir, listening on socket_path
     (bound by itself, or, with socket_activated, passed by the real
@@ -769,6 +797,8 @@ LogLevel VERBOSE
 Subsystem sftp internal-sftp
 """)
         self.principals_command = self._principals_command()
+        if IS_ROOT:
+            ensure_cache_readers()
         self.proc = None
 
     @staticmethod

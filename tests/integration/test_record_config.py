@@ -9,6 +9,7 @@ sshd really runs the command gate-principals or the ForceCommand names: it
 prints a marker and the command the client asked for, and records nothing.
 The kernel ignores the setuid bit record on sets on a script, so it runs as
 the logged-in user."""
+import grp
 import json
 import os
 import pwd
@@ -207,7 +208,9 @@ class RecordConfigTest(GateTestCase):
         self.assertEqual(mode_owner(rn.key_dir), (0o700, "gtrec1"))
         self.assertEqual(mode_owner(rn.spool), (0o700, "gtrec1"))
         self.assertEqual(mode_owner(rn.run_dir), (0o755, "gtrec1"))
-        self.assertEqual(mode_owner(rn.recorder), (0o4755, "gtrec1"))
+        # Setuid to the recorder user, setgid to the policy cache's group.
+        self.assertEqual(mode_owner(rn.recorder), (0o6755, "gtrec1"))
+        self.assertEqual(grp.getgrgid(os.stat(rn.recorder).st_gid).gr_name, "gate-cache")
         self.assertEqual(mode_owner(os.path.join(rn.node.data_dir, "record.json")),
                          (0o600, "root"))
 

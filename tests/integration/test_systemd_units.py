@@ -87,6 +87,18 @@ class UnitFilesTest(unittest.TestCase):
         self.assertEqual(self.settings(lines, "ReadWritePaths"),
                          ["ReadWritePaths=-/var/spool/gate/sessions"])
 
+    def test_gate_node_sync_unit_is_hardened(self):
+        lines = self.hardened_unit_lines(
+            "gate-node-sync.service", "/usr/sbin/gate-node sync --sshd-pidfile /run/sshd.pid")
+        # Signalling sshd, and giving the policy cache its group (gate-cache):
+        # root needs CAP_CHOWN to chgrp to a group it is not in.
+        self.assertEqual(self.settings(lines, "CapabilityBoundingSet"),
+                         ["CapabilityBoundingSet=CAP_KILL CAP_CHOWN"])
+        with open(os.path.join(UNIT_DIR, "gate.sysusers.conf")) as f:
+            sysusers = [" ".join(l.split()[:3]) for l in f if l[:2] in ("g ", "m ", "u ")]
+        for entry in ("g gate-cache -", "m gate-principals gate-cache"):
+            self.assertIn(entry, sysusers)
+
     def test_otp_relay_units_are_hardened(self):
         lines = self.hardened_unit_lines(
             "gate-otp-relay.service", "/usr/sbin/gate-node otp-relay --data-dir /var/lib/gate-node")

@@ -3,13 +3,19 @@
 // gate-record (who is recorded, who may join) read.
 // Reading is the hot path of a login and runs as an unprivileged user, so
 // every file is opened the pam-u2f way and refused unless it is a regular
-// file (not a symlink) owned by the expected uid and not writable by
-// group/others. Nothing here touches the network.
+// file (not a symlink) owned by the expected uid, not writable by
+// group/others and not readable by others. The cache names every user,
+// role and lock message, so only root and the group kCacheGroup may read
+// it: the directory is root:gate-cache 0750, the files 0640 (gate-principals'
+// user is in the group; gate-record is setgid to it). Nothing here touches
+// the network.
 #ifndef GATE_NODE_CACHE_H_
 #define GATE_NODE_CACHE_H_
 
 #include <sys/types.h>
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +33,16 @@ inline constexpr std::string_view kDefaultCacheDir = "/var/lib/gate-node/cache";
 inline constexpr std::string_view kPolicyFile = "policy.json";
 inline constexpr std::string_view kUserCaFile = "user_ca.pub";
 inline constexpr std::string_view kKrlFile = "revoked.krl";
+// When the last successful gate-node sync ended (changed policy or not):
+// the unix time in decimal and '\n'. Staleness is measured from it, not
+// from the snapshot's generated_at, since a sync that finds nothing new
+// may leave the other files untouched.
+inline constexpr std::string_view kSyncStampFile = "synced-at";
+// The group that may read the cache besides root.
+inline constexpr std::string_view kCacheGroup = "gate-cache";
+inline constexpr mode_t kCacheDirMode = 0750;
+inline constexpr mode_t kCacheFileMode = 0640;
+inline constexpr std::size_t kMaxSyncStampSize = 32;
 
 // A snapshot with thousands of users and roles stays well under this; the cap
 // bounds what a corrupt file can make the login path read and parse.
@@ -39,16 +55,26 @@ inline constexpr std::size_t kMaxKrlSize = ssh::kMaxKrlSize;
 struct CacheLocation {
   std::string dir{kDefaultCacheDir};
   uid_t owner = 0;
+  // The directory's group. nullopt (production): kCacheGroup's gid, looked
+  // up by name; tests set their own.
+  std::optional<gid_t> group;
 
   std::string PolicyPath() const { return dir + "/" + std::string(kPolicyFile); }
   std::string UserCaPath() const { return dir + "/" + std::string(kUserCaFile); }
   std::string KrlPath() const { return dir + "/" + std::string(kKrlFile); }
+  std::string SyncStampPath() const { return dir + "/" + std::string(kSyncStampFile); }
 };
 
-// OK if dir is a directory (not a symlink) owned by cache.owner and not
-// writable by group/others: a writable directory would let someone swap
-// the files between our checks. PermissionDenied/NotFound otherwise, naming
-// the directory and the fix.
+// cache.group, or the gid of the group kCacheGroup. NotFound naming the
+// group and the fix (gate-node join creates it) when it does not exist.
+Result<gid_t> CacheGroupId(const CacheLocation& cache);
+
+// OK if dir is a directory (not a symlink) owned by cache.owner, of group
+// CacheGroupId(cache), not writable by its group and not accessible to
+// others: a writable directory would let someone swap the files between
+// our checks, and one others may search would show them every user, role
+// and lock. PermissionDenied/NotFound otherwise, naming the directory and
+// the fix.
 Status CheckCacheDir(const CacheLocation& cache);
 
 // Reads and strictly parses cache/policy.json (policy::SnapshotFromJson).
@@ -69,8 +95,19 @@ Result<std::vector<ssh::Ed25519PublicKey>> ParseUserCaKeys(std::string_view text
 std::string FormatUserCaKeys(const std::vector<ssh::Ed25519PublicKey>& keys);
 
 // The FilePolicy every cache file is read under: owned by `owner`, not
-// writable by group/others, readable by anyone (not a secret).
+// writable by group/others, not readable by others (its group, the
+// directory's, may read it).
 FilePolicy CacheFilePolicy(uid_t owner, std::size_t max_size);
+
+// Reads cache/synced-at (CacheFilePolicy): the unix time of the last
+// successful sync. NotFound if missing (never synced since this was
+// introduced), PermissionDenied for an unsafe file, DataLoss if it is not
+// one positive decimal number and a newline.
+Result<std::int64_t> ReadSyncStamp(const CacheLocation& cache);
+
+// The stamp's bytes for `when`, and their strict parse (DataLoss otherwise).
+std::string FormatSyncStamp(std::int64_t when);
+Result<std::int64_t> ParseSyncStamp(std::string_view text);
 
 }  // namespace gate::node
 

@@ -30,8 +30,15 @@ struct NodeState {
   policy::Labels labels;                // as gate-ca recorded them
   std::vector<std::string> principals;  // asked for at join; gate-ca decides the certificate's
 
+  // The node operator's stale-cache rule (gate-node join --stale-cache,
+  // --max-cache-age), kept across re-joins and written into the sshd
+  // drop-in for gate-principals. 0: the default age (10 minutes).
+  bool deny_stale_cache = false;
+  std::int64_t max_cache_age_seconds = 0;
+
   // What join changed beyond its own files, so leave can undo exactly that.
   std::string created_principals_user;  // useradd made this user; leave runs userdel
+  bool created_cache_group = false;     // groupadd made gate-cache; leave runs groupdel
   bool created_data_dir = false;        // leave removes the data dir itself
   bool host_cert_backed_up = false;     // a host cert existed; saved in pre-join/
   bool drop_in_backed_up = false;       // a 50-gate.conf existed; saved in pre-join/
@@ -42,9 +49,11 @@ struct NodeState {
 
 // node.json's format: {"version": 1, "proxy", "insecure", "ca_pin",
 // "host_uuid", "node_secret", "cluster_name", "labels": {}, "principals": [],
-// "join": {"created_principals_user": "<name or empty>", "created_data_dir",
-// "host_cert_backed_up", "drop_in_backed_up"}}. FromJson is strict about
-// types and requires proxy, host_uuid and node_secret (InvalidArgument).
+// "stale_cache": "allow"|"deny", "max_cache_age_seconds": N,
+// "join": {"created_principals_user": "<name or empty>", "created_cache_group",
+// "created_data_dir", "host_cert_backed_up", "drop_in_backed_up"}}; the
+// stale-cache fields and created_cache_group are optional (allow, 0, false). FromJson is strict
+// about types and requires proxy, host_uuid and node_secret (InvalidArgument).
 Json::Value NodeStateToJson(const NodeState& state);
 Result<NodeState> NodeStateFromJson(const Json::Value& json);
 

@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,10 @@ struct FilePolicy {
   // Secrets must not be readable by group/others (mode & 077 == 0).
   // Non-secrets must still not be writable by group/others (mode & 022 == 0).
   bool secret = true;
+  // Non-secrets only: when false, others (neither the owner nor the file's
+  // group) must not read it either (mode & 007 == 0), for files only one
+  // group of readers may see (the node's policy cache).
+  bool others_may_read = true;
   // Refuse files larger than this (DataLoss? no: InvalidArgument "too large").
   std::size_t max_size = 1 << 20;
 };
@@ -79,8 +84,12 @@ struct SafePathOptions {
   // owned by `owner`.
   std::vector<uid_t> also_owned_by;
   // Permission bits the file or directory itself must not have: 022 (not
-  // writable by group/others) or 077 (private).
+  // writable by group/others), 027 (only its group may also read) or 077
+  // (private).
   mode_t forbidden_bits = 022;
+  // When set, the file or directory itself must belong to this group (the
+  // one group forbidden_bits lets in).
+  std::optional<gid_t> group;
   // Permission bits it must have (0001: others may execute it).
   mode_t required_bits = 0;
   // Bits every directory walked must have (0001: others may search it).

@@ -41,7 +41,9 @@ std::string SetBitsArg(mode_t bits) {
 
 // What the forbidden bits mean, for the message.
 std::string ForbiddenText(mode_t bits) {
-  return (bits & 044) != 0 ? "accessible by group/others" : "writable by group/others";
+  if ((bits & 040) != 0) return "accessible by group/others";
+  if ((bits & 022) != 0) return "writable by group/others";
+  return "accessible by others";
 }
 
 class Refusal {
@@ -94,6 +96,11 @@ Status CheckSubject(const Refusal& refuse, const std::string& label, const std::
     return refuse.Unsafe(label + " is owned by uid " + std::to_string(st.st_uid) + ", expected " +
                              ExpectedOwners(owner, options.also_owned_by),
                          "chown " + std::to_string(owner) + " " + path);
+  }
+  if (options.group && st.st_gid != *options.group) {
+    return refuse.Unsafe(label + " has group " + std::to_string(st.st_gid) + ", expected gid " +
+                             std::to_string(*options.group),
+                         "chgrp " + std::to_string(*options.group) + " " + path);
   }
   if ((st.st_mode & options.forbidden_bits) != 0) {
     return refuse.Unsafe(label + " is " + ForbiddenText(options.forbidden_bits & st.st_mode) +

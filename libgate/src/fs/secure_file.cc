@@ -137,6 +137,10 @@ Result<UniqueFd> OpenSecureFile(const std::string& path, const FilePolicy& polic
     return Err(PermissionDenied(path + " is writable by group/others (mode " +
                                 OctalMode(st.st_mode) + "); run: " + fix + path));
   }
+  if (!policy.secret && !policy.others_may_read && (st.st_mode & 007) != 0) {
+    return Err(PermissionDenied(path + " is readable by others (mode " + OctalMode(st.st_mode) +
+                                "); run: chmod o-rwx " + path));
+  }
   if (policy.secret && (st.st_mode & 077) != 0) {
     return Err(PermissionDenied(path + " is readable by group/others (mode " +
                                 OctalMode(st.st_mode) + "); run: " + fix + path));

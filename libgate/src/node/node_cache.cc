@@ -1,10 +1,12 @@
 #include "gate/node_cache.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 
@@ -23,15 +25,58 @@ FilePolicy CacheFilePolicy(uid_t owner, std::size_t max_size) {
   FilePolicy policy;
   policy.allowed_owners = {owner};
   policy.secret = false;
+  policy.others_may_read = false;
   policy.max_size = max_size;
   return policy;
 }
 
+Result<gid_t> CacheGroupId(const CacheLocation& cache) {
+  if (cache.group) return *cache.group;
+  const std::string name(kCacheGroup);
+  std::vector<char> buf(16384);
+  struct group entry {};
+  struct group* found = nullptr;
+  const int err = ::getgrnam_r(name.c_str(), &entry, buf.data(), buf.size(), &found);
+  if (err != 0 || found == nullptr) {
+    return Err(NotFound("group " + name +
+                        " (the readers of the policy cache) does not exist; run gate-node join"));
+  }
+  return found->gr_gid;
+}
+
 Status CheckCacheDir(const CacheLocation& cache) {
+  auto group = CacheGroupId(cache);
+  if (!group) return group.error();
   SafePathOptions options;
   options.subject = "cache directory";
-  options.consequence = "whoever can write it could swap the policy between our checks";
+  options.group = *group;
+  options.forbidden_bits = 027;
+  options.consequence = "only root and the group " + std::string(kCacheGroup) +
+                        " may read the cache, and only root write it; gate-node sync sets this up";
   return CheckSafeDir(cache.dir, cache.owner, options);
+}
+
+Result<std::int64_t> ReadSyncStamp(const CacheLocation& cache) {
+  const std::string path = cache.SyncStampPath();
+  auto text = ReadSecureFile(path, CacheFilePolicy(cache.owner, kMaxSyncStampSize));
+  if (!text) return Err(text.error());
+  auto when = ParseSyncStamp(text->view());
+  if (!when) return Err(DataLoss(path + ": " + when.error().message()));
+  return when;
+}
+
+std::string FormatSyncStamp(std::int64_t when) { return std::to_string(when) + "\n"; }
+
+Result<std::int64_t> ParseSyncStamp(std::string_view text) {
+  if (text.empty() || text.back() != '\n') return Err(DataLoss("not a time stamp line"));
+  text.remove_suffix(1);
+  std::int64_t when = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), when);
+  if (text.empty() || text.front() == '-' || ec != std::errc() ||
+      end != text.data() + text.size() || when <= 0) {
+    return Err(DataLoss("not a unix time"));
+  }
+  return when;
 }
 
 Result<policy::Snapshot> ReadSnapshot(const CacheLocation& cache) {

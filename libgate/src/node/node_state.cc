@@ -37,8 +37,11 @@ Json::Value NodeStateToJson(const NodeState& s) {
   for (const auto& [k, val] : s.labels) labels[k] = val;
   v["labels"] = labels;
   v["principals"] = json::StringArray(s.principals);
+  v["stale_cache"] = s.deny_stale_cache ? "deny" : "allow";
+  v["max_cache_age_seconds"] = Json::Int64(s.max_cache_age_seconds);
   Json::Value join(Json::objectValue);
   join["created_principals_user"] = s.created_principals_user;
+  join["created_cache_group"] = s.created_cache_group;
   join["created_data_dir"] = s.created_data_dir;
   join["host_cert_backed_up"] = s.host_cert_backed_up;
   join["drop_in_backed_up"] = s.drop_in_backed_up;
@@ -89,6 +92,19 @@ Result<NodeState> NodeStateFromJson(const Json::Value& v) {
   auto principals = json::OptionalStringArray(v, "principals");
   if (!principals) return Err(principals.error());
   s.principals = *principals;
+  auto stale = json::OptionalString(v, "stale_cache");
+  if (!stale) return Err(stale.error());
+  if (*stale != "" && *stale != "allow" && *stale != "deny") {
+    return Err(InvalidArgument("field 'stale_cache' must be allow or deny"));
+  }
+  s.deny_stale_cache = *stale == "deny";
+  if (v.isMember("max_cache_age_seconds")) {
+    const Json::Value& age = v["max_cache_age_seconds"];
+    if (!age.isInt64() || age.asInt64() < 0) {
+      return Err(InvalidArgument("field 'max_cache_age_seconds' must be a number of seconds"));
+    }
+    s.max_cache_age_seconds = age.asInt64();
+  }
   if (v.isMember("join")) {
     const Json::Value& join = v["join"];
     if (!join.isObject()) return Err(InvalidArgument("field 'join' must be an object"));
@@ -97,13 +113,15 @@ Result<NodeState> NodeStateFromJson(const Json::Value& v) {
     auto dir = OptionalBool(join, "created_data_dir");
     auto cert = OptionalBool(join, "host_cert_backed_up");
     auto drop_in = OptionalBool(join, "drop_in_backed_up");
-    for (const auto* r : {&dir, &cert, &drop_in}) {
+    auto group = OptionalBool(join, "created_cache_group");
+    for (const auto* r : {&dir, &cert, &drop_in, &group}) {
       if (!*r) return Err(r->error());
     }
     s.created_principals_user = *user;
     s.created_data_dir = *dir;
     s.host_cert_backed_up = *cert;
     s.drop_in_backed_up = *drop_in;
+    s.created_cache_group = *group;
   }
   return s;
 }

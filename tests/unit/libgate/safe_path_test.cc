@@ -185,6 +185,46 @@ std::vector<Case> Cases() {
        0, Code::kPermissionDenied, "owned by uid 65534, expected uid"},
       {"dir owned by root accepted besides us", [](Tree& t) { Chown(t.dir, 0, 0); }, Dir, true,
        [](SafePathOptions& o, Tree&) { o.also_owned_by = {0}; }, 1, Code::kOk, ""},
+      // The policy cache's rule: one group may read, others nothing.
+      {"group-only dir",
+       [](Tree& t) {
+         Chown(t.dir, geteuid(), 65533);
+         Chmod(t.dir, 0750);
+       },
+       Dir, true,
+       [](SafePathOptions& o, Tree&) {
+         o.forbidden_bits = 027;
+         o.group = 65533;
+       },
+       0, Code::kOk, ""},
+      {"group-only dir of another group", [](Tree& t) { Chmod(t.dir, 0750); }, Dir, true,
+       [](SafePathOptions& o, Tree&) {
+         o.forbidden_bits = 027;
+         o.group = 65533;
+       },
+       0, Code::kPermissionDenied, "expected gid 65533; run: chgrp 65533 "},
+      {"group-only dir others may search",
+       [](Tree& t) {
+         Chown(t.dir, geteuid(), 65533);
+         Chmod(t.dir, 0751);
+       },
+       Dir, true,
+       [](SafePathOptions& o, Tree&) {
+         o.forbidden_bits = 027;
+         o.group = 65533;
+       },
+       0, Code::kPermissionDenied, "accessible by others (mode 0751); run: chmod 750 "},
+      {"group-only dir its group may write",
+       [](Tree& t) {
+         Chown(t.dir, geteuid(), 65533);
+         Chmod(t.dir, 0770);
+       },
+       Dir, true,
+       [](SafePathOptions& o, Tree&) {
+         o.forbidden_bits = 027;
+         o.group = 65533;
+       },
+       0, Code::kPermissionDenied, "writable by group/others"},
   };
 }
 

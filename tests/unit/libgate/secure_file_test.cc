@@ -110,6 +110,26 @@ TEST_F(SecureFileTest, PublicFileMayBeWorldReadable) {
   EXPECT_TRUE(OpenSecureFile(path, Public()).has_value());
 }
 
+// The node's policy cache: its group may read it, others may not.
+TEST_F(SecureFileTest, GroupOnlyFileRefusesOthers) {
+  FilePolicy policy = Public();
+  policy.others_may_read = false;
+  std::string path = MakeFile("policy.json", "x", 0640);
+  EXPECT_TRUE(OpenSecureFile(path, policy).has_value());
+  for (mode_t mode : {0644, 0641, 0642, 0604}) {
+    ASSERT_EQ(chmod(path.c_str(), mode), 0);
+    auto s = OpenSecureFile(path, policy);
+    ASSERT_FALSE(s.has_value()) << std::oct << mode;
+    EXPECT_EQ(s.error().code(), Code::kPermissionDenied);
+  }
+  ASSERT_EQ(chmod(path.c_str(), 0644), 0);
+  EXPECT_EQ(OpenSecureFile(path, policy).error().message(),
+            path + " is readable by others (mode 0644); run: chmod o-rwx " + path);
+  ASSERT_EQ(chmod(path.c_str(), 0660), 0);  // group-writable is refused as ever
+  EXPECT_NE(OpenSecureFile(path, policy).error().message().find("writable by group/others"),
+            std::string::npos);
+}
+
 TEST_F(SecureFileTest, RefusesWorldReadableSecret) {
   std::string path = MakeFile("key", "x", 0644);
   auto s = ReadSecureFile(path, Secret());

@@ -27,15 +27,16 @@ class IdentityTest : public ::testing::Test {
   void SetUp() override {
     cache_.dir = tmp_.File("cache");
     cache_.owner = geteuid();
-    ASSERT_EQ(mkdir(cache_.dir.c_str(), 0755), 0);
-    ASSERT_EQ(chmod(cache_.dir.c_str(), 0755), 0);
+    cache_.group = getegid();
+    ASSERT_EQ(mkdir(cache_.dir.c_str(), 0750), 0);
+    ASSERT_EQ(chmod(cache_.dir.c_str(), 0750), 0);
     snapshot_ = testing::DefaultSnapshot();
     WriteCache();
   }
 
   void WriteCache() {
-    WriteFile(cache_.PolicyPath(), testing::SnapshotText(snapshot_));
-    WriteFile(cache_.UserCaPath(), node::FormatUserCaKeys({ca_.public_key()}));
+    WriteFile(cache_.PolicyPath(), testing::SnapshotText(snapshot_), 0640);
+    WriteFile(cache_.UserCaPath(), node::FormatUserCaKeys({ca_.public_key()}), 0640);
   }
 
   ssh::CertificateSpec Spec() const {
@@ -155,14 +156,23 @@ TEST_F(IdentityTest, RefusesUnsafeOrMissingCache) {
   const std::string line = Line(Spec());
   ASSERT_EQ(chmod(cache_.PolicyPath().c_str(), 0666), 0);
   ExpectDenied(line, "cache");
-  ASSERT_EQ(chmod(cache_.PolicyPath().c_str(), 0644), 0);
-  WriteFile(cache_.PolicyPath(), "{not json");
+  ASSERT_EQ(chmod(cache_.PolicyPath().c_str(), 0644), 0);  // readable by others
+  ExpectDenied(line, "cache");
+  ASSERT_EQ(chmod(cache_.PolicyPath().c_str(), 0640), 0);
+  WriteFile(cache_.PolicyPath(), "{not json", 0640);
   ExpectDenied(line, "cache");
   ASSERT_EQ(unlink(cache_.PolicyPath().c_str()), 0);
   ExpectDenied(line, "cache");
   ASSERT_EQ(chmod(cache_.dir.c_str(), 0777), 0);
   ExpectDenied(line, "cache");
-  ASSERT_EQ(chmod(cache_.dir.c_str(), 0755), 0);
+  ASSERT_EQ(chmod(cache_.dir.c_str(), 0755), 0);  // others may search it
+  ExpectDenied(line, "cache");
+  ASSERT_EQ(chmod(cache_.dir.c_str(), 0750), 0);
+  node::CacheLocation wrong_group = cache_;
+  wrong_group.group = getegid() + 1;
+  auto by_group = ResolveIdentity(line, "postgres", wrong_group, kNow);
+  ASSERT_FALSE(by_group.has_value());
+  EXPECT_NE(by_group.error().message().find("has group"), std::string::npos);
   node::CacheLocation other = cache_;
   other.owner = cache_.owner + 1;
   auto id = ResolveIdentity(line, "postgres", other, kNow);

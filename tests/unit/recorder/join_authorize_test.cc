@@ -157,8 +157,9 @@ class JoinAuthorizeTest : public ::testing::Test {
     config_.run_dir = run_dir_;
     config_.cache.dir = tmp_.File("cache");
     config_.cache.owner = ::geteuid();
-    ASSERT_EQ(::mkdir(config_.cache.dir.c_str(), 0755), 0);
-    ::chmod(config_.cache.dir.c_str(), 0755);
+    config_.cache.group = ::getegid();
+    ASSERT_EQ(::mkdir(config_.cache.dir.c_str(), 0750), 0);
+    ::chmod(config_.cache.dir.c_str(), 0750);
     config_.now = [] { return kNow; };
 
     snapshot_.cluster_name = "grav-00";
@@ -182,7 +183,8 @@ class JoinAuthorizeTest : public ::testing::Test {
   }
 
   void WriteSnapshot() {
-    WriteFile(config_.cache.PolicyPath(), json::Write(policy::SnapshotToJson(snapshot_)) + "\n");
+    WriteFile(config_.cache.PolicyPath(), json::Write(policy::SnapshotToJson(snapshot_)) + "\n",
+              0640);
   }
 
   std::string Registry(const std::string& id, const std::string& user, pid_t recorder,
@@ -408,9 +410,9 @@ TEST_F(JoinAuthorizeTest, AnUnsafeRunDirOrCacheFailsClosed) {
   r = Authorize(bob.MemberPeer());
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), Code::kUnavailable);
-  ASSERT_EQ(::chmod(config_.cache.dir.c_str(), 0755), 0);
+  ASSERT_EQ(::chmod(config_.cache.dir.c_str(), 0750), 0);
 
-  WriteFile(config_.cache.PolicyPath(), "{\"version\": 1, \"trunc");
+  WriteFile(config_.cache.PolicyPath(), "{\"version\": 1, \"trunc", 0640);
   r = Authorize(bob.MemberPeer());
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), Code::kUnavailable);

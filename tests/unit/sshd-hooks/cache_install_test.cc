@@ -14,6 +14,12 @@ namespace gate::hooks {
 namespace {
 
 using testing::ModeOf;
+
+gid_t GroupOf(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(lstat(path.c_str(), &st), 0) << path;
+  return st.st_gid;
+}
 using testing::ReadFile;
 using testing::TempDir;
 
@@ -42,7 +48,7 @@ class CacheInstallTest : public ::testing::Test {
   Result<CacheChanges> Install(const Json::Value& reply) {
     auto contents = CacheFromPolicyReply(reply, kHost);
     if (!contents) return Err(contents.error());
-    return InstallCache(dir_, *contents);
+    return InstallCache(dir_, *contents, getegid());
   }
 
   static constexpr char kHost[] = "4a6f0000-0000-4000-8000-000000000001";
@@ -60,13 +66,16 @@ TEST_F(CacheInstallTest, InstallsThreeFilesThatReadBack) {
   EXPECT_TRUE(changes->user_ca_written);
   EXPECT_TRUE(changes->krl_written);
   EXPECT_TRUE(changes->krl_changed);
-  EXPECT_EQ(ModeOf(dir_), 0755u);
+  EXPECT_EQ(ModeOf(dir_), 0750u);
+  EXPECT_EQ(GroupOf(dir_), getegid());
 
   node::CacheLocation cache;
   cache.dir = dir_;
   cache.owner = geteuid();
+  cache.group = getegid();
   for (const auto& path : {cache.PolicyPath(), cache.UserCaPath(), cache.KrlPath()}) {
-    EXPECT_EQ(ModeOf(path), 0644u) << path;
+    EXPECT_EQ(ModeOf(path), 0640u) << path;
+    EXPECT_EQ(GroupOf(path), getegid()) << path;
   }
   EXPECT_TRUE(node::CheckCacheDir(cache).ok());
   auto snapshot = node::ReadSnapshot(cache);
@@ -121,11 +130,52 @@ TEST_F(CacheInstallTest, NewGeneratedAtIsWrittenButIsNoPolicyChange) {
 TEST_F(CacheInstallTest, RepairsModeOfAnUnchangedFile) {
   ASSERT_TRUE(Install(Reply(snapshot_)).has_value());
   const std::string ca_path = dir_ + "/user_ca.pub";
-  chmod(ca_path.c_str(), 0600);
+  chmod(ca_path.c_str(), 0644);
   auto again = Install(Reply(snapshot_));
   ASSERT_TRUE(again.has_value());
   EXPECT_TRUE(again->user_ca_written);
-  EXPECT_EQ(ModeOf(ca_path), 0644u);
+  EXPECT_EQ(ModeOf(ca_path), 0640u);
+}
+
+// A node joined when the cache was 0755/0644 gets the private layout on its
+// next sync, and a wrong group is put right.
+TEST_F(CacheInstallTest, MakesAnOpenCachePrivate) {
+  ASSERT_TRUE(Install(Reply(snapshot_)).has_value());
+  chmod(dir_.c_str(), 0755);
+  for (const char* name : {"/policy.json", "/user_ca.pub", "/revoked.krl"}) {
+    chmod((dir_ + name).c_str(), 0644);
+  }
+  auto again = Install(Reply(snapshot_));
+  ASSERT_TRUE(again.has_value()) << again.error().ToString();
+  EXPECT_EQ(ModeOf(dir_), 0750u);
+  for (const char* name : {"/policy.json", "/user_ca.pub", "/revoked.krl"}) {
+    EXPECT_EQ(ModeOf(dir_ + name), 0640u) << name;
+  }
+  if (geteuid() == 0) {
+    ASSERT_EQ(chown((dir_ + "/policy.json").c_str(), 0, 65534), 0);
+    ASSERT_EQ(chown(dir_.c_str(), 0, 65534), 0);
+    again = Install(Reply(snapshot_));
+    ASSERT_TRUE(again.has_value()) << again.error().ToString();
+    EXPECT_TRUE(again->policy_written);
+    EXPECT_EQ(GroupOf(dir_ + "/policy.json"), getegid());
+    EXPECT_EQ(GroupOf(dir_), getegid());
+  }
+}
+
+TEST_F(CacheInstallTest, SyncStampIsWrittenLikeTheCacheAndReadsBack) {
+  ASSERT_TRUE(WriteSyncStamp(dir_, 1764000123, getegid()).ok());
+  node::CacheLocation cache;
+  cache.dir = dir_;
+  cache.owner = geteuid();
+  cache.group = getegid();
+  EXPECT_EQ(ReadFile(cache.SyncStampPath()), "1764000123\n");
+  EXPECT_EQ(ModeOf(cache.SyncStampPath()), 0640u);
+  EXPECT_EQ(ModeOf(dir_), 0750u);
+  auto stamp = node::ReadSyncStamp(cache);
+  ASSERT_TRUE(stamp.has_value()) << stamp.error().ToString();
+  EXPECT_EQ(*stamp, 1764000123);
+  ASSERT_TRUE(WriteSyncStamp(dir_, 1764000153, getegid()).ok());
+  EXPECT_EQ(node::ReadSyncStamp(cache).value_or(0), 1764000153);
 }
 
 TEST_F(CacheInstallTest, BadRepliesKeepTheLastGoodCache) {
@@ -182,7 +232,7 @@ TEST_F(CacheInstallTest, BadRepliesKeepTheLastGoodCache) {
     auto contents = CacheFromPolicyReply(reply, kHost);
     EXPECT_FALSE(contents.has_value()) << json::Write(reply);
     if (contents) {
-      ASSERT_TRUE(InstallCache(dir_, *contents).has_value());
+      ASSERT_TRUE(InstallCache(dir_, *contents, getegid()).has_value());
     }
   }
   EXPECT_EQ(ReadFile(dir_ + "/policy.json"), policy_before);

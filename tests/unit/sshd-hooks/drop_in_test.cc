@@ -28,6 +28,26 @@ TEST(DropInTest, DefaultsRenderExactlyAsDocumented) {
   EXPECT_TRUE(ValidateDropIn(Defaults()).ok());
 }
 
+// The node operator's stale-cache rule reaches gate-principals through its
+// command line; the default writes nothing, so existing drop-ins stay as they
+// are.
+TEST(DropInTest, StaleCacheRuleBecomesPrincipalsFlags) {
+  DropInSettings s = Defaults();
+  EXPECT_EQ(PrincipalsCommandOf(s),
+            "/usr/sbin/gate-principals --cache /var/lib/gate-node/cache %u %t %k");
+  s.staleness.mode = StaleCache::kDeny;
+  EXPECT_EQ(PrincipalsCommandOf(s),
+            "/usr/sbin/gate-principals --cache /var/lib/gate-node/cache --stale-cache deny "
+            "--max-cache-age 10m0s %u %t %k");
+  s.staleness.max_age = std::chrono::seconds(90);
+  EXPECT_NE(RenderDropIn(s).find("--stale-cache deny --max-cache-age 1m30s %u %t %k\n"),
+            std::string::npos);
+  s.staleness.mode = StaleCache::kAllow;
+  EXPECT_EQ(PrincipalsCommandOf(s),
+            "/usr/sbin/gate-principals --cache /var/lib/gate-node/cache --max-cache-age 1m30s "
+            "%u %t %k");
+}
+
 TEST(DropInTest, PathsComeFromSettings) {
   DropInSettings s;
   s.cache_dir = "/tmp/t/data/cache";

@@ -74,6 +74,29 @@ TEST(NodeStateTest, MinimalDocument) {
   ASSERT_TRUE(s.has_value()) << s.error().ToString();
   EXPECT_TRUE(s->labels.empty());
   EXPECT_TRUE(s->created_principals_user.empty());
+  EXPECT_FALSE(s->deny_stale_cache);
+  EXPECT_EQ(s->max_cache_age_seconds, 0);
+  EXPECT_FALSE(s->created_cache_group);
+}
+
+TEST(NodeStateTest, KeepsTheStaleCacheRule) {
+  NodeState sample = Sample();
+  sample.deny_stale_cache = true;
+  sample.max_cache_age_seconds = 900;
+  sample.created_cache_group = true;
+  auto s = NodeStateFromJson(NodeStateToJson(sample));
+  ASSERT_TRUE(s.has_value()) << s.error().ToString();
+  EXPECT_TRUE(s->deny_stale_cache);
+  EXPECT_EQ(s->max_cache_age_seconds, 900);
+  EXPECT_TRUE(s->created_cache_group);
+  for (
+      const char* bad :
+      {R"({"proxy": "p:1", "host_uuid": "u", "node_secret": "s", "stale_cache": "maybe"})",
+       R"({"proxy": "p:1", "host_uuid": "u", "node_secret": "s", "stale_cache": true})",
+       R"({"proxy": "p:1", "host_uuid": "u", "node_secret": "s", "max_cache_age_seconds": -1})",
+       R"({"proxy": "p:1", "host_uuid": "u", "node_secret": "s", "max_cache_age_seconds": "1"})"}) {
+    EXPECT_FALSE(NodeStateFromJson(json::Parse(bad).value()).has_value()) << bad;
+  }
 }
 
 }  // namespace

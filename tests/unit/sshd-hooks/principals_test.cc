@@ -28,15 +28,21 @@ class PrincipalsTest : public ::testing::Test {
   void SetUp() override {
     cache_.dir = tmp_.File("cache");
     cache_.owner = geteuid();
-    ASSERT_EQ(mkdir(cache_.dir.c_str(), 0755), 0);
-    chmod(cache_.dir.c_str(), 0755);
+    cache_.group = getegid();
+    ASSERT_EQ(mkdir(cache_.dir.c_str(), 0750), 0);
+    chmod(cache_.dir.c_str(), 0750);
     snapshot_ = testing::DefaultSnapshot();
     WriteCache();
+    WriteStamp(kNow - 30);
   }
 
+  // As gate-node sync leaves them: 0640 in a 0750 directory.
   void WriteCache() {
-    WriteFile(cache_.PolicyPath(), testing::SnapshotText(snapshot_));
-    WriteFile(cache_.UserCaPath(), node::FormatUserCaKeys({ca_.public_key()}));
+    WriteFile(cache_.PolicyPath(), testing::SnapshotText(snapshot_), 0640);
+    WriteFile(cache_.UserCaPath(), node::FormatUserCaKeys({ca_.public_key()}), 0640);
+  }
+  void WriteStamp(std::int64_t when) {
+    WriteFile(cache_.SyncStampPath(), node::FormatSyncStamp(when), 0640);
   }
 
   ssh::CertificateSpec Spec() const {
@@ -58,13 +64,14 @@ class PrincipalsTest : public ::testing::Test {
   std::string Cert(const ssh::CertificateSpec& spec) const { return Cert(spec, ca_); }
 
   PrincipalsDecision Decide(const std::string& login, const std::string& b64,
-                            std::string type = std::string(ssh::kEd25519CertType)) const {
+                            std::string type = std::string(ssh::kEd25519CertType),
+                            const StalenessRule& staleness = {}, std::int64_t now = kNow) const {
     PrincipalsQuery q;
     q.login = login;
     q.key_type = std::move(type);
     q.key_base64 = b64;
-    q.now = kNow;
-    return DecidePrincipals(cache_, q);
+    q.now = now;
+    return DecidePrincipals(cache_, q, staleness);
   }
 
   void ExpectDenied(const PrincipalsDecision& d, const std::string& reason_part) {
@@ -181,7 +188,8 @@ TEST_F(PrincipalsTest, DeniesCertificateFromUnlistedCa) {
 
 TEST_F(PrincipalsTest, AllowsAnyListedCa) {
   WriteFile(cache_.UserCaPath(),
-            "# rotated\n" + node::FormatUserCaKeys({other_ca_.public_key(), ca_.public_key()}));
+            "# rotated\n" + node::FormatUserCaKeys({other_ca_.public_key(), ca_.public_key()}),
+            0640);
   EXPECT_TRUE(Decide("alice", Cert(Spec())).allow);
 }
 
@@ -271,7 +279,7 @@ TEST_F(PrincipalsTest, DeniesCorruptPolicy) {
   for (const std::string& bad : {std::string(""), text.substr(0, text.size() / 2),
                                  std::string("{}"), std::string("not json"), std::string("[1,2]"),
                                  text.substr(0, text.size() - 2) + ",\"extra\":1}\n"}) {
-    WriteFile(cache_.PolicyPath(), bad);
+    WriteFile(cache_.PolicyPath(), bad, 0640);
     EXPECT_FALSE(Decide("alice", cert).allow) << bad;
   }
 }
@@ -288,9 +296,10 @@ TEST_F(PrincipalsTest, DeniesMissingCacheFiles) {
 }
 
 TEST_F(PrincipalsTest, DeniesCorruptUserCa) {
-  WriteFile(cache_.UserCaPath(), node::FormatUserCaKeys({ca_.public_key()}) + "ssh-ed25519 AAAA\n");
+  WriteFile(cache_.UserCaPath(), node::FormatUserCaKeys({ca_.public_key()}) + "ssh-ed25519 AAAA\n",
+            0640);
   ExpectDenied(Decide("alice", Cert(Spec())), "user_ca.pub");
-  WriteFile(cache_.UserCaPath(), "");
+  WriteFile(cache_.UserCaPath(), "", 0640);
   ExpectDenied(Decide("alice", Cert(Spec())), "CA not in");
 }
 
@@ -332,8 +341,129 @@ TEST_F(PrincipalsTest, DeniesGroupOrWorldWritableCache) {
   WriteCache();
   chmod(cache_.dir.c_str(), 0777);
   ExpectDenied(Decide("alice", cert), "writable by group/others");
-  chmod(cache_.dir.c_str(), 0755);
+  chmod(cache_.dir.c_str(), 0770);
+  ExpectDenied(Decide("alice", cert), "writable by group/others");
+  chmod(cache_.dir.c_str(), 0750);
   EXPECT_TRUE(Decide("alice", cert).allow);
+}
+
+// The cache names every user, role and lock: only root and gate-cache may
+// read it, and a reader refuses a layout that would show it to others.
+TEST_F(PrincipalsTest, DeniesCacheOthersMayRead) {
+  const std::string cert = Cert(Spec());
+  chmod(cache_.dir.c_str(), 0755);
+  ExpectDenied(Decide("alice", cert), "accessible by others");
+  chmod(cache_.dir.c_str(), 0751);
+  ExpectDenied(Decide("alice", cert), "accessible by others");
+  chmod(cache_.dir.c_str(), 0750);
+  for (const std::string& path : {cache_.PolicyPath(), cache_.UserCaPath()}) {
+    chmod(path.c_str(), 0644);
+    ExpectDenied(Decide("alice", cert), "readable by others");
+    chmod(path.c_str(), 0640);
+  }
+  chmod(cache_.SyncStampPath().c_str(), 0644);
+  // Under the default (allow) an unreadable stamp only warns...
+  const PrincipalsDecision allowed = Decide("alice", cert);
+  EXPECT_TRUE(allowed.allow) << allowed.reason;
+  EXPECT_NE(allowed.warning.find("readable by others"), std::string::npos) << allowed.warning;
+  // ...under deny it refuses.
+  ExpectDenied(Decide("alice", cert, std::string(ssh::kEd25519CertType),
+                      {StaleCache::kDeny, std::chrono::minutes(10)}),
+               "readable by others");
+  chmod(cache_.SyncStampPath().c_str(), 0640);
+  EXPECT_TRUE(Decide("alice", cert).allow);
+}
+
+TEST_F(PrincipalsTest, DeniesCacheDirOfAnotherGroup) {
+  cache_.group = getegid() + 1;
+  ExpectDenied(Decide("alice", Cert(Spec())), "has group");
+}
+
+// --- Staleness: measured from the sync stamp, with the injected clock -------
+
+TEST_F(PrincipalsTest, FreshCacheDecidesWithoutWarning) {
+  const StalenessRule deny{StaleCache::kDeny, std::chrono::minutes(10)};
+  WriteStamp(kNow - 600);  // exactly the limit: still fresh
+  const PrincipalsDecision fresh =
+      Decide("alice", Cert(Spec()), std::string(ssh::kEd25519CertType), deny);
+  EXPECT_TRUE(fresh.allow) << fresh.reason;
+  EXPECT_EQ(fresh.warning, "");
+}
+
+TEST_F(PrincipalsTest, StaleCacheUnderDenyRefusesEveryLogin) {
+  const StalenessRule deny{StaleCache::kDeny, std::chrono::minutes(10)};
+  const std::string type(ssh::kEd25519CertType);
+  WriteStamp(kNow - 601);
+  const PrincipalsDecision d = Decide("alice", Cert(Spec()), type, deny);
+  ExpectDenied(d, "stale policy cache");
+  EXPECT_NE(d.reason.find("10m1s ago"), std::string::npos) << d.reason;
+  EXPECT_NE(d.reason.find("stale_cache is deny"), std::string::npos) << d.reason;
+  // The same stamp is fresh with a longer limit, and an hour later stale again.
+  EXPECT_TRUE(
+      Decide("alice", Cert(Spec()), type, {StaleCache::kDeny, std::chrono::hours(1)}).allow);
+  ExpectDenied(
+      Decide("alice", Cert(Spec()), type, {StaleCache::kDeny, std::chrono::hours(1)}, kNow + 3600),
+      "stale policy cache");
+}
+
+TEST_F(PrincipalsTest, StaleCacheUnderAllowWarnsAndDecidesNormally) {
+  const std::string type(ssh::kEd25519CertType);
+  WriteStamp(kNow - 7200);
+  const PrincipalsDecision d = Decide("alice", Cert(Spec()), type);  // default: allow, 10m
+  EXPECT_TRUE(d.allow) << d.reason;
+  EXPECT_NE(d.warning.find("stale policy cache (last successful sync 2h0m0s ago"),
+            std::string::npos)
+      << d.warning;
+  // Still decided from the cache: a locked user stays locked.
+  snapshot_.locks.push_back({"alice", 0, "gone"});
+  WriteCache();
+  const PrincipalsDecision locked = Decide("alice", Cert(Spec()), type);
+  ExpectDenied(locked, "policy:");
+  EXPECT_FALSE(locked.warning.empty());
+}
+
+TEST_F(PrincipalsTest, MissingOrCorruptStampDeniesUnderDenyOnly) {
+  const StalenessRule deny{StaleCache::kDeny, std::chrono::minutes(10)};
+  const std::string type(ssh::kEd25519CertType);
+  for (const std::string& bad : {std::string("x\n"), std::string("123"), std::string("-5\n"),
+                                 std::string(""), std::string("1764000000 \n")}) {
+    WriteFile(cache_.SyncStampPath(), bad, 0640);
+    ExpectDenied(Decide("alice", Cert(Spec()), type, deny), "no usable sync stamp");
+    const PrincipalsDecision allowed = Decide("alice", Cert(Spec()), type);
+    EXPECT_TRUE(allowed.allow) << bad;
+    EXPECT_NE(allowed.warning.find("no usable sync stamp"), std::string::npos) << bad;
+  }
+  ASSERT_EQ(unlink(cache_.SyncStampPath().c_str()), 0);
+  ExpectDenied(Decide("alice", Cert(Spec()), type, deny), "does not exist");
+  EXPECT_TRUE(Decide("alice", Cert(Spec()), type).allow);
+  // A symbolic link, or a stamp others may write, is no stamp.
+  const std::string real = tmp_.File("real-stamp");
+  WriteFile(real, node::FormatSyncStamp(kNow), 0640);
+  ASSERT_EQ(symlink(real.c_str(), cache_.SyncStampPath().c_str()), 0);
+  ExpectDenied(Decide("alice", Cert(Spec()), type, deny), "symbolic link");
+  ASSERT_EQ(unlink(cache_.SyncStampPath().c_str()), 0);
+  WriteStamp(kNow);
+  chmod(cache_.SyncStampPath().c_str(), 0660);
+  ExpectDenied(Decide("alice", Cert(Spec()), type, deny), "writable by group/others");
+}
+
+TEST_F(PrincipalsTest, StampFarInTheFutureIsStale) {
+  const StalenessRule deny{StaleCache::kDeny, std::chrono::minutes(10)};
+  const std::string type(ssh::kEd25519CertType);
+  WriteStamp(kNow + 300);  // a clock that stepped back a little
+  EXPECT_TRUE(Decide("alice", Cert(Spec()), type, deny).allow);
+  WriteStamp(kNow + 3600);
+  ExpectDenied(Decide("alice", Cert(Spec()), type, deny), "in the future");
+}
+
+TEST_F(PrincipalsTest, BadCertificateIsRefusedBeforeStaleness) {
+  // The certificate is checked before any file: a stale cache changes nothing
+  // for a login that was never going to pass.
+  WriteStamp(kNow - 7200);
+  const PrincipalsDecision d = Decide("alice", "AAAA", std::string(ssh::kEd25519CertType),
+                                      {StaleCache::kDeny, std::chrono::minutes(10)});
+  EXPECT_FALSE(d.allow);
+  EXPECT_EQ(d.reason.find("stale"), std::string::npos) << d.reason;
 }
 
 TEST_F(PrincipalsTest, DeniesCacheOwnedBySomeoneElse) {
@@ -346,6 +476,44 @@ TEST_F(PrincipalsTest, DeniesCacheFileOwnedBySomeoneElseWhenRoot) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to chown";
   ASSERT_EQ(chown(cache_.PolicyPath().c_str(), 65534, 65534), 0);
   ExpectDenied(Decide("alice", Cert(Spec())), "owned by uid 65534");
+}
+
+TEST(JudgeStalenessTest, AgeAgainstTheInjectedClock) {
+  const StalenessRule allow{StaleCache::kAllow, std::chrono::minutes(10)};
+  const StalenessRule deny{StaleCache::kDeny, std::chrono::minutes(10)};
+  const Result<std::int64_t> stamp = std::int64_t{1764000000};
+  for (const std::int64_t age : {0, 1, 599, 600, -600}) {
+    EXPECT_EQ(JudgeStaleness(deny, stamp, 1764000000 + age).reason, "") << age;
+    EXPECT_FALSE(JudgeStaleness(deny, stamp, 1764000000 + age).deny) << age;
+  }
+  const StalenessVerdict old = JudgeStaleness(deny, stamp, 1764000601);
+  EXPECT_TRUE(old.deny);
+  EXPECT_EQ(old.reason,
+            "stale policy cache (last successful sync 10m1s ago, past the 10m0s limit)");
+  const StalenessVerdict warned = JudgeStaleness(allow, stamp, 1764000601);
+  EXPECT_FALSE(warned.deny);
+  EXPECT_EQ(warned.reason, old.reason);
+  EXPECT_TRUE(JudgeStaleness(deny, stamp, 1764000000 - 601).deny);  // stamp in the future
+  const Result<std::int64_t> missing = Err(NotFound("/c/synced-at does not exist"));
+  EXPECT_TRUE(JudgeStaleness(deny, missing, 1764000000).deny);
+  EXPECT_FALSE(JudgeStaleness(allow, missing, 1764000000).deny);
+  EXPECT_NE(JudgeStaleness(allow, missing, 1764000000).reason.find("does not exist"),
+            std::string::npos);
+}
+
+TEST(JudgeStalenessTest, ParsesTheRuleAndTheStamp) {
+  EXPECT_EQ(ParseStaleCache("allow").value(), StaleCache::kAllow);
+  EXPECT_EQ(ParseStaleCache("deny").value(), StaleCache::kDeny);
+  for (const char* bad : {"", "Deny", "no", "deny "}) {
+    EXPECT_FALSE(ParseStaleCache(bad).has_value()) << bad;
+  }
+  EXPECT_EQ(StaleCacheName(StaleCache::kDeny), "deny");
+  EXPECT_EQ(node::FormatSyncStamp(1764000000), "1764000000\n");
+  EXPECT_EQ(node::ParseSyncStamp("1764000000\n").value(), 1764000000);
+  for (const char* bad : {"", "\n", "1764000000", "0\n", "-1\n", "+5\n", "12a\n", "1 \n",
+                          "99999999999999999999\n", "1764000000\n\n"}) {
+    EXPECT_FALSE(node::ParseSyncStamp(bad).has_value()) << bad;
+  }
 }
 
 TEST(FormatDecisionLogTest, NamesTheDecisionNeverTheCertificate) {
@@ -418,6 +586,20 @@ TEST(ParsePrincipalsArgsTest, DefaultsAndForms) {
   a = Parse({"--cache-owner", "0", "--", "-alice", "t", "k"});
   ASSERT_TRUE(a.has_value());
   EXPECT_EQ(a->login, "-alice");
+  EXPECT_EQ(a->staleness.mode, StaleCache::kAllow);
+  EXPECT_EQ(a->staleness.max_age, std::chrono::minutes(10));
+  EXPECT_FALSE(a->cache.group.has_value());
+  // What gate-node writes into the drop-in for stale_cache deny.
+  a = Parse({"--cache", "/c", "--stale-cache", "deny", "--max-cache-age", "10m0s",
+             "--cache-group=50", "alice", "t", "k"});
+  ASSERT_TRUE(a.has_value()) << a.error().ToString();
+  EXPECT_EQ(a->staleness.mode, StaleCache::kDeny);
+  EXPECT_EQ(a->staleness.max_age, std::chrono::minutes(10));
+  EXPECT_EQ(a->cache.group, gid_t{50});
+  a = Parse({"--stale-cache=allow", "--max-cache-age=1h30m", "alice", "t", "k"});
+  ASSERT_TRUE(a.has_value()) << a.error().ToString();
+  EXPECT_EQ(a->staleness.mode, StaleCache::kAllow);
+  EXPECT_EQ(a->staleness.max_age, std::chrono::minutes(90));
   a = Parse({"--help"});
   ASSERT_TRUE(a.has_value());
   EXPECT_TRUE(a->help);
@@ -438,6 +620,13 @@ TEST(ParsePrincipalsArgsTest, RejectsBadCommandLines) {
            {"--cache-owner", "-1", "a", "t", "k"},
            {"--cache-owner", "4294967295", "a", "t", "k"},
            {"--cache-owner", "99999999999999999999", "a", "t", "k"},
+           {"--cache-group", "x", "a", "t", "k"},
+           {"--stale-cache", "maybe", "a", "t", "k"},
+           {"--stale-cache", "", "a", "t", "k"},
+           {"--stale-cache"},
+           {"--max-cache-age", "10", "a", "t", "k"},
+           {"--max-cache-age", "0s", "a", "t", "k"},
+           {"--max-cache-age", "-5m", "a", "t", "k"},
            {"--bogus", "a", "t", "k"},
            {"-x", "a", "t", "k"},
            {"--record-command"},

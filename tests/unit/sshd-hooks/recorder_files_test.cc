@@ -25,6 +25,8 @@ using testing::WriteFile;
 // Stands in for gate-rec: any uid that is not root or ours.
 constexpr uid_t kRecUid = 65534;
 constexpr gid_t kRecGid = 65534;
+// Stands in for gate-cache.
+constexpr gid_t kCacheGid = 65533;
 
 struct stat Stat(const std::string& path) {
   struct stat st {};
@@ -249,33 +251,34 @@ class RecorderExecutableTest : public RecorderFilesTest {
   std::string recorder_;
 };
 
-TEST_F(RecorderExecutableTest, MadeSetuidToTheRecorderUserOnce) {
-  auto changed = EnsureRecorderExecutable(recorder_, kRecUid, tmp_.path());
+TEST_F(RecorderExecutableTest, MadeSetuidToTheRecorderUserAndSetgidToTheCacheGroupOnce) {
+  auto changed = EnsureRecorderExecutable(recorder_, kRecUid, kCacheGid, tmp_.path());
   ASSERT_TRUE(changed.has_value()) << changed.error().ToString();
   EXPECT_TRUE(*changed);
   EXPECT_EQ(Stat(recorder_).st_uid, kRecUid);
-  EXPECT_EQ(Stat(recorder_).st_gid, 0u);
-  EXPECT_EQ(Stat(recorder_).st_mode & 07777, 04755u);
-  changed = EnsureRecorderExecutable(recorder_, kRecUid, tmp_.path());
+  EXPECT_EQ(Stat(recorder_).st_gid, kCacheGid);
+  EXPECT_EQ(Stat(recorder_).st_mode & 07777, 06755u);
+  changed = EnsureRecorderExecutable(recorder_, kRecUid, kCacheGid, tmp_.path());
   ASSERT_TRUE(changed.has_value()) << changed.error().ToString();
   EXPECT_FALSE(*changed);
   EXPECT_TRUE(CheckRecorderExecutable(recorder_, kRecUid, tmp_.path()).ok());
 }
 
 TEST_F(RecorderExecutableTest, UnsafeRecordersAreRefusedUnchanged) {
-  EXPECT_EQ(EnsureRecorderExecutable(bin_ + "/missing", kRecUid, tmp_.path()).error().code(),
-            Code::kNotFound);
-  EXPECT_EQ(EnsureRecorderExecutable("gate-record", kRecUid, tmp_.path()).error().code(),
+  EXPECT_EQ(
+      EnsureRecorderExecutable(bin_ + "/missing", kRecUid, kCacheGid, tmp_.path()).error().code(),
+      Code::kNotFound);
+  EXPECT_EQ(EnsureRecorderExecutable("gate-record", kRecUid, kCacheGid, tmp_.path()).error().code(),
             Code::kInvalidArgument);
 
   ASSERT_EQ(::chmod(recorder_.c_str(), 0775), 0);
-  auto writable = EnsureRecorderExecutable(recorder_, kRecUid, tmp_.path());
+  auto writable = EnsureRecorderExecutable(recorder_, kRecUid, kCacheGid, tmp_.path());
   ASSERT_FALSE(writable.has_value());
   EXPECT_NE(writable.error().message().find("writable by group/others"), std::string::npos);
   EXPECT_EQ(Stat(recorder_).st_uid, 0u);
 
   ASSERT_EQ(::chmod(recorder_.c_str(), 0750), 0);
-  EXPECT_NE(EnsureRecorderExecutable(recorder_, kRecUid, tmp_.path())
+  EXPECT_NE(EnsureRecorderExecutable(recorder_, kRecUid, kCacheGid, tmp_.path())
                 .error()
                 .message()
                 .find("not executable by others"),
@@ -283,7 +286,7 @@ TEST_F(RecorderExecutableTest, UnsafeRecordersAreRefusedUnchanged) {
 
   ASSERT_EQ(::chmod(recorder_.c_str(), 0755), 0);
   ASSERT_EQ(::chown(recorder_.c_str(), 12345, 0), 0);
-  EXPECT_NE(EnsureRecorderExecutable(recorder_, kRecUid, tmp_.path())
+  EXPECT_NE(EnsureRecorderExecutable(recorder_, kRecUid, kCacheGid, tmp_.path())
                 .error()
                 .message()
                 .find("owned by uid 12345"),
@@ -293,13 +296,13 @@ TEST_F(RecorderExecutableTest, UnsafeRecordersAreRefusedUnchanged) {
 
   // A directory others can write lets them swap the binary.
   ASSERT_EQ(::chmod(bin_.c_str(), 0777), 0);
-  auto dir = EnsureRecorderExecutable(recorder_, kRecUid, tmp_.path());
+  auto dir = EnsureRecorderExecutable(recorder_, kRecUid, kCacheGid, tmp_.path());
   ASSERT_FALSE(dir.has_value());
   EXPECT_NE(dir.error().message().find("directory " + bin_), std::string::npos)
       << dir.error().message();
   ASSERT_EQ(::chmod(bin_.c_str(), 0755), 0);
   ASSERT_EQ(::chown(bin_.c_str(), 12345, 0), 0);
-  EXPECT_FALSE(EnsureRecorderExecutable(recorder_, kRecUid, tmp_.path()).has_value());
+  EXPECT_FALSE(EnsureRecorderExecutable(recorder_, kRecUid, kCacheGid, tmp_.path()).has_value());
   EXPECT_EQ(Stat(recorder_).st_mode & 07777, 0755u);  // never changed
 }
 
