@@ -5,6 +5,7 @@
 #include "gate/curl_http.h"
 #include "gate/duration.h"
 #include "gate/exit_code.h"
+#include "gate/node_cache.h"
 #include "gate/refusal_spool.h"
 #include "sshd-hooks/node/commands.h"
 #include "sshd-hooks/node/effective_config.h"
@@ -140,7 +141,11 @@ class SyncCommand final : public cli::Command {
       std::cerr << "gate-node sync: cannot record this sync: " << recorded.error().ToString()
                 << "\n";
     }
-    const std::int64_t last_good = recorded ? recorded->succeeded_at : 0;
+    // The age gate-principals sees: the stamp, else what sync-status.json says.
+    CacheLocation cache;
+    cache.dir = paths_.CacheDir();
+    auto stamp = ReadSyncStamp(cache);
+    const std::int64_t last_good = stamp ? *stamp : recorded ? recorded->succeeded_at : 0;
     if (const std::string stale = StalenessWarning(last_good, now, rule.max_age); !stale.empty()) {
       std::cerr << "gate-node sync: WARNING: " << stale
                 << (rule.mode == hooks::StaleCache::kDeny

@@ -183,6 +183,8 @@ class StaleCacheTest(GateTestCase):
         self.assertEqual(open_as("gtlocal", self.cache), errno.EACCES)
 
     def test_wrong_group_or_mode_denies(self):
+        synced = self.node.sync()
+        self.assertEqual(synced.returncode, 0, synced.stdout + synced.stderr)
         self.assertEqual(self.ssh().returncode, 0)
         policy = os.path.join(self.cache, "policy.json")
         gid = grp.getgrnam("gate-cache").gr_gid
