@@ -89,6 +89,16 @@ class StaleCacheTest(GateTestCase):
     def ssh(self):
         return self.node.ssh("gtstale", self.client)
 
+    def assertStaleStatus(self, hours, rule):
+        """gate-node status: unhealthy, the cache's age, the rule, STALE, and
+        DENYING only under deny."""
+        status = self.node.gate_node("status")
+        self.assertEqual(status.returncode, 1, status.stdout + status.stderr)
+        self.assertRegex(status.stdout, f"cache age   {hours}0m\\d+s \\(last successful sync")
+        self.assertIn(f"stale cache {rule} past 10m0s", status.stdout)
+        self.assertIn("STALE", status.stdout)
+        self.assertEqual("DENYING" in status.stdout, rule == "deny", status.stdout)
+
     def drop_in(self):
         with open(os.path.join(self.node.conf_d, "50-gate.conf")) as f:
             return f.read()
@@ -114,12 +124,7 @@ class StaleCacheTest(GateTestCase):
                 self.assertTrue(denials, lines)
                 self.assertIn("stale policy cache (last successful sync 1h0m", denials[-1])
                 self.assertIn("stale_cache is deny", denials[-1])
-        status = self.node.gate_node("status")
-        self.assertEqual(status.returncode, 1, status.stdout + status.stderr)
-        self.assertRegex(status.stdout, r"cache age   1h0m\d+s \(last successful sync")
-        self.assertIn("stale cache deny past 10m0s", status.stdout)
-        self.assertIn("STALE", status.stdout)
-        self.assertIn("DENYING", status.stdout)
+        self.assertStaleStatus("1h", "deny")
         stale_sync = self.node.sync()
         self.assertIn("every gate login on this node is refused", stale_sync.stderr)
         # A corrupt or missing stamp denies too.
@@ -149,12 +154,7 @@ class StaleCacheTest(GateTestCase):
                 warnings = [l for l in lines if "gate-principals" in l and "stale policy" in l]
                 self.assertTrue(warnings, lines)
                 self.assertIn("stale_cache is allow", warnings[-1])
-        status = self.node.gate_node("status")
-        self.assertEqual(status.returncode, 1, status.stdout + status.stderr)
-        self.assertRegex(status.stdout, r"cache age   2h0m\d+s")
-        self.assertIn("stale cache allow past 10m0s", status.stdout)
-        self.assertIn("STALE", status.stdout)
-        self.assertNotIn("DENYING", status.stdout)
+        self.assertStaleStatus("2h", "allow")
         self.ca.start()
         self.rejoin("--stale-cache", "deny")
 
