@@ -158,6 +158,33 @@ TEST(PrivilegesTest, ActsAsTheUserOnlyInScopeAndDropsForGood) {
   EXPECT_EQ(code, 0);
 }
 
+// Installed setuid gate-rec and setgid gate-cache: acting as the user takes
+// the user's gid too (the cache's group is never lent to them), and the
+// full drop keeps the cache's group for the recorder and nothing of the
+// user's.
+TEST(PrivilegesTest, SetgidRecorderActsAsTheUsersGroupAndDropsToItsOwn) {
+  if (geteuid() != 0) GTEST_SKIP() << "changing ids needs root";
+  const int code = InChildProcess([] {
+    // user 65534:65534, recorder 65533, cache group 65532
+    if (setresgid(65534, 65532, 65532) != 0) return 10;
+    if (setresuid(65534, 65533, 65533) != 0) return 11;
+    const ProcessIds ids = CurrentIds();
+    if (ids.rgid != 65534 || ids.egid != 65532) return 12;
+    {
+      ScopedEuid as_user(ids.ruid, ids.rgid);
+      if (!as_user.status().ok() || geteuid() != 65534 || getegid() != 65534) return 13;
+    }
+    if (geteuid() != 65533 || getegid() != 65532) return 14;
+    if (!DropPrivilegesFully(ids.euid, ids.egid, ids.ruid).ok()) return 15;
+    gid_t r, e, s;
+    getresgid(&r, &e, &s);
+    if (r != 65532 || e != 65532 || s != 65532) return 16;
+    if (setresgid(static_cast<gid_t>(-1), 65534, static_cast<gid_t>(-1)) == 0) return 17;
+    return 0;
+  });
+  EXPECT_EQ(code, 0);
+}
+
 TEST(PrivilegesTest, TheUserCannotSignalTheDroppedRecorder) {
   if (geteuid() != 0) GTEST_SKIP() << "changing uids needs root";
   testing::Pipe ready = testing::Pipe::Make();
