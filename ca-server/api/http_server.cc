@@ -47,6 +47,7 @@
 #include <boost/beast/ssl.hpp>
 #pragma GCC diagnostic pop
 
+#include "ca-server/api/memory_trim.h"
 #include "ca-server/api/work_queues.h"
 #include "ca-server/signer/tls_cert.h"
 #include "gate/json.h"
@@ -84,6 +85,9 @@ constexpr std::size_t kFirstReadBytes = 4096;
 constexpr std::chrono::seconds kLingerTime{5};
 constexpr std::size_t kLingerMaxBytes = 1 << 20;
 constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
+// How often free memory malloc keeps after a burst is handed back
+// (memory_trim.h). A trim with little to return costs microseconds.
+constexpr std::chrono::seconds kMemoryTrimInterval{10};
 // Response headers the server owns; a handler's copy of one is dropped.
 constexpr std::string_view kReservedHeaders[] = {
     "server",       "cache-control",  "x-content-type-options",
@@ -606,6 +610,8 @@ struct HttpServer::Impl {
   void AcceptUnix();
   void OnUnixAccept(ErrorCode ec, UnixProtocol::socket socket);
   void RunLoop();
+  // Every kMemoryTrimInterval, ReturnFreeMemory (memory_trim.h).
+  void ScheduleMemoryTrim();
   // Logs refused connections, at most one line per kRefusalLogInterval.
   void NoteRefusal(ConnectionTable::Verdict verdict, const std::string& source);
 
@@ -617,6 +623,7 @@ struct HttpServer::Impl {
   UnixProtocol::acceptor unix_acceptor{ioc};
   net::steady_timer tcp_retry{ioc};
   net::steady_timer unix_retry{ioc};
+  net::steady_timer memory_trim{ioc};
   // SIGINT/SIGTERM stop the server. Installed by Start(), before the caller
   // can announce that it serves: a stop signal that arrives between that
   // announcement and Run() is held and acted on by Run(), never fatal.
@@ -841,6 +848,15 @@ void HttpServer::Impl::OnUnixAccept(ErrorCode ec, UnixProtocol::socket socket) {
   AcceptUnix();
 }
 
+void HttpServer::Impl::ScheduleMemoryTrim() {
+  memory_trim.expires_after(kMemoryTrimInterval);
+  memory_trim.async_wait([this](ErrorCode ec) {
+    if (ec) return;
+    (void)ReturnFreeMemory();
+    ScheduleMemoryTrim();
+  });
+}
+
 void HttpServer::Impl::RunLoop() {
   for (;;) {
     try {
@@ -887,6 +903,7 @@ Status HttpServer::Start() {
     log::Info("http: signal " + std::to_string(signal_number) + " received, stopping");
     s.ioc.stop();
   });
+  s.ScheduleMemoryTrim();
   if (s.tcp_acceptor.is_open()) {
     s.AcceptTcp();
     log::Info("http: serving HTTPS on " + o.listen_host + ":" + std::to_string(s.port));
