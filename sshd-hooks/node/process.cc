@@ -20,8 +20,15 @@ constexpr std::size_t kMaxOutput = 64 * 1024;
 // posix_spawn file actions and attributes, destroyed on every path.
 struct SpawnSetup {
   posix_spawn_file_actions_t actions;
-  SpawnSetup() { posix_spawn_file_actions_init(&actions); }
-  ~SpawnSetup() { posix_spawn_file_actions_destroy(&actions); }
+  posix_spawnattr_t attributes;
+  SpawnSetup() {
+    posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_init(&attributes);
+  }
+  ~SpawnSetup() {
+    posix_spawnattr_destroy(&attributes);
+    posix_spawn_file_actions_destroy(&actions);
+  }
   SpawnSetup(const SpawnSetup&) = delete;
   SpawnSetup& operator=(const SpawnSetup&) = delete;
 };
@@ -45,6 +52,12 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
   // dup2 clears O_CLOEXEC on the target, so only stdout/stderr survive exec.
   posix_spawn_file_actions_adddup2(&setup.actions, write_end.get(), STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&setup.actions, write_end.get(), STDERR_FILENO);
+  // `gate-node sync --every` blocks SIGTERM to wait for it; the programs it
+  // runs (sshd -T, systemctl) start with no signal blocked.
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&setup.attributes, &none);
+  posix_spawnattr_setflags(&setup.attributes, POSIX_SPAWN_SETSIGMASK);
 
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -54,7 +67,8 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
   char* envp[] = {path_env, lang_env, nullptr};
 
   pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, argv[0].c_str(), &setup.actions, nullptr, args.data(), envp);
+  const int rc =
+      ::posix_spawn(&pid, argv[0].c_str(), &setup.actions, &setup.attributes, args.data(), envp);
   write_end.Reset();
   if (rc != 0) {
     return Err(Unavailable("cannot run " + argv[0] + ": " + std::strerror(rc)));

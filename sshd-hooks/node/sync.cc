@@ -1,6 +1,13 @@
 // gate-node sync: refresh the policy cache and, when due, the host
 // certificate. Run every 30 s by gate-node-sync.timer.
+#include <signal.h>
+#include <time.h>
+
+#include <cerrno>
+#include <chrono>
 #include <iostream>
+#include <memory>
+#include <optional>
 
 #include "gate/curl_http.h"
 #include "gate/duration.h"
@@ -66,6 +73,11 @@ class SyncCommand final : public cli::Command {
     sub.add_option("--max-cache-age", max_age_text_,
                    "Warn loudly, on every run, once the last successful sync is older than\n"
                    "this (default: the node's, set by gate-node join --max-cache-age; 10m)");
+    sub.add_option("--every", every_text_,
+                   "Keep running and sync every DURATION (e.g. 30s) over one kept-open\n"
+                   "connection to gate-ca, until SIGTERM or SIGINT (gate-node-syncd.service)");
+    sub.add_option("--runs", runs_, "With --every: stop after this many syncs (default: never)")
+        ->check(CLI::PositiveNumber);
     sub.footer(
         "Fetches this node's policy cache from gate-ca (GET /v1/nodes/policy, authenticated\n"
         "with the node credentials in node.json) and installs it: policy.json, user_ca.pub and\n"
@@ -87,23 +99,79 @@ class SyncCommand final : public cli::Command {
         "run says loudly that locks and revocations made since are not enforced here. Logins\n"
         "keep being decided from the last good cache, unless the node was joined with\n"
         "--stale-cache deny: then gate-principals refuses every login until a sync succeeds.\n"
-        "Prints one line saying what changed. Never prints or logs the node secret.\n\n" +
+        "Prints one line saying what changed. Never prints or logs the node secret.\n"
+        "With --every, one process syncs at that interval and keeps its connection to\n"
+        "gate-ca open between syncs (HTTP keep-alive; a connection gate-ca closed is\n"
+        "reopened with TLS session resumption), which costs gate-ca about half the CPU of\n"
+        "a new connection per sync (docs/node-protocol.md, \"Connections\"). node.json is\n"
+        "read again before every sync (a node that left stops with an error); a failed sync\n"
+        "is reported and the next one still runs. The exit status is the last sync's, or 0\n"
+        "after SIGTERM/SIGINT.\n\n" +
         std::string(kNodeFilesHelp));
   }
 
   int Run() override {
     if (Status s = RequireRoot(); !s.ok()) return cli::Fail(kTool, s);
-    auto state = ReadJoinedNode(paths_.data_dir);
-    if (!state) return cli::Fail(kTool, state.error());
-    hooks::StalenessRule rule = NodeStaleness(*state);
     if (!max_age_text_.empty()) {
       auto max_age = ParseDuration(max_age_text_);
       if (!max_age) return cli::Fail(kTool, max_age.error().WithContext("--max-cache-age"));
-      rule.max_age = *max_age;
+      max_age_ = *max_age;
     }
-    const HttpClient client = CurlHttpClient(NodeClientOptions(*state));
+    if (every_text_.empty()) {
+      if (runs_ != 0) return cli::Fail(kTool, InvalidArgument("--runs needs --every"));
+      auto state = ReadJoinedNode(paths_.data_dir);
+      if (!state) return cli::Fail(kTool, state.error());
+      return SyncOnce(*state, nullptr);
+    }
+    auto every = ParseDuration(every_text_);
+    if (!every) return cli::Fail(kTool, every.error().WithContext("--every"));
+    return SyncEvery(*every);
+  }
+
+ private:
+  // Syncs every `every` until SIGTERM/SIGINT (exit 0) or runs_ syncs (the
+  // last one's exit status). The signals are blocked and waited for with
+  // sigtimedwait, so one arriving mid-sync ends the loop after that sync,
+  // never in the middle of installing the cache.
+  int SyncEvery(std::chrono::seconds every) {
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    if (sigprocmask(SIG_BLOCK, &stop, nullptr) != 0) {
+      return cli::Fail(kTool, Internal("cannot block SIGTERM/SIGINT"));
+    }
+    // One pool for the whole run: libcurl keeps the connection open between
+    // syncs and keeps the TLS session to resume one gate-ca closed.
+    const std::shared_ptr<HttpConnectionPool> pool = NewHttpConnectionPool();
+    if (!pool) return cli::Fail(kTool, Internal("cannot set up the connection pool"));
+    for (int run = 1;; ++run) {
+      // Read each time: a node that left (or joined another gate-ca) stops.
+      auto state = ReadJoinedNode(paths_.data_dir);
+      if (!state) return cli::Fail(kTool, state.error());
+      const int rc = SyncOnce(*state, pool);
+      // Each sync's lines reach the journal (or a pipe) as it ends, not when
+      // the buffer fills hours later.
+      std::cout.flush();
+      if (runs_ != 0 && run >= runs_) return rc;
+      timespec wait{static_cast<time_t>(every.count()), 0};
+      int signal_number;
+      while ((signal_number = sigtimedwait(&stop, nullptr, &wait)) < 0 && errno == EINTR) {
+      }
+      if (signal_number > 0) return cli::kExitOk;
+    }
+  }
+
+  // One sync, as the timer's run does it; pool: connections to reuse, or
+  // null for a connection of its own.
+  int SyncOnce(const NodeState& state, const std::shared_ptr<HttpConnectionPool>& pool) {
+    hooks::StalenessRule rule = NodeStaleness(state);
+    if (max_age_) rule.max_age = *max_age_;
+    HttpClientOptions options = NodeClientOptions(state);
+    options.connection_pool = pool;
+    const HttpClient client = CurlHttpClient(std::move(options));
     const std::int64_t now = Now();
-    const SyncOutcome outcome = SyncNode(paths_, *state, client, now);
+    const SyncOutcome outcome = SyncNode(paths_, state, client, now);
     RecordAttempt(outcome, now, rule);
 
     std::string line = outcome.Describe();
@@ -115,7 +183,7 @@ class SyncCommand final : public cli::Command {
     }
     std::cout << "gate-node sync: " << line << "\n";
     ShipRefusedLogins(paths_, client);
-    const bool drift = ReportDrift(paths_, *state);
+    const bool drift = ReportDrift(paths_, state);
     if (!outcome.ok()) return cli::Fail(kTool, outcome.status());
     if (!reload.ok()) {
       return cli::Fail(kTool,
@@ -128,7 +196,6 @@ class SyncCommand final : public cli::Command {
     return cli::kExitOk;
   }
 
- private:
   // sync-status.json and the sync stamp, and the loud warning once the
   // cache is stale. A failure to record is reported, never fatal: under
   // stale_cache deny, logins stop once the stamp is too old, and the
@@ -156,7 +223,10 @@ class SyncCommand final : public cli::Command {
   }
 
   NodePaths paths_;
-  std::string max_age_text_;  // empty: the node's own (node.json)
+  std::string max_age_text_;                     // empty: the node's own (node.json)
+  std::optional<std::chrono::seconds> max_age_;  // parsed --max-cache-age
+  std::string every_text_;
+  int runs_ = 0;
 };
 
 }  // namespace

@@ -76,6 +76,20 @@ class UnitFilesTest(unittest.TestCase):
     def settings(lines, key):
         return [l for l in lines if l.startswith(key + "=")]
 
+    def test_node_sync_units_are_hardened_alike(self):
+        timer_run = self.hardened_unit_lines(
+            "gate-node-sync.service", "/usr/sbin/gate-node sync --sshd-pidfile /run/sshd.pid")
+        kept_open = self.hardened_unit_lines(
+            "gate-node-syncd.service",
+            "/usr/sbin/gate-node sync --every 30s --sshd-pidfile /run/sshd.pid")
+        # The long-running sync does the timer's job: the same sandbox, and
+        # never both at once.
+        for key in ("CapabilityBoundingSet", "AmbientCapabilities", "ReadWritePaths",
+                    "ConditionPathExists", "MemoryDenyWriteExecute", "PrivateDevices"):
+            self.assertEqual(self.settings(kept_open, key), self.settings(timer_run, key), key)
+        self.assertEqual(self.settings(kept_open, "Conflicts"),
+                         ["Conflicts=gate-node-sync.timer gate-node-sync.service"])
+
     def test_gate_upload_unit_is_hardened(self):
         lines = self.hardened_unit_lines(
             "gate-upload.service", "/usr/sbin/gate-node upload --spool /var/spool/gate/sessions "

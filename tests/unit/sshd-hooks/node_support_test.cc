@@ -1,6 +1,8 @@
 // Host principals, host certificate renewal, running programs, reloading
 // sshd and the sshd safe-path rule.
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -103,6 +105,19 @@ TEST(RunProcessTest, CapturesOutputAndStatusWithACleanEnvironment) {
   EXPECT_NE(r->output.find("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), std::string::npos);
   EXPECT_EQ(r->output.find("GATE_HOOKS_TEST_LEAK"), std::string::npos);
   unsetenv("GATE_HOOKS_TEST_LEAK");
+}
+
+// gate-node sync --every waits for SIGTERM with it blocked; what it runs must
+// still stop on one.
+TEST(RunProcessTest, ChildStartsWithNoSignalBlocked) {
+  sigset_t block, old;
+  sigemptyset(&block);
+  sigaddset(&block, SIGTERM);
+  ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &block, &old), 0);
+  auto r = RunProcess({"/bin/sh", "-c", "grep SigBlk /proc/self/status"});
+  ASSERT_EQ(pthread_sigmask(SIG_SETMASK, &old, nullptr), 0);
+  ASSERT_TRUE(r.has_value()) << r.error().ToString();
+  EXPECT_NE(r->output.find("SigBlk:\t0000000000000000"), std::string::npos) << r->output;
 }
 
 TEST(RunProcessTest, Failures) {
