@@ -60,6 +60,8 @@ import threading
 import time
 import uuid
 
+from nodes import join_node
+
 harness = None  # tests/integration/harness.py, imported once GATE_BIN_DIR is set
 
 INTERVAL = 30.0
@@ -324,15 +326,7 @@ def main():
     try:
         for i in range(args.users):
             ca.gatectl("users", "add", f"user{i}", "--logins", f"user{i}", check=True)
-        node = harness.Node(work, "bench-node")
-        out = ca.gatectl("tokens", "add", "--type=node", "--principals", "127.0.0.1",
-                         check=True).stdout
-        token = out.split("The node join token: ")[1].split()[0]
-        join = node.join(ca, token, "--principals", "127.0.0.1", "--no-reload")
-        if join.returncode != 0:
-            raise SystemExit(join.stdout + join.stderr)
-        with open(os.path.join(node.data_dir, "node.json")) as f:
-            state = json.load(f)
+        node, state = join_node(harness, ca, work)
         ca.stop()
         print(f"registering {args.nodes} nodes in the store ...", file=sys.stderr)
         nodes = register_nodes(os.path.join(ca.data_dir, "gate.db"), state["host_uuid"],
@@ -411,7 +405,8 @@ def main():
           ", ".join(f"{k} +{v} KiB" for v, k in grown if v > 0))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"phases": phases, "rss_idle": rss_idle, "rss_warm": rss_warm}, f, indent=1)
+            json.dump({"phases": phases, "rss_idle": rss_idle, "rss_warm": rss_warm}, f,
+                      indent=1)
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ import tempfile
 import threading
 import time
 
+from nodes import join_node
 from stats import p99
 from users import sign_up
 
@@ -159,15 +160,7 @@ def measure(harness, build, args):
     work = tempfile.mkdtemp(prefix="gate-bench-")
     ca = harness.GateCA(work, rate_limit=(1000000, 1000000)).start()
     try:
-        node = harness.Node(work, "bench-node")
-        out = ca.gatectl("tokens", "add", "--type=node", "--principals", "127.0.0.1",
-                         check=True).stdout
-        token = out.split("The node join token: ")[1].split()[0]
-        join = node.join(ca, token, "--principals", "127.0.0.1", "--no-reload")
-        if join.returncode != 0:
-            raise SystemExit(join.stdout + join.stderr)
-        with open(os.path.join(node.data_dir, "node.json")) as f:
-            state = json.load(f)
+        node, state = join_node(harness, ca, work)
         bearer = {"Authorization": f"Bearer {state['host_uuid']}.{state['node_secret']}"}
         key_path = os.path.join(work, "bench_key")
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key_path],

@@ -82,6 +82,15 @@ class SyncConnectionsTest(GateTestCase):
                                  *node.paths()],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
+    def after_first_sync(self, node, *args):
+        """A `gate-node sync --every ...` process, once its first sync has
+        succeeded; killed at cleanup if still running."""
+        proc = self.sync_every(node, *args)
+        self.addCleanup(proc.kill)
+        first = proc.stdout.readline()
+        self.assertTrue(self.synced(first), first)
+        return proc
+
     @staticmethod
     def synced(line):
         """Whether line is the one a successful sync prints."""
@@ -110,10 +119,7 @@ class SyncConnectionsTest(GateTestCase):
 
     def test_every_stops_cleanly_on_sigterm(self):
         node, _ = self.joined_node("conn-term")
-        proc = self.sync_every(node, "--every", "1h")
-        self.addCleanup(proc.kill)
-        first = proc.stdout.readline()
-        self.assertTrue(self.synced(first), first)
+        proc = self.after_first_sync(node, "--every", "1h")
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=60)
         self.assertEqual(proc.returncode, 0, out + err)
@@ -125,10 +131,7 @@ class SyncConnectionsTest(GateTestCase):
         # on a new TLS handshake, never satisfied by the open connection.
         node, proxy = self.joined_node("conn-pin")
         state_path = os.path.join(node.data_dir, "node.json")
-        proc = self.sync_every(node, "--every", "3s", "--runs", "2")
-        self.addCleanup(proc.kill)
-        first = proc.stdout.readline()
-        self.assertTrue(self.synced(first), first)
+        proc = self.after_first_sync(node, "--every", "3s", "--runs", "2")
         before = proxy.count()
         with open(state_path) as f:
             state = json.load(f)
@@ -143,10 +146,7 @@ class SyncConnectionsTest(GateTestCase):
 
     def test_every_stops_when_the_node_left(self):
         node, _ = self.joined_node("conn-left")
-        proc = self.sync_every(node, "--every", "1s")
-        self.addCleanup(proc.kill)
-        first = proc.stdout.readline()
-        self.assertTrue(self.synced(first), first)
+        proc = self.after_first_sync(node, "--every", "1s")
         os.rename(os.path.join(node.data_dir, "node.json"),
                   os.path.join(node.data_dir, "node.json.gone"))
         out, err = proc.communicate(timeout=60)
