@@ -24,7 +24,8 @@ CPU on the same machine does not count):
   resumed     the same, each on a new TCP connection that resumes the
               node's previous TLS 1.3 session (a ticket from gate-ca)
   kept-open   the same requests on connections kept open between requests
-              (HTTP keep-alive): the cost of the request alone
+              (HTTP keep-alive), each opened by an untimed request first:
+              the cost of the request alone
 
 A sync request is what gate-node sends: GET /v1/nodes/policy with the
 node's "Authorization: Bearer <host_uuid>.<secret>" (--sync-target changes
@@ -199,6 +200,26 @@ def read_response(sock):
     return status, body
 
 
+def open_connections(clients, workers):
+    """One untimed request per client on a connection it keeps open, so the
+    kept-open phase measures requests, not the handshakes that opened them
+    (a node keeps its connection for hours)."""
+    groups = [clients[i::workers] for i in range(workers)]
+
+    def worker(group):
+        for client in group:
+            try:
+                client.sync("kept-open")
+            except (OSError, ConnectionError, ValueError):
+                client.close()
+
+    threads = [threading.Thread(target=worker, args=(g,)) for g in groups if g]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def run_phase(pid, clients, mode, syncs, workers, settle=0.0, perf_data=None):
     """syncs requests from the clients (round-robin), on `workers` threads.
     Returns a dict of the phase's figures, with gate-ca's RSS at its end
@@ -251,19 +272,19 @@ def run_phase(pid, clients, mode, syncs, workers, settle=0.0, perf_data=None):
     rss_end = rss_mib(pid)
     time.sleep(settle)
     # For kept-open, with every node's connection still open.
-    open_connections = sum(c.sock is not None for c in clients)
+    still_open = sum(c.sock is not None for c in clients)
     rss_settled = rss_mib(pid)
     for c in clients:
         c.close()
     rss_closed = rss_settled
-    if open_connections:
+    if still_open:
         time.sleep(settle)
         rss_closed = rss_mib(pid)
     ok = statuses.get(200, 0)
     return {"mode": mode, "syncs": syncs, "ok": ok, "statuses": statuses,
             "errors": errors[:3], "cpu_ms": cpu * 1000 / max(1, ok),
             "tick_ms": ticks * 1000 / max(1, ok), "wall_s": wall,
-            "open_connections": open_connections, "rss_end": rss_end,
+            "open_connections": still_open, "rss_end": rss_end,
             "rss_settled": rss_settled, "rss_closed": rss_closed,
             "bytes": body_bytes[0] / max(1, ok),
             "resumed": sum(c.resumed for c in clients)}
@@ -362,6 +383,8 @@ def main():
             perf_data = None
             if args.perf and args.perf.split(":", 1)[0] == mode:
                 perf_data = args.perf.split(":", 1)[1]
+            if mode == "kept-open":
+                open_connections(clients, args.clients)
             phases.append(run_phase(pid, clients, mode, args.syncs, args.clients, args.settle,
                                     perf_data))
         maps_settled = mappings_kib(pid)

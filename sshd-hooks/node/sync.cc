@@ -102,7 +102,7 @@ class SyncCommand final : public cli::Command {
         "Prints one line saying what changed. Never prints or logs the node secret.\n"
         "With --every, one process syncs at that interval and keeps its connection to\n"
         "gate-ca open between syncs (HTTP keep-alive; a connection gate-ca closed is\n"
-        "reopened with TLS session resumption), which costs gate-ca about 0.6x the CPU of\n"
+        "reopened with TLS session resumption), which costs gate-ca about half the CPU of\n"
         "a new connection per sync (docs/node-protocol.md, \"Connections\"). node.json is\n"
         "read again before every sync (a node that left stops with an error); a failed sync\n"
         "is reported and the next one still runs. The exit status is the last sync's, or 0\n"
