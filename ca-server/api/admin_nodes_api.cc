@@ -69,6 +69,7 @@ Result<Json::Value> ListNodes(Services& s) {
     item["principals"] = json::StringArray(n.principals);
     item["joined_at"] = Json::Int64(n.joined_at);
     item["last_sync"] = Json::Int64(n.last_sync);
+    item["policy_revision"] = Json::Int64(n.policy_revision);
     list.append(item);
   }
   Json::Value out;

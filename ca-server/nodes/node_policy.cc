@@ -14,7 +14,11 @@ Result<NodePolicy> BuildNodePolicy(Store& store, const NodePolicyContext& contex
   std::vector<policy::Role> roles;
   std::vector<LockRecord> locks;
   RevocationList revocations;
+  PolicyRevision revision;
   GATE_RETURN_IF_ERROR(store.InReadTransaction([&](StoreOperations& snapshot) -> Status {
+    auto rev = snapshot.GetPolicyRevision();
+    if (!rev) return rev.error();
+    revision = *rev;
     auto u = snapshot.ListUsers();
     if (!u) return u.error();
     auto r = snapshot.ListRoles();
@@ -35,31 +39,36 @@ Result<NodePolicy> BuildNodePolicy(Store& store, const NodePolicyContext& contex
   snapshot.cluster_name = context.cluster_name;
   snapshot.host_uuid = node.host_uuid;
   snapshot.generated_at = now;
+  snapshot.revision = revision.revision;
   snapshot.node_labels = node.labels;
   for (const auto& u : users) snapshot.users.push_back({u.name, u.logins, u.roles});
   snapshot.roles = std::move(roles);
   snapshot.locks = LocksInForce(locks, now);
+  out.krl = EncodeNodeKrl(context, revocations, snapshot.revoked_serials);
+  return out;
+}
 
+std::string EncodeNodeKrl(const NodePolicyContext& context, const RevocationList& revocations,
+                          std::vector<std::uint64_t>& serials) {
   ssh::Krl krl;
   krl.version = revocations.version;
   krl.comment = "gate " + context.cluster_name;
   ssh::KrlCaSection section;
   section.ca = context.user_ca;
   for (const auto& r : revocations.revocations) {
-    snapshot.revoked_serials.push_back(r.serial);
+    serials.push_back(r.serial);
     section.serials.push_back(r.serial);
     krl.generated_at = std::max(krl.generated_at, static_cast<std::uint64_t>(r.revoked_at));
   }
   if (!section.serials.empty()) krl.sections.push_back(std::move(section));
-  out.krl = ssh::EncodeKrl(krl);
-  return out;
+  return ssh::EncodeKrl(krl);
 }
 
 Result<NodePolicy> SyncNode(Store& store, const NodePolicyContext& context, const NodeRecord& node,
                             std::int64_t now) {
   auto policy = BuildNodePolicy(store, context, node, now);
   if (!policy) return Err(policy.error());
-  GATE_RETURN_IF_ERROR(store.RecordNodeSync(node.host_uuid, now));
+  GATE_RETURN_IF_ERROR(store.RecordNodeSync(node.host_uuid, now, policy->snapshot.revision));
   return policy;
 }
 

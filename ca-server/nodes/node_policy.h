@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "ca-server/store/store.h"
 #include "gate/ed25519.h"
@@ -33,13 +34,21 @@ struct NodePolicyContext {
 // added with a role deleted in between). The KRL is dated by its newest
 // revocation, not by now: the same revocations give the same bytes, so
 // nodes rewrite (and sshd re-reads) the file only when something changed.
+// snapshot.revision is that state's policy revision (PolicyLogStore).
 // Store errors as they are; nothing is written.
 Result<NodePolicy> BuildNodePolicy(Store& store, const NodePolicyContext& context,
                                    const NodeRecord& node, std::int64_t now);
 
-// A node's sync: its policy at now (BuildNodePolicy), then now recorded as
-// its last sync (NodeStore::RecordNodeSync), so `gatectl nodes ls` shows
-// only syncs that got their answer. NotFound if the node left meanwhile.
+// The KRL of revocations (for context's user CA), dated by its newest
+// revocation; appends each revoked serial to serials.
+std::string EncodeNodeKrl(const NodePolicyContext& context, const RevocationList& revocations,
+                          std::vector<std::uint64_t>& serials);
+
+// A node's sync in one reply (GET /v1/nodes/policy without "since", as
+// gate-node did before syncing by revision): its policy at now
+// (BuildNodePolicy), then now and the policy's revision recorded as its last
+// sync (NodeStore::RecordNodeSync), so `gatectl nodes ls` shows only syncs
+// that got their answer. NotFound if the node left meanwhile.
 Result<NodePolicy> SyncNode(Store& store, const NodePolicyContext& context, const NodeRecord& node,
                             std::int64_t now);
 

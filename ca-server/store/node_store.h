@@ -23,6 +23,9 @@ struct NodeRecord {
   std::string secret_hash;  // hex SHA-256 of the node secret
   std::int64_t joined_at = 0;
   std::int64_t last_sync = 0;  // unix seconds of the last policy fetch; 0 = never
+  // The policy revision (PolicyLogStore) that fetch brought the node to; 0 =
+  // never, or a node that does not sync by revision.
+  std::int64_t policy_revision = 0;
   // "ssh-ed25519 AAAA..." that signs the node's recordings' checkpoints
   // (PUT /v1/nodes/recorder-key); empty until the node registers one.
   std::string recorder_key;
@@ -40,7 +43,10 @@ class NodeStore {
   virtual Result<NodeRecord> GetNode(const std::string& host_uuid) = 0;  // NotFound
   virtual Result<std::vector<NodeRecord>> ListNodes() = 0;      // by hostname, then host UUID
   virtual Status DeleteNode(const std::string& host_uuid) = 0;  // NotFound
-  virtual Status RecordNodeSync(const std::string& host_uuid, std::int64_t now) = 0;  // NotFound
+  // Records a completed sync: last_sync = now, policy_revision = revision.
+  // NotFound.
+  virtual Status RecordNodeSync(const std::string& host_uuid, std::int64_t now,
+                                std::int64_t revision) = 0;
   // Replaces the node's principals. NotFound; AlreadyExists (naming the
   // principal) if one is another node's, changing nothing.
   virtual Status SetNodePrincipals(const std::string& host_uuid,

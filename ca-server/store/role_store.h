@@ -3,6 +3,7 @@
 #ifndef GATE_CA_STORE_ROLE_STORE_H_
 #define GATE_CA_STORE_ROLE_STORE_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -44,6 +45,10 @@ class RoleStore {
   virtual Result<policy::Role> ModifyRole(const std::string& name, const RoleChange& change) = 0;
   virtual Result<policy::Role> GetRole(const std::string& name) = 0;  // NotFound
   virtual Result<std::vector<policy::Role>> ListRoles() = 0;          // by name
+  // One page of ListRoles: at most limit roles whose names sort after
+  // `after` ("" = from the first), by name.
+  virtual Result<std::vector<policy::Role>> ListRolesAfter(const std::string& after,
+                                                           std::size_t limit) = 0;
   virtual Status DeleteRole(const std::string& name) = 0;
 
   // Locks. SetLock creates or replaces the user's lock (NotFound if the user

@@ -7,7 +7,7 @@
 namespace gate::ca::sqlite {
 namespace {
 
-constexpr std::array<Column<NodeRecord>, 7> kNodeColumns = {{
+constexpr std::array<Column<NodeRecord>, 8> kNodeColumns = {{
     Field<&NodeRecord::host_uuid>("host_uuid"),
     Field<&NodeRecord::hostname>("hostname"),
     Field<&NodeRecord::host_key>("host_key"),
@@ -15,6 +15,7 @@ constexpr std::array<Column<NodeRecord>, 7> kNodeColumns = {{
     Field<&NodeRecord::joined_at>("joined_at"),
     Field<&NodeRecord::last_sync>("last_sync"),
     Field<&NodeRecord::recorder_key>("recorder_key"),
+    Field<&NodeRecord::policy_revision>("policy_revision"),
 }};
 constexpr Columns<NodeRecord> kNodes(kNodeColumns);
 
@@ -120,10 +121,14 @@ Status SqliteStore::DeleteNode(const std::string& host_uuid) {
   });
 }
 
-Status SqliteStore::RecordNodeSync(const std::string& host_uuid, std::int64_t now) {
-  return Run(Transaction::Kind::kWrite, [&](sqlite3* db) {
-    return SetNodeColumn(db, "UPDATE nodes SET last_sync = ?2 WHERE host_uuid = ?1", host_uuid,
-                         now);
+Status SqliteStore::RecordNodeSync(const std::string& host_uuid, std::int64_t now,
+                                   std::int64_t revision) {
+  return Run(Transaction::Kind::kWrite, [&](sqlite3* db) -> Status {
+    Result<Stmt> stmt = Stmt::Prepare(
+        db, "UPDATE nodes SET last_sync = ?2, policy_revision = ?3 WHERE host_uuid = ?1");
+    if (!stmt) return stmt.error();
+    stmt->Text(1, host_uuid).Int(2, now).Int(3, revision);
+    return ChangeOne(*stmt, NodeNotFound(host_uuid));
   });
 }
 

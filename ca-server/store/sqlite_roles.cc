@@ -125,6 +125,28 @@ Result<std::vector<policy::Role>> SqliteStore::ListRoles() {
   });
 }
 
+// Roles are few beside users; their children are loaded one role at a time.
+Result<std::vector<policy::Role>> SqliteStore::ListRolesAfter(const std::string& after,
+                                                              std::size_t limit) {
+  return Run(Transaction::Kind::kRead, [&](sqlite3* db) -> Result<std::vector<policy::Role>> {
+    std::vector<std::string> names;
+    {
+      Result<Stmt> stmt =
+          Stmt::Prepare(db, "SELECT name FROM roles WHERE name > ?1 ORDER BY name LIMIT ?2");
+      if (!stmt) return Err(stmt.error());
+      stmt->Text(1, after).Int(2, static_cast<std::int64_t>(limit));
+      GATE_RETURN_IF_ERROR(stmt->ForEachRow([&] { names.push_back(stmt->ColumnText(0)); }));
+    }
+    std::vector<policy::Role> roles;
+    for (const std::string& name : names) {
+      Result<policy::Role> role = LoadRole(db, name);
+      if (!role) return Err(role.error());
+      roles.push_back(*std::move(role));
+    }
+    return roles;
+  });
+}
+
 Status SqliteStore::DeleteRole(const std::string& name) {
   return Run(Transaction::Kind::kWrite, [&](sqlite3* db) -> Status {
     {

@@ -244,6 +244,221 @@ CREATE TABLE node_token_principals (
 INSERT OR IGNORE INTO node_principals (host_uuid, position, name)
   SELECT host_uuid, 0, hostname FROM nodes ORDER BY joined_at, host_uuid;
 )sql"},
+    // The policy revision and change log nodes sync by (policy_log_store.h,
+    // docs/node-protocol.md "Sync"), and the revision each node last got.
+    // Triggers move the revision in the transaction of every change to what a
+    // node's policy is built from, whoever writes the rows; users' other
+    // columns (credentials, OTP steps) and a node's sync bookkeeping do not
+    // move it. The log keeps one entry per thing changed (its last
+    // revision); PrunePolicyChanges bounds it.
+    {7, R"sql(
+CREATE TABLE policy_revision (
+  id       INTEGER PRIMARY KEY CHECK (id = 1),
+  revision INTEGER NOT NULL CHECK (revision >= 1),
+  oldest   INTEGER NOT NULL CHECK (oldest >= 1)
+) STRICT;
+INSERT INTO policy_revision (id, revision, oldest) VALUES (1, 1, 1);
+
+CREATE TABLE policy_changes (
+  kind     TEXT NOT NULL,
+  name     TEXT NOT NULL,
+  revision INTEGER NOT NULL,
+  PRIMARY KEY (kind, name)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX policy_changes_by_revision ON policy_changes(revision);
+
+ALTER TABLE nodes ADD COLUMN policy_revision INTEGER NOT NULL DEFAULT 0;
+
+CREATE TRIGGER users_insert_policy AFTER INSERT ON users
+BEGIN
+  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
+  INSERT INTO policy_changes (kind, name, revision)
+    VALUES ('user', NEW.name, (SELECT revision FROM policy_revision WHERE id = 1))
+    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
+END;
+CREATE TRIGGER users_delete_policy AFTER DELETE ON users
+BEGIN
+  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
+  INSERT INTO policy_changes (kind, name, revision)
+    VALUES ('user', OLD.name, (SELECT revision FROM policy_revision WHERE id = 1))
+    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
+END;
+CREATE TRIGGER user_logins_insert_policy AFTER INSERT ON user_logins
+BEGIN
+  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
+  INSERT INTO policy_changes (kind, name, revision)
+    VALUES ('user', NEW.user_name, (SELECT revision FROM policy_revision WHERE id = 1))
+    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
+END;
+CREATE TRIGGER user_logins_update_policy AFTER UPDATE ON user_logins
+BEGIN
+  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
+  INSERT INTO policy_changes (kind, name, revision)
+    VALUES ('user', NEW.user_name, (SELECT revision FROM policy_revision WHERE id = 1))
+    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
+END;
+CREATE TRIGGER user_logins_delete_policy AFTER DELETE ON user_logins
+BEGIN
+  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
+  INSERT INTO policy_changes (kind, name, revision)
+    VALUES ('user', OLD.user_name, (SELECT revision FROM policy_revision WHERE id = 1))
+    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
+END;
+CREATE TRIGGER user_roles_insert_policy AFTER INSERT ON user_roles
+BEGIN
+  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
+  INSERT INTO policy_changes (kind, name, revision)
+    VALUES ('user', NEW.user_name, (SELECT revision FROM policy_revision WHERE id = 1))
+    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
+END;
+CREATE TRIGGER user_roles_update_policy AFTER UPDATE ON user_roles
+BEGIN
+  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
+  INSERT INTO policy_changes (kind, name, revision)
+    VALUES ('user', NEW.user_name, (SELECT revision FROM policy_revision WHERE id = 1))
+    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
+END;
+CREATE TRIGGER user_roles_delete_policy AFTER DELETE ON user_roles
+BEGIN
+  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
+  INSERT INTO policy_changes (kind, name, revision)
+    VALUES ('user', OLD.user_name, (SELECT revision FROM policy_revision WHERE id = 1))
+    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
+END;
+CREATE TRIGGER roles_insert_policy AFTER INSERT ON roles
+BEGIN
+  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
+  INSERT INTO policy_changes (kind, name, revision)
+    VALUES ('role', NEW.name, (SELECT revision FROM policy_revision WHERE id = 1))
+    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
+END;
+CREATE TRIGGER roles_update_policy AFTER UPDATE ON roles
+BEGIN
+  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
+  INSERT INTO policy_changes (kind, name, revision)
+    VALUES ('role', NEW.name, (SELECT revision FROM policy_revision WHERE id = 1))
+    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
+END;
+CREATE TRIGGER roles_delete_policy AFTER DELETE ON roles
+BEGIN
+  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
+  INSERT INTO policy_changes (kind, name, revision)
+    VALUES ('role', OLD.name, (SELECT revision FROM policy_revision WHERE id = 1))
+    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
+END;
+CREATE TRIGGER role_logins_insert_policy AFTER INSERT ON role_logins
+BEGIN
+  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
+  INSERT INTO policy_changes (kind, name, revision)
+    VALUES ('role', NEW.role_name, (SELECT revision FROM policy_revision WHERE id = 1))
+    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
+END;
+CREATE TRIGGER role_logins_update_policy AFTER UPDATE ON role_logins
+BEGIN
+  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
+  INSERT INTO policy_changes (kind, name, revision)
+    VALUES ('role', NEW.role_name, (SELECT revision FROM policy_revision WHERE id = 1))
+    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
+END;
+CREATE TRIGGER role_logins_delete_policy AFTER DELETE ON role_logins
+BEGIN
+  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
+  INSERT INTO policy_changes (kind, name, revision)
+    VALUES ('role', OLD.role_name, (SELECT revision FROM policy_revision WHERE id = 1))
+    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
+END;
+CREATE TRIGGER role_node_labels_insert_policy AFTER INSERT ON role_node_labels
+BEGIN
+  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
+  INSERT INTO policy_changes (kind, name, revision)
+    VALUES ('role', NEW.role_name, (SELECT revision FROM policy_revision WHERE id = 1))
+    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
+END;
+CREATE TRIGGER role_node_labels_update_policy AFTER UPDATE ON role_node_labels
+BEGIN
+  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
+  INSERT INTO policy_changes (kind, name, revision)
+    VALUES ('role', NEW.role_name, (SELECT revision FROM policy_revision WHERE id = 1))
+    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
+END;
+CREATE TRIGGER role_node_labels_delete_policy AFTER DELETE ON role_node_labels
+BEGIN
+  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
+  INSERT INTO policy_changes (kind, name, revision)
+    VALUES ('role', OLD.role_name, (SELECT revision FROM policy_revision WHERE id = 1))
+    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
+END;
+CREATE TRIGGER locks_insert_policy AFTER INSERT ON locks
+BEGIN
+  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
+  INSERT INTO policy_changes (kind, name, revision)
+    VALUES ('locks', '', (SELECT revision FROM policy_revision WHERE id = 1))
+    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
+END;
+CREATE TRIGGER locks_update_policy AFTER UPDATE ON locks
+BEGIN
+  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
+  INSERT INTO policy_changes (kind, name, revision)
+    VALUES ('locks', '', (SELECT revision FROM policy_revision WHERE id = 1))
+    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
+END;
+CREATE TRIGGER locks_delete_policy AFTER DELETE ON locks
+BEGIN
+  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
+  INSERT INTO policy_changes (kind, name, revision)
+    VALUES ('locks', '', (SELECT revision FROM policy_revision WHERE id = 1))
+    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
+END;
+CREATE TRIGGER revocations_insert_policy AFTER INSERT ON revocations
+BEGIN
+  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
+  INSERT INTO policy_changes (kind, name, revision)
+    VALUES ('revocations', '', (SELECT revision FROM policy_revision WHERE id = 1))
+    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
+END;
+CREATE TRIGGER node_labels_insert_policy AFTER INSERT ON node_labels
+BEGIN
+  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
+  INSERT INTO policy_changes (kind, name, revision)
+    VALUES ('node', NEW.host_uuid, (SELECT revision FROM policy_revision WHERE id = 1))
+    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
+END;
+CREATE TRIGGER node_labels_update_policy AFTER UPDATE ON node_labels
+BEGIN
+  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
+  INSERT INTO policy_changes (kind, name, revision)
+    VALUES ('node', NEW.host_uuid, (SELECT revision FROM policy_revision WHERE id = 1))
+    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
+END;
+CREATE TRIGGER node_labels_delete_policy AFTER DELETE ON node_labels
+BEGIN
+  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
+  INSERT INTO policy_changes (kind, name, revision)
+    VALUES ('node', OLD.host_uuid, (SELECT revision FROM policy_revision WHERE id = 1))
+    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
+END;
+CREATE TRIGGER node_principals_insert_policy AFTER INSERT ON node_principals
+BEGIN
+  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
+  INSERT INTO policy_changes (kind, name, revision)
+    VALUES ('node', NEW.host_uuid, (SELECT revision FROM policy_revision WHERE id = 1))
+    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
+END;
+CREATE TRIGGER node_principals_update_policy AFTER UPDATE ON node_principals
+BEGIN
+  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
+  INSERT INTO policy_changes (kind, name, revision)
+    VALUES ('node', NEW.host_uuid, (SELECT revision FROM policy_revision WHERE id = 1))
+    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
+END;
+CREATE TRIGGER node_principals_delete_policy AFTER DELETE ON node_principals
+BEGIN
+  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
+  INSERT INTO policy_changes (kind, name, revision)
+    VALUES ('node', OLD.host_uuid, (SELECT revision FROM policy_revision WHERE id = 1))
+    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
+END;
+)sql"},
 };
 
 }  // namespace

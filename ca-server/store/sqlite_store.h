@@ -105,6 +105,8 @@ class SqliteStore final : public Store {
   Status CreateUser(const UserRecord& user) override;
   Result<UserRecord> GetUser(const std::string& name) override;
   Result<std::vector<UserRecord>> ListUsers() override;
+  Result<std::vector<UserRecord>> ListUsersAfter(const std::string& after,
+                                                 std::size_t limit) override;
   Status DeleteUser(const std::string& name) override;
   Status ResetUserCredentials(const std::string& name) override;
   Result<UserRecord> UpdateUser(const std::string& name,
@@ -123,6 +125,8 @@ class SqliteStore final : public Store {
   Result<policy::Role> ModifyRole(const std::string& name, const RoleChange& change) override;
   Result<policy::Role> GetRole(const std::string& name) override;
   Result<std::vector<policy::Role>> ListRoles() override;
+  Result<std::vector<policy::Role>> ListRolesAfter(const std::string& after,
+                                                   std::size_t limit) override;
   Status DeleteRole(const std::string& name) override;
   Status SetLock(const LockRecord& lock) override;
   Status DeleteLock(const std::string& user) override;
@@ -147,7 +151,8 @@ class SqliteStore final : public Store {
   Result<NodeRecord> GetNode(const std::string& host_uuid) override;
   Result<std::vector<NodeRecord>> ListNodes() override;
   Status DeleteNode(const std::string& host_uuid) override;
-  Status RecordNodeSync(const std::string& host_uuid, std::int64_t now) override;
+  Status RecordNodeSync(const std::string& host_uuid, std::int64_t now,
+                        std::int64_t revision) override;
   Status SetNodePrincipals(const std::string& host_uuid,
                            const std::vector<std::string>& principals) override;
   Status SetNodeRecorderKey(const std::string& host_uuid, const std::string& key) override;
@@ -176,6 +181,12 @@ class SqliteStore final : public Store {
   Status AppendAudit(const AuditEvent& event) override;
   using AuditStore::ListAudit;
   Result<std::vector<AuditEvent>> ListAudit(const AuditQuery& query) override;
+
+  // PolicyLogStore
+  Result<PolicyRevision> GetPolicyRevision() override;
+  Result<std::vector<PolicyChange>> ListPolicyChanges(std::int64_t since,
+                                                      std::size_t limit) override;
+  Status PrunePolicyChanges(std::int64_t keep) override;
 
  private:
   // Runs body(db) as one all-or-nothing unit and returns its outcome (a

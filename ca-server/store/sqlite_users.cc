@@ -1,6 +1,8 @@
 // UserStore on SQLite: users, their logins and roles (child tables), and
 // login bookkeeping.
 #include <array>
+#include <map>
+#include <utility>
 
 #include "ca-server/store/sqlite_columns.h"
 #include "ca-server/store/sqlite_store.h"
@@ -78,6 +80,41 @@ Result<std::vector<UserRecord>> SqliteStore::ListUsers() {
     for (UserRecord& user : users) {
       if (auto it = logins->find(user.name); it != logins->end()) user.logins = it->second;
       if (auto it = roles->find(user.name); it != roles->end()) user.roles = it->second;
+    }
+    return users;
+  });
+}
+
+Result<std::vector<UserRecord>> SqliteStore::ListUsersAfter(const std::string& after,
+                                                            std::size_t limit) {
+  return Run(Transaction::Kind::kRead, [&](sqlite3* db) -> Result<std::vector<UserRecord>> {
+    std::vector<UserRecord> users;
+    {
+      Result<Stmt> stmt =
+          Stmt::Prepare(db, SelectSql("users", kUsers, "WHERE name > ?1 ORDER BY name LIMIT ?2"));
+      if (!stmt) return Err(stmt.error());
+      stmt->Text(1, after).Int(2, static_cast<std::int64_t>(limit));
+      GATE_RETURN_IF_ERROR(stmt->ForEachRow([&] { users.push_back(ReadRow(*stmt, kUsers)); }));
+    }
+    if (users.empty()) return users;
+    // The page's children in one range scan each, not two queries per user.
+    std::map<std::string, UserRecord*, std::less<>> by_name;
+    for (UserRecord& user : users) by_name[user.name] = &user;
+    for (auto [sql, list] :
+         {std::pair{"SELECT user_name, login FROM user_logins WHERE user_name > ?1 AND "
+                    "user_name <= ?2 ORDER BY user_name, position",
+                    &UserRecord::logins},
+          std::pair{"SELECT user_name, role FROM user_roles WHERE user_name > ?1 AND "
+                    "user_name <= ?2 ORDER BY user_name, position",
+                    &UserRecord::roles}}) {
+      Result<Stmt> stmt = Stmt::Prepare(db, sql);
+      if (!stmt) return Err(stmt.error());
+      stmt->Text(1, after).Text(2, users.back().name);
+      GATE_RETURN_IF_ERROR(stmt->ForEachRow([&] {
+        if (auto it = by_name.find(stmt->ColumnText(0)); it != by_name.end()) {
+          (it->second->*list).push_back(stmt->ColumnText(1));
+        }
+      }));
     }
     return users;
   });

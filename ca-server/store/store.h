@@ -7,6 +7,7 @@
 //   SessionStore      the recorded sessions' index            session_store.h
 //   CertificateStore  issued certificates and revocations     certificate_store.h
 //   AuditStore        the append-only audit log               audit_store.h
+//   PolicyLogStore    the policy revision and change log      policy_log_store.h
 //
 // Code that needs one aggregate takes that interface; Store composes them
 // all and adds transactions. SQL lives only in this folder; the SQLite
@@ -30,6 +31,7 @@
 #include "ca-server/store/audit_store.h"
 #include "ca-server/store/certificate_store.h"
 #include "ca-server/store/node_store.h"
+#include "ca-server/store/policy_log_store.h"
 #include "ca-server/store/role_store.h"
 #include "ca-server/store/session_store.h"
 #include "ca-server/store/token_store.h"
@@ -49,7 +51,8 @@ class StoreOperations : public UserStore,
                         public NodeStore,
                         public SessionStore,
                         public CertificateStore,
-                        public AuditStore {
+                        public AuditStore,
+                        public PolicyLogStore {
  public:
   ~StoreOperations() override = default;
 };

@@ -4,6 +4,7 @@
 #ifndef GATE_CA_STORE_USER_STORE_H_
 #define GATE_CA_STORE_USER_STORE_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -49,6 +50,10 @@ class UserStore {
   virtual Status CreateUser(const UserRecord& user) = 0;
   virtual Result<UserRecord> GetUser(const std::string& name) = 0;  // NotFound
   virtual Result<std::vector<UserRecord>> ListUsers() = 0;          // by name
+  // One page of ListUsers: at most limit users whose names sort after
+  // `after` ("" = from the first), by name.
+  virtual Result<std::vector<UserRecord>> ListUsersAfter(const std::string& after,
+                                                         std::size_t limit) = 0;
   // Removes the user, its signup tokens and its lock. NotFound if absent.
   virtual Status DeleteUser(const std::string& name) = 0;
   // Forgets credentials and auth state (password, OTP, the name's login

@@ -28,7 +28,9 @@ class NodesLsCommand final : public Command {
         "Columns: host UUID (the node's identity, and the key id of its host\n"
         "certificate), host name, labels, when the node last fetched its policy\n"
         "(gate-node sync runs every 30s; a node silent for long keeps deciding logins\n"
-        "from its last copy), and the other names its host certificate carries\n"
+        "from its last copy), the policy revision that sync brought it to (compare with\n"
+        "the others: a node behind them has not seen the latest changes; '-' for a node\n"
+        "that never synced by revision), and the other names its host certificate carries\n"
         "(gatectl nodes update). Remove a node with gatectl nodes rm HOST_UUID.\n\n" +
         std::string(kExitCodeHelp));
   }
@@ -37,16 +39,18 @@ class NodesLsCommand final : public Command {
     auto reply = AdminCall(admin_, "GET", "/admin/v1/nodes");
     if (!reply) return Fail("gatectl nodes ls", reply.error());
     const std::int64_t now = std::time(nullptr);
-    std::printf("%-36s %-24s %-32s %-10s %s\n", "Host UUID", "Hostname", "Labels", "Last sync",
-                "Also named");
+    std::printf("%-36s %-24s %-32s %-10s %-9s %s\n", "Host UUID", "Hostname", "Labels", "Last sync",
+                "Revision", "Also named");
     for (const auto& n : (*reply)["nodes"]) {
       Json::Value others(Json::arrayValue);
       for (const auto& name : n["principals"]) {
         if (name.asString() != n["hostname"].asString()) others.append(name);
       }
-      std::printf("%-36s %-24s %-32s %-10s %s\n", n["host_uuid"].asCString(),
+      const std::int64_t revision = n["policy_revision"].asInt64();
+      std::printf("%-36s %-24s %-32s %-10s %-9s %s\n", n["host_uuid"].asCString(),
                   n["hostname"].asCString(), JoinLabels(n["labels"]).c_str(),
-                  Ago(n["last_sync"].asInt64(), now).c_str(), JoinArray(others).c_str());
+                  Ago(n["last_sync"].asInt64(), now).c_str(),
+                  revision > 0 ? std::to_string(revision).c_str() : "-", JoinArray(others).c_str());
     }
     return kExitOk;
   }

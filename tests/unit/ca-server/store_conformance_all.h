@@ -5,6 +5,7 @@
 
 #include "ca-server/store_conformance.h"
 #include "ca-server/store_conformance_nodes.h"
+#include "ca-server/store_conformance_policy_log.h"
 #include "ca-server/store_conformance_roles.h"
 #include "ca-server/store_conformance_sessions.h"
 #include "ca-server/store_conformance_transactions.h"
@@ -48,7 +49,9 @@ REGISTER_TYPED_TEST_SUITE_P(
     ReadProceedsWhileAWriteTransactionIsOpen, ReadTransactionReadsOneSnapshot,
     WriteInAReadTransactionFailsAndChangesNothing, OneSignupTokenSignsUpOnceAcrossThreads,
     OneTotpStepIsAcceptedOnceAcrossThreads, LoginFailureCountsInTransactionsAreNotLost,
-    MigratesFromThePreviousSchemaVersion);
+    MigratesFromThePreviousSchemaVersion, EveryPolicyChangeMovesTheRevisionAndIsLogged,
+    WhatNodesDoNotSeeLeavesTheRevision, ChangesSinceNameEachThingOnceAtItsLastChange,
+    RolledBackChangesLeaveNoRevision, PruningKeepsTheNewestRevisions, UsersAndRolesInPages);
 
 }  // namespace gate::ca::store_conformance
 

@@ -412,13 +412,16 @@ TYPED_TEST_P(StoreConformanceTest, ListNodesSortsByHostnameWithLabels) {
 
 TYPED_TEST_P(StoreConformanceTest, RecordNodeSyncAndDeleteNode) {
   this->Join("uuid-1", "db-1");
-  ASSERT_TRUE(this->store_->RecordNodeSync("uuid-1", 777).ok());
+  EXPECT_EQ(this->store_->GetNode("uuid-1")->policy_revision, 0);
+  ASSERT_TRUE(this->store_->RecordNodeSync("uuid-1", 777, 42).ok());
   EXPECT_EQ(this->store_->GetNode("uuid-1")->last_sync, 777);
-  EXPECT_EQ(this->store_->RecordNodeSync("uuid-2", 777).code(), Code::kNotFound);
+  EXPECT_EQ(this->store_->GetNode("uuid-1")->policy_revision, 42);
+  EXPECT_EQ(this->store_->ListNodes()->at(0).policy_revision, 42);
+  EXPECT_EQ(this->store_->RecordNodeSync("uuid-2", 777, 1).code(), Code::kNotFound);
   ASSERT_TRUE(this->store_->DeleteNode("uuid-1").ok());
   EXPECT_EQ(this->store_->GetNode("uuid-1").error().code(), Code::kNotFound);
   EXPECT_EQ(this->store_->DeleteNode("uuid-1").code(), Code::kNotFound);
-  EXPECT_EQ(this->store_->RecordNodeSync("uuid-1", 778).code(), Code::kNotFound);
+  EXPECT_EQ(this->store_->RecordNodeSync("uuid-1", 778, 1).code(), Code::kNotFound);
 }
 
 // --- Revocations -------------------------------------------------------------------

@@ -294,6 +294,16 @@ TYPED_TEST_P(StoreConformanceTest, MigratesFromThePreviousSchemaVersion) {
   ASSERT_EQ(audit->size(), 1u);
   EXPECT_EQ((*audit)[0].event, "user.create");
 
+  // The policy revision starts on the migrated database; nothing before it
+  // is in the log, so every node (revision 0) is sent a full snapshot.
+  Result<PolicyRevision> revision = this->store_->GetPolicyRevision();
+  ASSERT_TRUE(revision.has_value()) << revision.error().ToString();
+  EXPECT_GE(revision->revision, 1);
+  EXPECT_GE(revision->oldest, 1);
+  EXPECT_EQ(node->policy_revision, 0);
+  ASSERT_TRUE(this->store_->DeleteLock(kPreviousUser).ok());
+  EXPECT_GT(this->store_->GetPolicyRevision()->revision, revision->revision);
+
   // What this version added works on the migrated database.
   EXPECT_EQ(this->store_->GetLoginFailures(kPreviousUser, kEverySource)->count, 0);
   ASSERT_TRUE(this->store_->PutLoginFailures({kPreviousUser, "10.0.0.1", 1, 5, 0}).ok());

@@ -25,6 +25,10 @@ class ForwardingOperations : public Base {
   Status CreateUser(const UserRecord& user) override { return inner_.CreateUser(user); }
   Result<UserRecord> GetUser(const std::string& name) override { return inner_.GetUser(name); }
   Result<std::vector<UserRecord>> ListUsers() override { return inner_.ListUsers(); }
+  Result<std::vector<UserRecord>> ListUsersAfter(const std::string& after,
+                                                 std::size_t limit) override {
+    return inner_.ListUsersAfter(after, limit);
+  }
   Status DeleteUser(const std::string& name) override { return inner_.DeleteUser(name); }
   Status ResetUserCredentials(const std::string& name) override {
     return inner_.ResetUserCredentials(name);
@@ -58,6 +62,10 @@ class ForwardingOperations : public Base {
   }
   Result<policy::Role> GetRole(const std::string& name) override { return inner_.GetRole(name); }
   Result<std::vector<policy::Role>> ListRoles() override { return inner_.ListRoles(); }
+  Result<std::vector<policy::Role>> ListRolesAfter(const std::string& after,
+                                                   std::size_t limit) override {
+    return inner_.ListRolesAfter(after, limit);
+  }
   Status DeleteRole(const std::string& name) override { return inner_.DeleteRole(name); }
   Status SetLock(const LockRecord& lock) override { return inner_.SetLock(lock); }
   Status DeleteLock(const std::string& user) override { return inner_.DeleteLock(user); }
@@ -96,8 +104,9 @@ class ForwardingOperations : public Base {
   }
   Result<std::vector<NodeRecord>> ListNodes() override { return inner_.ListNodes(); }
   Status DeleteNode(const std::string& host_uuid) override { return inner_.DeleteNode(host_uuid); }
-  Status RecordNodeSync(const std::string& host_uuid, std::int64_t now) override {
-    return inner_.RecordNodeSync(host_uuid, now);
+  Status RecordNodeSync(const std::string& host_uuid, std::int64_t now,
+                        std::int64_t revision) override {
+    return inner_.RecordNodeSync(host_uuid, now, revision);
   }
   Status SetNodePrincipals(const std::string& host_uuid,
                            const std::vector<std::string>& principals) override {
@@ -151,6 +160,12 @@ class ForwardingOperations : public Base {
     return inner_.ListAudit(query);
   }
   using AuditStore::ListAudit;
+  Result<PolicyRevision> GetPolicyRevision() override { return inner_.GetPolicyRevision(); }
+  Result<std::vector<PolicyChange>> ListPolicyChanges(std::int64_t since,
+                                                      std::size_t limit) override {
+    return inner_.ListPolicyChanges(since, limit);
+  }
+  Status PrunePolicyChanges(std::int64_t keep) override { return inner_.PrunePolicyChanges(keep); }
 
  protected:
   StoreOperations& inner_;

@@ -62,9 +62,36 @@ constexpr const char* kV2Tables[] = {"schema_version",
                                      "revocations",
                                      "revocation_version"};
 
+// Takes away what schema version 7 added (the policy log: its tables, the
+// triggers on older tables that feed it, nodes.policy_revision).
+void DropPolicyLog(const std::string& path) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  std::vector<std::string> triggers;
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+                               " AND name LIKE '%\\_policy' ESCAPE '\\'",
+                               -1, &stmt, nullptr),
+            SQLITE_OK);
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    triggers.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  EXPECT_FALSE(triggers.empty());
+  for (const std::string& name : triggers) {
+    RawExec(path, ("DROP TRIGGER \"" + name + "\"").c_str());
+  }
+  RawExec(path,
+          "DROP TABLE policy_changes; DROP TABLE policy_revision;"
+          " ALTER TABLE nodes DROP COLUMN policy_revision;");
+}
+
 // Drops every table that is not in kV2Tables (with its indexes and
 // triggers), so the test keeps working as later migrations add tables.
 void DropTablesAfterV2(const std::string& path) {
+  DropPolicyLog(path);
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   std::vector<std::string> extra;
@@ -199,7 +226,7 @@ TEST_F(SqliteStoreTest, UsesWalAndForeignKeys) {
   ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT version FROM schema_version", -1, &stmt, nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(stmt, 0), 6);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 7);
   sqlite3_finalize(stmt);
   // The audit log refuses rewriting even through raw SQL.
   EXPECT_NE(sqlite3_exec(db, "DELETE FROM audit", nullptr, nullptr, nullptr), SQLITE_OK);
@@ -264,6 +291,23 @@ TEST_F(SqliteStoreTest, MigratesAVersion2DatabaseRolesRecordNothing) {
   EXPECT_TRUE(store_->GetRole("dba")->record_sessions);
 }
 
+// Rows written straight into the file (an import, a repair) move the
+// policy revision like the store's own writes: nodes must see them.
+TEST_F(SqliteStoreTest, RowsWrittenOutsideTheStoreMoveThePolicyRevision) {
+  const std::int64_t before = store_->GetPolicyRevision()->revision;
+  store_.reset();
+  RawExec(path_,
+          "INSERT INTO users (name, created_at) VALUES ('raw', 1);"
+          " INSERT INTO user_logins (user_name, position, login) VALUES ('raw', 0, 'raw');");
+  Reopen();
+  EXPECT_GT(store_->GetPolicyRevision()->revision, before);
+  auto changes = store_->ListPolicyChanges(before, 10);
+  ASSERT_TRUE(changes.has_value());
+  ASSERT_EQ(changes->size(), 1u);
+  EXPECT_EQ((*changes)[0].kind, kPolicyChangeUser);
+  EXPECT_EQ((*changes)[0].name, "raw");
+}
+
 // The CHECK constraints hold even against raw SQL.
 TEST_F(SqliteStoreTest, RecordingFlagsAreZeroOrOne) {
   CreateRole("dba");
@@ -282,6 +326,7 @@ TEST_F(SqliteStoreTest, RecordingFlagsAreZeroOrOne) {
 TEST_F(SqliteStoreTest, MigratesAVersion3DatabaseKeepingItsNodes) {
   JoinNode(kNodeA, "db-1");
   store_.reset();
+  DropPolicyLog(path_);
   RawExec(path_,
           "DROP TABLE sessions; DROP TABLE login_failures;"
           " DROP TABLE node_principals; DROP TABLE node_token_principals;"
