@@ -5,9 +5,11 @@
 #include <utility>
 
 #include "ca-server/api/public_api.h"
+#include "ca-server/api/query.h"
 #include "ca-server/auth/node_auth.h"
 #include "ca-server/auth/tokens.h"
 #include "ca-server/nodes/node_policy.h"
+#include "ca-server/nodes/node_policy_sync.h"
 #include "gate/bytes.h"
 #include "gate/certificate.h"
 #include "gate/json.h"
@@ -110,13 +112,62 @@ Result<Json::Value> Join(Services& s, const HttpRequest& req) {
   return out;
 }
 
+const char* ShapeName(NodePolicyReply::Shape shape) {
+  switch (shape) {
+    case NodePolicyReply::Shape::kUnchanged:
+      return "unchanged";
+    case NodePolicyReply::Shape::kDelta:
+      return "delta";
+    case NodePolicyReply::Shape::kFullPage:
+      return "full";
+  }
+  return "full";
+}
+
+// docs/node-protocol.md, "Sync". The user CA and host names travel in every
+// shape (a few hundred bytes): the node checks its CA file and renews its
+// host certificate from them.
+Json::Value RevisionReplyJson(const Services& s, const NodePolicyReply& reply,
+                              const NodeRecord& node) {
+  Json::Value out;
+  out["shape"] = ShapeName(reply.shape);
+  out["revision"] = Json::Int64(reply.revision);
+  out["user_ca"] = CaKeyList(s.user_ca);
+  out["host_principals"] = json::StringArray(node.principals);
+  if (reply.shape == NodePolicyReply::Shape::kUnchanged) return out;
+  out["snapshot"] = policy::SnapshotToJson(reply.snapshot);
+  if (reply.has_krl) out["krl"] = Base64Encode(reply.krl);
+  if (reply.shape == NodePolicyReply::Shape::kDelta) {
+    out["base"] = Json::Int64(reply.base);
+    out["removed_users"] = json::StringArray(reply.removed_users);
+    out["removed_roles"] = json::StringArray(reply.removed_roles);
+  }
+  if (!reply.next_cursor.empty()) out["next"] = reply.next_cursor;
+  return out;
+}
+
+// With "since" (and "cursor" for the next page of a full snapshot), the
+// policy by revision; without, the whole policy in one reply, as gate-node
+// fetched it before revisions (kept for nodes not yet upgraded).
 Result<Json::Value> Policy(Services& s, const HttpRequest& req) {
   auto node = Authenticate(s, req);
   if (!node) return Err(node.error());
   const std::int64_t now = s.now();
-  auto policy = SyncNode(s.store, PolicyContext(s), *node, now);
-  if (!policy) return Err(policy.error());
-  return PolicyJson(s, *policy, *node);
+  auto params = ParseQuery(req.query, {"since", "cursor"});
+  if (!params) return Err(params.error());
+  if (params->empty()) {
+    auto policy = SyncNode(s.store, PolicyContext(s), *node, now);
+    if (!policy) return Err(policy.error());
+    return PolicyJson(s, *policy, *node);
+  }
+  auto since = QueryNumber(*params, "since", 0);
+  if (!since) return Err(since.error());
+  NodePolicyRequest request;
+  request.since = static_cast<std::int64_t>(*since);
+  if (auto it = params->find("cursor"); it != params->end()) request.cursor = it->second;
+  auto reply = ServeNodePolicy(s.store, PolicyContext(s), *node, request, now);
+  if (!reply) return Err(reply.error());
+  return RevisionReplyJson(s, *reply, *node);
 }
 
 Result<Json::Value> RenewHostCert(Services& s, const HttpRequest& req) {

@@ -4,31 +4,163 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "gate/certificate.h"
 #include "gate/json.h"
+#include "gate/node_cache.h"
 #include "gate/secure_file.h"
 #include "sshd-hooks/node/host_cert.h"
+#include "sshd-hooks/node/policy_sync.h"
 
 namespace gate::node {
 namespace {
 
-Status SyncCache(const NodePaths& paths, const NodeState& state, const HttpClient& client,
-                 hooks::CacheChanges& changes, std::vector<std::string>& host_names) {
-  auto reply = client.Call("GET", "/v1/nodes/policy");
-  if (!reply) return reply.error();
-  if (reply->isMember("host_principals")) {
-    auto names = json::GetStringArray(*reply, "host_principals");
-    if (!names) return names.error().WithContext("policy reply");
-    host_names = *std::move(names);
+// More pages than this is a gate-ca gone wrong (100,000 users take 100).
+constexpr int kMaxPolicyPages = 10000;
+// Present after a delta that did not apply: the next sync fetches the full
+// snapshot instead of asking for another delta from the same revision.
+constexpr char kFullSyncNextFile[] = "sync-full-next";
+
+std::string PercentEncode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
   }
-  auto contents = hooks::CacheFromPolicyReply(*reply, state.host_uuid);
+  return out;
+}
+
+Result<PolicyReply> FetchPolicy(const HttpClient& client, const NodeState& state,
+                                std::int64_t since, const std::string& cursor) {
+  std::string path = "/v1/nodes/policy?since=" + std::to_string(since);
+  if (!cursor.empty()) path += "&cursor=" + PercentEncode(cursor);
+  auto reply = client.Call("GET", path);
+  if (!reply) return Err(reply.error());
+  auto parsed = ParsePolicyReply(*reply, state.host_uuid);
+  if (!parsed) return Err(parsed.error().WithContext("policy reply"));
+  return parsed;
+}
+
+// The whole snapshot, page by page, from first (already fetched).
+Result<policy::Snapshot> FetchPages(const HttpClient& client, const NodeState& state,
+                                    const PolicyReply& first, int& pages) {
+  policy::Snapshot assembled = first.snapshot;
+  std::string next = first.next;
+  for (pages = 1; !next.empty(); ++pages) {
+    if (pages >= kMaxPolicyPages) {
+      return Err(
+          DataLoss("gate-ca sent more than " + std::to_string(kMaxPolicyPages) + " policy pages"));
+    }
+    auto page = FetchPolicy(client, state, 0, next);
+    if (!page) return Err(page.error().WithContext("policy page " + std::to_string(pages + 1)));
+    GATE_RETURN_IF_ERROR(
+        AppendPage(assembled, *page).WithContext("policy page " + std::to_string(pages + 1)));
+    next = page->next;
+  }
+  return assembled;
+}
+
+// The three cache files' contents for a whole snapshot, validated as a
+// reply of the whole policy would be.
+Result<hooks::CacheContents> WholeCache(const policy::Snapshot& snapshot, const PolicyReply& reply,
+                                        const NodeState& state) {
+  Json::Value whole;
+  whole["snapshot"] = policy::SnapshotToJson(snapshot);
+  whole["user_ca"] = reply.user_ca;
+  whole["krl"] = reply.krl_base64;
+  return hooks::CacheFromPolicyReply(whole, state.host_uuid);
+}
+
+// Whether the user CA gate-ca names is the one in the cache.
+bool SameUserCa(const CacheLocation& cache, const Json::Value& user_ca) {
+  auto cached = ReadUserCaKeys(cache);
+  if (!cached || !user_ca.isArray()) return false;
+  std::string sent;
+  for (const Json::Value& line : user_ca) {
+    if (!line.isString()) return false;
+    sent += line.asString() + "\n";
+  }
+  auto keys = ParseUserCaKeys(sent);
+  return keys && FormatUserCaKeys(*keys) == FormatUserCaKeys(*cached);
+}
+
+// One sync by revision (docs/node-protocol.md, "Sync"): ask for what
+// changed since the last good cache's revision; nothing to write when
+// unchanged, the delta applied to that cache, or every page of the full
+// snapshot. Any error leaves the cache as it was.
+Status SyncCache(const NodePaths& paths, const NodeState& state, const HttpClient& client,
+                 SyncOutcome& out, std::vector<std::string>& host_names) {
+  CacheLocation cache;
+  cache.dir = paths.CacheDir();
+  cache.owner = ::geteuid();
+  const std::string full_next = paths.data_dir + "/" + kFullSyncNextFile;
+  std::optional<policy::Snapshot> last_good;
+  if (::access(full_next.c_str(), F_OK) != 0) {
+    if (auto cached = ReadSnapshot(cache); cached && cached->revision > 0) {
+      last_good = *std::move(cached);
+    }
+  }
+  const std::int64_t since = last_good ? last_good->revision : 0;
+  auto reply = FetchPolicy(client, state, since, "");
+  if (!reply) return reply.error();
+  host_names = reply->host_principals;
+
+  if (reply->shape == PolicyReply::Shape::kUnchanged) {
+    if (!last_good || reply->revision != since) {
+      return DataLoss("gate-ca answered 'unchanged' at revision " +
+                      std::to_string(reply->revision) + " to a node at revision " +
+                      std::to_string(since));
+    }
+    out.revision = since;
+    out.sync_kind = "unchanged";
+    if (SameUserCa(cache, reply->user_ca)) return Status::Ok();
+    // A new user CA is rare (a rebuilt gate-ca); take everything afresh.
+    reply = FetchPolicy(client, state, 0, "");
+    if (!reply) return reply.error();
+    if (reply->shape != PolicyReply::Shape::kFullPage) {
+      return DataLoss("gate-ca did not answer a node without a revision with a full snapshot");
+    }
+  }
+
+  policy::Snapshot whole;
+  if (reply->shape == PolicyReply::Shape::kDelta) {
+    auto applied = last_good ? ApplyDelta(*last_good, *reply)
+                             : Result<policy::Snapshot>(Err(DataLoss("a delta to no cache")));
+    if (!applied) {
+      // Asking again from the same revision would bring the same delta.
+      (void)WriteFileAtomic(full_next, "", 0600);
+      return applied.error().WithContext("delta not applied, the next sync fetches everything");
+    }
+    whole = *std::move(applied);
+    out.sync_kind = "delta: " + std::to_string(reply->snapshot.users.size()) + " user(s) and " +
+                    std::to_string(reply->snapshot.roles.size()) + " role(s) changed, " +
+                    std::to_string(reply->removed_users.size()) + " user(s) and " +
+                    std::to_string(reply->removed_roles.size()) + " role(s) removed";
+  } else {
+    if (!reply->has_krl) return DataLoss("the first policy page carries no KRL");
+    int pages = 0;
+    auto assembled = FetchPages(client, state, *reply, pages);
+    if (!assembled) return assembled.error();
+    whole = *std::move(assembled);
+    out.sync_kind = "full snapshot in " + std::to_string(pages) + " page(s)";
+  }
+  auto contents = WholeCache(whole, *reply, state);
   if (!contents) return contents.error();
   auto installed = hooks::InstallCache(paths.CacheDir(), *contents);
   if (!installed) return installed.error();
-  changes = *installed;
+  out.cache = *installed;
+  out.revision = whole.revision;
+  if (reply->shape == PolicyReply::Shape::kFullPage) (void)::unlink(full_next.c_str());
   return Status::Ok();
 }
 
@@ -107,6 +239,9 @@ Status SyncOutcome::status() const {
 std::string SyncOutcome::Describe() const {
   std::string line =
       cache_status.ok() ? hooks::DescribeCacheChanges(cache) : "cache kept (update failed)";
+  if (cache_status.ok() && revision > 0) {
+    line += " (policy revision " + std::to_string(revision) + ", " + sync_kind + ")";
+  }
   line += "; host certificate ";
   if (!host_cert_status.ok()) {
     line += "kept (renewal failed)";
@@ -125,7 +260,7 @@ SyncOutcome SyncNode(const NodePaths& paths, const NodeState& state, const HttpC
                      std::int64_t now) {
   SyncOutcome out;
   std::vector<std::string> host_names;
-  out.cache_status = SyncCache(paths, state, client, out.cache, host_names);
+  out.cache_status = SyncCache(paths, state, client, out, host_names);
   out.host_cert_status = SyncHostCert(paths, client, host_names, now, out);
   return out;
 }

@@ -21,6 +21,10 @@ struct SyncOutcome {
   // failure the old files are kept.
   Status cache_status;
   hooks::CacheChanges cache;
+  // The policy revision the cache is at after a successful sync, and how it
+  // got there: "unchanged", "delta: …", "full snapshot in N page(s)".
+  std::int64_t revision = 0;
+  std::string sync_kind;
 
   Status host_cert_status;
   bool host_cert_written = false;
@@ -36,8 +40,13 @@ struct SyncOutcome {
   std::string Describe() const;
 };
 
-// One sync at `now`: GET /v1/nodes/policy, validate (CacheFromPolicyReply)
-// and install into paths.CacheDir(); then, if the host certificate is
+// One sync at `now`: GET /v1/nodes/policy?since=<the cache's revision>
+// (docs/node-protocol.md, "Sync"); an unchanged policy writes nothing, a
+// delta is applied to the last good snapshot, a full snapshot is fetched
+// page by page; the whole new snapshot is validated (CacheFromPolicyReply)
+// and installed into paths.CacheDir() (InstallCache). Any error keeps the
+// last good cache; a delta that does not apply makes the next sync fetch
+// the full snapshot. Then, if the host certificate is
 // missing, not for this host key, invalid, or has less than a third of its
 // lifetime left, POST /v1/nodes/host-cert and write the new one (0644).
 // Does not reload sshd: the caller decides (host_cert_written).

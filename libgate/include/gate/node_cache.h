@@ -46,7 +46,8 @@ inline constexpr std::size_t kMaxSyncStampSize = 32;
 
 // A snapshot with thousands of users and roles stays well under this; the cap
 // bounds what a corrupt file can make the login path read and parse.
-inline constexpr std::size_t kMaxPolicySize = 4 * 1024 * 1024;
+// 100,000 users take about 7 MB in policy.json.
+inline constexpr std::size_t kMaxPolicySize = 64 * 1024 * 1024;
 inline constexpr std::size_t kMaxUserCaSize = 64 * 1024;
 inline constexpr std::size_t kMaxKrlSize = ssh::kMaxKrlSize;
 
