@@ -3,17 +3,14 @@ policy costs no policy body, a change costs a delta of what changed, a node
 without a usable revision gets the full snapshot in pages, and a lock
 reaches sshd after one sync whatever the cluster's size. Real gate-ca,
 gate-node and sshd."""
-import http.client
 import json
 import os
-import re
 import sqlite3
-import ssl
 import time
 import unittest
 
-from harness import IS_ROOT, GateTestCase, Node, ensure_os_user
-from test_nodes import node_token
+from harness import GateTestCase, ensure_os_user
+from test_nodes import join_node, node_request
 
 PASSWORD = "correct horse battery"
 
@@ -21,18 +18,8 @@ PASSWORD = "correct horse battery"
 def policy_get(ca, node, query):
     """GET /v1/nodes/policy?QUERY with the node's own credential: (status,
     raw body bytes, parsed body)."""
-    with open(os.path.join(node.data_dir, "node.json")) as f:
-        state = json.load(f)
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    conn = http.client.HTTPSConnection("127.0.0.1", ca.port, context=ctx, timeout=60)
-    conn.request("GET", "/v1/nodes/policy?" + query, headers={
-        "Authorization": "Bearer " + state["host_uuid"] + "." + state["node_secret"]})
-    resp = conn.getresponse()
-    raw = resp.read()
-    conn.close()
-    return resp.status, raw, json.loads(raw)
+    status, raw = node_request(ca, node, "GET", "/v1/nodes/policy?" + query)
+    return status, raw, json.loads(raw)
 
 
 def cached_policy(node):
@@ -53,11 +40,7 @@ class NodeSyncTest(GateTestCase):
         ensure_os_user("gtsync")
         cls.ca.gatectl("roles", "add", "dev", "--logins", "gtsync", "--node-labels", "env=dev",
                        check=True)
-        cls.node = Node(cls.workdir).start()
-        token, _ = node_token(cls.ca, "env=dev")
-        joined = cls.node.join(cls.ca, token, "--principals", "127.0.0.1")
-        if joined.returncode != 0:
-            raise AssertionError("join failed: " + joined.stdout + joined.stderr)
+        cls.node = join_node(cls.ca, cls.workdir, "env=dev")
 
     @classmethod
     def tearDownClass(cls):
@@ -194,11 +177,7 @@ class LargeClusterSyncTest(GateTestCase):
                            ((f"user{i:06d}",) for i in range(cls.USERS)))
         db.close()
         cls.ca.start()
-        cls.node = Node(cls.workdir).start()
-        token, _ = node_token(cls.ca)
-        cls.joined = cls.node.join(cls.ca, token, "--principals", "127.0.0.1")
-        if cls.joined.returncode != 0:
-            raise AssertionError("join failed: " + cls.joined.stdout + cls.joined.stderr)
+        cls.node = join_node(cls.ca, cls.workdir)
         # Logged in after the join, so its known_hosts trusts the node's name.
         cls.client = cls.logged_in_user("zz-real", roles="big")
 

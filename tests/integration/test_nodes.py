@@ -37,21 +37,43 @@ def node_token(ca, labels=None, ttl=None, principals="127.0.0.1"):
     return token_of(out), out
 
 
-def node_api(ca, node, method, path, body):
-    """One node-authenticated request to gate-ca with node's own credential."""
+def node_request(ca, node, method, path, body=None):
+    """One node-authenticated request to gate-ca with node's own credential
+    (a JSON body unless None): (status, reply body bytes)."""
     with open(os.path.join(node.data_dir, "node.json")) as f:
         state = json.load(f)
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
-    conn = http.client.HTTPSConnection("127.0.0.1", ca.port, context=ctx, timeout=30)
-    conn.request(method, path, body=json.dumps(body).encode(), headers={
-        "Content-Type": "application/json",
-        "Authorization": "Bearer " + state["host_uuid"] + "." + state["node_secret"]})
+    conn = http.client.HTTPSConnection("127.0.0.1", ca.port, context=ctx, timeout=60)
+    headers = {"Authorization": "Bearer " + state["host_uuid"] + "." + state["node_secret"]}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    conn.request(method, path, body=None if body is None else json.dumps(body).encode(),
+                 headers=headers)
     resp = conn.getresponse()
-    text = resp.read().decode(errors="replace")
+    raw = resp.read()
     conn.close()
-    return resp.status, (json.loads(text) if text else None)
+    return resp.status, raw
+
+
+def node_api(ca, node, method, path, body):
+    """node_request, its reply parsed."""
+    status, raw = node_request(ca, node, method, path, body)
+    text = raw.decode(errors="replace")
+    return status, (json.loads(text) if text else None)
+
+
+def join_node(ca, workdir, labels=None, name="node1"):
+    """A started node (harness.Node) joined to ca with a token for labels,
+    approving 127.0.0.1."""
+    node = Node(workdir, name).start()
+    token, _ = node_token(ca, labels)
+    joined = node.join(ca, token, "--principals", "127.0.0.1")
+    if joined.returncode != 0:
+        node.stop()
+        raise AssertionError("join failed: " + joined.stdout + joined.stderr)
+    return node
 
 
 def cert_principals(cert_path):

@@ -62,23 +62,28 @@ constexpr const char* kV2Tables[] = {"schema_version",
                                      "revocations",
                                      "revocation_version"};
 
-// Takes away what schema version 7 added (the policy log: its tables, the
-// triggers on older tables that feed it, nodes.policy_revision).
-void DropPolicyLog(const std::string& path) {
+// The names sqlite_master lists for `where` (a condition on its columns).
+void SchemaNames(const std::string& path, const std::string& where,
+                 std::vector<std::string>& names) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  std::vector<std::string> triggers;
   sqlite3_stmt* stmt = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db,
-                               "SELECT name FROM sqlite_master WHERE type = 'trigger'"
-                               " AND name LIKE '%\\_policy' ESCAPE '\\'",
-                               -1, &stmt, nullptr),
+  ASSERT_EQ(sqlite3_prepare_v2(db, ("SELECT name FROM sqlite_master WHERE " + where).c_str(), -1,
+                               &stmt, nullptr),
             SQLITE_OK);
   while (sqlite3_step(stmt) == SQLITE_ROW) {
-    triggers.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
+    names.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
   }
   sqlite3_finalize(stmt);
   sqlite3_close(db);
+}
+
+// Takes away what schema version 7 added (the policy log: its tables, the
+// triggers on older tables that feed it, nodes.policy_revision).
+void DropPolicyLog(const std::string& path) {
+  std::vector<std::string> triggers;
+  ASSERT_NO_FATAL_FAILURE(
+      SchemaNames(path, "type = 'trigger' AND name LIKE '%\\_policy' ESCAPE '\\'", triggers));
   EXPECT_FALSE(triggers.empty());
   for (const std::string& name : triggers) {
     RawExec(path, ("DROP TRIGGER \"" + name + "\"").c_str());
@@ -92,23 +97,13 @@ void DropPolicyLog(const std::string& path) {
 // triggers), so the test keeps working as later migrations add tables.
 void DropTablesAfterV2(const std::string& path) {
   DropPolicyLog(path);
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  std::vector<std::string> extra;
-  sqlite3_stmt* stmt = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db,
-                               "SELECT name FROM sqlite_master WHERE type = 'table'"
-                               " AND name NOT LIKE 'sqlite_%'",
-                               -1, &stmt, nullptr),
-            SQLITE_OK);
-  while (sqlite3_step(stmt) == SQLITE_ROW) {
-    const std::string name = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+  std::vector<std::string> tables, extra;
+  ASSERT_NO_FATAL_FAILURE(SchemaNames(path, "type = 'table' AND name NOT LIKE 'sqlite_%'", tables));
+  for (const std::string& name : tables) {
     if (std::find(std::begin(kV2Tables), std::end(kV2Tables), name) == std::end(kV2Tables)) {
       extra.push_back(name);
     }
   }
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
   for (const std::string& name : extra) {
     RawExec(path, ("PRAGMA foreign_keys=OFF; DROP TABLE \"" + name + "\";").c_str());
   }

@@ -103,6 +103,9 @@ TEST(PolicySyncTest, DeltaFromAnotherRevisionIsAGap) {
   EXPECT_EQ(whole.error().code(), Code::kFailedPrecondition);
 }
 
+// A user entry as a snapshot's JSON holds it.
+Json::Value Alice() { return policy::SnapshotToJson(Base())["users"][0]; }
+
 TEST(PolicySyncTest, MalformedDeltasAreRefused) {
   struct Case {
     const char* what;
@@ -122,20 +125,12 @@ TEST(PolicySyncTest, MalformedDeltasAreRefused) {
       {"bad user entry", [](Json::Value& v) { v["snapshot"]["users"].append(Json::Value(5)); }},
       {"user twice",
        [](Json::Value& v) {
-         Json::Value u;
-         u["name"] = "alice";
-         u["logins"] = Json::Value(Json::arrayValue);
-         u["roles"] = Json::Value(Json::arrayValue);
-         v["snapshot"]["users"].append(u);
-         v["snapshot"]["users"].append(u);
+         v["snapshot"]["users"].append(Alice());
+         v["snapshot"]["users"].append(Alice());
        }},
       {"changed and removed",
        [](Json::Value& v) {
-         Json::Value u;
-         u["name"] = "alice";
-         u["logins"] = Json::Value(Json::arrayValue);
-         u["roles"] = Json::Value(Json::arrayValue);
-         v["snapshot"]["users"].append(u);
+         v["snapshot"]["users"].append(Alice());
          v["removed_users"].append("alice");
        }},
       {"removed twice",
