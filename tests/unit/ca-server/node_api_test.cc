@@ -872,6 +872,51 @@ TEST_F(NodeApiTest, PolicySnapshotKrlAndLastSync) {
   EXPECT_EQ(store_->GetNode(join["host_uuid"].asString())->last_sync, kNow + 60);
 }
 
+// GET /v1/nodes/policy?since=R: the three shapes on the wire, and a
+// malformed query refused before anything is served or recorded.
+TEST_F(NodeApiTest, PolicyBySinceAnswersInThreeShapes) {
+  Json::Value join = JoinNode();
+  auto get = [&](const std::string& query) {
+    HttpRequest req = Request("GET", "/v1/nodes/policy", "", "192.0.2.7");
+    req.query = query;
+    req.authorization = Bearer(join);
+    return public_.Dispatch(req);
+  };
+  for (const char* bad : {"since=-1", "since=x", "since=1&other=2", "since=0&cursor=nonsense"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_EQ(get(bad).status, 400);
+  }
+  EXPECT_EQ(store_->GetNode(join["host_uuid"].asString())->last_sync, 0);
+
+  HttpReply full = get("since=0");
+  ASSERT_EQ(full.status, 200) << json::Write(full.body);
+  EXPECT_EQ(full.body["shape"].asString(), "full");
+  EXPECT_FALSE(full.body.isMember("next"));
+  EXPECT_TRUE(full.body.isMember("krl"));
+  EXPECT_EQ(full.body["host_principals"],
+            json::StringArray(store_->GetNode(join["host_uuid"].asString())->principals));
+  EXPECT_EQ(full.body["user_ca"].size(), 1u);
+  const std::int64_t revision = full.body["revision"].asInt64();
+  EXPECT_EQ(full.body["snapshot"]["revision"].asInt64(), revision);
+  EXPECT_EQ(store_->GetNode(join["host_uuid"].asString())->policy_revision, revision);
+
+  HttpReply unchanged = get("since=" + std::to_string(revision));
+  ASSERT_EQ(unchanged.status, 200);
+  EXPECT_EQ(unchanged.body["shape"].asString(), "unchanged");
+  EXPECT_FALSE(unchanged.body.isMember("snapshot"));
+  EXPECT_FALSE(unchanged.body.isMember("krl"));
+
+  AddRole(R"({"name": "ops", "logins": ["ops"], "node_labels": {"env": "*"}})");
+  HttpReply delta = get("since=" + std::to_string(revision));
+  ASSERT_EQ(delta.status, 200);
+  EXPECT_EQ(delta.body["shape"].asString(), "delta");
+  EXPECT_EQ(delta.body["base"].asInt64(), revision);
+  ASSERT_EQ(delta.body["snapshot"]["roles"].size(), 1u);
+  EXPECT_EQ(delta.body["snapshot"]["roles"][0]["name"].asString(), "ops");
+  EXPECT_TRUE(delta.body["removed_users"].isArray());
+  EXPECT_TRUE(delta.body.isMember("krl"));
+}
+
 TEST_F(NodeApiTest, EmptyKrlIsValid) {
   Json::Value join = JoinNode();
   HttpReply reply = Public("GET", "/v1/nodes/policy", Json::Value(), Bearer(join));
