@@ -134,6 +134,34 @@ class NodeSyncTest(GateTestCase):
         self.assertIn("late1", cached_users(self.node))
         self.assertGreater(self.revision(), before)
 
+    def test_a_delta_that_does_not_apply_keeps_the_cache_then_a_full_fetch_repairs(self):
+        self.sync()
+        revision = self.revision()
+        self.ca.add_user("fix1", "fix1")
+        # A cache that claims this cluster's revision but another cluster's
+        # name (written here by hand, in the cache's current format): the
+        # delta gate-ca sends for that revision must not be applied to it.
+        path = os.path.join(self.node.data_dir, "cache", "policy.json")
+        policy = cached_policy(self.node)
+        policy["cluster_name"] = "someone-else"
+        with open(path, "w") as f:
+            f.write(json.dumps(policy) + "\n")
+        with open(path, "rb") as f:
+            spoiled = f.read()
+        failed = self.node.sync()
+        self.assertNotEqual(failed.returncode, 0, failed.stdout)
+        self.assertIn("delta not applied, the next sync fetches everything", failed.stderr)
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(), spoiled)  # nothing half-applied
+        self.assertTrue(os.path.exists(os.path.join(self.node.data_dir, "sync-full-next")))
+        out = self.sync()
+        self.assertIn("full snapshot in 1 page(s)", out)
+        self.assertEqual(cached_policy(self.node)["cluster_name"], "test-cluster")
+        self.assertIn("fix1", cached_users(self.node))
+        self.assertGreater(self.revision(), revision)
+        self.assertFalse(os.path.exists(os.path.join(self.node.data_dir, "sync-full-next")))
+        self.assertIn("unchanged", self.sync())
+
     def test_gate_ca_unreachable_keeps_the_last_good_cache(self):
         self.sync()
         path = os.path.join(self.node.data_dir, "cache", "policy.json")
