@@ -60,22 +60,6 @@ std::string HostName() {
   return buf;
 }
 
-std::string PercentEncode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : s) {
-    const auto b = static_cast<unsigned char>(c);
-    if (std::isalnum(b) || c == '-' || c == '.' || c == '_' || c == '~' || c == '@') {
-      out.push_back(c);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[b >> 4]);
-      out.push_back(kHex[b & 0x0F]);
-    }
-  }
-  return out;
-}
-
 Status OathInit() {
   static const int rc = oath_init();
   if (rc != OATH_OK) return Internal(std::string("liboath: ") + oath_strerror(rc));

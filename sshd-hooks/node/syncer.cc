@@ -4,11 +4,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "gate/bytes.h"
 #include "gate/certificate.h"
 #include "gate/json.h"
 #include "gate/node_cache.h"
@@ -24,21 +24,6 @@ constexpr int kMaxPolicyPages = 10000;
 // Present after a delta that did not apply: the next sync fetches the full
 // snapshot instead of asking for another delta from the same revision.
 constexpr char kFullSyncNextFile[] = "sync-full-next";
-
-std::string PercentEncode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
 
 Result<PolicyReply> FetchPolicy(const HttpClient& client, const NodeState& state,
                                 std::int64_t since, const std::string& cursor) {

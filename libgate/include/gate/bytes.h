@@ -23,6 +23,11 @@ std::string HexEncode(std::string_view data);
 // Accepts upper or lower case; InvalidArgument on odd length or non-hex.
 Result<std::string> HexDecode(std::string_view text);
 
+// RFC 3986 percent-encoding for a URI component (a query value, an
+// otpauth:// label): letters, digits, '-', '.', '_', '~' and '@' stay as
+// they are; every other byte becomes %XX (upper-case hex).
+std::string PercentEncode(std::string_view data);
+
 // SHA-256 of data, 32 raw bytes.
 std::string Sha256(std::string_view data);
 

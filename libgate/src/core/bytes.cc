@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <climits>
 #include <cstdlib>
 
@@ -107,6 +108,22 @@ std::string HexEncode(std::string_view data) {
     const auto b = static_cast<unsigned char>(data[i]);
     out[2 * i] = kDigits[b >> 4];
     out[2 * i + 1] = kDigits[b & 0x0f];
+  }
+  return out;
+}
+
+std::string PercentEncode(std::string_view data) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  std::string out;
+  for (char c : data) {
+    const auto b = static_cast<unsigned char>(c);
+    if (std::isalnum(b) != 0 || c == '-' || c == '.' || c == '_' || c == '~' || c == '@') {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kDigits[b >> 4]);
+      out.push_back(kDigits[b & 0x0f]);
+    }
   }
   return out;
 }

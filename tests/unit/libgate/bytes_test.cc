@@ -67,6 +67,13 @@ TEST(HexTest, EncodeIsLowerCase) {
   EXPECT_EQ(HexEncode(""), "");
 }
 
+TEST(PercentEncodeTest, KeepsUnreservedAndAtEncodesEverythingElse) {
+  EXPECT_EQ(PercentEncode("AZaz09-._~@"), "AZaz09-._~@");
+  EXPECT_EQ(PercentEncode("a b&c=d/e?f%"), "a%20b%26c%3Dd%2Fe%3Ff%25");
+  EXPECT_EQ(PercentEncode(std::string("\x00\xff", 2)), "%00%FF");
+  EXPECT_EQ(PercentEncode(""), "");
+}
+
 TEST(HexTest, DecodeAcceptsBothCases) {
   auto lower = HexDecode("00ff10ab");
   auto upper = HexDecode("00FF10AB");
