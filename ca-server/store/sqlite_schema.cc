@@ -269,195 +269,72 @@ CREATE INDEX policy_changes_by_revision ON policy_changes(revision);
 
 ALTER TABLE nodes ADD COLUMN policy_revision INTEGER NOT NULL DEFAULT 0;
 
+-- Every feeder below records what it touched here; this one trigger moves
+-- the revision and logs it, and leaves the table empty.
+CREATE TABLE policy_touches (kind TEXT NOT NULL, name TEXT NOT NULL) STRICT;
+CREATE TRIGGER policy_touches_log AFTER INSERT ON policy_touches
+BEGIN
+  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
+  INSERT INTO policy_changes (kind, name, revision)
+    VALUES (NEW.kind, NEW.name, (SELECT revision FROM policy_revision WHERE id = 1))
+    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
+  DELETE FROM policy_touches;
+END;
+
 CREATE TRIGGER users_insert_policy AFTER INSERT ON users
-BEGIN
-  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
-  INSERT INTO policy_changes (kind, name, revision)
-    VALUES ('user', NEW.name, (SELECT revision FROM policy_revision WHERE id = 1))
-    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
-END;
+  BEGIN INSERT INTO policy_touches (kind, name) VALUES ('user', NEW.name); END;
 CREATE TRIGGER users_delete_policy AFTER DELETE ON users
-BEGIN
-  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
-  INSERT INTO policy_changes (kind, name, revision)
-    VALUES ('user', OLD.name, (SELECT revision FROM policy_revision WHERE id = 1))
-    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
-END;
+  BEGIN INSERT INTO policy_touches (kind, name) VALUES ('user', OLD.name); END;
 CREATE TRIGGER user_logins_insert_policy AFTER INSERT ON user_logins
-BEGIN
-  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
-  INSERT INTO policy_changes (kind, name, revision)
-    VALUES ('user', NEW.user_name, (SELECT revision FROM policy_revision WHERE id = 1))
-    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
-END;
+  BEGIN INSERT INTO policy_touches (kind, name) VALUES ('user', NEW.user_name); END;
 CREATE TRIGGER user_logins_update_policy AFTER UPDATE ON user_logins
-BEGIN
-  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
-  INSERT INTO policy_changes (kind, name, revision)
-    VALUES ('user', NEW.user_name, (SELECT revision FROM policy_revision WHERE id = 1))
-    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
-END;
+  BEGIN INSERT INTO policy_touches (kind, name) VALUES ('user', NEW.user_name); END;
 CREATE TRIGGER user_logins_delete_policy AFTER DELETE ON user_logins
-BEGIN
-  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
-  INSERT INTO policy_changes (kind, name, revision)
-    VALUES ('user', OLD.user_name, (SELECT revision FROM policy_revision WHERE id = 1))
-    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
-END;
+  BEGIN INSERT INTO policy_touches (kind, name) VALUES ('user', OLD.user_name); END;
 CREATE TRIGGER user_roles_insert_policy AFTER INSERT ON user_roles
-BEGIN
-  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
-  INSERT INTO policy_changes (kind, name, revision)
-    VALUES ('user', NEW.user_name, (SELECT revision FROM policy_revision WHERE id = 1))
-    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
-END;
+  BEGIN INSERT INTO policy_touches (kind, name) VALUES ('user', NEW.user_name); END;
 CREATE TRIGGER user_roles_update_policy AFTER UPDATE ON user_roles
-BEGIN
-  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
-  INSERT INTO policy_changes (kind, name, revision)
-    VALUES ('user', NEW.user_name, (SELECT revision FROM policy_revision WHERE id = 1))
-    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
-END;
+  BEGIN INSERT INTO policy_touches (kind, name) VALUES ('user', NEW.user_name); END;
 CREATE TRIGGER user_roles_delete_policy AFTER DELETE ON user_roles
-BEGIN
-  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
-  INSERT INTO policy_changes (kind, name, revision)
-    VALUES ('user', OLD.user_name, (SELECT revision FROM policy_revision WHERE id = 1))
-    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
-END;
+  BEGIN INSERT INTO policy_touches (kind, name) VALUES ('user', OLD.user_name); END;
 CREATE TRIGGER roles_insert_policy AFTER INSERT ON roles
-BEGIN
-  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
-  INSERT INTO policy_changes (kind, name, revision)
-    VALUES ('role', NEW.name, (SELECT revision FROM policy_revision WHERE id = 1))
-    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
-END;
+  BEGIN INSERT INTO policy_touches (kind, name) VALUES ('role', NEW.name); END;
 CREATE TRIGGER roles_update_policy AFTER UPDATE ON roles
-BEGIN
-  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
-  INSERT INTO policy_changes (kind, name, revision)
-    VALUES ('role', NEW.name, (SELECT revision FROM policy_revision WHERE id = 1))
-    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
-END;
+  BEGIN INSERT INTO policy_touches (kind, name) VALUES ('role', NEW.name); END;
 CREATE TRIGGER roles_delete_policy AFTER DELETE ON roles
-BEGIN
-  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
-  INSERT INTO policy_changes (kind, name, revision)
-    VALUES ('role', OLD.name, (SELECT revision FROM policy_revision WHERE id = 1))
-    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
-END;
+  BEGIN INSERT INTO policy_touches (kind, name) VALUES ('role', OLD.name); END;
 CREATE TRIGGER role_logins_insert_policy AFTER INSERT ON role_logins
-BEGIN
-  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
-  INSERT INTO policy_changes (kind, name, revision)
-    VALUES ('role', NEW.role_name, (SELECT revision FROM policy_revision WHERE id = 1))
-    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
-END;
+  BEGIN INSERT INTO policy_touches (kind, name) VALUES ('role', NEW.role_name); END;
 CREATE TRIGGER role_logins_update_policy AFTER UPDATE ON role_logins
-BEGIN
-  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
-  INSERT INTO policy_changes (kind, name, revision)
-    VALUES ('role', NEW.role_name, (SELECT revision FROM policy_revision WHERE id = 1))
-    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
-END;
+  BEGIN INSERT INTO policy_touches (kind, name) VALUES ('role', NEW.role_name); END;
 CREATE TRIGGER role_logins_delete_policy AFTER DELETE ON role_logins
-BEGIN
-  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
-  INSERT INTO policy_changes (kind, name, revision)
-    VALUES ('role', OLD.role_name, (SELECT revision FROM policy_revision WHERE id = 1))
-    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
-END;
+  BEGIN INSERT INTO policy_touches (kind, name) VALUES ('role', OLD.role_name); END;
 CREATE TRIGGER role_node_labels_insert_policy AFTER INSERT ON role_node_labels
-BEGIN
-  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
-  INSERT INTO policy_changes (kind, name, revision)
-    VALUES ('role', NEW.role_name, (SELECT revision FROM policy_revision WHERE id = 1))
-    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
-END;
+  BEGIN INSERT INTO policy_touches (kind, name) VALUES ('role', NEW.role_name); END;
 CREATE TRIGGER role_node_labels_update_policy AFTER UPDATE ON role_node_labels
-BEGIN
-  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
-  INSERT INTO policy_changes (kind, name, revision)
-    VALUES ('role', NEW.role_name, (SELECT revision FROM policy_revision WHERE id = 1))
-    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
-END;
+  BEGIN INSERT INTO policy_touches (kind, name) VALUES ('role', NEW.role_name); END;
 CREATE TRIGGER role_node_labels_delete_policy AFTER DELETE ON role_node_labels
-BEGIN
-  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
-  INSERT INTO policy_changes (kind, name, revision)
-    VALUES ('role', OLD.role_name, (SELECT revision FROM policy_revision WHERE id = 1))
-    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
-END;
+  BEGIN INSERT INTO policy_touches (kind, name) VALUES ('role', OLD.role_name); END;
 CREATE TRIGGER locks_insert_policy AFTER INSERT ON locks
-BEGIN
-  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
-  INSERT INTO policy_changes (kind, name, revision)
-    VALUES ('locks', '', (SELECT revision FROM policy_revision WHERE id = 1))
-    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
-END;
+  BEGIN INSERT INTO policy_touches (kind, name) VALUES ('locks', ''); END;
 CREATE TRIGGER locks_update_policy AFTER UPDATE ON locks
-BEGIN
-  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
-  INSERT INTO policy_changes (kind, name, revision)
-    VALUES ('locks', '', (SELECT revision FROM policy_revision WHERE id = 1))
-    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
-END;
+  BEGIN INSERT INTO policy_touches (kind, name) VALUES ('locks', ''); END;
 CREATE TRIGGER locks_delete_policy AFTER DELETE ON locks
-BEGIN
-  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
-  INSERT INTO policy_changes (kind, name, revision)
-    VALUES ('locks', '', (SELECT revision FROM policy_revision WHERE id = 1))
-    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
-END;
+  BEGIN INSERT INTO policy_touches (kind, name) VALUES ('locks', ''); END;
 CREATE TRIGGER revocations_insert_policy AFTER INSERT ON revocations
-BEGIN
-  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
-  INSERT INTO policy_changes (kind, name, revision)
-    VALUES ('revocations', '', (SELECT revision FROM policy_revision WHERE id = 1))
-    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
-END;
+  BEGIN INSERT INTO policy_touches (kind, name) VALUES ('revocations', ''); END;
 CREATE TRIGGER node_labels_insert_policy AFTER INSERT ON node_labels
-BEGIN
-  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
-  INSERT INTO policy_changes (kind, name, revision)
-    VALUES ('node', NEW.host_uuid, (SELECT revision FROM policy_revision WHERE id = 1))
-    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
-END;
+  BEGIN INSERT INTO policy_touches (kind, name) VALUES ('node', NEW.host_uuid); END;
 CREATE TRIGGER node_labels_update_policy AFTER UPDATE ON node_labels
-BEGIN
-  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
-  INSERT INTO policy_changes (kind, name, revision)
-    VALUES ('node', NEW.host_uuid, (SELECT revision FROM policy_revision WHERE id = 1))
-    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
-END;
+  BEGIN INSERT INTO policy_touches (kind, name) VALUES ('node', NEW.host_uuid); END;
 CREATE TRIGGER node_labels_delete_policy AFTER DELETE ON node_labels
-BEGIN
-  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
-  INSERT INTO policy_changes (kind, name, revision)
-    VALUES ('node', OLD.host_uuid, (SELECT revision FROM policy_revision WHERE id = 1))
-    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
-END;
+  BEGIN INSERT INTO policy_touches (kind, name) VALUES ('node', OLD.host_uuid); END;
 CREATE TRIGGER node_principals_insert_policy AFTER INSERT ON node_principals
-BEGIN
-  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
-  INSERT INTO policy_changes (kind, name, revision)
-    VALUES ('node', NEW.host_uuid, (SELECT revision FROM policy_revision WHERE id = 1))
-    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
-END;
+  BEGIN INSERT INTO policy_touches (kind, name) VALUES ('node', NEW.host_uuid); END;
 CREATE TRIGGER node_principals_update_policy AFTER UPDATE ON node_principals
-BEGIN
-  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
-  INSERT INTO policy_changes (kind, name, revision)
-    VALUES ('node', NEW.host_uuid, (SELECT revision FROM policy_revision WHERE id = 1))
-    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
-END;
+  BEGIN INSERT INTO policy_touches (kind, name) VALUES ('node', NEW.host_uuid); END;
 CREATE TRIGGER node_principals_delete_policy AFTER DELETE ON node_principals
-BEGIN
-  UPDATE policy_revision SET revision = revision + 1 WHERE id = 1;
-  INSERT INTO policy_changes (kind, name, revision)
-    VALUES ('node', OLD.host_uuid, (SELECT revision FROM policy_revision WHERE id = 1))
-    ON CONFLICT (kind, name) DO UPDATE SET revision = excluded.revision;
-END;
+  BEGIN INSERT INTO policy_touches (kind, name) VALUES ('node', OLD.host_uuid); END;
 )sql"},
 };
 

@@ -89,7 +89,7 @@ void DropPolicyLog(const std::string& path) {
     RawExec(path, ("DROP TRIGGER \"" + name + "\"").c_str());
   }
   RawExec(path,
-          "DROP TABLE policy_changes; DROP TABLE policy_revision;"
+          "DROP TABLE policy_touches; DROP TABLE policy_changes; DROP TABLE policy_revision;"
           " ALTER TABLE nodes DROP COLUMN policy_revision;");
 }
 
