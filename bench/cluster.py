@@ -10,6 +10,8 @@ import re
 import sqlite3
 import ssl
 
+from nodes import join_node
+
 PASSWORD = "correct horse battery"
 
 
@@ -40,11 +42,8 @@ def make_cluster(harness, work, users, login="gtbench"):
         ca.stop()
         insert_users(ca, users, "bench")
         ca.start()
-    node = harness.Node(work).start()
-    join_token = re.search(r"The node join token: ([0-9a-f]{32})", ca.gatectl(
-        "tokens", "add", "--type=node", "--principals", "127.0.0.1", check=True).stdout).group(1)
-    joined = node.join(ca, join_token, "--principals", "127.0.0.1")
-    assert joined.returncode == 0, joined.stdout + joined.stderr
+    node, _ = join_node(harness, ca, work)
+    node.start()  # sshd reads the drop-in join wrote
     # After the join: `gate login` trusts the host CA for the nodes it knows.
     token = re.search(r"/web/newuser/([0-9a-f]{32})",
                       ca.gatectl("users", "add", "zz-bench", "--roles", "bench",
