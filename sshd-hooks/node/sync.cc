@@ -81,7 +81,11 @@ class SyncCommand final : public cli::Command {
     sub.footer(
         "Fetches this node's policy cache from gate-ca (GET /v1/nodes/policy, authenticated\n"
         "with the node credentials in node.json) and installs it: policy.json, user_ca.pub and\n"
-        "revoked.krl in the cache directory. Everything is validated before anything is written,\n"
+        "revoked.krl in the cache directory. It asks only for what changed since the cache's\n"
+        "policy revision: nothing is written when nothing changed, a delta is applied to the\n"
+        "cached snapshot, and a node without a usable revision fetches the whole policy in\n"
+        "pages (docs/node-protocol.md, \"Sync\"). Locks and revocations always come whole.\n"
+        "Everything is validated before anything is written,\n"
         "and each file is replaced atomically; if anything fails the last good copy stays and\n"
         "the exit status is non-zero. gate-principals and sshd read the cache on every login,\n"
         "so no reload is needed for it.\n"
