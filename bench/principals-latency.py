@@ -1,28 +1,39 @@
 #!/usr/bin/env python3
-"""gate-principals cost, measured two ways on one machine in one run (root).
+"""gate-principals cost at 1, 10,000 and 100,000 users, measured on one machine in one run (root).
+
+For each cluster size (500 roles at every size), the node's real synced cache
+is grown to that size (rows added to cache/policy.db with python's sqlite3:
+signing up 100,000 users through gate-ca would cost hours of argon2), then:
 
 1. Exec latency of the hook itself (posix_spawn + wait, N runs each):
-   gate-principals deciding a real certificate against a real cache, versus a
+   gate-principals deciding a real certificate against the cache, versus a
    one-line /bin/sh hook that prints the login.
 2. Full `ssh -p PORT login@127.0.0.1 true` latency against one real sshd whose
    principals rule is switched between: gate's drop-in (gate-principals),
-   AuthorizedPrincipalsFile, and the /bin/sh hook. Target: gate adds <= 5%.
+   AuthorizedPrincipalsFile, and the /bin/sh hook (interleaved rounds).
 
-Usage: sudo bench/principals-latency.py [BUILD_DIR] [--exec-runs N] [--ssh-runs N]
+Targets: hook p50 <= 2 ms and gate's login <= 1.05x AuthorizedPrincipalsFile,
+at every size.
+
+Usage: sudo bench/principals-latency.py [BUILD_DIR] [--sizes 1,10000,100000]
+           [--roles 500] [--exec-runs N] [--ssh-runs N]
 """
 import argparse
+import json
 import os
 import re
 import shutil
 import signal
 import statistics
 import sys
+import sqlite3
 import tempfile
 import time
 
 from stats import p99
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
+import policy_db  # noqa: E402
 
 PASSWORD = "correct horse battery"
 
@@ -40,9 +51,47 @@ def time_exec(argv, runs):
     return samples
 
 
+def grow_cache(pristine, target, users, roles):
+    """Copies the synced policy.db to target with `roles` roles and `users`
+    users in all: the bench user keeps its own login and holds three of the
+    roles (one selecting this node), the others hold two each; 1% of users
+    are locked and 1,000 serials revoked (none the bench user's)."""
+    tmp = target + ".bench"
+    shutil.copyfile(pristine, tmp)
+    db = sqlite3.connect(tmp)
+    labels = json.loads(db.execute("SELECT json FROM header").fetchone()[0])["node_labels"]
+    here = {k: v for k, v in labels.items()} or {"*": "*"}
+    elsewhere = {"bench-elsewhere": "yes"}
+    role_rows = [{"name": f"bench-role-{i}", "logins": [f"r{i}"],
+                  "node_labels": here if i % 2 == 0 else elsewhere, "max_ttl_seconds": 0,
+                  "permit_pty": True, "permit_port_forwarding": i % 3 != 0,
+                  "permit_agent_forwarding": True, "record_sessions": False,
+                  "join_sessions": i % 7 == 0} for i in range(roles)]
+    (bench_json,) = db.execute("SELECT json FROM users WHERE name = 'bench'").fetchone()
+    bench = json.loads(bench_json)
+    bench["roles"] = bench["roles"] + [f"bench-role-{i}" for i in (1, 2, 3)]
+    db.execute("UPDATE users SET json = ? WHERE name = 'bench'", (json.dumps(bench),))
+    existing = db.execute("SELECT count(*) FROM users").fetchone()[0]
+    names = [f"user{i:06d}" for i in range(max(0, users - existing))]
+    user_rows = [{"name": n, "logins": [n],
+                  "roles": [f"bench-role-{i % roles}", f"bench-role-{i * 7 % roles}"]}
+                 for i, n in enumerate(names)]
+    locks = [{"user": n, "expires_at": 0, "message": "bench"} for n in names[::100]]
+    revoked = [str(10**15 + i) for i in range(1000)]
+    policy_db.add_rows(db, user_rows, role_rows, locks, revoked)
+    db.commit()
+    db.execute("VACUUM")
+    db.close()
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, target)
+    return os.path.getsize(target)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("build_dir", nargs="?", default="build")
+    parser.add_argument("--sizes", default="1,10000,100000")
+    parser.add_argument("--roles", type=int, default=500)
     parser.add_argument("--exec-runs", type=int, default=1000)
     parser.add_argument("--ssh-runs", type=int, default=60)
     args = parser.parse_args()
@@ -79,10 +128,6 @@ def main():
             f.write('#!/bin/sh\necho "$1"\n')
         os.chmod(sh_hook, 0o755)
 
-        gate_exec = time_exec([node.principals_command, "--cache", cache, "gtbench", cert_type,
-                               cert_b64], args.exec_runs)
-        sh_exec = time_exec([sh_hook, "gtbench"], args.exec_runs)
-
         drop_in = os.path.join(node.conf_d, "50-gate.conf")
         with open(drop_in) as f:
             gate_conf = f.read()
@@ -99,34 +144,58 @@ def main():
             "/bin/sh hook": re.sub(r"AuthorizedPrincipalsCommand .*\n",
                                    f"AuthorizedPrincipalsCommand {sh_hook} %u\n", gate_conf),
         }
-        ssh_results = {}
-        for _ in range(2):  # interleave rounds so drift hits every variant alike
-            for name, conf in variants.items():
-                with open(drop_in, "w") as f:
-                    f.write(conf)
-                os.kill(node.proc.pid, signal.SIGHUP)
-                time.sleep(0.3)
-                node.wait_listening()
-                assert node.ssh("gtbench", client, "true").returncode == 0, name
-                for _ in range(args.ssh_runs // 2):
-                    start = time.perf_counter()
-                    r = node.ssh("gtbench", client, "true")
-                    ssh_results.setdefault(name, []).append((time.perf_counter() - start) * 1000)
-                    assert r.returncode == 0, (name, r.stderr)
-        with open(drop_in, "w") as f:
-            f.write(gate_conf)
+        policy = os.path.join(cache, "policy.db")
+        pristine = os.path.join(work, "synced-policy.db")
+        shutil.copyfile(policy, pristine)
+        hook = [node.principals_command, "--cache", cache, "gtbench", cert_type, cert_b64]
+        summary = []
+        for users in [int(n) for n in args.sizes.split(",")]:
+            size = grow_cache(pristine, policy, users, args.roles)
+            decided = harness.run(hook)
+            assert decided.stdout == "gtbench\n", (users, decided.stdout, decided.stderr)
+            gate_exec = time_exec(hook, args.exec_runs)
+            sh_exec = time_exec([sh_hook, "gtbench"], args.exec_runs)
+            ssh_results = {}
+            for _ in range(2):  # interleave rounds so drift hits every variant alike
+                for name, conf in variants.items():
+                    with open(drop_in, "w") as f:
+                        f.write(conf)
+                    os.kill(node.proc.pid, signal.SIGHUP)
+                    time.sleep(0.3)
+                    node.wait_listening()
+                    assert node.ssh("gtbench", client, "true").returncode == 0, name
+                    for _ in range(args.ssh_runs // 2):
+                        start = time.perf_counter()
+                        r = node.ssh("gtbench", client, "true")
+                        ssh_results.setdefault(name, []).append(
+                            (time.perf_counter() - start) * 1000)
+                        assert r.returncode == 0, (name, r.stderr)
+            with open(drop_in, "w") as f:
+                f.write(gate_conf)
 
-        print("| hook exec | p50 | p99 |")
-        print("| --- | ---: | ---: |")
-        print(f"| gate-principals | {statistics.median(gate_exec):.2f} ms | {p99(gate_exec):.2f} ms |")
-        print(f"| /bin/sh one-liner | {statistics.median(sh_exec):.2f} ms | {p99(sh_exec):.2f} ms |")
-        print()
-        base = statistics.median(ssh_results["AuthorizedPrincipalsFile"])
-        print("| `ssh ... true` login via | p50 | p99 | p50 vs AuthorizedPrincipalsFile |")
-        print("| --- | ---: | ---: | ---: |")
-        for name, samples in ssh_results.items():
-            p50 = statistics.median(samples)
-            print(f"| {name} | {p50:.1f} ms | {p99(samples):.1f} ms | {p50 / base:.3f}x |")
+            print(f"### {users:,} users, {args.roles} roles (policy.db {size / 2**20:.1f} MiB, "
+                  f"load average {os.getloadavg()[0]:.1f})")
+            print()
+            print("| hook exec | p50 | p99 |")
+            print("| --- | ---: | ---: |")
+            print(f"| gate-principals | {statistics.median(gate_exec):.2f} ms | "
+                  f"{p99(gate_exec):.2f} ms |")
+            print(f"| /bin/sh one-liner | {statistics.median(sh_exec):.2f} ms | "
+                  f"{p99(sh_exec):.2f} ms |")
+            print()
+            base = statistics.median(ssh_results["AuthorizedPrincipalsFile"])
+            print("| `ssh ... true` login via | p50 | p99 | p50 vs AuthorizedPrincipalsFile |")
+            print("| --- | ---: | ---: | ---: |")
+            for name, samples in ssh_results.items():
+                p50 = statistics.median(samples)
+                print(f"| {name} | {p50:.1f} ms | {p99(samples):.1f} ms | {p50 / base:.3f}x |")
+            print(flush=True)
+            summary.append((users, statistics.median(gate_exec),
+                            statistics.median(ssh_results["gate (gate-principals)"]) / base))
+        print("| users (500 roles) | hook p50 | login p50 vs AuthorizedPrincipalsFile |")
+        print("| ---: | ---: | ---: |")
+        for users, hook_p50, ratio in summary:
+            print(f"| {users:,} | {hook_p50:.2f} ms | {ratio:.3f}x |")
         return 0
     finally:
         if node:

@@ -80,7 +80,7 @@ class SyncCommand final : public cli::Command {
         ->check(CLI::PositiveNumber);
     sub.footer(
         "Fetches this node's policy cache from gate-ca (GET /v1/nodes/policy, authenticated\n"
-        "with the node credentials in node.json) and installs it: policy.json, user_ca.pub and\n"
+        "with the node credentials in node.json) and installs it: policy.db, user_ca.pub and\n"
         "revoked.krl in the cache directory. Everything is validated before anything is written,\n"
         "and each file is replaced atomically; if anything fails the last good copy stays and\n"
         "the exit status is non-zero. gate-principals and sshd read the cache on every login,\n"
