@@ -38,8 +38,8 @@ using Stmt = CPtr<sqlite3_stmt, sqlite3_finalize>;
 // 'GATE' in the header's application_id, and the layout's version in its
 // user_version: a file that is not ours, or from another layout, is refused
 // before any table is read.
-constexpr int kApplicationId = 0x47415445;
-constexpr int kFormatVersion = 1;
+constexpr std::uint32_t kApplicationId = 0x47415445;
+constexpr std::uint32_t kFormatVersion = 1;
 
 constexpr const char* kSchema = R"sql(
 PRAGMA application_id = 1195463749;
@@ -142,6 +142,14 @@ class MappedFile {
   std::size_t size_ = 0;
 };
 
+// The big-endian 32-bit field at offset of the SQLite file header
+// (https://www.sqlite.org/fileformat.html: 60 user_version, 68
+// application_id). data holds at least the 100-byte header.
+std::uint32_t HeaderField(const unsigned char* data, std::size_t offset) {
+  return (std::uint32_t{data[offset]} << 24) | (std::uint32_t{data[offset + 1]} << 16) |
+         (std::uint32_t{data[offset + 2]} << 8) | data[offset + 3];
+}
+
 // A file cut short (or grown) since sync wrote it is refused whole, before
 // SQLite reads a page: the header names its page size and count, and sync
 // writes exactly that many bytes.
@@ -153,8 +161,7 @@ Status CheckWholeFile(const std::string& path, const unsigned char* data, std::s
   }
   std::size_t page_size = (std::size_t{data[16]} << 8) | data[17];
   if (page_size == 1) page_size = 65536;
-  const std::size_t pages = (std::size_t{data[28]} << 24) | (std::size_t{data[29]} << 16) |
-                            (std::size_t{data[30]} << 8) | data[31];
+  const std::size_t pages = HeaderField(data, 28);
   if (page_size < 512 || (page_size & (page_size - 1)) != 0 || pages == 0 ||
       pages * page_size != size) {
     return DataLoss(path + " is truncated or damaged: its header describes " +
@@ -162,20 +169,6 @@ Status CheckWholeFile(const std::string& path, const unsigned char* data, std::s
                     " bytes, the file has " + std::to_string(size) + " bytes");
   }
   return Status::Ok();
-}
-
-int QueryInt(sqlite3* db, const char* sql, Status* error) {
-  auto stmt = Prepare(db, sql);
-  if (!stmt) {
-    *error = stmt.error();
-    return 0;
-  }
-  const int rc = sqlite3_step(stmt->get());
-  if (rc != SQLITE_ROW) {
-    *error = SqliteError(db, rc, sql);
-    return 0;
-  }
-  return sqlite3_column_int(stmt->get(), 0);
 }
 
 // An open cache: the mapping must outlive the connection reading it.
@@ -203,12 +196,11 @@ Result<OpenCache> Open(const CacheLocation& cache) {
       static_cast<sqlite3_int64>(c.file->size()), SQLITE_DESERIALIZE_READONLY);
   if (rc != SQLITE_OK) return Err(c.Error(SqliteError(c.db.get(), rc, "open")));
 
-  Status error;
-  const int app = QueryInt(c.db.get(), "PRAGMA application_id", &error);
-  if (!error.ok()) return Err(c.Error(error));
+  // Both live in the header CheckWholeFile vetted; reading them there saves
+  // the login two statements.
+  const std::uint32_t app = HeaderField(c.file->data(), 68);
   if (app != kApplicationId) return Err(DataLoss(c.path + " is not a gate policy cache"));
-  const int version = QueryInt(c.db.get(), "PRAGMA user_version", &error);
-  if (!error.ok()) return Err(c.Error(error));
+  const std::uint32_t version = HeaderField(c.file->data(), 60);
   if (version != kFormatVersion) {
     return Err(DataLoss(c.path + ": unsupported cache format " + std::to_string(version) +
                         " (this build reads " + std::to_string(kFormatVersion) +
