@@ -64,7 +64,7 @@ def write_json_cache(cache, json_cache):
     with open(os.path.join(json_cache, "policy.json"), "w") as f:
         json.dump(policy_db.read_snapshot(cache), f, separators=(",", ":"))
     for name in ("user_ca.pub", "policy.json"):
-        os.chmod(os.path.join(json_cache, name), 0o644)
+        os.chmod(os.path.join(json_cache, name), 0o644)  # what that version wrote
 
 
 def grow_cache(pristine, target, users, roles):
@@ -98,7 +98,9 @@ def grow_cache(pristine, target, users, roles):
     db.commit()
     db.execute("VACUUM")
     db.close()
-    os.chmod(tmp, 0o644)
+    st = os.stat(target)  # the synced file: its owner, group and mode
+    os.chown(tmp, st.st_uid, st.st_gid)
+    os.chmod(tmp, st.st_mode & 0o777)
     os.replace(tmp, target)
     return os.path.getsize(target)
 

@@ -42,7 +42,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // A plain rewrite: WriteFileAtomic's fsyncs would make each input cost
   // milliseconds, and the readers never see a half-written file here.
   std::FILE* f = std::fopen(where.PolicyPath().c_str(), "wb");
-  if (f == nullptr || std::fwrite(data, 1, size, f) != size || std::fclose(f) != 0) ::abort();
+  if (f == nullptr || std::fwrite(data, 1, size, f) != size || std::fclose(f) != 0 ||
+      ::chmod(where.PolicyPath().c_str(), gate::node::kCacheFileMode) != 0) {
+    ::abort();
+  }
   (void)gate::node::ReadLoginSnapshot(where, "alice", 7);
   (void)gate::node::ReadSnapshot(where);
   return 0;

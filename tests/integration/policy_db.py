@@ -62,9 +62,10 @@ def add_rows(db, users=(), roles=(), locks=(), revoked_serials=()):
                    ((_serial_key(s),) for s in revoked_serials))
 
 
-def write_snapshot(path, doc):
-    """Writes the snapshot document doc to path as a policy.db (mode 0644),
-    through a temp file and a rename like gate-node sync."""
+def write_snapshot(path, doc, mode=0o640):
+    """Writes the snapshot document doc to path as a policy.db (with mode;
+    the cache's is 0640), through a temp file and a rename like gate-node
+    sync."""
     tmp = path + ".tmp"
     if os.path.exists(tmp):
         os.unlink(tmp)
@@ -78,5 +79,5 @@ def write_snapshot(path, doc):
         db.commit()
     finally:
         db.close()
-    os.chmod(tmp, 0o644)
+    os.chmod(tmp, mode)
     os.replace(tmp, path)
