@@ -80,5 +80,5 @@ def policy_get(ca, node, query, conn=None):
 
 
 def cached_revision(node):
-    with open(os.path.join(node.data_dir, "cache", "policy.json")) as f:
-        return json.load(f)["revision"]
+    import policy_db  # tests/integration, on sys.path once harness is importable
+    return policy_db.read_snapshot(os.path.join(node.data_dir, "cache"))["revision"]

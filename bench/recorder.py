@@ -46,6 +46,9 @@ import time
 
 from stats import p99
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
+import policy_db  # noqa: E402
+
 SGR = ["\x1b[0m", "\x1b[01;34m", "\x1b[01;32m", "\x1b[01;36m", "\x1b[40;33;01m", "\x1b[01;31m"]
 WORDS = ["bin", "lib", "share", "gate-record", "libcrypto.so.3", "README.md", "x86_64-linux-gnu",
          "python3.11", "node_modules", "CMakeLists.txt", "sessions", "2026-11-25.log"]
@@ -100,8 +103,7 @@ def setup_gate_record(build, work):
               "generated_at": int(time.time()), "node_labels": {},
               "users": [{"name": "bench", "logins": ["root"], "roles": []}],
               "roles": [], "locks": [], "revoked_serials": []}
-    with open(f"{cache}/policy.json", "w") as f:
-        json.dump(policy, f)
+    policy_db.write_snapshot(f"{cache}/policy.db", policy)
     for name in os.listdir(cache):
         os.chmod(os.path.join(cache, name), 0o644)
     settings = {"version": 1, "cluster_name": "bench",

@@ -35,7 +35,7 @@ DESCRIPTION
       1. reads the identity sshd exposed (the file named by SSH_USER_AUTH;
          sshd_config needs ExposeAuthInfo yes) with the user's uid, and
          checks the Gate certificate in it against the node's cache: signed
-         by a CA in user_ca.pub, valid now, and allowed by policy.json to
+         by a CA in user_ca.pub, valid now, and allowed by policy.db to
          log in as this account. The Gate user is its key id. sshd must
          have started it for this session (its parent, or the login
          shell's, is sshd's session process): run by hand or from inside

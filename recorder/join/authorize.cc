@@ -104,7 +104,9 @@ Result<std::string> Allow(const AuthorizerConfig& config, const Peer& peer,
 
   Status dir = node::CheckCacheDir(config.cache);
   if (!dir.ok()) return Err(Unavailable("policy cache: " + dir.message()));
-  auto snapshot = node::ReadSnapshot(config.cache);
+  // The serial is not the joiner's concern here (no certificate is
+  // decided), so 0: only the user's rows are read.
+  auto snapshot = node::ReadLoginSnapshot(config.cache, user, 0);
   if (!snapshot) return Err(Unavailable("policy cache: " + snapshot.error().message()));
   const std::int64_t now = config.now ? config.now() : static_cast<std::int64_t>(::time(nullptr));
   const bool known = std::any_of(snapshot->users.begin(), snapshot->users.end(),

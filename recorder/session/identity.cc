@@ -48,7 +48,7 @@ Result<Identity> ResolveIdentity(std::string_view auth_info, const std::string& 
   if (std::find(cas->begin(), cas->end(), cert->signature_key) == cas->end()) {
     return Err(Denied("certificate signed by a CA not in " + cache.UserCaPath()));
   }
-  auto snapshot = node::ReadSnapshot(cache);
+  auto snapshot = node::ReadLoginSnapshot(cache, cert->spec.key_id, cert->spec.serial);
   if (!snapshot) return Err(Denied("cache: " + snapshot.error().message()));
   policy::LoginRequest request;
   request.user = cert->spec.key_id;

@@ -67,7 +67,7 @@ std::optional<UniqueFd> OpenForward(const std::string& command, const Identity& 
   }
   *target = *parsed;
   const std::string what = parsed->Text();
-  auto snapshot = node::ReadSnapshot(cache);
+  auto snapshot = node::ReadLoginSnapshot(cache, identity.user, identity.serial);
   if (!snapshot) {
     *refused = RefuseForward(what, "cache: " + snapshot.error().message());
     return std::nullopt;

@@ -40,13 +40,12 @@ bool AlreadyInstalled(const std::string& path, std::string_view content, mode_t 
 }
 
 // Same policy, ignoring when it was generated.
-bool SamePolicy(const std::string& path, const Json::Value& fresh) {
-  auto text = ReadFile(path, node::kMaxPolicySize);
-  if (!text) return false;
-  auto old = json::Parse(*text, node::kMaxPolicySize);
+bool SamePolicy(node::CacheLocation where, const policy::Snapshot& fresh) {
+  where.owner = ::geteuid();
+  auto old = node::ReadSnapshot(where);
   if (!old) return false;
-  Json::Value a = *old;
-  Json::Value b = fresh;
+  Json::Value a = policy::SnapshotToJson(*old);
+  Json::Value b = policy::SnapshotToJson(fresh);
   a.removeMember("generated_at");
   b.removeMember("generated_at");
   return a == b;
@@ -115,15 +114,6 @@ Result<CacheContents> CacheFromPolicyReply(const Json::Value& reply,
     return Err(InvalidArgument("policy reply: snapshot is for host '" + snapshot->host_uuid +
                                "', not this node (" + std::string(expected_host_uuid) + ")"));
   }
-  const Json::Value canonical = policy::SnapshotToJson(*snapshot);
-  c.policy_json = json::Write(canonical) + "\n";
-  // What we install must be what gate-principals will read back.
-  auto reparsed = json::Parse(c.policy_json, node::kMaxPolicySize);
-  if (!reparsed) return Err(reparsed.error().WithContext("policy reply: re-encoded snapshot"));
-  auto round_trip = policy::SnapshotFromJson(*reparsed);
-  if (!round_trip) {
-    return Err(round_trip.error().WithContext("policy reply: re-encoded snapshot"));
-  }
   c.snapshot = std::move(*snapshot);
 
   auto user_ca = json::GetStringArray(reply, "user_ca");
@@ -172,12 +162,16 @@ Result<CacheChanges> InstallCache(const std::string& dir, const CacheContents& c
   where.dir = dir;
   CacheChanges changes;
 
-  auto canonical = json::Parse(contents.policy_json, node::kMaxPolicySize);
-  if (!canonical) return Err(canonical.error());
-  changes.policy_changed = !SamePolicy(where.PolicyPath(), *canonical);
-  auto wrote = InstallFile(where.PolicyPath(), contents.policy_json, *gid, node::kMaxPolicySize);
+  auto policy_db = node::EncodePolicyCache(contents.snapshot);
+  if (!policy_db) return Err(policy_db.error().WithContext(where.PolicyPath()));
+  changes.policy_changed = !SamePolicy(where, contents.snapshot);
+  auto wrote = InstallFile(where.PolicyPath(), *policy_db, *gid, node::kMaxPolicySize);
   if (!wrote) return Err(wrote.error());
   changes.policy_written = *wrote;
+  if (::unlink(where.LegacyPolicyPath().c_str()) != 0 && errno != ENOENT) {
+    return Err(
+        Unavailable("cannot remove " + where.LegacyPolicyPath() + ": " + std::strerror(errno)));
+  }
 
   wrote = InstallFile(where.UserCaPath(), contents.user_ca, *gid, node::kMaxUserCaSize);
   if (!wrote) return Err(wrote.error());

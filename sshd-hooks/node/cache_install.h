@@ -17,12 +17,12 @@
 
 namespace gate::hooks {
 
-// The three files' bytes, each already proven to parse.
+// What the three files hold, each already proven to parse. InstallCache
+// encodes the snapshot into policy.db (node::EncodePolicyCache).
 struct CacheContents {
   policy::Snapshot snapshot;
-  std::string policy_json;  // SnapshotToJson(snapshot), one line + '\n'
-  std::string user_ca;      // node::FormatUserCaKeys
-  std::string krl;          // the KRL bytes, as gate-ca encoded them
+  std::string user_ca;  // node::FormatUserCaKeys
+  std::string krl;      // the KRL bytes, as gate-ca encoded them
 };
 
 // Validates {"snapshot": {...}, "user_ca": ["ssh-ed25519 ..."], "krl":
@@ -48,9 +48,11 @@ struct CacheChanges {
 // Creates dir if needed and makes it owned by this euid, of group `group`,
 // mode node::kCacheDirMode (0750); then writes each file whose content,
 // owner, group or mode (node::kCacheFileMode, 0640) differs, atomically
-// (WriteCacheFile). A failure part way leaves each file either old or new,
-// never torn. Errors name the file. group nullopt: node::kCacheGroup's gid
-// (NotFound if that group does not exist; gate-node join creates it).
+// (WriteCacheFile): policy.db is node::EncodePolicyCache(snapshot). A
+// failure part way leaves each file either old or new, never torn. Once
+// policy.db is in place, an older gate-node's policy.json is removed.
+// Errors name the file. group nullopt: node::kCacheGroup's gid (NotFound if
+// that group does not exist; gate-node join creates it).
 Result<CacheChanges> InstallCache(const std::string& dir, const CacheContents& contents,
                                   std::optional<gid_t> group = std::nullopt);
 

@@ -227,7 +227,7 @@ class JoinCommand final : public cli::Command {
     host_cert_written = host_cert_written || sync.host_cert_written;
     Report("cache", paths_.CacheDir() + "/",
            sync.cache.policy_written || sync.cache.user_ca_written || sync.cache.krl_written,
-           "policy.json, user_ca.pub, revoked.krl, synced-at; root:" + std::string(kCacheGroup) +
+           "policy.db, user_ca.pub, revoked.krl, synced-at; root:" + std::string(kCacheGroup) +
                " 0640");
     Report("host certificate", paths_.HostCertPath(), host_cert_written,
            "valid until " + hooks::FormatUnixTime(sync.host_cert_valid_before));

@@ -90,7 +90,7 @@ Status RequireRoot() {
 const char kNodeFilesHelp[] =
     "Files (defaults; see the path flags):\n"
     "  /var/lib/gate-node/node.json        root 0600: proxy, TLS pin, host UUID, node secret\n"
-    "  /var/lib/gate-node/cache/           root:gate-cache 0750: policy.json, user_ca.pub,\n"
+    "  /var/lib/gate-node/cache/           root:gate-cache 0750: policy.db, user_ca.pub,\n"
     "                                      revoked.krl, synced-at (0640; only root and the\n"
     "                                      group gate-cache may read them)\n"
     "  /etc/ssh/ssh_host_ed25519_key-cert.pub   the host certificate\n"

@@ -80,7 +80,7 @@ class SyncCommand final : public cli::Command {
         ->check(CLI::PositiveNumber);
     sub.footer(
         "Fetches this node's policy cache from gate-ca (GET /v1/nodes/policy, authenticated\n"
-        "with the node credentials in node.json) and installs it: policy.json, user_ca.pub and\n"
+        "with the node credentials in node.json) and installs it: policy.db, user_ca.pub and\n"
         "revoked.krl in the cache directory. It asks only for what changed since the cache's\n"
         "policy revision: nothing is written when nothing changed, a delta is applied to the\n"
         "cached snapshot, and a node without a usable revision fetches the whole policy in\n"

@@ -46,7 +46,7 @@ DESCRIPTION
         principals;
       - the cache is not stale, or --stale-cache is allow (see below);
       - the CA that signed it is listed in DIR/user_ca.pub;
-      - the policy in DIR/policy.json allows the certificate's user (its key
+      - the policy in DIR/policy.db allows the certificate's user (its key
         id) to log in as USER on this node: the user exists, is not locked,
         the certificate's serial is not revoked, and USER is one of the
         user's own logins or a login of one of the user's roles whose node
@@ -86,9 +86,11 @@ DESCRIPTION
     flags into the drop-in.
 
     It fails closed. Bad or missing arguments, a missing, truncated or
-    corrupt cache file, or a cache file or directory that is a symbolic
-    link, is not owned by root, is writable by group or others, or is
-    readable by others, or a directory whose group is not gate-cache, all
+    corrupt cache file (or only the policy.json of an older gate-node,
+    until gate-node sync replaces it), or a cache file or directory that
+    is a symbolic link, is not owned by root, is writable by group or
+    others, or is readable by others, or a directory whose group is not
+    gate-cache, all
     deny. Every decision is logged to syslog (facility authpriv, ident
     gate-principals) with the login, the certificate's key id, serial and
     CA fingerprint, and the reason for a denial; the certificate itself is
@@ -143,8 +145,13 @@ FILES
     DIR/              root:gate-cache 0750: only root and the group gate-cache
                       (this user; gate-record is setgid to it) read the cache
     DIR/user_ca.pub   trusted user CA keys (root:gate-cache, 0640)
-    DIR/policy.json   users, roles, node labels, locks, revoked serials
-                      (root:gate-cache, 0640)
+    DIR/policy.db     users, roles, node labels, locks, revoked serials: an
+                      indexed SQLite file gate-node sync writes whole and
+                      renames into place; each login reads only the rows of
+                      the certificate's user, its roles and locks, and the
+                      serial (root:gate-cache, 0640). A policy.json left by
+                      an older gate-node is not read: logins are denied
+                      until the next sync writes policy.db.
     DIR/synced-at     when the last sync succeeded, unix seconds
                       (root:gate-cache, 0640)
     DIR/revoked.krl   the KRL sshd itself checks (RevokedKeys); not read here

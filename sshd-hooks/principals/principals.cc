@@ -63,7 +63,7 @@ PrincipalsDecision Decide(const node::CacheLocation& cache, const PrincipalsQuer
   if (std::find(cas->begin(), cas->end(), cert->signature_key) == cas->end()) {
     return Deny(d, "certificate signed by a CA not in " + cache.UserCaPath());
   }
-  auto snapshot = node::ReadSnapshot(cache);
+  auto snapshot = node::ReadLoginSnapshot(cache, cert->spec.key_id, cert->spec.serial);
   if (!snapshot) return Deny(d, "cache: " + snapshot.error().message());
 
   policy::LoginRequest request;

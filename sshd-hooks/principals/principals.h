@@ -9,7 +9,8 @@
 //     verifies (ssh::ParseCertificate),
 //   - it is a user certificate, valid now, listing USER as a principal,
 //   - its signature key is listed in DIR/user_ca.pub,
-//   - policy::DecideLogin on DIR/policy.json allows {key id, USER, serial, now};
+//   - policy::DecideLogin on the key id's rows of DIR/policy.db
+//     (node::ReadLoginSnapshot) allows {key id, USER, serial, now};
 // and print nothing otherwise. When the policy also says the session must be
 // recorded (policy::MustRecord: one of the user's roles that selects this
 // node has record_sessions), the line carries a key option that makes sshd
@@ -59,8 +60,9 @@ struct PrincipalsDecision {
 // The decision. The certificate is checked first, so a bad one costs no file
 // I/O; then node::CheckCacheDir, the sync stamp (JudgeStaleness against
 // query.now: under StaleCache::kDeny a stale cache denies, under kAllow it
-// sets decision.warning), cache.UserCaPath() and cache.PolicyPath() are read
-// (revoked.krl is sshd's own RevokedKeys check and is not read here).
+// sets decision.warning), cache.UserCaPath() and the key id's rows of
+// cache.PolicyPath() (node::ReadLoginSnapshot) are read (revoked.krl is
+// sshd's own RevokedKeys check and is not read here).
 // Never throws: any exception becomes a denial.
 PrincipalsDecision DecidePrincipals(const node::CacheLocation& cache, const PrincipalsQuery& query,
                                     const StalenessRule& staleness = {}) noexcept;

@@ -9,6 +9,7 @@ import sqlite3
 import time
 import unittest
 
+import policy_db
 from harness import GateTestCase, ensure_os_user
 from test_nodes import join_node, node_request
 
@@ -23,8 +24,7 @@ def policy_get(ca, node, query):
 
 
 def cached_policy(node):
-    with open(os.path.join(node.data_dir, "cache", "policy.json")) as f:
-        return json.load(f)
+    return policy_db.read_snapshot(os.path.join(node.data_dir, "cache"))
 
 
 def cached_users(node):
@@ -141,11 +141,10 @@ class NodeSyncTest(GateTestCase):
         # A cache that claims this cluster's revision but another cluster's
         # name (written here by hand, in the cache's current format): the
         # delta gate-ca sends for that revision must not be applied to it.
-        path = os.path.join(self.node.data_dir, "cache", "policy.json")
+        path = os.path.join(self.node.data_dir, "cache", "policy.db")
         policy = cached_policy(self.node)
         policy["cluster_name"] = "someone-else"
-        with open(path, "w") as f:
-            f.write(json.dumps(policy) + "\n")
+        policy_db.write_snapshot(path, policy)
         with open(path, "rb") as f:
             spoiled = f.read()
         failed = self.node.sync()
@@ -164,7 +163,7 @@ class NodeSyncTest(GateTestCase):
 
     def test_gate_ca_unreachable_keeps_the_last_good_cache(self):
         self.sync()
-        path = os.path.join(self.node.data_dir, "cache", "policy.json")
+        path = os.path.join(self.node.data_dir, "cache", "policy.db")
         with open(path, "rb") as f:
             before = f.read()
         self.ca.stop()

@@ -12,6 +12,7 @@ import time
 import unittest
 
 from harness import IS_ROOT, SSHD, GateTestCase, Node, SyslogCapture, ensure_os_user, run
+from policy_db import read_snapshot
 
 PASSWORD = "correct horse battery"
 
@@ -74,6 +75,10 @@ def join_node(ca, workdir, labels=None, name="node1"):
         node.stop()
         raise AssertionError("join failed: " + joined.stdout + joined.stderr)
     return node
+
+
+def cached_role_names(node):
+    return [r["name"] for r in read_snapshot(os.path.join(node.data_dir, "cache"))["roles"]]
 
 
 def cert_principals(cert_path):
@@ -285,8 +290,7 @@ class EffectiveConfigTest(GateTestCase):
         synced = node.gate_node("sync", "--no-reload")
         self.assertNotEqual(synced.returncode, 0)
         self.assertIn("10-later.conf:1: RevokedKeys", synced.stderr)
-        with open(os.path.join(node.data_dir, "cache", "policy.json")) as f:
-            self.assertIn("drift-role", f.read(), "the cache was not refreshed")
+        self.assertIn("drift-role", cached_role_names(node), "the cache was not refreshed")
         os.unlink(os.path.join(node.conf_d, "10-later.conf"))
         synced = node.gate_node("sync", "--no-reload")
         self.assertEqual(synced.returncode, 0, synced.stdout + synced.stderr)
@@ -379,7 +383,7 @@ class NodeTest(GateTestCase):
                         path = os.path.join(dirpath, name)
                         # What records when the last sync ran changes with every
                         # sync, join's included.
-                        if (path.endswith(".log") or "policy.json" in path
+                        if (path.endswith(".log") or "policy.db" in path
                                 or name in ("synced-at", "sync-status.json")):
                             continue
                         st = os.stat(path)
@@ -496,9 +500,13 @@ class NodeTest(GateTestCase):
     def test_bad_cache_denies(self):
         client = self.user("pia", roles="dev")
         self.assertAllowed("gtdev", client)
-        policy = os.path.join(self.node.data_dir, "cache", "policy.json")
+        policy = os.path.join(self.node.data_dir, "cache", "policy.db")
+        old_json = os.path.join(self.node.data_dir, "cache", "policy.json")
         with open(policy, "rb") as f:
             good = f.read()
+        # What an older gate-node kept: the same policy, which allowed pia.
+        old_text = json.dumps(read_snapshot(os.path.dirname(policy))).encode()
+        self.assertIn(b'"pia"', old_text)
         st = os.stat(policy)
         try:
             def write(data):
@@ -509,6 +517,9 @@ class NodeTest(GateTestCase):
             for label, damage in (
                     ("truncated", lambda: write(good[:len(good) // 2])),
                     ("corrupt", lambda: write(b"{not json")),
+                    ("random bytes", lambda: write(os.urandom(len(good)))),
+                    ("older gate-node's policy.json", lambda: (
+                        os.unlink(policy), write(old_text), os.rename(policy, old_json))),
                     ("world-writable", lambda: os.chmod(policy, 0o666)),
                     ("wrong owner", lambda: os.chown(policy, 65534, 65534)),
                     ("missing", lambda: os.unlink(policy))):
@@ -527,6 +538,8 @@ class NodeTest(GateTestCase):
                     f.write(good)
                 os.chown(policy, st.st_uid, st.st_gid)
                 os.chmod(policy, st.st_mode & 0o777)
+                if os.path.exists(old_json):
+                    os.unlink(old_json)
                 self.assertAllowed("gtdev", client)
         finally:
             with open(policy, "wb") as f:

@@ -13,7 +13,7 @@ import unittest
 
 from harness import IS_ROOT, GateTestCase, Node, SyslogCapture, ensure_os_user, run
 
-CACHE_FILES = ("policy.json", "user_ca.pub", "revoked.krl", "synced-at")
+CACHE_FILES = ("policy.db", "user_ca.pub", "revoked.krl", "synced-at")
 
 
 def node_token(ca):
@@ -186,7 +186,7 @@ class StaleCacheTest(GateTestCase):
         synced = self.node.sync()
         self.assertEqual(synced.returncode, 0, synced.stdout + synced.stderr)
         self.assertEqual(self.ssh().returncode, 0)
-        policy = os.path.join(self.cache, "policy.json")
+        policy = os.path.join(self.cache, "policy.db")
         gid = grp.getgrnam("gate-cache").gr_gid
         with SyslogCapture() as syslog:
             for label, damage, undo in (

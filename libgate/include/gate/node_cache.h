@@ -1,6 +1,8 @@
 // The node's policy cache (docs/node-protocol.md, "The cache on the node"):
 // three files gate-node sync writes, and gate-principals (on every login) and
-// gate-record (who is recorded, who may join) read.
+// gate-record (who is recorded, who may join) read. The policy is an indexed
+// SQLite file, so a login reads the rows of one user whatever the cluster's
+// size.
 // Reading is the hot path of a login and runs as an unprivileged user, so
 // every file is opened the pam-u2f way and refused unless it is a regular
 // file (not a symlink) owned by the expected uid, not writable by
@@ -30,7 +32,11 @@ namespace gate::node {
 
 inline constexpr std::string_view kDefaultDataDir = "/var/lib/gate-node";
 inline constexpr std::string_view kDefaultCacheDir = "/var/lib/gate-node/cache";
-inline constexpr std::string_view kPolicyFile = "policy.json";
+inline constexpr std::string_view kPolicyFile = "policy.db";
+// The whole-JSON cache of older gate-node versions: never read, only named
+// in the error that tells the operator to sync, and removed by the sync that
+// writes kPolicyFile.
+inline constexpr std::string_view kLegacyPolicyFile = "policy.json";
 inline constexpr std::string_view kUserCaFile = "user_ca.pub";
 inline constexpr std::string_view kKrlFile = "revoked.krl";
 // When the last successful gate-node sync ended (changed policy or not):
@@ -44,10 +50,11 @@ inline constexpr mode_t kCacheDirMode = 0750;
 inline constexpr mode_t kCacheFileMode = 0640;
 inline constexpr std::size_t kMaxSyncStampSize = 32;
 
-// A snapshot with thousands of users and roles stays well under this; the cap
-// bounds what a corrupt file can make the login path read and parse.
-// 100,000 users take about 7 MB in policy.json.
-inline constexpr std::size_t kMaxPolicySize = 64 * 1024 * 1024;
+// The policy file's size cap. A login maps the file and reads a few pages of
+// it, so the cap bounds address space, not work: 100,000 users and 500 roles
+// take ~20 MiB. What a corrupt file can make a login read is bounded per row
+// (1 MiB) and per user (1,000 locks) in policy_db.cc.
+inline constexpr std::size_t kMaxPolicySize = std::size_t{1} << 30;
 inline constexpr std::size_t kMaxUserCaSize = 64 * 1024;
 inline constexpr std::size_t kMaxKrlSize = ssh::kMaxKrlSize;
 
@@ -61,6 +68,7 @@ struct CacheLocation {
   std::optional<gid_t> group;
 
   std::string PolicyPath() const { return dir + "/" + std::string(kPolicyFile); }
+  std::string LegacyPolicyPath() const { return dir + "/" + std::string(kLegacyPolicyFile); }
   std::string UserCaPath() const { return dir + "/" + std::string(kUserCaFile); }
   std::string KrlPath() const { return dir + "/" + std::string(kKrlFile); }
   std::string SyncStampPath() const { return dir + "/" + std::string(kSyncStampFile); }
@@ -78,10 +86,36 @@ Result<gid_t> CacheGroupId(const CacheLocation& cache);
 // the fix.
 Status CheckCacheDir(const CacheLocation& cache);
 
-// Reads and strictly parses cache/policy.json (policy::SnapshotFromJson).
-// PermissionDenied for an unsafe file, NotFound if missing, InvalidArgument
-// or DataLoss if it does not parse. Does not check the directory.
+// Reads the whole snapshot from cache/policy.db: every user, role, lock and
+// revoked serial, in the order EncodePolicyCache was given them. O(size of
+// the policy): for gate-node (sync, status), never for a login.
+// Errors, all naming the file: PermissionDenied for an unsafe file (symlink,
+// wrong owner, writable by group/others); NotFound if missing;
+// FailedPrecondition if only an older gate-node's policy.json is there;
+// DataLoss if it is not a policy cache of this format version, is truncated
+// or corrupt, or any entry fails policy::SnapshotFromJson's checks.
+// Does not check the directory. Thread-safe (no shared state).
 Result<policy::Snapshot> ReadSnapshot(const CacheLocation& cache);
+
+// The snapshot one login needs, read from cache/policy.db by index in
+// O(log n): the header (cluster, host, node labels, times), `user` if the
+// cluster has it, the roles that user names and that exist, the locks on
+// that user, and `serial` in revoked_serials iff it is revoked. The policy
+// functions of gate/policy.h (DecideLogin, MustRecord, MayJoinSessions,
+// MayForwardPorts, ActiveLock) give the same answer for `user` and `serial`
+// on it as on the whole snapshot. An unknown user is not an error (the
+// snapshot has no users; DecideLogin denies). Errors as ReadSnapshot's,
+// plus DataLoss for a row whose key disagrees with its entry or a user with
+// more than 1,000 locks. Thread-safe (no shared state).
+Result<policy::Snapshot> ReadLoginSnapshot(const CacheLocation& cache, std::string_view user,
+                                           std::uint64_t serial);
+
+// The bytes of cache/policy.db for snapshot: a SQLite database (format in
+// docs/node-protocol.md) that ReadSnapshot reads back equal to snapshot.
+// Deterministic for a given snapshot and SQLite version. InvalidArgument if
+// an entry is over 1 MiB or the file would exceed kMaxPolicySize. Only
+// sync's cache installer writes the cache; this is its encoder.
+Result<std::string> EncodePolicyCache(const policy::Snapshot& snapshot);
 
 // Reads cache/user_ca.pub and parses it with ParseUserCaKeys.
 Result<std::vector<ssh::Ed25519PublicKey>> ReadUserCaKeys(const CacheLocation& cache);

@@ -10,7 +10,6 @@
 #include <cstdio>
 #include <cstring>
 
-#include "gate/json.h"
 #include "gate/secure_file.h"
 #include "gate/unique_fd.h"
 
@@ -77,17 +76,6 @@ Result<std::int64_t> ParseSyncStamp(std::string_view text) {
     return Err(DataLoss("not a unix time"));
   }
   return when;
-}
-
-Result<policy::Snapshot> ReadSnapshot(const CacheLocation& cache) {
-  const std::string path = cache.PolicyPath();
-  auto text = ReadSecureFile(path, CacheFilePolicy(cache.owner, kMaxPolicySize));
-  if (!text) return Err(text.error());
-  auto doc = json::Parse(text->view(), kMaxPolicySize);
-  if (!doc) return Err(DataLoss(path + ": " + doc.error().message()));
-  auto snapshot = policy::SnapshotFromJson(*doc);
-  if (!snapshot) return Err(DataLoss(path + ": " + snapshot.error().message()));
-  return snapshot;
 }
 
 Result<std::vector<ssh::Ed25519PublicKey>> ReadUserCaKeys(const CacheLocation& cache) {

@@ -1,4 +1,5 @@
-// The policy cache file (docs/node-protocol.md, "policy.json"). The node
+// The policy snapshot document (docs/node-protocol.md, "The snapshot
+// document"): gate-ca's reply, and the rows of the node's cache. The node
 // reads it as root-written input, but parses it as if it were hostile: a
 // cache that smuggled an odd name or an extra field past this parser would
 // be trusted on every login, so anything unexpected is refused.

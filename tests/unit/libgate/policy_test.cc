@@ -372,7 +372,7 @@ TEST(PolicyJsonTest, RoundTrip) {
 }
 
 TEST(PolicyJsonTest, ParsesTheDocumentedExample) {
-  // docs/node-protocol.md, "policy.json".
+  // docs/node-protocol.md, "The snapshot document".
   const std::string doc = R"({"version": 1, "cluster_name": "grav-00", "host_uuid": "4a6f...",
  "generated_at": 1764000000, "node_labels": {"env": "prod", "team": "db"},
  "users": [{"name": "alice", "logins": ["alice"], "roles": ["dba"]}],

@@ -183,8 +183,7 @@ class JoinAuthorizeTest : public ::testing::Test {
   }
 
   void WriteSnapshot() {
-    WriteFile(config_.cache.PolicyPath(), json::Write(policy::SnapshotToJson(snapshot_)) + "\n",
-              0640);
+    WriteFile(config_.cache.PolicyPath(), node::EncodePolicyCache(snapshot_).value(), 0640);
   }
 
   std::string Registry(const std::string& id, const std::string& user, pid_t recorder,

@@ -142,22 +142,22 @@ TEST_F(CacheInstallTest, RepairsModeOfAnUnchangedFile) {
 TEST_F(CacheInstallTest, MakesAnOpenCachePrivate) {
   ASSERT_TRUE(Install(Reply(snapshot_)).has_value());
   chmod(dir_.c_str(), 0755);
-  for (const char* name : {"/policy.json", "/user_ca.pub", "/revoked.krl"}) {
+  for (const char* name : {"/policy.db", "/user_ca.pub", "/revoked.krl"}) {
     chmod((dir_ + name).c_str(), 0644);
   }
   auto again = Install(Reply(snapshot_));
   ASSERT_TRUE(again.has_value()) << again.error().ToString();
   EXPECT_EQ(ModeOf(dir_), 0750u);
-  for (const char* name : {"/policy.json", "/user_ca.pub", "/revoked.krl"}) {
+  for (const char* name : {"/policy.db", "/user_ca.pub", "/revoked.krl"}) {
     EXPECT_EQ(ModeOf(dir_ + name), 0640u) << name;
   }
   if (geteuid() == 0) {
-    ASSERT_EQ(chown((dir_ + "/policy.json").c_str(), 0, 65534), 0);
+    ASSERT_EQ(chown((dir_ + "/policy.db").c_str(), 0, 65534), 0);
     ASSERT_EQ(chown(dir_.c_str(), 0, 65534), 0);
     again = Install(Reply(snapshot_));
     ASSERT_TRUE(again.has_value()) << again.error().ToString();
     EXPECT_TRUE(again->policy_written);
-    EXPECT_EQ(GroupOf(dir_ + "/policy.json"), getegid());
+    EXPECT_EQ(GroupOf(dir_ + "/policy.db"), getegid());
     EXPECT_EQ(GroupOf(dir_), getegid());
   }
 }
@@ -180,7 +180,7 @@ TEST_F(CacheInstallTest, SyncStampIsWrittenLikeTheCacheAndReadsBack) {
 
 TEST_F(CacheInstallTest, BadRepliesKeepTheLastGoodCache) {
   ASSERT_TRUE(Install(Reply(snapshot_)).has_value());
-  const std::string policy_before = ReadFile(dir_ + "/policy.json");
+  const std::string policy_before = ReadFile(dir_ + "/policy.db");
   const std::string ca_before = ReadFile(dir_ + "/user_ca.pub");
   const std::string krl_before = ReadFile(dir_ + "/revoked.krl");
 
@@ -235,9 +235,30 @@ TEST_F(CacheInstallTest, BadRepliesKeepTheLastGoodCache) {
       ASSERT_TRUE(InstallCache(dir_, *contents, getegid()).has_value());
     }
   }
-  EXPECT_EQ(ReadFile(dir_ + "/policy.json"), policy_before);
+  EXPECT_EQ(ReadFile(dir_ + "/policy.db"), policy_before);
   EXPECT_EQ(ReadFile(dir_ + "/user_ca.pub"), ca_before);
   EXPECT_EQ(ReadFile(dir_ + "/revoked.krl"), krl_before);
+}
+
+TEST_F(CacheInstallTest, ReplacesTheJsonCacheOfAnOlderNode) {
+  // What an older gate-node left: readers refuse it until sync replaces it.
+  ASSERT_EQ(mkdir(dir_.c_str(), 0755), 0);
+  testing::WriteFile(dir_ + "/policy.json", json::Write(policy::SnapshotToJson(snapshot_)) + "\n",
+                     0640);
+  node::CacheLocation cache;
+  cache.dir = dir_;
+  cache.owner = geteuid();
+  auto before = node::ReadLoginSnapshot(cache, "alice", 1);
+  ASSERT_FALSE(before.has_value());
+  EXPECT_EQ(before.error().code(), Code::kFailedPrecondition);
+  EXPECT_NE(before.error().message().find("gate-node sync"), std::string::npos);
+
+  ASSERT_TRUE(Install(Reply(snapshot_)).has_value());
+  EXPECT_NE(access((dir_ + "/policy.json").c_str(), F_OK), 0);
+  auto after = node::ReadLoginSnapshot(cache, "alice", 1);
+  ASSERT_TRUE(after.has_value()) << after.error().ToString();
+  ASSERT_EQ(after->users.size(), 1u);
+  EXPECT_EQ(after->users[0].name, "alice");
 }
 
 TEST_F(CacheInstallTest, EmptyKrlIsValid) {

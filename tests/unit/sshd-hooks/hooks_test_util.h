@@ -1,5 +1,6 @@
 // Fixtures for the sshd-hooks tests: a scratch directory, files with an
 // explicit mode, and a node cache (CA, policy snapshot, KRL) built in-test.
+// The policy cache is built by node::EncodePolicyCache, the encoder sync uses.
 #ifndef GATE_TESTS_UNIT_SSHD_HOOKS_HOOKS_TEST_UTIL_H_
 #define GATE_TESTS_UNIT_SSHD_HOOKS_HOOKS_TEST_UTIL_H_
 
@@ -18,6 +19,7 @@
 #include "gate/ed25519.h"
 #include "gate/json.h"
 #include "gate/krl.h"
+#include "gate/node_cache.h"
 #include "gate/policy.h"
 
 namespace gate::testing {
@@ -42,8 +44,9 @@ inline policy::Snapshot DefaultSnapshot() {
   return s;
 }
 
+// The bytes of cache/policy.db for s.
 inline std::string SnapshotText(const policy::Snapshot& s) {
-  return json::Write(policy::SnapshotToJson(s)) + "\n";
+  return node::EncodePolicyCache(s).value();
 }
 
 }  // namespace gate::testing

@@ -276,11 +276,13 @@ TEST_F(PrincipalsTest, DeniesEmptyLogin) { ExpectDenied(Decide("", Cert(Spec()))
 TEST_F(PrincipalsTest, DeniesCorruptPolicy) {
   const std::string cert = Cert(Spec());
   const std::string text = testing::SnapshotText(snapshot_);
-  for (const std::string& bad : {std::string(""), text.substr(0, text.size() / 2),
-                                 std::string("{}"), std::string("not json"), std::string("[1,2]"),
-                                 text.substr(0, text.size() - 2) + ",\"extra\":1}\n"}) {
+  for (const std::string& bad :
+       {std::string(""), text.substr(0, text.size() / 2), text.substr(0, 100),
+        text.substr(0, text.size() - 1), text + std::string(4096, '\0'), std::string("{}"),
+        std::string("not json"), std::string(8192, 'x'),
+        json::Write(policy::SnapshotToJson(snapshot_)) + "\n"}) {
     WriteFile(cache_.PolicyPath(), bad, 0640);
-    EXPECT_FALSE(Decide("alice", cert).allow) << bad;
+    EXPECT_FALSE(Decide("alice", cert).allow) << bad.substr(0, 16);
   }
 }
 
@@ -305,7 +307,7 @@ TEST_F(PrincipalsTest, DeniesCorruptUserCa) {
 
 TEST_F(PrincipalsTest, DeniesSymlinkedCacheFiles) {
   const std::string cert = Cert(Spec());
-  const std::string real = tmp_.File("real-policy.json");
+  const std::string real = tmp_.File("real-policy.db");
   WriteFile(real, testing::SnapshotText(snapshot_));
   ASSERT_EQ(unlink(cache_.PolicyPath().c_str()), 0);
   ASSERT_EQ(symlink(real.c_str(), cache_.PolicyPath().c_str()), 0);
@@ -514,6 +516,66 @@ TEST(JudgeStalenessTest, ParsesTheRuleAndTheStamp) {
                           "99999999999999999999\n", "1764000000\n\n"}) {
     EXPECT_FALSE(node::ParseSyncStamp(bad).has_value()) << bad;
   }
+}
+
+// Decisions on clusters of 1, 10,000 and 100,000 users with 500 roles: a
+// login reads only its user's rows, whatever the cluster's size.
+class PrincipalsAtScaleTest : public PrincipalsTest, public ::testing::WithParamInterface<int> {};
+
+TEST_P(PrincipalsAtScaleTest, DecidesEveryKindOfUser) {
+  const int users = GetParam();
+  snapshot_.users.clear();
+  snapshot_.roles.clear();
+  for (int i = 0; i < 500; ++i) {
+    policy::Role role;
+    role.name = "role" + std::to_string(i);
+    role.logins = {"r" + std::to_string(i)};
+    role.node_labels = {{"env", i % 2 == 0 ? "prod" : "dev"}};
+    snapshot_.roles.push_back(std::move(role));
+  }
+  // alice: own login, role2 (this node) and role3 (not this node).
+  snapshot_.users.push_back({"alice", {"alice"}, {"role2", "role3"}});
+  snapshot_.users.push_back({"lockedout", {"lockedout"}, {"role2"}});
+  snapshot_.users.push_back({"revokee", {"revokee"}, {"role2"}});
+  for (int i = static_cast<int>(snapshot_.users.size()); i < users; ++i) {
+    const std::string name = "user" + std::to_string(i);
+    snapshot_.users.push_back(
+        {name, {name}, {"role" + std::to_string(i % 500), "role" + std::to_string(i * 7 % 500)}});
+  }
+  if (users == 1) snapshot_.users.resize(1);
+  snapshot_.locks = {{"lockedout", 0, "left the company"}};
+  snapshot_.revoked_serials = {kSerial + 1};
+  WriteCache();
+
+  auto cert = [&](const std::string& key_id, std::uint64_t serial,
+                  std::vector<std::string> principals) {
+    ssh::CertificateSpec spec = Spec();
+    spec.key_id = key_id;
+    spec.serial = serial;
+    spec.principals = std::move(principals);
+    return Cert(spec);
+  };
+  const std::string alice = cert("alice", kSerial, {"alice", "r2", "r3", "r4"});
+  EXPECT_TRUE(Decide("alice", alice).allow) << Decide("alice", alice).reason;
+  EXPECT_TRUE(Decide("r2", alice).allow) << Decide("r2", alice).reason;
+  ExpectDenied(Decide("r3", alice), "not allowed on this node");  // role3 selects env=dev
+  ExpectDenied(Decide("r4", alice), "not allowed on this node");  // not alice's role
+  ExpectDenied(Decide("nobody", cert("nobody", kSerial, {"nobody"})), "unknown user");
+  if (users == 1) return;
+  ExpectDenied(Decide("lockedout", cert("lockedout", kSerial, {"lockedout"})),
+               "user locked: left the company");
+  ExpectDenied(Decide("revokee", cert("revokee", kSerial + 1, {"revokee"})), "revoked");
+  EXPECT_TRUE(Decide("revokee", cert("revokee", kSerial, {"revokee"})).allow);
+  const std::string last = "user" + std::to_string(users - 1);
+  EXPECT_TRUE(Decide(last, cert(last, kSerial, {last})).allow);
+}
+
+INSTANTIATE_TEST_SUITE_P(Users, PrincipalsAtScaleTest, ::testing::Values(1, 10000, 100000));
+
+TEST_F(PrincipalsTest, DeniesTheJsonCacheOfAnOlderNode) {
+  ASSERT_EQ(unlink(cache_.PolicyPath().c_str()), 0);
+  WriteFile(cache_.LegacyPolicyPath(), json::Write(policy::SnapshotToJson(snapshot_)) + "\n");
+  ExpectDenied(Decide("alice", Cert(Spec())), "run `gate-node sync`");
 }
 
 TEST(FormatDecisionLogTest, NamesTheDecisionNeverTheCertificate) {
