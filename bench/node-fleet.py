@@ -27,9 +27,10 @@ CPU on the same machine does not count):
               (HTTP keep-alive), each opened by an untimed request first:
               the cost of the request alone
 
-A sync request is what gate-node sends: GET /v1/nodes/policy with the
-node's "Authorization: Bearer <host_uuid>.<secret>" (--sync-target changes
-the target). Requests run from --clients threads, bounded; source
+A sync request is what an up-to-date gate-node sends: GET
+/v1/nodes/policy?since=REVISION with the node's "Authorization: Bearer
+<host_uuid>.<secret>", answered "unchanged" (--sync-target changes the
+target). Requests run from --clients threads, bounded; source
 addresses are spread over 127.0.0.0/8 so gate-ca's per-source connection
 caps see many nodes, as in a real fleet.
 
@@ -133,6 +134,15 @@ def register_nodes(db_path, template_uuid, count):
             nodes.append((host_uuid, secret))
         db.commit()
         return nodes
+    finally:
+        db.close()
+
+
+def policy_revision(ca):
+    """gate-ca's policy revision, read from its store (gate-ca stopped)."""
+    db = sqlite3.connect(os.path.join(ca.data_dir, "gate.db"))
+    try:
+        return db.execute("SELECT revision FROM policy_revision WHERE id = 1").fetchone()[0]
     finally:
         db.close()
 
@@ -321,7 +331,11 @@ def main():
     parser.add_argument("--gate-node-runs", type=int, default=50)
     parser.add_argument("--settle", type=float, default=15.0,
                         help="seconds idle before the settled RSS is read")
-    parser.add_argument("--sync-target", default="/v1/nodes/policy")
+    parser.add_argument("--sync-target",
+                        help="the simulated nodes' request (default: what an up-to-date "
+                             "gate-node sends, /v1/nodes/policy?since=<gate-ca's revision>, "
+                             "answered 'unchanged'; /v1/nodes/policy alone is the full "
+                             "snapshot an old gate-node asks for)")
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--perf", metavar="MODE:FILE",
                         help="record that phase with perf record -g into FILE")
@@ -352,6 +366,8 @@ def main():
         print(f"registering {args.nodes} nodes in the store ...", file=sys.stderr)
         nodes = register_nodes(os.path.join(ca.data_dir, "gate.db"), state["host_uuid"],
                                args.nodes)
+        if args.sync_target is None:
+            args.sync_target = f"/v1/nodes/policy?since={policy_revision(ca)}"
         port = ca.port
         ca.start()
         assert ca.port == port
