@@ -18,6 +18,7 @@
 #include "gate/ed25519.h"
 #include "gate/json.h"
 #include "gate/krl.h"
+#include "gate/node_cache.h"
 #include "gate/policy.h"
 
 namespace gate::testing {
@@ -40,6 +41,22 @@ inline policy::Snapshot DefaultSnapshot() {
   dba.node_labels = {{"env", "prod"}};
   s.roles.push_back(dba);
   return s;
+}
+
+// An empty node cache directory "cache" under tmp, as gate-node keeps it
+// (kCacheDirMode), owned by this uid and group (the tests' stand-ins for
+// root and gate-cache). An empty dir in the result means it could not be
+// made.
+inline node::CacheLocation MakeCacheDir(const TempDir& tmp) {
+  node::CacheLocation cache;
+  cache.dir = tmp.File("cache");
+  cache.owner = geteuid();
+  cache.group = getegid();
+  if (mkdir(cache.dir.c_str(), node::kCacheDirMode) != 0 ||
+      chmod(cache.dir.c_str(), node::kCacheDirMode) != 0) {
+    cache.dir.clear();
+  }
+  return cache;
 }
 
 inline std::string SnapshotText(const policy::Snapshot& s) {
