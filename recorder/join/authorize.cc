@@ -9,8 +9,8 @@
 
 #include "gate/log.h"
 #include "gate/policy.h"
-#include "recorder/join/process_info.h"
-#include "recorder/join/session_registry.h"
+#include "gate/process_info.h"
+#include "gate/session_registry.h"
 
 namespace gate::recorder {
 namespace {
@@ -25,17 +25,17 @@ Status NotInSession() {
       "that gate-record records");
 }
 
-bool IsRecorder(const ProcessInfo& info, uid_t recorder_uid) {
-  return info.ruid == recorder_uid && info.euid == recorder_uid && info.suid == recorder_uid;
+bool IsRecorder(const proc::ProcessInfo& info, uid_t recorder_uid) {
+  return proc::RunsOnlyAs(info, recorder_uid);
 }
 
 // The nearest ancestor of peer that runs as the recorders' uid alone;
 // nullopt if none is within config.max_depth.
-std::optional<ProcessInfo> FindRecorder(const AuthorizerConfig& config, uid_t recorder_uid,
-                                        const ProcessInfo& peer) {
+std::optional<proc::ProcessInfo> FindRecorder(const AuthorizerConfig& config, uid_t recorder_uid,
+                                              const proc::ProcessInfo& peer) {
   pid_t pid = peer.ppid;
   for (int depth = 0; depth < config.max_depth && pid > 1; ++depth) {
-    auto info = ReadProcessInfo(pid);
+    auto info = proc::ReadProcessInfo(pid);
     // A parent that exited meanwhile: its children now belong to init or a
     // subreaper, and the chain is broken.
     if (!info) return std::nullopt;
@@ -51,7 +51,7 @@ Result<std::string> Allow(const AuthorizerConfig& config, const Peer& peer,
 
 Result<std::string> Decide(const AuthorizerConfig& config, const Peer& peer) {
   const uid_t recorder_uid = config.recorder_uid.value_or(::geteuid());
-  auto self = ReadProcessInfo(peer.pid);
+  auto self = proc::ReadProcessInfo(peer.pid);
   if (!self) {
     log::Warning("join: cannot read the process of " + Who(peer) + ": " + self.error().message());
     return Err(PermissionDenied("the recorder cannot identify your process"));
@@ -76,12 +76,12 @@ Result<std::string> Decide(const AuthorizerConfig& config, const Peer& peer) {
       return Err(Unavailable("session registry: " + own.error().message()));
     }
   }
-  const std::optional<ProcessInfo> recorder = FindRecorder(config, recorder_uid, *self);
+  const std::optional<proc::ProcessInfo> recorder = FindRecorder(config, recorder_uid, *self);
   if (!recorder) {
     log::Warning("join: " + Who(peer) + " has no recorder among its parents");
     return Err(NotInSession());
   }
-  const ProcessInfo& rec = *recorder;
+  const proc::ProcessInfo& rec = *recorder;
   if (rec.pid == ::getpid()) {
     return Err(PermissionDenied("you cannot join the session you are in"));
   }

@@ -1,6 +1,7 @@
 #include "recorder/session/event_loop.h"
 
 #include <fcntl.h>
+#include <json/json.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
@@ -26,7 +27,7 @@ constexpr std::size_t kMaxInputQueue = 1 << 20;
 // Rounds of drain_grace without progress after the child exited.
 constexpr int kMaxIdleRounds = 50;
 
-constexpr int kHandled[] = {SIGCHLD, SIGWINCH, SIGHUP, SIGTERM, SIGINT, SIGQUIT};
+constexpr int kHandled[] = {SIGCHLD, SIGWINCH, SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGUSR1};
 constexpr int kIgnored[] = {SIGPIPE, SIGTSTP, SIGTTIN, SIGTTOU};
 
 // Writes as much of data as fd takes now. Returns the count written, or -1
@@ -322,6 +323,9 @@ void EventLoop::OnSignal() {
         case SIGWINCH:
           Resize();
           break;
+        case SIGUSR1:
+          Recheck(info[i].ssi_uid);
+          break;
         case SIGHUP:
         case SIGTERM:
           log::Info(std::string("SIG") + sigabbrev_np(static_cast<int>(info[i].ssi_signo)) +
@@ -336,6 +340,38 @@ void EventLoop::OnSignal() {
       }
     }
   }
+}
+
+void EventLoop::Recheck(std::uint32_t sender_uid) {
+  if (!options_.recheck || ended_by_) return;
+  log::Info("re-checking the session against the policy cache (asked by uid " +
+            std::to_string(sender_uid) + ")");
+  std::optional<PolicyEnding> ending = options_.recheck();
+  if (!ending) {
+    log::Info("re-check: the session may go on");
+    return;
+  }
+  log::Warning("ending the session: " + ending->cause + ": " + ending->notice);
+  ended_by_ = std::move(ending);
+  if (fds_.master.valid()) {
+    const std::string note = "\r\ngate-record: " + ended_by_->notice + "; ending the session\r\n";
+    // In the recording first, as all output: the replay shows why it ended.
+    const double now = Now();
+    if (recording_.ok()) {
+      sink_.Output(now, note);
+      if (Status s = sink_.Flush(now); !s.ok()) RecordingFailed(s);
+    }
+    // Straight to the outer terminal (behind anything still queued would
+    // be after the hangup).
+    if (!pipes_.empty() && pipes_[0].to >= 0) (void)WriteSome(pipes_[0].to, note);
+    if (hub_) hub_->Output(note);
+  } else if (fds_.outer_err >= 0) {
+    const std::string note = "gate-record: " + ended_by_->notice + "; ending the session\n";
+    (void)WriteSome(fds_.outer_err, note);
+  }
+  // As a hangup: the shell gets SIGHUP (pty) or EOF and EPIPE (pipes).
+  hung_up_ = true;
+  CloseReaders();
 }
 
 void EventLoop::OnReadable(Pipe& p) {
@@ -508,6 +544,13 @@ SessionEnd EventLoop::Run() {
     } else {
       end.bytes_out += p.bytes;
     }
+  }
+  end.ended_by = ended_by_;
+  if (ended_by_) {
+    // The audit line gate-ca writes at session.end carries the "x" data.
+    end.exit_json.pop_back();  // the closing '}'
+    end.exit_json += ",\"ended_by\":" + Json::valueToQuotedString(ended_by_->cause.c_str()) +
+                     ",\"reason\":" + Json::valueToQuotedString(ended_by_->notice.c_str()) + "}";
   }
   if (options_.count_bytes) {
     end.exit_json.pop_back();  // the closing '}'

@@ -14,6 +14,12 @@
 // one buffered since the last flush (a one-shot timer, so an idle session
 // costs nothing).
 //
+// SIGUSR1 asks the loop to re-check the session (LoopOptions::recheck):
+// gate-node sends it after a sync that brought a lock or a revocation
+// covering the session. An ending is recorded (its notice as output, and in
+// the "x" event as "ended_by" and "reason"), shown to the user, and the
+// session is hung up as on SIGHUP.
+//
 // The loop ends once the child has been reaped and its output drained:
 // drained means the pty (or pipes) reported EOF, or nothing arrived for
 // drain_grace after the child exited (a background job still holds the
@@ -27,19 +33,22 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "gate/status.h"
 #include "gate/unique_fd.h"
 #include "recorder/join/join_hub.h"
+#include "recorder/session/policy_recheck.h"
 #include "recorder/session/recording_sink.h"
 
 namespace gate::recorder {
 
 // Blocks the signals the loop handles (SIGCHLD, SIGWINCH, SIGHUP, SIGTERM,
-// SIGINT, SIGQUIT) and returns a signalfd for them; ignores SIGPIPE (a
+// SIGINT, SIGQUIT, SIGUSR1) and returns a signalfd for them; ignores SIGPIPE (a
 // closed peer is an EPIPE to handle) and the job-control stops (the
 // recorder is never suspended by its terminal). Call before forking the
 // child, so no SIGCHLD is missed; the child resets all of this.
@@ -79,16 +88,20 @@ struct LoopOptions {
   // after exit_note (JSON members, e.g. "\"transfer\":\"sftp\"", or empty).
   bool count_bytes = false;
   std::string exit_note;
+  // On SIGUSR1: whether the session must end now (policy_recheck.h). Empty:
+  // SIGUSR1 is ignored.
+  std::function<std::optional<PolicyEnding>()> recheck;
 };
 
 struct SessionEnd {
-  int wait_status = 0;          // as waitpid() reported it
-  int exit_code = 1;            // ExitCodeOf(wait_status)
-  std::string exit_json;        // the "x" event's data
-  bool hung_up = false;         // the outer side went away, or SIGHUP/SIGTERM
-  std::uint64_t bytes_in = 0;   // read from outer_in (counted without a terminal)
-  std::uint64_t bytes_out = 0;  // read from the child's stdout and stderr
-  Status recording;             // the first recording error; OK if none
+  int wait_status = 0;                   // as waitpid() reported it
+  int exit_code = 1;                     // ExitCodeOf(wait_status)
+  std::string exit_json;                 // the "x" event's data
+  bool hung_up = false;                  // the outer side went away, or SIGHUP/SIGTERM
+  std::optional<PolicyEnding> ended_by;  // a lock or revocation ended it
+  std::uint64_t bytes_in = 0;            // read from outer_in (counted without a terminal)
+  std::uint64_t bytes_out = 0;           // read from the child's stdout and stderr
+  Status recording;                      // the first recording error; OK if none
 };
 
 class EventLoop {
@@ -120,6 +133,7 @@ class EventLoop {
   double Now() const;
   void MarkRecorded();
   void OnSignal();
+  void Recheck(std::uint32_t sender_uid);
   void OnTimer();
   void OnReadable(Pipe& p);
   void Relay(Pipe& p, std::string_view data);
@@ -146,6 +160,7 @@ class EventLoop {
   bool child_done_ = false;
   int wait_status_ = 0;
   bool hung_up_ = false;
+  std::optional<PolicyEnding> ended_by_;
   Status recording_;
   winsize winsize_{};
 };

@@ -6,8 +6,8 @@
 #include "gate/auth_info.h"
 #include "gate/certificate.h"
 #include "gate/policy.h"
+#include "gate/process_info.h"
 #include "gate/secure_file.h"
-#include "recorder/join/process_info.h"
 
 namespace gate::recorder {
 namespace {
@@ -84,11 +84,7 @@ bool AllUids(const ProcessView& p, uid_t uid) {
   return p.ruid == uid && p.euid == uid && p.suid == uid;
 }
 
-bool NamedSshd(const ProcessView& p) {
-  const std::string_view argv0 = p.argv0;
-  const std::size_t slash = argv0.find_last_of('/', argv0.find(' '));
-  return (slash == std::string_view::npos ? argv0 : argv0.substr(slash + 1)).starts_with("sshd");
-}
+bool NamedSshd(const ProcessView& p) { return proc::NamedSshd(p.argv0); }
 
 bool IsSshdMonitor(const ProcessView& p) { return AllUids(p, 0) && NamedSshd(p); }
 
@@ -120,9 +116,9 @@ Status CheckStartedBySshd(pid_t parent, uid_t user, const ProcessLookup& lookup)
 
 Status CheckStartedBySshd(pid_t parent, uid_t user) {
   return CheckStartedBySshd(parent, user, [](pid_t pid) -> Result<ProcessView> {
-    auto info = ReadProcessInfo(pid);
+    auto info = proc::ReadProcessInfo(pid);
     if (!info) return Err(info.error());
-    auto argv0 = ReadCommandName(pid);
+    auto argv0 = proc::ReadCommandName(pid);
     if (!argv0) return Err(argv0.error());
     ProcessView view;
     view.ppid = info->ppid;

@@ -23,6 +23,7 @@
 #include "recorder/session/forward.h"
 #include "recorder/session/join_request.h"
 #include "recorder/session/log_file.h"
+#include "recorder/session/policy_recheck.h"
 #include "recorder/session/privileges.h"
 #include "recorder/session/pty.h"
 #include "recorder/session/session_files.h"
@@ -273,6 +274,7 @@ int Run(const RecorderOptions& options) {
   live.recorder_pid = ::getpid();
   live.started_at = now;
   live.mode = std::string(ModeName(mode));
+  live.cert_serial = identity->serial;
 
   if (forward) {
     if (ids.setuid()) {
@@ -368,6 +370,9 @@ int Run(const RecorderOptions& options) {
   loop_options.record_exec_output = !pty && (!transfer || settings->record_exec_output);
   loop_options.count_bytes = !pty;
   if (transfer) loop_options.exit_note = "\"transfer\":\"" + transfer->kind + "\"";
+  loop_options.recheck = [cache, user = identity->user, serial = identity->serial] {
+    return RecheckSession(cache, user, serial, static_cast<std::int64_t>(std::time(nullptr)));
+  };
   auto loop = EventLoop::Create(std::move(fds), loop_options, std::move(*signal_fd), *sink);
   if (!loop) return Refuse(loop.error().message());
 
@@ -392,6 +397,13 @@ int Run(const RecorderOptions& options) {
   cleanup.run_dir = settings->run_dir;
   if (Status s = WriteLiveSession(env, settings->run_dir, live); !s.ok()) {
     return Refuse("cannot register the session: " + s.message());
+  }
+  // A sync that installed a lock after we read the cache, and looked for
+  // sessions to end before our entry existed, would miss this session: look
+  // again now that it is registered (a later sync's signal reaches it).
+  if (auto ending = RecheckSession(cache, identity->user, identity->serial,
+                                   static_cast<std::int64_t>(std::time(nullptr)))) {
+    return Refuse(ending->notice);
   }
 
   std::optional<RawMode> raw;
@@ -419,6 +431,10 @@ int Run(const RecorderOptions& options) {
   }
   log::Info("session " + *session_id + " ended: " + end.exit_json +
             (end.hung_up ? " (hung up)" : ""));
+  if (end.ended_by) {
+    log::Warning("session " + *session_id + " of " + identity->user + " (login " + identity->login +
+                 ") ended: " + end.ended_by->cause + ": " + end.ended_by->notice);
+  }
   return end.exit_code;
 }
 

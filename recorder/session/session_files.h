@@ -17,8 +17,8 @@
 #include <string_view>
 
 #include "gate/env.h"
+#include "gate/session_registry.h"
 #include "gate/status.h"
-#include "recorder/join/session_registry.h"
 
 namespace gate::recorder {
 

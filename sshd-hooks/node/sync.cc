@@ -16,6 +16,7 @@
 #include "gate/refusal_spool.h"
 #include "sshd-hooks/node/commands.h"
 #include "sshd-hooks/node/effective_config.h"
+#include "sshd-hooks/node/end_sessions.h"
 #include "sshd-hooks/node/record_setup.h"
 #include "sshd-hooks/node/refusal_shipper.h"
 #include "sshd-hooks/node/sync_status.h"
@@ -186,6 +187,9 @@ class SyncCommand final : public cli::Command {
       if (reload.ok()) line += "; " + ReloadNote(method);
     }
     std::cout << "gate-node sync: " << line << "\n";
+    // After every install, changed or not: a session that slipped in
+    // between a lock and the last pass is caught by the next one.
+    if (outcome.cache_status.ok()) (void)EndSessionsAfterSync(paths_, outcome.installed, now);
     ShipRefusedLogins(paths_, client);
     const bool drift = ReportDrift(paths_, state);
     if (!outcome.ok()) return cli::Fail(kTool, outcome.status());

@@ -108,7 +108,11 @@ Status SyncCache(const NodePaths& paths, const NodeState& state, const HttpClien
     }
     out.revision = since;
     out.sync_kind = "unchanged";
-    if (SameUserCa(cache, reply->user_ca)) return Status::Ok();
+    if (SameUserCa(cache, reply->user_ca)) {
+      // What the cache holds is what the steps after a sync work from.
+      out.installed = *std::move(last_good);
+      return Status::Ok();
+    }
     // A new user CA is rare (a rebuilt gate-ca); take everything afresh.
     reply = FetchPolicy(client, state, 0, "");
     if (!reply) return reply.error();
@@ -145,6 +149,7 @@ Status SyncCache(const NodePaths& paths, const NodeState& state, const HttpClien
   if (!installed) return installed.error();
   out.cache = *installed;
   out.revision = whole.revision;
+  out.installed = std::move(whole);
   if (reply->shape == PolicyReply::Shape::kFullPage) (void)::unlink(full_next.c_str());
   return Status::Ok();
 }

@@ -25,6 +25,9 @@ struct SyncOutcome {
   // got there: "unchanged", "delta: …", "full snapshot in N page(s)".
   std::int64_t revision = 0;
   std::string sync_kind;
+  // The snapshot now in the cache (when cache_status is OK), for the steps
+  // that follow the install (ending the sessions a lock covers).
+  policy::Snapshot installed;
 
   Status host_cert_status;
   bool host_cert_written = false;

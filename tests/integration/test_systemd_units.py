@@ -105,9 +105,13 @@ class UnitFilesTest(unittest.TestCase):
         lines = self.hardened_unit_lines(
             "gate-node-sync.service", "/usr/sbin/gate-node sync --sshd-pidfile /run/sshd.pid")
         # Signalling sshd, and giving the policy cache its group (gate-cache):
-        # root needs CAP_CHOWN to chgrp to a group it is not in.
+        # root needs CAP_CHOWN to chgrp to a group it is not in. Ending the
+        # sessions a lock covers: reading other users' /proc/PID/environ
+        # (CAP_SYS_PTRACE) and their SSH_USER_AUTH files (CAP_DAC_READ_SEARCH),
+        # signalling their processes (CAP_KILL).
         self.assertEqual(self.settings(lines, "CapabilityBoundingSet"),
-                         ["CapabilityBoundingSet=CAP_KILL CAP_CHOWN"])
+                         ["CapabilityBoundingSet=CAP_KILL CAP_CHOWN CAP_SYS_PTRACE "
+                          "CAP_DAC_READ_SEARCH"])
         with open(os.path.join(UNIT_DIR, "gate.sysusers.conf")) as f:
             sysusers = [" ".join(l.split()[:3]) for l in f if l[:2] in ("g ", "m ", "u ")]
         for entry in ("g gate-cache -", "m gate-principals gate-cache"):

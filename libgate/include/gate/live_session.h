@@ -26,10 +26,14 @@ struct LiveSession {
   std::string socket;           // join socket path, or empty without live join
   std::string mode;             // interactive, exec, exec-pty
   std::string tty;              // the outer terminal ("/dev/pts/3") or empty
+  // The Gate certificate's serial, so gate-node can tell which sessions a
+  // revocation ends. JSON: a decimal string; 0 when absent.
+  std::uint64_t cert_serial = 0;
 };
 
 Json::Value LiveSessionToJson(const LiveSession& s);
-// Strict about types; requires session_id (a UUID), user and login.
+// Strict about types; requires session_id (a UUID), user and login;
+// cert_serial, when present, must be a canonical decimal string.
 Result<LiveSession> LiveSessionFromJson(const Json::Value& json);
 
 // <run_dir>/<id>.json.

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "gate/json.h"
+#include "gate/policy_serial.h"
 #include "gate/secure_file.h"
 #include "gate/uuid.h"
 
@@ -23,6 +24,7 @@ Json::Value LiveSessionToJson(const LiveSession& s) {
   v["socket"] = s.socket;
   v["mode"] = s.mode;
   v["tty"] = s.tty;
+  v["cert_serial"] = std::to_string(s.cert_serial);
   return v;
 }
 
@@ -48,6 +50,11 @@ Result<LiveSession> LiveSessionFromJson(const Json::Value& json) {
   auto started = json::OptionalInt(json, "started_at", 0);
   if (!started) return Err(started.error());
   s.started_at = *started;
+  if (json.isMember("cert_serial")) {
+    auto serial = policy::SerialFromJson(json["cert_serial"]);
+    if (!serial) return Err(serial.error().WithContext("field 'cert_serial'"));
+    s.cert_serial = *serial;
+  }
   return s;
 }
 

@@ -10,6 +10,7 @@
 #include "gate/json.h"
 #include "gate/names.h"
 #include "gate/policy.h"
+#include "gate/policy_serial.h"
 
 namespace gate::policy {
 namespace {
@@ -114,9 +115,9 @@ Result<std::vector<std::string>> GetNames(const Json::Value& obj, std::string_vi
   return names;
 }
 
-// Canonical decimal only ("0" or no leading zeros, no sign, fits in 64
-// bits): JSON numbers lose precision past 2^53, so serials travel as strings.
-Result<std::uint64_t> ParseSerial(const Json::Value& v) {
+}  // namespace
+
+Result<std::uint64_t> SerialFromJson(const Json::Value& v) {
   if (!v.isString()) return Err(InvalidArgument("must be a decimal string"));
   const std::string s = v.asString();
   const bool digits =
@@ -131,6 +132,8 @@ Result<std::uint64_t> ParseSerial(const Json::Value& v) {
   }
   return serial;
 }
+
+namespace {
 
 Result<User> UserFromJson(const Json::Value& json) {
   GATE_RETURN_IF_ERROR(OnlyFields(json, {"name", "logins", "roles"}));
@@ -369,7 +372,7 @@ Result<Snapshot> SnapshotFromJson(const Json::Value& json) {
   if (!serials) return Err(serials.error());
   snapshot.revoked_serials.reserve((*serials)->size());
   for (Json::ArrayIndex i = 0; i < (*serials)->size(); ++i) {
-    auto serial = ParseSerial((**serials)[i]);
+    auto serial = SerialFromJson((**serials)[i]);
     if (!serial) return Err(serial.error().WithContext(Indexed("revoked_serials", i)));
     snapshot.revoked_serials.push_back(*serial);
   }

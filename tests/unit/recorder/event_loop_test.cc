@@ -579,5 +579,80 @@ TEST_F(EventLoopTest, BackgroundJobHoldingThePtyDoesNotKeepTheSession) {
   EXPECT_EQ(sink_.All('o'), "bye");
 }
 
+// gate-node's SIGUSR1 after a sync that brought a lock: the loop asks the
+// re-check, and a covered session is told why, recorded and hung up.
+TEST_F(EventLoopTest, RecheckThatFindsALockEndsTheSessionAndSaysWhy) {
+  FaultEnv env;
+  UseRecording(env);
+  LoopOptions options;
+  options.recheck = [] {
+    return std::optional<PolicyEnding>(
+        PolicyEnding{"locked", "your access was locked by an administrator: incident 42"});
+  };
+  StartPty("printf READY; read x; echo not-reached", options);
+  ASSERT_TRUE(ReadUntil(out_.read.get(), &seen_, "READY"));
+  ASSERT_EQ(kill(getpid(), SIGUSR1), 0);
+  ASSERT_TRUE(ReadUntil(out_.read.get(), &seen_, "ending the session\r\n"));
+  Finish();
+  EXPECT_TRUE(end_.hung_up);
+  ASSERT_TRUE(end_.ended_by.has_value());
+  EXPECT_EQ(end_.ended_by->cause, "locked");
+  EXPECT_EQ(end_.exit_code, 128 + SIGHUP);
+  EXPECT_NE(seen_.find("gate-record: your access was locked by an administrator: incident 42; "
+                       "ending the session"),
+            std::string::npos)
+      << seen_;
+  EXPECT_EQ(seen_.find("not-reached"), std::string::npos);
+  // The recording says so, and is complete: the notice as output, the
+  // cause and reason in the "x" event.
+  EXPECT_EQ(VerifyRecording().state, cast::Verification::State::kComplete);
+  const std::string file = testing::ReadFile(recording_path_);
+  EXPECT_NE(file.find("your access was locked by an administrator: incident 42; ending"),
+            std::string::npos);
+  EXPECT_NE(file.find(R"(\"ended_by\":\"locked\")"), std::string::npos) << file;
+  EXPECT_NE(file.find(R"(\"reason\":\"your access was locked by an administrator: incident 42\")"),
+            std::string::npos);
+}
+
+TEST_F(EventLoopTest, RecheckThatFindsNothingLetsTheSessionGoOn) {
+  int rechecks = 0;
+  LoopOptions options;
+  options.recheck = [&rechecks] {
+    ++rechecks;
+    return std::optional<PolicyEnding>();
+  };
+  StartPty("printf READY; read x; printf '<%s>' \"$x\"; exit 4", options);
+  ASSERT_TRUE(ReadUntil(out_.read.get(), &seen_, "READY"));
+  ASSERT_EQ(kill(getpid(), SIGUSR1), 0);
+  WriteAllTo(in_.write.get(), "go\n");
+  ASSERT_TRUE(ReadUntil(out_.read.get(), &seen_, "<go>"));
+  Finish();
+  EXPECT_EQ(rechecks, 1);
+  EXPECT_FALSE(end_.ended_by.has_value());
+  EXPECT_EQ(end_.exit_code, 4);
+  EXPECT_EQ(sink_.All('x'), R"({"exit_status":4})");
+}
+
+TEST_F(EventLoopTest, RecheckEndsASessionWithoutATerminalOnItsStderr) {
+  LoopOptions options;
+  options.recheck = [] {
+    return std::optional<PolicyEnding>(PolicyEnding{"revoked", "your certificate was revoked"});
+  };
+  options.count_bytes = true;
+  StartExec("printf READY; exec cat >/dev/null", options);
+  ASSERT_TRUE(ReadUntil(out_.read.get(), &seen_, "READY"));
+  ASSERT_EQ(kill(getpid(), SIGUSR1), 0);
+  std::string err;
+  ASSERT_TRUE(ReadUntil(outer_err_.read.get(), &err, "ending the session\n"));
+  Finish();
+  EXPECT_EQ(err, "gate-record: your certificate was revoked; ending the session\n");
+  EXPECT_EQ(end_.exit_code, 0) << "cat saw EOF";
+  const std::string x = sink_.All('x');
+  EXPECT_NE(x.find(R"("ended_by":"revoked","reason":"your certificate was revoked")"),
+            std::string::npos)
+      << x;
+  EXPECT_NE(x.find(R"("bytes_in":)"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace gate::recorder

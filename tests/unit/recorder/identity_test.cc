@@ -25,11 +25,8 @@ class IdentityTest : public ::testing::Test {
       : ca_(testing::NewKey()), other_ca_(testing::NewKey()), user_key_(testing::NewKey()) {}
 
   void SetUp() override {
-    cache_.dir = tmp_.File("cache");
-    cache_.owner = geteuid();
-    cache_.group = getegid();
-    ASSERT_EQ(mkdir(cache_.dir.c_str(), 0750), 0);
-    ASSERT_EQ(chmod(cache_.dir.c_str(), 0750), 0);
+    cache_ = testing::MakeCacheDir(tmp_);
+    ASSERT_FALSE(cache_.dir.empty());
     snapshot_ = testing::DefaultSnapshot();
     WriteCache();
   }

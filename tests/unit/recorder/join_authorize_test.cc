@@ -20,10 +20,10 @@
 #include "gate/join_protocol.h"
 #include "gate/json.h"
 #include "gate/policy.h"
+#include "gate/process_info.h"
+#include "gate/session_registry.h"
 #include "join_test_util.h"
 #include "recorder/join/authorize.h"
-#include "recorder/join/process_info.h"
-#include "recorder/join/session_registry.h"
 
 namespace gate::recorder {
 namespace {
@@ -218,14 +218,14 @@ class JoinAuthorizeTest : public ::testing::Test {
 };
 
 TEST_F(JoinAuthorizeTest, ProcessInfoReadsThisProcess) {
-  auto info = ReadProcessInfo(::getpid());
+  auto info = proc::ReadProcessInfo(::getpid());
   ASSERT_TRUE(info.has_value()) << info.error().ToString();
   EXPECT_EQ(info->ppid, ::getppid());
   EXPECT_EQ(info->euid, ::geteuid());
   EXPECT_EQ(info->ruid, ::getuid());
   EXPECT_LE(info->started_at, static_cast<std::int64_t>(::time(nullptr)));
   EXPECT_GT(info->started_at, static_cast<std::int64_t>(::time(nullptr)) - 24 * 3600);
-  EXPECT_EQ(ReadProcessInfo(0).error().code(), Code::kNotFound);
+  EXPECT_EQ(proc::ReadProcessInfo(0).error().code(), Code::kNotFound);
 }
 
 TEST_F(JoinAuthorizeTest, AUserWithAJoinRoleIsAllowed) {

@@ -99,8 +99,8 @@ class SavedSignalState {
   SavedSignalState& operator=(const SavedSignalState&) = delete;
 
  private:
-  static constexpr int kSignals[] = {SIGCHLD, SIGWINCH, SIGHUP,  SIGTERM, SIGINT,
-                                     SIGQUIT, SIGPIPE,  SIGTSTP, SIGTTIN, SIGTTOU};
+  static constexpr int kSignals[] = {SIGCHLD, SIGWINCH, SIGHUP,  SIGTERM, SIGINT, SIGQUIT,
+                                     SIGUSR1, SIGPIPE,  SIGTSTP, SIGTTIN, SIGTTOU};
   static constexpr std::size_t kCount = sizeof(kSignals) / sizeof(kSignals[0]);
   sigset_t mask_{};
   struct sigaction actions_[kCount] {};

@@ -44,6 +44,22 @@ inline policy::Snapshot DefaultSnapshot() {
   return s;
 }
 
+// An empty node cache directory "cache" under tmp, as gate-node keeps it
+// (kCacheDirMode), owned by this uid and group (the tests' stand-ins for
+// root and gate-cache). An empty dir in the result means it could not be
+// made.
+inline node::CacheLocation MakeCacheDir(const TempDir& tmp) {
+  node::CacheLocation cache;
+  cache.dir = tmp.File("cache");
+  cache.owner = geteuid();
+  cache.group = getegid();
+  if (mkdir(cache.dir.c_str(), node::kCacheDirMode) != 0 ||
+      chmod(cache.dir.c_str(), node::kCacheDirMode) != 0) {
+    cache.dir.clear();
+  }
+  return cache;
+}
+
 // The bytes of cache/policy.db for s.
 inline std::string SnapshotText(const policy::Snapshot& s) {
   return node::EncodePolicyCache(s).value();

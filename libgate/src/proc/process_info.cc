@@ -1,4 +1,4 @@
-#include "recorder/join/process_info.h"
+#include "gate/process_info.h"
 
 #include <unistd.h>
 
@@ -8,7 +8,7 @@
 
 #include "gate/secure_file.h"
 
-namespace gate::recorder {
+namespace gate::proc {
 namespace {
 
 // /proc/<pid>/status is ~1.5 KiB; /proc/stat grows with the CPU count.
@@ -81,9 +81,10 @@ Result<ProcessInfo> ReadProcessInfo(pid_t pid) {
   ProcessInfo info;
   info.pid = pid;
   unsigned long long start_ticks = 0;
-  // fields[0] is field 3 of proc(5): ppid is field 4, starttime field 22.
+  // fields[0] is field 3 of proc(5): ppid is field 4, session field 6,
+  // starttime field 22.
   if (fields.size() < 20 || !ParseNumber(fields[1], info.ppid) ||
-      !ParseNumber(fields[19], start_ticks)) {
+      !ParseNumber(fields[3], info.sid) || !ParseNumber(fields[19], start_ticks)) {
     return Err(DataLoss(dir + "/stat does not parse"));
   }
   auto status = ReadProc(dir + "/status");
@@ -110,4 +111,13 @@ Result<std::string> ReadCommandName(pid_t pid) {
   return nul == std::string::npos ? *cmdline : cmdline->substr(0, nul);
 }
 
-}  // namespace gate::recorder
+bool RunsOnlyAs(const ProcessInfo& info, uid_t uid) {
+  return info.ruid == uid && info.euid == uid && info.suid == uid;
+}
+
+bool NamedSshd(std::string_view argv0) {
+  const std::size_t slash = argv0.find_last_of('/', argv0.find(' '));
+  return (slash == std::string_view::npos ? argv0 : argv0.substr(slash + 1)).starts_with("sshd");
+}
+
+}  // namespace gate::proc

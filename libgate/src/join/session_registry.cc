@@ -1,4 +1,4 @@
-#include "recorder/join/session_registry.h"
+#include "gate/session_registry.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -77,16 +77,19 @@ Result<RegisteredSession> ParseRegistryEntry(std::string_view text) {
   s.user = std::move(entry->user);
   s.login = std::move(entry->login);
   s.recorder_pid = entry->recorder_pid;
+  s.cert_serial = entry->cert_serial;
   return s;
 }
 
-Result<RegisteredSession> FindRegisteredSession(const RegistryQuery& query) {
-  GATE_RETURN_IF_ERROR(CheckRunDir(query.run_dir, query.owner));
-  std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(query.run_dir.c_str()), ::closedir);
-  if (!dir) {
-    return Err(Unavailable("cannot list " + query.run_dir + ": " + std::strerror(errno)));
-  }
-  std::vector<RegisteredSession> found;
+bool EntryPredates(std::int64_t written_at, std::int64_t process_started_at) {
+  return written_at < process_started_at - kStartSlackSeconds;
+}
+
+Result<std::vector<ListedSession>> ListRegisteredSessions(const std::string& run_dir, uid_t owner) {
+  GATE_RETURN_IF_ERROR(CheckRunDir(run_dir, owner));
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(run_dir.c_str()), ::closedir);
+  if (!dir) return Err(Unavailable("cannot list " + run_dir + ": " + std::strerror(errno)));
+  std::vector<ListedSession> found;
   while (const dirent* d = ::readdir(dir.get())) {
     const std::string_view name(d->d_name);
     constexpr std::string_view kSuffix = ".json";
@@ -94,26 +97,38 @@ Result<RegisteredSession> FindRegisteredSession(const RegistryQuery& query) {
         !IsCanonicalUuid(name.substr(0, name.size() - kSuffix.size()))) {
       continue;
     }
-    const std::string path = query.run_dir + "/" + std::string(name);
-    auto entry = ReadEntry(path, query.owner);
+    const std::string path = run_dir + "/" + std::string(name);
+    auto entry = ReadEntry(path, owner);
     if (!entry) {
       // A session that just ended removes its file while we look.
       if (entry.error().code() != Code::kNotFound) {
-        log::Warning("join: ignoring registry entry: " + entry.error().message());
+        log::Warning("session registry: ignoring entry: " + entry.error().message());
       }
       continue;
     }
-    if (entry->session.recorder_pid != query.recorder_pid) continue;
     if (entry->session.session_id + ".json" != name) {
-      log::Warning("join: ignoring " + path + ": it names session " + entry->session.session_id);
+      log::Warning("session registry: ignoring " + path + ": it names session " +
+                   entry->session.session_id);
       continue;
     }
-    if (entry->mtime < query.not_before - kStartSlackSeconds) {
-      log::Warning("join: ignoring " + path + ": written before recorder pid " +
-                   std::to_string(query.recorder_pid) + " started (a stale entry)");
+    found.push_back({std::move(entry->session), entry->mtime});
+  }
+  return found;
+}
+
+Result<RegisteredSession> FindRegisteredSession(const RegistryQuery& query) {
+  auto listed = ListRegisteredSessions(query.run_dir, query.owner);
+  if (!listed) return Err(listed.error());
+  std::vector<RegisteredSession> found;
+  for (ListedSession& entry : *listed) {
+    if (entry.session.recorder_pid != query.recorder_pid) continue;
+    if (EntryPredates(entry.written_at, query.not_before)) {
+      log::Warning("join: ignoring the entry of session " + entry.session.session_id +
+                   ": written before recorder pid " + std::to_string(query.recorder_pid) +
+                   " started (a stale entry)");
       continue;
     }
-    found.push_back(std::move(entry->session));
+    found.push_back(std::move(entry.session));
   }
   if (found.empty()) {
     return Err(
