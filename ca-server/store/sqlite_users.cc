@@ -100,14 +100,17 @@ Result<std::vector<UserRecord>> SqliteStore::ListUsersAfter(const std::string& a
     // The page's children in one range scan each, not two queries per user.
     std::map<std::string, UserRecord*, std::less<>> by_name;
     for (UserRecord& user : users) by_name[user.name] = &user;
-    for (auto [sql, list] :
+    for (const auto& query :
          {std::pair{"SELECT user_name, login FROM user_logins WHERE user_name > ?1 AND "
                     "user_name <= ?2 ORDER BY user_name, position",
                     &UserRecord::logins},
           std::pair{"SELECT user_name, role FROM user_roles WHERE user_name > ?1 AND "
                     "user_name <= ?2 ORDER BY user_name, position",
                     &UserRecord::roles}}) {
-      Result<Stmt> stmt = Stmt::Prepare(db, sql);
+      // Not a structured binding: clang before 16 cannot capture one in the
+      // lambda below (the fuzzers are built with clang).
+      const auto list = query.second;
+      Result<Stmt> stmt = Stmt::Prepare(db, query.first);
       if (!stmt) return Err(stmt.error());
       stmt->Text(1, after).Text(2, users.back().name);
       GATE_RETURN_IF_ERROR(stmt->ForEachRow([&] {
