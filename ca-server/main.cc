@@ -16,7 +16,9 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "ca-server/api/admin_api.h"
@@ -50,6 +52,22 @@
 
 namespace gate::ca {
 namespace {
+
+// Writes all of text to stdout, resuming after a signal. The SIGTERM/SIGINT
+// handler (Boost.Asio's signal_set) is installed without SA_RESTART, so a
+// supervisor's SIGTERM that lands on this thread while the banner waits on
+// a full pipe would otherwise fail the write, and std::cout would drop the
+// banner and every later line.
+void WriteToStdout(std::string_view text) {
+  while (!text.empty()) {
+    const ssize_t n = ::write(STDOUT_FILENO, text.data(), text.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return;  // stdout is gone; nothing to tell it
+    }
+    text.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
 
 // How long the front end waits for one answer from the signer: far above a
 // signature and its SQLite writes, short enough that a hung signer fails
@@ -258,18 +276,18 @@ int ServeFrontEnd(Config config, UniqueFd signer_fd, pid_t signer_pid,
   DerivePublicAddr(config, server.port());
 
   const std::string listen = HostPort{config.listen_addr.host, server.port()}.ToString();
-  std::cout << "[AUTH]  Auth service is starting on " << listen << " (cluster "
-            << config.cluster_name << ", second factor "
-            << SecondFactorName(config.authentication.second_factor) << ")\n"
-            << "[AUTH]  User CA " << ca.user_ca().Fingerprint() << ", host CA "
-            << ca.host_ca().Fingerprint() << " (signer process " << signer_pid << ")\n"
-            << "[PROXY] Web proxy service is starting on " << listen << ": https://"
-            << config.public_addr.ToString() << "/web, API under /v1/\n"
-            << "[PROXY] TLS certificate " << cert_file << (self_signed ? " (self-signed)" : "")
-            << ", pin " << *pin << "\n"
-            << "[ADMIN] Admin socket " << options.admin_socket_path << " (root only)\n"
-            << "[AUTH]  Data in " << config.data_dir << "\n"
-            << std::flush;
+  std::ostringstream banner;
+  banner << "[AUTH]  Auth service is starting on " << listen << " (cluster " << config.cluster_name
+         << ", second factor " << SecondFactorName(config.authentication.second_factor) << ")\n"
+         << "[AUTH]  User CA " << ca.user_ca().Fingerprint() << ", host CA "
+         << ca.host_ca().Fingerprint() << " (signer process " << signer_pid << ")\n"
+         << "[PROXY] Web proxy service is starting on " << listen << ": https://"
+         << config.public_addr.ToString() << "/web, API under /v1/\n"
+         << "[PROXY] TLS certificate " << cert_file << (self_signed ? " (self-signed)" : "")
+         << ", pin " << *pin << "\n"
+         << "[ADMIN] Admin socket " << options.admin_socket_path << " (root only)\n"
+         << "[AUTH]  Data in " << config.data_dir << "\n";
+  WriteToStdout(banner.str());
 
   // No front end serves without its signer: when it exits, for whatever
   // reason, the server stops (Stop before Run makes Run return at once).
@@ -294,7 +312,7 @@ int ServeFrontEnd(Config config, UniqueFd signer_fd, pid_t signer_pid,
     std::cerr << "gate-ca: the signer process stopped; no certificate can be issued without it\n";
     return 1;
   }
-  std::cout << "[AUTH]  gate-ca stopped\n" << std::flush;
+  WriteToStdout("[AUTH]  gate-ca stopped\n");
   return 0;
 }
 
