@@ -427,16 +427,21 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
     // The handler runs on a worker; the reply comes back to this
     // connection's strand to be written.
+    // The reply is sent from `then`, after the worker's slot is free, so a
+    // client that sends its next request on seeing the reply finds the slot
+    // free.
+    auto reply = std::make_shared<HttpReply>(ErrorReply(500, Code::kInternal, "internal error"));
     auto job = [self = this->shared_from_this(), req = std::move(req),
-                after](Clock::duration waited) {
-      HttpReply reply = waited > self->limits().queue_timeout
-                            ? BusyReply(self->class_, kBusyRetryAfterSeconds)
-                            : self->CallHandler(req);
-      net::post(self->stream_.get_executor(), [self, reply = std::move(reply), after]() mutable {
-        self->Respond(std::move(reply), after);
-      });
+                reply](Clock::duration waited) {
+      *reply = waited > self->limits().queue_timeout
+                   ? BusyReply(self->class_, kBusyRetryAfterSeconds)
+                   : self->CallHandler(req);
     };
-    if (!shared_->workers.Submit(class_, source_, std::move(job))) {
+    auto then = [self = this->shared_from_this(), reply, after] {
+      net::post(self->stream_.get_executor(),
+                [self, reply, after] { self->Respond(std::move(*reply), after); });
+    };
+    if (!shared_->workers.Submit(class_, source_, std::move(job), std::move(then))) {
       // The body was read in full, so the connection can carry on.
       Respond(BusyReply(class_, kBusyRetryAfterSeconds), after);
     }

@@ -13,6 +13,20 @@
 #include "gate/log.h"
 
 namespace gate::ca {
+namespace {
+
+// A throwing job must not take its worker down with it.
+void RunGuarded(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    log::Error(std::string("worker: job threw: ") + e.what());
+  } catch (...) {
+    log::Error("worker: job threw a non-standard exception");
+  }
+}
+
+}  // namespace
 
 WorkQueues::WorkQueues(int threads, std::array<QueueLimits, kTrafficClassCount> limits,
                        std::function<Clock::time_point()> now)
@@ -48,7 +62,7 @@ void WorkQueues::Start() {
   }
 }
 
-bool WorkQueues::Submit(TrafficClass c, const std::string& source, Job job) {
+bool WorkQueues::Submit(TrafficClass c, const std::string& source, Job job, Then then) {
   const auto index = static_cast<std::size_t>(c);
   if (index >= kTrafficClassCount || !job) return false;
   {
@@ -69,7 +83,7 @@ bool WorkQueues::Submit(TrafficClass c, const std::string& source, Job job) {
     }
     std::deque<Queued>& queue = cls.by_source[source];
     if (queue.empty()) cls.turns.push_back(source);
-    queue.push_back({std::move(job), now_()});
+    queue.push_back({std::move(job), std::move(then), now_()});
     ++cls.waiting;
   }
   // Several workers may be asleep and only some able to take this class:
@@ -153,18 +167,19 @@ void WorkQueues::WorkerLoop(int own_class) {
     --cls.waiting;
     ++cls.running;
     lock.unlock();
-    try {
-      queued.job(now_() - queued.submitted);
-    } catch (const std::exception& e) {
-      log::Error(std::string("worker: job threw: ") + e.what());
-    } catch (...) {
-      log::Error("worker: job threw a non-standard exception");
-    }
+    const Clock::duration waited = now_() - queued.submitted;
+    RunGuarded([&queued, waited] { queued.job(waited); });
     queued.job = nullptr;  // release what it holds before taking the lock
     lock.lock();
     --cls.running;
     // A slot of this class is free: a sleeping worker may now take its job.
     cv_.notify_all();
+    if (queued.then) {
+      lock.unlock();
+      RunGuarded(queued.then);
+      queued.then = nullptr;
+      lock.lock();
+    }
   }
 }
 

@@ -59,6 +59,10 @@ class WorkQueues {
   // Runs on a worker; `waited` is the time from Submit to the start, so a
   // job can refuse to do work its client has likely stopped waiting for.
   using Job = std::function<void(Clock::duration waited)>;
+  // Runs on the same worker after its job, once the job's slot is free
+  // again. A reply handed to the client from here cannot reach the client
+  // before the class can take the client's next request.
+  using Then = std::function<void()>;
 
   // threads: how many shared workers Start() starts (at least 1), besides
   // the own workers of the classes with a nice value. limits: by
@@ -78,8 +82,9 @@ class WorkQueues {
   // Queues job for class c on behalf of source and returns true, or returns
   // false at once (job destroyed unrun) when it cannot run now and c already
   // has `queue` jobs waiting, or source has its share of them, or after
-  // Stop().
-  bool Submit(TrafficClass c, const std::string& source, Job job);
+  // Stop(). then (may be empty) runs after job, outside the slot, and is
+  // destroyed unrun with job when job never runs.
+  bool Submit(TrafficClass c, const std::string& source, Job job, Then then = nullptr);
 
   // Refuses new jobs, destroys the waiting ones unrun (on this thread), and
   // waits for the running ones to finish. Idempotent.
@@ -92,6 +97,7 @@ class WorkQueues {
  private:
   struct Queued {
     Job job;
+    Then then;
     Clock::time_point submitted;
   };
   struct ClassState {

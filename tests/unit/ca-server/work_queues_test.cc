@@ -155,6 +155,46 @@ TEST(WorkQueuesTest, QueueZeroTakesAJobOnlyForAFreeSlot) {
   release.Open();
 }
 
+TEST(WorkQueuesTest, ThenRunsWhenTheJobsSlotIsFreeAgain) {
+  // One slot, nobody may wait: only a free slot takes a job. `then` is
+  // where a reply is handed to its client, so a job submitted from there
+  // (the client's next request) must find the slot free.
+  WorkQueues queues(1, Limits({1, 0}, {1, 0}));
+  queues.Start();
+  std::promise<bool> next_taken;
+  std::promise<void> next_ran;
+  ASSERT_TRUE(queues.Submit(
+      TrafficClass::kLogin, "a", [](Clock::duration) {},
+      [&] {
+        next_taken.set_value(queues.Submit(TrafficClass::kLogin, "a",
+                                           [&](Clock::duration) { next_ran.set_value(); }));
+      }));
+  EXPECT_TRUE(next_taken.get_future().get());
+  next_ran.get_future().wait();
+}
+
+TEST(WorkQueuesTest, ThenIsDroppedUnrunWithAJobThatNeverRuns) {
+  WorkQueues queues(1, Limits({1, 1}, {1, 0}));
+  queues.Start();
+  Gate release;
+  std::promise<void> started;
+  ASSERT_TRUE(queues.Submit(TrafficClass::kLogin, "a", [&](Clock::duration) {
+    started.set_value();
+    release.Wait();
+  }));
+  started.get_future().wait();
+  bool ran = false;
+  ASSERT_TRUE(queues.Submit(
+      TrafficClass::kLogin, "b", [&](Clock::duration) { ran = true; }, [&] { ran = true; }));
+  std::thread stopper([&] { queues.Stop(); });
+  // Stop() drops the waiting job (and its then) before it waits for the
+  // running one, which the gate holds until then.
+  Eventually([&] { return queues.waiting(TrafficClass::kLogin) == 0; });
+  release.Open();
+  stopper.join();
+  EXPECT_FALSE(ran);
+}
+
 TEST(WorkQueuesTest, JobsSeeHowLongTheyWaited) {
   // A clock the test moves: the job learns it waited exactly 7 s.
   auto now = std::make_shared<std::atomic<std::int64_t>>(0);
