@@ -151,6 +151,27 @@ Json::Value SessionToJson(const SessionRecord& s) {
   return out;
 }
 
+// A page cursor is "STARTED_AT.ID" of the last session of the page before:
+// opaque to clients, which pass back the `next_before` they were given.
+std::string SessionCursorText(const SessionRecord& s) {
+  return std::to_string(s.started_at) + "." + s.id;
+}
+
+Result<SessionFilter::Cursor> ParseSessionCursor(const std::string& text) {
+  const Status bad =
+      InvalidArgument("query parameter 'before' must be the 'next_before' of a previous page");
+  const auto dot = text.find('.');
+  if (dot == std::string::npos || dot == 0 || dot > 18) return Err(bad);
+  SessionFilter::Cursor cursor;
+  for (char c : std::string_view(text).substr(0, dot)) {
+    if (c < '0' || c > '9') return Err(bad);
+    cursor.started_at = cursor.started_at * 10 + (c - '0');
+  }
+  cursor.id = text.substr(dot + 1);
+  if (!IsCanonicalUuid(cursor.id)) return Err(bad);
+  return cursor;
+}
+
 Result<bool> BoolParam(const QueryParams& q, std::string_view name) {
   const std::string& v = q.find(name)->second;
   if (v == "1" || v == "true") return true;
@@ -161,7 +182,7 @@ Result<bool> BoolParam(const QueryParams& q, std::string_view name) {
 Result<Json::Value> ListSessions(SessionApiDeps& d, const HttpRequest& req) {
   auto who = AuthenticateUser(d, req);
   if (!who) return Err(who.error());
-  auto q = ParseQuery(req.query, {"live", "user", "node", "since", "limit"});
+  auto q = ParseQuery(req.query, {"live", "user", "node", "since", "limit", "before"});
   if (!q) return Err(q.error());
   SessionFilter filter;
   if (q->count("live") != 0) {
@@ -189,6 +210,11 @@ Result<Json::Value> ListSessions(SessionApiDeps& d, const HttpRequest& req) {
         InvalidArgument("query parameter 'limit' must be 1.." + std::to_string(kMaxListLimit)));
   }
   filter.limit = static_cast<std::size_t>(*limit);
+  if (auto it = q->find("before"); it != q->end()) {
+    auto cursor = ParseSessionCursor(it->second);
+    if (!cursor) return Err(cursor.error());
+    filter.before = *std::move(cursor);
+  }
   auto visibility = SessionVisibility(d.services.store, who->user);
   if (!visibility) return Err(visibility.error());
   filter.visible_to = *std::move(visibility);
@@ -197,6 +223,10 @@ Result<Json::Value> ListSessions(SessionApiDeps& d, const HttpRequest& req) {
   Json::Value out;
   out["sessions"] = Json::Value(Json::arrayValue);
   for (const auto& s : *sessions) out["sessions"].append(SessionToJson(s));
+  // A full page may have more after it: the cursor of the next one.
+  if (!sessions->empty() && sessions->size() == filter.limit) {
+    out["next_before"] = SessionCursorText(sessions->back());
+  }
   return out;
 }
 

@@ -44,6 +44,14 @@ struct SessionFilter {
   std::string node;          // exact host UUID or node name
   std::int64_t since = 0;    // started_at >= since, or still live
   std::size_t limit = 1000;  // newest first
+  // Keyset paging: only sessions after this one in the list's order (older,
+  // or as old with a smaller id). The last session of a page is the cursor
+  // of the next.
+  struct Cursor {
+    std::int64_t started_at = 0;
+    std::string id;
+  };
+  std::optional<Cursor> before;
   // Access: when set, only sessions of `owner` or on one of `nodes` (host
   // UUIDs) are returned.
   struct Visibility {

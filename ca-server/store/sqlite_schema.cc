@@ -336,6 +336,14 @@ CREATE TRIGGER node_principals_update_policy AFTER UPDATE ON node_principals
 CREATE TRIGGER node_principals_delete_policy AFTER DELETE ON node_principals
   BEGIN INSERT INTO policy_touches (kind, name) VALUES ('node', OLD.host_uuid); END;
 )sql"},
+    // Session lists at 100,000 recordings: a node's sessions and the live
+    // ones come newest first from an index instead of a scan
+    // (sqlite_sessions.cc says how a list picks its plan).
+    {8, R"sql(
+CREATE INDEX sessions_by_host ON sessions(host_uuid, started_at);
+CREATE INDEX sessions_by_node_name ON sessions(node_name, started_at);
+CREATE INDEX sessions_live ON sessions(started_at, id) WHERE live = 1;
+)sql"},
 };
 
 }  // namespace

@@ -1,7 +1,11 @@
 // SessionStore on SQLite: the index of recorded sessions.
 #include <algorithm>
 #include <array>
+#include <functional>
 #include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "ca-server/store/sqlite_columns.h"
 #include "ca-server/store/sqlite_store.h"
@@ -120,38 +124,131 @@ Status SqliteStore::CompleteSession(const SessionRecord& session) {
   });
 }
 
-Result<std::vector<SessionRecord>> SqliteStore::ListSessions(const SessionFilter& filter) {
-  // One statement for every filter: a filter that is off binds a value that
-  // makes its clause true, so no SQL text is ever assembled from input.
-  // The visible nodes travel as one JSON array through json_each.
-  std::string nodes_json = "[]";
-  if (filter.visible_to) {
-    Json::Value nodes(Json::arrayValue);
-    for (const auto& n : filter.visible_to->nodes) nodes.append(n);
-    nodes_json = json::Write(nodes);
+namespace {
+
+// How many of the newest sessions a list looks at first. A page that fills
+// from them (an admin's view, a busy node) costs at most this many row
+// reads; otherwise the list asks the indexes for every match and sorts
+// them, which is cheap exactly when matches are rare.
+constexpr std::int64_t kRecentWindow = 4096;
+
+// SQL text with its binds in the order of their `?`s. Built from constant
+// fragments only: input is always bound, never part of the text.
+struct Sql {
+  std::string text;
+  std::vector<std::function<void(Stmt&, int)>> binds;
+
+  Sql& Add(std::string_view fragment) {
+    text += fragment;
+    return *this;
   }
+  Sql& Add(const Sql& other) {
+    text += other.text;
+    binds.insert(binds.end(), other.binds.begin(), other.binds.end());
+    return *this;
+  }
+  Sql& Text(std::string value) {
+    binds.push_back([v = std::move(value)](Stmt& stmt, int i) { stmt.Text(i, v); });
+    return *this;
+  }
+  Sql& Int(std::int64_t value) {
+    binds.push_back([value](Stmt& stmt, int i) { stmt.Int(i, value); });
+    return *this;
+  }
+  void Bind(Stmt& stmt) const {
+    int i = 1;
+    for (const auto& bind : binds) bind(stmt, i++);
+  }
+};
+
+// A conjunction: each filter that is off adds nothing, so SQLite sees only
+// the clauses in force and can pick an index for them; `live` is a literal
+// so the partial index of live sessions applies.
+struct Conditions {
+  Sql sql;
+  void And(std::string_view clause) { sql.Add(sql.text.empty() ? "" : " AND ").Add(clause); }
+  Sql Where() const {
+    Sql where;
+    if (!sql.text.empty()) where.Add(" WHERE ").Add(sql);
+    return where;
+  }
+};
+
+void AddCursor(Conditions& c, const SessionFilter::Cursor& before) {
+  c.And("(started_at < ? OR (started_at = ? AND id < ?))");
+  c.sql.Int(before.started_at).Int(before.started_at).Text(before.id);
+}
+
+Conditions ListConditions(const SessionFilter& filter) {
+  Conditions c;
+  if (filter.live) c.And(*filter.live ? "live = 1" : "live = 0");
+  if (!filter.user.empty()) {
+    c.And("user_name = ?");
+    c.sql.Text(filter.user);
+  }
+  if (!filter.node.empty()) {
+    c.And("(host_uuid = ? OR node_name = ?)");
+    c.sql.Text(filter.node).Text(filter.node);
+  }
+  if (filter.since > 0) {
+    c.And("(started_at >= ? OR live = 1)");
+    c.sql.Int(filter.since);
+  }
+  if (filter.before) AddCursor(c, *filter.before);
+  if (filter.visible_to) {
+    if (filter.visible_to->nodes.empty()) {
+      c.And("user_name = ?");
+      c.sql.Text(filter.visible_to->owner);
+    } else {
+      // The visible nodes travel as one JSON array through json_each.
+      Json::Value nodes(Json::arrayValue);
+      for (const auto& n : filter.visible_to->nodes) nodes.append(n);
+      c.And("(user_name = ? OR host_uuid IN (SELECT value FROM json_each(?)))");
+      c.sql.Text(filter.visible_to->owner).Text(json::Write(nodes));
+    }
+  }
+  return c;
+}
+
+constexpr std::string_view kNewestFirst = " ORDER BY started_at DESC, id DESC LIMIT ?";
+
+}  // namespace
+
+Result<std::vector<SessionRecord>> SqliteStore::ListSessions(const SessionFilter& filter) {
+  const Conditions conditions = ListConditions(filter);
+  const std::int64_t limit = SqlLimit(filter.limit);
+  const std::string select = SelectSql("sessions", kSessions, "");
+
+  // First the newest sessions (after the cursor) only: they are a prefix
+  // of the list's order, so a page that fills from them is the page.
+  Conditions after_cursor;
+  if (filter.before) AddCursor(after_cursor, *filter.before);
+  Sql window;
+  window.Add("SELECT rowid FROM sessions INDEXED BY sessions_by_start")
+      .Add(after_cursor.Where())
+      .Add(kNewestFirst)
+      .Int(kRecentWindow);
+  Sql recent;
+  recent.Add(select).Add("WHERE rowid IN (").Add(window).Add(")");
+  if (!conditions.sql.text.empty()) recent.Add(" AND ").Add(conditions.sql);
+  recent.Add(kNewestFirst).Int(limit);
+
+  Sql all;
+  all.Add(select).Add(conditions.Where()).Add(kNewestFirst).Int(limit);
+
   return Run(Transaction::Kind::kRead, [&](sqlite3* db) -> Result<std::vector<SessionRecord>> {
-    Result<Stmt> stmt =
-        Stmt::Prepare(db, SelectSql("sessions", kSessions,
-                                    "WHERE (?1 < 0 OR live = ?1)"
-                                    " AND (?2 = '' OR user_name = ?2)"
-                                    " AND (?3 = '' OR host_uuid = ?3 OR node_name = ?3)"
-                                    " AND (started_at >= ?4 OR live = 1)"
-                                    " AND (?5 = 0 OR user_name = ?6"
-                                    "      OR host_uuid IN (SELECT value FROM json_each(?7)))"
-                                    " ORDER BY started_at DESC, id DESC LIMIT ?8"));
-    if (!stmt) return Err(stmt.error());
-    stmt->Int(1, filter.live ? (*filter.live ? 1 : 0) : -1)
-        .Text(2, filter.user)
-        .Text(3, filter.node)
-        .Int(4, filter.since)
-        .Int(5, filter.visible_to ? 1 : 0)
-        .Text(6, filter.visible_to ? filter.visible_to->owner : std::string())
-        .Text(7, nodes_json)
-        .Int(8, SqlLimit(filter.limit));
-    std::vector<SessionRecord> sessions;
-    GATE_RETURN_IF_ERROR(stmt->ForEachRow([&] { sessions.push_back(ReadRow(*stmt, kSessions)); }));
-    return sessions;
+    auto read = [&](const Sql& sql) -> Result<std::vector<SessionRecord>> {
+      Result<Stmt> stmt = Stmt::Prepare(db, sql.text);
+      if (!stmt) return Err(stmt.error());
+      sql.Bind(*stmt);
+      std::vector<SessionRecord> sessions;
+      GATE_RETURN_IF_ERROR(
+          stmt->ForEachRow([&] { sessions.push_back(ReadRow(*stmt, kSessions)); }));
+      return sessions;
+    };
+    auto page = read(recent);
+    if (!page || static_cast<std::int64_t>(page->size()) >= limit) return page;
+    return read(all);
   });
 }
 

@@ -897,6 +897,38 @@ TEST_F(SessionAccessTest, Filters) {
   }
 }
 
+TEST_F(SessionAccessTest, PagesChainThroughNextBefore) {
+  policy::Role all;
+  all.name = "all-watchers";
+  all.join_sessions = true;
+  ASSERT_TRUE(store_->CreateRole(all).ok());
+  AddUser("dave", {"all-watchers"});
+  const Identity dave = Cert("dave");
+  HttpReply first = Get(dave, "/v1/sessions?limit=1");
+  ASSERT_EQ(first.status, 200) << json::Write(first.body);
+  ASSERT_EQ(first.body["sessions"].size(), 1u);
+  EXPECT_EQ(first.body["sessions"][0]["id"].asString(), kS2);
+  const std::string next = first.body["next_before"].asString();
+  ASSERT_FALSE(next.empty());
+  HttpReply second = Get(dave, "/v1/sessions?limit=1&before=" + next);
+  ASSERT_EQ(second.status, 200) << json::Write(second.body);
+  ASSERT_EQ(second.body["sessions"].size(), 1u);
+  EXPECT_EQ(second.body["sessions"][0]["id"].asString(), kS1);
+  HttpReply third =
+      Get(dave, "/v1/sessions?limit=1&before=" + second.body["next_before"].asString());
+  EXPECT_EQ(third.body["sessions"].size(), 0u);
+  EXPECT_FALSE(third.body.isMember("next_before"));
+  // A page that is not full has no next page.
+  EXPECT_FALSE(Get(dave, "/v1/sessions?limit=5").body.isMember("next_before"));
+  for (const std::string& bad : std::vector<std::string>{
+           "x", ".", "12.", ".x", "12.not-a-uuid", "-1." + std::string(kS1),
+           "1234567890123456789." + std::string(kS1), "1x." + std::string(kS1)}) {
+    HttpReply r = Get(dave, "/v1/sessions?before=" + bad);
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_NE(r.body["error"]["message"].asString().find("next_before"), std::string::npos) << bad;
+  }
+}
+
 TEST_F(SessionAccessTest, OneSessionIsVisibleOrNotFound) {
   HttpReply r = Get(Cert("bob"), std::string("/v1/sessions/") + kS1);
   ASSERT_EQ(r.status, 200) << json::Write(r.body);

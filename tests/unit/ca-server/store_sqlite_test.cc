@@ -221,7 +221,7 @@ TEST_F(SqliteStoreTest, UsesWalAndForeignKeys) {
   ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT version FROM schema_version", -1, &stmt, nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(stmt, 0), 7);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 8);
   sqlite3_finalize(stmt);
   // The audit log refuses rewriting even through raw SQL.
   EXPECT_NE(sqlite3_exec(db, "DELETE FROM audit", nullptr, nullptr, nullptr), SQLITE_OK);
