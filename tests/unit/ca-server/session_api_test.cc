@@ -814,6 +814,15 @@ class SessionAccessTest : public SessionApiTest {
     const std::string carol = Recording(kS2, kNodeB, {}, "carol");
     ASSERT_EQ(Put(kS2, 0, carol, Bearer(kNodeB, kSecretB)).status, 200);
   }
+  // dave, whose role may join sessions on every node: he sees them all.
+  Identity AllSessionsWatcher() {
+    policy::Role all;
+    all.name = "all-watchers";
+    all.join_sessions = true;
+    EXPECT_TRUE(store_->CreateRole(all).ok());
+    AddUser("dave", {"all-watchers"});
+    return Cert("dave");
+  }
   std::string alice_bytes_;
 };
 
@@ -877,12 +886,7 @@ TEST_F(SessionAccessTest, NodesAreThoseWithALoginAndHostNamesAreAll) {
 }
 
 TEST_F(SessionAccessTest, Filters) {
-  policy::Role all;
-  all.name = "all-watchers";
-  all.join_sessions = true;
-  ASSERT_TRUE(store_->CreateRole(all).ok());
-  AddUser("dave", {"all-watchers"});
-  const Identity dave = Cert("dave");
+  const Identity dave = AllSessionsWatcher();
   EXPECT_EQ(ListedIds(dave), (std::vector<std::string>{kS2, kS1}));
   EXPECT_EQ(ListedIds(dave, "?live=1"), std::vector<std::string>{kS2});
   EXPECT_EQ(ListedIds(dave, "?live=0"), std::vector<std::string>{kS1});
@@ -898,12 +902,7 @@ TEST_F(SessionAccessTest, Filters) {
 }
 
 TEST_F(SessionAccessTest, PagesChainThroughNextBefore) {
-  policy::Role all;
-  all.name = "all-watchers";
-  all.join_sessions = true;
-  ASSERT_TRUE(store_->CreateRole(all).ok());
-  AddUser("dave", {"all-watchers"});
-  const Identity dave = Cert("dave");
+  const Identity dave = AllSessionsWatcher();
   HttpReply first = Get(dave, "/v1/sessions?limit=1");
   ASSERT_EQ(first.status, 200) << json::Write(first.body);
   ASSERT_EQ(first.body["sessions"].size(), 1u);

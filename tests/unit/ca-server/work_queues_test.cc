@@ -141,16 +141,22 @@ TEST(WorkQueuesTest, ConcurrencyCapsAClassEvenWithFreeWorkers) {
   EXPECT_EQ(most.load(), 1);
 }
 
-TEST(WorkQueuesTest, QueueZeroTakesAJobOnlyForAFreeSlot) {
-  WorkQueues queues(2, Limits({1, 0}, {1, 0}));
-  queues.Start();
-  Gate release;
+// Submits a login job that runs until release opens, and returns once it
+// has started.
+void HoldALoginSlot(WorkQueues& queues, Gate& release) {
   std::promise<void> started;
   ASSERT_TRUE(queues.Submit(TrafficClass::kLogin, "a", [&](Clock::duration) {
     started.set_value();
     release.Wait();
   }));
   started.get_future().wait();
+}
+
+TEST(WorkQueuesTest, QueueZeroTakesAJobOnlyForAFreeSlot) {
+  WorkQueues queues(2, Limits({1, 0}, {1, 0}));
+  queues.Start();
+  Gate release;
+  HoldALoginSlot(queues, release);
   EXPECT_FALSE(queues.Submit(TrafficClass::kLogin, "b", [](Clock::duration) {}));
   release.Open();
 }
@@ -177,12 +183,7 @@ TEST(WorkQueuesTest, ThenIsDroppedUnrunWithAJobThatNeverRuns) {
   WorkQueues queues(1, Limits({1, 1}, {1, 0}));
   queues.Start();
   Gate release;
-  std::promise<void> started;
-  ASSERT_TRUE(queues.Submit(TrafficClass::kLogin, "a", [&](Clock::duration) {
-    started.set_value();
-    release.Wait();
-  }));
-  started.get_future().wait();
+  HoldALoginSlot(queues, release);
   bool ran = false;
   ASSERT_TRUE(queues.Submit(
       TrafficClass::kLogin, "b", [&](Clock::duration) { ran = true; }, [&] { ran = true; }));
