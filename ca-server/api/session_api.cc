@@ -209,7 +209,8 @@ Result<Json::Value> ListSessions(SessionApiDeps& d, const HttpRequest& req) {
     return Err(
         InvalidArgument("query parameter 'limit' must be 1.." + std::to_string(kMaxListLimit)));
   }
-  filter.limit = static_cast<std::size_t>(*limit);
+  // One more than asked: whether it comes back says if there is a next page.
+  filter.limit = static_cast<std::size_t>(*limit) + 1;
   if (auto it = q->find("before"); it != q->end()) {
     auto cursor = ParseSessionCursor(it->second);
     if (!cursor) return Err(cursor.error());
@@ -220,13 +221,12 @@ Result<Json::Value> ListSessions(SessionApiDeps& d, const HttpRequest& req) {
   filter.visible_to = *std::move(visibility);
   auto sessions = d.services.store.ListSessions(filter);
   if (!sessions) return Err(sessions.error());
+  const bool more = sessions->size() > *limit;
+  if (more) sessions->pop_back();
   Json::Value out;
   out["sessions"] = Json::Value(Json::arrayValue);
   for (const auto& s : *sessions) out["sessions"].append(SessionToJson(s));
-  // A full page may have more after it: the cursor of the next one.
-  if (!sessions->empty() && sessions->size() == filter.limit) {
-    out["next_before"] = SessionCursorText(sessions->back());
-  }
+  if (more) out["next_before"] = SessionCursorText(sessions->back());
   return out;
 }
 

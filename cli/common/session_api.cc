@@ -62,6 +62,7 @@ std::string SessionQueryString(const SessionQuery& q) {
   if (!q.node.empty()) add("node", q.node);
   if (q.since > 0) add("since", std::to_string(q.since));
   if (q.limit > 0) add("limit", std::to_string(q.limit));
+  if (!q.before.empty()) add("before", q.before);
   return out;
 }
 

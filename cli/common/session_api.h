@@ -37,6 +37,7 @@ struct SessionQuery {
   std::string node;
   std::int64_t since = 0;  // unix seconds; 0: no filter
   int limit = 0;           // 0: gate-ca's default (100)
+  std::string before;      // the next_before of the page before; "": the first page
 };
 
 // "?live=1&user=alice" (percent-encoded), or "" when nothing is set.

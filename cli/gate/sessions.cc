@@ -1,4 +1,5 @@
 // gate sessions [--proxy HOST] [--live] [--user U] [--node N] [--since T]
+//               [--limit N] [--before CURSOR]
 //
 // Lists the recorded sessions gate-ca holds that you may see: your own, and
 // those on nodes where one of your roles lets you join sessions.
@@ -34,6 +35,8 @@ class SessionsCommand final : public Command {
                    "sessions are always listed");
     sub.add_option("--limit", query_.limit, "At most N sessions, newest first (default 100)")
         ->check(CLI::Range(1, 1000));
+    sub.add_option("--before", query_.before,
+                   "The next page: the cursor the previous page printed (with the same filters)");
     sub.footer(
         "Lists recorded sessions that gate-ca has received from the nodes: your own, and\n"
         "those on nodes where one of your roles allows joining sessions (join_sessions).\n"
@@ -42,7 +45,9 @@ class SessionsCommand final : public Command {
         "\"ended, unverified\" when gate-ca could not verify the recording's signed\n"
         "checkpoints (the reason is in gate-ca's audit log).\n"
         "The request is signed with the key and certificate of your last gate login;\n"
-        "log in again when the certificate has expired.\n\n"
+        "log in again when the certificate has expired.\n"
+        "A page with more after it ends with how to get the next one (on stderr, so the table\n"
+        "stays clean in a pipe): the same filters and --before CURSOR.\n\n"
         "Examples:\n"
         "  gate sessions --live\n"
         "  gate sessions --user alice --since 24h\n"
@@ -83,6 +88,10 @@ class SessionsCommand final : public Command {
                   duration.c_str(), state.c_str());
     }
     if (sessions.empty()) std::fprintf(stderr, "%s: no recorded sessions match\n", kTool.data());
+    if (const Json::Value& next = (*reply)["next_before"]; next.isString()) {
+      std::fprintf(stderr, "%s: more sessions: add --before %s for the next page\n", kTool.data(),
+                   Printable(next.asString()).c_str());
+    }
     return kExitOk;
   }
 

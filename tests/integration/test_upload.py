@@ -184,6 +184,20 @@ class UploadTest(GateTestCase):
         self.assertNotIn(one, self.sessions(self.carol))
         self.assertIn(two, self.sessions(self.carol))
         self.assertEqual(list(self.sessions(self.bob, "--user", "carol")), [two])
+        # One session per page: each page but the last names the cursor of
+        # the next; following them lists every session once.
+        listed, cursor = [], []
+        for _ in range(20):
+            page = self.bob.gate("sessions", "--limit", "1", *cursor)
+            self.assertEqual(page.returncode, 0, page.stderr)
+            listed += [line.split()[0] for line in page.stdout.splitlines()[1:]]
+            more = re.search(r"add --before (\S+) for the next page", page.stderr)
+            if not more:
+                break
+            cursor = ["--before", more.group(1)]
+        self.assertEqual(len(listed), len(set(listed)))
+        self.assertEqual(set(listed), set(self.sessions(self.bob)))
+        self.assertTrue({one, two} <= set(listed))
 
         self.assertEqual(len(self.audit("session.start", one)), 1)
         end = self.audit("session.end", one)

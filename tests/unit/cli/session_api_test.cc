@@ -25,8 +25,10 @@ TEST(SessionQueryTest, OnlyWhatIsSetAndPercentEncoded) {
   q.node = "db-1/&=";
   q.since = 1700000000;
   q.limit = 5;
+  q.before = "1700000000.6f1c";
   EXPECT_EQ(SessionQueryString(q),
-            "?live=1&user=al%20ice%40x&node=db-1%2F%26%3D&since=1700000000&limit=5");
+            "?live=1&user=al%20ice%40x&node=db-1%2F%26%3D&since=1700000000&limit=5"
+            "&before=1700000000.6f1c");
   SessionQuery ended;
   ended.live = false;
   EXPECT_EQ(SessionQueryString(ended), "?live=0");
