@@ -28,6 +28,7 @@
 #include "ca-server/api/router.h"
 #include "ca-server/api/services.h"
 #include "ca-server/api/session_api.h"
+#include "ca-server/api/web_ui.h"
 #include "ca-server/audit/audit.h"
 #include "ca-server/auth/authenticator.h"
 #include "ca-server/auth/rate_limiter.h"
@@ -245,6 +246,7 @@ int ServeFrontEnd(Config config, UniqueFd signer_fd, pid_t signer_pid,
   RegisterNodeApi(public_router, services);
   RegisterSessionApi(public_router, session_deps);
   RegisterUserNodesApi(public_router, session_deps);
+  RegisterWebUi(public_router, /*hsts=*/!services.tls_self_signed);
   Router admin_router(
       RouterOptions{.default_class = TrafficClass::kAdmin, .detailed_server_errors = true});
   RegisterAdminApi(admin_router, services);

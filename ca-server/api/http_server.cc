@@ -412,6 +412,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     req.content_type = std::string(msg[http::field::content_type]);
     req.authorization = std::string(msg[http::field::authorization]);
     req.signature = std::string(msg["X-Gate-Signature"]);
+    req.cookie = std::string(msg[http::field::cookie]);
     req.source = source_;
     req.admin = admin_;
     req.arrived_at = arrived_at_;
@@ -476,7 +477,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       res_.insert(name, value);
     }
     res_.set(http::field::server, "gate");
-    res_.set(http::field::cache_control, "no-store");
+    res_.set(http::field::cache_control,
+             IsSafeHeaderValue(reply.cache_control) && !reply.cache_control.empty()
+                 ? reply.cache_control
+                 : std::string("no-store"));
     res_.set("X-Content-Type-Options", "nosniff");
     if (reply.content_type.empty() || !IsSafeHeaderValue(reply.content_type)) {
       reply.content_type = "application/octet-stream";

@@ -56,6 +56,9 @@ struct HttpRequest {
   // The X-Gate-Signature header as sent, or empty (users' signed requests,
   // gate/request_signing.h). Never logged.
   std::string signature;
+  // The Cookie header as sent, or empty (the browser's session cookie).
+  // A credential: never logged.
+  std::string cookie;
   // Unix time (seconds) when the request's headers were in, before it
   // waited for a worker; 0 when unknown (requests built by tests). Time
   // checks that judge the client (OTP codes) use this, so the server's own
@@ -81,6 +84,11 @@ struct HttpReply {
   // The server's own headers (Server, Cache-Control, X-Content-Type-Options,
   // Content-Type, Content-Length, Connection) cannot be overridden.
   std::vector<std::pair<std::string, std::string>> headers;
+  // The Cache-Control header. Everything gate-ca sends is per-user or
+  // changes, so "no-store" unless a route knows better (the web UI's
+  // assets, whose names carry a hash of their content). A value that is not
+  // a safe header value is replaced by "no-store".
+  std::string cache_control = "no-store";
   // The route pattern that produced this reply ("/web/newuser/{token}"),
   // set by Router. The server logs it in place of the request path, so
   // path parameters, which can be secrets (signup tokens), stay out of logs.

@@ -126,24 +126,6 @@ Result<Json::Value> Login(Services& s, const HttpRequest& req) {
   return out;
 }
 
-// Browser signup is a later piece of work; until it exists, the link an admin
-// shares still lands on a page that says how to finish in a terminal.
-// The page does not repeat the token: the user pastes the page's address
-// into `gate signup`, which never takes the token in argv.
-HttpReply NewUserPage(Services& s, const PathParams& /*params*/) {
-  HttpReply reply;
-  reply.content_type = "text/html; charset=utf-8";
-  reply.raw_body =
-      "<!doctype html><html><head><meta charset=\"utf-8\"><title>gate: sign up</title></head>"
-      "<body><h1>Sign up to " +
-      s.config.cluster_name +
-      "</h1>"
-      "<p>Finish your signup in a terminal, and paste this page's address when it asks:</p>"
-      "<pre>gate signup --proxy " +
-      s.config.public_addr.ToString() + "</pre></body></html>\n";
-  return reply;
-}
-
 }  // namespace
 
 // Signup, login and node join are the paths an attacker hammers: one bucket
@@ -172,8 +154,6 @@ void RegisterPublicApi(Router& router, Services& services) {
   router.Add(
       "POST", "/v1/login", [s](const HttpRequest& r, const PathParams&) { return Login(*s, r); },
       TrafficClass::kLogin);
-  router.AddRaw("GET", "/web/newuser/{token}",
-                [s](const HttpRequest&, const PathParams& p) { return NewUserPage(*s, p); });
 }
 
 }  // namespace gate::ca

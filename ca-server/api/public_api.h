@@ -1,4 +1,4 @@
-// The public HTTPS API under /v1/ (and the /web/ pages), reached by gate
+// The public HTTPS API under /v1/, reached by gate
 // clients over TCP. Contract of each route: docs/api.md.
 #ifndef GATE_CA_API_PUBLIC_API_H_
 #define GATE_CA_API_PUBLIC_API_H_

@@ -98,6 +98,20 @@ bool IsParamName(std::string_view name) {
   return true;
 }
 
+// The handler's reply, or a 500 when it throws (the exception text is
+// logged under `what`, "GET /v1/users/{name}", never sent).
+HttpReply RunHandler(const RawRouteHandler& handler, const HttpRequest& req,
+                     const PathParams& params, const std::string& what) {
+  try {
+    return handler(req, params);
+  } catch (const std::exception& e) {
+    log::Error("api: handler for " + what + " threw: " + e.what());
+  } catch (...) {
+    log::Error("api: handler for " + what + " threw a non-standard exception");
+  }
+  return ErrorReply(500, Code::kInternal, "internal error");
+}
+
 }  // namespace
 
 void Router::Add(std::string method, std::string pattern, RouteHandler handler,
@@ -135,6 +149,35 @@ void Router::AddBinary(std::string method, std::string pattern, RawRouteHandler 
   if (!handler) throw std::invalid_argument("route " + pattern + ": empty handler");
   AddRoute(std::move(method), std::move(pattern), std::move(handler), traffic_class,
            /*binary_body=*/true);
+}
+
+void Router::AddPrefixFallback(std::string method, std::string prefix, RawRouteHandler handler,
+                               std::optional<TrafficClass> traffic_class) {
+  if (!handler) throw std::invalid_argument("fallback " + prefix + ": empty handler");
+  // A fallback skips the Content-Type check (the CSRF barrier), so it
+  // serves only methods without a body.
+  if (method.empty() || NeedsJsonBody(method)) {
+    throw std::invalid_argument("fallback " + prefix + ": method must not take a body");
+  }
+  if (prefix.size() < 2 || prefix.front() != '/' || prefix.back() != '/') {
+    throw std::invalid_argument("fallback prefix must start and end with '/': " + prefix);
+  }
+  for (const Fallback& f : fallbacks_) {
+    if (f.method == method && f.prefix == prefix) {
+      throw std::invalid_argument("duplicate fallback " + method + " " + prefix);
+    }
+  }
+  fallbacks_.push_back({std::move(method), std::move(prefix), std::move(handler),
+                        traffic_class.value_or(options_.default_class)});
+}
+
+const Router::Fallback* Router::FindFallback(std::string_view method, std::string_view path) const {
+  const Fallback* best = nullptr;
+  for (const Fallback& f : fallbacks_) {
+    if (f.method != method || !path.starts_with(f.prefix)) continue;
+    if (best == nullptr || f.prefix.size() > best->prefix.size()) best = &f;
+  }
+  return best;
 }
 
 void Router::AddRoute(std::string method, std::string pattern, RawRouteHandler handler,
@@ -229,8 +272,11 @@ TrafficClass Router::Classify(std::string_view method, std::string_view path) co
   try {
     Result<std::vector<std::string>> segments = SplitPath(path);
     if (!segments) return options_.default_class;
-    const Route* route = Find(method, *segments, nullptr);
-    return route == nullptr ? options_.default_class : route->traffic_class;
+    std::vector<std::string_view> allowed;
+    const Route* route = Find(method, *segments, &allowed);
+    if (route != nullptr) return route->traffic_class;
+    const Fallback* fallback = allowed.empty() ? FindFallback(method, path) : nullptr;
+    return fallback == nullptr ? options_.default_class : fallback->traffic_class;
   } catch (...) {
     // Only allocation failure: the cheapest queue is as good as any.
     return options_.default_class;
@@ -244,6 +290,11 @@ HttpReply Router::Dispatch(const HttpRequest& req) const {
 
     std::vector<std::string_view> allowed;
     const Route* best = Find(req.method, *segments, &allowed);
+    if (best == nullptr && allowed.empty()) {
+      if (const Fallback* fallback = FindFallback(req.method, req.path); fallback != nullptr) {
+        return RunHandler(fallback->handler, req, {}, req.method + " " + fallback->prefix);
+      }
+    }
     if (best == nullptr) {
       if (allowed.empty()) return ErrorReply(404, Code::kNotFound, "no such API path");
       std::sort(allowed.begin(), allowed.end());
@@ -271,17 +322,7 @@ HttpReply Router::Dispatch(const HttpRequest& req) const {
     for (std::size_t i = 0; i < best->segments.size(); ++i) {
       if (best->segments[i].param) params.emplace(best->segments[i].text, (*segments)[i]);
     }
-    HttpReply reply;
-    try {
-      reply = best->handler(req, params);
-    } catch (const std::exception& e) {
-      log::Error("api: handler for " + best->method + " " + best->pattern + " threw: " + e.what());
-      reply = ErrorReply(500, Code::kInternal, "internal error");
-    } catch (...) {
-      log::Error("api: handler for " + best->method + " " + best->pattern +
-                 " threw a non-standard exception");
-      reply = ErrorReply(500, Code::kInternal, "internal error");
-    }
+    HttpReply reply = RunHandler(best->handler, req, params, best->method + " " + best->pattern);
     reply.route = best->pattern;
     return reply;
   } catch (...) {

@@ -78,6 +78,17 @@ class Router {
   // the CSRF barrier below holds for it too.
   void AddBinary(std::string method, std::string pattern, RawRouteHandler handler,
                  std::optional<TrafficClass> traffic_class = std::nullopt);
+  // A handler for `method` requests under `prefix` (ending in '/', e.g.
+  // "/web/") that no pattern matches: the prefix itself ("/web/", which a
+  // pattern cannot spell) and paths that would otherwise be 404 (a page
+  // of its own, not JSON). Paths that match a pattern for another method
+  // still get 405. The reply's route is left empty, so the server logs
+  // the redacted path. Throws std::invalid_argument for a prefix that does
+  // not start and end with '/', a method that takes a body (POST, PUT,
+  // PATCH: the fallback skips the Content-Type check), or a duplicate
+  // (method, prefix).
+  void AddPrefixFallback(std::string method, std::string prefix, RawRouteHandler handler,
+                         std::optional<TrafficClass> traffic_class = std::nullopt);
 
   // The traffic class of the route Dispatch would run for (method, path),
   // or default_class when there is none (a malformed path, 404, 405). Cheap
@@ -89,7 +100,8 @@ class Router {
   //   400  the path is not absolute, or contains "..", "//", a backslash, a
   //        NUL, a control character, bad percent-encoding, or an encoded
   //        '/', '\' or NUL;
-  //   404  no pattern matches the path;
+  //   404  no pattern matches the path (unless a prefix fallback takes
+  //        it: AddPrefixFallback);
   //   405  some pattern matches but not for this method (Allow header set);
   //   415  POST, PUT or PATCH without "Content-Type: application/json"
   //        (application/octet-stream for AddBinary routes; parameters such
@@ -116,6 +128,15 @@ class Router {
     TrafficClass traffic_class = TrafficClass::kApi;
   };
 
+  struct Fallback {
+    std::string method;
+    std::string prefix;
+    RawRouteHandler handler;
+    TrafficClass traffic_class = TrafficClass::kApi;
+  };
+
+  // The fallback for method on path (the longest prefix), or null.
+  const Fallback* FindFallback(std::string_view method, std::string_view path) const;
   void AddRoute(std::string method, std::string pattern, RawRouteHandler handler,
                 std::optional<TrafficClass> traffic_class, bool binary_body = false);
   // The route for method on segments (best match), or null; the methods of
@@ -128,6 +149,7 @@ class Router {
 
   RouterOptions options_;
   std::vector<Route> routes_;
+  std::vector<Fallback> fallbacks_;
 };
 
 }  // namespace gate::ca

@@ -399,4 +399,96 @@ TEST(RouterPatternTest, MalformedPatternsThrow) {
 }
 
 }  // namespace
+// --- AddPrefixFallback ---
+
+HttpReply TextReply(std::string text, int status = 200) {
+  HttpReply reply;
+  reply.status = status;
+  reply.content_type = "text/html; charset=utf-8";
+  reply.raw_body = std::move(text);
+  return reply;
+}
+
+class RouterFallbackTest : public ::testing::Test {
+ protected:
+  RouterFallbackTest() {
+    router_.AddRaw("GET", "/web/login",
+                   [](const HttpRequest&, const PathParams&) { return TextReply("login"); });
+    router_.Add("POST", "/web/form", [](const HttpRequest&, const PathParams&) {
+      return Result<Json::Value>(Json::Value());
+    });
+    router_.AddPrefixFallback(
+        "GET", "/web/",
+        [](const HttpRequest& req, const PathParams&) {
+          return TextReply("fallback " + req.path, req.path == "/web/" ? 200 : 404);
+        },
+        TrafficClass::kUpload);
+    router_.AddPrefixFallback("GET", "/web/deep/", [](const HttpRequest&, const PathParams&) {
+      return TextReply("deep");
+    });
+  }
+  Router router_;
+};
+
+TEST_F(RouterFallbackTest, ServesThePrefixItselfAndUnmatchedPaths) {
+  HttpReply reply = router_.Dispatch(Req("GET", "/web/"));
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.raw_body, "fallback /web/");
+  reply = router_.Dispatch(Req("GET", "/web/no/such/page"));
+  EXPECT_EQ(reply.status, 404);
+  EXPECT_EQ(reply.raw_body, "fallback /web/no/such/page");
+  // The path is logged redacted by the server, never as a route.
+  EXPECT_EQ(reply.route, "");
+}
+
+TEST_F(RouterFallbackTest, PatternsWinAndTheLongestPrefixIsChosen) {
+  EXPECT_EQ(router_.Dispatch(Req("GET", "/web/login")).raw_body, "login");
+  EXPECT_EQ(router_.Dispatch(Req("GET", "/web/deep/x")).raw_body, "deep");
+}
+
+TEST_F(RouterFallbackTest, OtherMethodsAndPathsAreNotTaken) {
+  // A pattern for another method still answers 405, not the fallback.
+  HttpReply reply = router_.Dispatch(Req("GET", "/web/form"));
+  EXPECT_EQ(reply.status, 405);
+  EXPECT_EQ(HeaderOf(reply, "Allow"), "POST");
+  reply = router_.Dispatch(Req("DELETE", "/web/other"));
+  EXPECT_EQ(reply.status, 404);
+  EXPECT_EQ(ErrorMessageOf(reply), "no such API path");
+  EXPECT_EQ(router_.Dispatch(Req("GET", "/web")).status, 404);
+  EXPECT_EQ(router_.Dispatch(Req("GET", "/v1/x")).status, 404);
+  // Path hygiene comes first.
+  EXPECT_EQ(router_.Dispatch(Req("GET", "/web/%2e%2e/x")).status, 400);
+}
+
+TEST_F(RouterFallbackTest, ClassifiesByTheFallback) {
+  EXPECT_EQ(router_.Classify("GET", "/web/"), TrafficClass::kUpload);
+  EXPECT_EQ(router_.Classify("GET", "/web/x/y"), TrafficClass::kUpload);
+  EXPECT_EQ(router_.Classify("GET", "/web/deep/x"), TrafficClass::kApi);
+  EXPECT_EQ(router_.Classify("GET", "/web/form"), TrafficClass::kApi);
+  EXPECT_EQ(router_.Classify("HEAD", "/web/"), TrafficClass::kApi);
+}
+
+TEST_F(RouterFallbackTest, AThrowingFallbackIs500) {
+  Router router;
+  router.AddPrefixFallback("GET", "/web/", [](const HttpRequest&, const PathParams&) -> HttpReply {
+    throw std::runtime_error("secret detail");
+  });
+  HttpReply reply = router.Dispatch(Req("GET", "/web/x"));
+  EXPECT_EQ(reply.status, 500);
+  EXPECT_EQ(ErrorMessageOf(reply), "internal error");
+}
+
+TEST(RouterFallbackSetupTest, RejectsBadPrefixesMethodsAndDuplicates) {
+  Router router;
+  auto handler = [](const HttpRequest&, const PathParams&) { return HttpReply(); };
+  EXPECT_THROW(router.AddPrefixFallback("GET", "/web", handler), std::invalid_argument);
+  EXPECT_THROW(router.AddPrefixFallback("GET", "web/", handler), std::invalid_argument);
+  EXPECT_THROW(router.AddPrefixFallback("GET", "/", handler), std::invalid_argument);
+  EXPECT_THROW(router.AddPrefixFallback("POST", "/web/", handler), std::invalid_argument);
+  EXPECT_THROW(router.AddPrefixFallback("", "/web/", handler), std::invalid_argument);
+  EXPECT_THROW(router.AddPrefixFallback("GET", "/web/", nullptr), std::invalid_argument);
+  router.AddPrefixFallback("GET", "/web/", handler);
+  EXPECT_THROW(router.AddPrefixFallback("GET", "/web/", handler), std::invalid_argument);
+}
+
 }  // namespace gate::ca

@@ -1,0 +1,43 @@
+// The response headers that keep a browser from misusing gate-ca's replies:
+// a strict Content-Security-Policy, no Referer (the signup page carries its
+// token in the URL), no framing, and HSTS where it is safe to promise.
+// docs/security.md ("Browser headers") explains each.
+//
+// Thread safety: pure functions over the reply.
+#ifndef GATE_CA_API_SECURITY_HEADERS_H_
+#define GATE_CA_API_SECURITY_HEADERS_H_
+
+#include <string_view>
+
+#include "ca-server/api/http_types.h"
+
+namespace gate::ca {
+
+// The CSP of the web UI's pages and assets: scripts, styles and fonts only
+// from gate-ca itself, no inline script, images also as data: URIs, and
+// no framing by anyone.
+inline constexpr std::string_view kHtmlContentSecurityPolicy =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'";
+// The CSP of JSON replies: nothing in them may load or run anything.
+inline constexpr std::string_view kJsonContentSecurityPolicy =
+    "default-src 'none'; frame-ancestors 'none'";
+// One year: browsers keep the promise that long; a certificate change that
+// breaks HTTPS is not a reason to fall back to HTTP.
+inline constexpr std::string_view kStrictTransportSecurity = "max-age=31536000";
+
+// Appends Content-Security-Policy (the HTML policy when is_html, else the
+// JSON one), Referrer-Policy: no-referrer, X-Frame-Options: DENY and, when
+// hsts, Strict-Transport-Security to reply.headers. hsts must be false
+// while gate-ca serves its own self-signed certificate
+// (Services::tls_self_signed): pinning a browser to HTTPS on a certificate
+// it cannot verify would lock users out once the name gets a real one.
+// X-Content-Type-Options: nosniff and Cache-Control are the server's own
+// (http_server.h; HttpReply::cache_control). Headers already present are
+// not checked for: call once per reply.
+void AddSecurityHeaders(HttpReply& reply, bool is_html, bool hsts);
+
+}  // namespace gate::ca
+
+#endif  // GATE_CA_API_SECURITY_HEADERS_H_

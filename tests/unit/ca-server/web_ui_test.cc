@@ -1,0 +1,158 @@
+#include "ca-server/api/web_ui.h"
+
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <string>
+
+#include "ca-server/api/router.h"
+#include "ca-server/api/security_headers.h"
+#include "ca-server/api/web_bundle.h"
+
+namespace gate::ca {
+namespace {
+
+HttpRequest Get(std::string path, std::string cookie = "") {
+  HttpRequest req;
+  req.method = "GET";
+  req.path = std::move(path);
+  req.cookie = std::move(cookie);
+  req.source = "192.0.2.1";
+  return req;
+}
+
+int CountHeader(const HttpReply& reply, const std::string& name) {
+  int n = 0;
+  for (const auto& [k, v] : reply.headers) n += k == name ? 1 : 0;
+  return n;
+}
+
+std::string HeaderOf(const HttpReply& reply, const std::string& name) {
+  for (const auto& [k, v] : reply.headers) {
+    if (k == name) return v;
+  }
+  return "";
+}
+
+// Every reply under /web/ carries the browser headers once.
+void ExpectBrowserHeaders(const HttpReply& reply, bool hsts) {
+  EXPECT_EQ(HeaderOf(reply, "Content-Security-Policy"), kHtmlContentSecurityPolicy);
+  EXPECT_EQ(CountHeader(reply, "Content-Security-Policy"), 1);
+  EXPECT_EQ(HeaderOf(reply, "Referrer-Policy"), "no-referrer");
+  EXPECT_EQ(HeaderOf(reply, "X-Frame-Options"), "DENY");
+  EXPECT_EQ(CountHeader(reply, "Strict-Transport-Security"), hsts ? 1 : 0);
+}
+
+class WebUiTest : public ::testing::Test {
+ protected:
+  WebUiTest() { RegisterWebUi(router_, /*hsts=*/false); }
+  Router router_;
+};
+
+TEST(SecurityHeadersTest, HtmlJsonAndHsts) {
+  HttpReply html;
+  AddSecurityHeaders(html, /*is_html=*/true, /*hsts=*/false);
+  EXPECT_EQ(HeaderOf(html, "Content-Security-Policy"),
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; "
+            "frame-ancestors 'none'");
+  EXPECT_EQ(HeaderOf(html, "Referrer-Policy"), "no-referrer");
+  EXPECT_EQ(HeaderOf(html, "X-Frame-Options"), "DENY");
+  EXPECT_EQ(CountHeader(html, "Strict-Transport-Security"), 0);
+
+  HttpReply json;
+  AddSecurityHeaders(json, /*is_html=*/false, /*hsts=*/true);
+  EXPECT_EQ(HeaderOf(json, "Content-Security-Policy"),
+            "default-src 'none'; frame-ancestors 'none'");
+  EXPECT_EQ(HeaderOf(json, "Strict-Transport-Security"), "max-age=31536000");
+  EXPECT_EQ(json.cache_control, "no-store");
+}
+
+TEST_F(WebUiTest, TheBundleHasEveryPage) {
+  for (const char* page : {"home.html", "login.html", "signup.html", "notfound.html"}) {
+    bool found = false;
+    for (const WebBundleFile& f : WebBundleFiles()) found = found || f.name == page;
+    EXPECT_TRUE(found) << page;
+  }
+}
+
+TEST_F(WebUiTest, WebRedirectsToWebSlash) {
+  HttpReply reply = router_.Dispatch(Get("/web"));
+  EXPECT_EQ(reply.status, 302);
+  EXPECT_EQ(HeaderOf(reply, "Location"), "/web/");
+  ExpectBrowserHeaders(reply, false);
+}
+
+TEST_F(WebUiTest, HomeNeedsASessionCookieElseGoesToLogin) {
+  for (const std::string cookie : {"", "other=1", "x__Host-gate_session=abc", "gate_session=abc"}) {
+    HttpReply reply = router_.Dispatch(Get("/web/", cookie));
+    EXPECT_EQ(reply.status, 302) << cookie;
+    EXPECT_EQ(HeaderOf(reply, "Location"), "/web/login") << cookie;
+    ExpectBrowserHeaders(reply, false);
+  }
+  for (const std::string cookie : {"__Host-gate_session=abc", "a=b; __Host-gate_session=abc"}) {
+    HttpReply reply = router_.Dispatch(Get("/web/", cookie));
+    EXPECT_EQ(reply.status, 200) << cookie;
+    EXPECT_NE(reply.raw_body.find("Nodes you may log into"), std::string::npos);
+    EXPECT_EQ(reply.cache_control, "no-store");
+    ExpectBrowserHeaders(reply, false);
+  }
+}
+
+TEST_F(WebUiTest, PagesAreHtmlWithTheirHeaders) {
+  HttpReply login = router_.Dispatch(Get("/web/login"));
+  EXPECT_EQ(login.status, 200);
+  EXPECT_EQ(login.content_type, "text/html; charset=utf-8");
+  EXPECT_EQ(login.cache_control, "no-store");
+  EXPECT_NE(login.raw_body.find("<label for=\"password\">"), std::string::npos);
+  ExpectBrowserHeaders(login, false);
+
+  const std::string token = "0123456789abcdef0123456789abcdef";
+  HttpReply signup = router_.Dispatch(Get("/web/newuser/" + token));
+  EXPECT_EQ(signup.status, 200);
+  EXPECT_EQ(signup.route, "/web/newuser/{token}");
+  EXPECT_EQ(signup.raw_body.find(token), std::string::npos);
+  EXPECT_NE(signup.raw_body.find("Sign up"), std::string::npos);
+  ExpectBrowserHeaders(signup, false);
+}
+
+TEST_F(WebUiTest, HstsOnlyWhenAsked) {
+  Router router;
+  RegisterWebUi(router, /*hsts=*/true);
+  for (const char* path : {"/web", "/web/", "/web/login", "/web/newuser/x", "/web/nope"}) {
+    ExpectBrowserHeaders(router.Dispatch(Get(path)), true);
+  }
+}
+
+TEST_F(WebUiTest, AssetsAreHashedAndCachedForGood) {
+  HttpReply login = router_.Dispatch(Get("/web/login"));
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(login.raw_body, m, std::regex("/web/assets/login-[A-Z0-9]+\\.js")));
+  HttpReply js = router_.Dispatch(Get(m.str()));
+  EXPECT_EQ(js.status, 200);
+  EXPECT_EQ(js.content_type, "text/javascript; charset=utf-8");
+  EXPECT_EQ(js.cache_control, "public, max-age=31536000, immutable");
+  EXPECT_FALSE(js.raw_body.empty());
+  ExpectBrowserHeaders(js, false);
+
+  ASSERT_TRUE(
+      std::regex_search(login.raw_body, m, std::regex("/web/assets/style-[A-Z0-9]+\\.css")));
+  HttpReply css = router_.Dispatch(Get(m.str()));
+  EXPECT_EQ(css.status, 200);
+  EXPECT_EQ(css.content_type, "text/css; charset=utf-8");
+}
+
+TEST_F(WebUiTest, UnknownPathsAre404Pages) {
+  for (const char* path : {"/web/nope", "/web/assets/nope.js", "/web/a/b/c", "/web/newuser/x/y",
+                           "/web/assets/login.html"}) {
+    HttpReply reply = router_.Dispatch(Get(path));
+    EXPECT_EQ(reply.status, 404) << path;
+    EXPECT_EQ(reply.content_type, "text/html; charset=utf-8") << path;
+    EXPECT_NE(reply.raw_body.find("Page not found"), std::string::npos) << path;
+    EXPECT_EQ(reply.cache_control, "no-store");
+    ExpectBrowserHeaders(reply, false);
+  }
+}
+
+}  // namespace
+}  // namespace gate::ca

@@ -1,0 +1,58 @@
+// /web/login: user, password and code -> POST /v1/web/login -> /web/.
+import { api, describeError } from './api.js';
+import { byId, setAlert } from './dom.js';
+
+const form = byId('login-form');
+const alertRegion = byId('login-error');
+const submit = byId('login-submit');
+
+async function showCluster() {
+  try {
+    const ping = await api('GET', '/v1/ping');
+    byId('cluster').textContent = ping.cluster_name || '';
+    if (typeof ping.public_addr === 'string' && ping.public_addr) {
+      byId('login-command').textContent = `gate login --proxy ${ping.public_addr} --user NAME`;
+    }
+    if (ping.auth && ping.auth.second_factor === 'off') {
+      byId('otp-field').hidden = true;
+      byId('otp').required = false;
+    }
+  } catch {
+    // The form works without it; the login reply says what is wrong.
+  }
+}
+
+form.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  setAlert(alertRegion, '');
+  const user = byId('user').value.trim();
+  const password = byId('password').value;
+  const otpCode = byId('otp').value.trim();
+  if (!user || !password) {
+    setAlert(alertRegion, 'Enter your user name and password.');
+    (user ? byId('password') : byId('user')).focus();
+    return;
+  }
+  submit.disabled = true;
+  submit.textContent = 'Logging in…';
+  try {
+    await api('POST', '/v1/web/login', { user, password, otp_code: otpCode });
+    window.location.replace('/web/');
+    return;
+  } catch (err) {
+    let message = describeError(err);
+    if (err.status === 401) {
+      message = 'The user name, password or code is not right. Check them and try again ' +
+        '(a code is good once and for about 30 seconds).';
+    } else if (err.status === 403) {
+      message = `You cannot log in: ${err.message}`;
+    }
+    setAlert(alertRegion, message);
+    byId('otp').value = '';
+    byId(err.status === 401 ? 'password' : 'user').focus();
+  }
+  submit.disabled = false;
+  submit.textContent = 'Log in';
+});
+
+showCluster();
