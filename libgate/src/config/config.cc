@@ -442,6 +442,7 @@ Result<Config> ConfigParser::Parse(std::string_view text) {
     auto hp = ParseHostPort(public_addr_text_, c.listen_addr.port);
     if (!hp) return Err(At(public_addr_mark_, "public_addr: " + hp.error().message()));
     c.public_addr = std::move(*hp);
+    c.public_addr_set = true;
   }
   GATE_RETURN_IF_ERROR(CrossChecks(c));
 

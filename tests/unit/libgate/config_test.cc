@@ -55,6 +55,7 @@ TEST(ConfigTest, EmptyFileAndEmptySectionsGiveDefaults) {
     ASSERT_TRUE(c.has_value()) << text << ": " << c.error().ToString();
     EXPECT_EQ(c->cluster_name, ThisHost());
     EXPECT_EQ(c->public_addr.ToString(), ThisHost() + ":3080");
+    EXPECT_FALSE(c->public_addr_set);
     EXPECT_EQ(c->cert_ttl, seconds(12 * 3600));
   }
 }
@@ -87,6 +88,9 @@ auth_service:
   EXPECT_EQ(c->listen_addr.host, "127.0.0.1");
   EXPECT_EQ(c->listen_addr.port, 4080);
   EXPECT_EQ(c->public_addr.ToString(), "ca.example.com:443");
+  // gate-ca derives public_addr from the bound port only when the file
+  // names none: one it names must survive start-up.
+  EXPECT_TRUE(c->public_addr_set);
   EXPECT_EQ(c->https_cert_file, "/etc/gate/tls.crt");
   EXPECT_EQ(c->https_key_file, "/etc/gate/tls.key");
   EXPECT_EQ(c->cert_ttl, seconds(3600));
