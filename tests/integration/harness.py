@@ -231,7 +231,11 @@ class PtyProcess:
 class GateCA:
     """A gate-ca process with its own data dir, config and port."""
 
-    def __init__(self, workdir, config_extra="", second_factor="otp", rate_limit=(600, 100)):
+    def __init__(self, workdir, config_extra="", second_factor="otp", rate_limit=(600, 100),
+                 public_host="127.0.0.1"):
+        """public_host: the host name of public_addr, the address URLs show
+        (a browser test's "gate.test", which Chromium maps to 127.0.0.1);
+        clients still connect to addr."""
         self.workdir = workdir
         self.data_dir = os.path.join(workdir, "data")
         if IS_ROOT:
@@ -243,13 +247,14 @@ class GateCA:
             make_traversable(workdir)
         self.port = free_port()
         self.addr = f"127.0.0.1:{self.port}"
+        self.public_addr = f"{public_host}:{self.port}"
         self.config_path = os.path.join(workdir, "gate.yaml")
         with open(self.config_path, "w") as f:
             f.write(f"""cluster_name: test-cluster
 data_dir: {self.data_dir}
 auth_service:
   listen_addr: 127.0.0.1:{self.port}
-  public_addr: 127.0.0.1:{self.port}
+  public_addr: {self.public_addr}
   authentication:
     type: local
     second_factor: {second_factor}

@@ -1,5 +1,6 @@
 // /web/login: user, password and code -> POST /v1/web/login -> /web/.
 import { api, describeError } from './api.js';
+import { loadPing } from './cluster.js';
 import { byId, setAlert } from './dom.js';
 
 const form = byId('login-form');
@@ -7,9 +8,8 @@ const alertRegion = byId('login-error');
 const submit = byId('login-submit');
 
 async function showCluster() {
-  try {
-    const ping = await api('GET', '/v1/ping');
-    byId('cluster').textContent = ping.cluster_name || '';
+  const ping = await loadPing();
+  if (ping) {
     if (typeof ping.public_addr === 'string' && ping.public_addr) {
       byId('login-command').textContent = `gate login --proxy ${ping.public_addr} --user NAME`;
     }
@@ -17,8 +17,6 @@ async function showCluster() {
       byId('otp-field').hidden = true;
       byId('otp').required = false;
     }
-  } catch {
-    // The form works without it; the login reply says what is wrong.
   }
 }
 

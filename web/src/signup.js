@@ -3,6 +3,7 @@
 // password, adds the TOTP secret to an app (QR code or text) and proves it
 // with a code; POST /v1/web/signup/finish logs them in and they land on /web/.
 import { api, describeError, setCsrfToken } from './api.js';
+import { loadPing } from './cluster.js';
 import { byId, copyButton, el, setAlert, showOnly } from './dom.js';
 import { qrSvg } from './qr.js';
 
@@ -128,6 +129,7 @@ async function finish(token, event) {
 }
 
 async function main() {
+  loadPing();
   const token = tokenFromUrl();
   if (!token) {
     showTokenProblem('unknown', '');
