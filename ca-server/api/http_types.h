@@ -82,7 +82,8 @@ struct HttpReply {
   // Extra response headers (e.g. Allow on a 405, Content-Security-Policy on
   // HTML). Names or values containing CR, LF or NUL are dropped by the server.
   // The server's own headers (Server, Cache-Control, X-Content-Type-Options,
-  // Content-Type, Content-Length, Connection) cannot be overridden.
+  // Content-Type, Content-Length, Connection) cannot be set here: a copy is
+  // dropped (Content-Type and Cache-Control have fields of their own).
   std::vector<std::pair<std::string, std::string>> headers;
   // The Cache-Control header. Everything gate-ca sends is per-user or
   // changes, so "no-store" unless a route knows better (the web UI's
