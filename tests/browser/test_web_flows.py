@@ -13,7 +13,6 @@ import subprocess
 import sys
 import time
 import unittest
-import urllib.parse
 
 from browser import SIZES, BrowserTestCase
 from selenium.webdriver.common.by import By
