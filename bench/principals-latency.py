@@ -5,9 +5,10 @@ For each cluster size (500 roles at every size), the node's real synced cache
 is grown to that size (rows added to cache/policy.db with python's sqlite3:
 signing up 100,000 users through gate-ca would cost hours of argon2), then:
 
-1. Exec latency of the hook itself (posix_spawn + wait, N runs each):
-   gate-principals deciding a real certificate against the cache, versus a
-   one-line /bin/sh hook that prints the login.
+1. Exec latency of the hook itself (posix_spawn + wait, N runs each, the
+   variants interleaved): gate-principals deciding a real certificate
+   against the cache, versus a one-line /bin/sh hook that prints the login
+   (and --compare-hook / --baseline-hook builds when given).
 2. Full `ssh -p PORT login@127.0.0.1 true` latency against one real sshd whose
    principals rule is switched between: gate's drop-in (gate-principals),
    AuthorizedPrincipalsFile, and the /bin/sh hook (interleaved rounds).
@@ -16,7 +17,7 @@ Targets: hook p50 <= 2 ms and gate's login <= 1.05x AuthorizedPrincipalsFile,
 at every size.
 
 Usage: sudo bench/principals-latency.py [BUILD_DIR] [--sizes 1,10000,100000]
-           [--roles 500] [--exec-runs N] [--ssh-runs N]
+           [--roles 500] [--exec-runs N] [--ssh-runs N] [--compare-hook PATH]
 """
 import argparse
 import json
@@ -38,22 +39,25 @@ import policy_db  # noqa: E402
 PASSWORD = "correct horse battery"
 
 
-def time_exec(argv, runs):
-    """Wall-clock ms per run and the child's CPU ms (user + system, from
-    wait4): on a loaded machine the second is what the hook costs, the
-    first adds the time it waited for a CPU."""
-    samples, cpu = [], []
+def time_execs(argvs, runs):
+    """{name: (wall ms per run, the child's CPU ms per run)} for each argv of
+    argvs ({name: argv}), their runs interleaved (one run of each in turn),
+    so a load that comes and goes hits every variant alike. CPU is user +
+    system from wait4: on a loaded machine it is what a hook costs, the wall
+    clock adds the time it waited for a CPU."""
+    results = {name: ([], []) for name in argvs}
     devnull = os.open(os.devnull, os.O_WRONLY)
     for _ in range(runs):
-        start = time.perf_counter()
-        pid = os.posix_spawn(argv[0], argv, os.environ,
-                             file_actions=[(os.POSIX_SPAWN_DUP2, devnull, 1),
-                                           (os.POSIX_SPAWN_DUP2, devnull, 2)])
-        _, status, usage = os.wait4(pid, 0)
-        samples.append((time.perf_counter() - start) * 1000)
-        cpu.append((usage.ru_utime + usage.ru_stime) * 1000)
+        for name, argv in argvs.items():
+            start = time.perf_counter()
+            pid = os.posix_spawn(argv[0], argv, os.environ,
+                                 file_actions=[(os.POSIX_SPAWN_DUP2, devnull, 1),
+                                               (os.POSIX_SPAWN_DUP2, devnull, 2)])
+            _, status, usage = os.wait4(pid, 0)
+            results[name][0].append((time.perf_counter() - start) * 1000)
+            results[name][1].append((usage.ru_utime + usage.ru_stime) * 1000)
     os.close(devnull)
-    return samples, cpu
+    return results
 
 
 def write_json_cache(cache, json_cache):
@@ -117,6 +121,9 @@ def main():
     parser.add_argument("--baseline-hook", metavar="PATH",
                         help="a gate-principals that reads cache/policy.json (before "
                              "policy.db), timed against the same policy as JSON")
+    parser.add_argument("--compare-hook", metavar="PATH",
+                        help="another gate-principals build that reads policy.db (e.g. one "
+                             "linked dynamically), timed beside this one on the same cache")
     args = parser.parse_args()
     if os.geteuid() != 0:
         raise SystemExit("run as root: it creates an OS user and runs sshd and gate-node join")
@@ -184,13 +191,19 @@ def main():
                 baseline = [args.baseline_hook, "--cache", json_cache] + hook[3:]
                 name = "gate-principals reading policy.json (before)"
                 if harness.run(baseline).stdout == "gtbench\n":
-                    execs[name] = time_exec(baseline, args.exec_runs)
+                    execs[name] = baseline
                 else:  # past its 4 MiB cap it denies every login
                     denial = harness.run(baseline).stderr.strip().splitlines()
                     print(f"{name}: denies at {users:,} users: "
                           f"{denial[0].split('cache: ')[-1] if denial else '?'}\n")
-            execs["gate-principals"] = time_exec(hook, args.exec_runs)
-            execs["/bin/sh one-liner"] = time_exec([sh_hook, "gtbench"], args.exec_runs)
+            if args.compare_hook:
+                other = [args.compare_hook] + hook[1:]
+                assert harness.run(other).stdout == "gtbench\n", "--compare-hook must allow"
+                name = f"--compare-hook {os.path.basename(args.compare_hook)}"
+                execs[name] = other
+            execs["gate-principals"] = hook
+            execs["/bin/sh one-liner"] = [sh_hook, "gtbench"]
+            execs = time_execs(execs, args.exec_runs)
             ssh_results = {}
             # Interleaved rounds, so drift hits every variant alike.
             for _ in range(args.rounds):
