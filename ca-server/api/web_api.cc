@@ -68,6 +68,29 @@ HttpReply StartSession(WebApiDeps& d, const HttpRequest& req, const UserRecord& 
   return reply;
 }
 
+// What the login and signup forms send: a name (the user, or the signup
+// token), the password and the OTP code (absent when second_factor is off).
+struct Form {
+  std::string name;
+  SecretString password;
+  SecretString otp_code;
+};
+
+Result<Form> ParseForm(const std::string& text, const char* name_field) {
+  auto body = json::Parse(text);
+  if (!body) return Err(body.error());
+  auto name = json::GetString(*body, name_field);
+  if (!name) return Err(name.error());
+  auto password = json::GetString(*body, "password");
+  if (!password) return Err(password.error());
+  auto otp = json::OptionalString(*body, "otp_code");
+  if (!otp) return Err(otp.error());
+  Form form{*std::move(name), SecretString(*password), SecretString(*otp)};
+  Wipe(password->data(), password->size());
+  Wipe(otp->data(), otp->size());
+  return form;
+}
+
 // Every POST here: same origin, then the per-source bucket.
 Status CheckWebPost(WebApiDeps& d, const HttpRequest& req) {
   GATE_RETURN_IF_ERROR(CheckSameOrigin(req, d.browser.origin()));
@@ -77,23 +100,14 @@ Status CheckWebPost(WebApiDeps& d, const HttpRequest& req) {
 HttpReply Login(WebApiDeps& d, const HttpRequest& req) {
   Services& s = d.services;
   if (Status ok = CheckWebPost(d, req); !ok.ok()) return ErrorReply(ok);
-  auto body = json::Parse(req.body);
-  if (!body) return ErrorReply(body.error());
-  auto user = json::GetString(*body, "user");
-  if (!user) return ErrorReply(user.error());
-  auto password = json::GetString(*body, "password");
-  if (!password) return ErrorReply(password.error());
-  auto otp = json::OptionalString(*body, "otp_code");
-  if (!otp) return ErrorReply(otp.error());
-  const SecretString secret_password(*password);
-  const SecretString secret_otp(*otp);
-  Wipe(password->data(), password->size());
-  Wipe(otp->data(), otp->size());
+  auto form = ParseForm(req.body, "user");
+  if (!form) return ErrorReply(form.error());
+  const std::string& user = form->name;
   // A name that cannot exist is refused like a wrong password.
-  if (!ValidateUserName(*user).ok()) return ErrorReply(Unauthenticated(std::string(kWebBadLogin)));
+  if (!ValidateUserName(user).ok()) return ErrorReply(Unauthenticated(std::string(kWebBadLogin)));
 
   const std::int64_t now = s.now();
-  auto record = s.authenticator.Authenticate(*user, secret_password, secret_otp, req.source, now,
+  auto record = s.authenticator.Authenticate(user, form->password, form->otp_code, req.source, now,
                                              ClientTime(req, now), kWebLoginAuditEvent);
   if (!record) {
     // One answer for every wrong credential: the CLI's answers tell a wrong
@@ -204,20 +218,10 @@ HttpReply SignupStart(WebApiDeps& d, const HttpRequest& req) {
 HttpReply SignupFinish(WebApiDeps& d, const HttpRequest& req) {
   Services& s = d.services;
   if (Status ok = CheckWebPost(d, req); !ok.ok()) return ErrorReply(ok);
-  auto body = json::Parse(req.body);
-  if (!body) return ErrorReply(body.error());
-  auto token = json::GetString(*body, "token");
-  if (!token) return ErrorReply(token.error());
-  auto password = json::GetString(*body, "password");
-  if (!password) return ErrorReply(password.error());
-  auto otp = json::OptionalString(*body, "otp_code");
-  if (!otp) return ErrorReply(otp.error());
-  const SecretString secret_password(*password);
-  const SecretString secret_otp(*otp);
-  Wipe(password->data(), password->size());
-  Wipe(otp->data(), otp->size());
-  if (auto problem = TokenProblem(d, *token)) return *std::move(problem);
-  auto name = s.signup.Finish(*token, secret_password, secret_otp, req.source, s.now());
+  auto form = ParseForm(req.body, "token");
+  if (!form) return ErrorReply(form.error());
+  if (auto problem = TokenProblem(d, form->name)) return *std::move(problem);
+  auto name = s.signup.Finish(form->name, form->password, form->otp_code, req.source, s.now());
   if (!name) return ErrorReply(name.error());
   auto user = s.store.GetUser(*name);
   if (!user) return ErrorReply(user.error());
