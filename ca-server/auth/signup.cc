@@ -9,8 +9,6 @@ namespace {
 
 constexpr std::string_view kUnknownToken =
     "signup token not found or already used; ask an admin for a new one";
-constexpr std::string_view kUsedToken =
-    "signup token already used; log in, or ask an admin for a new one";
 
 // The signup rule on a stored token: it is usable while now < expires_at.
 Status CheckUnexpired(const SignupToken& record, std::int64_t now) {
@@ -41,7 +39,9 @@ Result<SignupToken> SignupService::FindLiveToken(const std::string& token, std::
     if (record.error().code() == Code::kNotFound) return Err(NotFound(std::string(kUnknownToken)));
     return Err(record.error());
   }
-  if (record->used_at != 0) return Err(NotFound(std::string(kUsedToken)));
+  // The CLI's answer stays one for unknown and used tokens; the web signup
+  // tells them apart through TokenState.
+  if (record->used_at != 0) return Err(NotFound(std::string(kUnknownToken)));
   GATE_RETURN_IF_ERROR(CheckUnexpired(*record, now));
   return record;
 }
