@@ -22,18 +22,22 @@
 #include <thread>
 
 #include "ca-server/api/admin_api.h"
+#include "ca-server/api/browser_auth.h"
 #include "ca-server/api/http_server.h"
 #include "ca-server/api/node_api.h"
 #include "ca-server/api/public_api.h"
 #include "ca-server/api/router.h"
+#include "ca-server/api/security_headers.h"
 #include "ca-server/api/services.h"
 #include "ca-server/api/session_api.h"
+#include "ca-server/api/web_api.h"
 #include "ca-server/api/web_ui.h"
 #include "ca-server/audit/audit.h"
 #include "ca-server/auth/authenticator.h"
 #include "ca-server/auth/rate_limiter.h"
 #include "ca-server/auth/request_auth.h"
 #include "ca-server/auth/signup.h"
+#include "ca-server/auth/web_sessions.h"
 #include "ca-server/issuer/host_issuer.h"
 #include "ca-server/issuer/issuer.h"
 #include "ca-server/sessions/recording_files.h"
@@ -197,7 +201,6 @@ int ServeFrontEnd(Config config, UniqueFd signer_fd, pid_t signer_pid,
   }
 
   const auto now = [] { return static_cast<std::int64_t>(std::time(nullptr)); };
-  (void)(*store)->DeleteExpiredSignupTokens(now());
   (void)(*store)->DeleteExpiredNodeTokens(now());
 
   AuditLog audit(**store);
@@ -208,6 +211,10 @@ int ServeFrontEnd(Config config, UniqueFd signer_fd, pid_t signer_pid,
   SignupService signup({config.cluster_name, config.authentication.second_factor,
                         config.authentication.password_min_length},
                        **store, audit);
+  (void)signup.PruneTokens(now());
+  WebSessions web_sessions({.idle_timeout = config.web_idle_timeout, .ttl = config.web_session_ttl},
+                           **store, audit, now);
+  (void)web_sessions.Prune();
   Issuer issuer({config.cert_ttl, config.max_cert_ttl, std::chrono::seconds(60)}, ca, **store);
   HostIssuer host_issuer(ca);
   RateLimiter limiter(config.rate_limit.per_minute, config.rate_limit.burst);
@@ -238,14 +245,22 @@ int ServeFrontEnd(Config config, UniqueFd signer_fd, pid_t signer_pid,
   RateLimiter signed_limiter(config.rate_limit.per_minute, config.rate_limit.burst);
   RequestAuthenticator signed_users(**store, audit, ca.user_ca(), signed_limiter,
                                     RequestAuthOptions{}, now);
-  SessionApiDeps session_deps{
-      .services = services, .ingest = ingest, .users = signed_users, .files = *recordings};
+  // Reads config.public_addr per request: it is final once the port is
+  // bound (DerivePublicAddr below), before anything is served.
+  BrowserAuth browser(web_sessions, config.public_addr);
+  SessionApiDeps session_deps{.services = services,
+                              .ingest = ingest,
+                              .users = signed_users,
+                              .files = *recordings,
+                              .browser = &browser};
+  WebApiDeps web_deps{.services = services, .browser = browser};
 
   Router public_router(RouterOptions{.default_class = TrafficClass::kApi});
   RegisterPublicApi(public_router, services);
   RegisterNodeApi(public_router, services);
   RegisterSessionApi(public_router, session_deps);
   RegisterUserNodesApi(public_router, session_deps);
+  RegisterWebApi(public_router, web_deps);
   RegisterWebUi(public_router, /*hsts=*/!services.tls_self_signed);
   Router admin_router(
       RouterOptions{.default_class = TrafficClass::kAdmin, .detailed_server_errors = true});
@@ -269,7 +284,12 @@ int ServeFrontEnd(Config config, UniqueFd signer_fd, pid_t signer_pid,
   };
   options.limits = config.limits;
   HttpServer server(
-      options, [&](const HttpRequest& r) { return public_router.Dispatch(r); },
+      options,
+      [&](const HttpRequest& r) {
+        HttpReply reply = public_router.Dispatch(r);
+        AddSecurityHeaders(reply, /*is_html=*/false, /*hsts=*/!self_signed);
+        return reply;
+      },
       [&](const HttpRequest& r) { return admin_router.Dispatch(r); });
   if (Status s = server.Start(); !s.ok()) {
     std::cerr << "gate-ca: cannot listen: " << s.message() << "\n";

@@ -95,6 +95,19 @@ constexpr std::string_view kReservedHeaders[] = {
     "connection",   "keep-alive",     "upgrade",
     "trailer"};
 
+// Every field called name in msg, joined with sep (one field: its value as is).
+template <typename Message>
+std::string JoinFields(const Message& msg, std::string_view name, std::string_view sep) {
+  std::string out;
+  bool first = true;
+  for (auto range = msg.equal_range(name); range.first != range.second; ++range.first) {
+    if (!first) out += sep;
+    out += std::string_view(range.first->value());
+    first = false;
+  }
+  return out;
+}
+
 // Open TCP connections, in total and per source address, and the
 // admission rule for new ones (HttpServerOptions::limits).
 class ConnectionTable {
@@ -412,7 +425,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     req.content_type = std::string(msg[http::field::content_type]);
     req.authorization = std::string(msg[http::field::authorization]);
     req.signature = std::string(msg["X-Gate-Signature"]);
-    req.cookie = std::string(msg[http::field::cookie]);
+    req.cookie = JoinFields(msg, "Cookie", "; ");
+    req.origin = JoinFields(msg, "Origin", ", ");
+    req.csrf_token = JoinFields(msg, "X-CSRF-Token", ", ");
     req.source = source_;
     req.admin = admin_;
     req.arrived_at = arrived_at_;

@@ -56,9 +56,15 @@ struct HttpRequest {
   // The X-Gate-Signature header as sent, or empty (users' signed requests,
   // gate/request_signing.h). Never logged.
   std::string signature;
-  // The Cookie header as sent, or empty (the browser's session cookie).
-  // A credential: never logged.
+  // The Cookie header as sent (several Cookie fields joined with "; "), or
+  // empty. Carries the browser session id: never logged.
   std::string cookie;
+  // The Origin header as sent (several joined with ", ", which matches no
+  // origin), or empty: the browser's claim of which site made the request.
+  std::string origin;
+  // The X-CSRF-Token header as sent (several joined with ", "), or empty.
+  // Never logged.
+  std::string csrf_token;
   // Unix time (seconds) when the request's headers were in, before it
   // waited for a worker; 0 when unknown (requests built by tests). Time
   // checks that judge the client (OTP codes) use this, so the server's own

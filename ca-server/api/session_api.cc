@@ -126,8 +126,8 @@ Result<Json::Value> PutRecorderKey(SessionApiDeps& d, const HttpRequest& req) {
   return out;
 }
 
-Result<SignedUser> AuthenticateUser(SessionApiDeps& d, const HttpRequest& req) {
-  return AuthenticateSignedUser(d.users, req);
+Result<RequestUser> AuthenticateUser(SessionApiDeps& d, const HttpRequest& req) {
+  return AuthenticateUserRequest(d.users, d.browser, req);
 }
 
 Json::Value SessionToJson(const SessionRecord& s) {
@@ -232,7 +232,7 @@ Result<Json::Value> ListSessions(SessionApiDeps& d, const HttpRequest& req) {
 
 // The session if the requester may see it; NotFound alike for sessions
 // that do not exist and those they may not see, so ids cannot be probed.
-Result<SessionRecord> VisibleSession(SessionApiDeps& d, const SignedUser& who,
+Result<SessionRecord> VisibleSession(SessionApiDeps& d, const RequestUser& who,
                                      const std::string& id) {
   GATE_RETURN_IF_ERROR(CheckSessionId(id));
   const Status not_found = NotFound("session " + id + " not found");
@@ -307,6 +307,18 @@ Result<SignedUser> AuthenticateSignedUser(RequestAuthenticator& users, const Htt
   signed_request.signature = req.signature;
   signed_request.source = req.source;
   return users.Authenticate(signed_request);
+}
+
+Result<RequestUser> AuthenticateUserRequest(RequestAuthenticator& users, BrowserAuth* browser,
+                                            const HttpRequest& req) {
+  if (browser != nullptr && req.authorization.empty() && HasSessionCookie(req)) {
+    auto session = browser->Authenticate(req);
+    if (!session) return Err(session.error());
+    return RequestUser{std::move(session->user), true};
+  }
+  auto signed_user = AuthenticateSignedUser(users, req);
+  if (!signed_user) return Err(signed_user.error());
+  return RequestUser{std::move(signed_user->user), false};
 }
 
 bool IsChunkUpload(Store& store, std::string_view method, std::string_view path,

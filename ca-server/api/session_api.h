@@ -4,7 +4,8 @@
 //     PUT  /v1/nodes/sessions/{id}?offset=N     a chunk (octet-stream)
 //     POST /v1/nodes/sessions/{id}/complete     {"size", "sha256"}
 //     PUT  /v1/nodes/recorder-key               {"public_key"}
-//   user side, signed with the user's Gate certificate (request_signing.h):
+//   user side, signed with the user's Gate certificate (request_signing.h),
+//   or with a browser session cookie (browser_auth.h):
 //     GET  /v1/sessions[?live=&user=&node=&since=&limit=]
 //     GET  /v1/sessions/{id}
 //     GET  /v1/sessions/{id}/recording[?offset=&limit=]
@@ -14,6 +15,7 @@
 #include <cstddef>
 #include <string_view>
 
+#include "ca-server/api/browser_auth.h"
 #include "ca-server/api/router.h"
 #include "ca-server/api/services.h"
 #include "ca-server/auth/request_auth.h"
@@ -32,6 +34,8 @@ struct SessionApiDeps {
   SessionIngest& ingest;
   RequestAuthenticator& users;
   RecordingFiles& files;
+  // Browser sessions; null: user routes take signed requests only.
+  BrowserAuth* browser = nullptr;
 };
 
 // Registers the routes on router. deps (and what it refers to) must outlive
@@ -41,6 +45,20 @@ void RegisterSessionApi(Router& router, SessionApiDeps& deps);
 // The request's signer, from its Gate certificate signature headers
 // (request_signing.h): the user-side routes' authentication.
 Result<SignedUser> AuthenticateSignedUser(RequestAuthenticator& users, const HttpRequest& req);
+
+// Who made a user request.
+struct RequestUser {
+  UserRecord user;
+  bool browser = false;  // by session cookie, not by signature
+};
+
+// The one authentication of every user route: a request that carries the
+// browser session cookie and no Authorization header is a browser's and is
+// judged by browser->Authenticate (cookie, Origin, CSRF; browser_auth.h);
+// every other request by its signature (AuthenticateSignedUser). Without
+// browser, signatures only.
+Result<RequestUser> AuthenticateUserRequest(RequestAuthenticator& users, BrowserAuth* browser,
+                                            const HttpRequest& req);
 
 // GET /v1/nodes (user_nodes_api.cc): the nodes the signer may log into,
 // with labels, logins and host principals (docs/api.md, "Nodes for users").

@@ -1,5 +1,6 @@
-// GET /v1/nodes, signed with the user's Gate certificate: what `gate ls`
-// lists and what `gate login` scopes the client's trust to.
+// GET /v1/nodes, signed with the user's Gate certificate or with a browser
+// session: what `gate ls` lists, what `gate login` scopes the client's trust
+// to, and what the web UI's home page shows.
 #include "ca-server/api/query.h"
 #include "ca-server/api/session_api.h"
 #include "ca-server/nodes/node_directory.h"
@@ -10,7 +11,7 @@ namespace gate::ca {
 namespace {
 
 Result<Json::Value> ListNodes(SessionApiDeps& d, const HttpRequest& req) {
-  auto who = AuthenticateSignedUser(d.users, req);
+  auto who = AuthenticateUserRequest(d.users, d.browser, req);
   if (!who) return Err(who.error());
   if (auto q = ParseQuery(req.query, {}); !q) return Err(q.error());
   auto nodes = NodesForUser(d.services.store, who->user);

@@ -13,7 +13,6 @@ std::string RemainingLockout(std::int64_t locked_until, std::int64_t now) {
 
 namespace {
 
-constexpr char kLoginEvent[] = "user.login";
 constexpr char kOtpEvent[] = "user.otp";
 
 // Spends about what a real code check costs, so an unknown user's reply
@@ -75,37 +74,39 @@ Result<UserRecord> Authenticator::Authenticate(const std::string& name,
                                                const SecretString& password,
                                                const SecretString& otp_code,
                                                const std::string& source, std::int64_t now,
-                                               std::optional<std::int64_t> code_time) {
+                                               std::optional<std::int64_t> code_time,
+                                               std::string_view event_name) {
+  const std::string event(event_name);
   // Before the user is even looked up, so known and unknown names are
   // throttled alike, and a throttled source gets no password check at all.
-  GATE_RETURN_IF_ERROR(CheckThrottle(name, kLoginEvent, source, source, now));
+  GATE_RETURN_IF_ERROR(CheckThrottle(name, event, source, source, now));
 
   auto user = store_.GetUser(name);
   if (!user || !user->signed_up()) {
     if (!user && user.error().code() != Code::kNotFound) return Err(user.error());
     BurnPasswordVerification(password.view());
-    return Err(Fail(name, kLoginEvent, source, source, now,
+    return Err(Fail(name, event, source, source, now,
                     user ? "user has not signed up" : "unknown user",
                     Unauthenticated(std::string(kBadCredentials))));
   }
 
   if (!VerifyPassword(user->password_hash, password.view())) {
-    return Err(Fail(name, kLoginEvent, source, source, now, "wrong password",
+    return Err(Fail(name, event, source, source, now, "wrong password",
                     Unauthenticated(std::string(kBadCredentials))));
   }
 
   if (options_.second_factor == SecondFactor::kOtp) {
     if (user->totp_secret.empty()) {
-      audit_.Record({now, kLoginEvent, name, source, false, "no OTP device enrolled"});
+      audit_.Record({now, event, name, source, false, "no OTP device enrolled"});
       return Err(FailedPrecondition(
           "no OTP device is enrolled for this user; ask an admin to reset the account"));
     }
     if (otp_code.empty()) {
-      return Err(Fail(name, kLoginEvent, source, source, now, "missing OTP code",
+      return Err(Fail(name, event, source, source, now, "missing OTP code",
                       Unauthenticated("an OTP code is required")));
     }
     GATE_RETURN_IF_ERROR(
-        CheckOtpCode(*user, otp_code, kLoginEvent, source, source, now, code_time.value_or(now)));
+        CheckOtpCode(*user, otp_code, event, source, source, now, code_time.value_or(now)));
   }
 
   GATE_RETURN_IF_ERROR(throttle_.RecordSuccess(name, source));

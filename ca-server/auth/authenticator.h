@@ -28,6 +28,9 @@ namespace gate::ca {
 
 inline constexpr std::string_view kBadCredentials = "invalid user name or password";
 inline constexpr std::string_view kBadOtpCode = "invalid OTP code";
+// The audit events of password logins: the CLI's, and the browser's.
+inline constexpr std::string_view kLoginAuditEvent = "user.login";
+inline constexpr std::string_view kWebLoginAuditEvent = "user.web_login";
 
 struct AuthenticatorOptions {
   SecondFactor second_factor = SecondFactor::kOtp;
@@ -55,10 +58,14 @@ class Authenticator {
   // code_time: the time the OTP code is judged at, which should be when the
   // request arrived (HttpRequest::arrived_at), so time the request spent
   // queued in gate-ca never turns a valid code into a failure; unset: now.
+  // event: the audit event failures are recorded as (the CLI's
+  // kLoginAuditEvent or the browser's kWebLoginAuditEvent); throttling,
+  // failure counts and OTP steps are shared by both.
   Result<UserRecord> Authenticate(const std::string& user, const SecretString& password,
                                   const SecretString& otp_code, const std::string& source,
                                   std::int64_t now,
-                                  std::optional<std::int64_t> code_time = std::nullopt);
+                                  std::optional<std::int64_t> code_time = std::nullopt,
+                                  std::string_view event = kLoginAuditEvent);
 
   // The second factor alone: checks otp_code against user's enrolled TOTP
   // device, whatever the cluster's second_factor setting (the caller asked

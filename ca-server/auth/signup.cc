@@ -39,8 +39,28 @@ Result<SignupToken> SignupService::FindLiveToken(const std::string& token, std::
     if (record.error().code() == Code::kNotFound) return Err(NotFound(std::string(kUnknownToken)));
     return Err(record.error());
   }
+  // The CLI's answer stays one for unknown and used tokens; the web signup
+  // tells them apart through TokenState.
+  if (record->used_at != 0) return Err(NotFound(std::string(kUnknownToken)));
   GATE_RETURN_IF_ERROR(CheckUnexpired(*record, now));
   return record;
+}
+
+Result<SignupTokenState> SignupService::TokenState(const std::string& token, std::int64_t now) {
+  if (!LooksLikeToken(token)) return SignupTokenState::kUnknown;
+  auto record = store_.GetSignupToken(HashToken(token));
+  if (!record) {
+    if (record.error().code() == Code::kNotFound) return SignupTokenState::kUnknown;
+    return Err(record.error());
+  }
+  if (record->used_at != 0) return SignupTokenState::kUsed;
+  if (!CheckUnexpired(*record, now).ok()) return SignupTokenState::kExpired;
+  return SignupTokenState::kLive;
+}
+
+Status SignupService::PruneTokens(std::int64_t now) {
+  return store_.DeleteExpiredSignupTokens(
+      now - std::chrono::duration_cast<std::chrono::seconds>(kSpentSignupTokenMemory).count());
 }
 
 Result<SignupOffer> SignupService::Start(const std::string& token, std::int64_t now) {
@@ -95,7 +115,7 @@ Result<std::string> SignupService::Finish(const std::string& token, const Secret
   // Checked again on the row the transaction consumes, with the same clock.
   GATE_RETURN_IF_ERROR(store_.CompleteSignup(
       record->token_hash, [&](const SignupToken& stored) { return CheckUnexpired(stored, now); },
-      *hash, secret, step));
+      *hash, secret, step, now));
   audit_.Record({now, "user.signup", record->user, source, true, ""});
   return record->user;
 }

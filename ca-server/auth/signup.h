@@ -26,6 +26,14 @@ struct SignupOptions {
   int password_min_length = 12;
 };
 
+// What a signup link's token is, for a page that must say which ("this
+// link was already used", ...).
+enum class SignupTokenState { kLive, kUnknown, kUsed, kExpired };
+
+// Used and expired tokens are kept this long past their expiry (pruned at
+// start-up), so a late visit to their link says what happened to it.
+inline constexpr std::chrono::hours kSpentSignupTokenMemory{7 * 24};
+
 struct SignupOffer {
   std::string user;
   std::string totp_uri;  // otpauth:// URI; empty when second_factor is off
@@ -41,6 +49,13 @@ class SignupService {
   // itself; only its hash is stored.
   Result<std::string> CreateToken(const std::string& user, std::chrono::seconds ttl,
                                   std::int64_t now);
+
+  // Which state token is in at now: kUnknown for junk and tokens never
+  // issued (or long pruned). Store errors as they are. Reads only.
+  Result<SignupTokenState> TokenState(const std::string& token, std::int64_t now);
+
+  // Deletes tokens that expired more than kSpentSignupTokenMemory before now.
+  Status PruneTokens(std::int64_t now);
 
   // Looks the token up and offers the TOTP secret to enroll (the same one on
   // every call for the same token). NotFound for an unknown or used token,

@@ -344,6 +344,25 @@ CREATE INDEX sessions_by_host ON sessions(host_uuid, started_at);
 CREATE INDEX sessions_by_node_name ON sessions(node_name, started_at);
 CREATE INDEX sessions_live ON sessions(started_at, id) WHERE live = 1;
 )sql"},
+    // Browser sessions (web_session_store.h), by hash only, and the time a
+    // signup token was used: a used token's hash stays (its secret goes) so
+    // the signup page can tell a used link from one that never existed.
+    {9, R"sql(
+CREATE TABLE web_sessions (
+  id_hash      TEXT PRIMARY KEY NOT NULL,
+  user_name    TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+  csrf_hash    TEXT NOT NULL,
+  created_at   INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL,
+  expires_at   INTEGER NOT NULL,
+  source       TEXT NOT NULL
+) STRICT;
+CREATE INDEX web_sessions_by_user ON web_sessions(user_name, created_at);
+CREATE INDEX web_sessions_by_expiry ON web_sessions(expires_at);
+CREATE INDEX web_sessions_by_last_seen ON web_sessions(last_seen_at);
+
+ALTER TABLE signup_tokens ADD COLUMN used_at INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 }  // namespace

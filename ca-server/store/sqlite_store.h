@@ -139,8 +139,8 @@ class SqliteStore final : public Store {
                                       const SecretString& secret) override;
   Status CompleteSignup(const std::string& token_hash, const SignupTokenCheck& check,
                         const std::string& password_hash, const SecretString& totp_secret,
-                        std::int64_t totp_step) override;
-  Status DeleteExpiredSignupTokens(std::int64_t now) override;
+                        std::int64_t totp_step, std::int64_t used_at) override;
+  Status DeleteExpiredSignupTokens(std::int64_t before) override;
   Status CreateNodeToken(const NodeToken& token) override;
   Result<NodeToken> GetNodeToken(const std::string& token_hash) override;
   Result<NodeToken> ConsumeNodeToken(const std::string& token_hash) override;
@@ -187,6 +187,15 @@ class SqliteStore final : public Store {
   Result<std::vector<PolicyChange>> ListPolicyChanges(std::int64_t since,
                                                       std::size_t limit) override;
   Status PrunePolicyChanges(std::int64_t keep) override;
+
+  // WebSessionStore
+  Status CreateWebSession(const WebSessionRecord& session) override;
+  Result<WebSessionRecord> GetWebSession(const std::string& id_hash) override;
+  Result<std::vector<WebSessionRecord>> ListUserWebSessions(const std::string& user) override;
+  Status TouchWebSession(const std::string& id_hash, std::int64_t last_seen_at) override;
+  Status DeleteWebSession(const std::string& id_hash) override;
+  Status DeleteUserWebSessions(const std::string& user) override;
+  Result<int> DeleteStaleWebSessions(std::int64_t expired_by, std::int64_t idle_since) override;
 
  private:
   // Runs body(db) as one all-or-nothing unit and returns its outcome (a
@@ -280,6 +289,10 @@ Status UserNotFound(const std::string& name);
 
 // ?1 = user name: forgets every login failure counter of that name.
 inline constexpr char kClearUserLoginFailures[] = "DELETE FROM login_failures WHERE user_name = ?1";
+// ?1 = user name: deletes the user's unused signup tokens (used ones stay,
+// so their links still answer "already used").
+inline constexpr char kDeleteUnusedSignupTokens[] =
+    "DELETE FROM signup_tokens WHERE user_name = ?1 AND used_at = 0";
 Status RoleNotFound(const std::string& name);
 
 }  // namespace gate::ca::sqlite

@@ -8,12 +8,13 @@
 namespace gate::ca::sqlite {
 namespace {
 
-constexpr std::array<Column<SignupToken>, 5> kSignupTokenColumns = {{
+constexpr std::array<Column<SignupToken>, 6> kSignupTokenColumns = {{
     Field<&SignupToken::token_hash>("token_hash"),
     Field<&SignupToken::user>("user_name"),
     Field<&SignupToken::created_at>("created_at"),
     Field<&SignupToken::expires_at>("expires_at"),
     Field<&SignupToken::totp_secret>("totp_secret"),
+    Field<&SignupToken::used_at>("used_at"),
 }};
 constexpr Columns<SignupToken> kSignupTokens(kSignupTokenColumns);
 
@@ -75,9 +76,10 @@ Result<SignupToken> SqliteStore::OfferTotpSecret(const std::string& token_hash,
   if (secret.empty()) return Err(InvalidArgument("TOTP secret must not be empty"));
   return Run(Transaction::Kind::kWrite, [&](sqlite3* db) -> Result<SignupToken> {
     {
-      Result<Stmt> stmt = Stmt::Prepare(db,
-                                        "UPDATE signup_tokens SET totp_secret = ?2"
-                                        " WHERE token_hash = ?1 AND totp_secret IS NULL");
+      Result<Stmt> stmt =
+          Stmt::Prepare(db,
+                        "UPDATE signup_tokens SET totp_secret = ?2"
+                        " WHERE token_hash = ?1 AND totp_secret IS NULL AND used_at = 0");
       if (!stmt) return Err(stmt.error());
       GATE_RETURN_IF_ERROR(stmt->Text(1, token_hash).Blob(2, secret.view()).Run());
     }
@@ -87,11 +89,13 @@ Result<SignupToken> SqliteStore::OfferTotpSecret(const std::string& token_hash,
 
 Status SqliteStore::CompleteSignup(const std::string& token_hash, const SignupTokenCheck& check,
                                    const std::string& password_hash,
-                                   const SecretString& totp_secret, std::int64_t totp_step) {
+                                   const SecretString& totp_secret, std::int64_t totp_step,
+                                   std::int64_t used_at) {
   if (password_hash.empty()) return InvalidArgument("password hash must not be empty");
   return Run(Transaction::Kind::kWrite, [&](sqlite3* db) -> Status {
     Result<SignupToken> token = LoadSignupToken(db, token_hash);
     if (!token) return token.error();
+    if (token->used_at != 0) return NotFound("signup token already used");
     GATE_RETURN_IF_ERROR(check(*token));
     {
       Result<Stmt> stmt =
@@ -106,18 +110,24 @@ Status SqliteStore::CompleteSignup(const std::string& token_hash, const SignupTo
       GATE_RETURN_IF_ERROR(ChangeOne(*stmt, UserNotFound(token->user)));
     }
     GATE_RETURN_IF_ERROR(RunWithText(db, kClearUserLoginFailures, token->user));
+    {
+      Result<Stmt> stmt = Stmt::Prepare(
+          db, "UPDATE signup_tokens SET used_at = ?2, totp_secret = NULL WHERE token_hash = ?1");
+      if (!stmt) return stmt.error();
+      GATE_RETURN_IF_ERROR(stmt->Text(1, token_hash).Int(2, used_at).Run());
+    }
     // Every outstanding token of the user goes, not only the one used: an
     // older link still lying in a mailbox must not be able to replace the
     // credentials just set.
-    return RunWithText(db, "DELETE FROM signup_tokens WHERE user_name = ?1", token->user);
+    return RunWithText(db, kDeleteUnusedSignupTokens, token->user);
   });
 }
 
-Status SqliteStore::DeleteExpiredSignupTokens(std::int64_t now) {
+Status SqliteStore::DeleteExpiredSignupTokens(std::int64_t before) {
   return Run(Transaction::Kind::kWrite, [&](sqlite3* db) -> Status {
     Result<Stmt> stmt = Stmt::Prepare(db, "DELETE FROM signup_tokens WHERE expires_at <= ?1");
     if (!stmt) return stmt.error();
-    return stmt->Int(1, now).Run();
+    return stmt->Int(1, before).Run();
   });
 }
 

@@ -147,7 +147,9 @@ Status SqliteStore::ResetUserCredentials(const std::string& name) {
     if (!stmt) return stmt.error();
     GATE_RETURN_IF_ERROR(ChangeOne(stmt->Text(1, name), UserNotFound(name)));
     GATE_RETURN_IF_ERROR(RunWithText(db, kClearUserLoginFailures, name));
-    return RunWithText(db, "DELETE FROM signup_tokens WHERE user_name = ?1", name);
+    // New credentials are to be chosen: nobody stays logged in with the old.
+    GATE_RETURN_IF_ERROR(RunWithText(db, "DELETE FROM web_sessions WHERE user_name = ?1", name));
+    return RunWithText(db, kDeleteUnusedSignupTokens, name);
   });
 }
 

@@ -8,6 +8,7 @@
 //   CertificateStore  issued certificates and revocations     certificate_store.h
 //   AuditStore        the append-only audit log               audit_store.h
 //   PolicyLogStore    the policy revision and change log      policy_log_store.h
+//   WebSessionStore   browser sessions, stored hashed         web_session_store.h
 //
 // Code that needs one aggregate takes that interface; Store composes them
 // all and adds transactions. SQL lives only in this folder; the SQLite
@@ -36,6 +37,7 @@
 #include "ca-server/store/session_store.h"
 #include "ca-server/store/token_store.h"
 #include "ca-server/store/user_store.h"
+#include "ca-server/store/web_session_store.h"
 #include "gate/env.h"
 #include "gate/status.h"
 
@@ -52,7 +54,8 @@ class StoreOperations : public UserStore,
                         public SessionStore,
                         public CertificateStore,
                         public AuditStore,
-                        public PolicyLogStore {
+                        public PolicyLogStore,
+                        public WebSessionStore {
  public:
   ~StoreOperations() override = default;
 };

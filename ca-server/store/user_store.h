@@ -54,11 +54,12 @@ class UserStore {
   // `after` ("" = from the first), by name.
   virtual Result<std::vector<UserRecord>> ListUsersAfter(const std::string& after,
                                                          std::size_t limit) = 0;
-  // Removes the user, its signup tokens and its lock. NotFound if absent.
+  // Removes the user, its signup tokens, browser sessions and lock.
+  // NotFound if absent.
   virtual Status DeleteUser(const std::string& name) = 0;
   // Forgets credentials and auth state (password, OTP, the name's login
-  // failure counters) so the user must sign up again; deletes the user's
-  // outstanding signup tokens.
+  // failure counters, browser sessions) so the user must sign up again;
+  // deletes the user's unused signup tokens.
   virtual Status ResetUserCredentials(const std::string& name) = 0;
   // Replaces the user's logins and/or roles (nullopt keeps that list) and
   // returns the updated record. NotFound if the user does not exist or a

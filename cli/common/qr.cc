@@ -1,8 +1,6 @@
 #include "cli/common/qr.h"
 
-#include <qrencode.h>
-
-#include "gate/cptr.h"
+#include "gate/qr.h"
 
 namespace gate::cli {
 namespace {
@@ -20,14 +18,10 @@ constexpr int kQuietZone = 4;  // modules, as ISO/IEC 18004 requires
 }  // namespace
 
 Result<std::string> RenderQr(std::string_view text) {
-  const std::string input(text);
-  CPtr<QRcode, QRcode_free> qr(QRcode_encodeString(input.c_str(), 0, QR_ECLEVEL_M, QR_MODE_8, 1));
-  if (!qr) return Err(Internal("cannot encode the QR code"));
-  const int width = qr->width;
-  auto dark = [&](int x, int y) {
-    if (x < 0 || y < 0 || x >= width || y >= width) return false;
-    return (qr->data[y * width + x] & 1) != 0;
-  };
+  auto qr = EncodeQr(text);
+  if (!qr) return Err(qr.error());
+  const int width = qr->size;
+  auto dark = [&](int x, int y) { return qr->Dark(x, y); };
   std::string out;
   for (int y = -kQuietZone; y < width + kQuietZone; y += 2) {
     // -1: no colour set yet on this line.

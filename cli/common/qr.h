@@ -1,4 +1,4 @@
-// QR codes for TOTP enrollment, drawn with UTF-8 half blocks (libqrencode).
+// QR codes for TOTP enrollment, drawn with UTF-8 half blocks (gate/qr.h).
 #ifndef GATE_CLI_COMMON_QR_H_
 #define GATE_CLI_COMMON_QR_H_
 

@@ -11,6 +11,8 @@
 //     cert_ttl: 12h                  # default certificate lifetime
 //     max_cert_ttl: 30h              # no certificate lives longer
 //     signup_token_ttl: 1h
+//     web_idle_timeout: 30m          # a browser session idle this long ends (1m..web_session_ttl)
+//     web_session_ttl: 12h           # no browser session lives longer (at most 7 days)
 //     authentication:
 //       type: local                  # local (github|oidc|saml: not in this version)
 //       second_factor: otp           # otp|off
@@ -125,6 +127,8 @@ struct Config {
   std::chrono::seconds cert_ttl{12 * 3600};
   std::chrono::seconds max_cert_ttl{30 * 3600};
   std::chrono::seconds signup_token_ttl{3600};
+  std::chrono::seconds web_idle_timeout{30 * 60};
+  std::chrono::seconds web_session_ttl{12 * 3600};
   AuthenticationConfig authentication;
   RateLimitConfig rate_limit;
   ServingLimits limits = DefaultServingLimits(0);  // DefaultConfig/ParseConfig use the core count
@@ -136,7 +140,8 @@ inline constexpr std::string_view kDefaultConfigPath = "/etc/gate/gate.yaml";
 Config DefaultConfig();
 
 // Parses YAML text; `name` is used in error messages ("gate.yaml:3: ...").
-// Checks cross-field rules too (cert_ttl <= max_cert_ttl; both TLS files or
+// Checks cross-field rules too (cert_ttl <= max_cert_ttl; 1m <=
+// web_idle_timeout <= web_session_ttl <= 7 days; both TLS files or
 // neither; password_min_length >= 8; limits: every class's concurrency at
 // most worker_threads and login's below it when there are two or more, so
 // logins never hold every worker; per-source cap and reserve below

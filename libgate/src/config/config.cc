@@ -97,6 +97,8 @@ class ConfigParser {
   Status Timeout(const YAML::Node& v, const std::string& key, std::chrono::seconds max,
                  std::chrono::seconds* out) const;
   Status CrossChecks(Config& c) const;
+  // web_idle_timeout and web_session_ttl: 1m <= idle <= ttl <= 7 days.
+  Status WebSessionChecks(const Config& c) const;
   // Fits the defaults of keys the file did not set to the ones it did
   // (worker_threads: 2 lowers every class's default concurrency), then
   // checks the explicit values against each other.
@@ -248,6 +250,30 @@ Status ConfigParser::LimitChecks(ServingLimits& l) const {
   return Status::Ok();
 }
 
+Status ConfigParser::WebSessionChecks(const Config& c) const {
+  constexpr std::chrono::seconds kMinIdle{60};
+  constexpr std::chrono::seconds kMaxTtl{7 * 24 * 3600};
+  if (c.web_idle_timeout < kMinIdle) {
+    return AtKey(
+        "auth_service.web_idle_timeout",
+        "web_idle_timeout (" + FormatDuration(c.web_idle_timeout) + ") must be at least 1m");
+  }
+  if (c.web_session_ttl > kMaxTtl) {
+    return AtKey("auth_service.web_session_ttl", "web_session_ttl (" +
+                                                     FormatDuration(c.web_session_ttl) +
+                                                     ") must be at most 7 days (168h)");
+  }
+  if (c.web_idle_timeout > c.web_session_ttl) {
+    const std::string msg = "web_idle_timeout (" + FormatDuration(c.web_idle_timeout) +
+                            ") is longer than web_session_ttl (" +
+                            FormatDuration(c.web_session_ttl) + ")";
+    return AtKey(Seen("auth_service.web_idle_timeout") ? "auth_service.web_idle_timeout"
+                                                       : "auth_service.web_session_ttl",
+                 msg);
+  }
+  return Status::Ok();
+}
+
 Status ConfigParser::CrossChecks(Config& c) const {
   if (c.cert_ttl > c.max_cert_ttl) {
     const std::string msg = "cert_ttl (" + FormatDuration(c.cert_ttl) +
@@ -256,6 +282,7 @@ Status ConfigParser::CrossChecks(Config& c) const {
     return AtKey(
         Seen("auth_service.cert_ttl") ? "auth_service.cert_ttl" : "auth_service.max_cert_ttl", msg);
   }
+  GATE_RETURN_IF_ERROR(WebSessionChecks(c));
   if (c.https_cert_file.empty() != c.https_key_file.empty()) {
     const bool have_cert = !c.https_cert_file.empty();
     return AtKey(have_cert ? "auth_service.https_cert_file" : "auth_service.https_key_file",
@@ -392,6 +419,8 @@ Result<Config> ConfigParser::Parse(std::string_view text) {
       {"cert_ttl", dur(&c.cert_ttl)},
       {"max_cert_ttl", dur(&c.max_cert_ttl)},
       {"signup_token_ttl", dur(&c.signup_token_ttl)},
+      {"web_idle_timeout", dur(&c.web_idle_timeout)},
+      {"web_session_ttl", dur(&c.web_session_ttl)},
       {"authentication",
        [&](const YAML::Node& v, const std::string&) -> Status {
          return Section(v, "auth_service.authentication", authentication);

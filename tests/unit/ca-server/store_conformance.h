@@ -113,6 +113,27 @@ class StoreConformanceTest : public ::testing::Test {
     ASSERT_TRUE(status.ok()) << status.ToString();
   }
 
+  // --- Browser sessions (web sessions part)
+
+  static WebSessionRecord MakeWebSession(const std::string& id_hash, const std::string& user,
+                                         std::int64_t created_at) {
+    WebSessionRecord session;
+    session.id_hash = id_hash;
+    session.user = user;
+    session.csrf_hash = "csrf-of-" + id_hash;
+    session.created_at = created_at;
+    session.last_seen_at = created_at;
+    session.expires_at = created_at + 1000;
+    session.source = "192.0.2.7";
+    return session;
+  }
+
+  void CreateWebSession(const std::string& id_hash, const std::string& user,
+                        std::int64_t created_at) {
+    Status s = store_->CreateWebSession(MakeWebSession(id_hash, user, created_at));
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+
   // --- ModifyRole (roles part)
 
   // The role "dev" (MakeDevRole) that ModifyRole's tests start from.

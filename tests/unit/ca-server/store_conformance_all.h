@@ -10,6 +10,7 @@
 #include "ca-server/store_conformance_sessions.h"
 #include "ca-server/store_conformance_transactions.h"
 #include "ca-server/store_conformance_users.h"
+#include "ca-server/store_conformance_web_sessions.h"
 
 namespace gate::ca::store_conformance {
 
@@ -52,7 +53,11 @@ REGISTER_TYPED_TEST_SUITE_P(
     OneTotpStepIsAcceptedOnceAcrossThreads, LoginFailureCountsInTransactionsAreNotLost,
     MigratesFromThePreviousSchemaVersion, EveryPolicyChangeMovesTheRevisionAndIsLogged,
     WhatNodesDoNotSeeLeavesTheRevision, ChangesSinceNameEachThingOnceAtItsLastChange,
-    RolledBackChangesLeaveNoRevision, PruningKeepsTheNewestRevisions, UsersAndRolesInPages);
+    RolledBackChangesLeaveNoRevision, PruningKeepsTheNewestRevisions, UsersAndRolesInPages,
+    ResetKeepsUsedTokensAndEndsWebSessions, WebSessionRoundTripsEveryField,
+    WebSessionCreateRefusesBadInput, WebSessionsListOldestFirstPerUser, WebSessionTouchAndDelete,
+    WebSessionsGoWithTheirUser, DeleteStaleWebSessionsByExpiryOrIdleness,
+    WebSessionsPersistAndRollBack);
 
 }  // namespace gate::ca::store_conformance
 

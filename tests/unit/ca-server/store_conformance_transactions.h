@@ -184,8 +184,8 @@ TYPED_TEST_P(StoreConformanceTest, OneSignupTokenSignsUpOnceAcrossThreads) {
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
-      Status s = this->store_->CompleteSignup("hash-a", AcceptAnySignupToken,
-                                              "$argon2id$" + std::to_string(t), SecretString(), -1);
+      Status s = this->store_->CompleteSignup(
+          "hash-a", AcceptAnySignupToken, "$argon2id$" + std::to_string(t), SecretString(), -1, 1);
       if (s.ok()) ++won;
       if (s.code() == Code::kNotFound) ++not_found;
     });

@@ -121,6 +121,23 @@ TYPED_TEST_P(StoreConformanceTest, ResetUserCredentials) {
   EXPECT_EQ(this->store_->ResetUserCredentials("nobody").code(), Code::kNotFound);
 }
 
+// A reset forgets unused links and browser sessions; a used link stays
+// used, so it still answers "already used".
+TYPED_TEST_P(StoreConformanceTest, ResetKeepsUsedTokensAndEndsWebSessions) {
+  this->CreateUser("alice");
+  this->CreateToken("hash-a", "alice", 5000);
+  ASSERT_TRUE(
+      this->store_
+          ->CompleteSignup("hash-a", AcceptAnySignupToken, "$argon2id$x", SecretString(), -1, 10)
+          .ok());
+  this->CreateToken("hash-b", "alice", 5000);
+  ASSERT_NO_FATAL_FAILURE(this->CreateWebSession("sess-a", "alice", 10));
+  ASSERT_TRUE(this->store_->ResetUserCredentials("alice").ok());
+  EXPECT_EQ(this->store_->GetSignupToken("hash-a")->used_at, 10);
+  EXPECT_EQ(this->store_->GetSignupToken("hash-b").error().code(), Code::kNotFound);
+  EXPECT_EQ(this->store_->GetWebSession("sess-a").error().code(), Code::kNotFound);
+}
+
 // --- Login bookkeeping -----------------------------------------------------------
 // The counters are plain records; the rules that use them are LoginThrottle's
 // (login_throttle_test.cc).
@@ -243,7 +260,7 @@ TYPED_TEST_P(StoreConformanceTest, CompleteSignupSetsCredentialsAndConsumesToken
   ASSERT_TRUE(this->store_->PutLoginFailures({"alice", "10.0.0.1", 1, 1, 0}).ok());
 
   Status status = this->store_->CompleteSignup("hash-a", AcceptAnySignupToken, "$argon2id$hash",
-                                               SecretString("totp-key"), 133);
+                                               SecretString("totp-key"), 133, 1500);
   ASSERT_TRUE(status.ok()) << status.ToString();
   Result<UserRecord> user = this->store_->GetUser("alice");
   ASSERT_TRUE(user.has_value());
@@ -253,15 +270,24 @@ TYPED_TEST_P(StoreConformanceTest, CompleteSignupSetsCredentialsAndConsumesToken
   EXPECT_EQ(user->last_totp_step, 133);
   EXPECT_EQ(this->store_->GetLoginFailures("alice", "10.0.0.1")->count, 0);
 
-  EXPECT_EQ(this->store_->GetSignupToken("hash-a").error().code(), Code::kNotFound);
+  // The used token stays, marked used and without its secret, so its link
+  // can be told apart from one that never existed.
+  Result<SignupToken> used = this->store_->GetSignupToken("hash-a");
+  ASSERT_TRUE(used.has_value()) << used.error().ToString();
+  EXPECT_EQ(used->used_at, 1500);
+  EXPECT_TRUE(used->totp_secret.empty());
   // Other outstanding links of the same user die with it.
   EXPECT_EQ(this->store_->GetSignupToken("hash-old").error().code(), Code::kNotFound);
-  // A second use of the token finds nothing.
-  EXPECT_EQ(
-      this->store_
-          ->CompleteSignup("hash-a", AcceptAnySignupToken, "$argon2id$other", SecretString(), -1)
-          .code(),
-      Code::kNotFound);
+  // A second use of the token is refused, and no TOTP secret is offered for it.
+  EXPECT_EQ(this->store_
+                ->CompleteSignup("hash-a", AcceptAnySignupToken, "$argon2id$other", SecretString(),
+                                 -1, 1600)
+                .code(),
+            Code::kNotFound);
+  Result<SignupToken> offered = this->store_->OfferTotpSecret("hash-a", SecretString("again"));
+  ASSERT_TRUE(offered.has_value());
+  EXPECT_TRUE(offered->totp_secret.empty());
+  EXPECT_EQ(this->store_->GetSignupToken("hash-a")->used_at, 1500);
   EXPECT_EQ(this->store_->GetUser("alice")->password_hash, "$argon2id$hash");
 }
 
@@ -270,7 +296,7 @@ TYPED_TEST_P(StoreConformanceTest, CompleteSignupWithoutOtp) {
   this->CreateToken("hash-a", "alice", 5000);
   ASSERT_TRUE(
       this->store_
-          ->CompleteSignup("hash-a", AcceptAnySignupToken, "$argon2id$hash", SecretString(), -1)
+          ->CompleteSignup("hash-a", AcceptAnySignupToken, "$argon2id$hash", SecretString(), -1, 1)
           .ok());
   Result<UserRecord> user = this->store_->GetUser("alice");
   EXPECT_TRUE(user->totp_secret.empty());
@@ -289,7 +315,7 @@ TYPED_TEST_P(StoreConformanceTest, CompleteSignupRefusedByTheCheckChangesNothing
         seen_expiry = token.expires_at;
         return FailedPrecondition("signup token expired");
       },
-      "$argon2id$hash", SecretString("totp-key"), 1);
+      "$argon2id$hash", SecretString("totp-key"), 1, 1);
   EXPECT_EQ(seen_expiry, 5000);
   EXPECT_EQ(status.code(), Code::kFailedPrecondition);
   EXPECT_EQ(status.message(), "signup token expired");
@@ -303,9 +329,9 @@ TYPED_TEST_P(StoreConformanceTest, CompleteSignupRefusedByTheCheckChangesNothing
 TYPED_TEST_P(StoreConformanceTest, CompleteSignupRejectsEmptyPasswordHash) {
   this->CreateUser("alice");
   this->CreateToken("hash-a", "alice", 5000);
-  EXPECT_EQ(
-      this->store_->CompleteSignup("hash-a", AcceptAnySignupToken, "", SecretString(), -1).code(),
-      Code::kInvalidArgument);
+  EXPECT_EQ(this->store_->CompleteSignup("hash-a", AcceptAnySignupToken, "", SecretString(), -1, 1)
+                .code(),
+            Code::kInvalidArgument);
   EXPECT_TRUE(this->store_->GetSignupToken("hash-a").has_value());
 }
 

@@ -82,8 +82,8 @@ class ForwardingOperations : public Base {
   }
   Status CompleteSignup(const std::string& token_hash, const TokenStore::SignupTokenCheck& check,
                         const std::string& password_hash, const SecretString& totp_secret,
-                        std::int64_t totp_step) override {
-    return inner_.CompleteSignup(token_hash, check, password_hash, totp_secret, totp_step);
+                        std::int64_t totp_step, std::int64_t used_at) override {
+    return inner_.CompleteSignup(token_hash, check, password_hash, totp_secret, totp_step, used_at);
   }
   Status DeleteExpiredSignupTokens(std::int64_t now) override {
     return inner_.DeleteExpiredSignupTokens(now);
@@ -166,6 +166,27 @@ class ForwardingOperations : public Base {
     return inner_.ListPolicyChanges(since, limit);
   }
   Status PrunePolicyChanges(std::int64_t keep) override { return inner_.PrunePolicyChanges(keep); }
+  Status CreateWebSession(const WebSessionRecord& session) override {
+    return inner_.CreateWebSession(session);
+  }
+  Result<WebSessionRecord> GetWebSession(const std::string& id_hash) override {
+    return inner_.GetWebSession(id_hash);
+  }
+  Result<std::vector<WebSessionRecord>> ListUserWebSessions(const std::string& user) override {
+    return inner_.ListUserWebSessions(user);
+  }
+  Status TouchWebSession(const std::string& id_hash, std::int64_t last_seen_at) override {
+    return inner_.TouchWebSession(id_hash, last_seen_at);
+  }
+  Status DeleteWebSession(const std::string& id_hash) override {
+    return inner_.DeleteWebSession(id_hash);
+  }
+  Status DeleteUserWebSessions(const std::string& user) override {
+    return inner_.DeleteUserWebSessions(user);
+  }
+  Result<int> DeleteStaleWebSessions(std::int64_t expired_by, std::int64_t idle_since) override {
+    return inner_.DeleteStaleWebSessions(expired_by, idle_since);
+  }
 
  protected:
   StoreOperations& inner_;

@@ -78,9 +78,18 @@ void SchemaNames(const std::string& path, const std::string& where,
   sqlite3_close(db);
 }
 
-// Takes away what schema version 7 added (the policy log: its tables, the
-// triggers on older tables that feed it, nodes.policy_revision).
+// Takes away what schema version 9 added (browser sessions, signup tokens'
+// used_at).
+void DropWebSessions(const std::string& path) {
+  RawExec(path,
+          "DROP TABLE web_sessions; ALTER TABLE signup_tokens DROP COLUMN used_at;"
+          " UPDATE schema_version SET version = 8");
+}
+
+// Takes away what schema versions 7 and 9 added (the policy log: its
+// tables, the triggers on older tables that feed it, nodes.policy_revision).
 void DropPolicyLog(const std::string& path) {
+  DropWebSessions(path);
   std::vector<std::string> triggers;
   ASSERT_NO_FATAL_FAILURE(
       SchemaNames(path, "type = 'trigger' AND name LIKE '%\\_policy' ESCAPE '\\'", triggers));
@@ -221,7 +230,7 @@ TEST_F(SqliteStoreTest, UsesWalAndForeignKeys) {
   ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT version FROM schema_version", -1, &stmt, nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(stmt, 0), 8);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 9);
   sqlite3_finalize(stmt);
   // The audit log refuses rewriting even through raw SQL.
   EXPECT_NE(sqlite3_exec(db, "DELETE FROM audit", nullptr, nullptr, nullptr), SQLITE_OK);
@@ -316,6 +325,26 @@ TEST_F(SqliteStoreTest, RecordingFlagsAreZeroOrOne) {
   EXPECT_NE(sqlite3_exec(db, "UPDATE roles SET join_sessions = NULL", nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
+}
+
+// Version 8 to 9: outstanding signup links stay usable (unused), and
+// browser sessions start empty.
+TEST_F(SqliteStoreTest, MigratesAVersion8DatabaseKeepingItsSignupTokens) {
+  CreateNamedUser("alice", {});
+  SignupToken token;
+  token.token_hash = "hash-a";
+  token.user = "alice";
+  token.created_at = 1;
+  token.expires_at = 5000;
+  ASSERT_TRUE(store_->CreateSignupToken(token).ok());
+  store_.reset();
+  DropWebSessions(path_);
+  Reopen();
+  Result<SignupToken> kept = store_->GetSignupToken("hash-a");
+  ASSERT_TRUE(kept.has_value()) << kept.error().ToString();
+  EXPECT_EQ(kept->used_at, 0);
+  EXPECT_EQ(kept->expires_at, 5000);
+  EXPECT_TRUE(store_->ListUserWebSessions("alice")->empty());
 }
 
 TEST_F(SqliteStoreTest, MigratesAVersion3DatabaseKeepingItsNodes) {

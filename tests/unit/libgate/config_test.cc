@@ -325,6 +325,25 @@ TEST(ConfigTest, TtlCrossCheck) {
             "gate.yaml:3: cert_ttl (12h0m0s) is longer than max_cert_ttl (1h0m0s)");
 }
 
+TEST(ConfigTest, WebSessionTimeouts) {
+  Config d = DefaultConfig();
+  EXPECT_EQ(d.web_idle_timeout, seconds(30 * 60));
+  EXPECT_EQ(d.web_session_ttl, seconds(12 * 3600));
+  auto c =
+      ParseConfig("auth_service:\n  web_idle_timeout: 15m\n  web_session_ttl: 8h\n", "gate.yaml");
+  ASSERT_TRUE(c.has_value()) << c.error().message();
+  EXPECT_EQ(c->web_idle_timeout, seconds(15 * 60));
+  EXPECT_EQ(c->web_session_ttl, seconds(8 * 3600));
+  EXPECT_EQ(ErrorOf("auth_service:\n  web_idle_timeout: 30s\n"),
+            "gate.yaml:2: web_idle_timeout (30s) must be at least 1m");
+  EXPECT_EQ(ErrorOf("auth_service:\n  web_session_ttl: 200h\n"),
+            "gate.yaml:2: web_session_ttl (200h0m0s) must be at most 7 days (168h)");
+  EXPECT_EQ(ErrorOf("auth_service:\n  web_idle_timeout: 2h\n  web_session_ttl: 1h\n"),
+            "gate.yaml:2: web_idle_timeout (2h0m0s) is longer than web_session_ttl (1h0m0s)");
+  EXPECT_EQ(ErrorOf("auth_service:\n  web_session_ttl: 10m\n"),
+            "gate.yaml:2: web_idle_timeout (30m0s) is longer than web_session_ttl (10m0s)");
+}
+
 TEST(ConfigTest, HttpsFilesBothOrNeither) {
   EXPECT_EQ(ErrorOf("auth_service:\n  https_cert_file: /etc/gate/tls.crt\n"),
             "gate.yaml:2: https_cert_file is set but https_key_file is not; set both or "
