@@ -37,6 +37,9 @@ class FlowHelpers:
         screenshot of the code alone."""
         path = self.screenshot(label)
         qr = self.driver.find_element(By.CSS_SELECTOR, "#qr svg")
+        # Whole in the viewport first: a screenshot of an element cut by the
+        # window's edge is cut too, and a cut code does not decode.
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", qr)
         qr.screenshot(path)
         result = subprocess.run(["zbarimg", "--quiet", "--raw", path], capture_output=True,
                                 text=True, timeout=60)
