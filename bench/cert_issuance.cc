@@ -383,16 +383,21 @@ int main(int argc, char** argv) {
       return Fail("in-process issuance with the store failed");
     }
   }
-  {
-    std::unique_ptr<gate::ca::Store> child_store;
-    pid_t child = 0;
-    auto client = StartSigner(
+  // A signer process whose CertificateAuthority is SignerService over the
+  // bench store (opened in the child, as gate-ca's signer opens its own).
+  std::unique_ptr<gate::ca::Store> child_store;
+  auto start_store_signer = [&](pid_t* child) {
+    return StartSigner(
         [&]() -> std::unique_ptr<gate::ca::CertificateAuthority> {
           child_store = BenchStore(dir);
           if (!child_store) return nullptr;
           return make_service(*child_store);
         },
-        &child);
+        child);
+  };
+  {
+    pid_t child = 0;
+    auto client = start_store_signer(&child);
     if (!client) return Fail("cannot start the signer process");
     if (!Measure(
             seconds, [&] { return client->SignUserCertificate(request).has_value(); },
@@ -430,14 +435,7 @@ int main(int argc, char** argv) {
     }
     StopSigner(std::move(client), child);
 
-    std::unique_ptr<gate::ca::Store> child_store;
-    auto store_client = StartSigner(
-        [&]() -> std::unique_ptr<gate::ca::CertificateAuthority> {
-          child_store = BenchStore(dir);
-          if (!child_store) return nullptr;
-          return make_service(*child_store);
-        },
-        &child);
+    auto store_client = start_store_signer(&child);
     if (!store_client) return Fail("cannot start the signer process");
     if (!MeasureConcurrent(
             seconds, threads,
