@@ -4,17 +4,20 @@
 # certificate), same machine, one run.
 # Builds nothing; see bench/README.md.
 #
-# Usage: bench/cert-issuance.sh BUILD_DIR [SECONDS] [SSH_KEYGEN_COUNT]
+# Usage: bench/cert-issuance.sh BUILD_DIR [SECONDS] [SSH_KEYGEN_COUNT] [THREADS]
 #   BUILD_DIR         a configured build with gate-bench-cert built in it
 #   SECONDS           duration of the openssl and gate runs (default 5)
 #   SSH_KEYGEN_COUNT  certificates signed with ssh-keygen -s (default 200)
+#   THREADS           front-end thread counts for the concurrent runs
+#                     (default 1,2,4,8)
 set -euo pipefail
 
-usage() { echo "usage: $0 BUILD_DIR [SECONDS] [SSH_KEYGEN_COUNT]" >&2; exit 2; }
-[[ $# -ge 1 && $# -le 3 ]] || usage
+usage() { echo "usage: $0 BUILD_DIR [SECONDS] [SSH_KEYGEN_COUNT] [THREADS]" >&2; exit 2; }
+[[ $# -ge 1 && $# -le 4 ]] || usage
 build_dir=$1
 seconds=${2:-5}
 count=${3:-200}
+threads=${4:-1,2,4,8}
 bench="$build_dir/bench/gate-bench-cert"
 if [[ ! -x $bench ]]; then
   echo "$bench not found; build it first:" >&2
@@ -57,7 +60,7 @@ keygen_wall_rate=$(calc "%.1f" "$count / $kg_wall")
 keygen_cpu_rate=$(calc "%.1f" "$count / ($kg_user + $kg_sys)")
 
 echo "running gate-bench-cert --seconds $seconds ..." >&2
-"$bench" --seconds "$seconds" >"$tmp/gate.out"
+"$bench" --seconds "$seconds" --threads "$threads" >"$tmp/gate.out"
 result=$(grep '^RESULT ' "$tmp/gate.out")
 field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<"$result"; }
 gate_cpu=$(field certs_per_cpu_sec)
@@ -73,7 +76,7 @@ bare_cpu=$(field bare_per_cpu_sec)
 # The same again with both processes on one core: no idle core is woken
 # for each message, as on a machine busy enough for CPU time to matter.
 echo "running taskset -c 0 gate-bench-cert --seconds $seconds ..." >&2
-taskset -c 0 "$bench" --seconds "$seconds" >"$tmp/gate-pinned.out"
+taskset -c 0 "$bench" --seconds "$seconds" --threads "$threads" >"$tmp/gate-pinned.out"
 result=$(grep '^RESULT ' "$tmp/gate-pinned.out")
 pinned_sign=$(field sign_per_cpu_sec)
 pinned_signer_cpu=$(field signer_per_cpu_sec)
@@ -81,6 +84,18 @@ pinned_bare_cpu=$(field bare_per_cpu_sec)
 
 # Two decimals, or four for the tiny ssh-keygen ratios.
 ratio() { awk "BEGIN { r = $1 / $openssl_sign; printf (r < 0.1 ? \"%.4fx\" : \"%.2fx\"), r }"; }
+cfield() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<"$2"; }
+concurrent_rows() {
+  local line r
+  while read -r line; do
+    r=$(cfield pipelined_per_cpu_sec "$line")
+    printf '| %s | %s | %s/s | %s | %s us | %s/s | %s/s | %s | %s/s / %s/s |\n' "$2" \
+      "$(cfield threads "$line")" "$r" "$(ratio "$r")" "$(calc "%.1f" "1e6 / $r")" \
+      "$(cfield pipelined_per_wall_sec "$line")" "$(cfield serial_per_cpu_sec "$line")" \
+      "$(ratio "$(cfield serial_per_cpu_sec "$line")")" "$(cfield store_per_cpu_sec "$line")" \
+      "$(cfield store_per_wall_sec "$line")"
+  done < <(grep '^CONCURRENT ' "$1")
+}
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || echo unknown)
 
 cat <<EOF
@@ -109,6 +124,17 @@ cat <<EOF
 | the same through the signer process (per wall-s) | $signer_store_wall/s | $(ratio "$signer_store_wall") |
 | \`ssh-keygen -s\`, one process per cert (wall, $count certs) | $keygen_wall_rate/s | $(ratio "$keygen_wall_rate") |
 | \`ssh-keygen -s\` (per CPU-s, children included) | $keygen_cpu_rate/s | $(ratio "$keygen_cpu_rate") |
+
+Concurrent issuance through the signer process: N front-end threads share
+one client (as gate-ca's workers do). "in flight" is the client as gate-ca
+runs it (every caller's request sent at once, replies matched by id);
+"one at a time" is the same with a mutex around each call. Per CPU-s counts
+every thread of the front end plus the signer process.
+
+| placement | threads | in flight (per CPU-s) | vs openssl | CPU per cert | wall | one at a time (per CPU-s) | vs openssl | with the store, in flight (per CPU-s / wall) |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|
+$(concurrent_rows "$tmp/gate.out" "as placed")
+$(concurrent_rows "$tmp/gate-pinned.out" "one core")
 
 gate in-process vs \`ssh-keygen -s\`: $(calc "%.0f" "$gate_cpu / $keygen_cpu_rate")x per CPU-s, \
 $(calc "%.0f" "$gate_wall / $keygen_wall_rate")x wall.

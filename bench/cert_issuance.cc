@@ -7,13 +7,19 @@
 //     filter), signing only, so the difference is the process boundary;
 //   - the whole signer decision, in process and through the signer process:
 //     SignerService over a real SQLite store (user lookup, roles, locks, the
-//     serial recorded, the audit event), as gate-ca issues at login.
+//     serial recorded, the audit event), as gate-ca issues at login;
+//   - concurrent issuance through the signer process: N front-end threads
+//     sharing one SignerClient (as gate-ca's workers do), signing only and
+//     with the store, and the same with the calls made one at a time (a
+//     mutex around each call, as the client did before it let several
+//     requests be in flight).
 //
-// Usage: gate-bench-cert [--seconds N]
+// Usage: gate-bench-cert [--seconds N] [--threads 1,2,4,8]
 //
 // Rates are reported per CPU-second (the way `openssl speed` counts, so the
-// two compare on a busy machine): of this process, plus the signer process's
-// own CPU time when one serves the requests. The last line is
+// two compare on a busy machine): of this process (all its threads), plus
+// the signer process's own CPU time when one serves the requests
+// (clock_getcpuclockid of the child, read while it runs). The last lines are
 // machine-readable for bench/cert-issuance.sh.
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -21,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -28,8 +35,11 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <vector>
 
 #include "ca-server/issuer/certificate_authority.h"
 #include "ca-server/signer/signer_client.h"
@@ -91,6 +101,39 @@ bool Measure(double seconds, Op op, Rate& rate) {
   rate.cpu = TotalCpuSeconds() - cpu0;
   rate.wall = wall - wall0;
   return true;
+}
+
+// Runs op on `threads` threads at once for `seconds` of wall time; false if
+// any call failed. CPU time is the whole process's (every thread) plus the
+// signer's.
+template <typename Op>
+bool MeasureConcurrent(double seconds, int threads, Op op, Rate& rate) {
+  std::atomic<bool> stop{false};
+  std::atomic<bool> failed{false};
+  std::atomic<long> count{0};
+  const double cpu0 = TotalCpuSeconds();
+  const double wall0 = WallSeconds();
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&] {
+      long n = 0;
+      while (!stop.load(std::memory_order_relaxed)) {
+        if (!op()) {
+          failed = true;
+          break;
+        }
+        ++n;
+      }
+      count += n;
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& w : workers) w.join();
+  rate.count = count;
+  rate.cpu = TotalCpuSeconds() - cpu0;
+  rate.wall = WallSeconds() - wall0;
+  return !failed;
 }
 
 int Fail(const std::string& what) {
@@ -225,12 +268,22 @@ int main(int argc, char** argv) {
   // The signer audits every certificate; a log line each would be the bench.
   gate::log::Init(gate::log::Sink::kStderr, "gate-bench-cert", gate::log::Level::kWarning);
   double seconds = 5;
+  std::vector<int> thread_counts = {1, 2, 4, 8};
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--seconds" && i + 1 < argc) {
       seconds = std::strtod(argv[++i], nullptr);
+    } else if (arg == "--threads" && i + 1 < argc) {
+      thread_counts.clear();
+      for (char* p = argv[++i]; *p != '\0';) {
+        char* end = nullptr;
+        const long n = std::strtol(p, &end, 10);
+        if (end == p || n < 1 || n > 256) return Fail("--threads wants counts like 1,2,4,8");
+        thread_counts.push_back(static_cast<int>(n));
+        p = *end == ',' ? end + 1 : end;
+      }
     } else {
-      std::fprintf(stderr, "usage: %s [--seconds N]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--seconds N] [--threads 1,2,4,8]\n", argv[0]);
       return 2;
     }
   }
@@ -330,16 +383,21 @@ int main(int argc, char** argv) {
       return Fail("in-process issuance with the store failed");
     }
   }
-  {
-    std::unique_ptr<gate::ca::Store> child_store;
-    pid_t child = 0;
-    auto client = StartSigner(
+  // A signer process whose CertificateAuthority is SignerService over the
+  // bench store (opened in the child, as gate-ca's signer opens its own).
+  std::unique_ptr<gate::ca::Store> child_store;
+  auto start_store_signer = [&](pid_t* child) {
+    return StartSigner(
         [&]() -> std::unique_ptr<gate::ca::CertificateAuthority> {
           child_store = BenchStore(dir);
           if (!child_store) return nullptr;
           return make_service(*child_store);
         },
-        &child);
+        child);
+  };
+  {
+    pid_t child = 0;
+    auto client = start_store_signer(&child);
     if (!client) return Fail("cannot start the signer process");
     if (!Measure(
             seconds, [&] { return client->SignUserCertificate(request).has_value(); },
@@ -347,6 +405,46 @@ int main(int argc, char** argv) {
       return Fail("issuance through the signer process with the store failed");
     }
     StopSigner(std::move(client), child);
+  }
+
+  // Concurrent: N threads through one client, with several requests in
+  // flight (pipelined) and one at a time (serial); signing only, then with
+  // the store.
+  struct Concurrent {
+    int threads;
+    Rate pipelined, serial, store_pipelined;
+  };
+  std::vector<Concurrent> concurrent;
+  for (int threads : thread_counts) {
+    Concurrent c{threads, {}, {}, {}};
+    pid_t child = 0;
+    auto client = StartSigner([&] { return std::make_unique<SignOnlyCa>(ca, spec); }, &child);
+    if (!client) return Fail("cannot start the signer process");
+    std::mutex one_at_a_time;
+    if (!MeasureConcurrent(
+            seconds, threads, [&] { return client->SignUserCertificate(request).has_value(); },
+            c.pipelined) ||
+        !MeasureConcurrent(
+            seconds, threads,
+            [&] {
+              std::lock_guard<std::mutex> lock(one_at_a_time);
+              return client->SignUserCertificate(request).has_value();
+            },
+            c.serial)) {
+      return Fail("concurrent issuance through the signer process failed");
+    }
+    StopSigner(std::move(client), child);
+
+    auto store_client = start_store_signer(&child);
+    if (!store_client) return Fail("cannot start the signer process");
+    if (!MeasureConcurrent(
+            seconds, threads,
+            [&] { return store_client->SignUserCertificate(request).has_value(); },
+            c.store_pipelined)) {
+      return Fail("concurrent issuance with the store failed");
+    }
+    StopSigner(std::move(store_client), child);
+    concurrent.push_back(c);
   }
   std::filesystem::remove_all(dir);
 
@@ -367,6 +465,15 @@ int main(int argc, char** argv) {
               remote_store.PerCpuSecond(), remote_store.PerWallSecond(), remote_store.count,
               remote_store.wall);
   std::printf("issuance/sign: %.3f\n", issue.PerCpuSecond() / sign.PerCpuSecond());
+  for (const Concurrent& c : concurrent) {
+    std::printf(
+        "%d threads via signer: pipelined %9.0f /s per CPU-s (%.1f us CPU/cert) %9.0f /s wall; "
+        "one at a time %9.0f /s per CPU-s %9.0f /s wall; with store, pipelined %7.0f /s per "
+        "CPU-s %7.0f /s wall\n",
+        c.threads, c.pipelined.PerCpuSecond(), 1e6 / c.pipelined.PerCpuSecond(),
+        c.pipelined.PerWallSecond(), c.serial.PerCpuSecond(), c.serial.PerWallSecond(),
+        c.store_pipelined.PerCpuSecond(), c.store_pipelined.PerWallSecond());
+  }
   std::printf(
       "RESULT certs_per_cpu_sec=%.0f certs_per_wall_sec=%.0f sign_per_cpu_sec=%.0f "
       "signer_per_cpu_sec=%.0f signer_per_wall_sec=%.0f store_per_cpu_sec=%.0f "
@@ -374,5 +481,14 @@ int main(int argc, char** argv) {
       issue.PerCpuSecond(), issue.PerWallSecond(), sign.PerCpuSecond(), remote.PerCpuSecond(),
       remote.PerWallSecond(), local_store.PerCpuSecond(), remote_store.PerCpuSecond(),
       remote_store.PerWallSecond(), bare.PerCpuSecond());
+  for (const Concurrent& c : concurrent) {
+    std::printf(
+        "CONCURRENT threads=%d pipelined_per_cpu_sec=%.0f pipelined_per_wall_sec=%.0f "
+        "serial_per_cpu_sec=%.0f serial_per_wall_sec=%.0f store_per_cpu_sec=%.0f "
+        "store_per_wall_sec=%.0f\n",
+        c.threads, c.pipelined.PerCpuSecond(), c.pipelined.PerWallSecond(), c.serial.PerCpuSecond(),
+        c.serial.PerWallSecond(), c.store_pipelined.PerCpuSecond(),
+        c.store_pipelined.PerWallSecond());
+  }
   return 0;
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Node sync and central OTP latency for one source while another floods
-gate-ca with logins; run against two builds in one invocation (e.g. the
-commit before a serving change and after), so the figures share a machine
-and its load.
+gate-ca with logins, beside the same with no flood, alternating; optionally
+for two builds in one invocation (e.g. the commit before a serving change
+and after), so the figures share a machine and its load.
 
 For each build it starts a real gate-ca (127.0.0.1, temp data dir, rate
 limit out of the way so every flooding login reaches argon2id), joins a node
@@ -11,29 +11,47 @@ up users through `gate signup`, then measures from source 127.0.0.3 (all of
 127/8 is local on Linux; client sockets are bound to it):
   sync   GET /v1/nodes/policy with the node's credentials, a new TLS
          connection each time, as gate-node sync does
-  otp    POST /v1/nodes/otp/verify with a fresh code of a signed-up user
-         (each user once: a code is single use), as gate-node otp-relay does
-first idle, then while FLOOD clients on 127.0.0.2 (threads of a separate
-process at nice --flood-nice, see Flood) each send wrong-password logins
-back to back until the measurement ends (at most --flood-seconds, or
---flood-logins each when set). Every flooding login names a user of its own:
-the login throttle counts failures per source and name, so logins that
-repeated one name would be refused with 429 before argon2id after 5 tries,
-and the flood would cost the server nothing. A client whose login gets 503
-(queue full) tries again after --flood-pause seconds instead of the 2 s its
-Retry-After asks for. A request that fails, times out (30 s) or
-gets an unexpected status is an error. Then `gate login` p50 (sequential,
-idle) for the same build. Every client connection shares one TLS context
+  otp    POST /v1/nodes/otp/verify with a fresh code of a signed-up user,
+         as gate-node otp-relay does
+in --steps rounds, one TOTP step (30 s) each, alternately idle and under
+the flood (idle, flood, idle, ...), so that drift of the machine's load
+during the run falls on both phases alike. In every round each of the
+--otp-users users is checked once (a code is single use: one per user and
+step) and node syncs fill the rest of the round, up to --syncs-per-step. A
+flood round starts FLOOD clients on 127.0.0.2 (threads of a separate
+process at nice --flood-nice, see Flood), which each send wrong-password
+logins back to back until the round ends; an idle round waits as long as
+the flood's warm-up, so both start at the same point of their step. Every
+flooding login names a user of its own: the login throttle counts failures
+per source and name, so logins that repeated one name would be refused
+with 429 before argon2id after 5 tries, and the flood would cost the server
+nothing. A client whose login gets 503 (queue full) tries again after
+--flood-pause seconds instead of the 2 s its Retry-After asks for. A
+measuring request that fails, times out (30 s) or gets an unexpected
+status is an error. Then `gate login` p50 (sequential, idle) for the same
+build. Every client connection shares one TLS context
 (test_serving.tls_context): making one per connection costs the client
 about 20 ms, which earlier versions timed as the server's latency.
 
+With --login-sched-idle the flood rounds alternate between the login
+workers as gate-ca runs them (SCHED_OTHER at nice 10, "flood") and the same
+threads switched to SCHED_IDLE from outside ("flood, login SCHED_IDLE"),
+rounds ordered idle, flood, flood-idle-policy then idle, flood-idle-policy,
+flood, so that the two are compared in one run at the same load (the
+threads are found as gate-ca's threads at nice 10, and put back after).
+
+p99 is over every sample of a phase, with a 95% bootstrap confidence
+interval (resampling the phase's samples); the ratio's interval resamples
+both phases. The load average is printed at the start and end of each build.
+
 Usage: sudo bench/serving-flood.py NEW_BUILD_DIR [--base BASE_BUILD_DIR]
-       [--flood 200] [--samples 150] [--otp-users 40]
+       [--flood 200] [--steps 20] [--otp-users 100] [--syncs-per-step 150]
 """
 import argparse
 import http.client
 import json
 import os
+import random
 import shutil
 import statistics
 import subprocess
@@ -53,6 +71,9 @@ PASSWORD = "correct horse battery"
 FLOOD = "127.0.0.2"
 CLEAN = "127.0.0.3"
 TIMEOUT = 30
+STEP = 30  # seconds of a TOTP step
+WARM_UP = 3  # seconds a flood runs before a flood round measures
+SCHED_IDLE_FLOOD = "flood, login SCHED_IDLE"
 
 
 def request(port, source, method, path, body=None, headers=None, conn=None):
@@ -96,7 +117,7 @@ class Flood:
              json.dumps(self.config)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
             preexec_fn=lambda: os.nice(self.nice))
-        time.sleep(3)  # let the flood fill gate-ca's threads or queues
+        time.sleep(WARM_UP)  # let the flood fill gate-ca's threads or queues
         return self
 
     def __exit__(self, *exc):
@@ -155,6 +176,57 @@ def flood_worker(config):
     json.dump(statuses, sys.stdout)
 
 
+def bootstrap_p99(values, rounds=1000, seed=1):
+    """(low, high) of a 95% bootstrap confidence interval of p99(values)."""
+    rng = random.Random(seed)
+    estimates = sorted(p99(rng.choices(values, k=len(values))) for _ in range(rounds))
+    return estimates[int(0.025 * rounds)], estimates[int(0.975 * rounds) - 1]
+
+
+def ratio_interval(idle, flood, rounds=1000, seed=2):
+    """(low, high) of a 95% bootstrap interval of p99(flood) / p99(idle)."""
+    rng = random.Random(seed)
+    estimates = sorted(p99(rng.choices(flood, k=len(flood))) /
+                       p99(rng.choices(idle, k=len(idle))) for _ in range(rounds))
+    return estimates[int(0.025 * rounds)], estimates[int(0.975 * rounds) - 1]
+
+
+def login_workers(ca):
+    """Thread ids of gate-ca's login workers: its processes' threads at nice
+    10 (the login class's default nice value; no other thread has it)."""
+    pids = [ca.proc.pid]
+    try:
+        with open(f"/proc/{ca.proc.pid}/task/{ca.proc.pid}/children") as f:
+            pids += [int(p) for p in f.read().split()]
+    except OSError:
+        pass
+    tids = []
+    for pid in pids:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            try:
+                with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[16]) == 10:  # field 19 of stat, nice
+                tids.append(int(tid))
+    return tids
+
+
+def set_login_policy(tids, sched_idle):
+    for tid in tids:
+        if sched_idle:
+            os.sched_setscheduler(tid, os.SCHED_IDLE, os.sched_param(0))
+        else:
+            os.sched_setscheduler(tid, os.SCHED_OTHER, os.sched_param(0))
+            os.setpriority(os.PRIO_PROCESS, tid, 10)
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
 def measure(harness, build, args):
     harness.BIN_DIR = build
     work = tempfile.mkdtemp(prefix="gate-bench-")
@@ -168,38 +240,72 @@ def measure(harness, build, args):
         with open(key_path + ".pub") as f:
             public_key = f.read().strip()
 
-        print(f"{build}: signing up {2 * args.otp_users + args.logins} users ...",
-              file=sys.stderr)
+        print(f"{build}: signing up {args.otp_users + args.logins} users ...", file=sys.stderr)
         users = sign_up(harness, ca, work,
-                        [f"bench{i}" for i in range(2 * args.otp_users + args.logins)], PASSWORD)
-        # Signup used the current step of every code; start on the next.
-        time.sleep(30 - time.time() % 30 + 0.5)
+                        [f"bench{i}" for i in range(args.otp_users + args.logins)], PASSWORD)
+        otp_users = users[:args.otp_users]
+        load_start = loadavg()
 
-        def phase(otp_users):
-            sync, otp, errors = [], [], 0
-            for i in range(args.samples):
-                status, ms = request(ca.port, CLEAN, "GET", "/v1/nodes/policy", headers=bearer)
-                sync.append(ms)
-                errors += status != 200
+        phases = {"idle": ([], [], [0]), "flood": ([], [], [0])}
+        order = ["idle", "flood"]
+        workers = []
+        if args.login_sched_idle:
+            workers = login_workers(ca)
+            print(f"{build}: login workers (threads at nice 10): {workers}", file=sys.stderr)
+            if not workers:
+                raise SystemExit("no gate-ca thread at nice 10: cannot find the login workers")
+            phases[SCHED_IDLE_FLOOD] = ([], [], [0])
+            order = ["idle", "flood", SCHED_IDLE_FLOOD, "idle", SCHED_IDLE_FLOOD, "flood"]
+        statuses = {}
+
+        def one_round(sync, otp, errors, deadline):
+            for i in range(max(args.syncs_per_step, len(otp_users))):
+                if time.time() > deadline:
+                    break
+                if i < args.syncs_per_step:
+                    status, ms = request(ca.port, CLEAN, "GET", "/v1/nodes/policy",
+                                         headers=bearer)
+                    sync.append(ms)
+                    errors[0] += status != 200
                 if i < len(otp_users):
                     name, _, device = otp_users[i]
                     status, ms = request(ca.port, CLEAN, "POST", "/v1/nodes/otp/verify",
                                          {"user": name, "code": device.code()}, headers=bearer)
                     otp.append(ms)
-                    errors += status != 200
-            return sync, otp, errors
+                    errors[0] += status != 200
 
-        idle = phase(users[:args.otp_users])
-        with Flood(ca.port, args, public_key) as flood:
-            loaded = phase(users[args.otp_users:2 * args.otp_users])
+        for round_no in range(args.steps):
+            # Signup (or the last round) used the current step of every code.
+            step_start = time.time() // STEP * STEP + STEP
+            time.sleep(step_start + 0.5 - time.time())
+            # Checks end 3 s before the step does: a code read at the end of
+            # one step and checked in the next is still accepted, but would
+            # use up the next step's code.
+            deadline = step_start + STEP - 3
+            label = order[round_no % len(order)]
+            print(f"{build}: round {round_no + 1}/{args.steps} ({label}), load {loadavg()}",
+                  file=sys.stderr)
+            if label != "idle":
+                set_login_policy(workers, label == SCHED_IDLE_FLOOD)
+                with Flood(ca.port, args, public_key) as flood:
+                    one_round(*phases[label], deadline)
+                set_login_policy(workers, False)
+                for k, v in flood.statuses.items():
+                    statuses.setdefault(label, {})
+                    statuses[label][k] = statuses[label].get(k, 0) + v
+            else:
+                time.sleep(WARM_UP)
+                one_round(*phases[label], deadline)
+        load_end = loadavg()
+
         logins = []
-        for name, client, device in users[2 * args.otp_users:]:
+        for name, client, device in users[args.otp_users:]:
             start = time.perf_counter()
             result = client.login(name, PASSWORD, device.code(), extra=("--ca-pin", ca.pin))
             logins.append((time.perf_counter() - start) * 1000)
             if result.returncode != 0:
                 raise SystemExit(result.stderr)
-        return idle, loaded, flood.statuses, logins
+        return phases, statuses, logins, (load_start, load_end)
     finally:
         ca.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -217,11 +323,18 @@ def main():
                         help="logins per flood client (0: until the measurement ends)")
     parser.add_argument("--flood-pause", type=float, default=0.5,
                         help="seconds a flood client waits after a 503")
-    parser.add_argument("--flood-seconds", type=int, default=90)
+    parser.add_argument("--flood-seconds", type=int, default=STEP,
+                        help="longest a flood round's clients run")
     parser.add_argument("--flood-nice", type=int, default=19,
                         help="niceness of the flooding process (see Flood)")
-    parser.add_argument("--samples", type=int, default=150, help="node syncs per phase")
-    parser.add_argument("--otp-users", type=int, default=40, help="central OTP checks per phase")
+    parser.add_argument("--steps", type=int, default=20,
+                        help="rounds of one TOTP step each, alternately idle and flood")
+    parser.add_argument("--syncs-per-step", type=int, default=150,
+                        help="node syncs per round (at most)")
+    parser.add_argument("--otp-users", type=int, default=100,
+                        help="users, each checked once per round")
+    parser.add_argument("--login-sched-idle", action="store_true",
+                        help="also measure flood rounds with the login workers at SCHED_IDLE")
     parser.add_argument("--logins", type=int, default=15, help="sequential gate logins")
     args = parser.parse_args()
     if os.geteuid() != 0:
@@ -233,23 +346,34 @@ def main():
 
     rows = []
     for label, build in builds:
-        idle, loaded, flood, logins = measure(harness, os.path.abspath(build), args)
-        rows.append((label, idle, loaded, flood, logins))
+        rows.append((label,) + measure(harness, os.path.abspath(build), args))
 
-    print("| build | sync p99 idle | sync p99 flood | ratio | OTP p99 idle | OTP p99 flood "
-          "| ratio | p50 idle / flood: sync, OTP | errors idle/flood | flood replies "
-          "| `gate login` p50 |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- | ---: |")
-    for label, idle, loaded, flood, logins in rows:
-        s_idle, s_flood = p99(idle[0]), p99(loaded[0])
-        o_idle, o_flood = p99(idle[1]), p99(loaded[1])
-        replies = ", ".join(f"{k}: {v}" for k, v in sorted(flood.items()))
-        print(f"| {label} | {s_idle:.1f} ms | {s_flood:.1f} ms | {s_flood / s_idle:.1f}x "
-              f"| {o_idle:.1f} ms | {o_flood:.1f} ms | {o_flood / o_idle:.1f}x "
-              f"| {statistics.median(idle[0]):.1f} / {statistics.median(loaded[0]):.1f} ms, "
-              f"{statistics.median(idle[1]):.1f} / {statistics.median(loaded[1]):.1f} ms "
-              f"| {idle[2]}/{loaded[2]} | {replies} | {statistics.median(logins):.0f} ms |")
+    def cell(values):
+        low, high = bootstrap_p99(values)
+        return f"{p99(values):.1f} ms ({low:.1f}-{high:.1f})"
 
+    print("| build | flood rounds | samples idle / flood: sync, OTP | sync p99 idle "
+          "| sync p99 flood | ratio | OTP p99 idle | OTP p99 flood | ratio "
+          "| p50 idle / flood: sync, OTP | errors idle / flood | flood replies "
+          "| load average start / end | `gate login` p50 |")
+    print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- | --- "
+          "| ---: |")
+    for label, phases, flood, logins, load in rows:
+        idle_sync, idle_otp, idle_errors = phases["idle"]
+        for variant in [k for k in phases if k != "idle"]:
+            flood_sync, flood_otp, flood_errors = phases[variant]
+            ratios = []
+            for idle, loaded in ((idle_sync, flood_sync), (idle_otp, flood_otp)):
+                low, high = ratio_interval(idle, loaded)
+                ratios.append(f"**{p99(loaded) / p99(idle):.2f}x** ({low:.2f}-{high:.2f})")
+            replies = ", ".join(f"{k}: {v}" for k, v in sorted(flood.get(variant, {}).items()))
+            print(f"| {label} | {variant} | {len(idle_sync)} / {len(flood_sync)}, "
+                  f"{len(idle_otp)} / {len(flood_otp)} | {cell(idle_sync)} | {cell(flood_sync)} "
+                  f"| {ratios[0]} | {cell(idle_otp)} | {cell(flood_otp)} | {ratios[1]} "
+                  f"| {statistics.median(idle_sync):.1f} / {statistics.median(flood_sync):.1f} "
+                  f"ms, {statistics.median(idle_otp):.1f} / {statistics.median(flood_otp):.1f} ms "
+                  f"| {idle_errors[0]} / {flood_errors[0]} | {replies} | {load[0]} / {load[1]} "
+                  f"| {statistics.median(logins):.0f} ms |")
 
 if __name__ == "__main__":
     main()

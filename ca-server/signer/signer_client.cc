@@ -35,31 +35,81 @@ Result<std::unique_ptr<SignerClient>> SignerClient::Connect(UniqueFd fd,
 Status SignerClient::Lost(const Status& why) {
   if (!lost_) {
     lost_ = true;
+    lost_reason_ = why.message();
     log::Error("signer unavailable: " + why.message() + "; no certificate can be issued");
-    fd_.Reset();
+    // Not closed: another caller may be in send or recv on it, and a closed
+    // number could be reused by an unrelated file meanwhile. Shut down, the
+    // signer sees the end of the stream all the same.
+    ::shutdown(fd_.get(), SHUT_RDWR);
+    for (auto& [id, waiter] : waiting_) waiter->ready.notify_one();
     if (on_lost_) on_lost_();
   }
   return Unavailable("signer unavailable: " + why.message());
 }
 
+void SignerClient::HandOverReading() {
+  for (auto& [id, waiter] : waiting_) {
+    if (!waiter->reply) {
+      waiter->ready.notify_one();
+      return;
+    }
+  }
+}
+
+void SignerClient::ReadOneReply(std::unique_lock<std::mutex>& lock) {
+  lock.unlock();
+  auto reply = ReadSignerFrame(fd_.get());
+  lock.lock();
+  reading_ = false;
+  if (lost_) return;
+  if (!reply) {
+    (void)Lost(reply.error());
+    return;
+  }
+  auto it = waiting_.find(reply->id);
+  if (it == waiting_.end() || it->second->reply) {
+    (void)Lost(Internal("reply " + std::to_string(reply->id) + " to no request in flight"));
+    return;
+  }
+  it->second->reply = std::move(reply->payload);
+  it->second->ready.notify_one();
+}
+
 Result<SignerPayload> SignerClient::Call(SignerPayload request) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   if (lost_) return Err(Unavailable("signer unavailable: the connection was lost earlier"));
   const std::uint32_t id = next_id_++;
-  if (Status s = WriteSignerFrame(fd_.get(), {id, std::move(request)}); !s.ok()) {
+  if (next_id_ == 0) next_id_ = 1;  // 0 is the id of a reply to a frame the signer could not read
+  Waiter me;
+  waiting_.emplace(id, &me);
+  // Sent outside the lock: each send is one whole message (SOCK_SEQPACKET),
+  // and replies are matched by id, whatever order the requests left in.
+  lock.unlock();
+  const Status sent = WriteSignerFrame(fd_.get(), {id, std::move(request)});
+  lock.lock();
+  if (!sent.ok()) {
+    waiting_.erase(id);
     // A request the encoder refuses never reached the signer: the caller's
     // input was bad, the connection is fine.
-    if (s.code() == Code::kInvalidArgument) return Err(s);
-    return Err(Lost(s));
+    if (sent.code() == Code::kInvalidArgument) return Err(sent);
+    return Err(Lost(sent));
   }
-  auto reply = ReadSignerFrame(fd_.get());
-  if (!reply) return Err(Lost(reply.error()));
-  if (reply->id != id) {
-    return Err(
-        Lost(Internal("reply " + std::to_string(reply->id) + " to request " + std::to_string(id))));
+  // One caller at a time reads (a leader); the others sleep until their
+  // reply is handed to them, or until the leader leaves and wakes one of
+  // them to read in its place.
+  while (!me.reply && !lost_) {
+    if (!reading_) {
+      reading_ = true;
+      ReadOneReply(lock);
+    } else {
+      me.ready.wait(lock);
+    }
   }
-  if (auto* error = std::get_if<SignerErrorReply>(&reply->payload)) return Err(ToStatus(*error));
-  return std::move(reply->payload);
+  waiting_.erase(id);
+  if (!reading_ && !lost_) HandOverReading();
+  if (!me.reply) return Err(Unavailable("signer unavailable: " + lost_reason_));
+  if (auto* error = std::get_if<SignerErrorReply>(&*me.reply)) return Err(ToStatus(*error));
+  return std::move(*me.reply);
 }
 
 Result<ssh::Certificate> SignerClient::CheckIssued(const std::string* blob, ssh::CertType type,

@@ -303,6 +303,105 @@ TEST_F(SignerTest, ManyThreadsShareOneClient) {
   EXPECT_EQ(store_->ListCertificates("alice")->size(), 80u);
 }
 
+// A signer of the test's own on a second socketpair: answers hello, then
+// reads `requests` user-certificate requests before answering any, and
+// answers them in reverse order (through the real SignerService), or with
+// reply id `wrong_id` when it is not 0. A client that waited for each reply
+// before sending the next request would never get past the first.
+class ScriptedSigner {
+ public:
+  ScriptedSigner(SignerService& service, const ssh::Ed25519PublicKey& user_ca,
+                 const ssh::Ed25519PublicKey& host_ca, int requests, std::uint32_t wrong_id = 0) {
+    int pair[2];
+    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), 0);
+    signer_fd_.Reset(pair[0]);
+    front_fd_ = UniqueFd(pair[1]);
+    thread_ = std::thread([this, &service, user_ca, host_ca, requests, wrong_id] {
+      auto hello = ReadSignerFrame(signer_fd_.get());
+      if (!hello ||
+          !WriteSignerFrame(signer_fd_.get(), {hello->id, HelloReply{user_ca, host_ca}}).ok()) {
+        return;
+      }
+      std::vector<SignerMessage> queued;
+      while (static_cast<int>(queued.size()) < requests) {
+        auto m = ReadSignerFrame(signer_fd_.get());
+        if (!m) return;  // the client gave up (or never sent it)
+        queued.push_back(std::move(*m));
+      }
+      for (auto it = queued.rbegin(); it != queued.rend(); ++it) {
+        const auto& m = std::get<SignUserRequest>(it->payload);
+        auto issued = service.SignUserCertificate(
+            {m.user, std::chrono::seconds(m.ttl_seconds), m.public_key, m.logins, m.source});
+        SignerPayload reply =
+            issued ? SignerPayload(SignUserReply{issued->certificate.blob, issued->roles})
+                   : SignerPayload(ToErrorReply(issued.error()));
+        if (!WriteSignerFrame(signer_fd_.get(), {wrong_id ? wrong_id : it->id, std::move(reply)})
+                 .ok()) {
+          return;
+        }
+      }
+      (void)ReadSignerFrame(signer_fd_.get());  // until the client hangs up
+    });
+  }
+  ~ScriptedSigner() {
+    ::shutdown(signer_fd_.get(), SHUT_RDWR);
+    if (thread_.joinable()) thread_.join();
+  }
+  UniqueFd TakeFrontEnd() { return std::move(front_fd_); }
+
+ private:
+  UniqueFd signer_fd_, front_fd_;
+  std::thread thread_;
+};
+
+TEST_F(SignerTest, ConcurrentCallsAreInFlightTogetherAndGetTheirOwnReplies) {
+  const std::vector<std::string> users = {"alice", "bob", "carol", "dave"};
+  for (const auto& user : users) AddUser(user, {user});
+  ScriptedSigner signer(*service_, user_ca_, host_ca_, static_cast<int>(users.size()));
+  // The timeout only ends the test if requests are not in flight together.
+  auto client =
+      SignerClient::Connect(signer.TakeFrontEnd(), std::chrono::seconds(5), [this] { ++lost_; });
+  ASSERT_TRUE(client.has_value()) << client.error().ToString();
+  std::vector<std::thread> threads;
+  std::vector<Result<IssuedUserCertificate>> results(users.size(), Err(Internal("not run")));
+  for (std::size_t i = 0; i < users.size(); ++i) {
+    threads.emplace_back([&, i] {
+      results[i] = (*client)->SignUserCertificate(UserRequest(users[i], std::chrono::hours(1)));
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (std::size_t i = 0; i < users.size(); ++i) {
+    ASSERT_TRUE(results[i].has_value()) << users[i] << ": " << results[i].error().ToString();
+    EXPECT_EQ(results[i]->certificate.spec.key_id, users[i]);
+    EXPECT_EQ(results[i]->certificate.spec.principals, (std::vector<std::string>{users[i]}));
+  }
+  EXPECT_EQ(lost_, 0);
+}
+
+TEST_F(SignerTest, AReplyToNoRequestInFlightFailsEveryCallClosed) {
+  AddUser("alice", {"alice"});
+  AddUser("bob", {"bob"});
+  ScriptedSigner signer(*service_, user_ca_, host_ca_, 2, /*wrong_id=*/999);
+  auto client =
+      SignerClient::Connect(signer.TakeFrontEnd(), std::chrono::seconds(5), [this] { ++lost_; });
+  ASSERT_TRUE(client.has_value()) << client.error().ToString();
+  std::vector<Result<IssuedUserCertificate>> results(2, Err(Internal("not run")));
+  std::thread bob([&] {
+    results[1] = (*client)->SignUserCertificate(UserRequest("bob", std::chrono::hours(1)));
+  });
+  results[0] = (*client)->SignUserCertificate(UserRequest("alice", std::chrono::hours(1)));
+  bob.join();
+  for (const auto& result : results) {
+    ASSERT_FALSE(result.has_value());
+    EXPECT_EQ(result.error().code(), Code::kUnavailable) << result.error().ToString();
+    EXPECT_NE(result.error().message().find("signer unavailable"), std::string::npos);
+  }
+  EXPECT_EQ(lost_, 1);
+  auto later = (*client)->SignUserCertificate(UserRequest("alice", std::chrono::hours(1)));
+  ASSERT_FALSE(later.has_value());
+  EXPECT_EQ(later.error().code(), Code::kUnavailable);
+}
+
 TEST_F(SignerTest, ClientFailsClosedWhenTheSignerIsGone) {
   AddUser("alice", {"alice"});
   Client();
