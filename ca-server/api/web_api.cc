@@ -104,19 +104,12 @@ HttpReply Login(WebApiDeps& d, const HttpRequest& req) {
   if (!form) return ErrorReply(form.error());
   const std::string& user = form->name;
   // A name that cannot exist is refused like a wrong password.
-  if (!ValidateUserName(user).ok()) return ErrorReply(Unauthenticated(std::string(kWebBadLogin)));
+  if (!ValidateUserName(user).ok()) return ErrorReply(Unauthenticated(std::string(kBadLogin)));
 
   const std::int64_t now = s.now();
   auto record = s.authenticator.Authenticate(user, form->password, form->otp_code, req.source, now,
                                              ClientTime(req, now), kWebLoginAuditEvent);
-  if (!record) {
-    // One answer for every wrong credential: the CLI's answers tell a wrong
-    // code from a wrong password, which a login form need not.
-    if (record.error().code() == Code::kUnauthenticated) {
-      return ErrorReply(Unauthenticated(std::string(kWebBadLogin)));
-    }
-    return ErrorReply(record.error());
-  }
+  if (!record) return ErrorReply(record.error());  // kBadLogin for every wrong credential
   return StartSession(d, req, *record);
 }
 

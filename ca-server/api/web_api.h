@@ -19,10 +19,6 @@
 
 namespace gate::ca {
 
-// The one message of a refused web login, whichever of user, password or
-// code was wrong.
-inline constexpr std::string_view kWebBadLogin = "invalid user name, password or OTP code";
-
 struct WebApiDeps {
   Services& services;
   BrowserAuth& browser;

@@ -87,12 +87,12 @@ Result<UserRecord> Authenticator::Authenticate(const std::string& name,
     BurnPasswordVerification(password.view());
     return Err(Fail(name, event, source, source, now,
                     user ? "user has not signed up" : "unknown user",
-                    Unauthenticated(std::string(kBadCredentials))));
+                    Unauthenticated(std::string(kBadLogin))));
   }
 
   if (!VerifyPassword(user->password_hash, password.view())) {
     return Err(Fail(name, event, source, source, now, "wrong password",
-                    Unauthenticated(std::string(kBadCredentials))));
+                    Unauthenticated(std::string(kBadLogin))));
   }
 
   if (options_.second_factor == SecondFactor::kOtp) {
@@ -103,10 +103,12 @@ Result<UserRecord> Authenticator::Authenticate(const std::string& name,
     }
     if (otp_code.empty()) {
       return Err(Fail(name, event, source, source, now, "missing OTP code",
-                      Unauthenticated("an OTP code is required")));
+                      Unauthenticated(std::string(kBadLogin))));
     }
-    GATE_RETURN_IF_ERROR(
-        CheckOtpCode(*user, otp_code, event, source, source, now, code_time.value_or(now)));
+    Status code =
+        CheckOtpCode(*user, otp_code, event, source, source, now, code_time.value_or(now));
+    if (code.code() == Code::kUnauthenticated) return Err(Unauthenticated(std::string(kBadLogin)));
+    GATE_RETURN_IF_ERROR(code);
   }
 
   GATE_RETURN_IF_ERROR(throttle_.RecordSuccess(name, source));

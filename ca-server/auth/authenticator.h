@@ -26,7 +26,10 @@
 
 namespace gate::ca {
 
-inline constexpr std::string_view kBadCredentials = "invalid user name or password";
+// A login's one answer to every wrong user name, password or OTP code: a
+// separate answer for a wrong code would tell whoever is guessing that the
+// password was right.
+inline constexpr std::string_view kBadLogin = "invalid user name, password or OTP code";
 inline constexpr std::string_view kBadOtpCode = "invalid OTP code";
 // The audit events of password logins: the CLI's, and the browser's.
 inline constexpr std::string_view kLoginAuditEvent = "user.login";
@@ -48,8 +51,9 @@ class Authenticator {
 
   // On success returns the user's record and clears source's failures.
   // Failures (each audited with `source`, never with the secret):
-  //   Unauthenticated     unknown user, not signed up, wrong password (all
-  //                       kBadCredentials); missing, wrong or reused OTP code
+  //   Unauthenticated     kBadLogin, alike for an unknown user, one not
+  //                       signed up, a wrong password, and a missing, wrong
+  //                       or reused OTP code (the audit row says which)
   //   ResourceExhausted   throttled (LoginThrottle), for known and unknown
   //                       names alike; nothing was checked
   //   FailedPrecondition  OTP required but no device enrolled

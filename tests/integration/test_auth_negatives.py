@@ -68,7 +68,7 @@ class LoginNegativeTest(GateTestCase):
         client, device = self.new_user("pat")
         wrong = client.login("pat", "not the password", device.code())
         self.assertEqual(wrong.returncode, 3)
-        self.assertIn("invalid user name or password", wrong.stderr)
+        self.assertIn("invalid user name, password or OTP code", wrong.stderr)
         unknown = client.login("nosuchuser", PASSWORD, "123456")
         self.assertEqual(unknown.returncode, 3)
         self.assertEqual(wrong.stderr.splitlines()[-1].replace("pat", "X"),
@@ -79,12 +79,14 @@ class LoginNegativeTest(GateTestCase):
         code = device.code()
         wrong = client.login("quinn", PASSWORD, "000000" if code != "000000" else "111111")
         self.assertEqual(wrong.returncode, 3)
-        self.assertIn("invalid OTP code", wrong.stderr)
+        # The answer a wrong password gets: it must not say the password was right.
+        self.assertIn("invalid user name, password or OTP code", wrong.stderr)
         ok = client.login("quinn", PASSWORD, code)
         self.assertEqual(ok.returncode, 0, ok.stderr)
         again = client.login("quinn", PASSWORD, code)
         self.assertEqual(again.returncode, 3)
-        self.assertIn("OTP code already used", again.stderr)
+        self.assertIn("invalid user name, password or OTP code", again.stderr)
+        self.assertTrue(self.ca.audit_rows("user.login", "reused OTP code"))
 
     def test_lockout_after_five_failures(self):
         client, device = self.new_user("rita")
