@@ -31,9 +31,11 @@ function(gate_web_bundle out_var)
       "-DGATE_WEB_UI=OFF to build gate-ca without its web UI.")
   endif()
 
+  # At configure time: the commands below run in it, and a fresh build dir
+  # has none until then.
+  file(MAKE_DIRECTORY ${web_build})
   set(stamp ${web_build}/npm-ci.stamp)
   add_custom_command(OUTPUT ${stamp}
-    COMMAND ${CMAKE_COMMAND} -E make_directory ${web_build}
     COMMAND ${CMAKE_COMMAND} -E copy ${web_src}/package.json ${web_src}/package-lock.json
             ${web_build}/
     COMMAND ${GATE_NPM} ci --no-audit --no-fund --loglevel=error
