@@ -7,6 +7,7 @@
 
 #include "ca-server/api/security_headers.h"
 #include "ca-server/api/web_bundle.h"
+#include "gate/bytes.h"
 
 namespace gate::ca {
 namespace {
@@ -90,6 +91,13 @@ bool HasSessionCookie(std::string_view cookie_header) {
   return false;
 }
 
+// "/web/login?next=<the page asked for>", for the login page to return to
+// (it only follows a next that names a page under /web/).
+std::string LoginThenBack(const HttpRequest& req) {
+  const std::string here = req.query.empty() ? req.path : req.path + "?" + req.query;
+  return "/web/login?next=" + PercentEncode(here);
+}
+
 }  // namespace
 
 void RegisterWebUi(Router& router, bool hsts) {
@@ -107,13 +115,14 @@ void RegisterWebUi(Router& router, bool hsts) {
     return files->Page("signup.html");
   });
   // The sessions list and a session's page (the Session URL `gate status`
-  // prints). Only the session page may compile WebAssembly, for its player.
+  // prints). Without a session the login page comes back here once logged
+  // in. Only the session page may compile WebAssembly, for its player.
   router.AddRaw("GET", "/web/sessions", [files](const HttpRequest& req, const PathParams&) {
-    if (!HasSessionCookie(req.cookie)) return files->Redirect("/web/login");
+    if (!HasSessionCookie(req.cookie)) return files->Redirect(LoginThenBack(req));
     return files->Page("sessions.html");
   });
   router.AddRaw("GET", "/web/sessions/{id}", [files](const HttpRequest& req, const PathParams&) {
-    if (!HasSessionCookie(req.cookie)) return files->Redirect("/web/login");
+    if (!HasSessionCookie(req.cookie)) return files->Redirect(LoginThenBack(req));
     return files->Page("session.html", 200, kReplayContentSecurityPolicy);
   });
   router.AddRaw("GET", "/web/assets/{name}", [files](const HttpRequest&, const PathParams& p) {

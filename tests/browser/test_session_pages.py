@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+import urllib.parse
 import uuid
 
 from browser import SIZES, BrowserTestCase
@@ -142,14 +143,16 @@ class SessionPagesTest(BrowserTestCase):
 
     # --- the browser ---
 
-    def log_in(self, user):
-        self.open("/web/login")
+    def log_in(self, user, on_login_page=False):
+        if not on_login_page:
+            self.open("/web/login")
         self.visible("login-form")
         self.driver.find_element(By.ID, "user").send_keys(user)
         self.driver.find_element(By.ID, "password").send_keys(PASSWORD)
         self.driver.find_element(By.ID, "login-submit").click()
-        self.wait_path("/web/")
-        self.wait_for(lambda d: self.text("whoami") == user, "the home page")
+        if not on_login_page:
+            self.wait_path("/web/")
+        self.wait_for(lambda d: self.text("whoami") == user, "a signed-in page")
 
     def list_rows(self):
         """{session id: row text} of the sessions table once it has loaded."""
@@ -390,14 +393,29 @@ class SessionPagesTest(BrowserTestCase):
     def test_the_session_url_gate_status_prints_opens_the_page(self):
         # cli/common/session_status.cc: "https://" + proxy + "/web/sessions/" + id,
         # where proxy is the cluster's public_addr.
-        url = f"https://{self.ca.public_addr}/web/sessions/{self.finished}"
+        path = f"/web/sessions/{self.finished}"
+        url = f"https://{self.ca.public_addr}{path}"
+        self.assertEqual(url, self.origin + path)
+        # Without a session: the login page, which comes back to the session.
         self.driver.get(url)
-        self.wait_path("/web/login")  # no session yet
-        self.log_in("alice")
-        self.driver.get(url)
+        self.wait_path("/web/login?next=" + path.replace("/", "%2F"))
+        self.log_in("alice", on_login_page=True)
+        self.wait_path(path)
         self.wait_for(lambda d: d.find_elements(By.CSS_SELECTOR, "#player .ap-term-text"),
                       "the player")
         self.assertEqual(self.text("fact-id"), self.finished)
+        self.check_console()
+
+    def test_login_goes_back_only_to_a_page_of_this_ui(self):
+        for target, lands in (("/web/sessions?live=1", "/web/sessions?live=1"),
+                              ("//evil.test/web/", "/web/"),
+                              ("https://evil.test/web/", "/web/"),
+                              ("/web/\\evil.test", "/web/")):
+            with self.subTest(target=target):
+                self.driver.delete_all_cookies()
+                self.open("/web/login?next=" + urllib.parse.quote(target, safe=""))
+                self.log_in("bob", on_login_page=True)
+                self.wait_path(lands)
         self.check_console()
 
     def held_by_ca(self, sid):

@@ -4,8 +4,10 @@
 import { api, describeError, setCsrfToken } from './api.js';
 import { byId, clockTime, setAlert } from './dom.js';
 
+// The login page, which comes back here once logged in.
 export function toLogin() {
-  window.location.replace('/web/login');
+  const here = window.location.pathname + window.location.search;
+  window.location.replace(here === '/web/' ? '/web/login' : `/web/login?next=${encodeURIComponent(here)}`);
 }
 
 async function logout() {

@@ -104,12 +104,20 @@ TEST_F(WebUiTest, HomeNeedsASessionCookieElseGoesToLogin) {
 
 TEST_F(WebUiTest, SessionPagesNeedASessionCookieElseGoToLogin) {
   const std::string id = "/web/sessions/0b6f2a9e-3c1d-4e5f-8a7b-9c0d1e2f3a4b";
-  for (const std::string& path : {std::string("/web/sessions"), id}) {
-    HttpReply out = router_.Dispatch(Get(path, "gate_session=abc"));
-    EXPECT_EQ(out.status, 302) << path;
-    EXPECT_EQ(HeaderOf(out, "Location"), "/web/login") << path;
-    ExpectBrowserHeaders(out, false);
-  }
+  // Without a session: the login page, which comes back here.
+  HttpReply out = router_.Dispatch(Get(id, "gate_session=abc"));
+  EXPECT_EQ(out.status, 302);
+  EXPECT_EQ(HeaderOf(out, "Location"),
+            "/web/login?next=%2Fweb%2Fsessions%2F0b6f2a9e-3c1d-4e5f-8a7b-9c0d1e2f3a4b");
+  ExpectBrowserHeaders(out, false);
+  HttpRequest filtered = Get("/web/sessions");
+  filtered.query = "live=1&user=al%20ice";
+  out = router_.Dispatch(filtered);
+  EXPECT_EQ(out.status, 302);
+  EXPECT_EQ(HeaderOf(out, "Location"),
+            "/web/login?next=%2Fweb%2Fsessions%3Flive%3D1%26user%3Dal%2520ice");
+  ExpectBrowserHeaders(out, false);
+
   HttpReply list = router_.Dispatch(Get("/web/sessions", "__Host-gate_session=abc"));
   EXPECT_EQ(list.status, 200);
   EXPECT_NE(list.raw_body.find("<h1 id=\"sessions-title\">Sessions</h1>"), std::string::npos);
