@@ -72,7 +72,8 @@ class SessionPagesTest(BrowserTestCase):
 
         cls.finished = cls.write("alice")
         cls.cut_short = cls.write("alice", "--cut-short")
-        cls.unverified = cls.write("alice", key=cls.other_key)
+        # Over 1 MiB, so the page fetches it in more than one page.
+        cls.unverified = cls.write("alice", "--outputs", "16000", key=cls.other_key)
         cls.carols = cls.write("carol")
         cls.live = str(uuid.uuid4())
         cls.live_writer = subprocess.Popen(
@@ -338,7 +339,7 @@ class SessionPagesTest(BrowserTestCase):
                 self.screenshot(size[0])
         self.check_console()
 
-    def test_cast_download_is_the_whole_recording(self):
+    def test_cast_download_is_the_whole_recording_fetched_page_by_page(self):
         self.log_in("alice")
         downloads = tempfile.mkdtemp(prefix="gate-downloads-")
         try:
@@ -356,7 +357,9 @@ class SessionPagesTest(BrowserTestCase):
             path = os.path.join(downloads, f"{self.unverified}.cast")
             self.wait_for(lambda d: os.path.exists(path), "the download")
             with open(path, "rb") as f, open(self.held_by_ca(self.unverified), "rb") as held:
-                self.assertEqual(f.read(), held.read())
+                whole = held.read()
+                self.assertGreater(len(whole), 1024 * 1024)  # more than one page of the API
+                self.assertEqual(f.read(), whole)
             self.screenshot("unverified")
             self.check_console()
         finally:

@@ -12,6 +12,9 @@ import { startSessionBar, toLogin } from './session_bar.js';
 import { dateTime, recordingState, sessionDuration, sessionState } from './session_state.js';
 
 const PREFIX = '/web/sessions/';
+// Bytes per recording request: small enough that the page can say how far
+// it got, large enough that a long session takes few round trips.
+const PAGE_BYTES = 1024 * 1024;
 // A recording bigger than this would not play well in a tab anyway; the
 // page says to use `gate play` instead of loading it.
 const MAX_BROWSER_RECORDING = 256 * 1024 * 1024;
@@ -48,7 +51,7 @@ function verificationText(s, rec) {
     case 'pending':
       return 'The recording is still being recorded; gate-ca verifies it once it is complete.';
     default:
-      return `Recording unverified: ${rec.detail}. Treat what it shows with care.`;
+      return `Recording unverified: ${rec.detail.replace(/^not verified: /, '')}. Treat what it shows with care.`;
   }
 }
 
@@ -82,7 +85,7 @@ async function fetchRecording(id, onProgress) {
   for (;;) {
     let res;
     try {
-      res = await fetch(`/v1/sessions/${encodeURIComponent(id)}/recording?offset=${offset}`,
+      res = await fetch(`/v1/sessions/${encodeURIComponent(id)}/recording?offset=${offset}&limit=${PAGE_BYTES}`,
         { credentials: 'same-origin', cache: 'no-store', redirect: 'error' });
     } catch {
       throw new ApiError(0, 'unavailable', 'gate-ca could not be reached. Check your connection and try again.', '');
