@@ -171,6 +171,22 @@ class SessionPagesTest(BrowserTestCase):
         self.open(f"/web/sessions/{sid}")
         self.wait_for(lambda d: not self.text("session-status"), "the session page")
 
+    def wait_player(self):
+        self.wait_for(lambda d: d.find_elements(By.CSS_SELECTOR, "#player .ap-term-text"),
+                      "the player")
+
+    def check_both_sizes(self, reload=None):
+        """The page at 1280x800 and at phone width: no sideways scrolling,
+        labelled inputs, a screenshot of each."""
+        for size in SIZES:
+            with self.subTest(size=size[0]):
+                self.set_size(size)
+                if reload:
+                    self.driver.refresh()
+                    reload()
+                self.check_layout()
+                self.screenshot(size[0])
+
     def terminal_text(self):
         return self.driver.execute_script(
             "const t = document.querySelector('#player .ap-term-text');"
@@ -204,13 +220,7 @@ class SessionPagesTest(BrowserTestCase):
         self.assertEqual(
             self.driver.find_element(By.CSS_SELECTOR, ".nav a[aria-current='page']").text,
             "Sessions")
-        for size in SIZES:
-            with self.subTest(size=size[0]):
-                self.set_size(size)
-                self.driver.refresh()
-                self.list_rows()
-                self.check_layout()
-                self.screenshot(size[0])
+        self.check_both_sizes(reload=self.list_rows)
         self.check_console()
 
     def test_filters_and_pages_are_real_urls(self):
@@ -301,8 +311,7 @@ class SessionPagesTest(BrowserTestCase):
     def test_finished_session_replays_and_seeks(self):
         self.log_in("alice")
         self.open_session(self.finished)
-        self.wait_for(lambda d: d.find_elements(By.CSS_SELECTOR, "#player .ap-term-text"),
-                      "the player")
+        self.wait_player()
         self.assertEqual(self.text("replay-status").split()[0],
                          str(os.path.getsize(self.held_by_ca(self.finished))))
         _, api, _ = self.api_session("alice", self.finished)
@@ -330,13 +339,8 @@ class SessionPagesTest(BrowserTestCase):
         # A new speed or idle limit keeps the player working.
         self.driver.find_element(By.CSS_SELECTOR, "#replay-speed option[value='4']").click()
         self.driver.find_element(By.CSS_SELECTOR, "#replay-idle option[value='0']").click()
-        self.wait_for(lambda d: d.find_elements(By.CSS_SELECTOR, "#player .ap-term-text"),
-                      "the player again")
-        for size in SIZES:
-            with self.subTest(size=size[0]):
-                self.set_size(size)
-                self.check_layout()
-                self.screenshot(size[0])
+        self.wait_player()
+        self.check_both_sizes()
         self.check_console()
 
     def test_cast_download_is_the_whole_recording_fetched_page_by_page(self):
@@ -352,7 +356,8 @@ class SessionPagesTest(BrowserTestCase):
             badge = self.driver.find_element(By.ID, "verified-badge")
             self.assertEqual(badge.get_attribute("data-verified"), "false")
             self.assertEqual(badge.text.lstrip("! "), "unverified")
-            self.assertIn("not verified", self.text("verification"))
+            self.assertIn("Recording unverified: line 1: the recording names recorder key",
+                          self.text("verification"))
             link.click()
             path = os.path.join(downloads, f"{self.unverified}.cast")
             self.wait_for(lambda d: os.path.exists(path), "the download")
@@ -368,8 +373,7 @@ class SessionPagesTest(BrowserTestCase):
     def test_cut_short_session_says_so(self):
         self.log_in("alice")
         self.open_session(self.cut_short)
-        self.wait_for(lambda d: d.find_elements(By.CSS_SELECTOR, "#player .ap-term-text"),
-                      "the player")
+        self.wait_player()
         self.assertEqual(self.text("session-state").lstrip("● "), "cut short")
         self.assertIn("cut short", self.text("verification"))
         self.assertEqual(self.driver.find_element(By.ID, "verified-badge")
@@ -386,11 +390,7 @@ class SessionPagesTest(BrowserTestCase):
         self.assertFalse(self.driver.find_element(By.ID, "replay").is_displayed())
         self.assertEqual(self.driver.find_element(By.ID, "verified-badge")
                          .get_attribute("data-verified"), "false")
-        for size in SIZES:
-            with self.subTest(size=size[0]):
-                self.set_size(size)
-                self.check_layout()
-                self.screenshot(size[0])
+        self.check_both_sizes()
         self.check_console()
 
     def test_the_session_url_gate_status_prints_opens_the_page(self):
@@ -404,8 +404,7 @@ class SessionPagesTest(BrowserTestCase):
         self.wait_path("/web/login?next=" + path.replace("/", "%2F"))
         self.log_in("alice", on_login_page=True)
         self.wait_path(path)
-        self.wait_for(lambda d: d.find_elements(By.CSS_SELECTOR, "#player .ap-term-text"),
-                      "the player")
+        self.wait_player()
         self.assertEqual(self.text("fact-id"), self.finished)
         self.check_console()
 
