@@ -336,10 +336,12 @@ class SessionPagesTest(BrowserTestCase):
         ActionChains(self.driver).send_keys(" ").perform()
         self.wait_for(lambda d: "first line 2" in (self.terminal_text() or ""), "playing")
 
-        # A new speed or idle limit keeps the player working.
+        # A new speed or idle limit makes a new player where the old one was.
         self.driver.find_element(By.CSS_SELECTOR, "#replay-speed option[value='4']").click()
         self.driver.find_element(By.CSS_SELECTOR, "#replay-idle option[value='0']").click()
         self.wait_player()
+        self.wait_for(lambda d: "first line 2" in (self.terminal_text() or ""),
+                      "the new player at the old one's place")
         self.check_both_sizes()
         self.check_console()
 

@@ -162,8 +162,9 @@ function startPlayer(recording, startAt) {
     terminalFontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace',
   };
   if (idle > 0) opts.idleTimeLimit = idle;
-  if (startAt > 0) opts.startAt = startAt;
-  return create({ data: recording.cast }, holder, opts);
+  const player = create({ data: recording.cast }, holder, opts);
+  if (startAt > 0) player.seek(startAt).catch(() => {});
+  return player;
 }
 
 async function showReplay(s) {
