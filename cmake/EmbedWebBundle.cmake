@@ -1,8 +1,8 @@
 # cmake -DPAGES=<web/src/pages> -DDIST=<dist> -DOUTPUT=<file.cc> -P EmbedWebBundle.cmake
 #
 # Writes the pages (PAGES/*.html with @NAME_EXT@ replaced by the hashed
-# asset path esbuild chose for name.ext, and @PAGE_HEAD@ by
-# PAGES/partials/head.html) into DIST, then every file of DIST
+# asset path esbuild chose for name.ext, and @PAGE_NAME@ by
+# PAGES/partials/name.html: @PAGE_HEAD@, @PAGE_TOPBAR@) into DIST, then every file of DIST
 # as a C++ table (gate::ca::WebBundleFiles, ca-server/api/web_bundle.h).
 # Without PAGES/DIST: an empty table (GATE_WEB_UI=OFF).
 set(entries "")
@@ -38,10 +38,16 @@ if(DEFINED PAGES)
     string(TOUPPER "${CMAKE_MATCH_1}_${CMAKE_MATCH_2}" var)
     set(${var} "/web/assets/${asset}")
   endforeach()
-  # @PAGE_HEAD@: what every page's <head> holds (partials/head.html).
-  file(READ ${PAGES}/partials/head.html PAGE_HEAD)
-  string(STRIP "${PAGE_HEAD}" PAGE_HEAD)
-  string(CONFIGURE "${PAGE_HEAD}" PAGE_HEAD @ONLY)
+  # @PAGE_HEAD@ (what every page's <head> holds), @PAGE_TOPBAR@ (the
+  # signed-in pages' top bar): one variable per file of partials/.
+  file(GLOB partials RELATIVE ${PAGES}/partials ${PAGES}/partials/*.html)
+  foreach(partial ${partials})
+    string(REGEX REPLACE "\\.html$" "" partial_name "${partial}")
+    string(TOUPPER "PAGE_${partial_name}" var)
+    file(READ ${PAGES}/partials/${partial} text)
+    string(STRIP "${text}" text)
+    string(CONFIGURE "${text}" ${var} @ONLY)
+  endforeach()
   file(GLOB pages RELATIVE ${PAGES} ${PAGES}/*.html)
   foreach(page ${pages})
     file(READ ${PAGES}/${page} text)

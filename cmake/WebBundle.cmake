@@ -49,8 +49,12 @@ function(gate_web_bundle out_var)
   set(dist ${web_build}/dist)
   add_custom_command(OUTPUT ${bundle_cc}
     COMMAND ${CMAKE_COMMAND} -E rm -rf ${dist}
-    COMMAND ${web_build}/node_modules/.bin/esbuild
+    # NODE_PATH: the sources' imports (asciinema-player) resolve from the
+    # build dir's node_modules, not from beside the sources.
+    COMMAND ${CMAKE_COMMAND} -E env NODE_PATH=${web_build}/node_modules
+            ${web_build}/node_modules/.bin/esbuild
             ${web_src}/src/home.js ${web_src}/src/login.js ${web_src}/src/signup.js
+            ${web_src}/src/sessions.js ${web_src}/src/session.js
             ${web_src}/src/style.css
             --bundle --minify --format=esm --target=es2020 --charset=utf8
             --legal-comments=none --entry-names=[name]-[hash] --outdir=${dist}/assets

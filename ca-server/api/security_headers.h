@@ -22,6 +22,15 @@ inline constexpr std::string_view kHtmlContentSecurityPolicy =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'";
+// The CSP of the session page (/web/sessions/{id}) alone: the HTML policy
+// plus 'wasm-unsafe-eval', because asciinema-player's terminal is
+// WebAssembly compiled from bytes in its own script (WebAssembly.instantiate
+// needs it). It allows compiling WebAssembly, not JavaScript eval; no other
+// page gets it (docs/security.md, "Browser headers").
+inline constexpr std::string_view kReplayContentSecurityPolicy =
+    "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
+    "img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'";
 // The CSP of every other reply: nothing in it may load or run anything.
 inline constexpr std::string_view kJsonContentSecurityPolicy =
     "default-src 'none'; frame-ancestors 'none'";

@@ -7,6 +7,7 @@
 
 #include "ca-server/api/security_headers.h"
 #include "ca-server/api/web_bundle.h"
+#include "gate/bytes.h"
 
 namespace gate::ca {
 namespace {
@@ -30,12 +31,15 @@ class WebFiles {
   }
 
   // The page `name` ("login.html") with `status`, or the no-web-UI page.
-  HttpReply Page(std::string_view name, int status = 200) const {
+  // csp: the page's own Content-Security-Policy, when it needs more than
+  // the HTML policy every other page gets.
+  HttpReply Page(std::string_view name, int status = 200, std::string_view csp = {}) const {
     const WebBundleFile* file = Find(name);
     HttpReply reply;
     reply.status = file != nullptr ? status : 404;
     reply.content_type = "text/html; charset=utf-8";
     reply.raw_body = std::string(file != nullptr ? file->body : kNoWebUiPage);
+    if (!csp.empty()) reply.headers.emplace_back("Content-Security-Policy", std::string(csp));
     AddSecurityHeaders(reply, /*is_html=*/true, hsts_);
     return reply;
   }
@@ -87,6 +91,13 @@ bool HasSessionCookie(std::string_view cookie_header) {
   return false;
 }
 
+// "/web/login?next=<the page asked for>", for the login page to return to
+// (it only follows a next that names a page under /web/).
+std::string LoginThenBack(const HttpRequest& req) {
+  const std::string here = req.query.empty() ? req.path : req.path + "?" + req.query;
+  return "/web/login?next=" + PercentEncode(here);
+}
+
 }  // namespace
 
 void RegisterWebUi(Router& router, bool hsts) {
@@ -102,6 +113,17 @@ void RegisterWebUi(Router& router, bool hsts) {
   // pattern, never the path.
   router.AddRaw("GET", "/web/newuser/{token}", [files](const HttpRequest&, const PathParams&) {
     return files->Page("signup.html");
+  });
+  // The sessions list and a session's page (the Session URL `gate status`
+  // prints). Without a session the login page comes back here once logged
+  // in. Only the session page may compile WebAssembly, for its player.
+  router.AddRaw("GET", "/web/sessions", [files](const HttpRequest& req, const PathParams&) {
+    if (!HasSessionCookie(req.cookie)) return files->Redirect(LoginThenBack(req));
+    return files->Page("sessions.html");
+  });
+  router.AddRaw("GET", "/web/sessions/{id}", [files](const HttpRequest& req, const PathParams&) {
+    if (!HasSessionCookie(req.cookie)) return files->Redirect(LoginThenBack(req));
+    return files->Page("session.html", 200, kReplayContentSecurityPolicy);
   });
   router.AddRaw("GET", "/web/assets/{name}", [files](const HttpRequest&, const PathParams& p) {
     return files->Asset(p.at("name"));

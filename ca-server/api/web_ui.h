@@ -10,8 +10,13 @@ namespace gate::ca {
 
 // Registers, all GET and in the router's default traffic class:
 //   /web                   302 to /web/
-//   /web/                  home page
+//   /web/                  home page (302 to /web/login without a
+//                          session cookie)
 //   /web/login             login page
+//   /web/sessions          sessions list (302 to /web/login without a
+//                          session cookie, like /web/)
+//   /web/sessions/{id}     a session's page (likewise; its CSP alone adds
+//                          'wasm-unsafe-eval' for the replay player)
 //   /web/newuser/{token}   signup page (the token stays in the URL for the
 //                          page's script; the server never reads or logs it)
 //   /web/assets/{name}     a hashed asset, cacheable for a year

@@ -1,11 +1,8 @@
 // /web/: who I am and the nodes I may log into. Without a valid session
 // (401) the page goes to /web/login.
-import { api, describeError, setCsrfToken } from './api.js';
-import { byId, clockTime, el, setAlert } from './dom.js';
-
-function toLogin() {
-  window.location.replace('/web/login');
-}
+import { api, describeError } from './api.js';
+import { byId, el } from './dom.js';
+import { startSessionBar, toLogin } from './session_bar.js';
 
 function fillList(list, items, empty) {
   list.replaceChildren();
@@ -20,17 +17,11 @@ function labelText(labels) {
   return Object.keys(labels || {}).sort().map((k) => `${k}=${labels[k]}`);
 }
 
-function showSession(session) {
-  setCsrfToken(session.csrf_token);
-  byId('cluster').textContent = session.cluster_name || '';
-  byId('whoami').textContent = session.user;
+function showAccount(session) {
   byId('user-name').textContent = session.user;
-  byId('session-ends').textContent = `session ends ${clockTime(session.expires_at)}`;
-  byId('session-ends').setAttribute('title', new Date(session.expires_at * 1000).toString());
   fillList(byId('roles'), session.roles || [], 'none');
   fillList(byId('logins'), session.logins || [], 'none');
   byId('account').hidden = false;
-  byId('session-bar').hidden = false;
 }
 
 function nodeRow(node) {
@@ -76,32 +67,11 @@ async function showNodes() {
   return undefined;
 }
 
-async function logout() {
-  const button = byId('logout');
-  button.disabled = true;
-  try {
-    await api('POST', '/v1/web/logout', {});
-    toLogin();
-  } catch (err) {
-    if (err.status === 401) return toLogin();
-    setAlert(byId('page-error'), `Logging out failed: ${describeError(err)}`);
-    button.disabled = false;
-  }
-  return undefined;
-}
-
 async function main() {
-  byId('logout').addEventListener('click', logout);
   byId('node-filter').addEventListener('input', applyFilter);
-  let session;
-  try {
-    session = await api('GET', '/v1/web/session');
-  } catch (err) {
-    if (err.status === 401) return toLogin();
-    setAlert(byId('page-error'), `Your session could not be loaded: ${describeError(err)}`);
-    return undefined;
-  }
-  showSession(session);
+  const session = await startSessionBar();
+  if (!session) return undefined;
+  showAccount(session);
   return showNodes();
 }
 

@@ -1,4 +1,5 @@
-// /web/login: user, password and code -> POST /v1/web/login -> /web/.
+// /web/login: user, password and code -> POST /v1/web/login -> /web/, or
+// back to the page that sent the visitor here (?next=/web/sessions/ID).
 import { api, describeError } from './api.js';
 import { loadPing } from './cluster.js';
 import { byId, setAlert } from './dom.js';
@@ -6,6 +7,14 @@ import { byId, setAlert } from './dom.js';
 const form = byId('login-form');
 const alertRegion = byId('login-error');
 const submit = byId('login-submit');
+
+// Where to go once logged in: ?next= when it names a page of this UI (a
+// path under /web/, no scheme, host or backslash: never another site),
+// else /web/.
+function landingPage() {
+  const next = new URLSearchParams(window.location.search).get('next') || '';
+  return /^\/web\/[A-Za-z0-9\-._~\/]*(\?[A-Za-z0-9\-._~=&%+]*)?$/.test(next) ? next : '/web/';
+}
 
 async function showCluster() {
   const ping = await loadPing();
@@ -35,7 +44,7 @@ form.addEventListener('submit', async (event) => {
   submit.textContent = 'Logging in…';
   try {
     await api('POST', '/v1/web/login', { user, password, otp_code: otpCode });
-    window.location.replace('/web/');
+    window.location.replace(landingPage());
     return;
   } catch (err) {
     let message = describeError(err);

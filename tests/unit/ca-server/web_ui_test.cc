@@ -4,6 +4,7 @@
 
 #include <regex>
 #include <string>
+#include <string_view>
 
 #include "ca-server/api/router.h"
 #include "ca-server/api/security_headers.h"
@@ -35,8 +36,9 @@ std::string HeaderOf(const HttpReply& reply, const std::string& name) {
 }
 
 // Every reply under /web/ carries the browser headers once.
-void ExpectBrowserHeaders(const HttpReply& reply, bool hsts) {
-  EXPECT_EQ(HeaderOf(reply, "Content-Security-Policy"), kHtmlContentSecurityPolicy);
+void ExpectBrowserHeaders(const HttpReply& reply, bool hsts,
+                          std::string_view csp = kHtmlContentSecurityPolicy) {
+  EXPECT_EQ(HeaderOf(reply, "Content-Security-Policy"), csp);
   EXPECT_EQ(CountHeader(reply, "Content-Security-Policy"), 1);
   EXPECT_EQ(HeaderOf(reply, "Referrer-Policy"), "no-referrer");
   EXPECT_EQ(HeaderOf(reply, "X-Frame-Options"), "DENY");
@@ -69,7 +71,8 @@ TEST(SecurityHeadersTest, HtmlJsonAndHsts) {
 }
 
 TEST_F(WebUiTest, TheBundleHasEveryPage) {
-  for (const char* page : {"home.html", "login.html", "signup.html", "notfound.html"}) {
+  for (const char* page : {"home.html", "login.html", "signup.html", "notfound.html",
+                           "sessions.html", "session.html"}) {
     bool found = false;
     for (const WebBundleFile& f : WebBundleFiles()) found = found || f.name == page;
     EXPECT_TRUE(found) << page;
@@ -99,6 +102,63 @@ TEST_F(WebUiTest, HomeNeedsASessionCookieElseGoesToLogin) {
   }
 }
 
+TEST_F(WebUiTest, SessionPagesNeedASessionCookieElseGoToLogin) {
+  const std::string id = "/web/sessions/0b6f2a9e-3c1d-4e5f-8a7b-9c0d1e2f3a4b";
+  // Without a session: the login page, which comes back here.
+  HttpReply out = router_.Dispatch(Get(id, "gate_session=abc"));
+  EXPECT_EQ(out.status, 302);
+  EXPECT_EQ(HeaderOf(out, "Location"),
+            "/web/login?next=%2Fweb%2Fsessions%2F0b6f2a9e-3c1d-4e5f-8a7b-9c0d1e2f3a4b");
+  ExpectBrowserHeaders(out, false);
+  HttpRequest filtered = Get("/web/sessions");
+  filtered.query = "live=1&user=al%20ice";
+  out = router_.Dispatch(filtered);
+  EXPECT_EQ(out.status, 302);
+  EXPECT_EQ(HeaderOf(out, "Location"),
+            "/web/login?next=%2Fweb%2Fsessions%3Flive%3D1%26user%3Dal%2520ice");
+  ExpectBrowserHeaders(out, false);
+
+  HttpReply list = router_.Dispatch(Get("/web/sessions", "__Host-gate_session=abc"));
+  EXPECT_EQ(list.status, 200);
+  EXPECT_NE(list.raw_body.find("<h1 id=\"sessions-title\">Sessions</h1>"), std::string::npos);
+  EXPECT_EQ(list.cache_control, "no-store");
+  ExpectBrowserHeaders(list, false);
+  // The list's own script does not carry the replay player.
+  std::smatch m;
+  ASSERT_TRUE(
+      std::regex_search(list.raw_body, m, std::regex("/web/assets/sessions-[A-Z0-9]+\\.js")));
+  EXPECT_EQ(router_.Dispatch(Get(m.str())).raw_body.find("WebAssembly"), std::string::npos);
+
+  HttpReply one = router_.Dispatch(Get(id, "__Host-gate_session=abc"));
+  EXPECT_EQ(one.status, 200);
+  EXPECT_EQ(one.route, "/web/sessions/{id}");
+  EXPECT_NE(one.raw_body.find("id=\"player\""), std::string::npos);
+  // Only this page may compile WebAssembly (asciinema-player's terminal).
+  ExpectBrowserHeaders(one, false, kReplayContentSecurityPolicy);
+  EXPECT_EQ(kReplayContentSecurityPolicy,
+            "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
+            "img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; "
+            "form-action 'self'; frame-ancestors 'none'");
+  ASSERT_TRUE(std::regex_search(one.raw_body, m, std::regex("/web/assets/session-[A-Z0-9]+\\.js")));
+  EXPECT_NE(router_.Dispatch(Get(m.str())).raw_body.find("WebAssembly"), std::string::npos);
+  ASSERT_TRUE(
+      std::regex_search(one.raw_body, m, std::regex("/web/assets/session-[A-Z0-9]+\\.css")));
+  EXPECT_EQ(router_.Dispatch(Get(m.str())).status, 200);
+}
+
+TEST_F(WebUiTest, OnlyTheSessionPageBundlesThePlayer) {
+  for (const char* page : {"/web/", "/web/login", "/web/newuser/x", "/web/sessions"}) {
+    HttpReply html = router_.Dispatch(Get(page, "__Host-gate_session=abc"));
+    ASSERT_EQ(html.status, 200) << page;
+    EXPECT_EQ(html.raw_body.find("/web/assets/session-"), std::string::npos) << page;
+    std::smatch m;
+    ASSERT_TRUE(
+        std::regex_search(html.raw_body, m, std::regex("/web/assets/[a-z]+-[A-Z0-9]+\\.js")))
+        << page;
+    EXPECT_EQ(router_.Dispatch(Get(m.str())).raw_body.find("asciinema"), std::string::npos) << page;
+  }
+}
+
 TEST_F(WebUiTest, PagesAreHtmlWithTheirHeaders) {
   HttpReply login = router_.Dispatch(Get("/web/login"));
   EXPECT_EQ(login.status, 200);
@@ -119,9 +179,12 @@ TEST_F(WebUiTest, PagesAreHtmlWithTheirHeaders) {
 TEST_F(WebUiTest, HstsOnlyWhenAsked) {
   Router router;
   RegisterWebUi(router, /*hsts=*/true);
-  for (const char* path : {"/web", "/web/", "/web/login", "/web/newuser/x", "/web/nope"}) {
+  for (const char* path :
+       {"/web", "/web/", "/web/login", "/web/newuser/x", "/web/nope", "/web/sessions"}) {
     ExpectBrowserHeaders(router.Dispatch(Get(path)), true);
   }
+  ExpectBrowserHeaders(router.Dispatch(Get("/web/sessions/x", "__Host-gate_session=abc")), true,
+                       kReplayContentSecurityPolicy);
 }
 
 TEST_F(WebUiTest, AssetsAreHashedAndCachedForGood) {
@@ -144,7 +207,7 @@ TEST_F(WebUiTest, AssetsAreHashedAndCachedForGood) {
 
 TEST_F(WebUiTest, UnknownPathsAre404Pages) {
   for (const char* path : {"/web/nope", "/web/assets/nope.js", "/web/a/b/c", "/web/newuser/x/y",
-                           "/web/assets/login.html"}) {
+                           "/web/assets/login.html", "/web/sessions/x/y", "/web/sessions/"}) {
     HttpReply reply = router_.Dispatch(Get(path));
     EXPECT_EQ(reply.status, 404) << path;
     EXPECT_EQ(reply.content_type, "text/html; charset=utf-8") << path;
