@@ -128,7 +128,9 @@ class PamCentralTest(GateTestCase):
         self.assertAccepted(self.pamtester(self.central(), "pc-dan", code))
         login = client.login("pc-dan", PASSWORD, code)
         self.assertNotEqual(login.returncode, 0, login.stdout)
-        self.assertIn("already used", login.stderr)
+        # Refused with a login's one answer; the audit log says why.
+        self.assertIn("invalid user name, password or OTP code", login.stderr)
+        self.assertTrue(self.ca.audit_rows("user.login", "reused OTP code"))
 
     def test_node_failures_block_that_node_not_gate_login(self):
         client = self.user("pc-eve")
