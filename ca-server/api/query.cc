@@ -76,19 +76,26 @@ Result<QueryParams> ParseQuery(std::string_view query,
   return params;
 }
 
+std::optional<std::uint64_t> ParseCanonicalDecimal(std::string_view text) {
+  if (text.empty() || text.size() > 18 || (text[0] == '0' && text.size() > 1) ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  std::uint64_t n = 0;
+  for (char c : text) n = n * 10 + static_cast<std::uint64_t>(c - '0');
+  return n;
+}
+
 Result<std::uint64_t> QueryNumber(const QueryParams& params, std::string_view name,
                                   std::uint64_t def) {
   auto it = params.find(name);
   if (it == params.end()) return def;
-  const std::string& v = it->second;
-  if (v.empty() || v.size() > 18 || (v[0] == '0' && v.size() > 1) ||
-      !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+  auto n = ParseCanonicalDecimal(it->second);
+  if (!n) {
     return Err(InvalidArgument("query parameter '" + std::string(name) +
                                "' must be a non-negative whole number"));
   }
-  std::uint64_t n = 0;
-  for (char c : v) n = n * 10 + static_cast<std::uint64_t>(c - '0');
-  return n;
+  return *n;
 }
 
 }  // namespace gate::ca

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,10 @@ using QueryParams = std::map<std::string, std::string, std::less<>>;
 // control character, more than 32 pairs, or a query over 4 KiB. "" -> {}.
 Result<QueryParams> ParseQuery(std::string_view query,
                                std::initializer_list<std::string_view> allowed);
+
+// text as a canonical non-negative decimal (digits only, no leading zero,
+// at most 18 digits, so it fits any 64-bit integer), or nullopt.
+std::optional<std::uint64_t> ParseCanonicalDecimal(std::string_view text);
 
 // params[name] as a canonical non-negative decimal (at most 18 digits), or
 // def when absent. InvalidArgument naming the parameter otherwise.

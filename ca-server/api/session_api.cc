@@ -161,13 +161,10 @@ Result<SessionFilter::Cursor> ParseSessionCursor(const std::string& text) {
   const Status bad =
       InvalidArgument("query parameter 'before' must be the 'next_before' of a previous page");
   const auto dot = text.find('.');
-  if (dot == std::string::npos || dot == 0 || dot > 18) return Err(bad);
-  SessionFilter::Cursor cursor;
-  for (char c : std::string_view(text).substr(0, dot)) {
-    if (c < '0' || c > '9') return Err(bad);
-    cursor.started_at = cursor.started_at * 10 + (c - '0');
-  }
-  cursor.id = text.substr(dot + 1);
+  if (dot == std::string::npos) return Err(bad);
+  const auto started_at = ParseCanonicalDecimal(std::string_view(text).substr(0, dot));
+  if (!started_at) return Err(bad);
+  SessionFilter::Cursor cursor{static_cast<std::int64_t>(*started_at), text.substr(dot + 1)};
   if (!IsCanonicalUuid(cursor.id)) return Err(bad);
   return cursor;
 }
