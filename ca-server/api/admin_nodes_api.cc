@@ -4,11 +4,13 @@
 // (POST /admin/v1/certs/revoke). docs/node-protocol.md.
 #include <chrono>
 #include <limits>
+#include <optional>
 
 #include "ca-server/api/admin_api.h"
 #include "ca-server/api/node_api.h"
 #include "ca-server/auth/node_auth.h"
 #include "ca-server/issuer/revocation.h"
+#include "ca-server/nodes/ssh_address.h"
 #include "gate/duration.h"
 #include "gate/json.h"
 #include "gate/names.h"
@@ -70,6 +72,7 @@ Result<Json::Value> ListNodes(Services& s) {
     item["joined_at"] = Json::Int64(n.joined_at);
     item["last_sync"] = Json::Int64(n.last_sync);
     item["policy_revision"] = Json::Int64(n.policy_revision);
+    item["ssh_address"] = n.ssh_address;
     list.append(item);
   }
   Json::Value out;
@@ -77,20 +80,50 @@ Result<Json::Value> ListNodes(Services& s) {
   return out;
 }
 
-// {"principals": [...]}: the node's host names beside its hostname.
+// {"principals": [...], "ssh_address": "HOST:PORT"}, either or both: the
+// node's host names beside its hostname, where gate-ca reaches its sshd.
+// Both are checked before either changes.
 Result<Json::Value> UpdateNode(Services& s, const HttpRequest& req, const std::string& host_uuid) {
   if (!LooksLikeHostUuid(host_uuid)) return Err(InvalidArgument("malformed host UUID"));
   auto body = json::Parse(req.body);
   if (!body) return Err(body.error());
-  if (!body->isMember("principals")) return Err(InvalidArgument("give 'principals'"));
-  auto principals = HostNamesField(*body, "principals");
-  if (!principals) return Err(principals.error());
-  auto node = Enrollment(s).SetHostNames(host_uuid, *principals, s.now());
-  if (!node) return Err(node.error());
+  const bool has_principals = body->isMember("principals");
+  const bool has_address = body->isMember("ssh_address");
+  if (!has_principals && !has_address) {
+    return Err(InvalidArgument("give 'principals' or 'ssh_address'"));
+  }
+  std::vector<std::string> principals;
+  if (has_principals) {
+    auto given = HostNamesField(*body, "principals");
+    if (!given) return Err(given.error());
+    principals = *std::move(given);
+  }
+  std::string address;
+  if (has_address) {
+    auto text = json::GetString(*body, "ssh_address");
+    if (!text) return Err(text.error());
+    if (!text->empty()) {
+      auto canonical = CanonicalSshAddress(*text);
+      if (!canonical) return Err(canonical.error());
+      address = *std::move(canonical);
+    }
+  }
+  std::optional<NodeRecord> node;
+  if (has_principals) {
+    auto updated = Enrollment(s).SetHostNames(host_uuid, principals, s.now());
+    if (!updated) return Err(updated.error());
+    node = *std::move(updated);
+  }
+  if (has_address) {
+    auto updated = Enrollment(s).SetSshAddress(host_uuid, address, s.now());
+    if (!updated) return Err(updated.error());
+    node = *std::move(updated);
+  }
   Json::Value out;
   out["host_uuid"] = node->host_uuid;
   out["hostname"] = node->hostname;
   out["principals"] = json::StringArray(node->principals);
+  out["ssh_address"] = node->ssh_address;
   return out;
 }
 

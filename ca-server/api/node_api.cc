@@ -10,6 +10,7 @@
 #include "ca-server/auth/tokens.h"
 #include "ca-server/nodes/node_policy.h"
 #include "ca-server/nodes/node_policy_sync.h"
+#include "ca-server/nodes/ssh_address.h"
 #include "gate/bytes.h"
 #include "gate/certificate.h"
 #include "gate/json.h"
@@ -91,6 +92,13 @@ Result<Json::Value> Join(Services& s, const HttpRequest& req) {
   }
 
   NodeJoinRequest request;
+  if (body->isMember("ssh_address")) {
+    auto text = json::GetString(*body, "ssh_address");
+    if (!text) return Err(text.error());
+    auto address = CanonicalSshAddress(*text);
+    if (!address) return Err(address.error());
+    request.ssh_address = *std::move(address);
+  }
   request.token = *std::move(token);
   request.hostname = *hostname;
   request.host_key = *key;

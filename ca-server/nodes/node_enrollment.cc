@@ -4,6 +4,7 @@
 
 #include "ca-server/auth/node_auth.h"
 #include "ca-server/auth/tokens.h"
+#include "ca-server/nodes/ssh_address.h"
 #include "gate/duration.h"
 #include "gate/log.h"
 
@@ -82,6 +83,7 @@ Result<JoinedNode> NodeEnrollment::Join(const NodeJoinRequest& request, std::int
   node.host_key = request.host_key.AuthorizedKey();
   node.secret_hash = HashNodeSecret(secret->view());
   node.joined_at = now;
+  node.ssh_address = request.ssh_address;
   joined.secret = *std::move(secret);
 
   // The token is consumed in the transaction that registers the node, and
@@ -195,6 +197,24 @@ Result<NodeRecord> NodeEnrollment::SetHostNames(const std::string& host_uuid,
   node->principals = names;
   audit_.Record({now, "node.update", "", "admin", true,
                  NodeName(*node) + " host names " + FormatHostNames(names)});
+  return node;
+}
+
+Result<NodeRecord> NodeEnrollment::SetSshAddress(const std::string& host_uuid,
+                                                 const std::string& address, std::int64_t now) {
+  std::string canonical;
+  if (!address.empty()) {
+    auto parsed = CanonicalSshAddress(address);
+    if (!parsed) return Err(parsed.error());
+    canonical = *std::move(parsed);
+  }
+  auto node = store_.GetNode(host_uuid);
+  if (!node) return Err(node.error());
+  GATE_RETURN_IF_ERROR(store_.SetNodeSshAddress(host_uuid, canonical));
+  node->ssh_address = canonical;
+  audit_.Record({now, "node.update", "", "admin", true,
+                 NodeName(*node) + " ssh address " +
+                     (canonical.empty() ? node->hostname + ":22 (its hostname)" : canonical)});
   return node;
 }
 

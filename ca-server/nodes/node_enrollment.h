@@ -51,7 +51,9 @@ struct NodeJoinRequest {
   // approves; the certificate carries all approved names.
   std::vector<std::string> principals;
   policy::Labels labels;  // asked for; the token's labels win
-  std::string source;     // the peer address, for the audit log
+  // Where its sshd listens, canonical (CanonicalSshAddress); "" = hostname:22.
+  std::string ssh_address;
+  std::string source;  // the peer address, for the audit log
 };
 
 // A node that has joined: its record as stored, the secret it authenticates
@@ -118,6 +120,13 @@ class NodeEnrollment {
   // "node.update".
   Result<NodeRecord> SetHostNames(const std::string& host_uuid,
                                   const std::vector<std::string>& extra, std::int64_t now);
+
+  // An admin sets where gate-ca reaches the node's sshd (the browser
+  // terminal): address as CanonicalSshAddress makes it, or "" for the
+  // hostname on port 22. NotFound; InvalidArgument for a malformed address.
+  // Audits "node.update".
+  Result<NodeRecord> SetSshAddress(const std::string& host_uuid, const std::string& address,
+                                   std::int64_t now);
 
   // The node, authenticated as itself, registers key as the one its
   // recordings' checkpoints are signed with, replacing any before.

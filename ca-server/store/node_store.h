@@ -29,6 +29,10 @@ struct NodeRecord {
   // "ssh-ed25519 AAAA..." that signs the node's recordings' checkpoints
   // (PUT /v1/nodes/recorder-key); empty until the node registers one.
   std::string recorder_key;
+  // "HOST:PORT" where gate-ca reaches the node's sshd (the browser terminal,
+  // live join in the browser); "" = its hostname, port 22. Syntax checked by
+  // the caller (ParseHostPort).
+  std::string ssh_address;
 };
 
 class NodeStore {
@@ -53,6 +57,8 @@ class NodeStore {
                                    const std::vector<std::string>& principals) = 0;
   // Replaces the node's recorder key (may be empty). NotFound.
   virtual Status SetNodeRecorderKey(const std::string& host_uuid, const std::string& key) = 0;
+  // Replaces the node's SSH address (may be empty). NotFound.
+  virtual Status SetNodeSshAddress(const std::string& host_uuid, const std::string& address) = 0;
 };
 
 }  // namespace gate::ca

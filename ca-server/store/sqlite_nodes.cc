@@ -7,7 +7,7 @@
 namespace gate::ca::sqlite {
 namespace {
 
-constexpr std::array<Column<NodeRecord>, 8> kNodeColumns = {{
+constexpr std::array<Column<NodeRecord>, 9> kNodeColumns = {{
     Field<&NodeRecord::host_uuid>("host_uuid"),
     Field<&NodeRecord::hostname>("hostname"),
     Field<&NodeRecord::host_key>("host_key"),
@@ -16,6 +16,7 @@ constexpr std::array<Column<NodeRecord>, 8> kNodeColumns = {{
     Field<&NodeRecord::last_sync>("last_sync"),
     Field<&NodeRecord::recorder_key>("recorder_key"),
     Field<&NodeRecord::policy_revision>("policy_revision"),
+    Field<&NodeRecord::ssh_address>("ssh_address"),
 }};
 constexpr Columns<NodeRecord> kNodes(kNodeColumns);
 
@@ -144,6 +145,13 @@ Status SqliteStore::SetNodeRecorderKey(const std::string& host_uuid, const std::
   return Run(Transaction::Kind::kWrite, [&](sqlite3* db) {
     return SetNodeColumn(db, "UPDATE nodes SET recorder_key = ?2 WHERE host_uuid = ?1", host_uuid,
                          key);
+  });
+}
+
+Status SqliteStore::SetNodeSshAddress(const std::string& host_uuid, const std::string& address) {
+  return Run(Transaction::Kind::kWrite, [&](sqlite3* db) {
+    return SetNodeColumn(db, "UPDATE nodes SET ssh_address = ?2 WHERE host_uuid = ?1", host_uuid,
+                         address);
   });
 }
 

@@ -363,6 +363,11 @@ CREATE INDEX web_sessions_by_last_seen ON web_sessions(last_seen_at);
 
 ALTER TABLE signup_tokens ADD COLUMN used_at INTEGER NOT NULL DEFAULT 0;
 )sql"},
+    // Where gate-ca reaches a node's sshd as an SSH client (the browser
+    // terminal); '' = the node's hostname, port 22.
+    {10, R"sql(
+ALTER TABLE nodes ADD COLUMN ssh_address TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 }  // namespace

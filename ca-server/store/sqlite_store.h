@@ -156,6 +156,7 @@ class SqliteStore final : public Store {
   Status SetNodePrincipals(const std::string& host_uuid,
                            const std::vector<std::string>& principals) override;
   Status SetNodeRecorderKey(const std::string& host_uuid, const std::string& key) override;
+  Status SetNodeSshAddress(const std::string& host_uuid, const std::string& address) override;
 
   // SessionStore
   Status CreateSession(const SessionRecord& session) override;

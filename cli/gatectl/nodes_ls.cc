@@ -30,8 +30,10 @@ class NodesLsCommand final : public Command {
         "(gate-node sync runs every 30s; a node silent for long keeps deciding logins\n"
         "from its last copy), the policy revision that sync brought it to (compare with\n"
         "the others: a node behind them has not seen the latest changes; '-' for a node\n"
-        "that never synced by revision), and the other names its host certificate carries\n"
-        "(gatectl nodes update). Remove a node with gatectl nodes rm HOST_UUID.\n\n" +
+        "that never synced by revision), where gate-ca reaches its sshd for terminals in the\n"
+        "browser (gatectl nodes update --ssh-address), and the other names its host\n"
+        "certificate carries (gatectl nodes update --principals). Remove a node with gatectl nodes "
+        "rm HOST_UUID.\n\n" +
         std::string(kExitCodeHelp));
   }
 
@@ -39,18 +41,21 @@ class NodesLsCommand final : public Command {
     auto reply = AdminCall(admin_, "GET", "/admin/v1/nodes");
     if (!reply) return Fail("gatectl nodes ls", reply.error());
     const std::int64_t now = std::time(nullptr);
-    std::printf("%-36s %-24s %-32s %-10s %-9s %s\n", "Host UUID", "Hostname", "Labels", "Last sync",
-                "Revision", "Also named");
+    std::printf("%-36s %-24s %-32s %-10s %-9s %-24s %s\n", "Host UUID", "Hostname", "Labels",
+                "Last sync", "Revision", "SSH address", "Also named");
     for (const auto& n : (*reply)["nodes"]) {
       Json::Value others(Json::arrayValue);
       for (const auto& name : n["principals"]) {
         if (name.asString() != n["hostname"].asString()) others.append(name);
       }
       const std::int64_t revision = n["policy_revision"].asInt64();
-      std::printf("%-36s %-24s %-32s %-10s %-9s %s\n", n["host_uuid"].asCString(),
+      const std::string address = n["ssh_address"].asString();
+      std::printf("%-36s %-24s %-32s %-10s %-9s %-24s %s\n", n["host_uuid"].asCString(),
                   n["hostname"].asCString(), JoinLabels(n["labels"]).c_str(),
                   Ago(n["last_sync"].asInt64(), now).c_str(),
-                  revision > 0 ? std::to_string(revision).c_str() : "-", JoinArray(others).c_str());
+                  revision > 0 ? std::to_string(revision).c_str() : "-",
+                  (address.empty() ? n["hostname"].asString() + ":22" : address).c_str(),
+                  JoinArray(others).c_str());
     }
     return kExitOk;
   }

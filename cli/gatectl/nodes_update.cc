@@ -1,5 +1,6 @@
-// gatectl nodes update NODE --principals a,b
+// gatectl nodes update NODE [--principals a,b] [--ssh-address HOST:PORT]
 #include <iostream>
+#include <optional>
 
 #include "cli/gatectl/admin_client.h"
 #include "cli/gatectl/commands.h"
@@ -37,39 +38,65 @@ class NodesUpdateCommand final : public Command {
         ->required();
     sub.add_option("--principals", principals_,
                    "The host names its host certificate carries besides its hostname, comma\n"
-                   "separated; replaces the current list (\"\" leaves the hostname alone)")
-        ->required();
+                   "separated; replaces the current list (\"\" leaves the hostname alone)");
+    sub.add_option("--ssh-address", ssh_address_,
+                   "Where gate-ca reaches the node's sshd for terminals and live joins in the\n"
+                   "browser: HOST[:PORT] (port 22 if omitted; IPv6 as [addr]:port; \"\" for the\n"
+                   "node's hostname on port 22)");
     sub.footer(
-        "Sets the names a node's host certificate vouches for. gate-ca decides them, never\n"
+        "Give --principals, --ssh-address or both.\n\n"
+        "--principals sets the names a node's host certificate vouches for. gate-ca decides them, "
+        "never\n"
         "the node: the hostname it joined with plus the names given here (or on its join\n"
         "token). Each name belongs to one node; a name another node has is refused. The\n"
         "node gets a certificate with the new names at its next gate-node sync (within\n"
         "30s with the sync timer); a name taken away stays valid on its current\n"
         "certificate until that is renewed.\n\n"
-        "Example: gatectl nodes update db-1 --principals db-1.example.com,10.0.0.5\n\n" +
+        "--ssh-address is recorded by gate-node join (sshd's listen address and port);\n"
+        "change it when gate-ca must reach the node another way (NAT, a jump network).\n"
+        "gate-ca still checks that the sshd it reaches there has the host key the node\n"
+        "joined with, so a wrong address fails closed.\n\n"
+        "Examples: gatectl nodes update db-1 --principals db-1.example.com,10.0.0.5\n"
+        "          gatectl nodes update db-1 --ssh-address 10.0.0.5:2222\n\n" +
         std::string(kExitCodeHelp));
   }
 
   int Run() override {
-    auto principals =
-        ListFlag("--principals", principals_, [](std::string_view) { return Status::Ok(); });
-    if (!principals) return Fail(kTool, principals.error());
+    if (!principals_ && !ssh_address_) {
+      return Fail(kTool, InvalidArgument("give --principals, --ssh-address or both"));
+    }
+    Json::Value body(Json::objectValue);
+    if (principals_) {
+      auto principals =
+          ListFlag("--principals", *principals_, [](std::string_view) { return Status::Ok(); });
+      if (!principals) return Fail(kTool, principals.error());
+      body["principals"] = *principals;
+    }
+    if (ssh_address_) body["ssh_address"] = *ssh_address_;
     auto uuid = ResolveNode(admin_, node_);
     if (!uuid) return Fail(kTool, uuid.error());
-    Json::Value body;
-    body["principals"] = *principals;
     auto reply = AdminCall(admin_, "POST", "/admin/v1/nodes/" + *uuid, &body);
     if (!reply) return Fail(kTool, reply.error());
-    std::cout << "Node " << (*reply)["hostname"].asString() << " (" << *uuid
-              << ") now has the host names " << JoinArray((*reply)["principals"], ", ")
-              << "; it gets a certificate for them at its next sync.\n";
+    const std::string node = (*reply)["hostname"].asString() + " (" + *uuid + ")";
+    if (principals_) {
+      std::cout << "Node " << node << " now has the host names "
+                << JoinArray((*reply)["principals"], ", ")
+                << "; it gets a certificate for them at its next sync.\n";
+    }
+    if (ssh_address_) {
+      const std::string address = (*reply)["ssh_address"].asString();
+      std::cout << "Node " << node << " is now reached at "
+                << (address.empty() ? (*reply)["hostname"].asString() + ":22" : address)
+                << " for terminals in the browser.\n";
+    }
     return kExitOk;
   }
 
  private:
   AdminFlags admin_;
   std::string node_;
-  std::string principals_;
+  std::optional<std::string> principals_;
+  std::optional<std::string> ssh_address_;
 };
 
 }  // namespace

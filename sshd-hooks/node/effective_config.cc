@@ -110,32 +110,6 @@ Status ReadInto(const std::string& path, const std::string& ssh_dir, int depth,
   return Status::Ok();
 }
 
-// "keyword value" lines of sshd -T, first occurrence of each keyword.
-Result<std::map<std::string, std::string>> RunSshdT(const std::string& binary,
-                                                    const std::string& config,
-                                                    const std::string& spec) {
-  std::vector<std::string> argv = {binary, "-T", "-f", config};
-  if (!spec.empty()) argv.insert(argv.end(), {"-C", spec});
-  auto r = RunProcess(argv);
-  if (!r) return Err(r.error());
-  if (r->exit_code != 0) {
-    return Err(FailedPrecondition(binary + " -T -f " + config +
-                                  (spec.empty() ? "" : " -C " + spec) + " failed:\n" +
-                                  std::string(Trim(r->output))));
-  }
-  std::map<std::string, std::string> settings;
-  std::string_view out = r->output;
-  while (!out.empty()) {
-    const std::size_t nl = out.find('\n');
-    std::string_view line = out.substr(0, nl);
-    out.remove_prefix(nl == std::string_view::npos ? out.size() : nl + 1);
-    const std::size_t space = line.find(' ');
-    if (space == std::string_view::npos) continue;
-    settings.emplace(std::string(line.substr(0, space)), std::string(line.substr(space + 1)));
-  }
-  return settings;
-}
-
 std::string Where(const ConfigLine& line) {
   return line.file + ":" + std::to_string(line.line) + ": " + Spelled(line.keyword) + " " +
          line.value;
@@ -194,6 +168,31 @@ std::string Satisfying(const std::string& list, const std::string& fallback) {
 }
 
 }  // namespace
+
+Result<std::map<std::string, std::string>> RunSshdT(const std::string& binary,
+                                                    const std::string& config,
+                                                    const std::string& spec) {
+  std::vector<std::string> argv = {binary, "-T", "-f", config};
+  if (!spec.empty()) argv.insert(argv.end(), {"-C", spec});
+  auto r = RunProcess(argv);
+  if (!r) return Err(r.error());
+  if (r->exit_code != 0) {
+    return Err(FailedPrecondition(binary + " -T -f " + config +
+                                  (spec.empty() ? "" : " -C " + spec) + " failed:\n" +
+                                  std::string(Trim(r->output))));
+  }
+  std::map<std::string, std::string> settings;
+  std::string_view out = r->output;
+  while (!out.empty()) {
+    const std::size_t nl = out.find('\n');
+    std::string_view line = out.substr(0, nl);
+    out.remove_prefix(nl == std::string_view::npos ? out.size() : nl + 1);
+    const std::size_t space = line.find(' ');
+    if (space == std::string_view::npos) continue;
+    settings.emplace(std::string(line.substr(0, space)), std::string(line.substr(space + 1)));
+  }
+  return settings;
+}
 
 Result<std::vector<ConfigLine>> ReadSshdConfig(const std::string& config,
                                                const std::string& ssh_dir) {

@@ -8,6 +8,7 @@
 #ifndef GATE_SSHD_HOOKS_NODE_EFFECTIVE_CONFIG_H_
 #define GATE_SSHD_HOOKS_NODE_EFFECTIVE_CONFIG_H_
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,13 @@ Result<std::vector<ConfigLine>> ReadSshdConfig(const std::string& config,
 // made (e.g. a Group with no members): such a block is left unchecked and
 // reported as a warning.
 std::string MatchSpec(const std::string& criteria);
+
+// `<binary> -T -f <config>` (with `-C spec` unless spec is empty): keyword
+// (lower case) -> value, the first line of each keyword. FailedPrecondition
+// with sshd's output when it fails; Unavailable when it cannot run.
+Result<std::map<std::string, std::string>> RunSshdT(const std::string& binary,
+                                                    const std::string& config,
+                                                    const std::string& spec = "");
 
 // What gate needs, as `sshd -T` prints it: keyword (lower case) -> value.
 struct ExpectedSetting {

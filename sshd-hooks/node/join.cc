@@ -13,6 +13,7 @@
 #include <iostream>
 
 #include "gate/certificate.h"
+#include "gate/config.h"
 #include "gate/curl_http.h"
 #include "gate/duration.h"
 #include "gate/exit_code.h"
@@ -30,6 +31,7 @@
 #include "sshd-hooks/node/record_setup.h"
 #include "sshd-hooks/node/refusal_shipper.h"
 #include "sshd-hooks/node/safe_path.h"
+#include "sshd-hooks/node/ssh_address.h"
 #include "sshd-hooks/node/sync_status.h"
 #include "sshd-hooks/node/syncer.h"
 #include "sshd-hooks/node/system_user.h"
@@ -54,6 +56,7 @@ struct Plan {
   std::string proxy;  // host:port
   policy::Labels labels;
   std::vector<std::string> principals;
+  std::string ssh_address;  // canonical HOST:PORT gate-ca reaches sshd at
   hooks::DropInSettings drop_in;
   ssh::Ed25519PublicKey host_key;
 };
@@ -83,6 +86,10 @@ class JoinCommand final : public cli::Command {
     sub.add_option("--principals", principals_,
                    "Other host names a,b this node must have on its host certificate (names or\n"
                    "addresses clients use); the join fails unless the token approves them");
+    sub.add_option("--ssh-address", ssh_address_,
+                   "Where gate-ca reaches this node's sshd for terminals and live joins in the\n"
+                   "browser, HOST[:PORT] (default: sshd's listen address when it listens on one\n"
+                   "specific address, else the hostname on sshd's port; both from sshd -T)");
     sub.add_flag("--force", force_,
                  "Join even when this host's sshd configuration overrides gate's settings\n"
                  "(reported loudly; the listed lines still bypass gate)");
@@ -181,9 +188,10 @@ class JoinCommand final : public cli::Command {
       }
       state = std::move(*existing);
       std::cout << "already joined as " << state.host_uuid << "\n";
-      if (!labels_.empty() || !principals_.empty() || !hostname_.empty()) {
-        std::cerr << "note: --labels, --hostname and --principals only apply to a first join; an "
-                     "admin changes host names with gatectl nodes update, labels by a new join\n";
+      if (!labels_.empty() || !principals_.empty() || !hostname_.empty() || !ssh_address_.empty()) {
+        std::cerr << "note: --labels, --hostname, --principals and --ssh-address only apply to a "
+                     "first join; an admin changes host names and the ssh address with gatectl "
+                     "nodes update, labels by a new join\n";
       }
     } else if (existing.error().code() != Code::kNotFound) {
       return cli::Fail(kTool, existing.error().WithContext("cannot read the node state"));
@@ -396,6 +404,15 @@ class JoinCommand final : public cli::Command {
     // blame the drop-in; say so before spending the token.
     GATE_RETURN_IF_ERROR(hooks::TestSshdConfig(paths_.sshd_binary, paths_.sshd_config)
                              .WithContext("before any change"));
+    if (!ssh_address_.empty()) {
+      auto address = CanonicalSshAddress(ssh_address_);
+      if (!address) return Err(address.error().WithContext("--ssh-address"));
+      plan.ssh_address = *std::move(address);
+    } else {
+      auto settings = hooks::RunSshdT(paths_.sshd_binary, paths_.sshd_config);
+      if (!settings) return Err(settings.error());
+      plan.ssh_address = hooks::DefaultSshAddress(*settings, plan.principals.front());
+    }
     return plan;
   }
 
@@ -422,6 +439,7 @@ class JoinCommand final : public cli::Command {
     body["hostname"] = plan.principals.front();
     body["host_key"] = plan.host_key.AuthorizedKey();
     body["principals"] = json::StringArray(plan.principals);
+    body["ssh_address"] = plan.ssh_address;
     Json::Value labels(Json::objectValue);
     for (const auto& [k, v] : plan.labels) labels[k] = v;
     body["labels"] = labels;
@@ -480,6 +498,7 @@ class JoinCommand final : public cli::Command {
   std::string labels_;
   std::string hostname_;
   std::string principals_;
+  std::string ssh_address_;
   std::string stale_cache_;
   std::string max_age_text_;
   bool record_ = false;

@@ -223,6 +223,59 @@ class HostNamesAndTokenTest(GateTestCase):
         bad = self.ca.gatectl("nodes", "update", "renamed-node", "--principals", "no such")
         self.assertNotEqual(bad.returncode, 0)
 
+    def ssh_address(self, hostname):
+        """The SSH address column of hostname's row in gatectl nodes ls (None
+        without a row)."""
+        listed = self.ca.gatectl("nodes", "ls", check=True).stdout.splitlines()
+        header = listed[0]
+        column = header.index("SSH address")
+        for line in listed[1:]:
+            if line.split()[1] == hostname:
+                return line[column:].split()[0]
+        return None
+
+    def test_join_records_where_sshd_listens_and_an_admin_may_change_it(self):
+        node = Node(self.workdir, "addressed")
+        token, _ = node_token(self.ca, principals=None)
+        joined = node.join(self.ca, token, "--hostname", "addressed-node", "--no-reload")
+        self.assertEqual(joined.returncode, 0, joined.stdout + joined.stderr)
+        # The test sshd listens on 127.0.0.1 only: sshd -T says so, and that
+        # is where gate-ca will reach it.
+        self.assertEqual(self.ssh_address("addressed-node"),
+                         f"127.0.0.1:{node.port}")
+
+        moved = self.ca.gatectl("nodes", "update", "addressed-node", "--ssh-address",
+                                "addressed.example.test")
+        self.assertEqual(moved.returncode, 0, moved.stderr)
+        self.assertIn("reached at addressed.example.test:22", moved.stdout)
+        self.assertEqual(self.ssh_address("addressed-node"),
+                         "addressed.example.test:22")
+        self.assertTrue(any("ssh address addressed.example.test:22" in line
+                            for line in self.audit("node.update")))
+
+        for bad_address in ("no such:22", "h:0", "[::1"):
+            bad = self.ca.gatectl("nodes", "update", "addressed-node", "--ssh-address", bad_address)
+            self.assertEqual(bad.returncode, 2, bad.stderr)
+            self.assertIn("ssh address", bad.stderr)
+        nothing = self.ca.gatectl("nodes", "update", "addressed-node")
+        self.assertEqual(nothing.returncode, 2, nothing.stderr)
+        self.assertIn("give --principals, --ssh-address or both", nothing.stderr)
+        self.assertEqual(self.ssh_address("addressed-node"),
+                         "addressed.example.test:22")
+
+    def test_join_takes_an_explicit_ssh_address_and_refuses_a_bad_one(self):
+        node = Node(self.workdir, "explicit")
+        token, _ = node_token(self.ca, principals=None)
+        bad = node.join(self.ca, token, "--hostname", "explicit-node", "--no-reload",
+                        "--ssh-address", "bad address")
+        self.assertEqual(bad.returncode, 2, bad.stdout + bad.stderr)
+        self.assertIn("--ssh-address", bad.stderr)
+        self.assertIsNone(self.ssh_address("explicit-node"))
+        joined = node.join(self.ca, token, "--hostname", "explicit-node", "--no-reload",
+                           "--ssh-address", "[fd00::7]:2200")
+        self.assertEqual(joined.returncode, 0, joined.stdout + joined.stderr)
+        self.assertEqual(self.ssh_address("explicit-node"), "[fd00::7]:2200")
+
 
 @unittest.skipUnless(IS_ROOT, "needs root: runs sshd and gate-node join")
 class EffectiveConfigTest(GateTestCase):

@@ -64,6 +64,13 @@ struct HostPort {
 // InvalidArgument on anything else (port 0 or > 65535 included).
 Result<HostPort> ParseHostPort(std::string_view text, std::uint16_t default_port = 0);
 
+inline constexpr std::uint16_t kDefaultSshPort = 22;
+
+// A node's SSH address as an operator gives it, "HOST[:PORT]" (port 22 if
+// omitted; IPv6 in brackets), in its one stored form "HOST:PORT".
+// InvalidArgument naming the text otherwise.
+Result<std::string> CanonicalSshAddress(std::string_view text);
+
 struct AuthenticationConfig {
   std::string type = "local";
   SecondFactor second_factor = SecondFactor::kOtp;

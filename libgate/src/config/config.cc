@@ -554,6 +554,12 @@ Result<HostPort> ParseHostPort(std::string_view text, std::uint16_t default_port
   return out;
 }
 
+Result<std::string> CanonicalSshAddress(std::string_view text) {
+  auto parsed = ParseHostPort(text, kDefaultSshPort);
+  if (!parsed) return Err(parsed.error().WithContext("ssh address"));
+  return parsed->ToString();
+}
+
 ServingLimits DefaultServingLimits(unsigned cores) {
   const int n = static_cast<int>(std::clamp<unsigned>(cores, 1, 256));
   ServingLimits l;

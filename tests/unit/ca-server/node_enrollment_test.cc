@@ -11,6 +11,7 @@
 
 #include "ca-server/auth/node_auth.h"
 #include "ca-server/auth/tokens.h"
+#include "ca-server/nodes/ssh_address.h"
 #include "ca-server/signer_test_support.h"
 #include "ca-server/store_sqlite_backend.h"
 #include "gate/duration.h"
@@ -253,6 +254,34 @@ TEST_F(NodeEnrollmentTest, RecorderKeyIsTheNodesOwnAndAudited) {
   EXPECT_NE(LastAudit().detail.find(key->public_key().Fingerprint()), std::string::npos);
   ASSERT_TRUE(enrollment_->Leave(joined->node, "10.0.0.9", kNow).ok());
   EXPECT_EQ(enrollment_->SetRecorderKey(joined->node, key->public_key(), "10.0.0.9", kNow).code(),
+            Code::kNotFound);
+}
+
+TEST_F(NodeEnrollmentTest, SshAddressIsRecordedAtJoinAndSetByAnAdmin) {
+  NodeJoinRequest request = Request(Token());
+  request.ssh_address = "10.0.0.5:2222";
+  auto joined = enrollment_->Join(request, kNow);
+  ASSERT_TRUE(joined.has_value());
+  const std::string uuid = joined->node.host_uuid;
+  EXPECT_EQ(store_->GetNode(uuid)->ssh_address, "10.0.0.5:2222");
+
+  auto moved = enrollment_->SetSshAddress(uuid, "db-1.example.test", kNow);
+  ASSERT_TRUE(moved.has_value()) << moved.error().ToString();
+  EXPECT_EQ(moved->ssh_address, "db-1.example.test:22");
+  EXPECT_EQ(store_->GetNode(uuid)->ssh_address, "db-1.example.test:22");
+  EXPECT_EQ(LastAudit().event, "node.update");
+  EXPECT_NE(LastAudit().detail.find("db-1.example.test:22"), std::string::npos);
+
+  // A malformed address changes nothing; "" means the hostname on port 22.
+  auto bad = enrollment_->SetSshAddress(uuid, "db 1:22", kNow);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().code(), Code::kInvalidArgument);
+  EXPECT_EQ(store_->GetNode(uuid)->ssh_address, "db-1.example.test:22");
+  ASSERT_TRUE(enrollment_->SetSshAddress(uuid, "", kNow).has_value());
+  auto node = store_->GetNode(uuid);
+  EXPECT_EQ(node->ssh_address, "");
+  EXPECT_EQ(NodeSshAddress(*node)->ToString(), "db-1:22");
+  EXPECT_EQ(enrollment_->SetSshAddress("no-such-node", "h:22", kNow).error().code(),
             Code::kNotFound);
 }
 

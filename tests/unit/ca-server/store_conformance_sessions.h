@@ -205,6 +205,15 @@ TYPED_TEST_P(StoreConformanceTest, RecorderKeyRoundTrips) {
   EXPECT_EQ(this->store_->SetNodeRecorderKey(kNodeB, "x").code(), Code::kNotFound);
 }
 
+TYPED_TEST_P(StoreConformanceTest, SshAddressRoundTrips) {
+  this->JoinNode(kNodeA, "db-1");
+  EXPECT_EQ(this->store_->GetNode(kNodeA)->ssh_address, "");
+  ASSERT_TRUE(this->store_->SetNodeSshAddress(kNodeA, "10.0.0.5:2222").ok());
+  EXPECT_EQ(this->store_->GetNode(kNodeA)->ssh_address, "10.0.0.5:2222");
+  EXPECT_EQ(this->store_->ListNodes()->at(0).ssh_address, "10.0.0.5:2222");
+  EXPECT_EQ(this->store_->SetNodeSshAddress(kNodeB, "x:1").code(), Code::kNotFound);
+}
+
 // Sessions outlive their node's membership.
 TYPED_TEST_P(StoreConformanceTest, SessionsSurviveTheirNode) {
   this->JoinNode(kNodeA, "db-1");

@@ -115,6 +115,9 @@ class ForwardingOperations : public Base {
   Status SetNodeRecorderKey(const std::string& host_uuid, const std::string& key) override {
     return inner_.SetNodeRecorderKey(host_uuid, key);
   }
+  Status SetNodeSshAddress(const std::string& host_uuid, const std::string& address) override {
+    return inner_.SetNodeSshAddress(host_uuid, address);
+  }
   Status CreateSession(const SessionRecord& session) override {
     return inner_.CreateSession(session);
   }

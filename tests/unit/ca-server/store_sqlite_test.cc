@@ -78,9 +78,15 @@ void SchemaNames(const std::string& path, const std::string& where,
   sqlite3_close(db);
 }
 
-// Takes away what schema version 9 added (browser sessions, signup tokens'
-// used_at).
+// Takes away what schema version 10 added (nodes' SSH address).
+void DropSshAddress(const std::string& path) {
+  RawExec(path, "ALTER TABLE nodes DROP COLUMN ssh_address; UPDATE schema_version SET version = 9");
+}
+
+// Takes away what schema versions 9 and 10 added (browser sessions, signup
+// tokens' used_at, nodes' SSH address).
 void DropWebSessions(const std::string& path) {
+  DropSshAddress(path);
   RawExec(path,
           "DROP TABLE web_sessions; ALTER TABLE signup_tokens DROP COLUMN used_at;"
           " UPDATE schema_version SET version = 8");
@@ -230,7 +236,7 @@ TEST_F(SqliteStoreTest, UsesWalAndForeignKeys) {
   ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT version FROM schema_version", -1, &stmt, nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(stmt, 0), 9);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 10);
   sqlite3_finalize(stmt);
   // The audit log refuses rewriting even through raw SQL.
   EXPECT_NE(sqlite3_exec(db, "DELETE FROM audit", nullptr, nullptr, nullptr), SQLITE_OK);
@@ -361,6 +367,7 @@ TEST_F(SqliteStoreTest, MigratesAVersion3DatabaseKeepingItsNodes) {
   ASSERT_TRUE(node.has_value()) << node.error().ToString();
   EXPECT_EQ(node->hostname, "db-1");
   EXPECT_EQ(node->recorder_key, "");
+  EXPECT_EQ(node->ssh_address, "");
   EXPECT_EQ(node->principals, (std::vector<std::string>{"db-1"}));
   ASSERT_TRUE(store_->CreateSession(MakeSession("s1", "alice", kNodeA, 1000)).ok());
   ASSERT_TRUE(store_->SetNodeRecorderKey(kNodeA, "ssh-ed25519 AAAAkey").ok());

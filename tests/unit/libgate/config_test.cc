@@ -426,6 +426,18 @@ TEST(ParseHostPortTest, Rejects) {
   EXPECT_FALSE(ParseHostPort("::1", 3080).has_value());
 }
 
+TEST(CanonicalSshAddressTest, AddsPort22AndKeepsOneForm) {
+  EXPECT_EQ(*CanonicalSshAddress("db-1"), "db-1:22");
+  EXPECT_EQ(*CanonicalSshAddress("10.0.0.5:2222"), "10.0.0.5:2222");
+  EXPECT_EQ(*CanonicalSshAddress("[fd00::5]"), "[fd00::5]:22");
+  for (const char* text : {"", "::1", "h:0", "h:65536", "a b", "u@h", "h:22/x"}) {
+    auto address = CanonicalSshAddress(text);
+    ASSERT_FALSE(address.has_value()) << "'" << text << "'";
+    EXPECT_EQ(address.error().code(), Code::kInvalidArgument);
+    EXPECT_NE(address.error().message().find("ssh address"), std::string::npos);
+  }
+}
+
 TEST(ConfigTest, SecondFactorName) {
   EXPECT_EQ(SecondFactorName(SecondFactor::kOtp), "otp");
   EXPECT_EQ(SecondFactorName(SecondFactor::kOff), "off");
