@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "ca-server/api/cli_command.h"
 #include "gate/certificate.h"
 #include "gate/json.h"
 #include "gate/names.h"
@@ -23,6 +24,9 @@ Json::Value PingBody(const Services& s) {
   body["cluster_name"] = s.config.cluster_name;
   body["server_version"] = std::string(kVersion);
   body["public_addr"] = s.config.public_addr.ToString();
+  // The login page's terminal hint (with --ca-pin when the certificate is
+  // self-signed, as the signup page's).
+  body["login_command"] = GateCommand(s, "login");
   Json::Value auth;
   auth["type"] = s.config.authentication.type;
   auth["second_factor"] = std::string(SecondFactorName(s.config.authentication.second_factor));

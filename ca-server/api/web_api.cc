@@ -3,6 +3,7 @@
 #include <string>
 #include <utility>
 
+#include "ca-server/api/cli_command.h"
 #include "ca-server/api/public_api.h"
 #include "ca-server/api/session_cookie.h"
 #include "ca-server/auth/authenticator.h"
@@ -200,9 +201,7 @@ HttpReply SignupStart(WebApiDeps& d, const HttpRequest& req) {
     out["totp_uri"] = offer->totp_uri;
     out["totp_qr"] = QrJson(*qr);
   }
-  std::string command = "gate signup --proxy " + s.config.public_addr.ToString();
-  if (s.tls_self_signed) command += " --ca-pin " + s.ca_pin;
-  out["signup_command"] = command;
+  out["signup_command"] = GateCommand(s, "signup");
   HttpReply reply;
   reply.body = std::move(out);
   return reply;

@@ -26,7 +26,12 @@ class PagesTest(BrowserTestCase):
                 self.assertEqual(self.driver.find_element(By.TAG_NAME, "h1").text, "Log in")
                 # The user name field has the focus, for typing at once.
                 self.assertEqual(self.driver.switch_to.active_element.get_attribute("id"), "user")
-                self.assertIn(self.ca.public_addr, self.text("login-command"))
+                # gate-ca's certificate is self-signed here: the terminal
+                # command carries the pin, as the signup page's does.
+                command = (f"gate login --proxy {self.ca.public_addr} --ca-pin {self.ca.pin}"
+                           " --user NAME")
+                self.wait_for(lambda d: self.text("login-command") == command,
+                              "the gate login command with --ca-pin")
                 self.check_layout()
                 self.screenshot(size[0])
                 self.check_console()

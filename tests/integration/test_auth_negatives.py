@@ -159,6 +159,9 @@ class ApiInputTest(GateTestCase):
         self.assertEqual(status, 200)
         self.assertEqual(body["cluster_name"], "test-cluster")
         self.assertEqual(body["auth"]["second_factor"], "otp")
+        # gate-ca's own self-signed certificate: the command needs the pin.
+        self.assertEqual(body["login_command"],
+                         f"gate login --proxy {self.ca.addr} --ca-pin {self.ca.pin}")
         self.assertTrue(body["user_ca"][0].startswith("ssh-ed25519 "))
         self.assertTrue(body["host_ca"][0].startswith("ssh-ed25519 "))
 

@@ -122,6 +122,10 @@ class WebPagesWithOperatorCertTest(unittest.TestCase):
                 _, headers, _ = get(ca.port, path)
                 self.assertEqual(headers.get("strict-transport-security"), "max-age=31536000",
                                  path)
+            # A certificate the user's system trusts: no pin in the login hint.
+            status, body, _ = ca.request("GET", "/v1/ping")
+            self.assertEqual(status, 200, body)
+            self.assertEqual(body["login_command"], f"gate login --proxy {ca.addr}")
         finally:
             ca.stop()
             shutil.rmtree(workdir, ignore_errors=True)

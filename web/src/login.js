@@ -19,8 +19,10 @@ function landingPage() {
 async function showCluster() {
   const ping = await loadPing();
   if (ping) {
-    if (typeof ping.public_addr === 'string' && ping.public_addr) {
-      byId('login-command').textContent = `gate login --proxy ${ping.public_addr} --user NAME`;
+    // gate-ca words the command (--proxy, and --ca-pin when its certificate
+    // is self-signed), as it does the signup page's.
+    if (typeof ping.login_command === 'string' && ping.login_command) {
+      byId('login-command').textContent = `${ping.login_command} --user NAME`;
     }
     if (ping.auth && ping.auth.second_factor === 'off') {
       byId('otp-field').hidden = true;
