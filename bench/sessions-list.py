@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
 """GET /v1/sessions at scale: p50/p99 of one page of the session list with
 N recorded sessions (default 100,000) on M nodes (default 1,000), for the
-views the web UI and `gate sessions` ask for:
+views the web UI and `gate sessions` ask for, each asked both ways in the
+same run, alternating request by request: signed with the user's
+certificate as `gate sessions` signs it, and with the browser session
+cookie as the /web/sessions page asks (web/src/sessions.js: no limit, so
+gate-ca's default page of 100, and the page's filters and next-page cursor
+as they are):
 
 - an admin whose role may join sessions on every node (sees all);
 - a team member whose role selects 10% of the nodes;
@@ -10,100 +15,27 @@ views the web UI and `gate sessions` ask for:
   list (keyset paging: as cheap as the first).
 
 Sessions and nodes are written straight into gate-ca's SQLite store while
-it is stopped (recording 100,000 real sessions would take hours); the users
-are real (signed up, logged in), and requests are signed with their
-certificates like `gate sessions` signs them, over one kept-open TLS
-connection. Times are client-side round trips on loopback.
+it is stopped (bench/session_fixture.py); the users are real. Every request
+goes over one kept-open TLS connection per path. Times are client-side round
+trips on loopback.
 
 Usage: bench/sessions-list.py [BUILD_DIR] [--sessions N] [--nodes M] [--runs R]
 """
 import argparse
-import base64
-import hashlib
-import http.client
+import json
 import os
-import random
 import re
-import secrets
-import sqlite3
-import ssl
+import shutil
 import statistics
-import sys
 import tempfile
 import time
-import uuid
-
-from cryptography.hazmat.primitives.serialization import load_ssh_private_key
-
-from stats import p99
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
-
-PASSWORD = "correct horse battery"
 
 
-class Signer:
-    """Signs requests as `gate` does (libgate/include/gate/request_signing.h)."""
-
-    def __init__(self, client):
-        with open(client.key, "rb") as f:
-            self.key = load_ssh_private_key(f.read(), password=None)
-        with open(client.key + "-cert.pub") as f:
-            self.authorization = "Gate-Cert " + f.read().split()[1]
+class Anonymous:
+    """No credentials: for the public GET /v1/ping."""
 
     def headers(self, method, target, body=b""):
-        t = str(int(time.time()))
-        n = secrets.token_hex(16)
-        canonical = "\n".join(["gate-signed-request-v1", method, target, t, n,
-                               hashlib.sha256(body).hexdigest()]) + "\n"
-        sig = base64.b64encode(self.key.sign(canonical.encode())).decode()
-        return {"Authorization": self.authorization, "X-Gate-Signature": f"t={t},n={n},s={sig}"}
-
-
-def add_user(harness, ca, work, name, roles):
-    args = ["users", "add", name] + (["--roles", roles] if roles else [])
-    token = re.search(r"/web/newuser/([0-9a-f]{32})",
-                      ca.gatectl(*args, check=True).stdout).group(1)
-    client = harness.Client(work, ca, name)
-    result, device = client.signup(token, PASSWORD)
-    assert result.returncode == 0, result.stderr
-    # Each login needs a fresh TOTP step: wait for the next one.
-    time.sleep(max(0.0, 30 - time.time() % 30) + 0.5)
-    login = client.login(name, PASSWORD, device.code())
-    assert login.returncode == 0, login.stderr
-    return Signer(client)
-
-
-def fill_store(ca, sessions, nodes, users):
-    """Writes `nodes` nodes (env=prod on every 10th, else dev) and `sessions`
-    finished sessions (one in 200 live) spread over them and over `users`
-    user names, newest last. Returns the node names."""
-    db = sqlite3.connect(os.path.join(ca.data_dir, "gate.db"))
-    rng = random.Random(7)
-    node_ids = [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(nodes)]
-    with db:
-        db.executemany(
-            "INSERT INTO nodes (host_uuid, hostname, host_key, secret_hash, joined_at)"
-            " VALUES (?, ?, '', 'x', 1)",
-            ((h, f"node{i:05d}") for i, h in enumerate(node_ids)))
-        db.executemany(
-            "INSERT INTO node_labels (host_uuid, label_name, label_value) VALUES (?, 'env', ?)",
-            ((h, "prod" if i % 10 == 0 else "dev") for i, h in enumerate(node_ids)))
-        start = 1_700_000_000
-
-        def rows():
-            for i in range(sessions):
-                n = rng.randrange(nodes)
-                live = 1 if i % 200 == 0 else 0
-                yield (str(uuid.UUID(int=rng.getrandbits(128))), users[rng.randrange(len(users))],
-                       "root", node_ids[n], f"node{n:05d}", "interactive", start + i * 7,
-                       0 if live else start + i * 7 + 60, live, 4096, start + i * 7,
-                       0 if live else start + i * 7 + 61, "", 0 if live else 1, "")
-        db.executemany(
-            "INSERT INTO sessions (id, user_name, login, host_uuid, node_name, mode, started_at,"
-            " ended_at, live, size, created_at, completed_at, sha256, verified, verify_detail)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows())
-    db.close()
+        return {}
 
 
 def main():
@@ -114,7 +46,9 @@ def main():
     parser.add_argument("--runs", type=int, default=200)
     args = parser.parse_args()
     os.environ["GATE_BIN_DIR"] = os.path.abspath(args.build_dir)
-    import harness  # noqa: E402
+    import session_fixture as fx  # noqa: E402
+    harness = fx.harness
+    from stats import p99  # noqa: E402
 
     work = tempfile.mkdtemp(prefix="gate-bench-")
     ca = harness.GateCA(work, rate_limit=(100000, 10000)).start()
@@ -123,57 +57,91 @@ def main():
                    "--join-sessions", check=True)
         ca.gatectl("roles", "add", "watch-prod", "--logins", "root", "--node-labels", "env=prod",
                    "--join-sessions", check=True)
-        admin = add_user(harness, ca, work, "admin", "watch-all")
-        team = add_user(harness, ca, work, "team", "watch-prod")
-        loner = add_user(harness, ca, work, "loner", "")
+        admin = fx.add_user(ca, work, "admin", "watch-all")
+        team = fx.add_user(ca, work, "team", "watch-prod")
+        loner = fx.add_user(ca, work, "loner", "")
         ca.stop()
-        # "loner" owns about 20 of the sessions; the rest belong to others.
-        users = [f"user{i:04d}" for i in range(5000)] + ["loner"]
-        fill_store(ca, args.sessions, args.nodes, users)
+        fx.fill_store(ca, args.sessions, args.nodes, fx.SESSION_OWNERS)
         ca.start()
 
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        conn = http.client.HTTPSConnection("127.0.0.1", ca.port, context=ctx, timeout=60)
+        conns = {}
 
-        def get(signer, target):
-            conn.request("GET", target, headers=signer.headers("GET", target))
+        def get(auth, target):
+            name = type(auth).__name__
+            if name not in conns:  # one context and connection per path: a TLS context costs ms
+                conns[name] = fx.connect(ca)
+            conn = conns[name]
+            conn.request("GET", target, headers=auth.headers("GET", target))
             resp = conn.getresponse()
             body = resp.read()
             assert resp.status == 200, (resp.status, body)
             return body
 
-        # The 50th page of the admin's list, found by following next_before.
-        import json
-        target = "/v1/sessions?limit=100"
-        for _ in range(49):
-            target = "/v1/sessions?limit=100&before=" + json.loads(get(admin, target))["next_before"]
-        page50 = target
+        # The 50th page of the admin's list (or the last, in a small store),
+        # found by following next_before as the page's "Next page" link does.
+        target, page = "/v1/sessions", 1
+        while page < 50:
+            cursor = json.loads(get(admin[0], target)).get("next_before")
+            if not cursor:
+                break
+            target, page = "/v1/sessions?before=" + cursor, page + 1
 
         cases = [
-            ("admin, all sessions (page 1)", admin, "/v1/sessions?limit=100"),
-            ("admin, page 50", admin, page50),
-            ("team, 10% of nodes", team, "/v1/sessions?limit=100"),
-            ("user, own sessions only", loner, "/v1/sessions?limit=100"),
-            ("admin, live only", admin, "/v1/sessions?limit=100&live=1"),
-            ("admin, one user", admin, "/v1/sessions?limit=100&user=user0042"),
-            ("admin, one node", admin, "/v1/sessions?limit=100&node=node00042"),
+            ("admin, all sessions (page 1)", admin, "/v1/sessions"),
+            (f"admin, page {page}", admin, target),
+            ("team, 10% of nodes", team, "/v1/sessions"),
+            ("user, own sessions only", loner, "/v1/sessions"),
+            ("admin, live only", admin, "/v1/sessions?live=1"),
+            ("admin, one user", admin, "/v1/sessions?user=user0042"),
+            ("admin, one node", admin, "/v1/sessions?node=node00042"),
         ]
         print(f"GET /v1/sessions, {args.sessions} sessions on {args.nodes} nodes, "
-              f"{args.runs} requests per case, loopback, one kept-open TLS connection")
-        print(f"{'case':34} {'rows':>5} {'p50 ms':>8} {'p99 ms':>8}")
-        for name, signer, target in cases:
+              f"{args.runs} requests per case and path, loopback, one kept-open TLS "
+              f"connection per path; load average {os.getloadavg()[0]:.2f}")
+        # The floor of a round trip on this connection: a reply that needs no
+        # authentication and no store.
+        get(Anonymous(), "/v1/ping")  # the connection's TLS handshake
+        floor = []
+        for _ in range(args.runs):
+            started = time.perf_counter()
+            get(Anonymous(), "/v1/ping")
+            floor.append((time.perf_counter() - started) * 1000)
+        print(f"floor, GET /v1/ping on the same connection: p50 {statistics.median(floor):.2f} "
+              f"p99 {p99(floor):.2f} ms")
+        log_start = os.path.getsize(os.path.join(work, "gate-ca.log"))
+        print(f"{'case':30} {'rows':>5} {'signed p50':>10} {'p99':>7} "
+              f"{'cookie p50':>10} {'p99':>7} {'cookie/signed p99':>18}")
+        for name, (signer, browser, _), target in cases:
             rows = len(json.loads(get(signer, target))["sessions"])
-            samples = []
-            for _ in range(args.runs):
-                started = time.perf_counter()
-                get(signer, target)
-                samples.append((time.perf_counter() - started) * 1000)
-            print(f"{name:34} {rows:5d} {statistics.median(samples):8.2f} {p99(samples):8.2f}")
-        conn.close()
+            assert rows == len(json.loads(get(browser, target))["sessions"]), name
+            # The two paths alternate, request by request (which goes first
+            # alternating too), so a change in the machine's load hits both.
+            samples = ([], [])
+            for run in range(args.runs):
+                for path in ((0, 1) if run % 2 == 0 else (1, 0)):
+                    started = time.perf_counter()
+                    get((signer, browser)[path], target)
+                    samples[path].append((time.perf_counter() - started) * 1000)
+            (s50, s99), (c50, c99) = ((statistics.median(x), p99(x)) for x in samples)
+            print(f"{name:30} {rows:5d} {s50:10.2f} {s99:7.2f} {c50:10.2f} {c99:7.2f} "
+                  f"{c99 / s99:18.2f}")
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
+        # gate-ca's own time for the same requests (its request log, whole
+        # milliseconds): what the round trips add is the connection and the
+        # scheduling of a loaded machine.
+        with open(os.path.join(work, "gate-ca.log")) as log:
+            log.seek(log_start)
+            served = [int(m.group(1)) for m in re.finditer(
+                r"http: GET /v1/sessions 200 .* (\d+)ms$", log.read(), re.M)]
+        if served:
+            print(f"gate-ca's logged time for these {len(served)} requests: "
+                  f"p50 {statistics.median(served):.0f} p99 {p99(served):.0f} ms")
+        for conn in conns.values():
+            conn.close()
     finally:
         ca.stop()
+        if os.environ.get("GATE_KEEP_TEST_DIRS") != "1":
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
