@@ -359,17 +359,6 @@ Result<Config> ConfigParser::Parse(std::string_view text) {
        }},
       {"lockout_duration", dur(&c.authentication.lockout_duration)},
   };
-  // Each open terminal is a thread and an SSH connection: bounded.
-  const std::vector<Field> web_terminal = {
-      {"max_connections",
-       [&](const YAML::Node& v, const std::string& k) -> Status {
-         return Int(v, k, 1, 4096, &c.web_terminal.max_connections);
-       }},
-      {"max_per_user",
-       [&](const YAML::Node& v, const std::string& k) -> Status {
-         return Int(v, k, 1, 4096, &c.web_terminal.max_per_user);
-       }},
-  };
   const std::vector<Field> rate_limit = {
       {"per_minute",
        [&](const YAML::Node& v, const std::string& k) -> Status {
@@ -388,6 +377,11 @@ Result<Config> ConfigParser::Parse(std::string_view text) {
     return [this, min, max, out](const YAML::Node& v, const std::string& k) {
       return Int(v, k, min, max, out);
     };
+  };
+  // Each open terminal is a thread and an SSH connection: bounded.
+  const std::vector<Field> web_terminal = {
+      {"max_connections", num(1, 4096, &c.web_terminal.max_connections)},
+      {"max_per_user", num(1, 4096, &c.web_terminal.max_per_user)},
   };
   auto timeout = [this, kMaxTimeout](std::chrono::seconds* out) {
     return [this, kMaxTimeout, out](const YAML::Node& v, const std::string& k) {
