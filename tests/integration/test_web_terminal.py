@@ -87,46 +87,34 @@ class Terminal:
     def text(self):
         return self.output.decode(errors="replace")
 
-    def wait_for(self, pattern, timeout=30):
+    def receive_until(self, done, timeout):
+        """Reads frames until done() or the connection closes or timeout."""
         deadline = time.time() + timeout
-        while time.time() < deadline:
-            if re.search(pattern, self.text(), re.M):
-                return
+        while not done() and time.time() < deadline:
             self.ws.settimeout(max(0.1, deadline - time.time()))
             try:
                 if not self.receive():
                     break
             except websocket.WebSocketTimeoutException:
                 break
-        raise AssertionError(f"{pattern!r} not in the terminal's output:\n{self.text()}\n"
-                             f"messages: {self.texts} close: {self.close_code}")
+        return done()
+
+    def wait_for(self, pattern, timeout=30):
+        if not self.receive_until(lambda: re.search(pattern, self.text(), re.M), timeout):
+            raise AssertionError(f"{pattern!r} not in the terminal's output:\n{self.text()}\n"
+                                 f"messages: {self.texts} close: {self.close_code}")
+
+    def message(self, kind):
+        return next((m for m in self.texts if m.get("type") == kind), None)
 
     def wait_message(self, kind, timeout=30):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            for m in self.texts:
-                if m.get("type") == kind:
-                    return m
-            self.ws.settimeout(max(0.1, deadline - time.time()))
-            try:
-                if not self.receive():
-                    break
-            except websocket.WebSocketTimeoutException:
-                break
-        for m in self.texts:
-            if m.get("type") == kind:
-                return m
-        raise AssertionError(f"no {kind!r} message: {self.texts} close: {self.close_code} "
-                             f"{self.close_reason!r}\n{self.text()}")
+        if not self.receive_until(lambda: self.message(kind) is not None, timeout):
+            raise AssertionError(f"no {kind!r} message: {self.texts} close: {self.close_code} "
+                                 f"{self.close_reason!r}\n{self.text()}")
+        return self.message(kind)
 
     def wait_closed(self, timeout=30):
-        deadline = time.time() + timeout
-        while self.close_code is None and time.time() < deadline:
-            self.ws.settimeout(max(0.1, deadline - time.time()))
-            try:
-                self.receive()
-            except websocket.WebSocketTimeoutException:
-                break
+        self.receive_until(lambda: self.close_code is not None, timeout)
         return self.close_code, self.close_reason
 
     def close(self):
@@ -333,6 +321,23 @@ class WebTerminalTest(test_recording.RecordingTest):
         for term in (second, third):
             term.type("exit\n")
             term.wait_message("end")
+
+    def test_limits_on_frames_and_unread_output(self):
+        web = self.web_user("olaf")
+        # A browser frame over 64 KiB closes the connection (1009).
+        big = self.open_terminal(web)
+        big.ws.send_binary(b"x" * (64 * 1024 + 1))
+        self.assertEqual(big.wait_closed()[0], 1009)
+        # A browser that stops reading is disconnected once gate-ca holds
+        # 1 MiB of its output (after the kernel's socket buffers are full).
+        flood = self.open_terminal(web)
+        flood.type("yes flood-line\n")
+        time.sleep(15)
+        flood.wait_closed(timeout=120)
+        self.assertEqual(flood.close_code, 1008, flood.texts)
+        self.assertEqual(flood.message("error")["message"],
+                         "the browser did not read the terminal's output (over 1 MiB queued); "
+                         "disconnected")
 
     def test_logout_ends_an_open_terminal(self):
         web = self.web_user("lola")
