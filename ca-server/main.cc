@@ -50,6 +50,7 @@
 #include "ca-server/signer/syscall_filter.h"
 #include "ca-server/signer/tls_cert.h"
 #include "ca-server/store/store.h"
+#include "ca-server/web/web_terminals.h"
 #include "gate/config.h"
 #include "gate/log.h"
 #include "gate/secure_file.h"
@@ -262,6 +263,8 @@ int ServeFrontEnd(Config config, UniqueFd signer_fd, pid_t signer_pid,
   RegisterUserNodesApi(public_router, session_deps);
   RegisterWebApi(public_router, web_deps);
   RegisterWebUi(public_router, /*hsts=*/!services.tls_self_signed);
+  web::RegisterWebTerminalRoutes(public_router);
+  web::WebTerminals web_terminals(services, browser);
   Router admin_router(
       RouterOptions{.default_class = TrafficClass::kAdmin, .detailed_server_errors = true});
   RegisterAdminApi(admin_router, services);
@@ -283,6 +286,13 @@ int ServeFrontEnd(Config config, UniqueFd signer_fd, pid_t signer_pid,
     return (admin ? admin_router : public_router).Classify(method, path);
   };
   options.limits = config.limits;
+  options.upgrade = [&](const HttpRequest& r) {
+    std::optional<UpgradeResult> result = web_terminals.Upgrade(r);
+    if (result && !result->handler) {
+      AddSecurityHeaders(result->refusal, /*is_html=*/false, /*hsts=*/!self_signed);
+    }
+    return result;
+  };
   HttpServer server(
       options,
       [&](const HttpRequest& r) {
@@ -327,6 +337,8 @@ int ServeFrontEnd(Config config, UniqueFd signer_fd, pid_t signer_pid,
   });
   server.Run();
   stopping = true;
+  // Before the server goes: open terminals hold its connections.
+  web_terminals.Shutdown();
   audit.FlushRefusals(now());
   signer->reset();  // the signer sees the end of its connection and exits
   watcher.join();

@@ -17,6 +17,7 @@
 #include <csignal>
 #include <cstring>
 #include <ctime>
+#include <deque>
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -45,6 +46,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #pragma GCC diagnostic pop
 
 #include "ca-server/api/memory_trim.h"
@@ -61,6 +64,7 @@ namespace {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 namespace net = boost::asio;
 namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
@@ -85,6 +89,12 @@ constexpr std::size_t kFirstReadBytes = 4096;
 constexpr std::chrono::seconds kLingerTime{5};
 constexpr std::size_t kLingerMaxBytes = 1 << 20;
 constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
+// A WebSocket's opening and closing handshakes must finish within this.
+constexpr std::chrono::seconds kWebSocketHandshakeTimeout{10};
+// An open WebSocket is pinged after half of this without traffic and
+// closed if nothing answers within the other half: a browser answers pings
+// on its own, so only a dead peer or network is cut.
+constexpr std::chrono::seconds kWebSocketIdleTimeout{60};
 // How often free memory malloc keeps after a burst is handed back
 // (memory_trim.h). A trim with little to return costs microseconds.
 constexpr std::chrono::seconds kMemoryTrimInterval{10};
@@ -218,6 +228,175 @@ void SetCloseOnExec(int fd) {
   if (flags >= 0) ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
 }
 
+// One accepted WebSocket (websocket.h), over the TLS stream an HTTP session
+// handed over. It holds that session's place in the connection caps until
+// it is destroyed. Every step runs on the connection's strand; the
+// WebSocketPeer methods may be called from any thread and post to it.
+class WebSocketConnection : public WebSocketPeer,
+                            public std::enable_shared_from_this<WebSocketConnection> {
+ public:
+  WebSocketConnection(TlsStream stream, std::shared_ptr<Shared> shared, std::string source,
+                      std::shared_ptr<WebSocketHandler> handler)
+      : ws_(std::move(stream)),
+        shared_(std::move(shared)),
+        source_(std::move(source)),
+        handler_(std::move(handler)) {}
+  ~WebSocketConnection() override { shared_->connections.Release(source_); }
+  WebSocketConnection(const WebSocketConnection&) = delete;
+  WebSocketConnection& operator=(const WebSocketConnection&) = delete;
+
+  // On the strand: completes the handshake for request.
+  void Accept(http::request<http::string_body> request) {
+    request_ = std::move(request);
+    beast::get_lowest_layer(ws_).expires_never();
+    websocket::stream_base::timeout timeout{};
+    timeout.handshake_timeout = kWebSocketHandshakeTimeout;
+    timeout.idle_timeout = kWebSocketIdleTimeout;
+    timeout.keep_alive_pings = true;
+    ws_.set_option(timeout);
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(http::field::server, "gate"); }));
+    ws_.read_message_max(shared_->options.websocket.max_message_bytes);
+    ws_.async_accept(request_,
+                     beast::bind_front_handler(&WebSocketConnection::OnAccept, shared_from_this()));
+  }
+
+  bool Send(bool text, std::string data) override {
+    const std::size_t n = data.size();
+    const std::size_t before = queued_.fetch_add(n);
+    if (closing_.load() || before + n > shared_->options.websocket.max_queued_bytes) {
+      queued_.fetch_sub(n);
+      return false;
+    }
+    net::post(ws_.get_executor(), [self = shared_from_this(), text, data = std::move(data)] {
+      self->queue_.push_back({text, std::move(data)});
+      self->WriteNext();
+    });
+    return true;
+  }
+
+  void Close(std::uint16_t code, std::string reason, std::string final_text,
+             bool discard_queued) override {
+    if (closing_.exchange(true)) return;
+    if (reason.size() > 123) reason.resize(123);  // RFC 6455: the frame's payload is <= 125
+    net::post(ws_.get_executor(), [self = shared_from_this(), code, reason = std::move(reason),
+                                   final_text = std::move(final_text), discard_queued] {
+      if (discard_queued) {
+        // The message being written (the front, while writing_) must finish.
+        const std::size_t keep = self->writing_ ? 1 : 0;
+        while (self->queue_.size() > keep) {
+          self->queued_.fetch_sub(self->queue_.back().data.size());
+          self->queue_.pop_back();
+        }
+      }
+      if (!final_text.empty()) {
+        self->queued_.fetch_add(final_text.size());
+        self->queue_.push_back({true, final_text});
+      }
+      self->close_reason_ =
+          websocket::close_reason(static_cast<websocket::close_code>(code), reason);
+      self->close_pending_ = true;
+      self->WriteNext();
+    });
+  }
+
+  void ResumeReading() override {
+    net::post(ws_.get_executor(), [self = shared_from_this()] {
+      if (!self->read_paused_ || self->finished_) return;
+      self->read_paused_ = false;
+      self->Read();
+    });
+  }
+
+ private:
+  struct Message {
+    bool text = false;
+    std::string data;
+  };
+
+  void OnAccept(ErrorCode ec) {
+    if (ec) {
+      log::Debug("http: WebSocket handshake with " + source_ + " failed: " + ec.message());
+      return Finish();
+    }
+    handler_->OnOpen(shared_from_this());
+    Read();
+  }
+
+  void Read() {
+    ws_.async_read(read_buffer_,
+                   beast::bind_front_handler(&WebSocketConnection::OnRead, shared_from_this()));
+  }
+
+  void OnRead(ErrorCode ec, std::size_t) {
+    if (ec) {
+      if (ec != websocket::error::closed && ec != net::error::operation_aborted) {
+        log::Debug("http: WebSocket from " + source_ + " ended: " + ec.message());
+      }
+      return Finish();
+    }
+    if (finished_) return;
+    std::string data = beast::buffers_to_string(read_buffer_.data());
+    read_buffer_.consume(read_buffer_.size());
+    if (!handler_->OnMessage(ws_.got_text(), std::move(data))) {
+      read_paused_ = true;
+      return;
+    }
+    Read();
+  }
+
+  void WriteNext() {
+    if (writing_ || finished_) return;
+    if (queue_.empty()) {
+      if (close_pending_ && !close_sent_) {
+        close_sent_ = true;
+        ws_.async_close(close_reason_, beast::bind_front_handler(&WebSocketConnection::OnClose,
+                                                                 shared_from_this()));
+      }
+      return;
+    }
+    writing_ = true;
+    ws_.text(queue_.front().text);
+    ws_.async_write(net::buffer(queue_.front().data),
+                    beast::bind_front_handler(&WebSocketConnection::OnWrite, shared_from_this()));
+  }
+
+  void OnWrite(ErrorCode ec, std::size_t) {
+    writing_ = false;
+    queued_.fetch_sub(queue_.front().data.size());
+    queue_.pop_front();
+    if (ec) return Finish();
+    WriteNext();
+  }
+
+  void OnClose(ErrorCode) { Finish(); }
+
+  // Tells the handler, once, that the connection is over.
+  void Finish() {
+    if (finished_) return;
+    finished_ = true;
+    closing_ = true;
+    if (handler_) handler_->OnClosed();
+    handler_.reset();
+  }
+
+  websocket::stream<TlsStream> ws_;
+  std::shared_ptr<Shared> shared_;
+  const std::string source_;
+  std::shared_ptr<WebSocketHandler> handler_;  // reset by Finish
+  http::request<http::string_body> request_;
+  beast::flat_buffer read_buffer_;
+  std::deque<Message> queue_;
+  std::atomic<std::size_t> queued_{0};  // bytes in queue_ and in Send's posts
+  std::atomic<bool> closing_{false};
+  bool writing_ = false;
+  bool read_paused_ = false;
+  bool close_pending_ = false;
+  bool close_sent_ = false;
+  bool finished_ = false;
+  websocket::close_reason close_reason_;
+};
+
 // One HTTP/1.1 connection, over TLS or over the admin Unix socket. Each
 // step schedules the next and holds a shared_ptr to the session, so the
 // session lives exactly as long as an operation is pending on it. All steps
@@ -237,7 +416,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         source_(std::move(source)),
         admin_(admin) {}
   ~Session() {
-    if (!admin_) shared_->connections.Release(source_);
+    if (!admin_ && !handed_off_) shared_->connections.Release(source_);
   }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -433,6 +612,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     req.arrived_at = arrived_at_;
     const After after = msg.keep_alive() ? After::kKeepAlive : After::kClose;
 
+    if constexpr (kTls) {
+      if (options().upgrade && websocket::is_upgrade(msg) && !req.path.empty() &&
+          req.path.front() == '/') {
+        return HandleUpgrade(std::move(req), after);
+      }
+    }
     if (req.path.empty() || req.path.front() != '/') {
       // Absolute-form ("http://host/x") and authority-form targets are for
       // proxies; a client that takes gate for one is confused, so it gets
@@ -460,6 +645,57 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (!shared_->workers.Submit(class_, source_, std::move(job), std::move(then))) {
       // The body was read in full, so the connection can carry on.
       Respond(BusyReply(class_, kBusyRetryAfterSeconds), after);
+    }
+  }
+
+  // A WebSocket upgrade request: the upgrade handler decides on a worker
+  // (store reads), then, on this strand, the connection is either handed
+  // to a WebSocketConnection or answered as an ordinary request.
+  void HandleUpgrade(HttpRequest req, After after) {
+    struct Outcome {
+      std::optional<UpgradeResult> upgrade;
+      HttpReply reply = ErrorReply(500, Code::kInternal, "internal error");
+    };
+    auto outcome = std::make_shared<Outcome>();
+    auto job = [self = this->shared_from_this(), req = std::move(req),
+                outcome](Clock::duration waited) {
+      if (waited > self->limits().queue_timeout) {
+        outcome->reply = BusyReply(self->class_, kBusyRetryAfterSeconds);
+        return;
+      }
+      try {
+        outcome->upgrade = self->options().upgrade(req);
+      } catch (const std::exception& e) {
+        log::Error("http: upgrade handler for " + RedactPath(req.path) + " threw: " + e.what());
+        return;
+      } catch (...) {
+        log::Error("http: upgrade handler for " + RedactPath(req.path) + " threw");
+        return;
+      }
+      if (!outcome->upgrade) outcome->reply = self->CallHandler(req);
+    };
+    auto then = [self = this->shared_from_this(), outcome, after] {
+      net::post(self->stream_.get_executor(), [self, outcome, after] {
+        if (!outcome->upgrade) return self->Respond(std::move(outcome->reply), after);
+        if (!outcome->upgrade->handler) {
+          return self->Respond(std::move(outcome->upgrade->refusal), After::kClose);
+        }
+        self->Upgrade(std::move(outcome->upgrade->handler), outcome->upgrade->route);
+      });
+    };
+    if (!shared_->workers.Submit(class_, source_, std::move(job), std::move(then))) {
+      Respond(BusyReply(class_, kBusyRetryAfterSeconds), After::kClose);
+    }
+  }
+
+  void Upgrade(std::shared_ptr<WebSocketHandler> handler, const std::string& route) {
+    if constexpr (kTls) {
+      LogRequest(101, route);
+      ++served_;
+      handed_off_ = true;
+      auto connection = std::make_shared<WebSocketConnection>(std::move(stream_), shared_, source_,
+                                                              std::move(handler));
+      connection->Accept(parser_->release());
     }
   }
 
@@ -601,6 +837,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::uint64_t served_ = 0;  // replies written on this connection
   std::unique_ptr<std::array<char, 4096>> drain_buffer_;
   std::size_t drained_ = 0;
+  // The connection (and its place in the caps) went to a WebSocketConnection.
+  bool handed_off_ = false;
 };
 
 // The admin socket's directory decides who can replace the socket file, so

@@ -53,6 +53,7 @@
 #include <vector>
 
 #include "ca-server/api/http_types.h"
+#include "ca-server/api/websocket.h"
 #include "gate/config.h"
 #include "gate/status.h"
 
@@ -87,6 +88,14 @@ struct HttpServerOptions {
   // called on an I/O thread, so it must be cheap and must not block
   // (Router::Classify). Unset: kAdmin on the admin socket, kApi on HTTPS.
   std::function<TrafficClass(bool admin, std::string_view method, std::string_view path)> classify;
+  // WebSocket upgrades on the HTTPS listener (websocket.h): a GET with
+  // "Upgrade: websocket" goes to upgrade on a worker of the request's
+  // traffic class. Unset: such requests are ordinary requests. An accepted
+  // connection keeps its place in the connection caps until it closes; it
+  // has no idle deadline of its own but is pinged, and closed when a ping
+  // goes unanswered for kWebSocketIdleTimeout (http_server.cc).
+  UpgradeHandler upgrade;
+  WebSocketLimits websocket;
   int threads = 2;  // I/O threads
   // Workers, per-class queues, connection caps, deadlines (gate.yaml
   // auth_service.limits).

@@ -227,20 +227,11 @@ Result<Json::Value> ListSessions(SessionApiDeps& d, const HttpRequest& req) {
   return out;
 }
 
-// The session if the requester may see it; NotFound alike for sessions
-// that do not exist and those they may not see, so ids cannot be probed.
+// The session if the requester may see it (sessions/session_access.h).
 Result<SessionRecord> VisibleSession(SessionApiDeps& d, const RequestUser& who,
                                      const std::string& id) {
   GATE_RETURN_IF_ERROR(CheckSessionId(id));
-  const Status not_found = NotFound("session " + id + " not found");
-  auto session = d.services.store.GetSession(id);
-  if (!session) {
-    return Err(session.error().code() == Code::kNotFound ? not_found : session.error());
-  }
-  auto visibility = SessionVisibility(d.services.store, who.user);
-  if (!visibility) return Err(visibility.error());
-  if (!MaySee(*visibility, *session)) return Err(not_found);
-  return session;
+  return VisibleSession(d.services.store, who.user, id);
 }
 
 Result<Json::Value> GetSession(SessionApiDeps& d, const HttpRequest& req,

@@ -97,7 +97,13 @@ Status WebSessions::Refused(const std::string& id_hash, bool delete_row) {
 
 Result<ActiveWebSession> WebSessions::Validate(std::string_view session_id) {
   if (!LooksLikeSessionId(session_id)) return Err(Unauthenticated(std::string(kNotLoggedIn)));
-  const std::string id_hash = HashSecret(session_id);
+  auto session = Recheck(HashSecret(session_id), /*active=*/true);
+  if (!session) return session;
+  session->csrf_token = CsrfTokenFor(session_id);
+  return session;
+}
+
+Result<ActiveWebSession> WebSessions::Recheck(const std::string& id_hash, bool active) {
   auto record = store_.GetWebSession(id_hash);
   if (!record) {
     if (record.error().code() == Code::kNotFound) {
@@ -122,7 +128,7 @@ Result<ActiveWebSession> WebSessions::Validate(std::string_view session_id) {
                    "browser session ended: user is locked: " + (*lock)->message});
     return Err(Refused(id_hash, true));
   }
-  if (now - record->last_seen_at >= options_.refresh_interval.count()) {
+  if (active && now - record->last_seen_at >= options_.refresh_interval.count()) {
     Status touched = store_.TouchWebSession(id_hash, now);
     // Logged out (or evicted) between the read and the write.
     if (touched.code() == Code::kNotFound) return Err(Unauthenticated(std::string(kNotLoggedIn)));
@@ -132,7 +138,6 @@ Result<ActiveWebSession> WebSessions::Validate(std::string_view session_id) {
   ActiveWebSession out;
   out.record = *std::move(record);
   out.user = *std::move(user);
-  out.csrf_token = CsrfTokenFor(session_id);
   return out;
 }
 

@@ -82,6 +82,15 @@ class WebSessions {
   // last written.
   Result<ActiveWebSession> Validate(std::string_view session_id);
 
+  // For a connection a session opened that outlives its request (a browser
+  // terminal): the checks of Validate (expiry, idle timeout, user, lock;
+  // a session found stale or locked is deleted), by the id's hash
+  // (WebSessionRecord::id_hash), so the connection need not keep the id.
+  // last_seen_at is refreshed (as Validate does) only when active, so a
+  // busy terminal keeps its session from idling out and an idle one does
+  // not. The result's csrf_token is empty. Errors as Validate.
+  Result<ActiveWebSession> Recheck(const std::string& id_hash, bool active);
+
   // True iff csrf_token is session's token (constant time).
   static bool CsrfMatches(const WebSessionRecord& session, std::string_view csrf_token);
 

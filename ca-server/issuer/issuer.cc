@@ -15,11 +15,9 @@ std::chrono::seconds Issuer::EffectiveTtl(std::chrono::seconds requested_ttl) co
   return std::min(ttl, options_.max_ttl);
 }
 
-Result<IssuedUserCertificate> Issuer::IssueUserCertificate(const UserRecord& user,
-                                                           const ssh::Ed25519PublicKey& key,
-                                                           std::chrono::seconds requested_ttl,
-                                                           std::int64_t now,
-                                                           const std::string& source) const {
+Result<IssuedUserCertificate> Issuer::IssueUserCertificate(
+    const UserRecord& user, const ssh::Ed25519PublicKey& key, std::chrono::seconds requested_ttl,
+    std::int64_t now, const std::string& source, const std::vector<std::string>& logins) const {
   if (requested_ttl.count() < 0) return Err(InvalidArgument("certificate TTL must be positive"));
   // Decided here too, so a locked user or one without logins hears why
   // before anything reaches the signer, and the lifetime is capped rather
@@ -32,7 +30,8 @@ Result<IssuedUserCertificate> Issuer::IssueUserCertificate(const UserRecord& use
   }
   auto ttl = EffectiveTtl(requested_ttl);
   if (grant->max_ttl.count() > 0) ttl = std::min(ttl, grant->max_ttl);
-  return ca_.SignUserCertificate({user.name, ttl, key, grant->logins, source});
+  return ca_.SignUserCertificate(
+      {user.name, ttl, key, logins.empty() ? grant->logins : logins, source});
 }
 
 }  // namespace gate::ca

@@ -41,12 +41,14 @@ class Issuer {
   // force, FailedPrecondition if the grant has no logins, the signer's
   // refusal, Unavailable if the signer cannot be reached, or whatever the
   // store reports. source (the peer address) goes to the signer's audit
-  // event. Nothing is recorded on failure.
-  Result<IssuedUserCertificate> IssueUserCertificate(const UserRecord& user,
-                                                     const ssh::Ed25519PublicKey& key,
-                                                     std::chrono::seconds requested_ttl,
-                                                     std::int64_t now,
-                                                     const std::string& source = "") const;
+  // event. Nothing is recorded on failure. logins, when not empty, narrows
+  // the principals to those (each must be one the grant gives, else the
+  // signer refuses with PermissionDenied): the browser terminal's
+  // certificate names the one login it connects as.
+  Result<IssuedUserCertificate> IssueUserCertificate(
+      const UserRecord& user, const ssh::Ed25519PublicKey& key, std::chrono::seconds requested_ttl,
+      std::int64_t now, const std::string& source = "",
+      const std::vector<std::string>& logins = {}) const;
 
   // The lifetime a request would get before role caps: requested (or
   // default), capped by max_ttl.

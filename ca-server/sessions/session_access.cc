@@ -38,4 +38,16 @@ bool MaySee(const SessionFilter::Visibility& visibility, const SessionRecord& se
              visibility.nodes.end();
 }
 
+Result<SessionRecord> VisibleSession(Store& store, const UserRecord& user, const std::string& id) {
+  const Status not_found = NotFound("session " + id + " not found");
+  auto session = store.GetSession(id);
+  if (!session) {
+    return Err(session.error().code() == Code::kNotFound ? not_found : session.error());
+  }
+  auto visibility = SessionVisibility(store, user);
+  if (!visibility) return Err(visibility.error());
+  if (!MaySee(*visibility, *session)) return Err(not_found);
+  return session;
+}
+
 }  // namespace gate::ca

@@ -17,6 +17,11 @@ Result<SessionFilter::Visibility> SessionVisibility(Store& store, const UserReco
 
 bool MaySee(const SessionFilter::Visibility& visibility, const SessionRecord& session);
 
+// The session id names, if user may see it; NotFound ("session ID not
+// found") alike for sessions that do not exist and those user may not see,
+// so ids cannot be probed. Store errors as they are.
+Result<SessionRecord> VisibleSession(Store& store, const UserRecord& user, const std::string& id);
+
 }  // namespace gate::ca
 
 #endif  // GATE_CA_SESSIONS_SESSION_ACCESS_H_

@@ -13,6 +13,9 @@
 //     signup_token_ttl: 1h
 //     web_idle_timeout: 30m          # a browser session idle this long ends (1m..web_session_ttl)
 //     web_session_ttl: 12h           # no browser session lives longer (at most 7 days)
+//     web_terminal:                  # browser terminals and live joins (SSH from gate-ca)
+//       max_connections: 64          # open at once in the whole gate-ca
+//       max_per_user: 8              # open at once per Gate user (<= max_connections)
 //     authentication:
 //       type: local                  # local (github|oidc|saml: not in this version)
 //       second_factor: otp           # otp|off
@@ -123,6 +126,13 @@ struct ServingLimits {
 // and api concurrency max(2, cores); upload max(1, cores/2); admin 2.
 ServingLimits DefaultServingLimits(unsigned cores);
 
+// Browser terminals and live joins (docs/web.md): each is an SSH
+// connection from gate-ca to a node and a thread of gate-ca's.
+struct WebTerminalConfig {
+  int max_connections = 64;  // open at once, whole gate-ca
+  int max_per_user = 8;      // open at once per Gate user
+};
+
 struct Config {
   std::string cluster_name;  // filled with the host name if absent
   std::string data_dir = "/var/lib/gate";
@@ -136,6 +146,7 @@ struct Config {
   std::chrono::seconds signup_token_ttl{3600};
   std::chrono::seconds web_idle_timeout{30 * 60};
   std::chrono::seconds web_session_ttl{12 * 3600};
+  WebTerminalConfig web_terminal;
   AuthenticationConfig authentication;
   RateLimitConfig rate_limit;
   ServingLimits limits = DefaultServingLimits(0);  // DefaultConfig/ParseConfig use the core count
@@ -148,7 +159,8 @@ Config DefaultConfig();
 
 // Parses YAML text; `name` is used in error messages ("gate.yaml:3: ...").
 // Checks cross-field rules too (cert_ttl <= max_cert_ttl; 1m <=
-// web_idle_timeout <= web_session_ttl <= 7 days; both TLS files or
+// web_idle_timeout <= web_session_ttl <= 7 days; web_terminal.max_per_user
+// <= web_terminal.max_connections; both TLS files or
 // neither; password_min_length >= 8; limits: every class's concurrency at
 // most worker_threads and login's below it when there are two or more, so
 // logins never hold every worker; per-source cap and reserve below

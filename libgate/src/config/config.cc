@@ -283,6 +283,13 @@ Status ConfigParser::CrossChecks(Config& c) const {
         Seen("auth_service.cert_ttl") ? "auth_service.cert_ttl" : "auth_service.max_cert_ttl", msg);
   }
   GATE_RETURN_IF_ERROR(WebSessionChecks(c));
+  if (c.web_terminal.max_per_user > c.web_terminal.max_connections) {
+    const std::string key = "auth_service.web_terminal.max_per_user";
+    return AtKey(Seen(key) ? key : "auth_service.web_terminal.max_connections",
+                 "web_terminal.max_per_user (" + std::to_string(c.web_terminal.max_per_user) +
+                     ") is more than web_terminal.max_connections (" +
+                     std::to_string(c.web_terminal.max_connections) + ")");
+  }
   if (c.https_cert_file.empty() != c.https_key_file.empty()) {
     const bool have_cert = !c.https_cert_file.empty();
     return AtKey(have_cert ? "auth_service.https_cert_file" : "auth_service.https_key_file",
@@ -371,6 +378,11 @@ Result<Config> ConfigParser::Parse(std::string_view text) {
       return Int(v, k, min, max, out);
     };
   };
+  // Each open terminal is a thread and an SSH connection: bounded.
+  const std::vector<Field> web_terminal = {
+      {"max_connections", num(1, 4096, &c.web_terminal.max_connections)},
+      {"max_per_user", num(1, 4096, &c.web_terminal.max_per_user)},
+  };
   auto timeout = [this, kMaxTimeout](std::chrono::seconds* out) {
     return [this, kMaxTimeout, out](const YAML::Node& v, const std::string& k) {
       return Timeout(v, k, kMaxTimeout, out);
@@ -421,6 +433,10 @@ Result<Config> ConfigParser::Parse(std::string_view text) {
       {"signup_token_ttl", dur(&c.signup_token_ttl)},
       {"web_idle_timeout", dur(&c.web_idle_timeout)},
       {"web_session_ttl", dur(&c.web_session_ttl)},
+      {"web_terminal",
+       [&](const YAML::Node& v, const std::string&) -> Status {
+         return Section(v, "auth_service.web_terminal", web_terminal);
+       }},
       {"authentication",
        [&](const YAML::Node& v, const std::string&) -> Status {
          return Section(v, "auth_service.authentication", authentication);

@@ -957,3 +957,165 @@ TEST_F(HttpServerTest, PortInUseIsUnavailable) {
 
 }  // namespace
 }  // namespace gate::ca
+
+// --- WebSocket upgrades (websocket.h) ---
+
+namespace gate::ca {
+namespace {
+
+// A TLS client that keeps its connection, for the WebSocket handshake and
+// hand-made frames.
+class TlsConnection {
+ public:
+  explicit TlsConnection(std::uint16_t port)
+      : fd_(ConnectTcp(port)), ctx_(SSL_CTX_new(TLS_client_method())), ssl_(SSL_new(ctx_.get())) {
+    ok_ = fd_.valid() && ssl_ && SSL_set_fd(ssl_.get(), fd_.get()) == 1 &&
+          SSL_connect(ssl_.get()) == 1;
+  }
+  bool ok() const { return ok_; }
+  void Write(const std::string& data) {
+    SSL_write(ssl_.get(), data.data(), static_cast<int>(data.size()));
+  }
+  // Reads until `have` bytes are buffered or the connection closes or stays
+  // silent for 5 s.
+  bool ReadAtLeast(std::size_t have) {
+    char buf[4096];
+    while (in_.size() < have) {
+      if (SSL_pending(ssl_.get()) == 0 && !WaitReadable(fd_.get(), 5000ms)) return false;
+      const int n = SSL_read(ssl_.get(), buf, sizeof(buf));
+      if (n <= 0) return false;
+      in_.append(buf, static_cast<std::size_t>(n));
+    }
+    return true;
+  }
+  // The HTTP reply head (through the blank line), or what came before EOF.
+  std::string ReadHead() {
+    while (in_.find("\r\n\r\n") == std::string::npos) {
+      if (!ReadAtLeast(in_.size() + 1)) return std::exchange(in_, "");
+    }
+    const std::size_t end = in_.find("\r\n\r\n") + 4;
+    std::string head = in_.substr(0, end);
+    in_.erase(0, end);
+    return head;
+  }
+  // One short server frame (unmasked, payload < 126 bytes): opcode, payload.
+  std::pair<int, std::string> ReadFrame() {
+    if (!ReadAtLeast(2)) return {-1, ""};
+    const int opcode = in_[0] & 0x0f;
+    const std::size_t len = static_cast<unsigned char>(in_[1]) & 0x7f;
+    if (!ReadAtLeast(2 + len)) return {-1, ""};
+    std::string payload = in_.substr(2, len);
+    in_.erase(0, 2 + len);
+    return {opcode, payload};
+  }
+  // Ends TLS (close_notify) and the TCP connection's sending half, as a
+  // browser does after the closing handshake.
+  void Shutdown() {
+    SSL_shutdown(ssl_.get());
+    ::shutdown(fd_.get(), SHUT_WR);
+  }
+  // A masked client frame (RFC 6455 section 5.3), payload < 126 bytes.
+  void WriteFrame(int opcode, const std::string& payload) {
+    const unsigned char mask[4] = {0x12, 0x34, 0x56, 0x78};
+    std::string frame;
+    frame += static_cast<char>(0x80 | opcode);
+    frame += static_cast<char>(0x80 | payload.size());
+    frame.append(reinterpret_cast<const char*>(mask), 4);
+    for (std::size_t i = 0; i < payload.size(); ++i) {
+      frame += static_cast<char>(payload[i] ^ static_cast<char>(mask[i % 4]));
+    }
+    Write(frame);
+  }
+
+ private:
+  UniqueFd fd_;
+  CPtr<SSL_CTX, SSL_CTX_free> ctx_;
+  CPtr<SSL, SSL_free> ssl_;
+  bool ok_ = false;
+  std::string in_;
+};
+
+std::string UpgradeRequest(const std::string& path) {
+  return "GET " + path +
+         " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+         "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+         "Origin: https://gate.test\r\n\r\n";
+}
+
+// Echoes each message back with "echo:"; "close" makes it close with a
+// final text message.
+class EchoHandler : public WebSocketHandler {
+ public:
+  void OnOpen(std::shared_ptr<WebSocketPeer> peer) override { peer_ = std::move(peer); }
+  bool OnMessage(bool text, std::string data) override {
+    if (data == "close") {
+      peer_->Close(kCloseNormal, "bye", "final");
+    } else {
+      peer_->Send(text, "echo:" + data);
+    }
+    return true;
+  }
+  void OnClosed() override {
+    closed_.set_value();
+    peer_.reset();
+  }
+  std::future<void> closed() { return closed_.get_future(); }
+
+ private:
+  std::shared_ptr<WebSocketPeer> peer_;
+  std::promise<void> closed_;
+};
+
+TEST_F(HttpServerTest, WebSocketUpgradesAreDecidedByTheUpgradeHandler) {
+  auto handler = std::make_shared<EchoHandler>();
+  std::future<void> closed = handler->closed();
+  std::string seen_origin;
+  HttpServerOptions options = Options();
+  options.upgrade = [&](const HttpRequest& req) -> std::optional<UpgradeResult> {
+    if (req.path == "/v1/whoami") return std::nullopt;  // not a WebSocket route
+    UpgradeResult result;
+    result.route = "/ws/{x}";
+    if (req.path == "/ws/refused") {
+      result.refusal = ErrorReply(PermissionDenied("cross-origin request refused"));
+      return result;
+    }
+    seen_origin = req.origin;
+    result.handler = handler;
+    return result;
+  };
+  StartServer(options);
+
+  // A refusal is a plain HTTP reply, and no upgrade.
+  Exchange refused = TlsExchange(port_, UpgradeRequest("/ws/refused"));
+  EXPECT_EQ(refused.data.rfind("HTTP/1.1 403 ", 0), 0u) << refused.data;
+  EXPECT_NE(refused.data.find("cross-origin request refused"), std::string::npos);
+  EXPECT_EQ(refused.data.find("101"), std::string::npos);
+  // A path that is not a WebSocket route is an ordinary request.
+  Exchange ordinary = TlsExchange(port_, UpgradeRequest("/v1/whoami"));
+  EXPECT_EQ(ordinary.data.rfind("HTTP/1.1 200 ", 0), 0u) << ordinary.data;
+
+  TlsConnection ws(port_);
+  ASSERT_TRUE(ws.ok());
+  ws.Write(UpgradeRequest("/ws/echo"));
+  const std::string head = ws.ReadHead();
+  ASSERT_EQ(head.rfind("HTTP/1.1 101 ", 0), 0u) << head;
+  EXPECT_NE(head.find("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), std::string::npos)
+      << head;
+  EXPECT_EQ(seen_origin, "https://gate.test");
+  ws.WriteFrame(0x1, "hi");
+  EXPECT_EQ(ws.ReadFrame(), (std::pair<int, std::string>{0x1, "echo:hi"}));
+  ws.WriteFrame(0x2, std::string("\x01\x02", 2));
+  EXPECT_EQ(ws.ReadFrame(), (std::pair<int, std::string>{0x2, std::string("echo:\x01\x02", 7)}));
+  ws.WriteFrame(0x1, "close");
+  EXPECT_EQ(ws.ReadFrame(), (std::pair<int, std::string>{0x1, "final"}));
+  auto [opcode, payload] = ws.ReadFrame();
+  EXPECT_EQ(opcode, 0x8);
+  EXPECT_EQ(payload, std::string("\x03\xe8", 2) + "bye");  // 1000, "bye"
+  ws.WriteFrame(0x8, std::string("\x03\xe8", 2));
+  // The server's side ends with TLS, which waits for the client's.
+  ws.Shutdown();
+  EXPECT_EQ(closed.wait_for(10s), std::future_status::ready);
+}
+
+}  // namespace
+}  // namespace gate::ca

@@ -232,3 +232,47 @@ TEST_F(WebSessionsTest, CreateForAMissingUserIsNotFound) {
 
 }  // namespace
 }  // namespace gate::ca
+
+namespace gate::ca {
+namespace {
+
+// Recheck: what a browser terminal asks every few seconds, by the id's hash.
+TEST_F(WebSessionsTest, RecheckRefreshesOnlyWhenActive) {
+  Make({.idle_timeout = std::chrono::minutes(30), .refresh_interval = std::chrono::seconds(60)});
+  NewWebSession s = Create();
+  const std::string hash = HexEncode(Sha256(s.id.view()));
+  now_ = kNow + 120;
+  auto idle = sessions_->Recheck(hash, /*active=*/false);
+  ASSERT_TRUE(idle.has_value()) << idle.error().ToString();
+  EXPECT_EQ(idle->user.name, "alice");
+  EXPECT_TRUE(idle->csrf_token.empty());
+  EXPECT_EQ(store_->GetWebSession(hash)->last_seen_at, kNow);
+  auto busy = sessions_->Recheck(hash, /*active=*/true);
+  ASSERT_TRUE(busy.has_value());
+  EXPECT_EQ(store_->GetWebSession(hash)->last_seen_at, kNow + 120);
+  // A busy terminal keeps the session past the idle timeout...
+  for (now_ = kNow + 600; now_ < kNow + 3 * 3600; now_ += 600) {
+    ASSERT_TRUE(sessions_->Recheck(hash, true).has_value()) << now_ - kNow;
+  }
+  // ...an idle one does not.
+  now_ += 30 * 60;
+  auto ended = sessions_->Recheck(hash, false);
+  ASSERT_FALSE(ended.has_value());
+  EXPECT_EQ(ended.error().code(), Code::kUnauthenticated);
+}
+
+TEST_F(WebSessionsTest, RecheckSeesLogoutAndLocks) {
+  NewWebSession s = Create();
+  NewWebSession other = Create();
+  ASSERT_TRUE(sessions_->End(s.id.view()).ok());
+  EXPECT_EQ(sessions_->Recheck(HexEncode(Sha256(s.id.view())), true).error().code(),
+            Code::kUnauthenticated);
+  const std::string other_hash = HexEncode(Sha256(other.id.view()));
+  EXPECT_TRUE(sessions_->Recheck(other_hash, false).has_value());
+  ASSERT_TRUE(store_->SetLock({"alice", 0, "stolen", kNow}).ok());
+  EXPECT_EQ(sessions_->Recheck(other_hash, false).error().code(), Code::kUnauthenticated);
+  EXPECT_EQ(store_->GetWebSession(other_hash).error().code(), Code::kNotFound);
+}
+
+}  // namespace
+}  // namespace gate::ca

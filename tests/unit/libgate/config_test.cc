@@ -490,3 +490,29 @@ TEST_F(LoadConfigTest, RefusesWorldWritable) {
 
 }  // namespace
 }  // namespace gate
+
+namespace gate {
+namespace {
+
+TEST(ConfigTest, ParsesTheWebTerminalCaps) {
+  auto c = ParseConfig("", "gate.yaml");
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  EXPECT_EQ(c->web_terminal.max_connections, 64);
+  EXPECT_EQ(c->web_terminal.max_per_user, 8);
+  c = ParseConfig("auth_service:\n  web_terminal:\n    max_connections: 3\n    max_per_user: 2\n",
+                  "gate.yaml");
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  EXPECT_EQ(c->web_terminal.max_connections, 3);
+  EXPECT_EQ(c->web_terminal.max_per_user, 2);
+  EXPECT_EQ(ErrorOf("auth_service:\n  web_terminal:\n    max_connections: 0\n"),
+            "gate.yaml:3: max_connections: 0 is out of range (1-4096)");
+  EXPECT_EQ(ErrorOf("auth_service:\n  web_terminal:\n    max_connections: 4\n    "
+                    "max_per_user: 5\n"),
+            "gate.yaml:4: web_terminal.max_per_user (5) is more than "
+            "web_terminal.max_connections (4)");
+  EXPECT_EQ(ErrorOf("auth_service:\n  web_terminal:\n    max_sessions: 4\n"),
+            "gate.yaml:3: unknown key 'max_sessions' in auth_service.web_terminal");
+}
+
+}  // namespace
+}  // namespace gate
