@@ -54,7 +54,7 @@ function(gate_web_bundle out_var)
     COMMAND ${CMAKE_COMMAND} -E env NODE_PATH=${web_build}/node_modules
             ${web_build}/node_modules/.bin/esbuild
             ${web_src}/src/home.js ${web_src}/src/login.js ${web_src}/src/signup.js
-            ${web_src}/src/sessions.js ${web_src}/src/session.js
+            ${web_src}/src/sessions.js ${web_src}/src/session.js ${web_src}/src/terminal.js
             ${web_src}/src/style.css
             --bundle --minify --format=esm --target=es2020 --charset=utf8
             --legal-comments=none --entry-names=[name]-[hash] --outdir=${dist}/assets

@@ -125,6 +125,12 @@ void RegisterWebUi(Router& router, bool hsts) {
     if (!HasSessionCookie(req.cookie)) return files->Redirect(LoginThenBack(req));
     return files->Page("session.html", 200, kReplayContentSecurityPolicy);
   });
+  // The browser terminal: node and login are the page script's query
+  // (it connects to /v1/web/terminal, which checks both).
+  router.AddRaw("GET", "/web/terminal", [files](const HttpRequest& req, const PathParams&) {
+    if (!HasSessionCookie(req.cookie)) return files->Redirect(LoginThenBack(req));
+    return files->Page("terminal.html");
+  });
   router.AddRaw("GET", "/web/assets/{name}", [files](const HttpRequest&, const PathParams& p) {
     return files->Asset(p.at("name"));
   });

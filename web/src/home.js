@@ -32,7 +32,17 @@ function nodeRow(node) {
     if (i) logins.append(', ');
     logins.append(el('code', {}, login));
   });
-  return el('tr', {}, el('th', { scope: 'row' }, node.name || ''), labels, logins);
+  // A browser terminal per login (/web/terminal), opened in this tab.
+  const connect = el('div', { class: 'connect-list' });
+  for (const login of node.logins || []) {
+    const query = new URLSearchParams({ node: node.host_uuid || '', login });
+    connect.append(el('a', {
+      class: 'connect', href: `/web/terminal?${query}`, 'data-login': login,
+      'aria-label': `Connect to ${node.name || 'the node'} as ${login}`,
+    }, `connect as ${login}`));
+  }
+  return el('tr', { 'data-node': node.host_uuid || '' },
+    el('th', { scope: 'row' }, node.name || ''), labels, logins, el('td', {}, connect));
 }
 
 function applyFilter() {

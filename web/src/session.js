@@ -1,15 +1,18 @@
 // /web/sessions/ID: one session. A finished one replays in
 // asciinema-player, which only this page bundles; its recording is fetched
 // whole through the chunked recording API and handed to the player as
-// text. A live one says so and shows the `gate join` command (joining in
-// the browser is not built yet). An unknown id and one I may not see are
-// the same "not found" (gate-ca answers 404 alike).
+// text. A live one opens the live join (xterm.js over the join WebSocket),
+// observer first, with the `gate join` command as the terminal's
+// alternative. An unknown id and one I may not see are the same "not
+// found" (gate-ca answers 404 alike).
 import { create } from 'asciinema-player';
 import 'asciinema-player/dist/bundle/asciinema-player.css';
+import '@xterm/xterm/css/xterm.css';
 import { ApiError, api, describeError } from './api.js';
 import { byId, copyButton, el, setAlert } from './dom.js';
 import { startSessionBar, toLogin } from './session_bar.js';
 import { dateTime, recordingState, sessionDuration, sessionState } from './session_state.js';
+import { openWebTerminal } from './web_terminal.js';
 
 const PREFIX = '/web/sessions/';
 // Bytes per recording request: small enough that the page can say how far
@@ -202,6 +205,67 @@ async function showReplay(s) {
   return undefined;
 }
 
+const MODE_TEXT = {
+  observer: 'You are observing: you see the session as it happens, and your keystrokes are not sent.',
+  peer: 'You joined as a peer: what you type goes to the session, as if typed by its owner.',
+};
+
+// The join socket closed before it opened: say why, as far as the API can
+// tell (a browser is not told why an upgrade was refused).
+async function explainRefusal(id) {
+  try {
+    const now = await api('GET', `/v1/sessions/${encodeURIComponent(id)}`);
+    if (!now.live) return 'The session has ended. Reload the page for its replay.';
+    // gate-ca joins as the first login the user may use on the node.
+    const reply = await api('GET', '/v1/nodes');
+    const node = (Array.isArray(reply.nodes) ? reply.nodes : []).find((n) => n.host_uuid === now.node);
+    if (!node || !Array.isArray(node.logins) || node.logins.length === 0) {
+      return `You have no login on ${now.node_name || 'this session\'s node'}, which joining in the browser needs. Join from a terminal with the command below.`;
+    }
+  } catch (err) {
+    if (err.status === 401) {
+      toLogin();
+      return 'Your session has ended. Log in again.';
+    }
+    if (err.status === 404) return 'This session is no longer one you may see.';
+  }
+  return 'gate-ca refused to join this session. It may be serving as many browser terminals as it allows: reload the page to try again.';
+}
+
+// The live join, as observer or peer; the switch reconnects in the other
+// mode (gate join records the leave and the new join).
+function startJoin(s, csrfToken, mode) {
+  const text = byId('join-mode-text');
+  text.textContent = MODE_TEXT[mode];
+  text.dataset.mode = mode;
+  const button = byId('join-switch');
+  button.textContent = mode === 'observer' ? 'Join as peer' : 'Observe only';
+  button.hidden = false;
+  const status = byId('join-status');
+  const setStatus = (state, message) => {
+    status.textContent = message;
+    status.dataset.state = state;
+  };
+  const query = new URLSearchParams({ mode });
+  const join = openWebTerminal({
+    holder: byId('join-terminal'),
+    path: `/v1/web/sessions/${encodeURIComponent(s.id)}/join?${query}`,
+    csrfToken,
+    readOnly: mode === 'observer',
+    onState: (st) => {
+      if (st.state === 'connecting') setStatus('connecting', `Joining as ${mode}…`);
+      else if (st.state === 'connected') setStatus('connected', `Joined as ${mode}.`);
+      else if (st.state === 'ended') setStatus('ended', `The join ${st.text}. Reload the page to see the session's state.`);
+      else if (st.state === 'error') setStatus('error', st.text);
+      else explainRefusal(s.id).then((why) => setStatus('error', why));
+    },
+  });
+  button.onclick = () => {
+    join.dispose();
+    startJoin(s, csrfToken, mode === 'observer' ? 'peer' : 'observer');
+  };
+}
+
 async function main() {
   const bar = await startSessionBar();
   if (!bar) return undefined;
@@ -230,6 +294,7 @@ async function main() {
   if (s.live) {
     byId('live').hidden = false;
     showCommand('join-command', `gate join ${s.id}`);
+    startJoin(s, bar.csrf_token, 'observer');
     return undefined;
   }
   return showReplay(s);

@@ -72,7 +72,7 @@ TEST(SecurityHeadersTest, HtmlJsonAndHsts) {
 
 TEST_F(WebUiTest, TheBundleHasEveryPage) {
   for (const char* page : {"home.html", "login.html", "signup.html", "notfound.html",
-                           "sessions.html", "session.html"}) {
+                           "sessions.html", "session.html", "terminal.html"}) {
     bool found = false;
     for (const WebBundleFile& f : WebBundleFiles()) found = found || f.name == page;
     EXPECT_TRUE(found) << page;
@@ -146,8 +146,33 @@ TEST_F(WebUiTest, SessionPagesNeedASessionCookieElseGoToLogin) {
   EXPECT_EQ(router_.Dispatch(Get(m.str())).status, 200);
 }
 
+TEST_F(WebUiTest, TerminalPageNeedsASessionCookieElseGoesToLogin) {
+  HttpRequest req = Get("/web/terminal");
+  req.query = "node=0b6f2a9e-3c1d-4e5f-8a7b-9c0d1e2f3a4b&login=root";
+  HttpReply out = router_.Dispatch(req);
+  EXPECT_EQ(out.status, 302);
+  EXPECT_EQ(HeaderOf(out, "Location"),
+            "/web/login?next=%2Fweb%2Fterminal%3Fnode%3D0b6f2a9e-3c1d-4e5f-8a7b-9c0d1e2f3a4b%26"
+            "login%3Droot");
+  ExpectBrowserHeaders(out, false);
+
+  req.cookie = "__Host-gate_session=abc";
+  HttpReply page = router_.Dispatch(req);
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(page.route, "/web/terminal");
+  EXPECT_NE(page.raw_body.find("id=\"terminal\""), std::string::npos);
+  EXPECT_EQ(page.cache_control, "no-store");
+  // The HTML policy as every other page: xterm.js needs no more.
+  ExpectBrowserHeaders(page, false);
+  std::smatch m;
+  ASSERT_TRUE(
+      std::regex_search(page.raw_body, m, std::regex("/web/assets/terminal-[A-Z0-9]+\\.css")));
+  EXPECT_EQ(router_.Dispatch(Get(m.str())).status, 200);
+}
+
 TEST_F(WebUiTest, OnlyTheSessionPageBundlesThePlayer) {
-  for (const char* page : {"/web/", "/web/login", "/web/newuser/x", "/web/sessions"}) {
+  for (const char* page :
+       {"/web/", "/web/login", "/web/newuser/x", "/web/sessions", "/web/terminal"}) {
     HttpReply html = router_.Dispatch(Get(page, "__Host-gate_session=abc"));
     ASSERT_EQ(html.status, 200) << page;
     EXPECT_EQ(html.raw_body.find("/web/assets/session-"), std::string::npos) << page;
@@ -179,8 +204,8 @@ TEST_F(WebUiTest, PagesAreHtmlWithTheirHeaders) {
 TEST_F(WebUiTest, HstsOnlyWhenAsked) {
   Router router;
   RegisterWebUi(router, /*hsts=*/true);
-  for (const char* path :
-       {"/web", "/web/", "/web/login", "/web/newuser/x", "/web/nope", "/web/sessions"}) {
+  for (const char* path : {"/web", "/web/", "/web/login", "/web/newuser/x", "/web/nope",
+                           "/web/sessions", "/web/terminal"}) {
     ExpectBrowserHeaders(router.Dispatch(Get(path)), true);
   }
   ExpectBrowserHeaders(router.Dispatch(Get("/web/sessions/x", "__Host-gate_session=abc")), true,
