@@ -441,6 +441,7 @@ class WebTerminalTest(BrowserTestCase):
         self.assertIn("login 'root' not allowed on", status)
         self.assertIn(f"Logins you may use there: {LOGIN}", status)
         self.assertEqual(self.driver.find_elements(By.CSS_SELECTOR, "#terminal .xterm"), [])
+        self.assertTrue(self.driver.find_element(By.ID, "terminal-back").is_displayed())
         self.screenshot("refused")
         self.open("/web/terminal?node=00000000-0000-4000-8000-000000000000&login=gtrec")
         self.assertIn("no node with this id", self.wait_status("terminal-status", "error"))

@@ -229,7 +229,9 @@ async function explainRefusal(id) {
     }
     if (err.status === 404) return 'This session is no longer one you may see.';
   }
-  return 'gate-ca refused to join this session. It may be serving as many browser terminals as it allows: reload the page to try again.';
+  return 'gate-ca refused to join this session: its node may not be set up for browser terminals ' +
+    'yet (an administrator sets its SSH address), or gate-ca is serving as many as it allows. ' +
+    'Reload the page to try again, or join from a terminal with the command below.';
 }
 
 // The live join, as observer or peer; the switch reconnects in the other

@@ -16,6 +16,13 @@ function setStatus(state, text) {
   status.dataset.state = state;
 }
 
+// Nothing to connect to: no terminal, and the way back to the nodes.
+function refuseBeforeConnecting(text) {
+  setStatus('error', text);
+  byId('terminal').hidden = true;
+  byId('terminal-back').hidden = false;
+}
+
 // null when the user may log in as login on the node, else why not.
 async function whyNot(hostUuid, login) {
   const reply = await api('GET', '/v1/nodes');
@@ -43,7 +50,9 @@ async function explainRefusal(hostUuid, login) {
     }
     return `gate-ca refused the connection: ${describeError(err)}`;
   }
-  return 'gate-ca refused the connection. It may be serving as many browser terminals as it allows: try again in a moment.';
+  return 'gate-ca refused the connection: the node may not be set up for browser terminals yet ' +
+    '(an administrator sets its SSH address), or gate-ca is serving as many as it allows. ' +
+    'Try again in a moment, or ask your administrator.';
 }
 
 async function main() {
@@ -53,7 +62,7 @@ async function main() {
   const hostUuid = params.get('node') || '';
   const login = params.get('login') || '';
   if (!hostUuid || !login) {
-    setStatus('error', 'This address names no node and login. Pick one on your home page.');
+    refuseBeforeConnecting('This address names no node and login. Pick one on your home page.');
     return;
   }
   let problem;
@@ -64,11 +73,11 @@ async function main() {
       toLogin();
       return;
     }
-    setStatus('error', `The node list could not be loaded: ${describeError(err)}`);
+    refuseBeforeConnecting(`The node list could not be loaded: ${describeError(err)}`);
     return;
   }
   if (problem) {
-    setStatus('error', problem.text);
+    refuseBeforeConnecting(problem.text);
     return;
   }
   document.title = `${login} on a node · gate`;
