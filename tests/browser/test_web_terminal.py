@@ -31,6 +31,7 @@ import time
 import unittest
 
 from browser import OTHER_HOST, SIZES, BrowserTestCase
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -265,9 +266,12 @@ class WebTerminalTest(BrowserTestCase):
         return self.text(element_id)
 
     def type_in(self, holder, keys):
-        """Keys as a person types them into the terminal in #holder."""
-        self.driver.find_element(By.CSS_SELECTOR, f"#{holder} .xterm-helper-textarea") \
-            .send_keys(keys)
+        """Keys as a person types them into the terminal in #holder (which
+        has the keyboard focus once clicked)."""
+        self.driver.execute_script(
+            "document.querySelector(arguments[0] + ' .xterm-helper-textarea').focus();",
+            "#" + holder)
+        ActionChains(self.driver).send_keys(keys).perform()
 
     def paste_in(self, holder, text):
         """A paste (Ctrl+V / the context menu) into the terminal: the
@@ -406,13 +410,19 @@ class WebTerminalTest(BrowserTestCase):
         sizes = {}
         for size in SIZES:
             self.set_size(size)
-            self.type_in("terminal", "clear; stty size" + Keys.ENTER)
-            self.wait_screen("terminal", r"^\d+ \d+\s*$")
-            rows, cols = map(int, re.search(r"^(\d+) (\d+)\s*$", self.screen("terminal"),
-                                            re.M).groups())
-            sizes[size[0]] = cols
+            name = size[0]
+            # Refitted: the terminal fits its holder again (the page sent the
+            # resize before anything typed after this).
+            self.wait_for(lambda d: d.execute_script(
+                "const h = document.getElementById('terminal');"
+                "return h.querySelector('.xterm-screen').offsetWidth <= h.clientWidth;"),
+                "the terminal to fit the window")
+            self.type_in("terminal", f"echo {name}-cols-$(stty size | cut -d' ' -f2)" + Keys.ENTER)
+            self.wait_screen("terminal", rf"^{name}-cols-\d+\s*$")
+            sizes[name] = int(re.search(rf"^{name}-cols-(\d+)\s*$", self.screen("terminal"),
+                                        re.M).group(1))
             self.check_layout()
-            self.screenshot(size[0])
+            self.screenshot(name)
         self.assertGreater(sizes["desktop"], 100, sizes)
         self.assertLess(sizes["phone"], 60, sizes)
         self.set_size(SIZES[0])
@@ -420,7 +430,8 @@ class WebTerminalTest(BrowserTestCase):
         self.type_in("terminal", "exit 3" + Keys.ENTER)
         self.assertIn("exit status 3", self.wait_status("terminal-status", "ended"))
         self.screenshot("ended")
-        self.assertTrue(self.ca.audit_rows("user.web_terminal", LOGIN), "no audit row")
+        audit = self.ca.audit_rows("user.web_terminal", f"login {LOGIN}")
+        self.assertTrue([r for r in audit if r[0] == "rita" and r[1]], audit)
 
         # Recorded on the node like any ssh session, and listed.
         self.upload()

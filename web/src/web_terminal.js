@@ -89,6 +89,10 @@ export function openWebTerminal({ holder, path, csrfToken, readOnly = false, onS
 
   let finished = false; // an end, error or refusal was reported
   let opened = false;
+  // gate-ca drops what arrives between the start message and "ready" (the
+  // SSH channel is not open yet): input waits for ready, and ready re-sends
+  // the size in case the window changed meanwhile.
+  let ready = false;
   const encoder = new TextEncoder();
   const report = (state) => {
     if (finished) return;
@@ -102,8 +106,12 @@ export function openWebTerminal({ holder, path, csrfToken, readOnly = false, onS
   const sendJson = (message) => {
     if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
   };
+  const sendResize = () => {
+    if (!ready) return;
+    sendJson({ type: 'resize', cols: clampDimension(terminal.cols), rows: clampDimension(terminal.rows) });
+  };
   const sendBytes = (bytes) => {
-    if (socket.readyState !== WebSocket.OPEN) return;
+    if (!ready || socket.readyState !== WebSocket.OPEN) return;
     for (let at = 0; at < bytes.length; at += MAX_FRAME_BYTES) {
       socket.send(bytes.subarray(at, at + MAX_FRAME_BYTES));
     }
@@ -131,6 +139,8 @@ export function openWebTerminal({ holder, path, csrfToken, readOnly = false, onS
     }
     if (!message || typeof message !== 'object') return;
     if (message.type === 'ready') {
+      ready = true;
+      sendResize();
       report({ state: 'connected', ready: message });
       if (!readOnly) terminal.focus();
     } else if (message.type === 'end') {
@@ -158,9 +168,7 @@ export function openWebTerminal({ holder, path, csrfToken, readOnly = false, onS
     // Mouse reports in the legacy encoding: one byte per character.
     terminal.onBinary((data) => sendBytes(Uint8Array.from(data, (c) => c.charCodeAt(0))));
   }
-  terminal.onResize(({ cols, rows }) => {
-    sendJson({ type: 'resize', cols: clampDimension(cols), rows: clampDimension(rows) });
-  });
+  terminal.onResize(sendResize);
   // The terminal fills its holder: refit when the window (or the layout
   // around the holder) changes size, once per frame at most.
   let pending = 0;
