@@ -93,6 +93,7 @@ export function openWebTerminal({ holder, path, csrfToken, readOnly = false, onS
   // SSH channel is not open yet): input waits for ready, and ready re-sends
   // the size in case the window changed meanwhile.
   let ready = false;
+  let disposed = false;
   const encoder = new TextEncoder();
   const report = (state) => {
     if (finished) return;
@@ -159,6 +160,7 @@ export function openWebTerminal({ holder, path, csrfToken, readOnly = false, onS
     } else {
       report({ state: 'error', text: `The connection to gate-ca was lost (code ${event.code}).` });
     }
+    if (disposed) return;
     terminal.options.disableStdin = true;
     terminal.options.cursorBlink = false;
   });
@@ -193,6 +195,7 @@ export function openWebTerminal({ holder, path, csrfToken, readOnly = false, onS
     close,
     dispose() {
       close();
+      disposed = true;
       terminal.dispose();
       holder.replaceChildren();
     },
