@@ -383,7 +383,7 @@ class SessionPagesTest(BrowserTestCase):
         self.check_console()
 
     def test_live_session_page_says_live_with_the_join_command(self):
-        # The live join in the browser is test_web_terminal.py's (a real
+        # The live join in the browser is test_terminal_pages.py's (a real
         # recorded session). This session was written by gate-test-cast, not
         # by a recorder that gate join could reach: the page says the join
         # failed, and keeps `gate join`.
