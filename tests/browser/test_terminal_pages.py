@@ -336,6 +336,8 @@ class WebTerminalTest(BrowserTestCase):
         self.wait_for(lambda d: d.execute_script("return window.gateSeen[arguments[0]];", needle),
                       "the typed text in the browser")
         seen = self.driver.execute_script("return window.gateSeen[arguments[0]];", needle) / 1000
+        print(f"typed text shown in the browser after {(seen - sent) * 1000:.0f} ms",
+              file=sys.stderr)
         self.assertLess(seen - sent, LIVE_LATENCY, "typed text took too long to show")
         owner.tmux("send-keys", "-t", owner.name, "C-u")
 

@@ -78,6 +78,9 @@ export function openWebTerminal({ holder, path, csrfToken, readOnly = false, onS
     disableStdin: readOnly,
     fontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace',
     fontSize: 14,
+    // A little room below the baseline: at 1 the DOM renderer's rows clip
+    // underscores in common monospace fonts.
+    lineHeight: 1.2,
     scrollback: 5000,
     theme: THEME,
   });
