@@ -9,8 +9,9 @@ tmux, and Chromium.
   keystrokes (even sent by hand over the socket) never reach the session,
   as peer they do, and the recording holds his joins;
 - rita's browser terminal ("connect as gtrec" on the home page) runs
-  `id -un` as gtrec, pastes, follows the window's size, ends with its exit
-  status, and its recording is listed in /web/sessions;
+  `id -un` as gtrec, pastes, interrupts with Ctrl+C, follows the window's
+  size, ends with its exit status, and its recording is listed in
+  /web/sessions;
 - a login the role does not allow is refused on the page and at the
   upgrade; a WebSocket from a page of another origin, a forged Origin and a
   wrong CSRF token are refused.
@@ -406,6 +407,13 @@ class WebTerminalTest(BrowserTestCase):
         self.paste_in("terminal", "echo pasted-$((6*7))")
         self.type_in("terminal", Keys.ENTER)
         self.wait_screen("terminal", r"^pasted-42\s*$")
+
+        # Ctrl+C reaches the program as the terminal's interrupt.
+        self.type_in("terminal", "sleep 600" + Keys.ENTER)
+        ActionChains(self.driver).key_down(Keys.CONTROL).send_keys("c").key_up(Keys.CONTROL) \
+            .perform()
+        self.type_in("terminal", "echo interrupted-$?" + Keys.ENTER)
+        self.wait_screen("terminal", r"^interrupted-130\s*$")
 
         # The shell's window follows the browser's: wide on a desktop, narrow
         # on a phone (the page sends a resize message).
