@@ -70,6 +70,7 @@ def bundle_sizes(ca, fx, cookie):
     """Every page's HTML and the assets it names, fetched from gate-ca."""
     pages = {"/web/login": "login", "/web/": "home", "/web/sessions": "sessions",
              "/web/sessions/00000000-0000-4000-8000-000000000000": "session (replay)",
+             "/web/terminal?node=00000000-0000-4000-8000-000000000000&login=x": "terminal",
              "/web/newuser/" + "0" * 32: "signup", "/web/nope": "not found"}
     assets = {}
     page_assets = {}
