@@ -408,6 +408,18 @@ class WebTerminalTest(BrowserTestCase):
         self.type_in("terminal", Keys.ENTER)
         self.wait_screen("terminal", r"^pasted-42\s*$")
 
+        # 24-bit colours show as the program asked (xterm.js sets them as a
+        # style attribute, which must not trip the CSP; check_console below).
+        self.type_in("terminal", r"printf '\033[38;2;255;0;0mtruecolor-red\033[0m\n'"
+                     + Keys.ENTER)
+        self.wait_screen("terminal", r"^truecolor-red\s*$")
+        colour = self.driver.execute_script("""
+            const rows = document.querySelector('#terminal .xterm-rows');
+            const span = [...rows.querySelectorAll('span')].find(
+                (s) => s.textContent.replace(/\u00a0/g, ' ') === 'truecolor-red');
+            return span ? getComputedStyle(span).color : null;""")
+        self.assertEqual(colour, "rgb(255, 0, 0)")
+
         # Ctrl+C reaches the program as the terminal's interrupt.
         self.type_in("terminal", "sleep 600" + Keys.ENTER)
         ActionChains(self.driver).key_down(Keys.CONTROL).send_keys("c").key_up(Keys.CONTROL) \

@@ -9,9 +9,12 @@
 // Markup can still not bring its own <style> (the HTML parser does not go
 // through document.createElement), so the CSP's protection stays whole.
 //
-// What xterm.js sets as a style *attribute* (24-bit RGB colours) is still
-// refused; such text shows in the terminal's palette colours instead
-// (docs/web.md).
+// xterm.js also sets some colours (24-bit RGB ones) with
+// element.setAttribute('style', ...), which the policy refuses as an inline
+// style attribute. On these pages a script's setAttribute('style', text)
+// sets the same declarations through CSSOM (element.style.cssText), which
+// CSP allows a page's own script; a style attribute written in markup is
+// still refused.
 
 // The stand-in for a <style> element: an inert, hidden element whose
 // textContent is the adopted sheet's text and whose remove() drops the
@@ -37,13 +40,28 @@ function styleStandIn(doc, create) {
   return holder;
 }
 
-// Makes doc.createElement('style') return the stand-in above, once per
-// document.
+// Makes a script's setAttribute('style', text) on any element of the
+// window go through CSSOM, as above.
+function styleAttributesThroughCssom(win) {
+  const proto = win.Element.prototype;
+  const set = proto.setAttribute;
+  proto.setAttribute = function setAttribute(name, value) {
+    if (String(name).toLowerCase() === 'style' && this.style) {
+      this.style.cssText = String(value);
+      return;
+    }
+    set.call(this, name, value);
+  };
+}
+
+// Makes doc.createElement('style') return the stand-in above, and style
+// attributes set by scripts go through CSSOM, once per document.
 export function adoptScriptStyles(doc = document) {
   if (doc.gateAdoptsScriptStyles) return;
   const create = doc.createElement.bind(doc);
   doc.createElement = (tag, options) => (String(tag).toLowerCase() === 'style'
     ? styleStandIn(doc, create)
     : create(tag, options));
+  styleAttributesThroughCssom(doc.defaultView);
   doc.gateAdoptsScriptStyles = true;
 }
