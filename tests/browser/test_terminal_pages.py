@@ -145,6 +145,8 @@ class WebTerminalTest(BrowserTestCase):
         ca.gatectl("roles", "add", "joiners", "--logins", LOGIN, "--join-sessions", check=True)
         cls.rita = cls.sign_up("rita", logins=LOGIN)
         cls.bob = cls.sign_up("bob", roles="joiners")
+        # carol has the same login on the node but no role with join_sessions.
+        cls.carol = cls.sign_up("carol", logins=LOGIN)
         synced = cls.node.sync()
         assert synced.returncode == 0, synced.stderr
         login = cls.rita.gate("login", "--proxy", ca.addr, "--user", "rita", "--insecure",
@@ -308,6 +310,24 @@ class WebTerminalTest(BrowserTestCase):
         owner.type("echo before-join-$((1+1))")
         owner.wait_for(r"^before-join-2\s*$")
         self.upload()
+
+        # carol, without a role with join_sessions, sees neither the session
+        # nor a way to join it: the page and the upgrade answer as for a
+        # session that does not exist.
+        status, body = self.upgrade(f"/v1/web/sessions/{sid}/join", self.api_cookie("carol"),
+                                    self.origin)
+        self.assertEqual(status, 404, body)
+        unknown = "00000000-0000-4000-8000-000000000000"
+        _, unknown_body = self.upgrade(f"/v1/web/sessions/{unknown}/join",
+                                       self.api_cookie("carol"), self.origin)
+        self.assertEqual(json.dumps(unknown_body).replace(unknown, sid), json.dumps(body))
+        self.log_in("carol")
+        self.open(f"/web/sessions/{sid}")
+        self.wait_for(lambda d: "Session not found" in d.title, "the not-found page")
+        self.assertEqual(self.driver.find_elements(By.CSS_SELECTOR, ".xterm-rows"), [])
+        self.open("/web/sessions?live=1")
+        self.assertNotIn(sid, self.rows_of_sessions())
+        self.driver.delete_all_cookies()
 
         # Listed live, and its row opens the session's page.
         self.log_in("bob")
