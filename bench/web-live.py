@@ -47,23 +47,6 @@ from stats import p99  # noqa: E402
 PASSWORD = "correct horse battery"
 LOGIN = "gtrec"
 
-# In the page: when the rows of the terminal in arguments[0] first hold
-# arguments[1], window.gateSeen[needle] = that time (ms since the epoch).
-WATCH = """
-const [selector, needle] = arguments;
-const rows = document.querySelector(selector + ' .xterm-rows');
-window.gateSeen = window.gateSeen || {};
-window.gateSeen[needle] = null;
-const check = () => {
-  if (window.gateSeen[needle] === null &&
-      rows.textContent.replace(/\\u00a0/g, ' ').includes(needle)) {
-    window.gateSeen[needle] = performance.timeOrigin + performance.now();
-  }
-};
-new MutationObserver(check).observe(rows, {subtree: true, childList: true, characterData: true});
-check();
-"""
-
 # In the page: types arguments[1] into the terminal in arguments[0] (the
 # input event xterm.js reads typed text from) and resolves to the ms until
 # its echo is rendered (null after 5 s).
@@ -164,6 +147,7 @@ def main():
     from harness import (Client, GateCA, Node, TestRecorder, binary, ensure_os_user,
                          root_safe_dir)
     from test_nodes import node_token
+    from test_terminal_pages import WATCH_SCRIPT
     from test_upload import register_recorder_key
 
     workdir = tempfile.mkdtemp(prefix="gate-bench-web-")
@@ -249,7 +233,7 @@ def main():
         browser_ms, cli_ms = [], []
         for i in range(args.runs):
             needle = f"q{i:05d}z"
-            driver.execute_script(WATCH, "#join-terminal", needle)
+            driver.execute_script(WATCH_SCRIPT, "#join-terminal", needle)
             sent = time.time()
             ssh.write(needle.encode())
             cli_at = join.wait_for(needle.encode())

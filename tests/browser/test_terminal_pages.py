@@ -49,9 +49,10 @@ LOGIN = "gtrec"
 # join within this (the issue's requirement; loopback takes milliseconds).
 LIVE_LATENCY = 1.0
 
-# In the page: the time (Date.now(), ms) at which a terminal's rows first
-# hold needle, in window.gateSeen[needle]; a MutationObserver notices it the
-# moment xterm.js renders it.
+# In the page: the time (ms since the epoch, to a fraction of a ms) at which
+# a terminal's rows first hold needle, in window.gateSeen[needle]; a
+# MutationObserver notices it the moment xterm.js renders it. Also
+# bench/web-live.py's.
 WATCH_SCRIPT = """
 const [selector, needle] = arguments;
 const rows = document.querySelector(selector + ' .xterm-rows');
@@ -60,7 +61,7 @@ window.gateSeen[needle] = null;
 const check = () => {
   if (window.gateSeen[needle] === null &&
       rows.textContent.replace(/\\u00a0/g, ' ').includes(needle)) {
-    window.gateSeen[needle] = Date.now();
+    window.gateSeen[needle] = performance.timeOrigin + performance.now();
   }
 };
 new MutationObserver(check).observe(rows, {subtree: true, childList: true, characterData: true});
