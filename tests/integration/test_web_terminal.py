@@ -350,6 +350,21 @@ class WebTerminalTest(test_recording.RecordingTest):
         self.assertIn("web session has ended", error["message"])
         self.assertEqual(term.wait_closed()[0], 1008)
 
+    def test_closing_the_socket_ends_the_session_on_the_node(self):
+        """Closing the tab: the browser closes its WebSocket, and the shell
+        on the node goes with the SSH session."""
+        web = self.web_user("tabby")
+        term = self.open_terminal(web)
+        term.type("echo shell-pid=$$\n")
+        term.wait_for(r"^shell-pid=\d+\s*$")
+        pid = int(re.search(r"^shell-pid=(\d+)\s*$", term.text(), re.M).group(1))
+        self.assertTrue(os.path.exists(f"/proc/{pid}"))
+        term.close()
+        deadline = time.time() + 20
+        while os.path.exists(f"/proc/{pid}") and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertFalse(os.path.exists(f"/proc/{pid}"), "the shell outlived its browser tab")
+
     def test_live_session_is_joined_as_observer_then_peer(self):
         owner, live, _ = self.terminal("owner")
         sid = live["session_id"]
