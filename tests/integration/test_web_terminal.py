@@ -67,7 +67,7 @@ class Terminal:
             return False
         try:
             opcode, data = self.ws.recv_data(control_frame=True)
-        except (websocket.WebSocketConnectionClosedException, ConnectionError):
+        except (websocket.WebSocketConnectionClosedException, ConnectionError, ssl.SSLError):
             self.close_code = self.close_code or -1
             return False
         if opcode == websocket.ABNF.OPCODE_BINARY:
@@ -326,8 +326,18 @@ class WebTerminalTest(test_recording.RecordingTest):
         web = self.web_user("olaf")
         # A browser frame over 64 KiB closes the connection (1009).
         big = self.open_terminal(web)
-        big.ws.send_binary(b"x" * (64 * 1024 + 1))
-        self.assertEqual(big.wait_closed()[0], 1009)
+        try:
+            big.ws.send_binary(b"x" * (64 * 1024 + 1))
+            sent = True
+        except (ssl.SSLError, OSError, websocket.WebSocketException):
+            # gate-ca judged the frame by its header and closed before taking
+            # the rest: the reset can cut off the send (and the close frame).
+            sent = False
+        code = big.wait_closed()[0]
+        if sent:
+            self.assertEqual(code, 1009)
+        else:
+            self.assertIn(code, (1009, -1))
         # A browser that stops reading is disconnected once gate-ca holds
         # 1 MiB of its output (after the kernel's socket buffers are full).
         flood = self.open_terminal(web)
