@@ -10,7 +10,7 @@
 #include "ca-server/api/node_api.h"
 #include "ca-server/auth/node_auth.h"
 #include "ca-server/issuer/revocation.h"
-#include "ca-server/nodes/ssh_address.h"
+#include "gate/config.h"
 #include "gate/duration.h"
 #include "gate/json.h"
 #include "gate/names.h"

@@ -4,7 +4,7 @@
 
 #include "ca-server/auth/node_auth.h"
 #include "ca-server/auth/tokens.h"
-#include "ca-server/nodes/ssh_address.h"
+#include "gate/config.h"
 #include "gate/duration.h"
 #include "gate/log.h"
 
@@ -213,8 +213,7 @@ Result<NodeRecord> NodeEnrollment::SetSshAddress(const std::string& host_uuid,
   GATE_RETURN_IF_ERROR(store_.SetNodeSshAddress(host_uuid, canonical));
   node->ssh_address = canonical;
   audit_.Record({now, "node.update", "", "admin", true,
-                 NodeName(*node) + " ssh address " +
-                     (canonical.empty() ? node->hostname + ":22 (its hostname)" : canonical)});
+                 NodeName(*node) + " ssh address " + (canonical.empty() ? "none" : canonical)});
   return node;
 }
 

@@ -51,7 +51,7 @@ struct NodeJoinRequest {
   // approves; the certificate carries all approved names.
   std::vector<std::string> principals;
   policy::Labels labels;  // asked for; the token's labels win
-  // Where its sshd listens, canonical (CanonicalSshAddress); "" = hostname:22.
+  // Where its sshd listens, canonical (CanonicalSshAddress); "" = none.
   std::string ssh_address;
   std::string source;  // the peer address, for the audit log
 };
@@ -122,8 +122,9 @@ class NodeEnrollment {
                                   const std::vector<std::string>& extra, std::int64_t now);
 
   // An admin sets where gate-ca reaches the node's sshd (the browser
-  // terminal): address as CanonicalSshAddress makes it, or "" for the
-  // hostname on port 22. NotFound; InvalidArgument for a malformed address.
+  // terminal): address as CanonicalSshAddress makes it, or "" for none (no
+  // browser terminal until one is set). NotFound; InvalidArgument for a
+  // malformed address.
   // Audits "node.update".
   Result<NodeRecord> SetSshAddress(const std::string& host_uuid, const std::string& address,
                                    std::int64_t now);

@@ -30,8 +30,8 @@ struct NodeRecord {
   // (PUT /v1/nodes/recorder-key); empty until the node registers one.
   std::string recorder_key;
   // "HOST:PORT" where gate-ca reaches the node's sshd (the browser terminal,
-  // live join in the browser); "" = its hostname, port 22. Syntax checked by
-  // the caller (ParseHostPort).
+  // live join in the browser); "" = none, and no browser terminal reaches
+  // it. Syntax checked by the caller (CanonicalSshAddress).
   std::string ssh_address;
 };
 

@@ -54,8 +54,7 @@ class NodesLsCommand final : public Command {
                   n["hostname"].asCString(), JoinLabels(n["labels"]).c_str(),
                   Ago(n["last_sync"].asInt64(), now).c_str(),
                   revision > 0 ? std::to_string(revision).c_str() : "-",
-                  (address.empty() ? n["hostname"].asString() + ":22" : address).c_str(),
-                  JoinArray(others).c_str());
+                  address.empty() ? "-" : address.c_str(), JoinArray(others).c_str());
     }
     return kExitOk;
   }

@@ -41,8 +41,8 @@ class NodesUpdateCommand final : public Command {
                    "separated; replaces the current list (\"\" leaves the hostname alone)");
     sub.add_option("--ssh-address", ssh_address_,
                    "Where gate-ca reaches the node's sshd for terminals and live joins in the\n"
-                   "browser: HOST[:PORT] (port 22 if omitted; IPv6 as [addr]:port; \"\" for the\n"
-                   "node's hostname on port 22)");
+                   "browser: HOST[:PORT] (port 22 if omitted; IPv6 as [addr]:port; \"\" for none,\n"
+                   "which turns terminals in the browser off for the node)");
     sub.footer(
         "Give --principals, --ssh-address or both.\n\n"
         "--principals sets the names a node's host certificate vouches for. gate-ca decides them, "
@@ -85,9 +85,12 @@ class NodesUpdateCommand final : public Command {
     }
     if (ssh_address_) {
       const std::string address = (*reply)["ssh_address"].asString();
-      std::cout << "Node " << node << " is now reached at "
-                << (address.empty() ? (*reply)["hostname"].asString() + ":22" : address)
-                << " for terminals in the browser.\n";
+      if (address.empty()) {
+        std::cout << "Node " << node << " has no SSH address now: no terminals in the browser.\n";
+      } else {
+        std::cout << "Node " << node << " is now reached at " << address
+                  << " for terminals in the browser.\n";
+      }
     }
     return kExitOk;
   }
