@@ -66,31 +66,63 @@ def fetch(ca, fx, path, cookie):
     return body, resp.getheader("Content-Encoding") or ""
 
 
+STATIC_IMPORT = re.compile(rb'(?:from|import)"\./(chunk-[A-Z0-9]+\.js)"')
+DYNAMIC_IMPORT = re.compile(rb'import\("\./(chunk-[A-Z0-9]+\.js)"\)')
+
+
 def bundle_sizes(ca, fx, cookie):
-    """Every page's HTML and the assets it names, fetched from gate-ca."""
+    """Every page's HTML, the assets it names and the chunks those import,
+    fetched from gate-ca. A chunk imported with import() is fetched only when
+    the page needs it (the session page's player or terminal): each such
+    chunk's weight is shown as its own line, added to the page's."""
     pages = {"/web/login": "login", "/web/": "home", "/web/sessions": "sessions",
-             "/web/sessions/00000000-0000-4000-8000-000000000000": "session (replay)",
+             "/web/sessions/00000000-0000-4000-8000-000000000000": "session",
              "/web/terminal?node=00000000-0000-4000-8000-000000000000&login=x": "terminal",
              "/web/newuser/" + "0" * 32: "signup", "/web/nope": "not found"}
     assets = {}
+
+    def get(name):
+        if name not in assets:
+            assets[name], encoding = fetch(ca, fx, name, cookie)
+            assert encoding == "", encoding
+        return assets[name]
+
+    def with_static_imports(names):
+        seen = set(names)
+        todo = list(seen)
+        while todo:
+            for chunk in STATIC_IMPORT.findall(get(todo.pop())):
+                name = "/web/assets/" + chunk.decode()
+                if name not in seen:
+                    seen.add(name)
+                    todo.append(name)
+        return seen
+
     page_assets = {}
     for path, name in pages.items():
         html, encoding = fetch(ca, fx, path, cookie)
         assert encoding == "", encoding
-        names = sorted(set(re.findall(rb'/web/assets/[A-Za-z0-9._-]+', html)))
-        page_assets[name] = (len(html), len(gzip.compress(html, 9)),
-                             [n.decode() for n in names])
+        names = with_static_imports(
+            n.decode() for n in set(re.findall(rb'/web/assets/[A-Za-z0-9._-]+', html)))
+        page_assets[name] = (len(html), len(gzip.compress(html, 9)), names)
+        on_demand = set()
         for n in names:
-            if n.decode() not in assets:
-                assets[n.decode()], encoding = fetch(ca, fx, n.decode(), cookie)
-                assert encoding == "", encoding
+            on_demand.update(c.decode() for c in DYNAMIC_IMPORT.findall(get(n)))
+        for chunk in sorted(on_demand):
+            extra = with_static_imports(["/web/assets/" + chunk]) - names
+            body = b"".join(get(e) for e in extra)
+            what = ("replay player" if b"WebAssembly" in body else
+                    "terminal" if b"xterm" in body else chunk)
+            page_assets[f"{name} + {what}"] = (len(html), len(gzip.compress(html, 9)),
+                                              names | extra)
     print("assets gate-ca serves under /web/assets (bytes as served; gzip -9, gzip -6):")
     print(f"{'asset':42} {'bytes':>8} {'gzip -9':>8} {'gzip -6':>8}")
     packed = {}
     for name, body in sorted(assets.items()):
         packed[name] = (len(body), len(gzip.compress(body, 9)), len(gzip.compress(body, 6)))
         print(f"{name:42} {packed[name][0]:8d} {packed[name][1]:8d} {packed[name][2]:8d}")
-    print("each page's first load: its HTML plus the assets it names (bytes; gzip -9):")
+    print("each page's load: its HTML, the assets it names and the chunks they import "
+          "(bytes; gzip -9); 'PAGE + X': with the chunks fetched for X")
     for name, (html, html9, names) in page_assets.items():
         raw = html + sum(packed[n][0] for n in names)
         gz = html9 + sum(packed[n][1] for n in names)

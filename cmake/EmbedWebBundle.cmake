@@ -32,6 +32,10 @@ if(DEFINED PAGES)
   # @HOME_JS@ -> /web/assets/home-HASH.js, one variable per asset.
   file(GLOB assets RELATIVE ${DIST}/assets ${DIST}/assets/*)
   foreach(asset ${assets})
+    # Chunks are imported by the scripts that need them, never named by a page.
+    if(asset MATCHES "^chunk-[A-Z0-9]+\\.js$")
+      continue()
+    endif()
     if(NOT asset MATCHES "^([a-z0-9_]+)-[A-Z0-9]+\\.([a-z0-9]+)$")
       message(FATAL_ERROR "web bundle: unexpected asset name ${asset}")
     endif()

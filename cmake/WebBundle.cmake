@@ -56,8 +56,11 @@ function(gate_web_bundle out_var)
             ${web_src}/src/home.js ${web_src}/src/login.js ${web_src}/src/signup.js
             ${web_src}/src/sessions.js ${web_src}/src/session.js ${web_src}/src/terminal.js
             ${web_src}/src/style.css
-            --bundle --minify --format=esm --target=es2020 --charset=utf8
-            --legal-comments=none --entry-names=[name]-[hash] --outdir=${dist}/assets
+            # --splitting: what a page imports with import() (the session
+            # page's player or terminal) becomes a chunk fetched when needed.
+            --bundle --splitting --minify --format=esm --target=es2020 --charset=utf8
+            --legal-comments=none --entry-names=[name]-[hash] --chunk-names=chunk-[hash]
+            --outdir=${dist}/assets
             --log-level=warning
     COMMAND ${CMAKE_COMMAND} -DPAGES=${web_src}/src/pages -DDIST=${dist} -DOUTPUT=${bundle_cc}
             -P ${embed_script}

@@ -5,14 +5,12 @@
 // observer first, with the `gate join` command as the terminal's
 // alternative. An unknown id and one I may not see are the same "not
 // found" (gate-ca answers 404 alike).
-import { create } from 'asciinema-player';
 import 'asciinema-player/dist/bundle/asciinema-player.css';
 import '@xterm/xterm/css/xterm.css';
 import { ApiError, api, describeError } from './api.js';
 import { byId, copyButton, el, setAlert } from './dom.js';
 import { startSessionBar, toLogin } from './session_bar.js';
 import { dateTime, recordingState, sessionDuration, sessionState } from './session_state.js';
-import { openWebTerminal } from './web_terminal.js';
 
 const PREFIX = '/web/sessions/';
 // Bytes per recording request: small enough that the page can say how far
@@ -152,7 +150,12 @@ function playable(text) {
   return { cast: `${out.join('\n')}\n`, markers };
 }
 
-function startPlayer(recording, startAt) {
+// The player and the terminal are most of the page's weight, and a session
+// needs only one of them: each is fetched when the page knows which.
+const loadPlayer = () => import('asciinema-player');
+const loadTerminal = () => import('./web_terminal.js');
+
+function startPlayer(create, recording, startAt) {
   const holder = byId('player');
   holder.replaceChildren();
   const idle = Number(byId('replay-idle').value);
@@ -175,11 +178,15 @@ async function showReplay(s) {
   showCommand('play-command', `gate play ${s.id}`);
   const status = byId('replay-status');
   status.textContent = 'Loading the recording…';
+  const playerModule = loadPlayer();
+  playerModule.catch(() => {}); // reported below, once the recording is in
   let bytes;
+  let create;
   try {
     bytes = await fetchRecording(s.id, (done, size) => {
       status.textContent = `Loading the recording… ${done} of ${size} bytes`;
     });
+    ({ create } = await playerModule);
   } catch (err) {
     if (err.status === 401) return toLogin();
     status.textContent = `The recording could not be loaded: ${describeError(err)}`;
@@ -192,13 +199,13 @@ async function showReplay(s) {
   download.setAttribute('download', `${s.id}.cast`);
   download.hidden = false;
   status.textContent = `${bytes.length} bytes.`;
-  let player = startPlayer(recording, 0);
+  let player = startPlayer(create, recording, 0);
   // Speed and the idle limit are fixed when a player is made: make a new
   // one where the old one was.
   const restart = () => {
     const at = player.getCurrentTime() || 0;
     player.dispose();
-    player = startPlayer(recording, at);
+    player = startPlayer(create, recording, at);
   };
   byId('replay-speed').addEventListener('change', restart);
   byId('replay-idle').addEventListener('change', restart);
@@ -236,19 +243,27 @@ async function explainRefusal(id) {
 
 // The live join, as observer or peer; the switch reconnects in the other
 // mode (gate join records the leave and the new join).
-function startJoin(s, csrfToken, mode) {
+async function startJoin(s, csrfToken, mode) {
   const text = byId('join-mode-text');
   text.textContent = MODE_TEXT[mode];
   text.dataset.mode = mode;
   const button = byId('join-switch');
   button.textContent = mode === 'observer' ? 'Join as peer' : 'Observe only';
   button.hidden = false;
+  button.onclick = null; // until this mode's terminal exists
   const status = byId('join-status');
   const setStatus = (state, message) => {
     status.textContent = message;
     status.dataset.state = state;
   };
   const query = new URLSearchParams({ mode });
+  let openWebTerminal;
+  try {
+    ({ openWebTerminal } = await loadTerminal());
+  } catch {
+    setStatus('error', 'The terminal could not be loaded from gate-ca. Reload the page to try again.');
+    return;
+  }
   const join = openWebTerminal({
     holder: byId('join-terminal'),
     path: `/v1/web/sessions/${encodeURIComponent(s.id)}/join?${query}`,
