@@ -278,7 +278,7 @@ class WebSocketConnection : public WebSocketPeer,
   void Close(std::uint16_t code, std::string reason, std::string final_text,
              bool discard_queued) override {
     if (closing_.exchange(true)) return;
-    if (reason.size() > 123) reason.resize(123);  // RFC 6455: the frame's payload is <= 125
+    reason = FitCloseReason(std::move(reason));
     net::post(ws_.get_executor(), [self = shared_from_this(), code, reason = std::move(reason),
                                    final_text = std::move(final_text), discard_queued] {
       if (discard_queued) {
@@ -854,6 +854,17 @@ Status CheckSocketDir(const std::string& dir) {
 }
 
 }  // namespace
+
+std::string FitCloseReason(std::string reason) {
+  constexpr std::size_t kMaxReason = 123;  // a close frame's payload is <= 125
+  if (reason.size() <= kMaxReason) return reason;
+  std::size_t cut = kMaxReason;
+  // Back to the first byte of the character the limit falls in (UTF-8
+  // continuation bytes are 10xxxxxx).
+  while (cut > 0 && (static_cast<unsigned char>(reason[cut]) & 0xC0) == 0x80) --cut;
+  reason.resize(cut);
+  return reason;
+}
 
 struct HttpServer::Impl {
   Impl(HttpServerOptions options, Handler public_handler, Handler admin_handler)

@@ -27,6 +27,11 @@ inline constexpr std::uint16_t kCloseNormal = 1000;
 inline constexpr std::uint16_t kClosePolicy = 1008;  // refused by policy or over a limit
 inline constexpr std::uint16_t kCloseError = 1011;   // the server failed to serve it
 
+// RFC 6455 allows a close reason of 123 bytes, in UTF-8: the longest prefix
+// of reason that fits and does not end inside a character (a browser fails
+// the connection, losing the reason, on one that does). reason is UTF-8.
+std::string FitCloseReason(std::string reason);
+
 struct WebSocketLimits {
   // The largest message a client may send; a bigger one closes the
   // connection with 1009 (Beast's read limit).
@@ -49,7 +54,7 @@ class WebSocketPeer {
 
   // Ends the connection: when discard_queued, the messages not yet being
   // written are dropped; then final_text (if not empty) is sent as a text
-  // message, then the close frame with code and reason (at most 123 bytes).
+  // message, then the close frame with code and reason (FitCloseReason).
   // Later calls do nothing.
   virtual void Close(std::uint16_t code, std::string reason, std::string final_text = {},
                      bool discard_queued = false) = 0;

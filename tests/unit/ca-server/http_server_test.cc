@@ -1066,6 +1066,19 @@ class EchoHandler : public WebSocketHandler {
   std::promise<void> closed_;
 };
 
+TEST(FitCloseReasonTest, CutsAtACharacterBoundaryWithin123Bytes) {
+  EXPECT_EQ(FitCloseReason("bad CSRF token"), "bad CSRF token");
+  EXPECT_EQ(FitCloseReason(std::string(123, 'a')), std::string(123, 'a'));
+  EXPECT_EQ(FitCloseReason(std::string(200, 'a')), std::string(123, 'a'));
+  // "é" is 2 bytes: 122 ASCII bytes, then one that would end at byte 124.
+  EXPECT_EQ(FitCloseReason(std::string(122, 'a') + "\xc3\xa9tail"), std::string(122, 'a'));
+  // A 3-byte character ending exactly at 123 stays.
+  EXPECT_EQ(FitCloseReason(std::string(120, 'a') + "\xe2\x82\xac" + "x"),
+            std::string(120, 'a') + "\xe2\x82\xac");
+  // A 4-byte character cut after its second byte goes whole.
+  EXPECT_EQ(FitCloseReason(std::string(121, 'a') + "\xf0\x9f\x94\x91"), std::string(121, 'a'));
+}
+
 TEST_F(HttpServerTest, WebSocketUpgradesAreDecidedByTheUpgradeHandler) {
   auto handler = std::make_shared<EchoHandler>();
   std::future<void> closed = handler->closed();
