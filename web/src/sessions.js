@@ -71,15 +71,20 @@ function onFilter(event) {
   window.location.assign(pageUrl(next, ''));
 }
 
-async function showSessions() {
+function loadSessions() {
+  const { filters, before } = pageFilters();
+  const query = new URLSearchParams(filters);
+  if (before) query.set('before', before);
+  return api('GET', `/v1/sessions${query.toString() ? `?${query}` : ''}`);
+}
+
+async function showSessions(loading) {
   const { filters, before } = pageFilters();
   fillForm(filters);
   const status = byId('sessions-status');
-  const query = new URLSearchParams(filters);
-  if (before) query.set('before', before);
   let reply;
   try {
-    reply = await api('GET', `/v1/sessions${query.toString() ? `?${query}` : ''}`);
+    reply = await loading;
   } catch (err) {
     if (err.status === 401) return toLogin();
     status.textContent = `The sessions could not be loaded: ${describeError(err)}`;
@@ -105,9 +110,13 @@ async function showSessions() {
 
 async function main() {
   byId('sessions-filter').addEventListener('submit', onFilter);
+  // The list needs only the cookie, not the top bar's CSRF token: ask for
+  // both at once. Without a session both answer 401 and the bar goes to login.
+  const loading = loadSessions();
+  loading.catch(() => {}); // handled by showSessions, once the bar is up
   const session = await startSessionBar();
   if (!session) return undefined;
-  return showSessions();
+  return showSessions(loading);
 }
 
 main();
