@@ -17,7 +17,16 @@
 //       max_connections: 64          # open at once in the whole gate-ca
 //       max_per_user: 8              # open at once per Gate user (<= max_connections)
 //     authentication:
-//       type: local                  # local (github|oidc|saml: not in this version)
+//       type: local                  # local|oidc: what `gate login` uses by default
+//       connector_name: corp         # with type oidc: which connector (default: the first)
+//       connectors:                  # single sign-on (gate/connector_config.h)
+//         - name: corp
+//           type: oidc
+//           issuer_url: https://idp.example.com
+//           client_id: gate
+//           client_secret_file: /etc/gate/corp.secret
+//           redirect_url: https://grav-00:3080/v1/sso/oidc/callback
+//           claims_to_roles: [{claim: groups, value: admins, roles: [access]}]
 //       second_factor: otp           # otp|off
 //       password_min_length: 12
 //       lockout_attempts: 5          # consecutive failures before a lockout
@@ -49,7 +58,9 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
+#include "gate/connector_config.h"
 #include "gate/status.h"
 
 namespace gate {
@@ -75,7 +86,11 @@ inline constexpr std::uint16_t kDefaultSshPort = 22;
 Result<std::string> CanonicalSshAddress(std::string_view text);
 
 struct AuthenticationConfig {
-  std::string type = "local";
+  std::string type = "local";  // "local" or a connector type ("oidc")
+  // With a connector type: the connector logins use unless told otherwise
+  // (a name in connectors, of that type).
+  std::string connector_name;
+  std::vector<ConnectorConfig> connectors;  // names unique
   SecondFactor second_factor = SecondFactor::kOtp;
   int password_min_length = 12;
   int lockout_attempts = 5;
@@ -161,7 +176,9 @@ Config DefaultConfig();
 // Checks cross-field rules too (cert_ttl <= max_cert_ttl; 1m <=
 // web_idle_timeout <= web_session_ttl <= 7 days; web_terminal.max_per_user
 // <= web_terminal.max_connections; both TLS files or
-// neither; password_min_length >= 8; limits: every class's concurrency at
+// neither; password_min_length >= 8; connectors: names unique, every
+// required field set, https URLs, type and connector_name naming a connector
+// of that type; limits: every class's concurrency at
 // most worker_threads and login's below it when there are two or more, so
 // logins never hold every worker; per-source cap and reserve below
 // max_connections).

@@ -7,10 +7,12 @@
 #include <algorithm>
 #include <charconv>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "gate/duration.h"
@@ -96,6 +98,17 @@ class ConfigParser {
   // A duration of at least 1 s and at most max.
   Status Timeout(const YAML::Node& v, const std::string& key, std::chrono::seconds max,
                  std::chrono::seconds* out) const;
+  // A list of non-empty strings.
+  Status StringList(const YAML::Node& v, const std::string& key,
+                    std::vector<std::string>* out) const;
+  // An https:// URL with a host.
+  Status HttpsUrl(const YAML::Node& v, const std::string& key, std::string* out) const;
+  // authentication.connectors: a list of connector mappings.
+  Status Connectors(const YAML::Node& v, std::vector<ConnectorConfig>* out);
+  Status ClaimsToRoles(const YAML::Node& v, const std::string& path,
+                       std::vector<ClaimRoleMapping>* out);
+  // Required fields, and type/connector_name against the connectors.
+  Status ConnectorChecks(AuthenticationConfig& a) const;
   Status CrossChecks(Config& c) const;
   // web_idle_timeout and web_session_ttl: 1m <= idle <= ttl <= 7 days.
   Status WebSessionChecks(const Config& c) const;
@@ -200,6 +213,205 @@ Status ConfigParser::Timeout(const YAML::Node& v, const std::string& key, std::c
   return Status::Ok();
 }
 
+Status ConfigParser::StringList(const YAML::Node& v, const std::string& key,
+                                std::vector<std::string>* out) const {
+  if (!v.IsSequence()) return At(v, key + ": expected a list ([a, b])");
+  std::vector<std::string> list;
+  for (const auto& item : v) {
+    std::string s;
+    GATE_RETURN_IF_ERROR(String(item, key, &s));
+    list.push_back(std::move(s));
+  }
+  *out = std::move(list);
+  return Status::Ok();
+}
+
+Status ConfigParser::HttpsUrl(const YAML::Node& v, const std::string& key, std::string* out) const {
+  std::string s;
+  GATE_RETURN_IF_ERROR(String(v, key, &s));
+  constexpr std::string_view kScheme = "https://";
+  const bool bad_char = std::any_of(s.begin(), s.end(), [](char ch) {
+    const auto u = static_cast<unsigned char>(ch);
+    return u <= 0x20 || u >= 0x7f || ch == '#';
+  });
+  if (s.rfind(kScheme, 0) != 0 || s.size() == kScheme.size() || s[kScheme.size()] == '/' ||
+      bad_char) {
+    return At(v, key + ": '" + s + "' is not an https:// URL");
+  }
+  *out = std::move(s);
+  return Status::Ok();
+}
+
+Status ConfigParser::ClaimsToRoles(const YAML::Node& v, const std::string& path,
+                                   std::vector<ClaimRoleMapping>* out) {
+  if (!v.IsSequence()) {
+    return At(v, "claims_to_roles: expected a list of {claim, value, roles} mappings");
+  }
+  std::vector<ClaimRoleMapping> rules;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const YAML::Node item = v[i];
+    ClaimRoleMapping rule;
+    const std::string here = path + ".claims_to_roles[" + std::to_string(i) + "]";
+    GATE_RETURN_IF_ERROR(Section(
+        item, here,
+        {{"claim",
+          [&](const YAML::Node& n, const std::string& k) { return String(n, k, &rule.claim); }},
+         {"value",
+          [&](const YAML::Node& n, const std::string& k) { return String(n, k, &rule.value); }},
+         {"roles", [&](const YAML::Node& n, const std::string& k) {
+            return StringList(n, k, &rule.roles);
+          }}}));
+    if (rule.claim.empty() || rule.value.empty() || rule.roles.empty()) {
+      return At(item, here + ": needs claim, value and roles");
+    }
+    rules.push_back(std::move(rule));
+  }
+  *out = std::move(rules);
+  return Status::Ok();
+}
+
+Status ConfigParser::Connectors(const YAML::Node& v, std::vector<ConnectorConfig>* out) {
+  const std::string path = "auth_service.authentication.connectors";
+  if (!v.IsSequence()) return At(v, "connectors: expected a list of connectors");
+  std::vector<ConnectorConfig> list;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const YAML::Node item = v[i];
+    ConnectorConfig c;
+    OidcConnectorConfig& o = c.oidc;
+    const std::string here = path + "[" + std::to_string(i) + "]";
+    auto str = [this](std::string* field) {
+      return
+          [this, field](const YAML::Node& n, const std::string& k) { return String(n, k, field); };
+    };
+    auto url = [this](std::string* field) {
+      return [this, field](const YAML::Node& n, const std::string& k) {
+        return HttpsUrl(n, k, field);
+      };
+    };
+    auto list_of = [this](std::vector<std::string>* field) {
+      return [this, field](const YAML::Node& n, const std::string& k) {
+        return StringList(n, k, field);
+      };
+    };
+    auto absolute = [this](std::string* field) {
+      return [this, field](const YAML::Node& n, const std::string& k) -> Status {
+        GATE_RETURN_IF_ERROR(String(n, k, field));
+        if (field->front() != '/') {
+          return At(n, k + ": must be an absolute path, got '" + *field + "'");
+        }
+        return Status::Ok();
+      };
+    };
+    const std::vector<Field> fields = {
+        {"name",
+         [&](const YAML::Node& n, const std::string& k) -> Status {
+           GATE_RETURN_IF_ERROR(String(n, k, &c.name));
+           const bool ok =
+               c.name.size() <= 64 && std::all_of(c.name.begin(), c.name.end(), [](char ch) {
+                 return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-';
+               });
+           if (!ok) {
+             return At(n,
+                       k + ": '" + c.name + "' is not a valid connector name (use a-z, 0-9, '-')");
+           }
+           return Status::Ok();
+         }},
+        {"type",
+         [&](const YAML::Node& n, const std::string& k) -> Status {
+           GATE_RETURN_IF_ERROR(String(n, k, &c.type));
+           if (c.type == "oidc") return Status::Ok();
+           if (c.type == "github" || c.type == "saml") {
+             return At(n, k + ": '" + c.type +
+                              "' connectors are not supported by this version (use oidc)");
+           }
+           return At(n, k + ": unknown connector type '" + c.type + "' (use oidc)");
+         }},
+        {"issuer_url", url(&o.issuer_url)},
+        {"client_id", str(&o.client_id)},
+        {"client_secret_file", absolute(&o.client_secret_file)},
+        {"redirect_url", url(&o.redirect_url)},
+        {"scope", list_of(&o.scope)},
+        {"username_claim", str(&o.username_claim)},
+        {"logins_claim", str(&o.logins_claim)},
+        {"claims_to_roles",
+         [&](const YAML::Node& n, const std::string&) {
+           return ClaimsToRoles(n, here, &o.claims_to_roles);
+         }},
+        {"acr_values", list_of(&o.acr_values)},
+        {"prompt", str(&o.prompt)},
+        {"ca_file", absolute(&o.ca_file)},
+        {"token_endpoint_auth",
+         [&](const YAML::Node& n, const std::string& k) -> Status {
+           std::string s;
+           GATE_RETURN_IF_ERROR(String(n, k, &s));
+           if (s == "client_secret_basic") {
+             o.token_endpoint_auth = TokenEndpointAuth::kClientSecretBasic;
+           } else if (s == "client_secret_post") {
+             o.token_endpoint_auth = TokenEndpointAuth::kClientSecretPost;
+           } else {
+             return At(n, k + ": unknown method '" + s +
+                              "' (use client_secret_basic or client_secret_post)");
+           }
+           return Status::Ok();
+         }},
+    };
+    GATE_RETURN_IF_ERROR(Section(item, here, fields));
+    std::string missing;
+    for (const auto& [key, value] : std::initializer_list<std::pair<const char*, std::string*>>{
+             {"name", &c.name},
+             {"type", &c.type},
+             {"issuer_url", &o.issuer_url},
+             {"client_id", &o.client_id},
+             {"client_secret_file", &o.client_secret_file},
+             {"redirect_url", &o.redirect_url}}) {
+      if (value->empty()) missing += std::string(missing.empty() ? "" : ", ") + key;
+    }
+    if (!missing.empty())
+      return At(item, "connector " + std::to_string(i + 1) + ": missing " + missing);
+    if (o.claims_to_roles.empty()) {
+      return At(item, "connector '" + c.name +
+                          "': claims_to_roles is empty, so no one could log in through it");
+    }
+    if (std::find(o.scope.begin(), o.scope.end(), "openid") == o.scope.end()) {
+      o.scope.insert(o.scope.begin(), "openid");
+    }
+    for (const auto& other : list) {
+      if (other.name == c.name) return At(item, "duplicate connector name '" + c.name + "'");
+    }
+    list.push_back(std::move(c));
+  }
+  *out = std::move(list);
+  return Status::Ok();
+}
+
+Status ConfigParser::ConnectorChecks(AuthenticationConfig& a) const {
+  const std::string key = "auth_service.authentication.";
+  if (a.type == "local") {
+    if (!a.connector_name.empty()) {
+      return AtKey(key + "connector_name", "connector_name is set but type is local");
+    }
+    return Status::Ok();
+  }
+  const ConnectorConfig* chosen = nullptr;
+  for (const auto& c : a.connectors) {
+    if (c.type != a.type) continue;
+    if (a.connector_name.empty() || a.connector_name == c.name) {
+      chosen = &c;
+      break;
+    }
+  }
+  if (chosen == nullptr) {
+    if (!a.connector_name.empty()) {
+      return AtKey(key + "connector_name", "connector_name: no " + a.type + " connector named '" +
+                                               a.connector_name + "' in connectors");
+    }
+    return AtKey(key + "type",
+                 "type is " + a.type + " but connectors has no " + a.type + " connector");
+  }
+  a.connector_name = chosen->name;
+  return Status::Ok();
+}
+
 Status ConfigParser::LimitChecks(ServingLimits& l) const {
   const std::string p = "auth_service.limits.";
   const std::pair<const char*, ClassLimits*> classes[] = {{"login", &l.login},
@@ -283,6 +495,7 @@ Status ConfigParser::CrossChecks(Config& c) const {
         Seen("auth_service.cert_ttl") ? "auth_service.cert_ttl" : "auth_service.max_cert_ttl", msg);
   }
   GATE_RETURN_IF_ERROR(WebSessionChecks(c));
+  GATE_RETURN_IF_ERROR(ConnectorChecks(c.authentication));
   if (c.web_terminal.max_per_user > c.web_terminal.max_connections) {
     const std::string key = "auth_service.web_terminal.max_per_user";
     return AtKey(Seen(key) ? key : "auth_service.web_terminal.max_connections",
@@ -323,14 +536,19 @@ Result<Config> ConfigParser::Parse(std::string_view text) {
        [&](const YAML::Node& v, const std::string& k) -> Status {
          std::string s;
          GATE_RETURN_IF_ERROR(Scalar(v, k, &s));
-         if (s == "local") {
+         if (s == "local" || s == "oidc") {
            c.authentication.type = s;
            return Status::Ok();
          }
-         if (s == "github" || s == "oidc" || s == "saml") {
-           return At(v, k + ": '" + s + "' is not supported by this version (use local)");
+         if (s == "github" || s == "saml") {
+           return At(v, k + ": '" + s + "' is not supported by this version (use local or oidc)");
          }
-         return At(v, k + ": unknown authentication type '" + s + "' (use local)");
+         return At(v, k + ": unknown authentication type '" + s + "' (use local or oidc)");
+       }},
+      {"connector_name", str(&c.authentication.connector_name)},
+      {"connectors",
+       [&](const YAML::Node& v, const std::string&) -> Status {
+         return Connectors(v, &c.authentication.connectors);
        }},
       {"second_factor",
        [&](const YAML::Node& v, const std::string& k) -> Status {

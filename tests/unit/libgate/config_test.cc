@@ -303,9 +303,9 @@ TEST(ConfigTest, SecondFactorAndType) {
   EXPECT_EQ(ErrorOf("auth_service:\n  authentication:\n    second_factor: sms\n"),
             "gate.yaml:3: second_factor: unknown second factor 'sms' (use otp or off)");
   EXPECT_EQ(ErrorOf("auth_service:\n  authentication:\n\n    type: github\n"),
-            "gate.yaml:4: type: 'github' is not supported by this version (use local)");
+            "gate.yaml:4: type: 'github' is not supported by this version (use local or oidc)");
   EXPECT_EQ(ErrorOf("auth_service:\n  authentication:\n    type: ldap\n"),
-            "gate.yaml:3: type: unknown authentication type 'ldap' (use local)");
+            "gate.yaml:3: type: unknown authentication type 'ldap' (use local or oidc)");
 }
 
 TEST(ConfigTest, BadPorts) {
@@ -512,6 +512,128 @@ TEST(ConfigTest, ParsesTheWebTerminalCaps) {
             "web_terminal.max_connections (4)");
   EXPECT_EQ(ErrorOf("auth_service:\n  web_terminal:\n    max_sessions: 4\n"),
             "gate.yaml:3: unknown key 'max_sessions' in auth_service.web_terminal");
+}
+
+constexpr char kOidcConfig[] = R"(auth_service:
+  authentication:
+    type: oidc
+    connectors:
+      - name: corp
+        type: oidc
+        issuer_url: https://idp.example.com/realm
+        client_id: gate
+        client_secret_file: /etc/gate/corp.secret
+        redirect_url: https://gate.example.com:3080/v1/sso/oidc/callback
+        scope: [email, groups]
+        username_claim: preferred_username
+        logins_claim: unix_logins
+        claims_to_roles:
+          - {claim: groups, value: admins, roles: [access, editor]}
+          - {claim: email, value: "*@example.com", roles: [access]}
+        acr_values: [mfa]
+        prompt: login
+        ca_file: /etc/gate/idp-ca.pem
+        token_endpoint_auth: client_secret_post
+      - name: other
+        type: oidc
+        issuer_url: https://other.example.com
+        client_id: x
+        client_secret_file: /etc/gate/other.secret
+        redirect_url: https://gate.example.com:3080/v1/sso/oidc/callback
+        claims_to_roles: [{claim: sub, value: "*", roles: [access]}]
+)";
+
+TEST(ConfigTest, OidcConnectors) {
+  auto c = ParseConfig(kOidcConfig, "gate.yaml");
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  const AuthenticationConfig& a = c->authentication;
+  EXPECT_EQ(a.type, "oidc");
+  EXPECT_EQ(a.connector_name, "corp");  // the first oidc connector
+  ASSERT_EQ(a.connectors.size(), 2u);
+  const OidcConnectorConfig& o = a.connectors[0].oidc;
+  EXPECT_EQ(a.connectors[0].name, "corp");
+  EXPECT_EQ(o.issuer_url, "https://idp.example.com/realm");
+  EXPECT_EQ(o.client_id, "gate");
+  EXPECT_EQ(o.client_secret_file, "/etc/gate/corp.secret");
+  EXPECT_EQ(o.scope, (std::vector<std::string>{"openid", "email", "groups"}));
+  EXPECT_EQ(o.username_claim, "preferred_username");
+  EXPECT_EQ(o.logins_claim, "unix_logins");
+  ASSERT_EQ(o.claims_to_roles.size(), 2u);
+  EXPECT_EQ(o.claims_to_roles[1].value, "*@example.com");
+  EXPECT_EQ(o.claims_to_roles[0].roles, (std::vector<std::string>{"access", "editor"}));
+  EXPECT_EQ(o.acr_values, std::vector<std::string>{"mfa"});
+  EXPECT_EQ(o.prompt, "login");
+  EXPECT_EQ(o.token_endpoint_auth, TokenEndpointAuth::kClientSecretPost);
+  const OidcConnectorConfig& d = a.connectors[1].oidc;
+  EXPECT_EQ(d.scope, (std::vector<std::string>{"openid", "email", "profile"}));
+  EXPECT_EQ(d.username_claim, "email");
+  EXPECT_EQ(d.token_endpoint_auth, TokenEndpointAuth::kClientSecretBasic);
+
+  std::string pick = kOidcConfig;
+  pick.insert(pick.find("    connectors:"), "    connector_name: other\n");
+  auto other = ParseConfig(pick, "gate.yaml");
+  ASSERT_TRUE(other.has_value()) << other.error().ToString();
+  EXPECT_EQ(other->authentication.connector_name, "other");
+
+  // Connectors may be declared while local stays the default.
+  std::string local = kOidcConfig;
+  local.replace(local.find("type: oidc"), 10, "type: local");
+  auto l = ParseConfig(local, "gate.yaml");
+  ASSERT_TRUE(l.has_value()) << l.error().ToString();
+  EXPECT_EQ(l->authentication.connectors.size(), 2u);
+  EXPECT_EQ(l->authentication.connector_name, "");
+}
+
+// kOidcConfig with `from` (first occurrence) replaced by `to`.
+std::string OidcWith(const std::string& from, const std::string& to) {
+  std::string text = kOidcConfig;
+  const auto at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  return text;
+}
+
+TEST(ConfigTest, OidcConnectorErrors) {
+  EXPECT_EQ(ErrorOf(OidcWith("    type: oidc\n", "    type: oidc\n    connector_name: nope\n")),
+            "gate.yaml:4: connector_name: no oidc connector named 'nope' in connectors");
+  EXPECT_EQ(ErrorOf("auth_service:\n  authentication:\n    type: oidc\n"),
+            "gate.yaml:3: type is oidc but connectors has no oidc connector");
+  EXPECT_EQ(ErrorOf(OidcWith("    type: oidc\n", "    type: local\n    connector_name: corp\n")),
+            "gate.yaml:4: connector_name is set but type is local");
+  EXPECT_EQ(ErrorOf(OidcWith("issuer_url: https://idp.example.com/realm",
+                             "issuer_url: http://idp.example.com")),
+            "gate.yaml:7: issuer_url: 'http://idp.example.com' is not an https:// URL");
+  EXPECT_EQ(ErrorOf(OidcWith("redirect_url: https://gate", "redirect_url: https:///gate")),
+            "gate.yaml:10: redirect_url: 'https:///gate.example.com:3080/v1/sso/oidc/callback' "
+            "is not an https:// URL");
+  EXPECT_EQ(ErrorOf(OidcWith("        client_id: gate\n", "")),
+            "gate.yaml:5: connector 1: missing client_id");
+  EXPECT_EQ(ErrorOf(OidcWith("client_secret_file: /etc/gate/corp.secret",
+                             "client_secret_file: corp.secret")),
+            "gate.yaml:9: client_secret_file: must be an absolute path, got 'corp.secret'");
+  EXPECT_EQ(
+      ErrorOf(OidcWith("client_secret_file: /etc/gate/corp.secret", "client_secret: hunter2")),
+      "gate.yaml:9: unknown key 'client_secret' in "
+      "auth_service.authentication.connectors[0]");
+  EXPECT_EQ(ErrorOf(OidcWith("name: other", "name: corp")),
+            "gate.yaml:21: duplicate connector name 'corp'");
+  EXPECT_EQ(ErrorOf(OidcWith("name: corp", "name: Corp!")),
+            "gate.yaml:5: name: 'Corp!' is not a valid connector name (use a-z, 0-9, '-')");
+  EXPECT_EQ(ErrorOf(OidcWith("        type: oidc\n", "        type: saml\n")),
+            "gate.yaml:6: type: 'saml' connectors are not supported by this version (use oidc)");
+  EXPECT_EQ(ErrorOf(OidcWith("token_endpoint_auth: client_secret_post",
+                             "token_endpoint_auth: private_key_jwt")),
+            "gate.yaml:20: token_endpoint_auth: unknown method 'private_key_jwt' (use "
+            "client_secret_basic or client_secret_post)");
+  EXPECT_EQ(ErrorOf(OidcWith("{claim: sub, value: \"*\", roles: [access]}", "{claim: sub}")),
+            "gate.yaml:27: auth_service.authentication.connectors[1].claims_to_roles[0]: needs "
+            "claim, value and roles");
+  EXPECT_EQ(ErrorOf(OidcWith("claims_to_roles: [{claim: sub, value: \"*\", roles: [access]}]",
+                             "claims_to_roles: []")),
+            "gate.yaml:21: connector 'other': claims_to_roles is empty, so no one could log in "
+            "through it");
+  EXPECT_EQ(ErrorOf(OidcWith("scope: [email, groups]", "scope: email")),
+            "gate.yaml:11: scope: expected a list ([a, b])");
 }
 
 }  // namespace
