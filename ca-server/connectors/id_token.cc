@@ -6,7 +6,7 @@
 #include <optional>
 #include <utility>
 
-#include "gate/bytes.h"
+#include "ca-server/connectors/base64url.h"
 #include "gate/cptr.h"
 #include "gate/json.h"
 #include "gate/secret.h"
@@ -19,25 +19,6 @@ using Jws = CPtr<cjose_jws_t, cjose_jws_release>;
 tl::unexpected<IdTokenError> Refuse(IdTokenProblem problem, const std::string& why) {
   return tl::unexpected<IdTokenError>(
       IdTokenError{problem, Unauthenticated("ID token refused: " + why)});
-}
-
-// RFC 7515's base64url without padding, decoded with the strict decoder.
-std::optional<std::string> Base64UrlDecode(std::string_view text) {
-  if (text.size() % 4 == 1) return std::nullopt;
-  std::string std_b64(text);
-  for (char& c : std_b64) {
-    if (c == '-') {
-      c = '+';
-    } else if (c == '_') {
-      c = '/';
-    } else if (c == '+' || c == '/' || c == '=') {
-      return std::nullopt;
-    }
-  }
-  std_b64.append((4 - std_b64.size() % 4) % 4, '=');
-  auto raw = Base64Decode(std_b64);
-  if (!raw) return std::nullopt;
-  return *std::move(raw);
 }
 
 // The JOSE header of a compact JWS, read only to pick the key and refuse

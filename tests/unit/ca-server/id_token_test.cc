@@ -12,8 +12,8 @@
 #include <memory>
 #include <string>
 
+#include "ca-server/connectors/base64url.h"
 #include "ca-server/connectors/jwks.h"
-#include "gate/bytes.h"
 #include "gate/cptr.h"
 #include "gate/json.h"
 
@@ -79,16 +79,6 @@ std::string Sign(const cjose_jwk_t* key, const char* alg, const std::string& kid
   const char* out = nullptr;
   EXPECT_TRUE(cjose_jws_export(jws.get(), &out, &err));
   return out;
-}
-
-std::string B64Url(std::string_view data) {
-  std::string s = Base64Encode(data);
-  while (!s.empty() && s.back() == '=') s.pop_back();
-  for (char& c : s) {
-    if (c == '+') c = '-';
-    if (c == '/') c = '_';
-  }
-  return s;
 }
 
 Json::Value GoodClaims() {
@@ -172,16 +162,17 @@ TEST_F(IdTokenTest, WrongSignatureRefused) {
   evil["email"] = "root@example.com";
   const auto first = token.find('.');
   const auto second = token.find('.', first + 1);
-  token.replace(first + 1, second - first - 1, B64Url(json::Write(evil)));
+  token.replace(first + 1, second - first - 1, Base64UrlEncode(json::Write(evil)));
   EXPECT_EQ(Problem(token), IdTokenProblem::kSignature);
   // An ES256 signature checked against the RSA key's kid: refused, not confused.
   EXPECT_EQ(Problem(Sign(ec_->get(), "ES256", "rsa1", GoodClaims())), IdTokenProblem::kUnknownKey);
 }
 
 TEST_F(IdTokenTest, AlgNoneAndHmacRefused) {
-  const std::string payload = B64Url(json::Write(GoodClaims()));
-  EXPECT_EQ(Problem(B64Url(R"({"alg":"none"})") + "." + payload + "."), IdTokenProblem::kAlgorithm);
-  EXPECT_EQ(Problem(B64Url(R"({"alg":"none","kid":"rsa1"})") + "." + payload + ".x"),
+  const std::string payload = Base64UrlEncode(json::Write(GoodClaims()));
+  EXPECT_EQ(Problem(Base64UrlEncode(R"({"alg":"none"})") + "." + payload + "."),
+            IdTokenProblem::kAlgorithm);
+  EXPECT_EQ(Problem(Base64UrlEncode(R"({"alg":"none","kid":"rsa1"})") + "." + payload + ".x"),
             IdTokenProblem::kAlgorithm);
   // HS256 keyed with the provider's public key (the classic confusion).
   cjose_err err{};
@@ -191,9 +182,9 @@ TEST_F(IdTokenTest, AlgNoneAndHmacRefused) {
   ASSERT_TRUE(hmac);
   EXPECT_EQ(Problem(Sign(hmac.get(), "HS256", "rsa1", GoodClaims())), IdTokenProblem::kAlgorithm);
   EXPECT_EQ(Problem(Sign(rsa_->get(), "RS512", "rsa1", GoodClaims())), IdTokenProblem::kAlgorithm);
-  EXPECT_EQ(
-      Problem(B64Url(R"({"alg":"RS256","kid":"rsa1","crit":["exp"]})") + "." + payload + ".x"),
-      IdTokenProblem::kAlgorithm);
+  EXPECT_EQ(Problem(Base64UrlEncode(R"({"alg":"RS256","kid":"rsa1","crit":["exp"]})") + "." +
+                    payload + ".x"),
+            IdTokenProblem::kAlgorithm);
 }
 
 TEST_F(IdTokenTest, UnknownKidAndKeyIdForRefresh) {
