@@ -30,6 +30,7 @@
 #include "ca-server/api/security_headers.h"
 #include "ca-server/api/services.h"
 #include "ca-server/api/session_api.h"
+#include "ca-server/api/sso_api.h"
 #include "ca-server/api/web_api.h"
 #include "ca-server/api/web_ui.h"
 #include "ca-server/audit/audit.h"
@@ -38,6 +39,9 @@
 #include "ca-server/auth/request_auth.h"
 #include "ca-server/auth/signup.h"
 #include "ca-server/auth/web_sessions.h"
+#include "ca-server/connectors/oidc_connector.h"
+#include "ca-server/connectors/sso_flows.h"
+#include "ca-server/connectors/sso_login.h"
 #include "ca-server/issuer/host_issuer.h"
 #include "ca-server/issuer/issuer.h"
 #include "ca-server/sessions/recording_files.h"
@@ -52,6 +56,7 @@
 #include "ca-server/store/store.h"
 #include "ca-server/web/web_terminals.h"
 #include "gate/config.h"
+#include "gate/curl_http.h"
 #include "gate/log.h"
 #include "gate/secure_file.h"
 #include "gate/unique_fd.h"
@@ -98,15 +103,6 @@ Result<Config> ResolveConfig(const StartFlags& flags) {
   auto config = LoadConfig(explicit_config ? flags.config_path : std::string(kDefaultConfigPath),
                            /*missing_ok=*/!explicit_config);
   if (!config) return Err(config.error());
-  // gate.yaml's connectors are parsed and checked in full, but this gate-ca
-  // does not yet run their logins: refusing to start beats a cluster whose
-  // operator believes single sign-on is on while it is not.
-  if (config->authentication.type != "local" || !config->authentication.connectors.empty()) {
-    return Err(InvalidArgument(
-        (explicit_config ? flags.config_path : std::string(kDefaultConfigPath)) +
-        ": authentication connectors are not served by this version of gate-ca yet (remove "
-        "connectors and use type: local)"));
-  }
   if (!flags.data_dir.empty()) config->data_dir = flags.data_dir;
   if (!flags.listen.empty()) {
     auto listen = ParseHostPort(flags.listen);
@@ -169,6 +165,16 @@ std::string DescribeExit(int wait_status) {
 // as root. It never opens ca/ and asks the signer for every certificate.
 int ServeFrontEnd(Config config, UniqueFd signer_fd, pid_t signer_pid,
                   const std::optional<SystemUser>& front_user) {
+  // Client secrets may be root's (0600): read them before dropping root.
+  std::vector<uid_t> secret_owners = {0, ::geteuid()};
+  if (front_user) secret_owners.push_back(front_user->uid);
+  auto connectors = Connectors::Load(
+      config.authentication, CurlHttpTransport(),
+      [] { return static_cast<std::int64_t>(std::time(nullptr)); }, secret_owners);
+  if (!connectors) {
+    std::cerr << "gate-ca: " << connectors.error().message() << "\n";
+    return 1;
+  }
   if (front_user) {
     if (Status s = DropToUser(*front_user); !s.ok()) {
       std::cerr << "gate-ca: front end: " << s.message() << "\n";
@@ -264,6 +270,9 @@ int ServeFrontEnd(Config config, UniqueFd signer_fd, pid_t signer_pid,
                               .files = *recordings,
                               .browser = &browser};
   WebApiDeps web_deps{.services = services, .browser = browser};
+  SsoFlows sso_flows;
+  SsoLogin sso_login(**connectors, sso_flows, **store, audit, now);
+  SsoApiDeps sso_deps{.web = web_deps, .login = sso_login};
 
   Router public_router(RouterOptions{.default_class = TrafficClass::kApi});
   RegisterPublicApi(public_router, services);
@@ -271,6 +280,7 @@ int ServeFrontEnd(Config config, UniqueFd signer_fd, pid_t signer_pid,
   RegisterSessionApi(public_router, session_deps);
   RegisterUserNodesApi(public_router, session_deps);
   RegisterWebApi(public_router, web_deps);
+  RegisterSsoApi(public_router, sso_deps);
   RegisterWebUi(public_router, /*hsts=*/!services.tls_self_signed);
   web::RegisterWebTerminalRoutes(public_router);
   web::WebTerminals web_terminals(services, browser);

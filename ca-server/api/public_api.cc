@@ -31,6 +31,15 @@ Json::Value PingBody(const Services& s) {
   auth["type"] = s.config.authentication.type;
   auth["second_factor"] = std::string(SecondFactorName(s.config.authentication.second_factor));
   auth["password_min_length"] = s.config.authentication.password_min_length;
+  // The login page's buttons and `gate login`'s default (docs/connectors.md).
+  auth["connector_name"] = s.config.authentication.connector_name;
+  auth["connectors"] = Json::Value(Json::arrayValue);
+  for (const ConnectorConfig& c : s.config.authentication.connectors) {
+    Json::Value item;
+    item["name"] = c.name;
+    item["type"] = c.type;
+    auth["connectors"].append(item);
+  }
   body["auth"] = auth;
   body["user_ca"] = CaKeyList(s.user_ca);
   body["host_ca"] = CaKeyList(s.host_ca);

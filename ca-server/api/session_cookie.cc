@@ -24,17 +24,23 @@ bool IsBase64Url(std::string_view s) {
 }  // namespace
 
 Result<std::optional<std::string>> SessionCookieValue(std::string_view header) {
+  return CookieValue(header, kSessionCookieName);
+}
+
+Result<std::optional<std::string>> CookieValue(std::string_view header, std::string_view name) {
   std::optional<std::string> found;
   while (!header.empty()) {
     const std::size_t semi = header.find(';');
     const std::string_view pair = Trim(header.substr(0, semi));
     header = semi == std::string_view::npos ? std::string_view() : header.substr(semi + 1);
     const std::size_t eq = pair.find('=');
-    if (eq == std::string_view::npos || Trim(pair.substr(0, eq)) != kSessionCookieName) continue;
-    if (found) return Err(InvalidArgument("the session cookie is sent more than once"));
+    if (eq == std::string_view::npos || Trim(pair.substr(0, eq)) != name) continue;
+    const std::string what =
+        name == kSessionCookieName ? "the session cookie" : "the cookie " + std::string(name);
+    if (found) return Err(InvalidArgument(what + " is sent more than once"));
     std::string_view value = Trim(pair.substr(eq + 1));
     // RFC 6265 allows a value in double quotes; ids never need them.
-    if (!IsBase64Url(value)) return Err(InvalidArgument("the session cookie is malformed"));
+    if (!IsBase64Url(value)) return Err(InvalidArgument(what + " is malformed"));
     found = std::string(value);
   }
   return found;

@@ -28,6 +28,12 @@ inline constexpr std::string_view kSessionCookieName = "__Host-gate_session";
 // base64url (an id never is).
 Result<std::optional<std::string>> SessionCookieValue(std::string_view cookie_header);
 
+// The same for any cookie of gate-ca's whose value is base64url (the single
+// sign-on flow's binding): the value of cookie `name`, nullopt when absent,
+// InvalidArgument when repeated or malformed.
+Result<std::optional<std::string>> CookieValue(std::string_view cookie_header,
+                                               std::string_view name);
+
 // "__Host-gate_session=<id>; Path=/; Max-Age=<max_age>; Secure; HttpOnly;
 // SameSite=Strict".
 std::string SessionCookie(std::string_view session_id, std::chrono::seconds max_age);

@@ -44,31 +44,6 @@ Result<Json::Value> SessionBody(WebApiDeps& d, const UserRecord& user,
   return out;
 }
 
-// A new session for user: SessionBody, and the cookie. The lock decision
-// comes first (DeriveGrant), so a locked user never gets a session.
-HttpReply StartSession(WebApiDeps& d, const HttpRequest& req, const UserRecord& user) {
-  Services& s = d.services;
-  const std::int64_t now = s.now();
-  auto grant = DeriveGrant(s.store, user, now);
-  if (!grant && grant.error().code() == Code::kPermissionDenied) {
-    s.audit.Record({now, std::string(kWebLoginAuditEvent), user.name, req.source, false,
-                    grant.error().message()});
-    return ErrorReply(grant.error());
-  }
-  auto session = d.browser.sessions().Create(user.name, req.source);
-  if (!session) return ErrorReply(session.error());
-  auto body = SessionBody(d, user, session->record, session->csrf_token);
-  if (!body) return ErrorReply(body.error());
-  s.audit.Record({now, std::string(kWebLoginAuditEvent), user.name, req.source, true,
-                  "browser session until " + std::to_string(session->record.expires_at)});
-  HttpReply reply;
-  reply.body = *std::move(body);
-  reply.headers.emplace_back(
-      "Set-Cookie",
-      SessionCookie(session->id.view(), std::chrono::seconds(session->record.expires_at - now)));
-  return reply;
-}
-
 // What the login and signup forms send: a name (the user, or the signup
 // token), the password and the OTP code (absent when second_factor is off).
 struct Form {
@@ -111,7 +86,7 @@ HttpReply Login(WebApiDeps& d, const HttpRequest& req) {
   auto record = s.authenticator.Authenticate(user, form->password, form->otp_code, req.source, now,
                                              ClientTime(req, now), kWebLoginAuditEvent);
   if (!record) return ErrorReply(record.error());  // kBadLogin for every wrong credential
-  return StartSession(d, req, *record);
+  return StartWebSession(d, req, *record);
 }
 
 HttpReply GetSession(WebApiDeps& d, const HttpRequest& req) {
@@ -217,10 +192,33 @@ HttpReply SignupFinish(WebApiDeps& d, const HttpRequest& req) {
   if (!name) return ErrorReply(name.error());
   auto user = s.store.GetUser(*name);
   if (!user) return ErrorReply(user.error());
-  return StartSession(d, req, *user);
+  return StartWebSession(d, req, *user);
 }
 
 }  // namespace
+
+HttpReply StartWebSession(WebApiDeps& d, const HttpRequest& req, const UserRecord& user) {
+  Services& s = d.services;
+  const std::int64_t now = s.now();
+  auto grant = DeriveGrant(s.store, user, now);
+  if (!grant && grant.error().code() == Code::kPermissionDenied) {
+    s.audit.Record({now, std::string(kWebLoginAuditEvent), user.name, req.source, false,
+                    grant.error().message()});
+    return ErrorReply(grant.error());
+  }
+  auto session = d.browser.sessions().Create(user.name, req.source);
+  if (!session) return ErrorReply(session.error());
+  auto body = SessionBody(d, user, session->record, session->csrf_token);
+  if (!body) return ErrorReply(body.error());
+  s.audit.Record({now, std::string(kWebLoginAuditEvent), user.name, req.source, true,
+                  "browser session until " + std::to_string(session->record.expires_at)});
+  HttpReply reply;
+  reply.body = *std::move(body);
+  reply.headers.emplace_back(
+      "Set-Cookie",
+      SessionCookie(session->id.view(), std::chrono::seconds(session->record.expires_at - now)));
+  return reply;
+}
 
 void RegisterWebApi(Router& router, WebApiDeps& deps) {
   WebApiDeps* d = &deps;

@@ -24,6 +24,13 @@ struct WebApiDeps {
   BrowserAuth& browser;
 };
 
+// A new browser session for user, whom the caller has authenticated (a
+// password login, a signup, a connector's login): the lock decision first
+// (a locked user gets 403 and no session, audited as user.web_login), then
+// the session, the reply with the session JSON (GET /v1/web/session's
+// body) and the Set-Cookie that carries it.
+HttpReply StartWebSession(WebApiDeps& d, const HttpRequest& req, const UserRecord& user);
+
 // Registers the routes on router. deps (and what it refers to) must outlive
 // the router.
 void RegisterWebApi(Router& router, WebApiDeps& deps);

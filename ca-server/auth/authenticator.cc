@@ -82,11 +82,15 @@ Result<UserRecord> Authenticator::Authenticate(const std::string& name,
   GATE_RETURN_IF_ERROR(CheckThrottle(name, event, source, source, now));
 
   auto user = store_.GetUser(name);
-  if (!user || !user->signed_up()) {
+  // A connector's user has no password: it is refused like an unknown
+  // name, so a password can never stand in for the identity provider.
+  if (!user || !user->signed_up() || user->sso()) {
     if (!user && user.error().code() != Code::kNotFound) return Err(user.error());
     BurnPasswordVerification(password.view());
     return Err(Fail(name, event, source, source, now,
-                    user ? "user has not signed up" : "unknown user",
+                    !user         ? "unknown user"
+                    : user->sso() ? "user logs in through connector " + user->connector
+                                  : "user has not signed up",
                     Unauthenticated(std::string(kBadLogin))));
   }
 

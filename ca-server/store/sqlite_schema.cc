@@ -368,6 +368,13 @@ ALTER TABLE signup_tokens ADD COLUMN used_at INTEGER NOT NULL DEFAULT 0;
     {10, R"sql(
 ALTER TABLE nodes ADD COLUMN ssh_address TEXT NOT NULL DEFAULT '';
 )sql"},
+    // Users from a single sign-on connector: the connector's name and the
+    // identity provider's subject (sub) they were created for; '' for
+    // local users.
+    {11, R"sql(
+ALTER TABLE users ADD COLUMN connector TEXT NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN idp_subject TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 }  // namespace

@@ -109,6 +109,7 @@ class SqliteStore final : public Store {
                                                  std::size_t limit) override;
   Status DeleteUser(const std::string& name) override;
   Status ResetUserCredentials(const std::string& name) override;
+  Result<UserRecord> UpsertSsoUser(const UserRecord& user) override;
   Result<UserRecord> UpdateUser(const std::string& name,
                                 const std::optional<std::vector<std::string>>& logins,
                                 const std::optional<std::vector<std::string>>& roles) override;

@@ -10,12 +10,14 @@
 namespace gate::ca::sqlite {
 namespace {
 
-constexpr std::array<Column<UserRecord>, 5> kUserColumns = {{
+constexpr std::array<Column<UserRecord>, 7> kUserColumns = {{
     Field<&UserRecord::name>("name"),
     Field<&UserRecord::created_at>("created_at"),
     Field<&UserRecord::password_hash>("password_hash"),
     Field<&UserRecord::totp_secret>("totp_secret"),
     Field<&UserRecord::last_totp_step>("last_totp_step"),
+    Field<&UserRecord::connector>("connector"),
+    Field<&UserRecord::idp_subject>("idp_subject"),
 }};
 constexpr Columns<UserRecord> kUsers(kUserColumns);
 
@@ -173,6 +175,42 @@ Result<UserRecord> SqliteStore::UpdateUser(const std::string& name,
     if (logins) GATE_RETURN_IF_ERROR(StoreList(db, kUserLogins, name, *logins));
     if (roles) GATE_RETURN_IF_ERROR(StoreList(db, kUserRoles, name, *roles));
     return LoadUser(db, name);
+  });
+}
+
+Result<UserRecord> SqliteStore::UpsertSsoUser(const UserRecord& user) {
+  if (user.name.empty() || user.connector.empty() || user.idp_subject.empty()) {
+    return Err(InvalidArgument("a connector's user needs a name, connector and subject"));
+  }
+  return Run(Transaction::Kind::kWrite, [&](sqlite3* db) -> Result<UserRecord> {
+    Result<UserRecord> existing = LoadUser(db, user.name);
+    if (existing) {
+      if (!existing->sso()) {
+        return Err(AlreadyExists("user " + user.name +
+                                 " is a local user; a connector cannot log in as it"));
+      }
+      if (existing->connector != user.connector || existing->idp_subject != user.idp_subject) {
+        return Err(AlreadyExists("user " + user.name +
+                                 " belongs to another identity at connector " +
+                                 existing->connector));
+      }
+    } else if (existing.error().code() != Code::kNotFound) {
+      return existing;
+    } else {
+      UserRecord fresh;
+      fresh.name = user.name;
+      fresh.created_at = user.created_at;
+      fresh.connector = user.connector;
+      fresh.idp_subject = user.idp_subject;
+      Result<Stmt> stmt = Stmt::Prepare(db, InsertSql("users", kUsers));
+      if (!stmt) return Err(stmt.error());
+      BindRow(*stmt, kUsers, fresh);
+      GATE_RETURN_IF_ERROR(stmt->Insert(AlreadyExists("user '" + user.name + "' already exists"),
+                                        Internal("sqlite: unexpected foreign key violation")));
+    }
+    GATE_RETURN_IF_ERROR(StoreList(db, kUserLogins, user.name, user.logins));
+    GATE_RETURN_IF_ERROR(StoreList(db, kUserRoles, user.name, user.roles));
+    return LoadUser(db, user.name);
   });
 }
 

@@ -24,8 +24,16 @@ struct UserRecord {
   std::string password_hash;         // argon2id encoded string
   SecretString totp_secret;          // raw secret bytes; empty if no OTP enrolled
   std::int64_t last_totp_step = -1;  // highest TOTP time step ever accepted
+  // Users of a single sign-on connector (docs/connectors.md) have no
+  // password and no signup: the connector's name and the identity
+  // provider's subject they belong to. Empty for local users.
+  std::string connector;
+  std::string idp_subject;
 
-  bool signed_up() const { return !password_hash.empty(); }
+  bool sso() const { return !connector.empty(); }
+  // A user who can hold sessions and certificates: signed up with a
+  // password, or created by a connector.
+  bool signed_up() const { return !password_hash.empty() || sso(); }
 };
 
 // Failed logins counted for one user name and one source (a peer address,
@@ -70,6 +78,16 @@ class UserStore {
   virtual Result<UserRecord> UpdateUser(const std::string& name,
                                         const std::optional<std::vector<std::string>>& logins,
                                         const std::optional<std::vector<std::string>>& roles) = 0;
+
+  // A connector's user after a verified login: creates user (created_at,
+  // logins, roles, connector, idp_subject as given) or, for a user of the
+  // same connector and subject, replaces its logins and roles, in one
+  // transaction; returns the stored record. AlreadyExists, changing
+  // nothing, when the name belongs to a local user or to another connector
+  // or subject (an identity provider must never take over a name it did not
+  // create). InvalidArgument when connector or idp_subject is empty. Roles
+  // need not exist (one that does not grants nothing).
+  virtual Result<UserRecord> UpsertSsoUser(const UserRecord& user) = 0;
 
   // Login bookkeeping: primitives only. What counts as a failure, and when
   // a source or user is throttled, is decided in auth/ (LoginThrottle),

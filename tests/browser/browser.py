@@ -45,7 +45,9 @@ def spki_base64(pin):
     return base64.b64encode(bytes.fromhex(pin[len("sha256:"):])).decode()
 
 
-def new_driver(pin):
+def new_driver(pin, extra_pins=()):
+    """Chromium trusting gate-ca's certificate (pin) and, for tests that run
+    another TLS server (the OpenID provider of test_sso_oidc), extra_pins."""
     for path in (CHROMIUM, CHROMEDRIVER):
         if not os.access(path, os.X_OK):
             raise AssertionError(
@@ -58,7 +60,8 @@ def new_driver(pin):
                 "--disable-component-update", "--disable-sync",
                 "--disable-dev-shm-usage", f"--user-data-dir={profile}",
                 f"--host-resolver-rules=MAP {HOST} 127.0.0.1, MAP {OTHER_HOST} 127.0.0.1",
-                f"--ignore-certificate-errors-spki-list={spki_base64(pin)}",
+                "--ignore-certificate-errors-spki-list=" +
+                ",".join(spki_base64(p) for p in (pin, *extra_pins)),
                 "--window-size=1280,800"):
         opts.add_argument(arg)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})

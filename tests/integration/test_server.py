@@ -141,29 +141,6 @@ class StartupTest(unittest.TestCase):
         self.assertRegex(out, r"gate\.yaml:\d+: .*second_factor")
         self.assertFalse(os.path.exists(ca.data_dir), "a bad config must not create state")
 
-    def test_connectors_refused_until_served(self):
-        # A valid OIDC connector: gate.yaml accepts it, but gate-ca does not
-        # run connector logins yet and says so instead of starting without them.
-        ca = GateCA(self.workdir)
-        with open(ca.config_path) as f:
-            text = f.read()
-        text = text.replace("    type: local\n", """    type: oidc
-    connectors:
-      - name: corp
-        type: oidc
-        issuer_url: https://idp.example.com
-        client_id: gate
-        client_secret_file: /etc/gate/corp.secret
-        redirect_url: https://gate.example.com/v1/sso/oidc/callback
-        claims_to_roles: [{claim: groups, value: admins, roles: [access]}]
-""")
-        with open(ca.config_path, "w") as f:
-            f.write(text)
-        rc, out = ca.start(expect_fail=True)
-        self.assertEqual(rc, 2)
-        self.assertIn("authentication connectors are not served by this version", out)
-        self.assertFalse(os.path.exists(ca.data_dir), "a refused config must not create state")
-
     def test_missing_explicit_config_is_an_error(self):
         proc = run([binary("gate-ca"), "start", "--config", os.path.join(self.workdir, "nope.yaml"),
                     "--data-dir", os.path.join(self.workdir, "d")])

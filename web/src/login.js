@@ -1,8 +1,10 @@
 // /web/login: user, password and code -> POST /v1/web/login -> /web/, or
 // back to the page that sent the visitor here (?next=/web/sessions/ID).
+// A button per single sign-on connector (GET /v1/sso/oidc/NAME/login, which
+// ends at /web/ or back here with ?sso_error=why).
 import { api, describeError } from './api.js';
 import { loadPing } from './cluster.js';
-import { byId, setAlert } from './dom.js';
+import { byId, el, setAlert } from './dom.js';
 
 const form = byId('login-form');
 const alertRegion = byId('login-error');
@@ -16,9 +18,24 @@ function landingPage() {
   return /^\/web\/[A-Za-z0-9\-._~\/]*(\?[A-Za-z0-9\-._~=&%+]*)?$/.test(next) ? next : '/web/';
 }
 
+function showConnectors(auth) {
+  const connectors = Array.isArray(auth.connectors) ? auth.connectors : [];
+  const error = new URLSearchParams(window.location.search).get('sso_error') || '';
+  const buttons = byId('sso-buttons');
+  for (const c of connectors) {
+    if (typeof c.name !== 'string' || !/^[a-z0-9-]+$/.test(c.name) || c.type !== 'oidc') continue;
+    buttons.append(el('a', {
+      class: 'button', href: `/v1/sso/oidc/${c.name}/login`, 'data-connector': c.name,
+    }, `Log in with ${c.name}`));
+  }
+  if (buttons.childElementCount || error) byId('sso').hidden = false;
+  if (error) setAlert(byId('sso-error'), `Single sign-on failed: ${error}`);
+}
+
 async function showCluster() {
   const ping = await loadPing();
   if (ping) {
+    if (ping.auth) showConnectors(ping.auth);
     // gate-ca words the command (--proxy, and --ca-pin when its certificate
     // is self-signed), as it does the signup page's.
     if (typeof ping.login_command === 'string' && ping.login_command) {

@@ -134,6 +134,25 @@ TEST_F(ServicesTest, AuthenticatorAcceptsPasswordAndFreshCodeOnce) {
                    .has_value());
 }
 
+// A connector's user has no password: a password login with its name is
+// refused like an unknown user's, whatever is typed (an empty password too).
+TEST_F(ServicesTest, AuthenticatorRefusesPasswordLoginsOfConnectorUsers) {
+  UserRecord sso;
+  sso.name = "carol";
+  sso.created_at = kNow;
+  sso.connector = "corp";
+  sso.idp_subject = "sub-1";
+  sso.logins = {"carol"};
+  ASSERT_TRUE(store_->UpsertSsoUser(sso).has_value());
+  Authenticator auth({SecondFactor::kOff, 5, std::chrono::minutes(5)}, *store_, *audit_);
+  for (const char* password : {"", kPassword}) {
+    auto r = auth.Authenticate("carol", SecretString(password), SecretString(""), "t", kNow);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error(), Unauthenticated(std::string(kBadLogin)));
+    EXPECT_EQ(store_->ListAudit(1)->at(0).detail, "user logs in through connector corp");
+  }
+}
+
 // A login that waited in gate-ca's queue past its code's window is judged
 // at its arrival time: the server's delay is not the user's failure.
 TEST_F(ServicesTest, CodesAreJudgedWhenTheRequestArrived) {

@@ -51,6 +51,17 @@ TEST(SessionCookieTest, DuplicatesAndMalformedValuesAreRefused) {
   }
 }
 
+TEST(SessionCookieTest, OtherCookiesByName) {
+  auto v = CookieValue("__Host-gate_session=aaa; __Host-gate_sso=b-_9", "__Host-gate_sso");
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(*v, std::optional<std::string>("b-_9"));
+  EXPECT_EQ(*CookieValue("__Host-gate_session=aaa", "__Host-gate_sso"), std::nullopt);
+  auto twice = CookieValue("__Host-gate_sso=a; __Host-gate_sso=b", "__Host-gate_sso");
+  ASSERT_FALSE(twice.has_value());
+  EXPECT_EQ(twice.error().message(), "the cookie __Host-gate_sso is sent more than once");
+  EXPECT_FALSE(CookieValue("__Host-gate_sso=a%3Bb", "__Host-gate_sso").has_value());
+}
+
 TEST(SessionCookieTest, SetCookieCarriesEveryAttribute) {
   EXPECT_EQ(
       SessionCookie(kId, std::chrono::seconds(43200)),

@@ -96,6 +96,60 @@ TYPED_TEST_P(StoreConformanceTest, DeleteUserRemovesUserAndTokens) {
   EXPECT_EQ(this->store_->GetUser("alice")->logins.size(), 3u);
 }
 
+TYPED_TEST_P(StoreConformanceTest, UpsertSsoUserCreatesUpdatesAndNeverTakesOver) {
+  UserRecord sso;
+  sso.name = "carol";
+  sso.created_at = 1700000000;
+  sso.connector = "corp";
+  sso.idp_subject = "sub-1";
+  sso.roles = {"access"};
+  sso.logins = {"carol"};
+  Result<UserRecord> made = this->store_->UpsertSsoUser(sso);
+  ASSERT_TRUE(made.has_value()) << made.error().ToString();
+  EXPECT_TRUE(made->sso());
+  EXPECT_TRUE(made->signed_up());
+  EXPECT_TRUE(made->password_hash.empty());
+  Result<UserRecord> got = this->store_->GetUser("carol");
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->connector, "corp");
+  EXPECT_EQ(got->idp_subject, "sub-1");
+  EXPECT_EQ(got->roles, std::vector<std::string>{"access"});
+
+  // The next login replaces what the provider maps now.
+  sso.roles = {"editor", "access"};
+  sso.logins = {};
+  ASSERT_TRUE(this->store_->UpsertSsoUser(sso).has_value());
+  got = this->store_->GetUser("carol");
+  EXPECT_EQ(got->roles, (std::vector<std::string>{"editor", "access"}));
+  EXPECT_TRUE(got->logins.empty());
+  EXPECT_EQ(got->created_at, 1700000000);
+
+  // Another subject or connector claiming the name changes nothing.
+  UserRecord other = sso;
+  other.idp_subject = "sub-2";
+  other.roles = {"admin"};
+  EXPECT_EQ(this->store_->UpsertSsoUser(other).error().code(), Code::kAlreadyExists);
+  other = sso;
+  other.connector = "partner";
+  EXPECT_EQ(this->store_->UpsertSsoUser(other).error().code(), Code::kAlreadyExists);
+  EXPECT_EQ(this->store_->GetUser("carol")->roles, (std::vector<std::string>{"editor", "access"}));
+
+  // A local user's name is never taken over, signed up or not.
+  this->CreateUser("alice");
+  UserRecord takeover = sso;
+  takeover.name = "alice";
+  takeover.roles = {"admin"};
+  Result<UserRecord> refused = this->store_->UpsertSsoUser(takeover);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code(), Code::kAlreadyExists);
+  EXPECT_FALSE(this->store_->GetUser("alice")->sso());
+  EXPECT_EQ(this->store_->GetUser("alice")->roles, (std::vector<std::string>{"ops", "admin"}));
+
+  UserRecord empty = sso;
+  empty.idp_subject.clear();
+  EXPECT_EQ(this->store_->UpsertSsoUser(empty).error().code(), Code::kInvalidArgument);
+}
+
 TYPED_TEST_P(StoreConformanceTest, ResetUserCredentials) {
   UserRecord user = TestFixture::MakeUser("alice");
   user.password_hash = "$argon2id$x";

@@ -30,6 +30,9 @@ class ForwardingOperations : public Base {
     return inner_.ListUsersAfter(after, limit);
   }
   Status DeleteUser(const std::string& name) override { return inner_.DeleteUser(name); }
+  Result<UserRecord> UpsertSsoUser(const UserRecord& user) override {
+    return inner_.UpsertSsoUser(user);
+  }
   Status ResetUserCredentials(const std::string& name) override {
     return inner_.ResetUserCredentials(name);
   }

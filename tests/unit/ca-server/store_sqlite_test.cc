@@ -78,8 +78,17 @@ void SchemaNames(const std::string& path, const std::string& where,
   sqlite3_close(db);
 }
 
-// Takes away what schema version 10 added (nodes' SSH address).
+// Takes away what schema version 11 added (users' connector and subject).
+void DropSsoColumns(const std::string& path) {
+  RawExec(path,
+          "ALTER TABLE users DROP COLUMN connector; ALTER TABLE users DROP COLUMN idp_subject;"
+          " UPDATE schema_version SET version = 10");
+}
+
+// Takes away what schema versions 10 and 11 added (nodes' SSH address, users'
+// connector).
 void DropSshAddress(const std::string& path) {
+  DropSsoColumns(path);
   RawExec(path, "ALTER TABLE nodes DROP COLUMN ssh_address; UPDATE schema_version SET version = 9");
 }
 
@@ -221,6 +230,22 @@ TEST_F(SqliteStoreTest, RefusesNewerSchema) {
   EXPECT_EQ(store.error().code(), Code::kFailedPrecondition);
 }
 
+TEST_F(SqliteStoreTest, MigratesVersion10UsersAsLocalUsers) {
+  UserRecord alice;
+  alice.name = "alice";
+  alice.password_hash = "$argon2id$x";
+  alice.logins = {"alice"};
+  ASSERT_TRUE(store_->CreateUser(alice).ok());
+  store_.reset();
+  DropSsoColumns(path_);
+  Reopen();
+  Result<UserRecord> got = store_->GetUser("alice");
+  ASSERT_TRUE(got.has_value()) << got.error().ToString();
+  EXPECT_FALSE(got->sso());
+  EXPECT_EQ(got->idp_subject, "");
+  EXPECT_TRUE(got->signed_up());
+}
+
 TEST_F(SqliteStoreTest, UsesWalAndForeignKeys) {
   AuditEvent event;
   event.event = "user.create";
@@ -236,7 +261,7 @@ TEST_F(SqliteStoreTest, UsesWalAndForeignKeys) {
   ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT version FROM schema_version", -1, &stmt, nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(stmt, 0), 10);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 11);
   sqlite3_finalize(stmt);
   // The audit log refuses rewriting even through raw SQL.
   EXPECT_NE(sqlite3_exec(db, "DELETE FROM audit", nullptr, nullptr, nullptr), SQLITE_OK);
