@@ -272,7 +272,8 @@ int ServeFrontEnd(Config config, UniqueFd signer_fd, pid_t signer_pid,
   WebApiDeps web_deps{.services = services, .browser = browser};
   SsoFlows sso_flows;
   SsoLogin sso_login(**connectors, sso_flows, **store, audit, now);
-  SsoApiDeps sso_deps{.web = web_deps, .login = sso_login};
+  SsoCliResults sso_cli_results;
+  SsoApiDeps sso_deps{.web = web_deps, .login = sso_login, .cli_results = sso_cli_results};
 
   Router public_router(RouterOptions{.default_class = TrafficClass::kApi});
   RegisterPublicApi(public_router, services);

@@ -113,20 +113,27 @@ Result<Json::Value> Login(Services& s, const HttpRequest& req) {
   // Locks are decided here, by the issuer's policy decision, after the
   // password and code were verified: refusing earlier would tell anyone who
   // merely knows a user name that the account is locked.
-  auto issued =
-      s.issuer.IssueUserCertificate(*record, *key, std::chrono::seconds(*ttl), now, req.source);
+  return LoginReply(s, *record, *key, std::chrono::seconds(*ttl), req.source, now);
+}
+
+}  // namespace
+
+Result<Json::Value> LoginReply(Services& s, const UserRecord& user,
+                               const ssh::Ed25519PublicKey& key, std::chrono::seconds ttl,
+                               const std::string& source, std::int64_t now) {
+  auto issued = s.issuer.IssueUserCertificate(user, key, ttl, now, source);
   if (!issued) {
-    s.audit.Record({now, "user.login", *user, req.source, false, issued.error().message()});
+    s.audit.Record({now, "user.login", user.name, source, false, issued.error().message()});
     return Err(issued.error());
   }
   const auto& spec = issued->certificate.spec;
-  s.audit.Record({now, "user.login", *user, req.source, true,
+  s.audit.Record({now, "user.login", user.name, source, true,
                   "certificate serial " + std::to_string(spec.serial) + " valid until " +
                       std::to_string(spec.valid_before)});
 
   Json::Value out;
-  out["certificate"] = ssh::CertificateLine(issued->certificate, *user);
-  out["user"] = *user;
+  out["certificate"] = ssh::CertificateLine(issued->certificate, user.name);
+  out["user"] = user.name;
   out["cluster_name"] = s.config.cluster_name;
   out["roles"] = ToJsonArray(issued->roles);
   out["logins"] = ToJsonArray(spec.principals);
@@ -136,10 +143,9 @@ Result<Json::Value> Login(Services& s, const HttpRequest& req) {
   out["valid_before"] = Json::UInt64(spec.valid_before);
   out["user_ca"] = CaKeyList(s.user_ca);
   out["host_ca"] = CaKeyList(s.host_ca);
+  if (user.sso()) out["connector"] = user.connector;
   return out;
 }
-
-}  // namespace
 
 // Signup, login and node join are the paths an attacker hammers: one bucket
 // per source.

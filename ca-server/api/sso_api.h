@@ -9,6 +9,18 @@
 //                                        that moves on to /web/
 // Failures send the browser to /web/login?sso_error=<why>, which the page
 // shows; the audit log has the details.
+//
+// The CLI (gate login --auth=NAME):
+//   POST /v1/sso/oidc/{connector}/cli    {public_key, callback_port,
+//                                        ttl_seconds} -> {url, secret}: the
+//                                        login to open in a browser, and the
+//                                        secret that alone collects it
+//   (callback, as above)                 for a CLI login: the result is
+//                                        held (SsoCliResults) and the browser
+//                                        sent to http://127.0.0.1:PORT/callback
+//                                        ?code=<one-time code> (or ?error=)
+//   POST /v1/sso/cli/collect             {code, secret} -> POST /v1/login's
+//                                        reply: the certificate
 #ifndef GATE_CA_API_SSO_API_H_
 #define GATE_CA_API_SSO_API_H_
 
@@ -16,6 +28,7 @@
 
 #include "ca-server/api/router.h"
 #include "ca-server/api/web_api.h"
+#include "ca-server/connectors/sso_cli_results.h"
 #include "ca-server/connectors/sso_login.h"
 
 namespace gate::ca {
@@ -25,6 +38,7 @@ inline constexpr std::string_view kSsoCookieName = "__Host-gate_sso";
 struct SsoApiDeps {
   WebApiDeps& web;
   SsoLogin& login;
+  SsoCliResults& cli_results;
 };
 
 // Registers the routes on router; deps must outlive it.

@@ -135,12 +135,12 @@ Result<std::shared_ptr<const KeySet>> OidcProvider::FetchKeys(const std::string&
   return keys;
 }
 
-Result<std::shared_ptr<const KeySet>> OidcProvider::Keys() {
+Result<std::shared_ptr<const KeySet>> OidcProvider::KeysNewerThan(std::chrono::seconds max_age) {
   auto meta = Metadata();
   if (!meta) return Err(meta.error());
   std::lock_guard<std::mutex> lock(mu_);
   const std::int64_t now = now_();
-  if (keys_ && now - keys_at_ < options_.cache_ttl.count()) return keys_;
+  if (keys_ && now - keys_at_ < max_age.count()) return keys_;
   auto keys = FetchKeys(meta->jwks_uri);
   if (!keys) return Err(keys.error());
   keys_ = *keys;
@@ -148,17 +148,12 @@ Result<std::shared_ptr<const KeySet>> OidcProvider::Keys() {
   return keys_;
 }
 
+Result<std::shared_ptr<const KeySet>> OidcProvider::Keys() {
+  return KeysNewerThan(options_.cache_ttl);
+}
+
 Result<std::shared_ptr<const KeySet>> OidcProvider::RefreshKeys() {
-  auto meta = Metadata();
-  if (!meta) return Err(meta.error());
-  std::lock_guard<std::mutex> lock(mu_);
-  const std::int64_t now = now_();
-  if (keys_ && now - keys_at_ < options_.refresh_interval.count()) return keys_;
-  auto keys = FetchKeys(meta->jwks_uri);
-  if (!keys) return Err(keys.error());
-  keys_ = *keys;
-  keys_at_ = now;
-  return keys_;
+  return KeysNewerThan(options_.refresh_interval);
 }
 
 }  // namespace gate::ca

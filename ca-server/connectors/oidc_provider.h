@@ -84,6 +84,8 @@ class OidcProvider {
 
  private:
   Result<std::shared_ptr<const KeySet>> FetchKeys(const std::string& jwks_uri);
+  // The cached keys if fetched less than max_age ago, else fetched now.
+  Result<std::shared_ptr<const KeySet>> KeysNewerThan(std::chrono::seconds max_age);
 
   const OidcProviderOptions options_;
   const std::shared_ptr<const HttpTransport> transport_;

@@ -18,6 +18,8 @@ Result<std::string> RandomToken() {
 
 }  // namespace
 
+std::string SsoFlows::BindingHash(std::string_view binding) { return HexEncode(Sha256(binding)); }
+
 std::string SsoFlows::CodeChallenge(std::string_view code_verifier) {
   return Base64UrlEncode(Sha256(code_verifier));
 }
@@ -33,7 +35,7 @@ void SsoFlows::DropExpired(std::int64_t now) {
 }
 
 Result<StartedSsoFlow> SsoFlows::Begin(const std::string& connector, std::string context,
-                                       std::int64_t now) {
+                                       std::int64_t now, SsoBinding binding_mode) {
   auto state = RandomToken();
   auto nonce = RandomToken();
   auto verifier = RandomToken();
@@ -42,8 +44,8 @@ Result<StartedSsoFlow> SsoFlows::Begin(const std::string& connector, std::string
     if (!*r) return Err(r->error());
   }
   StartedSsoFlow out{*state, *nonce, CodeChallenge(*verifier), SecretString(*binding)};
-  Entry entry{PendingSsoFlow{connector, *nonce, SecretString(*verifier), std::move(context), now},
-              HexEncode(Sha256(*binding))};
+  Entry entry{PendingSsoFlow{connector, *nonce, SecretString(*verifier), std::move(context), now,
+                             binding_mode, BindingHash(*binding)}};
   Wipe(verifier->data(), verifier->size());
   Wipe(binding->data(), binding->size());
 
@@ -64,7 +66,8 @@ Result<PendingSsoFlow> SsoFlows::Take(std::string_view state, std::string_view b
   Entry entry = std::move(it->second);
   flows_.erase(it);
   const bool bound =
-      !binding.empty() && ConstantTimeEquals(HexEncode(Sha256(binding)), entry.binding_hash);
+      entry.flow.binding == SsoBinding::kAtCollect ||
+      (!binding.empty() && ConstantTimeEquals(BindingHash(binding), entry.flow.binding_hash));
   if (!bound || now - entry.flow.started_at > options_.ttl.count()) {
     return Err(Unauthenticated(std::string(kUnknownFlow)));
   }

@@ -28,6 +28,13 @@
 
 namespace gate::ca {
 
+// When the starter shows its binding. A browser shows it at the callback
+// (its cookie comes back with the provider's redirect). The CLI's never
+// passes through the browser: the login's result is held for it, and it
+// shows the binding when it collects that (SsoCliResults), so Take returns
+// the binding's hash for that check.
+enum class SsoBinding { kAtCallback, kAtCollect };
+
 struct SsoFlowOptions {
   std::chrono::seconds ttl{10 * 60};
   std::size_t max_pending = 10000;
@@ -52,6 +59,8 @@ struct PendingSsoFlow {
   // key and callback port), carried to the end of the login.
   std::string context;
   std::int64_t started_at = 0;
+  SsoBinding binding = SsoBinding::kAtCallback;
+  std::string binding_hash;  // hex SHA-256 of the binding
 };
 
 class SsoFlows {
@@ -61,10 +70,12 @@ class SsoFlows {
   // Starts a login through connector at now (unix seconds). Drops expired
   // logins first. ResourceExhausted when max_pending are pending; Internal
   // if the RNG fails.
-  Result<StartedSsoFlow> Begin(const std::string& connector, std::string context, std::int64_t now);
+  Result<StartedSsoFlow> Begin(const std::string& connector, std::string context, std::int64_t now,
+                               SsoBinding binding = SsoBinding::kAtCallback);
 
   // Removes and returns the login with this state if binding is its
-  // binding (constant-time compare of hashes) and it has not expired.
+  // binding (constant-time compare of hashes; not asked of a kAtCollect
+  // login, whose binding the caller checks later) and it has not expired.
   // Unauthenticated("this login is unknown, used or expired; start again")
   // for an unknown or already taken state, a wrong or missing binding, or
   // an expired login; the state is spent in every case.
@@ -73,12 +84,14 @@ class SsoFlows {
   // The PKCE S256 challenge of a verifier.
   static std::string CodeChallenge(std::string_view code_verifier);
 
+  // The stored form of a binding: lower-case hex SHA-256.
+  static std::string BindingHash(std::string_view binding);
+
   std::size_t pending() const;
 
  private:
   struct Entry {
     PendingSsoFlow flow;
-    std::string binding_hash;
   };
   void DropExpired(std::int64_t now);
 

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "ca-server/connectors/claims_mapping.h"
+#include "gate/log.h"
 
 namespace gate::ca {
 
@@ -12,28 +13,32 @@ Status SsoLogin::Failed(const std::string& user, const std::string& source,
   return status;
 }
 
-Result<SsoStart> SsoLogin::Begin(std::string_view connector_name, std::string context) {
+Result<SsoStart> SsoLogin::Begin(std::string_view connector_name, std::string context,
+                                 SsoBinding binding) {
   OidcConnector* connector = connectors_.Find(connector_name);
   if (connector == nullptr) {
     return Err(NotFound("no connector named " + std::string(connector_name)));
   }
-  auto flow = flows_.Begin(connector->name(), std::move(context), now_());
+  auto flow = flows_.Begin(connector->name(), std::move(context), now_(), binding);
   if (!flow) return Err(flow.error());
   auto url = connector->AuthorizationUrl(*flow);
   if (!url) {
     // The login can never finish: do not leave it pending.
-    (void)flows_.Take(flow->state, flow->binding.view(), now_());
+    if (auto dropped = flows_.Take(flow->state, flow->binding.view(), now_()); !dropped) {
+      log::Warning("sso: could not drop a login that cannot start: " + dropped.error().message());
+    }
     return Err(url.error());
   }
   return SsoStart{*std::move(url), std::move(flow->binding)};
 }
 
 Result<SsoResult> SsoLogin::Finish(const SsoCallback& cb, std::string_view binding,
-                                   const std::string& source) {
+                                   const std::string& source, std::string* context) {
   auto flow = flows_.Take(cb.state, binding, now_());
   if (!flow) {
     return Err(Failed("", source, "unknown, replayed, expired or unbound state", flow.error()));
   }
+  if (context != nullptr) *context = flow->context;
   const std::string where = "connector " + flow->connector;
   OidcConnector* connector = connectors_.Find(flow->connector);
   if (connector == nullptr) {
@@ -86,7 +91,8 @@ Result<SsoResult> SsoLogin::Finish(const SsoCallback& cb, std::string_view bindi
   for (const auto& r : stored->roles) roles += (roles.empty() ? "" : ",") + r;
   audit_.Record({now_(), std::string(kSsoLoginAuditEvent), stored->name, source, true,
                  subject + ", roles " + roles});
-  return SsoResult{*std::move(stored), connector->name(), std::move(flow->context)};
+  return SsoResult{*std::move(stored), connector->name(), std::move(flow->context),
+                   std::move(flow->binding_hash)};
 }
 
 }  // namespace gate::ca

@@ -45,7 +45,8 @@ struct SsoCallback {
 struct SsoResult {
   UserRecord user;
   std::string connector;
-  std::string context;  // what the starter stored with the login
+  std::string context;       // what the starter stored with the login
+  std::string binding_hash;  // for a kAtCollect login's later check
 };
 
 class SsoLogin {
@@ -62,7 +63,8 @@ class SsoLogin {
   // NotFound for an unknown connector; the provider's discovery errors
   // (Unavailable when it is down: "identity provider ...: cannot reach
   // ..."); ResourceExhausted when too many logins are in progress.
-  Result<SsoStart> Begin(std::string_view connector, std::string context);
+  Result<SsoStart> Begin(std::string_view connector, std::string context,
+                         SsoBinding binding = SsoBinding::kAtCallback);
 
   // Finishes the login the callback names. binding: what the starter held
   // (empty when it has none). Errors (each audited, source = req source):
@@ -73,8 +75,11 @@ class SsoLogin {
   //   InvalidArgument   no usable user name in the claims
   //   AlreadyExists     the name is a local user's or another identity's
   //   Unavailable       the provider cannot be reached
+  // context, when not null, gets the login's context as soon as the login
+  // is found, so a caller can tell its starter of a failure (the CLI waits
+  // on its listener).
   Result<SsoResult> Finish(const SsoCallback& callback, std::string_view binding,
-                           const std::string& source);
+                           const std::string& source, std::string* context = nullptr);
 
  private:
   Status Failed(const std::string& user, const std::string& source, const std::string& detail,

@@ -213,6 +213,7 @@ Status ProfileStore::Save(const Profile& profile, const SecretString& key_pem,
   p["valid_after"] = Json::Int64(profile.valid_after);
   p["valid_before"] = Json::Int64(profile.valid_before);
   p["serial"] = profile.serial;
+  if (!profile.connector.empty()) p["connector"] = profile.connector;
   p["host_patterns"] = json::StringArray(profile.host_patterns);
 
   GATE_RETURN_IF_ERROR(WriteFileAtomic(KeyPath(), key_pem.view(), 0600));
@@ -251,6 +252,14 @@ Result<Profile> ProfileStore::Load() const {
   if (s.ok()) s = get("cluster", &out.cluster);
   if (s.ok()) s = get("ca_pin", &out.ca_pin);
   if (s.ok()) s = get("serial", &out.serial);
+  if (s.ok()) {
+    auto connector = json::OptionalString(*p, "connector");
+    if (!connector) {
+      s = connector.error();
+    } else {
+      out.connector = *connector;
+    }
+  }
   if (s.ok()) s = get_list("roles", &out.roles);
   if (s.ok()) s = get_list("logins", &out.logins);
   if (s.ok()) s = get_list("extensions", &out.extensions);
@@ -293,6 +302,7 @@ std::string FormatProfile(const Profile& profile, std::int64_t now, bool current
   const std::int64_t left = profile.valid_before - now;
   out << (current ? "> " : "  ") << "Profile URL:  https://" << profile.proxy << "\n"
       << "  Logged in as: " << profile.user << "\n"
+      << (profile.connector.empty() ? std::string() : "  Connector:    " + profile.connector + "\n")
       << "  Cluster:      " << profile.cluster << "\n"
       << "  Roles:        " << (profile.roles.empty() ? "(none)" : Join(profile.roles, ", "))
       << "\n"

@@ -35,6 +35,9 @@ struct Profile {
   std::int64_t valid_after = 0;
   std::int64_t valid_before = 0;
   std::string serial;
+  // The single sign-on connector the login went through; empty for a
+  // password login.
+  std::string connector;
   // The host names this cluster's ssh config block and host CA trust apply
   // to (ClusterHostPatterns), as of the login.
   std::vector<std::string> host_patterns;

@@ -1,5 +1,9 @@
 // gate login [--proxy HOST[:PORT]] [--user NAME] [--insecure|--ca-pin PIN] [--ttl DURATION]
+//            [--auth NAME [--browser none]]
+#include <fcntl.h>
 #include <pwd.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -10,8 +14,10 @@
 #include "cli/common/agent.h"
 #include "cli/common/profile.h"
 #include "cli/common/session_api.h"
+#include "cli/common/sso_callback.h"
 #include "cli/common/terminal_text.h"
 #include "cli/gate/commands.h"
+#include "gate/bytes.h"
 #include "gate/certificate.h"
 #include "gate/curl_http.h"
 #include "gate/duration.h"
@@ -47,6 +53,12 @@ class LoginCommand final : public Command {
                  "Do not verify the server's TLS certificate (prints a warning)");
     sub.add_option("--ca-pin", flags_.ca_pin,
                    "Trust the server whose TLS key has this pin (sha256:HEX, printed by gate-ca)");
+    sub.add_option("--auth", auth_,
+                   "Log in through this single sign-on connector (default: the cluster's "
+                   "authentication type: local, or its default connector); 'local' for a "
+                   "password");
+    sub.add_option("--browser", browser_,
+                   "'none': only print the single sign-on URL, do not open a browser");
     sub.add_option("--ttl", ttl_text_,
                    "Certificate lifetime, e.g. 1h or 30m (default: the cluster's cert_ttl, 12h; "
                    "capped by max_cert_ttl)");
@@ -59,7 +71,11 @@ class LoginCommand final : public Command {
         "of a profile for that proxy. The cluster's host CA goes into ~/.gate/known_hosts,\n"
         "trusted only for the cluster's node names. If SSH_AUTH_SOCK is set,\n"
         "the key is also added to your ssh-agent until the certificate expires. Without a\n"
-        "terminal, answers are read from standard input, one line each: password, OTP code.\n\n" +
+        "terminal, answers are read from standard input, one line each: password, OTP code.\n"
+        "With --auth NAME (or when the cluster's authentication type is a connector), you\n"
+        "log in through that single sign-on connector in a browser instead: the link is\n"
+        "opened with xdg-open (--browser none: only printed), and the browser comes back\n"
+        "to a one-shot listener on 127.0.0.1.\n\n" +
         std::string(kExitCodeHelp));
   }
 
@@ -81,6 +97,16 @@ class LoginCommand final : public Command {
     auto ping = client.Call("GET", "/v1/ping");
     if (!ping) return Fail("gate login", ping.error());
     const std::string second_factor = (*ping)["auth"]["second_factor"].asString();
+    if (!browser_.empty() && browser_ != "none") {
+      return Fail("gate login", InvalidArgument("--browser takes only 'none'"));
+    }
+    std::string connector = auth_;
+    if (connector.empty() && (*ping)["auth"]["type"].asString() != "local") {
+      connector = (*ping)["auth"]["connector_name"].asString();
+    }
+    if (!connector.empty() && connector != "local") {
+      return LoginWithConnector(client, *home, *options, connector, ttl);
+    }
 
     auto password = ReadSecret("Enter password for gate user " + user_ + ": ");
     if (!password) return Fail("gate login", password.error());
@@ -109,6 +135,59 @@ class LoginCommand final : public Command {
   }
 
  private:
+  // Single sign-on: the browser logs in at the identity provider, gate-ca
+  // sends it on to a one-shot listener here with a one-time code, and the
+  // code with the secret only this process holds gets the certificate.
+  int LoginWithConnector(const HttpClient& client, const ProfileHome& home,
+                         const HttpClientOptions& options, const std::string& connector,
+                         std::chrono::seconds ttl) {
+    auto key = ssh::Ed25519PrivateKey::Generate();
+    if (!key) return Fail("gate login", key.error());
+    auto listener = SsoCallbackListener::Open();
+    if (!listener) return Fail("gate login", listener.error());
+    Json::Value req;
+    req["public_key"] = key->public_key().AuthorizedKey();
+    req["callback_port"] = listener->port();
+    req["ttl_seconds"] = Json::Int64(ttl.count());
+    auto started = client.Call("POST", "/v1/sso/oidc/" + PercentEncode(connector) + "/cli", &req);
+    if (!started) return Fail("gate login", started.error());
+    auto url = json::GetString(*started, "url");
+    auto secret_text = json::GetString(*started, "secret");
+    if (!url || !secret_text) return Fail("gate login", DataLoss("unexpected reply from server"));
+    SecretString secret(*secret_text);
+    Wipe(secret_text->data(), secret_text->size());
+    std::cout << "If the browser does not open, open this link to log in through " << connector
+              << ":\n  " << *url << "\n"
+              << std::flush;
+    if (browser_ != "none") OpenBrowser(*url);
+    auto code = listener->Wait(std::chrono::minutes(5));
+    if (!code) return Fail("gate login", code.error());
+    Json::Value collect;
+    collect["code"] = *code;
+    collect["secret"] = std::string(secret.view());
+    auto reply = client.Call("POST", "/v1/sso/cli/collect", &collect);
+    if (!reply) return Fail("gate login", reply.error());
+    return Finish(home, options, *key, *reply);
+  }
+
+  // xdg-open, if there is one; the printed link serves otherwise.
+  static void OpenBrowser(const std::string& url) {
+    posix_spawn_file_actions_t actions;
+    if (posix_spawn_file_actions_init(&actions) != 0) return;
+    for (int fd : {0, 1, 2}) {
+      posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0);
+    }
+    pid_t pid = 0;
+    std::string program = "xdg-open";
+    std::string arg = url;
+    char* argv[] = {program.data(), arg.data(), nullptr};
+    if (posix_spawnp(&pid, "xdg-open", &actions, nullptr, argv, environ) == 0) {
+      int status = 0;
+      (void)waitpid(pid, &status, WNOHANG);
+    }
+    posix_spawn_file_actions_destroy(&actions);
+  }
+
   // Fills what the command line left out from the profiles: the proxy and
   // user of the current profile, and the TLS trust last used with that
   // proxy (the current profile's first, then any other profile's).
@@ -179,6 +258,7 @@ class LoginCommand final : public Command {
     profile.valid_after = static_cast<std::int64_t>(cert->spec.valid_after);
     profile.valid_before = static_cast<std::int64_t>(cert->spec.valid_before);
     profile.serial = std::to_string(cert->spec.serial);
+    if (reply["connector"].isString()) profile.connector = reply["connector"].asString();
 
     const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
     WarnAboutClockSkew(profile, now);
@@ -255,6 +335,8 @@ class LoginCommand final : public Command {
 
   ProxyFlags flags_;
   std::string user_;
+  std::string auth_;
+  std::string browser_;
   std::string ttl_text_;
 };
 

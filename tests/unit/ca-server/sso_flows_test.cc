@@ -8,6 +8,7 @@
 #include <string>
 
 #include "ca-server/connectors/base64url.h"
+#include "ca-server/connectors/sso_cli_results.h"
 
 namespace gate::ca {
 namespace {
@@ -74,6 +75,44 @@ TEST(SsoFlowsTest, Rfc7636AppendixB) {
   // RFC 7636's own example of S256.
   EXPECT_EQ(SsoFlows::CodeChallenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+}
+
+TEST(SsoFlowsTest, CliLoginsAreBoundAtCollect) {
+  SsoFlows flows;
+  auto f = flows.Begin("corp", "cli", kNow, SsoBinding::kAtCollect);
+  ASSERT_TRUE(f.has_value());
+  // The browser that comes back has no binding; the flow carries its hash on.
+  auto got = flows.Take(f->state, "", kNow);
+  ASSERT_TRUE(got.has_value()) << got.error().ToString();
+  EXPECT_EQ(got->binding, SsoBinding::kAtCollect);
+  EXPECT_EQ(got->binding_hash, SsoFlows::BindingHash(f->binding.view()));
+  EXPECT_FALSE(flows.Take(f->state, "", kNow).has_value());
+}
+
+TEST(SsoCliResultsTest, CollectedOnceWithTheSecretInTime) {
+  SsoCliResults results(std::chrono::seconds(120), 2);
+  const std::string hash = SsoFlows::BindingHash("the-secret");
+  auto code = results.Park({"alice", "corp", "ssh-ed25519 AAAA", 0, hash, 0}, kNow);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(code->size(), 43u);
+  auto got = results.Collect(*code, "the-secret", kNow + 5);
+  ASSERT_TRUE(got.has_value()) << got.error().ToString();
+  EXPECT_EQ(got->user, "alice");
+  EXPECT_EQ(results.Collect(*code, "the-secret", kNow + 5).error().code(), Code::kUnauthenticated);
+  // A wrong secret spends the code.
+  auto other = results.Park({"bob", "corp", "k", 0, hash, 0}, kNow);
+  ASSERT_TRUE(other.has_value());
+  EXPECT_FALSE(results.Collect(*other, "guess", kNow).has_value());
+  EXPECT_FALSE(results.Collect(*other, "the-secret", kNow).has_value());
+  // Too late.
+  auto late = results.Park({"carol", "corp", "k", 0, hash, 0}, kNow);
+  ASSERT_TRUE(late.has_value());
+  EXPECT_FALSE(results.Collect(*late, "the-secret", kNow + 121).has_value());
+  // Bounded.
+  ASSERT_TRUE(results.Park({"d", "corp", "k", 0, hash, 0}, kNow).has_value());
+  ASSERT_TRUE(results.Park({"e", "corp", "k", 0, hash, 0}, kNow).has_value());
+  EXPECT_EQ(results.Park({"f", "corp", "k", 0, hash, 0}, kNow).error().code(),
+            Code::kResourceExhausted);
 }
 
 TEST(Base64UrlTest, RoundTripAndStrictness) {
