@@ -193,6 +193,19 @@ class SsoCliTest(unittest.TestCase):
                                        {"code": code, "secret": started["secret"]})
         self.assertEqual(status, 401)
 
+    def test_locks_apply_to_connector_users_by_name(self):
+        rc, out, err, _, _ = self.cli_login("alice")
+        self.assertEqual(rc, 0, out + err)
+        self.ca.gatectl("users", "lock", "alice", "--message", "incident 9", check=True)
+        try:
+            rc, out, err, page, _ = self.cli_login("alice")
+            self.assertNotEqual(rc, 0)
+            self.assertIn("the login is finished", page)  # the provider's part went through
+            self.assertIn("locked", err)
+            self.assertIn("incident 9", err)
+        finally:
+            self.ca.gatectl("users", "unlock", "alice", check=True)
+
     def test_bad_cli_requests(self):
         pub = self.public_key()
         status, _, _ = self.ca.request("POST", "/v1/sso/oidc/corp/cli",
