@@ -267,6 +267,7 @@ void RegisterAdminApi(Router& router, Services& services) {
   RegisterAdminRolesApi(router, services);
   RegisterAdminNodesApi(router, services);
   RegisterAdminAuditApi(router, services);
+  RegisterAdminConnectorsApi(router, services);
 }
 
 }  // namespace gate::ca

@@ -16,8 +16,9 @@ void RegisterAdminApi(Router& router, Services& services);
 
 // The parts, one file each: roles (admin_roles_api.cc); node tokens, nodes
 // and certificate revocation (admin_nodes_api.cc); reading the audit log
-// (admin_audit_api.cc).
+// (admin_audit_api.cc); single sign-on connectors (admin_connectors_api.cc).
 void RegisterAdminRolesApi(Router& router, Services& services);
+void RegisterAdminConnectorsApi(Router& router, Services& services);
 void RegisterAdminNodesApi(Router& router, Services& services);
 void RegisterAdminAuditApi(Router& router, Services& services);
 

@@ -17,6 +17,7 @@ std::unique_ptr<Command> MakeUsersLockCommand();
 std::unique_ptr<Command> MakeUsersUnlockCommand();
 std::unique_ptr<Command> MakeRolesAddCommand();
 std::unique_ptr<Command> MakeRolesLsCommand();
+std::unique_ptr<Command> MakeConnectorsLsCommand();
 std::unique_ptr<Command> MakeRolesUpdateCommand();
 std::unique_ptr<Command> MakeRolesRmCommand();
 std::unique_ptr<Command> MakeTokensAddCommand();

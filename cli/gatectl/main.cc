@@ -31,6 +31,8 @@ int main(int argc, char** argv) {
       {"roles update", "Change some of a role's settings (e.g. --record-sessions=true)",
        MakeRolesUpdateCommand},
       {"roles rm", "Delete a role no user holds", MakeRolesRmCommand},
+      {"connectors ls", "List the single sign-on connectors gate.yaml declares",
+       MakeConnectorsLsCommand},
       {"tokens add", "Create a node join token and print the gate-node join command",
        MakeTokensAddCommand},
       {"nodes ls", "List joined nodes and when they last synced", MakeNodesLsCommand},

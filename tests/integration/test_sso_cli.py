@@ -206,6 +206,15 @@ class SsoCliTest(unittest.TestCase):
         finally:
             self.ca.gatectl("users", "unlock", "alice", check=True)
 
+    def test_gatectl_connectors_ls(self):
+        proc = self.ca.gatectl("connectors", "ls", check=True)
+        self.assertIn("Authentication type: oidc", proc.stdout)
+        line = [l for l in proc.stdout.splitlines() if l.startswith("corp")]
+        self.assertEqual(len(line), 1, proc.stdout)
+        self.assertIn("corp *", line[0])
+        self.assertIn(self.idp.issuer, line[0])
+        self.assertIn("gate.yaml", line[0])
+
     def test_bad_cli_requests(self):
         pub = self.public_key()
         status, _, _ = self.ca.request("POST", "/v1/sso/oidc/corp/cli",
