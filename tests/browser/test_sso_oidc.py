@@ -16,7 +16,7 @@ import unittest
 import urllib.error
 import urllib.request
 
-from browser import HOST, ARTIFACTS, BrowserTestCase, new_driver
+from browser import ARTIFACTS, HOST, SIZES, BrowserTestCase, new_driver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 
@@ -197,6 +197,21 @@ class SsoOidcTest(BrowserTestCase):
         self.wait_for(lambda d: d.current_url.startswith(self.origin + prefix), prefix)
 
     # --- tests ---
+
+    def test_login_page_buttons_on_every_screen(self):
+        for size in SIZES:
+            self.set_size(size)
+            self.open("/web/login?sso_error=no%20role%20is%20mapped%20to%20eve")
+            self.wait_for(EC.element_to_be_clickable(
+                (By.CSS_SELECTOR, 'a[data-connector="corp"]')), "the connector buttons")
+            buttons = self.driver.find_elements(By.CSS_SELECTOR, "#sso-buttons a")
+            self.assertEqual([b.text for b in buttons],
+                             ["Log in with corp", "Log in with corp-ec", "Log in with gone"])
+            self.assertEqual(self.text("sso-error"),
+                             "Single sign-on failed: no role is mapped to eve")
+            self.check_layout()
+            self.screenshot(f"login-{size[0]}")
+        self.check_console()
 
     def test_rs256_login_in_the_browser(self):
         self.browser_login("corp", "alice")
