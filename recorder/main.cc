@@ -151,13 +151,15 @@ int main(int argc, char** argv) {
     }
     return Usage("unknown argument '" + std::string(arg) + "'");
   }
-  // Live join (docs/recording.md): the session's socket, and the default
-  // authorizer over the run directory and the node's policy cache.
+  // Live join (docs/recording.md): the session's socket, the default
+  // authorizer over the run directory and the node's policy cache, and the
+  // history kept in the spool for joiners.
   options.hub_factory = [](const gate::recorder::HubRequest& request,
                            gate::recorder::JoinCallbacks callbacks) {
     return gate::recorder::ListenForJoiners(
         {request.socket_path, request.summary, request.settings->run_dir,
-         request.settings->cache_dir},
+         request.settings->cache_dir, request.settings->spool_dir,
+         request.settings->join_history_bytes},
         std::move(callbacks));
   };
   return gate::recorder::RunRecorder(options);

@@ -15,7 +15,7 @@
 #include "gate/log.h"
 #include "gate/unique_fd.h"
 #include "gate/unix_socket.h"
-#include "recorder/join/output_ring.h"
+#include "recorder/join/join_history.h"
 
 namespace gate::recorder {
 namespace {
@@ -24,6 +24,14 @@ constexpr std::size_t kReadChunk = kFrameHeaderSize + kMaxFramePayload;
 // Accepting is bounded per poll so a connection storm cannot starve the
 // session's own output.
 constexpr int kMaxAcceptsPerPoll = 16;
+// The history goes to a joiner one frame's worth at a time, and only while
+// less than that is queued for it: whatever the history's size, a joiner
+// costs at most about two chunks of memory for it (queue_limit bounds the
+// rest).
+constexpr std::size_t kHistoryChunk = kMaxFramePayload;
+// History reads per joiner per round of the event loop, so a joiner on a
+// fast socket cannot keep the loop from the session's own I/O.
+constexpr int kMaxHistoryReadsPerRound = 16;
 
 std::string Who(const Peer& peer) {
   return "pid " + std::to_string(peer.pid) + " uid " + std::to_string(peer.uid);
@@ -40,6 +48,13 @@ struct Client {
   FrameDecoder decoder{FrameDirection::kToRecorder};
   std::string queue;  // frames not yet written to fd, from queue_sent on
   std::size_t queue_sent = 0;
+  // Until live, the joiner is streamed the history from `offset` (output
+  // printed meanwhile reaches it that way, in order), and notices wait in
+  // `deferred` so that they follow the history they came after.
+  bool live = false;
+  std::uint64_t offset = 0;
+  bool skip_to_line = false;  // HistoryStart::skip_to_line, until done
+  std::string deferred;
   // Set when the client must go; Reap() closes it and, if it was attached,
   // tells the others with leave_notice.
   bool doomed = false;
@@ -70,7 +85,9 @@ class JoinHubImpl final : public JoinHub {
         authorize_(std::move(authorize)),
         callbacks_(std::move(callbacks)),
         options_(options),
-        ring_(options.replay_bytes),
+        history_(JoinHistoryOptions{options.replay_bytes, options.history_dir,
+                                    session_.session_id + ".join-history", options.history_bytes,
+                                    options.env}),
         read_buf_(kReadChunk) {}
 
   ~JoinHubImpl() override {
@@ -88,7 +105,7 @@ class JoinHubImpl final : public JoinHub {
     for (const auto& c : clients_) {
       if (c->doomed) continue;
       Add(fds, Entry::kClient, c->id, c->fd.get(),
-          static_cast<short>(POLLIN | (c->queued() > 0 ? POLLOUT : 0)));
+          static_cast<short>(POLLIN | (c->queued() > 0 || CatchingUp(*c) ? POLLOUT : 0)));
       if (!c->attached && c->timer.valid()) Add(fds, Entry::kTimer, c->id, c->timer.get(), POLLIN);
     }
   }
@@ -116,19 +133,20 @@ class JoinHubImpl final : public JoinHub {
         continue;
       }
       if ((p.revents & (POLLIN | POLLHUP | POLLERR)) != 0) ReadFrom(*c);
-      if (!c->doomed && (p.revents & POLLOUT) != 0) Flush(*c);
+      if (!c->doomed && (p.revents & POLLOUT) != 0 && Flush(*c)) CatchUp(*c);
     }
     Reap();
   }
 
   void Output(std::string_view bytes) override {
     if (ended_ || bytes.empty()) return;
-    ring_.Append(bytes);
+    history_.Append(bytes);
     if (joiners() == 0) return;
     std::string frames;
-    AppendFrames(frames, FrameType::kOutput, bytes);
     for (const auto& c : clients_) {
-      if (c->attached) Queue(*c, frames);
+      if (!c->attached || CatchingUp(*c)) continue;
+      if (frames.empty()) AppendFrames(frames, FrameType::kOutput, bytes);
+      Queue(*c, frames);
     }
     Reap();
   }
@@ -297,16 +315,86 @@ class JoinHubImpl final : public JoinHub {
     c.attached = true;
     c.user = *user;
     c.mode = mode;
+    const HistoryStart start = history_.Start();
+    c.offset = start.offset;
+    c.skip_to_line = start.skip_to_line;
     Accept accept{session_.session_id, session_.user, session_.login, mode};
     std::string frames;
     AppendFrame(frames, FrameType::kAccept, AcceptJson(accept));
-    AppendFrames(frames, FrameType::kOutput, ring_.Replay());
-    Queue(c, frames);
+    // Never silently: a history that does not go back to the start says so
+    // before it begins.
+    if (!start.notice.empty()) AppendFrame(frames, FrameType::kNotice, start.notice);
+    (void)Send(c, frames);  // a failure dooms c; Reap tells the others
     const std::string text = c.user + " joined as " + std::string(JoinModeName(mode));
     log::Info("join: " + c.Name() + " joined session " + session_.session_id + " as " +
               std::string(JoinModeName(mode)));
     Announce(text);
     Record(JoinEventJson(true, c.user, mode));
+    CatchUp(c);
+  }
+
+  bool CatchingUp(const Client& c) const { return c.attached && !c.live; }
+
+  // Streams the history to c from its offset while its socket takes it;
+  // poll's POLLOUT brings it back for more. Live once it reached the end.
+  void CatchUp(Client& c) {
+    int reads = 0;
+    while (CatchingUp(c) && !c.doomed && c.queued() < kHistoryChunk) {
+      if (c.offset >= history_.end()) {
+        GoLive(c);
+        return;
+      }
+      if (reads++ == kMaxHistoryReadsPerRound) return;
+      auto chunk = history_.Read(c.offset, kHistoryChunk);
+      if (!chunk) {
+        SkipAhead(c, chunk.error());
+        continue;
+      }
+      c.offset += chunk->size();
+      std::string_view bytes = *chunk;
+      if (c.skip_to_line) {
+        const std::size_t newline = bytes.find('\n');
+        if (newline == std::string_view::npos) continue;
+        bytes.remove_prefix(newline + 1);
+        c.skip_to_line = false;
+      }
+      if (bytes.empty()) continue;
+      std::string frames;
+      AppendFrames(frames, FrameType::kOutput, bytes);
+      if (!Send(c, frames)) return;
+    }
+  }
+
+  // The history under c's offset is no longer kept (the session printed
+  // more than the cap while c read, or the spool failed): c goes on from
+  // where a joiner arriving now would start, and is told.
+  void SkipAhead(Client& c, const Status& why) {
+    const HistoryStart start = history_.Start();
+    if (start.offset <= c.offset) {
+      // Cannot happen (what Read refuses lies below Start()); never loop
+      // or repeat output if it does.
+      log::Error("join: history for " + c.Name() + " unreadable at byte " +
+                 std::to_string(c.offset) + ": " + why.message() + "; disconnected");
+      Doom(c, c.user + " was disconnected (history unavailable)");
+      return;
+    }
+    log::Warning("join: " + c.Name() + " skips " + std::to_string(start.offset - c.offset) +
+                 " bytes of the history of session " + session_.session_id + ": " + why.message());
+    c.offset = start.offset;
+    c.skip_to_line = start.skip_to_line;
+    std::string frame;
+    AppendFrame(frame, FrameType::kNotice,
+                start.notice.empty() ? "part of the history is not shown" : start.notice);
+    (void)Send(c, frame);
+  }
+
+  // c reached the end of the history: from now on it gets live output, and
+  // the notices that waited for it.
+  void GoLive(Client& c) {
+    c.live = true;
+    const std::string deferred = std::move(c.deferred);
+    c.deferred.clear();
+    if (!deferred.empty()) Queue(c, deferred);
   }
 
   void Refuse(Client& c, std::string_view reason) {
@@ -330,18 +418,34 @@ class JoinHubImpl final : public JoinHub {
     if (callbacks_.record) callbacks_.record(json);
   }
 
+  // Live frames and notices for c: sent now, or after the history while c
+  // is still catching up. Beyond queue_limit, c is dropped.
   void Queue(Client& c, std::string_view bytes) {
     if (c.doomed) return;
+    if (CatchingUp(c)) {
+      c.deferred.append(bytes);
+    } else if (!Send(c, bytes)) {
+      return;
+    }
+    // While catching up, the history in the queue is bounded by CatchUp;
+    // what waits behind it is not.
+    const std::size_t behind = CatchingUp(c) ? c.deferred.size() : c.queued();
+    if (behind > options_.queue_limit) {
+      log::Warning("join: " + c.Name() + " fell " + std::to_string(behind) +
+                   " bytes behind session " + session_.session_id + "; disconnected");
+      Doom(c, c.user + " was disconnected (too slow to keep up)");
+    }
+  }
+
+  // Appends bytes to c's queue and writes what the socket takes. False if c
+  // is (now) doomed.
+  bool Send(Client& c, std::string_view bytes) {
+    if (c.doomed) return false;
     const bool was_empty = c.queued() == 0;
     c.queue.append(bytes);
     // With output already waiting, the socket is full: poll says when it
     // drains, and trying now would only cost a failed syscall.
-    if (was_empty && !Flush(c)) return;
-    if (c.queued() > options_.queue_limit) {
-      log::Warning("join: " + c.Name() + " fell " + std::to_string(c.queued()) +
-                   " bytes behind session " + session_.session_id + "; disconnected");
-      Doom(c, c.user + " was disconnected (too slow to keep up)");
-    }
+    return !was_empty || Flush(c);
   }
 
   // Writes what the socket takes without blocking. False (and the client
@@ -404,7 +508,7 @@ class JoinHubImpl final : public JoinHub {
       std::vector<pollfd> fds;
       std::vector<Client*> waiting;
       for (const auto& c : clients_) {
-        if (c->doomed || c->queued() == 0) continue;
+        if (c->doomed || (c->queued() == 0 && !CatchingUp(*c))) continue;
         fds.push_back(pollfd{c->fd.get(), POLLOUT, 0});
         waiting.push_back(c.get());
       }
@@ -414,7 +518,7 @@ class JoinHubImpl final : public JoinHub {
       const int rc = ::poll(fds.data(), fds.size(), static_cast<int>(left.count()));
       if (rc < 0 && errno != EINTR) break;
       for (std::size_t i = 0; i < fds.size(); ++i) {
-        if (fds[i].revents != 0) (void)Flush(*waiting[i]);
+        if (fds[i].revents != 0 && Flush(*waiting[i])) CatchUp(*waiting[i]);
       }
     }
   }
@@ -424,7 +528,7 @@ class JoinHubImpl final : public JoinHub {
   JoinAuthorizer authorize_;
   JoinCallbacks callbacks_;
   JoinHubOptions options_;
-  OutputRing ring_;
+  JoinHistory history_;
   std::vector<std::unique_ptr<Client>> clients_;
   // What the last AppendPollFds added, entry for entry, for HandlePoll.
   mutable std::vector<Entry> polled_;

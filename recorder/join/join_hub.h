@@ -3,6 +3,8 @@
 // it adds the hub's descriptors to its poll set, hands it every byte the
 // session prints, and gets peers' keystrokes and join notices back through
 // callbacks. Nothing here may block the session: a slow joiner is dropped.
+// A new joiner is first streamed the session's history (join_history.h),
+// read in chunks as its socket drains, then live output.
 #ifndef GATE_RECORDER_JOIN_JOIN_HUB_H_
 #define GATE_RECORDER_JOIN_JOIN_HUB_H_
 
@@ -11,13 +13,16 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "gate/env.h"
 #include "gate/join_protocol.h"
+#include "gate/recorder_settings.h"
 #include "gate/status.h"
 
 namespace gate::recorder {
@@ -57,8 +62,15 @@ struct JoinHubOptions {
   std::chrono::milliseconds hello_timeout{5000};
   // Output queued for one joiner beyond this drops the joiner.
   std::size_t queue_limit = 1024 * 1024;
-  // Recent output replayed to a new joiner (output_ring.h).
+  // Recent output held in memory (output_ring.h): a new joiner's history
+  // when there is no spool.
   std::size_t replay_bytes = 256 * 1024;
+  // The spool that keeps the history on disk (join_history.h): its
+  // directory (empty: none) and how much of it is kept.
+  std::string history_dir;
+  std::uint64_t history_bytes = kDefaultJoinHistoryBytes;
+  // The spool goes through it; nullptr: Env::Default().
+  Env* env = nullptr;
   // Connections at once, waiting for their hello or attached; more are closed.
   std::size_t max_clients = 32;
   // End() waits at most this long for joiners to take their last output.
@@ -86,8 +98,9 @@ class JoinHub {
   // dropped meanwhile is skipped. Accepts, reads hellos, authorizes, attaches,
   // forwards peers' keystrokes and flushes queued output; never blocks.
   virtual void HandlePoll(const std::vector<pollfd>& fds, std::size_t first) = 0;
-  // Every byte the session prints: kept for the next joiner's first screen
-  // and sent to everyone attached. Cheap when nobody is attached.
+  // Every byte the session prints: kept in the history and sent to everyone
+  // attached who has caught up with it (the others reach it through the
+  // history). Cheap when nobody is attached.
   virtual void Output(std::string_view bytes) = 0;
   // The session ended: tells everyone (an "E" frame), waits at most
   // options.end_flush_timeout for them to read it, closes, removes the

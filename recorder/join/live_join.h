@@ -4,9 +4,11 @@
 #ifndef GATE_RECORDER_JOIN_LIVE_JOIN_H_
 #define GATE_RECORDER_JOIN_LIVE_JOIN_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
+#include "gate/recorder_settings.h"
 #include "gate/status.h"
 #include "recorder/join/join_hub.h"
 
@@ -17,6 +19,10 @@ struct LiveJoinSetup {
   SessionSummary summary;
   std::string run_dir;    // recorder.json's run_dir
   std::string cache_dir;  // recorder.json's cache_dir (owned by root)
+  // Where and how much history joiners get (recorder.json's spool_dir and
+  // join_history_bytes; join_history.h).
+  std::string history_dir;
+  std::uint64_t history_bytes = kDefaultJoinHistoryBytes;
 };
 
 // Errors: those of JoinHub::Listen.

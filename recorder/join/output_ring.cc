@@ -3,6 +3,7 @@
 namespace gate::recorder {
 
 void OutputRing::Append(std::string_view bytes) {
+  end_ += bytes.size();
   if (capacity_ == 0) return;
   buffer_.append(bytes);
   // Trimming only once the buffer doubled keeps the copy cost per byte
@@ -22,6 +23,12 @@ std::string_view OutputRing::Replay() const {
   const std::size_t newline = buffer_.find('\n', start == 0 ? 0 : start - 1);
   if (newline == std::string::npos) return {};
   return std::string_view(buffer_).substr(newline + 1);
+}
+
+std::optional<std::string_view> OutputRing::From(std::uint64_t offset) const {
+  const std::uint64_t held_from = end_ - buffer_.size();
+  if (offset < held_from || offset > end_) return std::nullopt;
+  return std::string_view(buffer_).substr(static_cast<std::size_t>(offset - held_from));
 }
 
 }  // namespace gate::recorder

@@ -4,6 +4,8 @@
 #define GATE_RECORDER_JOIN_OUTPUT_RING_H_
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,12 +28,20 @@ class OutputRing {
   // is only written to, never queried or reset.
   std::string_view Replay() const;
 
+  // Bytes appended since the start: the offset just past the last byte.
+  std::uint64_t end() const { return end_; }
+  // The held bytes from the absolute offset (counted from the session's
+  // start) to end(); nullopt if offset is no longer held or lies past end().
+  // Valid until the next Append.
+  std::optional<std::string_view> From(std::uint64_t offset) const;
+
  private:
   std::size_t capacity_;
   // Holds up to 2 * capacity_ bytes; the window is the last capacity_ of
   // them, and the byte before it tells whether the window starts a line.
   std::string buffer_;
   bool dropped_ = false;  // bytes from the session's start were discarded
+  std::uint64_t end_ = 0;
 };
 
 }  // namespace gate::recorder

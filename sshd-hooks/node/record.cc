@@ -84,6 +84,10 @@ class RecordOnCommand final : public cli::Command {
     sub.add_option("--flush-interval", options_.flush_interval_ms,
                    "Milliseconds between the recorder's flushes and signed checkpoints, 10 to "
                    "60000 (default 100)");
+    sub.add_option("--join-history-bytes", options_.join_history_bytes,
+                   "How much of a session's output a live joiner is shown first, kept on disk "
+                   "while the session runs: 0 (none on disk: the last 256 KiB, from memory) or "
+                   "1048576 (1 MiB) to 2^40 (default 67108864, 64 MiB) (join_history_bytes)");
     paths_.Define(sub);
     sub.footer(
         std::string(

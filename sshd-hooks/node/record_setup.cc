@@ -136,6 +136,13 @@ Status CheckRecordFlags(const NodePaths& paths, const RecordOptions& options) {
                            std::to_string(recorder::kMinFlushIntervalMs) + " and " +
                            std::to_string(recorder::kMaxFlushIntervalMs) + " ms");
   }
+  if (options.join_history_bytes != 0 &&
+      (options.join_history_bytes < recorder::kMinJoinHistoryBytes ||
+       options.join_history_bytes > recorder::kMaxJoinHistoryBytes)) {
+    return InvalidArgument("--join-history-bytes must be 0 (none kept on disk) or between " +
+                           std::to_string(recorder::kMinJoinHistoryBytes) + " (1 MiB) and " +
+                           std::to_string(recorder::kMaxJoinHistoryBytes) + " (1 TiB)");
+  }
   GATE_RETURN_IF_ERROR(ValidateLogin(paths.recorder_user).WithContext("--recorder-user"));
   const passwd* pw = ::getpwnam(paths.recorder_user.c_str());
   if (pw != nullptr && pw->pw_uid == 0) {
@@ -236,6 +243,7 @@ Result<hooks::RecordState> SetUpRecorder(const NodePaths& paths, const NodeState
   config.flush_interval_ms = options.flush_interval_ms;
   config.record_input = options.record_input;
   config.record_exec_output = options.record_exec_output;
+  config.join_history_bytes = options.join_history_bytes;
   if (config.cluster_name.empty()) {
     return Err(
         FailedPrecondition("node.json has no cluster name (joined by an older gate-ca?); "

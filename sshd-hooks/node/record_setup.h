@@ -11,6 +11,7 @@
 
 #include "gate/http_client.h"
 #include "gate/node_state.h"
+#include "gate/recorder_settings.h"
 #include "gate/status.h"
 #include "sshd-hooks/node/effective_config.h"
 #include "sshd-hooks/node/node_flags.h"
@@ -24,10 +25,11 @@ struct RecordOptions {
   bool record_input = false;
   bool record_exec_output = false;
   std::int64_t flush_interval_ms = 100;
+  std::uint64_t join_history_bytes = recorder::kDefaultJoinHistoryBytes;
 };
 
 // Everything that can be checked before anything changes: the recorder
-// paths, the flush interval, and the recorder binary (present, in
+// paths, the flush interval, the join history, and the recorder binary (present, in
 // root-owned directories; EnsureRecorderExecutable's rules without the
 // change). InvalidArgument/NotFound/FailedPrecondition naming the flag.
 Status CheckRecordFlags(const NodePaths& paths, const RecordOptions& options);

@@ -213,6 +213,37 @@ class JoinTest(test_recording.RecordingTest):
         self.assertLess(max(i for i, t in enumerate(types) if t == "j"), types.index("x"))
         self.assertEqual(types[types.index("x"):], ["x", "c"])
 
+    def test_a_joiner_sees_the_whole_history_of_a_long_session(self):
+        """More than 1 MiB of output (four times the 256 KiB joiners used to
+        be shown) comes before bob joins: he is shown all of it, from its
+        first line, and no notice of missing history."""
+        owner, live, _ = self.terminal("long-owner")
+        sid = live["session_id"]
+        owner.type("echo first-line-$((6*7)); yes " + "x" * 99 + " | head -n 13300; "
+                   "echo printed-$((50*2))")
+        owner.wait_for(r"^printed-100\s*$", timeout=120)
+
+        bob = self.session_of(self.bob, "long-bob")
+        bob_sid = self.sid_of(bob)
+        bob.type(self.join_cmd(sid))
+        bob.wait_for(r"^printed-100\s*$", timeout=120)
+        bob.wait_for(r"\[gate\] bob joined as observer")
+        self.detach(bob)
+        bob.wait_for(re.escape(f"detached from session {sid}"))
+        bob.type("exit")
+        bob.wait_gone()
+        owner.type("exit")
+        owner.wait_gone()
+
+        # bob's own session is recorded: everything his terminal was shown.
+        _, events = parse_cast(os.path.join(self.spool, bob_sid + ".cast"))
+        shown = output_of(events)
+        history = shown[shown.index(f"Joined session {sid}"):]
+        self.assertIn("\nfirst-line-42\r\n", history)
+        self.assertLess(history.index("first-line-42"), history.index("printed-100"))
+        self.assertEqual(history.count("x" * 99 + "\r\n"), 13300)
+        self.assertNotIn("history before", history)
+
     def test_a_user_without_a_join_role_is_refused(self):
         owner, live, cast = self.terminal("owner2")
         sid = live["session_id"]

@@ -223,7 +223,8 @@ class RecordConfigTest(GateTestCase):
             "node_name": os.uname().nodename, "proxy": self.ca.addr,
             "cache_dir": os.path.join(rn.node.data_dir, "cache"), "spool_dir": rn.spool,
             "run_dir": rn.run_dir, "key_file": rn.key, "flush_interval_ms": 100,
-            "record_input": False, "record_exec_output": False})
+            "record_input": False, "record_exec_output": False,
+            "join_history_bytes": 64 * 1024 * 1024})
 
         # The key is an OpenSSH Ed25519 key whose public half is recorder.pub.
         derived = run(["ssh-keygen", "-y", "-f", rn.key], check=True).stdout.split()[:2]
@@ -266,16 +267,23 @@ class RecordConfigTest(GateTestCase):
 
     def test_record_options_reach_the_settings(self):
         try:
-            self.record("on", "--input", "--exec-output", "--flush-interval", "250")
+            self.record("on", "--input", "--exec-output", "--flush-interval", "250",
+                        "--join-history-bytes", "2097152")
             with open(self.rn.config) as f:
                 config = json.load(f)
             self.assertEqual((config["record_input"], config["record_exec_output"],
-                              config["flush_interval_ms"]), (True, True, 250))
+                              config["flush_interval_ms"], config["join_history_bytes"]),
+                             (True, True, 250, 2097152))
             for bad in ("5", "60001", "x"):
                 result = self.rn.gate_node("record", "on", "--flush-interval", bad)
                 self.assertNotEqual(result.returncode, 0, bad)
+            for bad in ("1", "1048575", str((1 << 40) + 1), "-1", "x"):
+                result = self.rn.gate_node("record", "on", "--join-history-bytes", bad)
+                self.assertNotEqual(result.returncode, 0, bad)
             with open(self.rn.config) as f:
-                self.assertEqual(json.load(f)["flush_interval_ms"], 250)
+                config = json.load(f)
+            self.assertEqual((config["flush_interval_ms"], config["join_history_bytes"]),
+                             (250, 2097152))
         finally:
             self.record("on")
 

@@ -29,6 +29,12 @@ inline constexpr std::int64_t kDefaultFlushIntervalMs = 100;
 inline constexpr std::int64_t kMinFlushIntervalMs = 10;
 inline constexpr std::int64_t kMaxFlushIntervalMs = 60000;
 inline constexpr std::size_t kMaxSettingsSize = 64 * 1024;
+// The output a live joiner is shown first (docs/recording.md, "Live join"):
+// at most this much, kept on disk in the spool while the session runs.
+// 0 keeps none on disk (joiners then see the last 256 KiB, held in memory).
+inline constexpr std::uint64_t kDefaultJoinHistoryBytes = 64ull * 1024 * 1024;
+inline constexpr std::uint64_t kMinJoinHistoryBytes = 1024 * 1024;
+inline constexpr std::uint64_t kMaxJoinHistoryBytes = 1ull << 40;
 
 struct Settings {
   std::string cluster_name;
@@ -42,12 +48,14 @@ struct Settings {
   std::int64_t flush_interval_ms = kDefaultFlushIntervalMs;
   bool record_input = false;
   bool record_exec_output = false;
+  std::uint64_t join_history_bytes = kDefaultJoinHistoryBytes;
 };
 
 // Strict: the top level is an object with "version": 1; cluster_name,
 // host_uuid, node_name and proxy are required non-empty strings without
 // control characters; paths, when present, are absolute; flush_interval_ms
-// is within [10, 60000]; record_* are booleans; any other field is refused.
+// is within [10, 60000]; record_* are booleans; join_history_bytes is 0 or
+// within [1 MiB, 1 TiB]; any other field is refused.
 // InvalidArgument naming the field otherwise.
 Result<Settings> ParseSettings(std::string_view text);
 

@@ -54,9 +54,9 @@ Result<Settings> ParseSettings(std::string_view text) {
   auto root = json::Parse(text, kMaxSettingsSize);
   if (!root) return Err(root.error());
   static const std::set<std::string> kKnown = {
-      "version",  "cluster_name",      "host_uuid",    "node_name",
-      "proxy",    "cache_dir",         "spool_dir",    "run_dir",
-      "key_file", "flush_interval_ms", "record_input", "record_exec_output"};
+      "version",      "cluster_name",       "host_uuid",         "node_name", "proxy",
+      "cache_dir",    "spool_dir",          "run_dir",           "key_file",  "flush_interval_ms",
+      "record_input", "record_exec_output", "join_history_bytes"};
   for (const std::string& name : root->getMemberNames()) {
     if (kKnown.count(name) == 0) return Err(InvalidArgument("unknown field '" + name + "'"));
   }
@@ -88,6 +88,18 @@ Result<Settings> ParseSettings(std::string_view text) {
   s.flush_interval_ms = *flush;
   GATE_RETURN_IF_ERROR(OptionalBool(*root, "record_input", s.record_input));
   GATE_RETURN_IF_ERROR(OptionalBool(*root, "record_exec_output", s.record_exec_output));
+  auto history = json::OptionalInt(*root, "join_history_bytes",
+                                   static_cast<std::int64_t>(kDefaultJoinHistoryBytes));
+  if (!history) return Err(history.error());
+  if (*history != 0 && (*history < static_cast<std::int64_t>(kMinJoinHistoryBytes) ||
+                        *history > static_cast<std::int64_t>(kMaxJoinHistoryBytes))) {
+    return Err(
+        InvalidArgument("field 'join_history_bytes' must be 0 (none kept on disk) or "
+                        "between " +
+                        std::to_string(kMinJoinHistoryBytes) + " (1 MiB) and " +
+                        std::to_string(kMaxJoinHistoryBytes) + " (1 TiB)"));
+  }
+  s.join_history_bytes = static_cast<std::uint64_t>(*history);
   return s;
 }
 
@@ -105,6 +117,7 @@ std::string RenderSettings(const Settings& s) {
   v["flush_interval_ms"] = Json::Int64{s.flush_interval_ms};
   v["record_input"] = s.record_input;
   v["record_exec_output"] = s.record_exec_output;
+  v["join_history_bytes"] = Json::UInt64{s.join_history_bytes};
   return json::Write(v) + "\n";
 }
 

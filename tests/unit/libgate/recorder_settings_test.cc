@@ -36,10 +36,10 @@ TEST(RecorderSettingsTest, RendersTheDocumentedFormat) {
   ASSERT_TRUE(json.has_value()) << json.error().ToString();
   std::vector<std::string> names = json->getMemberNames();
   std::sort(names.begin(), names.end());
-  EXPECT_EQ(names,
-            (std::vector<std::string>{"cache_dir", "cluster_name", "flush_interval_ms", "host_uuid",
-                                      "key_file", "node_name", "proxy", "record_exec_output",
-                                      "record_input", "run_dir", "spool_dir", "version"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"cache_dir", "cluster_name", "flush_interval_ms",
+                                             "host_uuid", "join_history_bytes", "key_file",
+                                             "node_name", "proxy", "record_exec_output",
+                                             "record_input", "run_dir", "spool_dir", "version"}));
   EXPECT_EQ((*json)["version"].asInt(), 1);
   EXPECT_EQ((*json)["cluster_name"].asString(), "grav-00");
   EXPECT_EQ((*json)["node_name"].asString(), "db-1");
@@ -48,6 +48,7 @@ TEST(RecorderSettingsTest, RendersTheDocumentedFormat) {
   EXPECT_EQ((*json)["flush_interval_ms"].asInt64(), 100);
   EXPECT_FALSE((*json)["record_input"].asBool());
   EXPECT_FALSE((*json)["record_exec_output"].asBool());
+  EXPECT_EQ((*json)["join_history_bytes"].asUInt64(), 64u * 1024 * 1024);
 
   Settings c = Config();
   c.flush_interval_ms = 250;
@@ -78,6 +79,10 @@ TEST(RecorderSettingsTest, Validation) {
       {"flush 9", [](Settings* c) { c->flush_interval_ms = 9; }},
       {"flush 60001", [](Settings* c) { c->flush_interval_ms = 60001; }},
       {"flush negative", [](Settings* c) { c->flush_interval_ms = -100; }},
+      {"join history 1 byte", [](Settings* c) { c->join_history_bytes = 1; }},
+      {"join history just under 1 MiB", [](Settings* c) { c->join_history_bytes = 1048575; }},
+      {"join history over 1 TiB", [](Settings* c) { c->join_history_bytes = (1ull << 40) + 1; }},
+      {"join history beyond int64", [](Settings* c) { c->join_history_bytes = ~0ull; }},
   };
   for (const Case& c : bad) {
     Settings config = Config();
@@ -89,6 +94,28 @@ TEST(RecorderSettingsTest, Validation) {
   EXPECT_TRUE(ValidateSettings(edge).ok());
   edge.flush_interval_ms = 60000;
   EXPECT_TRUE(ValidateSettings(edge).ok());
+  for (std::uint64_t history : {0ull, 1ull << 20, 1ull << 40}) {
+    edge.join_history_bytes = history;
+    EXPECT_TRUE(ValidateSettings(edge).ok()) << history;
+  }
+}
+
+// Written before the field existed: the default applies.
+TEST(RecorderSettingsTest, JoinHistoryDefaultsTo64MiBAndIsReadBack) {
+  auto old = ParseSettings(
+      R"({"version": 1, "cluster_name": "c", "host_uuid": "u", "node_name": "n", "proxy": "p"})");
+  ASSERT_TRUE(old.has_value()) << old.error().ToString();
+  EXPECT_EQ(old->join_history_bytes, 64u * 1024 * 1024);
+  Settings c = Config();
+  c.join_history_bytes = 0;
+  auto parsed = ParseSettings(RenderSettings(c));
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().ToString();
+  EXPECT_EQ(parsed->join_history_bytes, 0u);
+  auto text = ParseSettings(
+      R"({"version": 1, "cluster_name": "c", "host_uuid": "u", "node_name": "n", "proxy": "p",
+          "join_history_bytes": "64M"})");
+  ASSERT_FALSE(text.has_value());
+  EXPECT_EQ(text.error().code(), Code::kInvalidArgument);
 }
 
 TEST(RecorderSettingsTest, WhatIsWrittenParsesBackAsIs) {

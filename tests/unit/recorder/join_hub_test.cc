@@ -10,6 +10,7 @@
 #include <string>
 
 #include "common/test_util.h"
+#include "gate/fault_env.h"
 #include "gate/join_protocol.h"
 #include "gate/json.h"
 #include "join_test_util.h"
@@ -18,6 +19,7 @@ namespace gate::recorder {
 namespace {
 
 using testing::HubEvents;
+using testing::NumberedLines;
 using testing::PumpOnce;
 using testing::PumpUntil;
 using testing::RawClient;
@@ -351,13 +353,16 @@ TEST_F(JoinHubTest, ReplayStartsAtALineBoundary) {
   auto bob = Join(JoinMode::kObserver);
   PumpUntil(*hub_, [&] {
     bob->Poll();
-    return bob->Has(FrameType::kNotice);
+    return bob->All(FrameType::kNotice).ends_with("bob joined as observer");
   });
   // The last 20 bytes begin inside the colour escape; the replay starts at
-  // the next line instead.
+  // the next line instead, and the joiner is told that history is missing.
   EXPECT_EQ(bob->All(FrameType::kOutput), "$ ");
+  EXPECT_EQ(bob->All(FrameType::kNotice),
+            "history before the last 20 bytes is not shownbob joined as observer");
 }
 
+// Without a spool (history_dir empty), the history is the memory ring.
 TEST_F(JoinHubTest, ReplayIsCappedAt256KiBAndSplitIntoFrames) {
   Start();
   std::string line(99, '.');
@@ -366,8 +371,12 @@ TEST_F(JoinHubTest, ReplayIsCappedAt256KiBAndSplitIntoFrames) {
   auto bob = Join(JoinMode::kObserver);
   PumpUntil(*hub_, [&] {
     bob->Poll();
-    return bob->Has(FrameType::kNotice);
+    return bob->All(FrameType::kNotice).ends_with("bob joined as observer");
   });
+  // Said first, before the history it is about.
+  ASSERT_GE(bob->frames().size(), 2u);
+  EXPECT_EQ(bob->frames()[1].type, FrameType::kNotice);
+  EXPECT_EQ(bob->frames()[1].payload, "history before the last 256 KiB is not shown");
   const std::string replay = bob->All(FrameType::kOutput);
   EXPECT_LE(replay.size(), 256u * 1024);
   EXPECT_GT(replay.size(), 255u * 1024);
@@ -457,6 +466,174 @@ TEST_F(JoinHubTest, OutputWithNobodyAttachedOnlyFillsTheReplay) {
   for (int i = 0; i < 1000; ++i) hub_->Output("line\n");
   EXPECT_EQ(hub_->joiners(), 0u);
   EXPECT_TRUE(events_.records.empty());
+}
+
+// The complete history, from the spool on disk (docs/recording.md, "Live
+// join").
+class JoinHubHistoryTest : public JoinHubTest {
+ protected:
+  JoinHubOptions WithSpool(std::uint64_t cap = kDefaultJoinHistoryBytes) {
+    JoinHubOptions options;
+    options.history_dir = spool_.path();
+    options.history_bytes = cap;
+    return options;
+  }
+
+  void Print(const std::string& bytes) {
+    for (std::size_t i = 0; i < bytes.size(); i += 4096) hub_->Output(bytes.substr(i, 4096));
+    printed_ += bytes;
+  }
+
+  void PumpUntilJoinedNotice(RawClient& c) {
+    PumpUntil(*hub_, [&] {
+      c.Poll();
+      return c.All(FrameType::kNotice).ends_with("bob joined as observer");
+    });
+  }
+
+  // Output before the first notice, and after it.
+  static std::pair<std::string, std::string> SplitAtFirstNotice(RawClient& c) {
+    std::pair<std::string, std::string> parts;
+    bool seen = false;
+    for (const auto& f : c.frames()) {
+      if (f.type == FrameType::kNotice) seen = true;
+      if (f.type == FrameType::kOutput) (seen ? parts.second : parts.first) += f.payload;
+    }
+    return parts;
+  }
+
+  TempDir spool_{0700};
+  std::string printed_;
+};
+
+TEST_F(JoinHubHistoryTest, ASlowJoinerGetsTheWholeHistoryInOrderWhileTheSessionPrints) {
+  Start(WithSpool());
+  Print(NumberedLines(0, 20000));  // 2 MB: eight times the memory ring
+  const std::size_t history_size = printed_.size();
+  auto bob = Join(JoinMode::kObserver);
+  // The session keeps printing; bob reads now and then.
+  for (int round = 0; round < 400; ++round) {
+    Print(NumberedLines(20000 + round * 10, 10));
+    PumpOnce(*hub_, 0);
+    if (round % 4 == 0) bob->Poll();
+  }
+  ASSERT_EQ(hub_->joiners(), 1u);
+  PumpUntil(*hub_, [&] {
+    bob->Poll();
+    return bob->All(FrameType::kOutput).size() >= printed_.size();
+  });
+  // Everything, in order, once.
+  EXPECT_EQ(bob->All(FrameType::kOutput), printed_);
+  // The notice of bob's arrival follows the history printed before it.
+  EXPECT_EQ(bob->All(FrameType::kNotice), "bob joined as observer");
+  EXPECT_GE(SplitAtFirstNotice(*bob).first.size(), history_size);
+  for (const auto& f : bob->frames()) EXPECT_LE(f.payload.size(), kMaxFramePayload);
+  // Live from here on.
+  hub_->Output("$ ");
+  PumpUntil(*hub_, [&] {
+    bob->Poll();
+    return bob->All(FrameType::kOutput).size() == printed_.size() + 2;
+  });
+}
+
+TEST_F(JoinHubHistoryTest, AHistoryBeyondTheQueueLimitIsReadAsTheJoinerDrains) {
+  JoinHubOptions options = WithSpool();
+  options.queue_limit = 128 * 1024;
+  Start(options);
+  Print(NumberedLines(0, 40000));  // 4 MB, 32 times the queue limit
+  auto bob = Join(JoinMode::kObserver);
+  // bob reads nothing for a while: the history waits on disk, not in a
+  // queue, so bob is not dropped.
+  for (int i = 0; i < 50; ++i) PumpOnce(*hub_, 0);
+  EXPECT_EQ(hub_->joiners(), 1u);
+  PumpUntil(*hub_, [&] {
+    bob->Poll();
+    return bob->All(FrameType::kOutput).size() >= printed_.size();
+  });
+  EXPECT_EQ(bob->All(FrameType::kOutput), printed_);
+  EXPECT_EQ(hub_->joiners(), 1u);
+}
+
+TEST_F(JoinHubHistoryTest, BeyondTheCapTheJoinerIsToldBeforeTheHistory) {
+  constexpr std::uint64_t kCap = 1024 * 1024;
+  Start(WithSpool(kCap));
+  Print(NumberedLines(0, 30000));  // 3 MB
+  auto bob = Join(JoinMode::kObserver);
+  PumpUntilJoinedNotice(*bob);
+  ASSERT_GE(bob->frames().size(), 3u);
+  EXPECT_EQ(bob->frames()[0].type, FrameType::kAccept);
+  EXPECT_EQ(bob->frames()[1].type, FrameType::kNotice);
+  EXPECT_EQ(bob->frames()[1].payload, "history before the last 1 MiB is not shown");
+  const std::string shown = SplitAtFirstNotice(*bob).second;
+  EXPECT_LE(shown.size(), kCap);
+  EXPECT_GT(shown.size(), kCap - 100);
+  EXPECT_TRUE(shown.starts_with("line "));
+  EXPECT_EQ(shown, printed_.substr(printed_.size() - shown.size()));
+}
+
+TEST_F(JoinHubHistoryTest, AJoinerLeftBehindByTheCapSkipsAheadAndIsTold) {
+  constexpr std::uint64_t kCap = 1024 * 1024;
+  Start(WithSpool(kCap));
+  // Within the cap, and more than bob's socket and queue hold at once.
+  Print(NumberedLines(0, 9000));
+  auto bob = Join(JoinMode::kObserver);
+  // bob stops reading while the session prints 4 MB more: what bob has yet
+  // to read falls out of the last MiB.
+  for (int round = 0; round < 400; ++round) {
+    Print(NumberedLines(9000 + round * 100, 100));
+    PumpOnce(*hub_, 0);
+  }
+  ASSERT_EQ(hub_->joiners(), 1u);
+  PumpUntil(*hub_, [&] {
+    bob->Poll();
+    return bob->All(FrameType::kOutput).ends_with(printed_.substr(printed_.size() - 100));
+  });
+  EXPECT_EQ(bob->All(FrameType::kNotice),
+            "history before the last 1 MiB is not shownbob joined as observer");
+  const auto [before, after] = SplitAtFirstNotice(*bob);
+  EXPECT_FALSE(before.empty());
+  EXPECT_EQ(before, printed_.substr(0, before.size()));
+  EXPECT_TRUE(after.starts_with("line "));
+  EXPECT_LE(after.size(), kCap);
+  EXPECT_EQ(after, printed_.substr(printed_.size() - after.size()));
+}
+
+TEST_F(JoinHubHistoryTest, NoSpoolMeansTheRingAndTheSessionGoesOn) {
+  FaultEnv env;
+  env.FailAll(FaultOp::kOpen, ENOSPC);
+  JoinHubOptions options = WithSpool();
+  options.env = &env;
+  Start(options);
+  Print(NumberedLines(0, 5000));  // 500 KB
+  auto bob = Join(JoinMode::kObserver);
+  PumpUntilJoinedNotice(*bob);
+  ASSERT_GE(bob->frames().size(), 2u);
+  EXPECT_EQ(bob->frames()[1].payload, "history before the last 256 KiB is not shown");
+  const std::string shown = SplitAtFirstNotice(*bob).second;
+  EXPECT_LE(shown.size(), 256u * 1024);
+  EXPECT_GT(shown.size(), 256u * 1024 - 100);
+  EXPECT_EQ(shown, printed_.substr(printed_.size() - shown.size()));
+  hub_->Output("live\n");
+  PumpUntil(*hub_, [&] {
+    bob->Poll();
+    return bob->All(FrameType::kOutput).ends_with("live\n");
+  });
+}
+
+TEST_F(JoinHubHistoryTest, AFullDiskMidSessionFallsBackToTheRing) {
+  FaultEnv env;
+  JoinHubOptions options = WithSpool();
+  options.env = &env;
+  Start(options);
+  Print(NumberedLines(0, 100));
+  env.FailAll(FaultOp::kWrite, ENOSPC);
+  Print(NumberedLines(100, 5000));  // the session goes on printing
+  auto bob = Join(JoinMode::kObserver);
+  PumpUntilJoinedNotice(*bob);
+  EXPECT_EQ(bob->frames()[1].payload, "history before the last 256 KiB is not shown");
+  const std::string shown = SplitAtFirstNotice(*bob).second;
+  EXPECT_GT(shown.size(), 256u * 1024 - 100);
+  EXPECT_EQ(shown, printed_.substr(printed_.size() - shown.size()));
 }
 
 }  // namespace

@@ -66,6 +66,20 @@ inline bool PumpUntil(recorder::JoinHub& hub, const std::function<bool()>& done)
   return true;
 }
 
+// "line 000042 ....\n": count numbered lines of 100 bytes from `first`, so
+// that any cut, gap or repeat in a history shows.
+inline std::string NumberedLines(int first, int count) {
+  std::string out;
+  out.reserve(static_cast<std::size_t>(count) * 100);
+  for (int i = first; i < first + count; ++i) {
+    std::string line = "line " + std::to_string(1000000 + i).substr(1) + " ";
+    line.append(99 - line.size(), '.');
+    line += '\n';
+    out += line;
+  }
+  return out;
+}
+
 // A client of the join socket that reads whatever has arrived without
 // blocking, so one thread can drive both ends.
 class RawClient {
