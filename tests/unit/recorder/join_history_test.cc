@@ -92,6 +92,11 @@ class JoinHistoryTest : public ::testing::Test {
     o.cap_bytes = cap;
     return o;
   }
+  JoinHistoryOptions Through(Env& env) {
+    JoinHistoryOptions o = Options();
+    o.env = &env;
+    return o;
+  }
 
   TempDir tmp_{0700};
 };
@@ -191,9 +196,7 @@ TEST_F(JoinHistoryTest, ACapOfZeroKeepsNothingOnDisk) {
 TEST_F(JoinHistoryTest, ASpoolThatCannotBeCreatedFallsBackToTheRing) {
   FaultEnv env;
   env.FailAll(FaultOp::kOpen, ENOSPC);
-  JoinHistoryOptions options = Options();
-  options.env = &env;
-  JoinHistory history(options);
+  JoinHistory history(Through(env));
   EXPECT_FALSE(history.spooled());
   EXPECT_TRUE(Entries(tmp_.path()).empty());
   history.Append("still works\n");
@@ -208,18 +211,14 @@ TEST_F(JoinHistoryTest, ASpoolThatCannotBeCreatedFallsBackToTheRing) {
 TEST_F(JoinHistoryTest, AFailedUnlinkGivesUpTheSpool) {
   FaultEnv env;
   env.FailAll(FaultOp::kRemove, EIO);
-  JoinHistoryOptions options = Options();
-  options.env = &env;
-  JoinHistory history(options);
+  JoinHistory history(Through(env));
   EXPECT_FALSE(history.spooled());
   EXPECT_FALSE(OpenSpool().has_value());
 }
 
 TEST_F(JoinHistoryTest, AFullDiskMidSessionFallsBackToTheRing) {
   FaultEnv env;
-  JoinHistoryOptions options = Options();
-  options.env = &env;
-  JoinHistory history(options);
+  JoinHistory history(Through(env));
   ASSERT_TRUE(history.spooled());
   env.FailNth(FaultOp::kWrite, 3, ENOSPC, 10);
   std::string printed;
@@ -241,9 +240,7 @@ TEST_F(JoinHistoryTest, AFullDiskMidSessionFallsBackToTheRing) {
 
 TEST_F(JoinHistoryTest, AFailedReadFallsBackToTheRing) {
   FaultEnv env;
-  JoinHistoryOptions options = Options();
-  options.env = &env;
-  JoinHistory history(options);
+  JoinHistory history(Through(env));
   const std::string printed = NumberedLines(0, 6000);  // 600 KB: the start is on disk only
   history.Append(printed);
   env.FailAll(FaultOp::kRead, EIO);
