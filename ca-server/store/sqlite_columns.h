@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ca-server/store/sqlite_stmt.h"
 #include "gate/secret.h"
@@ -22,6 +23,9 @@ namespace gate::ca::sqlite {
 inline void BindValue(Stmt& stmt, int index, const std::string& value) { stmt.Text(index, value); }
 inline void BindValue(Stmt& stmt, int index, const SecretString& value) {
   stmt.Blob(index, value.view());
+}
+inline void BindValue(Stmt& stmt, int index, const std::vector<std::uint8_t>& value) {
+  stmt.Blob(index, std::string_view(reinterpret_cast<const char*>(value.data()), value.size()));
 }
 inline void BindValue(Stmt& stmt, int index, std::int64_t value) { stmt.Int(index, value); }
 inline void BindValue(Stmt& stmt, int index, int value) { stmt.Int(index, value); }
@@ -37,6 +41,9 @@ inline void BindValue(Stmt& stmt, int index, std::chrono::seconds value) {
 inline void ReadValue(const Stmt& stmt, int col, std::string& out) { out = stmt.ColumnText(col); }
 inline void ReadValue(const Stmt& stmt, int col, SecretString& out) {
   out = stmt.ColumnSecret(col);
+}
+inline void ReadValue(const Stmt& stmt, int col, std::vector<std::uint8_t>& out) {
+  out = stmt.ColumnBytes(col);
 }
 inline void ReadValue(const Stmt& stmt, int col, std::int64_t& out) { out = stmt.ColumnInt(col); }
 // Clamped: a counter never grows past int in a database gate-ca wrote.

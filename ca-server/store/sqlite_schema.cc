@@ -375,6 +375,34 @@ ALTER TABLE nodes ADD COLUMN ssh_address TEXT NOT NULL DEFAULT '';
 ALTER TABLE users ADD COLUMN connector TEXT NOT NULL DEFAULT '';
 ALTER TABLE users ADD COLUMN idp_subject TEXT NOT NULL DEFAULT '';
 )sql"},
+    // Several second-factor devices per user (user_store.h MfaDevice): TOTP
+    // apps and WebAuthn security keys. Each user's OTP secret moves into a
+    // device named "otp" with its last accepted step, and leaves the users
+    // row (secure_delete overwrites it), so the secret is kept once.
+    {12, R"sql(
+CREATE TABLE mfa_devices (
+  user_name      TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+  name           TEXT NOT NULL,
+  kind           TEXT NOT NULL CHECK (kind IN ('totp', 'webauthn')),
+  created_at     INTEGER NOT NULL,
+  last_used_at   INTEGER NOT NULL DEFAULT 0,
+  totp_secret    BLOB,
+  last_totp_step INTEGER NOT NULL DEFAULT -1,
+  credential_id  BLOB UNIQUE,
+  public_key     BLOB,
+  cose_alg       INTEGER NOT NULL DEFAULT 0,
+  sign_count     INTEGER NOT NULL DEFAULT 0 CHECK (sign_count >= 0),
+  flags          INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (user_name, name)
+) STRICT;
+CREATE INDEX mfa_devices_by_kind ON mfa_devices(user_name, kind, created_at);
+
+INSERT INTO mfa_devices (user_name, name, kind, created_at, totp_secret, last_totp_step)
+  SELECT name, 'otp', 'totp', created_at, totp_secret, last_totp_step FROM users
+  WHERE totp_secret IS NOT NULL AND length(totp_secret) > 0;
+UPDATE users SET totp_secret = NULL, last_totp_step = -1
+  WHERE totp_secret IS NOT NULL OR last_totp_step != -1;
+)sql"},
 };
 
 }  // namespace

@@ -119,6 +119,13 @@ SecretString Stmt::ColumnSecret(int col) const {
   return SecretString(static_cast<const char*>(blob), static_cast<std::size_t>(size));
 }
 
+std::vector<std::uint8_t> Stmt::ColumnBytes(int col) const {
+  const auto* blob = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt_.get(), col));
+  const int size = sqlite3_column_bytes(stmt_.get(), col);
+  if (blob == nullptr || size <= 0) return {};
+  return std::vector<std::uint8_t>(blob, blob + size);
+}
+
 Status RunWithText(sqlite3* db, std::string_view sql, std::string_view value) {
   Result<Stmt> stmt = Stmt::Prepare(db, sql);
   if (!stmt) return stmt.error();

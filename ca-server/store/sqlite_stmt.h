@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "gate/cptr.h"
 #include "gate/secret.h"
@@ -73,6 +74,7 @@ class Stmt {
   std::int64_t ColumnInt(int col) const;
   std::string ColumnText(int col) const;
   SecretString ColumnSecret(int col) const;
+  std::vector<std::uint8_t> ColumnBytes(int col) const;  // empty for NULL
 
  private:
   Stmt(sqlite3* db, StmtPtr stmt) : db_(db), stmt_(std::move(stmt)) {}

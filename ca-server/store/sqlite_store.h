@@ -119,6 +119,14 @@ class SqliteStore final : public Store {
   Status ClearLoginFailures(const std::string& user, const std::string& source) override;
   Status PruneLoginFailures(std::int64_t window_before, std::int64_t blocked_before) override;
   Result<bool> ConsumeTotpStep(const std::string& name, std::int64_t step) override;
+  Status AddDevice(const MfaDevice& device) override;
+  Result<std::vector<MfaDevice>> ListDevices(const std::string& user) override;
+  Status RemoveDevice(const std::string& user, const std::string& name) override;
+  Result<bool> ConsumeWebauthnCounter(const std::string& user,
+                                      const std::vector<std::uint8_t>& credential_id,
+                                      std::int64_t sign_count, std::int64_t now) override;
+  Status RecordDeviceUse(const std::string& user, const std::string& name,
+                         std::int64_t now) override;
 
   // RoleStore
   Status CreateRole(const policy::Role& role) override;
@@ -288,6 +296,23 @@ Status ChangeOne(Stmt& stmt, Status missing);
 Result<UserRecord> LoadUser(sqlite3* db, const std::string& name);
 
 Status UserNotFound(const std::string& name);
+
+// The fields of a user's first TOTP device that UserRecord carries.
+struct TotpDevice {
+  SecretString secret;  // empty: the user has no TOTP device
+  std::int64_t last_step = -1;
+};
+// -> user_name, totp_secret, last_totp_step of every TOTP device; callers
+// add " AND ..." and an order (the first per user is the oldest: created_at,
+// rowid).
+inline constexpr char kSelectTotpDevices[] =
+    "SELECT user_name, totp_secret, last_totp_step FROM mfa_devices WHERE kind = 'totp'";
+Result<TotpDevice> LoadFirstTotpDevice(sqlite3* db, const std::string& user);
+
+// Inserts device (checked as UserStore::AddDevice states).
+Status InsertDevice(sqlite3* db, const MfaDevice& device);
+// ?1 = user name: removes every device of the user.
+inline constexpr char kDeleteUserDevices[] = "DELETE FROM mfa_devices WHERE user_name = ?1";
 
 // ?1 = user name: forgets every login failure counter of that name.
 inline constexpr char kClearUserLoginFailures[] = "DELETE FROM login_failures WHERE user_name = ?1";

@@ -98,16 +98,24 @@ Status SqliteStore::CompleteSignup(const std::string& token_hash, const SignupTo
     if (token->used_at != 0) return NotFound("signup token already used");
     GATE_RETURN_IF_ERROR(check(*token));
     {
-      Result<Stmt> stmt =
-          Stmt::Prepare(db,
-                        "UPDATE users SET password_hash = ?2, totp_secret = ?3, last_totp_step = ?4"
-                        " WHERE name = ?1");
+      Result<Stmt> stmt = Stmt::Prepare(db, "UPDATE users SET password_hash = ?2 WHERE name = ?1");
       if (!stmt) return stmt.error();
-      stmt->Text(1, token->user)
-          .Text(2, password_hash)
-          .Blob(3, totp_secret.view())
-          .Int(4, totp_step);
+      stmt->Text(1, token->user).Text(2, password_hash);
       GATE_RETURN_IF_ERROR(ChangeOne(*stmt, UserNotFound(token->user)));
+    }
+    // Signup chooses the credentials anew: devices from before go, and the
+    // OTP app enrolled now is the user's device "otp".
+    GATE_RETURN_IF_ERROR(RunWithText(db, kDeleteUserDevices, token->user));
+    if (!totp_secret.empty()) {
+      MfaDevice otp;
+      otp.user = token->user;
+      otp.name = "otp";
+      otp.kind = DeviceKind::kTotp;
+      otp.created_at = used_at;
+      otp.last_used_at = totp_step >= 0 ? used_at : 0;
+      otp.totp_secret = totp_secret;
+      otp.last_totp_step = totp_step;
+      GATE_RETURN_IF_ERROR(InsertDevice(db, otp));
     }
     GATE_RETURN_IF_ERROR(RunWithText(db, kClearUserLoginFailures, token->user));
     {

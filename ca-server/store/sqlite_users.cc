@@ -10,12 +10,12 @@
 namespace gate::ca::sqlite {
 namespace {
 
-constexpr std::array<Column<UserRecord>, 7> kUserColumns = {{
+// The OTP secret and step are not here: they live in the user's first TOTP
+// device (mfa_devices), which LoadUser and the lists read.
+constexpr std::array<Column<UserRecord>, 5> kUserColumns = {{
     Field<&UserRecord::name>("name"),
     Field<&UserRecord::created_at>("created_at"),
     Field<&UserRecord::password_hash>("password_hash"),
-    Field<&UserRecord::totp_secret>("totp_secret"),
-    Field<&UserRecord::last_totp_step>("last_totp_step"),
     Field<&UserRecord::connector>("connector"),
     Field<&UserRecord::idp_subject>("idp_subject"),
 }};
@@ -29,6 +29,25 @@ constexpr std::array<Column<LoginFailures>, 5> kLoginFailureColumns = {{
     Field<&LoginFailures::blocked_until>("blocked_until"),
 }};
 constexpr Columns<LoginFailures> kLoginFailures(kLoginFailureColumns);
+
+// Fills the OTP fields of the users in by_name from their first TOTP device,
+// reading the devices of users whose names are in (after, last] ("" = no
+// bound).
+Status FillTotp(sqlite3* db, std::map<std::string, UserRecord*, std::less<>>& by_name,
+                const std::string& after, const std::string& last) {
+  Result<Stmt> stmt = Stmt::Prepare(db, std::string(kSelectTotpDevices) +
+                                            " AND user_name > ?1 AND (?2 = '' OR user_name <= ?2)"
+                                            " ORDER BY user_name, created_at DESC, rowid DESC");
+  if (!stmt) return stmt.error();
+  stmt->Text(1, after).Text(2, last);
+  // Newest first within a user, so the last one assigned is the oldest.
+  return stmt->ForEachRow([&] {
+    if (auto it = by_name.find(stmt->ColumnText(0)); it != by_name.end()) {
+      it->second->totp_secret = stmt->ColumnSecret(1);
+      it->second->last_totp_step = stmt->ColumnInt(2);
+    }
+  });
+}
 
 }  // namespace
 
@@ -45,6 +64,10 @@ Result<UserRecord> LoadUser(sqlite3* db, const std::string& name) {
   if (!roles) return Err(roles.error());
   user.logins = *std::move(logins);
   user.roles = *std::move(roles);
+  Result<TotpDevice> totp = LoadFirstTotpDevice(db, name);
+  if (!totp) return Err(totp.error());
+  user.totp_secret = std::move(totp->secret);
+  user.last_totp_step = totp->last_step;
   return user;
 }
 
@@ -59,7 +82,16 @@ Status SqliteStore::CreateUser(const UserRecord& user) {
                                         Internal("sqlite: unexpected foreign key violation")));
     }
     GATE_RETURN_IF_ERROR(StoreList(db, kUserLogins, user.name, user.logins));
-    return StoreList(db, kUserRoles, user.name, user.roles);
+    GATE_RETURN_IF_ERROR(StoreList(db, kUserRoles, user.name, user.roles));
+    if (user.totp_secret.empty()) return Status::Ok();
+    MfaDevice otp;
+    otp.user = user.name;
+    otp.name = "otp";
+    otp.kind = DeviceKind::kTotp;
+    otp.created_at = user.created_at;
+    otp.totp_secret = user.totp_secret;
+    otp.last_totp_step = user.last_totp_step;
+    return InsertDevice(db, otp);
   });
 }
 
@@ -79,10 +111,13 @@ Result<std::vector<UserRecord>> SqliteStore::ListUsers() {
     if (!logins) return Err(logins.error());
     auto roles = LoadAllLists(db, kUserRoles);
     if (!roles) return Err(roles.error());
+    std::map<std::string, UserRecord*, std::less<>> by_name;
     for (UserRecord& user : users) {
       if (auto it = logins->find(user.name); it != logins->end()) user.logins = it->second;
       if (auto it = roles->find(user.name); it != roles->end()) user.roles = it->second;
+      by_name[user.name] = &user;
     }
+    GATE_RETURN_IF_ERROR(FillTotp(db, by_name, "", ""));
     return users;
   });
 }
@@ -121,6 +156,7 @@ Result<std::vector<UserRecord>> SqliteStore::ListUsersAfter(const std::string& a
         }
       }));
     }
+    GATE_RETURN_IF_ERROR(FillTotp(db, by_name, after, users.back().name));
     return users;
   });
 }
@@ -131,7 +167,7 @@ Status SqliteStore::DeleteUser(const std::string& name) {
     // foreign_keys pragma (ON DELETE CASCADE would do the same).
     for (const char* sql :
          {kUserLogins.remove, kUserRoles.remove, "DELETE FROM signup_tokens WHERE user_name = ?1",
-          "DELETE FROM locks WHERE user_name = ?1"}) {
+          "DELETE FROM locks WHERE user_name = ?1", kDeleteUserDevices}) {
       GATE_RETURN_IF_ERROR(RunWithText(db, sql, name));
     }
     Result<Stmt> stmt = Stmt::Prepare(db, "DELETE FROM users WHERE name = ?1");
@@ -142,12 +178,10 @@ Status SqliteStore::DeleteUser(const std::string& name) {
 
 Status SqliteStore::ResetUserCredentials(const std::string& name) {
   return Run(Transaction::Kind::kWrite, [&](sqlite3* db) -> Status {
-    Result<Stmt> stmt =
-        Stmt::Prepare(db,
-                      "UPDATE users SET password_hash = '', totp_secret = NULL, last_totp_step = -1"
-                      " WHERE name = ?1");
+    Result<Stmt> stmt = Stmt::Prepare(db, "UPDATE users SET password_hash = '' WHERE name = ?1");
     if (!stmt) return stmt.error();
     GATE_RETURN_IF_ERROR(ChangeOne(stmt->Text(1, name), UserNotFound(name)));
+    GATE_RETURN_IF_ERROR(RunWithText(db, kDeleteUserDevices, name));
     GATE_RETURN_IF_ERROR(RunWithText(db, kClearUserLoginFailures, name));
     // New credentials are to be chosen: nobody stays logged in with the old.
     GATE_RETURN_IF_ERROR(RunWithText(db, "DELETE FROM web_sessions WHERE user_name = ?1", name));
@@ -267,7 +301,10 @@ Result<bool> SqliteStore::ConsumeTotpStep(const std::string& name, std::int64_t 
     // The comparison is in the UPDATE itself, so the check and the write are
     // one step even for another process sharing the file.
     Result<Stmt> stmt = Stmt::Prepare(
-        db, "UPDATE users SET last_totp_step = ?2 WHERE name = ?1 AND last_totp_step < ?2");
+        db,
+        "UPDATE mfa_devices SET last_totp_step = ?2 WHERE rowid = (SELECT rowid FROM mfa_devices"
+        " WHERE user_name = ?1 AND kind = 'totp' ORDER BY created_at, rowid LIMIT 1)"
+        " AND last_totp_step < ?2");
     if (!stmt) return Err(stmt.error());
     Result<int> changed = stmt->Text(1, name).Int(2, step).Change();
     if (!changed) return Err(changed.error());

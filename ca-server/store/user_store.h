@@ -21,8 +21,12 @@ struct UserRecord {
   std::vector<std::string> roles;
   std::int64_t created_at = 0;  // unix seconds
   // Set at signup; empty before.
-  std::string password_hash;         // argon2id encoded string
-  SecretString totp_secret;          // raw secret bytes; empty if no OTP enrolled
+  std::string password_hash;  // argon2id encoded string
+  // The user's first TOTP device (oldest), as the OTP paths use it: CreateUser
+  // with a secret adds it as the device "otp"; reads fill these from it. Empty
+  // secret and -1 when the user has no TOTP device. Every device, TOTP or
+  // security key, is in ListDevices.
+  SecretString totp_secret;          // raw secret bytes
   std::int64_t last_totp_step = -1;  // highest TOTP time step ever accepted
   // Users of a single sign-on connector (docs/connectors.md) have no
   // password and no signup: the connector's name and the identity
@@ -40,6 +44,30 @@ struct UserRecord {
 // a node, or kEverySource for the name's total). The name is as it was
 // typed: unknown names are counted like known ones, so the answers cannot
 // tell them apart.
+// A second-factor device of a user: a TOTP app or a WebAuthn security key.
+enum class DeviceKind { kTotp, kWebauthn };
+
+// "totp" or "webauthn": the names the store, the API and the audit use.
+const char* DeviceKindName(DeviceKind kind);
+
+struct MfaDevice {
+  std::string user;
+  std::string name;  // unique per user; chosen by the user ("otp" for signup's)
+  DeviceKind kind = DeviceKind::kTotp;
+  std::int64_t created_at = 0;    // unix seconds
+  std::int64_t last_used_at = 0;  // unix seconds; 0 = never used
+  // kTotp only.
+  SecretString totp_secret;
+  std::int64_t last_totp_step = -1;
+  // kWebauthn only. The credential id is unique across every user (an RP
+  // must not register one credential to two accounts).
+  std::vector<std::uint8_t> credential_id;
+  std::vector<std::uint8_t> public_key;  // the COSE_Key the key registered
+  std::int64_t cose_alg = 0;             // COSE algorithm: -7 ES256, -8 EdDSA
+  std::int64_t sign_count = 0;           // last signature counter seen
+  int flags = 0;                         // authenticator data flags at registration (UV, BE, BS)
+};
+
 struct LoginFailures {
   std::string user;
   std::string source;
@@ -104,7 +132,34 @@ class UserStore {
   virtual Status PruneLoginFailures(std::int64_t window_before, std::int64_t blocked_before) = 0;
   // Atomically: if step > last_totp_step, store it and return true; else
   // return false (the code was used before, or is older than one that was).
+  // Applies to the user's first TOTP device (UserRecord::totp_secret's);
+  // false when the user has none. NotFound if the user does not exist.
   virtual Result<bool> ConsumeTotpStep(const std::string& name, std::int64_t step) = 0;
+
+  // Second-factor devices. Whether a removal may leave a user without a
+  // factor is decided by the caller (in a transaction with ListDevices).
+  // AddDevice: InvalidArgument for an empty or over-long (> 64 bytes) name,
+  // a TOTP device without a secret, or a WebAuthn device without a
+  // credential id or public key; NotFound if the user does not exist;
+  // AlreadyExists if the user has a device of that name or the credential
+  // id is registered to anyone.
+  virtual Status AddDevice(const MfaDevice& device) = 0;
+  // The user's devices, oldest first. NotFound if the user does not exist.
+  virtual Result<std::vector<MfaDevice>> ListDevices(const std::string& user) = 0;
+  // NotFound if the user has no device of that name.
+  virtual Status RemoveDevice(const std::string& user, const std::string& name) = 0;
+  // Atomically, for the user's WebAuthn device with this credential id: if
+  // sign_count is greater than the stored counter, or both are 0 (a key
+  // without a counter), store sign_count and last_used_at = now and return
+  // true; otherwise return false and change nothing (a counter that did not
+  // move forward: a replayed assertion or a cloned key). NotFound if the
+  // user has no such credential.
+  virtual Result<bool> ConsumeWebauthnCounter(const std::string& user,
+                                              const std::vector<std::uint8_t>& credential_id,
+                                              std::int64_t sign_count, std::int64_t now) = 0;
+  // Sets the device's last_used_at. NotFound if the user has no such device.
+  virtual Status RecordDeviceUse(const std::string& user, const std::string& name,
+                                 std::int64_t now) = 0;
 };
 
 }  // namespace gate::ca

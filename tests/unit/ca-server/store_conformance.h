@@ -102,6 +102,12 @@ class StoreConformanceTest : public ::testing::Test {
   }
 
   void CreateUser(const std::string& name) { ASSERT_TRUE(store_->CreateUser(MakeUser(name)).ok()); }
+  // A user with an OTP app (the device "otp"), as signup leaves one.
+  void CreateOtpUser(const std::string& name) {
+    UserRecord user = MakeUser(name);
+    user.totp_secret = SecretString("otp-seed");
+    ASSERT_TRUE(store_->CreateUser(user).ok());
+  }
 
   void CreateToken(const std::string& hash, const std::string& user, std::int64_t expires_at) {
     SignupToken token;

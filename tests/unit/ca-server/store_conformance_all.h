@@ -4,6 +4,7 @@
 #define GATE_TESTS_UNIT_CA_SERVER_STORE_CONFORMANCE_ALL_H_
 
 #include "ca-server/store_conformance.h"
+#include "ca-server/store_conformance_devices.h"
 #include "ca-server/store_conformance_nodes.h"
 #include "ca-server/store_conformance_policy_log.h"
 #include "ca-server/store_conformance_roles.h"
@@ -59,7 +60,10 @@ REGISTER_TYPED_TEST_SUITE_P(
     ResetKeepsUsedTokensAndEndsWebSessions, WebSessionRoundTripsEveryField,
     WebSessionCreateRefusesBadInput, WebSessionsListOldestFirstPerUser, WebSessionTouchAndDelete,
     WebSessionsGoWithTheirUser, DeleteStaleWebSessionsByExpiryOrIdleness,
-    WebSessionsPersistAndRollBack);
+    WebSessionsPersistAndRollBack, DevicesRoundTripEveryFieldOldestFirst,
+    AddDeviceRefusesBadInputAndChangesNothing, RemoveDeviceAndTheNextTotpDeviceServesOtp,
+    WebauthnCounterOnlyMovesForward, OneWebauthnCounterIsAcceptedOnceAcrossThreads, RecordDeviceUse,
+    DevicesGoWithResetDeletionAndSignup, UserListsCarryEachUsersOtp);
 
 }  // namespace gate::ca::store_conformance
 

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "ca-server/store_conformance.h"
+#include "ca-server/store_conformance_devices.h"
 
 namespace gate::ca::store_conformance {
 
@@ -108,6 +109,10 @@ TYPED_TEST_P(StoreConformanceTest, WhatNodesDoNotSeeLeavesTheRevision) {
   this->Join(kNodeA, "db-1");
   const std::int64_t before = RevisionOf(*this->store_);
   ASSERT_TRUE(store.ConsumeTotpStep("alice", 5).has_value());
+  ASSERT_TRUE(store.AddDevice(SecurityKey("alice", "key", {1}, 5)).ok());
+  ASSERT_TRUE(store.ConsumeWebauthnCounter("alice", {1}, 1, 5).has_value());
+  ASSERT_TRUE(store.RecordDeviceUse("alice", "key", 6).ok());
+  ASSERT_TRUE(store.RemoveDevice("alice", "key").ok());
   ASSERT_TRUE(store.PutLoginFailures({"alice", "10.0.0.1", 1, 5, 0}).ok());
   ASSERT_TRUE(store.ResetUserCredentials("alice").ok());
   ASSERT_TRUE(store.RecordCertificate(Cert(9, "alice", 100)).ok());

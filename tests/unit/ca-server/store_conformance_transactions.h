@@ -197,7 +197,7 @@ TYPED_TEST_P(StoreConformanceTest, OneSignupTokenSignsUpOnceAcrossThreads) {
 
 // N threads presenting the same TOTP step: exactly one is accepted.
 TYPED_TEST_P(StoreConformanceTest, OneTotpStepIsAcceptedOnceAcrossThreads) {
-  this->CreateUser("alice");
+  this->CreateOtpUser("alice");
   constexpr int kThreads = 8;
   std::atomic<int> accepted{0};
   std::vector<std::thread> threads;
@@ -250,6 +250,17 @@ TYPED_TEST_P(StoreConformanceTest, MigratesFromThePreviousSchemaVersion) {
   EXPECT_EQ(user->password_hash, kPreviousPasswordHash);
   EXPECT_EQ(user->totp_secret.view(), "old-secret");
   EXPECT_EQ(user->last_totp_step, kPreviousTotpStep);
+  // The OTP secret moved into the user's device "otp", with its last step.
+  Result<std::vector<MfaDevice>> devices = this->store_->ListDevices(kPreviousUser);
+  ASSERT_TRUE(devices.has_value()) << devices.error().ToString();
+  ASSERT_EQ(devices->size(), 1u);
+  EXPECT_EQ((*devices)[0].name, "otp");
+  EXPECT_EQ((*devices)[0].kind, DeviceKind::kTotp);
+  EXPECT_EQ((*devices)[0].totp_secret.view(), "old-secret");
+  EXPECT_EQ((*devices)[0].last_totp_step, kPreviousTotpStep);
+  EXPECT_EQ(this->store_->ConsumeTotpStep(kPreviousUser, kPreviousTotpStep), Result<bool>(false));
+  EXPECT_EQ(this->store_->ConsumeTotpStep(kPreviousUser, kPreviousTotpStep + 1),
+            Result<bool>(true));
 
   Result<policy::Role> role = this->store_->GetRole(kPreviousRole);
   ASSERT_TRUE(role.has_value()) << role.error().ToString();

@@ -236,7 +236,7 @@ TYPED_TEST_P(StoreConformanceTest, LoginFailuresRoundTripPerUserAndSource) {
 }
 
 TYPED_TEST_P(StoreConformanceTest, ConsumeTotpStepIsMonotonic) {
-  this->CreateUser("alice");
+  this->CreateOtpUser("alice");
   EXPECT_EQ(this->store_->ConsumeTotpStep("alice", 100), Result<bool>(true));
   EXPECT_EQ(this->store_->ConsumeTotpStep("alice", 100), Result<bool>(false));  // replay
   EXPECT_EQ(this->store_->ConsumeTotpStep("alice", 99), Result<bool>(false));   // older
@@ -246,7 +246,7 @@ TYPED_TEST_P(StoreConformanceTest, ConsumeTotpStepIsMonotonic) {
 }
 
 TYPED_TEST_P(StoreConformanceTest, ConsumeTotpStepAcceptsEachStepOnceAcrossThreads) {
-  this->CreateUser("alice");
+  this->CreateOtpUser("alice");
   constexpr int kThreads = 8;
   std::vector<int> accepted(kThreads, 0);
   std::vector<std::thread> threads;
@@ -482,7 +482,7 @@ TYPED_TEST_P(StoreConformanceTest, AuditIsNewestFirst) {
 }
 
 TYPED_TEST_P(StoreConformanceTest, PersistsAcrossReopen) {
-  this->CreateUser("alice");
+  this->CreateOtpUser("alice");
   ASSERT_TRUE(this->store_->RecordCertificate(Cert(std::uint64_t{1} << 63, "alice", 5)).ok());
   ASSERT_TRUE(this->store_->ConsumeTotpStep("alice", 77).value_or(false));
   this->Reopen();

@@ -57,6 +57,22 @@ class ForwardingOperations : public Base {
   Result<bool> ConsumeTotpStep(const std::string& name, std::int64_t step) override {
     return inner_.ConsumeTotpStep(name, step);
   }
+  Status AddDevice(const MfaDevice& device) override { return inner_.AddDevice(device); }
+  Result<std::vector<MfaDevice>> ListDevices(const std::string& user) override {
+    return inner_.ListDevices(user);
+  }
+  Status RemoveDevice(const std::string& user, const std::string& name) override {
+    return inner_.RemoveDevice(user, name);
+  }
+  Result<bool> ConsumeWebauthnCounter(const std::string& user,
+                                      const std::vector<std::uint8_t>& credential_id,
+                                      std::int64_t sign_count, std::int64_t now) override {
+    return inner_.ConsumeWebauthnCounter(user, credential_id, sign_count, now);
+  }
+  Status RecordDeviceUse(const std::string& user, const std::string& name,
+                         std::int64_t now) override {
+    return inner_.RecordDeviceUse(user, name, now);
+  }
   Status CreateRole(const policy::Role& role) override { return inner_.CreateRole(role); }
   Status UpdateRole(const policy::Role& role) override { return inner_.UpdateRole(role); }
   Result<policy::Role> ModifyRole(const std::string& name,

@@ -78,15 +78,28 @@ void SchemaNames(const std::string& path, const std::string& where,
   sqlite3_close(db);
 }
 
+// Takes away what schema version 12 added (second-factor devices), putting
+// each user's "otp" device back into the users row as version 11 kept it.
+void DropDevices(const std::string& path) {
+  RawExec(path,
+          "UPDATE users SET"
+          " totp_secret = (SELECT totp_secret FROM mfa_devices d"
+          "   WHERE d.user_name = users.name AND d.name = 'otp'),"
+          " last_totp_step = coalesce((SELECT last_totp_step FROM mfa_devices d"
+          "   WHERE d.user_name = users.name AND d.name = 'otp'), -1);"
+          " DROP TABLE mfa_devices; UPDATE schema_version SET version = 11");
+}
+
 // Takes away what schema version 11 added (users' connector and subject).
 void DropSsoColumns(const std::string& path) {
+  DropDevices(path);
   RawExec(path,
           "ALTER TABLE users DROP COLUMN connector; ALTER TABLE users DROP COLUMN idp_subject;"
           " UPDATE schema_version SET version = 10");
 }
 
-// Takes away what schema versions 10 and 11 added (nodes' SSH address, users'
-// connector).
+// Takes away what schema versions 10 to 12 added (nodes' SSH address, users'
+// connector, second-factor devices).
 void DropSshAddress(const std::string& path) {
   DropSsoColumns(path);
   RawExec(path, "ALTER TABLE nodes DROP COLUMN ssh_address; UPDATE schema_version SET version = 9");
@@ -261,7 +274,7 @@ TEST_F(SqliteStoreTest, UsesWalAndForeignKeys) {
   ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT version FROM schema_version", -1, &stmt, nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(stmt, 0), 11);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 12);
   sqlite3_finalize(stmt);
   // The audit log refuses rewriting even through raw SQL.
   EXPECT_NE(sqlite3_exec(db, "DELETE FROM audit", nullptr, nullptr, nullptr), SQLITE_OK);
@@ -355,6 +368,42 @@ TEST_F(SqliteStoreTest, RecordingFlagsAreZeroOrOne) {
             SQLITE_OK);
   EXPECT_NE(sqlite3_exec(db, "UPDATE roles SET join_sessions = NULL", nullptr, nullptr, nullptr),
             SQLITE_OK);
+  sqlite3_close(db);
+}
+
+// Version 11 to 12: each user's OTP secret moves into a device "otp" and
+// leaves the users row; users without OTP get no device.
+TEST_F(SqliteStoreTest, MigratesAVersion11DatabaseMovingOtpIntoDevices) {
+  UserRecord alice;
+  alice.name = "alice";
+  alice.created_at = 1000;
+  alice.totp_secret = SecretString("alice-seed");
+  alice.last_totp_step = 55;
+  ASSERT_TRUE(store_->CreateUser(alice).ok());
+  CreateNamedUser("bob", {});
+  store_.reset();
+  DropDevices(path_);
+  Reopen();
+  Result<std::vector<MfaDevice>> devices = store_->ListDevices("alice");
+  ASSERT_TRUE(devices.has_value()) << devices.error().ToString();
+  ASSERT_EQ(devices->size(), 1u);
+  EXPECT_EQ((*devices)[0].name, "otp");
+  EXPECT_EQ((*devices)[0].created_at, 1000);
+  EXPECT_EQ((*devices)[0].totp_secret.view(), "alice-seed");
+  EXPECT_EQ((*devices)[0].last_totp_step, 55);
+  EXPECT_TRUE(store_->ListDevices("bob")->empty());
+  store_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "SELECT count(*) FROM users WHERE totp_secret IS NOT NULL"
+                               " OR last_totp_step != -1",
+                               -1, &stmt, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 0);
+  sqlite3_finalize(stmt);
   sqlite3_close(db);
 }
 
