@@ -1,0 +1,80 @@
+// clientDataJSON and base64url: the browser-made half of a WebAuthn
+// response (webauthn.h).
+#include <json/json.h>
+
+#include <memory>
+#include <string>
+
+#include "ca-server/auth/webauthn.h"
+#include "gate/bytes.h"
+#include "gate/secret.h"
+
+namespace gate::ca::webauthn {
+
+Result<std::string> Base64UrlDecode(std::string_view text) {
+  std::string standard;
+  standard.reserve(text.size() + 3);
+  for (char c : text) {
+    // '+', '/' and '=' belong to standard base64, not to base64url.
+    if (c == '+' || c == '/' || c == '=') return Err(InvalidArgument("not base64url"));
+    standard.push_back(c == '-' ? '+' : c == '_' ? '/' : c);
+  }
+  if (standard.size() % 4 == 1) return Err(InvalidArgument("not base64url"));
+  while (standard.size() % 4 != 0) standard.push_back('=');
+  Result<std::string> decoded = Base64Decode(standard);
+  if (!decoded) return Err(InvalidArgument("not base64url"));
+  return decoded;
+}
+
+std::string Base64UrlEncode(std::string_view data) {
+  std::string out = Base64Encode(data);
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  for (char& c : out) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  return out;
+}
+
+Status CheckClientData(std::string_view client_data_json, std::string_view type,
+                       const Bytes& challenge, const RelyingParty& rp) {
+  if (client_data_json.size() > kMaxClientDataJson) {
+    return InvalidArgument("clientDataJSON is larger than 4096 bytes");
+  }
+  Json::CharReaderBuilder builder;
+  Json::CharReaderBuilder::strictMode(&builder.settings_);
+  builder.settings_["stackLimit"] = 8;
+  const std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
+  Json::Value data;
+  std::string errors;
+  if (!reader->parse(client_data_json.data(), client_data_json.data() + client_data_json.size(),
+                     &data, &errors) ||
+      !data.isObject()) {
+    return InvalidArgument("clientDataJSON is not a JSON object");
+  }
+  const Json::Value& got_type = data["type"];
+  const Json::Value& got_challenge = data["challenge"];
+  const Json::Value& got_origin = data["origin"];
+  if (!got_type.isString() || !got_challenge.isString() || !got_origin.isString()) {
+    return InvalidArgument("clientDataJSON lacks type, challenge or origin");
+  }
+  if (got_type.asString() != type) {
+    return Unauthenticated("clientDataJSON type is not " + std::string(type));
+  }
+  Result<std::string> decoded = Base64UrlDecode(got_challenge.asString());
+  const std::string expected(challenge.begin(), challenge.end());
+  if (!decoded || challenge.empty() || !ConstantTimeEquals(*decoded, expected)) {
+    return Unauthenticated("clientDataJSON challenge is not the one gate-ca issued");
+  }
+  bool origin_ok = false;
+  for (const std::string& origin : rp.origins)
+    origin_ok = origin_ok || origin == got_origin.asString();
+  if (!origin_ok) return Unauthenticated("clientDataJSON origin is not a configured origin");
+  // A response made inside another site's frame is not the user at our page.
+  if (const Json::Value& cross = data["crossOrigin"]; cross.isBool() && cross.asBool()) {
+    return Unauthenticated("clientDataJSON is from a cross-origin frame");
+  }
+  return Status::Ok();
+}
+
+}  // namespace gate::ca::webauthn
