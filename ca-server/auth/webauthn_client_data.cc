@@ -1,12 +1,10 @@
 // clientDataJSON and base64url: the browser-made half of a WebAuthn
 // response (webauthn.h).
-#include <json/json.h>
-
-#include <memory>
 #include <string>
 
 #include "ca-server/auth/webauthn.h"
 #include "gate/bytes.h"
+#include "gate/json.h"
 #include "gate/secret.h"
 
 namespace gate::ca::webauthn {
@@ -22,7 +20,8 @@ Result<std::string> Base64UrlDecode(std::string_view text) {
   if (standard.size() % 4 == 1) return Err(InvalidArgument("not base64url"));
   while (standard.size() % 4 != 0) standard.push_back('=');
   Result<std::string> decoded = Base64Decode(standard);
-  if (!decoded) return Err(InvalidArgument("not base64url"));
+  // One spelling per value: unused trailing bits must be zero.
+  if (!decoded || Base64UrlEncode(*decoded) != text) return Err(InvalidArgument("not base64url"));
   return decoded;
 }
 
@@ -41,17 +40,11 @@ Status CheckClientData(std::string_view client_data_json, std::string_view type,
   if (client_data_json.size() > kMaxClientDataJson) {
     return InvalidArgument("clientDataJSON is larger than 4096 bytes");
   }
-  Json::CharReaderBuilder builder;
-  Json::CharReaderBuilder::strictMode(&builder.settings_);
-  builder.settings_["stackLimit"] = 8;
-  const std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
-  Json::Value data;
-  std::string errors;
-  if (!reader->parse(client_data_json.data(), client_data_json.data() + client_data_json.size(),
-                     &data, &errors) ||
-      !data.isObject()) {
-    return InvalidArgument("clientDataJSON is not a JSON object");
-  }
+  // gate's strict parser: size-capped, depth-limited (jsoncpp throws on
+  // deep nesting; json::Parse turns that into an error), objects only.
+  Result<Json::Value> parsed = json::Parse(client_data_json, kMaxClientDataJson);
+  if (!parsed) return InvalidArgument("clientDataJSON is not a JSON object");
+  const Json::Value& data = *parsed;
   const Json::Value& got_type = data["type"];
   const Json::Value& got_challenge = data["challenge"];
   const Json::Value& got_origin = data["origin"];
