@@ -70,6 +70,35 @@ Status Authenticator::CheckOtpCode(const UserRecord& user, const SecretString& o
   return Status::Ok();
 }
 
+bool Authenticator::NeedsOtpCode(const UserRecord& user) const {
+  switch (options_.second_factor) {
+    case SecondFactor::kOtp:
+    case SecondFactor::kOn:
+    case SecondFactor::kWebauthn:
+      return true;
+    case SecondFactor::kOptional:
+      return !user.totp_secret.empty();
+    case SecondFactor::kOff:
+      return false;
+  }
+  return true;
+}
+
+Status Authenticator::CheckDevicesForPasswordLogin(const UserRecord& user, const std::string& event,
+                                                   const std::string& source, std::int64_t now) {
+  // With `optional`, a user without an OTP app logs in with the password
+  // alone only if no security key is registered either: a key-holder must
+  // use the key, which this path cannot take.
+  if (options_.second_factor != SecondFactor::kOptional || !user.totp_secret.empty()) {
+    return Status::Ok();
+  }
+  Result<std::vector<MfaDevice>> devices = store_.ListDevices(user.name);
+  if (!devices) return devices.error();
+  if (devices->empty()) return Status::Ok();
+  audit_.Record({now, event, user.name, source, false, "security key required"});
+  return FailedPrecondition("this user logs in with a security key; use the web login");
+}
+
 Result<UserRecord> Authenticator::Authenticate(const std::string& name,
                                                const SecretString& password,
                                                const SecretString& otp_code,
@@ -99,7 +128,8 @@ Result<UserRecord> Authenticator::Authenticate(const std::string& name,
                     Unauthenticated(std::string(kBadLogin))));
   }
 
-  if (options_.second_factor == SecondFactor::kOtp) {
+  GATE_RETURN_IF_ERROR(CheckDevicesForPasswordLogin(*user, event, source, now));
+  if (NeedsOtpCode(*user)) {
     if (user->totp_secret.empty()) {
       audit_.Record({now, event, name, source, false, "no OTP device enrolled"});
       return Err(FailedPrecondition(

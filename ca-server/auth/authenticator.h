@@ -56,7 +56,13 @@ class Authenticator {
   //                       or reused OTP code (the audit row says which)
   //   ResourceExhausted   throttled (LoginThrottle), for known and unknown
   //                       names alike; nothing was checked
-  //   FailedPrecondition  OTP required but no device enrolled
+  //   FailedPrecondition  OTP required but no OTP device enrolled; or, with
+  //                       second_factor optional, the user has no OTP app
+  //                       but a security key (which this path cannot take)
+  // Which users give an OTP code: with otp and on, every user (on: a user
+  // whose only devices are security keys cannot log in here); with
+  // optional, users who have an OTP app (the rest give the password alone
+  // if they have no device at all); with off, none.
   // Every Unauthenticated outcome counts as a failure of source against
   // the name.
   // code_time: the time the OTP code is judged at, which should be when the
@@ -100,6 +106,12 @@ class Authenticator {
   LoginThrottle& throttle() { return throttle_; }
 
  private:
+  // Whether this login must carry an OTP code (see Authenticate).
+  bool NeedsOtpCode(const UserRecord& user) const;
+  // FailedPrecondition (audited) when second_factor is optional and the
+  // user, without an OTP app, has another device.
+  Status CheckDevicesForPasswordLogin(const UserRecord& user, const std::string& event,
+                                      const std::string& source, std::int64_t now);
   // ResourceExhausted (audited as `event`) while source is throttled for
   // user.
   Status CheckThrottle(const std::string& user, const std::string& event, const std::string& source,

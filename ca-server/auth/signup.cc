@@ -69,7 +69,9 @@ Result<SignupOffer> SignupService::Start(const std::string& token, std::int64_t 
   SignupOffer offer;
   offer.user = record->user;
   offer.expires_at = record->expires_at;
-  if (options_.second_factor == SecondFactor::kOtp) {
+  // Every mode but off offers an OTP app: with on it is the user's first
+  // device, with optional it may be declined (Finish without a code).
+  if (options_.second_factor != SecondFactor::kOff) {
     if (record->totp_secret.empty()) {
       auto secret = GenerateTotpSecret();
       if (!secret) return Err(secret.error());
@@ -94,7 +96,8 @@ Result<std::string> SignupService::Finish(const std::string& token, const Secret
 
   std::int64_t step = -1;
   SecretString secret;
-  if (options_.second_factor == SecondFactor::kOtp) {
+  const bool declined = options_.second_factor == SecondFactor::kOptional && otp_code.empty();
+  if (options_.second_factor != SecondFactor::kOff && !declined) {
     if (record->totp_secret.empty()) {
       return Err(FailedPrecondition("OTP enrollment was not started for this token"));
     }

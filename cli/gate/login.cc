@@ -111,8 +111,12 @@ class LoginCommand final : public Command {
     auto password = ReadSecret("Enter password for gate user " + user_ + ": ");
     if (!password) return Fail("gate login", password.error());
     SecretString otp;
-    if (second_factor == "otp") {
-      auto code = ReadSecret("Enter your OTP token: ");
+    // on and optional take an OTP app too; with optional a user without
+    // one leaves it empty.
+    if (second_factor != "off") {
+      auto code = ReadSecret(second_factor == "optional"
+                                 ? "Enter your OTP token (empty if you have no OTP app): "
+                                 : "Enter your OTP token: ");
       if (!code) return Fail("gate login", code.error());
       otp = std::move(*code);
     }

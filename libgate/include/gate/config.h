@@ -27,7 +27,10 @@
 //           client_secret_file: /etc/gate/corp.secret
 //           redirect_url: https://grav-00:3080/v1/sso/oidc/callback
 //           claims_to_roles: [{claim: groups, value: admins, roles: [access]}]
-//       second_factor: otp           # otp|off
+//       second_factor: otp           # otp|on|optional|off (webauthn: not in this version)
+//       webauthn:                    # security keys (docs/configuration.md)
+//         rp_id: gate.example.com    # default: public_addr's host
+//         origins: [https://gate.example.com:3080]   # default: https://public_addr
 //       password_min_length: 12
 //       lockout_attempts: 5          # consecutive failures before a lockout
 //       lockout_duration: 5m
@@ -65,8 +68,16 @@
 
 namespace gate {
 
-enum class SecondFactor { kOtp, kOff };
-std::string_view SecondFactorName(SecondFactor f);  // "otp" / "off"
+// otp: every user has an OTP app and gives its code at login. on: every
+// user has at least one device (OTP app or security key) and uses one.
+// optional: a user who has a device uses one; one without logs in with the
+// password alone. off: passwords only. webauthn (keys only) is refused at
+// start until security keys can be registered at signup.
+enum class SecondFactor { kOtp, kOff, kOn, kOptional, kWebauthn };
+// "otp", "off", "on", "optional", "webauthn".
+std::string_view SecondFactorName(SecondFactor f);
+// Whether every user must have and use a device (otp, on, webauthn).
+bool SecondFactorRequired(SecondFactor f);
 
 struct HostPort {
   std::string host;  // may be empty in listen addresses? no: "0.0.0.0" explicit
@@ -85,6 +96,14 @@ inline constexpr std::uint16_t kDefaultSshPort = 22;
 // InvalidArgument naming the text otherwise.
 Result<std::string> CanonicalSshAddress(std::string_view text);
 
+// WebAuthn relying party (security keys). Checked at start: rp_id a host
+// name (not an IP address); each origin https://HOST[:PORT] (or
+// http://localhost) with HOST rp_id or a name under it.
+struct WebauthnConfig {
+  std::string rp_id;                 // default: public_addr's host
+  std::vector<std::string> origins;  // default: https://public_addr (":443" left out)
+};
+
 struct AuthenticationConfig {
   std::string type = "local";  // "local" or a connector type ("oidc")
   // With a connector type: the connector logins use unless told otherwise
@@ -92,6 +111,7 @@ struct AuthenticationConfig {
   std::string connector_name;
   std::vector<ConnectorConfig> connectors;  // names unique
   SecondFactor second_factor = SecondFactor::kOtp;
+  WebauthnConfig webauthn;
   int password_min_length = 12;
   int lockout_attempts = 5;
   std::chrono::seconds lockout_duration{5 * 60};

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "config/webauthn_config.h"
 #include "gate/duration.h"
 #include "gate/secure_file.h"
 
@@ -116,6 +117,8 @@ class ConfigParser {
   // (worker_threads: 2 lowers every class's default concurrency), then
   // checks the explicit values against each other.
   Status LimitChecks(ServingLimits& l) const;
+  // Fills webauthn's defaults from public_addr and checks rp_id and origins.
+  Status WebauthnChecks(Config& c) const;
 
   std::string name_;
   // Where each key was found, by dotted path ("auth_service.cert_ttl").
@@ -531,6 +534,23 @@ Result<Config> ConfigParser::Parse(std::string_view text) {
     return [this, out](const YAML::Node& v, const std::string& k) { return Duration(v, k, out); };
   };
 
+  constexpr std::size_t kMaxOrigins = 16;
+  const std::vector<Field> webauthn = {
+      {"rp_id", str(&c.authentication.webauthn.rp_id)},
+      {"origins",
+       [&](const YAML::Node& v, const std::string& k) -> Status {
+         if (!v.IsSequence() || v.size() == 0 || v.size() > kMaxOrigins) {
+           return At(v, k + ": expected a list of 1 to 16 origins");
+         }
+         c.authentication.webauthn.origins.clear();
+         for (const YAML::Node& item : v) {
+           std::string origin;
+           GATE_RETURN_IF_ERROR(String(item, k, &origin));
+           c.authentication.webauthn.origins.push_back(std::move(origin));
+         }
+         return Status::Ok();
+       }},
+  };
   const std::vector<Field> authentication = {
       {"type",
        [&](const YAML::Node& v, const std::string& k) -> Status {
@@ -554,16 +574,25 @@ Result<Config> ConfigParser::Parse(std::string_view text) {
        [&](const YAML::Node& v, const std::string& k) -> Status {
          std::string s;
          GATE_RETURN_IF_ERROR(Scalar(v, k, &s));
-         if (s == "otp") {
-           c.authentication.second_factor = SecondFactor::kOtp;
-         } else if (s == "off") {
-           c.authentication.second_factor = SecondFactor::kOff;
-         } else if (s == "u2f" || s == "webauthn" || s == "on" || s == "optional") {
-           return At(v, k + ": '" + s + "' is not supported by this version (use otp or off)");
-         } else {
-           return At(v, k + ": unknown second factor '" + s + "' (use otp or off)");
+         for (SecondFactor f : {SecondFactor::kOtp, SecondFactor::kOn, SecondFactor::kOptional,
+                                SecondFactor::kOff}) {
+           if (s == SecondFactorName(f)) {
+             c.authentication.second_factor = f;
+             return Status::Ok();
+           }
          }
-         return Status::Ok();
+         // Keys only would lock every user out: no path registers a key
+         // for a user who has none yet (signup offers an OTP app).
+         if (s == "webauthn") {
+           return At(v, k + ": 'webauthn' (security keys only) is not supported by this version:"
+                            " keys cannot yet be registered at signup; use on or otp");
+         }
+         if (s == "u2f") return At(v, k + ": 'u2f' is not supported (use on, otp or off)");
+         return At(v, k + ": unknown second factor '" + s + "' (use otp, on, optional or off)");
+       }},
+      {"webauthn",
+       [&](const YAML::Node& v, const std::string& k) -> Status {
+         return Section(v, "auth_service.authentication." + k, webauthn);
        }},
       // Below 8, a password falls to an online guesser within the lockout
       // budget; NIST SP 800-63B sets the same floor.
@@ -712,7 +741,42 @@ Result<Config> ConfigParser::Parse(std::string_view text) {
   const std::string host = HostName();
   if (c.cluster_name.empty()) c.cluster_name = host;
   if (c.public_addr.host.empty()) c.public_addr = HostPort{host, c.listen_addr.port};
+  GATE_RETURN_IF_ERROR(WebauthnChecks(c));
   return c;
+}
+
+Status ConfigParser::WebauthnChecks(Config& c) const {
+  WebauthnConfig& w = c.authentication.webauthn;
+  const WebauthnConfig defaults = config_internal::DefaultWebauthn(c.public_addr);
+  const bool rp_id_set = !w.rp_id.empty();
+  const bool set = rp_id_set || !w.origins.empty();
+  if (!rp_id_set) w.rp_id = defaults.rp_id;
+  if (w.origins.empty()) {
+    // Origins under a configured rp_id default to the rp_id itself.
+    w.origins = rp_id_set && w.rp_id != c.public_addr.host
+                    ? std::vector<std::string>{"https://" + w.rp_id}
+                    : defaults.origins;
+  }
+  // Checked when keys can be used (on, optional) or the section was
+  // written; with otp or off an unusable default (public_addr an IP
+  // address) harms nothing.
+  const auto mode = c.authentication.second_factor;
+  if (!set && mode != SecondFactor::kOn && mode != SecondFactor::kOptional) {
+    return Status::Ok();
+  }
+  const std::string where = "auth_service.authentication.webauthn";
+  if (Status s = config_internal::CheckRpId(w.rp_id); !s.ok()) {
+    return AtKey(
+        rp_id_set ? where + ".rp_id" : "auth_service.authentication.second_factor",
+        "webauthn." + s.message() + (rp_id_set ? "" : " (from public_addr; set webauthn.rp_id)"));
+  }
+  for (const std::string& origin : w.origins) {
+    if (Status s = config_internal::CheckOrigin(origin, w.rp_id); !s.ok()) {
+      return AtKey(Seen(where + ".origins") ? where + ".origins" : where + ".rp_id",
+                   "webauthn." + s.message());
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -723,8 +787,18 @@ std::string_view SecondFactorName(SecondFactor f) {
       return "otp";
     case SecondFactor::kOff:
       return "off";
+    case SecondFactor::kOn:
+      return "on";
+    case SecondFactor::kOptional:
+      return "optional";
+    case SecondFactor::kWebauthn:
+      return "webauthn";
   }
   return "otp";
+}
+
+bool SecondFactorRequired(SecondFactor f) {
+  return f == SecondFactor::kOtp || f == SecondFactor::kOn || f == SecondFactor::kWebauthn;
 }
 
 std::string HostPort::ToString() const {
@@ -812,6 +886,7 @@ Config DefaultConfig() {
   const std::string host = HostName();
   c.cluster_name = host;
   c.public_addr = HostPort{host, c.listen_addr.port};
+  c.authentication.webauthn = config_internal::DefaultWebauthn(c.public_addr);
   return c;
 }
 

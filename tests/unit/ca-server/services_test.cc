@@ -248,6 +248,94 @@ TEST_F(ServicesTest, AuthenticatorWithoutSecondFactor) {
       auth.Authenticate("erin", SecretString(kPassword), SecretString(), "t", kNow).has_value());
 }
 
+// second_factor optional: signup may decline the OTP app; a user without
+// any device logs in with the password alone, one with an OTP app must give
+// its code, and one whose only device is a security key is sent to the key.
+TEST_F(ServicesTest, OptionalSecondFactorFollowsTheUsersDevices) {
+  for (const char* name : {"frank", "gina"}) {
+    UserRecord user;
+    user.name = name;
+    user.logins = {name};
+    ASSERT_TRUE(store_->CreateUser(user).ok());
+  }
+  SignupService signup({"test", SecondFactor::kOptional, 12}, *store_, *audit_);
+  auto token = signup.CreateToken("frank", std::chrono::hours(1), kNow);
+  auto offer = signup.Start(*token, kNow);
+  ASSERT_TRUE(offer.has_value());
+  EXPECT_FALSE(offer->totp_uri.empty());  // offered, and declined below
+  ASSERT_TRUE(
+      signup.Finish(*token, SecretString(kPassword), SecretString(), "t", kNow).has_value());
+  EXPECT_TRUE(store_->ListDevices("frank")->empty());
+
+  Authenticator auth({SecondFactor::kOptional, 5, std::chrono::minutes(5)}, *store_, *audit_);
+  EXPECT_TRUE(
+      auth.Authenticate("frank", SecretString(kPassword), SecretString(), "t", kNow).has_value());
+
+  // Once frank holds a security key, the password alone is not enough.
+  MfaDevice key;
+  key.user = "frank";
+  key.name = "yubikey";
+  key.kind = DeviceKind::kWebauthn;
+  key.credential_id = {1, 2, 3};
+  key.public_key = {4, 5, 6};
+  ASSERT_TRUE(store_->AddDevice(key).ok());
+  auto refused = auth.Authenticate("frank", SecretString(kPassword), SecretString(), "t", kNow);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code(), Code::kFailedPrecondition);
+
+  // gina enrolls the OTP app at signup, and must then give its code.
+  auto gina_token = signup.CreateToken("gina", std::chrono::hours(1), kNow);
+  ASSERT_TRUE(signup.Start(*gina_token, kNow).has_value());
+  SecretString secret = store_->GetSignupToken(HashToken(*gina_token))->totp_secret;
+  ASSERT_TRUE(signup
+                  .Finish(*gina_token, SecretString(kPassword),
+                          SecretString(*TotpCode(secret, kNow)), "t", kNow)
+                  .has_value());
+  EXPECT_EQ(store_->ListDevices("gina")->size(), 1u);
+  EXPECT_EQ(auth.Authenticate("gina", SecretString(kPassword), SecretString(), "t", kNow + 60)
+                .error()
+                .code(),
+            Code::kUnauthenticated);
+  EXPECT_TRUE(auth.Authenticate("gina", SecretString(kPassword),
+                                SecretString(*TotpCode(secret, kNow + 60)), "t", kNow + 60)
+                  .has_value());
+}
+
+// second_factor on: signup enrolls an OTP app as with otp, and a login needs
+// its code.
+TEST_F(ServicesTest, SecondFactorOnRequiresADevice) {
+  UserRecord user;
+  user.name = "hana";
+  user.logins = {"hana"};
+  ASSERT_TRUE(store_->CreateUser(user).ok());
+  SignupService signup({"test", SecondFactor::kOn, 12}, *store_, *audit_);
+  auto token = signup.CreateToken("hana", std::chrono::hours(1), kNow);
+  ASSERT_TRUE(signup.Start(*token, kNow).has_value());
+  EXPECT_EQ(
+      signup.Finish(*token, SecretString(kPassword), SecretString(), "t", kNow).error().code(),
+      Code::kInvalidArgument);
+  SecretString secret = store_->GetSignupToken(HashToken(*token))->totp_secret;
+  ASSERT_TRUE(
+      signup
+          .Finish(*token, SecretString(kPassword), SecretString(*TotpCode(secret, kNow)), "t", kNow)
+          .has_value());
+  Authenticator auth({SecondFactor::kOn, 5, std::chrono::minutes(5)}, *store_, *audit_);
+  EXPECT_EQ(auth.Authenticate("hana", SecretString(kPassword), SecretString(), "t", kNow + 60)
+                .error()
+                .code(),
+            Code::kUnauthenticated);
+  EXPECT_TRUE(auth.Authenticate("hana", SecretString(kPassword),
+                                SecretString(*TotpCode(secret, kNow + 60)), "t", kNow + 60)
+                  .has_value());
+  // Without an OTP app (its only device removed), no password login.
+  ASSERT_TRUE(store_->RemoveDevice("hana", "otp").ok());
+  EXPECT_EQ(
+      auth.Authenticate("hana", SecretString(kPassword), SecretString("123456"), "t", kNow + 120)
+          .error()
+          .code(),
+      Code::kFailedPrecondition);
+}
+
 // --- The second factor alone (pam_gate.so, POST /v1/nodes/otp/verify) -------------
 
 constexpr char kNode[] = "4a6f0c1e-9b2d-4c3e-8f10-0123456789ab";

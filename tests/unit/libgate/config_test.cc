@@ -295,13 +295,13 @@ TEST(ConfigTest, BadDuration) {
 
 TEST(ConfigTest, SecondFactorAndType) {
   EXPECT_EQ(ErrorOf("auth_service:\n  authentication:\n    second_factor: webauthn\n"),
-            "gate.yaml:3: second_factor: 'webauthn' is not supported by this version "
-            "(use otp or off)");
+            "gate.yaml:3: second_factor: 'webauthn' (security keys only) is not supported by "
+            "this version: keys cannot yet be registered at signup; use on or otp");
   EXPECT_EQ(ErrorOf("auth_service:\n  authentication:\n    second_factor: u2f\n"),
-            "gate.yaml:3: second_factor: 'u2f' is not supported by this version "
-            "(use otp or off)");
+            "gate.yaml:3: second_factor: 'u2f' is not supported (use on, otp or off)");
   EXPECT_EQ(ErrorOf("auth_service:\n  authentication:\n    second_factor: sms\n"),
-            "gate.yaml:3: second_factor: unknown second factor 'sms' (use otp or off)");
+            "gate.yaml:3: second_factor: unknown second factor 'sms' (use otp, on, optional or "
+            "off)");
   EXPECT_EQ(ErrorOf("auth_service:\n  authentication:\n\n    type: github\n"),
             "gate.yaml:4: type: 'github' is not supported by this version (use local or oidc)");
   EXPECT_EQ(ErrorOf("auth_service:\n  authentication:\n    type: ldap\n"),
@@ -441,6 +441,91 @@ TEST(CanonicalSshAddressTest, AddsPort22AndKeepsOneForm) {
 TEST(ConfigTest, SecondFactorName) {
   EXPECT_EQ(SecondFactorName(SecondFactor::kOtp), "otp");
   EXPECT_EQ(SecondFactorName(SecondFactor::kOff), "off");
+  EXPECT_EQ(SecondFactorName(SecondFactor::kOn), "on");
+  EXPECT_EQ(SecondFactorName(SecondFactor::kOptional), "optional");
+  EXPECT_EQ(SecondFactorName(SecondFactor::kWebauthn), "webauthn");
+  EXPECT_TRUE(SecondFactorRequired(SecondFactor::kOtp));
+  EXPECT_TRUE(SecondFactorRequired(SecondFactor::kOn));
+  EXPECT_TRUE(SecondFactorRequired(SecondFactor::kWebauthn));
+  EXPECT_FALSE(SecondFactorRequired(SecondFactor::kOptional));
+  EXPECT_FALSE(SecondFactorRequired(SecondFactor::kOff));
+}
+
+TEST(ConfigTest, SecondFactorOnAndOptionalWithWebauthnDefaults) {
+  for (const char* mode : {"on", "optional"}) {
+    auto c = ParseConfig(std::string("auth_service:\n  public_addr: gate.example.com:3080\n"
+                                     "  authentication:\n    second_factor: ") +
+                             mode + "\n",
+                         "gate.yaml");
+    ASSERT_TRUE(c.has_value()) << c.error().ToString();
+    EXPECT_EQ(SecondFactorName(c->authentication.second_factor), mode);
+    EXPECT_EQ(c->authentication.webauthn.rp_id, "gate.example.com");
+    EXPECT_EQ(c->authentication.webauthn.origins,
+              (std::vector<std::string>{"https://gate.example.com:3080"}));
+  }
+  auto c = ParseConfig("auth_service:\n  public_addr: gate.example.com:443\n", "gate.yaml");
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->authentication.webauthn.origins,
+            (std::vector<std::string>{"https://gate.example.com"}));
+  // With otp or off, an address WebAuthn cannot use harms nothing.
+  EXPECT_TRUE(ParseConfig("auth_service:\n  public_addr: 192.0.2.1:3080\n", "gate.yaml"));
+}
+
+TEST(ConfigTest, WebauthnRelyingParty) {
+  auto c = ParseConfig(
+      "auth_service:\n  authentication:\n    second_factor: on\n    webauthn:\n"
+      "      rp_id: example.com\n"
+      "      origins: [https://gate.example.com:3080, https://example.com]\n",
+      "gate.yaml");
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  EXPECT_EQ(c->authentication.webauthn.rp_id, "example.com");
+  EXPECT_EQ(c->authentication.webauthn.origins.size(), 2u);
+  // http only for localhost, whose RP ID is localhost.
+  auto local = ParseConfig(
+      "auth_service:\n  authentication:\n    second_factor: on\n    webauthn:\n"
+      "      rp_id: localhost\n      origins: [http://localhost:8080]\n",
+      "gate.yaml");
+  ASSERT_TRUE(local.has_value()) << local.error().ToString();
+  auto only_rp = ParseConfig(
+      "auth_service:\n  authentication:\n    webauthn:\n      rp_id: gate.example.com\n",
+      "gate.yaml");
+  ASSERT_TRUE(only_rp.has_value()) << only_rp.error().ToString();
+  EXPECT_EQ(only_rp->authentication.webauthn.origins,
+            (std::vector<std::string>{"https://gate.example.com"}));
+}
+
+TEST(ConfigTest, WebauthnErrors) {
+  const std::string on = "auth_service:\n  authentication:\n    second_factor: on\n";
+  const std::string rp = on + "    webauthn:\n      rp_id: ";
+  EXPECT_EQ(ErrorOf(rp + "192.0.2.1\n"),
+            "gate.yaml:5: webauthn.rp_id '192.0.2.1' is an IP address; WebAuthn needs the host "
+            "name users reach gate-ca by");
+  for (const char* bad : {"Gate.example.com", "-gate.example.com", "gate..example.com",
+                          "gate.example.com.", "gate_1.example.com", "'[::1]'"}) {
+    EXPECT_NE(ErrorOf(rp + bad + "\n").find("is not a host name"), std::string::npos) << bad;
+  }
+  const std::string origins = rp + "example.com\n      origins: ";
+  for (const auto& [list, why] : std::vector<std::pair<std::string, std::string>>{
+           {"[http://example.com]", "must use https"},
+           {"[ftp://example.com]", "must start with https://"},
+           {"[https://evil.com]", "is not rp_id 'example.com' or a name under it"},
+           {"[https://badexample.com]", "is not rp_id 'example.com' or a name under it"},
+           {"[https://example.com/login]", "with a host name and no path"},
+           {"[https://example.com:0]", "bad port"},
+           {"[https://example.com:99999]", "bad port"},
+           {"[]", "expected a list of 1 to 16 origins"},
+           {"https://example.com", "expected a list of 1 to 16 origins"},
+       }) {
+    const std::string error = ErrorOf(origins + list + "\n");
+    EXPECT_NE(error.find(why), std::string::npos) << list << ": " << error;
+  }
+  // on/optional with a public_addr WebAuthn cannot use: told to set rp_id.
+  EXPECT_EQ(ErrorOf("auth_service:\n  public_addr: 192.0.2.1:3080\n  authentication:\n"
+                    "    second_factor: optional\n"),
+            "gate.yaml:4: webauthn.rp_id '192.0.2.1' is an IP address; WebAuthn needs the host "
+            "name users reach gate-ca by (from public_addr; set webauthn.rp_id)");
+  EXPECT_NE(ErrorOf(on + "    webauthn:\n      rp_idd: x\n").find("unknown key 'rp_idd'"),
+            std::string::npos);
 }
 
 class LoadConfigTest : public ::testing::Test {
