@@ -37,17 +37,6 @@ void LogFido(std::string_view what, int rc) {
   LogWarning(std::string(what) + ": " + fido_strerr(rc));
 }
 
-// RFC 4648 §5, no padding (WebAuthn's challenge encoding).
-std::string Base64Url(std::string_view data) {
-  std::string s = Base64Encode(data);
-  while (!s.empty() && s.back() == '=') s.pop_back();
-  for (char& c : s) {
-    if (c == '+') c = '-';
-    if (c == '/') c = '_';
-  }
-  return s;
-}
-
 // s as a JSON string (RFC 8259), escaped as jsoncpp escapes it: quotes,
 // backslashes and control characters; other bytes (UTF-8) as they are.
 std::string JsonString(std::string_view s) {
@@ -319,7 +308,7 @@ std::string FidoClientData(std::string_view challenge, std::string_view origin) 
   // Written by hand: the plugin would otherwise load libjsoncpp (and with
   // it the shared libstdc++) for these four members. The challenge is
   // base64url, so only the origin needs escaping.
-  return R"({"challenge":")" + Base64Url(challenge) + R"(","crossOrigin":false,"origin":)" +
+  return R"({"challenge":")" + Base64UrlEncode(challenge) + R"(","crossOrigin":false,"origin":)" +
          JsonString(origin) + R"(,"type":"webauthn.get"})";
 }
 

@@ -13,16 +13,6 @@ constexpr std::size_t kWebSessionIdBytes = 32;
 // Keeps the CSRF token's hash apart from the id's own (id_hash).
 constexpr std::string_view kCsrfDomain = "gate web csrf v1\n";
 
-std::string Base64Url(std::string_view data) {
-  std::string out = Base64Encode(data);
-  while (!out.empty() && out.back() == '=') out.pop_back();
-  for (char& c : out) {
-    if (c == '+') c = '-';
-    if (c == '/') c = '_';
-  }
-  return out;
-}
-
 bool LooksLikeSessionId(std::string_view id) {
   if (id.size() != kWebSessionIdChars) return false;
   return std::all_of(id.begin(), id.end(), [](char c) {
@@ -35,7 +25,7 @@ SecretString CsrfTokenFor(std::string_view session_id) {
   SecretString input(kCsrfDomain);
   input.append(session_id.data(), session_id.size());
   std::string digest = Sha256(input.view());
-  SecretString token(Base64Url(digest));
+  SecretString token(Base64UrlEncode(digest));
   Wipe(digest.data(), digest.size());
   return token;
 }
@@ -56,7 +46,7 @@ Result<NewWebSession> WebSessions::Create(const std::string& user, const std::st
   auto random = RandomBytes(kWebSessionIdBytes);
   if (!random) return Err(random.error());
   NewWebSession out;
-  std::string encoded = Base64Url(*random);
+  std::string encoded = Base64UrlEncode(*random);
   out.id = SecretString(encoded);
   Wipe(random->data(), random->size());
   Wipe(encoded.data(), encoded.size());

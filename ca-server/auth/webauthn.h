@@ -127,11 +127,6 @@ struct AttestationParts {
 };
 Result<AttestationParts> SplitAttestationObject(std::string_view cbor);
 
-// Unpadded base64url (RFC 4648 §5) as WebAuthn uses it. InvalidArgument on
-// any character outside the alphabet, padding, or a bad length.
-Result<std::string> Base64UrlDecode(std::string_view text);
-std::string Base64UrlEncode(std::string_view data);
-
 }  // namespace gate::ca::webauthn
 
 #endif  // GATE_CA_AUTH_WEBAUTHN_H_

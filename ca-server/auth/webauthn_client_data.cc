@@ -1,5 +1,5 @@
-// clientDataJSON and base64url: the browser-made half of a WebAuthn
-// response (webauthn.h).
+// clientDataJSON: the browser-made half of a WebAuthn response
+// (webauthn.h).
 #include <string>
 
 #include "ca-server/auth/webauthn.h"
@@ -8,32 +8,6 @@
 #include "gate/secret.h"
 
 namespace gate::ca::webauthn {
-
-Result<std::string> Base64UrlDecode(std::string_view text) {
-  std::string standard;
-  standard.reserve(text.size() + 3);
-  for (char c : text) {
-    // '+', '/' and '=' belong to standard base64, not to base64url.
-    if (c == '+' || c == '/' || c == '=') return Err(InvalidArgument("not base64url"));
-    standard.push_back(c == '-' ? '+' : c == '_' ? '/' : c);
-  }
-  if (standard.size() % 4 == 1) return Err(InvalidArgument("not base64url"));
-  while (standard.size() % 4 != 0) standard.push_back('=');
-  Result<std::string> decoded = Base64Decode(standard);
-  // One spelling per value: unused trailing bits must be zero.
-  if (!decoded || Base64UrlEncode(*decoded) != text) return Err(InvalidArgument("not base64url"));
-  return decoded;
-}
-
-std::string Base64UrlEncode(std::string_view data) {
-  std::string out = Base64Encode(data);
-  while (!out.empty() && out.back() == '=') out.pop_back();
-  for (char& c : out) {
-    if (c == '+') c = '-';
-    if (c == '/') c = '_';
-  }
-  return out;
-}
 
 Status CheckClientData(std::string_view client_data_json, std::string_view type,
                        const Bytes& challenge, const RelyingParty& rp) {

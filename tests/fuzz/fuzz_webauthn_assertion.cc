@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "ca-server/auth/webauthn.h"
+#include "gate/bytes.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   namespace webauthn = gate::ca::webauthn;
@@ -21,7 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   response.credential_id = {1, 2, 3};
   response.client_data_json =
       R"({"type":"webauthn.get","challenge":")" +
-      webauthn::Base64UrlEncode(std::string(challenge.begin(), challenge.end())) +
+      gate::Base64UrlEncode(std::string(challenge.begin(), challenge.end())) +
       R"(","origin":"https://gate.example.com"})";
   response.authenticator_data = std::string(rest.substr(0, auth_len));
   response.signature = std::string(rest.substr(auth_len));

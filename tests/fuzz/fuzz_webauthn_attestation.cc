@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "ca-server/auth/webauthn.h"
+#include "gate/bytes.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   namespace webauthn = gate::ca::webauthn;
@@ -18,7 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const webauthn::RelyingParty rp{"gate.example.com", {"https://gate.example.com"}, false};
   const std::string client_data =
       R"({"type":"webauthn.create","challenge":")" +
-      webauthn::Base64UrlEncode(std::string(challenge.begin(), challenge.end())) +
+      gate::Base64UrlEncode(std::string(challenge.begin(), challenge.end())) +
       R"(","origin":"https://gate.example.com"})";
   (void)webauthn::VerifyRegistration(rp, challenge, {client_data, object});
   return 0;

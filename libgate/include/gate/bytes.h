@@ -18,6 +18,13 @@ std::string Base64Encode(std::string_view data);
 // whitespace. InvalidArgument on any of these.
 Result<std::string> Base64Decode(std::string_view text);
 
+// Unpadded base64url (RFC 4648 §5), as WebAuthn, session ids and CSRF
+// tokens use it. Decode is strict like Base64Decode: InvalidArgument on any
+// character outside the alphabet ('+', '/' and '=' included), a bad
+// length, or non-zero trailing bits, so each byte string has one spelling.
+std::string Base64UrlEncode(std::string_view data);
+Result<std::string> Base64UrlDecode(std::string_view text);
+
 // Lower-case hex.
 std::string HexEncode(std::string_view data);
 // Accepts upper or lower case; InvalidArgument on odd length or non-hex.

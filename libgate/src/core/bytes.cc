@@ -100,6 +100,30 @@ Result<std::string> Base64Decode(std::string_view text) {
   return out;
 }
 
+std::string Base64UrlEncode(std::string_view data) {
+  std::string out = Base64Encode(data);
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  for (char& c : out) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  return out;
+}
+
+Result<std::string> Base64UrlDecode(std::string_view text) {
+  std::string standard;
+  standard.reserve(text.size() + 3);
+  for (char c : text) {
+    // '+', '/' and '=' belong to standard base64, not to base64url.
+    if (c == '+' || c == '/' || c == '=')
+      return Err(InvalidArgument("base64url: invalid character"));
+    standard.push_back(c == '-' ? '+' : c == '_' ? '/' : c);
+  }
+  if (standard.size() % 4 == 1) return Err(InvalidArgument("base64url: bad length"));
+  while (standard.size() % 4 != 0) standard.push_back('=');
+  return Base64Decode(standard);
+}
+
 std::string HexEncode(std::string_view data) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;

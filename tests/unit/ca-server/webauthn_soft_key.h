@@ -82,7 +82,7 @@ inline std::string Sign(EVP_PKEY* key, bool es256, std::string_view msg) {
 inline std::string ClientData(std::string_view type, const std::vector<std::uint8_t>& challenge,
                               std::string_view origin) {
   return std::string(R"({"type":")") + std::string(type) + R"(","challenge":")" +
-         webauthn::Base64UrlEncode(Str(challenge)) + R"(","origin":")" + std::string(origin) +
+         Base64UrlEncode(Str(challenge)) + R"(","origin":")" + std::string(origin) +
          R"(","crossOrigin":false})";
 }
 

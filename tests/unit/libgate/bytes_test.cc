@@ -122,5 +122,17 @@ TEST(RandomTest, U64Varies) {
   EXPECT_GT(seen.size(), 1u);
 }
 
+TEST(Base64UrlTest, RoundTripsAndRefusesOtherAlphabets) {
+  for (const std::string& data :
+       {std::string(), std::string("a"), std::string("ab"), std::string("\xfb\xff\xfe", 3)}) {
+    EXPECT_EQ(Base64UrlDecode(Base64UrlEncode(data)).value_or("x"), data);
+  }
+  EXPECT_EQ(Base64UrlEncode("\xfb\xff\xfe"), "-__-");
+  for (const char* bad : {"+__-", "/__-", "-__-=", "a", "ab=c", "a b", "ab"}) {
+    EXPECT_FALSE(Base64UrlDecode(bad).has_value()) << bad;
+  }
+}
+
 }  // namespace
+
 }  // namespace gate
