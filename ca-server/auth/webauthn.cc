@@ -15,6 +15,7 @@ namespace {
 
 constexpr std::size_t kRpIdHashBytes = 32;
 constexpr std::size_t kMinAuthData = kRpIdHashBytes + 1 + 4;  // hash, flags, counter
+constexpr std::size_t kAaguidBytes = 16;
 
 const unsigned char* Ptr(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
@@ -37,7 +38,20 @@ Status CheckAuthDataHead(std::string_view auth_data, const RelyingParty& rp) {
   if (rp.require_user_verification && (flags & kFlagUserVerified) == 0) {
     return Unauthenticated("the security key did not verify the user (required)");
   }
-  return Status::Ok();
+  // What follows the head is CBOR (the attested credential's COSE key,
+  // extensions) that libfido2 decodes with libcbor; libcbor allocates for
+  // the counts headers claim, so they are checked against the input first.
+  std::size_t cbor_start = kMinAuthData;
+  if ((flags & kFlagAttestedData) != 0) {
+    const std::size_t id_at = kMinAuthData + kAaguidBytes + 2;
+    if (auth_data.size() < id_at) return InvalidArgument("authenticatorData is truncated");
+    const std::size_t id_len =
+        (static_cast<std::size_t>(static_cast<std::uint8_t>(auth_data[id_at - 2])) << 8) |
+        static_cast<std::uint8_t>(auth_data[id_at - 1]);
+    if (auth_data.size() - id_at < id_len) return InvalidArgument("authenticatorData is truncated");
+    cbor_start = id_at + id_len;
+  }
+  return CheckCborItems(auth_data.substr(cbor_start));
 }
 
 // A cred of the given type with authData parsed; null on a parse failure.

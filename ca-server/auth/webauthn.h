@@ -127,6 +127,13 @@ struct AttestationParts {
 };
 Result<AttestationParts> SplitAttestationObject(std::string_view cbor);
 
+// OK if bytes is a sequence of well-formed definite-length CBOR items
+// (nesting at most 16 deep, every count and length within what is left);
+// InvalidArgument otherwise. Run on what libfido2 hands to libcbor (the COSE
+// key and extensions in authenticator data), which would otherwise allocate
+// for whatever count a header claims.
+Status CheckCborItems(std::string_view bytes);
+
 }  // namespace gate::ca::webauthn
 
 #endif  // GATE_CA_AUTH_WEBAUTHN_H_

@@ -107,6 +107,14 @@ class Reader {
 
 }  // namespace
 
+Status CheckCborItems(std::string_view bytes) {
+  Reader reader(bytes);
+  while (!reader.at_end()) {
+    if (!reader.SkipItem(1)) return InvalidArgument("malformed CBOR in authenticatorData");
+  }
+  return Status::Ok();
+}
+
 Result<AttestationParts> SplitAttestationObject(std::string_view cbor) {
   if (cbor.size() > kMaxAttestationObject) {
     return Err(InvalidArgument("attestationObject is larger than 16384 bytes"));

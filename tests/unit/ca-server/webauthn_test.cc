@@ -172,6 +172,25 @@ TEST_P(WebauthnTest, TruncatedAuthenticatorDataIsRefused) {
   EXPECT_EQ(VerifyAssertion(Rp(), login, KeyOf(c), a).error().code(), Code::kInvalidArgument);
 }
 
+// CBOR after the head that claims more than the input holds is refused
+// before libfido2's libcbor would allocate for it (found by
+// fuzz_webauthn_attestation: a map header claiming 2^31 entries).
+TEST_P(WebauthnTest, CborCountsBeyondTheInputAreRefused) {
+  const std::string huge_map = cbor::Head(5, 0x7a89bb38);
+  RegistrationResponse r{ClientData("webauthn.create", challenge_, kOrigin),
+                         SoftKey::AttestationObject("none", cbor::Map(0),
+                                                    key_.AuthData(kRpId, kUp, 0, true) + huge_map)};
+  EXPECT_EQ(VerifyRegistration(Rp(), challenge_, r).error().code(), Code::kInvalidArgument);
+  const Credential c = Register();
+  const Bytes login = Challenge();
+  AssertionResponse a = key_.Assert(login, kRpId, kOrigin, kUp | 0x80, 1);  // ED: extensions
+  a.authenticator_data += huge_map;
+  EXPECT_EQ(VerifyAssertion(Rp(), login, KeyOf(c), a).error().code(), Code::kInvalidArgument);
+  EXPECT_FALSE(CheckCborItems(huge_map).ok());
+  EXPECT_FALSE(CheckCborItems(cbor::Head(4, 3) + cbor::Int(1)).ok());
+  EXPECT_TRUE(CheckCborItems(key_.CoseKey() + cbor::Map(0)).ok());
+}
+
 TEST_P(WebauthnTest, UserPresenceIsRequiredAndVerificationPerSetting) {
   RegistrationResponse no_up = key_.RegisterNone(challenge_, kRpId, kOrigin, kUv);
   EXPECT_EQ(VerifyRegistration(Rp(), challenge_, no_up).error().code(), Code::kUnauthenticated);
