@@ -17,13 +17,13 @@
 #include <vector>
 
 #include "ca-server/auth/webauthn.h"
+#include "common/test_signing.h"
 #include "gate/bytes.h"
 #include "gate/cptr.h"
 
 namespace gate::ca::webauthn_test {
 
 using EvpPkey = CPtr<EVP_PKEY, EVP_PKEY_free>;
-using EvpMdCtx = CPtr<EVP_MD_CTX, EVP_MD_CTX_free>;
 using X509Ptr = CPtr<X509, X509_free>;
 
 // Minimal CBOR encoding (RFC 8949 §3), definite lengths only.
@@ -61,23 +61,6 @@ inline std::string Str(const std::vector<std::uint8_t>& v) {
   return std::string(v.begin(), v.end());
 }
 inline std::vector<std::uint8_t> Vec(std::string_view s) { return {s.begin(), s.end()}; }
-
-inline std::string Sign(EVP_PKEY* key, bool es256, std::string_view msg) {
-  EvpMdCtx ctx(EVP_MD_CTX_new());
-  if (EVP_DigestSignInit(ctx.get(), nullptr, es256 ? EVP_sha256() : nullptr, nullptr, key) != 1) {
-    std::abort();
-  }
-  std::size_t len = 0;
-  const auto* m = reinterpret_cast<const unsigned char*>(msg.data());
-  if (EVP_DigestSign(ctx.get(), nullptr, &len, m, msg.size()) != 1) std::abort();
-  std::string sig(len, '\0');
-  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, m,
-                     msg.size()) != 1) {
-    std::abort();
-  }
-  sig.resize(len);
-  return sig;
-}
 
 inline std::string ClientData(std::string_view type, const std::vector<std::uint8_t>& challenge,
                               std::string_view origin) {
@@ -164,7 +147,8 @@ class SoftKey {
                                                     std::string_view origin) const {
     const std::string client_data = ClientData("webauthn.create", challenge, origin);
     const std::string auth_data = AuthData(rp_id, webauthn::kFlagUserPresent, 1, true);
-    const std::string sig = Sign(key_.get(), es256(), auth_data + Sha256(client_data));
+    const std::string sig =
+        gate::testing::SignLikeASecurityKey(key_.get(), auth_data + Sha256(client_data));
     const std::string stmt = cbor::Map(2) + cbor::Text("alg") + cbor::Int(cose_alg()) +
                              cbor::Text("sig") + cbor::Bytes(sig);
     return {client_data, AttestationObject("packed", stmt, auth_data)};
@@ -178,7 +162,8 @@ class SoftKey {
     r.credential_id = Vec(credential_id_);
     r.client_data_json = ClientData("webauthn.get", challenge, origin);
     r.authenticator_data = AuthData(rp_id, flags, count, false);
-    r.signature = Sign(key_.get(), es256(), r.authenticator_data + Sha256(r.client_data_json));
+    r.signature = gate::testing::SignLikeASecurityKey(
+        key_.get(), r.authenticator_data + Sha256(r.client_data_json));
     return r;
   }
 

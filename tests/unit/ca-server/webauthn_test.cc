@@ -83,7 +83,7 @@ TEST_P(WebauthnTest, PackedWithCertificateIsVerified) {
   const std::string client_data = ClientData("webauthn.create", challenge_, kOrigin);
   const std::string auth_data = key_.AuthData(kRpId, kUp, 0, true);
   const std::string sig =
-      webauthn_test::Sign(attestation.key(), true, auth_data + Sha256(client_data));
+      gate::testing::SignLikeASecurityKey(attestation.key(), auth_data + Sha256(client_data));
   auto stmt = [&](const std::string& signature) {
     return cbor::Map(3) + cbor::Text("alg") + cbor::Int(kCoseEs256) + cbor::Text("sig") +
            cbor::Bytes(signature) + cbor::Text("x5c") + cbor::Array(1) +
@@ -93,8 +93,8 @@ TEST_P(WebauthnTest, PackedWithCertificateIsVerified) {
       Rp(), challenge_, {client_data, SoftKey::AttestationObject("packed", stmt(sig), auth_data)});
   ASSERT_TRUE(c.has_value()) << c.error().ToString();
   // Signed by another key than the certificate's: refused.
-  const std::string forged = webauthn_test::Sign(SoftKey(SoftKey::Alg::kEs256).key(), true,
-                                                 auth_data + Sha256(client_data));
+  const std::string forged = gate::testing::SignLikeASecurityKey(
+      SoftKey(SoftKey::Alg::kEs256).key(), auth_data + Sha256(client_data));
   EXPECT_EQ(VerifyRegistration(
                 Rp(), challenge_,
                 {client_data, SoftKey::AttestationObject("packed", stmt(forged), auth_data)})
@@ -242,7 +242,7 @@ TEST_P(WebauthnTest, ClientDataMustMatchTypeChallengeAndOrigin) {
     a.client_data_json = client_data;
     // Signed anew, so only the client data's content is wrong.
     a.signature =
-        webauthn_test::Sign(key_.key(), key_.es256(), a.authenticator_data + Sha256(client_data));
+        gate::testing::SignLikeASecurityKey(key_.key(), a.authenticator_data + Sha256(client_data));
     return VerifyAssertion(Rp(), login, KeyOf(c), a);
   };
   ASSERT_TRUE(with_client_data(good.client_data_json).has_value());

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/test_signing.h"
 #include "common/test_util.h"
 #include "gate/authfile.h"
 #include "gate/bytes.h"
@@ -24,7 +25,6 @@ namespace gate::pam {
 namespace {
 
 using EvpPkey = CPtr<EVP_PKEY, EVP_PKEY_free>;
-using EvpMdCtx = CPtr<EVP_MD_CTX, EVP_MD_CTX_free>;
 
 constexpr char kRpId[] = "pam://host1";
 
@@ -74,22 +74,8 @@ class SoftAuthenticator {
 
   // ES256: DER ECDSA-SHA256; EdDSA: 64 raw bytes; over authdata || hash.
   std::string Sign(std::string_view authdata, std::string_view client_data_hash) const {
-    const std::string msg = std::string(authdata) + std::string(client_data_hash);
-    EvpMdCtx ctx(EVP_MD_CTX_new());
-    if (EVP_DigestSignInit(ctx.get(), nullptr, alg_ == Alg::kEs256 ? EVP_sha256() : nullptr,
-                           nullptr, key_.get()) != 1) {
-      std::abort();
-    }
-    std::size_t len = 0;
-    const auto* m = reinterpret_cast<const unsigned char*>(msg.data());
-    if (EVP_DigestSign(ctx.get(), nullptr, &len, m, msg.size()) != 1) std::abort();
-    std::string sig(len, '\0');
-    if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, m,
-                       msg.size()) != 1) {
-      std::abort();
-    }
-    sig.resize(len);
-    return sig;
+    return testing::SignLikeASecurityKey(key_.get(),
+                                         std::string(authdata) + std::string(client_data_hash));
   }
 
  private:
