@@ -11,7 +11,8 @@ signing up 100,000 users through gate-ca would cost hours of argon2), then:
    (and --compare-hook / --baseline-hook builds when given).
 2. Full `ssh -p PORT login@127.0.0.1 true` latency against one real sshd whose
    principals rule is switched between: gate's drop-in (gate-principals),
-   AuthorizedPrincipalsFile, and the /bin/sh hook (interleaved rounds).
+   AuthorizedPrincipalsFile, and the /bin/sh hook (interleaved rounds), and
+   the --compare-hook build in gate's drop-in when one is given.
 
 Targets: hook p50 <= 2 ms and gate's login <= 1.05x AuthorizedPrincipalsFile,
 at every size.
@@ -175,6 +176,17 @@ def main():
             "/bin/sh hook": re.sub(r"AuthorizedPrincipalsCommand .*\n",
                                    f"AuthorizedPrincipalsCommand {sh_hook} %u\n", gate_conf),
         }
+        if args.compare_hook:
+            # sshd runs a principals command only from a root-owned path, so a
+            # copy beside the tested one.
+            compare_copy = os.path.join(os.path.dirname(node.principals_command),
+                                        "compare-principals")
+            shutil.copyfile(args.compare_hook, compare_copy)
+            os.chmod(compare_copy, 0o755)
+            variants["--compare-hook in gate's drop-in"] = gate_conf.replace(
+                f"AuthorizedPrincipalsCommand {node.principals_command} ",
+                f"AuthorizedPrincipalsCommand {compare_copy} ")
+            assert variants["--compare-hook in gate's drop-in"] != gate_conf
         policy = os.path.join(cache, "policy.db")
         pristine = os.path.join(work, "synced-policy.db")
         shutil.copyfile(policy, pristine)
@@ -252,7 +264,7 @@ def main():
     finally:
         if node:
             node.stop()
-            for helper in ("bench-principals", "sh-principals"):
+            for helper in ("bench-principals", "sh-principals", "compare-principals"):
                 path = os.path.join(os.path.dirname(node.principals_command), helper)
                 if os.path.exists(path):
                     os.unlink(path)
