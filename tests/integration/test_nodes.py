@@ -611,23 +611,6 @@ class NodeTest(GateTestCase):
             self.assertEqual(proc.stdout, "", args)
             self.assertNotEqual(proc.returncode, 0, args)
 
-    def test_principals_hook_carries_libcrypto_and_keeps_its_hardening(self):
-        # sshd starts the hook on every certificate login; it links libcrypto's
-        # archive rather than loading libcrypto.so each time
-        # (docs/benchmarks.md), and that must not cost the executable its
-        # hardening. (The login tests above show the linked libcrypto decides.)
-        if os.environ.get("GATE_HOOK_STATIC_LIBCRYPTO") == "0":
-            self.skipTest("built with -DGATE_HOOK_STATIC_LIBCRYPTO=OFF or without libcrypto.a")
-        hook = self.node.principals_command
-        dynamic = run(["readelf", "-d", hook], check=True).stdout
-        needed = re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", dynamic)
-        self.assertIn("libc.so.6", needed, dynamic)
-        for library in ("libcrypto", "libssl", "libcurl"):
-            self.assertFalse([n for n in needed if n.startswith(library)], needed)
-            self.assertNotIn(library, run(["ldd", hook], check=True).stdout)
-        self.assertRegex(dynamic, r"\(FLAGS_1\)\s+Flags: NOW PIE")
-        self.assertIn("GNU_RELRO", run(["readelf", "-lW", hook], check=True).stdout)
-
     def test_gate_ca_down_logins_still_decided_from_cache(self):
         client = self.user("quin", roles="dev")
         self.ca.stop()
