@@ -3,7 +3,6 @@
 // success (with command="RECORDER" when the session must be recorded) and
 // logs every decision to syslog. It runs on every certificate
 // login, so it stays lean: no network, no config file, no curl.
-#include <openssl/crypto.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -92,9 +91,10 @@ DESCRIPTION
     others, or is readable by others, or a directory whose group is not
     gate-cache, all
     deny. Every decision is logged to syslog (facility authpriv, ident
-    gate-principals) with the login, the certificate's key id, serial and
-    CA fingerprint, and the reason for a denial; the certificate itself is
-    never logged. Each denial is also appended to the refusal spool
+    gate-principals) with the login, the certificate's key id, serial and,
+    for a denial, the CA's fingerprint (as gate-node sync recorded it in
+    DIR/user_ca.pub; a CA not listed there with one is named by its public
+    key's base64) and the reason; the certificate itself is never logged. Each denial is also appended to the refusal spool
     (DIR/../refusals/spool, owned by this user, at most 1 MiB), which
     gate-node sync ships to gate-ca: gatectl audit --failed lists refused
     node logins with the node's name.
@@ -144,7 +144,8 @@ OPTIONS
 FILES
     DIR/              root:gate-cache 0750: only root and the group gate-cache
                       (this user; gate-record is setgid to it) read the cache
-    DIR/user_ca.pub   trusted user CA keys (root:gate-cache, 0640)
+    DIR/user_ca.pub   trusted user CA keys, each with its fingerprint as
+                      the comment (root:gate-cache, 0640)
     DIR/policy.db     users, roles, node labels, locks, revoked serials: an
                       indexed SQLite file gate-node sync writes whole and
                       renames into place; each login reads only the rows of
@@ -190,11 +191,6 @@ bool WriteAll(std::string_view s) {
 
 int Run(int argc, char** argv) {
   using namespace gate::hooks;
-  // Start-up is most of this hook's cost. openssl.cnf configures TLS and
-  // providers we do not use (one Ed25519 verification; a SHA-256 on denial)
-  // and parsing it took ~7% of a cold Ed25519 verify (2.02 -> 1.88 ms);
-  // OpenSSL's atexit cleanup frees what exit() frees anyway (~2% of a run).
-  OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT, nullptr);
   gate::log::Init(gate::log::Sink::kSyslog, "gate-principals");
   auto args = ParsePrincipalsArgs(argc, argv);
   if (!args) {

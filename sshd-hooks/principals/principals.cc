@@ -100,8 +100,14 @@ PrincipalsDecision DecidePrincipals(const node::CacheLocation& cache, const Prin
     std::optional<ssh::Ed25519PublicKey> ca;
     PrincipalsDecision d = Decide(cache, query, staleness, ca);
     // Only denials name the CA: sshd's own "Accepted publickey" line already
-    // does for logins, and the SHA-256 costs a provider fetch (~3% of a run).
-    if (!d.allow && ca) d.ca_fingerprint = ca->Fingerprint();
+    // does for logins. By the fingerprint sync recorded in the cache, not a
+    // hash computed here: this program does not link libcrypto, whose load
+    // would cost every login. A CA the cache does not list with one (another
+    // CA's, or an older gate-node's cache) is named by its key instead.
+    if (!d.allow && ca) {
+      d.ca_fingerprint = node::RecordedUserCaFingerprint(cache, *ca);
+      if (d.ca_fingerprint.empty()) d.ca_fingerprint = Base64Encode(ca->Blob());
+    }
     return d;
   } catch (const std::exception& e) {
     PrincipalsDecision d;

@@ -51,7 +51,11 @@ struct PrincipalsDecision {
   // What the certificate said, once it parsed (empty/0 before), for the log.
   std::string key_id;
   std::uint64_t serial = 0;
-  std::string ca_fingerprint;  // the signing CA; filled in for denials only
+  // The signing CA, for denials only: "SHA256:..." as gate-node sync
+  // recorded it in cache/user_ca.pub (node::RecordedUserCaFingerprint), or,
+  // for a CA the cache does not list with a fingerprint, its public key's
+  // base64 (the second field of its .pub line).
+  std::string ca_fingerprint;
   // Set when the cache is stale but the rule allows deciding from it: one
   // more log line, a warning.
   std::string warning;

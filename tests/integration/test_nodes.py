@@ -611,6 +611,40 @@ class NodeTest(GateTestCase):
             self.assertEqual(proc.stdout, "", args)
             self.assertNotEqual(proc.returncode, 0, args)
 
+    def test_principals_hook_loads_no_libcrypto_and_keeps_its_hardening(self):
+        # sshd starts the hook on every certificate login and loading
+        # libcrypto.so was a third of its start (docs/benchmarks.md); nothing
+        # it runs needs libcrypto, and that must not cost the executable its
+        # hardening.
+        hook = self.node.principals_command
+        dynamic = run(["readelf", "-d", hook], check=True).stdout
+        needed = re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", dynamic)
+        self.assertIn("libc.so.6", needed, dynamic)
+        for library in ("libcrypto", "libssl", "libcurl"):
+            self.assertFalse([n for n in needed if n.startswith(library)], needed)
+            self.assertNotIn(library, run(["ldd", hook], check=True).stdout)
+        self.assertRegex(dynamic, r"\(FLAGS_1\)\s+Flags: NOW PIE")
+        self.assertIn("GNU_RELRO", run(["readelf", "-lW", hook], check=True).stdout)
+
+    def test_denial_log_names_the_ca_by_its_fingerprint(self):
+        # The hook does not hash: sync records each user CA's fingerprint in
+        # the cache, and the hook's denial line names it from there.
+        client = self.user("rhea", roles="dev")
+        user_ca = os.path.join(self.node.data_dir, "cache", "user_ca.pub")
+        listed = run(["ssh-keygen", "-lf", user_ca], check=True).stdout
+        fingerprint = re.search(r"SHA256:[A-Za-z0-9+/]{43}", listed).group(0)
+        self.ca.gatectl("users", "lock", "rhea", "--message", "away", check=True)
+        self.assertEqual(self.node.sync().returncode, 0)
+        with SyslogCapture() as syslog:
+            self.assertDenied("gtdev", client)
+            lines = syslog.drain()
+        if lines is None:
+            self.skipTest("a syslog daemon owns /dev/log here")
+        denials = [l for l in lines
+                   if "gate-principals" in l and "deny login=gtdev user=rhea" in l]
+        self.assertTrue(denials, lines)
+        self.assertIn(f" ca={fingerprint}: policy: ", denials[-1])
+
     def test_gate_ca_down_logins_still_decided_from_cache(self):
         client = self.user("quin", roles="dev")
         self.ca.stop()

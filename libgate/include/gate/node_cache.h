@@ -126,8 +126,21 @@ Result<std::vector<ssh::Ed25519PublicKey>> ReadUserCaKeys(const CacheLocation& c
 // understand is not trusted). Zero keys is not an error here.
 Result<std::vector<ssh::Ed25519PublicKey>> ParseUserCaKeys(std::string_view text);
 
-// The inverse: one "ssh-ed25519 BASE64" line per key, each ending in '\n'.
+// The inverse: one "ssh-ed25519 BASE64 SHA256:FINGERPRINT" line per key,
+// each ending in '\n'. The comment is the key's fingerprint
+// (Ed25519PublicKey::Fingerprint), recorded here so that gate-principals can
+// name the CA in its log lines without hashing: it does not link libcrypto,
+// whose load would cost every login (docs/benchmarks.md). sshd and
+// ParseUserCaKeys ignore the comment.
 std::string FormatUserCaKeys(const std::vector<ssh::Ed25519PublicKey>& keys);
+
+// The fingerprint FormatUserCaKeys recorded beside `ca` in cache/user_ca.pub
+// (read under CacheFilePolicy, like ReadUserCaKeys), for log lines only: it
+// is not checked against the key, and no decision may depend on it. Empty
+// when the file cannot be read or does not parse, when it does not list
+// `ca`, or when its line for `ca` has no "SHA256:" comment (a cache written
+// by an older gate-node).
+std::string RecordedUserCaFingerprint(const CacheLocation& cache, const ssh::Ed25519PublicKey& ca);
 
 // The FilePolicy every cache file is read under: owned by `owner`, not
 // writable by group/others, not readable by others (its group, the

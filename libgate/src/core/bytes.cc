@@ -38,22 +38,30 @@ int HexValue(char c) {
 
 }  // namespace
 
+// Hand-written rather than EVP_EncodeBlock, like Base64Decode below, so that
+// programs that encode but never hash or sign (gate-principals) do not need
+// libcrypto at all.
 std::string Base64Encode(std::string_view data) {
   std::string out;
-  if (data.empty()) return out;
-  // EVP_EncodeBlock takes an int length; gate never encodes anything close to
-  // 2 GiB, and chunking on a multiple of 3 keeps the output identical anyway.
-  constexpr std::size_t kChunk = 3 * (1u << 20);
-  out.resize(4 * ((data.size() + 2) / 3) + 1);
-  std::size_t written = 0;
-  for (std::size_t pos = 0; pos < data.size(); pos += kChunk) {
-    const std::size_t n = std::min(kChunk, data.size() - pos);
-    const int w = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data() + written),
-                                  reinterpret_cast<const unsigned char*>(data.data() + pos),
-                                  static_cast<int>(n));
-    written += static_cast<std::size_t>(w);
+  out.reserve((data.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  const auto byte = [&data](std::size_t at) -> std::uint32_t {
+    return static_cast<unsigned char>(data[at]);
+  };
+  for (; i + 3 <= data.size(); i += 3) {
+    const std::uint32_t v = byte(i) << 16 | byte(i + 1) << 8 | byte(i + 2);
+    out += kBase64Alphabet[v >> 18];
+    out += kBase64Alphabet[(v >> 12) & 0x3f];
+    out += kBase64Alphabet[(v >> 6) & 0x3f];
+    out += kBase64Alphabet[v & 0x3f];
   }
-  out.resize(written);
+  if (const std::size_t left = data.size() - i; left > 0) {
+    const std::uint32_t v = byte(i) << 16 | (left == 2 ? byte(i + 1) << 8 : 0);
+    out += kBase64Alphabet[v >> 18];
+    out += kBase64Alphabet[(v >> 12) & 0x3f];
+    out += left == 2 ? kBase64Alphabet[(v >> 6) & 0x3f] : '=';
+    out += '=';
+  }
   return out;
 }
 

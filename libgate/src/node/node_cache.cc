@@ -87,8 +87,17 @@ Result<std::vector<ssh::Ed25519PublicKey>> ReadUserCaKeys(const CacheLocation& c
   return keys;
 }
 
-Result<std::vector<ssh::Ed25519PublicKey>> ParseUserCaKeys(std::string_view text) {
-  std::vector<ssh::Ed25519PublicKey> keys;
+namespace {
+
+// One key line of a TrustedUserCAKeys file: the key and its comment (the
+// text after the base64, trimmed; empty if none).
+struct UserCaLine {
+  ssh::Ed25519PublicKey key;
+  std::string_view comment;
+};
+
+Result<std::vector<UserCaLine>> ParseUserCaLines(std::string_view text) {
+  std::vector<UserCaLine> lines;
   std::size_t line_no = 0;
   while (!text.empty()) {
     ++line_no;
@@ -102,18 +111,49 @@ Result<std::vector<ssh::Ed25519PublicKey>> ParseUserCaKeys(std::string_view text
     if (!key) {
       return Err(InvalidArgument("line " + std::to_string(line_no) + ": " + key.error().message()));
     }
-    keys.push_back(std::move(*key));
+    // FromAuthorizedKey accepted "TYPE BASE64[ comment]": skip two fields.
+    std::string_view comment = line;
+    for (int field = 0; field < 2; ++field) {
+      while (!comment.empty() && !IsBlank(comment.front())) comment.remove_prefix(1);
+      while (!comment.empty() && IsBlank(comment.front())) comment.remove_prefix(1);
+    }
+    lines.push_back({std::move(*key), comment});
   }
+  return lines;
+}
+
+}  // namespace
+
+Result<std::vector<ssh::Ed25519PublicKey>> ParseUserCaKeys(std::string_view text) {
+  auto lines = ParseUserCaLines(text);
+  if (!lines) return Err(lines.error());
+  std::vector<ssh::Ed25519PublicKey> keys;
+  keys.reserve(lines->size());
+  for (auto& line : *lines) keys.push_back(std::move(line.key));
   return keys;
 }
 
 std::string FormatUserCaKeys(const std::vector<ssh::Ed25519PublicKey>& keys) {
   std::string out;
   for (const auto& key : keys) {
-    out += key.AuthorizedKey();
+    out += key.AuthorizedKey(key.Fingerprint());
     out += '\n';
   }
   return out;
+}
+
+std::string RecordedUserCaFingerprint(const CacheLocation& cache, const ssh::Ed25519PublicKey& ca) {
+  auto text = ReadSecureFile(cache.UserCaPath(), CacheFilePolicy(cache.owner, kMaxUserCaSize));
+  if (!text) return "";
+  auto lines = ParseUserCaLines(text->view());
+  if (!lines) return "";
+  for (const UserCaLine& line : *lines) {
+    if (line.key == ca && line.comment.starts_with("SHA256:") &&
+        line.comment.find_first_of(" \t") == std::string_view::npos) {
+      return std::string(line.comment);
+    }
+  }
+  return "";
 }
 
 }  // namespace gate::node

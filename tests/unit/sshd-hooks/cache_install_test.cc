@@ -86,7 +86,11 @@ TEST_F(CacheInstallTest, InstallsThreeFilesThatReadBack) {
   ASSERT_TRUE(cas.has_value());
   ASSERT_EQ(cas->size(), 1u);
   EXPECT_EQ((*cas)[0], ca_.public_key());
-  EXPECT_EQ(ReadFile(cache.UserCaPath()), ca_.public_key().AuthorizedKey() + "\n");
+  // With its fingerprint, which gate-principals logs without hashing.
+  EXPECT_EQ(ReadFile(cache.UserCaPath()),
+            ca_.public_key().AuthorizedKey(ca_.public_key().Fingerprint()) + "\n");
+  EXPECT_EQ(node::RecordedUserCaFingerprint(cache, ca_.public_key()),
+            ca_.public_key().Fingerprint());
   EXPECT_TRUE(ssh::ParseKrl(ReadFile(cache.KrlPath())).has_value());
 }
 
@@ -279,6 +283,19 @@ TEST(UserCaKeysTest, ParsesCommentsAndBlankLines) {
   EXPECT_TRUE(node::ParseUserCaKeys("").value().empty());
   EXPECT_FALSE(node::ParseUserCaKeys("ssh-rsa AAAAB3NzaC1yc2E=\n").has_value());
   EXPECT_FALSE(node::ParseUserCaKeys(a.public_key().AuthorizedKey() + "\ngarbage\n").has_value());
+}
+
+// The comment is the key's fingerprint, so gate-principals names the CA
+// without hashing; sshd and ParseUserCaKeys read the keys alone.
+TEST(UserCaKeysTest, FormatRecordsEachKeysFingerprint) {
+  auto a = testing::NewKey();
+  auto b = testing::NewKey();
+  const std::string text = node::FormatUserCaKeys({a.public_key(), b.public_key()});
+  EXPECT_EQ(text, a.public_key().AuthorizedKey(a.public_key().Fingerprint()) + "\n" +
+                      b.public_key().AuthorizedKey(b.public_key().Fingerprint()) + "\n");
+  auto keys = node::ParseUserCaKeys(text);
+  ASSERT_TRUE(keys.has_value()) << keys.error().ToString();
+  EXPECT_EQ(*keys, (std::vector<ssh::Ed25519PublicKey>{a.public_key(), b.public_key()}));
 }
 
 }  // namespace

@@ -96,11 +96,44 @@ TEST_F(PrincipalsTest, AllowsOwnLogin) {
   EXPECT_TRUE(d.ca_fingerprint.empty());  // sshd logs the CA of accepted keys
 }
 
-TEST_F(PrincipalsTest, DenialsNameTheCa) {
+// By the fingerprint gate-node sync recorded in user_ca.pub: the hook does
+// not hash (it does not link libcrypto).
+TEST_F(PrincipalsTest, DenialsNameTheCaByTheFingerprintSyncRecorded) {
+  snapshot_.locks.push_back({"alice", 0, "gone"});
+  WriteCache();
+  for (const std::string login : {"root", "postgres"}) {  // before and after the cache is read
+    const PrincipalsDecision d = Decide(login, Cert(Spec()));
+    EXPECT_FALSE(d.allow) << login;
+    EXPECT_EQ(d.key_id, "alice");
+    EXPECT_EQ(d.ca_fingerprint, ca_.public_key().Fingerprint()) << login;
+  }
+}
+
+// A CA the cache does not list cannot have a recorded fingerprint: it is
+// named by its public key, which an admin finds in its .pub file.
+TEST_F(PrincipalsTest, DenialsNameAnUnlistedCaByItsKey) {
   const PrincipalsDecision d = Decide("root", Cert(Spec(), other_ca_));
   EXPECT_FALSE(d.allow);
   EXPECT_EQ(d.key_id, "alice");
-  EXPECT_EQ(d.ca_fingerprint, other_ca_.public_key().Fingerprint());
+  const std::string pub = other_ca_.public_key().AuthorizedKey();
+  EXPECT_EQ("ssh-ed25519 " + d.ca_fingerprint, pub);
+}
+
+// A user_ca.pub written before fingerprints were recorded (or with a comment
+// that is not one) still decides as before; its CA is named by its key.
+TEST_F(PrincipalsTest, CacheWithoutRecordedFingerprintsStillDecides) {
+  for (const std::string comment : {"", "gate user CA", "SHA256:a b"}) {
+    WriteFile(cache_.UserCaPath(), ca_.public_key().AuthorizedKey(comment) + "\n", 0640);
+    EXPECT_TRUE(Decide("alice", Cert(Spec())).allow) << comment;
+    const PrincipalsDecision d = Decide("nobody-here", Cert(Spec()));
+    EXPECT_FALSE(d.allow);
+    EXPECT_EQ("ssh-ed25519 " + d.ca_fingerprint, ca_.public_key().AuthorizedKey()) << comment;
+  }
+  // And an unreadable one denies, naming the CA by its key.
+  chmod(cache_.UserCaPath().c_str(), 0666);
+  const PrincipalsDecision d = Decide("alice", Cert(Spec()));
+  ExpectDenied(d, "cache");
+  EXPECT_EQ("ssh-ed25519 " + d.ca_fingerprint, ca_.public_key().AuthorizedKey());
 }
 
 TEST_F(PrincipalsTest, AllowsRoleLoginOnMatchingNode) {
