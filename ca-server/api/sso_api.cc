@@ -29,6 +29,8 @@ std::string SsoCookie(std::string_view binding, int max_age) {
 
 constexpr std::string_view kLoggedInPage =
     "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+    // An icon of its own, so the browser does not ask for /favicon.ico.
+    "<link rel=\"icon\" href=\"data:,\">"
     "<meta http-equiv=\"refresh\" content=\"0;url=/web/\"><title>Logged in · gate</title>"
     "</head><body><p>Logged in. <a href=\"/web/\">Continue</a></p></body></html>\n";
 

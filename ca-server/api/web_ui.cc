@@ -20,7 +20,8 @@ constexpr std::string_view kAssetCacheControl = "public, max-age=31536000, immut
 // with -DGATE_WEB_UI=OFF.
 constexpr std::string_view kNoWebUiPage =
     "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-    "<title>gate: no web UI</title></head><body><h1>No web UI</h1>"
+    "<link rel=\"icon\" href=\"data:,\"><title>gate: no web UI</title></head><body><h1>No web "
+    "UI</h1>"
     "<p>This gate-ca was built without its web UI. Use the gate command line tools.</p>"
     "</body></html>\n";
 
