@@ -123,6 +123,16 @@ tl::expected<VerifiedIdToken, IdTokenError> VerifyIdToken(std::string_view token
     return Refuse(P::kUnknownKey, "no " + alg + " key with kid '" + kid + "' at the provider");
   }
 
+  // Every part must be strict base64url before libcjose sees the token: its
+  // decoder aborts the process (an assert) on a part whose length is 1
+  // modulo 4.
+  for (std::size_t start = 0; start <= token.size();) {
+    const std::size_t dot = std::min(token.find('.', start), token.size());
+    if (!Base64UrlDecode(token.substr(start, dot - start))) {
+      return Refuse(P::kMalformed, "a part is not base64url");
+    }
+    start = dot + 1;
+  }
   cjose_err err{};
   Jws jws(cjose_jws_import(token.data(), token.size(), &err));
   if (!jws) return Refuse(P::kMalformed, "not a valid JWS");
