@@ -6,7 +6,7 @@
 #include <optional>
 #include <utility>
 
-#include "ca-server/connectors/base64url.h"
+#include "gate/bytes.h"
 #include "gate/cptr.h"
 #include "gate/json.h"
 #include "gate/secret.h"

@@ -2,7 +2,6 @@
 
 #include <utility>
 
-#include "ca-server/connectors/base64url.h"
 #include "ca-server/connectors/sso_flows.h"
 #include "gate/bytes.h"
 #include "gate/secret.h"

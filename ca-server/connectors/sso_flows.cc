@@ -2,7 +2,6 @@
 
 #include <utility>
 
-#include "ca-server/connectors/base64url.h"
 #include "gate/bytes.h"
 
 namespace gate::ca {

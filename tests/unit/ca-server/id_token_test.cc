@@ -12,8 +12,8 @@
 #include <memory>
 #include <string>
 
-#include "ca-server/connectors/base64url.h"
 #include "ca-server/connectors/jwks.h"
+#include "gate/bytes.h"
 #include "gate/cptr.h"
 #include "gate/json.h"
 
